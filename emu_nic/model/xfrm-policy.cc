@@ -1,0 +1,108 @@
+#include "xfrm-policy.h"
+
+#include <sstream>
+
+namespace ns3
+{
+
+bool
+XfrmPolicyConfig::Validate(std::string* error) const
+{
+    std::ostringstream why;
+    if (offloadType == XfrmOffloadType::Crypto)
+    {
+        why << "offloadType: crypto (only packet offload offloads policies)";
+    }
+    else if (offloadType == XfrmOffloadType::Packet && !offloadDev)
+    {
+        why << "offloadDev: none given for a packet-offload policy";
+    }
+    else if (offloadType == XfrmOffloadType::Packet && dir == XfrmDir::Fwd)
+    {
+        why << "dir: fwd cannot be offloaded (Linux offloads in and out policies only)";
+    }
+    else if (action == XfrmPolicyAction::Block && hasTemplate)
+    {
+        why << "action: block with a template";
+    }
+    else if (hasTemplate && tmpl.mode == XfrmMode::Tunnel &&
+             (tmpl.saddr == Ipv4Address::GetAny() || tmpl.daddr == Ipv4Address::GetAny()))
+    {
+        why << "tmpl: tunnel mode needs both endpoints (saddr " << tmpl.saddr << ", daddr "
+            << tmpl.daddr << ")";
+    }
+    if (why.tellp() > 0)
+    {
+        if (error)
+        {
+            *error = why.str();
+        }
+        return false;
+    }
+    return true;
+}
+
+namespace
+{
+uint64_t g_nextPolicySerial = 1;
+}
+
+XfrmPolicy::XfrmPolicy(const XfrmPolicyConfig& config)
+    : m_config(config)
+    , m_serial(g_nextPolicySerial++)
+{
+}
+
+const XfrmPolicyConfig&
+XfrmPolicy::GetConfig() const
+{
+    return m_config;
+}
+
+bool
+XfrmPolicy::RequiresIpsec() const
+{
+    return m_config.action == XfrmPolicyAction::Allow && m_config.hasTemplate;
+}
+
+bool
+XfrmPolicy::IsHardware() const
+{
+    return m_config.offloadType == XfrmOffloadType::Packet;
+}
+
+XfrmDevOffload&
+XfrmPolicy::GetOffload()
+{
+    return m_offload;
+}
+
+const XfrmDevOffload&
+XfrmPolicy::GetOffload() const
+{
+    return m_offload;
+}
+
+bool
+XfrmPolicy::TemplateMatches(const XfrmState& state) const
+{
+    const XfrmTemplate& t = m_config.tmpl;
+    const XfrmStateConfig& c = state.GetConfig();
+    if (!m_config.hasTemplate || c.mode != t.mode || (t.reqid != 0 && c.reqid != t.reqid))
+    {
+        return false;
+    }
+    if (t.mode == XfrmMode::Tunnel)
+    {
+        return c.saddr == t.saddr && c.daddr == t.daddr;
+    }
+    return true;
+}
+
+uint64_t
+XfrmPolicy::GetSerial() const
+{
+    return m_serial;
+}
+
+} // namespace ns3
