@@ -1,0 +1,90 @@
+#include "ipv4-packet-util.h"
+
+namespace ns3
+{
+
+bool
+IsIpv4Fragment(const Ipv4Header& header)
+{
+    return !header.IsLastFragment() || header.GetFragmentOffset() != 0;
+}
+
+XfrmFlow
+FlowOf(const Ipv4Header& header, Ptr<const Packet> payload)
+{
+    XfrmFlow flow;
+    flow.src = header.GetSource();
+    flow.dst = header.GetDestination();
+    flow.proto = header.GetProtocol();
+    if ((flow.proto == kIpProtoTcp || flow.proto == kIpProtoUdp) &&
+        header.GetFragmentOffset() == 0 && payload && payload->GetSize() >= 4)
+    {
+        uint8_t ports[4];
+        payload->CopyData(ports, 4);
+        flow.sport = uint16_t(ports[0] << 8 | ports[1]);
+        flow.dport = uint16_t(ports[2] << 8 | ports[3]);
+    }
+    return flow;
+}
+
+XfrmFlow
+FlowOfBytes(const uint8_t* ip, uint32_t length, uint32_t ihl)
+{
+    XfrmFlow flow;
+    flow.proto = ip[9];
+    flow.src = Ipv4Address(uint32_t(ip[12]) << 24 | ip[13] << 16 | ip[14] << 8 | ip[15]);
+    flow.dst = Ipv4Address(uint32_t(ip[16]) << 24 | ip[17] << 16 | ip[18] << 8 | ip[19]);
+    const bool firstFragment = ((ip[6] & 0x1f) | ip[7]) == 0;
+    if ((flow.proto == kIpProtoTcp || flow.proto == kIpProtoUdp) && firstFragment &&
+        length >= ihl + 4)
+    {
+        flow.sport = uint16_t(ip[ihl] << 8 | ip[ihl + 1]);
+        flow.dport = uint16_t(ip[ihl + 2] << 8 | ip[ihl + 3]);
+    }
+    return flow;
+}
+
+bool
+IsIpv4FragmentBytes(const uint8_t* ip)
+{
+    return (ip[6] & 0x20) != 0 || ((ip[6] & 0x1f) | ip[7]) != 0;
+}
+
+void
+CopyPacketBytes(Ptr<const Packet> packet, std::vector<uint8_t>& out)
+{
+    out.resize(packet->GetSize());
+    if (!out.empty())
+    {
+        packet->CopyData(out.data(), out.size());
+    }
+}
+
+uint32_t
+Ipv4HeaderLength(const uint8_t* bytes, uint32_t length)
+{
+    if (length < 20 || (bytes[0] >> 4) != 4)
+    {
+        return 0;
+    }
+    const uint32_t ihl = uint32_t(bytes[0] & 0x0f) * 4;
+    return (ihl < 20 || ihl > length) ? 0 : ihl;
+}
+
+Ipv4Header
+MakeIpv4Header(Ipv4Address src, Ipv4Address dst, uint8_t protocol, uint16_t payloadSize,
+               uint8_t ttl, uint16_t identification)
+{
+    Ipv4Header h;
+    h.SetSource(src);
+    h.SetDestination(dst);
+    h.SetProtocol(protocol);
+    h.SetPayloadSize(payloadSize);
+    h.SetTtl(ttl);
+    h.SetIdentification(identification);
+    h.SetMayFragment();
+    h.EnableChecksum();
+    return h;
+}
+
+} // namespace ns3

@@ -1,0 +1,45 @@
+#ifndef IPV4_PACKET_UTIL_H
+#define IPV4_PACKET_UTIL_H
+
+#include "xfrm-selector.h"
+
+#include "ns3/ipv4-header.h"
+#include "ns3/packet.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace ns3
+{
+
+constexpr uint8_t kIpProtoIpip = 4;
+constexpr uint8_t kIpProtoTcp = 6;
+constexpr uint8_t kIpProtoUdp = 17;
+constexpr uint8_t kIpProtoEsp = 50;
+constexpr uint16_t kEtherTypeIpv4 = 0x0800;
+
+/// True for any fragment (more-fragments set or a non-zero offset).
+bool IsIpv4Fragment(const Ipv4Header& header);
+
+/// The selector fields of a packet; ports only for TCP/UDP first fragments.
+XfrmFlow FlowOf(const Ipv4Header& header, Ptr<const Packet> payload);
+
+/// The selector fields of a serialized IPv4 packet whose header is ihl bytes long.
+XfrmFlow FlowOfBytes(const uint8_t* ip, uint32_t length, uint32_t ihl);
+
+/// True for a serialized IPv4 packet that is a fragment.
+bool IsIpv4FragmentBytes(const uint8_t* ip);
+
+/// Copies a packet's bytes into out (resized); no ns-3 headers are parsed.
+void CopyPacketBytes(Ptr<const Packet> packet, std::vector<uint8_t>& out);
+
+/// Length of the IPv4 header at the start of bytes (IHL * 4), 0 if it is not a valid header.
+uint32_t Ipv4HeaderLength(const uint8_t* bytes, uint32_t length);
+
+/// A new IPv4 header with the checksum computed when it is serialized.
+Ipv4Header MakeIpv4Header(Ipv4Address src, Ipv4Address dst, uint8_t protocol, uint16_t payloadSize,
+                          uint8_t ttl, uint16_t identification);
+
+} // namespace ns3
+
+#endif // IPV4_PACKET_UTIL_H

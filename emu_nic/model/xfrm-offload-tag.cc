@@ -1,0 +1,144 @@
+#include "xfrm-offload-tag.h"
+
+namespace ns3
+{
+
+NS_OBJECT_ENSURE_REGISTERED(XfrmOffloadTxTag);
+NS_OBJECT_ENSURE_REGISTERED(XfrmOffloadRxTag);
+NS_OBJECT_ENSURE_REGISTERED(XfrmSecPathTag);
+
+TypeId
+XfrmOffloadTxTag::GetTypeId()
+{
+    static TypeId tid = TypeId("ns3::XfrmOffloadTxTag")
+                            .SetParent<Tag>()
+                            .SetGroupName("EmuNic")
+                            .AddConstructor<XfrmOffloadTxTag>();
+    return tid;
+}
+
+TypeId
+XfrmOffloadTxTag::GetInstanceTypeId() const
+{
+    return GetTypeId();
+}
+
+uint32_t
+XfrmOffloadTxTag::GetSerializedSize() const
+{
+    return 12;
+}
+
+void
+XfrmOffloadTxTag::Serialize(TagBuffer buffer) const
+{
+    buffer.WriteU64(handle);
+    buffer.WriteU32(seqHi);
+}
+
+void
+XfrmOffloadTxTag::Deserialize(TagBuffer buffer)
+{
+    handle = buffer.ReadU64();
+    seqHi = buffer.ReadU32();
+}
+
+void
+XfrmOffloadTxTag::Print(std::ostream& os) const
+{
+    os << "xfrm-offload-tx handle=" << handle << " seqhi=" << seqHi;
+}
+
+TypeId
+XfrmOffloadRxTag::GetTypeId()
+{
+    static TypeId tid = TypeId("ns3::XfrmOffloadRxTag")
+                            .SetParent<Tag>()
+                            .SetGroupName("EmuNic")
+                            .AddConstructor<XfrmOffloadRxTag>();
+    return tid;
+}
+
+TypeId
+XfrmOffloadRxTag::GetInstanceTypeId() const
+{
+    return GetTypeId();
+}
+
+uint32_t
+XfrmOffloadRxTag::GetSerializedSize() const
+{
+    return 9;
+}
+
+void
+XfrmOffloadRxTag::Serialize(TagBuffer buffer) const
+{
+    buffer.WriteU32(nodeId);
+    buffer.WriteU32(spi);
+    buffer.WriteU8(static_cast<uint8_t>(status));
+}
+
+void
+XfrmOffloadRxTag::Deserialize(TagBuffer buffer)
+{
+    nodeId = buffer.ReadU32();
+    spi = buffer.ReadU32();
+    status = static_cast<EspStatus>(buffer.ReadU8());
+}
+
+void
+XfrmOffloadRxTag::Print(std::ostream& os) const
+{
+    os << "xfrm-offload-rx CRYPTO_DONE spi=0x" << std::hex << spi << std::dec
+       << " status=" << EspStatusName(status);
+}
+
+TypeId
+XfrmSecPathTag::GetTypeId()
+{
+    static TypeId tid = TypeId("ns3::XfrmSecPathTag")
+                            .SetParent<Tag>()
+                            .SetGroupName("EmuNic")
+                            .AddConstructor<XfrmSecPathTag>();
+    return tid;
+}
+
+TypeId
+XfrmSecPathTag::GetInstanceTypeId() const
+{
+    return GetTypeId();
+}
+
+uint32_t
+XfrmSecPathTag::GetSerializedSize() const
+{
+    return 13;
+}
+
+void
+XfrmSecPathTag::Serialize(TagBuffer buffer) const
+{
+    buffer.WriteU32(nodeId);
+    buffer.WriteU32(spi);
+    buffer.WriteU32(daddr.Get());
+    buffer.WriteU8(packetOffload ? 1 : 0);
+}
+
+void
+XfrmSecPathTag::Deserialize(TagBuffer buffer)
+{
+    nodeId = buffer.ReadU32();
+    spi = buffer.ReadU32();
+    daddr = Ipv4Address(buffer.ReadU32());
+    packetOffload = buffer.ReadU8() != 0;
+}
+
+void
+XfrmSecPathTag::Print(std::ostream& os) const
+{
+    os << "secpath node=" << nodeId << " spi=0x" << std::hex << spi << std::dec
+       << (packetOffload ? " packet-offload" : "");
+}
+
+} // namespace ns3

@@ -1,0 +1,70 @@
+#ifndef XFRM_OFFLOAD_TAG_H
+#define XFRM_OFFLOAD_TAG_H
+
+#include "esp-transform.h"
+
+#include "ns3/ipv4-address.h"
+#include "ns3/tag.h"
+
+#include <cstdint>
+
+namespace ns3
+{
+
+/**
+ * Crypto offload TX: what the stack tells the device along with a packet whose ESP header,
+ * trailer and sequence number it already wrote (Linux: the skb's xfrm_offload + xso handle).
+ */
+class XfrmOffloadTxTag : public Tag
+{
+  public:
+    static TypeId GetTypeId();
+    TypeId GetInstanceTypeId() const override;
+    uint32_t GetSerializedSize() const override;
+    void Serialize(TagBuffer buffer) const override;
+    void Deserialize(TagBuffer buffer) override;
+    void Print(std::ostream& os) const override;
+
+    uint64_t handle{0}; //!< the device's offload handle of the state
+    uint32_t seqHi{0};  //!< ESN high-order bits (Linux xo->seq.hi)
+};
+
+/// Crypto offload RX: the device decrypted in place (Linux CRYPTO_DONE + xo->status).
+class XfrmOffloadRxTag : public Tag
+{
+  public:
+    static TypeId GetTypeId();
+    TypeId GetInstanceTypeId() const override;
+    uint32_t GetSerializedSize() const override;
+    void Serialize(TagBuffer buffer) const override;
+    void Deserialize(TagBuffer buffer) override;
+    void Print(std::ostream& os) const override;
+
+    uint32_t nodeId{0}; //!< tags travel with packets across links; only this node may trust it
+    uint32_t spi{0};
+    EspStatus status{EspStatus::Ok};
+};
+
+/**
+ * The secpath: this packet arrived protected by an SA on this node, either decapsulated by the
+ * stack (tunnel mode, re-injected) or by a packet-offload device. Inbound policy checks use it.
+ */
+class XfrmSecPathTag : public Tag
+{
+  public:
+    static TypeId GetTypeId();
+    TypeId GetInstanceTypeId() const override;
+    uint32_t GetSerializedSize() const override;
+    void Serialize(TagBuffer buffer) const override;
+    void Deserialize(TagBuffer buffer) override;
+    void Print(std::ostream& os) const override;
+
+    uint32_t nodeId{0};
+    uint32_t spi{0};
+    Ipv4Address daddr;
+    bool packetOffload{false};
+};
+
+} // namespace ns3
+
+#endif // XFRM_OFFLOAD_TAG_H

@@ -1,0 +1,152 @@
+#ifndef XFRM_STACK_H
+#define XFRM_STACK_H
+
+#include "xfrm-dev-ops.h"
+#include "xfrm-state-table.h"
+
+#include "ns3/ip-l4-protocol.h"
+#include "ns3/ipv4-interface.h"
+#include "ns3/ipv4-l3-protocol.h"
+#include "ns3/node.h"
+#include "ns3/object.h"
+#include "ns3/traced-callback.h"
+
+#include <array>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ns3
+{
+
+/// Drop and event counters of the software IPsec layer, named after Linux's /proc/net/xfrm_stat.
+enum class XfrmStat : uint8_t
+{
+    InHdrError,             //!< ESP too short to carry SPI and sequence number
+    InNoStates,             //!< unknown SPI
+    InStateProtoError,      //!< ICV, padding or length failure (software or device status)
+    InStateSeqError,        //!< replayed or too old
+    InStateExpired,         //!< state past its hard limit
+    InNoPols,               //!< tunnel-mode packet with no policy to accept it
+    InPolBlock,             //!< a block policy
+    InTmplMismatch,         //!< plaintext where a policy requires IPsec, or the wrong SA
+    OutNoStates,            //!< policy requires IPsec but no state
+    OutStateSeqError,       //!< sequence number space exhausted
+    OutStateExpired,        //!< state past its hard limit
+    OutPolBlock,            //!< a block policy
+    FwdHdrError,            //!< forwarded packet whose TTL ran out before protection
+    CryptoOffloadFallback,  //!< (event) crypto offload refused by the device, SA runs in software
+    CryptoOffloadTxPackets, //!< (event) packets encrypted by the device (crypto offload)
+    CryptoOffloadRxPackets, //!< (event) packets decrypted by the device (crypto offload)
+    LocalPmtuErrors,        //!< (event) "fragmentation needed" delivered for a too-big packet
+    Count,
+};
+
+const char* XfrmStatName(XfrmStat stat);
+
+/**
+ * The software IPsec layer of an ns-3 node (Linux's XFRM): SAD, SPD, ESP output and input,
+ * anti-replay, ESN, lifetimes, and the core side of crypto and packet offload.
+ *
+ * It hooks the node's IPv4 in three places: it interposes on the down targets of the L4
+ * protocols (locally generated traffic, like xfrm_output), registers IP protocol 50 (ESP input,
+ * like xfrm_input) and wraps the routing protocol (inbound and forward policy checks, protection
+ * of forwarded traffic). Devices that implement XfrmDevOps are offered states and policies that
+ * ask for offload, with Linux's rules for fallback.
+ */
+class XfrmStack : public Object
+{
+  public:
+    static TypeId GetTypeId();
+    XfrmStack();
+    ~XfrmStack() override;
+
+    /// Hooks into the node's IPv4; call after the internet stack and its routes are installed.
+    void Install(Ptr<Node> node);
+    Ptr<Node> GetNode() const;
+
+    /// XFRM_MSG_NEWSA: validate, offer to the device if asked, insert. nullptr + reason on error.
+    Ptr<XfrmState> AddState(const XfrmStateConfig& config, std::string* error);
+    /// XFRM_MSG_DELSA: remove; the device is told to delete and free its copy.
+    bool DeleteState(Ipv4Address daddr, uint32_t spi);
+    Ptr<XfrmState> FindState(Ipv4Address daddr, uint32_t spi) const;
+    /// XFRM_MSG_NEWPOLICY: packet-offload policies must be accepted by the device (no fallback).
+    Ptr<XfrmPolicy> AddPolicy(const XfrmPolicyConfig& config, std::string* error);
+    /// XFRM_MSG_DELPOLICY.
+    bool DeletePolicy(Ptr<XfrmPolicy> policy);
+    /// Reads the device's counters into an offloaded state (update_stats); no-op in software.
+    void UpdateStats(Ptr<XfrmState> x);
+    const XfrmStateTable& GetStates() const;
+    const XfrmPolicyTable& GetPolicies() const;
+
+    /// NETDEV_DOWN: delete and free every state and policy offloaded to dev.
+    void FlushDevice(Ptr<NetDevice> dev);
+
+    uint64_t GetStat(XfrmStat stat) const;
+    std::map<std::string, uint64_t> GetStats() const;
+
+    /// The key manager's subscription (Linux's km_state_expired): soft (hard=false) or hard.
+    typedef Callback<void, Ptr<XfrmState>, bool> ExpireCallback;
+    void SetExpireCallback(ExpireCallback cb);
+    /// States deleted by the stack itself (hard expire, device flush): the key manager forgets
+    /// them.
+    typedef Callback<void, Ptr<XfrmState>> StateGoneCallback;
+    void SetStateGoneCallback(StateGoneCallback cb);
+
+    /// Linux's xfrm_state_check_expire: read counters, fire soft/hard expire once each.
+    /// Returns false when the state is past its hard limit.
+    bool CheckExpire(Ptr<XfrmState> x);
+
+    // Entry points of the hooks; not for users.
+    void OutputFromL4(Ptr<Packet> packet, Ipv4Address src, Ipv4Address dst, uint8_t protocol,
+                      Ptr<Ipv4Route> route);
+    IpL4Protocol::RxStatus InputEsp(Ptr<Packet> packet, const Ipv4Header& header,
+                                    Ptr<Ipv4Interface> incomingInterface);
+    bool InputHook(Ptr<const Packet> packet, const Ipv4Header& header, Ptr<const NetDevice> idev);
+
+  protected:
+    void DoDispose() override;
+
+  private:
+    void Drop(XfrmStat stat, Ptr<const Packet> packet);
+    /// ESP output for a packet the policy says to protect: inner is the header of the packet
+    /// to protect, payload what follows it. False if dropped.
+    bool Protect(Ptr<XfrmPolicy> policy, const Ipv4Header& inner, Ptr<const Packet> payload,
+                 Ptr<Ipv4Route> route);
+    /// Delivers a transport-mode payload to its L4 protocol after the inbound policy check.
+    IpL4Protocol::RxStatus DeliverTransport(Ptr<XfrmState> x, Ptr<Packet> payload,
+                                            Ipv4Header header,
+                                            Ptr<Ipv4Interface> incomingInterface);
+    /// Inbound policy check for a packet that arrived in plaintext or through a secpath.
+    bool InboundPolicyAllows(XfrmDir dir, const XfrmFlow& flow, Ptr<const Packet> packet);
+    void ExpireState(Ptr<XfrmState> x);
+    /// xdo_dev_state_delete now; xdo_dev_state_free now or after the GC delay.
+    void DetachFromDevice(Ptr<XfrmState> x, bool freeNow);
+    /// Calls xdo_dev_state_free for a deleted state if it is still waiting for it.
+    void FreeDeletedState(Ptr<XfrmState> x);
+    void OnMtuExceeded(Ptr<const Packet> ipPacket, uint32_t mtu);
+    void AttachDevice(Ptr<NetDevice> dev);
+    Ptr<Ipv4Route> RouteTo(Ipv4Address src, Ipv4Address dst);
+
+    Ptr<Node> m_node;
+    Ptr<Ipv4L3Protocol> m_ipv4;
+    XfrmStateTable m_sad;
+    XfrmPolicyTable m_spd;
+    std::map<int, IpL4Protocol::DownTargetCallback> m_l4DownTargets;
+    std::vector<Ptr<NetDevice>> m_attachedDevices;
+    std::vector<uint8_t> m_payload; //!< reused per packet: the bytes to protect
+    std::vector<uint8_t> m_frame;   //!< reused per packet: the ESP frame
+    std::array<uint64_t, size_t(XfrmStat::Count)> m_stats{};
+    uint16_t m_identification{0};
+    Time m_stateFreeDelay;
+    std::vector<Ptr<XfrmState>> m_awaitingFree; //!< deleted on the device, not yet freed
+    ExpireCallback m_expireCallback;
+    StateGoneCallback m_stateGoneCallback;
+    TracedCallback<Ptr<const Packet>, std::string> m_dropTrace;
+    TracedCallback<Ptr<XfrmState>, bool> m_expireTrace;
+    TracedCallback<Ptr<XfrmState>, std::string> m_fallbackTrace;
+};
+
+} // namespace ns3
+
+#endif // XFRM_STACK_H
