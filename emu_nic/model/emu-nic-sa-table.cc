@@ -1,0 +1,159 @@
+#include "emu-nic-sa-table.h"
+
+#include <sstream>
+
+namespace ns3
+{
+
+EmuNicSaTable::EmuNicSaTable(uint32_t capacity)
+    : m_slots(capacity)
+{
+}
+
+void
+EmuNicSaTable::SetCapacity(uint32_t capacity)
+{
+    if (m_used == 0)
+    {
+        m_slots.clear();
+        m_slots.resize(capacity);
+    }
+}
+
+uint64_t
+EmuNicSaTable::RxKey(Ipv4Address daddr, uint32_t spi)
+{
+    return (uint64_t(daddr.Get()) << 32) | spi;
+}
+
+uint64_t
+EmuNicSaTable::Insert(EmuNicSa&& sa, std::string* error)
+{
+    const bool rx = sa.dir == XfrmDir::In;
+    if (rx && m_rxIndex.count(RxKey(sa.daddr, sa.spi)))
+    {
+        if (error)
+        {
+            std::ostringstream os;
+            os << "spi: 0x" << std::hex << sa.spi << std::dec << " to " << sa.daddr
+               << " is already in the Rx table";
+            *error = os.str();
+        }
+        return 0;
+    }
+    for (uint32_t i = 0; i < m_slots.size(); ++i)
+    {
+        if (!m_slots[i])
+        {
+            m_slots[i] = std::make_unique<EmuNicSa>(std::move(sa));
+            if (rx)
+            {
+                m_rxIndex[RxKey(m_slots[i]->daddr, m_slots[i]->spi)] = i;
+            }
+            ++m_used;
+            return kValidBit | i;
+        }
+    }
+    if (error)
+    {
+        std::ostringstream os;
+        os << "No space for SA in " << (rx ? "Rx" : "Tx") << " table (capacity " << m_slots.size()
+           << ")";
+        *error = os.str();
+    }
+    return 0;
+}
+
+EmuNicSa*
+EmuNicSaTable::Get(uint64_t handle)
+{
+    if (!(handle & kValidBit))
+    {
+        return nullptr;
+    }
+    const uint64_t index = handle & ~kValidBit;
+    return index < m_slots.size() ? m_slots[index].get() : nullptr;
+}
+
+const EmuNicSa*
+EmuNicSaTable::Get(uint64_t handle) const
+{
+    return const_cast<EmuNicSaTable*>(this)->Get(handle);
+}
+
+EmuNicSa*
+EmuNicSaTable::FindRx(Ipv4Address daddr, uint32_t spi)
+{
+    auto it = m_rxIndex.find(RxKey(daddr, spi));
+    if (it == m_rxIndex.end())
+    {
+        return nullptr;
+    }
+    EmuNicSa* sa = m_slots[it->second].get();
+    return (sa && !sa->deleted) ? sa : nullptr;
+}
+
+void
+EmuNicSaTable::Remove(uint64_t handle)
+{
+    EmuNicSa* sa = Get(handle);
+    if (!sa)
+    {
+        return;
+    }
+    if (sa->dir == XfrmDir::In)
+    {
+        m_rxIndex.erase(RxKey(sa->daddr, sa->spi));
+    }
+    m_slots[handle & ~kValidBit].reset();
+    --m_used;
+}
+
+std::vector<uint64_t>
+EmuNicSaTable::GetHandles() const
+{
+    std::vector<uint64_t> handles;
+    for (uint32_t i = 0; i < m_slots.size(); ++i)
+    {
+        if (m_slots[i])
+        {
+            handles.push_back(kValidBit | i);
+        }
+    }
+    return handles;
+}
+
+uint32_t
+EmuNicSaTable::GetUsed() const
+{
+    return m_used;
+}
+
+uint32_t
+EmuNicSaTable::GetCapacity() const
+{
+    return m_slots.size();
+}
+
+std::string
+EmuNicSaTable::Dump() const
+{
+    std::ostringstream os;
+    os << "SA count=" << m_used << " capacity=" << m_slots.size() << "\n";
+    for (uint32_t i = 0; i < m_slots.size(); ++i)
+    {
+        const EmuNicSa* sa = m_slots[i].get();
+        if (!sa)
+        {
+            continue;
+        }
+        os << "sa[" << i << "] " << XfrmDirName(sa->dir) << " " << XfrmOffloadTypeName(sa->type)
+           << " " << XfrmModeName(sa->mode) << " spi=0x" << std::hex << sa->spi << std::dec << " "
+           << sa->saddr << "->" << sa->daddr << " esn=" << sa->esn
+           << " packets=" << sa->current.packets << " bytes=" << sa->current.bytes
+           << (sa->deleted ? " deleted" : "") << "\n";
+    }
+    return os.str();
+}
+
+} // namespace ns3
