@@ -1,0 +1,24 @@
+#ifndef OFFLOADLAB_COMMAND_H
+#define OFFLOADLAB_COMMAND_H
+
+#include <string>
+#include <vector>
+
+namespace offloadlab
+{
+
+/// Exit codes every subcommand uses, so that CI can act on them.
+enum ExitCode
+{
+    kExitOk = 0,
+    kExitFailed = 1, //!< the job ran and found a problem
+    kExitUsage = 2,  //!< bad arguments or configuration
+};
+
+/// `offloadlab run`: the built-in scenarios in every mode; results into --out.
+int RunCommand(const std::vector<std::string>& args);
+void PrintRunHelp();
+
+} // namespace offloadlab
+
+#endif // OFFLOADLAB_COMMAND_H

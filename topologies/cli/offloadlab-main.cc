@@ -1,0 +1,57 @@
+// offloadlab: IPsec offload testbed and conformance suite.
+#include "command.h"
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace
+{
+void
+PrintHelp()
+{
+    std::cout
+        << "usage: offloadlab <command> [options]\n"
+           "\n"
+           "An IPsec offload testbed: an emulated NIC (ns-3) with Linux-style crypto offload\n"
+           "and packet offload, compared with software IPsec.\n"
+           "\n"
+           "commands:\n"
+           "  run      run the built-in simulated scenarios in sw, crypto and packet modes;\n"
+           "           write results.json, pcaps and a Wireshark esp_sa key file\n"
+           "  help     show this help, or `offloadlab help <command>`\n"
+           "\n"
+           "Per-packet ESP speed against raw OpenSSL: the offloadlab-esp-bench program.\n"
+           "exit codes: 0 ok, 1 the job found a problem, 2 bad arguments\n";
+}
+} // namespace
+
+int
+main(int argc, char** argv)
+{
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty())
+    {
+        PrintHelp();
+        return offloadlab::kExitUsage;
+    }
+    const std::string command = args.front();
+    args.erase(args.begin());
+    if (command == "-h" || command == "--help" || (command == "help" && args.empty()))
+    {
+        PrintHelp();
+        return offloadlab::kExitOk;
+    }
+    if (command == "help" && args.front() == "run")
+    {
+        offloadlab::PrintRunHelp();
+        return offloadlab::kExitOk;
+    }
+    if (command == "run")
+    {
+        return offloadlab::RunCommand(args);
+    }
+    std::cerr << "offloadlab: unknown command '" << (command == "help" ? args.front() : command)
+              << "' (try `offloadlab --help`)\n";
+    return offloadlab::kExitUsage;
+}

@@ -1,0 +1,248 @@
+#include "command.h"
+
+#include "run-report.h"
+#include "scenario.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+namespace offloadlab
+{
+
+using namespace ns3;
+
+void
+PrintRunHelp()
+{
+    std::cout
+        << "usage: offloadlab run --out DIR [options]\n"
+           "\n"
+           "Runs every built-in scenario in every mode (or the ones named), with TCP and UDP\n"
+           "traffic long enough for the SAs to cross their soft byte limit and rekey.\n"
+           "Prints a summary table and writes into DIR:\n"
+           "  results.json   per scenario and mode: traffic delivered, per-SA counters, drops by\n"
+           "                 reason, rekeys and key-manager events, the SAs used\n"
+           "  *.pcap         one capture per wire link (PPP framing), readable by tshark\n"
+           "  esp_sa         the test keys of every SA, in Wireshark's esp_sa format\n"
+           "\n"
+           "options:\n"
+           "  --out DIR            output folder (created if missing)             [required]\n"
+           "  --scenario NAME      run only this scenario (repeatable); --list shows names\n"
+           "  --mode MODE          sw, crypto or packet (repeatable; default all three)\n"
+           "  --duration SECONDS   traffic time per run (default 2)\n"
+           "  --seed N             seed of keys, SPIs and ns-3 randomness (default 1)\n"
+           "  --no-pcap            do not write pcaps\n"
+           "  --list               print the scenario names and exit\n"
+           "exit codes: 0 every run delivered TCP and UDP data and rekeyed; 1 a run did not;\n"
+           "            2 bad arguments\n";
+}
+
+namespace
+{
+int
+UsageError(const std::string& message)
+{
+    std::cerr << "offloadlab run: " << message << "\n(see `offloadlab run --help`)\n";
+    return kExitUsage;
+}
+
+bool
+ParseNumber(const std::string& text, double* value)
+{
+    char* end = nullptr;
+    errno = 0;
+    *value = std::strtod(text.c_str(), &end);
+    return errno == 0 && end && *end == '\0' && !text.empty();
+}
+} // namespace
+
+int
+RunCommand(const std::vector<std::string>& args)
+{
+    std::string outDir;
+    std::vector<std::string> scenarios;
+    std::vector<IpsecRunMode> modes;
+    double duration = 2.0;
+    double seed = 1;
+    bool pcap = true;
+    for (size_t i = 0; i < args.size(); ++i)
+    {
+        const std::string& a = args[i];
+        auto value = [&](std::string* out)
+        {
+            if (i + 1 >= args.size())
+            {
+                return false;
+            }
+            *out = args[++i];
+            return true;
+        };
+        std::string v;
+        if (a == "-h" || a == "--help")
+        {
+            PrintRunHelp();
+            return kExitOk;
+        }
+        else if (a == "--list")
+        {
+            for (const auto& name : ScenarioNames())
+            {
+                std::cout << name << "\n";
+            }
+            return kExitOk;
+        }
+        else if (a == "--out")
+        {
+            if (!value(&outDir))
+            {
+                return UsageError("--out needs a folder");
+            }
+        }
+        else if (a == "--scenario")
+        {
+            if (!value(&v))
+            {
+                return UsageError("--scenario needs a name");
+            }
+            bool known = false;
+            for (const auto& name : ScenarioNames())
+            {
+                known = known || name == v;
+            }
+            if (!known)
+            {
+                return UsageError("--scenario: unknown name '" + v + "' (see --list)");
+            }
+            scenarios.push_back(v);
+        }
+        else if (a == "--mode")
+        {
+            IpsecRunMode mode;
+            if (!value(&v) || !ParseIpsecRunMode(v, &mode))
+            {
+                return UsageError("--mode: unknown value '" + v +
+                                  "' (expected sw, crypto or packet)");
+            }
+            modes.push_back(mode);
+        }
+        else if (a == "--duration")
+        {
+            if (!value(&v) || !ParseNumber(v, &duration) || duration < 0.5 || duration > 3600)
+            {
+                return UsageError("--duration: '" + v +
+                                  "' is not a number of seconds in 0.5..3600");
+            }
+        }
+        else if (a == "--seed")
+        {
+            if (!value(&v) || !ParseNumber(v, &seed) || seed < 1 || seed != uint64_t(seed))
+            {
+                return UsageError("--seed: '" + v + "' is not a positive integer");
+            }
+        }
+        else if (a == "--no-pcap")
+        {
+            pcap = false;
+        }
+        else
+        {
+            return UsageError("unknown option '" + a + "'");
+        }
+    }
+    if (outDir.empty())
+    {
+        return UsageError("--out DIR is required");
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(outDir, ec);
+    if (ec)
+    {
+        return UsageError("--out: cannot create '" + outDir + "': " + ec.message());
+    }
+    if (scenarios.empty())
+    {
+        scenarios = ScenarioNames();
+    }
+    if (modes.empty())
+    {
+        modes = {IpsecRunMode::Software, IpsecRunMode::Crypto, IpsecRunMode::Packet};
+    }
+
+    std::vector<ScenarioResult> results;
+    nlohmann::json runs = nlohmann::json::array();
+    std::vector<std::string> problems;
+    const size_t total = scenarios.size() * modes.size();
+    double wallTotal = 0;
+    uint64_t packetsTotal = 0;
+    for (const auto& scenario : scenarios)
+    {
+        for (IpsecRunMode mode : modes)
+        {
+            ScenarioOptions options;
+            options.scenario = scenario;
+            options.mode = mode;
+            options.duration = Seconds(duration);
+            options.seed = uint64_t(seed);
+            options.pcapDir = pcap ? outDir : "";
+            std::cerr << "[" << results.size() + 1 << "/" << total << "] " << scenario << " "
+                      << IpsecRunModeName(mode) << " ... " << std::flush;
+            ScenarioResult result;
+            std::string error;
+            if (!RunScenario(options, &result, &error))
+            {
+                std::cerr << "error\n";
+                std::cerr << "offloadlab run: " << scenario << " " << IpsecRunModeName(mode) << ": "
+                          << error << "\n";
+                return kExitFailed;
+            }
+            std::cerr << "done (" << result.wallSeconds << " s wall)\n";
+            const std::string label = scenario + " " + result.mode;
+            for (const auto& t : result.traffic)
+            {
+                if (t.bytesDelivered == 0)
+                {
+                    problems.push_back(label + ": no " + t.protocol + " data delivered");
+                }
+            }
+            if (result.rekeys == 0)
+            {
+                problems.push_back(label + ": the SAs crossed no soft limit, or did not rekey");
+            }
+            wallTotal += result.wallSeconds;
+            packetsTotal += result.wirePackets;
+            runs.push_back(ScenarioResultToJson(result));
+            results.push_back(std::move(result));
+        }
+    }
+
+    nlohmann::json doc;
+    doc["tool"] = "offloadlab";
+    doc["command"] = "run";
+    doc["seed"] = uint64_t(seed);
+    doc["duration_s"] = duration;
+    doc["runs"] = runs;
+    doc["totals"] = {
+        {"wall_seconds", wallTotal},
+        {"wire_packets", packetsTotal},
+        {"simulated_packets_per_wall_second", wallTotal > 0 ? packetsTotal / wallTotal : 0.0}};
+    doc["problems"] = problems;
+    std::ofstream(outDir + "/results.json") << doc.dump(2) << "\n";
+    std::ofstream(outDir + "/esp_sa") << EspSaFile(results);
+
+    std::cout << SummaryTable(results);
+    std::cout << "\ntotal: " << results.size() << " runs, " << packetsTotal << " wire packets in "
+              << wallTotal << " s wall (" << uint64_t(wallTotal > 0 ? packetsTotal / wallTotal : 0)
+              << " simulated packets per wall second)\n";
+    std::cout << "wrote " << outDir << "/results.json, " << outDir << "/esp_sa"
+              << (pcap ? ", and one pcap per link" : "") << "\n";
+    for (const auto& p : problems)
+    {
+        std::cout << "PROBLEM: " << p << "\n";
+    }
+    return problems.empty() ? kExitOk : kExitFailed;
+}
+
+} // namespace offloadlab

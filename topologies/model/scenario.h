@@ -1,0 +1,74 @@
+#ifndef SCENARIO_H
+#define SCENARIO_H
+
+#include "topology.h"
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ns3
+{
+
+/// What one run does: a named topology in one mode, with TCP and UDP traffic.
+struct ScenarioOptions
+{
+    std::string scenario{"host-to-host-transport"};
+    IpsecRunMode mode{IpsecRunMode::Software};
+    Time duration{Seconds(2)};
+    DataRate linkRate{"100Mbps"};
+    Time linkDelay{MilliSeconds(1)};
+    uint32_t tcpSegmentSize{1360}; //!< fits every mode's ESP overhead at MTU 1500
+    DataRate udpRate{"10Mbps"};
+    uint32_t udpPayloadSize{1000};
+    uint64_t softByteLimit{6000000}; //!< crossed during a 2 s run, so the SAs rekey
+    uint64_t hardByteLimit{9000000};
+    uint64_t seed{1};
+    std::string pcapDir; //!< empty: no pcaps
+};
+
+struct ScenarioTraffic
+{
+    std::string protocol;
+    uint64_t packetsSent{0}; //!< UDP only (TCP retransmits make it meaningless)
+    uint64_t packetsDelivered{0};
+    uint64_t bytesDelivered{0};
+    double goodputMbps{0};
+    uint32_t pmtuAdaptations{0};
+};
+
+struct ScenarioSa
+{
+    IpsecSaRecord record;
+    std::string nodeName;
+    XfrmLifetimeCurrent current;
+    XfrmStateStats stats;
+    uint64_t lastSeq{0};
+};
+
+struct ScenarioResult
+{
+    std::string scenario;
+    std::string mode;
+    double simulatedSeconds{0};
+    double wallSeconds{0};
+    uint64_t wirePackets{0}; //!< packets that entered a wire, all links
+    std::vector<ScenarioTraffic> traffic;
+    std::vector<ScenarioSa> sas;
+    std::map<std::string, std::map<std::string, uint64_t>> stackCounters; //!< node -> non-zero
+    std::map<std::string, std::map<std::string, uint64_t>> nicCounters;   //!< node/dev -> non-zero
+    uint32_t rekeys{0};
+    std::vector<IpsecKmEvent> events;
+    std::vector<std::string> pcaps; //!< file names within pcapDir
+};
+
+/// The built-in scenario names, in run order.
+std::vector<std::string> ScenarioNames();
+
+/// Builds, runs and measures one scenario; false with the reason on bad options.
+bool RunScenario(const ScenarioOptions& options, ScenarioResult* result, std::string* error);
+
+} // namespace ns3
+
+#endif // SCENARIO_H

@@ -1,0 +1,209 @@
+// The offloadlab command as a user runs it: the main job's outputs, checked by tshark (a dissector
+// nobody here wrote), and the command line's errors and exit codes.
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace
+{
+struct Output
+{
+    int exitCode{-1};
+    std::string text; //!< stdout and stderr
+};
+
+Output
+Shell(const std::string& command)
+{
+    Output out;
+    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+    if (!pipe)
+    {
+        return out;
+    }
+    std::array<char, 4096> buffer;
+    size_t n;
+    while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    {
+        out.text.append(buffer.data(), n);
+    }
+    const int status = pclose(pipe);
+    out.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return out;
+}
+
+std::string
+Offloadlab(const std::string& args)
+{
+    return std::string(OFFLOADLAB_BINARY) + " " + args;
+}
+
+/// One `offloadlab run` for the whole test binary: all scenarios, all modes, pcaps on.
+const fs::path&
+MainJobOutput()
+{
+    static fs::path dir;
+    if (dir.empty())
+    {
+        dir = fs::temp_directory_path() / ("offloadlab-cli-test-" + std::to_string(getpid()));
+        fs::remove_all(dir);
+        Output run = Shell(Offloadlab("run --duration 1 --out " + dir.string()));
+        EXPECT_EQ(run.exitCode, 0) << run.text;
+    }
+    return dir;
+}
+
+class CleanupEnvironment : public ::testing::Environment
+{
+  public:
+    void TearDown() override
+    {
+        fs::remove_all(fs::temp_directory_path() /
+                       ("offloadlab-cli-test-" + std::to_string(getpid())));
+    }
+};
+const auto* const g_cleanup = ::testing::AddGlobalTestEnvironment(new CleanupEnvironment);
+} // namespace
+
+TEST(OffloadlabRun, WritesResultsForEveryScenarioAndMode)
+{
+    const fs::path& dir = MainJobOutput();
+    std::ifstream in(dir / "results.json");
+    ASSERT_TRUE(in.good());
+    const nlohmann::json doc = nlohmann::json::parse(in);
+    ASSERT_EQ(doc["runs"].size(), 6u);
+    std::map<std::string, int> modes;
+    for (const auto& run : doc["runs"])
+    {
+        ++modes[run["mode"].get<std::string>()];
+        EXPECT_GT(run["traffic"]["tcp"]["bytes_delivered"].get<uint64_t>(), 0u);
+        EXPECT_EQ(run["traffic"]["udp"]["packets_delivered"],
+                  run["traffic"]["udp"]["packets_sent"]);
+        EXPECT_GE(run["rekeys"].get<int>(), 1);
+        EXPECT_GE(run["sas"].size(), 8u);
+        for (const auto& sa : run["sas"])
+        {
+            EXPECT_EQ(sa["offload"], run["mode"] == "sw" ? "none" : run["mode"]);
+        }
+        for (const auto& pcap : run["pcaps"])
+        {
+            EXPECT_TRUE(fs::exists(dir / pcap.get<std::string>())) << pcap;
+        }
+    }
+    EXPECT_EQ(modes, (std::map<std::string, int>{{"crypto", 2}, {"packet", 2}, {"sw", 2}}));
+    EXPECT_TRUE(doc["problems"].empty());
+}
+
+// tshark decrypts every ESP packet of every IPsec link with the written esp_sa, and the ICV
+// check passes on all of them.
+TEST(OffloadlabRun, TsharkDecryptsEveryEspPacketWithTheKeyFile)
+{
+    if (Shell("command -v tshark").exitCode != 0)
+    {
+        GTEST_SKIP() << "tshark is not installed (ci/setup installs it)";
+    }
+    const fs::path& dir = MainJobOutput();
+    const fs::path home = dir / "wireshark-home";
+    fs::create_directories(home / ".config" / "wireshark");
+    fs::copy_file(dir / "esp_sa", home / ".config" / "wireshark" / "esp_sa",
+                  fs::copy_options::overwrite_existing);
+    int checked = 0;
+    for (const auto& entry : fs::directory_iterator(dir))
+    {
+        const std::string name = entry.path().filename().string();
+        const bool ipsecLink = name.find("hostA-hostB") != std::string::npos ||
+                               name.find("-wan.pcap") != std::string::npos;
+        if (entry.path().extension() != ".pcap" || !ipsecLink)
+        {
+            continue;
+        }
+        SCOPED_TRACE(name);
+        Output fields = Shell("HOME=" + home.string() + " XDG_CONFIG_HOME=" + home.string() +
+                              "/.config tshark -n -r " + entry.path().string() +
+                              " -o esp.enable_encryption_decode:TRUE"
+                              " -o esp.enable_authentication_check:TRUE"
+                              " -T fields -e ip.proto -e esp.icv_good -e esp.icv_bad"
+                              " -e frame.protocols 2>/dev/null");
+        ASSERT_EQ(fields.exitCode, 0) << fields.text;
+        std::istringstream lines(fields.text);
+        std::string line;
+        int esp = 0;
+        int good = 0;
+        while (std::getline(lines, line))
+        {
+            if (line.rfind("Running as user", 0) == 0)
+            {
+                continue; // tshark's warning when run as root
+            }
+            // Every frame on an IPsec link is ESP (outer protocol 50; tunnel mode adds the inner
+            // one after a comma), and tshark sees the payload inside it.
+            EXPECT_TRUE(line.rfind("50\t", 0) == 0 || line.rfind("50,", 0) == 0) << line;
+            esp++;
+            good += line.find("\t1\t0\t") != std::string::npos ? 1 : 0;
+            EXPECT_TRUE(line.find(":esp:tcp") != std::string::npos ||
+                        line.find(":esp:udp") != std::string::npos ||
+                        line.find(":esp:ip:") != std::string::npos)
+                << line;
+        }
+        EXPECT_GT(esp, 1000);
+        EXPECT_EQ(good, esp);
+        ++checked;
+    }
+    EXPECT_EQ(checked, 6);
+}
+
+TEST(OffloadlabCli, HelpAndListSucceed)
+{
+    Output help = Shell(Offloadlab("--help"));
+    EXPECT_EQ(help.exitCode, 0);
+    EXPECT_NE(help.text.find("run"), std::string::npos);
+    Output runHelp = Shell(Offloadlab("run --help"));
+    EXPECT_EQ(runHelp.exitCode, 0);
+    EXPECT_NE(runHelp.text.find("--out"), std::string::npos);
+    Output list = Shell(Offloadlab("run --list"));
+    EXPECT_EQ(list.exitCode, 0);
+    EXPECT_EQ(list.text, "host-to-host-transport\ngateway-tunnel\n");
+}
+
+struct BadArguments
+{
+    const char* name;
+    const char* args;
+    const char* mentions;
+};
+
+class OffloadlabCliErrors : public ::testing::TestWithParam<BadArguments>
+{
+};
+
+TEST_P(OffloadlabCliErrors, ExitTwoAndNameTheProblem)
+{
+    Output out = Shell(Offloadlab(GetParam().args));
+    EXPECT_EQ(out.exitCode, 2) << out.text;
+    EXPECT_NE(out.text.find(GetParam().mentions), std::string::npos) << out.text;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, OffloadlabCliErrors,
+    ::testing::Values(BadArguments{"NoCommand", "", "usage"},
+                      BadArguments{"UnknownCommand", "frobnicate", "frobnicate"},
+                      BadArguments{"MissingOut", "run", "--out"},
+                      BadArguments{"BadMode", "run --out /tmp/x --mode turbo", "turbo"},
+                      BadArguments{"BadScenario", "run --out /tmp/x --scenario moon", "moon"},
+                      BadArguments{"BadDuration", "run --out /tmp/x --duration soon", "soon"},
+                      BadArguments{"NegativeSeed", "run --out /tmp/x --seed -3", "--seed"},
+                      BadArguments{"UnknownOption", "run --out /tmp/x --fast", "--fast"}),
+    [](const auto& info) { return std::string(info.param.name); });

@@ -1,0 +1,248 @@
+// Whole simulated scenarios in every mode: delivery, rekeying and the differential between
+// software IPsec, crypto offload and packet offload.
+#include "emu-nic-net-device.h"
+#include "scenario.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+using namespace ns3;
+
+namespace
+{
+ScenarioResult
+RunShort(const std::string& scenario, IpsecRunMode mode, uint32_t tcpSegmentSize = 1360)
+{
+    ScenarioOptions options;
+    options.scenario = scenario;
+    options.mode = mode;
+    options.duration = Seconds(1.2);
+    options.softByteLimit = 3000000;
+    options.hardByteLimit = 6000000;
+    options.tcpSegmentSize = tcpSegmentSize;
+    ScenarioResult result;
+    std::string error;
+    EXPECT_TRUE(RunScenario(options, &result, &error)) << error;
+    return result;
+}
+
+const ScenarioTraffic&
+Traffic(const ScenarioResult& r, const std::string& protocol)
+{
+    for (const auto& t : r.traffic)
+    {
+        if (t.protocol == protocol)
+        {
+            return t;
+        }
+    }
+    static ScenarioTraffic none;
+    ADD_FAILURE() << "no " << protocol << " traffic in the result";
+    return none;
+}
+
+uint64_t
+Counter(const std::map<std::string, std::map<std::string, uint64_t>>& counters,
+        const std::string& name)
+{
+    uint64_t sum = 0;
+    for (const auto& [where, values] : counters)
+    {
+        auto it = values.find(name);
+        sum += it == values.end() ? 0 : it->second;
+    }
+    return sum;
+}
+
+class ScenarioTest : public ::testing::TestWithParam<std::string>
+{
+};
+
+// Every run of one scenario, keyed by mode, computed once per scenario.
+const std::map<IpsecRunMode, ScenarioResult>&
+RunsOf(const std::string& scenario)
+{
+    static std::map<std::string, std::map<IpsecRunMode, ScenarioResult>> cache;
+    auto& runs = cache[scenario];
+    if (runs.empty())
+    {
+        for (IpsecRunMode m : {IpsecRunMode::Software, IpsecRunMode::Crypto, IpsecRunMode::Packet})
+        {
+            runs[m] = RunShort(scenario, m);
+        }
+    }
+    return runs;
+}
+} // namespace
+
+TEST_P(ScenarioTest, EveryModeDeliversEverythingAndRekeysWithoutLoss)
+{
+    for (const auto& [mode, r] : RunsOf(GetParam()))
+    {
+        SCOPED_TRACE(r.mode);
+        const ScenarioTraffic& udp = Traffic(r, "udp");
+        EXPECT_GT(udp.packetsSent, 1000u);
+        // Make-before-break: rekeying loses no datagram.
+        EXPECT_EQ(udp.packetsDelivered, udp.packetsSent);
+        EXPECT_GT(Traffic(r, "tcp").bytesDelivered, 5000000u);
+        EXPECT_GE(r.rekeys, 1u);
+        // No drop anywhere: every XFRM drop counter and every NIC drop counter is zero.
+        for (const auto& [node, counters] : r.stackCounters)
+        {
+            for (const auto& [name, value] : counters)
+            {
+                EXPECT_TRUE(name.rfind("Xfrm", 0) != 0) << node << " " << name << "=" << value;
+            }
+        }
+        for (const auto& [dev, counters] : r.nicCounters)
+        {
+            for (const auto& [name, value] : counters)
+            {
+                EXPECT_FALSE(name.size() > 4 && name.substr(name.size() - 4) == "Drop")
+                    << dev << " " << name << "=" << value;
+            }
+        }
+    }
+}
+
+TEST_P(ScenarioTest, EachModeUsesItsDataPath)
+{
+    const auto& runs = RunsOf(GetParam());
+    const ScenarioResult& sw = runs.at(IpsecRunMode::Software);
+    const ScenarioResult& crypto = runs.at(IpsecRunMode::Crypto);
+    const ScenarioResult& packet = runs.at(IpsecRunMode::Packet);
+    EXPECT_EQ(Counter(sw.nicCounters, "CryptoTxPackets"), 0u);
+    EXPECT_EQ(Counter(sw.nicCounters, "PacketOffloadTxPackets"), 0u);
+    EXPECT_EQ(Counter(sw.nicCounters, "StateAdd"), 0u);
+    // Crypto offload: the NIC encrypts everything the stack framed, and decrypts every arrival.
+    EXPECT_GT(Counter(crypto.nicCounters, "CryptoTxPackets"), 10000u);
+    // The qdisc between stack and NIC may drop a few framed packets (CoDel), never add any.
+    const uint64_t framed = Counter(crypto.stackCounters, "CryptoOffloadTxPackets");
+    EXPECT_LE(Counter(crypto.nicCounters, "CryptoTxPackets"), framed);
+    EXPECT_GE(Counter(crypto.nicCounters, "CryptoTxPackets"), framed - framed / 1000);
+    EXPECT_EQ(Counter(crypto.nicCounters, "CryptoRxPackets"),
+              Counter(crypto.stackCounters, "CryptoOffloadRxPackets"));
+    EXPECT_EQ(Counter(crypto.nicCounters, "PacketOffloadTxPackets"), 0u);
+    // Packet offload: the NIC does all of it; the stack never touches ESP.
+    EXPECT_GT(Counter(packet.nicCounters, "PacketOffloadTxPackets"), 10000u);
+    EXPECT_EQ(Counter(packet.nicCounters, "CryptoTxPackets"), 0u);
+    EXPECT_EQ(Counter(packet.stackCounters, "CryptoOffloadTxPackets"), 0u);
+    EXPECT_EQ(Counter(packet.nicCounters, "PolicyAdd"), 4u);
+    for (const auto& sa : packet.sas)
+    {
+        EXPECT_EQ(sa.record.offloadActual, XfrmOffloadType::Packet);
+    }
+    for (const auto& sa : crypto.sas)
+    {
+        EXPECT_EQ(sa.record.offloadActual, XfrmOffloadType::Crypto);
+    }
+}
+
+TEST_P(ScenarioTest, ModesAgreeOnKeyManagerEventsAndDelivery)
+{
+    const auto& runs = RunsOf(GetParam());
+    const ScenarioResult& sw = runs.at(IpsecRunMode::Software);
+    auto kinds = [](const ScenarioResult& r)
+    {
+        std::vector<std::string> k;
+        for (const auto& e : r.events)
+        {
+            k.push_back(e.kind);
+        }
+        return k;
+    };
+    auto spis = [](const ScenarioResult& r)
+    {
+        std::set<uint32_t> s;
+        for (const auto& sa : r.sas)
+        {
+            s.insert(sa.record.spi);
+        }
+        return s;
+    };
+    for (IpsecRunMode m : {IpsecRunMode::Crypto, IpsecRunMode::Packet})
+    {
+        const ScenarioResult& r = runs.at(m);
+        SCOPED_TRACE(r.mode);
+        EXPECT_EQ(r.rekeys, sw.rekeys);
+        EXPECT_EQ(kinds(r), kinds(sw));
+        EXPECT_EQ(spis(r), spis(sw));
+        EXPECT_EQ(Traffic(r, "udp").packetsDelivered, Traffic(sw, "udp").packetsDelivered);
+        // Per-SA outbound packet counts agree between the stack's and the NIC's counting.
+        uint64_t swOut = 0;
+        uint64_t modeOut = 0;
+        for (const auto& sa : sw.sas)
+        {
+            swOut += sa.record.direction == "out" ? sa.current.packets : 0;
+        }
+        for (const auto& sa : r.sas)
+        {
+            modeOut += sa.record.direction == "out" ? sa.current.packets : 0;
+        }
+        EXPECT_NEAR(double(modeOut), double(swOut), 0.05 * swOut);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, ScenarioTest,
+                         ::testing::Values("host-to-host-transport", "gateway-tunnel"),
+                         [](const auto& info)
+                         {
+                             std::string n = info.param;
+                             for (auto& c : n)
+                             {
+                                 c = c == '-' ? '_' : c;
+                             }
+                             return n;
+                         });
+
+class PmtuTest : public ::testing::TestWithParam<std::string>
+{
+};
+
+// A TCP MSS that fits the link but not the link plus ESP: packet offload drops the segment,
+// tells the sender the MTU, and TCP carries on with smaller segments.
+TEST_P(PmtuTest, PacketOffloadDropsTooBigAndTcpAdapts)
+{
+    ScenarioResult r = RunShort(GetParam(), IpsecRunMode::Packet, 1448);
+    EXPECT_GT(Counter(r.nicCounters, "TxPmtuDrop"), 0u);
+    EXPECT_GE(Counter(r.stackCounters, "LocalPmtuErrors"), 1u);
+    EXPECT_GE(Traffic(r, "tcp").pmtuAdaptations, 1u);
+    EXPECT_GT(Traffic(r, "tcp").bytesDelivered, 5000000u);
+    EXPECT_EQ(Counter(r.nicCounters, "TxFragmentDrop"), 0u);
+
+    // Software IPsec never drops for size: it fragments after ESP instead.
+    ScenarioResult sw = RunShort(GetParam(), IpsecRunMode::Software, 1448);
+    EXPECT_EQ(Counter(sw.nicCounters, "TxPmtuDrop"), 0u);
+    EXPECT_EQ(Traffic(sw, "tcp").pmtuAdaptations, 0u);
+    EXPECT_GT(Traffic(sw, "tcp").bytesDelivered, 5000000u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, PmtuTest,
+                         ::testing::Values("host-to-host-transport", "gateway-tunnel"),
+                         [](const auto& info)
+                         {
+                             std::string n = info.param;
+                             for (auto& c : n)
+                             {
+                                 c = c == '-' ? '_' : c;
+                             }
+                             return n;
+                         });
+
+TEST(ScenarioOptionsTest, BadOptionsNameTheFieldAndRunNothing)
+{
+    ScenarioResult r;
+    std::string error;
+    ScenarioOptions o;
+    o.scenario = "no-such-topology";
+    EXPECT_FALSE(RunScenario(o, &r, &error));
+    EXPECT_NE(error.find("scenario"), std::string::npos) << error;
+    EXPECT_NE(error.find("no-such-topology"), std::string::npos) << error;
+    o = ScenarioOptions();
+    o.softByteLimit = 10;
+    o.hardByteLimit = 5;
+    EXPECT_FALSE(RunScenario(o, &r, &error));
+    EXPECT_NE(error.find("softByteLimit"), std::string::npos) << error;
+}
