@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -54,6 +55,15 @@ Counter(const std::map<std::string, std::map<std::string, uint64_t>>& counters,
         sum += it == values.end() ? 0 : it->second;
     }
     return sum;
+}
+
+/// GoogleTest names allow no '-': "gateway-tunnel" -> "gateway_tunnel".
+std::string
+ScenarioTestName(const ::testing::TestParamInfo<std::string>& info)
+{
+    std::string name = info.param;
+    std::replace(name.begin(), name.end(), '-', '_');
+    return name;
 }
 
 class ScenarioTest : public ::testing::TestWithParam<std::string>
@@ -187,15 +197,7 @@ TEST_P(ScenarioTest, ModesAgreeOnKeyManagerEventsAndDelivery)
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, ScenarioTest,
                          ::testing::Values("host-to-host-transport", "gateway-tunnel"),
-                         [](const auto& info)
-                         {
-                             std::string n = info.param;
-                             for (auto& c : n)
-                             {
-                                 c = c == '-' ? '_' : c;
-                             }
-                             return n;
-                         });
+                         ScenarioTestName);
 
 class PmtuTest : public ::testing::TestWithParam<std::string>
 {
@@ -221,15 +223,7 @@ TEST_P(PmtuTest, PacketOffloadDropsTooBigAndTcpAdapts)
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, PmtuTest,
                          ::testing::Values("host-to-host-transport", "gateway-tunnel"),
-                         [](const auto& info)
-                         {
-                             std::string n = info.param;
-                             for (auto& c : n)
-                             {
-                                 c = c == '-' ? '_' : c;
-                             }
-                             return n;
-                         });
+                         ScenarioTestName);
 
 TEST(ScenarioOptionsTest, BadOptionsNameTheFieldAndRunNothing)
 {
