@@ -302,6 +302,9 @@ EmuNicNetDevice::LookupHwPolicy(XfrmDir dir, const XfrmFlow& flow) const
     return nullptr;
 }
 
+// A state at its hard limit is still selected, so that CheckLifetime refuses the packet and
+// raises the hard expire (Linux: xfrm_state_check_expire fails); only a state the stack has
+// declared dead is skipped.
 EmuNicSa*
 EmuNicNetDevice::SelectTxState(const XfrmPolicy& policy, Ipv4Address flowDst)
 {
@@ -311,8 +314,7 @@ EmuNicNetDevice::SelectTxState(const XfrmPolicy& policy, Ipv4Address flowDst)
         EmuNicSa* sa = m_sas.Get(handle);
         if (sa->deleted || sa->dir != XfrmDir::Out || sa->type != XfrmOffloadType::Packet ||
             !policy.TemplateMatches(*sa->xs) ||
-            (sa->mode == XfrmMode::Transport && sa->daddr != flowDst) ||
-            XfrmHardLimitReached(sa->lifetime, sa->current))
+            (sa->mode == XfrmMode::Transport && sa->daddr != flowDst) || sa->xs->IsHardExpired())
         {
             continue;
         }
