@@ -253,7 +253,7 @@ EmuNicNetDevice::ProcessTx(Ptr<Packet> packet)
     XfrmOffloadTxTag tag;
     if (packet->PeekPacketTag(tag))
     {
-        return CryptoTx(packet, tag.handle, tag.seqHi);
+        return CryptoTx(packet, tag);
     }
     if (!m_policies.empty())
     {
@@ -263,9 +263,9 @@ EmuNicNetDevice::ProcessTx(Ptr<Packet> packet)
 }
 
 Ptr<Packet>
-EmuNicNetDevice::CryptoTx(Ptr<Packet> packet, uint64_t handle, uint32_t seqHi)
+EmuNicNetDevice::CryptoTx(Ptr<Packet> packet, const XfrmOffloadTxTag& tag)
 {
-    EmuNicSa* sa = m_sas.Get(handle);
+    EmuNicSa* sa = m_sas.Get(tag.handle);
     // A deleted but not yet freed state still encrypts: the packet was committed to it (sequence
     // number taken) before the delete, as an skb holds its xfrm_state in Linux.
     if (!sa || sa->type != XfrmOffloadType::Crypto || sa->dir != XfrmDir::Out)
@@ -282,7 +282,24 @@ EmuNicNetDevice::CryptoTx(Ptr<Packet> packet, uint64_t handle, uint32_t seqHi)
         Drop(EmuNicDrop::TxUnsupported, packet);
         return nullptr;
     }
-    sa->transform->Seal(m_buffer.data() + ihl, m_buffer.size() - ihl, seqHi, sa->esn);
+    if (tag.csumLength != 0)
+    {
+        // HW_ESP_TX_CSUM: the inner checksum is ours to fill before encryption.
+        const uint32_t start = ihl + tag.csumStart;
+        if (!m_espTxCsumOffload || start + tag.csumLength > m_buffer.size() ||
+            tag.csumField + 2u > tag.csumLength)
+        {
+            Drop(EmuNicDrop::TxUnsupported, packet);
+            return nullptr;
+        }
+        uint8_t* segment = m_buffer.data() + start;
+        const uint16_t sum =
+            L4Checksum(tag.csumSrc, tag.csumDst, tag.csumProto, segment, tag.csumLength);
+        segment[tag.csumField] = uint8_t(sum >> 8);
+        segment[tag.csumField + 1] = uint8_t(sum);
+        ++m_events["TxCsumOffloaded"];
+    }
+    sa->transform->Seal(m_buffer.data() + ihl, m_buffer.size() - ihl, tag.seqHi, sa->esn);
     sa->current.bytes += m_buffer.size();
     sa->current.packets++;
     ++m_events["CryptoTxPackets"];

@@ -3,6 +3,7 @@
 
 #include "emu-nic-sa-table.h"
 #include "xfrm-dev-ops.h"
+#include "xfrm-offload-tag.h"
 
 #include "ns3/point-to-point-net-device.h"
 #include "ns3/traced-callback.h"
@@ -92,7 +93,7 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
 
   private:
     Ptr<Packet> ProcessTx(Ptr<Packet> packet);
-    Ptr<Packet> CryptoTx(Ptr<Packet> packet, uint64_t handle, uint32_t seqHi);
+    Ptr<Packet> CryptoTx(Ptr<Packet> packet, const XfrmOffloadTxTag& tag);
     Ptr<Packet> PacketOffloadTx(Ptr<Packet> packet);
     Ptr<const Packet> ProcessRx(Ptr<const Packet> packet);
     Ptr<const Packet> CryptoRx(EmuNicSa& sa, Ptr<const Packet> packet, uint32_t ihl);

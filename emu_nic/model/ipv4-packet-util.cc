@@ -1,5 +1,7 @@
 #include "ipv4-packet-util.h"
 
+#include "ns3/buffer.h"
+
 namespace ns3
 {
 
@@ -48,6 +50,24 @@ bool
 IsIpv4FragmentBytes(const uint8_t* ip)
 {
     return (ip[6] & 0x20) != 0 || ((ip[6] & 0x1f) | ip[7]) != 0;
+}
+
+uint16_t
+L4Checksum(Ipv4Address src, Ipv4Address dst, uint8_t proto, const uint8_t* segment, uint32_t length)
+{
+    // ns-3's Internet checksum over pseudo-header + segment (UDP's "no checksum" 0 becomes 0xffff).
+    Buffer buffer;
+    buffer.AddAtStart(12 + length);
+    Buffer::Iterator it = buffer.Begin();
+    it.WriteHtonU32(src.Get());
+    it.WriteHtonU32(dst.Get());
+    it.WriteU8(0);
+    it.WriteU8(proto);
+    it.WriteHtonU16(uint16_t(length));
+    it.Write(segment, length);
+    uint16_t sum = buffer.Begin().CalculateIpChecksum(uint16_t(12 + length));
+    sum = uint16_t((sum >> 8) | (sum << 8)); // CalculateIpChecksum answers in host order
+    return (proto == kIpProtoUdp && sum == 0) ? 0xffff : sum;
 }
 
 void

@@ -30,6 +30,11 @@ XfrmFlow FlowOfBytes(const uint8_t* ip, uint32_t length, uint32_t ihl);
 /// True for a serialized IPv4 packet that is a fragment.
 bool IsIpv4FragmentBytes(const uint8_t* ip);
 
+/// Internet checksum of a TCP or UDP segment with its IPv4 pseudo-header (RFC 793/768), as it
+/// belongs in the segment's checksum field (whose bytes must be zero in segment).
+uint16_t L4Checksum(Ipv4Address src, Ipv4Address dst, uint8_t proto, const uint8_t* segment,
+                    uint32_t length);
+
 /// Copies a packet's bytes into out (resized); no ns-3 headers are parsed.
 void CopyPacketBytes(Ptr<const Packet> packet, std::vector<uint8_t>& out);
 

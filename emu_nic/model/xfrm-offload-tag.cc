@@ -26,7 +26,7 @@ XfrmOffloadTxTag::GetInstanceTypeId() const
 uint32_t
 XfrmOffloadTxTag::GetSerializedSize() const
 {
-    return 12;
+    return 8 + 4 + 2 + 2 + 2 + 1 + 4 + 4;
 }
 
 void
@@ -34,6 +34,12 @@ XfrmOffloadTxTag::Serialize(TagBuffer buffer) const
 {
     buffer.WriteU64(handle);
     buffer.WriteU32(seqHi);
+    buffer.WriteU16(csumStart);
+    buffer.WriteU16(csumLength);
+    buffer.WriteU16(csumField);
+    buffer.WriteU8(csumProto);
+    buffer.WriteU32(csumSrc.Get());
+    buffer.WriteU32(csumDst.Get());
 }
 
 void
@@ -41,6 +47,12 @@ XfrmOffloadTxTag::Deserialize(TagBuffer buffer)
 {
     handle = buffer.ReadU64();
     seqHi = buffer.ReadU32();
+    csumStart = buffer.ReadU16();
+    csumLength = buffer.ReadU16();
+    csumField = buffer.ReadU16();
+    csumProto = buffer.ReadU8();
+    csumSrc = Ipv4Address(buffer.ReadU32());
+    csumDst = Ipv4Address(buffer.ReadU32());
 }
 
 void

@@ -27,6 +27,16 @@ class XfrmOffloadTxTag : public Tag
 
     uint64_t handle{0}; //!< the device's offload handle of the state
     uint32_t seqHi{0};  //!< ESN high-order bits (Linux xo->seq.hi)
+
+    /// Inner checksum left to the device (HW_ESP_TX_CSUM, Linux CHECKSUM_PARTIAL): the L4
+    /// segment at csumStart (from the SPI) of csumLength bytes, checksum field at csumField
+    /// within it, pseudo-header from csumSrc, csumDst, csumProto. csumLength 0: nothing to do.
+    uint16_t csumStart{0};
+    uint16_t csumLength{0};
+    uint16_t csumField{0};
+    uint8_t csumProto{0};
+    Ipv4Address csumSrc;
+    Ipv4Address csumDst;
 };
 
 /// Crypto offload RX: the device decrypted in place (Linux CRYPTO_DONE + xo->status).

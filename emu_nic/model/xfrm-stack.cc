@@ -29,7 +29,7 @@ XfrmStatName(XfrmStat stat)
         "XfrmInPolBlock",         "XfrmInTmplMismatch",    "XfrmOutNoStates",
         "XfrmOutStateSeqError",   "XfrmOutStateExpired",   "XfrmOutPolBlock",
         "XfrmFwdHdrError",        "CryptoOffloadFallback", "CryptoOffloadTxPackets",
-        "CryptoOffloadRxPackets", "LocalPmtuErrors",
+        "CryptoOffloadRxPackets", "CryptoOffloadTxCsum",   "LocalPmtuErrors",
     };
     static_assert(sizeof(names) / sizeof(names[0]) == size_t(XfrmStat::Count));
     return names[size_t(stat)];
@@ -600,12 +600,16 @@ XfrmStack::Protect(Ptr<XfrmPolicy> policy, const Ipv4Header& inner, Ptr<const Pa
     Ptr<Packet> esp;
     if (useDevice)
     {
-        transform.BuildFrame(c.spi, uint32_t(seq), m_payload.data(), payloadLength, nextHeader,
-                             m_frame);
-        esp = Create<Packet>(m_frame.data(), m_frame.size());
         XfrmOffloadTxTag tag;
         tag.handle = x->GetOffload().handle;
         tag.seqHi = uint32_t(seq >> 32);
+        if (x->GetOffload().ops->GetXfrmFeatures() & XFRM_DEV_FEATURE_HW_ESP_TX_CSUM)
+        {
+            LeaveChecksumToDevice(inner, tunnel, transform.GetIvLength(), &tag);
+        }
+        transform.BuildFrame(c.spi, uint32_t(seq), m_payload.data(), payloadLength, nextHeader,
+                             m_frame);
+        esp = Create<Packet>(m_frame.data(), m_frame.size());
         esp->AddPacketTag(tag);
         ++m_stats[size_t(XfrmStat::CryptoOffloadTxPackets)];
         if (c.esn && uint32_t(seq) == 0)
@@ -621,6 +625,29 @@ XfrmStack::Protect(Ptr<XfrmPolicy> policy, const Ipv4Header& inner, Ptr<const Pa
     }
     m_ipv4->Send(esp, outerSrc, outerDst, kIpProtoEsp, outRoute);
     return true;
+}
+
+void
+XfrmStack::LeaveChecksumToDevice(const Ipv4Header& inner, bool tunnel, uint32_t ivLength,
+                                 XfrmOffloadTxTag* tag)
+{
+    const uint8_t proto = inner.GetProtocol();
+    const uint16_t field = proto == kIpProtoTcp ? 16 : proto == kIpProtoUdp ? 6 : 0;
+    const uint32_t start = tunnel ? inner.GetSerializedSize() : 0; // L4 within m_payload
+    if (field == 0 || IsIpv4Fragment(inner) || m_payload.size() < start + field + 2)
+    {
+        return; // only whole TCP/UDP segments have a checksum the device can compute
+    }
+    // Like an skb in CHECKSUM_PARTIAL: the field is left for the device to fill.
+    m_payload[start + field] = 0;
+    m_payload[start + field + 1] = 0;
+    tag->csumStart = EspTransform::kHeaderLength + ivLength + start;
+    tag->csumLength = m_payload.size() - start;
+    tag->csumField = field;
+    tag->csumProto = proto;
+    tag->csumSrc = inner.GetSource();
+    tag->csumDst = inner.GetDestination();
+    ++m_stats[size_t(XfrmStat::CryptoOffloadTxCsum)];
 }
 
 // ---- input ----

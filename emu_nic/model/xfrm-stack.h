@@ -2,6 +2,7 @@
 #define XFRM_STACK_H
 
 #include "xfrm-dev-ops.h"
+#include "xfrm-offload-tag.h"
 #include "xfrm-state-table.h"
 
 #include "ns3/ip-l4-protocol.h"
@@ -38,6 +39,7 @@ enum class XfrmStat : uint8_t
     CryptoOffloadFallback,  //!< (event) crypto offload refused by the device, SA runs in software
     CryptoOffloadTxPackets, //!< (event) packets encrypted by the device (crypto offload)
     CryptoOffloadRxPackets, //!< (event) packets decrypted by the device (crypto offload)
+    CryptoOffloadTxCsum,    //!< (event) inner checksums left to the device (HW_ESP_TX_CSUM)
     LocalPmtuErrors,        //!< (event) "fragmentation needed" delivered for a too-big packet
     Count,
 };
@@ -113,6 +115,10 @@ class XfrmStack : public Object
     /// to protect, payload what follows it. False if dropped.
     bool Protect(Ptr<XfrmPolicy> policy, const Ipv4Header& inner, Ptr<const Packet> payload,
                  Ptr<Ipv4Route> route);
+    /// HW_ESP_TX_CSUM: zero the inner TCP/UDP checksum in m_payload and tell the device where
+    /// it is, as Linux leaves a CHECKSUM_PARTIAL skb's checksum to the NIC.
+    void LeaveChecksumToDevice(const Ipv4Header& inner, bool tunnel, uint32_t ivLength,
+                               XfrmOffloadTxTag* tag);
     /// Delivers a transport-mode payload to its L4 protocol after the inbound policy check.
     IpL4Protocol::RxStatus DeliverTransport(Ptr<XfrmState> x, Ptr<Packet> payload,
                                             Ipv4Header header,

@@ -3,6 +3,9 @@
 #include "emu-nic-net-device.h"
 #include "scenario.h"
 
+#include "ns3/boolean.h"
+#include "ns3/config.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -239,4 +242,32 @@ TEST(ScenarioOptionsTest, BadOptionsNameTheFieldAndRunNothing)
     o.hardByteLimit = 5;
     EXPECT_FALSE(RunScenario(o, &r, &error));
     EXPECT_NE(error.find("softByteLimit"), std::string::npos) << error;
+}
+
+// HW_ESP_TX_CSUM: with it, every TCP/UDP packet the NIC encrypts in crypto offload gets its
+// inner checksum from the NIC (the receiver's stack verifies it); without it, the stack computes
+// them and the NIC is never asked.
+TEST(TxChecksumOffloadTest, InnerChecksumsGoToTheNicOnlyWhenAdvertised)
+{
+    for (bool advertised : {true, false})
+    {
+        SCOPED_TRACE(advertised ? "HW_ESP_TX_CSUM on" : "HW_ESP_TX_CSUM off");
+        Config::SetDefault("ns3::EmuNicNetDevice::EspTxCsumOffload", BooleanValue(advertised));
+        ScenarioResult r = RunShort("host-to-host-transport", IpsecRunMode::Crypto);
+        const uint64_t left = Counter(r.stackCounters, "CryptoOffloadTxCsum");
+        // The qdisc between stack and NIC may drop a few framed packets (CoDel).
+        EXPECT_LE(Counter(r.nicCounters, "TxCsumOffloaded"), left);
+        EXPECT_GE(Counter(r.nicCounters, "TxCsumOffloaded"), left - left / 1000);
+        if (advertised)
+        {
+            EXPECT_GT(left, Counter(r.nicCounters, "CryptoTxPackets") * 99 / 100);
+        }
+        else
+        {
+            EXPECT_EQ(left, 0u);
+        }
+        EXPECT_GT(Traffic(r, "tcp").bytesDelivered, 5000000u);
+        EXPECT_EQ(Traffic(r, "udp").packetsDelivered, Traffic(r, "udp").packetsSent);
+    }
+    Config::SetDefault("ns3::EmuNicNetDevice::EspTxCsumOffload", BooleanValue(true));
 }
