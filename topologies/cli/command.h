@@ -19,6 +19,10 @@ enum ExitCode
 int RunCommand(const std::vector<std::string>& args);
 void PrintRunHelp();
 
+/// `offloadlab catalog`: validate and print the conformance requirement catalog.
+int CatalogCommand(const std::vector<std::string>& args);
+void PrintCatalogHelp();
+
 } // namespace offloadlab
 
 #endif // OFFLOADLAB_COMMAND_H

@@ -19,6 +19,8 @@ PrintHelp()
            "commands:\n"
            "  run      run the built-in simulated scenarios in sw, crypto and packet modes;\n"
            "           write results.json, pcaps and a Wireshark esp_sa key file\n"
+           "  catalog  validate and print the conformance requirement catalog\n"
+           "           (--markdown: the docs/conformance.md matrix)\n"
            "  help     show this help, or `offloadlab help <command>`\n"
            "\n"
            "Per-packet ESP speed against raw OpenSSL: the offloadlab-esp-bench program.\n"
@@ -47,9 +49,18 @@ main(int argc, char** argv)
         offloadlab::PrintRunHelp();
         return offloadlab::kExitOk;
     }
+    if (command == "help" && args.front() == "catalog")
+    {
+        offloadlab::PrintCatalogHelp();
+        return offloadlab::kExitOk;
+    }
     if (command == "run")
     {
         return offloadlab::RunCommand(args);
+    }
+    if (command == "catalog")
+    {
+        return offloadlab::CatalogCommand(args);
     }
     std::cerr << "offloadlab: unknown command '" << (command == "help" ? args.front() : command)
               << "' (try `offloadlab --help`)\n";

@@ -1,0 +1,281 @@
+#include "requirement-catalog.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace ns3
+{
+
+bool
+Requirement::AppliesTo(const std::string& mode) const
+{
+    return std::find(modes.begin(), modes.end(), mode) != modes.end();
+}
+
+std::string
+RequirementCatalog::DefaultPath()
+{
+    return OFFLOADLAB_CATALOG;
+}
+
+bool
+RequirementCatalog::Load(const std::string& path, RequirementCatalog* catalog, std::string* error)
+{
+    std::ifstream in(path);
+    if (!in)
+    {
+        *error = "catalog: cannot read '" + path + "'";
+        return false;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!Parse(text.str(), catalog, error))
+    {
+        *error = path + ": " + *error;
+        return false;
+    }
+    return true;
+}
+
+namespace
+{
+/// A string field of a JSON object, or "" with an error naming where.
+bool
+StringField(const nlohmann::json& object, const char* name, const std::string& where,
+            std::string* value, std::string* error)
+{
+    auto it = object.find(name);
+    if (it == object.end() || !it->is_string() || it->get<std::string>().empty())
+    {
+        *error = where + ": " + name + ": missing or not a non-empty string";
+        return false;
+    }
+    *value = it->get<std::string>();
+    return true;
+}
+} // namespace
+
+bool
+RequirementCatalog::Parse(const std::string& text, RequirementCatalog* catalog, std::string* error)
+{
+    nlohmann::json doc;
+    try
+    {
+        doc = nlohmann::json::parse(text);
+    }
+    catch (const nlohmann::json::parse_error& e)
+    {
+        *error = std::string("not JSON: ") + e.what();
+        return false;
+    }
+    if (!doc.is_object() || doc.value("version", 0) != 1)
+    {
+        *error = "version: expected 1";
+        return false;
+    }
+    RequirementCatalog c;
+    if (!doc["modes"].is_array() || doc["modes"].empty())
+    {
+        *error = "modes: expected a non-empty list";
+        return false;
+    }
+    for (const auto& m : doc["modes"])
+    {
+        c.m_modes.push_back(m.get<std::string>());
+    }
+    if (!doc["documents"].is_object())
+    {
+        *error = "documents: expected an object of name -> title";
+        return false;
+    }
+    for (const auto& [name, title] : doc["documents"].items())
+    {
+        c.m_documents[name] = title.get<std::string>();
+    }
+    if (!doc["requirements"].is_array())
+    {
+        *error = "requirements: expected a list";
+        return false;
+    }
+    static const std::regex idPattern("[A-Z0-9]+(-[A-Z0-9]+)+");
+    std::set<std::string> ids;
+    size_t index = 0;
+    for (const auto& item : doc["requirements"])
+    {
+        std::string where = "requirements[" + std::to_string(index++) + "]";
+        Requirement r;
+        if (!item.is_object() || !StringField(item, "id", where, &r.id, error))
+        {
+            if (!item.is_object())
+            {
+                *error = where + ": expected an object";
+            }
+            return false;
+        }
+        where += " (" + r.id + ")";
+        if (!std::regex_match(r.id, idPattern))
+        {
+            *error = where + ": id: '" + r.id + "' is not like AREA-WORD(-WORD...)";
+            return false;
+        }
+        if (!ids.insert(r.id).second)
+        {
+            *error = where + ": id: '" + r.id + "' appears twice";
+            return false;
+        }
+        if (!StringField(item, "text", where, &r.text, error))
+        {
+            return false;
+        }
+        if (r.text.back() != '.')
+        {
+            *error = where + ": text: one sentence ending with '.', got '" + r.text + "'";
+            return false;
+        }
+        const std::string kind = item.value("kind", "");
+        if (kind != "requirement" && kind != "allowance")
+        {
+            *error = where + ": kind: '" + kind + "' (expected requirement or allowance)";
+            return false;
+        }
+        r.allowance = kind == "allowance";
+        if (r.allowance != (r.id.rfind("ALLOW-", 0) == 0))
+        {
+            *error = where + ": id: allowances, and only they, start with ALLOW-";
+            return false;
+        }
+        if (!item["modes"].is_array() || item["modes"].empty())
+        {
+            *error = where + ": modes: expected a non-empty list";
+            return false;
+        }
+        for (const auto& m : item["modes"])
+        {
+            const std::string mode = m.is_string() ? m.get<std::string>() : m.dump();
+            if (std::find(c.m_modes.begin(), c.m_modes.end(), mode) == c.m_modes.end() ||
+                r.AppliesTo(mode))
+            {
+                *error = where + ": modes: '" + mode + "' is unknown or repeated";
+                return false;
+            }
+            r.modes.push_back(mode);
+        }
+        const auto& source = item["source"];
+        if (!source.is_object() ||
+            !StringField(source, "document", where + ": source", &r.document, error) ||
+            !StringField(source, "section", where + ": source", &r.section, error))
+        {
+            if (!source.is_object())
+            {
+                *error = where + ": source: expected {document, section}";
+            }
+            return false;
+        }
+        if (!c.m_documents.count(r.document))
+        {
+            *error = where + ": source.document: '" + r.document + "' is not in documents";
+            return false;
+        }
+        c.m_requirements.push_back(r);
+    }
+    *catalog = std::move(c);
+    return true;
+}
+
+const std::vector<Requirement>&
+RequirementCatalog::GetRequirements() const
+{
+    return m_requirements;
+}
+
+const Requirement*
+RequirementCatalog::Find(const std::string& id) const
+{
+    for (const auto& r : m_requirements)
+    {
+        if (r.id == id)
+        {
+            return &r;
+        }
+    }
+    return nullptr;
+}
+
+const std::vector<std::string>&
+RequirementCatalog::GetModes() const
+{
+    return m_modes;
+}
+
+const std::map<std::string, std::string>&
+RequirementCatalog::GetDocuments() const
+{
+    return m_documents;
+}
+
+std::string
+RequirementCatalog::ToMarkdown() const
+{
+    std::ostringstream os;
+    auto table = [&](bool allowances)
+    {
+        os << "| ID | " << (allowances ? "allowed difference" : "requirement");
+        for (const auto& m : m_modes)
+        {
+            os << " | " << m;
+        }
+        os << " | source |\n|---|---";
+        for (size_t i = 0; i < m_modes.size(); ++i)
+        {
+            os << "|:-:";
+        }
+        os << "|---|\n";
+        for (const auto& r : m_requirements)
+        {
+            if (r.allowance != allowances)
+            {
+                continue;
+            }
+            os << "| `" << r.id << "` | " << r.text;
+            for (const auto& m : m_modes)
+            {
+                os << " | " << (r.AppliesTo(m) ? "x" : "");
+            }
+            os << " | " << r.document << ": " << r.section << " |\n";
+        }
+    };
+    size_t requirements = 0;
+    for (const auto& r : m_requirements)
+    {
+        requirements += r.allowance ? 0 : 1;
+    }
+    os << "# Conformance requirements\n\n"
+          "Generated from `conformance/requirements.json` by `offloadlab catalog --markdown`;\n"
+          "a test fails when this file and the catalog differ. Do not edit by hand.\n\n"
+       << requirements << " requirements and " << m_requirements.size() - requirements
+       << " allowed differences. An `x` marks a mode the requirement applies to:\n"
+          "`sw` software IPsec, `crypto` crypto offload, `packet` packet (full) offload.\n\n"
+          "Status: the catalog is the contract the conformance suite (`offloadlab certify`,\n"
+          "not built yet) will check requirement by requirement. Today many of these behaviours\n"
+          "are tested for the reference NIC by the emu_nic and scenario tests, under other\n"
+          "names; this table does not claim any result.\n\n"
+          "## Requirements\n\n";
+    table(false);
+    os << "\n## Allowed differences from software IPsec\n\n"
+          "Differential checks compare each offload mode with software IPsec; these are the only\n"
+          "differences the sources allow, each a catalog entry of its own.\n\n";
+    table(true);
+    os << "\n## Sources\n\n";
+    for (const auto& [name, title] : m_documents)
+    {
+        os << "- `" << name << "`: " << title << "\n";
+    }
+    return os.str();
+}
+
+} // namespace ns3

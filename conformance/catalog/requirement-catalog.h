@@ -1,0 +1,53 @@
+#ifndef REQUIREMENT_CATALOG_H
+#define REQUIREMENT_CATALOG_H
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ns3
+{
+
+/// One conformance requirement (or an allowed difference from software IPsec).
+struct Requirement
+{
+    std::string id;                 //!< stable, e.g. PKT-FRAG-TX-DROP
+    std::string text;               //!< one sentence
+    std::vector<std::string> modes; //!< sw, crypto, packet
+    std::string document;           //!< key into the catalog's documents
+    std::string section;
+    bool allowance{false}; //!< a difference from software IPsec that the sources permit
+
+    bool AppliesTo(const std::string& mode) const;
+};
+
+/**
+ * The requirement catalog (conformance/requirements.json): stable IDs, one sentence each, the
+ * modes they apply to and their source. It drives the docs table, test names and report rows.
+ */
+class RequirementCatalog
+{
+  public:
+    /// The catalog in the source tree this binary was built from.
+    static std::string DefaultPath();
+    /// Loads and validates; on failure the message names the entry, the field and the value.
+    static bool Load(const std::string& path, RequirementCatalog* catalog, std::string* error);
+    static bool Parse(const std::string& json, RequirementCatalog* catalog, std::string* error);
+
+    const std::vector<Requirement>& GetRequirements() const;
+    const Requirement* Find(const std::string& id) const;
+    const std::vector<std::string>& GetModes() const;
+    const std::map<std::string, std::string>& GetDocuments() const;
+
+    /// docs/conformance.md: the requirement x mode matrix, allowances and sources.
+    std::string ToMarkdown() const;
+
+  private:
+    std::vector<std::string> m_modes;
+    std::map<std::string, std::string> m_documents;
+    std::vector<Requirement> m_requirements;
+};
+
+} // namespace ns3
+
+#endif // REQUIREMENT_CATALOG_H
