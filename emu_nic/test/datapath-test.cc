@@ -16,18 +16,6 @@ using namespace offloadtest;
 namespace
 {
 
-struct DatapathParam
-{
-    Mode mode;
-    IpMode ipMode;
-};
-
-std::string
-ParamName(const testing::TestParamInfo<DatapathParam>& info)
-{
-    return std::string(ModeName(info.param.mode)) + "_" + IpModeName(info.param.ipMode);
-}
-
 constexpr uint32_t kDatagrams = 200;
 
 /// Sizes 1..1300: both extremes, then a spread that hits every padding length.
@@ -65,7 +53,7 @@ struct DatapathRun
 };
 
 DatapathRun
-RunDatapath(const DatapathParam& param)
+RunDatapath(const PathParam& param)
 {
     TopologyOptions opt;
     opt.mode = param.mode;
@@ -81,7 +69,7 @@ RunDatapath(const DatapathParam& param)
     return run;
 }
 
-using DatapathTest = SimulationTest<DatapathParam>;
+using DatapathTest = SimulationTest<PathParam>;
 
 TEST_P(DatapathTest, UdpDeliveredWithIdenticalPayloads)
 {
@@ -247,12 +235,12 @@ TEST_P(DatapathTest, WireDecryptsWithScapyOracle)
 }
 
 INSTANTIATE_TEST_SUITE_P(AllPaths, DatapathTest,
-                         testing::Values(DatapathParam{Mode::Sw, IpMode::Transport},
-                                         DatapathParam{Mode::Crypto, IpMode::Transport},
-                                         DatapathParam{Mode::Packet, IpMode::Transport},
-                                         DatapathParam{Mode::Sw, IpMode::Tunnel},
-                                         DatapathParam{Mode::Crypto, IpMode::Tunnel},
-                                         DatapathParam{Mode::Packet, IpMode::Tunnel}),
-                         ParamName);
+                         testing::Values(PathParam{Mode::Sw, IpMode::Transport},
+                                         PathParam{Mode::Crypto, IpMode::Transport},
+                                         PathParam{Mode::Packet, IpMode::Transport},
+                                         PathParam{Mode::Sw, IpMode::Tunnel},
+                                         PathParam{Mode::Crypto, IpMode::Tunnel},
+                                         PathParam{Mode::Packet, IpMode::Tunnel}),
+                         PathName);
 
 } // namespace

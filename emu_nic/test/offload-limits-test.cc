@@ -17,18 +17,6 @@ ModeOnly(const testing::TestParamInfo<Mode>& info)
     return ModeName(info.param);
 }
 
-struct PathParam
-{
-    Mode mode;
-    IpMode ipMode;
-};
-
-std::string
-PathName(const testing::TestParamInfo<PathParam>& info)
-{
-    return std::string(ModeName(info.param.mode)) + "_" + IpModeName(info.param.ipMode);
-}
-
 const auto kAllPaths = testing::Values(
     PathParam{Mode::Sw, IpMode::Transport}, PathParam{Mode::Crypto, IpMode::Transport},
     PathParam{Mode::Packet, IpMode::Transport}, PathParam{Mode::Sw, IpMode::Tunnel},

@@ -104,6 +104,20 @@ IpModeName(IpMode ipMode)
     return ipMode == IpMode::Transport ? "transport" : "tunnel";
 }
 
+/// A data path to test: offload mode x IPsec mode.
+struct PathParam
+{
+    Mode mode;
+    IpMode ipMode;
+};
+
+/// Readable test names, e.g. "packet_tunnel".
+inline std::string
+PathName(const testing::TestParamInfo<PathParam>& info)
+{
+    return std::string(ModeName(info.param.mode)) + "_" + IpModeName(info.param.ipMode);
+}
+
 inline XfrmOffloadType
 OffloadTypeOf(Mode mode)
 {
