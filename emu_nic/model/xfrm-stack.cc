@@ -68,8 +68,9 @@ XfrmStack::~XfrmStack() = default;
 
 namespace
 {
+// Raw pointers: the device stores this callback, so a Ptr to it would be a cycle.
 void
-LinkChangeThunk(XfrmStack* stack, Ptr<NetDevice> dev)
+LinkChangeThunk(XfrmStack* stack, NetDevice* dev)
 {
     if (!dev->IsLinkUp())
     {
@@ -128,7 +129,7 @@ XfrmStack::AttachDevice(Ptr<NetDevice> dev)
     hooks.checkExpire = MakeBoundCallback(&CheckExpireThunk, this);
     hooks.mtuExceeded = MakeCallback(&XfrmStack::OnMtuExceeded, this);
     ops->SetXfrmStackHooks(hooks);
-    dev->AddLinkChangeCallback(MakeBoundCallback(&LinkChangeThunk, this, dev));
+    dev->AddLinkChangeCallback(MakeBoundCallback(&LinkChangeThunk, this, PeekPointer(dev)));
     m_attachedDevices.push_back(dev);
 }
 
@@ -141,13 +142,20 @@ XfrmStack::GetNode() const
 void
 XfrmStack::DoDispose()
 {
+    // The key manager may be gone already: tell it nothing from here on.
+    m_expireCallback = ExpireCallback();
+    m_stateGoneCallback = StateGoneCallback();
+    // Take back everything offloaded: device tables and offloaded objects point at each other.
     for (auto& dev : m_attachedDevices)
     {
+        FlushDevice(dev);
         if (XfrmDevOps* ops = GetXfrmDevOps(dev))
         {
             ops->SetXfrmStackHooks({});
         }
     }
+    m_sad = XfrmStateTable();
+    m_spd = XfrmPolicyTable();
     m_attachedDevices.clear();
     m_awaitingFree.clear();
     m_l4DownTargets.clear();
