@@ -1,5 +1,7 @@
 #include "scapy-esp-oracle.h"
 
+#include "embedded-python.h"
+
 #include <pybind11/embed.h>
 
 #include <exception>
@@ -11,9 +13,6 @@ namespace ns3
 
 namespace
 {
-
-// Scapy is Debian's, so the interpreter must find Debian's prefix whatever is first on PATH.
-constexpr const char* kPythonExecutable = "/usr/bin/python3";
 
 // The glue in Python: Scapy's API is Python, and keeping it here keeps the C++ side thin.
 constexpr const char* kHelperSource = R"PY(
@@ -84,13 +83,11 @@ def encrypt(sa, data, seq, counter_iv):
     return bytes(out)
 )PY";
 
-/// The process's one interpreter and the helper namespace, created on first use.
+/// The helper namespace, created on first use inside the process's one interpreter.
 struct Python
 {
     Python();
 
-    // Declared first so that it is destroyed last, after every Python object below.
-    std::unique_ptr<py::scoped_interpreter> interpreter;
     py::object helper; // a dict once Python runs; null until then
 
     bool ok{false};
@@ -99,26 +96,14 @@ struct Python
 
 Python::Python()
 {
+    // EmbeddedPython's static is complete before this one, so this is destroyed (and drops its
+    // Python objects) before the interpreter finalizes.
+    if (!EmbeddedPython::Import("scapy.layers.ipsec", &error))
+    {
+        return;
+    }
     try
     {
-        // Somebody else (e.g. a Python host process) may own the interpreter already.
-        if (Py_IsInitialized() == 0)
-        {
-            PyConfig config;
-            // Isolated: a pyenv PYTHONHOME/PYTHONPATH or user site must not replace Debian's.
-            PyConfig_InitIsolatedConfig(&config);
-            config.install_signal_handlers = 0; // leave SIGINT to the C++ program
-            config.write_bytecode = 0;          // never write into /usr/lib
-            PyStatus status =
-                PyConfig_SetBytesString(&config, &config.program_name, kPythonExecutable);
-            if (PyStatus_Exception(status) != 0)
-            {
-                PyConfig_Clear(&config);
-                error = "cannot configure Python";
-                return;
-            }
-            interpreter = std::make_unique<py::scoped_interpreter>(&config, 0, nullptr, false);
-        }
         py::dict names;
         py::exec(kHelperSource, names);
         helper = names;
@@ -126,8 +111,8 @@ Python::Python()
     }
     catch (const std::exception& e)
     {
-        error = std::string("cannot import scapy.layers.ipsec with ") + kPythonExecutable + ": " +
-                e.what();
+        error = std::string("cannot import scapy.layers.ipsec with ") +
+                EmbeddedPython::Executable() + ": " + e.what();
     }
 }
 

@@ -16,10 +16,11 @@ namespace ns3
  * ESP implementation nobody in this project wrote: it decrypts what EspTransform sealed and
  * encrypts what EspTransform must open.
  *
- * One Python interpreter per process, started on first use and importing Scapy once; every
- * Python exception becomes `false` and a message. Slow (about 1k packets/s): an oracle for
- * tests, never a data path. Scapy has no anti-replay check and cannot itself send seqLow 0;
- * Encrypt works around the latter.
+ * Runs in the process's one Python interpreter (EmbeddedPython, shared with the Scapy packet
+ * crafter), started on first use and importing Scapy once; every Python exception becomes
+ * `false` and a message. Slow (about 1k packets/s): an oracle for tests, never a data path.
+ * Scapy has no anti-replay check and cannot itself send seqLow 0; Encrypt works around the
+ * latter.
  *
  * Scapy 2.5.0 leaves the ESN high bits out of ESP's HMAC (it only does so for AH), contrary to
  * RFC 4303 2.2.1. For cbc(aes) + hmac(sha256) with ESN the oracle therefore computes and checks
