@@ -56,6 +56,12 @@ struct Topic
     std::vector<std::string> modes;
 };
 
+void
+PrintTo(const Topic& param, std::ostream* os)
+{
+    *os << param.id;
+}
+
 class CatalogTopicTest : public ::testing::TestWithParam<Topic>
 {
 };
@@ -127,6 +133,12 @@ struct BadCatalog
     const char* requirement; //!< one JSON requirement object
     const char* mentions;
 };
+
+void
+PrintTo(const BadCatalog& param, std::ostream* os)
+{
+    *os << param.name;
+}
 
 class BadCatalogTest : public ::testing::TestWithParam<BadCatalog>
 {

@@ -111,6 +111,19 @@ struct PathParam
     IpMode ipMode;
 };
 
+/// How GoogleTest prints parameters (ctest shows them next to each test name).
+inline void
+PrintTo(Mode mode, std::ostream* os)
+{
+    *os << ModeName(mode);
+}
+
+inline void
+PrintTo(const PathParam& param, std::ostream* os)
+{
+    *os << ModeName(param.mode) << " " << IpModeName(param.ipMode);
+}
+
 /// Readable test names, e.g. "packet_tunnel".
 inline std::string
 PathName(const testing::TestParamInfo<PathParam>& info)

@@ -52,6 +52,12 @@ struct SelectorCase
     bool matches;
 };
 
+void
+PrintTo(const SelectorCase& param, std::ostream* os)
+{
+    *os << param.name;
+}
+
 class SelectorTest : public ::testing::TestWithParam<SelectorCase>
 {
 };

@@ -185,6 +185,12 @@ struct BadArguments
     const char* mentions;
 };
 
+void
+PrintTo(const BadArguments& param, std::ostream* os)
+{
+    *os << param.name;
+}
+
 class OffloadlabCliErrors : public ::testing::TestWithParam<BadArguments>
 {
 };
