@@ -24,12 +24,13 @@ const char*
 XfrmStatName(XfrmStat stat)
 {
     static const char* const names[] = {
-        "XfrmInHdrError",         "XfrmInNoStates",        "XfrmInStateProtoError",
-        "XfrmInStateSeqError",    "XfrmInStateExpired",    "XfrmInNoPols",
-        "XfrmInPolBlock",         "XfrmInTmplMismatch",    "XfrmOutNoStates",
-        "XfrmOutStateSeqError",   "XfrmOutStateExpired",   "XfrmOutPolBlock",
-        "XfrmFwdHdrError",        "CryptoOffloadFallback", "CryptoOffloadTxPackets",
-        "CryptoOffloadRxPackets", "CryptoOffloadTxCsum",   "LocalPmtuErrors",
+        "XfrmInHdrError",         "XfrmInNoStates",         "XfrmInStateProtoError",
+        "XfrmInStateSeqError",    "XfrmInStateExpired",     "XfrmInNoPols",
+        "XfrmInPolBlock",         "XfrmInTmplMismatch",     "XfrmOutNoStates",
+        "XfrmOutStateSeqError",   "XfrmOutStateExpired",    "XfrmOutPolBlock",
+        "XfrmFwdHdrError",        "XfrmOutError",           "CryptoOffloadFallback",
+        "CryptoOffloadTxPackets", "CryptoOffloadRxPackets", "CryptoOffloadTxCsum",
+        "LocalPmtuErrors",
     };
     static_assert(sizeof(names) / sizeof(names[0]) == size_t(XfrmStat::Count));
     return names[size_t(stat)];
@@ -521,6 +522,12 @@ XfrmStack::RouteTo(Ipv4Address src, Ipv4Address dst)
     return m_ipv4->GetRoutingProtocol()->RouteOutput(Create<Packet>(), h, nullptr, err);
 }
 
+bool
+XfrmStack::LeavesThroughPolicyDevice(const XfrmPolicy& policy, Ptr<Ipv4Route> route)
+{
+    return route && route->GetOutputDevice() == policy.GetOffload().dev;
+}
+
 void
 XfrmStack::OutputFromL4(Ptr<Packet> packet, Ipv4Address src, Ipv4Address dst, uint8_t protocol,
                         Ptr<Ipv4Route> route)
@@ -531,6 +538,12 @@ XfrmStack::OutputFromL4(Ptr<Packet> packet, Ipv4Address src, Ipv4Address dst, ui
     if (policy && policy->GetConfig().action == XfrmPolicyAction::Block)
     {
         Drop(XfrmStat::OutPolBlock, packet);
+        return;
+    }
+    if (policy && policy->RequiresIpsec() && policy->IsHardware() &&
+        !LeavesThroughPolicyDevice(*policy, route ? route : RouteTo(src, dst)))
+    {
+        Drop(XfrmStat::OutError, packet);
         return;
     }
     // Packet offload: the plaintext leaves the stack; the device encapsulates.
@@ -860,6 +873,12 @@ XfrmStack::InputHook(Ptr<const Packet> packet, const Ipv4Header& header, Ptr<con
     if (policy->GetConfig().action == XfrmPolicyAction::Block)
     {
         Drop(XfrmStat::OutPolBlock, packet);
+        return true;
+    }
+    if (policy->RequiresIpsec() && policy->IsHardware() &&
+        !LeavesThroughPolicyDevice(*policy, RouteTo(header.GetSource(), header.GetDestination())))
+    {
+        Drop(XfrmStat::OutError, packet);
         return true;
     }
     if (!policy->RequiresIpsec() || policy->IsHardware() ||

@@ -36,6 +36,7 @@ enum class XfrmStat : uint8_t
     OutStateExpired,        //!< state past its hard limit
     OutPolBlock,            //!< a block policy
     FwdHdrError,            //!< forwarded packet whose TTL ran out before protection
+    OutError,               //!< packet-offload policy, but the route leaves through another device
     CryptoOffloadFallback,  //!< (event) crypto offload refused by the device, SA runs in software
     CryptoOffloadTxPackets, //!< (event) packets encrypted by the device (crypto offload)
     CryptoOffloadRxPackets, //!< (event) packets decrypted by the device (crypto offload)
@@ -133,6 +134,9 @@ class XfrmStack : public Object
     void OnMtuExceeded(Ptr<const Packet> ipPacket, uint32_t mtu);
     void AttachDevice(Ptr<NetDevice> dev);
     Ptr<Ipv4Route> RouteTo(Ipv4Address src, Ipv4Address dst);
+    /// A packet-offload policy's traffic must leave through the device that holds the policy;
+    /// anywhere else it would go out in plaintext (Linux drops it in validate_xmit_xfrm).
+    bool LeavesThroughPolicyDevice(const XfrmPolicy& policy, Ptr<Ipv4Route> route);
 
     Ptr<Node> m_node;
     Ptr<Ipv4L3Protocol> m_ipv4;

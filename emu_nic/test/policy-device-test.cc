@@ -1,0 +1,105 @@
+// A packet-offload policy's traffic leaves only through the device that holds the policy:
+// routed anywhere else it would go out in plaintext, so the stack drops it (Linux:
+// validate_xmit_xfrm, "sent to HW IPsec packet offload engine, but to wrong device").
+#include "emu-nic-helper.h"
+#include "emu-nic-net-device.h"
+#include "ipsec-helper.h"
+
+#include "ns3/core-module.h"
+#include "ns3/internet-module.h"
+
+#include <gtest/gtest.h>
+
+using namespace ns3;
+
+namespace
+{
+struct TwoLinks
+{
+    NodeContainer hosts;
+    NetDeviceContainer first;  //!< 10.1.1.0/24: holds the offloaded policy
+    NetDeviceContainer second; //!< 10.2.2.0/24: the route to 10.2.2.2
+    Ptr<XfrmStack> stackA;
+};
+
+TwoLinks
+Build()
+{
+    GlobalValue::Bind("ChecksumEnabled", BooleanValue(true));
+    TwoLinks t;
+    t.hosts.Create(2);
+    EmuNicHelper link;
+    t.first = link.Install(t.hosts);
+    t.second = link.Install(t.hosts);
+    InternetStackHelper().Install(t.hosts);
+    Ipv4AddressHelper a("10.1.1.0", "255.255.255.0");
+    a.Assign(t.first);
+    Ipv4AddressHelper b("10.2.2.0", "255.255.255.0");
+    b.Assign(t.second);
+    IpsecHelper ipsec;
+    t.stackA = ipsec.Install(t.hosts.Get(0));
+    ipsec.Install(t.hosts.Get(1));
+    return t;
+}
+
+/// Sends one UDP datagram from host A to dst; returns how many host B received.
+uint32_t
+SendOne(TwoLinks& t, Ipv4Address dst)
+{
+    Ptr<Socket> rx = Socket::CreateSocket(t.hosts.Get(1), UdpSocketFactory::GetTypeId());
+    rx->Bind(InetSocketAddress(Ipv4Address::GetAny(), 7000));
+    uint32_t received = 0;
+    rx->SetRecvCallback(MakeCallback(+[](uint32_t* n, Ptr<Socket> s)
+                                     {
+                                         while (s->Recv())
+                                         {
+                                             ++*n;
+                                         }
+                                     })
+                            .Bind(&received));
+    Ptr<Socket> tx = Socket::CreateSocket(t.hosts.Get(0), UdpSocketFactory::GetTypeId());
+    Simulator::Schedule(Seconds(1), [tx, dst]()
+                        { tx->SendTo(Create<Packet>(100), 0, InetSocketAddress(dst, 7000)); });
+    Simulator::Stop(Seconds(2));
+    Simulator::Run();
+    return received;
+}
+} // namespace
+
+TEST(PolicyDeviceTest, OffloadedPolicyTrafficRoutedElsewhereIsDroppedNotSentInPlaintext)
+{
+    TwoLinks t = Build();
+    XfrmPolicyConfig p;
+    p.dir = XfrmDir::Out;
+    p.sel = XfrmSelector::Subnets(Ipv4Address("0.0.0.0"), 0, Ipv4Address("10.2.2.2"), 32);
+    p.tmpl.mode = XfrmMode::Transport;
+    p.offloadType = XfrmOffloadType::Packet;
+    p.offloadDev = t.first.Get(0); // but 10.2.2.2 is reached through t.second
+    std::string error;
+    ASSERT_TRUE(t.stackA->AddPolicy(p, &error)) << error;
+    uint64_t plaintextOnSecond = 0;
+    t.second.Get(0)->TraceConnectWithoutContext(
+        "PhyTxBegin",
+        MakeCallback(+[](uint64_t* n, Ptr<const Packet>) { ++*n; }).Bind(&plaintextOnSecond));
+
+    EXPECT_EQ(SendOne(t, Ipv4Address("10.2.2.2")), 0u);
+    EXPECT_EQ(plaintextOnSecond, 0u);
+    EXPECT_EQ(t.stackA->GetStat(XfrmStat::OutError), 1u);
+    Simulator::Destroy();
+}
+
+TEST(PolicyDeviceTest, TrafficTheOffloadedPolicyDoesNotSelectStillFlows)
+{
+    TwoLinks t = Build();
+    XfrmPolicyConfig p;
+    p.dir = XfrmDir::Out;
+    p.sel = XfrmSelector::Subnets(Ipv4Address("0.0.0.0"), 0, Ipv4Address("10.1.1.2"), 32);
+    p.tmpl.mode = XfrmMode::Transport;
+    p.offloadType = XfrmOffloadType::Packet;
+    p.offloadDev = t.first.Get(0);
+    std::string error;
+    ASSERT_TRUE(t.stackA->AddPolicy(p, &error)) << error;
+    EXPECT_EQ(SendOne(t, Ipv4Address("10.2.2.2")), 1u);
+    EXPECT_EQ(t.stackA->GetStat(XfrmStat::OutError), 0u);
+    Simulator::Destroy();
+}
