@@ -323,7 +323,7 @@ EmuNicNetDevice::LookupHwPolicy(XfrmDir dir, const XfrmFlow& flow) const
 // raises the hard expire (Linux: xfrm_state_check_expire fails); only a state the stack has
 // declared dead is skipped.
 EmuNicSa*
-EmuNicNetDevice::SelectTxState(const XfrmPolicy& policy, Ipv4Address flowDst)
+EmuNicNetDevice::SelectTxState(const XfrmPolicy& policy, const XfrmFlow& flow)
 {
     EmuNicSa* best = nullptr;
     for (uint64_t handle : m_sas.GetHandles())
@@ -331,7 +331,8 @@ EmuNicNetDevice::SelectTxState(const XfrmPolicy& policy, Ipv4Address flowDst)
         EmuNicSa* sa = m_sas.Get(handle);
         if (sa->deleted || sa->dir != XfrmDir::Out || sa->type != XfrmOffloadType::Packet ||
             !policy.TemplateMatches(*sa->xs) ||
-            (sa->mode == XfrmMode::Transport && sa->daddr != flowDst) || sa->xs->IsHardExpired())
+            (sa->mode == XfrmMode::Transport && sa->daddr != flow.dst) || sa->xs->IsHardExpired() ||
+            !sa->xs->GetConfig().sel.Matches(flow))
         {
             continue;
         }
@@ -413,7 +414,7 @@ EmuNicNetDevice::PacketOffloadTx(Ptr<Packet> packet)
         Drop(EmuNicDrop::TxUnsupported, packet); // no IPv4 options in this device's parser
         return nullptr;
     }
-    EmuNicSa* sa = SelectTxState(*policy, flow.dst);
+    EmuNicSa* sa = SelectTxState(*policy, flow);
     if (!sa)
     {
         // Nothing usable: a hard-expired state, or none yet. No software fallback.
@@ -593,15 +594,13 @@ EmuNicNetDevice::PacketOffloadRx(EmuNicSa& sa, Ptr<const Packet> packet, uint32_
     XfrmFlow inner; // the decrypted packet's selector fields, for the inbound policy check
     if (sa.mode == XfrmMode::Tunnel)
     {
-        const uint32_t innerIhl =
-            nextHeader == kIpProtoIpip ? Ipv4HeaderLength(payload, payloadLength) : 0;
-        if (innerIhl == 0 || (uint32_t(payload[2]) << 8 | payload[3]) > payloadLength)
+        if (!IsWholeIpv4Packet(payload, payloadLength, nextHeader))
         {
             ++sa.stats.truncated;
             Drop(EmuNicDrop::RxMalformed, packet);
             return nullptr;
         }
-        inner = FlowOfBytes(payload, payloadLength, innerIhl);
+        inner = FlowOfBytes(payload, payloadLength, Ipv4HeaderLength(payload, payloadLength));
         plain = Create<Packet>(payload, payloadLength);
     }
     else
@@ -623,7 +622,7 @@ EmuNicNetDevice::PacketOffloadRx(EmuNicSa& sa, Ptr<const Packet> packet, uint32_
         plain->AddHeader(header);
     }
     Ptr<XfrmPolicy> policy = LookupHwPolicy(XfrmDir::In, inner);
-    if (!policy || !policy->TemplateMatches(*sa.xs))
+    if (!policy || !policy->TemplateMatches(*sa.xs) || !sa.xs->GetConfig().sel.Matches(inner))
     {
         Drop(EmuNicDrop::RxPolicyMismatch, packet);
         return nullptr;

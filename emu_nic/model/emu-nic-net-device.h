@@ -103,7 +103,7 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
     bool InterceptPromiscRx(Ptr<NetDevice> dev, Ptr<const Packet> packet, uint16_t protocol,
                             const Address& from, const Address& to, NetDevice::PacketType type);
     Ptr<XfrmPolicy> LookupHwPolicy(XfrmDir dir, const XfrmFlow& flow) const;
-    EmuNicSa* SelectTxState(const XfrmPolicy& policy, Ipv4Address flowDst);
+    EmuNicSa* SelectTxState(const XfrmPolicy& policy, const XfrmFlow& flow);
     /// Largest plaintext packet that still fits the MTU after this SA's ESP.
     uint32_t InnerMtu(const EmuNicSa& sa, uint32_t headerLength) const;
     /// Soft/hard limits, checked before a packet is counted; false when past the hard limit.

@@ -30,7 +30,14 @@ uint64_t
 EmuNicSaTable::Insert(EmuNicSa&& sa, std::string* error)
 {
     const bool rx = sa.dir == XfrmDir::In;
-    if (rx && m_rxIndex.count(RxKey(sa.daddr, sa.spi)))
+    auto taken = rx ? m_rxIndex.find(RxKey(sa.daddr, sa.spi)) : m_rxIndex.end();
+    if (taken != m_rxIndex.end() && m_slots[taken->second]->deleted)
+    {
+        // Deleted, waiting for state_free: it left the datapath, so its (daddr, SPI) is free.
+        m_rxIndex.erase(taken);
+        taken = m_rxIndex.end();
+    }
+    if (taken != m_rxIndex.end())
     {
         if (error)
         {
@@ -101,9 +108,11 @@ EmuNicSaTable::Remove(uint64_t handle)
     {
         return;
     }
-    if (sa->dir == XfrmDir::In)
+    auto indexed = m_rxIndex.find(RxKey(sa->daddr, sa->spi));
+    if (sa->dir == XfrmDir::In && indexed != m_rxIndex.end() &&
+        indexed->second == (handle & ~kValidBit))
     {
-        m_rxIndex.erase(RxKey(sa->daddr, sa->spi));
+        m_rxIndex.erase(indexed); // only our own entry: a re-added SA may own the key now
     }
     m_slots[handle & ~kValidBit].reset();
     --m_used;

@@ -70,6 +70,18 @@ L4Checksum(Ipv4Address src, Ipv4Address dst, uint8_t proto, const uint8_t* segme
     return (proto == kIpProtoUdp && sum == 0) ? 0xffff : sum;
 }
 
+bool
+IsWholeIpv4Packet(const uint8_t* bytes, uint32_t length, uint8_t nextHeader)
+{
+    const uint32_t ihl = nextHeader == kIpProtoIpip ? Ipv4HeaderLength(bytes, length) : 0;
+    if (ihl == 0)
+    {
+        return false;
+    }
+    const uint32_t total = uint32_t(bytes[2]) << 8 | bytes[3];
+    return total >= ihl && total <= length;
+}
+
 void
 CopyPacketBytes(Ptr<const Packet> packet, std::vector<uint8_t>& out)
 {

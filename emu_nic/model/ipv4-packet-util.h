@@ -35,6 +35,10 @@ bool IsIpv4FragmentBytes(const uint8_t* ip);
 uint16_t L4Checksum(Ipv4Address src, Ipv4Address dst, uint8_t proto, const uint8_t* segment,
                     uint32_t length);
 
+/// True when nextHeader is IPIP and bytes hold a whole IPv4 packet (valid header, total length
+/// within the bytes): what a tunnel-mode SA may hand on.
+bool IsWholeIpv4Packet(const uint8_t* bytes, uint32_t length, uint8_t nextHeader);
+
 /// Copies a packet's bytes into out (resized); no ns-3 headers are parsed.
 void CopyPacketBytes(Ptr<const Packet> packet, std::vector<uint8_t>& out);
 

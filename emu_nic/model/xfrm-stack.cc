@@ -24,13 +24,13 @@ const char*
 XfrmStatName(XfrmStat stat)
 {
     static const char* const names[] = {
-        "XfrmInHdrError",         "XfrmInNoStates",         "XfrmInStateProtoError",
-        "XfrmInStateSeqError",    "XfrmInStateExpired",     "XfrmInNoPols",
-        "XfrmInPolBlock",         "XfrmInTmplMismatch",     "XfrmOutNoStates",
-        "XfrmOutStateSeqError",   "XfrmOutStateExpired",    "XfrmOutPolBlock",
-        "XfrmFwdHdrError",        "XfrmOutError",           "CryptoOffloadFallback",
-        "CryptoOffloadTxPackets", "CryptoOffloadRxPackets", "CryptoOffloadTxCsum",
-        "LocalPmtuErrors",
+        "XfrmInHdrError",        "XfrmInNoStates",         "XfrmInStateProtoError",
+        "XfrmInStateSeqError",   "XfrmInStateExpired",     "XfrmInStateMismatch",
+        "XfrmInNoPols",          "XfrmInPolBlock",         "XfrmInTmplMismatch",
+        "XfrmOutNoStates",       "XfrmOutStateSeqError",   "XfrmOutStateExpired",
+        "XfrmOutPolBlock",       "XfrmFwdHdrError",        "XfrmOutError",
+        "CryptoOffloadFallback", "CryptoOffloadTxPackets", "CryptoOffloadRxPackets",
+        "CryptoOffloadTxCsum",   "LocalPmtuErrors",
     };
     static_assert(sizeof(names) / sizeof(names[0]) == size_t(XfrmStat::Count));
     return names[size_t(stat)];
@@ -567,7 +567,7 @@ bool
 XfrmStack::Protect(Ptr<XfrmPolicy> policy, const Ipv4Header& inner, Ptr<const Packet> payload,
                    Ptr<Ipv4Route> route)
 {
-    Ptr<XfrmState> x = m_sad.FindOutbound(*policy, inner.GetDestination());
+    Ptr<XfrmState> x = m_sad.FindOutbound(*policy, FlowOf(inner, payload));
     if (!x)
     {
         Drop(XfrmStat::OutNoStates, payload);
@@ -692,6 +692,12 @@ XfrmStack::InputEsp(Ptr<Packet> packet, const Ipv4Header& header,
         Drop(XfrmStat::InNoStates, packet);
         return IpL4Protocol::RX_OK;
     }
+    if (x->IsOffloaded(XfrmOffloadType::Packet))
+    {
+        // Its device would have decapsulated it; packet offload has no software path.
+        Drop(XfrmStat::InStateMismatch, packet);
+        return IpL4Protocol::RX_OK;
+    }
     const XfrmStateConfig& c = x->GetConfig();
     uint64_t seq = 0;
     const ReplayVerdict verdict = x->GetReplayWindow().Check(EspTransform::ReadSeqLow(frame), &seq);
@@ -749,24 +755,24 @@ XfrmStack::InputEsp(Ptr<Packet> packet, const Ipv4Header& header,
         Drop(XfrmStat::InStateProtoError, packet);
         return IpL4Protocol::RX_OK;
     }
+    const bool tunnel = c.mode == XfrmMode::Tunnel;
+    if (tunnel && !IsWholeIpv4Packet(frame + offset, payloadLength, nextHeader))
+    {
+        ++x->GetStats().truncated; // Linux: the inner header must be there (pskb_may_pull)
+        Drop(XfrmStat::InStateProtoError, packet);
+        return IpL4Protocol::RX_OK;
+    }
     x->GetReplayWindow().Advance(seq);
     if (c.esn && x->IsOffloaded(XfrmOffloadType::Crypto))
     {
         x->GetOffload().ops->StateAdvanceEsn(x);
     }
-    const bool tunnel = c.mode == XfrmMode::Tunnel;
     x->GetCurrent().bytes += tunnel ? payloadLength : header.GetSerializedSize() + payloadLength;
     x->GetCurrent().packets++;
 
     Ptr<Packet> inner = Create<Packet>(frame + offset, payloadLength);
     if (tunnel)
     {
-        if (nextHeader != kIpProtoIpip)
-        {
-            ++x->GetStats().truncated;
-            Drop(XfrmStat::InStateProtoError, packet);
-            return IpL4Protocol::RX_OK;
-        }
         XfrmSecPathTag secpath;
         secpath.nodeId = m_node->GetId();
         secpath.spi = spi;
@@ -787,7 +793,14 @@ IpL4Protocol::RxStatus
 XfrmStack::DeliverTransport(Ptr<XfrmState> x, Ptr<Packet> payload, Ipv4Header header,
                             Ptr<Ipv4Interface> incomingInterface)
 {
-    Ptr<XfrmPolicy> policy = m_spd.Lookup(XfrmDir::In, FlowOf(header, payload));
+    const XfrmFlow flow = FlowOf(header, payload);
+    if (!x->GetConfig().sel.Matches(flow))
+    {
+        // Linux __xfrm_policy_check: "First, check used SA against their selectors".
+        Drop(XfrmStat::InStateMismatch, payload);
+        return IpL4Protocol::RX_OK;
+    }
+    Ptr<XfrmPolicy> policy = m_spd.Lookup(XfrmDir::In, flow);
     if (policy && policy->GetConfig().action == XfrmPolicyAction::Block)
     {
         Drop(XfrmStat::InPolBlock, payload);
@@ -836,14 +849,18 @@ XfrmStack::InboundPolicyAllows(XfrmDir dir, const XfrmFlow& flow, Ptr<const Pack
         Drop(XfrmStat::InNoPols, packet); // a tunnel-mode secpath needs a policy to accept it
         return false;
     }
-    if (policy->RequiresIpsec())
+    // The SA that carried it must still exist (re-injection is synchronous, so it does unless
+    // something is wrong: fail closed) and its selector must match what it carried.
+    Ptr<XfrmState> x = m_sad.Find(secpath.daddr, secpath.spi);
+    if (!x || !x->GetConfig().sel.Matches(flow))
     {
-        Ptr<XfrmState> x = m_sad.Find(secpath.daddr, secpath.spi);
-        if (x && !policy->TemplateMatches(*x))
-        {
-            Drop(XfrmStat::InTmplMismatch, packet);
-            return false;
-        }
+        Drop(XfrmStat::InStateMismatch, packet);
+        return false;
+    }
+    if (policy->RequiresIpsec() && !policy->TemplateMatches(*x))
+    {
+        Drop(XfrmStat::InTmplMismatch, packet);
+        return false;
     }
     return true;
 }

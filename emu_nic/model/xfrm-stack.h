@@ -28,6 +28,7 @@ enum class XfrmStat : uint8_t
     InStateProtoError,      //!< ICV, padding or length failure (software or device status)
     InStateSeqError,        //!< replayed or too old
     InStateExpired,         //!< state past its hard limit
+    InStateMismatch,        //!< ESP for a packet-offloaded SA that its device did not process
     InNoPols,               //!< tunnel-mode packet with no policy to accept it
     InPolBlock,             //!< a block policy
     InTmplMismatch,         //!< plaintext where a policy requires IPsec, or the wrong SA

@@ -65,12 +65,12 @@ XfrmStateTable::IsBetterOutbound(const XfrmState& candidate, const XfrmState* cu
 }
 
 Ptr<XfrmState>
-XfrmStateTable::FindOutbound(const XfrmPolicy& policy, Ipv4Address flowDst) const
+XfrmStateTable::FindOutbound(const XfrmPolicy& policy, const XfrmFlow& flow) const
 {
     Ptr<XfrmState> best;
     for (const auto& [key, x] : m_states)
     {
-        if (x->IsHardExpired() || !policy.TemplateMatches(*x))
+        if (x->IsHardExpired() || !policy.TemplateMatches(*x) || !x->GetConfig().sel.Matches(flow))
         {
             continue;
         }
@@ -78,7 +78,14 @@ XfrmStateTable::FindOutbound(const XfrmPolicy& policy, Ipv4Address flowDst) cons
         {
             continue;
         }
-        if (x->GetConfig().mode == XfrmMode::Transport && x->GetConfig().daddr != flowDst)
+        // Packet offload pairs only offloaded policies with offloaded states, on one device
+        // (Linux's xfrm_state_find): a software policy never runs a packet-offloaded SA.
+        if (x->IsOffloaded(XfrmOffloadType::Packet) != policy.IsHardware() ||
+            (policy.IsHardware() && x->GetOffload().dev != policy.GetOffload().dev))
+        {
+            continue;
+        }
+        if (x->GetConfig().mode == XfrmMode::Transport && x->GetConfig().daddr != flow.dst)
         {
             continue;
         }

@@ -19,9 +19,10 @@ class XfrmStateTable
     Ptr<XfrmState> Find(Ipv4Address daddr, uint32_t spi) const;
     Ptr<XfrmState> Remove(Ipv4Address daddr, uint32_t spi);
     /// The state that protects a flow under this policy: the template must match and the state
-    /// must not be hard-expired; prefer one that is not dying, then the newest (Linux's
-    /// xfrm_state_look_at), so a rekeyed SA takes over before the old one is deleted.
-    Ptr<XfrmState> FindOutbound(const XfrmPolicy& policy, Ipv4Address flowDst) const;
+    /// must not be hard-expired, its selector must match the flow, and a packet-offloaded state
+    /// serves only an offloaded policy of its device; prefer one that is not dying, then the newest
+    /// (Linux's xfrm_state_look_at), so a rekeyed SA takes over before the old one is deleted.
+    Ptr<XfrmState> FindOutbound(const XfrmPolicy& policy, const XfrmFlow& flow) const;
     std::vector<Ptr<XfrmState>> GetAll() const; //!< in creation order
     size_t GetN() const;
 

@@ -147,17 +147,38 @@ TEST(XfrmStateTableTest, OutboundPrefersLiveThenNewestAndNeverHardExpired)
     {
         ASSERT_TRUE(sad.Add(x, nullptr));
     }
-    const Ipv4Address dst("10.0.0.2");
-    EXPECT_EQ(sad.FindOutbound(*policy, dst), fresh);
+    EXPECT_EQ(sad.FindOutbound(*policy, kFlow), fresh);
     fresh->SetSoftExpired(); // dying: the older live one wins
-    EXPECT_EQ(sad.FindOutbound(*policy, dst), old);
+    EXPECT_EQ(sad.FindOutbound(*policy, kFlow), old);
     old->SetSoftExpired(); // both dying: the newest
-    EXPECT_EQ(sad.FindOutbound(*policy, dst), fresh);
+    EXPECT_EQ(sad.FindOutbound(*policy, kFlow), fresh);
     fresh->SetHardExpired();
-    EXPECT_EQ(sad.FindOutbound(*policy, dst), old);
+    EXPECT_EQ(sad.FindOutbound(*policy, kFlow), old);
     old->SetHardExpired();
-    EXPECT_EQ(sad.FindOutbound(*policy, dst), nullptr);
-    EXPECT_EQ(sad.FindOutbound(*policy, Ipv4Address("10.0.0.9")), nullptr);
+    EXPECT_EQ(sad.FindOutbound(*policy, kFlow), nullptr);
+    XfrmFlow elsewhere = kFlow;
+    elsewhere.dst = Ipv4Address("10.0.0.9");
+    EXPECT_EQ(sad.FindOutbound(*policy, elsewhere), nullptr);
+}
+
+// Linux's xfrm_state_look_at: a state serves only flows its own selector matches.
+TEST(XfrmStateTableTest, OutboundNeedsTheStateSelectorToMatchTheFlow)
+{
+    XfrmStateTable sad;
+    Ptr<XfrmPolicy> policy = MakePolicy(1, false);
+    XfrmStateConfig c;
+    c.saddr = Ipv4Address("10.0.0.1");
+    c.daddr = Ipv4Address("10.0.0.2");
+    c.spi = 0x1000;
+    c.reqid = 1;
+    c.algorithm = Gcm128();
+    c.sel = XfrmSelector::Hosts(Ipv4Address("192.0.2.99"), Ipv4Address("10.0.0.2"));
+    std::string error;
+    ASSERT_TRUE(sad.Add(Create<XfrmState>(c, EspTransform::Create(c.algorithm, &error)), &error));
+    EXPECT_EQ(sad.FindOutbound(*policy, kFlow), nullptr);
+    XfrmFlow covered = kFlow;
+    covered.src = Ipv4Address("192.0.2.99");
+    EXPECT_NE(sad.FindOutbound(*policy, covered), nullptr);
 }
 
 TEST(EmuNicSaTableTest, CapacityHandlesAndRxIndex)

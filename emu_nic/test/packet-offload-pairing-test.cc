@@ -1,8 +1,11 @@
-// A packet-offload policy's traffic leaves only through the device that holds the policy:
-// routed anywhere else it would go out in plaintext, so the stack drops it (Linux:
-// validate_xmit_xfrm, "sent to HW IPsec packet offload engine, but to wrong device").
+// Packet offload has no software path: a packet-offload policy's traffic leaves only through the
+// device that holds the policy (Linux: validate_xmit_xfrm, "sent to HW IPsec packet offload
+// engine, but to wrong device"); a software policy never runs a packet-offloaded state and an
+// offloaded policy never a software one (xfrm_state_find); and ESP for a packet-offloaded SA that
+// reaches the stack some other way is not decrypted in software.
 #include "emu-nic-helper.h"
 #include "emu-nic-net-device.h"
+#include "esp-algorithm.h"
 #include "ipsec-helper.h"
 
 #include "ns3/core-module.h"
@@ -66,7 +69,7 @@ SendOne(TwoLinks& t, Ipv4Address dst)
 }
 } // namespace
 
-TEST(PolicyDeviceTest, OffloadedPolicyTrafficRoutedElsewhereIsDroppedNotSentInPlaintext)
+TEST(PacketOffloadPairingTest, OffloadedPolicyTrafficRoutedElsewhereIsDroppedNotSentInPlaintext)
 {
     TwoLinks t = Build();
     XfrmPolicyConfig p;
@@ -88,7 +91,7 @@ TEST(PolicyDeviceTest, OffloadedPolicyTrafficRoutedElsewhereIsDroppedNotSentInPl
     Simulator::Destroy();
 }
 
-TEST(PolicyDeviceTest, TrafficTheOffloadedPolicyDoesNotSelectStillFlows)
+TEST(PacketOffloadPairingTest, TrafficTheOffloadedPolicyDoesNotSelectStillFlows)
 {
     TwoLinks t = Build();
     XfrmPolicyConfig p;
@@ -101,5 +104,73 @@ TEST(PolicyDeviceTest, TrafficTheOffloadedPolicyDoesNotSelectStillFlows)
     ASSERT_TRUE(t.stackA->AddPolicy(p, &error)) << error;
     EXPECT_EQ(SendOne(t, Ipv4Address("10.2.2.2")), 1u);
     EXPECT_EQ(t.stackA->GetStat(XfrmStat::OutError), 0u);
+    Simulator::Destroy();
+}
+
+namespace
+{
+const EspAlgorithm kKeys = EspAlgorithm::Gcm(std::vector<uint8_t>(20, 0x5a));
+
+XfrmStateConfig
+SaTo(Ipv4Address saddr, Ipv4Address daddr)
+{
+    XfrmStateConfig s;
+    s.saddr = saddr;
+    s.daddr = daddr;
+    s.spi = 0x4242;
+    s.mode = XfrmMode::Transport;
+    s.reqid = 1;
+    s.sel = XfrmSelector::Hosts(saddr, daddr);
+    s.algorithm = kKeys;
+    return s;
+}
+
+XfrmPolicyConfig
+OutPolicyTo(Ipv4Address daddr)
+{
+    XfrmPolicyConfig p;
+    p.dir = XfrmDir::Out;
+    p.sel = XfrmSelector::Subnets(Ipv4Address("0.0.0.0"), 0, daddr, 32);
+    p.tmpl.mode = XfrmMode::Transport;
+    p.tmpl.reqid = 1;
+    return p;
+}
+} // namespace
+
+TEST(PacketOffloadPairingTest, SoftwarePolicyNeverRunsAPacketOffloadedState)
+{
+    TwoLinks t = Build();
+    std::string error;
+    XfrmStateConfig s = SaTo(Ipv4Address("10.1.1.1"), Ipv4Address("10.1.1.2"));
+    s.offloadType = XfrmOffloadType::Packet;
+    s.offloadDev = t.first.Get(0);
+    s.offloadDir = XfrmDir::Out;
+    ASSERT_TRUE(t.stackA->AddState(s, &error)) << error;
+    ASSERT_TRUE(t.stackA->AddPolicy(OutPolicyTo(Ipv4Address("10.1.1.2")), &error)) << error;
+
+    EXPECT_EQ(SendOne(t, Ipv4Address("10.1.1.2")), 0u);
+    EXPECT_EQ(t.stackA->GetStat(XfrmStat::OutNoStates), 1u);
+    EXPECT_EQ(t.stackA->FindState(Ipv4Address("10.1.1.2"), 0x4242)->GetLastSeq(), 0u);
+    Simulator::Destroy();
+}
+
+TEST(PacketOffloadPairingTest, EspForAPacketOffloadedSaIsNotDecryptedInSoftware)
+{
+    TwoLinks t = Build();
+    Ptr<XfrmStack> stackB = t.hosts.Get(1)->GetObject<XfrmStack>();
+    std::string error;
+    // A protects 10.2.2.2 in software; it goes out over the second link.
+    ASSERT_TRUE(t.stackA->AddState(SaTo(Ipv4Address("10.2.2.1"), Ipv4Address("10.2.2.2")), &error))
+        << error;
+    ASSERT_TRUE(t.stackA->AddPolicy(OutPolicyTo(Ipv4Address("10.2.2.2")), &error)) << error;
+    // B holds the same SA packet-offloaded to its FIRST device, which never sees this ESP.
+    XfrmStateConfig in = SaTo(Ipv4Address("10.2.2.1"), Ipv4Address("10.2.2.2"));
+    in.offloadType = XfrmOffloadType::Packet;
+    in.offloadDev = t.first.Get(1);
+    in.offloadDir = XfrmDir::In;
+    ASSERT_TRUE(stackB->AddState(in, &error)) << error;
+
+    EXPECT_EQ(SendOne(t, Ipv4Address("10.2.2.2")), 0u);
+    EXPECT_EQ(stackB->GetStat(XfrmStat::InStateMismatch), 1u);
     Simulator::Destroy();
 }
