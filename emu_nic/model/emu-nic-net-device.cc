@@ -31,6 +31,30 @@ EmuNicDropName(EmuNicDrop drop)
     return names[size_t(drop)];
 }
 
+const char*
+EmuNicEventName(EmuNicEvent event)
+{
+    static const char* const names[] = {
+        "StateAdd",
+        "StateDelete",
+        "StateFree",
+        "OffloadOkRejected",
+        "StateAdvanceEsn",
+        "StateUpdateStats",
+        "PolicyAdd",
+        "PolicyDelete",
+        "PolicyFree",
+        "CryptoTxPackets",
+        "CryptoRxPackets",
+        "CryptoRxFailures",
+        "PacketOffloadTxPackets",
+        "PacketOffloadRxPackets",
+        "TxCsumOffloaded",
+    };
+    static_assert(sizeof(names) / sizeof(names[0]) == size_t(EmuNicEvent::Count));
+    return names[size_t(event)];
+}
+
 TypeId
 EmuNicNetDevice::GetTypeId()
 {
@@ -297,12 +321,12 @@ EmuNicNetDevice::CryptoTx(Ptr<Packet> packet, const XfrmOffloadTxTag& tag)
             L4Checksum(tag.csumSrc, tag.csumDst, tag.csumProto, segment, tag.csumLength);
         segment[tag.csumField] = uint8_t(sum >> 8);
         segment[tag.csumField + 1] = uint8_t(sum);
-        ++m_events["TxCsumOffloaded"];
+        ++m_events[size_t(EmuNicEvent::TxCsumOffloaded)];
     }
     sa->transform->Seal(m_buffer.data() + ihl, m_buffer.size() - ihl, tag.seqHi, sa->esn);
     sa->current.bytes += m_buffer.size();
     sa->current.packets++;
-    ++m_events["CryptoTxPackets"];
+    ++m_events[size_t(EmuNicEvent::CryptoTxPackets)];
     return Create<Packet>(m_buffer.data(), m_buffer.size());
 }
 
@@ -465,7 +489,7 @@ EmuNicNetDevice::PacketOffloadTx(Ptr<Packet> packet)
     }
     Ptr<Packet> esp = Create<Packet>(m_frame.data(), m_frame.size());
     esp->AddHeader(outer);
-    ++m_events["PacketOffloadTxPackets"];
+    ++m_events[size_t(EmuNicEvent::PacketOffloadTxPackets)];
     return esp;
 }
 
@@ -531,14 +555,14 @@ EmuNicNetDevice::CryptoRx(EmuNicSa& sa, Ptr<const Packet> packet, uint32_t ihl)
     if (status == EspStatus::Ok)
     {
         out = Create<Packet>(m_buffer.data(), m_buffer.size());
-        ++m_events["CryptoRxPackets"];
+        ++m_events[size_t(EmuNicEvent::CryptoRxPackets)];
     }
     else
     {
         // Report, don't drop: in crypto offload the stack decides (Linux xo->status).
         out = packet->Copy();
         ++(status == EspStatus::AuthFailed ? sa.stats.integrityFailures : sa.stats.truncated);
-        ++m_events["CryptoRxFailures"];
+        ++m_events[size_t(EmuNicEvent::CryptoRxFailures)];
     }
     XfrmOffloadRxTag tag;
     tag.nodeId = GetNode()->GetId();
@@ -636,7 +660,7 @@ EmuNicNetDevice::PacketOffloadRx(EmuNicSa& sa, Ptr<const Packet> packet, uint32_
     secpath.daddr = sa.daddr;
     secpath.packetOffload = true;
     plain->AddPacketTag(secpath);
-    ++m_events["PacketOffloadRxPackets"];
+    ++m_events[size_t(EmuNicEvent::PacketOffloadRxPackets)];
     return plain;
 }
 
@@ -660,7 +684,7 @@ EmuNicNetDevice::GetXfrmFeatures() const
 XfrmOffloadResult
 EmuNicNetDevice::StateAdd(Ptr<XfrmState> x)
 {
-    ++m_events["StateAdd"];
+    ++m_events[size_t(EmuNicEvent::StateAdd)];
     const XfrmStateConfig& c = x->GetConfig();
     const XfrmDevOffload& xso = x->GetOffload();
     // Validate into a local; store last.
@@ -713,7 +737,7 @@ EmuNicNetDevice::StateAdd(Ptr<XfrmState> x)
 void
 EmuNicNetDevice::StateDelete(Ptr<XfrmState> x)
 {
-    ++m_events["StateDelete"];
+    ++m_events[size_t(EmuNicEvent::StateDelete)];
     if (EmuNicSa* sa = m_sas.Get(x->GetOffload().handle))
     {
         sa->deleted = true;
@@ -723,7 +747,7 @@ EmuNicNetDevice::StateDelete(Ptr<XfrmState> x)
 void
 EmuNicNetDevice::StateFree(Ptr<XfrmState> x)
 {
-    ++m_events["StateFree"];
+    ++m_events[size_t(EmuNicEvent::StateFree)];
     m_sas.Remove(x->GetOffload().handle);
 }
 
@@ -735,7 +759,7 @@ EmuNicNetDevice::OffloadOk(const Ipv4Header& ipHeader, Ptr<const Packet> payload
     const bool ok = sa && !sa->deleted && ipHeader.GetSerializedSize() == 20;
     if (!ok)
     {
-        ++m_events["OffloadOkRejected"];
+        ++m_events[size_t(EmuNicEvent::OffloadOkRejected)];
     }
     return ok;
 }
@@ -743,7 +767,7 @@ EmuNicNetDevice::OffloadOk(const Ipv4Header& ipHeader, Ptr<const Packet> payload
 void
 EmuNicNetDevice::StateAdvanceEsn(Ptr<XfrmState> x)
 {
-    ++m_events["StateAdvanceEsn"];
+    ++m_events[size_t(EmuNicEvent::StateAdvanceEsn)];
     if (EmuNicSa* sa = m_sas.Get(x->GetOffload().handle))
     {
         sa->advanceEsnCalls++;
@@ -757,7 +781,7 @@ EmuNicNetDevice::StateAdvanceEsn(Ptr<XfrmState> x)
 void
 EmuNicNetDevice::StateUpdateStats(Ptr<XfrmState> x)
 {
-    ++m_events["StateUpdateStats"];
+    ++m_events[size_t(EmuNicEvent::StateUpdateStats)];
     const EmuNicSa* sa = m_sas.Get(x->GetOffload().handle);
     if (sa && sa->type == XfrmOffloadType::Packet)
     {
@@ -771,7 +795,7 @@ EmuNicNetDevice::StateUpdateStats(Ptr<XfrmState> x)
 XfrmOffloadResult
 EmuNicNetDevice::PolicyAdd(Ptr<XfrmPolicy> xp)
 {
-    ++m_events["PolicyAdd"];
+    ++m_events[size_t(EmuNicEvent::PolicyAdd)];
     const XfrmPolicyConfig& c = xp->GetConfig();
     if (c.dir != XfrmDir::In && c.dir != XfrmDir::Out)
     {
@@ -797,14 +821,14 @@ EmuNicNetDevice::PolicyAdd(Ptr<XfrmPolicy> xp)
 void
 EmuNicNetDevice::PolicyDelete(Ptr<XfrmPolicy> xp)
 {
-    ++m_events["PolicyDelete"];
+    ++m_events[size_t(EmuNicEvent::PolicyDelete)];
     m_policies.erase(std::remove(m_policies.begin(), m_policies.end(), xp), m_policies.end());
 }
 
 void
 EmuNicNetDevice::PolicyFree(Ptr<XfrmPolicy> xp)
 {
-    ++m_events["PolicyFree"];
+    ++m_events[size_t(EmuNicEvent::PolicyFree)];
 }
 
 // ---- inspection ----
@@ -830,7 +854,11 @@ EmuNicNetDevice::GetPolicyCount() const
 std::map<std::string, uint64_t>
 EmuNicNetDevice::GetCounters() const
 {
-    std::map<std::string, uint64_t> all = m_events;
+    std::map<std::string, uint64_t> all;
+    for (size_t i = 0; i < size_t(EmuNicEvent::Count); ++i)
+    {
+        all[EmuNicEventName(EmuNicEvent(i))] = m_events[i];
+    }
     for (size_t i = 0; i < size_t(EmuNicDrop::Count); ++i)
     {
         all[std::string(EmuNicDropName(EmuNicDrop(i))) + "Drop"] = m_drops[i];

@@ -37,6 +37,29 @@ enum class EmuNicDrop : uint8_t
 
 const char* EmuNicDropName(EmuNicDrop drop);
 
+/// What the reference NIC did (driver callbacks, offloaded packets); counters, not drops.
+enum class EmuNicEvent : uint8_t
+{
+    StateAdd,
+    StateDelete,
+    StateFree,
+    OffloadOkRejected,
+    StateAdvanceEsn,
+    StateUpdateStats,
+    PolicyAdd,
+    PolicyDelete,
+    PolicyFree,
+    CryptoTxPackets,
+    CryptoRxPackets,
+    CryptoRxFailures,
+    PacketOffloadTxPackets,
+    PacketOffloadRxPackets,
+    TxCsumOffloaded,
+    Count,
+};
+
+const char* EmuNicEventName(EmuNicEvent event);
+
 /**
  * The reference IPsec offload NIC: a point-to-point device that implements Linux's crypto
  * offload and packet (full) offload with real AES-GCM.
@@ -124,7 +147,7 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
     std::vector<uint8_t> m_frame;  //!< reused per packet
     uint16_t m_identification{0};
     std::array<uint64_t, size_t(EmuNicDrop::Count)> m_drops{};
-    std::map<std::string, uint64_t> m_events; //!< driver callbacks and offloaded packet counts
+    std::array<uint64_t, size_t(EmuNicEvent::Count)> m_events{};
 
     TracedCallback<Ptr<const Packet>> m_txFragmentDrop;
     TracedCallback<Ptr<const Packet>> m_txPmtuDrop;
