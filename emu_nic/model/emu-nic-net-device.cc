@@ -350,21 +350,21 @@ EmuNicSa*
 EmuNicNetDevice::SelectTxState(const XfrmPolicy& policy, const XfrmFlow& flow)
 {
     EmuNicSa* best = nullptr;
-    for (uint64_t handle : m_sas.GetHandles())
-    {
-        EmuNicSa* sa = m_sas.Get(handle);
-        if (sa->deleted || sa->dir != XfrmDir::Out || sa->type != XfrmOffloadType::Packet ||
-            !policy.TemplateMatches(*sa->xs) ||
-            (sa->mode == XfrmMode::Transport && sa->daddr != flow.dst) || sa->xs->IsHardExpired() ||
-            !sa->xs->GetConfig().sel.Matches(flow))
+    m_sas.ForEach(
+        [&](uint64_t, EmuNicSa& sa)
         {
-            continue;
-        }
-        if (XfrmStateTable::IsBetterOutbound(*sa->xs, best ? PeekPointer(best->xs) : nullptr))
-        {
-            best = sa;
-        }
-    }
+            if (sa.deleted || sa.dir != XfrmDir::Out || sa.type != XfrmOffloadType::Packet ||
+                !policy.TemplateMatches(*sa.xs) ||
+                (sa.mode == XfrmMode::Transport && sa.daddr != flow.dst) ||
+                sa.xs->IsHardExpired() || !sa.xs->GetConfig().sel.Matches(flow))
+            {
+                return;
+            }
+            if (XfrmStateTable::IsBetterOutbound(*sa.xs, best ? PeekPointer(best->xs) : nullptr))
+            {
+                best = &sa;
+            }
+        });
     return best;
 }
 

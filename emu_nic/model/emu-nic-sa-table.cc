@@ -118,20 +118,6 @@ EmuNicSaTable::Remove(uint64_t handle)
     --m_used;
 }
 
-std::vector<uint64_t>
-EmuNicSaTable::GetHandles() const
-{
-    std::vector<uint64_t> handles;
-    for (uint32_t i = 0; i < m_slots.size(); ++i)
-    {
-        if (m_slots[i])
-        {
-            handles.push_back(kValidBit | i);
-        }
-    }
-    return handles;
-}
-
 uint32_t
 EmuNicSaTable::GetUsed() const
 {

@@ -59,8 +59,17 @@ class EmuNicSaTable
     const EmuNicSa* Get(uint64_t handle) const;
     EmuNicSa* FindRx(Ipv4Address daddr, uint32_t spi);
     void Remove(uint64_t handle);
-    /// Handles of every live entry (not yet freed), in slot order.
-    std::vector<uint64_t> GetHandles() const;
+    /// Calls visit(handle, sa) for every entry not yet freed, in slot order; no allocation.
+    template<typename Visit> void ForEach(Visit&& visit)
+    {
+        for (uint32_t i = 0; i < m_slots.size(); ++i)
+        {
+            if (m_slots[i])
+            {
+                visit(kValidBit | i, *m_slots[i]);
+            }
+        }
+    }
     uint32_t GetUsed() const;
     uint32_t GetCapacity() const;
     /// A readable dump of the table, like netdevsim's debugfs "ipsec" file.

@@ -31,12 +31,6 @@ XfrmRoutingHook::SetInner(Ptr<Ipv4RoutingProtocol> inner)
     m_inner = inner;
 }
 
-Ptr<Ipv4RoutingProtocol>
-XfrmRoutingHook::GetInner() const
-{
-    return m_inner;
-}
-
 Ptr<Ipv4Route>
 XfrmRoutingHook::RouteOutput(Ptr<Packet> p, const Ipv4Header& header, Ptr<NetDevice> oif,
                              Socket::SocketErrno& sockerr)

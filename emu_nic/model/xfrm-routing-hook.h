@@ -20,7 +20,6 @@ class XfrmRoutingHook : public Ipv4RoutingProtocol
     XfrmRoutingHook();
     void SetStack(Ptr<XfrmStack> stack);
     void SetInner(Ptr<Ipv4RoutingProtocol> inner);
-    Ptr<Ipv4RoutingProtocol> GetInner() const;
 
     Ptr<Ipv4Route> RouteOutput(Ptr<Packet> p, const Ipv4Header& header, Ptr<NetDevice> oif,
                                Socket::SocketErrno& sockerr) override;

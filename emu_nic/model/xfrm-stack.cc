@@ -522,6 +522,21 @@ XfrmStack::RouteTo(Ipv4Address src, Ipv4Address dst)
     return m_ipv4->GetRoutingProtocol()->RouteOutput(Create<Packet>(), h, nullptr, err);
 }
 
+void
+XfrmStack::SendPlaintext(Ptr<Packet> packet, Ipv4Address src, Ipv4Address dst, uint8_t protocol,
+                         Ptr<Ipv4Route> route)
+{
+    auto it = m_l4DownTargets.find(protocol);
+    if (it != m_l4DownTargets.end() && !it->second.IsNull())
+    {
+        it->second(packet, src, dst, protocol, route);
+    }
+    else
+    {
+        m_ipv4->Send(packet, src, dst, protocol, route);
+    }
+}
+
 bool
 XfrmStack::LeavesThroughPolicyDevice(const XfrmPolicy& policy, Ptr<Ipv4Route> route)
 {
@@ -532,6 +547,11 @@ void
 XfrmStack::OutputFromL4(Ptr<Packet> packet, Ipv4Address src, Ipv4Address dst, uint8_t protocol,
                         Ptr<Ipv4Route> route)
 {
+    if (m_spd.GetN() == 0)
+    {
+        SendPlaintext(packet, src, dst, protocol, route); // no policy, no XFRM work
+        return;
+    }
     Ipv4Header inner =
         MakeIpv4Header(src, dst, protocol, packet->GetSize(), 64, m_identification++);
     Ptr<XfrmPolicy> policy = m_spd.Lookup(XfrmDir::Out, FlowOf(inner, packet));
@@ -549,15 +569,7 @@ XfrmStack::OutputFromL4(Ptr<Packet> packet, Ipv4Address src, Ipv4Address dst, ui
     // Packet offload: the plaintext leaves the stack; the device encapsulates.
     if (!policy || !policy->RequiresIpsec() || policy->IsHardware())
     {
-        auto it = m_l4DownTargets.find(protocol);
-        if (it != m_l4DownTargets.end() && !it->second.IsNull())
-        {
-            it->second(packet, src, dst, protocol, route);
-        }
-        else
-        {
-            m_ipv4->Send(packet, src, dst, protocol, route);
-        }
+        SendPlaintext(packet, src, dst, protocol, route);
         return;
     }
     Protect(policy, inner, packet, route);
@@ -868,9 +880,9 @@ XfrmStack::InboundPolicyAllows(XfrmDir dir, const XfrmFlow& flow, Ptr<const Pack
 bool
 XfrmStack::InputHook(Ptr<const Packet> packet, const Ipv4Header& header, Ptr<const NetDevice> idev)
 {
-    if (header.GetProtocol() == kIpProtoEsp)
+    if (header.GetProtocol() == kIpProtoEsp || m_spd.GetN() == 0)
     {
-        return false; // ESP input (or ESP in transit) is routed as usual
+        return false; // ESP input, ESP in transit, or a node without policies
     }
     const int32_t iif = m_ipv4->GetInterfaceForDevice(idev);
     const XfrmFlow flow = FlowOf(header, packet);

@@ -135,6 +135,9 @@ class XfrmStack : public Object
     void OnMtuExceeded(Ptr<const Packet> ipPacket, uint32_t mtu);
     void AttachDevice(Ptr<NetDevice> dev);
     Ptr<Ipv4Route> RouteTo(Ipv4Address src, Ipv4Address dst);
+    /// Hands a packet no policy protects to where the L4 protocol would have sent it.
+    void SendPlaintext(Ptr<Packet> packet, Ipv4Address src, Ipv4Address dst, uint8_t protocol,
+                       Ptr<Ipv4Route> route);
     /// A packet-offload policy's traffic must leave through the device that holds the policy;
     /// anywhere else it would go out in plaintext (Linux drops it in validate_xmit_xfrm).
     bool LeavesThroughPolicyDevice(const XfrmPolicy& policy, Ptr<Ipv4Route> route);

@@ -1,7 +1,5 @@
 #include "xfrm-state.h"
 
-#include "ns3/simulator.h"
-
 #include <sstream>
 
 namespace ns3
@@ -118,7 +116,6 @@ XfrmState::XfrmState(const XfrmStateConfig& config, std::unique_ptr<EspTransform
     : m_config(config)
     , m_transform(std::move(transform))
     , m_replay(config.replayWindow, config.esn)
-    , m_addTime(Simulator::Now())
     , m_serial(g_nextSerial++)
 {
 }
@@ -242,12 +239,6 @@ XfrmState::SetHardExpired()
 {
     m_softExpired = true;
     m_hardExpired = true;
-}
-
-Time
-XfrmState::GetAddTime() const
-{
-    return m_addTime;
 }
 
 uint64_t

@@ -6,7 +6,6 @@
 #include "xfrm-selector.h"
 
 #include "ns3/net-device.h"
-#include "ns3/nstime.h"
 #include "ns3/ptr.h"
 #include "ns3/simple-ref-count.h"
 
@@ -147,7 +146,6 @@ class XfrmState : public SimpleRefCount<XfrmState>
     void SetSoftExpired();
     void SetHardExpired();
 
-    Time GetAddTime() const;
     uint64_t GetSerial() const; //!< creation order, used to prefer the newest state
 
   private:
@@ -160,7 +158,6 @@ class XfrmState : public SimpleRefCount<XfrmState>
     XfrmStateStats m_stats;
     bool m_softExpired{false};
     bool m_hardExpired{false};
-    Time m_addTime;
     uint64_t m_serial;
 };
 
