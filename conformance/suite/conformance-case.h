@@ -1,0 +1,129 @@
+// What every conformance suite file shares: the case parameters (mode x algorithm x IP mode),
+// their test names, the device under test, and where evidence (pcaps, esp_sa) goes.
+//
+// Naming contract, read by `offloadlab certify`:
+//  - the test suite name is the requirement ID of conformance/requirements.json with '-'
+//    replaced by '_' (TEST_P(PKT_FRAG_TX_DROP, ...));
+//  - instantiations use an empty prefix and CaseName, so a test is named
+//    "PKT_FRAG_TX_DROP.FirstMiddleLast/packet_gcm128_transport": requirement, check, variant;
+//  - the variant starts with the mode (sw, crypto, packet).
+// A case that does not apply to the device under test calls GTEST_SKIP() with the reason.
+#ifndef CONFORMANCE_CASE_H
+#define CONFORMANCE_CASE_H
+
+#include "offload-device-type.h"
+#include "offload-test-topology.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace conformance
+{
+
+using offloadtest::IpMode;
+using offloadtest::Mode;
+
+enum class Alg : uint8_t
+{
+    Gcm128,
+    Gcm256,
+    CbcSha256, //!< not offloadable: software, crypto fallback, packet refusal
+};
+
+inline const char*
+AlgName(Alg alg)
+{
+    switch (alg)
+    {
+        case Alg::Gcm128:
+            return "gcm128";
+        case Alg::Gcm256:
+            return "gcm256";
+        case Alg::CbcSha256:
+            return "cbcsha256";
+    }
+    return "?";
+}
+
+/// One variant of a requirement: data path x algorithm x IP mode (x ESN).
+struct Case
+{
+    Mode mode{Mode::Sw};
+    Alg alg{Alg::Gcm128};
+    IpMode ipMode{IpMode::Transport};
+    bool esn{false};
+};
+
+inline void
+PrintTo(const Case& c, std::ostream* os)
+{
+    *os << offloadtest::ModeName(c.mode) << " " << AlgName(c.alg) << " "
+        << offloadtest::IpModeName(c.ipMode) << (c.esn ? " esn" : "");
+}
+
+/// "packet_gcm128_transport", "sw_cbcsha256_tunnel_esn".
+inline std::string
+CaseName(const testing::TestParamInfo<Case>& info)
+{
+    const Case& c = info.param;
+    return std::string(offloadtest::ModeName(c.mode)) + "_" + AlgName(c.alg) + "_" +
+           offloadtest::IpModeName(c.ipMode) + (c.esn ? "_esn" : "");
+}
+
+/// Every combination of the given modes, algorithms, IP modes and ESN settings.
+inline std::vector<Case>
+Cases(std::vector<Mode> modes, std::vector<Alg> algs = {Alg::Gcm128},
+      std::vector<IpMode> ipModes = {IpMode::Transport, IpMode::Tunnel},
+      std::vector<bool> esns = {false})
+{
+    std::vector<Case> all;
+    for (Mode m : modes)
+    {
+        for (Alg a : algs)
+        {
+            for (IpMode i : ipModes)
+            {
+                for (bool e : esns)
+                {
+                    all.push_back(Case{m, a, i, e});
+                }
+            }
+        }
+    }
+    return all;
+}
+
+/// The device under test (OFFLOADLAB_DEVICE, default "reference"), opened by the suite's main.
+const ns3::OffloadDeviceType& DeviceUnderTest();
+
+/// Why the device under test cannot run this case ("" when it can).
+std::string UnsupportedReason(const Case& c);
+
+/// In a TEST_P body: skip (as a skip, with the reason) a case the device does not offer.
+#define CONFORMANCE_SKIP_UNLESS_OFFERED(c)                                                         \
+    do                                                                                             \
+    {                                                                                              \
+        const std::string skipReason = ::conformance::UnsupportedReason(c);                        \
+        if (!skipReason.empty())                                                                   \
+        {                                                                                          \
+            GTEST_SKIP() << skipReason;                                                            \
+        }                                                                                          \
+    } while (false)
+
+/// The algorithm of a case with a key derived from seed (distinct per direction).
+ns3::EspAlgorithm AlgorithmOf(Alg alg, uint8_t seed);
+
+/// Directory for this test's evidence (pcaps, esp_sa), created on demand:
+/// $OFFLOADLAB_EVIDENCE_DIR/<Suite.Test_variant>; "" when the variable is unset.
+std::string EvidenceDir();
+
+/// Adds a key=value to this test's record (certify.json shows it as evidence).
+void RecordEvidence(const std::string& key, const std::string& value);
+void RecordEvidence(const std::string& key, uint64_t value);
+
+} // namespace conformance
+
+#endif // CONFORMANCE_CASE_H
