@@ -193,6 +193,9 @@ struct olab_sa
     uint8_t enc_key[36];
     uint8_t auth_key[64];
     uint32_t replay_window; /* packets; 0 = no replay check (packet offload only) */
+    uint64_t oseq;          /* TX: last sequence number sent; the next packet carries oseq + 1
+                             * (Linux XFRMA_REPLAY_STATE, used to migrate an SA; usually 0) */
+    uint64_t seq;           /* RX: highest sequence number already received (usually 0) */
     uint64_t soft_byte_limit; /* OLAB_INFINITY for none (packet offload only) */
     uint64_t hard_byte_limit;
     uint64_t soft_packet_limit;

@@ -1,13 +1,15 @@
 #include "emu-nic-net-device.h"
 
 #include "ipv4-packet-util.h"
+#include "offload-device-guard.h"
+#include "reference-offload-engine.h"
 #include "xfrm-offload-tag.h"
-#include "xfrm-state-table.h"
 
 #include "ns3/boolean.h"
 #include "ns3/log.h"
 #include "ns3/node.h"
 #include "ns3/simulator.h"
+#include "ns3/string.h"
 #include "ns3/uinteger.h"
 
 #include <algorithm>
@@ -69,15 +71,24 @@ EmuNicNetDevice::GetTypeId()
             .AddAttribute(
                 "EspTxCsumOffload", "Advertise NETIF_F_HW_ESP_TX_CSUM", BooleanValue(true),
                 MakeBooleanAccessor(&EmuNicNetDevice::m_espTxCsumOffload), MakeBooleanChecker())
+            .AddAttribute("Device",
+                          "The offload device: reference, example, mutant:NAME, or the path of a "
+                          "device library (.so) of the offloadlab device ABI",
+                          StringValue("reference"),
+                          MakeStringAccessor(&EmuNicNetDevice::SetDeviceSpec,
+                                             &EmuNicNetDevice::GetDeviceSpec),
+                          MakeStringChecker())
             .AddAttribute("SaCapacity", "Number of SA slots in the device (Rx and Tx share them)",
                           UintegerValue(64),
                           MakeUintegerAccessor(&EmuNicNetDevice::SetSaCapacity,
                                                &EmuNicNetDevice::GetSaCapacity),
                           MakeUintegerChecker<uint32_t>(1, 1u << 20))
-            .AddAttribute(
-                "PolicyCapacity", "Number of offloaded (packet offload) policies the device holds",
-                UintegerValue(64), MakeUintegerAccessor(&EmuNicNetDevice::m_policyCapacity),
-                MakeUintegerChecker<uint32_t>(1, 1u << 20))
+            .AddAttribute("PolicyCapacity",
+                          "Number of offloaded (packet offload) policies the device holds",
+                          UintegerValue(64),
+                          MakeUintegerAccessor(&EmuNicNetDevice::SetPolicyCapacity,
+                                               &EmuNicNetDevice::GetPolicyCapacity),
+                          MakeUintegerChecker<uint32_t>(1, 1u << 20))
             .AddTraceSource("TxFragmentDrop", "Fragment refused by packet offload (TX)",
                             MakeTraceSourceAccessor(&EmuNicNetDevice::m_txFragmentDrop),
                             "ns3::Packet::TracedCallback")
@@ -125,18 +136,154 @@ EmuNicNetDevice::EmuNicNetDevice()
     PointToPointNetDevice::SetReceiveCallback(MakeCallback(&EmuNicNetDevice::InterceptRx, this));
 }
 
-EmuNicNetDevice::~EmuNicNetDevice() = default;
+EmuNicNetDevice::~EmuNicNetDevice()
+{
+    DestroyEngine(nullptr);
+}
+
+// ---- the device behind the ABI ----
+
+void
+EmuNicNetDevice::DestroyEngine(const char* why)
+{
+    if (!m_engine)
+    {
+        return;
+    }
+    if (why && !m_states.empty())
+    {
+        NS_FATAL_ERROR("EmuNicNetDevice " << why << ": cannot change while " << m_states.size()
+                                          << " SAs are offloaded to the device");
+    }
+    DeviceCallScope scope("olab_destroy");
+    m_type->GetOps().destroy(m_engine);
+    m_engine = nullptr;
+}
 
 void
 EmuNicNetDevice::SetSaCapacity(uint32_t capacity)
 {
-    m_sas.SetCapacity(capacity);
+    DestroyEngine("SaCapacity");
+    m_saCapacity = capacity;
 }
 
 uint32_t
 EmuNicNetDevice::GetSaCapacity() const
 {
-    return m_sas.GetCapacity();
+    return m_saCapacity;
+}
+
+void
+EmuNicNetDevice::SetPolicyCapacity(uint32_t capacity)
+{
+    DestroyEngine("PolicyCapacity");
+    m_policyCapacity = capacity;
+}
+
+uint32_t
+EmuNicNetDevice::GetPolicyCapacity() const
+{
+    return m_policyCapacity;
+}
+
+void
+EmuNicNetDevice::SetDeviceSpec(const std::string& spec)
+{
+    DestroyEngine("Device");
+    m_deviceSpec = spec;
+    m_type = nullptr;
+}
+
+std::string
+EmuNicNetDevice::GetDeviceSpec() const
+{
+    return m_deviceSpec;
+}
+
+const OffloadDeviceType&
+EmuNicNetDevice::GetDeviceType()
+{
+    if (!m_type)
+    {
+        std::string error;
+        m_type = OffloadDeviceType::Open(m_deviceSpec, &error);
+        if (!m_type)
+        {
+            NS_FATAL_ERROR("EmuNicNetDevice Device '" << m_deviceSpec << "': " << error);
+        }
+    }
+    return *m_type;
+}
+
+void*
+EmuNicNetDevice::Engine()
+{
+    if (m_engine)
+    {
+        return m_engine;
+    }
+    const OffloadDeviceType& type = GetDeviceType();
+    olab_host host{sizeof(olab_host), this, &EmuNicNetDevice::OnCheckExpire,
+                   &EmuNicNetDevice::OnMtuExceeded};
+    olab_config config{sizeof(olab_config), m_saCapacity, m_policyCapacity, GetXfrmFeatures()};
+    char error[256] = {};
+    {
+        DeviceCallScope scope("olab_create");
+        m_engine = type.GetOps().create(&host, &config, error, sizeof(error));
+    }
+    error[sizeof(error) - 1] = '\0';
+    if (!m_engine)
+    {
+        NS_FATAL_ERROR("EmuNicNetDevice: device '"
+                       << m_deviceSpec << "' refused its configuration (SaCapacity " << m_saCapacity
+                       << ", PolicyCapacity " << m_policyCapacity << "): " << error);
+    }
+    return m_engine;
+}
+
+ReferenceOffloadEngine*
+EmuNicNetDevice::ReferenceEngine() const
+{
+    auto* self = const_cast<EmuNicNetDevice*>(this);
+    if (!self->GetDeviceType().IsReferenceEngine())
+    {
+        NS_FATAL_ERROR("EmuNicNetDevice: device '" << m_deviceSpec
+                                                   << "' is not the reference engine; its "
+                                                      "tables cannot be inspected");
+    }
+    return static_cast<ReferenceOffloadEngine*>(self->Engine());
+}
+
+void
+EmuNicNetDevice::OnCheckExpire(void* ctx, uint64_t saHostId)
+{
+    auto* self = static_cast<EmuNicNetDevice*>(ctx);
+    auto it = self->m_states.find(saHostId);
+    if (it == self->m_states.end())
+    {
+        OffloadDeviceFault("olab_host.check_expire",
+                           "unknown SA host_id " + std::to_string(saHostId));
+    }
+    // Raised from inside the device's fast path: the stack answers once that has unwound.
+    Ptr<XfrmState> x = it->second;
+    Simulator::ScheduleNow([self, x]() { self->NotifyCheckExpire(x); });
+}
+
+void
+EmuNicNetDevice::OnMtuExceeded(void* ctx, const uint8_t* ipPacket, uint32_t len, uint32_t mtu)
+{
+    auto* self = static_cast<EmuNicNetDevice*>(ctx);
+    if (mtu < 68 || mtu > 65535 || !ipPacket || len < 20)
+    {
+        OffloadDeviceFault("olab_host.mtu_exceeded", "mtu " + std::to_string(mtu) +
+                                                         " or packet length " +
+                                                         std::to_string(len) + " out of range");
+    }
+    // The packet in tx keeps its ns-3 tags (the socket that sent it); bytes alone would not.
+    Ptr<Packet> packet = self->m_txPacket && self->m_txPacket->GetSize() == len
+                             ? self->m_txPacket->Copy()
+                             : Create<Packet>(ipPacket, len);
+    self->NotifyMtuExceeded(packet, mtu);
 }
 
 // ---- NetDevice ----
@@ -182,7 +329,7 @@ EmuNicNetDevice::SetLinkDown(bool down)
 bool
 EmuNicNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t protocolNumber)
 {
-    if (protocolNumber == kEtherTypeIpv4 && m_espOffload && IsLinkUp())
+    if (protocolNumber == kEtherTypeIpv4 && m_espOffload && m_everOffloaded && IsLinkUp())
     {
         packet = ProcessTx(packet);
         if (!packet)
@@ -197,7 +344,7 @@ bool
 EmuNicNetDevice::InterceptRx(Ptr<NetDevice> dev, Ptr<const Packet> packet, uint16_t protocol,
                              const Address& from)
 {
-    if (protocol == kEtherTypeIpv4 && m_espOffload)
+    if (protocol == kEtherTypeIpv4 && m_espOffload && m_everOffloaded)
     {
         packet = ProcessRx(packet);
         if (!packet)
@@ -271,226 +418,96 @@ EmuNicNetDevice::GetDropCount(EmuNicDrop drop) const
 
 // ---- TX ----
 
+namespace
+{
+/// Room for the largest ESP growth (outer header, SPI, sequence, IV, padding, trailer, ICV).
+constexpr uint32_t kTxHeadroom = 512;
+
+EspStatus
+StatusOf(uint8_t status)
+{
+    switch (status)
+    {
+        case OLAB_RX_OK:
+            return EspStatus::Ok;
+        case OLAB_RX_AUTH_FAILED:
+            return EspStatus::AuthFailed;
+        case OLAB_RX_BAD_PADDING:
+            return EspStatus::BadPadding;
+        default:
+            return EspStatus::Truncated;
+    }
+}
+} // namespace
+
 Ptr<Packet>
 EmuNicNetDevice::ProcessTx(Ptr<Packet> packet)
 {
     XfrmOffloadTxTag tag;
-    if (packet->PeekPacketTag(tag))
+    const bool crypto = packet->PeekPacketTag(tag);
+    olab_tx_meta meta{};
+    if (crypto)
     {
-        return CryptoTx(packet, tag);
+        meta.size = sizeof(meta);
+        meta.handle = tag.handle;
+        meta.seq_hi = tag.seqHi;
+        meta.csum_start = tag.csumStart;
+        meta.csum_len = tag.csumLength;
+        meta.csum_field = tag.csumField;
+        meta.csum_proto = tag.csumProto;
+        meta.csum_saddr = tag.csumSrc.Get();
+        meta.csum_daddr = tag.csumDst.Get();
     }
-    if (!m_policies.empty())
+    const uint32_t size = packet->GetSize();
+    const uint32_t cap = size + kTxHeadroom;
+    m_buffer.resize(cap);
+    packet->CopyData(m_buffer.data(), size);
+    uint32_t length = size;
+    uint32_t reason = 0;
+    int verdict;
+    m_txPacket = packet;
     {
-        return PacketOffloadTx(packet);
+        DeviceCallScope scope("olab_tx");
+        verdict = m_type->GetOps().tx(m_engine, m_buffer.data(), &length, cap,
+                                      crypto ? &meta : nullptr, GetMtu(), &reason);
     }
-    return packet;
-}
-
-Ptr<Packet>
-EmuNicNetDevice::CryptoTx(Ptr<Packet> packet, const XfrmOffloadTxTag& tag)
-{
-    EmuNicSa* sa = m_sas.Get(tag.handle);
-    // A deleted but not yet freed state still encrypts: the packet was committed to it (sequence
-    // number taken) before the delete, as an skb holds its xfrm_state in Linux.
-    if (!sa || sa->type != XfrmOffloadType::Crypto || sa->dir != XfrmDir::Out)
+    m_txPacket = nullptr;
+    switch (verdict)
     {
-        Drop(EmuNicDrop::TxNoState, packet);
-        return nullptr;
-    }
-    CopyPacketBytes(packet, m_buffer);
-    const uint32_t ihl = Ipv4HeaderLength(m_buffer.data(), m_buffer.size());
-    const uint32_t minimum = EspTransform::kHeaderLength + sa->transform->GetIvLength() + 4 +
-                             sa->transform->GetIcvLength();
-    if (ihl == 0 || IsIpv4FragmentBytes(m_buffer.data()) || m_buffer.size() < ihl + minimum)
-    {
-        Drop(EmuNicDrop::TxUnsupported, packet);
-        return nullptr;
-    }
-    if (tag.csumLength != 0)
-    {
-        // HW_ESP_TX_CSUM: the inner checksum is ours to fill before encryption.
-        const uint32_t start = ihl + tag.csumStart;
-        if (!m_espTxCsumOffload || start + tag.csumLength > m_buffer.size() ||
-            tag.csumField + 2u > tag.csumLength)
-        {
-            Drop(EmuNicDrop::TxUnsupported, packet);
+        case OLAB_PASS:
+            return packet;
+        case OLAB_DROP:
+            if (reason >= uint32_t(EmuNicDrop::Count))
+            {
+                OffloadDeviceFault("olab_tx", "drop reason " + std::to_string(reason) +
+                                                  " is not an olab_drop_reason");
+            }
+            Drop(EmuNicDrop(reason), packet);
             return nullptr;
-        }
-        uint8_t* segment = m_buffer.data() + start;
-        const uint16_t sum =
-            L4Checksum(tag.csumSrc, tag.csumDst, tag.csumProto, segment, tag.csumLength);
-        segment[tag.csumField] = uint8_t(sum >> 8);
-        segment[tag.csumField + 1] = uint8_t(sum);
-        ++m_events[size_t(EmuNicEvent::TxCsumOffloaded)];
-    }
-    sa->transform->Seal(m_buffer.data() + ihl, m_buffer.size() - ihl, tag.seqHi, sa->esn);
-    sa->current.bytes += m_buffer.size();
-    sa->current.packets++;
-    ++m_events[size_t(EmuNicEvent::CryptoTxPackets)];
-    return Create<Packet>(m_buffer.data(), m_buffer.size());
-}
-
-Ptr<XfrmPolicy>
-EmuNicNetDevice::LookupHwPolicy(XfrmDir dir, const XfrmFlow& flow) const
-{
-    for (const auto& p : m_policies)
-    {
-        if (p->GetConfig().dir == dir && p->GetConfig().sel.Matches(flow))
-        {
-            return p;
-        }
-    }
-    return nullptr;
-}
-
-// A state at its hard limit is still selected, so that CheckLifetime refuses the packet and
-// raises the hard expire (Linux: xfrm_state_check_expire fails); only a state the stack has
-// declared dead is skipped.
-EmuNicSa*
-EmuNicNetDevice::SelectTxState(const XfrmPolicy& policy, const XfrmFlow& flow)
-{
-    EmuNicSa* best = nullptr;
-    m_sas.ForEach(
-        [&](uint64_t, EmuNicSa& sa)
-        {
-            if (sa.deleted || sa.dir != XfrmDir::Out || sa.type != XfrmOffloadType::Packet ||
-                !policy.TemplateMatches(*sa.xs) ||
-                (sa.mode == XfrmMode::Transport && sa.daddr != flow.dst) ||
-                sa.xs->IsHardExpired() || !sa.xs->GetConfig().sel.Matches(flow))
+        case OLAB_DONE:
+            if (length < 20 || length > cap)
             {
-                return;
+                OffloadDeviceFault("olab_tx", "length " + std::to_string(length) +
+                                                  " after OLAB_DONE is outside 20.." +
+                                                  std::to_string(cap));
             }
-            if (XfrmStateTable::IsBetterOutbound(*sa.xs, best ? PeekPointer(best->xs) : nullptr))
+            if (crypto)
             {
-                best = &sa;
+                ++m_events[size_t(EmuNicEvent::CryptoTxPackets)];
+                if (tag.csumLength != 0)
+                {
+                    ++m_events[size_t(EmuNicEvent::TxCsumOffloaded)];
+                }
             }
-        });
-    return best;
-}
-
-uint32_t
-EmuNicNetDevice::InnerMtu(const EmuNicSa& sa, uint32_t headerLength) const
-{
-    const uint32_t mtu = GetMtu();
-    const uint32_t outerHeader = sa.mode == XfrmMode::Tunnel ? 20 : headerLength;
-    uint32_t inner = mtu;
-    while (inner > 68)
-    {
-        const uint32_t payload = sa.mode == XfrmMode::Tunnel ? inner : inner - headerLength;
-        if (outerHeader + sa.transform->GetFrameLength(payload) <= mtu)
-        {
-            break;
-        }
-        --inner;
+            else
+            {
+                ++m_events[size_t(EmuNicEvent::PacketOffloadTxPackets)];
+            }
+            return Create<Packet>(m_buffer.data(), length);
+        default:
+            OffloadDeviceFault("olab_tx",
+                               "returned " + std::to_string(verdict) + ", not an olab_verdict");
     }
-    return inner;
-}
-
-bool
-EmuNicNetDevice::CheckLifetime(EmuNicSa& sa)
-{
-    if (XfrmHardLimitReached(sa.lifetime, sa.current))
-    {
-        if (!sa.hardNotified)
-        {
-            sa.hardNotified = true;
-            Ptr<XfrmState> x = sa.xs;
-            Simulator::ScheduleNow([this, x]() { NotifyCheckExpire(x); });
-        }
-        return false;
-    }
-    if (!sa.softNotified && XfrmSoftLimitReached(sa.lifetime, sa.current))
-    {
-        sa.softNotified = true;
-        Ptr<XfrmState> x = sa.xs;
-        Simulator::ScheduleNow([this, x]() { NotifyCheckExpire(x); });
-    }
-    return true;
-}
-
-Ptr<Packet>
-EmuNicNetDevice::PacketOffloadTx(Ptr<Packet> packet)
-{
-    CopyPacketBytes(packet, m_buffer);
-    const uint32_t length = m_buffer.size();
-    const uint32_t ihl = Ipv4HeaderLength(m_buffer.data(), length);
-    if (ihl == 0)
-    {
-        return packet; // not IPv4 as this device parses it: not ours to protect
-    }
-    const XfrmFlow flow = FlowOfBytes(m_buffer.data(), length, ihl);
-    if (flow.proto == kIpProtoEsp)
-    {
-        return packet; // already ESP (software or crypto offload of another SA)
-    }
-    Ptr<XfrmPolicy> policy = LookupHwPolicy(XfrmDir::Out, flow);
-    if (!policy)
-    {
-        return packet;
-    }
-    if (IsIpv4FragmentBytes(m_buffer.data()))
-    {
-        Drop(EmuNicDrop::TxFragment, packet);
-        return nullptr;
-    }
-    if (ihl != 20)
-    {
-        Drop(EmuNicDrop::TxUnsupported, packet); // no IPv4 options in this device's parser
-        return nullptr;
-    }
-    EmuNicSa* sa = SelectTxState(*policy, flow);
-    if (!sa)
-    {
-        // Nothing usable: a hard-expired state, or none yet. No software fallback.
-        Drop(EmuNicDrop::TxNoState, packet);
-        return nullptr;
-    }
-    const bool tunnel = sa->mode == XfrmMode::Tunnel;
-    const uint32_t payloadLength = tunnel ? length : length - ihl;
-    const uint32_t outerLength = (tunnel ? 20 : ihl) + sa->transform->GetFrameLength(payloadLength);
-    if (outerLength > GetMtu())
-    {
-        Drop(EmuNicDrop::TxPmtu, packet);
-        NotifyMtuExceeded(packet->Copy(), InnerMtu(*sa, ihl));
-        return nullptr;
-    }
-    if (!CheckLifetime(*sa))
-    {
-        ++sa->stats.expiredDrops;
-        Drop(EmuNicDrop::TxExpired, packet);
-        return nullptr;
-    }
-    const uint64_t limit = sa->esn ? kXfrmInfinity : 0xffffffffull;
-    if (sa->lastSeq >= limit)
-    {
-        ++sa->stats.seqOverflow;
-        Drop(EmuNicDrop::TxSeqOverflow, packet);
-        return nullptr;
-    }
-    const uint64_t seq = ++sa->lastSeq;
-    sa->current.bytes += length;
-    sa->current.packets++;
-
-    const uint8_t* payload = tunnel ? m_buffer.data() : m_buffer.data() + ihl;
-    sa->transform->Encapsulate(sa->spi, seq, sa->esn, payload, payloadLength,
-                               tunnel ? kIpProtoIpip : flow.proto, m_frame);
-    Ipv4Header outer;
-    if (tunnel)
-    {
-        outer = MakeIpv4Header(sa->saddr, sa->daddr, kIpProtoEsp, m_frame.size(), 64,
-                               m_identification++);
-    }
-    else
-    {
-        packet->PeekHeader(outer);
-        outer.SetProtocol(kIpProtoEsp);
-        outer.SetPayloadSize(m_frame.size());
-        outer.EnableChecksum();
-    }
-    Ptr<Packet> esp = Create<Packet>(m_frame.data(), m_frame.size());
-    esp->AddHeader(outer);
-    ++m_events[size_t(EmuNicEvent::PacketOffloadTxPackets)];
-    return esp;
 }
 
 // ---- RX ----
@@ -498,182 +515,128 @@ EmuNicNetDevice::PacketOffloadTx(Ptr<Packet> packet)
 Ptr<const Packet>
 EmuNicNetDevice::ProcessRx(Ptr<const Packet> packet)
 {
-    if (m_sas.GetUsed() == 0 && m_policies.empty())
+    const uint32_t size = packet->GetSize();
+    const uint32_t cap = size + kTxHeadroom;
+    m_buffer.resize(cap);
+    packet->CopyData(m_buffer.data(), size);
+    uint32_t length = size;
+    uint32_t reason = 0;
+    olab_rx_info info{};
+    info.size = sizeof(info);
+    int verdict;
     {
-        return packet;
+        DeviceCallScope scope("olab_rx");
+        verdict = m_type->GetOps().rx(m_engine, m_buffer.data(), &length, cap, &info, &reason);
     }
-    CopyPacketBytes(packet, m_buffer);
-    const uint32_t length = m_buffer.size();
-    const uint32_t ihl = Ipv4HeaderLength(m_buffer.data(), length);
-    if (ihl == 0)
+    switch (verdict)
     {
-        return packet; // the stack counts malformed IP
-    }
-    const bool fragment = IsIpv4FragmentBytes(m_buffer.data());
-    const XfrmFlow flow = FlowOfBytes(m_buffer.data(), length, ihl);
-    if (flow.proto == kIpProtoEsp)
-    {
-        if (length < ihl + EspTransform::kHeaderLength)
-        {
-            return packet; // too short to name an SA: the stack counts it
-        }
-        EmuNicSa* sa = m_sas.FindRx(flow.dst, EspTransform::ReadSpi(m_buffer.data() + ihl));
-        if (!sa)
-        {
-            return packet; // not offloaded: software IPsec may know the SPI
-        }
-        if (sa->type == XfrmOffloadType::Packet)
-        {
-            if (fragment)
+        case OLAB_PASS:
+            return packet;
+        case OLAB_DROP:
+            if (reason >= uint32_t(EmuNicDrop::Count))
             {
-                Drop(EmuNicDrop::RxFragment, packet);
-                return nullptr;
+                OffloadDeviceFault("olab_rx", "drop reason " + std::to_string(reason) +
+                                                  " is not an olab_drop_reason");
             }
-            return PacketOffloadRx(*sa, packet, ihl);
+            Drop(EmuNicDrop(reason), packet);
+            return nullptr;
+        case OLAB_DONE:
+            break;
+        default:
+            OffloadDeviceFault("olab_rx",
+                               "returned " + std::to_string(verdict) + ", not an olab_verdict");
+    }
+    if (length < 20 || length > cap)
+    {
+        OffloadDeviceFault("olab_rx", "length " + std::to_string(length) +
+                                          " after OLAB_DONE is outside 20.." + std::to_string(cap));
+    }
+    Ptr<Packet> out = Create<Packet>(m_buffer.data(), length);
+    if (info.kind == OLAB_RX_CRYPTO_DONE)
+    {
+        if (info.status > OLAB_RX_BAD_PADDING)
+        {
+            OffloadDeviceFault("olab_rx", "rx_info.status " + std::to_string(info.status) +
+                                              " is not an olab_rx_status");
         }
-        // Crypto offload cannot decrypt a fragment: the stack reassembles and decrypts it.
-        return fragment ? packet : CryptoRx(*sa, packet, ihl);
+        // Report, don't drop: in crypto offload the stack decides (Linux xo->status).
+        XfrmOffloadRxTag tag;
+        tag.nodeId = GetNode()->GetId();
+        tag.spi = info.spi;
+        tag.status = StatusOf(info.status);
+        out->AddPacketTag(tag);
+        ++m_events[size_t(info.status == OLAB_RX_OK ? EmuNicEvent::CryptoRxPackets
+                                                    : EmuNicEvent::CryptoRxFailures)];
     }
-    if (fragment && LookupHwPolicy(XfrmDir::In, XfrmFlow{flow.src, flow.dst, flow.proto, 0, 0}))
+    else if (info.kind == OLAB_RX_PACKET_OFFLOAD)
     {
-        Drop(EmuNicDrop::RxFragment, packet);
-        return nullptr;
-    }
-    return packet;
-}
-
-Ptr<const Packet>
-EmuNicNetDevice::CryptoRx(EmuNicSa& sa, Ptr<const Packet> packet, uint32_t ihl)
-{
-    uint8_t* frame = m_buffer.data() + ihl;
-    const uint32_t frameLength = m_buffer.size() - ihl;
-    const uint32_t seqHi = sa.esn ? sa.replay.InferSeqHi(EspTransform::ReadSeqLow(frame)) : 0;
-    const EspStatus status = sa.transform->Open(frame, frameLength, seqHi, sa.esn);
-    sa.current.bytes += m_buffer.size();
-    sa.current.packets++;
-    Ptr<Packet> out;
-    if (status == EspStatus::Ok)
-    {
-        out = Create<Packet>(m_buffer.data(), m_buffer.size());
-        ++m_events[size_t(EmuNicEvent::CryptoRxPackets)];
+        XfrmSecPathTag secpath;
+        secpath.nodeId = GetNode()->GetId();
+        secpath.spi = info.spi;
+        secpath.daddr = Ipv4Address(info.daddr);
+        secpath.packetOffload = true;
+        out->AddPacketTag(secpath);
+        ++m_events[size_t(EmuNicEvent::PacketOffloadRxPackets)];
     }
     else
     {
-        // Report, don't drop: in crypto offload the stack decides (Linux xo->status).
-        out = packet->Copy();
-        ++(status == EspStatus::AuthFailed ? sa.stats.integrityFailures : sa.stats.truncated);
-        ++m_events[size_t(EmuNicEvent::CryptoRxFailures)];
+        OffloadDeviceFault("olab_rx", "rx_info.kind " + std::to_string(info.kind) +
+                                          " is neither crypto done nor packet offload");
     }
-    XfrmOffloadRxTag tag;
-    tag.nodeId = GetNode()->GetId();
-    tag.spi = sa.spi;
-    tag.status = status;
-    out->AddPacketTag(tag);
     return out;
 }
 
-Ptr<const Packet>
-EmuNicNetDevice::PacketOffloadRx(EmuNicSa& sa, Ptr<const Packet> packet, uint32_t ihl)
+// ---- XfrmDevOps: the stack's calls, as ABI calls ----
+
+namespace
 {
-    uint8_t* frame = m_buffer.data() + ihl;
-    const uint32_t frameLength = m_buffer.size() - ihl;
-    uint64_t seq = 0;
-    if (sa.replay.Check(EspTransform::ReadSeqLow(frame), &seq) != ReplayVerdict::Ok)
+XfrmOffloadResult
+ResultOf(const char* callback, int result, const char* reason)
+{
+    const std::string text = reason[0] ? reason : "(the device gave no reason)";
+    switch (result)
     {
-        ++sa.stats.replayDrops;
-        Drop(EmuNicDrop::RxReplay, packet);
-        return nullptr;
+        case OLAB_OK:
+            return XfrmOffloadResult::Ok();
+        case OLAB_NOT_SUPPORTED:
+            return XfrmOffloadResult::NotSupported(text);
+        case OLAB_FAILURE:
+            return XfrmOffloadResult::Fail(text);
+        default:
+            OffloadDeviceFault(callback,
+                               "returned " + std::to_string(result) + ", not an olab_result");
     }
-    if (!CheckLifetime(sa))
-    {
-        ++sa.stats.expiredDrops;
-        Drop(EmuNicDrop::RxExpired, packet);
-        return nullptr;
-    }
-    uint32_t offset = 0;
-    uint32_t payloadLength = 0;
-    uint8_t nextHeader = 0;
-    const EspStatus status = sa.transform->Decapsulate(
-        frame, frameLength, uint32_t(seq >> 32), sa.esn, &offset, &payloadLength, &nextHeader);
-    if (status == EspStatus::AuthFailed)
-    {
-        ++sa.stats.integrityFailures;
-        Drop(EmuNicDrop::RxAuthFail, packet);
-        return nullptr;
-    }
-    if (status == EspStatus::BadPadding)
-    {
-        ++sa.stats.badPadding;
-        Drop(EmuNicDrop::RxBadPadding, packet);
-        return nullptr;
-    }
-    if (status != EspStatus::Ok)
-    {
-        ++sa.stats.truncated;
-        Drop(EmuNicDrop::RxMalformed, packet);
-        return nullptr;
-    }
-    const uint8_t* payload = frame + offset;
-    Ptr<Packet> plain;
-    XfrmFlow inner; // the decrypted packet's selector fields, for the inbound policy check
-    if (sa.mode == XfrmMode::Tunnel)
-    {
-        if (!IsWholeIpv4Packet(payload, payloadLength, nextHeader))
-        {
-            ++sa.stats.truncated;
-            Drop(EmuNicDrop::RxMalformed, packet);
-            return nullptr;
-        }
-        inner = FlowOfBytes(payload, payloadLength, Ipv4HeaderLength(payload, payloadLength));
-        plain = Create<Packet>(payload, payloadLength);
-    }
-    else
-    {
-        inner = FlowOfBytes(m_buffer.data(), ihl + 4, ihl); // addresses of the outer header
-        inner.proto = nextHeader;
-        inner.sport = inner.dport = 0;
-        if ((nextHeader == kIpProtoTcp || nextHeader == kIpProtoUdp) && payloadLength >= 4)
-        {
-            inner.sport = uint16_t(payload[0] << 8 | payload[1]);
-            inner.dport = uint16_t(payload[2] << 8 | payload[3]);
-        }
-        Ipv4Header header;
-        packet->PeekHeader(header);
-        header.SetProtocol(nextHeader);
-        header.SetPayloadSize(payloadLength);
-        header.EnableChecksum();
-        plain = Create<Packet>(payload, payloadLength);
-        plain->AddHeader(header);
-    }
-    Ptr<XfrmPolicy> policy = LookupHwPolicy(XfrmDir::In, inner);
-    if (!policy || !policy->TemplateMatches(*sa.xs) || !sa.xs->GetConfig().sel.Matches(inner))
-    {
-        Drop(EmuNicDrop::RxPolicyMismatch, packet);
-        return nullptr;
-    }
-    sa.replay.Advance(seq);
-    sa.current.bytes += plain->GetSize();
-    sa.current.packets++;
-    XfrmSecPathTag secpath;
-    secpath.nodeId = GetNode()->GetId();
-    secpath.spi = sa.spi;
-    secpath.daddr = sa.daddr;
-    secpath.packetOffload = true;
-    plain->AddPacketTag(secpath);
-    ++m_events[size_t(EmuNicEvent::PacketOffloadRxPackets)];
-    return plain;
 }
 
-// ---- XfrmDevOps ----
+olab_selector
+SelectorOf(const XfrmSelector& sel)
+{
+    olab_selector s{};
+    s.saddr = sel.src.Get();
+    s.daddr = sel.dst.Get();
+    s.sprefix = sel.srcPrefix;
+    s.dprefix = sel.dstPrefix;
+    s.proto = sel.proto;
+    s.sport = sel.sport;
+    s.dport = sel.dport;
+    return s;
+}
+} // namespace
 
 uint32_t
 EmuNicNetDevice::GetXfrmFeatures() const
 {
+    if (!m_espOffload)
+    {
+        return 0;
+    }
+    const uint32_t offered =
+        const_cast<EmuNicNetDevice*>(this)->GetDeviceType().GetCapabilities().features;
     uint32_t features = 0;
-    if (m_espOffload)
+    if (offered & OLAB_FEATURE_HW_ESP)
     {
         features |= XFRM_DEV_FEATURE_HW_ESP;
-        if (m_espTxCsumOffload)
+        if (m_espTxCsumOffload && (offered & OLAB_FEATURE_HW_ESP_TX_CSUM))
         {
             features |= XFRM_DEV_FEATURE_HW_ESP_TX_CSUM;
         }
@@ -687,108 +650,145 @@ EmuNicNetDevice::StateAdd(Ptr<XfrmState> x)
     ++m_events[size_t(EmuNicEvent::StateAdd)];
     const XfrmStateConfig& c = x->GetConfig();
     const XfrmDevOffload& xso = x->GetOffload();
-    // Validate into a local; store last.
-    if (xso.type != XfrmOffloadType::Crypto && xso.type != XfrmOffloadType::Packet)
-    {
-        return XfrmOffloadResult::Fail("offload type none");
-    }
-    if (xso.dir != XfrmDir::In && xso.dir != XfrmDir::Out)
-    {
-        return XfrmOffloadResult::Fail("offload direction must be in or out");
-    }
-    if (c.algorithm.suite != EspAlgorithm::Suite::AesGcm)
-    {
-        return XfrmOffloadResult::NotSupported(
-            "Cannot offload " + c.algorithm.EncName() +
-            (c.algorithm.AuthName().empty() ? "" : " + " + c.algorithm.AuthName()) +
-            ": only rfc4106(gcm(aes)) is offloaded");
-    }
-    if (c.algorithm.icvBits != 128)
-    {
-        return XfrmOffloadResult::NotSupported("Only ICV 128 is supported");
-    }
-    EmuNicSa sa;
-    std::string error;
-    sa.transform = EspTransform::Create(c.algorithm, &error);
-    if (!sa.transform)
-    {
-        return XfrmOffloadResult::Fail(error);
-    }
-    sa.xs = x;
-    sa.dir = xso.dir;
-    sa.type = xso.type;
-    sa.saddr = c.saddr;
-    sa.daddr = c.daddr;
+    olab_sa sa{};
+    sa.size = sizeof(sa);
+    sa.host_id = x->GetSerial();
+    sa.serial = x->GetSerial();
+    sa.dir = xso.dir == XfrmDir::In ? OLAB_DIR_IN : OLAB_DIR_OUT;
+    sa.type = xso.type == XfrmOffloadType::Packet   ? OLAB_OFFLOAD_PACKET
+              : xso.type == XfrmOffloadType::Crypto ? OLAB_OFFLOAD_CRYPTO
+                                                    : 0;
+    sa.mode = c.mode == XfrmMode::Tunnel ? OLAB_MODE_TUNNEL : OLAB_MODE_TRANSPORT;
+    sa.esn = c.esn ? 1 : 0;
+    sa.saddr = c.saddr.Get();
+    sa.daddr = c.daddr.Get();
     sa.spi = c.spi;
-    sa.mode = c.mode;
     sa.reqid = c.reqid;
-    sa.esn = c.esn;
-    sa.lifetime = c.lifetime;
-    sa.replay = ReplayWindow(c.replayWindow, c.esn);
-    const uint64_t handle = m_sas.Insert(std::move(sa), &error);
-    if (handle == 0)
+    sa.sel = SelectorOf(c.sel);
+    const EspAlgorithm& alg = c.algorithm;
+    const bool gcm = alg.suite == EspAlgorithm::Suite::AesGcm;
+    sa.algorithm = gcm ? OLAB_ALG_AES_GCM : OLAB_ALG_AES_CBC_SHA256;
+    std::vector<uint8_t> encKey = alg.encKey;
+    if (gcm)
     {
-        return XfrmOffloadResult::Fail(error);
+        encKey.insert(encKey.end(), alg.salt.begin(), alg.salt.end()); // key || salt, as Linux
     }
-    x->GetOffload().handle = handle;
-    return XfrmOffloadResult::Ok();
+    if (encKey.size() > sizeof(sa.enc_key) || alg.authKey.size() > sizeof(sa.auth_key))
+    {
+        return XfrmOffloadResult::NotSupported("key longer than the device ABI carries");
+    }
+    std::copy(encKey.begin(), encKey.end(), sa.enc_key);
+    sa.enc_key_len = uint8_t(encKey.size());
+    std::copy(alg.authKey.begin(), alg.authKey.end(), sa.auth_key);
+    sa.auth_key_len = uint8_t(alg.authKey.size());
+    sa.icv_len = uint8_t(alg.icvBits / 8);
+    sa.replay_window = c.replayWindow;
+    sa.oseq = x->GetLastSeq();
+    sa.seq = x->GetReplayWindow().GetTop();
+    sa.soft_byte_limit = c.lifetime.softByteLimit;
+    sa.hard_byte_limit = c.lifetime.hardByteLimit;
+    sa.soft_packet_limit = c.lifetime.softPacketLimit;
+    sa.hard_packet_limit = c.lifetime.hardPacketLimit;
+
+    void* engine = Engine();
+    uint64_t handle = 0;
+    char reason[256] = {};
+    int result;
+    {
+        DeviceCallScope scope("olab_state_add");
+        result = m_type->GetOps().state_add(engine, &sa, &handle, reason, sizeof(reason));
+    }
+    reason[sizeof(reason) - 1] = '\0';
+    const XfrmOffloadResult r = ResultOf("olab_state_add", result, reason);
+    if (r.IsOk())
+    {
+        if (handle == 0)
+        {
+            OffloadDeviceFault("olab_state_add", "returned OLAB_OK with handle 0");
+        }
+        x->GetOffload().handle = handle;
+        m_states[sa.host_id] = x;
+        m_everOffloaded = true;
+    }
+    return r;
 }
 
 void
 EmuNicNetDevice::StateDelete(Ptr<XfrmState> x)
 {
     ++m_events[size_t(EmuNicEvent::StateDelete)];
-    if (EmuNicSa* sa = m_sas.Get(x->GetOffload().handle))
-    {
-        sa->deleted = true;
-    }
+    DeviceCallScope scope("olab_state_delete");
+    m_type->GetOps().state_delete(Engine(), x->GetOffload().handle);
 }
 
 void
 EmuNicNetDevice::StateFree(Ptr<XfrmState> x)
 {
     ++m_events[size_t(EmuNicEvent::StateFree)];
-    m_sas.Remove(x->GetOffload().handle);
+    {
+        DeviceCallScope scope("olab_state_free");
+        m_type->GetOps().state_free(Engine(), x->GetOffload().handle);
+    }
+    m_states.erase(x->GetSerial());
 }
 
 bool
 EmuNicNetDevice::OffloadOk(const Ipv4Header& ipHeader, Ptr<const Packet> payload, Ptr<XfrmState> x)
 {
-    const EmuNicSa* sa = m_sas.Get(x->GetOffload().handle);
-    // This device parses plain 20-byte IPv4 headers only.
-    const bool ok = sa && !sa->deleted && ipHeader.GetSerializedSize() == 20;
+    uint8_t header[60];
+    const uint32_t headerLength = std::min<uint32_t>(ipHeader.GetSerializedSize(), sizeof(header));
+    Buffer buffer;
+    buffer.AddAtStart(headerLength);
+    ipHeader.Serialize(buffer.Begin());
+    buffer.CopyData(header, headerLength);
+    int ok;
+    {
+        DeviceCallScope scope("olab_offload_ok");
+        ok = m_type->GetOps().offload_ok(Engine(), x->GetOffload().handle, header, headerLength);
+    }
+    if (ok != 0 && ok != 1)
+    {
+        OffloadDeviceFault("olab_offload_ok", "returned " + std::to_string(ok) + ", not 0 or 1");
+    }
     if (!ok)
     {
         ++m_events[size_t(EmuNicEvent::OffloadOkRejected)];
     }
-    return ok;
+    return ok == 1;
 }
 
 void
 EmuNicNetDevice::StateAdvanceEsn(Ptr<XfrmState> x)
 {
     ++m_events[size_t(EmuNicEvent::StateAdvanceEsn)];
-    if (EmuNicSa* sa = m_sas.Get(x->GetOffload().handle))
-    {
-        sa->advanceEsnCalls++;
-        if (sa->type == XfrmOffloadType::Crypto && sa->dir == XfrmDir::In)
-        {
-            sa->replay.Advance(x->GetReplayWindow().GetTop());
-        }
-    }
+    DeviceCallScope scope("olab_state_advance_esn");
+    m_type->GetOps().state_advance_esn(Engine(), x->GetOffload().handle,
+                                       x->GetReplayWindow().GetTop());
 }
 
 void
 EmuNicNetDevice::StateUpdateStats(Ptr<XfrmState> x)
 {
     ++m_events[size_t(EmuNicEvent::StateUpdateStats)];
-    const EmuNicSa* sa = m_sas.Get(x->GetOffload().handle);
-    if (sa && sa->type == XfrmOffloadType::Packet)
+    olab_sa_stats stats{};
+    stats.size = sizeof(stats);
+    {
+        DeviceCallScope scope("olab_state_update_stats");
+        m_type->GetOps().state_update_stats(Engine(), x->GetOffload().handle, &stats);
+    }
+    if (x->GetOffload().type == XfrmOffloadType::Packet)
     {
         // In packet offload only the device counts; the stack learns the numbers here.
-        x->GetCurrent() = sa->current;
-        x->GetStats() = sa->stats;
-        x->SetLastSeq(sa->lastSeq);
+        x->GetCurrent().bytes = stats.bytes;
+        x->GetCurrent().packets = stats.packets;
+        XfrmStateStats& s = x->GetStats();
+        s.replayDrops = stats.replay_drops;
+        s.integrityFailures = stats.integrity_failures;
+        s.badPadding = stats.bad_padding;
+        s.truncated = stats.truncated;
+        s.seqOverflow = stats.seq_overflow;
+        s.expiredDrops = stats.expired_drops;
+        x->SetLastSeq(stats.last_seq);
     }
 }
 
@@ -797,38 +797,56 @@ EmuNicNetDevice::PolicyAdd(Ptr<XfrmPolicy> xp)
 {
     ++m_events[size_t(EmuNicEvent::PolicyAdd)];
     const XfrmPolicyConfig& c = xp->GetConfig();
-    if (c.dir != XfrmDir::In && c.dir != XfrmDir::Out)
-    {
-        return XfrmOffloadResult::NotSupported("only in and out policies are offloaded");
-    }
     if (!xp->RequiresIpsec())
     {
         return XfrmOffloadResult::NotSupported("only allow policies with an ESP template");
     }
-    if (m_policies.size() >= m_policyCapacity)
+    olab_policy p{};
+    p.size = sizeof(p);
+    p.serial = xp->GetSerial();
+    p.dir = c.dir == XfrmDir::In ? OLAB_DIR_IN : c.dir == XfrmDir::Out ? OLAB_DIR_OUT : 2;
+    p.tmpl_mode = c.tmpl.mode == XfrmMode::Tunnel ? OLAB_MODE_TUNNEL : OLAB_MODE_TRANSPORT;
+    p.priority = c.priority;
+    p.sel = SelectorOf(c.sel);
+    p.tmpl_saddr = c.tmpl.saddr.Get();
+    p.tmpl_daddr = c.tmpl.daddr.Get();
+    p.tmpl_reqid = c.tmpl.reqid;
+    void* engine = Engine();
+    uint64_t handle = 0;
+    char reason[256] = {};
+    int result;
     {
-        std::ostringstream os;
-        os << "No space for policy (capacity " << m_policyCapacity << ")";
-        return XfrmOffloadResult::Fail(os.str());
+        DeviceCallScope scope("olab_policy_add");
+        result = m_type->GetOps().policy_add(engine, &p, &handle, reason, sizeof(reason));
     }
-    auto at = std::upper_bound(m_policies.begin(), m_policies.end(), xp,
-                               [](const Ptr<XfrmPolicy>& a, const Ptr<XfrmPolicy>& b)
-                               { return XfrmPolicyTable::Outranks(*a, *b); });
-    m_policies.insert(at, xp);
-    return XfrmOffloadResult::Ok();
+    reason[sizeof(reason) - 1] = '\0';
+    const XfrmOffloadResult r = ResultOf("olab_policy_add", result, reason);
+    if (r.IsOk())
+    {
+        if (handle == 0)
+        {
+            OffloadDeviceFault("olab_policy_add", "returned OLAB_OK with handle 0");
+        }
+        xp->GetOffload().handle = handle;
+        m_everOffloaded = true;
+    }
+    return r;
 }
 
 void
 EmuNicNetDevice::PolicyDelete(Ptr<XfrmPolicy> xp)
 {
     ++m_events[size_t(EmuNicEvent::PolicyDelete)];
-    m_policies.erase(std::remove(m_policies.begin(), m_policies.end(), xp), m_policies.end());
+    DeviceCallScope scope("olab_policy_delete");
+    m_type->GetOps().policy_delete(Engine(), xp->GetOffload().handle);
 }
 
 void
 EmuNicNetDevice::PolicyFree(Ptr<XfrmPolicy> xp)
 {
     ++m_events[size_t(EmuNicEvent::PolicyFree)];
+    DeviceCallScope scope("olab_policy_free");
+    m_type->GetOps().policy_free(Engine(), xp->GetOffload().handle);
 }
 
 // ---- inspection ----
@@ -836,19 +854,19 @@ EmuNicNetDevice::PolicyFree(Ptr<XfrmPolicy> xp)
 const EmuNicSaTable&
 EmuNicNetDevice::GetSaTable() const
 {
-    return m_sas;
+    return ReferenceEngine()->GetSaTable();
 }
 
 const EmuNicSa*
 EmuNicNetDevice::GetSa(uint64_t handle) const
 {
-    return m_sas.Get(handle);
+    return ReferenceEngine()->GetSa(handle);
 }
 
 uint32_t
 EmuNicNetDevice::GetPolicyCount() const
 {
-    return m_policies.size();
+    return ReferenceEngine()->GetPolicyCount();
 }
 
 std::map<std::string, uint64_t>
@@ -869,9 +887,7 @@ EmuNicNetDevice::GetCounters() const
 std::string
 EmuNicNetDevice::Dump() const
 {
-    std::ostringstream os;
-    os << m_sas.Dump() << "policies=" << m_policies.size() << "\n";
-    return os.str();
+    return ReferenceEngine()->Dump();
 }
 
 } // namespace ns3

@@ -2,6 +2,7 @@
 #define EMU_NIC_NET_DEVICE_H
 
 #include "emu-nic-sa-table.h"
+#include "offload-device-type.h"
 #include "xfrm-dev-ops.h"
 #include "xfrm-offload-tag.h"
 
@@ -10,13 +11,18 @@
 
 #include <array>
 #include <map>
+#include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace ns3
 {
 
-/// Why the reference NIC dropped a packet; each has a trace source "<Name>Drop" and a counter.
+class ReferenceOffloadEngine;
+
+/// Why the device dropped a packet (olab_drop_reason, same order); each has a trace source
+/// "<Name>Drop" and a counter.
 enum class EmuNicDrop : uint8_t
 {
     TxFragment,       //!< packet offload: fragments are not offloaded
@@ -37,7 +43,7 @@ enum class EmuNicDrop : uint8_t
 
 const char* EmuNicDropName(EmuNicDrop drop);
 
-/// What the reference NIC did (driver callbacks, offloaded packets); counters, not drops.
+/// What the device did (driver callbacks, offloaded packets), counted by the NIC; not drops.
 enum class EmuNicEvent : uint8_t
 {
     StateAdd,
@@ -61,15 +67,15 @@ enum class EmuNicEvent : uint8_t
 const char* EmuNicEventName(EmuNicEvent event);
 
 /**
- * The reference IPsec offload NIC: a point-to-point device that implements Linux's crypto
- * offload and packet (full) offload with real AES-GCM.
+ * The emulated IPsec offload NIC: a point-to-point device whose offload logic is a device of the
+ * offloadlab device ABI (offloadlab-device.h), chosen by the "Device" attribute: the built-in
+ * reference engine (ReferenceOffloadEngine), a mutant, the example device or a vendor's library.
  *
- * Crypto offload: on TX the stack has built ESP header, trailer and sequence number and tagged
- * the packet with the state's handle; the device writes IV, ciphertext and ICV. On RX the device
- * decrypts in place and tags the packet CRYPTO_DONE with a status; the stack strips headers and
- * keeps the replay window. Packet offload: the device holds states and policies, adds and
- * removes ESP itself, keeps sequence numbers, replay windows, ESN and lifetimes, drops fragments,
- * and does the PMTU check. Link down makes the stack flush every offloaded state and policy.
+ * The NIC is the driver side: it turns the stack's XfrmDevOps calls into ABI calls, hands each
+ * IPv4 packet to the device's tx/rx as bytes, turns the device's verdicts into tags (CRYPTO_DONE
+ * status, secpath), counts and traces every drop by reason, relays the device's check_expire and
+ * PMTU callbacks to the stack, and refuses (by name) any value outside the ABI's ranges.
+ * Link down makes the stack flush every offloaded state and policy.
  */
 class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
 {
@@ -101,11 +107,18 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
     void PolicyDelete(Ptr<XfrmPolicy> xp) override;
     void PolicyFree(Ptr<XfrmPolicy> xp) override;
 
-    /// SA table size (netdevsim holds 33); changeable only while the table is empty.
+    /// SA table size (netdevsim holds 33); changeable only while no SA is offloaded.
     void SetSaCapacity(uint32_t capacity);
     uint32_t GetSaCapacity() const;
+    void SetPolicyCapacity(uint32_t capacity);
+    uint32_t GetPolicyCapacity() const;
+    /// The device: "reference", "example", "mutant:NAME" or a library path; only while no SA
+    /// is offloaded.
+    void SetDeviceSpec(const std::string& spec);
+    std::string GetDeviceSpec() const;
+    const OffloadDeviceType& GetDeviceType();
 
-    // Inspection
+    // Inspection of the reference engine (and its mutants); fatal for other devices.
     const EmuNicSaTable& GetSaTable() const;
     const EmuNicSa* GetSa(uint64_t handle) const;
     uint32_t GetPolicyCount() const;
@@ -116,36 +129,37 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
 
   private:
     Ptr<Packet> ProcessTx(Ptr<Packet> packet);
-    Ptr<Packet> CryptoTx(Ptr<Packet> packet, const XfrmOffloadTxTag& tag);
-    Ptr<Packet> PacketOffloadTx(Ptr<Packet> packet);
     Ptr<const Packet> ProcessRx(Ptr<const Packet> packet);
-    Ptr<const Packet> CryptoRx(EmuNicSa& sa, Ptr<const Packet> packet, uint32_t ihl);
-    Ptr<const Packet> PacketOffloadRx(EmuNicSa& sa, Ptr<const Packet> packet, uint32_t ihl);
     bool InterceptRx(Ptr<NetDevice> dev, Ptr<const Packet> packet, uint16_t protocol,
                      const Address& from);
     bool InterceptPromiscRx(Ptr<NetDevice> dev, Ptr<const Packet> packet, uint16_t protocol,
                             const Address& from, const Address& to, NetDevice::PacketType type);
-    Ptr<XfrmPolicy> LookupHwPolicy(XfrmDir dir, const XfrmFlow& flow) const;
-    EmuNicSa* SelectTxState(const XfrmPolicy& policy, const XfrmFlow& flow);
-    /// Largest plaintext packet that still fits the MTU after this SA's ESP.
-    uint32_t InnerMtu(const EmuNicSa& sa, uint32_t headerLength) const;
-    /// Soft/hard limits, checked before a packet is counted; false when past the hard limit.
-    bool CheckLifetime(EmuNicSa& sa);
     void Drop(EmuNicDrop drop, Ptr<const Packet> packet);
     TracedCallback<Ptr<const Packet>>& DropTrace(EmuNicDrop drop);
+    /// The device instance, created on first use from the attributes.
+    void* Engine();
+    void DestroyEngine(const char* why);
+    ReferenceOffloadEngine* ReferenceEngine() const;
+    // The host side of the ABI (olab_host).
+    static void OnCheckExpire(void* ctx, uint64_t saHostId);
+    static void OnMtuExceeded(void* ctx, const uint8_t* ipPacket, uint32_t len, uint32_t mtu);
 
     bool m_espOffload;
     bool m_espTxCsumOffload;
-    uint32_t m_policyCapacity;
+    uint32_t m_saCapacity{64};
+    uint32_t m_policyCapacity{64};
+    std::string m_deviceSpec{"reference"};
+    std::shared_ptr<const OffloadDeviceType> m_type;
+    void* m_engine{nullptr};
+    /// Set by the first offload request: until then tx/rx need not ask the device.
+    bool m_everOffloaded{false};
+    std::unordered_map<uint64_t, Ptr<XfrmState>> m_states; //!< by host id, until state_free
+    Ptr<Packet> m_txPacket; //!< the packet in the device's tx, for mtu_exceeded
     bool m_adminDown{false};
-    EmuNicSaTable m_sas;
-    std::vector<Ptr<XfrmPolicy>> m_policies; //!< offloaded policies, in SPD order
     NetDevice::ReceiveCallback m_nodeRxCallback;
     NetDevice::PromiscReceiveCallback m_nodePromiscCallback;
     TracedCallback<> m_linkChange;
     std::vector<uint8_t> m_buffer; //!< reused per packet
-    std::vector<uint8_t> m_frame;  //!< reused per packet
-    uint16_t m_identification{0};
     std::array<uint64_t, size_t(EmuNicDrop::Count)> m_drops{};
     std::array<uint64_t, size_t(EmuNicEvent::Count)> m_events{};
 

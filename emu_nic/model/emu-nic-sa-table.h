@@ -17,7 +17,9 @@ namespace ns3
 /// the device's own crypto context, sequence counter, replay window and counters.
 struct EmuNicSa
 {
-    Ptr<XfrmState> xs; //!< back-reference, as Linux drivers keep x
+    uint64_t hostId{0}; //!< the host's name for the SA, given back in check_expire
+    uint64_t serial{0}; //!< creation order: the newest SA of a policy is preferred
+    XfrmSelector sel;
     XfrmDir dir{XfrmDir::Out};
     XfrmOffloadType type{XfrmOffloadType::Crypto};
     Ipv4Address saddr;

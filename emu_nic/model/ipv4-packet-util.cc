@@ -119,4 +119,49 @@ MakeIpv4Header(Ipv4Address src, Ipv4Address dst, uint8_t protocol, uint16_t payl
     return h;
 }
 
+namespace
+{
+uint16_t
+HeaderChecksum(const uint8_t* header, uint32_t ihl)
+{
+    uint32_t sum = 0;
+    for (uint32_t i = 0; i + 1 < ihl; i += 2)
+    {
+        sum += uint32_t(header[i]) << 8 | header[i + 1];
+    }
+    while (sum >> 16)
+    {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return uint16_t(~sum);
+}
+} // namespace
+
+void
+RewriteIpv4Header(uint8_t* header, uint32_t ihl, uint8_t protocol, uint16_t totalLength)
+{
+    header[2] = uint8_t(totalLength >> 8);
+    header[3] = uint8_t(totalLength);
+    header[9] = protocol;
+    header[10] = header[11] = 0;
+    const uint16_t sum = HeaderChecksum(header, ihl);
+    header[10] = uint8_t(sum >> 8);
+    header[11] = uint8_t(sum);
+}
+
+void
+WriteIpv4Header(uint8_t* out, Ipv4Address src, Ipv4Address dst, uint8_t protocol,
+                uint16_t totalLength, uint8_t ttl, uint16_t identification)
+{
+    out[0] = 0x45;
+    out[1] = 0;
+    out[4] = uint8_t(identification >> 8);
+    out[5] = uint8_t(identification);
+    out[6] = out[7] = 0;
+    out[8] = ttl;
+    src.Serialize(out + 12);
+    dst.Serialize(out + 16);
+    RewriteIpv4Header(out, 20, protocol, totalLength);
+}
+
 } // namespace ns3

@@ -46,6 +46,13 @@ void CopyPacketBytes(Ptr<const Packet> packet, std::vector<uint8_t>& out);
 uint32_t Ipv4HeaderLength(const uint8_t* bytes, uint32_t length);
 
 /// A new IPv4 header with the checksum computed when it is serialized.
+/// Writes a 20-byte IPv4 header (no options, DF clear, checksum filled) at out.
+void WriteIpv4Header(uint8_t* out, Ipv4Address src, Ipv4Address dst, uint8_t protocol,
+                     uint16_t totalLength, uint8_t ttl, uint16_t identification);
+
+/// Sets protocol and total length of the IPv4 header at header (ihl bytes) and its checksum.
+void RewriteIpv4Header(uint8_t* header, uint32_t ihl, uint8_t protocol, uint16_t totalLength);
+
 Ipv4Header MakeIpv4Header(Ipv4Address src, Ipv4Address dst, uint8_t protocol, uint16_t payloadSize,
                           uint8_t ttl, uint16_t identification);
 

@@ -1,61 +1,232 @@
-// TEMPORARY stand-in (replaced by the engine refactor): only "reference", no ops.
 #include "offload-device-type.h"
 
-#include <cstring>
+#include "offload-device-guard.h"
+#include "reference-engine-mutants.h"
+#include "reference-offload-engine.h"
+
+#include <dlfcn.h>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <sys/stat.h>
 
 namespace ns3
 {
 
 namespace
 {
-const olab_capabilities*
-ReferenceCaps()
+constexpr const char* kMutantPrefix = "mutant:";
+
+bool
+IsLibraryPath(const std::string& spec)
 {
-    static olab_capabilities caps{sizeof(olab_capabilities),
-                                  OLAB_DEVICE_ABI_VERSION,
-                                  "reference",
-                                  "offloadlab reference NIC",
-                                  OLAB_FEATURE_HW_ESP | OLAB_FEATURE_HW_ESP_TX_CSUM,
-                                  OLAB_OFFERS_CRYPTO | OLAB_OFFERS_PACKET,
-                                  1u << OLAB_ALG_AES_GCM,
-                                  1u << 20,
-                                  1u << 20,
-                                  4096,
-                                  1,
-                                  1};
-    return &caps;
+    return spec.find('/') != std::string::npos ||
+           (spec.size() > 3 && spec.compare(spec.size() - 3, 3, ".so") == 0);
+}
+
+/// Where the in-tree example device is built (next to the binaries, or given at build time).
+std::string
+ExampleDevicePath()
+{
+#ifdef OFFLOADLAB_EXAMPLE_DEVICE
+    return OFFLOADLAB_EXAMPLE_DEVICE;
+#else
+    return "";
+#endif
+}
+
+template<typename F>
+bool
+Resolve(void* library, const char* name, F* out, std::string* error)
+{
+    void* symbol = dlsym(library, name);
+    if (!symbol)
+    {
+        *error = std::string("does not export ") + name +
+                 " (every function of offloadlab-device.h is required)";
+        return false;
+    }
+    *out = reinterpret_cast<F>(symbol);
+    return true;
+}
+
+bool
+LoadLibraryOps(const std::string& path, olab_device_ops* ops, std::string* error)
+{
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0)
+    {
+        *error = "no such file: " + path;
+        return false;
+    }
+    void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!library)
+    {
+        *error = std::string("dlopen failed: ") + dlerror();
+        return false;
+    }
+    std::string why;
+    const bool ok = Resolve(library, "olab_get_capabilities", &ops->get_capabilities, &why) &&
+                    Resolve(library, "olab_create", &ops->create, &why) &&
+                    Resolve(library, "olab_destroy", &ops->destroy, &why) &&
+                    Resolve(library, "olab_state_add", &ops->state_add, &why) &&
+                    Resolve(library, "olab_state_delete", &ops->state_delete, &why) &&
+                    Resolve(library, "olab_state_free", &ops->state_free, &why) &&
+                    Resolve(library, "olab_offload_ok", &ops->offload_ok, &why) &&
+                    Resolve(library, "olab_state_advance_esn", &ops->state_advance_esn, &why) &&
+                    Resolve(library, "olab_state_update_stats", &ops->state_update_stats, &why) &&
+                    Resolve(library, "olab_policy_add", &ops->policy_add, &why) &&
+                    Resolve(library, "olab_policy_delete", &ops->policy_delete, &why) &&
+                    Resolve(library, "olab_policy_free", &ops->policy_free, &why) &&
+                    Resolve(library, "olab_tx", &ops->tx, &why) &&
+                    Resolve(library, "olab_rx", &ops->rx, &why);
+    if (!ok)
+    {
+        *error = path + " " + why;
+        dlclose(library);
+        return false;
+    }
+    // Loaded for good: devices created from it may live until the process ends.
+    return true;
+}
+
+/// The capability struct must be one a host of ABI v1 can read; names the bad field.
+bool
+ValidateCapabilities(const olab_capabilities* caps, std::string* error)
+{
+    std::ostringstream why;
+    if (!caps)
+    {
+        why << "olab_get_capabilities returned NULL";
+    }
+    else if (caps->size < sizeof(olab_capabilities))
+    {
+        why << "olab_capabilities.size " << caps->size << " is smaller than ABI v1's "
+            << sizeof(olab_capabilities);
+    }
+    else if (caps->abi_version != OLAB_DEVICE_ABI_VERSION)
+    {
+        why << "olab_capabilities.abi_version " << caps->abi_version << " is not "
+            << OLAB_DEVICE_ABI_VERSION;
+    }
+    else if (!caps->name || !caps->description)
+    {
+        why << "olab_capabilities." << (caps->name ? "description" : "name") << " is NULL";
+    }
+    else if ((caps->offload_types & ~(OLAB_OFFERS_CRYPTO | OLAB_OFFERS_PACKET)) != 0 ||
+             caps->offload_types == 0)
+    {
+        why << "olab_capabilities.offload_types 0x" << std::hex << caps->offload_types
+            << " must be OLAB_OFFERS_CRYPTO and/or OLAB_OFFERS_PACKET";
+    }
+    else if ((caps->features & ~(OLAB_FEATURE_HW_ESP | OLAB_FEATURE_HW_ESP_TX_CSUM)) != 0)
+    {
+        why << "olab_capabilities.features 0x" << std::hex << caps->features << " has unknown bits";
+    }
+    else if (caps->max_sa == 0)
+    {
+        why << "olab_capabilities.max_sa is 0";
+    }
+    if (why.str().empty())
+    {
+        return true;
+    }
+    *error = why.str();
+    return false;
 }
 } // namespace
 
 OffloadDeviceType::OffloadDeviceType(std::string spec, const olab_device_ops& ops)
-    : m_spec(std::move(spec)),
-      m_ops(ops),
-      m_caps(*ops.get_capabilities())
+    : m_spec(std::move(spec))
+    , m_ops(ops)
+    , m_caps(*ops.get_capabilities())
 {
 }
 
 std::shared_ptr<const OffloadDeviceType>
 OffloadDeviceType::Open(const std::string& spec, std::string* error)
 {
-    if (spec != "reference")
+    static std::mutex mutex;
+    static std::map<std::string, std::shared_ptr<const OffloadDeviceType>> opened;
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = opened.find(spec);
+    if (it != opened.end())
     {
-        *error = "unknown device '" + spec + "'";
-        return nullptr;
+        return it->second;
     }
     olab_device_ops ops{};
-    ops.get_capabilities = &ReferenceCaps;
-    return std::make_shared<OffloadDeviceType>(spec, ops);
+    if (spec == "reference")
+    {
+        ops = ReferenceOffloadEngine::GetOps(EngineDefect::None);
+    }
+    else if (spec.rfind(kMutantPrefix, 0) == 0)
+    {
+        EngineDefect defect;
+        if (!EngineDefectFromName(spec.substr(std::string(kMutantPrefix).size()), &defect))
+        {
+            *error = "unknown mutant '" + spec + "' (offloadlab certify --list-devices lists them)";
+            return nullptr;
+        }
+        ops = ReferenceOffloadEngine::GetOps(defect);
+    }
+    else if (spec == "example" || IsLibraryPath(spec))
+    {
+        const std::string path = spec == "example" ? ExampleDevicePath() : spec;
+        if (path.empty())
+        {
+            *error = "the example device is not part of this build";
+            return nullptr;
+        }
+        if (!LoadLibraryOps(path, &ops, error))
+        {
+            return nullptr;
+        }
+    }
+    else
+    {
+        *error = "unknown device '" + spec +
+                 "': use reference, example, mutant:NAME or a path to a device library (.so)";
+        return nullptr;
+    }
+    const olab_capabilities* caps = nullptr;
+    {
+        DeviceCallScope scope("olab_get_capabilities");
+        caps = ops.get_capabilities();
+    }
+    if (!ValidateCapabilities(caps, error))
+    {
+        *error = spec + ": " + *error;
+        return nullptr;
+    }
+    auto type = std::make_shared<const OffloadDeviceType>(spec, ops);
+    opened[spec] = type;
+    return type;
 }
 
 std::vector<std::string>
 OffloadDeviceType::ListBuiltin()
 {
-    return {"reference"};
+    std::vector<std::string> all{"reference"};
+    if (!ExampleDevicePath().empty())
+    {
+        all.push_back("example");
+    }
+    for (size_t i = 1; i < size_t(EngineDefect::Count); ++i)
+    {
+        all.push_back(std::string(kMutantPrefix) + EngineDefectName(EngineDefect(i)));
+    }
+    return all;
 }
 
 std::string
 OffloadDeviceType::DescribeMutant(const std::string& spec)
 {
+    EngineDefect defect;
+    if (spec.rfind(kMutantPrefix, 0) == 0 &&
+        EngineDefectFromName(spec.substr(std::string(kMutantPrefix).size()), &defect))
+    {
+        return EngineDefectDescription(defect);
+    }
     return "";
 }
 
@@ -87,6 +258,12 @@ bool
 OffloadDeviceType::OffersPacket() const
 {
     return m_caps.offload_types & OLAB_OFFERS_PACKET;
+}
+
+bool
+OffloadDeviceType::IsReferenceEngine() const
+{
+    return m_spec == "reference" || m_spec.rfind(kMutantPrefix, 0) == 0;
 }
 
 } // namespace ns3

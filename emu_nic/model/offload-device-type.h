@@ -35,6 +35,8 @@ class OffloadDeviceType
     const olab_device_ops& GetOps() const;
     bool OffersCrypto() const;
     bool OffersPacket() const;
+    /// True for the built-in reference engine and its mutants (which offer inspection).
+    bool IsReferenceEngine() const;
 
     OffloadDeviceType(std::string spec, const olab_device_ops& ops);
 

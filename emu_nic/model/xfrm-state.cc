@@ -66,6 +66,12 @@ XfrmStateConfig::Validate(std::string* error) const
     {
         why << "replayWindow: " << replayWindow << " exceeds " << ReplayWindow::kMaxSize;
     }
+    else if (!esn && (replayOseq > 0xffffffffull || replaySeq > 0xffffffffull))
+    {
+        why << (replayOseq > 0xffffffffull ? "replayOseq: " : "replaySeq: ")
+            << (replayOseq > 0xffffffffull ? replayOseq : replaySeq)
+            << " exceeds 2^32-1 without esn";
+    }
     else if (esn && replayWindow == 0)
     {
         why << "replayWindow: 0 with esn on (ESN needs a replay window, as in Linux)";
@@ -116,8 +122,13 @@ XfrmState::XfrmState(const XfrmStateConfig& config, std::unique_ptr<EspTransform
     : m_config(config)
     , m_transform(std::move(transform))
     , m_replay(config.replayWindow, config.esn)
+    , m_lastSeq(config.replayOseq)
     , m_serial(g_nextSerial++)
 {
+    if (config.replaySeq != 0)
+    {
+        m_replay.Advance(config.replaySeq);
+    }
 }
 
 const XfrmStateConfig&

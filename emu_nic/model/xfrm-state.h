@@ -94,6 +94,10 @@ struct XfrmStateConfig
     EspAlgorithm algorithm;
     uint32_t replayWindow{32};
     bool esn{false};
+    /// Initial replay state (Linux XFRMA_REPLAY_STATE / XFRMA_REPLAY_ESN_VAL, as used to migrate
+    /// an SA): the last sequence number sent, and the highest one received.
+    uint64_t replayOseq{0};
+    uint64_t replaySeq{0};
     XfrmLifetimeConfig lifetime;
     /// Offload request: device, direction and type; no device means software only.
     Ptr<NetDevice> offloadDev;
