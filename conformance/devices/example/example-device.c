@@ -468,8 +468,9 @@ EXAMPLE_API int
 olab_offload_ok(void* handle, uint64_t sa_handle, const uint8_t* ip_header, uint32_t header_len)
 {
     const struct example_sa* sa = lookup(handle, sa_handle);
-    /* This device's parser knows plain 20-byte IPv4 headers only: no options. */
-    return sa != NULL && !sa->deleted && ip_header != NULL &&
+    /* This device's parser knows plain 20-byte IPv4 headers only: no options. Both the length
+     * the host gives and the IHL field must say so. */
+    return sa != NULL && !sa->deleted && ip_header != NULL && header_len == 20 &&
            ipv4_header_len(ip_header, header_len) == 20;
 }
 
