@@ -1,0 +1,1160 @@
+// ESP as it is on the wire of the IPsec link, judged by decryption that owes nothing to the device
+// or to offloadlab's own codec (EspTransform): Scapy's ESP for ESP-WIRE-DECRYPTS and GCM-256-KEY,
+// and an opener written here from RFC 4106 / RFC 4303 on OpenSSL EVP for the field checks
+// (sequence numbers, IVs, padding, next header, inner checksums, the crypto-offload TX split,
+// sequence number exhaustion). Every check reads what the devices transmitted, never their
+// counters, so a device that is wrong in the same way at both ends of the link is still caught.
+
+#include "conformance-case.h"
+#include "scapy-esp-oracle.h"
+
+#include "ns3/ipv4-l3-protocol.h"
+
+#include <gtest/gtest.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <map>
+#include <set>
+#include <sstream>
+
+using namespace offloadtest;
+using conformance::Alg;
+using conformance::AlgorithmOf;
+using conformance::Case;
+using conformance::CaseName;
+using conformance::Cases;
+
+namespace
+{
+
+constexpr uint16_t kTcpPort = 9100;
+constexpr uint32_t kTcpSegment = 1200; // ESP of a full segment fits 1500 bytes in every mode
+constexpr uint32_t kIcvLength = 16;
+
+// ---------------------------------------------------------------------------------------------
+// An ESP opener from the RFCs (OpenSSL EVP only; not EspTransform, which the reference NIC uses)
+
+struct OpenedEsp
+{
+    uint32_t spi{0};
+    uint32_t seq{0};
+    Bytes iv;
+    Bytes payload; //!< what ESP protects: an L4 segment (transport) or an IPv4 packet (tunnel)
+    Bytes padding;
+    uint8_t padLength{0};
+    uint8_t nextHeader{0};
+
+    /// Payload, padding, pad length and next header: the plaintext the ICV covers.
+    Bytes Plaintext() const
+    {
+        Bytes all = payload;
+        all.insert(all.end(), padding.begin(), padding.end());
+        all.push_back(padLength);
+        all.push_back(nextHeader);
+        return all;
+    }
+};
+
+bool
+IsGcm(const EspAlgorithm& algorithm)
+{
+    return algorithm.suite == EspAlgorithm::Suite::AesGcm;
+}
+
+uint32_t
+IvLengthOf(const EspAlgorithm& algorithm)
+{
+    return IsGcm(algorithm) ? 8 : 16;
+}
+
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
+
+/// RFC 4106: nonce = salt || IV, AAD = SPI || [seq high] || seq low, 16-byte tag.
+bool
+GcmOpen(const EspAlgorithm& a, const Bytes& aad, const uint8_t* iv, const uint8_t* in,
+        uint32_t length, const uint8_t* tag, Bytes* out)
+{
+    const EVP_CIPHER* cipher = a.encKey.size() == 32 ? EVP_aes_256_gcm() : EVP_aes_128_gcm();
+    CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+    uint8_t nonce[12];
+    std::copy(a.salt.begin(), a.salt.end(), nonce);
+    std::copy(iv, iv + 8, nonce + 4);
+    out->assign(length, 0);
+    int n = 0;
+    int last = 0;
+    return EVP_DecryptInit_ex(ctx.get(), cipher, nullptr, nullptr, nullptr) == 1 &&
+           EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, 12, nullptr) == 1 &&
+           EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, a.encKey.data(), nonce) == 1 &&
+           EVP_DecryptUpdate(ctx.get(), nullptr, &n, aad.data(), int(aad.size())) == 1 &&
+           EVP_DecryptUpdate(ctx.get(), out->data(), &n, in, int(length)) == 1 &&
+           EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kIcvLength,
+                               const_cast<uint8_t*>(tag)) == 1 &&
+           EVP_DecryptFinal_ex(ctx.get(), out->data() + n, &last) == 1;
+}
+
+/// RFC 4303 2.2.1 / RFC 4868: HMAC-SHA-256-128 over SPI .. ciphertext (+ seq high with ESN),
+/// then AES-CBC with the 16-byte IV.
+bool
+CbcOpen(const EspAlgorithm& a, const Bytes& frame, bool esn, uint32_t seqHi, Bytes* out,
+        std::string* error)
+{
+    Bytes signed_(frame.begin(), frame.end() - kIcvLength);
+    if (esn)
+    {
+        signed_.resize(signed_.size() + 4);
+        WriteBe32(signed_.data() + signed_.size() - 4, seqHi);
+    }
+    uint8_t mac[EVP_MAX_MD_SIZE];
+    unsigned int macLength = 0;
+    HMAC(EVP_sha256(), a.authKey.data(), int(a.authKey.size()), signed_.data(), signed_.size(), mac,
+         &macLength);
+    if (CRYPTO_memcmp(mac, frame.data() + frame.size() - kIcvLength, kIcvLength) != 0)
+    {
+        *error = "HMAC-SHA-256-128 ICV does not verify";
+        return false;
+    }
+    const uint32_t start = 8 + 16;
+    const uint32_t length = frame.size() - start - kIcvLength;
+    if (length % 16 != 0)
+    {
+        *error = "CBC ciphertext of " + std::to_string(length) + " bytes is not block aligned";
+        return false;
+    }
+    const EVP_CIPHER* cipher = a.encKey.size() == 32 ? EVP_aes_256_cbc() : EVP_aes_128_cbc();
+    CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+    out->assign(length + 16, 0);
+    int n = 0;
+    int last = 0;
+    const bool ok =
+        EVP_DecryptInit_ex(ctx.get(), cipher, nullptr, a.encKey.data(), frame.data() + 8) == 1 &&
+        EVP_CIPHER_CTX_set_padding(ctx.get(), 0) == 1 &&
+        EVP_DecryptUpdate(ctx.get(), out->data(), &n, frame.data() + start, int(length)) == 1 &&
+        EVP_DecryptFinal_ex(ctx.get(), out->data() + n, &last) == 1;
+    out->resize(length);
+    if (!ok)
+    {
+        *error = "AES-CBC decryption failed";
+    }
+    return ok;
+}
+
+/// Opens the ESP packet `ip` (IPv4 with ESP) of an SA with these keys; false and why if the ICV
+/// does not verify or the packet is not ESP that this SA could have made.
+bool
+OpenEsp(const EspAlgorithm& a, bool esn, uint32_t seqHi, const Bytes& ip, OpenedEsp* out,
+        std::string* error)
+{
+    const uint32_t ihl = IpHeaderLength(ip);
+    if (IpProtocol(ip) != kProtoEsp)
+    {
+        *error = "IP protocol " + std::to_string(IpProtocol(ip)) + ", not ESP";
+        return false;
+    }
+    const Bytes frame(ip.begin() + ihl, ip.end());
+    const uint32_t ivLength = IvLengthOf(a);
+    if (frame.size() < 8 + ivLength + 4 + kIcvLength)
+    {
+        *error = "ESP frame of " + std::to_string(frame.size()) + " bytes is too short";
+        return false;
+    }
+    out->spi = ReadBe32(frame.data());
+    out->seq = ReadBe32(frame.data() + 4);
+    out->iv.assign(frame.begin() + 8, frame.begin() + 8 + ivLength);
+    Bytes plain;
+    if (IsGcm(a))
+    {
+        Bytes aad(frame.begin(), frame.begin() + 8);
+        if (esn)
+        {
+            aad.insert(aad.begin() + 4, 4, 0);
+            WriteBe32(aad.data() + 4, seqHi);
+        }
+        const uint32_t start = 8 + ivLength;
+        const uint32_t length = frame.size() - start - kIcvLength;
+        if (!GcmOpen(a, aad, frame.data() + 8, frame.data() + start, length,
+                     frame.data() + frame.size() - kIcvLength, &plain))
+        {
+            *error = "AES-GCM ICV does not verify";
+            return false;
+        }
+    }
+    else if (!CbcOpen(a, frame, esn, seqHi, &plain, error))
+    {
+        return false;
+    }
+    out->nextHeader = plain[plain.size() - 1];
+    out->padLength = plain[plain.size() - 2];
+    if (out->padLength + 2u > plain.size())
+    {
+        *error = "pad length " + std::to_string(out->padLength) + " beyond the payload";
+        return false;
+    }
+    const size_t payloadEnd = plain.size() - 2 - out->padLength;
+    out->payload.assign(plain.begin(), plain.begin() + payloadEnd);
+    out->padding.assign(plain.begin() + payloadEnd, plain.end() - 2);
+    return true;
+}
+
+/// RFC 768 / 793 checksum over the IPv4 pseudo-header and the segment: true when it verifies.
+bool
+L4ChecksumVerifies(uint32_t src, uint32_t dst, uint8_t proto, const uint8_t* segment,
+                   uint32_t length)
+{
+    uint64_t sum = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + proto + length;
+    for (uint32_t i = 0; i + 1 < length; i += 2)
+    {
+        sum += uint32_t(segment[i]) << 8 | segment[i + 1];
+    }
+    if (length % 2 != 0)
+    {
+        sum += uint32_t(segment[length - 1]) << 8;
+    }
+    while (sum >> 16)
+    {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return sum == 0xffff;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Traffic: UDP both ways from 1 s, then a TCP transfer A -> B from 2 s, so that the time of a
+// wire packet tells what it carries
+
+/// A TCP transfer of a known byte pattern, and the bytes the receiver read.
+struct TcpTransfer
+{
+    Bytes sent;
+    Bytes received;
+    uint32_t offset{0};
+    Ptr<Socket> client;
+    Ptr<Socket> listener;
+    Ptr<Socket> accepted;
+
+    ~TcpTransfer()
+    {
+        // The sockets outlive this object until Simulator::Destroy: silence them first.
+        client->SetSendCallback(MakeNullCallback<void, Ptr<Socket>, uint32_t>());
+        client->SetConnectCallback(MakeNullCallback<void, Ptr<Socket>>(),
+                                   MakeNullCallback<void, Ptr<Socket>>());
+        listener->SetAcceptCallback(MakeNullCallback<bool, Ptr<Socket>, const Address&>(),
+                                    MakeNullCallback<void, Ptr<Socket>, const Address&>());
+        if (accepted)
+        {
+            accepted->SetRecvCallback(MakeNullCallback<void, Ptr<Socket>>());
+        }
+    }
+
+    void Push()
+    {
+        while (offset < sent.size())
+        {
+            const uint32_t n = std::min<uint32_t>(client->GetTxAvailable(), sent.size() - offset);
+            const int done = n == 0 ? 0 : client->Send(sent.data() + offset, n, 0);
+            if (done <= 0)
+            {
+                return;
+            }
+            offset += done;
+        }
+    }
+};
+
+std::unique_ptr<TcpTransfer>
+StartTcp(Ptr<Node> from, Ptr<Node> to, Ipv4Address toAddress, uint32_t bytes, Time at)
+{
+    auto x = std::make_unique<TcpTransfer>();
+    for (uint32_t i = 0; i < bytes; ++i)
+    {
+        x->sent.push_back(uint8_t(i * 13 + i / 251));
+    }
+    TcpTransfer* raw = x.get();
+    x->listener = Socket::CreateSocket(to, TcpSocketFactory::GetTypeId());
+    x->listener->SetAttribute("SegmentSize", UintegerValue(kTcpSegment));
+    x->listener->Bind(InetSocketAddress(Ipv4Address::GetAny(), kTcpPort));
+    x->listener->Listen();
+    x->listener->SetAcceptCallback(MakeNullCallback<bool, Ptr<Socket>, const Address&>(),
+                                   Callback<void, Ptr<Socket>, const Address&>(
+                                       [raw](Ptr<Socket> s, const Address&)
+                                       {
+                                           raw->accepted = s;
+                                           s->SetRecvCallback(Callback<void, Ptr<Socket>>(
+                                               [raw](Ptr<Socket> socket)
+                                               {
+                                                   Ptr<Packet> p;
+                                                   while ((p = socket->Recv()) && p->GetSize() > 0)
+                                                   {
+                                                       const Bytes b = PacketBytes(p);
+                                                       raw->received.insert(raw->received.end(),
+                                                                            b.begin(), b.end());
+                                                   }
+                                               }));
+                                       }));
+    x->client = Socket::CreateSocket(from, TcpSocketFactory::GetTypeId());
+    x->client->SetAttribute("SegmentSize", UintegerValue(kTcpSegment));
+    x->client->SetConnectCallback(Callback<void, Ptr<Socket>>([raw](Ptr<Socket>) { raw->Push(); }),
+                                  MakeNullCallback<void, Ptr<Socket>>());
+    x->client->SetSendCallback(
+        Callback<void, Ptr<Socket>, uint32_t>([raw](Ptr<Socket>, uint32_t) { raw->Push(); }));
+    Simulator::Schedule(at,
+                        [raw, toAddress]()
+                        {
+                            raw->client->Bind();
+                            raw->client->Connect(InetSocketAddress(toAddress, kTcpPort));
+                        });
+    return x;
+}
+
+/// `count` datagrams of 0..1300 bytes whose lengths take every value modulo 4 (every padding).
+std::vector<Bytes>
+Datagrams(uint32_t count, uint32_t salt)
+{
+    std::vector<Bytes> all;
+    for (uint32_t i = 0; i < count; ++i)
+    {
+        all.push_back(DatagramPayload(salt + i, (i * 37 + salt) % 1301));
+    }
+    return all;
+}
+
+struct Traffic
+{
+    uint32_t udpAB{40};
+    uint32_t udpBA{8};
+    uint32_t tcpBytes{0};
+};
+
+const Time kUdpStart = Seconds(1);
+const Time kTcpStart = Seconds(2);
+
+struct WireRun
+{
+    std::unique_ptr<Topology> t;
+    std::shared_ptr<WireCapture> wire;
+    std::shared_ptr<UdpSink> sinkA;
+    std::shared_ptr<UdpSink> sinkB;
+    std::shared_ptr<UdpSender> senderA;
+    std::shared_ptr<UdpSender> senderB;
+    std::vector<Bytes> sentAB;
+    std::vector<Bytes> sentBA;
+    std::unique_ptr<TcpTransfer> tcp;
+};
+
+TopologyOptions
+OptionsFor(const Case& c)
+{
+    TopologyOptions opt;
+    opt.mode = c.mode;
+    opt.ipMode = c.ipMode;
+    opt.esn = c.esn;
+    opt.algorithmAB = AlgorithmOf(c.alg, 0x11);
+    opt.algorithmBA = AlgorithmOf(c.alg, 0x77);
+    return opt;
+}
+
+WireRun
+BuildWire(const TopologyOptions& opt)
+{
+    WireRun run;
+    run.t = BuildTopology(opt);
+    run.wire = CaptureWire(run.t->devA, run.t->devB);
+    run.sinkA = InstallUdpSink(run.t->hostA);
+    run.sinkB = InstallUdpSink(run.t->hostB);
+    run.senderA = InstallUdpSender(run.t->hostA, run.t->hostAddrB);
+    run.senderB = InstallUdpSender(run.t->hostB, run.t->hostAddrA);
+    return run;
+}
+
+/// Schedules the traffic; returns a time by which all of it is over.
+Time
+ScheduleTraffic(WireRun& run, const Traffic& traffic)
+{
+    run.sentAB = Datagrams(traffic.udpAB, 0);
+    run.sentBA = Datagrams(traffic.udpBA, 5000);
+    ScheduleDatagrams(run.senderA, run.sentAB, kUdpStart, MicroSeconds(500));
+    ScheduleDatagrams(run.senderB, run.sentBA, kUdpStart + MicroSeconds(250), MicroSeconds(500));
+    if (traffic.tcpBytes > 0)
+    {
+        run.tcp =
+            StartTcp(run.t->hostA, run.t->hostB, run.t->hostAddrB, traffic.tcpBytes, kTcpStart);
+    }
+    return kTcpStart + Seconds(1);
+}
+
+WireRun
+RunWire(const Case& c, const Traffic& traffic)
+{
+    WireRun run = BuildWire(OptionsFor(c));
+    RunUntil(ScheduleTraffic(run, traffic));
+    return run;
+}
+
+/// The SA keys of the packets one end transmitted.
+const EspAlgorithm&
+KeysOf(const Topology& t, bool fromA)
+{
+    return fromA ? t.algAB : t.algBA;
+}
+
+/// Every wire packet opened with the keys of its direction; failures collected, not fatal.
+struct OpenedWire
+{
+    std::vector<std::pair<const WirePacket*, OpenedEsp>> packets;
+    std::vector<std::string> failures;
+};
+
+OpenedWire
+OpenAll(const WireRun& run)
+{
+    OpenedWire opened;
+    for (const WirePacket& w : run.wire->packets)
+    {
+        OpenedEsp esp;
+        std::string error;
+        if (OpenEsp(KeysOf(*run.t, w.fromA), run.t->opt.esn, 0, w.ip, &esp, &error))
+        {
+            opened.packets.emplace_back(&w, esp);
+        }
+        else
+        {
+            opened.failures.push_back(std::string(w.fromA ? "A" : "B") + " seq " +
+                                      std::to_string(EspSeqOf(w.ip)) + ": " + error);
+        }
+    }
+    return opened;
+}
+
+std::string
+FirstFew(const std::vector<std::string>& lines)
+{
+    std::ostringstream os;
+    for (size_t i = 0; i < lines.size() && i < 5; ++i)
+    {
+        os << "\n  " << lines[i];
+    }
+    if (lines.size() > 5)
+    {
+        os << "\n  ... and " << lines.size() - 5 << " more";
+    }
+    return os.str();
+}
+
+/// The datagrams delivered are the ones sent, in order; a short message otherwise.
+testing::AssertionResult
+SameDatagrams(const std::vector<Bytes>& got, const std::vector<Bytes>& sent)
+{
+    size_t i = 0;
+    while (i < got.size() && i < sent.size() && got[i] == sent[i])
+    {
+        ++i;
+    }
+    if (i == got.size() && i == sent.size())
+    {
+        return testing::AssertionSuccess();
+    }
+    return testing::AssertionFailure() << got.size() << " datagrams delivered of " << sent.size()
+                                       << " sent; the first difference is datagram " << i;
+}
+
+/// The bytes a TCP receiver read are the ones sent; a short message otherwise.
+testing::AssertionResult
+SameStream(const Bytes& got, const Bytes& sent)
+{
+    const auto diff = std::mismatch(got.begin(), got.end(), sent.begin(), sent.end());
+    if (diff.first == got.end() && diff.second == sent.end())
+    {
+        return testing::AssertionSuccess();
+    }
+    return testing::AssertionFailure()
+           << got.size() << " bytes received of " << sent.size()
+           << " sent; the first difference is byte " << diff.first - got.begin();
+}
+
+std::string
+Hex(const Bytes& b)
+{
+    std::ostringstream os;
+    for (uint8_t v : b)
+    {
+        os << "0123456789abcdef"[v >> 4] << "0123456789abcdef"[v & 15];
+    }
+    return os.str();
+}
+
+/// The expected inner UDP datagram data of a decrypted payload (transport: UDP header first;
+/// tunnel: inner IPv4 header, then UDP).
+bool
+CarriesDatagram(const Bytes& payload, bool tunnel, const Bytes& data)
+{
+    const size_t start = (tunnel ? IpHeaderLength(payload) : 0) + 8;
+    return payload.size() == start + data.size() &&
+           std::equal(data.begin(), data.end(), payload.begin() + start);
+}
+
+const std::vector<Case>&
+AllModesAllAlgorithms()
+{
+    static const std::vector<Case> cases = []
+    {
+        auto all = Cases({Mode::Sw}, {Alg::Gcm128, Alg::Gcm256, Alg::CbcSha256});
+        for (const Case& c : Cases({Mode::Crypto, Mode::Packet}, {Alg::Gcm128, Alg::Gcm256}))
+        {
+            all.push_back(c);
+        }
+        return all;
+    }();
+    return cases;
+}
+
+/// Each mode with rfc4106(gcm(aes)) 128 in both IP modes, and with ESN.
+std::vector<Case>
+AllModesWithEsn()
+{
+    return Cases({Mode::Sw, Mode::Crypto, Mode::Packet}, {Alg::Gcm128},
+                 {IpMode::Transport, IpMode::Tunnel}, {false, true});
+}
+
+using WireTest = SimulationTest<Case>;
+
+// ---------------------------------------------------------------------------------------------
+// ESP-WIRE-DECRYPTS
+
+class ESP_WIRE_DECRYPTS : public WireTest
+{
+};
+
+TEST_P(ESP_WIRE_DECRYPTS, EveryPacketDecryptsToWhatWasSent)
+{
+    const Case& c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    std::string why;
+    ASSERT_TRUE(ScapyEspOracle::IsAvailable(&why)) << "the suite needs Scapy's ESP: " << why;
+    WireRun run = BuildWire(OptionsFor(c));
+    const Topology& t = *run.t;
+    const std::string evidence = conformance::EvidenceDir();
+    if (!evidence.empty())
+    {
+        EmuNicHelper pcap;
+        pcap.EnablePcap(evidence + "/ipsec-link.pcap", t.devA, false, true);
+        conformance::RecordEvidence("pcap", "ipsec-link.pcap");
+    }
+    // 130 packets one way in the plain GCM-128 cases: a defect every 64th packet shows twice.
+    const bool many = c.alg == Alg::Gcm128 && !c.esn;
+    RunUntil(ScheduleTraffic(run, Traffic{many ? 130u : 40u, 10, 0}));
+
+    EXPECT_EQ(run.wire->nonIpv4, 0u);
+    uint64_t checked = 0;
+    for (bool fromA : {true, false})
+    {
+        const std::vector<Bytes>& sent = fromA ? run.sentAB : run.sentBA;
+        ScapyEspOracle oracle(KeysOf(t, fromA), fromA ? t.spiAB : t.spiBA, t.Tunnel(),
+                              Dotted(fromA ? t.endAddrA : t.endAddrB),
+                              Dotted(fromA ? t.endAddrB : t.endAddrA), c.esn);
+        std::string error;
+        ASSERT_TRUE(oracle.IsValid(&error)) << error;
+        const auto packets = run.wire->From(fromA);
+        EXPECT_EQ(packets.size(), sent.size())
+            << (fromA ? "A" : "B") << " put a different number of packets on the link than "
+            << "datagrams were sent";
+        std::vector<std::string> failures;
+        for (size_t i = 0; i < packets.size() && i < sent.size(); ++i)
+        {
+            const Bytes& ip = packets[i]->ip;
+            const std::string where = "packet " + std::to_string(i) + " from " +
+                                      (fromA ? "A" : "B") + " (seq " +
+                                      std::to_string(EspSeqOf(ip)) + ")";
+            Bytes inner;
+            if (IpProtocol(ip) != kProtoEsp)
+            {
+                failures.push_back(where + ": not ESP but IP protocol " +
+                                   std::to_string(IpProtocol(ip)));
+                continue;
+            }
+            if (!oracle.Decrypt(ip, 0, &inner, &error))
+            {
+                failures.push_back(where + ": " + error);
+                continue;
+            }
+            ++checked;
+            // Transport: the IPv4 packet Scapy rebuilt around the payload; tunnel: the inner one.
+            const uint32_t ihl = IpHeaderLength(inner);
+            const bool addressesOk =
+                inner.size() >= 20 && IpProtocol(inner) == kProtoUdp &&
+                Ipv4Address(ReadBe32(inner.data() + 12)) == (fromA ? t.hostAddrA : t.hostAddrB) &&
+                Ipv4Address(ReadBe32(inner.data() + 16)) == (fromA ? t.hostAddrB : t.hostAddrA);
+            const Bytes payload(inner.begin() + std::min<size_t>(ihl, inner.size()), inner.end());
+            if (!addressesOk || !CarriesDatagram(payload, false, sent[i]))
+            {
+                failures.push_back(where + ": decrypts, but not to the datagram that was sent");
+            }
+        }
+        EXPECT_TRUE(failures.empty())
+            << failures.size() << " packets fail Scapy's ESP:" << FirstFew(failures);
+    }
+    conformance::RecordEvidence("esp_packets_checked", checked);
+}
+
+INSTANTIATE_TEST_SUITE_P(, ESP_WIRE_DECRYPTS,
+                         testing::ValuesIn(
+                             []
+                             {
+                                 auto all = AllModesAllAlgorithms();
+                                 for (const Case& c :
+                                      Cases({Mode::Sw, Mode::Crypto, Mode::Packet}, {Alg::Gcm128},
+                                            {IpMode::Transport, IpMode::Tunnel}, {true}))
+                                 {
+                                     all.push_back(c);
+                                 }
+                                 return all;
+                             }()),
+                         CaseName);
+
+// ---------------------------------------------------------------------------------------------
+// SEQ-START-AT-1
+
+class SEQ_START_AT_1 : public WireTest
+{
+};
+
+TEST_P(SEQ_START_AT_1, FirstIsOneThenEachNextOneMore)
+{
+    const Case& c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    WireRun run = BuildWire(OptionsFor(c));
+    Topology& t = *run.t;
+    ASSERT_TRUE(t.outA && t.inB && t.outB && t.inA);
+    ScheduleTraffic(run, Traffic{20, 6, 0});
+    // A fresh SA pair half way, the way a rekey installs one: its numbers start at 1 too.
+    constexpr uint32_t kNewSpi = 0x0000c0c3;
+    const XfrmOffloadType type = OffloadTypeOf(c.mode);
+    Simulator::Schedule(Seconds(1.5),
+                        [&t, type]()
+                        {
+                            std::string error;
+                            XfrmStateConfig in = t.SaConfig(true, false, type);
+                            in.spi = kNewSpi;
+                            EXPECT_TRUE(t.stackB->AddState(in, &error)) << error;
+                            XfrmStateConfig out = t.SaConfig(true, true, type);
+                            out.spi = kNewSpi;
+                            EXPECT_TRUE(t.stackA->AddState(out, &error)) << error;
+                            EXPECT_TRUE(t.stackA->DeleteState(t.endAddrB, t.spiAB));
+                        });
+    const std::vector<Bytes> later = Datagrams(10, 900);
+    ScheduleDatagrams(run.senderA, later, Seconds(1.6), MicroSeconds(500));
+    RunUntil(Seconds(2));
+
+    std::map<uint32_t, std::vector<uint32_t>> seqsBySpi; // in wire order
+    for (const WirePacket& w : run.wire->packets)
+    {
+        EXPECT_EQ(IpProtocol(w.ip), kProtoEsp);
+        seqsBySpi[EspSpiOf(w.ip)].push_back(EspSeqOf(w.ip));
+    }
+    const std::map<uint32_t, size_t> expected{
+        {t.spiAB, run.sentAB.size()}, {t.spiBA, run.sentBA.size()}, {kNewSpi, later.size()}};
+    for (const auto& [spi, count] : expected)
+    {
+        const std::vector<uint32_t>& seqs = seqsBySpi[spi];
+        EXPECT_EQ(seqs.size(), count) << "packets of SPI 0x" << std::hex << spi;
+        for (size_t i = 0; i < seqs.size(); ++i)
+        {
+            EXPECT_EQ(seqs[i], i + 1) << "packet " << i << " of SPI 0x" << std::hex << spi;
+            if (seqs[i] != i + 1)
+            {
+                break; // one message per SA is enough
+            }
+        }
+    }
+    EXPECT_EQ(seqsBySpi.size(), expected.size()) << "ESP with an unexpected SPI on the wire";
+}
+
+INSTANTIATE_TEST_SUITE_P(, SEQ_START_AT_1, testing::ValuesIn(AllModesWithEsn()), CaseName);
+
+// ---------------------------------------------------------------------------------------------
+// IV-UNIQUE
+
+class IV_UNIQUE : public WireTest
+{
+};
+
+TEST_P(IV_UNIQUE, NoTwoPacketsOfAnSaShareAnIv)
+{
+    const Case& c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    WireRun run = RunWire(c, Traffic{60, 20, 16000});
+    const uint32_t ivLength = IvLengthOf(run.t->algAB);
+    std::map<uint32_t, std::map<Bytes, uint32_t>> seqByIvBySpi;
+    std::map<uint32_t, uint32_t> packetsBySpi;
+    std::vector<std::string> reused;
+    for (const WirePacket& w : run.wire->packets)
+    {
+        const uint32_t ihl = IpHeaderLength(w.ip);
+        ASSERT_GE(w.ip.size(), ihl + 8 + ivLength);
+        const uint32_t spi = EspSpiOf(w.ip);
+        const Bytes iv(w.ip.begin() + ihl + 8, w.ip.begin() + ihl + 8 + ivLength);
+        auto [it, fresh] = seqByIvBySpi[spi].emplace(iv, EspSeqOf(w.ip));
+        if (!fresh)
+        {
+            std::ostringstream os;
+            os << "SPI 0x" << std::hex << spi << std::dec << ": IV " << Hex(iv) << " of seq "
+               << it->second << " again in seq " << EspSeqOf(w.ip);
+            reused.push_back(os.str());
+        }
+        ++packetsBySpi[spi];
+    }
+    EXPECT_TRUE(reused.empty()) << reused.size() << " IVs reused within an SA:" << FirstFew(reused);
+    // Both SAs carried traffic, so both were checked.
+    EXPECT_GE(packetsBySpi[run.t->spiAB], run.sentAB.size());
+    EXPECT_GE(packetsBySpi[run.t->spiBA], run.sentBA.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(, IV_UNIQUE, testing::ValuesIn(AllModesAllAlgorithms()), CaseName);
+
+// ---------------------------------------------------------------------------------------------
+// PAD-CORRECT
+
+class PAD_CORRECT : public WireTest
+{
+};
+
+TEST_P(PAD_CORRECT, PadBytesCountUpAndTrailerIsAligned)
+{
+    const Case& c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    WireRun run = RunWire(c, Traffic{40, 12, 16000});
+    const OpenedWire opened = OpenAll(run);
+    EXPECT_TRUE(opened.failures.empty())
+        << opened.failures.size() << " packets do not open:" << FirstFew(opened.failures);
+    // RFC 4303 2.4: 4-byte alignment; a block cipher (CBC) needs its block size.
+    const uint32_t align = IsGcm(run.t->algAB) ? 4 : 16;
+    std::vector<std::string> bad;
+    std::set<uint32_t> payloadResidues;
+    for (const auto& [w, esp] : opened.packets)
+    {
+        const std::string where = std::string(w->fromA ? "A" : "B") + " seq " +
+                                  std::to_string(esp.seq) + " (payload " +
+                                  std::to_string(esp.payload.size()) + " bytes, pad length " +
+                                  std::to_string(esp.padLength) + ")";
+        payloadResidues.insert(esp.payload.size() % 4);
+        for (size_t i = 0; i < esp.padding.size(); ++i)
+        {
+            if (esp.padding[i] != i + 1)
+            {
+                bad.push_back(where + ": pad byte " + std::to_string(i) + " is " +
+                              std::to_string(esp.padding[i]));
+                break;
+            }
+        }
+        if ((esp.payload.size() + esp.padLength + 2) % align != 0)
+        {
+            bad.push_back(where + ": payload + trailer not " + std::to_string(align) +
+                          "-byte aligned");
+        }
+    }
+    EXPECT_TRUE(bad.empty()) << bad.size() << " bad trailers:" << FirstFew(bad);
+    EXPECT_GE(opened.packets.size(), run.sentAB.size() + run.sentBA.size());
+    EXPECT_EQ(payloadResidues.size(), 4u) << "the traffic did not need every padding length";
+}
+
+INSTANTIATE_TEST_SUITE_P(, PAD_CORRECT, testing::ValuesIn(AllModesAllAlgorithms()), CaseName);
+
+// ---------------------------------------------------------------------------------------------
+// NEXT-HEADER-CORRECT
+
+class NEXT_HEADER_CORRECT : public WireTest
+{
+};
+
+TEST_P(NEXT_HEADER_CORRECT, NamesTheProtectedPayload)
+{
+    const Case& c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    WireRun run = RunWire(c, Traffic{20, 6, 16000});
+    const OpenedWire opened = OpenAll(run);
+    EXPECT_TRUE(opened.failures.empty())
+        << opened.failures.size() << " packets do not open:" << FirstFew(opened.failures);
+    const bool tunnel = run.t->Tunnel();
+    std::map<uint8_t, uint32_t> innerProtocols;
+    std::vector<std::string> bad;
+    for (const auto& [w, esp] : opened.packets)
+    {
+        // Before the TCP phase only UDP is sent.
+        const uint8_t l4 = w->at < kTcpStart ? kProtoUdp : 6;
+        const uint8_t expected = tunnel ? kProtoIpip : l4;
+        const std::string where =
+            std::string(w->fromA ? "A" : "B") + " seq " + std::to_string(esp.seq);
+        if (esp.nextHeader != expected)
+        {
+            bad.push_back(where + ": next header " + std::to_string(esp.nextHeader) +
+                          ", expected " + std::to_string(expected));
+        }
+        if (tunnel && (esp.payload.size() < 20 || (esp.payload[0] >> 4) != 4 ||
+                       IpProtocol(esp.payload) != l4))
+        {
+            bad.push_back(where + ": the tunnel payload is not the IPv4 packet that was sent");
+        }
+        ++innerProtocols[l4];
+    }
+    EXPECT_TRUE(bad.empty()) << bad.size() << " wrong next headers:" << FirstFew(bad);
+    EXPECT_GE(innerProtocols[kProtoUdp], run.sentAB.size() + run.sentBA.size());
+    EXPECT_GE(innerProtocols[6], 10u) << "the TCP transfer did not happen";
+    ASSERT_TRUE(run.tcp);
+    EXPECT_TRUE(SameStream(run.tcp->received, run.tcp->sent));
+}
+
+INSTANTIATE_TEST_SUITE_P(, NEXT_HEADER_CORRECT,
+                         testing::ValuesIn(
+                             []
+                             {
+                                 auto all = Cases({Mode::Sw, Mode::Crypto, Mode::Packet});
+                                 for (const Case& c : Cases({Mode::Sw}, {Alg::CbcSha256}))
+                                 {
+                                     all.push_back(c);
+                                 }
+                                 return all;
+                             }()),
+                         CaseName);
+
+// ---------------------------------------------------------------------------------------------
+// CSUM-TX-INNER
+
+/// Sets an attribute default of every EmuNic made while it lives; restores the old one after.
+class DeviceDefault
+{
+  public:
+    DeviceDefault(const std::string& name, const AttributeValue& value)
+        : m_name("ns3::EmuNicNetDevice::" + name)
+    {
+        TypeId::AttributeInformation info;
+        NS_ABORT_UNLESS(
+            TypeId::LookupByName("ns3::EmuNicNetDevice").LookupAttributeByName(name, &info));
+        m_old = info.initialValue->Copy();
+        Config::SetDefault(m_name, value);
+    }
+
+    ~DeviceDefault()
+    {
+        Config::SetDefault(m_name, *m_old);
+    }
+
+  private:
+    std::string m_name;
+    Ptr<AttributeValue> m_old;
+};
+
+class CSUM_TX_INNER : public WireTest
+{
+  protected:
+    /// Every packet on the wire opened; every inner UDP and TCP checksum must verify, and a UDP
+    /// checksum may not be left out (0): the sender computed one.
+    void ExpectInnerChecksumsCorrect(const WireRun& run)
+    {
+        const OpenedWire opened = OpenAll(run);
+        EXPECT_TRUE(opened.failures.empty())
+            << opened.failures.size() << " packets do not open:" << FirstFew(opened.failures);
+        const bool tunnel = run.t->Tunnel();
+        std::map<uint8_t, uint32_t> checked;
+        std::vector<std::string> bad;
+        for (const auto& [w, esp] : opened.packets)
+        {
+            // The pseudo-header comes from the inner IPv4 header (tunnel) or the outer one.
+            const Bytes& ipHeader = tunnel ? esp.payload : w->ip;
+            const uint32_t ihl = tunnel ? IpHeaderLength(esp.payload) : 0;
+            if (ipHeader.size() < 20 || esp.payload.size() < ihl + 8)
+            {
+                bad.push_back("seq " + std::to_string(esp.seq) + ": no L4 header");
+                continue;
+            }
+            const uint8_t proto = tunnel ? IpProtocol(esp.payload) : esp.nextHeader;
+            const uint8_t* segment = esp.payload.data() + ihl;
+            const uint32_t length = esp.payload.size() - ihl;
+            const uint32_t field = proto == kProtoUdp ? 6 : 16;
+            const std::string where = std::string(w->fromA ? "A" : "B") + " seq " +
+                                      std::to_string(esp.seq) + " (" +
+                                      (proto == kProtoUdp ? "UDP" : "TCP") + ")";
+            if (proto == kProtoUdp && segment[field] == 0 && segment[field + 1] == 0)
+            {
+                bad.push_back(where + ": checksum left 0");
+            }
+            else if (!L4ChecksumVerifies(ReadBe32(ipHeader.data() + 12),
+                                         ReadBe32(ipHeader.data() + 16), proto, segment, length))
+            {
+                bad.push_back(where + ": checksum does not verify");
+            }
+            ++checked[proto];
+        }
+        EXPECT_TRUE(bad.empty()) << bad.size() << " wrong inner checksums:" << FirstFew(bad);
+        EXPECT_GE(checked[kProtoUdp], run.sentAB.size() + run.sentBA.size());
+        EXPECT_GE(checked[6], 10u) << "the TCP transfer did not happen";
+        EXPECT_TRUE(SameDatagrams(run.sinkB->received, run.sentAB));
+        ASSERT_TRUE(run.tcp);
+        EXPECT_TRUE(SameStream(run.tcp->received, run.tcp->sent));
+    }
+};
+
+TEST_P(CSUM_TX_INNER, DeviceWritesThemWhenAdvertised)
+{
+    const Case& c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    if (!(conformance::DeviceUnderTest().GetCapabilities().features & OLAB_FEATURE_HW_ESP_TX_CSUM))
+    {
+        GTEST_SKIP() << "device does not advertise HW_ESP_TX_CSUM";
+    }
+    DeviceDefault advertise("EspTxCsumOffload", BooleanValue(true));
+    WireRun run = RunWire(c, Traffic{30, 10, 16000});
+    // The stack left the checksums to the device (else this would test the stack).
+    EXPECT_GE(run.t->stackA->GetStat(XfrmStat::CryptoOffloadTxCsum), run.sentAB.size());
+    EXPECT_GE(run.t->stackB->GetStat(XfrmStat::CryptoOffloadTxCsum), run.sentBA.size());
+    ExpectInnerChecksumsCorrect(run);
+}
+
+TEST_P(CSUM_TX_INNER, StackWritesThemWhenNotAdvertised)
+{
+    const Case& c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    DeviceDefault withhold("EspTxCsumOffload", BooleanValue(false));
+    WireRun run = RunWire(c, Traffic{30, 10, 16000});
+    EXPECT_EQ(run.t->stackA->GetStat(XfrmStat::CryptoOffloadTxCsum), 0u);
+    EXPECT_EQ(run.t->stackB->GetStat(XfrmStat::CryptoOffloadTxCsum), 0u);
+    EXPECT_GE(run.t->stackA->GetStat(XfrmStat::CryptoOffloadTxPackets), run.sentAB.size())
+        << "the device did not encrypt";
+    ExpectInnerChecksumsCorrect(run);
+}
+
+INSTANTIATE_TEST_SUITE_P(, CSUM_TX_INNER, testing::ValuesIn(Cases({Mode::Crypto})), CaseName);
+
+// ---------------------------------------------------------------------------------------------
+// CRYPTO-TX-HEADERS-BY-STACK
+
+/// What a node's IPv4 hands to one device ("Tx": after the stack, before the device).
+std::shared_ptr<std::vector<Bytes>>
+CaptureHandedDown(Ptr<Node> node, Ptr<NetDevice> dev)
+{
+    Ptr<Ipv4L3Protocol> ipv4 = node->GetObject<Ipv4L3Protocol>();
+    const uint32_t interface = ipv4->GetInterfaceForDevice(dev);
+    auto packets = std::make_shared<std::vector<Bytes>>();
+    std::vector<Bytes>* raw = packets.get();
+    ipv4->TraceConnectWithoutContext(
+        "Tx", Callback<void, Ptr<const Packet>, Ptr<Ipv4>, uint32_t>(
+                  [raw, interface](Ptr<const Packet> p, Ptr<Ipv4>, uint32_t i)
+                  {
+                      if (i == interface)
+                      {
+                          raw->push_back(PacketBytes(p));
+                      }
+                  }));
+    return packets;
+}
+
+class CRYPTO_TX_HEADERS_BY_STACK : public WireTest
+{
+};
+
+TEST_P(CRYPTO_TX_HEADERS_BY_STACK, DeviceWritesOnlyIvCiphertextAndIcv)
+{
+    const Case& c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    WireRun run = BuildWire(OptionsFor(c));
+    const Topology& t = *run.t;
+    auto handed = CaptureHandedDown(t.endA, t.devA);
+    RunUntil(ScheduleTraffic(run, Traffic{40, 0, 0}));
+
+    const bool tunnel = t.Tunnel();
+    const uint32_t ivLength = IvLengthOf(t.algAB);
+    // With HW_ESP_TX_CSUM the device also writes the inner UDP checksum; it is CSUM-TX-INNER's.
+    const bool csumByDevice = t.stackA->GetStat(XfrmStat::CryptoOffloadTxCsum) > 0;
+    const uint32_t csumAt = (tunnel ? 20 : 0) + 6;
+    EXPECT_EQ(t.stackA->GetStat(XfrmStat::CryptoOffloadTxPackets), run.sentAB.size())
+        << "the stack did not hand its ESP to the device";
+    const auto wire = run.wire->From(true);
+    ASSERT_EQ(handed->size(), run.sentAB.size()) << "packets the stack handed to the device";
+    ASSERT_EQ(wire.size(), handed->size()) << "the device dropped or added packets";
+    for (size_t i = 0; i < wire.size(); ++i)
+    {
+        SCOPED_TRACE("packet " + std::to_string(i));
+        const Bytes& before = (*handed)[i];
+        const Bytes& after = wire[i]->ip;
+        const uint32_t ihl = IpHeaderLength(before);
+        // The stack's part: ESP header, numbered by the stack, and the trailer in the clear.
+        ASSERT_EQ(IpProtocol(before), kProtoEsp) << "the stack handed down no ESP";
+        ASSERT_GE(before.size(), ihl + 8 + ivLength + 2 + kIcvLength);
+        EXPECT_EQ(EspSpiOf(before), t.spiAB);
+        EXPECT_EQ(EspSeqOf(before), i + 1);
+        const Bytes framed(before.begin() + ihl + 8 + ivLength, before.end() - kIcvLength);
+        const uint8_t padLength = framed[framed.size() - 2];
+        ASSERT_LE(padLength + 2u, framed.size());
+        EXPECT_EQ(framed.back(), tunnel ? kProtoIpip : kProtoUdp);
+        const Bytes payload(framed.begin(), framed.end() - 2 - padLength);
+        EXPECT_TRUE(CarriesDatagram(payload, tunnel, run.sentAB[i]))
+            << "the stack's frame does not hold the datagram in the clear";
+        // The device's part: same IPv4 header, SPI, sequence number and length on the wire ...
+        ASSERT_EQ(after.size(), before.size()) << "the device changed the frame length";
+        EXPECT_TRUE(std::equal(before.begin(), before.begin() + ihl + 8, after.begin()))
+            << "the device rewrote the IPv4 or ESP header the stack wrote";
+        // ... and IV, ciphertext and ICV that decrypt to exactly the stack's frame.
+        OpenedEsp esp;
+        std::string error;
+        ASSERT_TRUE(OpenEsp(t.algAB, c.esn, 0, after, &esp, &error)) << error;
+        Bytes plain = esp.Plaintext();
+        Bytes expected = framed;
+        if (csumByDevice && plain.size() > csumAt + 1)
+        {
+            for (Bytes* b : {&plain, &expected})
+            {
+                (*b)[csumAt] = 0;
+                (*b)[csumAt + 1] = 0;
+            }
+        }
+        EXPECT_TRUE(plain == expected)
+            << "the device encrypted something else than the stack's frame";
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(, CRYPTO_TX_HEADERS_BY_STACK,
+                         testing::ValuesIn(
+                             []
+                             {
+                                 auto all = Cases({Mode::Crypto}, {Alg::Gcm128, Alg::Gcm256});
+                                 for (const Case& c : Cases({Mode::Crypto}, {Alg::Gcm128},
+                                                            {IpMode::Transport}, {true}))
+                                 {
+                                     all.push_back(c);
+                                 }
+                                 return all;
+                             }()),
+                         CaseName);
+
+// ---------------------------------------------------------------------------------------------
+// GCM-256-KEY
+
+class GCM_256_KEY : public WireTest
+{
+};
+
+TEST_P(GCM_256_KEY, InteroperatesWithSoftwareAndScapy)
+{
+    const Case& c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    std::string why;
+    ASSERT_TRUE(ScapyEspOracle::IsAvailable(&why)) << "the suite needs Scapy's ESP: " << why;
+    TopologyOptions opt = OptionsFor(c);
+    opt.installIpsec = false;
+    WireRun run = BuildWire(opt);
+    Topology& t = *run.t;
+    ASSERT_EQ(t.algAB.encKey.size(), 32u);
+    // A is a software IPsec peer; only B offloads, so B must agree with software on all 32 bytes.
+    const XfrmOffloadType type = OffloadTypeOf(c.mode);
+    t.outA = t.AddSa(true, true, XfrmOffloadType::None, XfrmLifetimeConfig{});
+    t.inB = t.AddSa(true, false, type, XfrmLifetimeConfig{});
+    t.outB = t.AddSa(false, true, type, XfrmLifetimeConfig{});
+    t.inA = t.AddSa(false, false, XfrmOffloadType::None, XfrmLifetimeConfig{});
+    for (bool onA : {true, false})
+    {
+        t.AddPolicy(onA, XfrmDir::Out, onA ? XfrmOffloadType::None : type);
+        t.AddPolicy(onA, XfrmDir::In, onA ? XfrmOffloadType::None : type);
+        if (t.Tunnel())
+        {
+            t.AddPolicy(onA, XfrmDir::Fwd, XfrmOffloadType::None);
+        }
+    }
+    ASSERT_TRUE(t.inB && t.outB);
+    ASSERT_TRUE(t.inB->IsOffloaded(type) && t.outB->IsOffloaded(type))
+        << "the device did not take the AES-256 SAs";
+    RunUntil(ScheduleTraffic(run, Traffic{20, 20, 0}));
+
+    EXPECT_TRUE(SameDatagrams(run.sinkB->received, run.sentAB))
+        << "the device does not open software's AES-256";
+    EXPECT_TRUE(SameDatagrams(run.sinkA->received, run.sentBA))
+        << "software does not open the device's AES-256";
+    if (c.mode == Mode::Crypto)
+    {
+        EXPECT_EQ(t.stackB->GetStat(XfrmStat::CryptoOffloadTxPackets), run.sentBA.size());
+        EXPECT_EQ(t.stackB->GetStat(XfrmStat::CryptoOffloadRxPackets), run.sentAB.size());
+    }
+    // Scapy, with the whole key, opens what the device sent.
+    ScapyEspOracle oracle(t.algBA, t.spiBA, t.Tunnel(), Dotted(t.endAddrB), Dotted(t.endAddrA),
+                          c.esn);
+    std::string error;
+    ASSERT_TRUE(oracle.IsValid(&error)) << error;
+    const auto fromB = run.wire->From(false);
+    EXPECT_EQ(fromB.size(), run.sentBA.size());
+    for (size_t i = 0; i < fromB.size() && i < run.sentBA.size(); ++i)
+    {
+        Bytes inner;
+        ASSERT_TRUE(oracle.Decrypt(fromB[i]->ip, 0, &inner, &error))
+            << "packet " << i << " from the device: " << error;
+        const Bytes payload(inner.begin() + IpHeaderLength(inner), inner.end());
+        EXPECT_TRUE(CarriesDatagram(payload, false, run.sentBA[i])) << "packet " << i;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(, GCM_256_KEY,
+                         testing::ValuesIn(Cases({Mode::Crypto, Mode::Packet}, {Alg::Gcm256})),
+                         CaseName);
+
+// ---------------------------------------------------------------------------------------------
+// SEQ-OVERFLOW-NO-CYCLE
+
+class SEQ_OVERFLOW_NO_CYCLE : public WireTest
+{
+};
+
+TEST_P(SEQ_OVERFLOW_NO_CYCLE, DroppedAndCountedAfterTheLastNumber)
+{
+    const Case& c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    TopologyOptions opt = OptionsFor(c);
+    opt.installIpsec = false;
+    WireRun run = BuildWire(opt);
+    Topology& t = *run.t;
+    const XfrmOffloadType type = OffloadTypeOf(c.mode);
+    constexpr uint64_t kLastSent = 0xFFFFFFFCull; // three numbers left
+    // The SA starts with its numbers nearly spent (Linux's XFRMA_REPLAY_STATE oseq, as when an SA
+    // is migrated): the one way to reach 2^32-1 that does not depend on who numbers the packets.
+    XfrmStateConfig out = t.SaConfig(true, true, type);
+    out.replayOseq = kLastSent;
+    std::string error;
+    t.outA = t.stackA->AddState(out, &error);
+    ASSERT_TRUE(t.outA) << error;
+    t.inB = t.AddSa(true, false, type, XfrmLifetimeConfig{});
+    t.outB = t.AddSa(false, true, type, XfrmLifetimeConfig{});
+    t.inA = t.AddSa(false, false, type, XfrmLifetimeConfig{});
+    for (bool onA : {true, false})
+    {
+        t.AddPolicy(onA, XfrmDir::Out, type);
+        t.AddPolicy(onA, XfrmDir::In, type);
+        if (t.Tunnel())
+        {
+            t.AddPolicy(onA, XfrmDir::Fwd, XfrmOffloadType::None);
+        }
+    }
+    const std::vector<Bytes> sent = Datagrams(7, 300);
+    ScheduleDatagrams(run.senderA, sent, Seconds(1), MilliSeconds(1));
+    RunUntil(Seconds(2));
+
+    const auto fromA = run.wire->From(true);
+    std::vector<uint32_t> seqs;
+    for (const WirePacket* w : fromA)
+    {
+        EXPECT_EQ(IpProtocol(w->ip), kProtoEsp) << "plaintext on the IPsec link";
+        seqs.push_back(EspSeqOf(w->ip));
+    }
+    EXPECT_EQ(seqs, (std::vector<uint32_t>{0xFFFFFFFDu, 0xFFFFFFFEu, 0xFFFFFFFFu}))
+        << "the SA must stop after 2^32-1, not cycle to 0, 1, ...";
+    EXPECT_TRUE(SameDatagrams(run.sinkB->received, {sent.begin(), sent.begin() + 3}));
+    // The four refused packets are counted, by the stack or by the device.
+    EXPECT_EQ(t.stackA->GetStat(XfrmStat::OutStateSeqError) +
+                  t.devA->GetDropCount(EmuNicDrop::TxSeqOverflow),
+              4u);
+    if (c.mode == Mode::Packet)
+    {
+        t.stackA->UpdateStats(t.outA);
+    }
+    EXPECT_EQ(t.outA->GetStats().seqOverflow, 4u);
+}
+
+INSTANTIATE_TEST_SUITE_P(, SEQ_OVERFLOW_NO_CYCLE,
+                         testing::ValuesIn(Cases({Mode::Sw, Mode::Crypto, Mode::Packet})),
+                         CaseName);
+
+} // namespace
