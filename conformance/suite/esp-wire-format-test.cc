@@ -492,19 +492,20 @@ CarriesDatagram(const Bytes& payload, bool tunnel, const Bytes& data)
            std::equal(data.begin(), data.end(), payload.begin() + start);
 }
 
-const std::vector<Case>&
+/// The cases of a, then those of b.
+std::vector<Case>
+Join(std::vector<Case> a, const std::vector<Case>& b)
+{
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+/// Software with each algorithm, each offload mode with each algorithm it can offload.
+std::vector<Case>
 AllModesAllAlgorithms()
 {
-    static const std::vector<Case> cases = []
-    {
-        auto all = Cases({Mode::Sw}, {Alg::Gcm128, Alg::Gcm256, Alg::CbcSha256});
-        for (const Case& c : Cases({Mode::Crypto, Mode::Packet}, {Alg::Gcm128, Alg::Gcm256}))
-        {
-            all.push_back(c);
-        }
-        return all;
-    }();
-    return cases;
+    return Join(Cases({Mode::Sw}, {Alg::Gcm128, Alg::Gcm256, Alg::CbcSha256}),
+                Cases({Mode::Crypto, Mode::Packet}, {Alg::Gcm128, Alg::Gcm256}));
 }
 
 /// Each mode with rfc4106(gcm(aes)) 128 in both IP modes, and with ESN.
@@ -595,20 +596,12 @@ TEST_P(ESP_WIRE_DECRYPTS, EveryPacketDecryptsToWhatWasSent)
     conformance::RecordEvidence("esp_packets_checked", checked);
 }
 
-INSTANTIATE_TEST_SUITE_P(, ESP_WIRE_DECRYPTS,
-                         testing::ValuesIn(
-                             []
-                             {
-                                 auto all = AllModesAllAlgorithms();
-                                 for (const Case& c :
-                                      Cases({Mode::Sw, Mode::Crypto, Mode::Packet}, {Alg::Gcm128},
-                                            {IpMode::Transport, IpMode::Tunnel}, {true}))
-                                 {
-                                     all.push_back(c);
-                                 }
-                                 return all;
-                             }()),
-                         CaseName);
+INSTANTIATE_TEST_SUITE_P(
+    , ESP_WIRE_DECRYPTS,
+    testing::ValuesIn(Join(AllModesAllAlgorithms(),
+                           Cases({Mode::Sw, Mode::Crypto, Mode::Packet}, {Alg::Gcm128},
+                                 {IpMode::Transport, IpMode::Tunnel}, {true}))),
+    CaseName);
 
 // ---------------------------------------------------------------------------------------------
 // SEQ-START-AT-1
@@ -803,16 +796,8 @@ TEST_P(NEXT_HEADER_CORRECT, NamesTheProtectedPayload)
 }
 
 INSTANTIATE_TEST_SUITE_P(, NEXT_HEADER_CORRECT,
-                         testing::ValuesIn(
-                             []
-                             {
-                                 auto all = Cases({Mode::Sw, Mode::Crypto, Mode::Packet});
-                                 for (const Case& c : Cases({Mode::Sw}, {Alg::CbcSha256}))
-                                 {
-                                     all.push_back(c);
-                                 }
-                                 return all;
-                             }()),
+                         testing::ValuesIn(Join(Cases({Mode::Sw, Mode::Crypto, Mode::Packet}),
+                                                Cases({Mode::Sw}, {Alg::CbcSha256}))),
                          CaseName);
 
 // ---------------------------------------------------------------------------------------------
@@ -1011,17 +996,9 @@ TEST_P(CRYPTO_TX_HEADERS_BY_STACK, DeviceWritesOnlyIvCiphertextAndIcv)
 }
 
 INSTANTIATE_TEST_SUITE_P(, CRYPTO_TX_HEADERS_BY_STACK,
-                         testing::ValuesIn(
-                             []
-                             {
-                                 auto all = Cases({Mode::Crypto}, {Alg::Gcm128, Alg::Gcm256});
-                                 for (const Case& c : Cases({Mode::Crypto}, {Alg::Gcm128},
-                                                            {IpMode::Transport}, {true}))
-                                 {
-                                     all.push_back(c);
-                                 }
-                                 return all;
-                             }()),
+                         testing::ValuesIn(Join(Cases({Mode::Crypto}, {Alg::Gcm128, Alg::Gcm256}),
+                                                Cases({Mode::Crypto}, {Alg::Gcm128},
+                                                      {IpMode::Transport}, {true}))),
                          CaseName);
 
 // ---------------------------------------------------------------------------------------------
