@@ -1,7 +1,11 @@
 #include "command.h"
 
+#include "offload-device-type.h"
 #include "run-report.h"
 #include "scenario.h"
+
+#include "ns3/config.h"
+#include "ns3/string.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -35,6 +39,9 @@ PrintRunHelp()
            "  --duration SECONDS   traffic time per run (default 2)\n"
            "  --seed N             seed of keys, SPIs and ns-3 randomness (default 1)\n"
            "  --no-pcap            do not write pcaps\n"
+           "  --device SPEC        the offload device behind every NIC: reference (default),\n"
+           "                       example, mutant:NAME or a device library path; modes the\n"
+           "                       device does not offer are skipped\n"
            "  --list               print the scenario names and exit\n"
            "exit codes: 0 every run delivered TCP and UDP data and rekeyed; 1 a run did not;\n"
            "            2 bad arguments\n";
@@ -68,6 +75,8 @@ RunCommand(const std::vector<std::string>& args)
     double duration = 2.0;
     double seed = 1;
     bool pcap = true;
+    std::string device = "reference";
+    std::shared_ptr<const ns3::OffloadDeviceType> deviceType;
     for (size_t i = 0; i < args.size(); ++i)
     {
         const std::string& a = args[i];
@@ -147,6 +156,15 @@ RunCommand(const std::vector<std::string>& args)
         {
             pcap = false;
         }
+        else if (a == "--device")
+        {
+            std::string error;
+            if (!value(&device) || !(deviceType = ns3::OffloadDeviceType::Open(device, &error)))
+            {
+                return UsageError("--device: '" + device + "': " +
+                                  (error.empty() ? "needs a device" : error));
+            }
+        }
         else
         {
             return UsageError("unknown option '" + a + "'");
@@ -169,6 +187,23 @@ RunCommand(const std::vector<std::string>& args)
     if (modes.empty())
     {
         modes = {IpsecRunMode::Software, IpsecRunMode::Crypto, IpsecRunMode::Packet};
+    }
+    if (deviceType)
+    {
+        ns3::Config::SetDefault("ns3::EmuNicNetDevice::Device", ns3::StringValue(device));
+        std::vector<IpsecRunMode> offered;
+        for (IpsecRunMode mode : modes)
+        {
+            if ((mode == IpsecRunMode::Crypto && !deviceType->OffersCrypto()) ||
+                (mode == IpsecRunMode::Packet && !deviceType->OffersPacket()))
+            {
+                std::cerr << "offloadlab run: skipping " << IpsecRunModeName(mode)
+                          << " mode: device '" << device << "' does not offer it\n";
+                continue;
+            }
+            offered.push_back(mode);
+        }
+        modes = offered;
     }
 
     std::vector<ScenarioResult> results;
@@ -222,6 +257,7 @@ RunCommand(const std::vector<std::string>& args)
     doc["tool"] = "offloadlab";
     doc["command"] = "run";
     doc["seed"] = uint64_t(seed);
+    doc["device"] = device;
     doc["duration_s"] = duration;
     doc["runs"] = runs;
     doc["totals"] = {
