@@ -1,5 +1,7 @@
 #include "run-report.h"
 
+#include "esp-sa-file.h"
+
 #include <iomanip>
 #include <set>
 #include <sstream>
@@ -9,18 +11,6 @@ namespace ns3
 
 namespace
 {
-std::string
-Hex(const std::vector<uint8_t>& bytes)
-{
-    std::ostringstream os;
-    os << "0x" << std::hex << std::setfill('0');
-    for (uint8_t b : bytes)
-    {
-        os << std::setw(2) << unsigned(b);
-    }
-    return os.str();
-}
-
 std::string
 SpiHex(uint32_t spi)
 {
@@ -125,36 +115,18 @@ ScenarioResultToJson(const ScenarioResult& r)
 }
 
 std::string
-EspSaFile(const std::vector<ScenarioResult>& results)
+EspSaFileOf(const std::vector<ScenarioResult>& results)
 {
-    std::ostringstream os;
-    os << "# Wireshark esp_sa (ESP SAs) table written by offloadlab.\n"
-          "# These are throw-away TEST KEYS of a simulation, not secrets of any real system.\n"
-          "# Use: copy to ~/.config/wireshark/esp_sa, then\n"
-          "#   tshark -o esp.enable_encryption_decode:TRUE "
-          "-o esp.enable_authentication_check:TRUE -r FILE.pcap\n";
-    std::set<std::string> seen;
+    EspSaFile file;
     for (const auto& r : results)
     {
         for (const auto& sa : r.sas)
         {
             const IpsecSaRecord& rec = sa.record;
-            const EspAlgorithm& a = rec.algorithm;
-            const bool gcm = a.suite == EspAlgorithm::Suite::AesGcm;
-            std::vector<uint8_t> key = a.encKey;
-            key.insert(key.end(), a.salt.begin(), a.salt.end());
-            std::ostringstream line;
-            line << "\"IPv4\",\"" << rec.saddr << "\",\"" << rec.daddr << "\",\"" << SpiHex(rec.spi)
-                 << "\",\"" << (gcm ? "AES-GCM with 16 octet ICV [RFC4106]" : "AES-CBC [RFC3602]")
-                 << "\",\"" << Hex(key) << "\",\"" << (gcm ? "NULL" : "HMAC-SHA-256-128 [RFC4868]")
-                 << "\",\"" << (gcm ? "" : Hex(a.authKey)) << "\"";
-            if (seen.insert(line.str()).second)
-            {
-                os << line.str() << "\n";
-            }
+            file.Add(rec.saddr, rec.daddr, rec.spi, rec.algorithm);
         }
     }
-    return os.str();
+    return file.ToString();
 }
 
 std::string

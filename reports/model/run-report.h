@@ -15,7 +15,7 @@ namespace ns3
 nlohmann::json ScenarioResultToJson(const ScenarioResult& result);
 
 /// Wireshark's esp_sa UAT file (Wireshark 4.0 layout) with the keys of every SA in the runs.
-std::string EspSaFile(const std::vector<ScenarioResult>& results);
+std::string EspSaFileOf(const std::vector<ScenarioResult>& results);
 
 /// A fixed-width table, one row per run, for the terminal.
 std::string SummaryTable(const std::vector<ScenarioResult>& results);

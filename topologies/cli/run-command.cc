@@ -266,7 +266,7 @@ RunCommand(const std::vector<std::string>& args)
         {"simulated_packets_per_wall_second", wallTotal > 0 ? packetsTotal / wallTotal : 0.0}};
     doc["problems"] = problems;
     std::ofstream(outDir + "/results.json") << doc.dump(2) << "\n";
-    std::ofstream(outDir + "/esp_sa") << EspSaFile(results);
+    std::ofstream(outDir + "/esp_sa") << EspSaFileOf(results);
 
     std::cout << SummaryTable(results);
     std::cout << "\ntotal: " << results.size() << " runs, " << packetsTotal << " wire packets in "
