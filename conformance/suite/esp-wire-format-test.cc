@@ -6,6 +6,7 @@
 // counters, so a device that is wrong in the same way at both ends of the link is still caught.
 
 #include "conformance-case.h"
+#include "esp-sa-file.h"
 #include "scapy-esp-oracle.h"
 
 #include "ns3/ipv4-l3-protocol.h"
@@ -539,6 +540,15 @@ TEST_P(ESP_WIRE_DECRYPTS, EveryPacketDecryptsToWhatWasSent)
         EmuNicHelper pcap;
         pcap.EnablePcap(evidence + "/ipsec-link.pcap", t.devA, false, true);
         conformance::RecordEvidence("pcap", "ipsec-link.pcap");
+        // The keys, so that tshark can re-check the capture independently.
+        EspSaFile keys;
+        for (const auto& x : {t.outA, t.outB})
+        {
+            keys.Add(x->GetConfig().saddr, x->GetConfig().daddr, x->GetSpi(),
+                     x->GetConfig().algorithm);
+        }
+        keys.Write(evidence + "/esp_sa");
+        conformance::RecordEvidence("esp_sa", "esp_sa");
     }
     // 130 packets one way in the plain GCM-128 cases: a defect every 64th packet shows twice.
     const bool many = c.alg == Alg::Gcm128 && !c.esn;
