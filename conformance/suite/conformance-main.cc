@@ -1,11 +1,17 @@
 // The conformance suite's main: opens the device under test named by OFFLOADLAB_DEVICE
 // (default "reference") and makes every EmuNic in every simulation use it.
+// `--describe-device` prints the device (spec, capabilities, mutant defect) as JSON and exits:
+// 0, or 2 with the error on stderr when the device cannot be opened.
 #include "conformance-case.h"
+#include "offload-device-guard.h"
 
 #include "ns3/config.h"
 #include "ns3/string.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -59,7 +65,8 @@ AlgorithmOf(Alg alg, uint8_t seed)
     {
         case Alg::Gcm128:
             return offloadtest::DefaultGcm(seed);
-        case Alg::Gcm256: {
+        case Alg::Gcm256:
+        {
             offloadtest::Bytes blob(36);
             for (size_t i = 0; i < blob.size(); ++i)
             {
@@ -109,10 +116,101 @@ RecordEvidence(const std::string& key, uint64_t value)
 
 } // namespace conformance
 
+namespace
+{
+/// Names of the bits set in mask, from a table of (bit, name).
+nlohmann::json
+BitNames(uint32_t mask, std::initializer_list<std::pair<uint32_t, const char*>> names)
+{
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& [bit, name] : names)
+    {
+        if (mask & bit)
+        {
+            list.push_back(name);
+        }
+    }
+    return list;
+}
+
+/// `--describe-device`: what `offloadlab certify` reports about the device (every field of
+/// olab_capabilities, with the bit masks also spelled out).
+nlohmann::json
+DescribeDevice(const ns3::OffloadDeviceType& device)
+{
+    const olab_capabilities& caps = device.GetCapabilities();
+    auto text = [](const char* s) { return std::string(s ? s : ""); };
+    return {
+        {"spec", device.GetSpec()},
+        {"mutant", ns3::OffloadDeviceType::DescribeMutant(device.GetSpec())},
+        {"offers_crypto", device.OffersCrypto()},
+        {"offers_packet", device.OffersPacket()},
+        {"capabilities",
+         {{"size", caps.size},
+          {"abi_version", caps.abi_version},
+          {"name", text(caps.name)},
+          {"description", text(caps.description)},
+          {"features", caps.features},
+          {"feature_names",
+           BitNames(caps.features, {{OLAB_FEATURE_HW_ESP, "HW_ESP"},
+                                    {OLAB_FEATURE_HW_ESP_TX_CSUM, "HW_ESP_TX_CSUM"}})},
+          {"offload_types", caps.offload_types},
+          {"offload_type_names", BitNames(caps.offload_types, {{OLAB_OFFERS_CRYPTO, "crypto"},
+                                                               {OLAB_OFFERS_PACKET, "packet"}})},
+          {"algorithms", caps.algorithms},
+          {"algorithm_names",
+           BitNames(caps.algorithms, {{1u << OLAB_ALG_AES_GCM, "rfc4106(gcm(aes))"},
+                                      {1u << OLAB_ALG_AES_CBC_SHA256, "cbc(aes)+hmac(sha256)"}})},
+          {"max_sa", caps.max_sa},
+          {"max_policies", caps.max_policies},
+          {"max_replay_window", caps.max_replay_window},
+          {"esn", caps.esn},
+          {"tunnel", caps.tunnel}}}};
+}
+
+/// GoogleTest 1.12 leaves skip messages out of its JSON output; record them as a property so
+/// that `offloadlab certify` can say why a case was skipped. The property is recorded when the
+/// test ends: GoogleTest holds its own lock while it reports a part result.
+class SkipReasonRecorder : public testing::EmptyTestEventListener
+{
+    void OnTestStart(const testing::TestInfo&) override
+    {
+        m_reason.clear();
+    }
+
+    void OnTestPartResult(const testing::TestPartResult& result) override
+    {
+        if (result.skipped() && m_reason.empty())
+        {
+            m_reason = result.message();
+        }
+    }
+
+    void OnTestEnd(const testing::TestInfo&) override
+    {
+        if (!m_reason.empty())
+        {
+            testing::Test::RecordProperty("skip_reason", m_reason);
+            m_reason.clear();
+        }
+    }
+
+    std::string m_reason;
+};
+} // namespace
+
 int
 main(int argc, char** argv)
 {
+    bool describe = false;
+    for (int i = 1; i < argc; ++i)
+    {
+        describe = describe || std::strcmp(argv[i], "--describe-device") == 0;
+    }
     testing::InitGoogleTest(&argc, argv);
+    // A device that crashes in a callback is named on stderr ("offloadlab: device crashed in
+    // callback olab_tx (signal 11)"), where `offloadlab certify` looks for it.
+    ns3::InstallDeviceCrashReporter();
     const char* env = std::getenv("OFFLOADLAB_DEVICE");
     const std::string spec = env && *env ? env : "reference";
     std::string error;
@@ -123,6 +221,15 @@ main(int argc, char** argv)
                   << "\n";
         return 2;
     }
+    if (describe)
+    {
+        // A vendor device may name itself in any bytes: never let that stop the report.
+        std::cout << DescribeDevice(*conformance::g_device)
+                         .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                  << "\n";
+        return 0;
+    }
+    testing::UnitTest::GetInstance()->listeners().Append(new SkipReasonRecorder);
     // Every EmuNic of every simulation in this process is this device.
     ns3::Config::SetDefaultFailSafe("ns3::EmuNicNetDevice::Device", ns3::StringValue(spec));
     return RUN_ALL_TESTS();

@@ -23,6 +23,10 @@ void PrintRunHelp();
 int CatalogCommand(const std::vector<std::string>& args);
 void PrintCatalogHelp();
 
+/// `offloadlab certify`: run the conformance suite against a device; junit.xml, certify.json.
+int CertifyCommand(const std::vector<std::string>& args);
+void PrintCertifyHelp();
+
 } // namespace offloadlab
 
 #endif // OFFLOADLAB_COMMAND_H

@@ -21,6 +21,9 @@ PrintHelp()
            "           write results.json, pcaps and a Wireshark esp_sa key file\n"
            "  catalog  validate and print the conformance requirement catalog\n"
            "           (--markdown: the docs/conformance.md matrix)\n"
+           "  certify  certify an offload device against the catalog: run the conformance\n"
+           "           suite against it; junit.xml, certify.json, a requirement x mode table\n"
+           "           (--list-devices: the built-in devices)\n"
            "  help     show this help, or `offloadlab help <command>`\n"
            "\n"
            "Per-packet ESP speed against raw OpenSSL: the offloadlab-esp-bench program.\n"
@@ -54,6 +57,11 @@ main(int argc, char** argv)
         offloadlab::PrintCatalogHelp();
         return offloadlab::kExitOk;
     }
+    if (command == "help" && args.front() == "certify")
+    {
+        offloadlab::PrintCertifyHelp();
+        return offloadlab::kExitOk;
+    }
     if (command == "run")
     {
         return offloadlab::RunCommand(args);
@@ -61,6 +69,10 @@ main(int argc, char** argv)
     if (command == "catalog")
     {
         return offloadlab::CatalogCommand(args);
+    }
+    if (command == "certify")
+    {
+        return offloadlab::CertifyCommand(args);
     }
     std::cerr << "offloadlab: unknown command '" << (command == "help" ? args.front() : command)
               << "' (try `offloadlab --help`)\n";

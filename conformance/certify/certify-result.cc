@@ -1,0 +1,95 @@
+#include "certify-result.h"
+
+namespace ns3
+{
+
+const char*
+OutcomeName(Outcome outcome)
+{
+    switch (outcome)
+    {
+        case Outcome::Untested:
+            return "untested";
+        case Outcome::Skip:
+            return "skip";
+        case Outcome::Pass:
+            return "pass";
+        case Outcome::Fail:
+            return "fail";
+        case Outcome::Error:
+            return "error";
+    }
+    return "error";
+}
+
+Outcome
+Combine(Outcome a, Outcome b)
+{
+    // The enum is ordered from least to most severe.
+    return a > b ? a : b;
+}
+
+std::string
+TestCaseResult::FullName() const
+{
+    return suite + "." + name;
+}
+
+void
+RequirementResult::Summarize()
+{
+    modes.clear();
+    for (const auto& mode : requirement.modes)
+    {
+        modes[mode] = Outcome::Untested;
+    }
+    overall = Outcome::Untested;
+    for (const auto& test : tests)
+    {
+        overall = Combine(overall, test.outcome);
+        auto it = modes.find(test.mode);
+        if (it != modes.end())
+        {
+            it->second = Combine(it->second, test.outcome);
+        }
+        else if (test.mode.empty())
+        {
+            for (auto& [mode, outcome] : modes)
+            {
+                outcome = Combine(outcome, test.outcome);
+            }
+        }
+    }
+}
+
+bool
+CertifyReport::Conforms() const
+{
+    return error.empty() && FailingIds().empty();
+}
+
+std::string
+CertifyReport::Status() const
+{
+    if (!error.empty())
+    {
+        return "error";
+    }
+    return Conforms() ? "conforms" : "does-not-conform";
+}
+
+std::vector<std::string>
+CertifyReport::FailingIds() const
+{
+    std::vector<std::string> ids;
+    for (const auto& r : requirements)
+    {
+        if (r.overall == Outcome::Fail || r.overall == Outcome::Error)
+        {
+            ids.push_back(r.requirement.id);
+        }
+    }
+    return ids;
+}
+
+} // namespace ns3

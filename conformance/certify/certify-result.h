@@ -1,0 +1,96 @@
+// What a certification found: per test, per requirement x mode, and the verdict.
+#ifndef CERTIFY_RESULT_H
+#define CERTIFY_RESULT_H
+
+#include "requirement-catalog.h"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ns3
+{
+
+/// Result of a test, and of a requirement x mode (the worst of its tests).
+enum class Outcome : uint8_t
+{
+    Untested, //!< no test in the suite for it
+    Skip,     //!< the device does not offer what the test needs
+    Pass,
+    Fail,
+    Error, //!< the device crashed, faulted or hung: no verdict from the test
+};
+
+/// "untested", "skip", "pass", "fail", "error".
+const char* OutcomeName(Outcome outcome);
+
+/// The result of two results together: error > fail > pass > skip > untested.
+Outcome Combine(Outcome a, Outcome b);
+
+/// One GoogleTest test of the suite: requirement x mode x variant.
+struct TestCaseResult
+{
+    std::string suite;   //!< GoogleTest suite, PKT_FRAG_TX_DROP
+    std::string name;    //!< GoogleTest test, FirstMiddleLast/packet_gcm128_transport
+    std::string check;   //!< FirstMiddleLast
+    std::string variant; //!< packet_gcm128_transport ("" when not parameterised)
+    std::string mode;    //!< sw, crypto or packet ("" when the name carries none)
+    Outcome outcome{Outcome::Error};
+    std::string message; //!< failure messages, skip reason or error
+    double seconds{0};
+    /// RecordProperty key/values of the test (counters, pcap and esp_sa names).
+    std::vector<std::pair<std::string, std::string>> properties;
+    /// Evidence files of the test, relative to the output folder.
+    std::vector<std::string> files;
+
+    /// "PKT_FRAG_TX_DROP.FirstMiddleLast/packet_gcm128_transport".
+    std::string FullName() const;
+};
+
+/// One catalog entry and what its tests found.
+struct RequirementResult
+{
+    Requirement requirement;
+    std::string documentTitle;
+    std::vector<TestCaseResult> tests;
+    std::map<std::string, Outcome> modes; //!< per mode the entry applies to
+    Outcome overall{Outcome::Untested};
+    double seconds{0}; //!< wall time of its suite process
+    std::string error; //!< why its suite process gave no results (crash, fault, timeout)
+
+    /// Fills modes and overall from the tests. A test whose name carries no mode counts for
+    /// every mode of the requirement.
+    void Summarize();
+};
+
+/// A whole certification run.
+struct CertifyReport
+{
+    std::string deviceSpec;
+    nlohmann::json device; //!< the suite's --describe-device output (null when it failed)
+    std::string error;     //!< why the device could not be certified at all ("" when it ran)
+    std::string suitePath;
+    std::vector<std::string> only; //!< requirement IDs asked for ("" for all)
+    std::vector<std::string> catalogModes;
+    std::string started;
+    std::string finished;
+    double wallSeconds{0};
+    unsigned jobs{1};
+    std::vector<RequirementResult> requirements;
+    std::vector<std::string> uncatalogued; //!< suite names with no catalog entry
+
+    /// True when the device loaded and nothing failed or errored (skips and untested do not
+    /// count against it).
+    bool Conforms() const;
+    /// "conforms", "does-not-conform" or "error".
+    std::string Status() const;
+    /// IDs of requirements with a failure or an error, in catalog order.
+    std::vector<std::string> FailingIds() const;
+};
+
+} // namespace ns3
+
+#endif // CERTIFY_RESULT_H

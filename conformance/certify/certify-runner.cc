@@ -1,0 +1,586 @@
+#include "certify-runner.h"
+
+#include "certify-json-writer.h"
+#include "junit-writer.h"
+#include "summary-table.h"
+#include "text-file.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <set>
+#include <sstream>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace ns3
+{
+
+namespace
+{
+std::string
+UtcNow()
+{
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char text[32];
+    std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return text;
+}
+
+std::vector<std::string>
+Lines(const std::string& text)
+{
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line))
+    {
+        if (!line.empty() && line.back() == '\r')
+        {
+            line.pop_back();
+        }
+        lines.push_back(line);
+    }
+    return lines;
+}
+
+/// The lines the device shell prints when a device callback crashes or misbehaves:
+/// "offloadlab: device crashed in callback <name> (signal N)",
+/// "offloadlab: device fault in callback <name>: <detail>".
+std::vector<std::string>
+DeviceLines(const std::string& stderrText)
+{
+    std::vector<std::string> found;
+    for (const auto& line : Lines(stderrText))
+    {
+        const size_t at = line.find("offloadlab: device ");
+        if (at != std::string::npos &&
+            (line.find("crashed in callback", at) != std::string::npos ||
+             line.find("fault in callback", at) != std::string::npos) &&
+            std::find(found.begin(), found.end(), line.substr(at)) == found.end())
+        {
+            found.push_back(line.substr(at));
+        }
+    }
+    return found;
+}
+
+/// The last non-empty lines of a text, at most n.
+std::string
+Tail(const std::string& text, size_t n)
+{
+    std::vector<std::string> lines;
+    for (const auto& line : Lines(text))
+    {
+        if (line.find_first_not_of(" \t") != std::string::npos)
+        {
+            lines.push_back(line);
+        }
+    }
+    std::string out;
+    for (size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i)
+    {
+        out += (out.empty() ? "" : "\n") + lines[i];
+    }
+    return out;
+}
+
+/// The test a GoogleTest process had started but not finished when it ended.
+std::string
+UnfinishedTest(const std::string& stdoutText)
+{
+    std::string running;
+    for (const auto& line : Lines(stdoutText))
+    {
+        if (line.rfind("[ RUN      ] ", 0) == 0)
+        {
+            running = line.substr(13);
+        }
+        else if (line.rfind("[       OK ] ", 0) == 0 || line.rfind("[  FAILED  ] ", 0) == 0 ||
+                 line.rfind("[  SKIPPED ] ", 0) == 0)
+        {
+            running.clear();
+        }
+    }
+    return running;
+}
+} // namespace
+
+CertifyRunner::CertifyRunner(CertifyOptions options, const RequirementCatalog& catalog,
+                             std::ostream& progress, std::ostream& errors)
+    : m_options(std::move(options))
+    , m_catalog(catalog)
+    , m_progress(progress)
+    , m_errors(errors)
+{
+    m_report.deviceSpec = m_options.device;
+    m_report.suitePath = m_options.suitePath;
+    m_report.only = m_options.only;
+    m_report.catalogModes = m_catalog.GetModes();
+    m_report.jobs = m_options.jobs;
+}
+
+const CertifyReport&
+CertifyRunner::GetReport() const
+{
+    return m_report;
+}
+
+std::string
+CertifyRunner::Raw(const std::string& name) const
+{
+    return (fs::path(m_options.outDir) / "raw" / name).string();
+}
+
+std::map<std::string, std::string>
+CertifyRunner::ChildEnvironment() const
+{
+    return {{"OFFLOADLAB_DEVICE", m_options.device},
+            {"OFFLOADLAB_EVIDENCE_DIR", (fs::path(m_options.outDir) / "evidence").string()}};
+}
+
+bool
+CertifyRunner::PrepareOutDir()
+{
+    std::error_code ec;
+    m_options.outDir = fs::absolute(m_options.outDir, ec).lexically_normal().string();
+    const fs::path out(m_options.outDir);
+    fs::create_directories(out, ec);
+    // Results of an earlier run in the same folder must not be taken for this run's.
+    for (const char* stale : {"raw", "evidence", "junit.xml", "certify.json"})
+    {
+        fs::remove_all(out / stale, ec);
+    }
+    fs::create_directories(out / "raw", ec);
+    fs::create_directories(out / "evidence", ec);
+    if (ec || !fs::is_directory(out / "raw"))
+    {
+        m_errors << "offloadlab certify: cannot create the output folder '" << m_options.outDir
+                 << "'" << (ec ? ": " + ec.message() : "") << "\n";
+        return false;
+    }
+    return true;
+}
+
+bool
+CertifyRunner::Probe()
+{
+    std::string error;
+    const auto status =
+        ChildProcess::Run({m_options.suitePath, "--describe-device"}, ChildEnvironment(),
+                          Raw("probe.stdout"), Raw("probe.stderr"), 60, &error);
+    if (!error.empty())
+    {
+        m_report.error = error;
+        return false;
+    }
+    const std::string stderrText = ReadTextFile(Raw("probe.stderr"));
+    if (!status.exited || status.exitCode != 0)
+    {
+        const auto device = DeviceLines(stderrText);
+        std::string message = !device.empty() ? device.front() : Tail(stderrText, 5);
+        if (message.empty())
+        {
+            message = "cannot open device '" + m_options.device + "'";
+        }
+        m_report.error = message + "\n(the device probe " + status.Describe() + ")";
+        return false;
+    }
+    auto description = nlohmann::json::parse(ReadTextFile(Raw("probe.stdout")), nullptr, false);
+    if (description.is_discarded() || !description.is_object() ||
+        !description.contains("capabilities"))
+    {
+        m_report.error =
+            "the device probe printed no device description (" + Raw("probe.stdout") + ")";
+        return false;
+    }
+    m_report.device = description;
+    return true;
+}
+
+bool
+CertifyRunner::ListTests(std::vector<ListedSuite>* suites)
+{
+    std::string error;
+    const auto status = ChildProcess::Run(
+        {m_options.suitePath, "--gtest_list_tests", "--gtest_output=json:" + Raw("list.json")},
+        ChildEnvironment(), Raw("list.stdout"), Raw("list.stderr"), 60, &error);
+    if (error.empty() && (!status.exited || status.exitCode != 0))
+    {
+        const std::string stderrText = ReadTextFile(Raw("list.stderr"));
+        const auto device = DeviceLines(stderrText);
+        error = (device.empty() ? Tail(stderrText, 5) : device.front()) +
+                "\n(listing the suite's tests " + status.Describe() + ")";
+    }
+    if (error.empty())
+    {
+        ReadTestList(Raw("list.json"), suites, &error);
+    }
+    if (!error.empty())
+    {
+        m_report.error = "cannot list the conformance suite's tests: " + error;
+        return false;
+    }
+    return true;
+}
+
+std::vector<CertifyRunner::Group>
+CertifyRunner::PlanGroups(const std::vector<ListedSuite>& suites)
+{
+    std::map<std::string, std::vector<ListedSuite>> byId;
+    for (const auto& s : suites)
+    {
+        const std::string id = RequirementIdOfSuite(s.name);
+        if (m_catalog.Find(id))
+        {
+            byId[id].push_back(s);
+        }
+        else
+        {
+            m_report.uncatalogued.push_back(s.name);
+        }
+    }
+    std::vector<Group> groups;
+    for (const auto& requirement : m_catalog.GetRequirements())
+    {
+        const auto& only = m_options.only;
+        if (!only.empty() && std::find(only.begin(), only.end(), requirement.id) == only.end())
+        {
+            continue;
+        }
+        RequirementResult r;
+        r.requirement = requirement;
+        auto doc = m_catalog.GetDocuments().find(requirement.document);
+        r.documentTitle = doc != m_catalog.GetDocuments().end() ? doc->second : "";
+        r.Summarize(); // untested in every mode until its tests say otherwise
+        m_report.requirements.push_back(r);
+        auto it = byId.find(requirement.id);
+        if (it != byId.end())
+        {
+            Group g;
+            g.requirement = m_report.requirements.size() - 1;
+            g.suites = it->second;
+            for (const auto& s : g.suites)
+            {
+                g.tests += s.tests.size();
+            }
+            groups.push_back(g);
+        }
+    }
+    return groups;
+}
+
+std::string
+CertifyRunner::AttemptName(const GroupRun& run) const
+{
+    const std::string& id = m_report.requirements[run.group->requirement].requirement.id;
+    return run.attempt <= 1 ? id : id + "." + std::to_string(run.attempt);
+}
+
+bool
+CertifyRunner::StartAttempt(GroupRun* run)
+{
+    ++run->attempt;
+    std::string filter;
+    for (const auto& s : run->group->suites)
+    {
+        filter += (filter.empty() ? "" : ":") + s.name + ".*";
+    }
+    std::string exclude;
+    for (const auto& [name, message] : run->crashed)
+    {
+        exclude += (exclude.empty() ? "-" : ":") + name;
+    }
+    const std::string name = AttemptName(*run);
+    const std::vector<std::string> argv{m_options.suitePath, "--gtest_filter=" + filter + exclude,
+                                        "--gtest_output=json:" + Raw(name + ".json"),
+                                        "--gtest_color=no"};
+    run->child = std::make_unique<ChildProcess>();
+    std::string error;
+    if (!run->child->Start(argv, ChildEnvironment(), Raw(name + ".stdout"), Raw(name + ".stderr"),
+                           &error))
+    {
+        m_report.requirements[run->group->requirement].error = error;
+        return false;
+    }
+    return true;
+}
+
+CertifyRunner::AbnormalEnd
+CertifyRunner::DescribeAbnormalEnd(const GroupRun& run, const ChildProcess::Status& status) const
+{
+    const std::string name = AttemptName(run);
+    const std::string stderrText = ReadTextFile(Raw(name + ".stderr"));
+    AbnormalEnd end;
+    end.unfinished = UnfinishedTest(ReadTextFile(Raw(name + ".stdout")));
+    std::string what = status.timedOut
+                           ? "timed out after " + std::to_string(int(m_options.timeoutSeconds)) +
+                                 " s and was killed"
+                           : status.Describe();
+    if (!status.timedOut && status.signal == 0)
+    {
+        what += " without a test report";
+    }
+    for (const auto& line : DeviceLines(stderrText))
+    {
+        end.message += (end.message.empty() ? "" : "\n") + line;
+    }
+    if (end.message.empty())
+    {
+        end.message = "the suite process " + what;
+        const std::string tail = Tail(stderrText, 5);
+        if (!tail.empty())
+        {
+            end.message += "\n" + tail;
+        }
+    }
+    else
+    {
+        end.message += "\n(the suite process " + what + ")";
+    }
+    if (!end.unfinished.empty())
+    {
+        end.message += "\nwhile running " + end.unfinished;
+    }
+    end.message += "\nsee raw/" + name + ".stderr";
+    return end;
+}
+
+void
+CertifyRunner::RunGroups(const std::vector<Group>& groups)
+{
+    std::vector<GroupRun> running;
+    size_t next = 0;
+    size_t done = 0;
+    auto finish = [&](const GroupRun& run, const ChildProcess::Status& status)
+    {
+        CollectGroup(run, status);
+        const auto& r = m_report.requirements[run.group->requirement];
+        m_progress << ProgressLine(++done, groups.size(), r) << std::endl;
+    };
+    while (next < groups.size() || !running.empty())
+    {
+        while (running.size() < m_options.jobs && next < groups.size())
+        {
+            GroupRun run;
+            run.group = &groups[next++];
+            if (StartAttempt(&run))
+            {
+                running.push_back(std::move(run));
+            }
+            else
+            {
+                finish(run, ChildProcess::Status{});
+            }
+        }
+        bool progressed = false;
+        for (auto it = running.begin(); it != running.end();)
+        {
+            ChildProcess& child = *it->child;
+            if (!child.Poll() && child.Elapsed() > m_options.timeoutSeconds)
+            {
+                child.KillForTimeout();
+            }
+            if (!child.Poll())
+            {
+                ++it;
+                continue;
+            }
+            progressed = true;
+            const ChildProcess::Status status = child.GetStatus();
+            it->seconds += child.Elapsed();
+            const bool clean = status.exited && fs::exists(Raw(AttemptName(*it) + ".json"));
+            if (!clean && !status.timedOut)
+            {
+                // A crash or fault inside a test costs that test only: run the rest again
+                // without it. (A hang is not retried: each would cost the whole timeout.)
+                AbnormalEnd end = DescribeAbnormalEnd(*it, status);
+                if (!end.unfinished.empty() && !it->crashed.count(end.unfinished))
+                {
+                    it->crashed[end.unfinished] = end.message;
+                    if (StartAttempt(&*it))
+                    {
+                        ++it;
+                        continue;
+                    }
+                }
+            }
+            finish(*it, status);
+            it = running.erase(it);
+        }
+        if (!progressed)
+        {
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+    }
+}
+
+void
+CertifyRunner::CollectGroup(const GroupRun& run, const ChildProcess::Status& status)
+{
+    const Group& group = *run.group;
+    RequirementResult& r = m_report.requirements[group.requirement];
+    r.seconds = run.seconds;
+    const std::string name = AttemptName(run);
+    std::map<std::string, TestCaseResult> results;
+    std::string readError;
+    const bool haveJson =
+        run.child && status.exited && ReadTestResults(Raw(name + ".json"), &results, &readError);
+    if (!haveJson && r.error.empty())
+    {
+        // Crashed, faulted, hung, or died before writing its report: every test it had not
+        // finished is an error, with the device shell's own line when it printed one.
+        r.error = DescribeAbnormalEnd(run, status).message;
+    }
+    bool anyFailed = false;
+    for (const auto& suite : group.suites)
+    {
+        for (const auto& test : suite.tests)
+        {
+            const std::string fullName = suite.name + "." + test;
+            TestCaseResult t;
+            auto it = results.find(fullName);
+            auto crash = run.crashed.find(fullName);
+            if (crash != run.crashed.end())
+            {
+                t.outcome = Outcome::Error;
+                t.message = crash->second;
+            }
+            else if (haveJson && it != results.end())
+            {
+                t = it->second;
+            }
+            else
+            {
+                t.outcome = Outcome::Error;
+                t.message = haveJson ? "missing from the suite's results" : r.error;
+            }
+            if (it != results.end())
+            {
+                results.erase(it);
+            }
+            t.suite = suite.name;
+            SplitTestName(test, m_report.catalogModes, &t);
+            t.files = EvidenceFiles(t);
+            anyFailed = anyFailed || t.outcome == Outcome::Fail;
+            r.tests.push_back(std::move(t));
+        }
+    }
+    // Failures outside any test (a test suite's set-up) that the JSON carries on their own.
+    for (auto& [fullName, t] : results)
+    {
+        SplitTestName(t.name, m_report.catalogModes, &t);
+        anyFailed = anyFailed || t.outcome == Outcome::Fail;
+        r.tests.push_back(std::move(t));
+    }
+    if (haveJson && status.exitCode != 0 && !anyFailed)
+    {
+        // GoogleTest 1.12 does not put a failed SetUpTestSuite into the JSON (it marks the
+        // tests skipped), but it exits 1: never let that pass as a skip.
+        TestCaseResult t;
+        t.suite = group.suites.front().name;
+        t.name = "(outside tests)";
+        t.check = t.name;
+        t.outcome = Outcome::Fail;
+        t.message = "the suite process exited with code " + std::to_string(status.exitCode) +
+                    " but no test failed: a failure outside the tests (test suite set-up)\n" +
+                    Tail(ReadTextFile(Raw(name + ".stdout")), 8);
+        r.tests.push_back(std::move(t));
+    }
+    r.Summarize();
+}
+
+std::vector<std::string>
+CertifyRunner::EvidenceFiles(const TestCaseResult& test) const
+{
+    std::string dirName = test.FullName();
+    std::replace(dirName.begin(), dirName.end(), '/', '_');
+    const fs::path out(m_options.outDir);
+    const fs::path dir = out / "evidence" / dirName;
+    std::vector<std::string> files;
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec))
+    {
+        return files;
+    }
+    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+         it.increment(ec))
+    {
+        if (it->is_regular_file(ec))
+        {
+            files.push_back(fs::relative(it->path(), out, ec).string());
+        }
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+int
+CertifyRunner::Run()
+{
+    const auto start = std::chrono::steady_clock::now();
+    m_report.started = UtcNow();
+    if (!PrepareOutDir())
+    {
+        return kCannotRun;
+    }
+    std::vector<ListedSuite> suites;
+    if (Probe())
+    {
+        m_progress << DeviceLine(m_report) << std::endl;
+        if (ListTests(&suites))
+        {
+            const auto groups = PlanGroups(suites);
+            size_t tests = 0;
+            for (const auto& g : groups)
+            {
+                tests += g.tests;
+            }
+            m_progress << m_report.requirements.size() << " requirements, " << tests << " tests in "
+                       << groups.size() << " processes, " << m_options.jobs
+                       << (m_options.jobs == 1 ? " job" : " jobs") << std::endl;
+            for (const auto& name : m_report.uncatalogued)
+            {
+                m_errors << "offloadlab certify: warning: test suite " << name
+                         << " names no requirement of the catalog; not run\n";
+            }
+            RunGroups(groups);
+        }
+    }
+    m_report.finished = UtcNow();
+    m_report.wallSeconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return Finish();
+}
+
+int
+CertifyRunner::Finish()
+{
+    const fs::path out(m_options.outDir);
+    std::string error;
+    bool written = WriteJunit(m_report, (out / "junit.xml").string(), &error) &&
+                   WriteCertifyJson(m_report, (out / "certify.json").string(), &error);
+    if (!m_report.error.empty())
+    {
+        m_errors << "offloadlab certify: " << m_report.deviceSpec << ": " << m_report.error << "\n";
+    }
+    else
+    {
+        m_progress << "\n" << SummaryTable(m_report) << "\n";
+    }
+    m_progress << VerdictLine(m_report) << "\n";
+    if (!written)
+    {
+        m_errors << "offloadlab certify: " << error << "\n";
+        return kCannotRun;
+    }
+    m_progress << "reports: " << (out / "junit.xml").string() << " "
+               << (out / "certify.json").string() << std::endl;
+    return m_report.Conforms() ? kConforms : kDoesNotConform;
+}
+
+} // namespace ns3

@@ -1,0 +1,240 @@
+#include "command.h"
+
+#include "certify-runner.h"
+#include "offload-device-type.h"
+#include "requirement-catalog.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace offloadlab
+{
+
+using namespace ns3;
+
+void
+PrintCertifyHelp()
+{
+    std::cout
+        << "usage: offloadlab certify --device SPEC --out DIR [options]\n"
+           "       offloadlab certify --list-devices\n"
+           "\n"
+           "Certifies an offload device against the conformance requirement catalog: runs the\n"
+           "conformance suite (offloadlab-conformance-suite, next to this program) against the\n"
+           "device, one child process per requirement, several at a time, so that a device that\n"
+           "crashes or hangs costs only that requirement. Prints progress, a requirement x mode\n"
+           "table and the verdict, and writes into DIR:\n"
+           "  junit.xml      one <testsuite> per requirement, one <testcase> per test\n"
+           "                 (requirement x mode x variant); skips as <skipped>, failures as\n"
+           "                 <failure>, device crashes, faults and timeouts as <error>\n"
+           "  certify.json   device and capabilities, verdict, per requirement its catalog entry,\n"
+           "                 result per mode (pass/fail/skip/error/untested) and every test with\n"
+           "                 its message, duration and evidence (counters, pcap and esp_sa files)\n"
+           "  evidence/      per test: pcaps and esp_sa key files\n"
+           "  raw/           the suite's own output per requirement (GoogleTest JSON, stdout,\n"
+           "                 stderr)\n"
+           "\n"
+           "options:\n"
+           "  --device SPEC      reference, example, mutant:NAME, or a path to a device .so\n"
+           "                     built against emu_nic/abi/offloadlab-device.h         [required]\n"
+           "  --out DIR          output folder (created; its raw/ and evidence/ are replaced)\n"
+           "                                                                           [required]\n"
+           "  --jobs N           suite processes at a time (default: the number of CPUs)\n"
+           "  --only ID[,ID...]  certify only these requirements (repeatable; IDs as in\n"
+           "                     `offloadlab catalog`)\n"
+           "  --timeout SECONDS  per requirement process; past it the process is killed and its\n"
+           "                     tests are errors (default 120)\n"
+           "  --suite PATH       the conformance suite binary to run\n"
+           "  --list-devices     print the built-in devices, one per line, and exit\n"
+           "exit codes: 0 every applicable requirement passes (skips do not count against it);\n"
+           "            1 a requirement failed or errored, or the device could not be loaded\n"
+           "            (the reports are written either way); 2 bad arguments\n";
+}
+
+namespace
+{
+int
+UsageError(const std::string& message)
+{
+    std::cerr << "offloadlab certify: " << message << "\n(see `offloadlab certify --help`)\n";
+    return kExitUsage;
+}
+
+bool
+ParsePositive(const std::string& text, double max, double* value)
+{
+    char* end = nullptr;
+    errno = 0;
+    *value = std::strtod(text.c_str(), &end);
+    return errno == 0 && !text.empty() && end && *end == '\0' && *value > 0 && *value <= max;
+}
+
+bool
+IsExecutable(const std::string& path)
+{
+    std::error_code ec;
+    return !path.empty() && fs::is_regular_file(path, ec) && access(path.c_str(), X_OK) == 0;
+}
+
+/// The suite binary: next to this program (both live in the build root), else where the
+/// build put it.
+std::string
+FindSuite()
+{
+    std::error_code ec;
+    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec)
+    {
+        const std::string nextToMe = (self.parent_path() / "offloadlab-conformance-suite").string();
+        if (IsExecutable(nextToMe))
+        {
+            return nextToMe;
+        }
+    }
+    return IsExecutable(OFFLOADLAB_CONFORMANCE_SUITE) ? OFFLOADLAB_CONFORMANCE_SUITE : "";
+}
+} // namespace
+
+int
+CertifyCommand(const std::vector<std::string>& args)
+{
+    RequirementCatalog catalog;
+    std::string error;
+    if (!RequirementCatalog::Load(RequirementCatalog::DefaultPath(), &catalog, &error))
+    {
+        std::cerr << "offloadlab certify: " << error << "\n";
+        return kExitUsage;
+    }
+    CertifyOptions options;
+    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    options.jobs = cpus > 0 ? static_cast<unsigned>(cpus) : 1;
+    bool haveDevice = false;
+    for (size_t i = 0; i < args.size(); ++i)
+    {
+        const std::string& a = args[i];
+        std::string v;
+        auto value = [&]()
+        {
+            if (i + 1 >= args.size())
+            {
+                return false;
+            }
+            v = args[++i];
+            return true;
+        };
+        double number = 0;
+        if (a == "-h" || a == "--help")
+        {
+            PrintCertifyHelp();
+            return kExitOk;
+        }
+        else if (a == "--list-devices")
+        {
+            for (const auto& spec : OffloadDeviceType::ListBuiltin())
+            {
+                std::cout << spec << "\n";
+            }
+            return kExitOk;
+        }
+        else if (a == "--device")
+        {
+            if (!value() || v.empty())
+            {
+                return UsageError("--device needs a device (see --list-devices)");
+            }
+            options.device = v;
+            haveDevice = true;
+        }
+        else if (a == "--out")
+        {
+            if (!value() || v.empty())
+            {
+                return UsageError("--out needs a folder");
+            }
+            options.outDir = v;
+        }
+        else if (a == "--jobs")
+        {
+            if (!value() || !ParsePositive(v, 256, &number) || number != unsigned(number))
+            {
+                return UsageError("--jobs: '" + v + "' is not a whole number in 1..256");
+            }
+            options.jobs = static_cast<unsigned>(number);
+        }
+        else if (a == "--timeout")
+        {
+            if (!value() || !ParsePositive(v, 86400, &number))
+            {
+                return UsageError("--timeout: '" + v + "' is not a number of seconds in 0..86400");
+            }
+            options.timeoutSeconds = number;
+        }
+        else if (a == "--only")
+        {
+            if (!value())
+            {
+                return UsageError("--only needs requirement IDs");
+            }
+            size_t start = 0;
+            while (start <= v.size())
+            {
+                const size_t comma = std::min(v.find(',', start), v.size());
+                std::string id = v.substr(start, comma - start);
+                start = comma + 1;
+                // Test suite spelling (PKT_FRAG_TX_DROP) is accepted too.
+                std::replace(id.begin(), id.end(), '_', '-');
+                if (id.empty() || !catalog.Find(id))
+                {
+                    return UsageError("--only: '" + id +
+                                      "' is not a requirement ID of the catalog (see "
+                                      "`offloadlab catalog`)");
+                }
+                if (std::find(options.only.begin(), options.only.end(), id) == options.only.end())
+                {
+                    options.only.push_back(id);
+                }
+            }
+        }
+        else if (a == "--suite")
+        {
+            if (!value() || !IsExecutable(v))
+            {
+                return UsageError("--suite: '" + v + "' is not an executable file");
+            }
+            options.suitePath = fs::absolute(v).string();
+        }
+        else
+        {
+            return UsageError("unknown option '" + a + "'");
+        }
+    }
+    if (!haveDevice)
+    {
+        return UsageError("--device is required (see --list-devices)");
+    }
+    if (options.outDir.empty())
+    {
+        return UsageError("--out is required");
+    }
+    if (options.suitePath.empty())
+    {
+        options.suitePath = FindSuite();
+        if (options.suitePath.empty())
+        {
+            std::cerr << "offloadlab certify: cannot find offloadlab-conformance-suite next to "
+                         "this program or at " OFFLOADLAB_CONFORMANCE_SUITE
+                         " (build the target offloadlab-conformance-suite, or pass --suite)\n";
+            return kExitUsage;
+        }
+    }
+    CertifyRunner runner(options, catalog, std::cout, std::cerr);
+    return runner.Run();
+}
+
+} // namespace offloadlab
