@@ -1,0 +1,420 @@
+// Conformance: policies in packet offload (full-offload series v3, cover letter; xfrm_device.rst
+// "Flow"): the device holds the offloaded policies and protects exactly the traffic they
+// select, offloaded policies outrank every software policy, and a deleted policy protects
+// nothing any more.
+//
+// Device-independent: judged by the wire (Scapy's ESP decrypts what the device sent), the
+// sockets and the stack's counters.
+#include "conformance-case.h"
+#include "scapy-esp-oracle.h"
+
+#include <algorithm>
+
+using namespace offloadtest;
+using namespace conformance;
+
+namespace
+{
+
+constexpr uint16_t kOtherPort = kUdpPort + 1; //!< a port no policy selects
+constexpr uint16_t kCraftedSourcePort = 5555;
+
+TopologyOptions
+OptionsOf(const Case& c)
+{
+    TopologyOptions opt;
+    opt.mode = c.mode;
+    opt.ipMode = c.ipMode;
+    opt.esn = c.esn;
+    opt.algorithmAB = AlgorithmOf(c.alg, 0x11);
+    opt.algorithmBA = AlgorithmOf(c.alg, 0x77);
+    return opt;
+}
+
+#define SKIP_WITHOUT_SCAPY()                                                                       \
+    do                                                                                             \
+    {                                                                                              \
+        std::string whyNot;                                                                        \
+        if (!ScapyEspOracle::IsAvailable(&whyNot))                                                 \
+        {                                                                                          \
+            GTEST_SKIP() << "Scapy ESP oracle unavailable: " << whyNot;                            \
+        }                                                                                          \
+    } while (false)
+
+/// Runs the simulation up to the absolute time `until`.
+void
+RunTo(Time until)
+{
+    Simulator::Stop(until - Simulator::Now());
+    Simulator::Run();
+}
+
+std::vector<Bytes>
+Payloads(uint32_t count, uint32_t firstIndex)
+{
+    std::vector<Bytes> payloads;
+    for (uint32_t i = 0; i < count; ++i)
+    {
+        payloads.push_back(DatagramPayload(firstIndex + i, 40 + (37 * i) % 400));
+    }
+    return payloads;
+}
+
+uint32_t
+Delivered(const UdpSink& sink, const std::vector<Bytes>& sent)
+{
+    uint32_t n = 0;
+    for (const Bytes& p : sent)
+    {
+        n += std::count(sink.received.begin(), sink.received.end(), p) > 0 ? 1 : 0;
+    }
+    return n;
+}
+
+/// Packets one end put on the wire in [from, to) with IP protocol `proto` (and, for ESP, SPI
+/// `spi`).
+std::vector<const WirePacket*>
+OnWire(const WireCapture& wire, bool fromA, uint8_t proto, uint32_t spi = 0, Time from = Seconds(0),
+       Time to = Seconds(1000))
+{
+    std::vector<const WirePacket*> out;
+    for (const WirePacket* w : wire.From(fromA))
+    {
+        if (IpProtocol(w->ip) == proto && (proto != kProtoEsp || EspSpiOf(w->ip) == spi) &&
+            w->at >= from && w->at < to)
+        {
+            out.push_back(w);
+        }
+    }
+    return out;
+}
+
+/// Destination port of a plaintext UDP packet on the wire (the inner packet in tunnel mode is
+/// forwarded as is, so the outer header is the host's).
+uint16_t
+UdpDestinationPort(const Bytes& ip)
+{
+    const uint32_t ihl = IpHeaderLength(ip);
+    return ip.size() >= ihl + 4 ? uint16_t(ip[ihl + 2] << 8 | ip[ihl + 3]) : 0;
+}
+
+/// Scapy's ESP must decrypt each packet to the next of `sent`, sent to `port`.
+void
+ExpectScapyDecrypts(const Topology& t, bool fromA, const EspAlgorithm& alg, uint32_t spi,
+                    const std::vector<const WirePacket*>& esp, const std::vector<Bytes>& sent,
+                    uint16_t port = kUdpPort)
+{
+    ScapyEspOracle oracle(alg, spi, t.Tunnel(), Dotted(fromA ? t.endAddrA : t.endAddrB),
+                          Dotted(fromA ? t.endAddrB : t.endAddrA), t.opt.esn);
+    std::string error;
+    ASSERT_TRUE(oracle.IsValid(&error)) << error;
+    ASSERT_EQ(esp.size(), sent.size()) << "ESP packets on the wire vs datagrams sent";
+    for (size_t i = 0; i < esp.size(); ++i)
+    {
+        Bytes inner;
+        ASSERT_TRUE(oracle.Decrypt(esp[i]->ip, 0, &inner, &error))
+            << "Scapy cannot decrypt ESP packet " << i << ": " << error;
+        const uint32_t data = IpHeaderLength(inner) + 8;
+        ASSERT_GE(inner.size(), data);
+        EXPECT_EQ(UdpDestinationPort(inner), port);
+        EXPECT_EQ(Bytes(inner.begin() + data, inner.end()), sent[i])
+            << "plaintext of ESP packet " << i << " differs from the datagram sent";
+    }
+}
+
+/// The connection's policies, but selecting only UDP to kUdpPort from A to B.
+void
+InstallPortPolicies(Topology& t)
+{
+    for (bool onA : {true, false})
+    {
+        for (XfrmDir dir : {XfrmDir::Out, XfrmDir::In, XfrmDir::Fwd})
+        {
+            if (dir == XfrmDir::Fwd && !t.Tunnel())
+            {
+                continue;
+            }
+            const bool aToB = (dir == XfrmDir::Out) == onA;
+            XfrmPolicyConfig p = t.PolicyConfig(
+                onA, dir, dir == XfrmDir::Fwd ? XfrmOffloadType::None : XfrmOffloadType::Packet);
+            p.sel.proto = kProtoUdp;
+            (aToB ? p.sel.dport : p.sel.sport) = kUdpPort;
+            std::string error;
+            Ptr<XfrmPolicy> policy = (onA ? t.stackA : t.stackB)->AddPolicy(p, &error);
+            EXPECT_TRUE(policy) << XfrmDirName(dir) << " on " << (onA ? "A" : "B") << ": " << error;
+        }
+    }
+}
+
+// ---- PKT-POLICY-IN-DEVICE ----------------------------------------------------------------
+
+using PKT_POLICY_IN_DEVICE = SimulationTest<Case>;
+
+// The offloaded policies select UDP to one port. The stack hands all of A's traffic down in
+// plaintext; the device protects exactly the selected datagrams (Scapy decrypts them) and
+// lets the rest through unprotected, and B receives both.
+TEST_P(PKT_POLICY_IN_DEVICE, ProtectsExactlyTheSelectedTraffic)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    SKIP_WITHOUT_SCAPY();
+    TopologyOptions opt = OptionsOf(c);
+    opt.installIpsec = false;
+    auto t = BuildTopology(opt);
+    for (bool aToB : {true, false})
+    {
+        for (bool onSender : {true, false})
+        {
+            EXPECT_TRUE(t->AddSa(aToB, onSender, XfrmOffloadType::Packet, {}));
+        }
+    }
+    InstallPortPolicies(*t);
+    auto wire = CaptureWire(t->devA, t->devB);
+    auto selectedSink = InstallUdpSink(t->hostB, kUdpPort);
+    auto otherSink = InstallUdpSink(t->hostB, kOtherPort);
+    auto selected = InstallUdpSender(t->hostA, t->hostAddrB, kUdpPort);
+    auto other = InstallUdpSender(t->hostA, t->hostAddrB, kOtherPort);
+    const auto sentSelected = Payloads(8, 0);
+    const auto sentOther = Payloads(8, 100);
+    ScheduleDatagrams(selected, sentSelected, MilliSeconds(10), MilliSeconds(1));
+    ScheduleDatagrams(other, sentOther, MilliSeconds(10) + MicroSeconds(500), MilliSeconds(1));
+    RunTo(MilliSeconds(100));
+
+    EXPECT_EQ(Delivered(*selectedSink, sentSelected), sentSelected.size());
+    EXPECT_EQ(Delivered(*otherSink, sentOther), sentOther.size());
+    const auto plaintext = OnWire(*wire, true, kProtoUdp);
+    EXPECT_EQ(plaintext.size(), sentOther.size());
+    for (const WirePacket* w : plaintext)
+    {
+        EXPECT_EQ(UdpDestinationPort(w->ip), kOtherPort) << "selected traffic in plaintext";
+    }
+    ExpectScapyDecrypts(*t, true, t->algAB, t->spiAB, OnWire(*wire, true, kProtoEsp, t->spiAB),
+                        sentSelected);
+    // The stack did no ESP itself: it never counted a packet on the SA.
+    Ptr<XfrmState> outA = t->stackA->FindState(t->endAddrB, t->spiAB);
+    ASSERT_TRUE(outA);
+    EXPECT_EQ(outA->GetLastSeq(), 0u);
+    RecordEvidence("esp_from_a", OnWire(*wire, true, kProtoEsp, t->spiAB).size());
+    RecordEvidence("plaintext_from_a", plaintext.size());
+    RecordEvidence("delivered_selected", Delivered(*selectedSink, sentSelected));
+    RecordEvidence("delivered_other", Delivered(*otherSink, sentOther));
+}
+
+// RX: ESP that Scapy made for the SA is decrypted by B's device and delivered; the same
+// datagram in plaintext, which the offloaded in policy requires protected, is not. Only B has
+// IPsec: A's device is a plain wire for the crafted packets.
+TEST_P(PKT_POLICY_IN_DEVICE, AcceptsSelectedTrafficOnlyProtected)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    SKIP_WITHOUT_SCAPY();
+    TopologyOptions opt = OptionsOf(c);
+    opt.installIpsec = false;
+    auto t = BuildTopology(opt);
+    t->inB = t->AddSa(true, false, XfrmOffloadType::Packet, {});
+    t->AddPolicy(false, XfrmDir::In, XfrmOffloadType::Packet);
+    if (t->Tunnel())
+    {
+        t->AddPolicy(false, XfrmDir::Fwd, XfrmOffloadType::None);
+    }
+    ASSERT_TRUE(t->inB && t->inB->IsOffloaded(XfrmOffloadType::Packet));
+    auto sink = InstallUdpSink(t->hostB);
+    ScapyEspOracle oracle(t->algAB, t->spiAB, t->Tunnel(), Dotted(t->endAddrA), Dotted(t->endAddrB),
+                          t->opt.esn);
+    std::string error;
+    ASSERT_TRUE(oracle.IsValid(&error)) << error;
+    const auto protectedData = Payloads(3, 0);
+    const auto plainData = Payloads(3, 100);
+    for (uint32_t i = 0; i < 3; ++i)
+    {
+        const Bytes udp = UdpDatagramBytes(t->hostAddrA, t->hostAddrB, kCraftedSourcePort, kUdpPort,
+                                           protectedData[i]);
+        Bytes esp;
+        ASSERT_TRUE(oracle.Encrypt(Ipv4Bytes(t->hostAddrA, t->hostAddrB, kProtoUdp, udp), i + 1,
+                                   &esp, &error))
+            << error;
+        ScheduleInject(MilliSeconds(10 + i), t->devA, t->devB, esp);
+        const Bytes plainUdp = UdpDatagramBytes(t->hostAddrA, t->hostAddrB, kCraftedSourcePort,
+                                                kUdpPort, plainData[i]);
+        ScheduleInject(MilliSeconds(20 + i), t->devA, t->devB,
+                       Ipv4Bytes(t->hostAddrA, t->hostAddrB, kProtoUdp, plainUdp));
+    }
+    RunTo(MilliSeconds(100));
+    EXPECT_EQ(Delivered(*sink, protectedData), protectedData.size())
+        << "the device did not decrypt ESP from an independent implementation";
+    EXPECT_EQ(Delivered(*sink, plainData), 0u) << "selected traffic accepted in plaintext";
+    RecordEvidence("delivered_protected", Delivered(*sink, protectedData));
+    RecordEvidence("delivered_plaintext", Delivered(*sink, plainData));
+    RecordEvidence("stack_b_tmpl_mismatch", t->stackB->GetStat(XfrmStat::InTmplMismatch));
+}
+
+INSTANTIATE_TEST_SUITE_P(, PKT_POLICY_IN_DEVICE, testing::ValuesIn(Cases({Mode::Packet})),
+                         CaseName);
+
+// ---- POL-HW-OUTRANKS-SW ------------------------------------------------------------------
+
+using POL_HW_OUTRANKS_SW = SimulationTest<Case>;
+
+/// The offloaded out/in policies have priority 1000; software policies for the same selectors
+/// with priority 0 (which would win between software policies) either block, or ask for an SA
+/// that does not exist. Traffic must flow both ways through the offloaded ones; once A's
+/// offloaded out policy is deleted, A's software policy takes effect (so it was live).
+void
+CheckHardwareOutranks(const Case& c, bool softwareBlocks)
+{
+    TopologyOptions opt = OptionsOf(c);
+    opt.policyPriority = 1000;
+    auto t = BuildTopology(opt);
+    ASSERT_TRUE(t->outA && t->inB && t->outB && t->inA);
+    for (bool onA : {true, false})
+    {
+        for (XfrmDir dir : {XfrmDir::Out, XfrmDir::In})
+        {
+            XfrmPolicyConfig p = t->PolicyConfig(onA, dir, XfrmOffloadType::None);
+            p.priority = 0;
+            if (softwareBlocks)
+            {
+                p.action = XfrmPolicyAction::Block;
+                p.hasTemplate = false;
+            }
+            else
+            {
+                p.tmpl.reqid = 999; // no state has it
+            }
+            std::string error;
+            ASSERT_TRUE((onA ? t->stackA : t->stackB)->AddPolicy(p, &error)) << error;
+        }
+    }
+    auto wire = CaptureWire(t->devA, t->devB);
+    auto sinkB = InstallUdpSink(t->hostB);
+    auto sinkA = InstallUdpSink(t->hostA);
+    auto senderA = InstallUdpSender(t->hostA, t->hostAddrB);
+    auto senderB = InstallUdpSender(t->hostB, t->hostAddrA);
+    const auto sentAB = Payloads(8, 0);
+    const auto sentBA = Payloads(8, 500);
+    ScheduleDatagrams(senderA, sentAB, MilliSeconds(10), MilliSeconds(1));
+    ScheduleDatagrams(senderB, sentBA, MilliSeconds(10) + MicroSeconds(500), MilliSeconds(1));
+    RunTo(MilliSeconds(50));
+
+    EXPECT_EQ(Delivered(*sinkB, sentAB), sentAB.size()) << "TX or RX used the software policy";
+    EXPECT_EQ(Delivered(*sinkA, sentBA), sentBA.size()) << "TX or RX used the software policy";
+    ExpectScapyDecrypts(*t, true, t->algAB, t->spiAB, OnWire(*wire, true, kProtoEsp, t->spiAB),
+                        sentAB);
+    for (Ptr<XfrmStack> s : {t->stackA, t->stackB})
+    {
+        for (XfrmStat stat : {XfrmStat::OutPolBlock, XfrmStat::OutNoStates, XfrmStat::InPolBlock,
+                              XfrmStat::InTmplMismatch})
+        {
+            EXPECT_EQ(s->GetStat(stat), 0u) << XfrmStatName(stat);
+        }
+    }
+    RecordEvidence("delivered_ab", Delivered(*sinkB, sentAB));
+    RecordEvidence("delivered_ba", Delivered(*sinkA, sentBA));
+
+    // Control: without A's offloaded out policy the software one decides.
+    ASSERT_EQ(t->policiesA.at(0)->GetConfig().dir, XfrmDir::Out);
+    ASSERT_TRUE(t->stackA->DeletePolicy(t->policiesA.at(0)));
+    const auto afterDelete = Payloads(3, 200);
+    ScheduleDatagrams(senderA, afterDelete, MilliSeconds(10), MilliSeconds(1)); // from now
+    RunTo(MilliSeconds(100));
+    EXPECT_EQ(Delivered(*sinkB, afterDelete), 0u);
+    const XfrmStat expected = softwareBlocks ? XfrmStat::OutPolBlock : XfrmStat::OutNoStates;
+    EXPECT_EQ(t->stackA->GetStat(expected), afterDelete.size())
+        << "the software policy was not in force";
+    RecordEvidence("software_policy_drops", t->stackA->GetStat(expected));
+}
+
+TEST_P(POL_HW_OUTRANKS_SW, OverASoftwareBlockPolicy)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    SKIP_WITHOUT_SCAPY();
+    CheckHardwareOutranks(c, true);
+}
+
+TEST_P(POL_HW_OUTRANKS_SW, OverASoftwareIpsecPolicyWithoutState)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    SKIP_WITHOUT_SCAPY();
+    CheckHardwareOutranks(c, false);
+}
+
+INSTANTIATE_TEST_SUITE_P(, POL_HW_OUTRANKS_SW, testing::ValuesIn(Cases({Mode::Packet})), CaseName);
+
+// ---- POL-DELETE --------------------------------------------------------------------------
+
+using POL_DELETE = SimulationTest<Case>;
+
+// Deleting the offloaded policies of the A->B flow (A's out, B's in) leaves no policy for it:
+// as in Linux, the traffic then goes out unprotected, so the device must not protect it any
+// more. The device's policy table has room again (capacity 2), and re-added policies protect
+// the flow again.
+TEST_P(POL_DELETE, DeletedPolicyNoLongerProtects)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    SKIP_WITHOUT_SCAPY();
+    if (DeviceUnderTest().GetCapabilities().max_policies < 2)
+    {
+        GTEST_SKIP() << "device holds fewer than 2 policies";
+    }
+    TopologyOptions opt = OptionsOf(c);
+    opt.policyCapacity = 2; // out and in: full from the start
+    auto t = BuildTopology(opt);
+    ASSERT_TRUE(t->outA && t->inB);
+    ASSERT_GE(t->policiesA.size(), 2u);
+    ASSERT_GE(t->policiesB.size(), 2u);
+    auto wire = CaptureWire(t->devA, t->devB);
+    auto sink = InstallUdpSink(t->hostB);
+    auto sender = InstallUdpSender(t->hostA, t->hostAddrB);
+
+    const auto before = Payloads(4, 0);
+    ScheduleDatagrams(sender, before, MilliSeconds(10), MilliSeconds(1));
+    RunTo(MilliSeconds(30));
+    EXPECT_EQ(Delivered(*sink, before), before.size());
+
+    // A's out and B's in (and, for tunnels, B's software fwd policy) go.
+    std::vector<Ptr<XfrmPolicy>> deleted{t->policiesA[0], t->policiesB[1]};
+    ASSERT_EQ(t->policiesA[0]->GetConfig().dir, XfrmDir::Out);
+    ASSERT_EQ(t->policiesB[1]->GetConfig().dir, XfrmDir::In);
+    EXPECT_TRUE(t->stackA->DeletePolicy(t->policiesA[0]));
+    EXPECT_TRUE(t->stackB->DeletePolicy(t->policiesB[1]));
+    if (t->Tunnel())
+    {
+        EXPECT_TRUE(t->stackB->DeletePolicy(t->policiesB.at(2)));
+    }
+    const Time deletedAt = Simulator::Now();
+    const auto unprotected = Payloads(4, 100);
+    ScheduleDatagrams(sender, unprotected, MilliSeconds(10), MilliSeconds(1)); // from now
+    RunTo(MilliSeconds(70));
+    EXPECT_TRUE(OnWire(*wire, true, kProtoEsp, t->spiAB, deletedAt).empty())
+        << "the device still protects traffic of a deleted policy";
+    EXPECT_EQ(OnWire(*wire, true, kProtoUdp, 0, deletedAt).size(), unprotected.size());
+    EXPECT_EQ(Delivered(*sink, unprotected), unprotected.size());
+
+    // Re-added, the policies fit the device again and protect the flow.
+    const Time readdAt = Simulator::Now();
+    t->AddPolicy(true, XfrmDir::Out, XfrmOffloadType::Packet);
+    t->AddPolicy(false, XfrmDir::In, XfrmOffloadType::Packet);
+    if (t->Tunnel())
+    {
+        t->AddPolicy(false, XfrmDir::Fwd, XfrmOffloadType::None);
+    }
+    const auto after = Payloads(4, 200);
+    ScheduleDatagrams(sender, after, MilliSeconds(10), MilliSeconds(1));
+    RunTo(MilliSeconds(120));
+    EXPECT_EQ(Delivered(*sink, after), after.size());
+    EXPECT_TRUE(OnWire(*wire, true, kProtoUdp, 0, readdAt).empty());
+    const auto esp = OnWire(*wire, true, kProtoEsp, t->spiAB, readdAt);
+    ExpectScapyDecrypts(*t, true, t->algAB, t->spiAB, esp, after);
+    RecordEvidence("esp_after_delete",
+                   OnWire(*wire, true, kProtoEsp, t->spiAB, deletedAt, readdAt).size());
+    RecordEvidence("plaintext_after_delete",
+                   OnWire(*wire, true, kProtoUdp, 0, deletedAt, readdAt).size());
+    RecordEvidence("esp_after_readd", esp.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(, POL_DELETE, testing::ValuesIn(Cases({Mode::Packet})), CaseName);
+
+} // namespace

@@ -1,0 +1,820 @@
+// Conformance: the life of an offloaded SA (xfrm_device.rst, "Flow"): state_add and its three
+// results (success, not supported, other error), the fallback rules Linux applies around them,
+// state_delete, state_free and the SA table's capacity.
+//
+// Device-independent: only what the stack sees (XfrmState, XfrmStack counters, the error text
+// of a refused add), the wire (checked by Scapy's ESP) and the sockets. A device that ignores
+// delete or free is caught by what it breaks: re-adding the same (daddr, SPI), refilling the
+// table, ESP for a deleted SA that must no longer be decrypted.
+#include "conformance-case.h"
+#include "scapy-esp-oracle.h"
+
+#include <algorithm>
+
+using namespace offloadtest;
+using namespace conformance;
+
+namespace
+{
+
+constexpr uint16_t kCraftedSourcePort = 5555;
+
+TopologyOptions
+OptionsOf(const Case& c)
+{
+    TopologyOptions opt;
+    opt.mode = c.mode;
+    opt.ipMode = c.ipMode;
+    opt.esn = c.esn;
+    opt.algorithmAB = AlgorithmOf(c.alg, 0x11);
+    opt.algorithmBA = AlgorithmOf(c.alg, 0x77);
+    return opt;
+}
+
+/// A small SA table (fast to fill) that the device can hold.
+uint32_t
+SmallSaCapacity()
+{
+    return std::min<uint32_t>(4, DeviceUnderTest().GetCapabilities().max_sa);
+}
+
+bool
+DeviceOffloadsCbc()
+{
+    return DeviceUnderTest().GetCapabilities().algorithms & (1u << OLAB_ALG_AES_CBC_SHA256);
+}
+
+/// The driver's part of the stack's "offload: <class>: <reason>" error.
+std::string
+DeviceReason(const std::string& error)
+{
+    const size_t colon = error.find(": ", error.find(": ") + 1);
+    return colon == std::string::npos ? "" : error.substr(colon + 2);
+}
+
+std::vector<Bytes>
+Payloads(uint32_t count, uint32_t firstIndex)
+{
+    std::vector<Bytes> payloads;
+    for (uint32_t i = 0; i < count; ++i)
+    {
+        payloads.push_back(DatagramPayload(firstIndex + i, 40 + (37 * i) % 400));
+    }
+    return payloads;
+}
+
+/// How many of `sent` arrived byte for byte.
+uint32_t
+Delivered(const UdpSink& sink, const std::vector<Bytes>& sent)
+{
+    uint32_t n = 0;
+    for (const Bytes& p : sent)
+    {
+        n += std::count(sink.received.begin(), sink.received.end(), p) > 0 ? 1 : 0;
+    }
+    return n;
+}
+
+/// ESP packets of one SPI that one end put on the wire in [from, to).
+std::vector<const WirePacket*>
+EspOnWire(const WireCapture& wire, bool fromA, uint32_t spi, Time from = Seconds(0),
+          Time to = Seconds(1000))
+{
+    std::vector<const WirePacket*> out;
+    for (const WirePacket* w : wire.From(fromA))
+    {
+        if (IpProtocol(w->ip) == kProtoEsp && EspSpiOf(w->ip) == spi && w->at >= from && w->at < to)
+        {
+            out.push_back(w);
+        }
+    }
+    return out;
+}
+
+/// Packets one end put on the wire in [from, to) that show test plaintext.
+uint32_t
+PlaintextOnWire(const WireCapture& wire, bool fromA, Time from, Time to)
+{
+    uint32_t n = 0;
+    for (const WirePacket* w : wire.From(fromA))
+    {
+        n += (w->at >= from && w->at < to && Contains(w->ip, PlaintextMarker())) ? 1 : 0;
+    }
+    return n;
+}
+
+/// Scapy's ESP (an implementation nobody here wrote) must decrypt each packet to the next of
+/// `sent`: the ESP is well formed, keyed as configured and carries exactly what was sent.
+void
+ExpectScapyDecrypts(const Topology& t, bool fromA, const EspAlgorithm& alg, uint32_t spi,
+                    const std::vector<const WirePacket*>& esp, const std::vector<Bytes>& sent)
+{
+    ScapyEspOracle oracle(alg, spi, t.Tunnel(), Dotted(fromA ? t.endAddrA : t.endAddrB),
+                          Dotted(fromA ? t.endAddrB : t.endAddrA), t.opt.esn);
+    std::string error;
+    ASSERT_TRUE(oracle.IsValid(&error)) << error;
+    ASSERT_EQ(esp.size(), sent.size()) << "ESP packets on the wire vs datagrams sent";
+    for (size_t i = 0; i < esp.size(); ++i)
+    {
+        Bytes inner;
+        ASSERT_TRUE(oracle.Decrypt(esp[i]->ip, 0, &inner, &error))
+            << "Scapy cannot decrypt ESP packet " << i << " (seq " << EspSeqOf(esp[i]->ip)
+            << "): " << error;
+        const uint32_t data = IpHeaderLength(inner) + 8;
+        ASSERT_GE(inner.size(), data);
+        EXPECT_EQ(Bytes(inner.begin() + data, inner.end()), sent[i])
+            << "plaintext of ESP packet " << i << " differs from the datagram sent";
+    }
+}
+
+/// IPv4 ESP for the A->B SA, sealed with an independent EspTransform: in transport mode a UDP
+/// datagram to B's sink, in tunnel mode the same datagram as a whole inner IPv4 packet.
+Bytes
+CraftedEspAB(const Topology& t, const EspAlgorithm& alg, uint64_t seq, const Bytes& data)
+{
+    const Bytes udp =
+        UdpDatagramBytes(t.hostAddrA, t.hostAddrB, kCraftedSourcePort, kUdpPort, data);
+    const Bytes frame =
+        t.Tunnel() ? SealEspFrame(alg, t.spiAB, seq, t.opt.esn,
+                                  Ipv4Bytes(t.hostAddrA, t.hostAddrB, kProtoUdp, udp), kProtoIpip)
+                   : SealEspFrame(alg, t.spiAB, seq, t.opt.esn, udp, kProtoUdp);
+    return Ipv4Bytes(t.endAddrA, t.endAddrB, kProtoEsp, frame);
+}
+
+#define SKIP_WITHOUT_SCAPY()                                                                       \
+    do                                                                                             \
+    {                                                                                              \
+        std::string whyNot;                                                                        \
+        if (!ScapyEspOracle::IsAvailable(&whyNot))                                                 \
+        {                                                                                          \
+            GTEST_SKIP() << "Scapy ESP oracle unavailable: " << whyNot;                            \
+        }                                                                                          \
+    } while (false)
+
+// ---- DEV-FEATURE-HW-ESP ------------------------------------------------------------------
+
+using DEV_FEATURE_HW_ESP = SimulationTest<Case>;
+
+// Without NETIF_F_HW_ESP the stack never calls the driver: a crypto request is accepted and
+// runs in software; a packet request is refused (it has no software path).
+TEST_P(DEV_FEATURE_HW_ESP, CryptoRunsInSoftwarePacketIsRefused)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    SKIP_WITHOUT_SCAPY();
+    TopologyOptions opt = OptionsOf(c);
+    opt.espOffload = false;
+    opt.installIpsec = false;
+    auto t = BuildTopology(opt);
+    EXPECT_EQ(t->devA->GetXfrmFeatures() & XFRM_DEV_FEATURE_HW_ESP, 0u);
+    const XfrmOffloadType type = OffloadTypeOf(c.mode);
+    if (c.mode == Mode::Packet)
+    {
+        std::string error;
+        EXPECT_FALSE(t->stackA->AddState(t->SaConfig(true, true, type), &error));
+        EXPECT_FALSE(error.empty());
+        RecordEvidence("state_error", error);
+        error.clear();
+        EXPECT_FALSE(t->stackA->AddPolicy(t->PolicyConfig(true, XfrmDir::Out, type), &error));
+        EXPECT_FALSE(error.empty());
+        RecordEvidence("policy_error", error);
+        EXPECT_EQ(t->stackA->GetStates().GetN(), 0u);
+        EXPECT_EQ(t->stackA->GetPolicies().GetN(), 0u);
+        return;
+    }
+    t->InstallIpsec();
+    ASSERT_TRUE(t->outA && t->inB && t->outB && t->inA);
+    for (Ptr<XfrmState> x : {t->outA, t->inB, t->outB, t->inA})
+    {
+        EXPECT_FALSE(x->GetOffload().ops) << "SPI 0x" << std::hex << x->GetSpi();
+        EXPECT_EQ(x->GetOffload().handle, 0u);
+    }
+    // Counter() is 0 for a device that does not count calls: this only fails if one was made.
+    EXPECT_EQ(Counter(t->devA, "StateAdd") + Counter(t->devB, "StateAdd"), 0u)
+        << "a device without HW_ESP was asked to add a state";
+
+    auto wire = CaptureWire(t->devA, t->devB);
+    auto sink = InstallUdpSink(t->hostB);
+    auto sender = InstallUdpSender(t->hostA, t->hostAddrB);
+    const auto sent = Payloads(10, 0);
+    RunUntil(ScheduleDatagrams(sender, sent, MilliSeconds(10), MilliSeconds(1)) + MilliSeconds(50));
+    EXPECT_EQ(Delivered(*sink, sent), sent.size());
+    EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadTxPackets), 0u);
+    EXPECT_EQ(t->stackB->GetStat(XfrmStat::CryptoOffloadRxPackets), 0u);
+    EXPECT_EQ(t->outA->GetCurrent().packets, sent.size()) << "the stack encrypted them";
+    ExpectScapyDecrypts(*t, true, t->algAB, t->spiAB, EspOnWire(*wire, true, t->spiAB), sent);
+    RecordEvidence("delivered", Delivered(*sink, sent));
+    RecordEvidence("stack_crypto_tx", t->stackA->GetStat(XfrmStat::CryptoOffloadTxPackets));
+}
+
+INSTANTIATE_TEST_SUITE_P(, DEV_FEATURE_HW_ESP,
+                         testing::ValuesIn(Cases({Mode::Crypto, Mode::Packet})), CaseName);
+
+// ---- STATE-ADD-OK ------------------------------------------------------------------------
+
+using STATE_ADD_OK = SimulationTest<Case>;
+
+// Every state of both pairs is accepted and gets a handle; the fast path then runs on the
+// device (crypto: the stack hands framed packets down and gets CRYPTO_DONE back; packet: the
+// stack never sees the ESP), and the ESP it makes is what Scapy decrypts with the SA's keys.
+TEST_P(STATE_ADD_OK, HandleSetAndUsedByTheFastPath)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    SKIP_WITHOUT_SCAPY();
+    auto t = BuildTopology(OptionsOf(c));
+    ASSERT_TRUE(t->outA && t->inB && t->outB && t->inA);
+    const XfrmOffloadType type = OffloadTypeOf(c.mode);
+    for (Ptr<XfrmState> x : {t->outA, t->inB, t->outB, t->inA})
+    {
+        EXPECT_TRUE(x->IsOffloaded(type)) << "SPI 0x" << std::hex << x->GetSpi();
+        EXPECT_NE(x->GetOffload().handle, 0u) << "SPI 0x" << std::hex << x->GetSpi();
+    }
+    EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadFallback), 0u);
+    EXPECT_EQ(t->stackB->GetStat(XfrmStat::CryptoOffloadFallback), 0u);
+
+    auto wire = CaptureWire(t->devA, t->devB);
+    auto sinkB = InstallUdpSink(t->hostB);
+    auto sinkA = InstallUdpSink(t->hostA);
+    auto senderA = InstallUdpSender(t->hostA, t->hostAddrB);
+    auto senderB = InstallUdpSender(t->hostB, t->hostAddrA);
+    const auto sentAB = Payloads(12, 0);
+    const auto sentBA = Payloads(8, 500);
+    ScheduleDatagrams(senderA, sentAB, MilliSeconds(10), MilliSeconds(1));
+    ScheduleDatagrams(senderB, sentBA, MilliSeconds(10) + MicroSeconds(500), MilliSeconds(1));
+    RunUntil(MilliSeconds(100));
+
+    EXPECT_EQ(Delivered(*sinkB, sentAB), sentAB.size());
+    EXPECT_EQ(Delivered(*sinkA, sentBA), sentBA.size());
+    if (c.mode == Mode::Crypto)
+    {
+        EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadTxPackets), sentAB.size());
+        EXPECT_EQ(t->stackB->GetStat(XfrmStat::CryptoOffloadRxPackets), sentAB.size());
+        EXPECT_EQ(t->stackB->GetStat(XfrmStat::CryptoOffloadTxPackets), sentBA.size());
+        EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadRxPackets), sentBA.size());
+    }
+    else
+    {
+        // The stack handed plaintext down and never counted a packet: the device did ESP.
+        EXPECT_EQ(t->outA->GetCurrent().packets, 0u);
+        EXPECT_EQ(t->outA->GetLastSeq(), 0u);
+        EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadTxPackets), 0u);
+    }
+    ExpectScapyDecrypts(*t, true, t->algAB, t->spiAB, EspOnWire(*wire, true, t->spiAB), sentAB);
+    ExpectScapyDecrypts(*t, false, t->algBA, t->spiBA, EspOnWire(*wire, false, t->spiBA), sentBA);
+    RecordEvidence("handle_out_a", t->outA->GetOffload().handle);
+    RecordEvidence("delivered_ab", Delivered(*sinkB, sentAB));
+    RecordEvidence("delivered_ba", Delivered(*sinkA, sentBA));
+    RecordEvidence("stack_crypto_tx_a", t->stackA->GetStat(XfrmStat::CryptoOffloadTxPackets));
+    RecordEvidence("stack_crypto_rx_b", t->stackB->GetStat(XfrmStat::CryptoOffloadRxPackets));
+    RecordEvidence("esp_from_a", EspOnWire(*wire, true, t->spiAB).size());
+}
+
+INSTANTIATE_TEST_SUITE_P(, STATE_ADD_OK,
+                         testing::ValuesIn(Cases({Mode::Crypto, Mode::Packet},
+                                                 {Alg::Gcm128, Alg::Gcm256})),
+                         CaseName);
+
+// ---- STATE-ADD-UNSUPPORTED-ALGO ----------------------------------------------------------
+
+using STATE_ADD_UNSUPPORTED_ALGO = SimulationTest<Case>;
+
+// cbc(aes) + hmac(sha256): the device answers not-supported and says why. Crypto offload
+// then keeps the SA in software; packet offload fails the request with that reason.
+TEST_P(STATE_ADD_UNSUPPORTED_ALGO, NotSupportedWithAReason)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    if (DeviceOffloadsCbc())
+    {
+        GTEST_SKIP() << "device offloads cbc(aes)+hmac(sha256): no unsupported algorithm to ask";
+    }
+    TopologyOptions opt = OptionsOf(c);
+    opt.installIpsec = false;
+    auto t = BuildTopology(opt);
+    std::vector<std::string> fallbackReasons;
+    t->stackA->TraceConnectWithoutContext("OffloadFallback",
+                                          Callback<void, Ptr<XfrmState>, std::string>(
+                                              [&fallbackReasons](Ptr<XfrmState>, std::string why)
+                                              { fallbackReasons.push_back(why); }));
+    const XfrmOffloadType type = OffloadTypeOf(c.mode);
+    const std::string notSupported = XfrmOffloadStatusName(XfrmOffloadStatus::NotSupported);
+    for (bool outbound : {true, false})
+    {
+        std::string error;
+        Ptr<XfrmState> x = t->stackA->AddState(t->SaConfig(outbound, outbound, type), &error);
+        if (c.mode == Mode::Crypto)
+        {
+            ASSERT_TRUE(x) << error;
+            EXPECT_FALSE(x->GetOffload().ops) << "a refused SA must not be offloaded";
+            EXPECT_EQ(x->GetOffload().handle, 0u);
+        }
+        else
+        {
+            EXPECT_FALSE(x);
+            EXPECT_NE(error.find(notSupported), std::string::npos) << error;
+            EXPECT_FALSE(DeviceReason(error).empty()) << "no reason given: " << error;
+            RecordEvidence(outbound ? "error_out" : "error_in", error);
+        }
+    }
+    if (c.mode == Mode::Crypto)
+    {
+        EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadFallback), 2u);
+        ASSERT_EQ(fallbackReasons.size(), 2u);
+        for (const std::string& why : fallbackReasons)
+        {
+            EXPECT_FALSE(why.empty()) << "not-supported without a reason";
+        }
+        EXPECT_EQ(t->stackA->GetStates().GetN(), 2u);
+        RecordEvidence("fallback_reason", fallbackReasons.front());
+    }
+    else
+    {
+        EXPECT_EQ(t->stackA->GetStates().GetN(), 0u);
+        EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadFallback), 0u);
+    }
+    RecordEvidence("fallbacks", t->stackA->GetStat(XfrmStat::CryptoOffloadFallback));
+}
+
+INSTANTIATE_TEST_SUITE_P(, STATE_ADD_UNSUPPORTED_ALGO,
+                         testing::ValuesIn(Cases({Mode::Crypto, Mode::Packet}, {Alg::CbcSha256})),
+                         CaseName);
+
+// ---- CRYPTO-FALLBACK-SW ------------------------------------------------------------------
+
+using CRYPTO_FALLBACK_SW = SimulationTest<Case>;
+
+// The not-supported SAs run in software and carry all the traffic, both ways; Scapy decrypts
+// what the stack put on the wire.
+TEST_P(CRYPTO_FALLBACK_SW, SaRunsInSoftwareAndTrafficFlows)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    SKIP_WITHOUT_SCAPY();
+    if (DeviceOffloadsCbc())
+    {
+        GTEST_SKIP() << "device offloads cbc(aes)+hmac(sha256): nothing falls back";
+    }
+    auto t = BuildTopology(OptionsOf(c));
+    ASSERT_TRUE(t->outA && t->inB && t->outB && t->inA);
+    for (Ptr<XfrmState> x : {t->outA, t->inB, t->outB, t->inA})
+    {
+        EXPECT_FALSE(x->GetOffload().ops) << "SPI 0x" << std::hex << x->GetSpi();
+    }
+    EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadFallback), 2u);
+    EXPECT_EQ(t->stackB->GetStat(XfrmStat::CryptoOffloadFallback), 2u);
+
+    auto wire = CaptureWire(t->devA, t->devB);
+    auto sinkB = InstallUdpSink(t->hostB);
+    auto sinkA = InstallUdpSink(t->hostA);
+    auto senderA = InstallUdpSender(t->hostA, t->hostAddrB);
+    auto senderB = InstallUdpSender(t->hostB, t->hostAddrA);
+    const auto sentAB = Payloads(12, 0);
+    const auto sentBA = Payloads(6, 500);
+    ScheduleDatagrams(senderA, sentAB, MilliSeconds(10), MilliSeconds(1));
+    ScheduleDatagrams(senderB, sentBA, MilliSeconds(10) + MicroSeconds(500), MilliSeconds(1));
+    RunUntil(MilliSeconds(100));
+
+    EXPECT_EQ(Delivered(*sinkB, sentAB), sentAB.size());
+    EXPECT_EQ(Delivered(*sinkA, sentBA), sentBA.size());
+    EXPECT_EQ(t->outA->GetCurrent().packets, sentAB.size()) << "the stack encrypted them";
+    EXPECT_EQ(t->inB->GetCurrent().packets, sentAB.size()) << "the stack decrypted them";
+    for (Ptr<XfrmStack> s : {t->stackA, t->stackB})
+    {
+        EXPECT_EQ(s->GetStat(XfrmStat::CryptoOffloadTxPackets), 0u);
+        EXPECT_EQ(s->GetStat(XfrmStat::CryptoOffloadRxPackets), 0u);
+    }
+    ExpectScapyDecrypts(*t, true, t->algAB, t->spiAB, EspOnWire(*wire, true, t->spiAB), sentAB);
+    RecordEvidence("fallbacks_a", t->stackA->GetStat(XfrmStat::CryptoOffloadFallback));
+    RecordEvidence("delivered_ab", Delivered(*sinkB, sentAB));
+    RecordEvidence("delivered_ba", Delivered(*sinkA, sentBA));
+    RecordEvidence("sw_packets_out_a", t->outA->GetCurrent().packets);
+}
+
+INSTANTIATE_TEST_SUITE_P(, CRYPTO_FALLBACK_SW,
+                         testing::ValuesIn(Cases({Mode::Crypto}, {Alg::CbcSha256})), CaseName);
+
+// ---- PKT-NO-FALLBACK ---------------------------------------------------------------------
+
+using PKT_NO_FALLBACK = SimulationTest<Case>;
+
+// A refused packet-offload state fails the request. The same SA added in software afterwards
+// (as a key manager might) is never paired with the offloaded policy: the selected traffic is
+// dropped, neither sent in plaintext nor protected in software.
+TEST_P(PKT_NO_FALLBACK, RefusedStateFailsAndNothingRunsInSoftware)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    if (DeviceOffloadsCbc())
+    {
+        GTEST_SKIP() << "device offloads cbc(aes)+hmac(sha256): no state_add to refuse";
+    }
+    TopologyOptions opt = OptionsOf(Case{c.mode, Alg::CbcSha256, c.ipMode, c.esn});
+    opt.installIpsec = false;
+    auto t = BuildTopology(opt);
+    std::string error;
+    EXPECT_FALSE(t->stackA->AddState(t->SaConfig(true, true, XfrmOffloadType::Packet), &error));
+    EXPECT_FALSE(DeviceReason(error).empty()) << "no reason given: " << error;
+    RecordEvidence("state_error", error);
+    EXPECT_EQ(t->stackA->GetStates().GetN(), 0u);
+    EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadFallback), 0u);
+
+    // Software SAs for the same flow, offloaded policies on both ends.
+    t->outA = t->AddSa(true, true, XfrmOffloadType::None, {});
+    t->inB = t->AddSa(true, false, XfrmOffloadType::None, {});
+    for (bool onA : {true, false})
+    {
+        t->AddPolicy(onA, XfrmDir::Out, XfrmOffloadType::Packet);
+        t->AddPolicy(onA, XfrmDir::In, XfrmOffloadType::Packet);
+        if (t->Tunnel())
+        {
+            t->AddPolicy(onA, XfrmDir::Fwd, XfrmOffloadType::None);
+        }
+    }
+    ASSERT_TRUE(t->outA && t->inB);
+    auto wire = CaptureWire(t->devA, t->devB);
+    auto sink = InstallUdpSink(t->hostB);
+    auto sender = InstallUdpSender(t->hostA, t->hostAddrB);
+    const auto sent = Payloads(5, 0);
+    RunUntil(ScheduleDatagrams(sender, sent, MilliSeconds(10), MilliSeconds(1)) + MilliSeconds(50));
+    EXPECT_EQ(Delivered(*sink, sent), 0u);
+    EXPECT_EQ(PlaintextOnWire(*wire, true, Seconds(0), Seconds(10)), 0u)
+        << "selected traffic left in plaintext";
+    EXPECT_TRUE(EspOnWire(*wire, true, t->spiAB).empty()) << "protected in software";
+    EXPECT_EQ(t->outA->GetLastSeq(), 0u) << "the software SA was used";
+    RecordEvidence("wire_from_a", wire->From(true).size());
+    RecordEvidence("delivered", Delivered(*sink, sent));
+}
+
+// A refused policy_add (the device's policy table is full) fails the request: no software
+// policy takes its place.
+TEST_P(PKT_NO_FALLBACK, RefusedPolicyFailsTheRequest)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    if (DeviceUnderTest().GetCapabilities().max_policies < 1)
+    {
+        GTEST_SKIP() << "device holds no policies";
+    }
+    TopologyOptions opt = OptionsOf(c);
+    opt.installIpsec = false;
+    opt.policyCapacity = 1;
+    auto t = BuildTopology(opt);
+    std::string error;
+    ASSERT_TRUE(
+        t->stackA->AddPolicy(t->PolicyConfig(true, XfrmDir::Out, XfrmOffloadType::Packet), &error))
+        << error;
+    error.clear();
+    EXPECT_FALSE(
+        t->stackA->AddPolicy(t->PolicyConfig(true, XfrmDir::In, XfrmOffloadType::Packet), &error));
+    EXPECT_FALSE(DeviceReason(error).empty()) << "no reason given: " << error;
+    RecordEvidence("policy_error", error);
+    ASSERT_EQ(t->stackA->GetPolicies().GetN(), 1u);
+    for (const auto& p : t->stackA->GetPolicies().GetAll())
+    {
+        EXPECT_TRUE(p->IsHardware());
+        EXPECT_EQ(p->GetConfig().dir, XfrmDir::Out);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(, PKT_NO_FALLBACK, testing::ValuesIn(Cases({Mode::Packet})), CaseName);
+
+// ---- STATE-ADD-FAIL-OTHER ----------------------------------------------------------------
+
+using STATE_ADD_FAIL_OTHER = SimulationTest<Case>;
+
+// A full SA table is an error other than not-supported (Linux: -ENOSPC): the request fails in
+// both offload types, with the device's message, and crypto offload does not fall back.
+TEST_P(STATE_ADD_FAIL_OTHER, FullTableFailsTheRequestWithoutFallback)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    const uint32_t capacity = SmallSaCapacity();
+    if (capacity < 2)
+    {
+        GTEST_SKIP() << "device holds fewer than 2 SAs";
+    }
+    TopologyOptions opt = OptionsOf(c);
+    opt.saCapacity = capacity;
+    auto t = BuildTopology(opt);
+    ASSERT_TRUE(t->outA && t->inA);
+    uint32_t fallbackTraces = 0;
+    t->stackA->TraceConnectWithoutContext(
+        "OffloadFallback",
+        Callback<void, Ptr<XfrmState>, std::string>([&fallbackTraces](Ptr<XfrmState>, std::string)
+                                                    { ++fallbackTraces; }));
+    const XfrmOffloadType type = OffloadTypeOf(c.mode);
+    std::string error;
+    // Inbound states never carry this test's traffic; they only take slots.
+    for (uint32_t i = 2; i < capacity; ++i)
+    {
+        XfrmStateConfig extra = t->SaConfig(false, false, type);
+        extra.spi = 0x3000 + i;
+        ASSERT_TRUE(t->stackA->AddState(extra, &error)) << "state " << i << ": " << error;
+    }
+    XfrmStateConfig oneTooMany = t->SaConfig(false, false, type);
+    oneTooMany.spi = 0x2fff;
+    error.clear();
+    EXPECT_FALSE(t->stackA->AddState(oneTooMany, &error)) << "the table holds " << capacity;
+    EXPECT_NE(error.find(XfrmOffloadStatusName(XfrmOffloadStatus::Failure)), std::string::npos)
+        << "a full table is not 'not supported': " << error;
+    EXPECT_FALSE(DeviceReason(error).empty()) << "no reason given: " << error;
+    EXPECT_FALSE(t->stackA->FindState(oneTooMany.daddr, oneTooMany.spi));
+    EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadFallback), 0u);
+    EXPECT_EQ(fallbackTraces, 0u);
+    RecordEvidence("capacity", capacity);
+    RecordEvidence("error", error);
+    // Without the offload request the same SA is fine: only the device said no.
+    XfrmStateConfig software = oneTooMany;
+    software.offloadType = XfrmOffloadType::None;
+    software.offloadDev = nullptr;
+    EXPECT_TRUE(t->stackA->AddState(software, &error)) << error;
+}
+
+INSTANTIATE_TEST_SUITE_P(, STATE_ADD_FAIL_OTHER,
+                         testing::ValuesIn(Cases({Mode::Crypto, Mode::Packet})), CaseName);
+
+// ---- STATE-DELETE-STOPS ------------------------------------------------------------------
+
+using STATE_DELETE_STOPS = SimulationTest<Case>;
+
+// The key manager deletes the A->B pair; until state_free (200 ms later) the device still holds
+// the SAs, but must not use them: A's traffic is not protected with the old SA, valid ESP for
+// the old SPI is not decrypted into B's socket, and the same SPIs can be added again at once
+// with new keys, which then carry the traffic.
+TEST_P(STATE_DELETE_STOPS, DeletedSaCarriesNothingAndItsSpiIsFreeAtOnce)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    SKIP_WITHOUT_SCAPY();
+    auto t = BuildTopology(OptionsOf(c));
+    ASSERT_TRUE(t->outA && t->inB);
+    for (Ptr<XfrmStack> s : {t->stackA, t->stackB})
+    {
+        s->SetAttribute("StateFreeDelay", TimeValue(MilliSeconds(200)));
+    }
+    const XfrmOffloadType type = OffloadTypeOf(c.mode);
+    const EspAlgorithm oldKeys = t->algAB;
+    const EspAlgorithm newKeys = AlgorithmOf(c.alg, 0x5c);
+    auto wire = CaptureWire(t->devA, t->devB);
+    auto sink = InstallUdpSink(t->hostB);
+    auto sender = InstallUdpSender(t->hostA, t->hostAddrB);
+
+    const Time deleteAt = MilliSeconds(30);
+    const Time readdAt = MilliSeconds(100); // the deleted states are freed at 230 ms
+    const auto before = Payloads(5, 0);
+    const auto afterDelete = Payloads(5, 100);
+    const auto afterReadd = Payloads(5, 300);
+    ScheduleDatagrams(sender, before, MilliSeconds(10), MilliSeconds(1));
+    Topology* raw = t.get();
+    Simulator::Schedule(deleteAt,
+                        [raw]()
+                        {
+                            EXPECT_TRUE(raw->stackA->DeleteState(raw->endAddrB, raw->spiAB));
+                            EXPECT_TRUE(raw->stackB->DeleteState(raw->endAddrB, raw->spiAB));
+                        });
+    ScheduleDatagrams(sender, afterDelete, deleteAt + MilliSeconds(10), MilliSeconds(1));
+    // Valid ESP for the deleted SA, sequence numbers ahead of anything A sent.
+    std::vector<Bytes> injected;
+    std::vector<uint32_t> injectedSeqs;
+    for (uint32_t k = 0; k < 3; ++k)
+    {
+        injected.push_back(DatagramPayload(200 + k, 64));
+        injectedSeqs.push_back(1000 + k);
+        ScheduleInject(deleteAt + MilliSeconds(30 + k), t->devA, t->devB,
+                       CraftedEspAB(*t, oldKeys, 1000 + k, injected.back()));
+    }
+    Simulator::Schedule(readdAt,
+                        [raw, type, newKeys]()
+                        {
+                            raw->algAB = newKeys;
+                            raw->outA = raw->AddSa(true, true, type, {});
+                            raw->inB = raw->AddSa(true, false, type, {});
+                        });
+    ScheduleDatagrams(sender, afterReadd, readdAt + MilliSeconds(10), MilliSeconds(1));
+    RunUntil(MilliSeconds(400));
+
+    EXPECT_EQ(Delivered(*sink, before), before.size());
+    // After the delete: nothing protected with the old SA, nothing leaked, nothing delivered.
+    EXPECT_EQ(Delivered(*sink, afterDelete), 0u) << "traffic on a deleted SA was delivered";
+    EXPECT_EQ(Delivered(*sink, injected), 0u) << "ESP for a deleted SA was decrypted";
+    for (const WirePacket* w : EspOnWire(*wire, true, t->spiAB, deleteAt, readdAt))
+    {
+        EXPECT_NE(std::find(injectedSeqs.begin(), injectedSeqs.end(), EspSeqOf(w->ip)),
+                  injectedSeqs.end())
+            << "A protected a packet with the deleted SA (seq " << EspSeqOf(w->ip) << ")";
+    }
+    EXPECT_EQ(PlaintextOnWire(*wire, true, deleteAt, readdAt), 0u);
+    // Re-added before the old states were freed, with new keys: offloaded and working.
+    ASSERT_TRUE(t->outA && t->inB) << "the SPI of a deleted state could not be added again";
+    EXPECT_TRUE(t->outA->IsOffloaded(type));
+    EXPECT_TRUE(t->inB->IsOffloaded(type));
+    EXPECT_EQ(Delivered(*sink, afterReadd), afterReadd.size());
+    ExpectScapyDecrypts(*t, true, newKeys, t->spiAB, EspOnWire(*wire, true, t->spiAB, readdAt),
+                        afterReadd);
+    if (c.mode == Mode::Crypto)
+    {
+        EXPECT_EQ(t->stackB->GetStat(XfrmStat::CryptoOffloadRxPackets),
+                  before.size() + afterReadd.size())
+            << "the device decrypted something else than the live SAs' traffic";
+    }
+    RecordEvidence("delivered_after_delete", Delivered(*sink, afterDelete));
+    RecordEvidence("injected_delivered", Delivered(*sink, injected));
+    RecordEvidence("delivered_after_readd", Delivered(*sink, afterReadd));
+    RecordEvidence("stack_b_no_states", t->stackB->GetStat(XfrmStat::InNoStates));
+}
+
+INSTANTIATE_TEST_SUITE_P(, STATE_DELETE_STOPS,
+                         testing::ValuesIn(Cases({Mode::Crypto, Mode::Packet})), CaseName);
+
+// ---- STATE-FREE-RELEASES -----------------------------------------------------------------
+
+using STATE_FREE_RELEASES = SimulationTest<Case>;
+
+/// Fills A's device: the A->B out SA, the B->A in SA, then in SAs with other SPIs. Returns
+/// how many were added and offloaded.
+uint32_t
+FillDeviceA(Topology& t, XfrmOffloadType type, uint32_t count)
+{
+    uint32_t added = 0;
+    for (uint32_t i = 0; i < count; ++i)
+    {
+        XfrmStateConfig x = i == 0 ? t.SaConfig(true, true, type) : t.SaConfig(false, false, type);
+        if (i >= 2)
+        {
+            x.spi = 0x3000 + i;
+        }
+        std::string error;
+        Ptr<XfrmState> state = t.stackA->AddState(x, &error);
+        EXPECT_TRUE(state) << "SA " << i << " of " << count << ": " << error;
+        if (state && state->IsOffloaded(type))
+        {
+            ++added;
+            if (i == 0)
+            {
+                t.outA = state;
+            }
+            if (i == 1)
+            {
+                t.inA = state;
+            }
+        }
+    }
+    return added;
+}
+
+// Fill A's device to its capacity, delete everything and let the stack free it: the device
+// must take a full table again, with the same (daddr, SPI)s and new keys, and those SAs must
+// work (Scapy decrypts with the new keys).
+TEST_P(STATE_FREE_RELEASES, FreedSlotsAndSpisCanBeUsedAgain)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    SKIP_WITHOUT_SCAPY();
+    const uint32_t capacity = SmallSaCapacity();
+    if (capacity < 2)
+    {
+        GTEST_SKIP() << "device holds fewer than 2 SAs";
+    }
+    TopologyOptions opt = OptionsOf(c);
+    opt.installIpsec = false;
+    opt.saCapacity = capacity;
+    auto t = BuildTopology(opt);
+    const XfrmOffloadType type = OffloadTypeOf(c.mode);
+    t->stackA->SetAttribute("StateFreeDelay", TimeValue(MilliSeconds(200)));
+    ASSERT_EQ(FillDeviceA(*t, type, capacity), capacity);
+    XfrmStateConfig extra = t->SaConfig(false, false, type);
+    extra.spi = 0x2fff;
+    std::string error;
+    EXPECT_FALSE(t->stackA->AddState(extra, &error)) << "the table should be full";
+
+    std::vector<std::pair<Ipv4Address, uint32_t>> ids;
+    for (const auto& x : t->stackA->GetStates().GetAll())
+    {
+        ids.emplace_back(x->GetConfig().daddr, x->GetSpi());
+    }
+    for (const auto& [daddr, spi] : ids)
+    {
+        EXPECT_TRUE(t->stackA->DeleteState(daddr, spi));
+    }
+    RunUntil(MilliSeconds(500)); // past StateFreeDelay: every state_free has been called
+
+    t->algAB = AlgorithmOf(c.alg, 0x2a);
+    t->algBA = AlgorithmOf(c.alg, 0x6b);
+    ASSERT_EQ(FillDeviceA(*t, type, capacity), capacity)
+        << "freed slots or (daddr, SPI)s were not released";
+    EXPECT_FALSE(t->stackA->AddState(extra, &error)) << "capacity changed after free";
+
+    // B's side and the policies, then traffic both ways through the refilled table.
+    t->inB = t->AddSa(true, false, type, {});
+    t->outB = t->AddSa(false, true, type, {});
+    for (bool onA : {true, false})
+    {
+        t->AddPolicy(onA, XfrmDir::Out, type);
+        t->AddPolicy(onA, XfrmDir::In, type);
+        if (t->Tunnel())
+        {
+            t->AddPolicy(onA, XfrmDir::Fwd, XfrmOffloadType::None);
+        }
+    }
+    ASSERT_TRUE(t->outA && t->inA && t->inB && t->outB);
+    auto wire = CaptureWire(t->devA, t->devB);
+    auto sinkB = InstallUdpSink(t->hostB);
+    auto sinkA = InstallUdpSink(t->hostA);
+    auto senderA = InstallUdpSender(t->hostA, t->hostAddrB);
+    auto senderB = InstallUdpSender(t->hostB, t->hostAddrA);
+    const auto sentAB = Payloads(8, 0);
+    const auto sentBA = Payloads(8, 500);
+    // Delays from now (500 ms).
+    ScheduleDatagrams(senderA, sentAB, MilliSeconds(10), MilliSeconds(1));
+    ScheduleDatagrams(senderB, sentBA, MilliSeconds(10) + MicroSeconds(500), MilliSeconds(1));
+    RunUntil(MilliSeconds(100));
+    EXPECT_EQ(Delivered(*sinkB, sentAB), sentAB.size());
+    EXPECT_EQ(Delivered(*sinkA, sentBA), sentBA.size());
+    ExpectScapyDecrypts(*t, true, t->algAB, t->spiAB, EspOnWire(*wire, true, t->spiAB), sentAB);
+    if (c.mode == Mode::Crypto)
+    {
+        EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadTxPackets), sentAB.size());
+        EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadRxPackets), sentBA.size());
+    }
+    RecordEvidence("capacity", capacity);
+    RecordEvidence("refilled", capacity);
+    RecordEvidence("delivered_ab", Delivered(*sinkB, sentAB));
+    RecordEvidence("delivered_ba", Delivered(*sinkA, sentBA));
+}
+
+INSTANTIATE_TEST_SUITE_P(, STATE_FREE_RELEASES,
+                         testing::ValuesIn(Cases({Mode::Crypto, Mode::Packet})), CaseName);
+
+// ---- DEV-SA-CAPACITY ---------------------------------------------------------------------
+
+using DEV_SA_CAPACITY = SimulationTest<Case>;
+
+// A's device holds SaCapacity SAs: the first two carry the connection, the rest are spare
+// inbound SAs. One more fails with a message and is not added in any form; the SAs already
+// offloaded keep carrying traffic both ways.
+TEST_P(DEV_SA_CAPACITY, FullTableFailsClearlyAndOffloadedSasKeepWorking)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    SKIP_WITHOUT_SCAPY();
+    const uint32_t capacity = SmallSaCapacity();
+    if (capacity < 2)
+    {
+        GTEST_SKIP() << "device holds fewer than 2 SAs";
+    }
+    TopologyOptions opt = OptionsOf(c);
+    opt.saCapacity = capacity;
+    auto t = BuildTopology(opt);
+    ASSERT_TRUE(t->outA && t->inA && t->outB && t->inB);
+    const XfrmOffloadType type = OffloadTypeOf(c.mode);
+    std::string error;
+    for (uint32_t i = 2; i < capacity; ++i)
+    {
+        XfrmStateConfig spare = t->SaConfig(false, false, type);
+        spare.spi = 0x3000 + i;
+        Ptr<XfrmState> x = t->stackA->AddState(spare, &error);
+        ASSERT_TRUE(x) << "SA " << i << " of " << capacity << ": " << error;
+        EXPECT_TRUE(x->IsOffloaded(type));
+    }
+    const size_t states = t->stackA->GetStates().GetN();
+    for (bool outbound : {true, false})
+    {
+        XfrmStateConfig tooMany = t->SaConfig(outbound, outbound, type);
+        tooMany.spi = outbound ? 0x2ffe : 0x2fff;
+        error.clear();
+        EXPECT_FALSE(t->stackA->AddState(tooMany, &error))
+            << (outbound ? "out" : "in") << " SA beyond a capacity of " << capacity;
+        EXPECT_FALSE(DeviceReason(error).empty()) << "no clear error: '" << error << "'";
+        RecordEvidence(outbound ? "error_out" : "error_in", error);
+    }
+    EXPECT_EQ(t->stackA->GetStates().GetN(), states);
+    EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadFallback), 0u);
+
+    auto wire = CaptureWire(t->devA, t->devB);
+    auto sinkB = InstallUdpSink(t->hostB);
+    auto sinkA = InstallUdpSink(t->hostA);
+    auto senderA = InstallUdpSender(t->hostA, t->hostAddrB);
+    auto senderB = InstallUdpSender(t->hostB, t->hostAddrA);
+    const auto sentAB = Payloads(10, 0);
+    const auto sentBA = Payloads(10, 500);
+    ScheduleDatagrams(senderA, sentAB, MilliSeconds(10), MilliSeconds(1));
+    ScheduleDatagrams(senderB, sentBA, MilliSeconds(10) + MicroSeconds(500), MilliSeconds(1));
+    RunUntil(MilliSeconds(100));
+    EXPECT_EQ(Delivered(*sinkB, sentAB), sentAB.size());
+    EXPECT_EQ(Delivered(*sinkA, sentBA), sentBA.size());
+    ExpectScapyDecrypts(*t, true, t->algAB, t->spiAB, EspOnWire(*wire, true, t->spiAB), sentAB);
+    if (c.mode == Mode::Crypto)
+    {
+        EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadTxPackets), sentAB.size());
+        EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadRxPackets), sentBA.size());
+    }
+    RecordEvidence("capacity", capacity);
+    RecordEvidence("delivered_ab", Delivered(*sinkB, sentAB));
+    RecordEvidence("delivered_ba", Delivered(*sinkA, sentBA));
+}
+
+INSTANTIATE_TEST_SUITE_P(, DEV_SA_CAPACITY, testing::ValuesIn(Cases({Mode::Crypto, Mode::Packet})),
+                         CaseName);
+
+} // namespace
