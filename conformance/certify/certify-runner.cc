@@ -170,9 +170,9 @@ bool
 CertifyRunner::Probe()
 {
     std::string error;
-    const auto status =
-        ChildProcess::Run({m_options.suitePath, "--describe-device"}, ChildEnvironment(),
-                          Raw("probe.stdout"), Raw("probe.stderr"), 60, &error);
+    const auto status = ChildProcess::Run({m_options.suitePath, "--describe-device"},
+                                          ChildEnvironment(), Raw("probe.stdout"),
+                                          Raw("probe.stderr"), m_options.timeoutSeconds, &error);
     if (!error.empty())
     {
         m_report.error = error;
@@ -208,7 +208,8 @@ CertifyRunner::ListTests(std::vector<ListedSuite>* suites)
     std::string error;
     const auto status = ChildProcess::Run(
         {m_options.suitePath, "--gtest_list_tests", "--gtest_output=json:" + Raw("list.json")},
-        ChildEnvironment(), Raw("list.stdout"), Raw("list.stderr"), 60, &error);
+        ChildEnvironment(), Raw("list.stdout"), Raw("list.stderr"), m_options.timeoutSeconds,
+        &error);
     if (error.empty() && (!status.exited || status.exitCode != 0))
     {
         const std::string stderrText = ReadTextFile(Raw("list.stderr"));
