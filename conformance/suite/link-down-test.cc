@@ -7,6 +7,7 @@
 // SAs (same daddr and SPI) and policies again as a key manager re-adds them, hold a full table
 // of new SAs, and carry traffic that Scapy's ESP decrypts.
 #include "conformance-case.h"
+#include "esp-sa-file.h"
 #include "scapy-esp-oracle.h"
 
 #include <algorithm>
@@ -27,6 +28,42 @@ OptionsOf(const Case& c)
     opt.algorithmAB = AlgorithmOf(c.alg, 0x11);
     opt.algorithmBA = AlgorithmOf(c.alg, 0x77);
     return opt;
+}
+
+/// Evidence when OFFLOADLAB_EVIDENCE_DIR is set: the IPsec link as a pcap (both directions, as
+/// devA sees them). Call before the simulation runs.
+void
+KeepPcap(const Topology& t, const std::string& name = "ipsec-link")
+{
+    const std::string dir = EvidenceDir();
+    if (!dir.empty())
+    {
+        EmuNicHelper().EnablePcap(dir + "/" + name + ".pcap", t.devA, false, true);
+        RecordEvidence("pcap_" + name, name + ".pcap");
+    }
+}
+
+/// Evidence: the keys of the SAs that send on the link, as a Wireshark esp_sa table, so that
+/// tshark can re-check the pcap.
+void
+KeepKeys(const Topology& t, const std::string& name = "esp_sa")
+{
+    const std::string dir = EvidenceDir();
+    if (dir.empty())
+    {
+        return;
+    }
+    EspSaFile keys;
+    for (const auto& x : {t.outA, t.outB})
+    {
+        if (x)
+        {
+            keys.Add(x->GetConfig().saddr, x->GetConfig().daddr, x->GetSpi(),
+                     x->GetConfig().algorithm);
+        }
+    }
+    keys.Write(dir + "/" + name);
+    RecordEvidence(name, name);
 }
 
 /// Runs the simulation up to the absolute time `until`.
@@ -100,6 +137,8 @@ TEST_P(DEV_LINK_DOWN_FLUSH, EverythingFlushedAndTheDeviceUsableAgain)
     auto t = BuildTopology(opt);
     ASSERT_TRUE(t->outA && t->inA && t->outB && t->inB);
     auto wire = CaptureWire(t->devA, t->devB);
+    KeepPcap(*t);
+    KeepKeys(*t, "esp_sa-before-flush");
     auto sinkB = InstallUdpSink(t->hostB);
     auto sinkA = InstallUdpSink(t->hostA);
     auto senderA = InstallUdpSender(t->hostA, t->hostAddrB);
@@ -207,6 +246,7 @@ TEST_P(DEV_LINK_DOWN_FLUSH, EverythingFlushedAndTheDeviceUsableAgain)
         ASSERT_GE(inner.size(), data);
         EXPECT_EQ(Bytes(inner.begin() + data, inner.end()), afterAB[i]) << "packet " << i;
     }
+    KeepKeys(*t);
     RecordEvidence("sa_capacity", saCapacity);
     RecordEvidence("delivered_ab_after", Delivered(*sinkB, afterAB));
     RecordEvidence("delivered_ba_after", Delivered(*sinkA, afterBA));

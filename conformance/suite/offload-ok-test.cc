@@ -7,6 +7,7 @@
 // judged by the wire (Scapy's ESP decrypts every ESP packet), the sockets and the stack's
 // counters, often against a software IPsec run of the same traffic.
 #include "conformance-case.h"
+#include "esp-sa-file.h"
 #include "scapy-esp-oracle.h"
 #include "scapy-packet-crafter.h"
 
@@ -31,6 +32,42 @@ OptionsOf(const Case& c)
     opt.algorithmAB = AlgorithmOf(c.alg, 0x11);
     opt.algorithmBA = AlgorithmOf(c.alg, 0x77);
     return opt;
+}
+
+/// Evidence when OFFLOADLAB_EVIDENCE_DIR is set: the IPsec link as a pcap (both directions, as
+/// devA sees them). Call before the simulation runs.
+void
+KeepPcap(const Topology& t, const std::string& name = "ipsec-link")
+{
+    const std::string dir = EvidenceDir();
+    if (!dir.empty())
+    {
+        EmuNicHelper().EnablePcap(dir + "/" + name + ".pcap", t.devA, false, true);
+        RecordEvidence("pcap_" + name, name + ".pcap");
+    }
+}
+
+/// Evidence: the keys of the SAs that send on the link, as a Wireshark esp_sa table, so that
+/// tshark can re-check the pcap.
+void
+KeepKeys(const Topology& t, const std::string& name = "esp_sa")
+{
+    const std::string dir = EvidenceDir();
+    if (dir.empty())
+    {
+        return;
+    }
+    EspSaFile keys;
+    for (const auto& x : {t.outA, t.outB})
+    {
+        if (x)
+        {
+            keys.Add(x->GetConfig().saddr, x->GetConfig().daddr, x->GetSpi(),
+                     x->GetConfig().algorithm);
+        }
+    }
+    keys.Write(dir + "/" + name);
+    RecordEvidence(name, name);
 }
 
 #define SKIP_WITHOUT_SCAPY()                                                                       \
@@ -246,6 +283,8 @@ CryptoForwardedOptionsPacketSameAsSoftware(const Case& c)
         auto t = BuildTopology(OptionsOf(Case{mode, c.alg, c.ipMode, c.esn}));
         EXPECT_TRUE(t->outA);
         auto wire = CaptureWire(t->devA, t->devB);
+        KeepPcap(*t, std::string(ModeName(mode)) + "-ipsec-link");
+        KeepKeys(*t, std::string(ModeName(mode)) + "-esp_sa");
         auto sink = InstallUdpSink(t->hostB);
         auto sender = InstallUdpSender(t->hostA, t->hostAddrB);
         const Bytes withOption = ScapyUdpAB(*t, data, true);
@@ -309,6 +348,8 @@ PacketDeviceDropsOrProtectsExactly(const Case& c)
     auto t = BuildTopology(OptionsOf(c));
     ASSERT_TRUE(t->outA && t->outA->IsOffloaded(XfrmOffloadType::Packet));
     auto wire = CaptureWire(t->devA, t->devB);
+    KeepPcap(*t);
+    KeepKeys(*t);
     auto sink = InstallUdpSink(t->hostB);
     auto sender = InstallUdpSender(t->hostA, t->hostAddrB);
     const Bytes data = DatagramPayload(7, 150);
@@ -451,6 +492,8 @@ TEST_P(OFFLOAD_OK_UNSUPPORTED, EdgePacketsProcessedExactlyOrRefused)
     auto t = BuildTopology(OptionsOf(c));
     ASSERT_TRUE(t->outA && t->inB);
     auto wire = CaptureWire(t->devA, t->devB);
+    KeepPcap(*t);
+    KeepKeys(*t);
     auto sink = InstallUdpSink(t->hostB);
     auto sender = InstallUdpSender(t->hostA, t->hostAddrB);
     uint32_t tooBig = 0;
@@ -535,6 +578,8 @@ TEST_P(ALLOW_CRYPTO_SW_FALLBACK, SameWireAndPlaintextAsSoftware)
         auto t = BuildTopology(OptionsOf(Case{mode, c.alg, c.ipMode, c.esn}));
         EXPECT_TRUE(t->outA);
         auto wire = CaptureWire(t->devA, t->devB);
+        KeepPcap(*t, std::string(ModeName(mode)) + "-ipsec-link");
+        KeepKeys(*t, std::string(ModeName(mode)) + "-esp_sa");
         auto sink = InstallUdpSink(t->hostB);
         auto sender = InstallUdpSender(t->hostA, t->hostAddrB);
         if (sent.empty())
