@@ -741,6 +741,13 @@ EmuNicNetDevice::OffloadOk(const Ipv4Header& ipHeader, Ptr<const Packet> payload
     buffer.AddAtStart(headerLength);
     ipHeader.Serialize(buffer.Begin());
     buffer.CopyData(header, headerLength);
+    if (headerLength > 20)
+    {
+        // ns-3's Ipv4Header keeps the length of options but not their bytes, and serializes
+        // IHL 5: give the device a consistent header (IHL from the length, options as EOL).
+        header[0] = uint8_t(0x40 | (headerLength / 4));
+        std::fill(header + 20, header + headerLength, 0);
+    }
     int ok;
     {
         DeviceCallScope scope("olab_offload_ok");
