@@ -84,7 +84,10 @@ main(int argc, char* argv[])
             std::cout << "  hostA NIC " << name << " = " << value << "\n";
         }
     }
-    std::cout << nic->Dump();
+    if (nic->GetDeviceType().IsReferenceEngine())
+    {
+        std::cout << nic->Dump(); // only the reference engine's tables can be inspected
+    }
     Simulator::Destroy();
     return echoed == packets ? 0 : 1;
 }
