@@ -141,8 +141,9 @@ TEST_P(CorrectDeviceConforms, CertificationPasses)
     for (const auto& requirement : c.report["requirements"])
     {
         const std::string id = requirement.value("id", "");
-        for (const auto& [mode, result] : requirement["results"].items())
+        for (const auto& [mode, value] : requirement["results"].items())
         {
+            const std::string result = value.get<std::string>();
             if (notBuilt.count(id))
             {
                 EXPECT_EQ(result, "skip") << id << " " << mode;
