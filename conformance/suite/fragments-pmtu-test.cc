@@ -13,6 +13,7 @@
 #include "conformance-case.h"
 #include "scapy-esp-oracle.h"
 #include "scapy-packet-crafter.h"
+#include "tcp-pmtu-adapter.h"
 
 #include "ns3/tcp-socket-base.h"
 #include "ns3/tcp-socket-factory.h"
@@ -674,36 +675,6 @@ INSTANTIATE_TEST_SUITE_P(, PKT_PMTU_NOTIFY, testing::ValuesIn(Cases({Mode::Packe
 // =============================================================================================
 // PKT-PMTU-TCP-RECOVERS
 
-/// The host's TCP PMTU discovery (Linux's tcp_v4_mtu_reduced), which ns-3 TCP lacks: on
-/// "fragmentation needed" the segment size drops to fit. Same rule as traffic/'s TcpPmtuAdapter,
-/// which this binary does not link.
-struct TcpPmtu : public TcpSocketBase
-{
-    static void Attach(Ptr<Socket> socket, uint32_t* adaptations)
-    {
-        Socket* raw = PeekPointer(socket);
-        socket->SetAttribute(
-            "IcmpCallback",
-            CallbackValue(Callback<void, Ipv4Address, uint8_t, uint8_t, uint8_t, uint32_t>(
-                [raw, adaptations](Ipv4Address, uint8_t, uint8_t type, uint8_t code, uint32_t mtu)
-                {
-                    auto* tcp = dynamic_cast<TcpSocketBase*>(raw);
-                    if (!tcp || type != Icmpv4Header::ICMPV4_DEST_UNREACH ||
-                        code != Icmpv4DestinationUnreachable::ICMPV4_FRAG_NEEDED || mtu <= 80)
-                    {
-                        return;
-                    }
-                    Ptr<TcpSocketState> tcb = tcp->*(&TcpPmtu::m_tcb);
-                    const uint32_t wanted = std::max(536u, mtu - 80); // IPv4 + TCP with options
-                    if (wanted < tcb->m_segmentSize)
-                    {
-                        tcb->m_segmentSize = wanted;
-                        ++*adaptations;
-                    }
-                })));
-    }
-};
-
 using PKT_PMTU_TCP_RECOVERS = SimulationTest<Case>;
 
 // A TCP connection whose segments (MSS 1448) fit the link but not the link plus ESP: the first
@@ -745,8 +716,8 @@ TEST_P(PKT_PMTU_TCP_RECOVERS, EveryByteDelivered)
 
     Ptr<Socket> client = Socket::CreateSocket(t->hostA, TcpSocketFactory::GetTypeId());
     client->SetAttribute("SegmentSize", UintegerValue(1448));
-    uint32_t adaptations = 0;
-    TcpPmtu::Attach(client, &adaptations);
+    // The host's PMTU discovery (Linux's tcp_v4_mtu_reduced), which ns-3 TCP lacks.
+    Ptr<TcpPmtuAdapter> pmtu = TcpPmtuAdapter::Attach(client);
     auto offset = std::make_shared<size_t>(0);
     auto push = [data, offset](Ptr<Socket> s, uint32_t)
     {
@@ -770,6 +741,7 @@ TEST_P(PKT_PMTU_TCP_RECOVERS, EveryByteDelivered)
     SaveEvidence(*t, *wire);
 
     RecordEvidence("tcpBytesDelivered", received->size());
+    const uint32_t adaptations = pmtu->GetAdaptations();
     RecordEvidence("pmtuAdaptations", adaptations);
     EXPECT_GE(t->devA->GetDropCount(EmuNicDrop::TxPmtu), 1u)
         << "1448-byte segments do not fit after ESP and must meet the PMTU check";
