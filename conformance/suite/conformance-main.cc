@@ -4,6 +4,7 @@
 // 0, or 2 with the error on stderr when the device cannot be opened.
 #include "conformance-case.h"
 #include "offload-device-guard.h"
+#include "wire-oracle.h"
 
 #include "ns3/config.h"
 #include "ns3/string.h"
@@ -230,6 +231,7 @@ main(int argc, char** argv)
         return 0;
     }
     testing::UnitTest::GetInstance()->listeners().Append(new SkipReasonRecorder);
+    conformance::InstallWireOracle(testing::UnitTest::GetInstance()->listeners());
     // Every EmuNic of every simulation in this process is this device.
     ns3::Config::SetDefaultFailSafe("ns3::EmuNicNetDevice::Device", ns3::StringValue(spec));
     return RUN_ALL_TESTS();

@@ -420,6 +420,13 @@ EmuNicNetDevice::GetDropCount(EmuNicDrop drop) const
 
 namespace
 {
+EmuNicNetDevice::WireObserver&
+GlobalWireObserver()
+{
+    static EmuNicNetDevice::WireObserver observer;
+    return observer;
+}
+
 /// Room for the largest ESP growth (outer header, SPI, sequence, IV, padding, trailer, ICV).
 constexpr uint32_t kTxHeadroom = 512;
 
@@ -503,11 +510,45 @@ EmuNicNetDevice::ProcessTx(Ptr<Packet> packet)
             {
                 ++m_events[size_t(EmuNicEvent::PacketOffloadTxPackets)];
             }
-            return Create<Packet>(m_buffer.data(), length);
+            {
+                Ptr<Packet> out = Create<Packet>(m_buffer.data(), length);
+                if (!GlobalWireObserver().IsNull())
+                {
+                    GlobalWireObserver()(out, StateOfEsp(m_buffer.data(), length));
+                }
+                return out;
+            }
         default:
             OffloadDeviceFault("olab_tx",
                                "returned " + std::to_string(verdict) + ", not an olab_verdict");
     }
+}
+
+void
+EmuNicNetDevice::SetWireObserver(WireObserver observer)
+{
+    GlobalWireObserver() = observer;
+}
+
+Ptr<XfrmState>
+EmuNicNetDevice::StateOfEsp(const uint8_t* ip, uint32_t length) const
+{
+    const uint32_t ihl = Ipv4HeaderLength(ip, length);
+    if (ihl == 0 || length < ihl + EspTransform::kHeaderLength || ip[9] != kIpProtoEsp)
+    {
+        return nullptr;
+    }
+    const uint32_t spi = EspTransform::ReadSpi(ip + ihl);
+    const Ipv4Address daddr(uint32_t(ip[16]) << 24 | ip[17] << 16 | ip[18] << 8 | ip[19]);
+    for (const auto& [id, x] : m_states)
+    {
+        if (x->GetSpi() == spi && x->GetConfig().daddr == daddr &&
+            x->GetOffload().dir == XfrmDir::Out)
+        {
+            return x;
+        }
+    }
+    return nullptr;
 }
 
 // ---- RX ----

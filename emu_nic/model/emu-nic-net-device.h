@@ -123,6 +123,12 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
     const EmuNicSa* GetSa(uint64_t handle) const;
     uint32_t GetPolicyCount() const;
     uint64_t GetDropCount(EmuNicDrop drop) const;
+    /// Sees every ESP packet any EmuNic's device encrypted, as it goes to the wire, with the
+    /// state whose SPI it carries (nullptr when the device used an SPI it was never given).
+    /// Process-wide, for the conformance suite's independent oracle; a null callback removes it.
+    using WireObserver = Callback<void, Ptr<const Packet>, Ptr<XfrmState>>;
+    static void SetWireObserver(WireObserver observer);
+
     /// Every counter by name: drops, offloaded packets, driver callback counts.
     std::map<std::string, uint64_t> GetCounters() const;
     std::string Dump() const;
@@ -135,6 +141,8 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
     bool InterceptPromiscRx(Ptr<NetDevice> dev, Ptr<const Packet> packet, uint16_t protocol,
                             const Address& from, const Address& to, NetDevice::PacketType type);
     void Drop(EmuNicDrop drop, Ptr<const Packet> packet);
+    /// For the wire observer: the outbound state an encrypted packet's SPI names.
+    Ptr<XfrmState> StateOfEsp(const uint8_t* ip, uint32_t length) const;
     TracedCallback<Ptr<const Packet>>& DropTrace(EmuNicDrop drop);
     /// The device instance, created on first use from the attributes.
     void* Engine();
