@@ -116,6 +116,18 @@ std::string UnsupportedReason(const Case& c);
 /// The algorithm of a case with a key derived from seed (distinct per direction).
 ns3::EspAlgorithm AlgorithmOf(Alg alg, uint8_t seed);
 
+/// The fixture's topology options for a case: its mode, IP mode, ESN, and the case's algorithm
+/// with distinct keys per direction.
+offloadtest::TopologyOptions OptionsOf(const Case& c);
+
+/// Evidence when OFFLOADLAB_EVIDENCE_DIR is set: the IPsec link as a pcap (both directions, as
+/// devA sees them). Call before the simulation runs.
+void KeepPcap(const offloadtest::Topology& t, const std::string& name = "ipsec-link");
+
+/// Evidence: the keys of the SAs that send on the link, as a Wireshark esp_sa table, so that
+/// tshark can re-check the pcap.
+void KeepKeys(const offloadtest::Topology& t, const std::string& name = "esp_sa");
+
 /// Directory for this test's evidence (pcaps, esp_sa), created on demand:
 /// $OFFLOADLAB_EVIDENCE_DIR/<Suite.Test_variant>; "" when the variable is unset.
 std::string EvidenceDir();

@@ -178,18 +178,6 @@ CaptureIpv4(Ptr<Node> node, Ptr<NetDevice> dev, const std::string& trace)
     return packets;
 }
 
-TopologyOptions
-OptionsFor(const Case& c)
-{
-    TopologyOptions opt;
-    opt.mode = c.mode;
-    opt.ipMode = c.ipMode;
-    opt.esn = c.esn;
-    opt.algorithmAB = AlgorithmOf(c.alg, 0x11);
-    opt.algorithmBA = AlgorithmOf(c.alg, 0x77);
-    return opt;
-}
-
 std::string
 Describe(const Bytes& ip)
 {
@@ -237,7 +225,7 @@ struct Sent
 Delivered
 RunOnce(const Case& c, Sent* sent)
 {
-    auto t = BuildTopology(OptionsFor(c));
+    auto t = BuildTopology(OptionsOf(c));
     auto sinkA = InstallUdpSink(t->hostA);
     auto sinkB = InstallUdpSink(t->hostB);
     auto senderA = InstallUdpSender(t->hostA, t->hostAddrB);
@@ -369,7 +357,7 @@ TEST_P(PKT_TX_ENCAP_BY_DEVICE, StackHandsPlaintextDeviceAddsAllOfEsp)
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
     std::string why;
     ASSERT_TRUE(ScapyEspOracle::IsAvailable(&why)) << "the suite needs Scapy's ESP: " << why;
-    auto t = BuildTopology(OptionsFor(c));
+    auto t = BuildTopology(OptionsOf(c));
     ASSERT_TRUE(t->outA && t->inB);
     auto wire = CaptureWire(t->devA, t->devB);
     auto handed = CaptureIpv4(t->endA, t->devA, "Tx");
@@ -435,7 +423,7 @@ TEST_P(PKT_RX_PLAINTEXT, StackGetsPlaintextBypassingXfrm)
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
     std::string why;
     ASSERT_TRUE(ScapyEspOracle::IsAvailable(&why)) << "the suite needs Scapy's ESP: " << why;
-    auto t = BuildTopology(OptionsFor(c));
+    auto t = BuildTopology(OptionsOf(c));
     ASSERT_TRUE(t->outA && t->inB);
     auto handed = CaptureIpv4(t->endA, t->devA, "Tx");
     auto received = CaptureIpv4(t->endB, t->devB, "Rx");

@@ -6,7 +6,6 @@
 // counters, so a device that is wrong in the same way at both ends of the link is still caught.
 
 #include "conformance-case.h"
-#include "esp-sa-file.h"
 #include "scapy-esp-oracle.h"
 
 #include "ns3/ipv4-l3-protocol.h"
@@ -342,18 +341,6 @@ struct WireRun
     std::unique_ptr<TcpTransfer> tcp;
 };
 
-TopologyOptions
-OptionsFor(const Case& c)
-{
-    TopologyOptions opt;
-    opt.mode = c.mode;
-    opt.ipMode = c.ipMode;
-    opt.esn = c.esn;
-    opt.algorithmAB = AlgorithmOf(c.alg, 0x11);
-    opt.algorithmBA = AlgorithmOf(c.alg, 0x77);
-    return opt;
-}
-
 WireRun
 BuildWire(const TopologyOptions& opt)
 {
@@ -386,7 +373,7 @@ ScheduleTraffic(WireRun& run, const Traffic& traffic)
 WireRun
 RunWire(const Case& c, const Traffic& traffic)
 {
-    WireRun run = BuildWire(OptionsFor(c));
+    WireRun run = BuildWire(OptionsOf(c));
     RunUntil(ScheduleTraffic(run, traffic));
     return run;
 }
@@ -532,24 +519,10 @@ TEST_P(ESP_WIRE_DECRYPTS, EveryPacketDecryptsToWhatWasSent)
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
     std::string why;
     ASSERT_TRUE(ScapyEspOracle::IsAvailable(&why)) << "the suite needs Scapy's ESP: " << why;
-    WireRun run = BuildWire(OptionsFor(c));
+    WireRun run = BuildWire(OptionsOf(c));
     const Topology& t = *run.t;
-    const std::string evidence = conformance::EvidenceDir();
-    if (!evidence.empty())
-    {
-        EmuNicHelper pcap;
-        pcap.EnablePcap(evidence + "/ipsec-link.pcap", t.devA, false, true);
-        conformance::RecordEvidence("pcap", "ipsec-link.pcap");
-        // The keys, so that tshark can re-check the capture independently.
-        EspSaFile keys;
-        for (const auto& x : {t.outA, t.outB})
-        {
-            keys.Add(x->GetConfig().saddr, x->GetConfig().daddr, x->GetSpi(),
-                     x->GetConfig().algorithm);
-        }
-        keys.Write(evidence + "/esp_sa");
-        conformance::RecordEvidence("esp_sa", "esp_sa");
-    }
+    conformance::KeepPcap(t);
+    conformance::KeepKeys(t);
     // 130 packets one way in the plain GCM-128 cases: a defect every 64th packet shows twice.
     const bool many = c.alg == Alg::Gcm128 && !c.esn;
     RunUntil(ScheduleTraffic(run, Traffic{many ? 130u : 40u, 10, 0}));
@@ -624,7 +597,7 @@ TEST_P(SEQ_START_AT_1, FirstIsOneThenEachNextOneMore)
 {
     const Case& c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    WireRun run = BuildWire(OptionsFor(c));
+    WireRun run = BuildWire(OptionsOf(c));
     Topology& t = *run.t;
     ASSERT_TRUE(t.outA && t.inB && t.outB && t.inA);
     ScheduleTraffic(run, Traffic{20, 6, 0});
@@ -949,7 +922,7 @@ TEST_P(CRYPTO_TX_HEADERS_BY_STACK, DeviceWritesOnlyIvCiphertextAndIcv)
 {
     const Case& c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    WireRun run = BuildWire(OptionsFor(c));
+    WireRun run = BuildWire(OptionsOf(c));
     const Topology& t = *run.t;
     auto handed = CaptureHandedDown(t.endA, t.devA);
     RunUntil(ScheduleTraffic(run, Traffic{40, 0, 0}));
@@ -1024,7 +997,7 @@ TEST_P(GCM_256_KEY, InteroperatesWithSoftwareAndScapy)
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
     std::string why;
     ASSERT_TRUE(ScapyEspOracle::IsAvailable(&why)) << "the suite needs Scapy's ESP: " << why;
-    TopologyOptions opt = OptionsFor(c);
+    TopologyOptions opt = OptionsOf(c);
     opt.installIpsec = false;
     WireRun run = BuildWire(opt);
     Topology& t = *run.t;
@@ -1090,7 +1063,7 @@ TEST_P(SEQ_OVERFLOW_NO_CYCLE, DroppedAndCountedAfterTheLastNumber)
 {
     const Case& c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    TopologyOptions opt = OptionsFor(c);
+    TopologyOptions opt = OptionsOf(c);
     opt.installIpsec = false;
     WireRun run = BuildWire(opt);
     Topology& t = *run.t;

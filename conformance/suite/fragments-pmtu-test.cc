@@ -36,18 +36,6 @@ namespace
 constexpr uint32_t kLinkMtu = 1500;
 constexpr uint32_t kBigDatagram = 3000; //!< UDP data; ns-3 sends it as three IPv4 fragments
 
-TopologyOptions
-OptionsOf(const Case& c)
-{
-    TopologyOptions opt;
-    opt.mode = c.mode;
-    opt.ipMode = c.ipMode;
-    opt.esn = c.esn;
-    opt.algorithmAB = AlgorithmOf(c.alg, 0x11);
-    opt.algorithmBA = AlgorithmOf(c.alg, 0x77);
-    return opt;
-}
-
 UdpRig
 BuildRig(const Case& c, Mode mode)
 {

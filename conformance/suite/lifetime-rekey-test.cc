@@ -29,18 +29,6 @@ constexpr uint32_t kHardAt = 10; //!< the hard limit is reached by the first 10 
 const Time kStart = Seconds(1);
 const Time kGap = MilliSeconds(1);
 
-TopologyOptions
-OptionsOf(const Case& c)
-{
-    TopologyOptions opt;
-    opt.mode = c.mode;
-    opt.ipMode = c.ipMode;
-    opt.esn = c.esn;
-    opt.algorithmAB = AlgorithmOf(c.alg, 0x11);
-    opt.algorithmBA = AlgorithmOf(c.alg, 0x77);
-    return opt;
-}
-
 /// UDP data of datagram i: sizes differ, so that byte and packet limits fall apart.
 Bytes
 Payload(uint32_t i)

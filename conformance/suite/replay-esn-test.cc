@@ -70,13 +70,8 @@ StepsText(const std::vector<Step>& steps)
 TopologyOptions
 OptionsOf(const Case& c, uint32_t window)
 {
-    TopologyOptions opt;
-    opt.mode = c.mode;
-    opt.ipMode = c.ipMode;
-    opt.esn = c.esn;
+    TopologyOptions opt = conformance::OptionsOf(c);
     opt.replayWindow = window;
-    opt.algorithmAB = AlgorithmOf(c.alg, 0x11);
-    opt.algorithmBA = AlgorithmOf(c.alg, 0x77);
     return opt;
 }
 
