@@ -7,6 +7,7 @@
 #include "conformance-case.h"
 #include "scapy-esp-oracle.h"
 #include "scapy-packet-crafter.h"
+#include "suite-traffic.h"
 
 #include "ns3/ipv4-l3-protocol.h"
 
@@ -20,22 +21,16 @@ using conformance::AlgorithmOf;
 using conformance::Case;
 using conformance::CaseName;
 using conformance::Cases;
+using conformance::Datagrams;
+using conformance::kTcpPort;
+using conformance::kTcpSegment;
+using conformance::StartTcp;
+using conformance::TcpTransfer;
 
 namespace
 {
 
 constexpr uint32_t kIvLength = 8; // rfc4106(gcm(aes))
-
-std::vector<Bytes>
-Datagrams(uint32_t count, uint32_t salt)
-{
-    std::vector<Bytes> all;
-    for (uint32_t i = 0; i < count; ++i)
-    {
-        all.push_back(DatagramPayload(salt + i, (i * 37 + salt) % 1301));
-    }
-    return all;
-}
 
 testing::AssertionResult
 SameDatagrams(const std::vector<Bytes>& got, const std::vector<Bytes>& sent)
