@@ -776,19 +776,22 @@ EmuNicNetDevice::StateFree(Ptr<XfrmState> x)
 bool
 EmuNicNetDevice::OffloadOk(const Ipv4Header& ipHeader, Ptr<const Packet> payload, Ptr<XfrmState> x)
 {
-    uint8_t header[60];
+    // Written field by field (no ns-3 Buffer on the per-packet path). ns-3's Ipv4Header keeps
+    // the length of IPv4 options but not their bytes: IHL follows the length, options are EOL.
+    uint8_t header[60] = {};
     const uint32_t headerLength = std::min<uint32_t>(ipHeader.GetSerializedSize(), sizeof(header));
-    Buffer buffer;
-    buffer.AddAtStart(headerLength);
-    ipHeader.Serialize(buffer.Begin());
-    buffer.CopyData(header, headerLength);
-    if (headerLength > 20)
-    {
-        // ns-3's Ipv4Header keeps the length of options but not their bytes, and serializes
-        // IHL 5: give the device a consistent header (IHL from the length, options as EOL).
-        header[0] = uint8_t(0x40 | (headerLength / 4));
-        std::fill(header + 20, header + headerLength, 0);
-    }
+    WriteIpv4Header(header, ipHeader.GetSource(), ipHeader.GetDestination(), ipHeader.GetProtocol(),
+                    uint16_t(headerLength + ipHeader.GetPayloadSize()), ipHeader.GetTtl(),
+                    ipHeader.GetIdentification());
+    header[0] = uint8_t(0x40 | (headerLength / 4));
+    header[1] = ipHeader.GetTos();
+    const uint16_t fragment = (ipHeader.IsDontFragment() ? 0x4000 : 0) |
+                              (ipHeader.IsLastFragment() ? 0 : 0x2000) |
+                              uint16_t(ipHeader.GetFragmentOffset() / 8);
+    header[6] = uint8_t(fragment >> 8);
+    header[7] = uint8_t(fragment);
+    RewriteIpv4Header(header, headerLength, ipHeader.GetProtocol(),
+                      uint16_t(headerLength + ipHeader.GetPayloadSize()));
     int ok;
     {
         DeviceCallScope scope("olab_offload_ok");
