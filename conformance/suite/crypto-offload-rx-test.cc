@@ -24,6 +24,7 @@ using conformance::Cases;
 using conformance::Datagrams;
 using conformance::kTcpPort;
 using conformance::kTcpSegment;
+using conformance::SameDatagrams;
 using conformance::StartTcp;
 using conformance::TcpTransfer;
 
@@ -31,22 +32,6 @@ namespace
 {
 
 constexpr uint32_t kIvLength = 8; // rfc4106(gcm(aes))
-
-testing::AssertionResult
-SameDatagrams(const std::vector<Bytes>& got, const std::vector<Bytes>& sent)
-{
-    size_t i = 0;
-    while (i < got.size() && i < sent.size() && got[i] == sent[i])
-    {
-        ++i;
-    }
-    if (i == got.size() && i == sent.size())
-    {
-        return testing::AssertionSuccess();
-    }
-    return testing::AssertionFailure() << got.size() << " datagrams delivered of " << sent.size()
-                                       << " expected; the first difference is datagram " << i;
-}
 
 /// A crypto-offload receiver (B) with a UDP sink, its peer A sending to it, and Scapy's ESP for
 /// the A -> B SA to make more packets with.

@@ -25,6 +25,8 @@ using conformance::Cases;
 using conformance::Datagrams;
 using conformance::kTcpPort;
 using conformance::kTcpSegment;
+using conformance::SameDatagrams;
+using conformance::SameStream;
 using conformance::StartTcp;
 using conformance::TcpTransfer;
 
@@ -35,35 +37,6 @@ constexpr uint32_t kTcpBytes = 24000;
 
 // ---------------------------------------------------------------------------------------------
 // Traffic
-
-testing::AssertionResult
-SameDatagrams(const std::vector<Bytes>& got, const std::vector<Bytes>& sent)
-{
-    size_t i = 0;
-    while (i < got.size() && i < sent.size() && got[i] == sent[i])
-    {
-        ++i;
-    }
-    if (i == got.size() && i == sent.size())
-    {
-        return testing::AssertionSuccess();
-    }
-    return testing::AssertionFailure() << got.size() << " datagrams delivered of " << sent.size()
-                                       << " sent; the first difference is datagram " << i;
-}
-
-testing::AssertionResult
-SameStream(const Bytes& got, const Bytes& sent)
-{
-    const auto diff = std::mismatch(got.begin(), got.end(), sent.begin(), sent.end());
-    if (diff.first == got.end() && diff.second == sent.end())
-    {
-        return testing::AssertionSuccess();
-    }
-    return testing::AssertionFailure()
-           << got.size() << " bytes received of " << sent.size()
-           << " sent; the first difference is byte " << diff.first - got.begin();
-}
 
 /// What a node's IPv4 exchanges with one device: "Tx" after the stack, before the device;
 /// "Rx" after the device, before the stack. Whole IPv4 packets.

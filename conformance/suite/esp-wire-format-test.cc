@@ -29,6 +29,8 @@ using conformance::Cases;
 using conformance::Datagrams;
 using conformance::kTcpPort;
 using conformance::kTcpSegment;
+using conformance::SameDatagrams;
+using conformance::SameStream;
 using conformance::StartTcp;
 using conformance::TcpTransfer;
 
@@ -334,37 +336,6 @@ FirstFew(const std::vector<std::string>& lines)
         os << "\n  ... and " << lines.size() - 5 << " more";
     }
     return os.str();
-}
-
-/// The datagrams delivered are the ones sent, in order; a short message otherwise.
-testing::AssertionResult
-SameDatagrams(const std::vector<Bytes>& got, const std::vector<Bytes>& sent)
-{
-    size_t i = 0;
-    while (i < got.size() && i < sent.size() && got[i] == sent[i])
-    {
-        ++i;
-    }
-    if (i == got.size() && i == sent.size())
-    {
-        return testing::AssertionSuccess();
-    }
-    return testing::AssertionFailure() << got.size() << " datagrams delivered of " << sent.size()
-                                       << " sent; the first difference is datagram " << i;
-}
-
-/// The bytes a TCP receiver read are the ones sent; a short message otherwise.
-testing::AssertionResult
-SameStream(const Bytes& got, const Bytes& sent)
-{
-    const auto diff = std::mismatch(got.begin(), got.end(), sent.begin(), sent.end());
-    if (diff.first == got.end() && diff.second == sent.end())
-    {
-        return testing::AssertionSuccess();
-    }
-    return testing::AssertionFailure()
-           << got.size() << " bytes received of " << sent.size()
-           << " sent; the first difference is byte " << diff.first - got.begin();
 }
 
 std::string

@@ -8,6 +8,7 @@
 // of new SAs, and carry traffic that Scapy's ESP decrypts.
 #include "conformance-case.h"
 #include "scapy-esp-oracle.h"
+#include "suite-traffic.h"
 
 #include <algorithm>
 
@@ -16,36 +17,6 @@ using namespace conformance;
 
 namespace
 {
-
-/// Runs the simulation up to the absolute time `until`.
-void
-RunTo(Time until)
-{
-    Simulator::Stop(until - Simulator::Now());
-    Simulator::Run();
-}
-
-std::vector<Bytes>
-Payloads(uint32_t count, uint32_t firstIndex)
-{
-    std::vector<Bytes> payloads;
-    for (uint32_t i = 0; i < count; ++i)
-    {
-        payloads.push_back(DatagramPayload(firstIndex + i, 40 + (37 * i) % 400));
-    }
-    return payloads;
-}
-
-uint32_t
-Delivered(const UdpSink& sink, const std::vector<Bytes>& sent)
-{
-    uint32_t n = 0;
-    for (const Bytes& p : sent)
-    {
-        n += std::count(sink.received.begin(), sink.received.end(), p) > 0 ? 1 : 0;
-    }
-    return n;
-}
 
 /// Packets A put on the wire at or after `from` with IP protocol `proto` (for ESP: SPI `spi`).
 std::vector<const WirePacket*>

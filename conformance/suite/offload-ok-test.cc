@@ -9,6 +9,7 @@
 #include "conformance-case.h"
 #include "scapy-esp-oracle.h"
 #include "scapy-packet-crafter.h"
+#include "suite-traffic.h"
 
 #include <algorithm>
 #include <map>
@@ -30,17 +31,6 @@ constexpr uint16_t kCraftedSourcePort = 5555;
             GTEST_SKIP() << "Scapy unavailable: " << whyNot;                                       \
         }                                                                                          \
     } while (false)
-
-uint32_t
-Delivered(const UdpSink& sink, const std::vector<Bytes>& sent)
-{
-    uint32_t n = 0;
-    for (const Bytes& p : sent)
-    {
-        n += std::count(sink.received.begin(), sink.received.end(), p) > 0 ? 1 : 0;
-    }
-    return n;
-}
 
 uint16_t
 Ipv4Checksum(const uint8_t* header, uint32_t length)

@@ -8,6 +8,7 @@
 // table, ESP for a deleted SA that must no longer be decrypted.
 #include "conformance-case.h"
 #include "scapy-esp-oracle.h"
+#include "suite-traffic.h"
 
 #include <algorithm>
 
@@ -38,29 +39,6 @@ DeviceReason(const std::string& error)
 {
     const size_t colon = error.find(": ", error.find(": ") + 1);
     return colon == std::string::npos ? "" : error.substr(colon + 2);
-}
-
-std::vector<Bytes>
-Payloads(uint32_t count, uint32_t firstIndex)
-{
-    std::vector<Bytes> payloads;
-    for (uint32_t i = 0; i < count; ++i)
-    {
-        payloads.push_back(DatagramPayload(firstIndex + i, 40 + (37 * i) % 400));
-    }
-    return payloads;
-}
-
-/// How many of `sent` arrived byte for byte.
-uint32_t
-Delivered(const UdpSink& sink, const std::vector<Bytes>& sent)
-{
-    uint32_t n = 0;
-    for (const Bytes& p : sent)
-    {
-        n += std::count(sink.received.begin(), sink.received.end(), p) > 0 ? 1 : 0;
-    }
-    return n;
 }
 
 /// ESP packets of one SPI that one end put on the wire in [from, to).

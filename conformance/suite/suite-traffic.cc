@@ -2,6 +2,8 @@
 
 #include "ns3/tcp-socket-factory.h"
 
+#include <algorithm>
+
 namespace conformance
 {
 
@@ -91,6 +93,64 @@ Datagrams(uint32_t count, uint32_t salt)
         all.push_back(DatagramPayload(salt + i, (i * 37 + salt) % 1301));
     }
     return all;
+}
+
+std::vector<Bytes>
+Payloads(uint32_t count, uint32_t firstIndex)
+{
+    std::vector<Bytes> payloads;
+    for (uint32_t i = 0; i < count; ++i)
+    {
+        payloads.push_back(DatagramPayload(firstIndex + i, 40 + (37 * i) % 400));
+    }
+    return payloads;
+}
+
+uint32_t
+Delivered(const UdpSink& sink, const std::vector<Bytes>& sent)
+{
+    uint32_t n = 0;
+    for (const Bytes& p : sent)
+    {
+        n += std::count(sink.received.begin(), sink.received.end(), p) > 0 ? 1 : 0;
+    }
+    return n;
+}
+
+testing::AssertionResult
+SameDatagrams(const std::vector<Bytes>& got, const std::vector<Bytes>& sent)
+{
+    size_t i = 0;
+    while (i < got.size() && i < sent.size() && got[i] == sent[i])
+    {
+        ++i;
+    }
+    if (i == got.size() && i == sent.size())
+    {
+        return testing::AssertionSuccess();
+    }
+    return testing::AssertionFailure() << got.size() << " datagrams delivered of " << sent.size()
+                                       << " sent; the first difference is datagram " << i;
+}
+
+testing::AssertionResult
+SameStream(const Bytes& got, const Bytes& sent)
+{
+    const auto diff = std::mismatch(got.begin(), got.end(), sent.begin(), sent.end());
+    if (diff.first == got.end() && diff.second == sent.end())
+    {
+        return testing::AssertionSuccess();
+    }
+    return testing::AssertionFailure()
+           << got.size() << " bytes received of " << sent.size()
+           << " sent; the first difference is byte " << diff.first - got.begin();
+}
+
+void
+RunTo(Time until)
+{
+    Simulator::Stop(until - Simulator::Now());
+    Simulator::Run();
 }
 
 } // namespace conformance

@@ -35,6 +35,22 @@ struct TcpTransfer
 std::unique_ptr<TcpTransfer> StartTcp(ns3::Ptr<ns3::Node> from, ns3::Ptr<ns3::Node> to,
                                       ns3::Ipv4Address toAddress, uint32_t bytes, ns3::Time at);
 
+/// `count` datagrams of 40..439 bytes, numbered from firstIndex.
+std::vector<Bytes> Payloads(uint32_t count, uint32_t firstIndex);
+
+/// How many of `sent` the sink received (each counted once, in any order).
+uint32_t Delivered(const offloadtest::UdpSink& sink, const std::vector<Bytes>& sent);
+
+/// The datagrams delivered are the ones sent, in order; a short message otherwise.
+testing::AssertionResult SameDatagrams(const std::vector<Bytes>& got,
+                                       const std::vector<Bytes>& sent);
+
+/// The bytes a TCP receiver read are the ones sent; a short message otherwise.
+testing::AssertionResult SameStream(const Bytes& got, const Bytes& sent);
+
+/// Runs the simulation up to the absolute time `until` (RunUntil runs for a duration).
+void RunTo(ns3::Time until);
+
 /// `count` datagrams of 0..1300 bytes whose lengths take every value modulo 4 (every padding).
 std::vector<Bytes> Datagrams(uint32_t count, uint32_t salt);
 
