@@ -649,6 +649,27 @@ ResultOf(const char* callback, int result, const char* reason)
     }
 }
 
+/// Calls an add callback (state_add, policy_add) through add(reason, reasonLength) and checks
+/// what it returned; on success the device must have set a non-zero *handle.
+template<typename Add>
+XfrmOffloadResult
+CallAdd(const char* callback, Add add, const uint64_t* handle)
+{
+    char reason[256] = {};
+    int result;
+    {
+        DeviceCallScope scope(callback);
+        result = add(reason, sizeof(reason));
+    }
+    reason[sizeof(reason) - 1] = '\0';
+    const XfrmOffloadResult r = ResultOf(callback, result, reason);
+    if (r.IsOk() && *handle == 0)
+    {
+        OffloadDeviceFault(callback, "returned OLAB_OK with handle 0");
+    }
+    return r;
+}
+
 olab_selector
 SelectorOf(const XfrmSelector& sel)
 {
@@ -733,20 +754,13 @@ EmuNicNetDevice::StateAdd(Ptr<XfrmState> x)
 
     void* engine = Engine();
     uint64_t handle = 0;
-    char reason[256] = {};
-    int result;
-    {
-        DeviceCallScope scope("olab_state_add");
-        result = m_type->GetOps().state_add(engine, &sa, &handle, reason, sizeof(reason));
-    }
-    reason[sizeof(reason) - 1] = '\0';
-    const XfrmOffloadResult r = ResultOf("olab_state_add", result, reason);
+    const XfrmOffloadResult r = CallAdd(
+        "olab_state_add",
+        [&](char* reason, size_t length)
+        { return m_type->GetOps().state_add(engine, &sa, &handle, reason, length); },
+        &handle);
     if (r.IsOk())
     {
-        if (handle == 0)
-        {
-            OffloadDeviceFault("olab_state_add", "returned OLAB_OK with handle 0");
-        }
         x->GetOffload().handle = handle;
         m_states[sa.host_id] = x;
         m_everOffloaded = true;
@@ -864,20 +878,13 @@ EmuNicNetDevice::PolicyAdd(Ptr<XfrmPolicy> xp)
     p.tmpl_reqid = c.tmpl.reqid;
     void* engine = Engine();
     uint64_t handle = 0;
-    char reason[256] = {};
-    int result;
-    {
-        DeviceCallScope scope("olab_policy_add");
-        result = m_type->GetOps().policy_add(engine, &p, &handle, reason, sizeof(reason));
-    }
-    reason[sizeof(reason) - 1] = '\0';
-    const XfrmOffloadResult r = ResultOf("olab_policy_add", result, reason);
+    const XfrmOffloadResult r = CallAdd(
+        "olab_policy_add",
+        [&](char* reason, size_t length)
+        { return m_type->GetOps().policy_add(engine, &p, &handle, reason, length); },
+        &handle);
     if (r.IsOk())
     {
-        if (handle == 0)
-        {
-            OffloadDeviceFault("olab_policy_add", "returned OLAB_OK with handle 0");
-        }
         xp->GetOffload().handle = handle;
         m_everOffloaded = true;
     }
