@@ -8,7 +8,7 @@
 #include <set>
 #include <sstream>
 
-namespace ns3
+namespace offloadlab
 {
 
 bool
@@ -278,4 +278,4 @@ RequirementCatalog::ToMarkdown() const
     return os.str();
 }
 
-} // namespace ns3
+} // namespace offloadlab

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace ns3
+namespace offloadlab
 {
 
 /// One conformance requirement (or an allowed difference from software IPsec).
@@ -48,6 +48,6 @@ class RequirementCatalog
     std::vector<Requirement> m_requirements;
 };
 
-} // namespace ns3
+} // namespace offloadlab
 
 #endif // REQUIREMENT_CATALOG_H

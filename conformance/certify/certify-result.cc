@@ -1,6 +1,6 @@
 #include "certify-result.h"
 
-namespace ns3
+namespace offloadlab
 {
 
 const char*
@@ -92,4 +92,4 @@ CertifyReport::FailingIds() const
     return ids;
 }
 
-} // namespace ns3
+} // namespace offloadlab

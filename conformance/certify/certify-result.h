@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-namespace ns3
+namespace offloadlab
 {
 
 /// Result of a test, and of a requirement x mode (the worst of its tests).
@@ -91,6 +91,6 @@ struct CertifyReport
     std::vector<std::string> FailingIds() const;
 };
 
-} // namespace ns3
+} // namespace offloadlab
 
 #endif // CERTIFY_RESULT_H

@@ -1,8 +1,7 @@
 #include "certify-runner.h"
 
-#include "certify-json-writer.h"
-#include "junit-writer.h"
-#include "summary-table.h"
+#include "certify-json.h"
+#include "certify-report.h"
 #include "text-file.h"
 
 #include <algorithm>
@@ -15,7 +14,7 @@
 
 namespace fs = std::filesystem;
 
-namespace ns3
+namespace offloadlab
 {
 
 namespace
@@ -361,7 +360,8 @@ CertifyRunner::RunGroups(const std::vector<Group>& groups)
     {
         CollectGroup(run, status);
         const auto& r = m_report.requirements[run.group->requirement];
-        m_progress << ProgressLine(++done, groups.size(), r) << std::endl;
+        m_progress << ProgressLine(++done, groups.size(), RequirementJson(r, m_report.catalogModes))
+                   << std::endl;
     };
     while (next < groups.size() || !running.empty())
     {
@@ -532,7 +532,7 @@ CertifyRunner::Run()
     std::vector<ListedSuite> suites;
     if (Probe())
     {
-        m_progress << DeviceLine(m_report) << std::endl;
+        m_progress << DeviceLine(DeviceJson(m_report)) << std::endl;
         if (ListTests(&suites))
         {
             const auto groups = PlanGroups(suites);
@@ -562,18 +562,18 @@ int
 CertifyRunner::Finish()
 {
     const fs::path out(m_options.outDir);
+    const nlohmann::ordered_json certify = CertifyJson(m_report);
     std::string error;
-    bool written = WriteJunit(m_report, (out / "junit.xml").string(), &error) &&
-                   WriteCertifyJson(m_report, (out / "certify.json").string(), &error);
+    const bool written = WriteCertifyReports(certify, out.string(), &error);
     if (!m_report.error.empty())
     {
         m_errors << "offloadlab certify: " << m_report.deviceSpec << ": " << m_report.error << "\n";
     }
     else
     {
-        m_progress << "\n" << SummaryTable(m_report) << "\n";
+        m_progress << "\n" << CertifySummaryTable(certify) << "\n";
     }
-    m_progress << VerdictLine(m_report) << "\n";
+    m_progress << VerdictLine(certify) << "\n";
     if (!written)
     {
         m_errors << "offloadlab certify: " << error << "\n";
@@ -584,4 +584,4 @@ CertifyRunner::Finish()
     return m_report.Conforms() ? kConforms : kDoesNotConform;
 }
 
-} // namespace ns3
+} // namespace offloadlab

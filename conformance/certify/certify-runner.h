@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-namespace ns3
+namespace offloadlab
 {
 
 struct CertifyOptions
@@ -97,6 +97,6 @@ class CertifyRunner
     CertifyReport m_report;
 };
 
-} // namespace ns3
+} // namespace offloadlab
 
 #endif // CERTIFY_RUNNER_H

@@ -11,7 +11,7 @@
 
 extern char** environ;
 
-namespace ns3
+namespace offloadlab
 {
 
 std::string
@@ -184,4 +184,4 @@ ChildProcess::Run(const std::vector<std::string>& argv,
     return child.GetStatus();
 }
 
-} // namespace ns3
+} // namespace offloadlab

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace ns3
+namespace offloadlab
 {
 
 class ChildProcess
@@ -60,6 +60,6 @@ class ChildProcess
     std::chrono::steady_clock::time_point m_start;
 };
 
-} // namespace ns3
+} // namespace offloadlab
 
 #endif // CHILD_PROCESS_H

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <set>
 
-namespace ns3
+namespace offloadlab
 {
 
 namespace
@@ -165,4 +165,4 @@ ReadTestResults(const std::string& path, std::map<std::string, TestCaseResult>* 
     return true;
 }
 
-} // namespace ns3
+} // namespace offloadlab

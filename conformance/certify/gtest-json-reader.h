@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace ns3
+namespace offloadlab
 {
 
 /// A test suite of the binary and its tests, as --gtest_list_tests lists them.
@@ -42,6 +42,6 @@ constexpr const char* kSkipReasonProperty = "skip_reason";
 bool ReadTestResults(const std::string& path, std::map<std::string, TestCaseResult>* results,
                      std::string* error);
 
-} // namespace ns3
+} // namespace offloadlab
 
 #endif // GTEST_JSON_READER_H

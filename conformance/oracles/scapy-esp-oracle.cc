@@ -8,7 +8,7 @@
 
 namespace py = pybind11;
 
-namespace ns3
+namespace offloadlab
 {
 
 namespace
@@ -256,4 +256,4 @@ ScapyEspOracle::Encrypt(const std::vector<uint8_t>& ipv4Packet, uint64_t seq,
     }
 }
 
-} // namespace ns3
+} // namespace offloadlab

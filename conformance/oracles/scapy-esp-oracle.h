@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
-namespace ns3
+namespace offloadlab
 {
+
+using ns3::EspAlgorithm;
 
 /**
  * Scapy's ESP (scapy.layers.ipsec, Debian's python3-scapy 2.5.0) embedded through pybind11, as an
@@ -66,6 +68,6 @@ class ScapyEspOracle
     std::unique_ptr<Impl> m_impl;
 };
 
-} // namespace ns3
+} // namespace offloadlab
 
 #endif // SCAPY_ESP_ORACLE_H

@@ -1,12 +1,28 @@
 // What conformance-case.h promises beyond the device: topology options and evidence files.
 #include "conformance-case.h"
 
+#include "emu-nic-helper.h"
 #include "esp-sa-file.h"
+#include "scapy-esp-oracle.h"
+#include "scapy-packet-crafter.h"
+#include "scenario-json.h"
 
 namespace conformance
 {
 
 using namespace offloadtest;
+using namespace offloadlab;
+
+std::string
+ScapyMissingReason()
+{
+    std::string why;
+    if (ScapyEspOracle::IsAvailable(&why) && ScapyPacketCrafter::IsAvailable(&why))
+    {
+        return "";
+    }
+    return why;
+}
 
 TopologyOptions
 OptionsOf(const Case& c)
@@ -21,7 +37,7 @@ OptionsOf(const Case& c)
 }
 
 void
-KeepPcap(const Topology& t, const std::string& name)
+KeepPcap(const offloadtest::Topology& t, const std::string& name)
 {
     const std::string dir = EvidenceDir();
     if (!dir.empty())
@@ -32,20 +48,22 @@ KeepPcap(const Topology& t, const std::string& name)
 }
 
 void
-KeepKeys(const Topology& t, const std::string& name)
+KeepKeys(const offloadtest::Topology& t, const std::string& name)
 {
     const std::string dir = EvidenceDir();
     if (dir.empty())
     {
         return;
     }
-    EspSaFile keys;
+    offloadlab::EspSaFile keys;
     for (const auto& x : {t.outA, t.outB})
     {
         if (x)
         {
-            keys.Add(x->GetConfig().saddr, x->GetConfig().daddr, x->GetSpi(),
-                     x->GetConfig().algorithm);
+            keys.Add(EspSaEntryOf(x->GetConfig().saddr,
+                                  x->GetConfig().daddr,
+                                  x->GetSpi(),
+                                  x->GetConfig().algorithm));
         }
     }
     keys.Write(dir + "/" + name);

@@ -12,7 +12,7 @@
 #define CONFORMANCE_CASE_H
 
 #include "offload-device-type.h"
-#include "offload-test-topology.h"
+#include "simulation-test.h"
 
 #include <gtest/gtest.h>
 
@@ -23,8 +23,8 @@
 namespace conformance
 {
 
-using offloadtest::IpMode;
-using offloadtest::Mode;
+using ns3::XfrmMode;
+using ns3::XfrmOffloadType;
 
 enum class Alg : uint8_t
 {
@@ -51,17 +51,17 @@ AlgName(Alg alg)
 /// One variant of a requirement: data path x algorithm x IP mode (x ESN).
 struct Case
 {
-    Mode mode{Mode::Sw};
+    XfrmOffloadType mode{XfrmOffloadType::None};
     Alg alg{Alg::Gcm128};
-    IpMode ipMode{IpMode::Transport};
+    XfrmMode ipMode{XfrmMode::Transport};
     bool esn{false};
 };
 
 inline void
 PrintTo(const Case& c, std::ostream* os)
 {
-    *os << offloadtest::ModeName(c.mode) << " " << AlgName(c.alg) << " "
-        << offloadtest::IpModeName(c.ipMode) << (c.esn ? " esn" : "");
+    *os << DataPathName(c.mode) << " " << AlgName(c.alg) << " "
+        << offloadtest::XfrmModeName(c.ipMode) << (c.esn ? " esn" : "");
 }
 
 /// "packet_gcm128_transport", "sw_cbcsha256_tunnel_esn".
@@ -69,22 +69,22 @@ inline std::string
 CaseName(const testing::TestParamInfo<Case>& info)
 {
     const Case& c = info.param;
-    return std::string(offloadtest::ModeName(c.mode)) + "_" + AlgName(c.alg) + "_" +
-           offloadtest::IpModeName(c.ipMode) + (c.esn ? "_esn" : "");
+    return std::string(DataPathName(c.mode)) + "_" + AlgName(c.alg) + "_" +
+           offloadtest::XfrmModeName(c.ipMode) + (c.esn ? "_esn" : "");
 }
 
 /// Every combination of the given modes, algorithms, IP modes and ESN settings.
 inline std::vector<Case>
-Cases(std::vector<Mode> modes, std::vector<Alg> algs = {Alg::Gcm128},
-      std::vector<IpMode> ipModes = {IpMode::Transport, IpMode::Tunnel},
+Cases(std::vector<XfrmOffloadType> modes, std::vector<Alg> algs = {Alg::Gcm128},
+      std::vector<XfrmMode> ipModes = {XfrmMode::Transport, XfrmMode::Tunnel},
       std::vector<bool> esns = {false})
 {
     std::vector<Case> all;
-    for (Mode m : modes)
+    for (XfrmOffloadType m : modes)
     {
         for (Alg a : algs)
         {
-            for (IpMode i : ipModes)
+            for (XfrmMode i : ipModes)
             {
                 for (bool e : esns)
                 {
@@ -110,6 +110,20 @@ std::string UnsupportedReason(const Case& c);
         if (!skipReason.empty())                                                                   \
         {                                                                                          \
             GTEST_SKIP() << skipReason;                                                            \
+        }                                                                                          \
+    } while (false)
+
+/// Why Scapy's ESP or its packet crafter cannot run here ("" when both can).
+std::string ScapyMissingReason();
+
+/// In a TEST body that needs Scapy: skip (as a skip, with the reason) where it is missing.
+#define CONFORMANCE_SKIP_WITHOUT_SCAPY()                                                           \
+    do                                                                                             \
+    {                                                                                              \
+        const std::string scapyMissing = ::conformance::ScapyMissingReason();                      \
+        if (!scapyMissing.empty())                                                                 \
+        {                                                                                          \
+            GTEST_SKIP() << "Scapy unavailable: " << scapyMissing;                                 \
         }                                                                                          \
     } while (false)
 

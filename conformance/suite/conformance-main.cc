@@ -35,24 +35,24 @@ UnsupportedReason(const Case& c)
 {
     const auto& caps = g_device->GetCapabilities();
     std::string reason;
-    if (c.mode == Mode::Crypto && !g_device->OffersCrypto())
+    if (c.mode == XfrmOffloadType::Crypto && !g_device->OffersCrypto())
     {
         reason = "device does not offer crypto offload";
     }
-    else if (c.mode == Mode::Packet && !g_device->OffersPacket())
+    else if (c.mode == XfrmOffloadType::Packet && !g_device->OffersPacket())
     {
         reason = "device does not offer packet offload";
     }
-    else if (c.mode != Mode::Sw && c.alg != Alg::CbcSha256 &&
+    else if (c.mode != XfrmOffloadType::None && c.alg != Alg::CbcSha256 &&
              !(caps.algorithms & (1u << OLAB_ALG_AES_GCM)))
     {
         reason = "device does not offload rfc4106(gcm(aes))";
     }
-    else if (c.mode != Mode::Sw && c.esn && !caps.esn)
+    else if (c.mode != XfrmOffloadType::None && c.esn && !caps.esn)
     {
         reason = "device does not offload ESN";
     }
-    else if (c.mode != Mode::Sw && c.ipMode == IpMode::Tunnel && !caps.tunnel)
+    else if (c.mode != XfrmOffloadType::None && c.ipMode == XfrmMode::Tunnel && !caps.tunnel)
     {
         reason = "device does not offload tunnel mode";
     }
@@ -143,7 +143,7 @@ DescribeDevice(const ns3::OffloadDeviceType& device)
     auto text = [](const char* s) { return std::string(s ? s : ""); };
     return {
         {"spec", device.GetSpec()},
-        {"mutant", ns3::OffloadDeviceType::DescribeMutant(device.GetSpec())},
+        {"mutant", ns3::OffloadDeviceType::DescribeDefect(device.GetSpec())},
         {"offers_crypto", device.OffersCrypto()},
         {"offers_packet", device.OffersPacket()},
         {"capabilities",

@@ -7,7 +7,7 @@
 #include "conformance-case.h"
 #include "scapy-esp-oracle.h"
 #include "scapy-packet-crafter.h"
-#include "suite-traffic.h"
+#include "tcp-transfer.h"
 
 #include "ns3/ipv4-l3-protocol.h"
 
@@ -16,17 +16,8 @@
 #include <iterator>
 
 using namespace offloadtest;
-using conformance::Alg;
-using conformance::AlgorithmOf;
-using conformance::Case;
-using conformance::CaseName;
-using conformance::Cases;
-using conformance::Datagrams;
-using conformance::kTcpPort;
-using conformance::kTcpSegment;
-using conformance::SameDatagrams;
-using conformance::StartTcp;
-using conformance::TcpTransfer;
+using namespace conformance;
+using namespace offloadlab;
 
 namespace
 {
@@ -50,7 +41,7 @@ class CryptoRxTest : public SimulationTest<Case>
         opt.esn = c.esn;
         opt.algorithmAB = AlgorithmOf(c.alg, 0x11);
         opt.algorithmBA = AlgorithmOf(c.alg, 0x77);
-        t = BuildTopology(opt);
+        t = BuildTestTopology(opt);
         ASSERT_TRUE(t->outA && t->inB);
         ASSERT_TRUE(t->inB->IsOffloaded(XfrmOffloadType::Crypto)) << "B's SA is not offloaded";
         sink = InstallUdpSink(t->hostB);
@@ -108,8 +99,8 @@ class CryptoRxTest : public SimulationTest<Case>
 std::vector<Case>
 CryptoCases()
 {
-    auto all = Cases({Mode::Crypto}, {Alg::Gcm128, Alg::Gcm256});
-    const auto esn = Cases({Mode::Crypto}, {Alg::Gcm128}, {IpMode::Transport}, {true});
+    auto all = Cases({XfrmOffloadType::Crypto}, {Alg::Gcm128, Alg::Gcm256});
+    const auto esn = Cases({XfrmOffloadType::Crypto}, {Alg::Gcm128}, {XfrmMode::Transport}, {true});
     all.insert(all.end(), esn.begin(), esn.end());
     return all;
 }

@@ -10,25 +10,15 @@
 #include "conformance-case.h"
 #include "scapy-esp-oracle.h"
 #include "scapy-packet-crafter.h"
-#include "suite-traffic.h"
+#include "tcp-transfer.h"
 
 #include "ns3/ipv4-l3-protocol.h"
 
 #include <gtest/gtest.h>
 
 using namespace offloadtest;
-using conformance::Alg;
-using conformance::AlgorithmOf;
-using conformance::Case;
-using conformance::CaseName;
-using conformance::Cases;
-using conformance::Datagrams;
-using conformance::kTcpPort;
-using conformance::kTcpSegment;
-using conformance::SameDatagrams;
-using conformance::SameStream;
-using conformance::StartTcp;
-using conformance::TcpTransfer;
+using namespace conformance;
+using namespace offloadlab;
 
 namespace
 {
@@ -62,7 +52,7 @@ CaptureIpv4(Ptr<Node> node, Ptr<NetDevice> dev, const std::string& trace)
 std::string
 Describe(const Bytes& ip)
 {
-    return ns3::ScapyPacketCrafter::Describe(ip);
+    return offloadlab::ScapyPacketCrafter::Describe(ip);
 }
 
 Bytes
@@ -106,7 +96,7 @@ struct Sent
 Delivered
 RunOnce(const Case& c, Sent* sent)
 {
-    auto t = BuildTopology(OptionsOf(c));
+    auto t = BuildTestTopology(OptionsOf(c));
     auto sinkA = InstallUdpSink(t->hostA);
     auto sinkB = InstallUdpSink(t->hostB);
     auto senderA = InstallUdpSender(t->hostA, t->hostAddrB);
@@ -162,9 +152,9 @@ ExpectSameAsSoftware(const Case& c)
 {
     Sent sent;
     Case sw = c;
-    sw.mode = Mode::Sw;
+    sw.mode = XfrmOffloadType::None;
     const Delivered reference = RunOnce(sw, &sent);
-    const Delivered d = c.mode == Mode::Sw ? reference : RunOnce(c, &sent);
+    const Delivered d = c.mode == XfrmOffloadType::None ? reference : RunOnce(c, &sent);
 
     EXPECT_TRUE(SameDatagrams(d.udpAB, sent.udpAB)) << "UDP A -> B";
     EXPECT_TRUE(SameDatagrams(d.udpBA, sent.udpBA)) << "UDP B -> A";
@@ -190,12 +180,12 @@ ExpectSameAsSoftware(const Case& c)
 /// Software with each algorithm, each offload mode with each algorithm it can offload; ESN
 /// off and on.
 std::vector<Case>
-ModeCases(IpMode ipMode)
+ModeCases(XfrmMode ipMode)
 {
     auto all =
-        Cases({Mode::Sw}, {Alg::Gcm128, Alg::Gcm256, Alg::CbcSha256}, {ipMode}, {false, true});
+        Cases({XfrmOffloadType::None}, {Alg::Gcm128, Alg::Gcm256, Alg::CbcSha256}, {ipMode}, {false, true});
     const auto offloaded =
-        Cases({Mode::Crypto, Mode::Packet}, {Alg::Gcm128, Alg::Gcm256}, {ipMode}, {false, true});
+        Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet}, {Alg::Gcm128, Alg::Gcm256}, {ipMode}, {false, true});
     all.insert(all.end(), offloaded.begin(), offloaded.end());
     return all;
 }
@@ -210,7 +200,7 @@ TEST_P(MODE_TRANSPORT, SamePlaintextAsSoftware)
     ExpectSameAsSoftware(GetParam());
 }
 
-INSTANTIATE_TEST_SUITE_P(, MODE_TRANSPORT, testing::ValuesIn(ModeCases(IpMode::Transport)),
+INSTANTIATE_TEST_SUITE_P(, MODE_TRANSPORT, testing::ValuesIn(ModeCases(XfrmMode::Transport)),
                          CaseName);
 
 class MODE_TUNNEL : public SimulationTest<Case>
@@ -223,7 +213,7 @@ TEST_P(MODE_TUNNEL, SameInnerPacketsAsSoftware)
     ExpectSameAsSoftware(GetParam());
 }
 
-INSTANTIATE_TEST_SUITE_P(, MODE_TUNNEL, testing::ValuesIn(ModeCases(IpMode::Tunnel)), CaseName);
+INSTANTIATE_TEST_SUITE_P(, MODE_TUNNEL, testing::ValuesIn(ModeCases(XfrmMode::Tunnel)), CaseName);
 
 // ---------------------------------------------------------------------------------------------
 // PKT-TX-ENCAP-BY-DEVICE
@@ -238,7 +228,7 @@ TEST_P(PKT_TX_ENCAP_BY_DEVICE, StackHandsPlaintextDeviceAddsAllOfEsp)
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
     std::string why;
     ASSERT_TRUE(ScapyEspOracle::IsAvailable(&why)) << "the suite needs Scapy's ESP: " << why;
-    auto t = BuildTopology(OptionsOf(c));
+    auto t = BuildTestTopology(OptionsOf(c));
     ASSERT_TRUE(t->outA && t->inB);
     auto wire = CaptureWire(t->devA, t->devB);
     auto handed = CaptureIpv4(t->endA, t->devA, "Tx");
@@ -288,7 +278,7 @@ TEST_P(PKT_TX_ENCAP_BY_DEVICE, StackHandsPlaintextDeviceAddsAllOfEsp)
 }
 
 INSTANTIATE_TEST_SUITE_P(, PKT_TX_ENCAP_BY_DEVICE,
-                         testing::ValuesIn(Cases({Mode::Packet}, {Alg::Gcm128, Alg::Gcm256})),
+                         testing::ValuesIn(Cases({XfrmOffloadType::Packet}, {Alg::Gcm128, Alg::Gcm256})),
                          CaseName);
 
 // ---------------------------------------------------------------------------------------------
@@ -304,7 +294,7 @@ TEST_P(PKT_RX_PLAINTEXT, StackGetsPlaintextBypassingXfrm)
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
     std::string why;
     ASSERT_TRUE(ScapyEspOracle::IsAvailable(&why)) << "the suite needs Scapy's ESP: " << why;
-    auto t = BuildTopology(OptionsOf(c));
+    auto t = BuildTestTopology(OptionsOf(c));
     ASSERT_TRUE(t->outA && t->inB);
     auto handed = CaptureIpv4(t->endA, t->devA, "Tx");
     auto received = CaptureIpv4(t->endB, t->devB, "Rx");
@@ -363,7 +353,7 @@ TEST_P(PKT_RX_PLAINTEXT, StackGetsPlaintextBypassingXfrm)
 }
 
 INSTANTIATE_TEST_SUITE_P(, PKT_RX_PLAINTEXT,
-                         testing::ValuesIn(Cases({Mode::Packet}, {Alg::Gcm128, Alg::Gcm256})),
+                         testing::ValuesIn(Cases({XfrmOffloadType::Packet}, {Alg::Gcm128, Alg::Gcm256})),
                          CaseName);
 
 } // namespace

@@ -7,7 +7,7 @@
 
 #include "conformance-case.h"
 #include "scapy-esp-oracle.h"
-#include "suite-traffic.h"
+#include "tcp-transfer.h"
 
 #include "ns3/ipv4-l3-protocol.h"
 
@@ -21,18 +21,8 @@
 #include <sstream>
 
 using namespace offloadtest;
-using conformance::Alg;
-using conformance::AlgorithmOf;
-using conformance::Case;
-using conformance::CaseName;
-using conformance::Cases;
-using conformance::Datagrams;
-using conformance::kTcpPort;
-using conformance::kTcpSegment;
-using conformance::SameDatagrams;
-using conformance::SameStream;
-using conformance::StartTcp;
-using conformance::TcpTransfer;
+using namespace conformance;
+using namespace offloadlab;
 
 namespace
 {
@@ -255,7 +245,7 @@ WireRun
 BuildWire(const TopologyOptions& opt)
 {
     WireRun run;
-    run.t = BuildTopology(opt);
+    run.t = BuildTestTopology(opt);
     run.wire = CaptureWire(run.t->devA, run.t->devB);
     run.sinkA = InstallUdpSink(run.t->hostA);
     run.sinkB = InstallUdpSink(run.t->hostB);
@@ -371,16 +361,16 @@ Join(std::vector<Case> a, const std::vector<Case>& b)
 std::vector<Case>
 AllModesAllAlgorithms()
 {
-    return Join(Cases({Mode::Sw}, {Alg::Gcm128, Alg::Gcm256, Alg::CbcSha256}),
-                Cases({Mode::Crypto, Mode::Packet}, {Alg::Gcm128, Alg::Gcm256}));
+    return Join(Cases({XfrmOffloadType::None}, {Alg::Gcm128, Alg::Gcm256, Alg::CbcSha256}),
+                Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet}, {Alg::Gcm128, Alg::Gcm256}));
 }
 
 /// Each mode with rfc4106(gcm(aes)) 128 in both IP modes, and with ESN.
 std::vector<Case>
 AllModesWithEsn()
 {
-    return Cases({Mode::Sw, Mode::Crypto, Mode::Packet}, {Alg::Gcm128},
-                 {IpMode::Transport, IpMode::Tunnel}, {false, true});
+    return Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet}, {Alg::Gcm128},
+                 {XfrmMode::Transport, XfrmMode::Tunnel}, {false, true});
 }
 
 using WireTest = SimulationTest<Case>;
@@ -461,8 +451,8 @@ TEST_P(ESP_WIRE_DECRYPTS, EveryPacketDecryptsToWhatWasSent)
 INSTANTIATE_TEST_SUITE_P(
     , ESP_WIRE_DECRYPTS,
     testing::ValuesIn(Join(AllModesAllAlgorithms(),
-                           Cases({Mode::Sw, Mode::Crypto, Mode::Packet}, {Alg::Gcm128},
-                                 {IpMode::Transport, IpMode::Tunnel}, {true}))),
+                           Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet}, {Alg::Gcm128},
+                                 {XfrmMode::Transport, XfrmMode::Tunnel}, {true}))),
     CaseName);
 
 // ---------------------------------------------------------------------------------------------
@@ -482,7 +472,7 @@ TEST_P(SEQ_START_AT_1, FirstIsOneThenEachNextOneMore)
     ScheduleTraffic(run, Traffic{20, 6, 0});
     // A fresh SA pair half way, the way a rekey installs one: its numbers start at 1 too.
     constexpr uint32_t kNewSpi = 0x0000c0c3;
-    const XfrmOffloadType type = OffloadTypeOf(c.mode);
+    const XfrmOffloadType type = c.mode;
     Simulator::Schedule(Seconds(1.5),
                         [&t, type]()
                         {
@@ -658,8 +648,8 @@ TEST_P(NEXT_HEADER_CORRECT, NamesTheProtectedPayload)
 }
 
 INSTANTIATE_TEST_SUITE_P(, NEXT_HEADER_CORRECT,
-                         testing::ValuesIn(Join(Cases({Mode::Sw, Mode::Crypto, Mode::Packet}),
-                                                Cases({Mode::Sw}, {Alg::CbcSha256}))),
+                         testing::ValuesIn(Join(Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet}),
+                                                Cases({XfrmOffloadType::None}, {Alg::CbcSha256}))),
                          CaseName);
 
 // ---------------------------------------------------------------------------------------------
@@ -768,7 +758,7 @@ TEST_P(CSUM_TX_INNER, StackWritesThemWhenNotAdvertised)
     ExpectInnerChecksumsCorrect(run);
 }
 
-INSTANTIATE_TEST_SUITE_P(, CSUM_TX_INNER, testing::ValuesIn(Cases({Mode::Crypto})), CaseName);
+INSTANTIATE_TEST_SUITE_P(, CSUM_TX_INNER, testing::ValuesIn(Cases({XfrmOffloadType::Crypto})), CaseName);
 
 // ---------------------------------------------------------------------------------------------
 // CRYPTO-TX-HEADERS-BY-STACK
@@ -858,9 +848,9 @@ TEST_P(CRYPTO_TX_HEADERS_BY_STACK, DeviceWritesOnlyIvCiphertextAndIcv)
 }
 
 INSTANTIATE_TEST_SUITE_P(, CRYPTO_TX_HEADERS_BY_STACK,
-                         testing::ValuesIn(Join(Cases({Mode::Crypto}, {Alg::Gcm128, Alg::Gcm256}),
-                                                Cases({Mode::Crypto}, {Alg::Gcm128},
-                                                      {IpMode::Transport}, {true}))),
+                         testing::ValuesIn(Join(Cases({XfrmOffloadType::Crypto}, {Alg::Gcm128, Alg::Gcm256}),
+                                                Cases({XfrmOffloadType::Crypto}, {Alg::Gcm128},
+                                                      {XfrmMode::Transport}, {true}))),
                          CaseName);
 
 // ---------------------------------------------------------------------------------------------
@@ -882,7 +872,7 @@ TEST_P(GCM_256_KEY, InteroperatesWithSoftwareAndScapy)
     Topology& t = *run.t;
     ASSERT_EQ(t.algAB.encKey.size(), 32u);
     // A is a software IPsec peer; only B offloads, so B must agree with software on all 32 bytes.
-    const XfrmOffloadType type = OffloadTypeOf(c.mode);
+    const XfrmOffloadType type = c.mode;
     t.outA = t.AddSa(true, true, XfrmOffloadType::None, XfrmLifetimeConfig{});
     t.inB = t.AddSa(true, false, type, XfrmLifetimeConfig{});
     t.outB = t.AddSa(false, true, type, XfrmLifetimeConfig{});
@@ -905,7 +895,7 @@ TEST_P(GCM_256_KEY, InteroperatesWithSoftwareAndScapy)
         << "the device does not open software's AES-256";
     EXPECT_TRUE(SameDatagrams(run.sinkA->received, run.sentBA))
         << "software does not open the device's AES-256";
-    if (c.mode == Mode::Crypto)
+    if (c.mode == XfrmOffloadType::Crypto)
     {
         EXPECT_EQ(t.stackB->GetStat(XfrmStat::CryptoOffloadTxPackets), run.sentBA.size());
         EXPECT_EQ(t.stackB->GetStat(XfrmStat::CryptoOffloadRxPackets), run.sentAB.size());
@@ -928,7 +918,7 @@ TEST_P(GCM_256_KEY, InteroperatesWithSoftwareAndScapy)
 }
 
 INSTANTIATE_TEST_SUITE_P(, GCM_256_KEY,
-                         testing::ValuesIn(Cases({Mode::Crypto, Mode::Packet}, {Alg::Gcm256})),
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet}, {Alg::Gcm256})),
                          CaseName);
 
 // ---------------------------------------------------------------------------------------------
@@ -946,7 +936,7 @@ TEST_P(SEQ_OVERFLOW_NO_CYCLE, DroppedAndCountedAfterTheLastNumber)
     opt.installIpsec = false;
     WireRun run = BuildWire(opt);
     Topology& t = *run.t;
-    const XfrmOffloadType type = OffloadTypeOf(c.mode);
+    const XfrmOffloadType type = c.mode;
     constexpr uint64_t kLastSent = 0xFFFFFFFCull; // three numbers left
     // The SA starts with its numbers nearly spent (Linux's XFRMA_REPLAY_STATE oseq, as when an SA
     // is migrated): the one way to reach 2^32-1 that does not depend on who numbers the packets.
@@ -985,7 +975,7 @@ TEST_P(SEQ_OVERFLOW_NO_CYCLE, DroppedAndCountedAfterTheLastNumber)
     EXPECT_EQ(t.stackA->GetStat(XfrmStat::OutStateSeqError) +
                   t.devA->GetDropCount(EmuNicDrop::TxSeqOverflow),
               4u);
-    if (c.mode == Mode::Packet)
+    if (c.mode == XfrmOffloadType::Packet)
     {
         t.stackA->UpdateStats(t.outA);
     }
@@ -993,7 +983,7 @@ TEST_P(SEQ_OVERFLOW_NO_CYCLE, DroppedAndCountedAfterTheLastNumber)
 }
 
 INSTANTIATE_TEST_SUITE_P(, SEQ_OVERFLOW_NO_CYCLE,
-                         testing::ValuesIn(Cases({Mode::Sw, Mode::Crypto, Mode::Packet})),
+                         testing::ValuesIn(Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet})),
                          CaseName);
 
 } // namespace

@@ -29,6 +29,7 @@
 
 using namespace offloadtest;
 using namespace conformance;
+using namespace offloadlab;
 
 namespace
 {
@@ -37,12 +38,12 @@ constexpr uint32_t kLinkMtu = 1500;
 constexpr uint32_t kBigDatagram = 3000; //!< UDP data; ns-3 sends it as three IPv4 fragments
 
 UdpRig
-BuildRig(const Case& c, Mode mode)
+BuildRig(const Case& c, XfrmOffloadType mode)
 {
     TopologyOptions opt = OptionsOf(c);
     opt.mode = mode;
     UdpRig rig;
-    rig.t = BuildTopology(opt);
+    rig.t = BuildTestTopology(opt);
     rig.wire = CaptureWire(rig.t->devA, rig.t->devB);
     rig.sink = InstallUdpSink(rig.t->hostB);
     rig.sender = InstallUdpSender(rig.t->hostA, rig.t->hostAddrB);
@@ -52,9 +53,9 @@ BuildRig(const Case& c, Mode mode)
 /// Largest plaintext IPv4 packet that fits the link after rfc4106(gcm(aes)) ESP (8 header, 8 IV,
 /// 4-byte alignment, 2 trailer, 16 ICV): Linux's esp4_get_mtu.
 uint32_t
-GcmInnerMtu(IpMode ipMode)
+GcmInnerMtu(XfrmMode ipMode)
 {
-    if (ipMode == IpMode::Transport)
+    if (ipMode == XfrmMode::Transport)
     {
         return ((kLinkMtu - 16 - 16 - 20) & ~3u) + 20 - 2; // the IPv4 header is not encrypted
     }
@@ -152,22 +153,6 @@ ScapyOverlapping(const Bytes& ip, uint32_t size, uint16_t id)
     SetIpIds(fragments, id);
     return fragments;
 }
-
-bool
-ScapyAvailable(std::string* why)
-{
-    return ScapyPacketCrafter::IsAvailable(why) && ScapyEspOracle::IsAvailable(why);
-}
-
-#define SKIP_WITHOUT_SCAPY()                                                                       \
-    do                                                                                             \
-    {                                                                                              \
-        std::string whyNot;                                                                        \
-        if (!ScapyAvailable(&whyNot))                                                              \
-        {                                                                                          \
-            GTEST_SKIP() << "Scapy unavailable: " << whyNot;                                       \
-        }                                                                                          \
-    } while (false)
 
 /// RFC 791 reassembly of whatever is fragmented in packets (whole packets pass unchanged, in
 /// order of first appearance); an incomplete datagram is left out and counted in *incomplete.
@@ -441,7 +426,7 @@ TEST_P(PKT_FRAG_TX_DROP, CraftedFirstMiddleLastAndOverlapping)
 {
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    SKIP_WITHOUT_SCAPY();
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
     auto [t, wire, sink, sender] = BuildRig(c, c.mode);
     ASSERT_TRUE(t->outA && t->inB);
     std::vector<Bytes> fragments = ScapyFragments(ScapyUdp(*t, DatagramPayload(4, 1000)), 400, 71);
@@ -469,7 +454,7 @@ TEST_P(PKT_FRAG_TX_DROP, CraftedFirstMiddleLastAndOverlapping)
     ExpectOnlyDrops(*t, {{"devA.TxFragmentDrop", fragments.size()}}, "packet");
 }
 
-INSTANTIATE_TEST_SUITE_P(, PKT_FRAG_TX_DROP, testing::ValuesIn(Cases({Mode::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(, PKT_FRAG_TX_DROP, testing::ValuesIn(Cases({XfrmOffloadType::Packet})), CaseName);
 
 // =============================================================================================
 // PKT-FRAG-RX-DROP
@@ -483,7 +468,7 @@ TEST_P(PKT_FRAG_RX_DROP, EspFragmentsOfOffloadedSa)
 {
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    SKIP_WITHOUT_SCAPY();
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
     auto [t, wire, sink, sender] = BuildRig(c, c.mode);
     ASSERT_TRUE(t->outA && t->inB);
     std::vector<Bytes> fragments =
@@ -516,7 +501,7 @@ TEST_P(PKT_FRAG_RX_DROP, EspFragmentsOfOffloadedSa)
     EXPECT_EQ(t->devB->GetDropCount(EmuNicDrop::RxReplay), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(, PKT_FRAG_RX_DROP, testing::ValuesIn(Cases({Mode::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(, PKT_FRAG_RX_DROP, testing::ValuesIn(Cases({XfrmOffloadType::Packet})), CaseName);
 
 // =============================================================================================
 // FRAG-SW-CRYPTO-HANDLED
@@ -529,7 +514,7 @@ TEST_P(FRAG_SW_CRYPTO_HANDLED, OversizeDatagramFragmentedAfterEsp)
 {
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    SKIP_WITHOUT_SCAPY();
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
     auto [t, wire, sink, sender] = BuildRig(c, c.mode);
     ASSERT_TRUE(t->outA && t->inB);
     const std::vector<Bytes> sent{DatagramPayload(1, 400), DatagramPayload(2, kBigDatagram),
@@ -553,7 +538,7 @@ TEST_P(FRAG_SW_CRYPTO_HANDLED, OversizeDatagramFragmentedAfterEsp)
     }
     EXPECT_GE(espFragments, 4u) << "the 3000- and 1472-byte datagrams cross as ESP fragments";
     EXPECT_EQ(OracleUdpData(*t, *wire), sent) << "Scapy's ESP disagrees with what was sent";
-    ExpectOnlyDrops(*t, {}, ModeName(c.mode));
+    ExpectOnlyDrops(*t, {}, DataPathName(c.mode));
 }
 
 // Scapy's first, middle and last fragments of valid ESP for B: reassembled, decrypted, delivered.
@@ -561,7 +546,7 @@ TEST_P(FRAG_SW_CRYPTO_HANDLED, CraftedEspFragmentsReassembled)
 {
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    SKIP_WITHOUT_SCAPY();
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
     auto [t, wire, sink, sender] = BuildRig(c, c.mode);
     ASSERT_TRUE(t->outA && t->inB);
     const Bytes first = DatagramPayload(7, 1200);
@@ -579,11 +564,11 @@ TEST_P(FRAG_SW_CRYPTO_HANDLED, CraftedEspFragmentsReassembled)
     ASSERT_EQ(sink->received.size(), 2u);
     EXPECT_EQ(sink->received[0], first);
     EXPECT_EQ(sink->received[1], whole);
-    ExpectOnlyDrops(*t, {}, ModeName(c.mode));
+    ExpectOnlyDrops(*t, {}, DataPathName(c.mode));
 }
 
 INSTANTIATE_TEST_SUITE_P(, FRAG_SW_CRYPTO_HANDLED,
-                         testing::ValuesIn(Cases({Mode::Sw, Mode::Crypto})), CaseName);
+                         testing::ValuesIn(Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto})), CaseName);
 
 // =============================================================================================
 // PKT-PMTU-DROP
@@ -616,7 +601,7 @@ TEST_P(PKT_PMTU_DROP, TooBigAfterEspNeverReachesTheWire)
     ExpectOnlyDrops(*t, {{"devA.TxPmtuDrop", 1}}, "packet");
 }
 
-INSTANTIATE_TEST_SUITE_P(, PKT_PMTU_DROP, testing::ValuesIn(Cases({Mode::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(, PKT_PMTU_DROP, testing::ValuesIn(Cases({XfrmOffloadType::Packet})), CaseName);
 
 // =============================================================================================
 // PKT-PMTU-NOTIFY
@@ -658,7 +643,7 @@ TEST_P(PKT_PMTU_NOTIFY, SenderLearnsTheExactMtu)
     ExpectOnlyWholeEspFromA(*wire);
 }
 
-INSTANTIATE_TEST_SUITE_P(, PKT_PMTU_NOTIFY, testing::ValuesIn(Cases({Mode::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(, PKT_PMTU_NOTIFY, testing::ValuesIn(Cases({XfrmOffloadType::Packet})), CaseName);
 
 // =============================================================================================
 // PKT-PMTU-TCP-RECOVERS
@@ -673,7 +658,7 @@ TEST_P(PKT_PMTU_TCP_RECOVERS, EveryByteDelivered)
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
     TopologyOptions opt = OptionsOf(c);
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->outA && t->inB);
     auto wire = CaptureWire(t->devA, t->devB);
 
@@ -739,7 +724,7 @@ TEST_P(PKT_PMTU_TCP_RECOVERS, EveryByteDelivered)
     ExpectOnlyWholeEspFromA(*wire);
 }
 
-INSTANTIATE_TEST_SUITE_P(, PKT_PMTU_TCP_RECOVERS, testing::ValuesIn(Cases({Mode::Packet})),
+INSTANTIATE_TEST_SUITE_P(, PKT_PMTU_TCP_RECOVERS, testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
                          CaseName);
 
 // =============================================================================================
@@ -756,7 +741,7 @@ struct FragmentRun
 /// Whole datagrams, a 3000-byte one that ns-3 fragments, and Scapy fragments of valid ESP for
 /// B, in one script; run through the given mode.
 FragmentRun
-RunFragmentScript(const Case& c, Mode mode, std::vector<Bytes>* wholeOnly, std::vector<Bytes>* all)
+RunFragmentScript(const Case& c, XfrmOffloadType mode, std::vector<Bytes>* wholeOnly, std::vector<Bytes>* all)
 {
     auto [t, wire, sink, sender] = BuildRig(c, mode);
     EXPECT_TRUE(t->outA && t->inB);
@@ -777,7 +762,7 @@ RunFragmentScript(const Case& c, Mode mode, std::vector<Bytes>* wholeOnly, std::
     }
     ScheduleInject(Seconds(1.4), t->devA, t->devB, EspToB(*t, 101, w3, 92));
     RunUntil(Seconds(2));
-    SaveEvidence(*t, *wire, std::string("-") + ModeName(mode));
+    SaveEvidence(*t, *wire, std::string("-") + DataPathName(mode));
     *wholeOnly = {w1, w2, w3};
     *all = {w1, big, w2, crafted, w3};
     FragmentRun run;
@@ -795,10 +780,10 @@ TEST_P(ALLOW_PKT_FRAGMENTS, OnlyFragmentsDiffer)
 {
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    SKIP_WITHOUT_SCAPY();
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
     std::vector<Bytes> whole;
     std::vector<Bytes> all;
-    const FragmentRun sw = RunFragmentScript(c, Mode::Sw, &whole, &all);
+    const FragmentRun sw = RunFragmentScript(c, XfrmOffloadType::None, &whole, &all);
     Simulator::Destroy();
     const FragmentRun packet = RunFragmentScript(c, c.mode, &whole, &all);
 
@@ -828,7 +813,7 @@ TEST_P(ALLOW_PKT_FRAGMENTS, OnlyFragmentsDiffer)
     EXPECT_EQ(packet.espFromA, 2u + 4u) << "the fragmented socket datagram left as ESP";
 }
 
-INSTANTIATE_TEST_SUITE_P(, ALLOW_PKT_FRAGMENTS, testing::ValuesIn(Cases({Mode::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(, ALLOW_PKT_FRAGMENTS, testing::ValuesIn(Cases({XfrmOffloadType::Packet})), CaseName);
 
 // =============================================================================================
 // ALLOW-PKT-PMTU
@@ -855,15 +840,15 @@ TEST_P(ALLOW_PKT_PMTU, OnlyTooBigAfterEspDiffers)
         }
     }
     ASSERT_EQ(fitting.size(), 3u);
-    for (Mode mode : {Mode::Sw, c.mode})
+    for (XfrmOffloadType mode : {XfrmOffloadType::None, c.mode})
     {
-        SCOPED_TRACE(ModeName(mode));
+        SCOPED_TRACE(DataPathName(mode));
         auto [t, wire, sink, sender] = BuildRig(c, mode);
         ASSERT_TRUE(t->outA && t->inB);
         ScheduleDatagrams(sender, sent, Seconds(1), MilliSeconds(10));
         RunUntil(Seconds(2));
-        SaveEvidence(*t, *wire, std::string("-") + ModeName(mode));
-        if (mode == Mode::Sw)
+        SaveEvidence(*t, *wire, std::string("-") + DataPathName(mode));
+        if (mode == XfrmOffloadType::None)
         {
             EXPECT_EQ(sink->received, sent);
             EXPECT_TRUE(sender->icmp.empty());
@@ -880,6 +865,6 @@ TEST_P(ALLOW_PKT_PMTU, OnlyTooBigAfterEspDiffers)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(, ALLOW_PKT_PMTU, testing::ValuesIn(Cases({Mode::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(, ALLOW_PKT_PMTU, testing::ValuesIn(Cases({XfrmOffloadType::Packet})), CaseName);
 
 } // namespace

@@ -92,7 +92,7 @@ RunLifetime(const Case& c, Side side, const XfrmLifetimeConfig& lifetime)
 {
     TopologyOptions opt = OptionsOf(c);
     (side == Side::Outbound ? opt.lifetimeOutA : opt.lifetimeInB) = lifetime;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     EXPECT_TRUE(t->outA && t->inB);
     LifetimeRun run;
     run.limited = side == Side::Outbound ? t->outA : t->inB;
@@ -219,7 +219,7 @@ CheckHard(const Case& c, Limit limit, Side side)
 std::vector<Case>
 LifetimeCases()
 {
-    return Cases({Mode::Sw, Mode::Crypto, Mode::Packet}, {Alg::Gcm128});
+    return Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet}, {Alg::Gcm128});
 }
 
 // ---- LFT-SOFT-PACKETS / LFT-SOFT-BYTES / LFT-HARD-PACKETS / LFT-HARD-BYTES ----
@@ -306,7 +306,7 @@ TwoWayTraffic
 BuildTwoWay(const TopologyOptions& opt)
 {
     TwoWayTraffic w;
-    w.t = BuildTopology(opt);
+    w.t = BuildTestTopology(opt);
     w.sinkB = InstallUdpSink(w.t->hostB);
     w.sinkA = InstallUdpSink(w.t->hostA, kUdpPort + 1);
     w.senderA = InstallUdpSender(w.t->hostA, w.t->hostAddrB);
@@ -385,7 +385,7 @@ TEST_P(LFT_DEVICE_COUNTS, PerSaCountsAndOwnExpireCheck)
     ExpectCurrent(t.inA, 6, bytesBA, "inA");
 }
 
-INSTANTIATE_TEST_SUITE_P(, LFT_DEVICE_COUNTS, testing::ValuesIn(Cases({Mode::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(, LFT_DEVICE_COUNTS, testing::ValuesIn(Cases({XfrmOffloadType::Packet})), CaseName);
 
 using STATS_UPDATE_EXACT = SimulationTest<Case>;
 
@@ -423,7 +423,7 @@ TEST_P(STATS_UPDATE_EXACT, BytesAndPacketsCarried)
     EXPECT_EQ(t.outB->GetCurrent().packets, 0u) << "B->A carried nothing";
 }
 
-INSTANTIATE_TEST_SUITE_P(, STATS_UPDATE_EXACT, testing::ValuesIn(Cases({Mode::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(, STATS_UPDATE_EXACT, testing::ValuesIn(Cases({XfrmOffloadType::Packet})), CaseName);
 
 using ALLOW_OFFLOAD_COUNTERS = SimulationTest<Case>;
 
@@ -434,9 +434,9 @@ TEST_P(ALLOW_OFFLOAD_COUNTERS, AgreeWithSoftwareAfterUpdateStats)
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
     std::map<std::string, XfrmLifetimeCurrent> software;
-    for (Mode mode : {Mode::Sw, c.mode})
+    for (XfrmOffloadType mode : {XfrmOffloadType::None, c.mode})
     {
-        SCOPED_TRACE(ModeName(mode));
+        SCOPED_TRACE(DataPathName(mode));
         TopologyOptions opt = OptionsOf(c);
         opt.mode = mode;
         TwoWayTraffic w = BuildTwoWay(opt);
@@ -451,7 +451,7 @@ TEST_P(ALLOW_OFFLOAD_COUNTERS, AgreeWithSoftwareAfterUpdateStats)
             {"outA", t.outA}, {"inB", t.inB}, {"outB", t.outB}, {"inA", t.inA}};
         for (const auto& [name, x] : states)
         {
-            if (mode == Mode::Sw)
+            if (mode == XfrmOffloadType::None)
             {
                 software[name] = x->GetCurrent();
                 continue;
@@ -469,7 +469,7 @@ TEST_P(ALLOW_OFFLOAD_COUNTERS, AgreeWithSoftwareAfterUpdateStats)
     EXPECT_EQ(software["inA"].packets, 11u);
 }
 
-INSTANTIATE_TEST_SUITE_P(, ALLOW_OFFLOAD_COUNTERS, testing::ValuesIn(Cases({Mode::Packet})),
+INSTANTIATE_TEST_SUITE_P(, ALLOW_OFFLOAD_COUNTERS, testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
                          CaseName);
 
 // ---- REKEY-MAKE-BEFORE-BREAK ----
@@ -489,7 +489,7 @@ struct RekeyRun
 /// The key manager installs the connection with small packet limits; UDP flows both ways,
 /// continuously, across several rekeys.
 RekeyRun
-RunRekey(const Case& c, Mode mode)
+RunRekey(const Case& c, XfrmOffloadType mode)
 {
     TopologyOptions opt = OptionsOf(c);
     opt.mode = mode;
@@ -503,10 +503,10 @@ RunRekey(const Case& c, Mode mode)
     const bool tunnel = t.Tunnel();
     conn.left = IpsecPeerConfig{
         t.endA, t.endAddrA,         tunnel ? t.netA : t.hostAddrA, uint8_t(tunnel ? 24 : 32),
-        t.devA, OffloadTypeOf(mode)};
+        t.devA, mode};
     conn.right = IpsecPeerConfig{
         t.endB, t.endAddrB,         tunnel ? t.netB : t.hostAddrB, uint8_t(tunnel ? 24 : 32),
-        t.devB, OffloadTypeOf(mode)};
+        t.devB, mode};
     conn.mode = tunnel ? XfrmMode::Tunnel : XfrmMode::Transport;
     conn.keyBits = c.alg == Alg::Gcm256 ? 256 : 128;
     conn.replayWindow = 64;
@@ -586,19 +586,19 @@ TEST_P(REKEY_MAKE_BEFORE_BREAK, NoLossSameEventsAsSoftware)
         hardExpires += std::get<0>(e) == "hard-expire" ? 1 : 0;
     }
     EXPECT_EQ(hardExpires, 0u) << "a rekey came too late: " << EventsText(run);
-    if (c.mode != Mode::Sw)
+    if (c.mode != XfrmOffloadType::None)
     {
-        const RekeyRun sw = RunRekey(c, Mode::Sw);
+        const RekeyRun sw = RunRekey(c, XfrmOffloadType::None);
         EXPECT_EQ(run.rekeys, sw.rekeys);
         EXPECT_EQ(run.events, sw.events)
             << "\n"
-            << ModeName(c.mode) << ": " << EventsText(run) << "\nsw: " << EventsText(sw);
+            << DataPathName(c.mode) << ": " << EventsText(run) << "\nsw: " << EventsText(sw);
         EXPECT_EQ(run.deliveredAB, sw.deliveredAB);
     }
 }
 
 INSTANTIATE_TEST_SUITE_P(, REKEY_MAKE_BEFORE_BREAK,
-                         testing::ValuesIn(Cases({Mode::Sw, Mode::Crypto, Mode::Packet})),
+                         testing::ValuesIn(Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet})),
                          CaseName);
 
 } // namespace

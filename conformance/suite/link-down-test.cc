@@ -8,12 +8,13 @@
 // of new SAs, and carry traffic that Scapy's ESP decrypts.
 #include "conformance-case.h"
 #include "scapy-esp-oracle.h"
-#include "suite-traffic.h"
+#include "tcp-transfer.h"
 
 #include <algorithm>
 
 using namespace offloadtest;
 using namespace conformance;
+using namespace offloadlab;
 
 namespace
 {
@@ -47,16 +48,16 @@ TEST_P(DEV_LINK_DOWN_FLUSH, EverythingFlushedAndTheDeviceUsableAgain)
     }
     const auto& caps = DeviceUnderTest().GetCapabilities();
     const uint32_t saCapacity = std::min<uint32_t>(4, caps.max_sa);
-    if (saCapacity < 2 || (c.mode == Mode::Packet && caps.max_policies < 2))
+    if (saCapacity < 2 || (c.mode == XfrmOffloadType::Packet && caps.max_policies < 2))
     {
         GTEST_SKIP() << "device holds fewer than 2 SAs or policies";
     }
-    const XfrmOffloadType type = OffloadTypeOf(c.mode);
-    const bool packet = c.mode == Mode::Packet;
+    const XfrmOffloadType type = c.mode;
+    const bool packet = c.mode == XfrmOffloadType::Packet;
     TopologyOptions opt = OptionsOf(c);
     opt.saCapacity = saCapacity;
     opt.policyCapacity = 2; // A's out and in: the table is full
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->outA && t->inA && t->outB && t->inB);
     auto wire = CaptureWire(t->devA, t->devB);
     KeepPcap(*t);
@@ -177,6 +178,6 @@ TEST_P(DEV_LINK_DOWN_FLUSH, EverythingFlushedAndTheDeviceUsableAgain)
 }
 
 INSTANTIATE_TEST_SUITE_P(, DEV_LINK_DOWN_FLUSH,
-                         testing::ValuesIn(Cases({Mode::Crypto, Mode::Packet})), CaseName);
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet})), CaseName);
 
 } // namespace

@@ -18,10 +18,8 @@
 namespace py = pybind11;
 
 using namespace offloadtest;
-using conformance::AlgorithmOf;
-using conformance::Case;
-using conformance::CaseName;
-using conformance::Cases;
+using namespace conformance;
+using namespace offloadlab;
 
 namespace
 {
@@ -130,7 +128,7 @@ class MALFORMED_COUNTED : public SimulationTest<Case>
         opt.ipMode = GetParam().ipMode;
         opt.algorithmAB = AlgorithmOf(GetParam().alg, 0x11);
         opt.algorithmBA = AlgorithmOf(GetParam().alg, 0x77);
-        t = BuildTopology(opt);
+        t = BuildTestTopology(opt);
         ASSERT_TRUE(t->outA && t->inB);
         sink = InstallUdpSink(t->hostB);
         sender = InstallUdpSender(t->hostA, t->hostAddrB);
@@ -295,7 +293,7 @@ TEST_P(MALFORMED_COUNTED, DroppedCountedNeverDeliveredTrafficGoesOn)
     EXPECT_EQ(t->stackB->GetStat(XfrmStat::InHdrError), noSpi.size());
     EXPECT_EQ(t->stackB->GetStat(XfrmStat::InNoStates), 2u);
     // The rest is the SA's, under the name of what was wrong.
-    if (GetParam().mode == Mode::Packet)
+    if (GetParam().mode == XfrmOffloadType::Packet)
     {
         t->stackB->UpdateStats(t->inB);
     }
@@ -307,7 +305,7 @@ TEST_P(MALFORMED_COUNTED, DroppedCountedNeverDeliveredTrafficGoesOn)
 }
 
 INSTANTIATE_TEST_SUITE_P(, MALFORMED_COUNTED,
-                         testing::ValuesIn(Cases({Mode::Sw, Mode::Crypto, Mode::Packet})),
+                         testing::ValuesIn(Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet})),
                          CaseName);
 
 } // namespace

@@ -9,28 +9,19 @@
 #include "conformance-case.h"
 #include "scapy-esp-oracle.h"
 #include "scapy-packet-crafter.h"
-#include "suite-traffic.h"
+#include "tcp-transfer.h"
 
 #include <algorithm>
 #include <map>
 
 using namespace offloadtest;
 using namespace conformance;
+using namespace offloadlab;
 
 namespace
 {
 
 constexpr uint16_t kCraftedSourcePort = 5555;
-
-#define SKIP_WITHOUT_SCAPY()                                                                       \
-    do                                                                                             \
-    {                                                                                              \
-        std::string whyNot;                                                                        \
-        if (!ScapyEspOracle::IsAvailable(&whyNot) || !ScapyPacketCrafter::IsAvailable(&whyNot))    \
-        {                                                                                          \
-            GTEST_SKIP() << "Scapy unavailable: " << whyNot;                                       \
-        }                                                                                          \
-    } while (false)
 
 uint16_t
 Ipv4Checksum(const uint8_t* header, uint32_t length)
@@ -184,7 +175,7 @@ using OFFLOAD_OK_IPV4_OPTIONS = SimulationTest<Case>;
 void
 CryptoOffloadOkRefusesOptions(const Case& c, bool* accepted)
 {
-    auto t = BuildTopology(OptionsOf(c));
+    auto t = BuildTestTopology(OptionsOf(c));
     ASSERT_TRUE(t->outA && t->outA->IsOffloaded(XfrmOffloadType::Crypto));
     Ptr<Packet> payload;
     const Bytes data = DatagramPayload(1, 100);
@@ -218,14 +209,14 @@ CryptoForwardedOptionsPacketSameAsSoftware(const Case& c)
     const Bytes data = DatagramPayload(2, 120);
     const auto plainBefore = std::vector<Bytes>{DatagramPayload(3, 80), DatagramPayload(4, 90)};
     const auto plainAfter = std::vector<Bytes>{DatagramPayload(5, 70), DatagramPayload(6, 60)};
-    auto run = [&](Mode mode)
+    auto run = [&](XfrmOffloadType mode)
     {
         Run r;
-        auto t = BuildTopology(OptionsOf(Case{mode, c.alg, c.ipMode, c.esn}));
+        auto t = BuildTestTopology(OptionsOf(Case{mode, c.alg, c.ipMode, c.esn}));
         EXPECT_TRUE(t->outA);
         auto wire = CaptureWire(t->devA, t->devB);
-        KeepPcap(*t, std::string(ModeName(mode)) + "-ipsec-link");
-        KeepKeys(*t, std::string(ModeName(mode)) + "-esp_sa");
+        KeepPcap(*t, std::string(DataPathName(mode)) + "-ipsec-link");
+        KeepKeys(*t, std::string(DataPathName(mode)) + "-esp_sa");
         auto sink = InstallUdpSink(t->hostB);
         auto sender = InstallUdpSender(t->hostA, t->hostAddrB);
         const Bytes withOption = ScapyUdpAB(*t, data, true);
@@ -234,7 +225,7 @@ CryptoForwardedOptionsPacketSameAsSoftware(const Case& c)
         ScheduleDatagrams(sender, plainAfter, MilliSeconds(30), MilliSeconds(1));
         RunUntil(MilliSeconds(100));
         Ptr<Packet> payload;
-        if (mode == Mode::Crypto && t->outA)
+        if (mode == XfrmOffloadType::Crypto && t->outA)
         {
             r.offloadOk = t->devA->OffloadOk(HeaderOf(withOption, &payload), payload, t->outA);
         }
@@ -253,8 +244,8 @@ CryptoForwardedOptionsPacketSameAsSoftware(const Case& c)
         Simulator::Destroy();
         return r;
     };
-    const Run software = run(Mode::Sw);
-    const Run crypto = run(Mode::Crypto);
+    const Run software = run(XfrmOffloadType::None);
+    const Run crypto = run(XfrmOffloadType::Crypto);
     EXPECT_FALSE(crypto.inner.empty());
     // The stack itself mangles a forwarded packet with options, in every mode: ns-3's
     // Ipv4Header writes a 20-byte header (IHL 5, option lost) into the 24 bytes the header
@@ -286,7 +277,7 @@ CryptoForwardedOptionsPacketSameAsSoftware(const Case& c)
 void
 PacketDeviceDropsOrProtectsExactly(const Case& c)
 {
-    auto t = BuildTopology(OptionsOf(c));
+    auto t = BuildTestTopology(OptionsOf(c));
     ASSERT_TRUE(t->outA && t->outA->IsOffloaded(XfrmOffloadType::Packet));
     auto wire = CaptureWire(t->devA, t->devB);
     KeepPcap(*t);
@@ -338,8 +329,8 @@ TEST_P(OFFLOAD_OK_IPV4_OPTIONS, RefusedOrProcessedExactly)
 {
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    SKIP_WITHOUT_SCAPY();
-    if (c.mode == Mode::Packet)
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
+    if (c.mode == XfrmOffloadType::Packet)
     {
         PacketDeviceDropsOrProtectsExactly(c);
         return;
@@ -350,7 +341,7 @@ TEST_P(OFFLOAD_OK_IPV4_OPTIONS, RefusedOrProcessedExactly)
     {
         return;
     }
-    if (c.ipMode == IpMode::Tunnel)
+    if (c.ipMode == XfrmMode::Tunnel)
     {
         CryptoForwardedOptionsPacketSameAsSoftware(c);
     }
@@ -362,7 +353,7 @@ TEST_P(OFFLOAD_OK_IPV4_OPTIONS, RefusedOrProcessedExactly)
 }
 
 INSTANTIATE_TEST_SUITE_P(, OFFLOAD_OK_IPV4_OPTIONS,
-                         testing::ValuesIn(Cases({Mode::Crypto, Mode::Packet})), CaseName);
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet})), CaseName);
 
 // ---- OFFLOAD-OK-IPV6 ---------------------------------------------------------------------
 
@@ -374,8 +365,8 @@ TEST_P(OFFLOAD_OK_IPV6, Ipv6PacketsRefusedOrProcessed)
 }
 
 INSTANTIATE_TEST_SUITE_P(, OFFLOAD_OK_IPV6,
-                         testing::ValuesIn(Cases({Mode::Crypto, Mode::Packet}, {Alg::Gcm128},
-                                                 {IpMode::Transport})),
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet}, {Alg::Gcm128},
+                                                 {XfrmMode::Transport})),
                          CaseName);
 
 // ---- UDPENC-ESP-IN-UDP -------------------------------------------------------------------
@@ -388,8 +379,8 @@ TEST_P(UDPENC_ESP_IN_UDP, Rfc3948EncapsulationBothWays)
 }
 
 INSTANTIATE_TEST_SUITE_P(, UDPENC_ESP_IN_UDP,
-                         testing::ValuesIn(Cases({Mode::Sw, Mode::Crypto, Mode::Packet},
-                                                 {Alg::Gcm128}, {IpMode::Transport})),
+                         testing::ValuesIn(Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet},
+                                                 {Alg::Gcm128}, {XfrmMode::Transport})),
                          CaseName);
 
 // ---- OFFLOAD-OK-UNSUPPORTED --------------------------------------------------------------
@@ -429,8 +420,8 @@ TEST_P(OFFLOAD_OK_UNSUPPORTED, EdgePacketsProcessedExactlyOrRefused)
 {
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    SKIP_WITHOUT_SCAPY();
-    auto t = BuildTopology(OptionsOf(c));
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
+    auto t = BuildTestTopology(OptionsOf(c));
     ASSERT_TRUE(t->outA && t->inB);
     auto wire = CaptureWire(t->devA, t->devB);
     KeepPcap(*t);
@@ -463,7 +454,7 @@ TEST_P(OFFLOAD_OK_UNSUPPORTED, EdgePacketsProcessedExactlyOrRefused)
     }
     for (size_t i = 0; i < sent.size(); ++i)
     {
-        if (c.mode == Mode::Crypto || i != tooBig)
+        if (c.mode == XfrmOffloadType::Crypto || i != tooBig)
         {
             EXPECT_TRUE(onWire[i]) << "datagram " << i << " (" << sent[i].size() << " bytes)";
             EXPECT_EQ(Delivered(*sink, {sent[i]}), 1u)
@@ -474,7 +465,7 @@ TEST_P(OFFLOAD_OK_UNSUPPORTED, EdgePacketsProcessedExactlyOrRefused)
             EXPECT_GE(TxDrops(t->devA), 1u) << "the too-big packet vanished without a drop count";
         }
     }
-    if (c.mode == Mode::Crypto)
+    if (c.mode == XfrmOffloadType::Crypto)
     {
         EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadTxPackets), sent.size() - 1)
             << "all but the too-big packet fit the device";
@@ -486,7 +477,7 @@ TEST_P(OFFLOAD_OK_UNSUPPORTED, EdgePacketsProcessedExactlyOrRefused)
 }
 
 INSTANTIATE_TEST_SUITE_P(, OFFLOAD_OK_UNSUPPORTED,
-                         testing::ValuesIn(Cases({Mode::Crypto, Mode::Packet})), CaseName);
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet})), CaseName);
 
 // ---- ALLOW-CRYPTO-SW-FALLBACK ------------------------------------------------------------
 
@@ -501,7 +492,7 @@ TEST_P(ALLOW_CRYPTO_SW_FALLBACK, SameWireAndPlaintextAsSoftware)
 {
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    SKIP_WITHOUT_SCAPY();
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
     struct Run
     {
         std::vector<Bytes> received;
@@ -513,14 +504,14 @@ TEST_P(ALLOW_CRYPTO_SW_FALLBACK, SameWireAndPlaintextAsSoftware)
     };
     uint32_t tooBig = 0;
     std::vector<Bytes> sent;
-    auto run = [&](Mode mode)
+    auto run = [&](XfrmOffloadType mode)
     {
         Run r;
-        auto t = BuildTopology(OptionsOf(Case{mode, c.alg, c.ipMode, c.esn}));
+        auto t = BuildTestTopology(OptionsOf(Case{mode, c.alg, c.ipMode, c.esn}));
         EXPECT_TRUE(t->outA);
         auto wire = CaptureWire(t->devA, t->devB);
-        KeepPcap(*t, std::string(ModeName(mode)) + "-ipsec-link");
-        KeepKeys(*t, std::string(ModeName(mode)) + "-esp_sa");
+        KeepPcap(*t, std::string(DataPathName(mode)) + "-ipsec-link");
+        KeepKeys(*t, std::string(DataPathName(mode)) + "-esp_sa");
         auto sink = InstallUdpSink(t->hostB);
         auto sender = InstallUdpSender(t->hostA, t->hostAddrB);
         if (sent.empty())
@@ -553,8 +544,8 @@ TEST_P(ALLOW_CRYPTO_SW_FALLBACK, SameWireAndPlaintextAsSoftware)
         Simulator::Destroy();
         return r;
     };
-    const Run software = run(Mode::Sw);
-    const Run crypto = run(Mode::Crypto);
+    const Run software = run(XfrmOffloadType::None);
+    const Run crypto = run(XfrmOffloadType::Crypto);
     EXPECT_EQ(crypto.received, software.received);
     EXPECT_EQ(software.received.size(), sent.size());
     EXPECT_EQ(crypto.shape, software.shape);
@@ -579,7 +570,7 @@ TEST_P(ALLOW_CRYPTO_SW_FALLBACK, SameWireAndPlaintextAsSoftware)
 }
 
 INSTANTIATE_TEST_SUITE_P(, ALLOW_CRYPTO_SW_FALLBACK,
-                         testing::ValuesIn(Cases({Mode::Crypto}, {Alg::Gcm128, Alg::CbcSha256})),
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto}, {Alg::Gcm128, Alg::CbcSha256})),
                          CaseName);
 
 } // namespace

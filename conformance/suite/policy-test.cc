@@ -7,28 +7,19 @@
 // sockets and the stack's counters.
 #include "conformance-case.h"
 #include "scapy-esp-oracle.h"
-#include "suite-traffic.h"
+#include "tcp-transfer.h"
 
 #include <algorithm>
 
 using namespace offloadtest;
 using namespace conformance;
+using namespace offloadlab;
 
 namespace
 {
 
 constexpr uint16_t kOtherPort = kUdpPort + 1; //!< a port no policy selects
 constexpr uint16_t kCraftedSourcePort = 5555;
-
-#define SKIP_WITHOUT_SCAPY()                                                                       \
-    do                                                                                             \
-    {                                                                                              \
-        std::string whyNot;                                                                        \
-        if (!ScapyEspOracle::IsAvailable(&whyNot))                                                 \
-        {                                                                                          \
-            GTEST_SKIP() << "Scapy ESP oracle unavailable: " << whyNot;                            \
-        }                                                                                          \
-    } while (false)
 
 /// Packets one end put on the wire in [from, to) with IP protocol `proto` (and, for ESP, SPI
 /// `spi`).
@@ -116,10 +107,10 @@ TEST_P(PKT_POLICY_IN_DEVICE, ProtectsExactlyTheSelectedTraffic)
 {
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    SKIP_WITHOUT_SCAPY();
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
     TopologyOptions opt = OptionsOf(c);
     opt.installIpsec = false;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     t->outA = t->AddSa(true, true, XfrmOffloadType::Packet, {});
     t->inB = t->AddSa(true, false, XfrmOffloadType::Packet, {});
     t->outB = t->AddSa(false, true, XfrmOffloadType::Packet, {});
@@ -162,10 +153,10 @@ TEST_P(PKT_POLICY_IN_DEVICE, AcceptsSelectedTrafficOnlyProtected)
 {
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    SKIP_WITHOUT_SCAPY();
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
     TopologyOptions opt = OptionsOf(c);
     opt.installIpsec = false;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     t->inB = t->AddSa(true, false, XfrmOffloadType::Packet, {});
     t->AddPolicy(false, XfrmDir::In, XfrmOffloadType::Packet);
     if (t->Tunnel())
@@ -203,7 +194,7 @@ TEST_P(PKT_POLICY_IN_DEVICE, AcceptsSelectedTrafficOnlyProtected)
     RecordEvidence("stack_b_tmpl_mismatch", t->stackB->GetStat(XfrmStat::InTmplMismatch));
 }
 
-INSTANTIATE_TEST_SUITE_P(, PKT_POLICY_IN_DEVICE, testing::ValuesIn(Cases({Mode::Packet})),
+INSTANTIATE_TEST_SUITE_P(, PKT_POLICY_IN_DEVICE, testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
                          CaseName);
 
 // ---- POL-HW-OUTRANKS-SW ------------------------------------------------------------------
@@ -219,7 +210,7 @@ CheckHardwareOutranks(const Case& c, bool softwareBlocks)
 {
     TopologyOptions opt = OptionsOf(c);
     opt.policyPriority = 1000;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->outA && t->inB && t->outB && t->inA);
     for (bool onA : {true, false})
     {
@@ -285,7 +276,7 @@ TEST_P(POL_HW_OUTRANKS_SW, OverASoftwareBlockPolicy)
 {
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    SKIP_WITHOUT_SCAPY();
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
     CheckHardwareOutranks(c, true);
 }
 
@@ -293,11 +284,11 @@ TEST_P(POL_HW_OUTRANKS_SW, OverASoftwareIpsecPolicyWithoutState)
 {
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    SKIP_WITHOUT_SCAPY();
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
     CheckHardwareOutranks(c, false);
 }
 
-INSTANTIATE_TEST_SUITE_P(, POL_HW_OUTRANKS_SW, testing::ValuesIn(Cases({Mode::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(, POL_HW_OUTRANKS_SW, testing::ValuesIn(Cases({XfrmOffloadType::Packet})), CaseName);
 
 // ---- POL-DELETE --------------------------------------------------------------------------
 
@@ -311,14 +302,14 @@ TEST_P(POL_DELETE, DeletedPolicyNoLongerProtects)
 {
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    SKIP_WITHOUT_SCAPY();
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
     if (DeviceUnderTest().GetCapabilities().max_policies < 2)
     {
         GTEST_SKIP() << "device holds fewer than 2 policies";
     }
     TopologyOptions opt = OptionsOf(c);
     opt.policyCapacity = 2; // out and in: full from the start
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->outA && t->inB);
     ASSERT_GE(t->policiesA.size(), 2u);
     ASSERT_GE(t->policiesB.size(), 2u);
@@ -374,6 +365,6 @@ TEST_P(POL_DELETE, DeletedPolicyNoLongerProtects)
     RecordEvidence("esp_after_readd", esp.size());
 }
 
-INSTANTIATE_TEST_SUITE_P(, POL_DELETE, testing::ValuesIn(Cases({Mode::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(, POL_DELETE, testing::ValuesIn(Cases({XfrmOffloadType::Packet})), CaseName);
 
 } // namespace

@@ -20,6 +20,7 @@
 
 using namespace offloadtest;
 using namespace conformance;
+using namespace offloadlab;
 
 namespace
 {
@@ -137,7 +138,7 @@ RunSteps(const Case& c, uint32_t window, const std::vector<Step>& steps,
 {
     SCOPED_TRACE("window " + std::to_string(window) + (c.esn ? " esn" : "") + ": " +
                  StepsText(steps));
-    auto t = BuildTopology(OptionsOf(c, window));
+    auto t = BuildTestTopology(OptionsOf(c, window));
     ASSERT_TRUE(t->inB);
     auto sink = InstallUdpSink(t->hostB);
     std::vector<Bytes> expected;
@@ -188,8 +189,8 @@ RunSteps(const Case& c, uint32_t window, const std::vector<Step>& steps,
 std::vector<Case>
 AllModes(std::vector<bool> esn = {false})
 {
-    return Cases({Mode::Sw, Mode::Crypto, Mode::Packet}, {Alg::Gcm128},
-                 {IpMode::Transport, IpMode::Tunnel}, esn);
+    return Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet}, {Alg::Gcm128},
+                 {XfrmMode::Transport, XfrmMode::Tunnel}, esn);
 }
 
 constexpr Verdict A = Verdict::Accept;
@@ -286,7 +287,7 @@ TEST_P(REPLAY_WINDOW_SIZES, EdgesOf32To4096)
     uint32_t run = 0;
     for (uint32_t w : {32u, 64u, 128u, 1024u, 4096u})
     {
-        if (c.mode == Mode::Packet && w > deviceMax)
+        if (c.mode == XfrmOffloadType::Packet && w > deviceMax)
         {
             // The device keeps the window in packet offload; a larger one is refused at state_add.
             RecordEvidence("skipped.w" + std::to_string(w), "above max_replay_window");
@@ -350,8 +351,8 @@ TEST_P(ESN_HIGH_ORDER, SenderCrossesTwoTo32)
     constexpr uint64_t kFirst = kTwo32 - 15; // the first sequence number sent
     TopologyOptions opt = OptionsOf(c, 32);
     opt.installIpsec = false;
-    auto t = BuildTopology(opt);
-    const XfrmOffloadType type = OffloadTypeOf(c.mode);
+    auto t = BuildTestTopology(opt);
+    const XfrmOffloadType type = c.mode;
     std::string error;
     XfrmStateConfig out = t->SaConfig(true, true, type);
     out.replayOseq = kFirst - 1;
@@ -413,8 +414,8 @@ TEST_P(ESN_HIGH_ORDER, SenderCrossesTwoTo32)
 }
 
 INSTANTIATE_TEST_SUITE_P(, ESN_HIGH_ORDER,
-                         testing::ValuesIn(Cases({Mode::Sw, Mode::Crypto, Mode::Packet},
-                                                 {Alg::Gcm128}, {IpMode::Transport, IpMode::Tunnel},
+                         testing::ValuesIn(Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet},
+                                                 {Alg::Gcm128}, {XfrmMode::Transport, XfrmMode::Tunnel},
                                                  {true})),
                          CaseName);
 
@@ -450,8 +451,8 @@ TEST_P(ESN_ADVANCE_DEVICE, DeviceDecryptsAcrossTwoTo32)
 
 // Only meaningful with ESN and crypto offload (packet offload keeps ESN in the device alone).
 INSTANTIATE_TEST_SUITE_P(, ESN_ADVANCE_DEVICE,
-                         testing::ValuesIn(Cases({Mode::Crypto}, {Alg::Gcm128},
-                                                 {IpMode::Transport, IpMode::Tunnel}, {true})),
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto}, {Alg::Gcm128},
+                                                 {XfrmMode::Transport, XfrmMode::Tunnel}, {true})),
                          CaseName);
 
 } // namespace

@@ -8,12 +8,13 @@
 // table, ESP for a deleted SA that must no longer be decrypted.
 #include "conformance-case.h"
 #include "scapy-esp-oracle.h"
-#include "suite-traffic.h"
+#include "tcp-transfer.h"
 
 #include <algorithm>
 
 using namespace offloadtest;
 using namespace conformance;
+using namespace offloadlab;
 
 namespace
 {
@@ -107,16 +108,6 @@ CraftedEspAB(const Topology& t, const EspAlgorithm& alg, uint64_t seq, const Byt
     return Ipv4Bytes(t.endAddrA, t.endAddrB, kProtoEsp, frame);
 }
 
-#define SKIP_WITHOUT_SCAPY()                                                                       \
-    do                                                                                             \
-    {                                                                                              \
-        std::string whyNot;                                                                        \
-        if (!ScapyEspOracle::IsAvailable(&whyNot))                                                 \
-        {                                                                                          \
-            GTEST_SKIP() << "Scapy ESP oracle unavailable: " << whyNot;                            \
-        }                                                                                          \
-    } while (false)
-
 // ---- DEV-FEATURE-HW-ESP ------------------------------------------------------------------
 
 using DEV_FEATURE_HW_ESP = SimulationTest<Case>;
@@ -127,14 +118,14 @@ TEST_P(DEV_FEATURE_HW_ESP, CryptoRunsInSoftwarePacketIsRefused)
 {
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    SKIP_WITHOUT_SCAPY();
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
     TopologyOptions opt = OptionsOf(c);
     opt.espOffload = false;
     opt.installIpsec = false;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     EXPECT_EQ(t->devA->GetXfrmFeatures() & XFRM_DEV_FEATURE_HW_ESP, 0u);
-    const XfrmOffloadType type = OffloadTypeOf(c.mode);
-    if (c.mode == Mode::Packet)
+    const XfrmOffloadType type = c.mode;
+    if (c.mode == XfrmOffloadType::Packet)
     {
         std::string error;
         EXPECT_FALSE(t->stackA->AddState(t->SaConfig(true, true, type), &error));
@@ -176,7 +167,7 @@ TEST_P(DEV_FEATURE_HW_ESP, CryptoRunsInSoftwarePacketIsRefused)
 }
 
 INSTANTIATE_TEST_SUITE_P(, DEV_FEATURE_HW_ESP,
-                         testing::ValuesIn(Cases({Mode::Crypto, Mode::Packet})), CaseName);
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet})), CaseName);
 
 // ---- STATE-ADD-OK ------------------------------------------------------------------------
 
@@ -189,10 +180,10 @@ TEST_P(STATE_ADD_OK, HandleSetAndUsedByTheFastPath)
 {
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    SKIP_WITHOUT_SCAPY();
-    auto t = BuildTopology(OptionsOf(c));
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
+    auto t = BuildTestTopology(OptionsOf(c));
     ASSERT_TRUE(t->outA && t->inB && t->outB && t->inA);
-    const XfrmOffloadType type = OffloadTypeOf(c.mode);
+    const XfrmOffloadType type = c.mode;
     for (Ptr<XfrmState> x : {t->outA, t->inB, t->outB, t->inA})
     {
         EXPECT_TRUE(x->IsOffloaded(type)) << "SPI 0x" << std::hex << x->GetSpi();
@@ -215,7 +206,7 @@ TEST_P(STATE_ADD_OK, HandleSetAndUsedByTheFastPath)
 
     EXPECT_EQ(Delivered(*sinkB, sentAB), sentAB.size());
     EXPECT_EQ(Delivered(*sinkA, sentBA), sentBA.size());
-    if (c.mode == Mode::Crypto)
+    if (c.mode == XfrmOffloadType::Crypto)
     {
         EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadTxPackets), sentAB.size());
         EXPECT_EQ(t->stackB->GetStat(XfrmStat::CryptoOffloadRxPackets), sentAB.size());
@@ -241,7 +232,7 @@ TEST_P(STATE_ADD_OK, HandleSetAndUsedByTheFastPath)
 }
 
 INSTANTIATE_TEST_SUITE_P(, STATE_ADD_OK,
-                         testing::ValuesIn(Cases({Mode::Crypto, Mode::Packet},
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet},
                                                  {Alg::Gcm128, Alg::Gcm256})),
                          CaseName);
 
@@ -261,19 +252,19 @@ TEST_P(STATE_ADD_UNSUPPORTED_ALGO, NotSupportedWithAReason)
     }
     TopologyOptions opt = OptionsOf(c);
     opt.installIpsec = false;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     std::vector<std::string> fallbackReasons;
     t->stackA->TraceConnectWithoutContext("OffloadFallback",
                                           Callback<void, Ptr<XfrmState>, std::string>(
                                               [&fallbackReasons](Ptr<XfrmState>, std::string why)
                                               { fallbackReasons.push_back(why); }));
-    const XfrmOffloadType type = OffloadTypeOf(c.mode);
+    const XfrmOffloadType type = c.mode;
     const std::string notSupported = XfrmOffloadStatusName(XfrmOffloadStatus::NotSupported);
     for (bool outbound : {true, false})
     {
         std::string error;
         Ptr<XfrmState> x = t->stackA->AddState(t->SaConfig(outbound, outbound, type), &error);
-        if (c.mode == Mode::Crypto)
+        if (c.mode == XfrmOffloadType::Crypto)
         {
             ASSERT_TRUE(x) << error;
             EXPECT_FALSE(x->GetOffload().ops) << "a refused SA must not be offloaded";
@@ -287,7 +278,7 @@ TEST_P(STATE_ADD_UNSUPPORTED_ALGO, NotSupportedWithAReason)
             RecordEvidence(outbound ? "error_out" : "error_in", error);
         }
     }
-    if (c.mode == Mode::Crypto)
+    if (c.mode == XfrmOffloadType::Crypto)
     {
         EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadFallback), 2u);
         ASSERT_EQ(fallbackReasons.size(), 2u);
@@ -307,7 +298,7 @@ TEST_P(STATE_ADD_UNSUPPORTED_ALGO, NotSupportedWithAReason)
 }
 
 INSTANTIATE_TEST_SUITE_P(, STATE_ADD_UNSUPPORTED_ALGO,
-                         testing::ValuesIn(Cases({Mode::Crypto, Mode::Packet}, {Alg::CbcSha256})),
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet}, {Alg::CbcSha256})),
                          CaseName);
 
 // ---- CRYPTO-FALLBACK-SW ------------------------------------------------------------------
@@ -320,12 +311,12 @@ TEST_P(CRYPTO_FALLBACK_SW, SaRunsInSoftwareAndTrafficFlows)
 {
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    SKIP_WITHOUT_SCAPY();
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
     if (DeviceOffloadsCbc())
     {
         GTEST_SKIP() << "device offloads cbc(aes)+hmac(sha256): nothing falls back";
     }
-    auto t = BuildTopology(OptionsOf(c));
+    auto t = BuildTestTopology(OptionsOf(c));
     ASSERT_TRUE(t->outA && t->inB && t->outB && t->inA);
     for (Ptr<XfrmState> x : {t->outA, t->inB, t->outB, t->inA})
     {
@@ -364,7 +355,7 @@ TEST_P(CRYPTO_FALLBACK_SW, SaRunsInSoftwareAndTrafficFlows)
 }
 
 INSTANTIATE_TEST_SUITE_P(, CRYPTO_FALLBACK_SW,
-                         testing::ValuesIn(Cases({Mode::Crypto}, {Alg::CbcSha256})), CaseName);
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto}, {Alg::CbcSha256})), CaseName);
 
 // ---- PKT-NO-FALLBACK ---------------------------------------------------------------------
 
@@ -383,7 +374,7 @@ TEST_P(PKT_NO_FALLBACK, RefusedStateFailsAndNothingRunsInSoftware)
     }
     TopologyOptions opt = OptionsOf(Case{c.mode, Alg::CbcSha256, c.ipMode, c.esn});
     opt.installIpsec = false;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     std::string error;
     EXPECT_FALSE(t->stackA->AddState(t->SaConfig(true, true, XfrmOffloadType::Packet), &error));
     EXPECT_FALSE(DeviceReason(error).empty()) << "no reason given: " << error;
@@ -433,7 +424,7 @@ TEST_P(PKT_NO_FALLBACK, RefusedPolicyFailsTheRequest)
     TopologyOptions opt = OptionsOf(c);
     opt.installIpsec = false;
     opt.policyCapacity = 1;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     std::string error;
     ASSERT_TRUE(
         t->stackA->AddPolicy(t->PolicyConfig(true, XfrmDir::Out, XfrmOffloadType::Packet), &error))
@@ -451,7 +442,7 @@ TEST_P(PKT_NO_FALLBACK, RefusedPolicyFailsTheRequest)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(, PKT_NO_FALLBACK, testing::ValuesIn(Cases({Mode::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(, PKT_NO_FALLBACK, testing::ValuesIn(Cases({XfrmOffloadType::Packet})), CaseName);
 
 // ---- STATE-ADD-FAIL-OTHER ----------------------------------------------------------------
 
@@ -470,14 +461,14 @@ TEST_P(STATE_ADD_FAIL_OTHER, FullTableFailsTheRequestWithoutFallback)
     }
     TopologyOptions opt = OptionsOf(c);
     opt.saCapacity = capacity;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->outA && t->inA);
     uint32_t fallbackTraces = 0;
     t->stackA->TraceConnectWithoutContext(
         "OffloadFallback",
         Callback<void, Ptr<XfrmState>, std::string>([&fallbackTraces](Ptr<XfrmState>, std::string)
                                                     { ++fallbackTraces; }));
-    const XfrmOffloadType type = OffloadTypeOf(c.mode);
+    const XfrmOffloadType type = c.mode;
     std::string error;
     // Inbound states never carry this test's traffic; they only take slots.
     for (uint32_t i = 2; i < capacity; ++i)
@@ -506,7 +497,7 @@ TEST_P(STATE_ADD_FAIL_OTHER, FullTableFailsTheRequestWithoutFallback)
 }
 
 INSTANTIATE_TEST_SUITE_P(, STATE_ADD_FAIL_OTHER,
-                         testing::ValuesIn(Cases({Mode::Crypto, Mode::Packet})), CaseName);
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet})), CaseName);
 
 // ---- STATE-DELETE-STOPS ------------------------------------------------------------------
 
@@ -520,14 +511,14 @@ TEST_P(STATE_DELETE_STOPS, DeletedSaCarriesNothingAndItsSpiIsFreeAtOnce)
 {
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    SKIP_WITHOUT_SCAPY();
-    auto t = BuildTopology(OptionsOf(c));
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
+    auto t = BuildTestTopology(OptionsOf(c));
     ASSERT_TRUE(t->outA && t->inB);
     for (Ptr<XfrmStack> s : {t->stackA, t->stackB})
     {
         s->SetAttribute("StateFreeDelay", TimeValue(MilliSeconds(200)));
     }
-    const XfrmOffloadType type = OffloadTypeOf(c.mode);
+    const XfrmOffloadType type = c.mode;
     const EspAlgorithm oldKeys = t->algAB;
     const EspAlgorithm newKeys = AlgorithmOf(c.alg, 0x5c);
     auto wire = CaptureWire(t->devA, t->devB);
@@ -588,7 +579,7 @@ TEST_P(STATE_DELETE_STOPS, DeletedSaCarriesNothingAndItsSpiIsFreeAtOnce)
     EXPECT_EQ(Delivered(*sink, afterReadd), afterReadd.size());
     ExpectScapyDecrypts(*t, true, newKeys, t->spiAB, EspOnWire(*wire, true, t->spiAB, readdAt),
                         afterReadd);
-    if (c.mode == Mode::Crypto)
+    if (c.mode == XfrmOffloadType::Crypto)
     {
         EXPECT_EQ(t->stackB->GetStat(XfrmStat::CryptoOffloadRxPackets),
                   before.size() + afterReadd.size())
@@ -602,7 +593,7 @@ TEST_P(STATE_DELETE_STOPS, DeletedSaCarriesNothingAndItsSpiIsFreeAtOnce)
 }
 
 INSTANTIATE_TEST_SUITE_P(, STATE_DELETE_STOPS,
-                         testing::ValuesIn(Cases({Mode::Crypto, Mode::Packet})), CaseName);
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet})), CaseName);
 
 // ---- STATE-FREE-RELEASES -----------------------------------------------------------------
 
@@ -647,7 +638,7 @@ TEST_P(STATE_FREE_RELEASES, FreedSlotsAndSpisCanBeUsedAgain)
 {
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    SKIP_WITHOUT_SCAPY();
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
     const uint32_t capacity = SmallSaCapacity();
     if (capacity < 2)
     {
@@ -656,8 +647,8 @@ TEST_P(STATE_FREE_RELEASES, FreedSlotsAndSpisCanBeUsedAgain)
     TopologyOptions opt = OptionsOf(c);
     opt.installIpsec = false;
     opt.saCapacity = capacity;
-    auto t = BuildTopology(opt);
-    const XfrmOffloadType type = OffloadTypeOf(c.mode);
+    auto t = BuildTestTopology(opt);
+    const XfrmOffloadType type = c.mode;
     t->stackA->SetAttribute("StateFreeDelay", TimeValue(MilliSeconds(200)));
     ASSERT_EQ(FillDeviceA(*t, type, capacity), capacity);
     XfrmStateConfig extra = t->SaConfig(false, false, type);
@@ -710,7 +701,7 @@ TEST_P(STATE_FREE_RELEASES, FreedSlotsAndSpisCanBeUsedAgain)
     EXPECT_EQ(Delivered(*sinkB, sentAB), sentAB.size());
     EXPECT_EQ(Delivered(*sinkA, sentBA), sentBA.size());
     ExpectScapyDecrypts(*t, true, t->algAB, t->spiAB, EspOnWire(*wire, true, t->spiAB), sentAB);
-    if (c.mode == Mode::Crypto)
+    if (c.mode == XfrmOffloadType::Crypto)
     {
         EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadTxPackets), sentAB.size());
         EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadRxPackets), sentBA.size());
@@ -723,7 +714,7 @@ TEST_P(STATE_FREE_RELEASES, FreedSlotsAndSpisCanBeUsedAgain)
 }
 
 INSTANTIATE_TEST_SUITE_P(, STATE_FREE_RELEASES,
-                         testing::ValuesIn(Cases({Mode::Crypto, Mode::Packet})), CaseName);
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet})), CaseName);
 
 // ---- DEV-SA-CAPACITY ---------------------------------------------------------------------
 
@@ -736,7 +727,7 @@ TEST_P(DEV_SA_CAPACITY, FullTableFailsClearlyAndOffloadedSasKeepWorking)
 {
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    SKIP_WITHOUT_SCAPY();
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
     const uint32_t capacity = SmallSaCapacity();
     if (capacity < 2)
     {
@@ -744,9 +735,9 @@ TEST_P(DEV_SA_CAPACITY, FullTableFailsClearlyAndOffloadedSasKeepWorking)
     }
     TopologyOptions opt = OptionsOf(c);
     opt.saCapacity = capacity;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->outA && t->inA && t->outB && t->inB);
-    const XfrmOffloadType type = OffloadTypeOf(c.mode);
+    const XfrmOffloadType type = c.mode;
     std::string error;
     for (uint32_t i = 2; i < capacity; ++i)
     {
@@ -784,7 +775,7 @@ TEST_P(DEV_SA_CAPACITY, FullTableFailsClearlyAndOffloadedSasKeepWorking)
     EXPECT_EQ(Delivered(*sinkB, sentAB), sentAB.size());
     EXPECT_EQ(Delivered(*sinkA, sentBA), sentBA.size());
     ExpectScapyDecrypts(*t, true, t->algAB, t->spiAB, EspOnWire(*wire, true, t->spiAB), sentAB);
-    if (c.mode == Mode::Crypto)
+    if (c.mode == XfrmOffloadType::Crypto)
     {
         EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadTxPackets), sentAB.size());
         EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadRxPackets), sentBA.size());
@@ -795,7 +786,7 @@ TEST_P(DEV_SA_CAPACITY, FullTableFailsClearlyAndOffloadedSasKeepWorking)
     RecordEvidence("delivered_ba", Delivered(*sinkA, sentBA));
 }
 
-INSTANTIATE_TEST_SUITE_P(, DEV_SA_CAPACITY, testing::ValuesIn(Cases({Mode::Crypto, Mode::Packet})),
+INSTANTIATE_TEST_SUITE_P(, DEV_SA_CAPACITY, testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet})),
                          CaseName);
 
 } // namespace

@@ -14,6 +14,7 @@ namespace conformance
 namespace
 {
 using namespace ns3;
+using namespace offloadlab;
 
 std::string
 Dotted(Ipv4Address a)

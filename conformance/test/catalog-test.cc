@@ -11,7 +11,7 @@
 #include <sstream>
 #include <sys/wait.h>
 
-using namespace ns3;
+using namespace offloadlab;
 
 namespace
 {

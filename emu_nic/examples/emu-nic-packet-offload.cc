@@ -2,6 +2,7 @@
 // offload; a UDP echo runs across it. Prints what the NIC did and its SA table.
 //
 //   build/emu_nic/emu-nic-packet-offload [--offload=packet|crypto|none] [--packets=N]
+#include "reference-offload-engine.h"
 #include "emu-nic-helper.h"
 #include "emu-nic-net-device.h"
 #include "ipsec-helper.h"
@@ -84,9 +85,9 @@ main(int argc, char* argv[])
             std::cout << "  hostA NIC " << name << " = " << value << "\n";
         }
     }
-    if (nic->GetDeviceType().IsReferenceEngine())
+    if (ReferenceOffloadEngine* reference = ReferenceOffloadEngine::Of(nic))
     {
-        std::cout << nic->Dump(); // only the reference engine's tables can be inspected
+        std::cout << reference->Dump(); // only the reference's tables can be inspected
     }
     Simulator::Destroy();
     return echoed == packets ? 0 : 1;

@@ -3,7 +3,7 @@
 // offloaded or packet offloaded. Each must be dropped, counted by the right layer under the
 // right name, never reach the UDP socket, and leave the SA working for valid traffic.
 
-#include "offload-test-topology.h"
+#include "simulation-test.h"
 
 #include "ns3/error-model.h"
 #include "ns3/pointer.h"
@@ -17,14 +17,14 @@ using namespace offloadtest;
 namespace
 {
 
-class MalformedTest : public testing::TestWithParam<Mode>
+class MalformedTest : public testing::TestWithParam<XfrmOffloadType>
 {
   protected:
     void SetUp() override
     {
         TopologyOptions opt;
         opt.mode = GetParam();
-        t = BuildTopology(opt);
+        t = BuildTestTopology(opt);
         ASSERT_TRUE(t->outA && t->inB);
         wire = CaptureWire(t->devA, t->devB);
         sink = InstallUdpSink(t->hostB);
@@ -106,7 +106,7 @@ class MalformedTest : public testing::TestWithParam<Mode>
 
     bool IsPacketMode() const
     {
-        return GetParam() == Mode::Packet;
+        return GetParam() == XfrmOffloadType::Packet;
     }
 
     std::unique_ptr<Topology> t;
@@ -115,12 +115,6 @@ class MalformedTest : public testing::TestWithParam<Mode>
     std::shared_ptr<UdpSender> sender;
     std::vector<Bytes> expected;
 };
-
-std::string
-ModeOnly(const testing::TestParamInfo<Mode>& info)
-{
-    return ModeName(info.param);
-}
 
 // ---- truncated ESP: 0..27 bytes ----
 
@@ -324,7 +318,7 @@ TEST_P(MalformedTest, BadPadding)
     else
     {
         EXPECT_EQ(t->stackB->GetStat(XfrmStat::InStateProtoError), 2u);
-        if (GetParam() == Mode::Crypto)
+        if (GetParam() == XfrmOffloadType::Crypto)
         {
             // The NIC verified the ICV and decrypted; the stack found the padding bad.
             EXPECT_EQ(Counter(t->devB, "CryptoRxPackets"), 3u + 3u + 3u);
@@ -387,6 +381,6 @@ TEST_P(MalformedTest, RandomPayloadsNeverDelivered)
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, MalformedTest,
-                         testing::Values(Mode::Sw, Mode::Crypto, Mode::Packet), ModeOnly);
+                         testing::Values(XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet), DataPathOnly);
 
 } // namespace

@@ -3,7 +3,8 @@
 // table capacity, configuration validation, duplicates, the HW-over-SW policy rule, link down
 // (NETDEV_DOWN flush) and delete/free of states and policies.
 
-#include "offload-test-topology.h"
+#include "reference-offload-engine.h"
+#include "simulation-test.h"
 
 #include <gtest/gtest.h>
 
@@ -52,10 +53,10 @@ SendAndCount(Topology& t, uint32_t count, Time start = Seconds(1))
 TEST_F(ControlTest, CbcWithCryptoOffloadFallsBackToSoftware)
 {
     TopologyOptions opt;
-    opt.mode = Mode::Crypto;
+    opt.mode = XfrmOffloadType::Crypto;
     opt.algorithmAB = CbcSha256Algorithm(0x21);
     opt.algorithmBA = CbcSha256Algorithm(0x42);
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->outA && t->inB && t->outB && t->inA);
     for (Ptr<XfrmState> x : {t->outA, t->inB, t->outB, t->inA})
     {
@@ -67,8 +68,8 @@ TEST_F(ControlTest, CbcWithCryptoOffloadFallsBackToSoftware)
     EXPECT_EQ(t->stackB->GetStat(XfrmStat::CryptoOffloadFallback), 2u);
     // The device was asked (state_add), refused, and holds nothing.
     EXPECT_EQ(Counter(t->devA, "StateAdd"), 2u);
-    EXPECT_EQ(t->devA->GetSaTable().GetUsed(), 0u);
-    EXPECT_EQ(t->devB->GetSaTable().GetUsed(), 0u);
+    EXPECT_EQ(ReferenceOffloadEngine::Of(t->devA)->GetSaTable().GetUsed(), 0u);
+    EXPECT_EQ(ReferenceOffloadEngine::Of(t->devB)->GetSaTable().GetUsed(), 0u);
 
     auto wire = CaptureWire(t->devA, t->devB);
     EXPECT_EQ(SendAndCount(*t, 20), 20u);
@@ -90,10 +91,10 @@ TEST_F(ControlTest, CbcWithCryptoOffloadFallsBackToSoftware)
 TEST_F(ControlTest, CbcWithPacketOffloadFails)
 {
     TopologyOptions opt;
-    opt.mode = Mode::Packet;
+    opt.mode = XfrmOffloadType::Packet;
     opt.installIpsec = false;
     opt.algorithmAB = CbcSha256Algorithm(0x21);
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     std::string error;
     Ptr<XfrmState> x =
         t->stackA->AddState(t->SaConfig(true, true, XfrmOffloadType::Packet), &error);
@@ -101,7 +102,7 @@ TEST_F(ControlTest, CbcWithPacketOffloadFails)
     EXPECT_NE(error.find("offload"), std::string::npos) << error;
     EXPECT_EQ(t->stackA->GetStates().GetN(), 0u);
     EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadFallback), 0u);
-    EXPECT_EQ(t->devA->GetSaTable().GetUsed(), 0u);
+    EXPECT_EQ(ReferenceOffloadEngine::Of(t->devA)->GetSaTable().GetUsed(), 0u);
     // The same SA without offload is fine.
     EXPECT_TRUE(t->stackA->AddState(t->SaConfig(true, true, XfrmOffloadType::None), &error))
         << error;
@@ -109,7 +110,7 @@ TEST_F(ControlTest, CbcWithPacketOffloadFails)
 
 // ---- device without NETIF_F_HW_ESP ----
 
-using EspOffloadOffTest = SimulationTest<Mode>;
+using EspOffloadOffTest = SimulationTest<XfrmOffloadType>;
 
 TEST_P(EspOffloadOffTest, CryptoRunsInSoftwarePacketIsRejected)
 {
@@ -117,12 +118,12 @@ TEST_P(EspOffloadOffTest, CryptoRunsInSoftwarePacketIsRejected)
     opt.mode = GetParam();
     opt.installIpsec = false;
     opt.espOffload = false;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     EXPECT_EQ(t->devA->GetXfrmFeatures() & XFRM_DEV_FEATURE_HW_ESP, 0u);
-    const XfrmOffloadType type = OffloadTypeOf(GetParam());
+    const XfrmOffloadType type = GetParam();
     std::string error;
     Ptr<XfrmState> x = t->stackA->AddState(t->SaConfig(true, true, type), &error);
-    if (GetParam() == Mode::Crypto)
+    if (GetParam() == XfrmOffloadType::Crypto)
     {
         ASSERT_TRUE(x) << error;
         EXPECT_TRUE(error.empty()) << error;
@@ -159,15 +160,15 @@ TEST_P(EspOffloadOffTest, CryptoRunsInSoftwarePacketIsRejected)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, EspOffloadOffTest, testing::Values(Mode::Crypto, Mode::Packet),
-                         [](const testing::TestParamInfo<Mode>& info)
-                         { return std::string(ModeName(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Modes, EspOffloadOffTest, testing::Values(XfrmOffloadType::Crypto, XfrmOffloadType::Packet),
+                         [](const testing::TestParamInfo<XfrmOffloadType>& info)
+                         { return std::string(DataPathName(info.param)); });
 
 // ---- SA table capacity ----
 
 struct CapacityParam
 {
-    Mode mode;
+    XfrmOffloadType mode;
     uint32_t capacity;
 };
 
@@ -180,9 +181,9 @@ TEST_P(SaCapacityTest, OneMoreThanCapacityFailsWithNoSpace)
     opt.mode = param.mode;
     opt.installIpsec = false;
     opt.saCapacity = param.capacity;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     ASSERT_EQ(t->devA->GetSaCapacity(), param.capacity);
-    const XfrmOffloadType type = OffloadTypeOf(param.mode);
+    const XfrmOffloadType type = param.mode;
     std::vector<Ptr<XfrmState>> added;
     std::string error;
     for (uint32_t i = 0; i < param.capacity; ++i)
@@ -194,7 +195,7 @@ TEST_P(SaCapacityTest, OneMoreThanCapacityFailsWithNoSpace)
         EXPECT_TRUE(x->IsOffloaded(type));
         added.push_back(x);
     }
-    EXPECT_EQ(t->devA->GetSaTable().GetUsed(), param.capacity);
+    EXPECT_EQ(ReferenceOffloadEngine::Of(t->devA)->GetSaTable().GetUsed(), param.capacity);
 
     XfrmStateConfig extra = t->SaConfig(true, true, type);
     extra.spi = 0x2000;
@@ -202,7 +203,7 @@ TEST_P(SaCapacityTest, OneMoreThanCapacityFailsWithNoSpace)
     EXPECT_FALSE(t->stackA->AddState(extra, &error));
     EXPECT_NE(error.find("No space"), std::string::npos) << error;
     EXPECT_EQ(t->stackA->GetStates().GetN(), param.capacity);
-    EXPECT_EQ(t->devA->GetSaTable().GetUsed(), param.capacity);
+    EXPECT_EQ(ReferenceOffloadEngine::Of(t->devA)->GetSaTable().GetUsed(), param.capacity);
     EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadFallback), 0u)
         << "ENOSPC is a failure, not a fallback";
 
@@ -215,20 +216,20 @@ TEST_P(SaCapacityTest, OneMoreThanCapacityFailsWithNoSpace)
     // Deleting one offloaded state frees its slot (after xdo_dev_state_free).
     ASSERT_TRUE(t->stackA->DeleteState(t->endAddrB, 0x1000));
     RunUntil(Seconds(2));
-    EXPECT_EQ(t->devA->GetSaTable().GetUsed(), param.capacity - 1);
+    EXPECT_EQ(ReferenceOffloadEngine::Of(t->devA)->GetSaTable().GetUsed(), param.capacity - 1);
     Ptr<XfrmState> again = t->stackA->AddState(extra, &error);
     ASSERT_TRUE(again) << error;
     EXPECT_TRUE(again->IsOffloaded(type));
 }
 
 INSTANTIATE_TEST_SUITE_P(Capacities, SaCapacityTest,
-                         testing::Values(CapacityParam{Mode::Crypto, 1},
-                                         CapacityParam{Mode::Crypto, 4},
-                                         CapacityParam{Mode::Packet, 1},
-                                         CapacityParam{Mode::Packet, 4}),
+                         testing::Values(CapacityParam{XfrmOffloadType::Crypto, 1},
+                                         CapacityParam{XfrmOffloadType::Crypto, 4},
+                                         CapacityParam{XfrmOffloadType::Packet, 1},
+                                         CapacityParam{XfrmOffloadType::Packet, 4}),
                          [](const testing::TestParamInfo<CapacityParam>& info)
                          {
-                             return std::string(ModeName(info.param.mode)) + "_capacity" +
+                             return std::string(DataPathName(info.param.mode)) + "_capacity" +
                                     std::to_string(info.param.capacity);
                          });
 
@@ -237,25 +238,25 @@ INSTANTIATE_TEST_SUITE_P(Capacities, SaCapacityTest,
 TEST_F(ControlTest, PolicyCapacityFullFailsWithNoSpace)
 {
     TopologyOptions opt;
-    opt.mode = Mode::Packet;
+    opt.mode = XfrmOffloadType::Packet;
     opt.installIpsec = false;
     opt.policyCapacity = 1;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     std::string error;
     ASSERT_TRUE(
         t->stackA->AddPolicy(t->PolicyConfig(true, XfrmDir::Out, XfrmOffloadType::Packet), &error))
         << error;
-    EXPECT_EQ(t->devA->GetPolicyCount(), 1u);
+    EXPECT_EQ(ReferenceOffloadEngine::Of(t->devA)->GetPolicyCount(), 1u);
     EXPECT_FALSE(
         t->stackA->AddPolicy(t->PolicyConfig(true, XfrmDir::In, XfrmOffloadType::Packet), &error));
     EXPECT_NE(error.find("No space"), std::string::npos) << error;
     EXPECT_EQ(t->stackA->GetPolicies().GetN(), 1u);
-    EXPECT_EQ(t->devA->GetPolicyCount(), 1u);
+    EXPECT_EQ(ReferenceOffloadEngine::Of(t->devA)->GetPolicyCount(), 1u);
     EXPECT_TRUE(
         t->stackA->AddPolicy(t->PolicyConfig(true, XfrmDir::In, XfrmOffloadType::None), &error))
         << error;
     EXPECT_EQ(t->stackA->GetPolicies().GetN(), 2u);
-    EXPECT_EQ(t->devA->GetPolicyCount(), 1u);
+    EXPECT_EQ(ReferenceOffloadEngine::Of(t->devA)->GetPolicyCount(), 1u);
 }
 
 // ---- configuration validation ----
@@ -267,7 +268,7 @@ struct ConfigCase
     const char* field; //!< nullptr: the configuration is valid
 };
 
-class StateConfigTest : public testing::TestWithParam<std::tuple<Mode, ConfigCase>>
+class StateConfigTest : public testing::TestWithParam<std::tuple<XfrmOffloadType, ConfigCase>>
 {
   protected:
     void TearDown() override
@@ -278,13 +279,13 @@ class StateConfigTest : public testing::TestWithParam<std::tuple<Mode, ConfigCas
 
 TEST_P(StateConfigTest, ErrorNamesTheField)
 {
-    const Mode mode = std::get<0>(GetParam());
+    const XfrmOffloadType mode = std::get<0>(GetParam());
     const ConfigCase& c = std::get<1>(GetParam());
     TopologyOptions opt;
     opt.mode = mode;
     opt.installIpsec = false;
-    auto t = BuildTopology(opt);
-    XfrmStateConfig config = t->SaConfig(true, true, OffloadTypeOf(mode));
+    auto t = BuildTestTopology(opt);
+    XfrmStateConfig config = t->SaConfig(true, true, mode);
     c.mutate(config);
     std::string error;
     Ptr<XfrmState> x = t->stackA->AddState(config, &error);
@@ -299,7 +300,7 @@ TEST_P(StateConfigTest, ErrorNamesTheField)
         << "error \"" << error << "\" does not name " << c.field;
     EXPECT_EQ(t->stackA->GetStates().GetN(), 0u);
     EXPECT_EQ(Counter(t->devA, "StateAdd"), 0u) << "an invalid state must not reach the device";
-    EXPECT_EQ(t->devA->GetSaTable().GetUsed(), 0u);
+    EXPECT_EQ(ReferenceOffloadEngine::Of(t->devA)->GetSaTable().GetUsed(), 0u);
 }
 
 const ConfigCase kConfigCases[] = {
@@ -340,27 +341,27 @@ const ConfigCase kConfigCases[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Cases, StateConfigTest,
-                         testing::Combine(testing::Values(Mode::Sw, Mode::Crypto, Mode::Packet),
+                         testing::Combine(testing::Values(XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet),
                                           testing::ValuesIn(kConfigCases)),
-                         [](const testing::TestParamInfo<std::tuple<Mode, ConfigCase>>& info) {
-                             return std::string(ModeName(std::get<0>(info.param))) + "_" +
+                         [](const testing::TestParamInfo<std::tuple<XfrmOffloadType, ConfigCase>>& info) {
+                             return std::string(DataPathName(std::get<0>(info.param))) + "_" +
                                     std::get<1>(info.param).name;
                          });
 
 // ---- duplicates ----
 
-using DuplicateTest = SimulationTest<Mode>;
+using DuplicateTest = SimulationTest<XfrmOffloadType>;
 
 TEST_P(DuplicateTest, SameDaddrAndSpiRejected)
 {
     TopologyOptions opt;
     opt.mode = GetParam();
     opt.installIpsec = false;
-    auto t = BuildTopology(opt);
-    const XfrmOffloadType type = OffloadTypeOf(GetParam());
+    auto t = BuildTestTopology(opt);
+    const XfrmOffloadType type = GetParam();
     std::string error;
     ASSERT_TRUE(t->stackA->AddState(t->SaConfig(true, true, type), &error)) << error;
-    const uint32_t used = t->devA->GetSaTable().GetUsed();
+    const uint32_t used = ReferenceOffloadEngine::Of(t->devA)->GetSaTable().GetUsed();
     const uint64_t adds = Counter(t->devA, "StateAdd");
 
     // Same (daddr, spi): refused whatever else differs, even without offload.
@@ -374,7 +375,7 @@ TEST_P(DuplicateTest, SameDaddrAndSpiRejected)
         EXPECT_NE(error.find("exists"), std::string::npos) << error;
     }
     EXPECT_EQ(t->stackA->GetStates().GetN(), 1u);
-    EXPECT_EQ(t->devA->GetSaTable().GetUsed(), used);
+    EXPECT_EQ(ReferenceOffloadEngine::Of(t->devA)->GetSaTable().GetUsed(), used);
     EXPECT_EQ(Counter(t->devA, "StateAdd"), adds) << "the duplicate must not reach the device";
 
     // The same SPI to another destination is another SA.
@@ -385,9 +386,9 @@ TEST_P(DuplicateTest, SameDaddrAndSpiRejected)
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, DuplicateTest,
-                         testing::Values(Mode::Sw, Mode::Crypto, Mode::Packet),
-                         [](const testing::TestParamInfo<Mode>& info)
-                         { return std::string(ModeName(info.param)); });
+                         testing::Values(XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet),
+                         [](const testing::TestParamInfo<XfrmOffloadType>& info)
+                         { return std::string(DataPathName(info.param)); });
 
 // ---- HW policies outrank SW policies ----
 
@@ -399,7 +400,7 @@ enum class Shadowed : uint8_t
 
 struct PriorityParam
 {
-    Mode mode; //!< Packet: the priority-1000 policy is offloaded; Sw: it is a software policy
+    XfrmOffloadType mode; //!< Packet: the priority-1000 policy is offloaded; Sw: it is a software policy
     Shadowed shadowed;
 };
 
@@ -411,7 +412,7 @@ TEST_P(PolicyPriorityTest, HardwarePolicyOutranksBetterSoftwarePriority)
     TopologyOptions opt;
     opt.mode = param.mode;
     opt.policyPriority = 1000;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->outA && t->inB);
     // Priority 0 software policies for the same selectors, on both ends.
     for (bool onA : {true, false})
@@ -434,7 +435,7 @@ TEST_P(PolicyPriorityTest, HardwarePolicyOutranksBetterSoftwarePriority)
         }
     }
     const uint32_t delivered = SendAndCount(*t, 10);
-    if (param.mode == Mode::Packet)
+    if (param.mode == XfrmOffloadType::Packet)
     {
         EXPECT_EQ(delivered, 10u);
         EXPECT_EQ(Counter(t->devA, "PacketOffloadTxPackets"), 10u);
@@ -455,13 +456,13 @@ TEST_P(PolicyPriorityTest, HardwarePolicyOutranksBetterSoftwarePriority)
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, PolicyPriorityTest,
-                         testing::Values(PriorityParam{Mode::Packet, Shadowed::Block},
-                                         PriorityParam{Mode::Packet, Shadowed::MissingState},
-                                         PriorityParam{Mode::Sw, Shadowed::Block},
-                                         PriorityParam{Mode::Sw, Shadowed::MissingState}),
+                         testing::Values(PriorityParam{XfrmOffloadType::Packet, Shadowed::Block},
+                                         PriorityParam{XfrmOffloadType::Packet, Shadowed::MissingState},
+                                         PriorityParam{XfrmOffloadType::None, Shadowed::Block},
+                                         PriorityParam{XfrmOffloadType::None, Shadowed::MissingState}),
                          [](const testing::TestParamInfo<PriorityParam>& info)
                          {
-                             return std::string(info.param.mode == Mode::Packet ? "hw1000"
+                             return std::string(info.param.mode == XfrmOffloadType::Packet ? "hw1000"
                                                                                 : "sw1000") +
                                     "_over_" +
                                     (info.param.shadowed == Shadowed::Block ? "block0"
@@ -470,14 +471,14 @@ INSTANTIATE_TEST_SUITE_P(Cases, PolicyPriorityTest,
 
 // ---- link down ----
 
-using LinkDownTest = SimulationTest<Mode>;
+using LinkDownTest = SimulationTest<XfrmOffloadType>;
 
 TEST_P(LinkDownTest, OffloadedStatesAndPoliciesFlushed)
 {
-    const Mode mode = GetParam();
+    const XfrmOffloadType mode = GetParam();
     TopologyOptions opt;
     opt.mode = mode;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->outA && t->inA);
     // Some traffic first, so that the flush happens on a working SA.
     EXPECT_EQ(SendAndCount(*t, 5), 5u);
@@ -496,11 +497,11 @@ TEST_P(LinkDownTest, OffloadedStatesAndPoliciesFlushed)
     ASSERT_TRUE(swPolicy) << error;
 
     const size_t policiesBefore = t->stackA->GetPolicies().GetN();
-    const uint32_t offloadedPolicies = mode == Mode::Packet ? 2 : 0;
-    ASSERT_EQ(t->devA->GetSaTable().GetUsed(), 2u);
-    ASSERT_EQ(t->devA->GetPolicyCount(), offloadedPolicies);
+    const uint32_t offloadedPolicies = mode == XfrmOffloadType::Packet ? 2 : 0;
+    ASSERT_EQ(ReferenceOffloadEngine::Of(t->devA)->GetSaTable().GetUsed(), 2u);
+    ASSERT_EQ(ReferenceOffloadEngine::Of(t->devA)->GetPolicyCount(), offloadedPolicies);
     const size_t statesB = t->stackB->GetStates().GetN();
-    const uint32_t usedB = t->devB->GetSaTable().GetUsed();
+    const uint32_t usedB = ReferenceOffloadEngine::Of(t->devB)->GetSaTable().GetUsed();
 
     t->devA->SetLinkDown(true);
     EXPECT_FALSE(t->devA->IsLinkUp());
@@ -514,8 +515,8 @@ TEST_P(LinkDownTest, OffloadedStatesAndPoliciesFlushed)
     {
         EXPECT_FALSE(p->GetOffload().ops) << "an offloaded policy survived the flush";
     }
-    EXPECT_EQ(t->devA->GetSaTable().GetUsed(), 0u);
-    EXPECT_EQ(t->devA->GetPolicyCount(), 0u);
+    EXPECT_EQ(ReferenceOffloadEngine::Of(t->devA)->GetSaTable().GetUsed(), 0u);
+    EXPECT_EQ(ReferenceOffloadEngine::Of(t->devA)->GetPolicyCount(), 0u);
     EXPECT_EQ(Counter(t->devA, "StateDelete"), 2u);
     EXPECT_EQ(Counter(t->devA, "StateFree"), 2u);
     EXPECT_EQ(Counter(t->devA, "PolicyDelete"), offloadedPolicies);
@@ -525,7 +526,7 @@ TEST_P(LinkDownTest, OffloadedStatesAndPoliciesFlushed)
 
     // The other end's device is still up: nothing changed there.
     EXPECT_EQ(t->stackB->GetStates().GetN(), statesB);
-    EXPECT_EQ(t->devB->GetSaTable().GetUsed(), usedB);
+    EXPECT_EQ(ReferenceOffloadEngine::Of(t->devB)->GetSaTable().GetUsed(), usedB);
     EXPECT_EQ(Counter(t->devB, "StateDelete"), 0u);
 
     // Nothing is freed twice once time runs on.
@@ -538,8 +539,8 @@ TEST_F(ControlTest, LinkDownLeavesSoftwareIpsecAlone)
 {
     // Software IPsec states never live in the device: a link down leaves them alone.
     TopologyOptions opt;
-    opt.mode = Mode::Sw;
-    auto t = BuildTopology(opt);
+    opt.mode = XfrmOffloadType::None;
+    auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->outA);
     t->devA->SetLinkDown(true);
     EXPECT_EQ(t->stackA->GetStates().GetN(), 2u);
@@ -547,20 +548,20 @@ TEST_F(ControlTest, LinkDownLeavesSoftwareIpsecAlone)
     EXPECT_EQ(Counter(t->devA, "StateDelete"), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, LinkDownTest, testing::Values(Mode::Crypto, Mode::Packet),
-                         [](const testing::TestParamInfo<Mode>& info)
-                         { return std::string(ModeName(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Modes, LinkDownTest, testing::Values(XfrmOffloadType::Crypto, XfrmOffloadType::Packet),
+                         [](const testing::TestParamInfo<XfrmOffloadType>& info)
+                         { return std::string(DataPathName(info.param)); });
 
 // ---- delete and free ----
 
-using DeleteTest = SimulationTest<Mode>;
+using DeleteTest = SimulationTest<XfrmOffloadType>;
 
 TEST_P(DeleteTest, DeleteStateAndPolicyReachTheDevice)
 {
-    const Mode mode = GetParam();
+    const XfrmOffloadType mode = GetParam();
     TopologyOptions opt;
     opt.mode = mode;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->outA);
     t->stackA->SetAttribute("StateFreeDelay", TimeValue(MilliSeconds(200)));
     EXPECT_EQ(SendAndCount(*t, 3), 3u);
@@ -572,10 +573,10 @@ TEST_P(DeleteTest, DeleteStateAndPolicyReachTheDevice)
     EXPECT_EQ(Counter(t->devA, "StateDelete"), 1u) << "xdo_dev_state_delete at once";
     // xdo_dev_state_free comes after the stack's garbage-collection delay.
     EXPECT_EQ(Counter(t->devA, "StateFree"), 0u);
-    EXPECT_EQ(t->devA->GetSaTable().GetUsed(), 2u);
+    EXPECT_EQ(ReferenceOffloadEngine::Of(t->devA)->GetSaTable().GetUsed(), 2u);
     RunUntil(now + Seconds(1));
     EXPECT_EQ(Counter(t->devA, "StateFree"), 1u);
-    EXPECT_EQ(t->devA->GetSaTable().GetUsed(), 1u);
+    EXPECT_EQ(ReferenceOffloadEngine::Of(t->devA)->GetSaTable().GetUsed(), 1u);
 
     // Policies: only packet offload puts them in the device.
     Ptr<XfrmPolicy> out = t->policiesA.at(0);
@@ -584,15 +585,15 @@ TEST_P(DeleteTest, DeleteStateAndPolicyReachTheDevice)
     ASSERT_TRUE(t->stackA->DeletePolicy(out));
     EXPECT_FALSE(t->stackA->DeletePolicy(out)) << "deleted twice";
     EXPECT_EQ(t->stackA->GetPolicies().GetN(), before - 1);
-    const uint64_t expected = mode == Mode::Packet ? 1 : 0;
+    const uint64_t expected = mode == XfrmOffloadType::Packet ? 1 : 0;
     EXPECT_EQ(Counter(t->devA, "PolicyDelete"), expected);
     EXPECT_EQ(Counter(t->devA, "PolicyFree"), expected);
-    EXPECT_EQ(t->devA->GetPolicyCount(), mode == Mode::Packet ? 1u : 0u);
+    EXPECT_EQ(ReferenceOffloadEngine::Of(t->devA)->GetPolicyCount(), mode == XfrmOffloadType::Packet ? 1u : 0u);
     EXPECT_FALSE(out->GetOffload().ops);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, DeleteTest, testing::Values(Mode::Crypto, Mode::Packet),
-                         [](const testing::TestParamInfo<Mode>& info)
-                         { return std::string(ModeName(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Modes, DeleteTest, testing::Values(XfrmOffloadType::Crypto, XfrmOffloadType::Packet),
+                         [](const testing::TestParamInfo<XfrmOffloadType>& info)
+                         { return std::string(DataPathName(info.param)); });
 
 } // namespace

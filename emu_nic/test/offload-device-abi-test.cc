@@ -3,7 +3,7 @@
 // process ends with a message naming the callback, so `offloadlab certify` can report it.
 #include "offload-device-guard.h"
 #include "offload-device-type.h"
-#include "offload-test-topology.h"
+#include "simulation-test.h"
 
 #include "ns3/string.h"
 
@@ -34,11 +34,11 @@ TEST(OffloadDeviceType, ListsReferenceExampleAndEveryMutant)
         if (spec.rfind("mutant:", 0) == 0)
         {
             ++mutants;
-            EXPECT_FALSE(OffloadDeviceType::DescribeMutant(spec).empty()) << spec;
+            EXPECT_FALSE(OffloadDeviceType::DescribeDefect(spec).empty()) << spec;
             std::string error;
             auto type = OffloadDeviceType::Open(spec, &error);
             ASSERT_TRUE(type) << spec << ": " << error;
-            EXPECT_TRUE(type->IsReferenceEngine());
+            EXPECT_TRUE(type->IsBuiltin());
         }
     }
     EXPECT_GE(mutants, 10u);
@@ -50,7 +50,7 @@ TEST(OffloadDeviceType, OpensTheExampleLibraryAndReadsItsCapabilities)
     std::string error;
     auto type = OffloadDeviceType::Open("example", &error);
     ASSERT_TRUE(type) << error;
-    EXPECT_FALSE(type->IsReferenceEngine());
+    EXPECT_FALSE(type->IsBuiltin());
     EXPECT_TRUE(type->OffersCrypto());
     EXPECT_FALSE(type->OffersPacket());
     EXPECT_EQ(type->GetCapabilities().abi_version, OLAB_DEVICE_ABI_VERSION);
@@ -66,6 +66,12 @@ struct BadSpec
     const char* expected; //!< part of the error
 };
 
+void
+PrintTo(const BadSpec& bad, std::ostream* os)
+{
+    *os << bad.spec;
+}
+
 class OffloadDeviceTypeErrors : public testing::TestWithParam<BadSpec>
 {
 };
@@ -80,7 +86,7 @@ TEST_P(OffloadDeviceTypeErrors, NameTheProblem)
 INSTANTIATE_TEST_SUITE_P(
     Specs, OffloadDeviceTypeErrors,
     testing::Values(BadSpec{"acme", "unknown device 'acme'"},
-                    BadSpec{"mutant:nonsense", "unknown mutant 'mutant:nonsense'"},
+                    BadSpec{"mutant:nonsense", "unknown device 'mutant:nonsense'"},
                     BadSpec{"/nonexistent/libdevice.so", "no such file"},
                     BadSpec{OFFLOADLAB_BROKEN_MISSING_SYMBOL, "does not export olab_rx"}),
     [](const testing::TestParamInfo<BadSpec>& info) { return std::to_string(info.index); });
@@ -90,7 +96,7 @@ size_t
 RunCryptoOffloadThrough(const std::string& spec)
 {
     Config::SetDefault("ns3::EmuNicNetDevice::Device", StringValue(spec));
-    UdpRig rig = BuildUdpRig(Mode::Crypto, IpMode::Transport);
+    UdpRig rig = BuildUdpRig(XfrmOffloadType::Crypto, XfrmMode::Transport);
     std::vector<Bytes> payloads;
     for (uint32_t i = 0; i < 20; ++i)
     {

@@ -2,7 +2,8 @@
 // packet offload, soft/hard lifetimes in packets and bytes on either side, update_stats,
 // advance_esn, ESN across the 2^32 boundary and sequence number exhaustion without ESN.
 
-#include "offload-test-topology.h"
+#include "reference-offload-engine.h"
+#include "simulation-test.h"
 
 #include <gtest/gtest.h>
 
@@ -11,25 +12,19 @@ using namespace offloadtest;
 namespace
 {
 
-std::string
-ModeOnly(const testing::TestParamInfo<Mode>& info)
-{
-    return ModeName(info.param);
-}
-
 const auto kAllPaths = testing::Values(
-    PathParam{Mode::Sw, IpMode::Transport}, PathParam{Mode::Crypto, IpMode::Transport},
-    PathParam{Mode::Packet, IpMode::Transport}, PathParam{Mode::Sw, IpMode::Tunnel},
-    PathParam{Mode::Crypto, IpMode::Tunnel}, PathParam{Mode::Packet, IpMode::Tunnel});
+    PathParam{XfrmOffloadType::None, XfrmMode::Transport}, PathParam{XfrmOffloadType::Crypto, XfrmMode::Transport},
+    PathParam{XfrmOffloadType::Packet, XfrmMode::Transport}, PathParam{XfrmOffloadType::None, XfrmMode::Tunnel},
+    PathParam{XfrmOffloadType::Crypto, XfrmMode::Tunnel}, PathParam{XfrmOffloadType::Packet, XfrmMode::Tunnel});
 
 /// Largest plaintext IPv4 packet that still fits a 1500-byte MTU after rfc4106(gcm(aes)) ESP
 /// (8 header + 8 IV + 4-byte alignment of payload + 2 trailer + 16 ICV), as Linux's
 /// esp4_get_mtu computes it.
 uint32_t
-GcmInnerMtu(IpMode ipMode)
+GcmInnerMtu(XfrmMode ipMode)
 {
     const uint32_t mtu = 1500;
-    if (ipMode == IpMode::Transport)
+    if (ipMode == XfrmMode::Transport)
     {
         return ((mtu - 16 - 16 - 20) & ~3u) + 20 - 2; // net_adj = 20: the header is not encrypted
     }
@@ -53,7 +48,7 @@ TEST_P(TxFragmentTest, FragmentedDatagramOnlyWithoutPacketOffload)
 
     // 3008 bytes of UDP in 1480-byte fragments.
     const uint64_t fragments = (3008 + 1479) / 1480;
-    if (param.mode == Mode::Packet)
+    if (param.mode == XfrmOffloadType::Packet)
     {
         ASSERT_EQ(sink->received.size(), 1u);
         EXPECT_EQ(sink->received[0], small);
@@ -78,14 +73,14 @@ TEST_P(TxFragmentTest, FragmentedDatagramOnlyWithoutPacketOffload)
             espFragments += IsFragment(w->ip) ? 1 : 0;
         }
         EXPECT_GE(espFragments, 2u) << "the big datagram crosses the link as ESP fragments";
-        if (param.mode == Mode::Crypto)
+        if (param.mode == XfrmOffloadType::Crypto)
         {
             // Too big for the device: encrypted in software, fragmented after ESP. Transport:
             // only the small datagram was offloaded. Tunnel: the gateway protects each fragment
             // it forwards as its own inner packet; the two full-size ones do not fit after ESP,
             // the 68-byte last one does and is offloaded too.
             EXPECT_EQ(Counter(t->devA, "CryptoTxPackets"),
-                      param.ipMode == IpMode::Transport ? 1u : 2u);
+                      param.ipMode == XfrmMode::Transport ? 1u : 2u);
         }
     }
 }
@@ -94,14 +89,14 @@ INSTANTIATE_TEST_SUITE_P(Paths, TxFragmentTest, kAllPaths, PathName);
 
 // ---- RX fragments ----
 
-using RxFragmentTest = SimulationTest<Mode>;
+using RxFragmentTest = SimulationTest<XfrmOffloadType>;
 
 TEST_P(RxFragmentTest, EspFragmentsDroppedOnlyByPacketOffload)
 {
-    const Mode mode = GetParam();
+    const XfrmOffloadType mode = GetParam();
     TopologyOptions opt;
     opt.mode = mode;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->inB);
     auto sink = InstallUdpSink(t->hostB);
 
@@ -122,7 +117,7 @@ TEST_P(RxFragmentTest, EspFragmentsDroppedOnlyByPacketOffload)
     ScheduleInject(Seconds(1.001), t->devA, t->devB, frag2);
     RunUntil(Seconds(2));
 
-    if (mode == Mode::Packet)
+    if (mode == XfrmOffloadType::Packet)
     {
         EXPECT_TRUE(sink->received.empty());
         EXPECT_EQ(t->devB->GetDropCount(EmuNicDrop::RxFragment), 1u)
@@ -141,7 +136,7 @@ TEST_P(RxFragmentTest, EspFragmentsDroppedOnlyByPacketOffload)
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, RxFragmentTest,
-                         testing::Values(Mode::Sw, Mode::Crypto, Mode::Packet), ModeOnly);
+                         testing::Values(XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet), DataPathOnly);
 
 // ---- PMTU ----
 
@@ -162,7 +157,7 @@ TEST_P(PmtuTest, TooBigAfterEspOverhead)
     ScheduleDatagram(sender, Seconds(1.1), fits);
     RunUntil(Seconds(2));
 
-    if (param.mode == Mode::Packet)
+    if (param.mode == XfrmOffloadType::Packet)
     {
         ASSERT_EQ(sink->received.size(), 1u);
         EXPECT_EQ(sink->received[0], fits);
@@ -215,12 +210,12 @@ enum class Side : uint8_t
 
 struct LifetimeParam
 {
-    Mode mode;
+    XfrmOffloadType mode;
     Limit limit;
     Side side;
 };
 
-class LifetimeTest : public testing::TestWithParam<std::tuple<Mode, Limit, Side>>
+class LifetimeTest : public testing::TestWithParam<std::tuple<XfrmOffloadType, Limit, Side>>
 {
   protected:
     void TearDown() override
@@ -257,7 +252,7 @@ TEST_P(LifetimeTest, SoftOnceHardOnceThenDrop)
     TopologyOptions opt;
     opt.mode = param.mode;
     (param.side == Side::Tx ? opt.lifetimeOutA : opt.lifetimeInB) = lifetime;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->outA && t->inB);
     const bool tx = param.side == Side::Tx;
     Ptr<XfrmStack> stack = tx ? t->stackA : t->stackB;
@@ -307,7 +302,7 @@ TEST_P(LifetimeTest, SoftOnceHardOnceThenDrop)
     // The 11th packet meets the expired state; once it is deleted (Linux deletes a hard-expired
     // state at once) the remaining ones find no state at all.
     const uint64_t rest = kSent - 10;
-    if (param.mode == Mode::Packet)
+    if (param.mode == XfrmOffloadType::Packet)
     {
         const EmuNicDrop expired = tx ? EmuNicDrop::TxExpired : EmuNicDrop::RxExpired;
         const uint64_t expiredDrops = dev->GetDropCount(expired);
@@ -330,12 +325,12 @@ TEST_P(LifetimeTest, SoftOnceHardOnceThenDrop)
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, LifetimeTest,
-                         testing::Combine(testing::Values(Mode::Sw, Mode::Crypto, Mode::Packet),
+                         testing::Combine(testing::Values(XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet),
                                           testing::Values(Limit::Packets, Limit::Bytes),
                                           testing::Values(Side::Tx, Side::Rx)),
-                         [](const testing::TestParamInfo<std::tuple<Mode, Limit, Side>>& info)
+                         [](const testing::TestParamInfo<std::tuple<XfrmOffloadType, Limit, Side>>& info)
                          {
-                             return std::string(ModeName(std::get<0>(info.param))) + "_" +
+                             return std::string(DataPathName(std::get<0>(info.param))) + "_" +
                                     (std::get<1>(info.param) == Limit::Packets ? "packets"
                                                                                : "bytes") +
                                     "_" + (std::get<2>(info.param) == Side::Tx ? "tx" : "rx");
@@ -343,14 +338,14 @@ INSTANTIATE_TEST_SUITE_P(Cases, LifetimeTest,
 
 // ---- update_stats ----
 
-using UpdateStatsTest = SimulationTest<Mode>;
+using UpdateStatsTest = SimulationTest<XfrmOffloadType>;
 
 TEST_P(UpdateStatsTest, StackLearnsTheDeviceCounters)
 {
-    const Mode mode = GetParam();
+    const XfrmOffloadType mode = GetParam();
     TopologyOptions opt;
     opt.mode = mode;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->outA && t->inB);
     auto sink = InstallUdpSink(t->hostB);
     auto sender = InstallUdpSender(t->hostA, t->hostAddrB);
@@ -366,7 +361,7 @@ TEST_P(UpdateStatsTest, StackLearnsTheDeviceCounters)
     RunUntil(Seconds(2));
     ASSERT_EQ(sink->received.size(), kN);
 
-    if (mode == Mode::Packet)
+    if (mode == XfrmOffloadType::Packet)
     {
         // Only the NIC saw the packets.
         EXPECT_EQ(t->outA->GetCurrent().packets, 0u);
@@ -382,7 +377,7 @@ TEST_P(UpdateStatsTest, StackLearnsTheDeviceCounters)
     EXPECT_EQ(t->inB->GetCurrent().packets, kN);
     EXPECT_EQ(t->inB->GetCurrent().bytes, bytes);
     EXPECT_EQ(t->outA->GetLastSeq(), kN);
-    if (mode == Mode::Sw)
+    if (mode == XfrmOffloadType::None)
     {
         EXPECT_EQ(Counter(t->devA, "StateUpdateStats"), 0u) << "no device behind a software SA";
     }
@@ -398,13 +393,13 @@ TEST_P(UpdateStatsTest, StackLearnsTheDeviceCounters)
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, UpdateStatsTest,
-                         testing::Values(Mode::Sw, Mode::Crypto, Mode::Packet), ModeOnly);
+                         testing::Values(XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet), DataPathOnly);
 
 // ---- advance_esn ----
 
 struct EsnParam
 {
-    Mode mode;
+    XfrmOffloadType mode;
     bool esn;
 };
 
@@ -416,7 +411,7 @@ TEST_P(AdvanceEsnTest, CalledPerReceivedPacketOnlyForCryptoEsn)
     TopologyOptions opt;
     opt.mode = param.mode;
     opt.esn = param.esn;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->inB);
     auto sink = InstallUdpSink(t->hostB);
     auto sender = InstallUdpSender(t->hostA, t->hostAddrB);
@@ -431,11 +426,11 @@ TEST_P(AdvanceEsnTest, CalledPerReceivedPacketOnlyForCryptoEsn)
     ASSERT_EQ(sink->received.size(), kN);
 
     const uint64_t calls = Counter(t->devB, "StateAdvanceEsn");
-    if (param.mode == Mode::Crypto && param.esn)
+    if (param.mode == XfrmOffloadType::Crypto && param.esn)
     {
         // xfrm_replay_advance_esn -> xdo_dev_state_advance_esn for each accepted packet.
         EXPECT_GE(calls, kN);
-        const EmuNicSa* sa = t->devB->GetSa(t->inB->GetOffload().handle);
+        const ReferenceSa* sa = ReferenceOffloadEngine::Of(t->devB)->GetSa(t->inB->GetOffload().handle);
         ASSERT_NE(sa, nullptr);
         EXPECT_GE(sa->advanceEsnCalls, kN);
         // The NIC's ESN state machine follows the stack's window.
@@ -450,29 +445,29 @@ TEST_P(AdvanceEsnTest, CalledPerReceivedPacketOnlyForCryptoEsn)
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, AdvanceEsnTest,
-                         testing::Values(EsnParam{Mode::Crypto, true},
-                                         EsnParam{Mode::Crypto, false}, EsnParam{Mode::Sw, true},
-                                         EsnParam{Mode::Packet, true}),
+                         testing::Values(EsnParam{XfrmOffloadType::Crypto, true},
+                                         EsnParam{XfrmOffloadType::Crypto, false}, EsnParam{XfrmOffloadType::None, true},
+                                         EsnParam{XfrmOffloadType::Packet, true}),
                          [](const testing::TestParamInfo<EsnParam>& info) {
-                             return std::string(ModeName(info.param.mode)) +
+                             return std::string(DataPathName(info.param.mode)) +
                                     (info.param.esn ? "_esn" : "_noesn");
                          });
 
 // ---- ESN across 2^32 (TX side) ----
 
-// Packet offload is not in this suite: the NIC's own TX sequence counter (EmuNicSa::lastSeq) is
+// Packet offload is not in this suite: the NIC's own TX sequence counter (ReferenceSa::lastSeq) is
 // only reachable through the const EmuNicNetDevice::GetSa(), and XfrmState::SetLastSeq does not
 // reach the device; 2^32 packets of real traffic are out of reach. EsnRxWrapTest below covers
 // the packet-offload ESN (the NIC's RX window) across the boundary instead.
-using EsnTxWrapTest = SimulationTest<Mode>;
+using EsnTxWrapTest = SimulationTest<XfrmOffloadType>;
 
 TEST_P(EsnTxWrapTest, DeliveredAcrossTheBoundary)
 {
-    const Mode mode = GetParam();
+    const XfrmOffloadType mode = GetParam();
     TopologyOptions opt;
     opt.mode = mode;
     opt.esn = true;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->outA && t->inB);
     auto wire = CaptureWire(t->devA, t->devB);
     auto sink = InstallUdpSink(t->hostB);
@@ -511,7 +506,7 @@ TEST_P(EsnTxWrapTest, DeliveredAcrossTheBoundary)
     }
     EXPECT_EQ(t->stackB->GetStat(XfrmStat::InStateProtoError), 0u);
     EXPECT_EQ(t->stackB->GetStat(XfrmStat::InStateSeqError), 0u);
-    if (mode == Mode::Crypto)
+    if (mode == XfrmOffloadType::Crypto)
     {
         EXPECT_EQ(Counter(t->devA, "CryptoTxPackets"), payloads.size());
         EXPECT_EQ(Counter(t->devB, "CryptoRxPackets"), payloads.size());
@@ -520,19 +515,19 @@ TEST_P(EsnTxWrapTest, DeliveredAcrossTheBoundary)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, EsnTxWrapTest, testing::Values(Mode::Sw, Mode::Crypto), ModeOnly);
+INSTANTIATE_TEST_SUITE_P(Modes, EsnTxWrapTest, testing::Values(XfrmOffloadType::None, XfrmOffloadType::Crypto), DataPathOnly);
 
 // ---- ESN across 2^32 (RX side, crafted), every mode ----
 
-using EsnRxWrapTest = SimulationTest<Mode>;
+using EsnRxWrapTest = SimulationTest<XfrmOffloadType>;
 
 TEST_P(EsnRxWrapTest, CraftedPacketsAcrossTheBoundaryDelivered)
 {
-    const Mode mode = GetParam();
+    const XfrmOffloadType mode = GetParam();
     TopologyOptions opt;
     opt.mode = mode;
     opt.esn = true;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->inB);
     auto sink = InstallUdpSink(t->hostB);
 
@@ -569,9 +564,9 @@ TEST_P(EsnRxWrapTest, CraftedPacketsAcrossTheBoundaryDelivered)
     {
         EXPECT_EQ(sink->received[i], payloads[i]) << "datagram " << i;
     }
-    if (mode == Mode::Packet)
+    if (mode == XfrmOffloadType::Packet)
     {
-        const EmuNicSa* sa = t->devB->GetSa(t->inB->GetOffload().handle);
+        const ReferenceSa* sa = ReferenceOffloadEngine::Of(t->devB)->GetSa(t->inB->GetOffload().handle);
         ASSERT_NE(sa, nullptr);
         EXPECT_EQ(sa->replay.GetTop(), 0x100000018ull);
         EXPECT_EQ(t->devB->GetDropCount(EmuNicDrop::RxReplay), 1u);
@@ -583,7 +578,7 @@ TEST_P(EsnRxWrapTest, CraftedPacketsAcrossTheBoundaryDelivered)
         EXPECT_EQ(t->inB->GetReplayWindow().GetTop(), 0x100000018ull);
         EXPECT_EQ(t->stackB->GetStat(XfrmStat::InStateSeqError), 1u);
         EXPECT_EQ(t->stackB->GetStat(XfrmStat::InStateProtoError), 0u);
-        if (mode == Mode::Crypto)
+        if (mode == XfrmOffloadType::Crypto)
         {
             EXPECT_EQ(Counter(t->devB, "CryptoRxPackets"), payloads.size() + 1);
         }
@@ -591,21 +586,21 @@ TEST_P(EsnRxWrapTest, CraftedPacketsAcrossTheBoundaryDelivered)
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, EsnRxWrapTest,
-                         testing::Values(Mode::Sw, Mode::Crypto, Mode::Packet), ModeOnly);
+                         testing::Values(XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet), DataPathOnly);
 
 // ---- sequence number exhaustion without ESN ----
 
 // Software and crypto offload only: in packet offload the NIC keeps the sequence counter
-// (EmuNicSa::lastSeq) and no public interface sets it (GetSa() is const, XfrmState::SetLastSeq
+// (ReferenceSa::lastSeq) and no public interface sets it (GetSa() is const, XfrmState::SetLastSeq
 // stays in the stack), so TxSeqOverflowDrop cannot be reached without 2^32 packets.
-using SeqOverflowTest = SimulationTest<Mode>;
+using SeqOverflowTest = SimulationTest<XfrmOffloadType>;
 
 TEST_P(SeqOverflowTest, NoCyclingWithoutEsn)
 {
-    const Mode mode = GetParam();
+    const XfrmOffloadType mode = GetParam();
     TopologyOptions opt;
     opt.mode = mode;
-    auto t = BuildTopology(opt);
+    auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->outA);
     auto wire = CaptureWire(t->devA, t->devB);
     auto sink = InstallUdpSink(t->hostB);
@@ -627,12 +622,12 @@ TEST_P(SeqOverflowTest, NoCyclingWithoutEsn)
     const auto fromA = wire->From(true);
     ASSERT_EQ(fromA.size(), 1u);
     EXPECT_EQ(EspSeqOf(fromA[0]->ip), 0xFFFFFFFFu);
-    if (mode == Mode::Crypto)
+    if (mode == XfrmOffloadType::Crypto)
     {
         EXPECT_EQ(Counter(t->devA, "CryptoTxPackets"), 1u);
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, SeqOverflowTest, testing::Values(Mode::Sw, Mode::Crypto), ModeOnly);
+INSTANTIATE_TEST_SUITE_P(Modes, SeqOverflowTest, testing::Values(XfrmOffloadType::None, XfrmOffloadType::Crypto), DataPathOnly);
 
 } // namespace

@@ -1,6 +1,6 @@
 // XFRM rules a review found the model breaking (each test failed before its fix): SPI re-use
 // before state_free, the SA's own selector on output and input, whole inner packets in tunnels.
-#include "offload-test-topology.h"
+#include "simulation-test.h"
 
 namespace offloadtest
 {
@@ -22,8 +22,8 @@ class XfrmRulesRegression : public testing::Test
 TEST_F(XfrmRulesRegression, CryptoOffloadSpiCanBeReaddedBeforeTheOldStateIsFreed)
 {
     TopologyOptions opt;
-    opt.mode = Mode::Crypto;
-    auto t = BuildTopology(opt);
+    opt.mode = XfrmOffloadType::Crypto;
+    auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->inB);
     ASSERT_TRUE(t->inB->IsOffloaded(XfrmOffloadType::Crypto));
     ASSERT_TRUE(t->stackB->DeleteState(t->endAddrB, t->spiAB));
@@ -42,8 +42,8 @@ TEST_F(XfrmRulesRegression, CryptoOffloadSpiCanBeReaddedBeforeTheOldStateIsFreed
 TEST_F(XfrmRulesRegression, PacketOffloadSpiCanBeReaddedBeforeTheOldStateIsFreed)
 {
     TopologyOptions opt;
-    opt.mode = Mode::Packet;
-    auto t = BuildTopology(opt);
+    opt.mode = XfrmOffloadType::Packet;
+    auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->inB);
     ASSERT_TRUE(t->stackB->DeleteState(t->endAddrB, t->spiAB));
     XfrmStateConfig c = t->SaConfig(true, false, XfrmOffloadType::Packet);
@@ -57,8 +57,8 @@ TEST_F(XfrmRulesRegression, PacketOffloadSpiCanBeReaddedBeforeTheOldStateIsFreed
 TEST_F(XfrmRulesRegression, InboundSaOnlyAcceptsWhatItsSelectorCovers)
 {
     TopologyOptions opt;
-    opt.mode = Mode::Sw;
-    auto t = BuildTopology(opt);
+    opt.mode = XfrmOffloadType::None;
+    auto t = BuildTestTopology(opt);
     auto sink = InstallUdpSink(t->hostB);
     auto sender = InstallUdpSender(t->hostA, t->hostAddrB);
     // Re-add B's inbound SA with a selector that covers only a different source host.
@@ -80,8 +80,8 @@ TEST_F(XfrmRulesRegression, InboundSaOnlyAcceptsWhatItsSelectorCovers)
 TEST_F(XfrmRulesRegression, OutboundSaOnlyCarriesWhatItsSelectorCovers)
 {
     TopologyOptions opt;
-    opt.mode = Mode::Sw;
-    auto t = BuildTopology(opt);
+    opt.mode = XfrmOffloadType::None;
+    auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->stackA->DeleteState(t->endAddrB, t->spiAB));
     XfrmStateConfig c = t->SaConfig(true, true, XfrmOffloadType::None);
     c.sel = XfrmSelector::Hosts(Ipv4Address("192.0.2.99"), t->hostAddrB);
@@ -100,9 +100,9 @@ TEST_F(XfrmRulesRegression, OutboundSaOnlyCarriesWhatItsSelectorCovers)
 TEST_F(XfrmRulesRegression, TunnelInnerPacketMustBeWholeIpv4)
 {
     TopologyOptions opt;
-    opt.mode = Mode::Sw;
-    opt.ipMode = IpMode::Tunnel;
-    auto t = BuildTopology(opt);
+    opt.mode = XfrmOffloadType::None;
+    opt.ipMode = XfrmMode::Tunnel;
+    auto t = BuildTestTopology(opt);
     const Bytes inner(8, 0x45); // "IPv4" but only 8 bytes: no room for a header
     const Bytes frame = SealEspFrame(t->algAB, t->spiAB, 1, false, inner, kProtoIpip);
     const Bytes ip = Ipv4Bytes(t->endAddrA, t->endAddrB, kProtoEsp, frame);

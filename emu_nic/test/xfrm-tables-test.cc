@@ -1,5 +1,5 @@
 // SAD, SPD and the NIC's SA table: the selection and ordering rules, table-driven.
-#include "emu-nic-sa-table.h"
+#include "reference-sa-table.h"
 #include "xfrm-state-table.h"
 
 #include <gtest/gtest.h>
@@ -181,12 +181,12 @@ TEST(XfrmStateTableTest, OutboundNeedsTheStateSelectorToMatchTheFlow)
     EXPECT_NE(sad.FindOutbound(*policy, covered), nullptr);
 }
 
-TEST(EmuNicSaTableTest, CapacityHandlesAndRxIndex)
+TEST(ReferenceSaTableTest, CapacityHandlesAndRxIndex)
 {
-    EmuNicSaTable table(2);
+    ReferenceSaTable table(2);
     auto entry = [](XfrmDir dir, uint32_t spi)
     {
-        EmuNicSa sa;
+        ReferenceSa sa;
         sa.dir = dir;
         sa.spi = spi;
         sa.daddr = Ipv4Address("10.0.0.2");
@@ -195,7 +195,7 @@ TEST(EmuNicSaTableTest, CapacityHandlesAndRxIndex)
     std::string error;
     const uint64_t rx = table.Insert(entry(XfrmDir::In, 0x2000), &error);
     ASSERT_NE(rx, 0u) << error;
-    EXPECT_TRUE(rx & EmuNicSaTable::kValidBit);
+    EXPECT_TRUE(rx & ReferenceSaTable::kValidBit);
     EXPECT_EQ(table.Insert(entry(XfrmDir::In, 0x2000), &error), 0u);
     EXPECT_NE(error.find("already in the Rx table"), std::string::npos) << error;
     const uint64_t tx = table.Insert(entry(XfrmDir::Out, 0x2001), &error);

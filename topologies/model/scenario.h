@@ -1,6 +1,7 @@
 #ifndef SCENARIO_H
 #define SCENARIO_H
 
+#include "ipsec-key-manager.h"
 #include "topology.h"
 
 #include <functional>
@@ -15,7 +16,7 @@ namespace ns3
 struct ScenarioOptions
 {
     std::string scenario{"host-to-host-transport"};
-    IpsecRunMode mode{IpsecRunMode::Software};
+    XfrmOffloadType mode{XfrmOffloadType::None}; //!< the data path
     Time duration{Seconds(2)};
     DataRate linkRate{"100Mbps"};
     Time linkDelay{MilliSeconds(1)};

@@ -1,38 +1,70 @@
+// The one topology builder of offloadlab: the scenarios of `offloadlab run`, the emu_nic tests
+// and the conformance suite all build their networks here, on one address plan.
+//
+//  - host-to-host (transport mode): hostA 10.0.0.1 <-EmuNic-> hostB 10.0.0.2, selectors /32;
+//  - gateway-to-gateway (tunnel mode):
+//      hostA 10.1.0.1 -lanA- 10.1.0.2 gwA 192.0.2.1 =wan= 192.0.2.2 gwB 10.2.0.1 -lanB- 10.2.0.2 hostB
+//    every link is an EmuNic; only the WAN link carries ESP; subnet selectors 10.1.0.0/24 and
+//    10.2.0.0/24.
+//
+// Every node has the internet stack, global routes and the software IPsec layer (XfrmStack).
+// A topology can install a test SA pair with its policies for one data path (InstallIpsec), or
+// leave IPsec to the key manager (the scenarios).
 #ifndef TOPOLOGY_H
 #define TOPOLOGY_H
 
-#include "ipsec-key-manager.h"
+#include "emu-nic-net-device.h"
+#include "esp-algorithm.h"
+#include "xfrm-policy.h"
+#include "xfrm-stack.h"
+#include "xfrm-state.h"
 
 #include "ns3/data-rate.h"
 #include "ns3/net-device-container.h"
 #include "ns3/node-container.h"
 
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace ns3
 {
 
-/// How the IPsec endpoints of a run process ESP.
-enum class IpsecRunMode : uint8_t
-{
-    Software, //!< "sw": the stack does everything
-    Crypto,   //!< "crypto": crypto offload on the endpoints' NICs
-    Packet,   //!< "packet": packet (full) offload on the endpoints' NICs
-};
+/// 16-byte AES key followed by the 4-byte salt, as `ip xfrm ... aead 'rfc4106(gcm(aes))'` takes.
+std::vector<uint8_t> GcmKeyBlob(uint8_t seed);
+/// rfc4106(gcm(aes)) with a 128-bit key derived from seed.
+EspAlgorithm DefaultGcm(uint8_t seed);
+/// cbc(aes) + hmac(sha256) with keys derived from seed.
+EspAlgorithm CbcSha256Algorithm(uint8_t seed);
+/// "10.0.0.1".
+std::string Dotted(Ipv4Address address);
 
-const char* IpsecRunModeName(IpsecRunMode mode);
-bool ParseIpsecRunMode(const std::string& name, IpsecRunMode* mode);
-XfrmOffloadType OffloadTypeOf(IpsecRunMode mode);
-
-/// The knobs a topology is built with.
-struct TopologyParameters
+struct TopologyOptions
 {
-    IpsecRunMode mode{IpsecRunMode::Software};
-    DataRate linkRate{"100Mbps"};
-    Time linkDelay{MilliSeconds(1)};
-    XfrmLifetimeConfig lifetime;
-    uint32_t replayWindow{64};
+    XfrmOffloadType mode{XfrmOffloadType::None}; //!< the data path of the IPsec endpoints
+    XfrmMode ipMode{XfrmMode::Transport}; //!< host-to-host (transport) or gateways (tunnel)
+    // Every link, and the two EmuNic devices of the IPsec link.
+    DataRate dataRate{"1Gbps"};
+    Time delay{MicroSeconds(20)};
+    std::string queueSize{"1000p"}; //!< "" keeps the device's default queue
+    bool espOffload{true};
+    uint32_t saCapacity{64};
+    uint32_t policyCapacity{64};
+    /// Install the test SA pair and policies (false: the caller, or a key manager, adds them).
+    bool installIpsec{true};
+    /// Algorithms of the A->B and B->A SAs; default rfc4106(gcm(aes)) with distinct keys.
+    std::optional<EspAlgorithm> algorithmAB;
+    std::optional<EspAlgorithm> algorithmBA;
+    bool esn{false};
+    uint32_t replayWindow{32};
+    XfrmLifetimeConfig lifetimeOutA; //!< the A->B SA on A (the sender's outbound SA)
+    XfrmLifetimeConfig lifetimeInB;  //!< the A->B SA on B (the receiver's inbound SA)
+    uint32_t policyPriority{0};      //!< priority of the installed out/in policies
+    /// Told of every SA or policy the topology could not install; without one the message is
+    /// logged and kept in Topology::errors.
+    std::function<void(const std::string&)> onError;
 };
 
 /// A wire link worth capturing.
@@ -42,24 +74,73 @@ struct TopologyLink
     Ptr<NetDevice> captureDevice;
 };
 
-/// A built topology: nodes with IPv4, routes and XfrmStacks, and the IPsec connection to add.
 struct Topology
 {
-    std::string name;
+    TopologyOptions opt;
+    std::string name; //!< "host-to-host-transport" or "gateway-tunnel"
     NodeContainer nodes;
-    std::vector<std::string> nodeNames; //!< by node id order within `nodes`
+    std::vector<std::string> nodeNames; //!< in the order of `nodes`
     std::vector<TopologyLink> links;
-    NetDeviceContainer devices; //!< every device, for counters
-    IpsecConnectionConfig connection;
-    Ptr<Node> sender;
-    Ptr<Node> receiver;
-    Ipv4Address receiverAddress;
+    NetDeviceContainer devices; //!< every device of every link
+    Ptr<Node> hostA; //!< traffic source / sink
+    Ptr<Node> hostB;
+    Ptr<Node> endA; //!< IPsec endpoints: the hosts (transport) or the gateways (tunnel)
+    Ptr<Node> endB;
+    Ptr<EmuNicNetDevice> devA; //!< the two ends of the IPsec link
+    Ptr<EmuNicNetDevice> devB;
+    std::vector<Ptr<EmuNicNetDevice>> lanDevices; //!< tunnel only: the LAN devices
+    Ptr<XfrmStack> stackA; //!< the endpoints' IPsec layers
+    Ptr<XfrmStack> stackB;
+    Ipv4Address hostAddrA;
+    Ipv4Address hostAddrB;
+    Ipv4Address endAddrA; //!< addresses on the IPsec link
+    Ipv4Address endAddrB;
+    Ipv4Address netA{"10.1.0.0"}; //!< tunnel: the protected subnets (/24)
+    Ipv4Address netB{"10.2.0.0"};
+    // The test SA pair.
+    uint32_t spiAB{0x0000a0b1};
+    uint32_t spiBA{0x0000b0a2};
+    uint32_t reqidAB{1};
+    uint32_t reqidBA{2};
+    EspAlgorithm algAB;
+    EspAlgorithm algBA;
+    Ptr<XfrmState> outA; //!< A->B on A
+    Ptr<XfrmState> inB;  //!< A->B on B
+    Ptr<XfrmState> outB; //!< B->A on B
+    Ptr<XfrmState> inA;  //!< B->A on A
+    std::vector<Ptr<XfrmPolicy>> policiesA;
+    std::vector<Ptr<XfrmPolicy>> policiesB;
+    std::vector<std::string> errors; //!< what could not be installed (when opt.onError is unset)
+
+    bool Tunnel() const;
+
+    /// The node's name ("hostA", "gwB", ...), or "node<id>".
+    std::string NodeName(uint32_t nodeId) const;
+
+    /**
+     * The configuration of one SA of the pair. aToB chooses the flow (A->B or B->A); onSender
+     * chooses the copy: the sender's outbound SA (offload dir out on the sender's IPsec device)
+     * or the receiver's inbound SA (dir in on the receiver's device).
+     */
+    XfrmStateConfig SaConfig(bool aToB, bool onSender, XfrmOffloadType type) const;
+    /// The out or in (or fwd) policy of one end; packet offload only for out and in.
+    XfrmPolicyConfig PolicyConfig(bool onA, XfrmDir dir, XfrmOffloadType type) const;
+    /// Adds one SA of the pair; nullptr (and an error) when the stack refuses it.
+    Ptr<XfrmState> AddSa(bool aToB,
+                         bool onSender,
+                         XfrmOffloadType type,
+                         const XfrmLifetimeConfig& lifetime);
+    /// Adds one policy of one end; nullptr (and an error) when the stack refuses it.
+    Ptr<XfrmPolicy> AddPolicy(bool onA, XfrmDir dir, XfrmOffloadType type);
+    /// Installs both SA pairs and the policies of both ends for opt.mode.
+    void InstallIpsec();
+
+    /// Records or reports an error (opt.onError).
+    void Fail(const std::string& error);
 };
 
-/// host-to-host, transport mode: two hosts on one offload-capable link.
-Topology BuildHostToHostTransport(const TopologyParameters& parameters);
-/// gateway-to-gateway, tunnel mode: hostA - gwA == gwB - hostB, ESP on the WAN link only.
-Topology BuildGatewayTunnel(const TopologyParameters& parameters);
+/// Builds the topology opt.ipMode names, with checksums on (as on a real host).
+std::unique_ptr<Topology> BuildTopology(const TopologyOptions& opt);
 
 } // namespace ns3
 

@@ -17,7 +17,7 @@ using namespace ns3;
 namespace
 {
 ScenarioResult
-RunShort(const std::string& scenario, IpsecRunMode mode, uint32_t tcpSegmentSize = 1360)
+RunShort(const std::string& scenario, XfrmOffloadType mode, uint32_t tcpSegmentSize = 1360)
 {
     ScenarioOptions options;
     options.scenario = scenario;
@@ -74,14 +74,14 @@ class ScenarioTest : public ::testing::TestWithParam<std::string>
 };
 
 // Every run of one scenario, keyed by mode, computed once per scenario.
-const std::map<IpsecRunMode, ScenarioResult>&
+const std::map<XfrmOffloadType, ScenarioResult>&
 RunsOf(const std::string& scenario)
 {
-    static std::map<std::string, std::map<IpsecRunMode, ScenarioResult>> cache;
+    static std::map<std::string, std::map<XfrmOffloadType, ScenarioResult>> cache;
     auto& runs = cache[scenario];
     if (runs.empty())
     {
-        for (IpsecRunMode m : {IpsecRunMode::Software, IpsecRunMode::Crypto, IpsecRunMode::Packet})
+        for (XfrmOffloadType m : {XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet})
         {
             runs[m] = RunShort(scenario, m);
         }
@@ -123,9 +123,9 @@ TEST_P(ScenarioTest, EveryModeDeliversEverythingAndRekeysWithoutLoss)
 TEST_P(ScenarioTest, EachModeUsesItsDataPath)
 {
     const auto& runs = RunsOf(GetParam());
-    const ScenarioResult& sw = runs.at(IpsecRunMode::Software);
-    const ScenarioResult& crypto = runs.at(IpsecRunMode::Crypto);
-    const ScenarioResult& packet = runs.at(IpsecRunMode::Packet);
+    const ScenarioResult& sw = runs.at(XfrmOffloadType::None);
+    const ScenarioResult& crypto = runs.at(XfrmOffloadType::Crypto);
+    const ScenarioResult& packet = runs.at(XfrmOffloadType::Packet);
     EXPECT_EQ(Counter(sw.nicCounters, "CryptoTxPackets"), 0u);
     EXPECT_EQ(Counter(sw.nicCounters, "PacketOffloadTxPackets"), 0u);
     EXPECT_EQ(Counter(sw.nicCounters, "StateAdd"), 0u);
@@ -156,7 +156,7 @@ TEST_P(ScenarioTest, EachModeUsesItsDataPath)
 TEST_P(ScenarioTest, ModesAgreeOnKeyManagerEventsAndDelivery)
 {
     const auto& runs = RunsOf(GetParam());
-    const ScenarioResult& sw = runs.at(IpsecRunMode::Software);
+    const ScenarioResult& sw = runs.at(XfrmOffloadType::None);
     auto kinds = [](const ScenarioResult& r)
     {
         std::vector<std::string> k;
@@ -175,7 +175,7 @@ TEST_P(ScenarioTest, ModesAgreeOnKeyManagerEventsAndDelivery)
         }
         return s;
     };
-    for (IpsecRunMode m : {IpsecRunMode::Crypto, IpsecRunMode::Packet})
+    for (XfrmOffloadType m : {XfrmOffloadType::Crypto, XfrmOffloadType::Packet})
     {
         const ScenarioResult& r = runs.at(m);
         SCOPED_TRACE(r.mode);
@@ -210,7 +210,7 @@ class PmtuTest : public ::testing::TestWithParam<std::string>
 // tells the sender the MTU, and TCP carries on with smaller segments.
 TEST_P(PmtuTest, PacketOffloadDropsTooBigAndTcpAdapts)
 {
-    ScenarioResult r = RunShort(GetParam(), IpsecRunMode::Packet, 1448);
+    ScenarioResult r = RunShort(GetParam(), XfrmOffloadType::Packet, 1448);
     EXPECT_GT(Counter(r.nicCounters, "TxPmtuDrop"), 0u);
     EXPECT_GE(Counter(r.stackCounters, "LocalPmtuErrors"), 1u);
     EXPECT_GE(Traffic(r, "tcp").pmtuAdaptations, 1u);
@@ -218,7 +218,7 @@ TEST_P(PmtuTest, PacketOffloadDropsTooBigAndTcpAdapts)
     EXPECT_EQ(Counter(r.nicCounters, "TxFragmentDrop"), 0u);
 
     // Software IPsec never drops for size: it fragments after ESP instead.
-    ScenarioResult sw = RunShort(GetParam(), IpsecRunMode::Software, 1448);
+    ScenarioResult sw = RunShort(GetParam(), XfrmOffloadType::None, 1448);
     EXPECT_EQ(Counter(sw.nicCounters, "TxPmtuDrop"), 0u);
     EXPECT_EQ(Traffic(sw, "tcp").pmtuAdaptations, 0u);
     EXPECT_GT(Traffic(sw, "tcp").bytesDelivered, 5000000u);
@@ -253,7 +253,7 @@ TEST(TxChecksumOffloadTest, InnerChecksumsGoToTheNicOnlyWhenAdvertised)
     {
         SCOPED_TRACE(advertised ? "HW_ESP_TX_CSUM on" : "HW_ESP_TX_CSUM off");
         Config::SetDefault("ns3::EmuNicNetDevice::EspTxCsumOffload", BooleanValue(advertised));
-        ScenarioResult r = RunShort("host-to-host-transport", IpsecRunMode::Crypto);
+        ScenarioResult r = RunShort("host-to-host-transport", XfrmOffloadType::Crypto);
         const uint64_t left = Counter(r.stackCounters, "CryptoOffloadTxCsum");
         // The qdisc between stack and NIC may drop a few framed packets (CoDel).
         EXPECT_LE(Counter(r.nicCounters, "TxCsumOffloaded"), left);

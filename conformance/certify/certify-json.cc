@@ -1,0 +1,135 @@
+#include "certify-json.h"
+
+#include "certify-report.h"
+
+namespace offloadlab
+{
+
+namespace
+{
+nlohmann::ordered_json
+TestJson(const TestCaseResult& t)
+{
+    nlohmann::ordered_json properties = nlohmann::ordered_json::object();
+    for (const auto& [key, value] : t.properties)
+    {
+        properties[key] = value;
+    }
+    return {{"name", t.FullName()},
+            {"check", t.check},
+            {"variant", t.variant},
+            {"mode", t.mode},
+            {"result", OutcomeName(t.outcome)},
+            {"message", t.message},
+            {"duration", t.seconds},
+            {"evidence", {{"properties", properties}, {"files", t.files}}}};
+}
+
+} // namespace
+
+nlohmann::ordered_json
+DeviceJson(const CertifyReport& report)
+{
+    nlohmann::ordered_json device{{"spec", report.deviceSpec}};
+    if (report.device.is_object())
+    {
+        const auto& caps = report.device.value("capabilities", nlohmann::json::object());
+        device["name"] = caps.value("name", "");
+        device["description"] = caps.value("description", "");
+        device["mutant"] = report.device.value("mutant", "");
+        device["capabilities"] = caps;
+    }
+    return device;
+}
+nlohmann::ordered_json
+CertifyJson(const CertifyReport& report)
+{
+    nlohmann::ordered_json j;
+    j["format"] = "offloadlab-certify";
+    j["version"] = kCertifyJsonVersion;
+    j["status"] = report.Status();
+    if (!report.error.empty())
+    {
+        j["error"] = report.error;
+    }
+    j["device"] = DeviceJson(report);
+    j["started"] = report.started;
+    j["finished"] = report.finished;
+    j["wall_seconds"] = report.wallSeconds;
+    j["jobs"] = report.jobs;
+    j["suite"] = report.suitePath;
+    j["only"] = report.only;
+    j["failing_requirements"] = report.FailingIds();
+
+    nlohmann::ordered_json counts{{"requirements", report.requirements.size()}};
+    std::map<std::string, size_t> byOutcome;
+    std::map<std::string, size_t> byTest;
+    for (const auto& r : report.requirements)
+    {
+        ++byOutcome[OutcomeName(r.overall)];
+        for (const auto& t : r.tests)
+        {
+            ++byTest[OutcomeName(t.outcome)];
+        }
+    }
+    for (Outcome o :
+         {Outcome::Pass, Outcome::Fail, Outcome::Error, Outcome::Skip, Outcome::Untested})
+    {
+        counts[OutcomeName(o)] = byOutcome[OutcomeName(o)];
+    }
+    nlohmann::ordered_json tests;
+    for (Outcome o : {Outcome::Pass, Outcome::Fail, Outcome::Error, Outcome::Skip})
+    {
+        tests[OutcomeName(o)] = byTest[OutcomeName(o)];
+    }
+    counts["tests"] = tests;
+    j["summary"] = counts;
+
+    j["modes"] = report.catalogModes;
+    nlohmann::ordered_json requirements = nlohmann::ordered_json::array();
+    for (const auto& r : report.requirements)
+    {
+        requirements.push_back(RequirementJson(r, report.catalogModes));
+    }
+    j["requirements"] = requirements;
+    j["uncatalogued_suites"] = report.uncatalogued;
+    return j;
+}
+
+nlohmann::ordered_json
+RequirementJson(const RequirementResult& r, const std::vector<std::string>& catalogModes)
+{
+    nlohmann::ordered_json modes = nlohmann::ordered_json::object();
+    for (const auto& mode : catalogModes)
+    {
+        auto it = r.modes.find(mode);
+        if (it != r.modes.end())
+        {
+            modes[mode] = OutcomeName(it->second);
+        }
+    }
+    nlohmann::ordered_json entry{{"id", r.requirement.id},
+                                 {"kind", r.requirement.allowance ? "allowance" : "requirement"},
+                                 {"text", r.requirement.text},
+                                 {"source",
+                                  {{"document", r.requirement.document},
+                                   {"title", r.documentTitle},
+                                   {"section", r.requirement.section}}},
+                                 {"modes", r.requirement.modes},
+                                 {"result", OutcomeName(r.overall)},
+                                 {"results", modes},
+                                 {"seconds", r.seconds}};
+    if (!r.error.empty())
+    {
+        entry["error"] = r.error;
+    }
+    nlohmann::ordered_json tests = nlohmann::ordered_json::array();
+    for (const auto& t : r.tests)
+    {
+        tests.push_back(TestJson(t));
+    }
+    entry["tests"] = tests;
+    return entry;
+}
+
+} // namespace offloadlab

@@ -1,0 +1,70 @@
+// The conformance suite's mutants: the reference device with exactly one defect each, as
+// wrappers around it. `offloadlab certify --device mutant:NAME` must fail every one of them; a
+// mutant the suite cannot catch marks a requirement that is not really tested. Nothing here is
+// reachable from the reference's own code: a mutant changes what the reference is asked or what
+// it answers, at the device ABI, as a vendor's buggy device would.
+#ifndef MUTANT_DEVICE_H
+#define MUTANT_DEVICE_H
+
+#include "builtin-offload-device.h"
+
+#include <map>
+#include <memory>
+
+namespace ns3
+{
+
+/// Forwards every call to the wrapped device and keeps what it was told (SAs and policies by
+/// handle), for the defects to use.
+class MutantDevice : public BuiltinOffloadDevice
+{
+  public:
+    explicit MutantDevice(std::unique_ptr<BuiltinOffloadDevice> inner);
+
+    int StateAdd(const olab_sa& sa, uint64_t* handle, std::string* reason) override;
+    void StateDelete(uint64_t handle) override;
+    void StateFree(uint64_t handle) override;
+    bool OffloadOk(uint64_t handle, const uint8_t* ipHeader, uint32_t headerLength) override;
+    void StateAdvanceEsn(uint64_t handle, uint64_t replayTop) override;
+    void StateUpdateStats(uint64_t handle, olab_sa_stats* stats) override;
+    int PolicyAdd(const olab_policy& policy, uint64_t* handle, std::string* reason) override;
+    void PolicyDelete(uint64_t handle) override;
+    void PolicyFree(uint64_t handle) override;
+    int Tx(uint8_t* buf,
+           uint32_t* len,
+           uint32_t cap,
+           const olab_tx_meta* meta,
+           uint32_t mtu,
+           uint32_t* dropReason) override;
+    int Rx(uint8_t* buf,
+           uint32_t* len,
+           uint32_t cap,
+           olab_rx_info* info,
+           uint32_t* dropReason) override;
+
+  protected:
+    /// The wrapped device's handle for one of ours (the same unless a defect re-adds an SA).
+    virtual uint64_t Inner(uint64_t handle) const;
+    /// The SA that encrypted an ESP packet tx just returned: the crypto-offload handle's, or the
+    /// live outbound SA whose SPI and destination the packet carries; nullptr when none is known.
+    const olab_sa* SaOfTx(const olab_tx_meta* meta, const uint8_t* ip, uint32_t length) const;
+    /// The live inbound SA of (daddr, spi), the newest if several; nullptr when none is known.
+    const olab_sa* InboundSa(uint32_t daddr, uint32_t spi, uint64_t* handle) const;
+
+    /// An SA as the device was told it.
+    struct Known
+    {
+        olab_sa sa;
+        uint64_t order{0};    //!< when it was added
+        bool deleted{false}; //!< state_delete seen (the device may still finish its packets)
+    };
+
+    std::unique_ptr<BuiltinOffloadDevice> m_inner;
+    std::map<uint64_t, Known> m_sas;            //!< by our handle, until state_free
+    std::map<uint64_t, olab_policy> m_policies; //!< by handle, until policy_delete
+    uint64_t m_added{0};
+};
+
+} // namespace ns3
+
+#endif // MUTANT_DEVICE_H

@@ -1,0 +1,573 @@
+// The 18 mutants of the reference device, one defect each, registered as "mutant:NAME".
+#include "device-abi-convert.h"
+#include "esp-transform.h"
+#include "ipv4-packet-util.h"
+#include "mutant-device.h"
+#include "offload-device-type.h"
+#include "raw-gcm.h"
+#include "reference-offload-engine.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace ns3
+{
+
+namespace
+{
+constexpr uint32_t kEspIvOffset = EspTransform::kHeaderLength;
+
+uint64_t
+SaturatingAdd(uint64_t a, uint64_t b)
+{
+    return a > OLAB_INFINITY - b ? OLAB_INFINITY : a + b;
+}
+
+std::vector<uint8_t>
+EncKeyOf(const olab_sa& sa)
+{
+    return std::vector<uint8_t>(sa.enc_key, sa.enc_key + sa.enc_key_len);
+}
+
+/// A mutant whose defect is in what the device is told at state_add.
+class StateAddMutant : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int StateAdd(const olab_sa& sa, uint64_t* handle, std::string* reason) override
+    {
+        olab_sa changed = sa;
+        Change(&changed);
+        return MutantDevice::StateAdd(changed, handle, reason);
+    }
+
+  protected:
+    virtual void Change(olab_sa* sa) = 0;
+};
+
+// ---- the defects ----
+
+/// Packet offload forwards fragments, TX and RX, instead of dropping them: TX encrypts them as if
+/// they were whole packets.
+class FragForward : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Tx(uint8_t* buf,
+           uint32_t* len,
+           uint32_t cap,
+           const olab_tx_meta* meta,
+           uint32_t mtu,
+           uint32_t* dropReason) override
+    {
+        int verdict = MutantDevice::Tx(buf, len, cap, meta, mtu, dropReason);
+        if (verdict != OLAB_DROP || *dropReason != OLAB_DROP_TX_FRAGMENT)
+        {
+            return verdict;
+        }
+        // Hide the fragment fields from the reference, then put them back where they went.
+        const uint32_t ihl = Ipv4HeaderLength(buf, *len);
+        const uint8_t fragment[2] = {buf[6], buf[7]};
+        SetFragmentFields(buf, ihl, uint8_t(buf[6] & 0x40), 0);
+        verdict = MutantDevice::Tx(buf, len, cap, meta, mtu, dropReason);
+        const olab_sa* sa = verdict == OLAB_DONE ? SaOfTx(meta, buf, *len) : nullptr;
+        if (!sa)
+        {
+            return verdict;
+        }
+        if (sa->mode == OLAB_MODE_TRANSPORT)
+        {
+            SetFragmentFields(buf, ihl, fragment[0], fragment[1]);
+            return verdict;
+        }
+        // Tunnel mode: the fragment is the encrypted inner packet.
+        const uint32_t outer = Ipv4HeaderLength(buf, *len);
+        uint8_t* frame = buf + outer;
+        const uint32_t frameLength = *len - outer;
+        RawGcm gcm(EncKeyOf(*sa));
+        gcm.DecryptIgnoringIcv(frame, frameLength);
+        uint8_t* inner = frame + kEspIvOffset + 8;
+        SetFragmentFields(inner, Ipv4HeaderLength(inner, frameLength), fragment[0], fragment[1]);
+        uint8_t iv[8];
+        std::memcpy(iv, frame + kEspIvOffset, 8);
+        gcm.Seal(frame, frameLength, iv, ReadSeqHiFromIv(iv), sa->esn);
+        return verdict;
+    }
+
+    int Rx(uint8_t* buf,
+           uint32_t* len,
+           uint32_t cap,
+           olab_rx_info* info,
+           uint32_t* dropReason) override
+    {
+        const int verdict = MutantDevice::Rx(buf, len, cap, info, dropReason);
+        return verdict == OLAB_DROP && *dropReason == OLAB_DROP_RX_FRAGMENT ? int(OLAB_PASS)
+                                                                             : verdict;
+    }
+
+  private:
+    static void SetFragmentFields(uint8_t* ip, uint32_t ihl, uint8_t high, uint8_t low)
+    {
+        ip[6] = high;
+        ip[7] = low;
+        RewriteIpv4Header(ip, ihl, ip[9], uint16_t(ip[2] << 8 | ip[3]));
+    }
+
+    /// The reference's GCM IV is the 64-bit sequence number: its first half is the ESN high part.
+    static uint32_t ReadSeqHiFromIv(const uint8_t iv[8])
+    {
+        return uint32_t(iv[0]) << 24 | iv[1] << 16 | iv[2] << 8 | iv[3];
+    }
+};
+
+/// Packet offload sends packets that exceed the MTU once ESP is added.
+class NoPmtuCheck : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Tx(uint8_t* buf,
+           uint32_t* len,
+           uint32_t cap,
+           const olab_tx_meta* meta,
+           uint32_t mtu,
+           uint32_t* dropReason) override
+    {
+        return MutantDevice::Tx(buf, len, cap, meta, UINT32_MAX, dropReason);
+    }
+};
+
+/// Never raises the soft lifetime expire.
+class NoSoftExpire : public StateAddMutant
+{
+  public:
+    using StateAddMutant::StateAddMutant;
+
+  protected:
+    void Change(olab_sa* sa) override
+    {
+        sa->soft_byte_limit = OLAB_INFINITY;
+        sa->soft_packet_limit = OLAB_INFINITY;
+    }
+};
+
+/// Enforces the hard lifetime 8 packets (and 8 x 1400 bytes) late.
+class LateHardExpire : public StateAddMutant
+{
+  public:
+    using StateAddMutant::StateAddMutant;
+
+  protected:
+    void Change(olab_sa* sa) override
+    {
+        sa->hard_packet_limit = SaturatingAdd(sa->hard_packet_limit, 8);
+        sa->hard_byte_limit = SaturatingAdd(sa->hard_byte_limit, 8 * 1400);
+    }
+};
+
+/// Corrupts the ICV of every 64th packet it encrypts.
+class BadIcv1In64 : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Tx(uint8_t* buf,
+           uint32_t* len,
+           uint32_t cap,
+           const olab_tx_meta* meta,
+           uint32_t mtu,
+           uint32_t* dropReason) override
+    {
+        const int verdict = MutantDevice::Tx(buf, len, cap, meta, mtu, dropReason);
+        if (verdict == OLAB_DONE && ++m_sealed % 64 == 0)
+        {
+            buf[*len - 1] ^= 0x5a;
+        }
+        return verdict;
+    }
+
+  private:
+    uint64_t m_sealed{0};
+};
+
+/// Packet offload accepts replayed and too old sequence numbers.
+class NoReplayCheck : public StateAddMutant
+{
+  public:
+    using StateAddMutant::StateAddMutant;
+
+  protected:
+    void Change(olab_sa* sa) override
+    {
+        if (sa->type == OLAB_OFFLOAD_PACKET && sa->dir == OLAB_DIR_IN)
+        {
+            sa->replay_window = 0;
+        }
+    }
+};
+
+/// Accepts one sequence number left of the replay window.
+class ReplayWindowOffByOne : public StateAddMutant
+{
+  public:
+    using StateAddMutant::StateAddMutant;
+
+  protected:
+    void Change(olab_sa* sa) override
+    {
+        // Not past the largest window the reference takes, or the SA would only be refused.
+        const olab_capabilities& caps = *ReferenceOffloadEngine::GetCapabilities();
+        sa->replay_window += sa->replay_window && sa->replay_window < caps.max_replay_window ? 1 : 0;
+    }
+};
+
+/// Ignores state_delete and state_free: the SA keeps its slot and keys.
+class NoStateFree : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    void StateDelete(uint64_t handle) override
+    {
+    }
+
+    void StateFree(uint64_t handle) override
+    {
+    }
+};
+
+/// Packet offload lets policy-selected traffic out unencrypted.
+class PacketPlaintext : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Tx(uint8_t* buf,
+           uint32_t* len,
+           uint32_t cap,
+           const olab_tx_meta* meta,
+           uint32_t mtu,
+           uint32_t* dropReason) override
+    {
+        const uint32_t ihl = meta ? 0 : Ipv4HeaderLength(buf, *len);
+        if (ihl != 0)
+        {
+            const XfrmFlow flow = FlowOfBytes(buf, *len, ihl);
+            for (const auto& [handle, policy] : m_policies)
+            {
+                if (flow.proto != kIpProtoEsp && policy.dir == OLAB_DIR_OUT &&
+                    XfrmSelectorOf(policy.sel).Matches(flow))
+                {
+                    return OLAB_PASS;
+                }
+            }
+        }
+        return MutantDevice::Tx(buf, len, cap, meta, mtu, dropReason);
+    }
+};
+
+/// update_stats reports one packet and its bytes short.
+class StatsShort : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    void StateUpdateStats(uint64_t handle, olab_sa_stats* stats) override
+    {
+        MutantDevice::StateUpdateStats(handle, stats);
+        if (stats->packets > 0)
+        {
+            stats->bytes -= stats->bytes / stats->packets;
+            stats->packets -= 1;
+        }
+    }
+};
+
+/// Uses the same GCM IV for every packet of an SA.
+class IvReuse : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Tx(uint8_t* buf,
+           uint32_t* len,
+           uint32_t cap,
+           const olab_tx_meta* meta,
+           uint32_t mtu,
+           uint32_t* dropReason) override
+    {
+        const int verdict = MutantDevice::Tx(buf, len, cap, meta, mtu, dropReason);
+        const olab_sa* sa = verdict == OLAB_DONE ? SaOfTx(meta, buf, *len) : nullptr;
+        if (sa)
+        {
+            uint8_t* frame = buf + Ipv4HeaderLength(buf, *len);
+            const uint32_t frameLength = *len - uint32_t(frame - buf);
+            const uint32_t seqHi = uint32_t(frame[kEspIvOffset]) << 24 |
+                                   frame[kEspIvOffset + 1] << 16 | frame[kEspIvOffset + 2] << 8 |
+                                   frame[kEspIvOffset + 3];
+            static const uint8_t kFixedIv[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+            RawGcm gcm(EncKeyOf(*sa));
+            gcm.DecryptIgnoringIcv(frame, frameLength);
+            gcm.Seal(frame, frameLength, kFixedIv, seqHi, sa->esn);
+        }
+        return verdict;
+    }
+};
+
+/// Packet offload starts sequence numbers at 2 instead of 1.
+class SeqStart2 : public StateAddMutant
+{
+  public:
+    using StateAddMutant::StateAddMutant;
+
+  protected:
+    void Change(olab_sa* sa) override
+    {
+        sa->oseq = sa->oseq == 0 ? 1 : sa->oseq;
+    }
+};
+
+/// Advertises HW_ESP_TX_CSUM but never writes the inner checksum.
+class NoTxCsum : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Tx(uint8_t* buf,
+           uint32_t* len,
+           uint32_t cap,
+           const olab_tx_meta* meta,
+           uint32_t mtu,
+           uint32_t* dropReason) override
+    {
+        if (!meta)
+        {
+            return MutantDevice::Tx(buf, len, cap, meta, mtu, dropReason);
+        }
+        olab_tx_meta noChecksum = *meta;
+        noChecksum.csum_len = 0;
+        return MutantDevice::Tx(buf, len, cap, &noChecksum, mtu, dropReason);
+    }
+};
+
+/// Crypto offload RX reports success for a bad ICV (and hands on what the data decrypts to).
+class CryptoRxOkOnBadIcv : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Rx(uint8_t* buf,
+           uint32_t* len,
+           uint32_t cap,
+           olab_rx_info* info,
+           uint32_t* dropReason) override
+    {
+        const int verdict = MutantDevice::Rx(buf, len, cap, info, dropReason);
+        uint64_t handle = 0;
+        const olab_sa* sa = verdict == OLAB_DONE && info->kind == OLAB_RX_CRYPTO_DONE &&
+                                    info->status == OLAB_RX_AUTH_FAILED
+                                ? InboundSa(info->daddr, info->spi, &handle)
+                                : nullptr;
+        if (sa)
+        {
+            const uint32_t ihl = Ipv4HeaderLength(buf, *len);
+            RawGcm(EncKeyOf(*sa)).DecryptIgnoringIcv(buf + ihl, *len - ihl);
+            info->status = OLAB_RX_OK;
+            ++m_hidden[handle];
+        }
+        return verdict;
+    }
+
+    void StateUpdateStats(uint64_t handle, olab_sa_stats* stats) override
+    {
+        MutantDevice::StateUpdateStats(handle, stats);
+        stats->integrity_failures -= std::min(stats->integrity_failures, m_hidden[handle]);
+    }
+
+  private:
+    std::map<uint64_t, uint64_t> m_hidden; //!< ICV failures reported as success, by handle
+};
+
+/// Uses only the first 16 bytes of a 256-bit AES-GCM key (netdevsim's bug).
+class Gcm256ShortKey : public StateAddMutant
+{
+  public:
+    using StateAddMutant::StateAddMutant;
+
+  protected:
+    void Change(olab_sa* sa) override
+    {
+        if (sa->algorithm == OLAB_ALG_AES_GCM && sa->enc_key_len == 36)
+        {
+            std::memmove(sa->enc_key + 16, sa->enc_key + 32, 4); // AES-128, then the salt
+            sa->enc_key_len = 20;
+        }
+    }
+};
+
+/// Packet offload without ESN starts the sequence numbers again after 2^32-1.
+class SeqWraps : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Tx(uint8_t* buf,
+           uint32_t* len,
+           uint32_t cap,
+           const olab_tx_meta* meta,
+           uint32_t mtu,
+           uint32_t* dropReason) override
+    {
+        const int verdict = MutantDevice::Tx(buf, len, cap, meta, mtu, dropReason);
+        if (meta || verdict != OLAB_DROP || *dropReason != OLAB_DROP_TX_SEQ_OVERFLOW ||
+            !Restart())
+        {
+            return verdict;
+        }
+        return MutantDevice::Tx(buf, len, cap, meta, mtu, dropReason);
+    }
+
+    void StateUpdateStats(uint64_t handle, olab_sa_stats* stats) override
+    {
+        MutantDevice::StateUpdateStats(handle, stats);
+        auto it = m_before.find(handle);
+        if (it != m_before.end())
+        {
+            stats->bytes += it->second.bytes;
+            stats->packets += it->second.packets;
+        }
+    }
+
+  protected:
+    uint64_t Inner(uint64_t handle) const override
+    {
+        auto it = m_restarted.find(handle);
+        return it == m_restarted.end() ? handle : it->second;
+    }
+
+  private:
+    /// Re-adds the SA that ran out of numbers with its counter back at 0; false when none did.
+    bool Restart()
+    {
+        for (const auto& [handle, known] : m_sas)
+        {
+            const olab_sa& sa = known.sa;
+            olab_sa_stats stats{};
+            stats.size = sizeof(stats);
+            MutantDevice::StateUpdateStats(handle, &stats);
+            if (sa.dir != OLAB_DIR_OUT || sa.type != OLAB_OFFLOAD_PACKET || sa.esn ||
+                stats.seq_overflow == 0)
+            {
+                continue;
+            }
+            olab_sa again = sa;
+            again.oseq = 0;
+            uint64_t fresh = 0;
+            std::string reason;
+            m_inner->StateDelete(Inner(handle));
+            m_inner->StateFree(Inner(handle));
+            if (m_inner->StateAdd(again, &fresh, &reason) != OLAB_OK)
+            {
+                return false;
+            }
+            m_before[handle].bytes += stats.bytes;
+            m_before[handle].packets += stats.packets;
+            m_restarted[handle] = fresh;
+            return true;
+        }
+        return false;
+    }
+
+    std::map<uint64_t, uint64_t> m_restarted;   //!< our handle -> the reference's, once restarted
+    std::map<uint64_t, olab_sa_stats> m_before; //!< what the SA counted before it restarted
+};
+
+/// Ignores policy_delete: the policy keeps selecting traffic.
+class NoPolicyDelete : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    void PolicyDelete(uint64_t handle) override
+    {
+    }
+};
+
+/// Ignores advance_esn, so crypto offload RX loses the ESN high bits.
+class EsnNoAdvance : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    void StateAdvanceEsn(uint64_t handle, uint64_t replayTop) override
+    {
+    }
+};
+
+// ---- registration ----
+
+template <typename Mutant>
+std::unique_ptr<BuiltinOffloadDevice>
+Create(const olab_host& host, const olab_config& config, std::string* error)
+{
+    std::unique_ptr<BuiltinOffloadDevice> reference =
+        ReferenceOffloadEngine::Create(host, config, error);
+    return reference ? std::make_unique<Mutant>(std::move(reference)) : nullptr;
+}
+
+template <typename Mutant>
+const olab_device_ops&
+OpsOf()
+{
+    return BuiltinDeviceOps<&ReferenceOffloadEngine::GetCapabilities, &Create<Mutant>>();
+}
+
+/// Listed after the reference and the example device, in this order.
+constexpr int kFirstMutantOrder = 100;
+
+#define OFFLOADLAB_MUTANT(order, name, Class, defect)                                              \
+    const OffloadDeviceRegistration g_##Class("mutant:" name,                                      \
+                                              OpsOf<Class>(),                                      \
+                                              kFirstMutantOrder + (order),                         \
+                                              defect)
+
+OFFLOADLAB_MUTANT(0, "frag-forward", FragForward,
+                  "packet offload forwards fragments on TX and RX instead of dropping them");
+OFFLOADLAB_MUTANT(1, "no-pmtu-check", NoPmtuCheck,
+                  "packet offload sends packets that exceed the MTU once ESP is added");
+OFFLOADLAB_MUTANT(2, "no-soft-expire", NoSoftExpire, "never raises the soft lifetime expire");
+OFFLOADLAB_MUTANT(3, "late-hard-expire", LateHardExpire,
+                  "enforces the hard lifetime 8 packets (8 x 1400 bytes) late");
+OFFLOADLAB_MUTANT(4, "bad-icv-1-in-64", BadIcv1In64,
+                  "corrupts the ICV of every 64th packet it encrypts");
+OFFLOADLAB_MUTANT(5, "no-replay-check", NoReplayCheck,
+                  "packet offload accepts replayed and too old sequence numbers");
+OFFLOADLAB_MUTANT(6, "replay-window-off-by-one", ReplayWindowOffByOne,
+                  "accepts one sequence number left of the replay window");
+OFFLOADLAB_MUTANT(7, "no-state-free", NoStateFree,
+                  "ignores state_delete and state_free: the SA keeps its slot and keys");
+OFFLOADLAB_MUTANT(8, "packet-plaintext", PacketPlaintext,
+                  "packet offload lets policy-selected traffic out unencrypted");
+OFFLOADLAB_MUTANT(9, "stats-short", StatsShort, "update_stats reports one packet and its bytes short");
+OFFLOADLAB_MUTANT(10, "iv-reuse", IvReuse, "uses the same GCM IV for every packet of an SA");
+OFFLOADLAB_MUTANT(11, "seq-start-2", SeqStart2,
+                  "packet offload starts sequence numbers at 2 instead of 1");
+OFFLOADLAB_MUTANT(12, "no-tx-csum", NoTxCsum,
+                  "advertises HW_ESP_TX_CSUM but never writes the inner checksum");
+OFFLOADLAB_MUTANT(13, "crypto-rx-ok-on-bad-icv", CryptoRxOkOnBadIcv,
+                  "crypto offload RX reports success for a bad ICV");
+OFFLOADLAB_MUTANT(14, "gcm256-short-key", Gcm256ShortKey,
+                  "uses only the first 16 bytes of a 256-bit AES-GCM key");
+OFFLOADLAB_MUTANT(15, "seq-wraps", SeqWraps,
+                  "packet offload without ESN wraps the sequence number past 2^32-1");
+OFFLOADLAB_MUTANT(16, "no-policy-delete", NoPolicyDelete,
+                  "ignores policy_delete: the policy keeps selecting traffic");
+OFFLOADLAB_MUTANT(17, "esn-no-advance", EsnNoAdvance,
+                  "ignores advance_esn, so crypto offload RX loses the ESN high bits");
+
+#undef OFFLOADLAB_MUTANT
+} // namespace
+
+} // namespace ns3

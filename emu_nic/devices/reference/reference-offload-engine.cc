@@ -1,0 +1,727 @@
+#include "reference-offload-engine.h"
+
+#include "device-abi-convert.h"
+#include "emu-nic-net-device.h"
+#include "esp-algorithm.h"
+#include "esp-transform.h"
+#include "ipv4-packet-util.h"
+#include "offload-device-type.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <sstream>
+#include <utility>
+
+namespace ns3
+{
+
+namespace
+{
+void
+CopyReason(std::string* reason, const std::string& text)
+{
+    if (reason)
+    {
+        *reason = text;
+    }
+}
+} // namespace
+
+ReferenceOffloadEngine::ReferenceOffloadEngine(const olab_host& host, const olab_config& config)
+    : m_host(host),
+      m_config(config),
+      m_sas(config.sa_capacity)
+{
+}
+
+// ---- control path ----
+
+int
+ReferenceOffloadEngine::StateAdd(const olab_sa& in, uint64_t* handle, std::string* reason)
+{
+    // Validate into a local; store last (netdevsim's pattern).
+    if (in.type != OLAB_OFFLOAD_CRYPTO && in.type != OLAB_OFFLOAD_PACKET)
+    {
+        CopyReason(reason,
+                   "offload type " + std::to_string(in.type) + " is neither crypto nor packet");
+        return OLAB_FAILURE;
+    }
+    if (in.dir != OLAB_DIR_IN && in.dir != OLAB_DIR_OUT)
+    {
+        CopyReason(reason, "offload direction must be in or out");
+        return OLAB_FAILURE;
+    }
+    if (in.algorithm != OLAB_ALG_AES_GCM)
+    {
+        CopyReason(reason, "Cannot offload cbc(aes) + hmac(sha256): only rfc4106(gcm(aes)) is "
+                           "offloaded");
+        return OLAB_NOT_SUPPORTED;
+    }
+    if (in.icv_len != 16)
+    {
+        CopyReason(reason, "Only ICV 128 is supported");
+        return OLAB_NOT_SUPPORTED;
+    }
+    if (in.enc_key_len > sizeof(in.enc_key) || in.replay_window > ReplayWindow::kMaxSize)
+    {
+        CopyReason(reason,
+                   in.enc_key_len > sizeof(in.enc_key)
+                       ? "enc_key_len " + std::to_string(in.enc_key_len) + " too long"
+                       : "replay_window " + std::to_string(in.replay_window) + " exceeds 4096");
+        return OLAB_FAILURE;
+    }
+    const std::vector<uint8_t> blob(in.enc_key, in.enc_key + in.enc_key_len);
+    ReferenceSa sa;
+    std::string error;
+    sa.transform = EspTransform::Create(EspAlgorithm::Gcm(blob), &error);
+    if (!sa.transform)
+    {
+        CopyReason(reason, error);
+        return OLAB_FAILURE;
+    }
+    sa.hostId = in.host_id;
+    sa.serial = in.serial;
+    sa.sel = XfrmSelectorOf(in.sel);
+    sa.dir = in.dir == OLAB_DIR_IN ? XfrmDir::In : XfrmDir::Out;
+    sa.type = in.type == OLAB_OFFLOAD_PACKET ? XfrmOffloadType::Packet : XfrmOffloadType::Crypto;
+    sa.saddr = Ipv4Address(in.saddr);
+    sa.daddr = Ipv4Address(in.daddr);
+    sa.spi = in.spi;
+    sa.mode = in.mode == OLAB_MODE_TUNNEL ? XfrmMode::Tunnel : XfrmMode::Transport;
+    sa.reqid = in.reqid;
+    sa.esn = in.esn != 0;
+    sa.lifetime.softByteLimit = in.soft_byte_limit;
+    sa.lifetime.hardByteLimit = in.hard_byte_limit;
+    sa.lifetime.softPacketLimit = in.soft_packet_limit;
+    sa.lifetime.hardPacketLimit = in.hard_packet_limit;
+    sa.replay = ReplayWindow(in.replay_window, sa.esn);
+    if (in.seq != 0)
+    {
+        sa.replay.Advance(in.seq);
+    }
+    sa.lastSeq = in.oseq;
+    const uint64_t h = m_sas.Insert(std::move(sa), &error);
+    if (h == 0)
+    {
+        CopyReason(reason, error);
+        return OLAB_FAILURE;
+    }
+    *handle = h;
+    return OLAB_OK;
+}
+
+void
+ReferenceOffloadEngine::StateDelete(uint64_t handle)
+{
+    if (ReferenceSa* sa = m_sas.Get(handle))
+    {
+        sa->deleted = true;
+    }
+}
+
+void
+ReferenceOffloadEngine::StateFree(uint64_t handle)
+{
+    m_sas.Remove(handle);
+}
+
+bool
+ReferenceOffloadEngine::OffloadOk(uint64_t handle, const uint8_t* ipHeader, uint32_t headerLength)
+{
+    const ReferenceSa* sa = m_sas.Get(handle);
+    // This device parses plain 20-byte IPv4 headers only.
+    return sa && !sa->deleted && headerLength == 20;
+}
+
+void
+ReferenceOffloadEngine::StateAdvanceEsn(uint64_t handle, uint64_t replayTop)
+{
+    ReferenceSa* sa = m_sas.Get(handle);
+    if (!sa)
+    {
+        return;
+    }
+    sa->advanceEsnCalls++;
+    if (sa->type == XfrmOffloadType::Crypto && sa->dir == XfrmDir::In)
+    {
+        sa->replay.Advance(replayTop);
+    }
+}
+
+void
+ReferenceOffloadEngine::StateUpdateStats(uint64_t handle, olab_sa_stats* stats)
+{
+    const ReferenceSa* sa = m_sas.Get(handle);
+    if (!sa)
+    {
+        return;
+    }
+    stats->bytes = sa->current.bytes;
+    stats->packets = sa->current.packets;
+    stats->last_seq = sa->lastSeq;
+    stats->replay_drops = sa->stats.replayDrops;
+    stats->integrity_failures = sa->stats.integrityFailures;
+    stats->bad_padding = sa->stats.badPadding;
+    stats->truncated = sa->stats.truncated;
+    stats->seq_overflow = sa->stats.seqOverflow;
+    stats->expired_drops = sa->stats.expiredDrops;
+}
+
+bool
+ReferenceOffloadEngine::Policy::TemplateMatches(const ReferenceSa& sa) const
+{
+    if (sa.mode != tmplMode || (tmplReqid != 0 && sa.reqid != tmplReqid))
+    {
+        return false;
+    }
+    return tmplMode == XfrmMode::Transport || (sa.saddr == tmplSaddr && sa.daddr == tmplDaddr);
+}
+
+int
+ReferenceOffloadEngine::PolicyAdd(const olab_policy& in, uint64_t* handle, std::string* reason)
+{
+    if (in.dir != OLAB_DIR_IN && in.dir != OLAB_DIR_OUT)
+    {
+        CopyReason(reason, "only in and out policies are offloaded");
+        return OLAB_NOT_SUPPORTED;
+    }
+    if (m_policies.size() >= m_config.policy_capacity)
+    {
+        CopyReason(reason, "No space for policy (capacity " +
+                               std::to_string(m_config.policy_capacity) + ")");
+        return OLAB_FAILURE;
+    }
+    Policy p;
+    p.handle = m_nextPolicyHandle++;
+    p.serial = in.serial;
+    p.dir = in.dir == OLAB_DIR_IN ? XfrmDir::In : XfrmDir::Out;
+    p.priority = in.priority;
+    p.sel = XfrmSelectorOf(in.sel);
+    p.tmplMode = in.tmpl_mode == OLAB_MODE_TUNNEL ? XfrmMode::Tunnel : XfrmMode::Transport;
+    p.tmplSaddr = Ipv4Address(in.tmpl_saddr);
+    p.tmplDaddr = Ipv4Address(in.tmpl_daddr);
+    p.tmplReqid = in.tmpl_reqid;
+    // Lookup order: lower priority value first, then the older policy (Linux's SPD order).
+    auto at = std::upper_bound(m_policies.begin(), m_policies.end(), p,
+                               [](const Policy& a, const Policy& b) {
+                                   return a.priority != b.priority ? a.priority < b.priority
+                                                                   : a.serial < b.serial;
+                               });
+    m_policies.insert(at, p);
+    *handle = p.handle;
+    return OLAB_OK;
+}
+
+void
+ReferenceOffloadEngine::PolicyDelete(uint64_t handle)
+{
+    m_policies.erase(std::remove_if(m_policies.begin(), m_policies.end(),
+                                    [handle](const Policy& p) { return p.handle == handle; }),
+                     m_policies.end());
+}
+
+void
+ReferenceOffloadEngine::PolicyFree(uint64_t handle)
+{
+    // Deleted policies are already gone from the table; nothing else is held.
+}
+
+// ---- TX ----
+
+int
+ReferenceOffloadEngine::Tx(uint8_t* buf, uint32_t* len, uint32_t cap, const olab_tx_meta* meta,
+                           uint32_t mtu, uint32_t* dropReason)
+{
+    if (meta)
+    {
+        return CryptoTx(buf, len, *meta, dropReason);
+    }
+    if (m_policies.empty())
+    {
+        return OLAB_PASS;
+    }
+    return PacketOffloadTx(buf, len, cap, mtu, dropReason);
+}
+
+int
+ReferenceOffloadEngine::CryptoTx(uint8_t* buf, uint32_t* len, const olab_tx_meta& meta,
+                                 uint32_t* dropReason)
+{
+    ReferenceSa* sa = m_sas.Get(meta.handle);
+    // A deleted but not yet freed state still encrypts: the packet was committed to it (sequence
+    // number taken) before the delete, as an skb holds its xfrm_state in Linux.
+    if (!sa || sa->type != XfrmOffloadType::Crypto || sa->dir != XfrmDir::Out)
+    {
+        *dropReason = OLAB_DROP_TX_NO_STATE;
+        return OLAB_DROP;
+    }
+    const uint32_t length = *len;
+    const uint32_t ihl = Ipv4HeaderLength(buf, length);
+    const uint32_t minimum = EspTransform::kHeaderLength + sa->transform->GetIvLength() + 4 +
+                             sa->transform->GetIcvLength();
+    if (ihl == 0 || IsIpv4FragmentBytes(buf) || length < ihl + minimum)
+    {
+        *dropReason = OLAB_DROP_TX_UNSUPPORTED;
+        return OLAB_DROP;
+    }
+    if (meta.csum_len != 0)
+    {
+        // HW_ESP_TX_CSUM: the inner checksum is ours to fill before encryption.
+        const uint32_t start = ihl + meta.csum_start;
+        if (!(m_config.features & OLAB_FEATURE_HW_ESP_TX_CSUM) || start + meta.csum_len > length ||
+            meta.csum_field + 2u > meta.csum_len)
+        {
+            *dropReason = OLAB_DROP_TX_UNSUPPORTED;
+            return OLAB_DROP;
+        }
+        uint8_t* segment = buf + start;
+        const uint16_t sum = L4Checksum(Ipv4Address(meta.csum_saddr), Ipv4Address(meta.csum_daddr),
+                                        meta.csum_proto, segment, meta.csum_len);
+        segment[meta.csum_field] = uint8_t(sum >> 8);
+        segment[meta.csum_field + 1] = uint8_t(sum);
+    }
+    sa->transform->Seal(buf + ihl, length - ihl, meta.seq_hi, sa->esn);
+    sa->current.bytes += length;
+    sa->current.packets++;
+    return OLAB_DONE;
+}
+
+const ReferenceOffloadEngine::Policy*
+ReferenceOffloadEngine::LookupPolicy(XfrmDir dir, const XfrmFlow& flow) const
+{
+    for (const auto& p : m_policies)
+    {
+        if (p.dir == dir && p.sel.Matches(flow))
+        {
+            return &p;
+        }
+    }
+    return nullptr;
+}
+
+// A state at its hard limit is still selected when nothing better exists, so that CheckLifetime
+// refuses the packet and raises the hard expire (Linux: xfrm_state_check_expire fails); a state
+// the stack deleted is skipped.
+ReferenceSa*
+ReferenceOffloadEngine::SelectTxState(const Policy& policy, const XfrmFlow& flow)
+{
+    ReferenceSa* best = nullptr;
+    auto rank = [](const ReferenceSa& sa)
+    { return (sa.hardNotified ? 0 : 2) + (sa.softNotified ? 0 : 1); };
+    m_sas.ForEach(
+        [&](uint64_t, ReferenceSa& sa)
+        {
+            if (sa.deleted || sa.dir != XfrmDir::Out || sa.type != XfrmOffloadType::Packet ||
+                !policy.TemplateMatches(sa) ||
+                (sa.mode == XfrmMode::Transport && sa.daddr != flow.dst) || !sa.sel.Matches(flow))
+            {
+                return;
+            }
+            if (!best || rank(sa) > rank(*best) ||
+                (rank(sa) == rank(*best) && sa.serial > best->serial))
+            {
+                best = &sa;
+            }
+        });
+    return best;
+}
+
+uint32_t
+ReferenceOffloadEngine::InnerMtu(const ReferenceSa& sa, uint32_t headerLength, uint32_t mtu) const
+{
+    const uint32_t outerHeader = sa.mode == XfrmMode::Tunnel ? 20 : headerLength;
+    uint32_t inner = mtu;
+    while (inner > 68)
+    {
+        const uint32_t payload = sa.mode == XfrmMode::Tunnel ? inner : inner - headerLength;
+        if (outerHeader + sa.transform->GetFrameLength(payload) <= mtu)
+        {
+            break;
+        }
+        --inner;
+    }
+    return inner;
+}
+
+bool
+ReferenceOffloadEngine::CheckLifetime(ReferenceSa& sa)
+{
+    if (XfrmHardLimitReached(sa.lifetime, sa.current))
+    {
+        if (!sa.hardNotified)
+        {
+            sa.hardNotified = true;
+            m_host.check_expire(m_host.ctx, sa.hostId);
+        }
+        return false;
+    }
+    if (!sa.softNotified && XfrmSoftLimitReached(sa.lifetime, sa.current))
+    {
+        sa.softNotified = true;
+        m_host.check_expire(m_host.ctx, sa.hostId);
+    }
+    return true;
+}
+
+int
+ReferenceOffloadEngine::PacketOffloadTx(uint8_t* buf, uint32_t* len, uint32_t cap, uint32_t mtu,
+                                        uint32_t* dropReason)
+{
+    const uint32_t length = *len;
+    const uint32_t ihl = Ipv4HeaderLength(buf, length);
+    if (ihl == 0)
+    {
+        return OLAB_PASS; // not IPv4 as this device parses it: not ours to protect
+    }
+    const XfrmFlow flow = FlowOfBytes(buf, length, ihl);
+    if (flow.proto == kIpProtoEsp)
+    {
+        return OLAB_PASS; // already ESP (software or crypto offload of another SA)
+    }
+    const Policy* policy = LookupPolicy(XfrmDir::Out, flow);
+    if (!policy)
+    {
+        return OLAB_PASS;
+    }
+    if (IsIpv4FragmentBytes(buf))
+    {
+        *dropReason = OLAB_DROP_TX_FRAGMENT;
+        return OLAB_DROP;
+    }
+    if (ihl != 20)
+    {
+        *dropReason = OLAB_DROP_TX_UNSUPPORTED; // no IPv4 options in this device's parser
+        return OLAB_DROP;
+    }
+    ReferenceSa* sa = SelectTxState(*policy, flow);
+    if (!sa)
+    {
+        // Nothing usable: a hard-expired state, or none yet. No software fallback.
+        *dropReason = OLAB_DROP_TX_NO_STATE;
+        return OLAB_DROP;
+    }
+    const bool tunnel = sa->mode == XfrmMode::Tunnel;
+    const uint32_t payloadLength = tunnel ? length : length - ihl;
+    const uint32_t outerHeader = tunnel ? 20 : ihl;
+    const uint32_t outerLength = outerHeader + sa->transform->GetFrameLength(payloadLength);
+    if (outerLength > mtu)
+    {
+        m_host.mtu_exceeded(m_host.ctx, buf, length, InnerMtu(*sa, ihl, mtu));
+        *dropReason = OLAB_DROP_TX_PMTU;
+        return OLAB_DROP;
+    }
+    if (outerLength > cap)
+    {
+        *dropReason = OLAB_DROP_TX_UNSUPPORTED;
+        return OLAB_DROP;
+    }
+    if (!CheckLifetime(*sa))
+    {
+        ++sa->stats.expiredDrops;
+        *dropReason = OLAB_DROP_TX_EXPIRED;
+        return OLAB_DROP;
+    }
+    const uint64_t limit = sa->esn ? kXfrmInfinity : 0xffffffffull;
+    if (sa->lastSeq >= limit)
+    {
+        ++sa->stats.seqOverflow;
+        *dropReason = OLAB_DROP_TX_SEQ_OVERFLOW;
+        return OLAB_DROP;
+    }
+    const uint64_t seq = ++sa->lastSeq;
+    sa->current.bytes += length;
+    sa->current.packets++;
+
+    const uint8_t* payload = tunnel ? buf : buf + ihl;
+    sa->transform->Encapsulate(sa->spi, seq, sa->esn, payload, payloadLength,
+                               tunnel ? kIpProtoIpip : flow.proto, m_frame);
+    if (tunnel)
+    {
+        WriteIpv4Header(buf, sa->saddr, sa->daddr, kIpProtoEsp, uint16_t(outerLength), 64,
+                        m_identification++);
+    }
+    else
+    {
+        RewriteIpv4Header(buf, ihl, kIpProtoEsp, uint16_t(outerLength));
+    }
+    std::memcpy(buf + outerHeader, m_frame.data(), m_frame.size());
+    *len = outerLength;
+    return OLAB_DONE;
+}
+
+// ---- RX ----
+
+int
+ReferenceOffloadEngine::Rx(uint8_t* buf, uint32_t* len, uint32_t cap, olab_rx_info* info,
+                           uint32_t* dropReason)
+{
+    if (m_sas.GetUsed() == 0 && m_policies.empty())
+    {
+        return OLAB_PASS;
+    }
+    const uint32_t length = *len;
+    const uint32_t ihl = Ipv4HeaderLength(buf, length);
+    if (ihl == 0)
+    {
+        return OLAB_PASS; // the stack counts malformed IP
+    }
+    const bool fragment = IsIpv4FragmentBytes(buf);
+    const XfrmFlow flow = FlowOfBytes(buf, length, ihl);
+    if (flow.proto == kIpProtoEsp)
+    {
+        if (length < ihl + EspTransform::kHeaderLength)
+        {
+            return OLAB_PASS; // too short to name an SA: the stack counts it
+        }
+        ReferenceSa* sa = m_sas.FindRx(flow.dst, EspTransform::ReadSpi(buf + ihl));
+        if (!sa)
+        {
+            return OLAB_PASS; // not offloaded: software IPsec may know the SPI
+        }
+        if (sa->type == XfrmOffloadType::Packet)
+        {
+            if (fragment)
+            {
+                *dropReason = OLAB_DROP_RX_FRAGMENT;
+                return OLAB_DROP;
+            }
+            return PacketOffloadRx(*sa, buf, len, ihl, info, dropReason);
+        }
+        // Crypto offload cannot decrypt a fragment: the stack reassembles and decrypts it.
+        return fragment ? int(OLAB_PASS) : CryptoRx(*sa, buf, length, ihl, info);
+    }
+    if (fragment &&
+        LookupPolicy(XfrmDir::In, XfrmFlow{flow.src, flow.dst, flow.proto, 0, 0}))
+    {
+        *dropReason = OLAB_DROP_RX_FRAGMENT;
+        return OLAB_DROP;
+    }
+    return OLAB_PASS;
+}
+
+int
+ReferenceOffloadEngine::CryptoRx(ReferenceSa& sa, uint8_t* buf, uint32_t length, uint32_t ihl,
+                                 olab_rx_info* info)
+{
+    uint8_t* frame = buf + ihl;
+    const uint32_t frameLength = length - ihl;
+    const uint32_t seqHi = sa.esn ? sa.replay.InferSeqHi(EspTransform::ReadSeqLow(frame)) : 0;
+    // On failure the frame is left as it arrived (GCM restores the ciphertext).
+    const EspStatus status = sa.transform->Open(frame, frameLength, seqHi, sa.esn);
+    sa.current.bytes += length;
+    sa.current.packets++;
+    if (status == EspStatus::AuthFailed)
+    {
+        ++sa.stats.integrityFailures;
+    }
+    else if (status != EspStatus::Ok)
+    {
+        ++sa.stats.truncated;
+    }
+    info->kind = OLAB_RX_CRYPTO_DONE;
+    switch (status)
+    {
+        case EspStatus::Ok:
+            info->status = OLAB_RX_OK;
+            break;
+        case EspStatus::AuthFailed:
+            info->status = OLAB_RX_AUTH_FAILED;
+            break;
+        case EspStatus::BadPadding:
+            info->status = OLAB_RX_BAD_PADDING;
+            break;
+        case EspStatus::Truncated:
+            info->status = OLAB_RX_TRUNCATED;
+            break;
+    }
+    info->spi = sa.spi;
+    info->daddr = sa.daddr.Get();
+    return OLAB_DONE;
+}
+
+int
+ReferenceOffloadEngine::PacketOffloadRx(ReferenceSa& sa, uint8_t* buf, uint32_t* len, uint32_t ihl,
+                                        olab_rx_info* info, uint32_t* dropReason)
+{
+    uint8_t* frame = buf + ihl;
+    const uint32_t frameLength = *len - ihl;
+    const uint32_t seqLow = EspTransform::ReadSeqLow(frame);
+    uint64_t seq = 0;
+    if (sa.replay.Check(seqLow, &seq) != ReplayVerdict::Ok)
+    {
+        ++sa.stats.replayDrops;
+        *dropReason = OLAB_DROP_RX_REPLAY;
+        return OLAB_DROP;
+    }
+    if (!CheckLifetime(sa))
+    {
+        ++sa.stats.expiredDrops;
+        *dropReason = OLAB_DROP_RX_EXPIRED;
+        return OLAB_DROP;
+    }
+    uint32_t offset = 0;
+    uint32_t payloadLength = 0;
+    uint8_t nextHeader = 0;
+    const EspStatus status = sa.transform->Decapsulate(
+        frame, frameLength, uint32_t(seq >> 32), sa.esn, &offset, &payloadLength, &nextHeader);
+    if (status == EspStatus::AuthFailed)
+    {
+        ++sa.stats.integrityFailures;
+        *dropReason = OLAB_DROP_RX_AUTH_FAIL;
+        return OLAB_DROP;
+    }
+    if (status == EspStatus::BadPadding)
+    {
+        ++sa.stats.badPadding;
+        *dropReason = OLAB_DROP_RX_BAD_PADDING;
+        return OLAB_DROP;
+    }
+    if (status != EspStatus::Ok)
+    {
+        ++sa.stats.truncated;
+        *dropReason = OLAB_DROP_RX_MALFORMED;
+        return OLAB_DROP;
+    }
+    const uint8_t* payload = frame + offset;
+    XfrmFlow inner; // the decrypted packet's selector fields, for the inbound policy check
+    uint32_t plainLength = 0;
+    if (sa.mode == XfrmMode::Tunnel)
+    {
+        if (!IsWholeIpv4Packet(payload, payloadLength, nextHeader))
+        {
+            ++sa.stats.truncated;
+            *dropReason = OLAB_DROP_RX_MALFORMED;
+            return OLAB_DROP;
+        }
+        inner = FlowOfBytes(payload, payloadLength, Ipv4HeaderLength(payload, payloadLength));
+        std::memmove(buf, payload, payloadLength);
+        plainLength = payloadLength;
+    }
+    else
+    {
+        inner = FlowOfBytes(buf, ihl + 4, ihl); // addresses of the outer header
+        inner.proto = nextHeader;
+        inner.sport = inner.dport = 0;
+        if ((nextHeader == kIpProtoTcp || nextHeader == kIpProtoUdp) && payloadLength >= 4)
+        {
+            inner.sport = uint16_t(payload[0] << 8 | payload[1]);
+            inner.dport = uint16_t(payload[2] << 8 | payload[3]);
+        }
+        std::memmove(buf + ihl, payload, payloadLength);
+        plainLength = ihl + payloadLength;
+        RewriteIpv4Header(buf, ihl, nextHeader, uint16_t(plainLength));
+    }
+    const Policy* policy = LookupPolicy(XfrmDir::In, inner);
+    if (!policy || !policy->TemplateMatches(sa) || !sa.sel.Matches(inner))
+    {
+        *dropReason = OLAB_DROP_RX_POLICY_MISMATCH;
+        return OLAB_DROP;
+    }
+    sa.replay.Advance(seq);
+    sa.current.bytes += plainLength;
+    sa.current.packets++;
+    *len = plainLength;
+    info->kind = OLAB_RX_PACKET_OFFLOAD;
+    info->status = OLAB_RX_OK;
+    info->spi = sa.spi;
+    info->daddr = sa.daddr.Get();
+    return OLAB_DONE;
+}
+
+// ---- inspection ----
+
+const ReferenceSaTable&
+ReferenceOffloadEngine::GetSaTable() const
+{
+    return m_sas;
+}
+
+const ReferenceSa*
+ReferenceOffloadEngine::GetSa(uint64_t handle) const
+{
+    return m_sas.Get(handle);
+}
+
+uint32_t
+ReferenceOffloadEngine::GetPolicyCount() const
+{
+    return m_policies.size();
+}
+
+std::string
+ReferenceOffloadEngine::Dump() const
+{
+    std::ostringstream os;
+    os << m_sas.Dump() << "policies=" << m_policies.size() << "\n";
+    return os.str();
+}
+
+// ---- the built-in device ----
+
+ReferenceOffloadEngine*
+ReferenceOffloadEngine::Of(Ptr<EmuNicNetDevice> nic)
+{
+    if (!nic || nic->GetDeviceType().GetOps().create != GetOps().create)
+    {
+        return nullptr;
+    }
+    return static_cast<ReferenceOffloadEngine*>(nic->GetBuiltinDevice());
+}
+
+std::unique_ptr<BuiltinOffloadDevice>
+ReferenceOffloadEngine::Create(const olab_host& host, const olab_config& config, std::string* error)
+{
+    const olab_capabilities& caps = *GetCapabilities();
+    if (!host.check_expire || !host.mtu_exceeded)
+    {
+        *error = "host: check_expire and mtu_exceeded are required";
+        return nullptr;
+    }
+    if (config.sa_capacity == 0 || config.sa_capacity > caps.max_sa)
+    {
+        *error = "sa_capacity: " + std::to_string(config.sa_capacity) + " is not in 1.." +
+                 std::to_string(caps.max_sa);
+        return nullptr;
+    }
+    if (config.policy_capacity == 0 || config.policy_capacity > caps.max_policies)
+    {
+        *error = "policy_capacity: " + std::to_string(config.policy_capacity) + " is not in 1.." +
+                 std::to_string(caps.max_policies);
+        return nullptr;
+    }
+    return std::make_unique<ReferenceOffloadEngine>(host, config);
+}
+
+const olab_capabilities*
+ReferenceOffloadEngine::GetCapabilities()
+{
+    static const olab_capabilities caps{
+        sizeof(olab_capabilities),
+        OLAB_DEVICE_ABI_VERSION,
+        "reference",
+        "offloadlab reference NIC: crypto and packet offload, rfc4106(gcm(aes))",
+        OLAB_FEATURE_HW_ESP | OLAB_FEATURE_HW_ESP_TX_CSUM,
+        OLAB_OFFERS_CRYPTO | OLAB_OFFERS_PACKET,
+        1u << OLAB_ALG_AES_GCM,
+        1u << 20,
+        1u << 20,
+        ReplayWindow::kMaxSize,
+        1,
+        1,
+    };
+    return &caps;
+}
+
+const olab_device_ops&
+ReferenceOffloadEngine::GetOps()
+{
+    return BuiltinDeviceOps<&ReferenceOffloadEngine::GetCapabilities, &ReferenceOffloadEngine::Create>();
+}
+
+namespace
+{
+const OffloadDeviceRegistration g_reference("reference", ReferenceOffloadEngine::GetOps(), 0);
+} // namespace
+
+} // namespace ns3

@@ -1,0 +1,113 @@
+#ifndef REFERENCE_OFFLOAD_ENGINE_H
+#define REFERENCE_OFFLOAD_ENGINE_H
+
+#include "builtin-offload-device.h"
+#include "reference-sa-table.h"
+#include "xfrm-selector.h"
+
+#include "ns3/ptr.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ns3
+{
+
+class EmuNicNetDevice;
+
+/**
+ * The reference NIC's offload logic behind the device ABI (offloadlab-device.h): what a vendor
+ * would put in silicon and firmware. It sees only what the ABI gives it (C structs, raw IPv4
+ * bytes, the host's two callbacks), so it is certified exactly like a vendor's device.
+ *
+ * Crypto offload: TX writes IV, ciphertext and ICV into a frame the stack built (and the inner
+ * checksum under HW_ESP_TX_CSUM); RX decrypts in place and reports CRYPTO_DONE + status. Packet
+ * offload: the engine holds states and policies, adds and removes ESP itself, keeps sequence
+ * numbers, replay windows, ESN and lifetimes, drops fragments and does the PMTU check.
+ *
+ * It registers itself as the built-in device "reference".
+ */
+class ReferenceOffloadEngine : public BuiltinOffloadDevice
+{
+  public:
+    ReferenceOffloadEngine(const olab_host& host, const olab_config& config);
+
+    int StateAdd(const olab_sa& sa, uint64_t* handle, std::string* reason) override;
+    void StateDelete(uint64_t handle) override;
+    void StateFree(uint64_t handle) override;
+    bool OffloadOk(uint64_t handle, const uint8_t* ipHeader, uint32_t headerLength) override;
+    void StateAdvanceEsn(uint64_t handle, uint64_t replayTop) override;
+    void StateUpdateStats(uint64_t handle, olab_sa_stats* stats) override;
+    int PolicyAdd(const olab_policy& policy, uint64_t* handle, std::string* reason) override;
+    void PolicyDelete(uint64_t handle) override;
+    void PolicyFree(uint64_t handle) override;
+    int Tx(uint8_t* buf,
+           uint32_t* len,
+           uint32_t cap,
+           const olab_tx_meta* meta,
+           uint32_t mtu,
+           uint32_t* dropReason) override;
+    int Rx(uint8_t* buf,
+           uint32_t* len,
+           uint32_t cap,
+           olab_rx_info* info,
+           uint32_t* dropReason) override;
+
+    // Inspection, for the reference's own tests (a vendor device has none of this).
+    const ReferenceSaTable& GetSaTable() const;
+    const ReferenceSa* GetSa(uint64_t handle) const;
+    uint32_t GetPolicyCount() const;
+    std::string Dump() const;
+
+    /// The engine behind a NIC whose device is the reference; nullptr for any other device.
+    static ReferenceOffloadEngine* Of(Ptr<EmuNicNetDevice> nic);
+
+    /// A new engine, or nullptr with the field that is out of range (the ABI's olab_create).
+    static std::unique_ptr<BuiltinOffloadDevice> Create(const olab_host& host,
+                                                        const olab_config& config,
+                                                        std::string* error);
+    /// The reference's ABI table and capabilities.
+    static const olab_device_ops& GetOps();
+    static const olab_capabilities* GetCapabilities();
+
+  private:
+    /// An offloaded policy as the engine keeps it.
+    struct Policy
+    {
+        uint64_t handle{0};
+        uint64_t serial{0};
+        XfrmDir dir{XfrmDir::Out};
+        uint32_t priority{0};
+        XfrmSelector sel;
+        XfrmMode tmplMode{XfrmMode::Transport};
+        Ipv4Address tmplSaddr;
+        Ipv4Address tmplDaddr;
+        uint32_t tmplReqid{0};
+        bool TemplateMatches(const ReferenceSa& sa) const;
+    };
+
+    int CryptoTx(uint8_t* buf, uint32_t* len, const olab_tx_meta& meta, uint32_t* dropReason);
+    int PacketOffloadTx(uint8_t* buf, uint32_t* len, uint32_t cap, uint32_t mtu,
+                        uint32_t* dropReason);
+    int CryptoRx(ReferenceSa& sa, uint8_t* buf, uint32_t len, uint32_t ihl, olab_rx_info* info);
+    int PacketOffloadRx(ReferenceSa& sa, uint8_t* buf, uint32_t* len, uint32_t ihl, olab_rx_info* info,
+                        uint32_t* dropReason);
+    const Policy* LookupPolicy(XfrmDir dir, const XfrmFlow& flow) const;
+    ReferenceSa* SelectTxState(const Policy& policy, const XfrmFlow& flow);
+    uint32_t InnerMtu(const ReferenceSa& sa, uint32_t headerLength, uint32_t mtu) const;
+    /// Soft/hard limits, checked before a packet is counted; false when past the hard limit.
+    bool CheckLifetime(ReferenceSa& sa);
+
+    olab_host m_host;
+    olab_config m_config;
+    ReferenceSaTable m_sas;
+    std::vector<Policy> m_policies; //!< in lookup order: priority, then age
+    uint64_t m_nextPolicyHandle{1};
+    std::vector<uint8_t> m_frame; //!< reused per packet
+    uint16_t m_identification{0};
+};
+
+} // namespace ns3
+
+#endif // REFERENCE_OFFLOAD_ENGINE_H

@@ -1,0 +1,89 @@
+#ifndef REFERENCE_SA_TABLE_H
+#define REFERENCE_SA_TABLE_H
+
+#include "esp-transform.h"
+#include "replay-window.h"
+#include "xfrm-state.h"
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace ns3
+{
+
+/// One SA as the reference NIC holds it: a validated copy of what the stack asked for, plus
+/// the device's own crypto context, sequence counter, replay window and counters.
+struct ReferenceSa
+{
+    uint64_t hostId{0}; //!< the host's name for the SA, given back in check_expire
+    uint64_t serial{0}; //!< creation order: the newest SA of a policy is preferred
+    XfrmSelector sel;
+    XfrmDir dir{XfrmDir::Out};
+    XfrmOffloadType type{XfrmOffloadType::Crypto};
+    Ipv4Address saddr;
+    Ipv4Address daddr;
+    uint32_t spi{0};
+    XfrmMode mode{XfrmMode::Transport};
+    uint32_t reqid{0};
+    bool esn{false};
+    XfrmLifetimeConfig lifetime;
+    std::unique_ptr<EspTransform> transform;
+    /// Packet offload: the replay window. Crypto offload: only the ESN state machine that
+    /// StateAdvanceEsn keeps in step with the stack's window.
+    ReplayWindow replay;
+    uint64_t lastSeq{0};
+    XfrmLifetimeCurrent current;
+    XfrmStateStats stats;
+    bool softNotified{false};
+    bool hardNotified{false};
+    bool deleted{false}; //!< StateDelete seen; the slot is released by StateFree
+    uint64_t advanceEsnCalls{0};
+};
+
+/**
+ * A fixed-capacity SA table owned by the device (netdevsim's model): slots are found by an
+ * offload handle that carries a valid bit, and RX entries by (daddr, SPI).
+ */
+class ReferenceSaTable
+{
+  public:
+    static constexpr uint64_t kValidBit = 1ull << 31;
+
+    explicit ReferenceSaTable(uint32_t capacity = 64);
+    void SetCapacity(uint32_t capacity); //!< only while empty
+
+    /// Stores sa; returns its handle, or 0 with a message when the table is full or the RX
+    /// (daddr, spi) is taken.
+    uint64_t Insert(ReferenceSa&& sa, std::string* error);
+    ReferenceSa* Get(uint64_t handle);
+    const ReferenceSa* Get(uint64_t handle) const;
+    ReferenceSa* FindRx(Ipv4Address daddr, uint32_t spi);
+    void Remove(uint64_t handle);
+    /// Calls visit(handle, sa) for every entry not yet freed, in slot order; no allocation.
+    template<typename Visit> void ForEach(Visit&& visit)
+    {
+        for (uint32_t i = 0; i < m_slots.size(); ++i)
+        {
+            if (m_slots[i])
+            {
+                visit(kValidBit | i, *m_slots[i]);
+            }
+        }
+    }
+    uint32_t GetUsed() const;
+    uint32_t GetCapacity() const;
+    /// A readable dump of the table, like netdevsim's debugfs "ipsec" file.
+    std::string Dump() const;
+
+  private:
+    static uint64_t RxKey(Ipv4Address daddr, uint32_t spi);
+    std::vector<std::unique_ptr<ReferenceSa>> m_slots;
+    std::unordered_map<uint64_t, uint32_t> m_rxIndex;
+    uint32_t m_used{0};
+};
+
+} // namespace ns3
+
+#endif // REFERENCE_SA_TABLE_H

@@ -1,0 +1,905 @@
+#include "emu-nic-net-device.h"
+
+#include "device-abi-convert.h"
+#include "ipv4-packet-util.h"
+#include "offload-device-guard.h"
+#include "xfrm-offload-tag.h"
+
+#include "ns3/boolean.h"
+#include "ns3/log.h"
+#include "ns3/node.h"
+#include "ns3/simulator.h"
+#include "ns3/string.h"
+#include "ns3/uinteger.h"
+
+#include <algorithm>
+#include <sstream>
+
+namespace ns3
+{
+
+NS_LOG_COMPONENT_DEFINE("EmuNicNetDevice");
+NS_OBJECT_ENSURE_REGISTERED(EmuNicNetDevice);
+
+const char*
+EmuNicDropName(EmuNicDrop drop)
+{
+    static const char* const names[] = {
+        "TxFragment",    "TxPmtu",     "TxNoState",        "TxSeqOverflow", "TxExpired",
+        "TxUnsupported", "RxFragment", "RxAuthFail",       "RxBadPadding",  "RxMalformed",
+        "RxReplay",      "RxExpired",  "RxPolicyMismatch",
+    };
+    static_assert(sizeof(names) / sizeof(names[0]) == size_t(EmuNicDrop::Count));
+    return names[size_t(drop)];
+}
+
+const char*
+EmuNicEventName(EmuNicEvent event)
+{
+    static const char* const names[] = {
+        "StateAdd",
+        "StateDelete",
+        "StateFree",
+        "OffloadOkRejected",
+        "StateAdvanceEsn",
+        "StateUpdateStats",
+        "PolicyAdd",
+        "PolicyDelete",
+        "PolicyFree",
+        "CryptoTxPackets",
+        "CryptoRxPackets",
+        "CryptoRxFailures",
+        "PacketOffloadTxPackets",
+        "PacketOffloadRxPackets",
+        "TxCsumOffloaded",
+    };
+    static_assert(sizeof(names) / sizeof(names[0]) == size_t(EmuNicEvent::Count));
+    return names[size_t(event)];
+}
+
+TypeId
+EmuNicNetDevice::GetTypeId()
+{
+    static TypeId tid =
+        TypeId("ns3::EmuNicNetDevice")
+            .SetParent<PointToPointNetDevice>()
+            .SetGroupName("EmuNic")
+            .AddConstructor<EmuNicNetDevice>()
+            .AddAttribute("EspOffload", "Advertise NETIF_F_HW_ESP: accept IPsec offload requests",
+                          BooleanValue(true), MakeBooleanAccessor(&EmuNicNetDevice::m_espOffload),
+                          MakeBooleanChecker())
+            .AddAttribute(
+                "EspTxCsumOffload", "Advertise NETIF_F_HW_ESP_TX_CSUM", BooleanValue(true),
+                MakeBooleanAccessor(&EmuNicNetDevice::m_espTxCsumOffload), MakeBooleanChecker())
+            .AddAttribute("Device",
+                          "The offload device: reference, example, mutant:NAME, or the path of a "
+                          "device library (.so) of the offloadlab device ABI",
+                          StringValue("reference"),
+                          MakeStringAccessor(&EmuNicNetDevice::SetDeviceSpec,
+                                             &EmuNicNetDevice::GetDeviceSpec),
+                          MakeStringChecker())
+            .AddAttribute("SaCapacity", "Number of SA slots in the device (Rx and Tx share them)",
+                          UintegerValue(64),
+                          MakeUintegerAccessor(&EmuNicNetDevice::SetSaCapacity,
+                                               &EmuNicNetDevice::GetSaCapacity),
+                          MakeUintegerChecker<uint32_t>(1, 1u << 20))
+            .AddAttribute("PolicyCapacity",
+                          "Number of offloaded (packet offload) policies the device holds",
+                          UintegerValue(64),
+                          MakeUintegerAccessor(&EmuNicNetDevice::SetPolicyCapacity,
+                                               &EmuNicNetDevice::GetPolicyCapacity),
+                          MakeUintegerChecker<uint32_t>(1, 1u << 20))
+            .AddTraceSource("TxFragmentDrop", "Fragment refused by packet offload (TX)",
+                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_txFragmentDrop),
+                            "ns3::Packet::TracedCallback")
+            .AddTraceSource("TxPmtuDrop", "Too big after ESP overhead (packet offload)",
+                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_txPmtuDrop),
+                            "ns3::Packet::TracedCallback")
+            .AddTraceSource("TxNoStateDrop", "Offloaded policy or handle without a usable state",
+                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_txNoStateDrop),
+                            "ns3::Packet::TracedCallback")
+            .AddTraceSource("TxSeqOverflowDrop", "Sequence number space exhausted",
+                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_txSeqOverflowDrop),
+                            "ns3::Packet::TracedCallback")
+            .AddTraceSource("TxExpiredDrop", "State past its hard limit (TX)",
+                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_txExpiredDrop),
+                            "ns3::Packet::TracedCallback")
+            .AddTraceSource("TxUnsupportedDrop", "Packet the device cannot offload",
+                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_txUnsupportedDrop),
+                            "ns3::Packet::TracedCallback")
+            .AddTraceSource("RxFragmentDrop", "Fragment refused by packet offload (RX)",
+                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_rxFragmentDrop),
+                            "ns3::Packet::TracedCallback")
+            .AddTraceSource("RxAuthFailDrop", "Bad ICV (packet offload)",
+                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_rxAuthFailDrop),
+                            "ns3::Packet::TracedCallback")
+            .AddTraceSource("RxBadPaddingDrop", "Bad ESP trailer (packet offload)",
+                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_rxBadPaddingDrop),
+                            "ns3::Packet::TracedCallback")
+            .AddTraceSource("RxMalformedDrop", "Truncated ESP or bad inner packet",
+                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_rxMalformedDrop),
+                            "ns3::Packet::TracedCallback")
+            .AddTraceSource("RxReplayDrop", "Replayed or too old (packet offload)",
+                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_rxReplayDrop),
+                            "ns3::Packet::TracedCallback")
+            .AddTraceSource("RxExpiredDrop", "State past its hard limit (RX)",
+                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_rxExpiredDrop),
+                            "ns3::Packet::TracedCallback")
+            .AddTraceSource("RxPolicyMismatchDrop", "Decrypted packet matches no offloaded policy",
+                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_rxPolicyMismatchDrop),
+                            "ns3::Packet::TracedCallback");
+    return tid;
+}
+
+EmuNicNetDevice::EmuNicNetDevice()
+{
+    PointToPointNetDevice::SetReceiveCallback(MakeCallback(&EmuNicNetDevice::InterceptRx, this));
+}
+
+EmuNicNetDevice::~EmuNicNetDevice()
+{
+    DestroyEngine(nullptr);
+}
+
+// ---- the device behind the ABI ----
+
+void
+EmuNicNetDevice::DestroyEngine(const char* why)
+{
+    if (!m_engine)
+    {
+        return;
+    }
+    if (why && !m_states.empty())
+    {
+        NS_FATAL_ERROR("EmuNicNetDevice " << why << ": cannot change while " << m_states.size()
+                                          << " SAs are offloaded to the device");
+    }
+    DeviceCallScope scope("olab_destroy");
+    m_type->GetOps().destroy(m_engine);
+    m_engine = nullptr;
+}
+
+void
+EmuNicNetDevice::SetSaCapacity(uint32_t capacity)
+{
+    DestroyEngine("SaCapacity");
+    m_saCapacity = capacity;
+}
+
+uint32_t
+EmuNicNetDevice::GetSaCapacity() const
+{
+    return m_saCapacity;
+}
+
+void
+EmuNicNetDevice::SetPolicyCapacity(uint32_t capacity)
+{
+    DestroyEngine("PolicyCapacity");
+    m_policyCapacity = capacity;
+}
+
+uint32_t
+EmuNicNetDevice::GetPolicyCapacity() const
+{
+    return m_policyCapacity;
+}
+
+void
+EmuNicNetDevice::SetDeviceSpec(const std::string& spec)
+{
+    DestroyEngine("Device");
+    m_deviceSpec = spec;
+    m_type = nullptr;
+}
+
+std::string
+EmuNicNetDevice::GetDeviceSpec() const
+{
+    return m_deviceSpec;
+}
+
+const OffloadDeviceType&
+EmuNicNetDevice::GetDeviceType()
+{
+    if (!m_type)
+    {
+        std::string error;
+        m_type = OffloadDeviceType::Open(m_deviceSpec, &error);
+        if (!m_type)
+        {
+            NS_FATAL_ERROR("EmuNicNetDevice Device '" << m_deviceSpec << "': " << error);
+        }
+    }
+    return *m_type;
+}
+
+void*
+EmuNicNetDevice::Engine()
+{
+    if (m_engine)
+    {
+        return m_engine;
+    }
+    const OffloadDeviceType& type = GetDeviceType();
+    olab_host host{sizeof(olab_host), this, &EmuNicNetDevice::OnCheckExpire,
+                   &EmuNicNetDevice::OnMtuExceeded};
+    olab_config config{sizeof(olab_config), m_saCapacity, m_policyCapacity, GetXfrmFeatures()};
+    char error[256] = {};
+    {
+        DeviceCallScope scope("olab_create");
+        m_engine = type.GetOps().create(&host, &config, error, sizeof(error));
+    }
+    error[sizeof(error) - 1] = '\0';
+    if (!m_engine)
+    {
+        NS_FATAL_ERROR("EmuNicNetDevice: device '"
+                       << m_deviceSpec << "' refused its configuration (SaCapacity " << m_saCapacity
+                       << ", PolicyCapacity " << m_policyCapacity << "): " << error);
+    }
+    return m_engine;
+}
+
+BuiltinOffloadDevice*
+EmuNicNetDevice::GetBuiltinDevice()
+{
+    return GetDeviceType().IsBuiltin() ? static_cast<BuiltinOffloadDevice*>(Engine()) : nullptr;
+}
+
+void
+EmuNicNetDevice::OnCheckExpire(void* ctx, uint64_t saHostId)
+{
+    auto* self = static_cast<EmuNicNetDevice*>(ctx);
+    auto it = self->m_states.find(saHostId);
+    if (it == self->m_states.end())
+    {
+        OffloadDeviceFault("olab_host.check_expire",
+                           "unknown SA host_id " + std::to_string(saHostId));
+    }
+    // Raised from inside the device's fast path: the stack answers once that has unwound.
+    Ptr<XfrmState> x = it->second;
+    Simulator::ScheduleNow([self, x]() { self->NotifyCheckExpire(x); });
+}
+
+void
+EmuNicNetDevice::OnMtuExceeded(void* ctx, const uint8_t* ipPacket, uint32_t len, uint32_t mtu)
+{
+    auto* self = static_cast<EmuNicNetDevice*>(ctx);
+    if (mtu < 68 || mtu > 65535 || !ipPacket || len < 20)
+    {
+        OffloadDeviceFault("olab_host.mtu_exceeded", "mtu " + std::to_string(mtu) +
+                                                         " or packet length " +
+                                                         std::to_string(len) + " out of range");
+    }
+    // The packet in tx keeps its ns-3 tags (the socket that sent it); bytes alone would not.
+    Ptr<Packet> packet = self->m_txPacket && self->m_txPacket->GetSize() == len
+                             ? self->m_txPacket->Copy()
+                             : Create<Packet>(ipPacket, len);
+    self->NotifyMtuExceeded(packet, mtu);
+}
+
+// ---- NetDevice ----
+
+void
+EmuNicNetDevice::SetReceiveCallback(NetDevice::ReceiveCallback cb)
+{
+    m_nodeRxCallback = cb;
+}
+
+void
+EmuNicNetDevice::SetPromiscReceiveCallback(PromiscReceiveCallback cb)
+{
+    m_nodePromiscCallback = cb;
+    PointToPointNetDevice::SetPromiscReceiveCallback(
+        MakeCallback(&EmuNicNetDevice::InterceptPromiscRx, this));
+}
+
+bool
+EmuNicNetDevice::IsLinkUp() const
+{
+    return !m_adminDown && PointToPointNetDevice::IsLinkUp();
+}
+
+void
+EmuNicNetDevice::AddLinkChangeCallback(Callback<void> callback)
+{
+    m_linkChange.ConnectWithoutContext(callback);
+    PointToPointNetDevice::AddLinkChangeCallback(callback);
+}
+
+void
+EmuNicNetDevice::SetLinkDown(bool down)
+{
+    if (m_adminDown == down)
+    {
+        return;
+    }
+    m_adminDown = down;
+    m_linkChange();
+}
+
+bool
+EmuNicNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t protocolNumber)
+{
+    if (protocolNumber == kEtherTypeIpv4 && m_espOffload && m_everOffloaded && IsLinkUp())
+    {
+        packet = ProcessTx(packet);
+        if (!packet)
+        {
+            return false;
+        }
+    }
+    return PointToPointNetDevice::Send(packet, dest, protocolNumber);
+}
+
+bool
+EmuNicNetDevice::InterceptRx(Ptr<NetDevice> dev, Ptr<const Packet> packet, uint16_t protocol,
+                             const Address& from)
+{
+    if (protocol == kEtherTypeIpv4 && m_espOffload && m_everOffloaded)
+    {
+        packet = ProcessRx(packet);
+        if (!packet)
+        {
+            return true; // dropped and counted by the device
+        }
+    }
+    return !m_nodeRxCallback.IsNull() && m_nodeRxCallback(dev, packet, protocol, from);
+}
+
+bool
+EmuNicNetDevice::InterceptPromiscRx(Ptr<NetDevice> dev, Ptr<const Packet> packet, uint16_t protocol,
+                                    const Address& from, const Address& to,
+                                    NetDevice::PacketType type)
+{
+    // Promiscuous listeners (packet sockets, bridges) see the wire, as tcpdump would.
+    return !m_nodePromiscCallback.IsNull() &&
+           m_nodePromiscCallback(dev, packet, protocol, from, to, type);
+}
+
+// ---- drops ----
+
+TracedCallback<Ptr<const Packet>>&
+EmuNicNetDevice::DropTrace(EmuNicDrop drop)
+{
+    switch (drop)
+    {
+        case EmuNicDrop::TxFragment:
+            return m_txFragmentDrop;
+        case EmuNicDrop::TxPmtu:
+            return m_txPmtuDrop;
+        case EmuNicDrop::TxNoState:
+            return m_txNoStateDrop;
+        case EmuNicDrop::TxSeqOverflow:
+            return m_txSeqOverflowDrop;
+        case EmuNicDrop::TxExpired:
+            return m_txExpiredDrop;
+        case EmuNicDrop::TxUnsupported:
+            return m_txUnsupportedDrop;
+        case EmuNicDrop::RxFragment:
+            return m_rxFragmentDrop;
+        case EmuNicDrop::RxAuthFail:
+            return m_rxAuthFailDrop;
+        case EmuNicDrop::RxBadPadding:
+            return m_rxBadPaddingDrop;
+        case EmuNicDrop::RxMalformed:
+            return m_rxMalformedDrop;
+        case EmuNicDrop::RxReplay:
+            return m_rxReplayDrop;
+        case EmuNicDrop::RxExpired:
+            return m_rxExpiredDrop;
+        case EmuNicDrop::RxPolicyMismatch:
+        case EmuNicDrop::Count:
+            break;
+    }
+    return m_rxPolicyMismatchDrop;
+}
+
+void
+EmuNicNetDevice::Drop(EmuNicDrop drop, Ptr<const Packet> packet)
+{
+    ++m_drops[size_t(drop)];
+    DropTrace(drop)(packet);
+}
+
+uint64_t
+EmuNicNetDevice::GetDropCount(EmuNicDrop drop) const
+{
+    return m_drops[size_t(drop)];
+}
+
+// ---- TX ----
+
+namespace
+{
+EmuNicNetDevice::WireObserver&
+GlobalWireObserver()
+{
+    static EmuNicNetDevice::WireObserver observer;
+    return observer;
+}
+
+/// Room for the largest ESP growth (outer header, SPI, sequence, IV, padding, trailer, ICV).
+constexpr uint32_t kTxHeadroom = 512;
+
+EspStatus
+StatusOf(uint8_t status)
+{
+    switch (status)
+    {
+        case OLAB_RX_OK:
+            return EspStatus::Ok;
+        case OLAB_RX_AUTH_FAILED:
+            return EspStatus::AuthFailed;
+        case OLAB_RX_BAD_PADDING:
+            return EspStatus::BadPadding;
+        default:
+            return EspStatus::Truncated;
+    }
+}
+} // namespace
+
+Ptr<Packet>
+EmuNicNetDevice::ProcessTx(Ptr<Packet> packet)
+{
+    XfrmOffloadTxTag tag;
+    const bool crypto = packet->PeekPacketTag(tag);
+    olab_tx_meta meta{};
+    if (crypto)
+    {
+        meta.size = sizeof(meta);
+        meta.handle = tag.handle;
+        meta.seq_hi = tag.seqHi;
+        meta.csum_start = tag.csumStart;
+        meta.csum_len = tag.csumLength;
+        meta.csum_field = tag.csumField;
+        meta.csum_proto = tag.csumProto;
+        meta.csum_saddr = tag.csumSrc.Get();
+        meta.csum_daddr = tag.csumDst.Get();
+    }
+    const uint32_t size = packet->GetSize();
+    const uint32_t cap = size + kTxHeadroom;
+    m_buffer.resize(cap);
+    packet->CopyData(m_buffer.data(), size);
+    uint32_t length = size;
+    uint32_t reason = 0;
+    int verdict;
+    m_txPacket = packet;
+    {
+        DeviceCallScope scope("olab_tx");
+        verdict = m_type->GetOps().tx(m_engine, m_buffer.data(), &length, cap,
+                                      crypto ? &meta : nullptr, GetMtu(), &reason);
+    }
+    m_txPacket = nullptr;
+    switch (verdict)
+    {
+        case OLAB_PASS:
+            return packet;
+        case OLAB_DROP:
+            if (reason >= uint32_t(EmuNicDrop::Count))
+            {
+                OffloadDeviceFault("olab_tx", "drop reason " + std::to_string(reason) +
+                                                  " is not an olab_drop_reason");
+            }
+            Drop(EmuNicDrop(reason), packet);
+            return nullptr;
+        case OLAB_DONE:
+            if (length < 20 || length > cap)
+            {
+                OffloadDeviceFault("olab_tx", "length " + std::to_string(length) +
+                                                  " after OLAB_DONE is outside 20.." +
+                                                  std::to_string(cap));
+            }
+            if (crypto)
+            {
+                ++m_events[size_t(EmuNicEvent::CryptoTxPackets)];
+                if (tag.csumLength != 0)
+                {
+                    ++m_events[size_t(EmuNicEvent::TxCsumOffloaded)];
+                }
+            }
+            else
+            {
+                ++m_events[size_t(EmuNicEvent::PacketOffloadTxPackets)];
+            }
+            {
+                Ptr<Packet> out = Create<Packet>(m_buffer.data(), length);
+                if (!GlobalWireObserver().IsNull())
+                {
+                    GlobalWireObserver()(out, StateOfEsp(m_buffer.data(), length));
+                }
+                return out;
+            }
+        default:
+            OffloadDeviceFault("olab_tx",
+                               "returned " + std::to_string(verdict) + ", not an olab_verdict");
+    }
+}
+
+void
+EmuNicNetDevice::SetWireObserver(WireObserver observer)
+{
+    GlobalWireObserver() = observer;
+}
+
+Ptr<XfrmState>
+EmuNicNetDevice::StateOfEsp(const uint8_t* ip, uint32_t length) const
+{
+    const uint32_t ihl = Ipv4HeaderLength(ip, length);
+    if (ihl == 0 || length < ihl + EspTransform::kHeaderLength || ip[9] != kIpProtoEsp)
+    {
+        return nullptr;
+    }
+    const uint32_t spi = EspTransform::ReadSpi(ip + ihl);
+    const Ipv4Address daddr(uint32_t(ip[16]) << 24 | ip[17] << 16 | ip[18] << 8 | ip[19]);
+    for (const auto& [id, x] : m_states)
+    {
+        if (x->GetSpi() == spi && x->GetConfig().daddr == daddr &&
+            x->GetOffload().dir == XfrmDir::Out)
+        {
+            return x;
+        }
+    }
+    return nullptr;
+}
+
+// ---- RX ----
+
+Ptr<const Packet>
+EmuNicNetDevice::ProcessRx(Ptr<const Packet> packet)
+{
+    const uint32_t size = packet->GetSize();
+    const uint32_t cap = size + kTxHeadroom;
+    m_buffer.resize(cap);
+    packet->CopyData(m_buffer.data(), size);
+    uint32_t length = size;
+    uint32_t reason = 0;
+    olab_rx_info info{};
+    info.size = sizeof(info);
+    int verdict;
+    {
+        DeviceCallScope scope("olab_rx");
+        verdict = m_type->GetOps().rx(m_engine, m_buffer.data(), &length, cap, &info, &reason);
+    }
+    switch (verdict)
+    {
+        case OLAB_PASS:
+            return packet;
+        case OLAB_DROP:
+            if (reason >= uint32_t(EmuNicDrop::Count))
+            {
+                OffloadDeviceFault("olab_rx", "drop reason " + std::to_string(reason) +
+                                                  " is not an olab_drop_reason");
+            }
+            Drop(EmuNicDrop(reason), packet);
+            return nullptr;
+        case OLAB_DONE:
+            break;
+        default:
+            OffloadDeviceFault("olab_rx",
+                               "returned " + std::to_string(verdict) + ", not an olab_verdict");
+    }
+    if (length < 20 || length > cap)
+    {
+        OffloadDeviceFault("olab_rx", "length " + std::to_string(length) +
+                                          " after OLAB_DONE is outside 20.." + std::to_string(cap));
+    }
+    Ptr<Packet> out = Create<Packet>(m_buffer.data(), length);
+    if (info.kind == OLAB_RX_CRYPTO_DONE)
+    {
+        if (info.status > OLAB_RX_BAD_PADDING)
+        {
+            OffloadDeviceFault("olab_rx", "rx_info.status " + std::to_string(info.status) +
+                                              " is not an olab_rx_status");
+        }
+        // Report, don't drop: in crypto offload the stack decides (Linux xo->status).
+        XfrmOffloadRxTag tag;
+        tag.nodeId = GetNode()->GetId();
+        tag.spi = info.spi;
+        tag.status = StatusOf(info.status);
+        out->AddPacketTag(tag);
+        ++m_events[size_t(info.status == OLAB_RX_OK ? EmuNicEvent::CryptoRxPackets
+                                                    : EmuNicEvent::CryptoRxFailures)];
+    }
+    else if (info.kind == OLAB_RX_PACKET_OFFLOAD)
+    {
+        XfrmSecPathTag secpath;
+        secpath.nodeId = GetNode()->GetId();
+        secpath.spi = info.spi;
+        secpath.daddr = Ipv4Address(info.daddr);
+        secpath.packetOffload = true;
+        out->AddPacketTag(secpath);
+        ++m_events[size_t(EmuNicEvent::PacketOffloadRxPackets)];
+    }
+    else
+    {
+        OffloadDeviceFault("olab_rx", "rx_info.kind " + std::to_string(info.kind) +
+                                          " is neither crypto done nor packet offload");
+    }
+    return out;
+}
+
+// ---- XfrmDevOps: the stack's calls, as ABI calls ----
+
+namespace
+{
+XfrmOffloadResult
+ResultOf(const char* callback, int result, const char* reason)
+{
+    const std::string text = reason[0] ? reason : "(the device gave no reason)";
+    switch (result)
+    {
+        case OLAB_OK:
+            return XfrmOffloadResult::Ok();
+        case OLAB_NOT_SUPPORTED:
+            return XfrmOffloadResult::NotSupported(text);
+        case OLAB_FAILURE:
+            return XfrmOffloadResult::Fail(text);
+        default:
+            OffloadDeviceFault(callback,
+                               "returned " + std::to_string(result) + ", not an olab_result");
+    }
+}
+
+/// Calls an add callback (state_add, policy_add) through add(reason, reasonLength) and checks
+/// what it returned; on success the device must have set a non-zero *handle.
+template<typename Add>
+XfrmOffloadResult
+CallAdd(const char* callback, Add add, const uint64_t* handle)
+{
+    char reason[256] = {};
+    int result;
+    {
+        DeviceCallScope scope(callback);
+        result = add(reason, sizeof(reason));
+    }
+    reason[sizeof(reason) - 1] = '\0';
+    const XfrmOffloadResult r = ResultOf(callback, result, reason);
+    if (r.IsOk() && *handle == 0)
+    {
+        OffloadDeviceFault(callback, "returned OLAB_OK with handle 0");
+    }
+    return r;
+}
+
+} // namespace
+
+uint32_t
+EmuNicNetDevice::GetXfrmFeatures() const
+{
+    if (!m_espOffload)
+    {
+        return 0;
+    }
+    const uint32_t offered =
+        const_cast<EmuNicNetDevice*>(this)->GetDeviceType().GetCapabilities().features;
+    uint32_t features = 0;
+    if (offered & OLAB_FEATURE_HW_ESP)
+    {
+        features |= XFRM_DEV_FEATURE_HW_ESP;
+        if (m_espTxCsumOffload && (offered & OLAB_FEATURE_HW_ESP_TX_CSUM))
+        {
+            features |= XFRM_DEV_FEATURE_HW_ESP_TX_CSUM;
+        }
+    }
+    return features;
+}
+
+XfrmOffloadResult
+EmuNicNetDevice::StateAdd(Ptr<XfrmState> x)
+{
+    ++m_events[size_t(EmuNicEvent::StateAdd)];
+    const XfrmStateConfig& c = x->GetConfig();
+    const XfrmDevOffload& xso = x->GetOffload();
+    olab_sa sa{};
+    sa.size = sizeof(sa);
+    sa.host_id = x->GetSerial();
+    sa.serial = x->GetSerial();
+    sa.dir = xso.dir == XfrmDir::In ? OLAB_DIR_IN : OLAB_DIR_OUT;
+    sa.type = xso.type == XfrmOffloadType::Packet   ? OLAB_OFFLOAD_PACKET
+              : xso.type == XfrmOffloadType::Crypto ? OLAB_OFFLOAD_CRYPTO
+                                                    : 0;
+    sa.mode = c.mode == XfrmMode::Tunnel ? OLAB_MODE_TUNNEL : OLAB_MODE_TRANSPORT;
+    sa.esn = c.esn ? 1 : 0;
+    sa.saddr = c.saddr.Get();
+    sa.daddr = c.daddr.Get();
+    sa.spi = c.spi;
+    sa.reqid = c.reqid;
+    sa.sel = AbiSelectorOf(c.sel);
+    const EspAlgorithm& alg = c.algorithm;
+    const bool gcm = alg.suite == EspAlgorithm::Suite::AesGcm;
+    sa.algorithm = gcm ? OLAB_ALG_AES_GCM : OLAB_ALG_AES_CBC_SHA256;
+    std::vector<uint8_t> encKey = alg.encKey;
+    if (gcm)
+    {
+        encKey.insert(encKey.end(), alg.salt.begin(), alg.salt.end()); // key || salt, as Linux
+    }
+    if (encKey.size() > sizeof(sa.enc_key) || alg.authKey.size() > sizeof(sa.auth_key))
+    {
+        return XfrmOffloadResult::NotSupported("key longer than the device ABI carries");
+    }
+    std::copy(encKey.begin(), encKey.end(), sa.enc_key);
+    sa.enc_key_len = uint8_t(encKey.size());
+    std::copy(alg.authKey.begin(), alg.authKey.end(), sa.auth_key);
+    sa.auth_key_len = uint8_t(alg.authKey.size());
+    sa.icv_len = uint8_t(alg.icvBits / 8);
+    sa.replay_window = c.replayWindow;
+    sa.oseq = x->GetLastSeq();
+    sa.seq = x->GetReplayWindow().GetTop();
+    sa.soft_byte_limit = c.lifetime.softByteLimit;
+    sa.hard_byte_limit = c.lifetime.hardByteLimit;
+    sa.soft_packet_limit = c.lifetime.softPacketLimit;
+    sa.hard_packet_limit = c.lifetime.hardPacketLimit;
+
+    void* engine = Engine();
+    uint64_t handle = 0;
+    const XfrmOffloadResult r = CallAdd(
+        "olab_state_add",
+        [&](char* reason, size_t length)
+        { return m_type->GetOps().state_add(engine, &sa, &handle, reason, length); },
+        &handle);
+    if (r.IsOk())
+    {
+        x->GetOffload().handle = handle;
+        m_states[sa.host_id] = x;
+        m_everOffloaded = true;
+    }
+    return r;
+}
+
+void
+EmuNicNetDevice::StateDelete(Ptr<XfrmState> x)
+{
+    ++m_events[size_t(EmuNicEvent::StateDelete)];
+    DeviceCallScope scope("olab_state_delete");
+    m_type->GetOps().state_delete(Engine(), x->GetOffload().handle);
+}
+
+void
+EmuNicNetDevice::StateFree(Ptr<XfrmState> x)
+{
+    ++m_events[size_t(EmuNicEvent::StateFree)];
+    {
+        DeviceCallScope scope("olab_state_free");
+        m_type->GetOps().state_free(Engine(), x->GetOffload().handle);
+    }
+    m_states.erase(x->GetSerial());
+}
+
+bool
+EmuNicNetDevice::OffloadOk(const Ipv4Header& ipHeader, Ptr<const Packet> payload, Ptr<XfrmState> x)
+{
+    // Written field by field (no ns-3 Buffer on the per-packet path). ns-3's Ipv4Header keeps
+    // the length of IPv4 options but not their bytes: IHL follows the length, options are EOL.
+    uint8_t header[60] = {};
+    const uint32_t headerLength = std::min<uint32_t>(ipHeader.GetSerializedSize(), sizeof(header));
+    WriteIpv4Header(header, ipHeader.GetSource(), ipHeader.GetDestination(), ipHeader.GetProtocol(),
+                    uint16_t(headerLength + ipHeader.GetPayloadSize()), ipHeader.GetTtl(),
+                    ipHeader.GetIdentification());
+    header[0] = uint8_t(0x40 | (headerLength / 4));
+    header[1] = ipHeader.GetTos();
+    const uint16_t fragment = (ipHeader.IsDontFragment() ? 0x4000 : 0) |
+                              (ipHeader.IsLastFragment() ? 0 : 0x2000) |
+                              uint16_t(ipHeader.GetFragmentOffset() / 8);
+    header[6] = uint8_t(fragment >> 8);
+    header[7] = uint8_t(fragment);
+    RewriteIpv4Header(header, headerLength, ipHeader.GetProtocol(),
+                      uint16_t(headerLength + ipHeader.GetPayloadSize()));
+    int ok;
+    {
+        DeviceCallScope scope("olab_offload_ok");
+        ok = m_type->GetOps().offload_ok(Engine(), x->GetOffload().handle, header, headerLength);
+    }
+    if (ok != 0 && ok != 1)
+    {
+        OffloadDeviceFault("olab_offload_ok", "returned " + std::to_string(ok) + ", not 0 or 1");
+    }
+    if (!ok)
+    {
+        ++m_events[size_t(EmuNicEvent::OffloadOkRejected)];
+    }
+    return ok == 1;
+}
+
+void
+EmuNicNetDevice::StateAdvanceEsn(Ptr<XfrmState> x)
+{
+    ++m_events[size_t(EmuNicEvent::StateAdvanceEsn)];
+    DeviceCallScope scope("olab_state_advance_esn");
+    m_type->GetOps().state_advance_esn(Engine(), x->GetOffload().handle,
+                                       x->GetReplayWindow().GetTop());
+}
+
+void
+EmuNicNetDevice::StateUpdateStats(Ptr<XfrmState> x)
+{
+    ++m_events[size_t(EmuNicEvent::StateUpdateStats)];
+    olab_sa_stats stats{};
+    stats.size = sizeof(stats);
+    {
+        DeviceCallScope scope("olab_state_update_stats");
+        m_type->GetOps().state_update_stats(Engine(), x->GetOffload().handle, &stats);
+    }
+    if (x->GetOffload().type == XfrmOffloadType::Packet)
+    {
+        // In packet offload only the device counts; the stack learns the numbers here.
+        x->GetCurrent().bytes = stats.bytes;
+        x->GetCurrent().packets = stats.packets;
+        XfrmStateStats& s = x->GetStats();
+        s.replayDrops = stats.replay_drops;
+        s.integrityFailures = stats.integrity_failures;
+        s.badPadding = stats.bad_padding;
+        s.truncated = stats.truncated;
+        s.seqOverflow = stats.seq_overflow;
+        s.expiredDrops = stats.expired_drops;
+        x->SetLastSeq(stats.last_seq);
+    }
+}
+
+XfrmOffloadResult
+EmuNicNetDevice::PolicyAdd(Ptr<XfrmPolicy> xp)
+{
+    ++m_events[size_t(EmuNicEvent::PolicyAdd)];
+    const XfrmPolicyConfig& c = xp->GetConfig();
+    if (!xp->RequiresIpsec())
+    {
+        return XfrmOffloadResult::NotSupported("only allow policies with an ESP template");
+    }
+    olab_policy p{};
+    p.size = sizeof(p);
+    p.serial = xp->GetSerial();
+    p.dir = c.dir == XfrmDir::In ? OLAB_DIR_IN : c.dir == XfrmDir::Out ? OLAB_DIR_OUT : 2;
+    p.tmpl_mode = c.tmpl.mode == XfrmMode::Tunnel ? OLAB_MODE_TUNNEL : OLAB_MODE_TRANSPORT;
+    p.priority = c.priority;
+    p.sel = AbiSelectorOf(c.sel);
+    p.tmpl_saddr = c.tmpl.saddr.Get();
+    p.tmpl_daddr = c.tmpl.daddr.Get();
+    p.tmpl_reqid = c.tmpl.reqid;
+    void* engine = Engine();
+    uint64_t handle = 0;
+    const XfrmOffloadResult r = CallAdd(
+        "olab_policy_add",
+        [&](char* reason, size_t length)
+        { return m_type->GetOps().policy_add(engine, &p, &handle, reason, length); },
+        &handle);
+    if (r.IsOk())
+    {
+        xp->GetOffload().handle = handle;
+        m_everOffloaded = true;
+    }
+    return r;
+}
+
+void
+EmuNicNetDevice::PolicyDelete(Ptr<XfrmPolicy> xp)
+{
+    ++m_events[size_t(EmuNicEvent::PolicyDelete)];
+    DeviceCallScope scope("olab_policy_delete");
+    m_type->GetOps().policy_delete(Engine(), xp->GetOffload().handle);
+}
+
+void
+EmuNicNetDevice::PolicyFree(Ptr<XfrmPolicy> xp)
+{
+    ++m_events[size_t(EmuNicEvent::PolicyFree)];
+    DeviceCallScope scope("olab_policy_free");
+    m_type->GetOps().policy_free(Engine(), xp->GetOffload().handle);
+}
+
+std::map<std::string, uint64_t>
+EmuNicNetDevice::GetCounters() const
+{
+    std::map<std::string, uint64_t> all;
+    for (size_t i = 0; i < size_t(EmuNicEvent::Count); ++i)
+    {
+        all[EmuNicEventName(EmuNicEvent(i))] = m_events[i];
+    }
+    for (size_t i = 0; i < size_t(EmuNicDrop::Count); ++i)
+    {
+        all[std::string(EmuNicDropName(EmuNicDrop(i))) + "Drop"] = m_drops[i];
+    }
+    return all;
+}
+
+} // namespace ns3

@@ -1,0 +1,187 @@
+#ifndef EMU_NIC_NET_DEVICE_H
+#define EMU_NIC_NET_DEVICE_H
+
+#include "builtin-offload-device.h"
+#include "offload-device-type.h"
+#include "xfrm-dev-ops.h"
+#include "xfrm-offload-tag.h"
+
+#include "ns3/point-to-point-net-device.h"
+#include "ns3/traced-callback.h"
+
+#include <array>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace ns3
+{
+
+/// Why the device dropped a packet (olab_drop_reason, same order); each has a trace source
+/// "<Name>Drop" and a counter.
+enum class EmuNicDrop : uint8_t
+{
+    TxFragment,       //!< packet offload: fragments are not offloaded
+    TxPmtu,           //!< packet offload: too big once ESP is added (sender told the MTU)
+    TxNoState,        //!< packet offload policy without a usable state / bad crypto handle
+    TxSeqOverflow,    //!< sequence number space exhausted
+    TxExpired,        //!< state past its hard limit
+    TxUnsupported,    //!< packet the device cannot process (IPv4 options, malformed)
+    RxFragment,       //!< packet offload: fragments are dropped on RX too
+    RxAuthFail,       //!< bad ICV
+    RxBadPadding,     //!< bad ESP trailer
+    RxMalformed,      //!< truncated ESP or a bad inner packet
+    RxReplay,         //!< replayed or too old
+    RxExpired,        //!< state past its hard limit
+    RxPolicyMismatch, //!< decrypted packet matches no offloaded inbound policy
+    Count,
+};
+
+const char* EmuNicDropName(EmuNicDrop drop);
+
+/// What the device did (driver callbacks, offloaded packets), counted by the NIC; not drops.
+enum class EmuNicEvent : uint8_t
+{
+    StateAdd,
+    StateDelete,
+    StateFree,
+    OffloadOkRejected,
+    StateAdvanceEsn,
+    StateUpdateStats,
+    PolicyAdd,
+    PolicyDelete,
+    PolicyFree,
+    CryptoTxPackets,
+    CryptoRxPackets,
+    CryptoRxFailures,
+    PacketOffloadTxPackets,
+    PacketOffloadRxPackets,
+    TxCsumOffloaded,
+    Count,
+};
+
+const char* EmuNicEventName(EmuNicEvent event);
+
+/**
+ * The emulated IPsec offload NIC: a point-to-point device whose offload logic is a device of the
+ * offloadlab device ABI (offloadlab-device.h), chosen by the "Device" attribute: any device
+ * registered with OffloadDeviceRegistration (the reference, its mutants, the example device) or a
+ * vendor's library.
+ *
+ * The NIC is the driver side: it turns the stack's XfrmDevOps calls into ABI calls, hands each
+ * IPv4 packet to the device's tx/rx as bytes, turns the device's verdicts into tags (CRYPTO_DONE
+ * status, secpath), counts and traces every drop by reason, relays the device's check_expire and
+ * PMTU callbacks to the stack, and refuses (by name) any value outside the ABI's ranges.
+ * Link down makes the stack flush every offloaded state and policy.
+ */
+class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
+{
+  public:
+    static TypeId GetTypeId();
+    EmuNicNetDevice();
+    ~EmuNicNetDevice() override;
+
+    // NetDevice
+    bool Send(Ptr<Packet> packet, const Address& dest, uint16_t protocolNumber) override;
+    void SetReceiveCallback(NetDevice::ReceiveCallback cb) override;
+    void SetPromiscReceiveCallback(PromiscReceiveCallback cb) override;
+    bool IsLinkUp() const override;
+    void AddLinkChangeCallback(Callback<void> callback) override;
+
+    /// Administrative link state (like `ip link set dev X down`); down flushes offloaded SAs.
+    void SetLinkDown(bool down);
+
+    // XfrmDevOps
+    uint32_t GetXfrmFeatures() const override;
+    XfrmOffloadResult StateAdd(Ptr<XfrmState> x) override;
+    void StateDelete(Ptr<XfrmState> x) override;
+    void StateFree(Ptr<XfrmState> x) override;
+    bool OffloadOk(const Ipv4Header& ipHeader, Ptr<const Packet> payload,
+                   Ptr<XfrmState> x) override;
+    void StateAdvanceEsn(Ptr<XfrmState> x) override;
+    void StateUpdateStats(Ptr<XfrmState> x) override;
+    XfrmOffloadResult PolicyAdd(Ptr<XfrmPolicy> xp) override;
+    void PolicyDelete(Ptr<XfrmPolicy> xp) override;
+    void PolicyFree(Ptr<XfrmPolicy> xp) override;
+
+    /// SA table size (netdevsim holds 33); changeable only while no SA is offloaded.
+    void SetSaCapacity(uint32_t capacity);
+    uint32_t GetSaCapacity() const;
+    void SetPolicyCapacity(uint32_t capacity);
+    uint32_t GetPolicyCapacity() const;
+    /// The device: a registered spec ("reference", ...) or a library path; only while no SA is
+    /// offloaded.
+    void SetDeviceSpec(const std::string& spec);
+    std::string GetDeviceSpec() const;
+    const OffloadDeviceType& GetDeviceType();
+
+    /// The instance of a device built into the program (IsBuiltin()), for its own inspection
+    /// calls; nullptr for a device library.
+    BuiltinOffloadDevice* GetBuiltinDevice();
+    uint64_t GetDropCount(EmuNicDrop drop) const;
+    /// Sees every ESP packet any EmuNic's device encrypted, as it goes to the wire, with the
+    /// state whose SPI it carries (nullptr when the device used an SPI it was never given).
+    /// Process-wide, for the conformance suite's independent oracle; a null callback removes it.
+    using WireObserver = Callback<void, Ptr<const Packet>, Ptr<XfrmState>>;
+    static void SetWireObserver(WireObserver observer);
+
+    /// Every counter by name: drops, offloaded packets, driver callback counts.
+    std::map<std::string, uint64_t> GetCounters() const;
+
+  private:
+    Ptr<Packet> ProcessTx(Ptr<Packet> packet);
+    Ptr<const Packet> ProcessRx(Ptr<const Packet> packet);
+    bool InterceptRx(Ptr<NetDevice> dev, Ptr<const Packet> packet, uint16_t protocol,
+                     const Address& from);
+    bool InterceptPromiscRx(Ptr<NetDevice> dev, Ptr<const Packet> packet, uint16_t protocol,
+                            const Address& from, const Address& to, NetDevice::PacketType type);
+    void Drop(EmuNicDrop drop, Ptr<const Packet> packet);
+    /// For the wire observer: the outbound state an encrypted packet's SPI names.
+    Ptr<XfrmState> StateOfEsp(const uint8_t* ip, uint32_t length) const;
+    TracedCallback<Ptr<const Packet>>& DropTrace(EmuNicDrop drop);
+    /// The device instance, created on first use from the attributes.
+    void* Engine();
+    void DestroyEngine(const char* why);
+    // The host side of the ABI (olab_host).
+    static void OnCheckExpire(void* ctx, uint64_t saHostId);
+    static void OnMtuExceeded(void* ctx, const uint8_t* ipPacket, uint32_t len, uint32_t mtu);
+
+    bool m_espOffload;
+    bool m_espTxCsumOffload;
+    uint32_t m_saCapacity{64};
+    uint32_t m_policyCapacity{64};
+    std::string m_deviceSpec{"reference"};
+    std::shared_ptr<const OffloadDeviceType> m_type;
+    void* m_engine{nullptr};
+    /// Set by the first offload request: until then tx/rx need not ask the device.
+    bool m_everOffloaded{false};
+    std::unordered_map<uint64_t, Ptr<XfrmState>> m_states; //!< by host id, until state_free
+    Ptr<Packet> m_txPacket; //!< the packet in the device's tx, for mtu_exceeded
+    bool m_adminDown{false};
+    NetDevice::ReceiveCallback m_nodeRxCallback;
+    NetDevice::PromiscReceiveCallback m_nodePromiscCallback;
+    TracedCallback<> m_linkChange;
+    std::vector<uint8_t> m_buffer; //!< reused per packet
+    std::array<uint64_t, size_t(EmuNicDrop::Count)> m_drops{};
+    std::array<uint64_t, size_t(EmuNicEvent::Count)> m_events{};
+
+    TracedCallback<Ptr<const Packet>> m_txFragmentDrop;
+    TracedCallback<Ptr<const Packet>> m_txPmtuDrop;
+    TracedCallback<Ptr<const Packet>> m_txNoStateDrop;
+    TracedCallback<Ptr<const Packet>> m_txSeqOverflowDrop;
+    TracedCallback<Ptr<const Packet>> m_txExpiredDrop;
+    TracedCallback<Ptr<const Packet>> m_txUnsupportedDrop;
+    TracedCallback<Ptr<const Packet>> m_rxFragmentDrop;
+    TracedCallback<Ptr<const Packet>> m_rxAuthFailDrop;
+    TracedCallback<Ptr<const Packet>> m_rxBadPaddingDrop;
+    TracedCallback<Ptr<const Packet>> m_rxMalformedDrop;
+    TracedCallback<Ptr<const Packet>> m_rxReplayDrop;
+    TracedCallback<Ptr<const Packet>> m_rxExpiredDrop;
+    TracedCallback<Ptr<const Packet>> m_rxPolicyMismatchDrop;
+};
+
+} // namespace ns3
+
+#endif // EMU_NIC_NET_DEVICE_H

@@ -1,0 +1,298 @@
+#include "offload-device-type.h"
+
+#include "offload-device-guard.h"
+
+#include <algorithm>
+#include <dlfcn.h>
+#include <map>
+#include <mutex>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <sys/stat.h>
+
+namespace ns3
+{
+
+namespace
+{
+bool
+IsLibraryPath(const std::string& spec)
+{
+    return spec.find('/') != std::string::npos ||
+           (spec.size() > 3 && spec.compare(spec.size() - 3, 3, ".so") == 0);
+}
+
+/// A registered spec: a built-in device's table, or the path of a device library.
+struct Registered
+{
+    std::string spec;
+    olab_device_ops ops{};
+    std::string path; //!< "" for a built-in device
+    int order{0};
+    std::string defect;
+};
+
+/// Filled by the static OffloadDeviceRegistration objects of the device libraries, before main.
+std::vector<Registered>&
+Registry()
+{
+    static std::vector<Registered> registry;
+    return registry;
+}
+
+const Registered*
+FindRegistered(const std::string& spec)
+{
+    for (const auto& r : Registry())
+    {
+        if (r.spec == spec)
+        {
+            return &r;
+        }
+    }
+    return nullptr;
+}
+
+void
+Register(Registered entry)
+{
+    if (FindRegistered(entry.spec))
+    {
+        // Two libraries claim one name: a build mistake, found before anything runs.
+        std::fprintf(stderr, "offloadlab: device '%s' is registered twice\n", entry.spec.c_str());
+        std::abort();
+    }
+    Registry().push_back(std::move(entry));
+}
+
+template<typename F>
+bool
+Resolve(void* library, const char* name, F* out, std::string* error)
+{
+    void* symbol = dlsym(library, name);
+    if (!symbol)
+    {
+        *error = std::string("does not export ") + name +
+                 " (every function of offloadlab-device.h is required)";
+        return false;
+    }
+    *out = reinterpret_cast<F>(symbol);
+    return true;
+}
+
+bool
+LoadLibraryOps(const std::string& path, olab_device_ops* ops, std::string* error)
+{
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0)
+    {
+        *error = "no such file: " + path;
+        return false;
+    }
+    void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!library)
+    {
+        *error = std::string("dlopen failed: ") + dlerror();
+        return false;
+    }
+    std::string why;
+    const bool ok = Resolve(library, "olab_get_capabilities", &ops->get_capabilities, &why) &&
+                    Resolve(library, "olab_create", &ops->create, &why) &&
+                    Resolve(library, "olab_destroy", &ops->destroy, &why) &&
+                    Resolve(library, "olab_state_add", &ops->state_add, &why) &&
+                    Resolve(library, "olab_state_delete", &ops->state_delete, &why) &&
+                    Resolve(library, "olab_state_free", &ops->state_free, &why) &&
+                    Resolve(library, "olab_offload_ok", &ops->offload_ok, &why) &&
+                    Resolve(library, "olab_state_advance_esn", &ops->state_advance_esn, &why) &&
+                    Resolve(library, "olab_state_update_stats", &ops->state_update_stats, &why) &&
+                    Resolve(library, "olab_policy_add", &ops->policy_add, &why) &&
+                    Resolve(library, "olab_policy_delete", &ops->policy_delete, &why) &&
+                    Resolve(library, "olab_policy_free", &ops->policy_free, &why) &&
+                    Resolve(library, "olab_tx", &ops->tx, &why) &&
+                    Resolve(library, "olab_rx", &ops->rx, &why);
+    if (!ok)
+    {
+        *error = path + " " + why;
+        dlclose(library);
+        return false;
+    }
+    // Loaded for good: devices created from it may live until the process ends.
+    return true;
+}
+
+/// The capability struct must be one a host of ABI v1 can read; names the bad field.
+bool
+ValidateCapabilities(const olab_capabilities* caps, std::string* error)
+{
+    std::ostringstream why;
+    if (!caps)
+    {
+        why << "olab_get_capabilities returned NULL";
+    }
+    else if (caps->size < sizeof(olab_capabilities))
+    {
+        why << "olab_capabilities.size " << caps->size << " is smaller than ABI v1's "
+            << sizeof(olab_capabilities);
+    }
+    else if (caps->abi_version != OLAB_DEVICE_ABI_VERSION)
+    {
+        why << "olab_capabilities.abi_version " << caps->abi_version << " is not "
+            << OLAB_DEVICE_ABI_VERSION;
+    }
+    else if (!caps->name || !caps->description)
+    {
+        why << "olab_capabilities." << (caps->name ? "description" : "name") << " is NULL";
+    }
+    else if ((caps->offload_types & ~(OLAB_OFFERS_CRYPTO | OLAB_OFFERS_PACKET)) != 0 ||
+             caps->offload_types == 0)
+    {
+        why << "olab_capabilities.offload_types 0x" << std::hex << caps->offload_types
+            << " must be OLAB_OFFERS_CRYPTO and/or OLAB_OFFERS_PACKET";
+    }
+    else if ((caps->features & ~(OLAB_FEATURE_HW_ESP | OLAB_FEATURE_HW_ESP_TX_CSUM)) != 0)
+    {
+        why << "olab_capabilities.features 0x" << std::hex << caps->features << " has unknown bits";
+    }
+    else if (caps->max_sa == 0)
+    {
+        why << "olab_capabilities.max_sa is 0";
+    }
+    if (why.str().empty())
+    {
+        return true;
+    }
+    *error = why.str();
+    return false;
+}
+} // namespace
+
+OffloadDeviceType::OffloadDeviceType(std::string spec, const olab_device_ops& ops, bool builtin)
+    : m_spec(std::move(spec)),
+      m_ops(ops),
+      m_caps(*ops.get_capabilities()),
+      m_builtin(builtin)
+{
+}
+
+std::shared_ptr<const OffloadDeviceType>
+OffloadDeviceType::Open(const std::string& spec, std::string* error)
+{
+    static std::mutex mutex;
+    static std::map<std::string, std::shared_ptr<const OffloadDeviceType>> opened;
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = opened.find(spec);
+    if (it != opened.end())
+    {
+        return it->second;
+    }
+    olab_device_ops ops{};
+    const Registered* registered = FindRegistered(spec);
+    const bool builtin = registered && registered->path.empty();
+    if (builtin)
+    {
+        ops = registered->ops;
+    }
+    else if (registered || IsLibraryPath(spec))
+    {
+        if (!LoadLibraryOps(registered ? registered->path : spec, &ops, error))
+        {
+            return nullptr;
+        }
+    }
+    else
+    {
+        *error = "unknown device '" + spec +
+                 "': use a built-in device (offloadlab certify --list-devices lists them) or a "
+                 "path to a device library (.so)";
+        return nullptr;
+    }
+    const olab_capabilities* caps = nullptr;
+    {
+        DeviceCallScope scope("olab_get_capabilities");
+        caps = ops.get_capabilities();
+    }
+    if (!ValidateCapabilities(caps, error))
+    {
+        *error = spec + ": " + *error;
+        return nullptr;
+    }
+    auto type = std::make_shared<const OffloadDeviceType>(spec, ops, builtin);
+    opened[spec] = type;
+    return type;
+}
+
+std::vector<std::string>
+OffloadDeviceType::ListBuiltin()
+{
+    std::vector<Registered> sorted = Registry();
+    std::stable_sort(sorted.begin(), sorted.end(), [](const Registered& a, const Registered& b) {
+        return a.order < b.order;
+    });
+    std::vector<std::string> all;
+    for (const auto& r : sorted)
+    {
+        all.push_back(r.spec);
+    }
+    return all;
+}
+
+std::string
+OffloadDeviceType::DescribeDefect(const std::string& spec)
+{
+    const Registered* r = FindRegistered(spec);
+    return r ? r->defect : "";
+}
+
+bool
+OffloadDeviceType::IsBuiltin() const
+{
+    return m_builtin;
+}
+
+OffloadDeviceRegistration::OffloadDeviceRegistration(const std::string& spec,
+                                                     const olab_device_ops& ops,
+                                                     int order,
+                                                     const std::string& defect)
+{
+    Register(Registered{spec, ops, "", order, defect});
+}
+
+OffloadDeviceRegistration::OffloadDeviceRegistration(const std::string& spec,
+                                                     const std::string& path,
+                                                     int order)
+{
+    Register(Registered{spec, olab_device_ops{}, path, order, ""});
+}
+
+const std::string&
+OffloadDeviceType::GetSpec() const
+{
+    return m_spec;
+}
+
+const olab_capabilities&
+OffloadDeviceType::GetCapabilities() const
+{
+    return m_caps;
+}
+
+const olab_device_ops&
+OffloadDeviceType::GetOps() const
+{
+    return m_ops;
+}
+
+bool
+OffloadDeviceType::OffersCrypto() const
+{
+    return m_caps.offload_types & OLAB_OFFERS_CRYPTO;
+}
+
+bool
+OffloadDeviceType::OffersPacket() const
+{
+    return m_caps.offload_types & OLAB_OFFERS_PACKET;
+}
+
+} // namespace ns3

@@ -1,0 +1,181 @@
+// The lines `offloadlab certify` prints, from the certify.json document.
+#include "certify-report.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <iomanip>
+#include <sstream>
+#include <vector>
+
+namespace offloadlab
+{
+
+namespace
+{
+using Json = nlohmann::ordered_json;
+
+std::string
+Upper(const std::string& s)
+{
+    std::string u = s;
+    for (char& c : u)
+    {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    return u;
+}
+
+std::string
+JoinStrings(const Json& list)
+{
+    std::string out;
+    if (list.is_array())
+    {
+        for (const auto& item : list)
+        {
+            if (item.is_string())
+            {
+                out += (out.empty() ? "" : " ") + item.get<std::string>();
+            }
+        }
+    }
+    return out;
+}
+} // namespace
+
+std::string
+DeviceLine(const Json& device)
+{
+    std::ostringstream os;
+    os << "device " << device.value("spec", "");
+    if (!device.contains("capabilities"))
+    {
+        return os.str();
+    }
+    const Json& caps = device["capabilities"];
+    os << ": " << caps.value("description", caps.value("name", ""));
+    const std::string mutant = device.value("mutant", "");
+    if (!mutant.empty())
+    {
+        os << " (mutant: " << mutant << ")";
+    }
+    const std::string types = JoinStrings(caps.value("offload_type_names", Json()));
+    os << "; offers " << (types.empty() ? "no offload" : types);
+    const std::string features = JoinStrings(caps.value("feature_names", Json()));
+    if (!features.empty())
+    {
+        os << "; " << features;
+    }
+    os << (caps.value("esn", 0) ? "; ESN" : "; no ESN")
+       << (caps.value("tunnel", 0) ? "; tunnel" : "; no tunnel");
+    return os.str();
+}
+
+std::string
+ProgressLine(size_t done, size_t total, const Json& r)
+{
+    const int width = static_cast<int>(std::to_string(total).size());
+    const size_t tests = r["tests"].size();
+    char seconds[32];
+    std::snprintf(seconds, sizeof(seconds), "%.1f s", r.value("seconds", 0.0));
+    std::ostringstream os;
+    os << "[" << std::setw(width) << done << "/" << total << "] " << std::left << std::setw(28)
+       << r.value("id", "") << " " << std::setw(6) << r.value("result", "") << " " << std::right
+       << std::setw(3) << tests << (tests == 1 ? " case   " : " cases  ") << std::setw(7)
+       << seconds;
+    // The device's own words (the callback that crashed or faulted), once each.
+    std::vector<std::string> lines;
+    auto note = [&lines](const std::string& message)
+    {
+        const std::string line = message.substr(0, message.find('\n'));
+        if (!line.empty() && std::find(lines.begin(), lines.end(), line) == lines.end())
+        {
+            lines.push_back(line);
+        }
+    };
+    note(r.value("error", ""));
+    for (const auto& t : r["tests"])
+    {
+        if (t.value("result", "") == "error")
+        {
+            note(t.value("message", ""));
+        }
+    }
+    for (const auto& line : lines)
+    {
+        os << "\n        " << line;
+    }
+    return os.str();
+}
+
+std::string
+CertifySummaryTable(const Json& certify)
+{
+    std::ostringstream os;
+    os << std::left << std::setw(28) << "requirement";
+    for (const auto& mode : certify["modes"])
+    {
+        os << " " << std::setw(9) << mode.get<std::string>();
+    }
+    os << "\n";
+    for (const auto& r : certify["requirements"])
+    {
+        os << std::setw(28) << r.value("id", "");
+        for (const auto& mode : certify["modes"])
+        {
+            const Json& results = r["results"];
+            const auto it = results.find(mode.get<std::string>());
+            os << " " << std::setw(9) << (it == results.end() ? "-" : Upper(it->get<std::string>()));
+        }
+        os << "\n";
+    }
+    return os.str();
+}
+
+std::string
+VerdictLine(const Json& certify)
+{
+    const std::string error = certify.value("error", "");
+    if (!error.empty())
+    {
+        return "verdict: ERROR: " + error.substr(0, error.find('\n'));
+    }
+    size_t pass = 0;
+    size_t skip = 0;
+    size_t untestedModes = 0;
+    for (const auto& r : certify["requirements"])
+    {
+        pass += r.value("result", "") == "pass";
+        skip += r.value("result", "") == "skip";
+        for (const auto& [mode, result] : r["results"].items())
+        {
+            untestedModes += result == "untested";
+        }
+    }
+    const size_t requirements = certify["requirements"].size();
+    const Json& failing = certify["failing_requirements"];
+    std::ostringstream os;
+    if (failing.empty())
+    {
+        os << "verdict: CONFORMS (" << pass << " of " << requirements << " requirements pass, "
+           << skip << " skipped";
+    }
+    else
+    {
+        os << "verdict: DOES NOT CONFORM: failing requirements";
+        for (size_t i = 0; i < failing.size(); ++i)
+        {
+            os << (i ? ", " : " ") << failing[i].get<std::string>();
+        }
+        os << " (" << pass << " of " << requirements << " pass";
+    }
+    if (untestedModes)
+    {
+        os << "; " << untestedModes << " requirement x mode with no test";
+    }
+    os << ")";
+    return os.str();
+}
+
+} // namespace offloadlab

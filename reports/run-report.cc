@@ -1,0 +1,137 @@
+#include "run-report.h"
+
+#include <algorithm>
+#include <iomanip>
+#include <sstream>
+
+namespace offloadlab
+{
+
+namespace
+{
+bool
+EndsWith(const std::string& s, const std::string& tail)
+{
+    return s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+/// Drops of a run: the software IPsec layer's counters are Linux's /proc/net/xfrm_stat, all of
+/// them errors ("Xfrm..."); the NIC's drop counters end in "Drop". The rest are events.
+uint64_t
+DropsOf(const nlohmann::json& run)
+{
+    uint64_t drops = 0;
+    for (const auto& [node, counters] : run["drops"]["stack"].items())
+    {
+        for (const auto& [name, value] : counters.items())
+        {
+            drops += name.rfind("Xfrm", 0) == 0 ? value.get<uint64_t>() : 0;
+        }
+    }
+    for (const auto& [dev, counters] : run["drops"]["nic"].items())
+    {
+        for (const auto& [name, value] : counters.items())
+        {
+            drops += EndsWith(name, "Drop") ? value.get<uint64_t>() : 0;
+        }
+    }
+    return drops;
+}
+} // namespace
+
+std::vector<std::string>
+RunProblems(const nlohmann::json& run)
+{
+    const std::string label =
+        run.value("scenario", "") + " " + run.value("mode", "");
+    std::vector<std::string> problems;
+    for (const auto& [protocol, traffic] : run["traffic"].items())
+    {
+        if (traffic.value("bytes_delivered", uint64_t(0)) == 0)
+        {
+            problems.push_back(label + ": no " + protocol + " data delivered");
+        }
+    }
+    if (run.value("rekeys", 0) == 0)
+    {
+        problems.push_back(label + ": the SAs crossed no soft limit, or did not rekey");
+    }
+    return problems;
+}
+
+nlohmann::json
+ResultsDocument(const RunRequest& request, const nlohmann::json& runs)
+{
+    double wall = 0;
+    uint64_t packets = 0;
+    std::vector<std::string> problems;
+    for (const auto& run : runs)
+    {
+        wall += run.value("wall_seconds", 0.0);
+        packets += run.value("wire_packets", uint64_t(0));
+        for (auto& p : RunProblems(run))
+        {
+            problems.push_back(std::move(p));
+        }
+    }
+    nlohmann::json doc;
+    doc["tool"] = "offloadlab";
+    doc["command"] = "run";
+    doc["seed"] = request.seed;
+    doc["device"] = request.device;
+    doc["duration_s"] = request.durationSeconds;
+    doc["runs"] = runs;
+    doc["totals"] = {{"wall_seconds", wall},
+                     {"wire_packets", packets},
+                     {"simulated_packets_per_wall_second", wall > 0 ? packets / wall : 0.0}};
+    doc["problems"] = problems;
+    return doc;
+}
+
+std::string
+RunSummaryTable(const nlohmann::json& runs)
+{
+    std::ostringstream os;
+    os << std::left << std::setw(24) << "scenario" << std::setw(8) << "mode" << std::right
+       << std::setw(10) << "tcp Mb/s" << std::setw(10) << "udp Mb/s" << std::setw(11) << "udp loss"
+       << std::setw(8) << "rekeys" << std::setw(6) << "SAs" << std::setw(8) << "drops"
+       << std::setw(10) << "wall s" << std::setw(12) << "pkts/wall s"
+       << "\n";
+    for (const auto& r : runs)
+    {
+        const nlohmann::json& tcp = r["traffic"]["tcp"];
+        const nlohmann::json& udp = r["traffic"]["udp"];
+        const uint64_t udpSent = udp.value("packets_sent", uint64_t(0));
+        const uint64_t udpDelivered = udp.value("packets_delivered", uint64_t(0));
+        const double wall = r.value("wall_seconds", 0.0);
+        std::ostringstream loss;
+        loss << std::fixed << std::setprecision(2)
+             << (udpSent ? 100.0 * double(udpSent - std::min(udpSent, udpDelivered)) / udpSent
+                         : 0.0)
+             << "%";
+        os << std::left << std::setw(24) << r.value("scenario", "") << std::setw(8)
+           << r.value("mode", "") << std::right << std::fixed << std::setprecision(1)
+           << std::setw(10) << tcp.value("goodput_mbps", 0.0) << std::setw(10)
+           << udp.value("goodput_mbps", 0.0) << std::setw(11) << loss.str() << std::setw(8)
+           << r.value("rekeys", 0) << std::setw(6) << r["sas"].size() << std::setw(8)
+           << DropsOf(r) << std::setw(10) << std::setprecision(2) << wall << std::setw(12)
+           << std::setprecision(0)
+           << (wall > 0 ? r.value("wire_packets", uint64_t(0)) / wall : 0) << "\n";
+    }
+    return os.str();
+}
+
+std::string
+RunTotalsLine(const nlohmann::json& results)
+{
+    const nlohmann::json& totals = results["totals"];
+    const double wall = totals.value("wall_seconds", 0.0);
+    const uint64_t packets = totals.value("wire_packets", uint64_t(0));
+    std::ostringstream os;
+    os << "total: " << results["runs"].size() << " runs, " << packets << " wire packets in "
+       << wall << " s wall (" << uint64_t(wall > 0 ? packets / wall : 0)
+       << " simulated packets per wall second)";
+    return os.str();
+}
+
+} // namespace offloadlab

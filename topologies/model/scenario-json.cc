@@ -1,0 +1,144 @@
+#include "scenario-json.h"
+
+#include <iomanip>
+#include <sstream>
+
+namespace ns3
+{
+
+namespace
+{
+std::string
+SpiHex(uint32_t spi)
+{
+    std::ostringstream os;
+    os << "0x" << std::hex << std::setw(8) << std::setfill('0') << spi;
+    return os.str();
+}
+
+std::string
+AddressString(Ipv4Address a)
+{
+    std::ostringstream os;
+    os << a;
+    return os.str();
+}
+
+std::string
+AlgorithmName(const EspAlgorithm& a)
+{
+    std::string name = a.EncName() + "/" + std::to_string(a.encKey.size() * 8);
+    if (!a.AuthName().empty())
+    {
+        name += "+" + a.AuthName();
+    }
+    return name;
+}
+} // namespace
+
+nlohmann::json
+ScenarioResultToJson(const ScenarioResult& r)
+{
+    nlohmann::json j;
+    j["scenario"] = r.scenario;
+    j["mode"] = r.mode;
+    j["simulated_seconds"] = r.simulatedSeconds;
+    j["wall_seconds"] = r.wallSeconds;
+    j["wire_packets"] = r.wirePackets;
+    j["simulated_packets_per_wall_second"] =
+        r.wallSeconds > 0 ? double(r.wirePackets) / r.wallSeconds : 0.0;
+    j["traffic"] = nlohmann::json::object();
+    for (const auto& t : r.traffic)
+    {
+        nlohmann::json tj;
+        if (t.protocol == "udp")
+        {
+            tj["packets_sent"] = t.packetsSent;
+        }
+        tj["packets_delivered"] = t.packetsDelivered;
+        tj["bytes_delivered"] = t.bytesDelivered;
+        tj["goodput_mbps"] = t.goodputMbps;
+        if (t.protocol == "tcp")
+        {
+            tj["pmtu_adaptations"] = t.pmtuAdaptations;
+        }
+        j["traffic"][t.protocol] = tj;
+    }
+    j["sas"] = nlohmann::json::array();
+    for (const auto& sa : r.sas)
+    {
+        const IpsecSaRecord& rec = sa.record;
+        j["sas"].push_back({
+            {"connection", rec.connection},
+            {"generation", rec.generation},
+            {"node", sa.nodeName},
+            {"direction", rec.direction},
+            {"spi", SpiHex(rec.spi)},
+            {"saddr", AddressString(rec.saddr)},
+            {"daddr", AddressString(rec.daddr)},
+            {"mode", XfrmModeName(rec.mode)},
+            {"algorithm", AlgorithmName(rec.algorithm)},
+            {"esn", rec.esn},
+            {"offload_requested", XfrmOffloadTypeName(rec.offloadRequested)},
+            {"offload", XfrmOffloadTypeName(rec.offloadActual)},
+            {"installed_at_s", rec.installed.GetSeconds()},
+            {"alive_at_end", rec.alive},
+            {"bytes", sa.current.bytes},
+            {"packets", sa.current.packets},
+            {"last_seq", sa.lastSeq},
+            {"replay_drops", sa.stats.replayDrops},
+            {"integrity_failures", sa.stats.integrityFailures},
+            {"bad_padding", sa.stats.badPadding},
+            {"truncated", sa.stats.truncated},
+            {"seq_overflow", sa.stats.seqOverflow},
+            {"expired_drops", sa.stats.expiredDrops},
+        });
+    }
+    j["drops"]["stack"] = r.stackCounters;
+    j["drops"]["nic"] = r.nicCounters;
+    j["rekeys"] = r.rekeys;
+    j["events"] = nlohmann::json::array();
+    for (const auto& e : r.events)
+    {
+        j["events"].push_back({{"time_s", e.time.GetSeconds()},
+                               {"connection", e.connection},
+                               {"kind", e.kind},
+                               {"node_id", e.nodeId},
+                               {"spi", SpiHex(e.spi)},
+                               {"detail", e.detail}});
+    }
+    j["pcaps"] = r.pcaps;
+    return j;
+}
+
+offloadlab::EspSaEntry
+EspSaEntryOf(Ipv4Address saddr, Ipv4Address daddr, uint32_t spi, const EspAlgorithm& algorithm)
+{
+    offloadlab::EspSaEntry e;
+    e.saddr = AddressString(saddr);
+    e.daddr = AddressString(daddr);
+    e.spi = spi;
+    e.gcm = algorithm.suite == EspAlgorithm::Suite::AesGcm;
+    e.encKey = algorithm.encKey;
+    if (e.gcm)
+    {
+        // Wireshark wants key || salt for GCM.
+        e.encKey.insert(e.encKey.end(), algorithm.salt.begin(), algorithm.salt.end());
+    }
+    e.authKey = algorithm.authKey;
+    return e;
+}
+
+std::vector<offloadlab::EspSaEntry>
+EspSaEntriesOf(const ScenarioResult& result)
+{
+    std::vector<offloadlab::EspSaEntry> entries;
+    for (const auto& sa : result.sas)
+    {
+        const IpsecSaRecord& rec = sa.record;
+        entries.push_back(EspSaEntryOf(rec.saddr, rec.daddr, rec.spi, rec.algorithm));
+    }
+    return entries;
+}
+
+} // namespace ns3

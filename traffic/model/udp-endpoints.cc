@@ -1,0 +1,97 @@
+#include "udp-endpoints.h"
+
+#include "ns3/callback.h"
+#include "ns3/inet-socket-address.h"
+#include "ns3/packet.h"
+#include "ns3/simulator.h"
+#include "ns3/udp-socket-factory.h"
+
+#include <algorithm>
+
+namespace ns3
+{
+
+std::shared_ptr<UdpSink>
+InstallUdpSink(Ptr<Node> node, uint16_t port)
+{
+    auto sink = std::make_shared<UdpSink>();
+    sink->socket = Socket::CreateSocket(node, UdpSocketFactory::GetTypeId());
+    sink->socket->Bind(InetSocketAddress(Ipv4Address::GetAny(), port));
+    UdpSink* raw = sink.get();
+    sink->socket->SetRecvCallback(Callback<void, Ptr<Socket>>(
+        [raw](Ptr<Socket> s)
+        {
+            Address from;
+            while (Ptr<Packet> p = s->RecvFrom(from))
+            {
+                std::vector<uint8_t> b(p->GetSize());
+                if (!b.empty())
+                {
+                    p->CopyData(b.data(), b.size());
+                }
+                raw->received.push_back(std::move(b));
+            }
+        }));
+    return sink;
+}
+
+std::shared_ptr<UdpSender>
+InstallUdpSender(Ptr<Node> node, Ipv4Address dst, uint16_t port)
+{
+    auto sender = std::make_shared<UdpSender>();
+    sender->socket = Socket::CreateSocket(node, UdpSocketFactory::GetTypeId());
+    sender->socket->Bind();
+    sender->socket->Connect(InetSocketAddress(dst, port));
+    UdpSender* raw = sender.get();
+    sender->socket->SetAttribute(
+        "IcmpCallback",
+        CallbackValue(Callback<void, Ipv4Address, uint8_t, uint8_t, uint8_t, uint32_t>(
+            [raw](Ipv4Address source, uint8_t ttl, uint8_t type, uint8_t code, uint32_t info) {
+                raw->icmp.push_back(IcmpRecord{source, type, code, info});
+            })));
+    return sender;
+}
+
+void
+ScheduleDatagram(std::shared_ptr<UdpSender> sender, Time at, const std::vector<uint8_t>& payload)
+{
+    Simulator::Schedule(at,
+                        [sender, payload]()
+                        {
+                            Ptr<Packet> p = payload.empty()
+                                                ? Create<Packet>()
+                                                : Create<Packet>(payload.data(), payload.size());
+                            if (sender->socket->Send(p) < 0)
+                            {
+                                ++sender->sendFailures;
+                            }
+                        });
+}
+
+Time
+ScheduleDatagrams(std::shared_ptr<UdpSender> sender,
+                  const std::vector<std::vector<uint8_t>>& payloads,
+                  Time start,
+                  Time gap)
+{
+    Time at = start;
+    for (const auto& p : payloads)
+    {
+        ScheduleDatagram(sender, at, p);
+        at += gap;
+    }
+    return at;
+}
+
+uint32_t
+Delivered(const UdpSink& sink, const std::vector<std::vector<uint8_t>>& sent)
+{
+    uint32_t n = 0;
+    for (const auto& p : sent)
+    {
+        n += std::count(sink.received.begin(), sink.received.end(), p) > 0 ? 1 : 0;
+    }
+    return n;
+}
+
+} // namespace ns3

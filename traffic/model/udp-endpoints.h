@@ -1,0 +1,60 @@
+// UDP on ns-3 sockets for tests and the conformance suite: a sink that keeps every datagram's
+// bytes, and a sender that hears the ICMP errors its socket is told about.
+#ifndef UDP_ENDPOINTS_H
+#define UDP_ENDPOINTS_H
+
+#include "ns3/ipv4-address.h"
+#include "ns3/node.h"
+#include "ns3/nstime.h"
+#include "ns3/socket.h"
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace ns3
+{
+
+constexpr uint16_t kUdpPort = 9000;
+
+struct UdpSink
+{
+    Ptr<Socket> socket;
+    std::vector<std::vector<uint8_t>> received;
+};
+
+std::shared_ptr<UdpSink> InstallUdpSink(Ptr<Node> node, uint16_t port = kUdpPort);
+
+/// An ICMP error a UDP socket was told about (UdpSocketImpl's "IcmpCallback").
+struct IcmpRecord
+{
+    Ipv4Address source;
+    uint8_t type{0};
+    uint8_t code{0};
+    uint32_t info{0};
+};
+
+struct UdpSender
+{
+    Ptr<Socket> socket;
+    std::vector<IcmpRecord> icmp;
+    uint32_t sendFailures{0};
+};
+
+/// A socket on node connected to dst:port.
+std::shared_ptr<UdpSender> InstallUdpSender(Ptr<Node> node, Ipv4Address dst,
+                                            uint16_t port = kUdpPort);
+
+void ScheduleDatagram(std::shared_ptr<UdpSender> sender, Time at,
+                      const std::vector<uint8_t>& payload);
+
+/// Schedules one datagram per payload, `gap` apart from `start`; returns when the last goes.
+Time ScheduleDatagrams(std::shared_ptr<UdpSender> sender,
+                       const std::vector<std::vector<uint8_t>>& payloads, Time start, Time gap);
+
+/// How many of `sent` the sink received (each counted once, in any order).
+uint32_t Delivered(const UdpSink& sink, const std::vector<std::vector<uint8_t>>& sent);
+
+} // namespace ns3
+
+#endif // UDP_ENDPOINTS_H
