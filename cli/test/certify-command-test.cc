@@ -1,6 +1,8 @@
 // `offloadlab certify` as a vendor or CI runs it: real processes, the real conformance suite
 // against the reference device, reports read back by parsers nobody here wrote (Python's
 // ElementTree for junit.xml), and the command line's errors and exit codes.
+#include "shell.h"
+
 #include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
@@ -18,46 +20,12 @@
 #include <unistd.h>
 
 namespace fs = std::filesystem;
+using clitest::Output;
+using clitest::Quote;
+using clitest::Shell;
 
 namespace
 {
-struct Output
-{
-    int exitCode{-1};
-    std::string text; //!< stdout and stderr
-};
-
-Output
-Shell(const std::string& command)
-{
-    Output out;
-    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-    if (!pipe)
-    {
-        return out;
-    }
-    std::array<char, 4096> buffer;
-    size_t n;
-    while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    {
-        out.text.append(buffer.data(), n);
-    }
-    const int status = pclose(pipe);
-    out.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return out;
-}
-
-std::string
-Quote(const std::string& s)
-{
-    std::string q = "'";
-    for (char c : s)
-    {
-        q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    }
-    return q + "'";
-}
-
 Output
 Certify(const std::string& args)
 {

@@ -1,5 +1,7 @@
 // The offloadlab command as a user runs it: the main job's outputs, checked by tshark (a dissector
 // nobody here wrote), and the command line's errors and exit codes.
+#include "shell.h"
+
 #include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
@@ -16,35 +18,12 @@
 #include <unistd.h>
 
 namespace fs = std::filesystem;
+using clitest::Output;
+using clitest::Quote;
+using clitest::Shell;
 
 namespace
 {
-struct Output
-{
-    int exitCode{-1};
-    std::string text; //!< stdout and stderr
-};
-
-Output
-Shell(const std::string& command)
-{
-    Output out;
-    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-    if (!pipe)
-    {
-        return out;
-    }
-    std::array<char, 4096> buffer;
-    size_t n;
-    while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    {
-        out.text.append(buffer.data(), n);
-    }
-    const int status = pclose(pipe);
-    out.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return out;
-}
-
 std::string
 Offloadlab(const std::string& args)
 {

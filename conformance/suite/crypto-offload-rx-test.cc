@@ -125,9 +125,9 @@ TEST_P(CRYPTO_RX_DONE_STATUS, DecryptedInPlaceReportedOkAndDelivered)
 
     EXPECT_TRUE(SameDatagrams(sink->received, expected));
     // The stack saw CRYPTO_DONE with success for every packet and dropped none.
-    EXPECT_EQ(t->stackB->GetStat(XfrmStat::CryptoOffloadRxPackets), expected.size())
+    EXPECT_EQ(t->stackB->GetEventCount(XfrmEvent::CryptoOffloadRxPackets), expected.size())
         << "packets the device reported decrypted";
-    EXPECT_EQ(t->stackB->GetStat(XfrmStat::InStateProtoError), 0u);
+    EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InStateProtoError), 0u);
     EXPECT_EQ(t->inB->GetStats().integrityFailures, 0u);
     // In place: the ESP header stays, and the payload after it is the plaintext.
     ASSERT_EQ(handedUp.size(), expected.size()) << "ESP packets B's device handed up";
@@ -204,11 +204,11 @@ TEST_P(CRYPTO_RX_BAD_ICV_STATUS, FailureReportedNeverDelivered)
     // The device said "failed", and the stack counted it as an integrity failure, not as
     // something it found itself after a "success" (bad padding, truncation).
     const uint64_t bad = std::size(corruptions);
-    EXPECT_EQ(t->stackB->GetStat(XfrmStat::InStateProtoError), bad);
+    EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InStateProtoError), bad);
     EXPECT_EQ(t->inB->GetStats().integrityFailures, bad);
     EXPECT_EQ(t->inB->GetStats().badPadding, 0u);
     EXPECT_EQ(t->inB->GetStats().truncated, 0u);
-    EXPECT_EQ(t->stackB->GetStat(XfrmStat::CryptoOffloadRxPackets), expected.size())
+    EXPECT_EQ(t->stackB->GetEventCount(XfrmEvent::CryptoOffloadRxPackets), expected.size())
         << "only intact packets may be reported decrypted";
 }
 

@@ -740,8 +740,8 @@ TEST_P(CSUM_TX_INNER, DeviceWritesThemWhenAdvertised)
     DeviceDefault advertise("EspTxCsumOffload", BooleanValue(true));
     WireRun run = RunWire(c, Traffic{30, 10, 16000});
     // The stack left the checksums to the device (else this would test the stack).
-    EXPECT_GE(run.t->stackA->GetStat(XfrmStat::CryptoOffloadTxCsum), run.sentAB.size());
-    EXPECT_GE(run.t->stackB->GetStat(XfrmStat::CryptoOffloadTxCsum), run.sentBA.size());
+    EXPECT_GE(run.t->stackA->GetEventCount(XfrmEvent::CryptoOffloadTxCsum), run.sentAB.size());
+    EXPECT_GE(run.t->stackB->GetEventCount(XfrmEvent::CryptoOffloadTxCsum), run.sentBA.size());
     ExpectInnerChecksumsCorrect(run);
 }
 
@@ -751,9 +751,9 @@ TEST_P(CSUM_TX_INNER, StackWritesThemWhenNotAdvertised)
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
     DeviceDefault withhold("EspTxCsumOffload", BooleanValue(false));
     WireRun run = RunWire(c, Traffic{30, 10, 16000});
-    EXPECT_EQ(run.t->stackA->GetStat(XfrmStat::CryptoOffloadTxCsum), 0u);
-    EXPECT_EQ(run.t->stackB->GetStat(XfrmStat::CryptoOffloadTxCsum), 0u);
-    EXPECT_GE(run.t->stackA->GetStat(XfrmStat::CryptoOffloadTxPackets), run.sentAB.size())
+    EXPECT_EQ(run.t->stackA->GetEventCount(XfrmEvent::CryptoOffloadTxCsum), 0u);
+    EXPECT_EQ(run.t->stackB->GetEventCount(XfrmEvent::CryptoOffloadTxCsum), 0u);
+    EXPECT_GE(run.t->stackA->GetEventCount(XfrmEvent::CryptoOffloadTxPackets), run.sentAB.size())
         << "the device did not encrypt";
     ExpectInnerChecksumsCorrect(run);
 }
@@ -799,9 +799,9 @@ TEST_P(CRYPTO_TX_HEADERS_BY_STACK, DeviceWritesOnlyIvCiphertextAndIcv)
     const bool tunnel = t.Tunnel();
     const uint32_t ivLength = IvLengthOf(t.algAB);
     // With HW_ESP_TX_CSUM the device also writes the inner UDP checksum; it is CSUM-TX-INNER's.
-    const bool csumByDevice = t.stackA->GetStat(XfrmStat::CryptoOffloadTxCsum) > 0;
+    const bool csumByDevice = t.stackA->GetEventCount(XfrmEvent::CryptoOffloadTxCsum) > 0;
     const uint32_t csumAt = (tunnel ? 20 : 0) + 6;
-    EXPECT_EQ(t.stackA->GetStat(XfrmStat::CryptoOffloadTxPackets), run.sentAB.size())
+    EXPECT_EQ(t.stackA->GetEventCount(XfrmEvent::CryptoOffloadTxPackets), run.sentAB.size())
         << "the stack did not hand its ESP to the device";
     const auto wire = run.wire->From(true);
     ASSERT_EQ(handed->size(), run.sentAB.size()) << "packets the stack handed to the device";
@@ -897,8 +897,8 @@ TEST_P(GCM_256_KEY, InteroperatesWithSoftwareAndScapy)
         << "software does not open the device's AES-256";
     if (c.mode == XfrmOffloadType::Crypto)
     {
-        EXPECT_EQ(t.stackB->GetStat(XfrmStat::CryptoOffloadTxPackets), run.sentBA.size());
-        EXPECT_EQ(t.stackB->GetStat(XfrmStat::CryptoOffloadRxPackets), run.sentAB.size());
+        EXPECT_EQ(t.stackB->GetEventCount(XfrmEvent::CryptoOffloadTxPackets), run.sentBA.size());
+        EXPECT_EQ(t.stackB->GetEventCount(XfrmEvent::CryptoOffloadRxPackets), run.sentAB.size());
     }
     // Scapy, with the whole key, opens what the device sent.
     ScapyEspOracle oracle(t.algBA, t.spiBA, t.Tunnel(), Dotted(t.endAddrB), Dotted(t.endAddrA),
@@ -972,7 +972,7 @@ TEST_P(SEQ_OVERFLOW_NO_CYCLE, DroppedAndCountedAfterTheLastNumber)
         << "the SA must stop after 2^32-1, not cycle to 0, 1, ...";
     EXPECT_TRUE(SameDatagrams(run.sinkB->received, {sent.begin(), sent.begin() + 3}));
     // The four refused packets are counted, by the stack or by the device.
-    EXPECT_EQ(t.stackA->GetStat(XfrmStat::OutStateSeqError) +
+    EXPECT_EQ(t.stackA->GetDropCount(XfrmDrop::OutStateSeqError) +
                   t.devA->GetDropCount(EmuNicDrop::TxSeqOverflow),
               4u);
     if (c.mode == XfrmOffloadType::Packet)

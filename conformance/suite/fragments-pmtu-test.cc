@@ -104,24 +104,6 @@ SetIpIds(std::vector<Bytes>& packets, uint16_t id)
     }
 }
 
-/// A valid ESP packet for B's inbound SA (A->B) carrying a UDP datagram with data.
-Bytes
-EspToB(const Topology& t, uint64_t seq, const Bytes& data, uint16_t id)
-{
-    const Bytes udp = UdpDatagramBytes(t.hostAddrA, t.hostAddrB, 5555, kUdpPort, data);
-    Bytes frame;
-    if (t.Tunnel())
-    {
-        const Bytes inner = PacketBytes(Ipv4PacketOf(t.hostAddrA, t.hostAddrB, kProtoUdp, udp, id));
-        frame = SealEspFrame(t.algAB, t.spiAB, seq, t.opt.esn, inner, kProtoIpip);
-    }
-    else
-    {
-        frame = SealEspFrame(t.algAB, t.spiAB, seq, t.opt.esn, udp, kProtoUdp);
-    }
-    return PacketBytes(Ipv4PacketOf(t.endAddrA, t.endAddrB, kProtoEsp, frame, id));
-}
-
 /// A plaintext UDP datagram from host A to host B, built by Scapy.
 Bytes
 ScapyUdp(const Topology& t, const Bytes& data)
@@ -334,12 +316,9 @@ DropCounters(const Topology& t)
             drops[std::string(a ? "devA." : "devB.") + EmuNicDropName(EmuNicDrop(i)) + "Drop"] =
                 dev->GetDropCount(EmuNicDrop(i));
         }
-        for (const auto& [name, value] : (a ? t.stackA : t.stackB)->GetStats())
+        for (const auto& [name, value] : (a ? t.stackA : t.stackB)->GetDropCounts())
         {
-            if (name.rfind("Xfrm", 0) == 0)
-            {
-                drops[std::string(a ? "stackA." : "stackB.") + name] = value;
-            }
+            drops[std::string(a ? "stackA." : "stackB.") + name] = value;
         }
     }
     return drops;
@@ -494,9 +473,9 @@ TEST_P(PKT_FRAG_RX_DROP, EspFragmentsOfOffloadedSa)
     RecordEvidence("devB.RxFragmentDrop", rxFragment);
     EXPECT_GE(rxFragment, 2u) << "the first fragment of each ESP packet is dropped and counted";
     EXPECT_LE(rxFragment, fragments.size());
-    EXPECT_EQ(t->stackB->GetStat(XfrmStat::InStateMismatch), 0u)
+    EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InStateMismatch), 0u)
         << "fragments were passed up and reassembled into ESP of a packet-offloaded SA";
-    EXPECT_EQ(t->stackB->GetStat(XfrmStat::InStateProtoError), 0u);
+    EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InStateProtoError), 0u);
     EXPECT_EQ(t->devB->GetDropCount(EmuNicDrop::RxAuthFail), 0u);
     EXPECT_EQ(t->devB->GetDropCount(EmuNicDrop::RxReplay), 0u);
 }

@@ -538,12 +538,9 @@ RunRekey(const Case& c, XfrmOffloadType mode)
             run.drops[std::string(a ? "devA." : "devB.") + EmuNicDropName(EmuNicDrop(i))] =
                 dev->GetDropCount(EmuNicDrop(i));
         }
-        for (const auto& [name, value] : (a ? t.stackA : t.stackB)->GetStats())
+        for (const auto& [name, value] : (a ? t.stackA : t.stackB)->GetDropCounts())
         {
-            if (name.rfind("Xfrm", 0) == 0)
-            {
-                run.drops[std::string(a ? "stackA." : "stackB.") + name] = value;
-            }
+            run.drops[std::string(a ? "stackA." : "stackB.") + name] = value;
         }
     }
     km->Dispose();

@@ -176,9 +176,9 @@ class MALFORMED_COUNTED : public SimulationTest<Case>
     uint64_t StackDrops() const
     {
         uint64_t sum = 0;
-        for (const auto& [name, value] : t->stackB->GetStats())
+        for (const auto& [name, value] : t->stackB->GetDropCounts())
         {
-            sum += name.rfind("XfrmIn", 0) == 0 ? value : 0;
+            sum += name.rfind("XfrmIn", 0) == 0 ? value : 0; // the input side's drops
         }
         return sum;
     }
@@ -290,8 +290,8 @@ TEST_P(MALFORMED_COUNTED, DroppedCountedNeverDeliveredTrafficGoesOn)
     // Each malformed packet counted exactly once, by the stack or by the device.
     EXPECT_EQ(StackDrops() + DeviceRxDrops(), malformedData.size());
     // Without an SPI or with an unknown one, only the stack can count it.
-    EXPECT_EQ(t->stackB->GetStat(XfrmStat::InHdrError), noSpi.size());
-    EXPECT_EQ(t->stackB->GetStat(XfrmStat::InNoStates), 2u);
+    EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InHdrError), noSpi.size());
+    EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InNoStates), 2u);
     // The rest is the SA's, under the name of what was wrong.
     if (GetParam().mode == XfrmOffloadType::Packet)
     {

@@ -229,7 +229,7 @@ CryptoForwardedOptionsPacketSameAsSoftware(const Case& c)
         {
             r.offloadOk = t->devA->OffloadOk(HeaderOf(withOption, &payload), payload, t->outA);
         }
-        r.deviceTx = t->stackA->GetStat(XfrmStat::CryptoOffloadTxPackets);
+        r.deviceTx = t->stackA->GetEventCount(XfrmEvent::CryptoOffloadTxPackets);
         r.delivered = Delivered(*sink, plainBefore) + Delivered(*sink, plainAfter);
         for (const WirePacket* w : wire->From(true))
         {
@@ -467,7 +467,7 @@ TEST_P(OFFLOAD_OK_UNSUPPORTED, EdgePacketsProcessedExactlyOrRefused)
     }
     if (c.mode == XfrmOffloadType::Crypto)
     {
-        EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadTxPackets), sent.size() - 1)
+        EXPECT_EQ(t->stackA->GetEventCount(XfrmEvent::CryptoOffloadTxPackets), sent.size() - 1)
             << "all but the too-big packet fit the device";
     }
     RecordEvidence("sent", sent.size());
@@ -538,8 +538,8 @@ TEST_P(ALLOW_CRYPTO_SW_FALLBACK, SameWireAndPlaintextAsSoftware)
             EXPECT_TRUE(ScapyDecryptAB(*t, esp, &inner));
             r.inner.push_back(inner);
         }
-        r.deviceTx = t->stackA->GetStat(XfrmStat::CryptoOffloadTxPackets);
-        r.fallbacks = t->stackA->GetStat(XfrmStat::CryptoOffloadFallback);
+        r.deviceTx = t->stackA->GetEventCount(XfrmEvent::CryptoOffloadTxPackets);
+        r.fallbacks = t->stackA->GetEventCount(XfrmEvent::CryptoOffloadFallback);
         r.stackCounted = t->outA ? t->outA->GetCurrent().packets : 0;
         Simulator::Destroy();
         return r;

@@ -191,7 +191,7 @@ TEST_P(PKT_POLICY_IN_DEVICE, AcceptsSelectedTrafficOnlyProtected)
     EXPECT_EQ(Delivered(*sink, plainData), 0u) << "selected traffic accepted in plaintext";
     RecordEvidence("delivered_protected", Delivered(*sink, protectedData));
     RecordEvidence("delivered_plaintext", Delivered(*sink, plainData));
-    RecordEvidence("stack_b_tmpl_mismatch", t->stackB->GetStat(XfrmStat::InTmplMismatch));
+    RecordEvidence("stack_b_tmpl_mismatch", t->stackB->GetDropCount(XfrmDrop::InTmplMismatch));
 }
 
 INSTANTIATE_TEST_SUITE_P(, PKT_POLICY_IN_DEVICE, testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
@@ -249,10 +249,10 @@ CheckHardwareOutranks(const Case& c, bool softwareBlocks)
                         sentAB);
     for (Ptr<XfrmStack> s : {t->stackA, t->stackB})
     {
-        for (XfrmStat stat : {XfrmStat::OutPolBlock, XfrmStat::OutNoStates, XfrmStat::InPolBlock,
-                              XfrmStat::InTmplMismatch})
+        for (XfrmDrop stat : {XfrmDrop::OutPolBlock, XfrmDrop::OutNoStates, XfrmDrop::InPolBlock,
+                              XfrmDrop::InTmplMismatch})
         {
-            EXPECT_EQ(s->GetStat(stat), 0u) << XfrmStatName(stat);
+            EXPECT_EQ(s->GetDropCount(stat), 0u) << XfrmDropName(stat);
         }
     }
     KeepKeys(*t);
@@ -266,10 +266,10 @@ CheckHardwareOutranks(const Case& c, bool softwareBlocks)
     ScheduleDatagrams(senderA, afterDelete, MilliSeconds(10), MilliSeconds(1)); // from now
     RunTo(MilliSeconds(100));
     EXPECT_EQ(Delivered(*sinkB, afterDelete), 0u);
-    const XfrmStat expected = softwareBlocks ? XfrmStat::OutPolBlock : XfrmStat::OutNoStates;
-    EXPECT_EQ(t->stackA->GetStat(expected), afterDelete.size())
+    const XfrmDrop expected = softwareBlocks ? XfrmDrop::OutPolBlock : XfrmDrop::OutNoStates;
+    EXPECT_EQ(t->stackA->GetDropCount(expected), afterDelete.size())
         << "the software policy was not in force";
-    RecordEvidence("software_policy_drops", t->stackA->GetStat(expected));
+    RecordEvidence("software_policy_drops", t->stackA->GetDropCount(expected));
 }
 
 TEST_P(POL_HW_OUTRANKS_SW, OverASoftwareBlockPolicy)

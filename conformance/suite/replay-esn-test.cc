@@ -76,24 +76,6 @@ OptionsOf(const Case& c, uint32_t window)
     return opt;
 }
 
-/// ESP for B's inbound SA sealed with seq, carrying a UDP datagram with data.
-Bytes
-EspToB(const Topology& t, uint64_t seq, const Bytes& data, uint16_t id)
-{
-    const Bytes udp = UdpDatagramBytes(t.hostAddrA, t.hostAddrB, 5555, kUdpPort, data);
-    Bytes frame;
-    if (t.Tunnel())
-    {
-        const Bytes inner = PacketBytes(Ipv4PacketOf(t.hostAddrA, t.hostAddrB, kProtoUdp, udp, id));
-        frame = SealEspFrame(t.algAB, t.spiAB, seq, t.opt.esn, inner, kProtoIpip);
-    }
-    else
-    {
-        frame = SealEspFrame(t.algAB, t.spiAB, seq, t.opt.esn, udp, kProtoUdp);
-    }
-    return PacketBytes(Ipv4PacketOf(t.endAddrA, t.endAddrB, kProtoEsp, frame, id));
-}
-
 /// Drop counts of the receiver, from whoever keeps its window.
 struct ReceiverDrops
 {
@@ -114,16 +96,12 @@ DropsOfB(const Topology& t)
          : drop == EmuNicDrop::RxAuthFail ? d.auth
                                           : d.other) += n;
     }
-    for (size_t i = 0; i < size_t(XfrmStat::Count); ++i)
+    for (size_t i = 0; i < size_t(XfrmDrop::Count); ++i)
     {
-        const XfrmStat stat = XfrmStat(i);
-        if (std::string(XfrmStatName(stat)).rfind("Xfrm", 0) != 0)
-        {
-            continue; // an event counter, not a drop
-        }
-        const uint64_t n = t.stackB->GetStat(stat);
-        (stat == XfrmStat::InStateSeqError     ? d.replay
-         : stat == XfrmStat::InStateProtoError ? d.auth
+        const XfrmDrop stat = XfrmDrop(i);
+        const uint64_t n = t.stackB->GetDropCount(stat);
+        (stat == XfrmDrop::InStateSeqError     ? d.replay
+         : stat == XfrmDrop::InStateProtoError ? d.auth
                                                : d.other) += n;
     }
     return d;
@@ -444,7 +422,7 @@ TEST_P(ESN_ADVANCE_DEVICE, DeviceDecryptsAcrossTwoTo32)
              [](const Topology& t, size_t accepted)
              {
                  EXPECT_TRUE(t.inB->IsOffloaded(XfrmOffloadType::Crypto));
-                 EXPECT_EQ(t.stackB->GetStat(XfrmStat::CryptoOffloadRxPackets), accepted)
+                 EXPECT_EQ(t.stackB->GetEventCount(XfrmEvent::CryptoOffloadRxPackets), accepted)
                      << "every packet must be decrypted by the device";
              });
 }

@@ -182,25 +182,3 @@ INSTANTIATE_TEST_SUITE_P(
         BadCatalog{"AllowanceWithoutPrefix",
                    REQ("REPLAY-DUP", "Dropped.", "[\"sw\"]", "rfc4303", "allowance"), "ALLOW-"}),
     [](const auto& info) { return std::string(info.param.name); });
-
-TEST(CatalogCliTest, ListsTheCatalogAndRejectsABadFile)
-{
-    auto shell = [](const std::string& command, std::string* out)
-    {
-        FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-        std::array<char, 4096> buffer;
-        size_t n;
-        while (pipe && (n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-        {
-            out->append(buffer.data(), n);
-        }
-        const int status = pipe ? pclose(pipe) : -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    };
-    std::string list;
-    EXPECT_EQ(shell(std::string(OFFLOADLAB_BINARY) + " catalog", &list), 0) << list;
-    EXPECT_NE(list.find("PKT-FRAG-TX-DROP"), std::string::npos) << list;
-    std::string bad;
-    EXPECT_EQ(shell(std::string(OFFLOADLAB_BINARY) + " catalog --file /nonexistent.json", &bad), 2);
-    EXPECT_NE(bad.find("/nonexistent.json"), std::string::npos) << bad;
-}

@@ -102,6 +102,9 @@ void
 IpsecKeyManager::Record(const std::string& connection, const std::string& kind, uint32_t nodeId,
                         uint32_t spi, const std::string& detail)
 {
+    // Every decision of the key manager is an event: log them where they are made.
+    NS_LOG_INFO(connection << ": " << kind << " node " << nodeId << " SPI 0x" << std::hex << spi
+                           << std::dec << (detail.empty() ? "" : " (" + detail + ")"));
     m_events.push_back({Simulator::Now(), connection, kind, nodeId, spi, detail});
 }
 

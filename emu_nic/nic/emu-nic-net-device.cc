@@ -89,45 +89,10 @@ EmuNicNetDevice::GetTypeId()
                           MakeUintegerAccessor(&EmuNicNetDevice::SetPolicyCapacity,
                                                &EmuNicNetDevice::GetPolicyCapacity),
                           MakeUintegerChecker<uint32_t>(1, 1u << 20))
-            .AddTraceSource("TxFragmentDrop", "Fragment refused by packet offload (TX)",
-                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_txFragmentDrop),
-                            "ns3::Packet::TracedCallback")
-            .AddTraceSource("TxPmtuDrop", "Too big after ESP overhead (packet offload)",
-                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_txPmtuDrop),
-                            "ns3::Packet::TracedCallback")
-            .AddTraceSource("TxNoStateDrop", "Offloaded policy or handle without a usable state",
-                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_txNoStateDrop),
-                            "ns3::Packet::TracedCallback")
-            .AddTraceSource("TxSeqOverflowDrop", "Sequence number space exhausted",
-                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_txSeqOverflowDrop),
-                            "ns3::Packet::TracedCallback")
-            .AddTraceSource("TxExpiredDrop", "State past its hard limit (TX)",
-                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_txExpiredDrop),
-                            "ns3::Packet::TracedCallback")
-            .AddTraceSource("TxUnsupportedDrop", "Packet the device cannot offload",
-                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_txUnsupportedDrop),
-                            "ns3::Packet::TracedCallback")
-            .AddTraceSource("RxFragmentDrop", "Fragment refused by packet offload (RX)",
-                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_rxFragmentDrop),
-                            "ns3::Packet::TracedCallback")
-            .AddTraceSource("RxAuthFailDrop", "Bad ICV (packet offload)",
-                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_rxAuthFailDrop),
-                            "ns3::Packet::TracedCallback")
-            .AddTraceSource("RxBadPaddingDrop", "Bad ESP trailer (packet offload)",
-                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_rxBadPaddingDrop),
-                            "ns3::Packet::TracedCallback")
-            .AddTraceSource("RxMalformedDrop", "Truncated ESP or bad inner packet",
-                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_rxMalformedDrop),
-                            "ns3::Packet::TracedCallback")
-            .AddTraceSource("RxReplayDrop", "Replayed or too old (packet offload)",
-                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_rxReplayDrop),
-                            "ns3::Packet::TracedCallback")
-            .AddTraceSource("RxExpiredDrop", "State past its hard limit (RX)",
-                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_rxExpiredDrop),
-                            "ns3::Packet::TracedCallback")
-            .AddTraceSource("RxPolicyMismatchDrop", "Decrypted packet matches no offloaded policy",
-                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_rxPolicyMismatchDrop),
-                            "ns3::Packet::TracedCallback");
+            .AddTraceSource("Drop",
+                            "A packet the device dropped, with the reason (olab_drop_reason)",
+                            MakeTraceSourceAccessor(&EmuNicNetDevice::m_dropTrace),
+                            "ns3::EmuNicNetDevice::DropTracedCallback");
     return tid;
 }
 
@@ -360,47 +325,13 @@ EmuNicNetDevice::InterceptPromiscRx(Ptr<NetDevice> dev, Ptr<const Packet> packet
 
 // ---- drops ----
 
-TracedCallback<Ptr<const Packet>>&
-EmuNicNetDevice::DropTrace(EmuNicDrop drop)
-{
-    switch (drop)
-    {
-        case EmuNicDrop::TxFragment:
-            return m_txFragmentDrop;
-        case EmuNicDrop::TxPmtu:
-            return m_txPmtuDrop;
-        case EmuNicDrop::TxNoState:
-            return m_txNoStateDrop;
-        case EmuNicDrop::TxSeqOverflow:
-            return m_txSeqOverflowDrop;
-        case EmuNicDrop::TxExpired:
-            return m_txExpiredDrop;
-        case EmuNicDrop::TxUnsupported:
-            return m_txUnsupportedDrop;
-        case EmuNicDrop::RxFragment:
-            return m_rxFragmentDrop;
-        case EmuNicDrop::RxAuthFail:
-            return m_rxAuthFailDrop;
-        case EmuNicDrop::RxBadPadding:
-            return m_rxBadPaddingDrop;
-        case EmuNicDrop::RxMalformed:
-            return m_rxMalformedDrop;
-        case EmuNicDrop::RxReplay:
-            return m_rxReplayDrop;
-        case EmuNicDrop::RxExpired:
-            return m_rxExpiredDrop;
-        case EmuNicDrop::RxPolicyMismatch:
-        case EmuNicDrop::Count:
-            break;
-    }
-    return m_rxPolicyMismatchDrop;
-}
-
 void
-EmuNicNetDevice::Drop(EmuNicDrop drop, Ptr<const Packet> packet)
+EmuNicNetDevice::Drop(EmuNicDrop reason, Ptr<const Packet> packet)
 {
-    ++m_drops[size_t(drop)];
-    DropTrace(drop)(packet);
+    NS_LOG_LOGIC("device '" << m_deviceSpec << "' on node " << GetNode()->GetId() << " drops a "
+                            << packet->GetSize() << "-byte packet: " << EmuNicDropName(reason));
+    ++m_drops[size_t(reason)];
+    m_dropTrace(packet, reason);
 }
 
 uint64_t
@@ -745,6 +676,12 @@ EmuNicNetDevice::StateAdd(Ptr<XfrmState> x)
         m_states[sa.host_id] = x;
         m_everOffloaded = true;
     }
+    else
+    {
+        NS_LOG_LOGIC("device '" << m_deviceSpec << "' refused SPI 0x" << std::hex << sa.spi
+                                << std::dec << ": " << XfrmOffloadStatusName(r.status) << ": "
+                                << r.reason);
+    }
     return r;
 }
 
@@ -887,17 +824,41 @@ EmuNicNetDevice::PolicyFree(Ptr<XfrmPolicy> xp)
     m_type->GetOps().policy_free(Engine(), xp->GetOffload().handle);
 }
 
+uint64_t
+EmuNicNetDevice::GetEventCount(EmuNicEvent event) const
+{
+    return m_events[size_t(event)];
+}
+
 std::map<std::string, uint64_t>
-EmuNicNetDevice::GetCounters() const
+EmuNicNetDevice::GetDropCounts() const
+{
+    std::map<std::string, uint64_t> all;
+    for (size_t i = 0; i < size_t(EmuNicDrop::Count); ++i)
+    {
+        all[std::string(EmuNicDropName(EmuNicDrop(i))) + "Drop"] = m_drops[i];
+    }
+    return all;
+}
+
+std::map<std::string, uint64_t>
+EmuNicNetDevice::GetEventCounts() const
 {
     std::map<std::string, uint64_t> all;
     for (size_t i = 0; i < size_t(EmuNicEvent::Count); ++i)
     {
         all[EmuNicEventName(EmuNicEvent(i))] = m_events[i];
     }
-    for (size_t i = 0; i < size_t(EmuNicDrop::Count); ++i)
+    return all;
+}
+
+std::map<std::string, uint64_t>
+EmuNicNetDevice::GetCounters() const
+{
+    std::map<std::string, uint64_t> all = GetEventCounts();
+    for (const auto& [name, value] : GetDropCounts())
     {
-        all[std::string(EmuNicDropName(EmuNicDrop(i))) + "Drop"] = m_drops[i];
+        all[name] = value;
     }
     return all;
 }

@@ -19,8 +19,8 @@
 namespace ns3
 {
 
-/// Why the device dropped a packet (olab_drop_reason, same order); each has a trace source
-/// "<Name>Drop" and a counter.
+/// Why the device dropped a packet: olab_drop_reason, value for value (checked below). Each is
+/// counted, and the "Drop" trace carries it.
 enum class EmuNicDrop : uint8_t
 {
     TxFragment,       //!< packet offload: fragments are not offloaded
@@ -39,6 +39,23 @@ enum class EmuNicDrop : uint8_t
     Count,
 };
 
+static_assert(uint8_t(EmuNicDrop::TxFragment) == OLAB_DROP_TX_FRAGMENT &&
+                  uint8_t(EmuNicDrop::TxPmtu) == OLAB_DROP_TX_PMTU &&
+                  uint8_t(EmuNicDrop::TxNoState) == OLAB_DROP_TX_NO_STATE &&
+                  uint8_t(EmuNicDrop::TxSeqOverflow) == OLAB_DROP_TX_SEQ_OVERFLOW &&
+                  uint8_t(EmuNicDrop::TxExpired) == OLAB_DROP_TX_EXPIRED &&
+                  uint8_t(EmuNicDrop::TxUnsupported) == OLAB_DROP_TX_UNSUPPORTED &&
+                  uint8_t(EmuNicDrop::RxFragment) == OLAB_DROP_RX_FRAGMENT &&
+                  uint8_t(EmuNicDrop::RxAuthFail) == OLAB_DROP_RX_AUTH_FAIL &&
+                  uint8_t(EmuNicDrop::RxBadPadding) == OLAB_DROP_RX_BAD_PADDING &&
+                  uint8_t(EmuNicDrop::RxMalformed) == OLAB_DROP_RX_MALFORMED &&
+                  uint8_t(EmuNicDrop::RxReplay) == OLAB_DROP_RX_REPLAY &&
+                  uint8_t(EmuNicDrop::RxExpired) == OLAB_DROP_RX_EXPIRED &&
+                  uint8_t(EmuNicDrop::RxPolicyMismatch) == OLAB_DROP_RX_POLICY_MISMATCH &&
+                  uint8_t(EmuNicDrop::Count) == OLAB_DROP_REASON_COUNT,
+              "EmuNicDrop must list olab_drop_reason in its order");
+
+/// "TxFragment", ...
 const char* EmuNicDropName(EmuNicDrop drop);
 
 /// What the device did (driver callbacks, offloaded packets), counted by the NIC; not drops.
@@ -127,8 +144,16 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
     using WireObserver = Callback<void, Ptr<const Packet>, Ptr<XfrmState>>;
     static void SetWireObserver(WireObserver observer);
 
-    /// Every counter by name: drops, offloaded packets, driver callback counts.
+    uint64_t GetEventCount(EmuNicEvent event) const;
+    /// Every drop counter by name ("TxFragmentDrop", ...).
+    std::map<std::string, uint64_t> GetDropCounts() const;
+    /// Every event counter by name (driver callbacks, offloaded packets).
+    std::map<std::string, uint64_t> GetEventCounts() const;
+    /// Both, by name.
     std::map<std::string, uint64_t> GetCounters() const;
+
+    /// Signature of the "Drop" trace: the packet (as it reached the device) and why.
+    typedef void (*DropTracedCallback)(Ptr<const Packet> packet, EmuNicDrop reason);
 
   private:
     Ptr<Packet> ProcessTx(Ptr<Packet> packet);
@@ -137,10 +162,9 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
                      const Address& from);
     bool InterceptPromiscRx(Ptr<NetDevice> dev, Ptr<const Packet> packet, uint16_t protocol,
                             const Address& from, const Address& to, NetDevice::PacketType type);
-    void Drop(EmuNicDrop drop, Ptr<const Packet> packet);
+    void Drop(EmuNicDrop reason, Ptr<const Packet> packet);
     /// For the wire observer: the outbound state an encrypted packet's SPI names.
     Ptr<XfrmState> StateOfEsp(const uint8_t* ip, uint32_t length) const;
-    TracedCallback<Ptr<const Packet>>& DropTrace(EmuNicDrop drop);
     /// The device instance, created on first use from the attributes.
     void* Engine();
     void DestroyEngine(const char* why);
@@ -167,19 +191,7 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
     std::array<uint64_t, size_t(EmuNicDrop::Count)> m_drops{};
     std::array<uint64_t, size_t(EmuNicEvent::Count)> m_events{};
 
-    TracedCallback<Ptr<const Packet>> m_txFragmentDrop;
-    TracedCallback<Ptr<const Packet>> m_txPmtuDrop;
-    TracedCallback<Ptr<const Packet>> m_txNoStateDrop;
-    TracedCallback<Ptr<const Packet>> m_txSeqOverflowDrop;
-    TracedCallback<Ptr<const Packet>> m_txExpiredDrop;
-    TracedCallback<Ptr<const Packet>> m_txUnsupportedDrop;
-    TracedCallback<Ptr<const Packet>> m_rxFragmentDrop;
-    TracedCallback<Ptr<const Packet>> m_rxAuthFailDrop;
-    TracedCallback<Ptr<const Packet>> m_rxBadPaddingDrop;
-    TracedCallback<Ptr<const Packet>> m_rxMalformedDrop;
-    TracedCallback<Ptr<const Packet>> m_rxReplayDrop;
-    TracedCallback<Ptr<const Packet>> m_rxExpiredDrop;
-    TracedCallback<Ptr<const Packet>> m_rxPolicyMismatchDrop;
+    TracedCallback<Ptr<const Packet>, EmuNicDrop> m_dropTrace;
 };
 
 } // namespace ns3

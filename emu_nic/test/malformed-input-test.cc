@@ -71,11 +71,11 @@ class MalformedTest : public testing::TestWithParam<XfrmOffloadType>
     uint64_t StackDrops() const
     {
         uint64_t sum = 0;
-        for (XfrmStat s : {XfrmStat::InHdrError, XfrmStat::InNoStates, XfrmStat::InStateProtoError,
-                           XfrmStat::InStateSeqError, XfrmStat::InStateExpired, XfrmStat::InNoPols,
-                           XfrmStat::InPolBlock, XfrmStat::InTmplMismatch})
+        for (XfrmDrop s : {XfrmDrop::InHdrError, XfrmDrop::InNoStates, XfrmDrop::InStateProtoError,
+                           XfrmDrop::InStateSeqError, XfrmDrop::InStateExpired, XfrmDrop::InNoPols,
+                           XfrmDrop::InPolBlock, XfrmDrop::InTmplMismatch})
         {
-            sum += t->stackB->GetStat(s);
+            sum += t->stackB->GetDropCount(s);
         }
         return sum;
     }
@@ -140,7 +140,7 @@ TEST_P(MalformedTest, Truncated)
 
     ExpectOnlyValidDelivered();
     // Shorter than SPI + sequence number: the stack cannot even name the SA.
-    EXPECT_EQ(t->stackB->GetStat(XfrmStat::InHdrError), 8u);
+    EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InHdrError), 8u);
     const XfrmStateStats stats = InboundStats();
     EXPECT_EQ(stats.truncated, 20u);
     EXPECT_EQ(stats.integrityFailures, 0u);
@@ -148,11 +148,11 @@ TEST_P(MalformedTest, Truncated)
     if (IsPacketMode())
     {
         EXPECT_EQ(t->devB->GetDropCount(EmuNicDrop::RxMalformed), 20u);
-        EXPECT_EQ(t->stackB->GetStat(XfrmStat::InStateProtoError), 0u);
+        EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InStateProtoError), 0u);
     }
     else
     {
-        EXPECT_EQ(t->stackB->GetStat(XfrmStat::InStateProtoError), 20u);
+        EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InStateProtoError), 20u);
         EXPECT_EQ(NicRxDrops(), 0u) << "crypto offload reports, the stack drops";
     }
     EXPECT_EQ(StackDrops() + NicRxDrops(), 28u);
@@ -216,7 +216,7 @@ TEST_P(MalformedTest, BadIcv)
     }
     else
     {
-        EXPECT_EQ(t->stackB->GetStat(XfrmStat::InStateProtoError), 2u);
+        EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InStateProtoError), 2u);
     }
     EXPECT_EQ(StackDrops() + NicRxDrops(), 2u);
 }
@@ -263,7 +263,7 @@ TEST_P(MalformedTest, Replay)
     }
     else
     {
-        EXPECT_EQ(t->stackB->GetStat(XfrmStat::InStateSeqError), 4u);
+        EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InStateSeqError), 4u);
     }
     EXPECT_EQ(StackDrops() + NicRxDrops(), 4u);
 }
@@ -317,7 +317,7 @@ TEST_P(MalformedTest, BadPadding)
     }
     else
     {
-        EXPECT_EQ(t->stackB->GetStat(XfrmStat::InStateProtoError), 2u);
+        EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InStateProtoError), 2u);
         if (GetParam() == XfrmOffloadType::Crypto)
         {
             // The NIC verified the ICV and decrypted; the stack found the padding bad.
@@ -340,7 +340,7 @@ TEST_P(MalformedTest, UnknownSpi)
     RunUntil(Seconds(4));
 
     ExpectOnlyValidDelivered();
-    EXPECT_EQ(t->stackB->GetStat(XfrmStat::InNoStates), 2u);
+    EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InNoStates), 2u);
     EXPECT_EQ(StackDrops() + NicRxDrops(), 2u);
 }
 

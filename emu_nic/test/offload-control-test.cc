@@ -64,8 +64,8 @@ TEST_F(ControlTest, CbcWithCryptoOffloadFallsBackToSoftware)
         EXPECT_FALSE(x->GetOffload().ops);
         EXPECT_FALSE(x->GetOffload().dev);
     }
-    EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadFallback), 2u);
-    EXPECT_EQ(t->stackB->GetStat(XfrmStat::CryptoOffloadFallback), 2u);
+    EXPECT_EQ(t->stackA->GetEventCount(XfrmEvent::CryptoOffloadFallback), 2u);
+    EXPECT_EQ(t->stackB->GetEventCount(XfrmEvent::CryptoOffloadFallback), 2u);
     // The device was asked (state_add), refused, and holds nothing.
     EXPECT_EQ(Counter(t->devA, "StateAdd"), 2u);
     EXPECT_EQ(ReferenceOffloadEngine::Of(t->devA)->GetSaTable().GetUsed(), 0u);
@@ -75,7 +75,7 @@ TEST_F(ControlTest, CbcWithCryptoOffloadFallsBackToSoftware)
     EXPECT_EQ(SendAndCount(*t, 20), 20u);
     EXPECT_EQ(Counter(t->devA, "CryptoTxPackets"), 0u);
     EXPECT_EQ(Counter(t->devB, "CryptoRxPackets"), 0u);
-    EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadTxPackets), 0u);
+    EXPECT_EQ(t->stackA->GetEventCount(XfrmEvent::CryptoOffloadTxPackets), 0u);
     EXPECT_EQ(t->outA->GetCurrent().packets, 20u);
     // CBC frames on the wire: 16-byte IV, ciphertext a multiple of 16.
     ASSERT_EQ(wire->From(true).size(), 20u);
@@ -101,7 +101,7 @@ TEST_F(ControlTest, CbcWithPacketOffloadFails)
     EXPECT_FALSE(x);
     EXPECT_NE(error.find("offload"), std::string::npos) << error;
     EXPECT_EQ(t->stackA->GetStates().GetN(), 0u);
-    EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadFallback), 0u);
+    EXPECT_EQ(t->stackA->GetEventCount(XfrmEvent::CryptoOffloadFallback), 0u);
     EXPECT_EQ(ReferenceOffloadEngine::Of(t->devA)->GetSaTable().GetUsed(), 0u);
     // The same SA without offload is fine.
     EXPECT_TRUE(t->stackA->AddState(t->SaConfig(true, true, XfrmOffloadType::None), &error))
@@ -204,7 +204,7 @@ TEST_P(SaCapacityTest, OneMoreThanCapacityFailsWithNoSpace)
     EXPECT_NE(error.find("No space"), std::string::npos) << error;
     EXPECT_EQ(t->stackA->GetStates().GetN(), param.capacity);
     EXPECT_EQ(ReferenceOffloadEngine::Of(t->devA)->GetSaTable().GetUsed(), param.capacity);
-    EXPECT_EQ(t->stackA->GetStat(XfrmStat::CryptoOffloadFallback), 0u)
+    EXPECT_EQ(t->stackA->GetEventCount(XfrmEvent::CryptoOffloadFallback), 0u)
         << "ENOSPC is a failure, not a fallback";
 
     // Software states do not take device slots.
@@ -440,18 +440,18 @@ TEST_P(PolicyPriorityTest, HardwarePolicyOutranksBetterSoftwarePriority)
         EXPECT_EQ(delivered, 10u);
         EXPECT_EQ(Counter(t->devA, "PacketOffloadTxPackets"), 10u);
         EXPECT_EQ(Counter(t->devB, "PacketOffloadRxPackets"), 10u);
-        EXPECT_EQ(t->stackA->GetStat(XfrmStat::OutPolBlock), 0u);
-        EXPECT_EQ(t->stackA->GetStat(XfrmStat::OutNoStates), 0u);
-        EXPECT_EQ(t->stackB->GetStat(XfrmStat::InPolBlock), 0u);
-        EXPECT_EQ(t->stackB->GetStat(XfrmStat::InTmplMismatch), 0u);
+        EXPECT_EQ(t->stackA->GetDropCount(XfrmDrop::OutPolBlock), 0u);
+        EXPECT_EQ(t->stackA->GetDropCount(XfrmDrop::OutNoStates), 0u);
+        EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InPolBlock), 0u);
+        EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InTmplMismatch), 0u);
     }
     else
     {
         // Control: between software policies the lower priority value wins.
         EXPECT_EQ(delivered, 0u);
-        const XfrmStat expected =
-            param.shadowed == Shadowed::Block ? XfrmStat::OutPolBlock : XfrmStat::OutNoStates;
-        EXPECT_EQ(t->stackA->GetStat(expected), 10u);
+        const XfrmDrop expected =
+            param.shadowed == Shadowed::Block ? XfrmDrop::OutPolBlock : XfrmDrop::OutNoStates;
+        EXPECT_EQ(t->stackA->GetDropCount(expected), 10u);
     }
 }
 

@@ -162,7 +162,7 @@ TEST_P(PmtuTest, TooBigAfterEspOverhead)
         ASSERT_EQ(sink->received.size(), 1u);
         EXPECT_EQ(sink->received[0], fits);
         EXPECT_EQ(t->devA->GetDropCount(EmuNicDrop::TxPmtu), 1u);
-        EXPECT_EQ(t->stackA->GetStat(XfrmStat::LocalPmtuErrors), 1u);
+        EXPECT_EQ(t->stackA->GetEventCount(XfrmEvent::LocalPmtuErrors), 1u);
         // The sender learns the MTU it must use: a local error (transport) or an ICMP
         // "fragmentation needed" from the gateway (tunnel).
         ASSERT_EQ(sender->icmp.size(), 1u);
@@ -181,7 +181,7 @@ TEST_P(PmtuTest, TooBigAfterEspOverhead)
         EXPECT_EQ(sink->received[0], tooBig);
         EXPECT_EQ(sink->received[1], fits);
         EXPECT_EQ(t->devA->GetDropCount(EmuNicDrop::TxPmtu), 0u);
-        EXPECT_EQ(t->stackA->GetStat(XfrmStat::LocalPmtuErrors), 0u);
+        EXPECT_EQ(t->stackA->GetEventCount(XfrmEvent::LocalPmtuErrors), 0u);
         EXPECT_TRUE(sender->icmp.empty());
         uint32_t fragments = 0;
         for (const WirePacket* w : wire->From(true))
@@ -307,15 +307,15 @@ TEST_P(LifetimeTest, SoftOnceHardOnceThenDrop)
         const EmuNicDrop expired = tx ? EmuNicDrop::TxExpired : EmuNicDrop::RxExpired;
         const uint64_t expiredDrops = dev->GetDropCount(expired);
         const uint64_t noState = tx ? dev->GetDropCount(EmuNicDrop::TxNoState)
-                                    : t->stackB->GetStat(XfrmStat::InNoStates);
+                                    : t->stackB->GetDropCount(XfrmDrop::InNoStates);
         EXPECT_GE(expiredDrops, 1u) << EmuNicDropName(expired) << "Drop";
         EXPECT_EQ(expiredDrops + noState, rest);
     }
     else
     {
         const uint64_t expiredDrops =
-            stack->GetStat(tx ? XfrmStat::OutStateExpired : XfrmStat::InStateExpired);
-        const uint64_t noState = stack->GetStat(tx ? XfrmStat::OutNoStates : XfrmStat::InNoStates);
+            stack->GetDropCount(tx ? XfrmDrop::OutStateExpired : XfrmDrop::InStateExpired);
+        const uint64_t noState = stack->GetDropCount(tx ? XfrmDrop::OutNoStates : XfrmDrop::InNoStates);
         EXPECT_GE(expiredDrops, 1u);
         EXPECT_EQ(expiredDrops + noState, rest);
         EXPECT_EQ(limited->GetStats().expiredDrops, expiredDrops);
@@ -504,8 +504,8 @@ TEST_P(EsnTxWrapTest, DeliveredAcrossTheBoundary)
         // Low 32 bits on the wire: 0xFFFFFFF1 .. 0xFFFFFFFF, 0, 1, .. 0x18.
         EXPECT_EQ(EspSeqOf(fromA[i]->ip), uint32_t(0xFFFFFFF0ull + i)) << "packet " << i;
     }
-    EXPECT_EQ(t->stackB->GetStat(XfrmStat::InStateProtoError), 0u);
-    EXPECT_EQ(t->stackB->GetStat(XfrmStat::InStateSeqError), 0u);
+    EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InStateProtoError), 0u);
+    EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InStateSeqError), 0u);
     if (mode == XfrmOffloadType::Crypto)
     {
         EXPECT_EQ(Counter(t->devA, "CryptoTxPackets"), payloads.size());
@@ -576,8 +576,8 @@ TEST_P(EsnRxWrapTest, CraftedPacketsAcrossTheBoundaryDelivered)
     else
     {
         EXPECT_EQ(t->inB->GetReplayWindow().GetTop(), 0x100000018ull);
-        EXPECT_EQ(t->stackB->GetStat(XfrmStat::InStateSeqError), 1u);
-        EXPECT_EQ(t->stackB->GetStat(XfrmStat::InStateProtoError), 0u);
+        EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InStateSeqError), 1u);
+        EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InStateProtoError), 0u);
         if (mode == XfrmOffloadType::Crypto)
         {
             EXPECT_EQ(Counter(t->devB, "CryptoRxPackets"), payloads.size() + 1);
@@ -616,7 +616,7 @@ TEST_P(SeqOverflowTest, NoCyclingWithoutEsn)
 
     ASSERT_EQ(sink->received.size(), 1u) << "only seq 0xFFFFFFFF may be sent";
     EXPECT_EQ(sink->received[0], payloads[0]);
-    EXPECT_EQ(t->stackA->GetStat(XfrmStat::OutStateSeqError), 5u);
+    EXPECT_EQ(t->stackA->GetDropCount(XfrmDrop::OutStateSeqError), 5u);
     EXPECT_EQ(t->outA->GetStats().seqOverflow, 5u);
     EXPECT_EQ(t->outA->GetLastSeq(), 0xFFFFFFFFull);
     const auto fromA = wire->From(true);

@@ -87,7 +87,7 @@ TEST(PacketOffloadPairingTest, OffloadedPolicyTrafficRoutedElsewhereIsDroppedNot
 
     EXPECT_EQ(SendOne(t, Ipv4Address("10.2.2.2")), 0u);
     EXPECT_EQ(plaintextOnSecond, 0u);
-    EXPECT_EQ(t.stackA->GetStat(XfrmStat::OutError), 1u);
+    EXPECT_EQ(t.stackA->GetDropCount(XfrmDrop::OutError), 1u);
     Simulator::Destroy();
 }
 
@@ -103,7 +103,7 @@ TEST(PacketOffloadPairingTest, TrafficTheOffloadedPolicyDoesNotSelectStillFlows)
     std::string error;
     ASSERT_TRUE(t.stackA->AddPolicy(p, &error)) << error;
     EXPECT_EQ(SendOne(t, Ipv4Address("10.2.2.2")), 1u);
-    EXPECT_EQ(t.stackA->GetStat(XfrmStat::OutError), 0u);
+    EXPECT_EQ(t.stackA->GetDropCount(XfrmDrop::OutError), 0u);
     Simulator::Destroy();
 }
 
@@ -149,7 +149,7 @@ TEST(PacketOffloadPairingTest, SoftwarePolicyNeverRunsAPacketOffloadedState)
     ASSERT_TRUE(t.stackA->AddPolicy(OutPolicyTo(Ipv4Address("10.1.1.2")), &error)) << error;
 
     EXPECT_EQ(SendOne(t, Ipv4Address("10.1.1.2")), 0u);
-    EXPECT_EQ(t.stackA->GetStat(XfrmStat::OutNoStates), 1u);
+    EXPECT_EQ(t.stackA->GetDropCount(XfrmDrop::OutNoStates), 1u);
     EXPECT_EQ(t.stackA->FindState(Ipv4Address("10.1.1.2"), 0x4242)->GetLastSeq(), 0u);
     Simulator::Destroy();
 }
@@ -171,6 +171,6 @@ TEST(PacketOffloadPairingTest, EspForAPacketOffloadedSaIsNotDecryptedInSoftware)
     ASSERT_TRUE(stackB->AddState(in, &error)) << error;
 
     EXPECT_EQ(SendOne(t, Ipv4Address("10.2.2.2")), 0u);
-    EXPECT_EQ(stackB->GetStat(XfrmStat::InStateMismatch), 1u);
+    EXPECT_EQ(stackB->GetDropCount(XfrmDrop::InStateMismatch), 1u);
     Simulator::Destroy();
 }

@@ -92,7 +92,7 @@ TEST_F(XfrmRulesRegression, OutboundSaOnlyCarriesWhatItsSelectorCovers)
     RunUntil(MilliSeconds(100));
     EXPECT_EQ(t->stackA->FindState(t->endAddrB, t->spiAB)->GetCurrent().packets, 0u)
         << "A used an SA whose selector does not cover the flow";
-    EXPECT_EQ(t->stackA->GetStat(XfrmStat::OutNoStates), 1u);
+    EXPECT_EQ(t->stackA->GetDropCount(XfrmDrop::OutNoStates), 1u);
 }
 
 // Linux xfrm4 tunnel input (xfrm4_remove_tunnel_encap / xfrm_inner_mode_input):
@@ -109,7 +109,7 @@ TEST_F(XfrmRulesRegression, TunnelInnerPacketMustBeWholeIpv4)
     ScheduleInject(MilliSeconds(10), t->devA, t->devB, ip);
     RunUntil(MilliSeconds(50));
     EXPECT_EQ(t->inB->GetCurrent().packets, 0u) << "a truncated inner packet was accepted";
-    EXPECT_EQ(t->stackB->GetStat(XfrmStat::InStateProtoError), 1u);
+    EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InStateProtoError), 1u);
 }
 
 } // namespace

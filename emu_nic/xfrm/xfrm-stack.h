@@ -20,33 +20,42 @@
 namespace ns3
 {
 
-/// Drop and event counters of the software IPsec layer, named after Linux's /proc/net/xfrm_stat.
-enum class XfrmStat : uint8_t
+/// Why the software IPsec layer dropped a packet: Linux's /proc/net/xfrm_stat counters.
+enum class XfrmDrop : uint8_t
 {
-    InHdrError,             //!< ESP too short to carry SPI and sequence number
-    InNoStates,             //!< unknown SPI
-    InStateProtoError,      //!< ICV, padding or length failure (software or device status)
-    InStateSeqError,        //!< replayed or too old
-    InStateExpired,         //!< state past its hard limit
-    InStateMismatch,        //!< ESP for a packet-offloaded SA that its device did not process
-    InNoPols,               //!< tunnel-mode packet with no policy to accept it
-    InPolBlock,             //!< a block policy
-    InTmplMismatch,         //!< plaintext where a policy requires IPsec, or the wrong SA
-    OutNoStates,            //!< policy requires IPsec but no state
-    OutStateSeqError,       //!< sequence number space exhausted
-    OutStateExpired,        //!< state past its hard limit
-    OutPolBlock,            //!< a block policy
-    FwdHdrError,            //!< forwarded packet whose TTL ran out before protection
-    OutError,               //!< packet-offload policy, but the route leaves through another device
-    CryptoOffloadFallback,  //!< (event) crypto offload refused by the device, SA runs in software
-    CryptoOffloadTxPackets, //!< (event) packets encrypted by the device (crypto offload)
-    CryptoOffloadRxPackets, //!< (event) packets decrypted by the device (crypto offload)
-    CryptoOffloadTxCsum,    //!< (event) inner checksums left to the device (HW_ESP_TX_CSUM)
-    LocalPmtuErrors,        //!< (event) "fragmentation needed" delivered for a too-big packet
+    InHdrError,        //!< ESP too short to carry SPI and sequence number
+    InNoStates,        //!< unknown SPI
+    InStateProtoError, //!< ICV, padding or length failure (software or device status)
+    InStateSeqError,   //!< replayed or too old
+    InStateExpired,    //!< state past its hard limit
+    InStateMismatch,   //!< ESP for a packet-offloaded SA that its device did not process
+    InNoPols,          //!< tunnel-mode packet with no policy to accept it
+    InPolBlock,        //!< a block policy
+    InTmplMismatch,    //!< plaintext where a policy requires IPsec, or the wrong SA
+    OutNoStates,       //!< policy requires IPsec but no state
+    OutStateSeqError,  //!< sequence number space exhausted
+    OutStateExpired,   //!< state past its hard limit
+    OutPolBlock,       //!< a block policy
+    FwdHdrError,       //!< forwarded packet whose TTL ran out before protection
+    OutError,          //!< packet-offload policy, but the route leaves through another device
     Count,
 };
 
-const char* XfrmStatName(XfrmStat stat);
+/// "XfrmInNoStates", ...: the names of /proc/net/xfrm_stat.
+const char* XfrmDropName(XfrmDrop reason);
+
+/// What the software IPsec layer did that is not a drop.
+enum class XfrmEvent : uint8_t
+{
+    CryptoOffloadFallback,  //!< crypto offload refused by the device, SA runs in software
+    CryptoOffloadTxPackets, //!< packets encrypted by the device (crypto offload)
+    CryptoOffloadRxPackets, //!< packets decrypted by the device (crypto offload)
+    CryptoOffloadTxCsum,    //!< inner checksums left to the device (HW_ESP_TX_CSUM)
+    LocalPmtuErrors,        //!< "fragmentation needed" delivered for a too-big packet
+    Count,
+};
+
+const char* XfrmEventName(XfrmEvent event);
 
 /**
  * The software IPsec layer of an ns-3 node (Linux's XFRM): SAD, SPD, ESP output and input,
@@ -57,6 +66,9 @@ const char* XfrmStatName(XfrmStat stat);
  * like xfrm_input) and wraps the routing protocol (inbound and forward policy checks, protection
  * of forwarded traffic). Devices that implement XfrmDevOps are offered states and policies that
  * ask for offload, with Linux's rules for fallback.
+ *
+ * One object, three files by job: xfrm-stack.cc (control plane, lifetimes), xfrm-output.cc,
+ * xfrm-input.cc. Every drop is counted by reason and fires the Drop trace.
  */
 class XfrmStack : public Object
 {
@@ -86,8 +98,19 @@ class XfrmStack : public Object
     /// NETDEV_DOWN: delete and free every state and policy offloaded to dev.
     void FlushDevice(Ptr<NetDevice> dev);
 
-    uint64_t GetStat(XfrmStat stat) const;
-    std::map<std::string, uint64_t> GetStats() const;
+    uint64_t GetDropCount(XfrmDrop reason) const;
+    uint64_t GetEventCount(XfrmEvent event) const;
+    /// Every drop counter by its xfrm_stat name.
+    std::map<std::string, uint64_t> GetDropCounts() const;
+    /// Every event counter by name.
+    std::map<std::string, uint64_t> GetEventCounts() const;
+
+    /// Signature of the "Drop" trace: the packet and why.
+    typedef void (*DropTracedCallback)(Ptr<const Packet> packet, XfrmDrop reason);
+    /// Signature of the "Expire" trace: the state and whether the limit was the hard one.
+    typedef void (*ExpireTracedCallback)(Ptr<XfrmState> state, bool hard);
+    /// Signature of the "OffloadFallback" trace: the state and the device's reason.
+    typedef void (*FallbackTracedCallback)(Ptr<XfrmState> state, std::string reason);
 
     /// The key manager's subscription (Linux's km_state_expired): soft (hard=false) or hard.
     typedef Callback<void, Ptr<XfrmState>, bool> ExpireCallback;
@@ -112,7 +135,8 @@ class XfrmStack : public Object
     void DoDispose() override;
 
   private:
-    void Drop(XfrmStat stat, Ptr<const Packet> packet);
+    void Drop(XfrmDrop reason, Ptr<const Packet> packet);
+    void Count(XfrmEvent event);
     /// ESP output for a packet the policy says to protect: inner is the header of the packet
     /// to protect, payload what follows it. False if dropped.
     bool Protect(Ptr<XfrmPolicy> policy, const Ipv4Header& inner, Ptr<const Packet> payload,
@@ -150,13 +174,14 @@ class XfrmStack : public Object
     std::vector<Ptr<NetDevice>> m_attachedDevices;
     std::vector<uint8_t> m_payload; //!< reused per packet: the bytes to protect
     std::vector<uint8_t> m_frame;   //!< reused per packet: the ESP frame
-    std::array<uint64_t, size_t(XfrmStat::Count)> m_stats{};
+    std::array<uint64_t, size_t(XfrmDrop::Count)> m_drops{};
+    std::array<uint64_t, size_t(XfrmEvent::Count)> m_events{};
     uint16_t m_identification{0};
     Time m_stateFreeDelay;
     std::vector<Ptr<XfrmState>> m_awaitingFree; //!< deleted on the device, not yet freed
     ExpireCallback m_expireCallback;
     StateGoneCallback m_stateGoneCallback;
-    TracedCallback<Ptr<const Packet>, std::string> m_dropTrace;
+    TracedCallback<Ptr<const Packet>, XfrmDrop> m_dropTrace;
     TracedCallback<Ptr<XfrmState>, bool> m_expireTrace;
     TracedCallback<Ptr<XfrmState>, std::string> m_fallbackTrace;
 };

@@ -34,6 +34,24 @@ AlgorithmName(const EspAlgorithm& a)
     }
     return name;
 }
+using CountersByName = std::map<std::string, std::map<std::string, uint64_t>>;
+
+nlohmann::json
+Merged(const CountersByName& drops, const CountersByName& events)
+{
+    nlohmann::json all = nlohmann::json::object();
+    for (const CountersByName* part : {&drops, &events})
+    {
+        for (const auto& [owner, counters] : *part)
+        {
+            for (const auto& [name, value] : counters)
+            {
+                all[owner][name] = value;
+            }
+        }
+    }
+    return all;
+}
 } // namespace
 
 nlohmann::json
@@ -94,8 +112,9 @@ ScenarioResultToJson(const ScenarioResult& r)
             {"expired_drops", sa.stats.expiredDrops},
         });
     }
-    j["drops"]["stack"] = r.stackCounters;
-    j["drops"]["nic"] = r.nicCounters;
+    // One object per node or NIC with its drop and event counters (results.json's layout).
+    j["drops"]["stack"] = Merged(r.stackDrops, r.stackEvents);
+    j["drops"]["nic"] = Merged(r.nicDrops, r.nicEvents);
     j["rekeys"] = r.rekeys;
     j["events"] = nlohmann::json::array();
     for (const auto& e : r.events)

@@ -46,6 +46,19 @@ Scenarios()
     return scenarios;
 }
 
+void
+KeepNonZero(const std::map<std::string, uint64_t>& counters,
+            std::map<std::string, uint64_t>* into)
+{
+    for (const auto& [name, value] : counters)
+    {
+        if (value != 0)
+        {
+            (*into)[name] = value;
+        }
+    }
+}
+
 /// The scenario's one connection for the key manager: transport between the hosts with
 /// AES-128-GCM, or a tunnel between the gateways for the two LANs with AES-256-GCM. ESN stays off
 /// because tshark 4.0 (Debian 12) cannot check ESN ICVs; ESN is covered by the codec tests.
@@ -247,13 +260,8 @@ RunScenario(const ScenarioOptions& options, ScenarioResult* result, std::string*
         const std::string name = topology.NodeName(node->GetId());
         if (Ptr<XfrmStack> stack = node->GetObject<XfrmStack>())
         {
-            for (const auto& [counter, value] : stack->GetStats())
-            {
-                if (value != 0)
-                {
-                    result->stackCounters[name][counter] = value;
-                }
-            }
+            KeepNonZero(stack->GetDropCounts(), &result->stackDrops[name]);
+            KeepNonZero(stack->GetEventCounts(), &result->stackEvents[name]);
         }
         for (uint32_t d = 0; d < node->GetNDevices(); ++d)
         {
@@ -262,13 +270,9 @@ RunScenario(const ScenarioOptions& options, ScenarioResult* result, std::string*
             {
                 continue;
             }
-            for (const auto& [counter, value] : nic->GetCounters())
-            {
-                if (value != 0)
-                {
-                    result->nicCounters[name + "/dev" + std::to_string(d)][counter] = value;
-                }
-            }
+            const std::string dev = name + "/dev" + std::to_string(d);
+            KeepNonZero(nic->GetDropCounts(), &result->nicDrops[dev]);
+            KeepNonZero(nic->GetEventCounts(), &result->nicEvents[dev]);
         }
     }
     result->rekeys = km->GetRekeyCount();

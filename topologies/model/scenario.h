@@ -57,8 +57,11 @@ struct ScenarioResult
     uint64_t wirePackets{0}; //!< packets that entered a wire, all links
     std::vector<ScenarioTraffic> traffic;
     std::vector<ScenarioSa> sas;
-    std::map<std::string, std::map<std::string, uint64_t>> stackCounters; //!< node -> non-zero
-    std::map<std::string, std::map<std::string, uint64_t>> nicCounters;   //!< node/dev -> non-zero
+    /// Non-zero counters: of each node's IPsec layer (by node name) and each NIC (node/devN).
+    std::map<std::string, std::map<std::string, uint64_t>> stackDrops;
+    std::map<std::string, std::map<std::string, uint64_t>> stackEvents;
+    std::map<std::string, std::map<std::string, uint64_t>> nicDrops;
+    std::map<std::string, std::map<std::string, uint64_t>> nicEvents;
     uint32_t rekeys{0};
     std::vector<IpsecKmEvent> events;
     std::vector<std::string> pcaps; //!< file names within pcapDir

@@ -102,19 +102,12 @@ TEST_P(ScenarioTest, EveryModeDeliversEverythingAndRekeysWithoutLoss)
         EXPECT_GT(Traffic(r, "tcp").bytesDelivered, 5000000u);
         EXPECT_GE(r.rekeys, 1u);
         // No drop anywhere: every XFRM drop counter and every NIC drop counter is zero.
-        for (const auto& [node, counters] : r.stackCounters)
+        for (const auto* drops : {&r.stackDrops, &r.nicDrops})
         {
-            for (const auto& [name, value] : counters)
+            for (const auto& [owner, counters] : *drops)
             {
-                EXPECT_TRUE(name.rfind("Xfrm", 0) != 0) << node << " " << name << "=" << value;
-            }
-        }
-        for (const auto& [dev, counters] : r.nicCounters)
-        {
-            for (const auto& [name, value] : counters)
-            {
-                EXPECT_FALSE(name.size() > 4 && name.substr(name.size() - 4) == "Drop")
-                    << dev << " " << name << "=" << value;
+                EXPECT_TRUE(counters.empty()) << owner << " " << counters.begin()->first << "="
+                                              << counters.begin()->second;
             }
         }
     }
@@ -126,23 +119,23 @@ TEST_P(ScenarioTest, EachModeUsesItsDataPath)
     const ScenarioResult& sw = runs.at(XfrmOffloadType::None);
     const ScenarioResult& crypto = runs.at(XfrmOffloadType::Crypto);
     const ScenarioResult& packet = runs.at(XfrmOffloadType::Packet);
-    EXPECT_EQ(Counter(sw.nicCounters, "CryptoTxPackets"), 0u);
-    EXPECT_EQ(Counter(sw.nicCounters, "PacketOffloadTxPackets"), 0u);
-    EXPECT_EQ(Counter(sw.nicCounters, "StateAdd"), 0u);
+    EXPECT_EQ(Counter(sw.nicEvents, "CryptoTxPackets"), 0u);
+    EXPECT_EQ(Counter(sw.nicEvents, "PacketOffloadTxPackets"), 0u);
+    EXPECT_EQ(Counter(sw.nicEvents, "StateAdd"), 0u);
     // Crypto offload: the NIC encrypts everything the stack framed, and decrypts every arrival.
-    EXPECT_GT(Counter(crypto.nicCounters, "CryptoTxPackets"), 10000u);
+    EXPECT_GT(Counter(crypto.nicEvents, "CryptoTxPackets"), 10000u);
     // The qdisc between stack and NIC may drop a few framed packets (CoDel), never add any.
-    const uint64_t framed = Counter(crypto.stackCounters, "CryptoOffloadTxPackets");
-    EXPECT_LE(Counter(crypto.nicCounters, "CryptoTxPackets"), framed);
-    EXPECT_GE(Counter(crypto.nicCounters, "CryptoTxPackets"), framed - framed / 1000);
-    EXPECT_EQ(Counter(crypto.nicCounters, "CryptoRxPackets"),
-              Counter(crypto.stackCounters, "CryptoOffloadRxPackets"));
-    EXPECT_EQ(Counter(crypto.nicCounters, "PacketOffloadTxPackets"), 0u);
+    const uint64_t framed = Counter(crypto.stackEvents, "CryptoOffloadTxPackets");
+    EXPECT_LE(Counter(crypto.nicEvents, "CryptoTxPackets"), framed);
+    EXPECT_GE(Counter(crypto.nicEvents, "CryptoTxPackets"), framed - framed / 1000);
+    EXPECT_EQ(Counter(crypto.nicEvents, "CryptoRxPackets"),
+              Counter(crypto.stackEvents, "CryptoOffloadRxPackets"));
+    EXPECT_EQ(Counter(crypto.nicEvents, "PacketOffloadTxPackets"), 0u);
     // Packet offload: the NIC does all of it; the stack never touches ESP.
-    EXPECT_GT(Counter(packet.nicCounters, "PacketOffloadTxPackets"), 10000u);
-    EXPECT_EQ(Counter(packet.nicCounters, "CryptoTxPackets"), 0u);
-    EXPECT_EQ(Counter(packet.stackCounters, "CryptoOffloadTxPackets"), 0u);
-    EXPECT_EQ(Counter(packet.nicCounters, "PolicyAdd"), 4u);
+    EXPECT_GT(Counter(packet.nicEvents, "PacketOffloadTxPackets"), 10000u);
+    EXPECT_EQ(Counter(packet.nicEvents, "CryptoTxPackets"), 0u);
+    EXPECT_EQ(Counter(packet.stackEvents, "CryptoOffloadTxPackets"), 0u);
+    EXPECT_EQ(Counter(packet.nicEvents, "PolicyAdd"), 4u);
     for (const auto& sa : packet.sas)
     {
         EXPECT_EQ(sa.record.offloadActual, XfrmOffloadType::Packet);
@@ -211,15 +204,15 @@ class PmtuTest : public ::testing::TestWithParam<std::string>
 TEST_P(PmtuTest, PacketOffloadDropsTooBigAndTcpAdapts)
 {
     ScenarioResult r = RunShort(GetParam(), XfrmOffloadType::Packet, 1448);
-    EXPECT_GT(Counter(r.nicCounters, "TxPmtuDrop"), 0u);
-    EXPECT_GE(Counter(r.stackCounters, "LocalPmtuErrors"), 1u);
+    EXPECT_GT(Counter(r.nicDrops, "TxPmtuDrop"), 0u);
+    EXPECT_GE(Counter(r.stackEvents, "LocalPmtuErrors"), 1u);
     EXPECT_GE(Traffic(r, "tcp").pmtuAdaptations, 1u);
     EXPECT_GT(Traffic(r, "tcp").bytesDelivered, 5000000u);
-    EXPECT_EQ(Counter(r.nicCounters, "TxFragmentDrop"), 0u);
+    EXPECT_EQ(Counter(r.nicDrops, "TxFragmentDrop"), 0u);
 
     // Software IPsec never drops for size: it fragments after ESP instead.
     ScenarioResult sw = RunShort(GetParam(), XfrmOffloadType::None, 1448);
-    EXPECT_EQ(Counter(sw.nicCounters, "TxPmtuDrop"), 0u);
+    EXPECT_EQ(Counter(sw.nicDrops, "TxPmtuDrop"), 0u);
     EXPECT_EQ(Traffic(sw, "tcp").pmtuAdaptations, 0u);
     EXPECT_GT(Traffic(sw, "tcp").bytesDelivered, 5000000u);
 }
@@ -254,13 +247,13 @@ TEST(TxChecksumOffloadTest, InnerChecksumsGoToTheNicOnlyWhenAdvertised)
         SCOPED_TRACE(advertised ? "HW_ESP_TX_CSUM on" : "HW_ESP_TX_CSUM off");
         Config::SetDefault("ns3::EmuNicNetDevice::EspTxCsumOffload", BooleanValue(advertised));
         ScenarioResult r = RunShort("host-to-host-transport", XfrmOffloadType::Crypto);
-        const uint64_t left = Counter(r.stackCounters, "CryptoOffloadTxCsum");
+        const uint64_t left = Counter(r.stackEvents, "CryptoOffloadTxCsum");
         // The qdisc between stack and NIC may drop a few framed packets (CoDel).
-        EXPECT_LE(Counter(r.nicCounters, "TxCsumOffloaded"), left);
-        EXPECT_GE(Counter(r.nicCounters, "TxCsumOffloaded"), left - left / 1000);
+        EXPECT_LE(Counter(r.nicEvents, "TxCsumOffloaded"), left);
+        EXPECT_GE(Counter(r.nicEvents, "TxCsumOffloaded"), left - left / 1000);
         if (advertised)
         {
-            EXPECT_GT(left, Counter(r.nicCounters, "CryptoTxPackets") * 99 / 100);
+            EXPECT_GT(left, Counter(r.nicEvents, "CryptoTxPackets") * 99 / 100);
         }
         else
         {

@@ -151,6 +151,25 @@ SameStream(const Bytes& got, const Bytes& sent)
            << " sent; the first difference is byte " << diff.first - got.begin();
 }
 
+/// A valid ESP packet for B's inbound SA (A->B) sealed with seq, carrying a UDP datagram with
+/// data, as the wire from A would carry it (identification id).
+inline Bytes
+EspToB(const Topology& t, uint64_t seq, const Bytes& data, uint16_t id)
+{
+    const Bytes udp = UdpDatagramBytes(t.hostAddrA, t.hostAddrB, 5555, kUdpPort, data);
+    Bytes frame;
+    if (t.Tunnel())
+    {
+        const Bytes inner = PacketBytes(Ipv4PacketOf(t.hostAddrA, t.hostAddrB, kProtoUdp, udp, id));
+        frame = SealEspFrame(t.algAB, t.spiAB, seq, t.opt.esn, inner, kProtoIpip);
+    }
+    else
+    {
+        frame = SealEspFrame(t.algAB, t.spiAB, seq, t.opt.esn, udp, kProtoUdp);
+    }
+    return PacketBytes(Ipv4PacketOf(t.endAddrA, t.endAddrB, kProtoEsp, frame, id));
+}
+
 /// The usual rig of a UDP test: the topology, a capture of the IPsec link, a UDP sink on host B
 /// and a sender on host A towards it.
 struct UdpRig

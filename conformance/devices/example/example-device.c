@@ -1,6 +1,6 @@
 /*
  * The offloadlab example device: a minimal but real IPsec crypto-offload NIC behind the
- * offloadlab device ABI (emu_nic/abi/offloadlab-device.h), in plain C11 with OpenSSL EVP.
+ * offloadlab device ABI (emu_nic/nic/abi/offloadlab-device.h), in plain C11 with OpenSSL EVP.
  *
  * It is what a vendor's device looks like when it only does crypto offload (Linux's
  * netdevsim, with real crypto): the stack frames ESP (SPI, sequence number, padding,

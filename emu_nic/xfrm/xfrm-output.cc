@@ -1,0 +1,234 @@
+// XfrmStack's output (Linux's xfrm_output and the forward path's xfrm_lookup): the SPD decides,
+// ESP is built here (software), framed for the device (crypto offload), or left to the device
+// (packet offload); and the PMTU errors of packet-offload devices go back to the sender.
+#include "xfrm-stack.h"
+
+#include "ipv4-packet-util.h"
+#include "xfrm-offload-tag.h"
+
+#include "ns3/icmpv4-l4-protocol.h"
+#include "ns3/icmpv4.h"
+#include "ns3/ipv4-route.h"
+#include "ns3/log.h"
+#include "ns3/simulator.h"
+
+#include <algorithm>
+
+namespace ns3
+{
+
+NS_LOG_COMPONENT_DEFINE("XfrmOutput");
+
+Ptr<Ipv4Route>
+XfrmStack::RouteTo(Ipv4Address src, Ipv4Address dst)
+{
+    Ipv4Header h;
+    h.SetSource(src);
+    h.SetDestination(dst);
+    Socket::SocketErrno err;
+    return m_ipv4->GetRoutingProtocol()->RouteOutput(Create<Packet>(), h, nullptr, err);
+}
+
+void
+XfrmStack::SendPlaintext(Ptr<Packet> packet, Ipv4Address src, Ipv4Address dst, uint8_t protocol,
+                         Ptr<Ipv4Route> route)
+{
+    auto it = m_l4DownTargets.find(protocol);
+    if (it != m_l4DownTargets.end() && !it->second.IsNull())
+    {
+        it->second(packet, src, dst, protocol, route);
+    }
+    else
+    {
+        m_ipv4->Send(packet, src, dst, protocol, route);
+    }
+}
+
+bool
+XfrmStack::LeavesThroughPolicyDevice(const XfrmPolicy& policy, Ptr<Ipv4Route> route)
+{
+    return route && route->GetOutputDevice() == policy.GetOffload().dev;
+}
+
+void
+XfrmStack::OutputFromL4(Ptr<Packet> packet, Ipv4Address src, Ipv4Address dst, uint8_t protocol,
+                        Ptr<Ipv4Route> route)
+{
+    if (m_spd.GetN() == 0)
+    {
+        SendPlaintext(packet, src, dst, protocol, route); // no policy, no XFRM work
+        return;
+    }
+    Ipv4Header inner =
+        MakeIpv4Header(src, dst, protocol, packet->GetSize(), 64, m_identification++);
+    Ptr<XfrmPolicy> policy = m_spd.Lookup(XfrmDir::Out, FlowOf(inner, packet));
+    if (policy && policy->GetConfig().action == XfrmPolicyAction::Block)
+    {
+        Drop(XfrmDrop::OutPolBlock, packet);
+        return;
+    }
+    if (policy && policy->RequiresIpsec() && policy->IsHardware() &&
+        !LeavesThroughPolicyDevice(*policy, route ? route : RouteTo(src, dst)))
+    {
+        NS_LOG_LOGIC("a packet-offload policy's traffic to " << dst
+                                                             << " would leave through another device");
+        Drop(XfrmDrop::OutError, packet);
+        return;
+    }
+    // Packet offload: the plaintext leaves the stack; the device encapsulates.
+    if (!policy || !policy->RequiresIpsec() || policy->IsHardware())
+    {
+        SendPlaintext(packet, src, dst, protocol, route);
+        return;
+    }
+    Protect(policy, inner, packet, route);
+}
+
+bool
+XfrmStack::Protect(Ptr<XfrmPolicy> policy, const Ipv4Header& inner, Ptr<const Packet> payload,
+                   Ptr<Ipv4Route> route)
+{
+    Ptr<XfrmState> x = m_sad.FindOutbound(*policy, FlowOf(inner, payload));
+    if (!x)
+    {
+        NS_LOG_LOGIC("no state for the policy's flow to " << inner.GetDestination());
+        Drop(XfrmDrop::OutNoStates, payload);
+        return false;
+    }
+    if (!CheckExpire(x))
+    {
+        ++x->GetStats().expiredDrops;
+        Drop(XfrmDrop::OutStateExpired, payload);
+        return false;
+    }
+    uint64_t seq;
+    if (!x->NextSeq(&seq))
+    {
+        ++x->GetStats().seqOverflow;
+        Drop(XfrmDrop::OutStateSeqError, payload);
+        return false;
+    }
+    const XfrmStateConfig& c = x->GetConfig();
+    const bool tunnel = c.mode == XfrmMode::Tunnel;
+    if (tunnel)
+    {
+        Ptr<Packet> whole = payload->Copy();
+        whole->AddHeader(inner);
+        CopyPacketBytes(whole, m_payload);
+    }
+    else
+    {
+        CopyPacketBytes(payload, m_payload);
+    }
+    const uint8_t nextHeader = tunnel ? kIpProtoIpip : inner.GetProtocol();
+    x->GetCurrent().bytes += inner.GetSerializedSize() + payload->GetSize();
+    x->GetCurrent().packets++;
+
+    const Ipv4Address outerSrc = tunnel ? c.saddr : inner.GetSource();
+    const Ipv4Address outerDst = tunnel ? c.daddr : inner.GetDestination();
+    Ptr<Ipv4Route> outRoute = (tunnel || !route) ? RouteTo(outerSrc, outerDst) : route;
+
+    EspTransform& transform = x->GetTransform();
+    const uint32_t payloadLength = m_payload.size();
+    bool useDevice = false;
+    if (x->IsOffloaded(XfrmOffloadType::Crypto) && outRoute &&
+        outRoute->GetOutputDevice() == x->GetOffload().dev)
+    {
+        // The core's part of xfrm_dev_offload_ok: the result must fit the device, else the
+        // packet is encrypted in software and fragmented after ESP.
+        const uint32_t outerLength = 20 + transform.GetFrameLength(payloadLength);
+        useDevice = outerLength <= x->GetOffload().dev->GetMtu() &&
+                    x->GetOffload().ops->OffloadOk(inner, payload, x);
+    }
+    Ptr<Packet> esp;
+    if (useDevice)
+    {
+        XfrmOffloadTxTag tag;
+        tag.handle = x->GetOffload().handle;
+        tag.seqHi = uint32_t(seq >> 32);
+        if (x->GetOffload().ops->GetXfrmFeatures() & XFRM_DEV_FEATURE_HW_ESP_TX_CSUM)
+        {
+            LeaveChecksumToDevice(inner, tunnel, transform.GetIvLength(), &tag);
+        }
+        transform.BuildFrame(c.spi, uint32_t(seq), m_payload.data(), payloadLength, nextHeader,
+                             m_frame);
+        esp = Create<Packet>(m_frame.data(), m_frame.size());
+        esp->AddPacketTag(tag);
+        Count(XfrmEvent::CryptoOffloadTxPackets);
+        if (c.esn && uint32_t(seq) == 0)
+        {
+            x->GetOffload().ops->StateAdvanceEsn(x); // TX crossed into new high-order bits
+        }
+    }
+    else
+    {
+        transform.Encapsulate(c.spi, seq, c.esn, m_payload.data(), payloadLength, nextHeader,
+                              m_frame);
+        esp = Create<Packet>(m_frame.data(), m_frame.size());
+    }
+    m_ipv4->Send(esp, outerSrc, outerDst, kIpProtoEsp, outRoute);
+    return true;
+}
+
+void
+XfrmStack::LeaveChecksumToDevice(const Ipv4Header& inner, bool tunnel, uint32_t ivLength,
+                                 XfrmOffloadTxTag* tag)
+{
+    const uint8_t proto = inner.GetProtocol();
+    const uint16_t field = proto == kIpProtoTcp ? 16 : proto == kIpProtoUdp ? 6 : 0;
+    const uint32_t start = tunnel ? inner.GetSerializedSize() : 0; // L4 within m_payload
+    if (field == 0 || IsIpv4Fragment(inner) || m_payload.size() < start + field + 2)
+    {
+        return; // only whole TCP/UDP segments have a checksum the device can compute
+    }
+    // Like an skb in CHECKSUM_PARTIAL: the field is left for the device to fill.
+    m_payload[start + field] = 0;
+    m_payload[start + field + 1] = 0;
+    tag->csumStart = EspTransform::kHeaderLength + ivLength + start;
+    tag->csumLength = m_payload.size() - start;
+    tag->csumField = field;
+    tag->csumProto = proto;
+    tag->csumSrc = inner.GetSource();
+    tag->csumDst = inner.GetDestination();
+    Count(XfrmEvent::CryptoOffloadTxCsum);
+}
+
+// ---- PMTU errors from packet-offload devices ----
+
+void
+XfrmStack::OnMtuExceeded(Ptr<const Packet> ipPacket, uint32_t mtu)
+{
+    // Raised from inside the device's Send: answer once the sender's call stack has unwound.
+    Simulator::ScheduleNow(
+        [this, ipPacket, mtu]()
+        {
+            if (!m_ipv4)
+            {
+                return;
+            }
+            Ptr<Packet> copy = ipPacket->Copy();
+            Ipv4Header h;
+            copy->RemoveHeader(h);
+            Count(XfrmEvent::LocalPmtuErrors);
+            if (m_ipv4->GetInterfaceForAddress(h.GetSource()) >= 0)
+            {
+                // Local sender: Linux's xfrm_local_error, straight to the socket.
+                Ptr<IpL4Protocol> l4 = m_ipv4->GetProtocol(h.GetProtocol());
+                if (l4)
+                {
+                    uint8_t first8[8] = {};
+                    copy->CopyData(first8, std::min<uint32_t>(8, copy->GetSize()));
+                    l4->ReceiveIcmp(h.GetSource(), 64, Icmpv4Header::ICMPV4_DEST_UNREACH,
+                                    Icmpv4DestinationUnreachable::ICMPV4_FRAG_NEEDED, mtu,
+                                    h.GetSource(), h.GetDestination(), first8);
+                }
+                return;
+            }
+            if (Ptr<Icmpv4L4Protocol> icmp = m_node->GetObject<Icmpv4L4Protocol>())
+            {
+                icmp->SendDestUnreachFragNeeded(h, copy, mtu);
+            }
+        });
+}
+
+} // namespace ns3
