@@ -42,7 +42,7 @@ PrintCertifyHelp()
            "\n"
            "options:\n"
            "  --device SPEC      reference, example, mutant:NAME, or a path to a device .so\n"
-           "                     built against emu_nic/abi/offloadlab-device.h         [required]\n"
+           "                     built against emu_nic/nic/abi/offloadlab-device.h         [required]\n"
            "  --out DIR          output folder (created; its raw/ and evidence/ are replaced)\n"
            "                                                                           [required]\n"
            "  --jobs N           suite processes at a time (default: the number of CPUs)\n"
