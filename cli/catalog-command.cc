@@ -1,5 +1,4 @@
 #include "command.h"
-
 #include "requirement-catalog.h"
 
 #include <iomanip>
@@ -7,7 +6,6 @@
 
 namespace offloadlab
 {
-
 
 void
 PrintCatalogHelp()

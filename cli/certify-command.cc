@@ -1,6 +1,5 @@
-#include "command.h"
-
 #include "certify-runner.h"
+#include "command.h"
 #include "offload-device-type.h"
 #include "requirement-catalog.h"
 
@@ -42,7 +41,8 @@ PrintCertifyHelp()
            "\n"
            "options:\n"
            "  --device SPEC      reference, example, mutant:NAME, or a path to a device .so\n"
-           "                     built against emu_nic/nic/abi/offloadlab-device.h         [required]\n"
+           "                     built against emu_nic/nic/abi/offloadlab-device.h         "
+           "[required]\n"
            "  --out DIR          output folder (created; its raw/ and evidence/ are replaced)\n"
            "                                                                           [required]\n"
            "  --jobs N           suite processes at a time (default: the number of CPUs)\n"
@@ -119,8 +119,7 @@ CertifyCommand(const std::vector<std::string>& args)
     {
         const std::string& a = args[i];
         std::string v;
-        auto value = [&]()
-        {
+        auto value = [&]() {
             if (i + 1 >= args.size())
             {
                 return false;

@@ -1,5 +1,4 @@
 #include "command.h"
-
 #include "offload-device-type.h"
 #include "run-report.h"
 #include "scenario-json.h"
@@ -81,8 +80,7 @@ RunCommand(const std::vector<std::string>& args)
     for (size_t i = 0; i < args.size(); ++i)
     {
         const std::string& a = args[i];
-        auto value = [&](std::string* out)
-        {
+        auto value = [&](std::string* out) {
             if (i + 1 >= args.size())
             {
                 return false;
@@ -162,8 +160,8 @@ RunCommand(const std::vector<std::string>& args)
             std::string error;
             if (!value(&device) || !(deviceType = ns3::OffloadDeviceType::Open(device, &error)))
             {
-                return UsageError("--device: '" + device + "': " +
-                                  (error.empty() ? "needs a device" : error));
+                return UsageError("--device: '" + device +
+                                  "': " + (error.empty() ? "needs a device" : error));
             }
         }
         else
@@ -198,8 +196,8 @@ RunCommand(const std::vector<std::string>& args)
             if ((mode == XfrmOffloadType::Crypto && !deviceType->OffersCrypto()) ||
                 (mode == XfrmOffloadType::Packet && !deviceType->OffersPacket()))
             {
-                std::cerr << "offloadlab run: skipping " << DataPathName(mode)
-                          << " mode: device '" << device << "' does not offer it\n";
+                std::cerr << "offloadlab run: skipping " << DataPathName(mode) << " mode: device '"
+                          << device << "' does not offer it\n";
                 continue;
             }
             offered.push_back(mode);

@@ -86,8 +86,7 @@ ProgressLine(size_t done, size_t total, const Json& r)
        << seconds;
     // The device's own words (the callback that crashed or faulted), once each.
     std::vector<std::string> lines;
-    auto note = [&lines](const std::string& message)
-    {
+    auto note = [&lines](const std::string& message) {
         const std::string line = message.substr(0, message.find('\n'));
         if (!line.empty() && std::find(lines.begin(), lines.end(), line) == lines.end())
         {
@@ -126,7 +125,8 @@ CertifySummaryTable(const Json& certify)
         {
             const Json& results = r["results"];
             const auto it = results.find(mode.get<std::string>());
-            os << " " << std::setw(9) << (it == results.end() ? "-" : Upper(it->get<std::string>()));
+            os << " " << std::setw(9)
+               << (it == results.end() ? "-" : Upper(it->get<std::string>()));
         }
         os << "\n";
     }

@@ -3,8 +3,8 @@
 #include "text-file.h"
 
 #include <fstream>
-#include <map>
 #include <iomanip>
+#include <map>
 #include <sstream>
 #include <vector>
 
@@ -22,33 +22,33 @@ XmlEscape(const std::string& text)
         const auto c = static_cast<unsigned char>(ch);
         switch (ch)
         {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&apos;";
-                break;
-            case '\n':
-                out += "&#10;";
-                break;
-            case '\r':
-                out += "&#13;";
-                break;
-            case '\t':
-                out += "&#9;";
-                break;
-            default:
-                // XML 1.0 has no way to carry the other C0 controls, not even as references.
-                out += c < 0x20 || c == 0x7f ? std::string("\xef\xbf\xbd") : std::string(1, ch);
+        case '&':
+            out += "&amp;";
+            break;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
+        case '\'':
+            out += "&apos;";
+            break;
+        case '\n':
+            out += "&#10;";
+            break;
+        case '\r':
+            out += "&#13;";
+            break;
+        case '\t':
+            out += "&#9;";
+            break;
+        default:
+            // XML 1.0 has no way to carry the other C0 controls, not even as references.
+            out += c < 0x20 || c == 0x7f ? std::string("\xef\xbf\xbd") : std::string(1, ch);
         }
     }
     return out;
@@ -165,8 +165,8 @@ WriteTestCase(std::ostream& os, const std::string& classname, const Test& t)
     }
     else if (t.result != "pass")
     {
-        os << "      <error message=\"" << XmlEscape(FirstLine(t.message))
-           << "\" type=\"device\">" << XmlEscape(t.message) << "</error>\n";
+        os << "      <error message=\"" << XmlEscape(FirstLine(t.message)) << "\" type=\"device\">"
+           << XmlEscape(t.message) << "</error>\n";
     }
     if (t.HasEvidence())
     {
@@ -213,8 +213,8 @@ JunitXml(const Json& certify)
     const std::string loadError = certify.value("error", "");
     if (!loadError.empty())
     {
-        const Test load(Json{{"name", "device.device-load"}, {"result", "error"},
-                             {"message", loadError}});
+        const Test load(
+            Json{{"name", "device.device-load"}, {"result", "error"}, {"message", loadError}});
         Counts c;
         c.Add(load);
         total.Add(load);

@@ -6,9 +6,8 @@
 #ifndef CERTIFY_REPORT_H
 #define CERTIFY_REPORT_H
 
-#include <nlohmann/json.hpp>
-
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace offloadlab
@@ -26,7 +25,8 @@ std::string XmlEscape(const std::string& text);
 std::string JunitXml(const nlohmann::ordered_json& certify);
 
 /// Writes DIR/junit.xml and DIR/certify.json; false with a message when one cannot be written.
-bool WriteCertifyReports(const nlohmann::ordered_json& certify, const std::string& dir,
+bool WriteCertifyReports(const nlohmann::ordered_json& certify,
+                         const std::string& dir,
                          std::string* error);
 
 /// "device reference: offloadlab reference NIC; offers crypto, packet; HW_ESP HW_ESP_TX_CSUM;

@@ -26,8 +26,8 @@ void
 EspSaFile::Add(const EspSaEntry& sa)
 {
     std::ostringstream line;
-    line << "\"IPv4\",\"" << sa.saddr << "\",\"" << sa.daddr << "\",\"0x" << std::hex << std::setw(8)
-         << std::setfill('0') << sa.spi << std::dec << "\",\""
+    line << "\"IPv4\",\"" << sa.saddr << "\",\"" << sa.daddr << "\",\"0x" << std::hex
+         << std::setw(8) << std::setfill('0') << sa.spi << std::dec << "\",\""
          << (sa.gcm ? "AES-GCM with 16 octet ICV [RFC4106]" : "AES-CBC [RFC3602]") << "\",\""
          << Hex(sa.encKey) << "\",\"" << (sa.gcm ? "NULL" : "HMAC-SHA-256-128 [RFC4868]") << "\",\""
          << (sa.gcm ? "" : Hex(sa.authKey)) << "\"\n";

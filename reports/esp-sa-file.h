@@ -14,7 +14,7 @@ struct EspSaEntry
     std::string saddr; //!< dotted quad
     std::string daddr;
     uint32_t spi{0};
-    bool gcm{true};              //!< rfc4106(gcm(aes)) with a 16-octet ICV; else cbc(aes)+hmac(sha256)
+    bool gcm{true}; //!< rfc4106(gcm(aes)) with a 16-octet ICV; else cbc(aes)+hmac(sha256)
     std::vector<uint8_t> encKey; //!< GCM: key || 4-byte salt
     std::vector<uint8_t> authKey;
 };

@@ -42,8 +42,7 @@ DropsOf(const nlohmann::json& run)
 std::vector<std::string>
 RunProblems(const nlohmann::json& run)
 {
-    const std::string label =
-        run.value("scenario", "") + " " + run.value("mode", "");
+    const std::string label = run.value("scenario", "") + " " + run.value("mode", "");
     std::vector<std::string> problems;
     for (const auto& [protocol, traffic] : run["traffic"].items())
     {
@@ -113,9 +112,8 @@ RunSummaryTable(const nlohmann::json& runs)
            << r.value("mode", "") << std::right << std::fixed << std::setprecision(1)
            << std::setw(10) << tcp.value("goodput_mbps", 0.0) << std::setw(10)
            << udp.value("goodput_mbps", 0.0) << std::setw(11) << loss.str() << std::setw(8)
-           << r.value("rekeys", 0) << std::setw(6) << r["sas"].size() << std::setw(8)
-           << DropsOf(r) << std::setw(10) << std::setprecision(2) << wall << std::setw(12)
-           << std::setprecision(0)
+           << r.value("rekeys", 0) << std::setw(6) << r["sas"].size() << std::setw(8) << DropsOf(r)
+           << std::setw(10) << std::setprecision(2) << wall << std::setw(12) << std::setprecision(0)
            << (wall > 0 ? r.value("wire_packets", uint64_t(0)) / wall : 0) << "\n";
     }
     return os.str();
@@ -128,8 +126,8 @@ RunTotalsLine(const nlohmann::json& results)
     const double wall = totals.value("wall_seconds", 0.0);
     const uint64_t packets = totals.value("wire_packets", uint64_t(0));
     std::ostringstream os;
-    os << "total: " << results["runs"].size() << " runs, " << packets << " wire packets in "
-       << wall << " s wall (" << uint64_t(wall > 0 ? packets / wall : 0)
+    os << "total: " << results["runs"].size() << " runs, " << packets << " wire packets in " << wall
+       << " s wall (" << uint64_t(wall > 0 ? packets / wall : 0)
        << " simulated packets per wall second)";
     return os.str();
 }

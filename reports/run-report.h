@@ -4,9 +4,8 @@
 #ifndef RUN_REPORT_H
 #define RUN_REPORT_H
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 

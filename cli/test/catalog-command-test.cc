@@ -2,7 +2,6 @@
 #include "shell.h"
 
 #include <gtest/gtest.h>
-
 #include <string>
 
 namespace

@@ -3,15 +3,13 @@
 // ElementTree for junit.xml), and the command line's errors and exit codes.
 #include "shell.h"
 
-#include <nlohmann/json.hpp>
-
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
@@ -163,8 +161,13 @@ TEST(CertifyRunnerTest, HelpDescribesTheOptions)
     {
         Output out = Shell(std::string(OFFLOADLAB_BINARY) + command);
         EXPECT_EQ(out.exitCode, 0) << command;
-        for (const char* option : {"--device", "--out", "--jobs", "--only", "--list-devices",
-                                   "junit.xml", "certify.json"})
+        for (const char* option : {"--device",
+                                   "--out",
+                                   "--jobs",
+                                   "--only",
+                                   "--list-devices",
+                                   "junit.xml",
+                                   "certify.json"})
         {
             EXPECT_NE(out.text.find(option), std::string::npos) << command << ": " << option;
         }
@@ -179,8 +182,12 @@ TEST(CertifyRunnerTest, ReferenceOnTwoRequirementsConformsAndWritesBothReports)
     const auto listed = SuiteTests(dir.Path());
     // Cheap requirements the suite has; before the suite has them, they are reported untested.
     std::vector<std::string> ids;
-    for (const char* id : {"SEQ-START-AT-1", "IV-UNIQUE", "PAD-CORRECT", "NEXT-HEADER-CORRECT",
-                           "ESP-WIRE-DECRYPTS", "MODE-TRANSPORT"})
+    for (const char* id : {"SEQ-START-AT-1",
+                           "IV-UNIQUE",
+                           "PAD-CORRECT",
+                           "NEXT-HEADER-CORRECT",
+                           "ESP-WIRE-DECRYPTS",
+                           "MODE-TRANSPORT"})
     {
         if (ids.size() < 2 && listed.count(SuiteName(id)))
         {
@@ -257,9 +264,18 @@ TEST(CertifyRunnerTest, ReferenceOnTwoRequirementsConformsAndWritesBothReports)
     EXPECT_EQ(report["status"], "conforms");
     EXPECT_EQ(report["device"]["spec"], "reference");
     const auto& caps = report["device"]["capabilities"];
-    for (const char* field :
-         {"size", "abi_version", "name", "description", "features", "offload_types", "algorithms",
-          "max_sa", "max_policies", "max_replay_window", "esn", "tunnel"})
+    for (const char* field : {"size",
+                              "abi_version",
+                              "name",
+                              "description",
+                              "features",
+                              "offload_types",
+                              "algorithms",
+                              "max_sa",
+                              "max_policies",
+                              "max_replay_window",
+                              "esn",
+                              "tunnel"})
     {
         EXPECT_TRUE(caps.contains(field)) << field;
     }
@@ -319,11 +335,13 @@ TEST(CertifyRunnerTest, BadOptionsExitTwoNamingTheOptionAndValue)
 {
     TempDir dir("options");
     const std::string out = " --out " + Quote((dir.Path() / "out").string());
+
     struct BadCall
     {
         std::string args;
         std::vector<std::string> mentions;
     };
+
     const std::vector<BadCall> calls{
         {"--device reference" + out + " --frobnicate", {"--frobnicate"}},
         {"--device reference" + out + " --jobs 0", {"--jobs", "'0'"}},
@@ -509,6 +527,7 @@ TEST(CertifyRunnerTest, BrokenDeviceLibrariesAreNamedByCallback)
         std::string defect;
         std::string says;
     };
+
     for (const Broken& b :
          {Broken{"missing-symbol", "does not export olab_rx"},
           Broken{"crash-tx", "offloadlab: device crashed in callback olab_tx (signal 11)"},

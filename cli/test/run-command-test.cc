@@ -2,16 +2,14 @@
 // nobody here wrote), and the command line's errors and exit codes.
 #include "shell.h"
 
-#include <nlohmann/json.hpp>
-
-#include <gtest/gtest.h>
-
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <gtest/gtest.h>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
@@ -54,6 +52,7 @@ class CleanupEnvironment : public ::testing::Environment
                        ("offloadlab-cli-test-" + std::to_string(getpid())));
     }
 };
+
 const auto* const g_cleanup = ::testing::AddGlobalTestEnvironment(new CleanupEnvironment);
 } // namespace
 
@@ -97,7 +96,8 @@ TEST(OffloadlabRun, TsharkDecryptsEveryEspPacketWithTheKeyFile)
     const fs::path& dir = MainJobOutput();
     const fs::path home = dir / "wireshark-home";
     fs::create_directories(home / ".config" / "wireshark");
-    fs::copy_file(dir / "esp_sa", home / ".config" / "wireshark" / "esp_sa",
+    fs::copy_file(dir / "esp_sa",
+                  home / ".config" / "wireshark" / "esp_sa",
                   fs::copy_options::overwrite_existing);
     int checked = 0;
     for (const auto& entry : fs::directory_iterator(dir))
@@ -182,7 +182,8 @@ TEST_P(OffloadlabCliErrors, ExitTwoAndNameTheProblem)
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Cases, OffloadlabCliErrors,
+    Cases,
+    OffloadlabCliErrors,
     ::testing::Values(BadArguments{"NoCommand", "", "usage"},
                       BadArguments{"UnknownCommand", "frobnicate", "frobnicate"},
                       BadArguments{"MissingOut", "run", "--out"},

@@ -1,9 +1,8 @@
 #include "requirement-catalog.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -46,8 +45,11 @@ namespace
 {
 /// A string field of a JSON object, or "" with an error naming where.
 bool
-StringField(const nlohmann::json& object, const char* name, const std::string& where,
-            std::string* value, std::string* error)
+StringField(const nlohmann::json& object,
+            const char* name,
+            const std::string& where,
+            std::string* value,
+            std::string* error)
 {
     auto it = object.find(name);
     if (it == object.end() || !it->is_string() || it->get<std::string>().empty())
@@ -222,8 +224,7 @@ std::string
 RequirementCatalog::ToMarkdown() const
 {
     std::ostringstream os;
-    auto table = [&](bool allowances)
-    {
+    auto table = [&](bool allowances) {
         os << "| ID | " << (allowances ? "allowed difference" : "requirement");
         for (const auto& m : m_modes)
         {

@@ -41,6 +41,7 @@ DeviceJson(const CertifyReport& report)
     }
     return device;
 }
+
 nlohmann::ordered_json
 CertifyJson(const CertifyReport& report)
 {

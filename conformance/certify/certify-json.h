@@ -8,7 +8,6 @@
 #include "certify-result.h"
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
 

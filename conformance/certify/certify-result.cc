@@ -8,16 +8,16 @@ OutcomeName(Outcome outcome)
 {
     switch (outcome)
     {
-        case Outcome::Untested:
-            return "untested";
-        case Outcome::Skip:
-            return "skip";
-        case Outcome::Pass:
-            return "pass";
-        case Outcome::Fail:
-            return "fail";
-        case Outcome::Error:
-            return "error";
+    case Outcome::Untested:
+        return "untested";
+    case Outcome::Skip:
+        return "skip";
+    case Outcome::Pass:
+        return "pass";
+    case Outcome::Fail:
+        return "fail";
+    case Outcome::Error:
+        return "error";
     }
     return "error";
 }

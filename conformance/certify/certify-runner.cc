@@ -109,12 +109,14 @@ UnfinishedTest(const std::string& stdoutText)
 }
 } // namespace
 
-CertifyRunner::CertifyRunner(CertifyOptions options, const RequirementCatalog& catalog,
-                             std::ostream& progress, std::ostream& errors)
-    : m_options(std::move(options))
-    , m_catalog(catalog)
-    , m_progress(progress)
-    , m_errors(errors)
+CertifyRunner::CertifyRunner(CertifyOptions options,
+                             const RequirementCatalog& catalog,
+                             std::ostream& progress,
+                             std::ostream& errors)
+    : m_options(std::move(options)),
+      m_catalog(catalog),
+      m_progress(progress),
+      m_errors(errors)
 {
     m_report.deviceSpec = m_options.device;
     m_report.suitePath = m_options.suitePath;
@@ -170,8 +172,11 @@ CertifyRunner::Probe()
 {
     std::string error;
     const auto status = ChildProcess::Run({m_options.suitePath, "--describe-device"},
-                                          ChildEnvironment(), Raw("probe.stdout"),
-                                          Raw("probe.stderr"), m_options.timeoutSeconds, &error);
+                                          ChildEnvironment(),
+                                          Raw("probe.stdout"),
+                                          Raw("probe.stderr"),
+                                          m_options.timeoutSeconds,
+                                          &error);
     if (!error.empty())
     {
         m_report.error = error;
@@ -207,7 +212,10 @@ CertifyRunner::ListTests(std::vector<ListedSuite>* suites)
     std::string error;
     const auto status = ChildProcess::Run(
         {m_options.suitePath, "--gtest_list_tests", "--gtest_output=json:" + Raw("list.json")},
-        ChildEnvironment(), Raw("list.stdout"), Raw("list.stderr"), m_options.timeoutSeconds,
+        ChildEnvironment(),
+        Raw("list.stdout"),
+        Raw("list.stderr"),
+        m_options.timeoutSeconds,
         &error);
     if (error.empty() && (!status.exited || status.exitCode != 0))
     {
@@ -296,12 +304,16 @@ CertifyRunner::StartAttempt(GroupRun* run)
         exclude += (exclude.empty() ? "-" : ":") + name;
     }
     const std::string name = AttemptName(*run);
-    const std::vector<std::string> argv{m_options.suitePath, "--gtest_filter=" + filter + exclude,
+    const std::vector<std::string> argv{m_options.suitePath,
+                                        "--gtest_filter=" + filter + exclude,
                                         "--gtest_output=json:" + Raw(name + ".json"),
                                         "--gtest_color=no"};
     run->child = std::make_unique<ChildProcess>();
     std::string error;
-    if (!run->child->Start(argv, ChildEnvironment(), Raw(name + ".stdout"), Raw(name + ".stderr"),
+    if (!run->child->Start(argv,
+                           ChildEnvironment(),
+                           Raw(name + ".stdout"),
+                           Raw(name + ".stderr"),
                            &error))
     {
         m_report.requirements[run->group->requirement].error = error;
@@ -356,8 +368,7 @@ CertifyRunner::RunGroups(const std::vector<Group>& groups)
     std::vector<GroupRun> running;
     size_t next = 0;
     size_t done = 0;
-    auto finish = [&](const GroupRun& run, const ChildProcess::Status& status)
-    {
+    auto finish = [&](const GroupRun& run, const ChildProcess::Status& status) {
         CollectGroup(run, status);
         const auto& r = m_report.requirements[run.group->requirement];
         m_progress << ProgressLine(++done, groups.size(), RequirementJson(r, m_report.catalogModes))

@@ -38,7 +38,9 @@ class CertifyRunner
     static constexpr int kCannotRun = 2;      //!< the output folder cannot be written
 
     /// progress receives the device line, progress, table and verdict; errors the errors.
-    CertifyRunner(CertifyOptions options, const RequirementCatalog& catalog, std::ostream& progress,
+    CertifyRunner(CertifyOptions options,
+                  const RequirementCatalog& catalog,
+                  std::ostream& progress,
                   std::ostream& errors);
 
     int Run();

@@ -38,8 +38,10 @@ ChildProcess::~ChildProcess()
 
 bool
 ChildProcess::Start(const std::vector<std::string>& argv,
-                    const std::map<std::string, std::string>& env, const std::string& stdoutPath,
-                    const std::string& stderrPath, std::string* error)
+                    const std::map<std::string, std::string>& env,
+                    const std::string& stdoutPath,
+                    const std::string& stderrPath,
+                    std::string* error)
 {
     std::vector<std::string> envStrings;
     for (char** e = environ; e && *e; ++e)
@@ -71,10 +73,16 @@ ChildProcess::Start(const std::vector<std::string>& argv,
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, stdoutPath.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderrPath.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions,
+                                     STDOUT_FILENO,
+                                     stdoutPath.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    posix_spawn_file_actions_addopen(&actions,
+                                     STDERR_FILENO,
+                                     stderrPath.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
     m_start = std::chrono::steady_clock::now();
     // glibc's posix_spawn reports a failed exec (missing file, no permission) as its result.
     const int rc = posix_spawn(&m_pid, argp[0], &actions, nullptr, argp.data(), envp.data());
@@ -164,8 +172,11 @@ ChildProcess::GetStatus() const
 
 ChildProcess::Status
 ChildProcess::Run(const std::vector<std::string>& argv,
-                  const std::map<std::string, std::string>& env, const std::string& stdoutPath,
-                  const std::string& stderrPath, double timeoutSeconds, std::string* error)
+                  const std::map<std::string, std::string>& env,
+                  const std::string& stdoutPath,
+                  const std::string& stderrPath,
+                  double timeoutSeconds,
+                  std::string* error)
 {
     ChildProcess child;
     if (!child.Start(argv, env, stdoutPath, stderrPath, error))

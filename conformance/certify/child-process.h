@@ -3,11 +3,10 @@
 #ifndef CHILD_PROCESS_H
 #define CHILD_PROCESS_H
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <map>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace offloadlab
@@ -37,8 +36,11 @@ class ChildProcess
     /// Starts argv (argv[0] is a path) with the environment of this process plus env (added or
     /// replaced), stdin from /dev/null and stdout / stderr into the files named. False with a
     /// message when it could not start.
-    bool Start(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
-               const std::string& stdoutPath, const std::string& stderrPath, std::string* error);
+    bool Start(const std::vector<std::string>& argv,
+               const std::map<std::string, std::string>& env,
+               const std::string& stdoutPath,
+               const std::string& stderrPath,
+               std::string* error);
     /// Without blocking: true once the child has ended (GetStatus() then says how).
     bool Poll();
     /// Ends a running child with SIGKILL (it is marked as timed out) and reaps it.
@@ -50,8 +52,11 @@ class ChildProcess
 
     /// Starts, waits at most timeoutSeconds (then kills), and returns how it ended.
     static Status Run(const std::vector<std::string>& argv,
-                      const std::map<std::string, std::string>& env, const std::string& stdoutPath,
-                      const std::string& stderrPath, double timeoutSeconds, std::string* error);
+                      const std::map<std::string, std::string>& env,
+                      const std::string& stdoutPath,
+                      const std::string& stderrPath,
+                      double timeoutSeconds,
+                      std::string* error);
 
   private:
     pid_t m_pid{-1};

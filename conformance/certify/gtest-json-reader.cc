@@ -12,9 +12,17 @@ namespace offloadlab
 namespace
 {
 /// Keys GoogleTest 1.12 itself writes into a testcase object; every other key is a property.
-const std::set<std::string> kGtestTestKeys{"name", "value_param", "type_param", "file",
-                                           "line", "status",      "result",     "timestamp",
-                                           "time", "classname",   "failures"};
+const std::set<std::string> kGtestTestKeys{"name",
+                                           "value_param",
+                                           "type_param",
+                                           "file",
+                                           "line",
+                                           "status",
+                                           "result",
+                                           "timestamp",
+                                           "time",
+                                           "classname",
+                                           "failures"};
 
 bool
 ParseFile(const std::string& path, nlohmann::ordered_json* json, std::string* error)
@@ -96,7 +104,8 @@ ReadTestList(const std::string& path, std::vector<ListedSuite>* suites, std::str
 }
 
 bool
-ReadTestResults(const std::string& path, std::map<std::string, TestCaseResult>* results,
+ReadTestResults(const std::string& path,
+                std::map<std::string, TestCaseResult>* results,
                 std::string* error)
 {
     nlohmann::ordered_json json;
@@ -137,8 +146,9 @@ ReadTestResults(const std::string& path, std::map<std::string, TestCaseResult>* 
             {
                 if (!kGtestTestKeys.count(key) && key != kSkipReasonProperty)
                 {
-                    r.properties.emplace_back(key, value.is_string() ? value.get<std::string>()
-                                                                     : value.dump());
+                    r.properties.emplace_back(key,
+                                              value.is_string() ? value.get<std::string>()
+                                                                : value.dump());
                 }
             }
             if (t.contains("failures"))

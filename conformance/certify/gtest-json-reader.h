@@ -26,7 +26,8 @@ std::string RequirementIdOfSuite(const std::string& suite);
 
 /// Splits "FirstMiddleLast/packet_gcm128_transport" into check, variant and mode: the mode is
 /// the variant's first '_'-separated word when it is one of modes, else "".
-void SplitTestName(const std::string& name, const std::vector<std::string>& modes,
+void SplitTestName(const std::string& name,
+                   const std::vector<std::string>& modes,
                    TestCaseResult* test);
 
 /// Reads the JSON of `--gtest_list_tests --gtest_output=json:PATH`; disabled tests are left out.
@@ -39,7 +40,8 @@ constexpr const char* kSkipReasonProperty = "skip_reason";
 /// Reads the results JSON of a run: per full test name ("Suite.Test"), outcome, message,
 /// duration and properties. A failure outside any test (a test suite's set-up) appears under
 /// the name "<suite>.(set-up)".
-bool ReadTestResults(const std::string& path, std::map<std::string, TestCaseResult>* results,
+bool ReadTestResults(const std::string& path,
+                     std::map<std::string, TestCaseResult>* results,
                      std::string* error);
 
 } // namespace offloadlab

@@ -1,10 +1,9 @@
 #include "embedded-python.h"
 
-#include <pybind11/embed.h>
-
 #include <exception>
 #include <map>
 #include <memory>
+#include <pybind11/embed.h>
 
 namespace py = pybind11;
 

@@ -2,9 +2,8 @@
 
 #include "embedded-python.h"
 
-#include <pybind11/embed.h>
-
 #include <exception>
+#include <pybind11/embed.h>
 
 namespace py = pybind11;
 
@@ -178,8 +177,12 @@ ScapyEspOracle::IsAvailable(std::string* why)
     return true;
 }
 
-ScapyEspOracle::ScapyEspOracle(const EspAlgorithm& algorithm, uint32_t spi, bool tunnelMode,
-                               const std::string& tunnelSrc, const std::string& tunnelDst, bool esn)
+ScapyEspOracle::ScapyEspOracle(const EspAlgorithm& algorithm,
+                               uint32_t spi,
+                               bool tunnelMode,
+                               const std::string& tunnelSrc,
+                               const std::string& tunnelDst,
+                               bool esn)
     : m_impl(new Impl)
 {
     Python& python = GetPython();
@@ -191,9 +194,15 @@ ScapyEspOracle::ScapyEspOracle(const EspAlgorithm& algorithm, uint32_t spi, bool
     m_impl->gcm = algorithm.suite == EspAlgorithm::Suite::AesGcm;
     try
     {
-        py::object sa = python.helper["make_sa"](
-            m_impl->gcm, ToBytes(algorithm.encKey), ToBytes(algorithm.salt),
-            ToBytes(algorithm.authKey), spi, tunnelMode, tunnelSrc, tunnelDst, esn);
+        py::object sa = python.helper["make_sa"](m_impl->gcm,
+                                                 ToBytes(algorithm.encKey),
+                                                 ToBytes(algorithm.salt),
+                                                 ToBytes(algorithm.authKey),
+                                                 spi,
+                                                 tunnelMode,
+                                                 tunnelSrc,
+                                                 tunnelDst,
+                                                 esn);
         m_impl->sa = sa.release().ptr();
     }
     catch (const std::exception& e)
@@ -215,8 +224,10 @@ ScapyEspOracle::IsValid(std::string* error) const
 }
 
 bool
-ScapyEspOracle::Decrypt(const std::vector<uint8_t>& ipv4PacketWithEsp, uint32_t seqHi,
-                        std::vector<uint8_t>* innerOut, std::string* error)
+ScapyEspOracle::Decrypt(const std::vector<uint8_t>& ipv4PacketWithEsp,
+                        uint32_t seqHi,
+                        std::vector<uint8_t>* innerOut,
+                        std::string* error)
 {
     if (!IsValid(error))
     {
@@ -236,8 +247,10 @@ ScapyEspOracle::Decrypt(const std::vector<uint8_t>& ipv4PacketWithEsp, uint32_t 
 }
 
 bool
-ScapyEspOracle::Encrypt(const std::vector<uint8_t>& ipv4Packet, uint64_t seq,
-                        std::vector<uint8_t>* out, std::string* error)
+ScapyEspOracle::Encrypt(const std::vector<uint8_t>& ipv4Packet,
+                        uint64_t seq,
+                        std::vector<uint8_t>* out,
+                        std::string* error)
 {
     if (!IsValid(error))
     {

@@ -38,8 +38,12 @@ class ScapyEspOracle
      * Builds the Scapy SecurityAssociation. tunnelSrc/tunnelDst (dotted IPv4) are the outer
      * header in tunnel mode and ignored in transport mode. Check IsValid() afterwards.
      */
-    ScapyEspOracle(const EspAlgorithm& algorithm, uint32_t spi, bool tunnelMode,
-                   const std::string& tunnelSrc, const std::string& tunnelDst, bool esn);
+    ScapyEspOracle(const EspAlgorithm& algorithm,
+                   uint32_t spi,
+                   bool tunnelMode,
+                   const std::string& tunnelSrc,
+                   const std::string& tunnelDst,
+                   bool esn);
     ~ScapyEspOracle();
     ScapyEspOracle(const ScapyEspOracle&) = delete;
     ScapyEspOracle& operator=(const ScapyEspOracle&) = delete;
@@ -52,15 +56,19 @@ class ScapyEspOracle
      * innerOut receives, in transport mode, the whole IPv4 packet as Scapy rebuilds it (protocol
      * = next header, new total length and checksum); in tunnel mode, the inner IPv4 packet.
      */
-    bool Decrypt(const std::vector<uint8_t>& ipv4PacketWithEsp, uint32_t seqHi,
-                 std::vector<uint8_t>* innerOut, std::string* error);
+    bool Decrypt(const std::vector<uint8_t>& ipv4PacketWithEsp,
+                 uint32_t seqHi,
+                 std::vector<uint8_t>* innerOut,
+                 std::string* error);
 
     /**
      * Encrypts an IPv4 packet with sequence number seq (low 32 bits on the wire, high 32 bits
      * as ESN). For GCM the IV is the 8-byte big-endian seq, as EspTransform makes it; for CBC it
      * is random. out receives the whole IPv4 packet with ESP.
      */
-    bool Encrypt(const std::vector<uint8_t>& ipv4Packet, uint64_t seq, std::vector<uint8_t>* out,
+    bool Encrypt(const std::vector<uint8_t>& ipv4Packet,
+                 uint64_t seq,
+                 std::vector<uint8_t>* out,
                  std::string* error);
 
   private:

@@ -2,9 +2,8 @@
 
 #include "embedded-python.h"
 
-#include <pybind11/embed.h>
-
 #include <exception>
+#include <pybind11/embed.h>
 #include <string>
 #include <utility>
 #include <vector>
@@ -176,7 +175,7 @@ FromBytes(const py::handle& object)
 }
 
 /// Calls helper function `name`; the result, or null and *error on any failure.
-template<typename... Args>
+template <typename... Args>
 py::object
 Call(const char* what, std::string* error, const char* name, Args&&... args)
 {
@@ -208,7 +207,9 @@ Call(const char* what, std::string* error, const char* name, Args&&... args)
 
 /// A Python list of bytes into *fragments; false and *error if it is not one.
 bool
-ToFragments(const py::object& list, const char* what, std::vector<std::vector<uint8_t>>* fragments,
+ToFragments(const py::object& list,
+            const char* what,
+            std::vector<std::vector<uint8_t>>* fragments,
             std::string* error)
 {
     try
@@ -252,8 +253,10 @@ ScapyPacketCrafter::IsAvailable(std::string* why)
 }
 
 bool
-ScapyPacketCrafter::Fragment(const std::vector<uint8_t>& ipv4Packet, uint32_t fragmentPayloadSize,
-                             std::vector<std::vector<uint8_t>>* fragments, std::string* error)
+ScapyPacketCrafter::Fragment(const std::vector<uint8_t>& ipv4Packet,
+                             uint32_t fragmentPayloadSize,
+                             std::vector<std::vector<uint8_t>>* fragments,
+                             std::string* error)
 {
     if (fragments == nullptr)
     {
@@ -274,15 +277,23 @@ ScapyPacketCrafter::OverlappingFragments(const std::vector<uint8_t>& ipv4Packet,
     {
         return Fail(error, "OverlappingFragments: no output vector");
     }
-    const py::object result = Call("overlapping fragments", error, "overlapping",
-                                   ToBytes(ipv4Packet), fragmentPayloadSize);
+    const py::object result = Call("overlapping fragments",
+                                   error,
+                                   "overlapping",
+                                   ToBytes(ipv4Packet),
+                                   fragmentPayloadSize);
     return result && ToFragments(result, "overlapping fragments", fragments, error);
 }
 
 bool
-ScapyPacketCrafter::UdpDatagram(const std::string& src, const std::string& dst, uint16_t sport,
-                                uint16_t dport, const std::vector<uint8_t>& payload,
-                                bool dontFragment, std::vector<uint8_t>* out, std::string* error)
+ScapyPacketCrafter::UdpDatagram(const std::string& src,
+                                const std::string& dst,
+                                uint16_t sport,
+                                uint16_t dport,
+                                const std::vector<uint8_t>& payload,
+                                bool dontFragment,
+                                std::vector<uint8_t>* out,
+                                std::string* error)
 {
     if (out == nullptr)
     {
@@ -294,14 +305,19 @@ ScapyPacketCrafter::UdpDatagram(const std::string& src, const std::string& dst, 
 }
 
 bool
-ScapyPacketCrafter::WithIpOptions(const std::vector<uint8_t>& ipv4Packet, std::vector<uint8_t>* out,
-                                  std::string* error, IpOption option)
+ScapyPacketCrafter::WithIpOptions(const std::vector<uint8_t>& ipv4Packet,
+                                  std::vector<uint8_t>* out,
+                                  std::string* error,
+                                  IpOption option)
 {
     if (out == nullptr)
     {
         return Fail(error, "WithIpOptions: no output vector");
     }
-    const py::object result = Call("IP options", error, "with_option", ToBytes(ipv4Packet),
+    const py::object result = Call("IP options",
+                                   error,
+                                   "with_option",
+                                   ToBytes(ipv4Packet),
                                    option == IpOption::RouterAlert);
     return result && ToPacket(result, "IP options", out, error);
 }

@@ -37,8 +37,10 @@ class ScapyPacketCrafter
      * DF is set or the payload fits into one fragment. Scapy copies every IP option into every
      * fragment, also those RFC 791 keeps in the first only (e.g. Record Route).
      */
-    static bool Fragment(const std::vector<uint8_t>& ipv4Packet, uint32_t fragmentPayloadSize,
-                         std::vector<std::vector<uint8_t>>* fragments, std::string* error);
+    static bool Fragment(const std::vector<uint8_t>& ipv4Packet,
+                         uint32_t fragmentPayloadSize,
+                         std::vector<std::vector<uint8_t>>* fragments,
+                         std::string* error);
 
     /**
      * Two fragments that overlap by 8 bytes: Scapy's first fragment (payload bytes
@@ -52,17 +54,24 @@ class ScapyPacketCrafter
                                      std::string* error);
 
     /// IPv4 (TTL 64, DF as asked) + UDP with Scapy's length and checksum; src/dst dotted.
-    static bool UdpDatagram(const std::string& src, const std::string& dst, uint16_t sport,
-                            uint16_t dport, const std::vector<uint8_t>& payload, bool dontFragment,
-                            std::vector<uint8_t>* out, std::string* error);
+    static bool UdpDatagram(const std::string& src,
+                            const std::string& dst,
+                            uint16_t sport,
+                            uint16_t dport,
+                            const std::vector<uint8_t>& payload,
+                            bool dontFragment,
+                            std::vector<uint8_t>* out,
+                            std::string* error);
 
     /**
      * The packet with option appended to its IP options (padded to 4 bytes with End of
      * Options), IHL, total length and checksum recomputed. Fails if the header would exceed
      * 60 bytes.
      */
-    static bool WithIpOptions(const std::vector<uint8_t>& ipv4Packet, std::vector<uint8_t>* out,
-                              std::string* error, IpOption option = IpOption::RouterAlert);
+    static bool WithIpOptions(const std::vector<uint8_t>& ipv4Packet,
+                              std::vector<uint8_t>* out,
+                              std::string* error,
+                              IpOption option = IpOption::RouterAlert);
 
     /// Scapy's one-line summary, for readable test failures; a note with the reason otherwise.
     static std::string Describe(const std::vector<uint8_t>& ipv4Packet);

@@ -15,7 +15,6 @@
 #include "simulation-test.h"
 
 #include <gtest/gtest.h>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,12 +37,12 @@ AlgName(Alg alg)
 {
     switch (alg)
     {
-        case Alg::Gcm128:
-            return "gcm128";
-        case Alg::Gcm256:
-            return "gcm256";
-        case Alg::CbcSha256:
-            return "cbcsha256";
+    case Alg::Gcm128:
+        return "gcm128";
+    case Alg::Gcm256:
+        return "gcm256";
+    case Alg::CbcSha256:
+        return "cbcsha256";
     }
     return "?";
 }
@@ -75,7 +74,8 @@ CaseName(const testing::TestParamInfo<Case>& info)
 
 /// Every combination of the given modes, algorithms, IP modes and ESN settings.
 inline std::vector<Case>
-Cases(std::vector<XfrmOffloadType> modes, std::vector<Alg> algs = {Alg::Gcm128},
+Cases(std::vector<XfrmOffloadType> modes,
+      std::vector<Alg> algs = {Alg::Gcm128},
       std::vector<XfrmMode> ipModes = {XfrmMode::Transport, XfrmMode::Tunnel},
       std::vector<bool> esns = {false})
 {

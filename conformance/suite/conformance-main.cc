@@ -9,12 +9,11 @@
 #include "ns3/config.h"
 #include "ns3/string.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 namespace conformance
 {
@@ -64,19 +63,18 @@ AlgorithmOf(Alg alg, uint8_t seed)
 {
     switch (alg)
     {
-        case Alg::Gcm128:
-            return offloadtest::DefaultGcm(seed);
-        case Alg::Gcm256:
+    case Alg::Gcm128:
+        return offloadtest::DefaultGcm(seed);
+    case Alg::Gcm256: {
+        offloadtest::Bytes blob(36);
+        for (size_t i = 0; i < blob.size(); ++i)
         {
-            offloadtest::Bytes blob(36);
-            for (size_t i = 0; i < blob.size(); ++i)
-            {
-                blob[i] = static_cast<uint8_t>(seed * 3 + 5 * i + 2);
-            }
-            return ns3::EspAlgorithm::Gcm(blob);
+            blob[i] = static_cast<uint8_t>(seed * 3 + 5 * i + 2);
         }
-        case Alg::CbcSha256:
-            return offloadtest::CbcSha256Algorithm(seed);
+        return ns3::EspAlgorithm::Gcm(blob);
+    }
+    case Alg::CbcSha256:
+        return offloadtest::CbcSha256Algorithm(seed);
     }
     return offloadtest::DefaultGcm(seed);
 }
@@ -141,32 +139,34 @@ DescribeDevice(const ns3::OffloadDeviceType& device)
 {
     const olab_capabilities& caps = device.GetCapabilities();
     auto text = [](const char* s) { return std::string(s ? s : ""); };
-    return {
-        {"spec", device.GetSpec()},
-        {"mutant", ns3::OffloadDeviceType::DescribeDefect(device.GetSpec())},
-        {"offers_crypto", device.OffersCrypto()},
-        {"offers_packet", device.OffersPacket()},
-        {"capabilities",
-         {{"size", caps.size},
-          {"abi_version", caps.abi_version},
-          {"name", text(caps.name)},
-          {"description", text(caps.description)},
-          {"features", caps.features},
-          {"feature_names",
-           BitNames(caps.features, {{OLAB_FEATURE_HW_ESP, "HW_ESP"},
-                                    {OLAB_FEATURE_HW_ESP_TX_CSUM, "HW_ESP_TX_CSUM"}})},
-          {"offload_types", caps.offload_types},
-          {"offload_type_names", BitNames(caps.offload_types, {{OLAB_OFFERS_CRYPTO, "crypto"},
-                                                               {OLAB_OFFERS_PACKET, "packet"}})},
-          {"algorithms", caps.algorithms},
-          {"algorithm_names",
-           BitNames(caps.algorithms, {{1u << OLAB_ALG_AES_GCM, "rfc4106(gcm(aes))"},
-                                      {1u << OLAB_ALG_AES_CBC_SHA256, "cbc(aes)+hmac(sha256)"}})},
-          {"max_sa", caps.max_sa},
-          {"max_policies", caps.max_policies},
-          {"max_replay_window", caps.max_replay_window},
-          {"esn", caps.esn},
-          {"tunnel", caps.tunnel}}}};
+    return {{"spec", device.GetSpec()},
+            {"mutant", ns3::OffloadDeviceType::DescribeDefect(device.GetSpec())},
+            {"offers_crypto", device.OffersCrypto()},
+            {"offers_packet", device.OffersPacket()},
+            {"capabilities",
+             {{"size", caps.size},
+              {"abi_version", caps.abi_version},
+              {"name", text(caps.name)},
+              {"description", text(caps.description)},
+              {"features", caps.features},
+              {"feature_names",
+               BitNames(caps.features,
+                        {{OLAB_FEATURE_HW_ESP, "HW_ESP"},
+                         {OLAB_FEATURE_HW_ESP_TX_CSUM, "HW_ESP_TX_CSUM"}})},
+              {"offload_types", caps.offload_types},
+              {"offload_type_names",
+               BitNames(caps.offload_types,
+                        {{OLAB_OFFERS_CRYPTO, "crypto"}, {OLAB_OFFERS_PACKET, "packet"}})},
+              {"algorithms", caps.algorithms},
+              {"algorithm_names",
+               BitNames(caps.algorithms,
+                        {{1u << OLAB_ALG_AES_GCM, "rfc4106(gcm(aes))"},
+                         {1u << OLAB_ALG_AES_CBC_SHA256, "cbc(aes)+hmac(sha256)"}})},
+              {"max_sa", caps.max_sa},
+              {"max_policies", caps.max_policies},
+              {"max_replay_window", caps.max_replay_window},
+              {"esn", caps.esn},
+              {"tunnel", caps.tunnel}}}};
 }
 
 /// GoogleTest 1.12 leaves skip messages out of its JSON output; record them as a property so

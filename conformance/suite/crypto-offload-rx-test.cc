@@ -12,7 +12,6 @@
 #include "ns3/ipv4-l3-protocol.h"
 
 #include <gtest/gtest.h>
-
 #include <iterator>
 
 using namespace offloadtest;
@@ -51,17 +50,21 @@ class CryptoRxTest : public SimulationTest<Case>
         const uint32_t interface = ipv4->GetInterfaceForDevice(t->devB);
         std::vector<Bytes>* raw = &handedUp;
         ipv4->TraceConnectWithoutContext(
-            "Rx", Callback<void, Ptr<const Packet>, Ptr<Ipv4>, uint32_t>(
-                      [raw, interface](Ptr<const Packet> p, Ptr<Ipv4>, uint32_t i)
-                      {
-                          const Bytes b = PacketBytes(p);
-                          if (i == interface && IpProtocol(b) == kProtoEsp)
-                          {
-                              raw->push_back(b);
-                          }
-                      }));
-        oracle = std::make_unique<ScapyEspOracle>(t->algAB, t->spiAB, t->Tunnel(),
-                                                  Dotted(t->endAddrA), Dotted(t->endAddrB), c.esn);
+            "Rx",
+            Callback<void, Ptr<const Packet>, Ptr<Ipv4>, uint32_t>(
+                [raw, interface](Ptr<const Packet> p, Ptr<Ipv4>, uint32_t i) {
+                    const Bytes b = PacketBytes(p);
+                    if (i == interface && IpProtocol(b) == kProtoEsp)
+                    {
+                        raw->push_back(b);
+                    }
+                }));
+        oracle = std::make_unique<ScapyEspOracle>(t->algAB,
+                                                  t->spiAB,
+                                                  t->Tunnel(),
+                                                  Dotted(t->endAddrA),
+                                                  Dotted(t->endAddrB),
+                                                  c.esn);
         std::string error;
         ASSERT_TRUE(oracle->IsValid(&error)) << error;
     }
@@ -80,8 +83,14 @@ class CryptoRxTest : public SimulationTest<Case>
         Bytes plain;
         Bytes esp;
         std::string error;
-        EXPECT_TRUE(ScapyPacketCrafter::UdpDatagram(Dotted(t->hostAddrA), Dotted(t->hostAddrB),
-                                                    5555, kUdpPort, data, false, &plain, &error))
+        EXPECT_TRUE(ScapyPacketCrafter::UdpDatagram(Dotted(t->hostAddrA),
+                                                    Dotted(t->hostAddrB),
+                                                    5555,
+                                                    kUdpPort,
+                                                    data,
+                                                    false,
+                                                    &plain,
+                                                    &error))
             << error;
         EXPECT_TRUE(oracle->Encrypt(plain, seq, &esp, &error)) << error;
         return esp;
@@ -157,6 +166,7 @@ class CRYPTO_RX_BAD_ICV_STATUS : public CryptoRxTest
 TEST_P(CRYPTO_RX_BAD_ICV_STATUS, FailureReportedNeverDelivered)
 {
     ScheduleValid(Seconds(1), 5); // sequence numbers 1..5
+
     // Scapy's ESP with sequence numbers 6.., each with one byte flipped: the ICV (last and
     // first byte: the plaintext is intact, only the check can catch it), the ciphertext, the IV.
     struct Corruption
@@ -164,6 +174,7 @@ TEST_P(CRYPTO_RX_BAD_ICV_STATUS, FailureReportedNeverDelivered)
         const char* what;
         int offsetFromEsp; //!< >= 0: from the SPI; < 0: from the end
     };
+
     const Corruption corruptions[] = {
         {"last ICV byte", -1},
         {"first ICV byte", -16},

@@ -38,14 +38,14 @@ CaptureIpv4(Ptr<Node> node, Ptr<NetDevice> dev, const std::string& trace)
     auto packets = std::make_shared<std::vector<Bytes>>();
     std::vector<Bytes>* raw = packets.get();
     ipv4->TraceConnectWithoutContext(
-        trace, Callback<void, Ptr<const Packet>, Ptr<Ipv4>, uint32_t>(
-                   [raw, interface](Ptr<const Packet> p, Ptr<Ipv4>, uint32_t i)
-                   {
-                       if (i == interface)
-                       {
-                           raw->push_back(PacketBytes(p));
-                       }
-                   }));
+        trace,
+        Callback<void, Ptr<const Packet>, Ptr<Ipv4>, uint32_t>(
+            [raw, interface](Ptr<const Packet> p, Ptr<Ipv4>, uint32_t i) {
+                if (i == interface)
+                {
+                    raw->push_back(PacketBytes(p));
+                }
+            }));
     return packets;
 }
 
@@ -182,10 +182,14 @@ ExpectSameAsSoftware(const Case& c)
 std::vector<Case>
 ModeCases(XfrmMode ipMode)
 {
-    auto all =
-        Cases({XfrmOffloadType::None}, {Alg::Gcm128, Alg::Gcm256, Alg::CbcSha256}, {ipMode}, {false, true});
-    const auto offloaded =
-        Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet}, {Alg::Gcm128, Alg::Gcm256}, {ipMode}, {false, true});
+    auto all = Cases({XfrmOffloadType::None},
+                     {Alg::Gcm128, Alg::Gcm256, Alg::CbcSha256},
+                     {ipMode},
+                     {false, true});
+    const auto offloaded = Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet},
+                                 {Alg::Gcm128, Alg::Gcm256},
+                                 {ipMode},
+                                 {false, true});
     all.insert(all.end(), offloaded.begin(), offloaded.end());
     return all;
 }
@@ -200,7 +204,9 @@ TEST_P(MODE_TRANSPORT, SamePlaintextAsSoftware)
     ExpectSameAsSoftware(GetParam());
 }
 
-INSTANTIATE_TEST_SUITE_P(, MODE_TRANSPORT, testing::ValuesIn(ModeCases(XfrmMode::Transport)),
+INSTANTIATE_TEST_SUITE_P(,
+                         MODE_TRANSPORT,
+                         testing::ValuesIn(ModeCases(XfrmMode::Transport)),
                          CaseName);
 
 class MODE_TUNNEL : public SimulationTest<Case>
@@ -244,7 +250,11 @@ TEST_P(PKT_TX_ENCAP_BY_DEVICE, StackHandsPlaintextDeviceAddsAllOfEsp)
     ASSERT_EQ(handed->size(), sent.size()) << "packets the stack handed to the device";
     const auto fromA = wire->From(true);
     ASSERT_EQ(fromA.size(), handed->size()) << "the device dropped or added packets";
-    ScapyEspOracle oracle(t->algAB, t->spiAB, t->Tunnel(), Dotted(t->endAddrA), Dotted(t->endAddrB),
+    ScapyEspOracle oracle(t->algAB,
+                          t->spiAB,
+                          t->Tunnel(),
+                          Dotted(t->endAddrA),
+                          Dotted(t->endAddrB),
                           c.esn);
     std::string error;
     ASSERT_TRUE(oracle.IsValid(&error)) << error;
@@ -277,8 +287,10 @@ TEST_P(PKT_TX_ENCAP_BY_DEVICE, StackHandsPlaintextDeviceAddsAllOfEsp)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(, PKT_TX_ENCAP_BY_DEVICE,
-                         testing::ValuesIn(Cases({XfrmOffloadType::Packet}, {Alg::Gcm128, Alg::Gcm256})),
+INSTANTIATE_TEST_SUITE_P(,
+                         PKT_TX_ENCAP_BY_DEVICE,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Packet},
+                                                 {Alg::Gcm128, Alg::Gcm256})),
                          CaseName);
 
 // ---------------------------------------------------------------------------------------------
@@ -303,7 +315,11 @@ TEST_P(PKT_RX_PLAINTEXT, StackGetsPlaintextBypassingXfrm)
     std::vector<Bytes> expected = Datagrams(20, 0);
     ScheduleDatagrams(sender, expected, Seconds(1), MicroSeconds(500));
     // ESP from an implementation nobody here wrote, numbered after A's: the device opens it too.
-    ScapyEspOracle oracle(t->algAB, t->spiAB, t->Tunnel(), Dotted(t->endAddrA), Dotted(t->endAddrB),
+    ScapyEspOracle oracle(t->algAB,
+                          t->spiAB,
+                          t->Tunnel(),
+                          Dotted(t->endAddrA),
+                          Dotted(t->endAddrB),
                           c.esn);
     std::string error;
     ASSERT_TRUE(oracle.IsValid(&error)) << error;
@@ -313,8 +329,14 @@ TEST_P(PKT_RX_PLAINTEXT, StackGetsPlaintextBypassingXfrm)
         const Bytes data = DatagramPayload(700 + i, 30 + 41 * i);
         Bytes plain;
         Bytes esp;
-        ASSERT_TRUE(ScapyPacketCrafter::UdpDatagram(Dotted(t->hostAddrA), Dotted(t->hostAddrB),
-                                                    5555, kUdpPort, data, false, &plain, &error))
+        ASSERT_TRUE(ScapyPacketCrafter::UdpDatagram(Dotted(t->hostAddrA),
+                                                    Dotted(t->hostAddrB),
+                                                    5555,
+                                                    kUdpPort,
+                                                    data,
+                                                    false,
+                                                    &plain,
+                                                    &error))
             << error;
         ASSERT_TRUE(oracle.Encrypt(plain, expected.size() + 1 + i, &esp, &error)) << error;
         ScheduleInject(Seconds(2) + MilliSeconds(i), t->devA, t->devB, esp);
@@ -352,8 +374,10 @@ TEST_P(PKT_RX_PLAINTEXT, StackGetsPlaintextBypassingXfrm)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(, PKT_RX_PLAINTEXT,
-                         testing::ValuesIn(Cases({XfrmOffloadType::Packet}, {Alg::Gcm128, Alg::Gcm256})),
+INSTANTIATE_TEST_SUITE_P(,
+                         PKT_RX_PLAINTEXT,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Packet},
+                                                 {Alg::Gcm128, Alg::Gcm256})),
                          CaseName);
 
 } // namespace

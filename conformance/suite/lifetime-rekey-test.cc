@@ -12,7 +12,6 @@
 #include "ipsec-key-manager.h"
 
 #include <gtest/gtest.h>
-
 #include <map>
 #include <sstream>
 #include <tuple>
@@ -98,10 +97,9 @@ RunLifetime(const Case& c, Side side, const XfrmLifetimeConfig& lifetime)
     run.limited = side == Side::Outbound ? t->outA : t->inB;
     for (Ptr<XfrmStack> stack : {t->stackA, t->stackB})
     {
-        stack->SetExpireCallback(XfrmStack::ExpireCallback(
-            [&run](Ptr<XfrmState> x, bool hard) {
-                run.events.push_back(ExpireEvent{x, hard, Simulator::Now()});
-            }));
+        stack->SetExpireCallback(XfrmStack::ExpireCallback([&run](Ptr<XfrmState> x, bool hard) {
+            run.events.push_back(ExpireEvent{x, hard, Simulator::Now()});
+        }));
     }
     auto wire = CaptureWire(t->devA, t->devB);
     auto sink = InstallUdpSink(t->hostB);
@@ -219,7 +217,8 @@ CheckHard(const Case& c, Limit limit, Side side)
 std::vector<Case>
 LifetimeCases()
 {
-    return Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet}, {Alg::Gcm128});
+    return Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet},
+                 {Alg::Gcm128});
 }
 
 // ---- LFT-SOFT-PACKETS / LFT-SOFT-BYTES / LFT-HARD-PACKETS / LFT-HARD-BYTES ----
@@ -355,10 +354,9 @@ TEST_P(LFT_DEVICE_COUNTS, PerSaCountsAndOwnExpireCheck)
     Topology& t = *w.t;
     ASSERT_TRUE(t.outA && t.inB && t.outB && t.inA);
     std::vector<ExpireEvent> events;
-    t.stackA->SetExpireCallback(XfrmStack::ExpireCallback(
-        [&events](Ptr<XfrmState> x, bool hard) {
-            events.push_back(ExpireEvent{x, hard, Simulator::Now()});
-        }));
+    t.stackA->SetExpireCallback(XfrmStack::ExpireCallback([&events](Ptr<XfrmState> x, bool hard) {
+        events.push_back(ExpireEvent{x, hard, Simulator::Now()});
+    }));
     const uint64_t bytesAB = SendBurst(w, true, 13, 1, Seconds(1));
     const uint64_t bytesBA = SendBurst(w, false, 6, 50, Seconds(1.0003));
     RunUntil(Seconds(2));
@@ -385,7 +383,10 @@ TEST_P(LFT_DEVICE_COUNTS, PerSaCountsAndOwnExpireCheck)
     ExpectCurrent(t.inA, 6, bytesBA, "inA");
 }
 
-INSTANTIATE_TEST_SUITE_P(, LFT_DEVICE_COUNTS, testing::ValuesIn(Cases({XfrmOffloadType::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(,
+                         LFT_DEVICE_COUNTS,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
+                         CaseName);
 
 using STATS_UPDATE_EXACT = SimulationTest<Case>;
 
@@ -423,7 +424,10 @@ TEST_P(STATS_UPDATE_EXACT, BytesAndPacketsCarried)
     EXPECT_EQ(t.outB->GetCurrent().packets, 0u) << "B->A carried nothing";
 }
 
-INSTANTIATE_TEST_SUITE_P(, STATS_UPDATE_EXACT, testing::ValuesIn(Cases({XfrmOffloadType::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(,
+                         STATS_UPDATE_EXACT,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
+                         CaseName);
 
 using ALLOW_OFFLOAD_COUNTERS = SimulationTest<Case>;
 
@@ -447,8 +451,10 @@ TEST_P(ALLOW_OFFLOAD_COUNTERS, AgreeWithSoftwareAfterUpdateStats)
         RunUntil(Seconds(2));
         EXPECT_EQ(w.sinkB->received, w.sentAB);
         EXPECT_EQ(w.sinkA->received, w.sentBA);
-        const std::map<std::string, Ptr<XfrmState>> states{
-            {"outA", t.outA}, {"inB", t.inB}, {"outB", t.outB}, {"inA", t.inA}};
+        const std::map<std::string, Ptr<XfrmState>> states{{"outA", t.outA},
+                                                           {"inB", t.inB},
+                                                           {"outB", t.outB},
+                                                           {"inA", t.inA}};
         for (const auto& [name, x] : states)
         {
             if (mode == XfrmOffloadType::None)
@@ -469,7 +475,9 @@ TEST_P(ALLOW_OFFLOAD_COUNTERS, AgreeWithSoftwareAfterUpdateStats)
     EXPECT_EQ(software["inA"].packets, 11u);
 }
 
-INSTANTIATE_TEST_SUITE_P(, ALLOW_OFFLOAD_COUNTERS, testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
+INSTANTIATE_TEST_SUITE_P(,
+                         ALLOW_OFFLOAD_COUNTERS,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
                          CaseName);
 
 // ---- REKEY-MAKE-BEFORE-BREAK ----
@@ -501,12 +509,18 @@ RunRekey(const Case& c, XfrmOffloadType mode)
     IpsecConnectionConfig conn;
     conn.name = "conformance";
     const bool tunnel = t.Tunnel();
-    conn.left = IpsecPeerConfig{
-        t.endA, t.endAddrA,         tunnel ? t.netA : t.hostAddrA, uint8_t(tunnel ? 24 : 32),
-        t.devA, mode};
-    conn.right = IpsecPeerConfig{
-        t.endB, t.endAddrB,         tunnel ? t.netB : t.hostAddrB, uint8_t(tunnel ? 24 : 32),
-        t.devB, mode};
+    conn.left = IpsecPeerConfig{t.endA,
+                                t.endAddrA,
+                                tunnel ? t.netA : t.hostAddrA,
+                                uint8_t(tunnel ? 24 : 32),
+                                t.devA,
+                                mode};
+    conn.right = IpsecPeerConfig{t.endB,
+                                 t.endAddrB,
+                                 tunnel ? t.netB : t.hostAddrB,
+                                 uint8_t(tunnel ? 24 : 32),
+                                 t.devB,
+                                 mode};
     conn.mode = tunnel ? XfrmMode::Tunnel : XfrmMode::Transport;
     conn.keyBits = c.alg == Alg::Gcm256 ? 256 : 128;
     conn.replayWindow = 64;
@@ -594,8 +608,11 @@ TEST_P(REKEY_MAKE_BEFORE_BREAK, NoLossSameEventsAsSoftware)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(, REKEY_MAKE_BEFORE_BREAK,
-                         testing::ValuesIn(Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet})),
+INSTANTIATE_TEST_SUITE_P(,
+                         REKEY_MAKE_BEFORE_BREAK,
+                         testing::ValuesIn(Cases({XfrmOffloadType::None,
+                                                  XfrmOffloadType::Crypto,
+                                                  XfrmOffloadType::Packet})),
                          CaseName);
 
 } // namespace

@@ -157,7 +157,11 @@ TEST_P(DEV_LINK_DOWN_FLUSH, EverythingFlushedAndTheDeviceUsableAgain)
     EXPECT_EQ(Delivered(*sinkB, afterAB), afterAB.size());
     EXPECT_EQ(Delivered(*sinkA, afterBA), afterBA.size());
     const auto esp = FromA(*wire, kProtoEsp, t->spiAB, readdAt);
-    ScapyEspOracle oracle(t->algAB, t->spiAB, t->Tunnel(), Dotted(t->endAddrA), Dotted(t->endAddrB),
+    ScapyEspOracle oracle(t->algAB,
+                          t->spiAB,
+                          t->Tunnel(),
+                          Dotted(t->endAddrA),
+                          Dotted(t->endAddrB),
                           t->opt.esn);
     ASSERT_TRUE(oracle.IsValid(&error)) << error;
     ASSERT_EQ(esp.size(), afterAB.size());
@@ -177,7 +181,10 @@ TEST_P(DEV_LINK_DOWN_FLUSH, EverythingFlushedAndTheDeviceUsableAgain)
     RecordEvidence("states_a_after_flush", t->stackA->GetStates().GetN());
 }
 
-INSTANTIATE_TEST_SUITE_P(, DEV_LINK_DOWN_FLUSH,
-                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(,
+                         DEV_LINK_DOWN_FLUSH,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto,
+                                                  XfrmOffloadType::Packet})),
+                         CaseName);
 
 } // namespace

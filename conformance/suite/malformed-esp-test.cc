@@ -9,11 +9,10 @@
 #include "scapy-esp-oracle.h"
 #include "scapy-packet-crafter.h"
 
-#include <gtest/gtest.h>
-#include <pybind11/embed.h>
-
 #include <algorithm>
+#include <gtest/gtest.h>
 #include <iterator>
+#include <pybind11/embed.h>
 
 namespace py = pybind11;
 
@@ -89,9 +88,17 @@ ToPy(const Bytes& b)
 
 /// Scapy's ESP of packet (IPv4) with these padding bytes and pad length byte.
 bool
-EspWithTrailer(const EspAlgorithm& a, uint32_t spi, uint32_t seq, bool tunnel,
-               const std::string& src, const std::string& dst, const Bytes& packet,
-               const Bytes& padding, uint8_t padLength, Bytes* out, std::string* error)
+EspWithTrailer(const EspAlgorithm& a,
+               uint32_t spi,
+               uint32_t seq,
+               bool tunnel,
+               const std::string& src,
+               const std::string& dst,
+               const Bytes& packet,
+               const Bytes& padding,
+               uint8_t padLength,
+               Bytes* out,
+               std::string* error)
 {
     Crafter& crafter = GetCrafter();
     if (!crafter.espWithTrailer)
@@ -103,8 +110,15 @@ EspWithTrailer(const EspAlgorithm& a, uint32_t spi, uint32_t seq, bool tunnel,
     {
         Bytes keyAndSalt = a.encKey;
         keyAndSalt.insert(keyAndSalt.end(), a.salt.begin(), a.salt.end());
-        const std::string result = py::bytes(crafter.espWithTrailer(
-            ToPy(keyAndSalt), spi, seq, tunnel, src, dst, ToPy(packet), ToPy(padding), padLength));
+        const std::string result = py::bytes(crafter.espWithTrailer(ToPy(keyAndSalt),
+                                                                    spi,
+                                                                    seq,
+                                                                    tunnel,
+                                                                    src,
+                                                                    dst,
+                                                                    ToPy(packet),
+                                                                    ToPy(padding),
+                                                                    padLength));
         out->assign(result.begin(), result.end());
         return true;
     }
@@ -150,8 +164,14 @@ class MALFORMED_COUNTED : public SimulationTest<Case>
     {
         Bytes plain;
         std::string error;
-        EXPECT_TRUE(ScapyPacketCrafter::UdpDatagram(Dotted(t->hostAddrA), Dotted(t->hostAddrB),
-                                                    5555, kUdpPort, data, false, &plain, &error))
+        EXPECT_TRUE(ScapyPacketCrafter::UdpDatagram(Dotted(t->hostAddrA),
+                                                    Dotted(t->hostAddrB),
+                                                    5555,
+                                                    kUdpPort,
+                                                    data,
+                                                    false,
+                                                    &plain,
+                                                    &error))
             << error;
         return plain;
     }
@@ -205,8 +225,7 @@ TEST_P(MALFORMED_COUNTED, DroppedCountedNeverDeliveredTrafficGoesOn)
 {
     ScheduleValid(Seconds(1), 3); // sequence numbers 1..3
     Time at = Seconds(2);
-    const auto next = [&at]()
-    {
+    const auto next = [&at]() {
         at += MilliSeconds(1);
         return at;
     };
@@ -223,7 +242,8 @@ TEST_P(MALFORMED_COUNTED, DroppedCountedNeverDeliveredTrafficGoesOn)
         {
             const auto start = whole.begin() + IpHeaderLength(whole);
             const Bytes esp(start, start + length);
-            InjectMalformed(next(), Ipv4Bytes(t->endAddrA, t->endAddrB, kProtoEsp, esp),
+            InjectMalformed(next(),
+                            Ipv4Bytes(t->endAddrA, t->endAddrB, kProtoEsp, esp),
                             truncatedData);
         }
     }
@@ -231,19 +251,29 @@ TEST_P(MALFORMED_COUNTED, DroppedCountedNeverDeliveredTrafficGoesOn)
     // Bad padding under a valid ICV: a wrong pad byte, then a pad length beyond the payload.
     // Three data bytes make the payload need exactly three bytes of padding.
     std::string error;
+
     const struct
     {
         Bytes padding;
         uint8_t padLength;
     } trailers[] = {{{1, 0x7e, 3}, 3}, {{1, 2, 3}, 200}};
+
     uint32_t seq = 15;
     for (const auto& trailer : trailers)
     {
         const Bytes data = DatagramPayload(seq, 3);
         Bytes esp;
-        ASSERT_TRUE(EspWithTrailer(t->algAB, t->spiAB, seq++, t->Tunnel(), Dotted(t->endAddrA),
-                                   Dotted(t->endAddrB), Plain(data), trailer.padding,
-                                   trailer.padLength, &esp, &error))
+        ASSERT_TRUE(EspWithTrailer(t->algAB,
+                                   t->spiAB,
+                                   seq++,
+                                   t->Tunnel(),
+                                   Dotted(t->endAddrA),
+                                   Dotted(t->endAddrB),
+                                   Plain(data),
+                                   trailer.padding,
+                                   trailer.padLength,
+                                   &esp,
+                                   &error))
             << error;
         InjectMalformed(next(), esp, data);
     }
@@ -251,8 +281,17 @@ TEST_P(MALFORMED_COUNTED, DroppedCountedNeverDeliveredTrafficGoesOn)
     {
         const Bytes data = DatagramPayload(seq, 3);
         Bytes esp;
-        ASSERT_TRUE(EspWithTrailer(t->algAB, t->spiAB, seq++, t->Tunnel(), Dotted(t->endAddrA),
-                                   Dotted(t->endAddrB), Plain(data), {1, 2, 3}, 3, &esp, &error))
+        ASSERT_TRUE(EspWithTrailer(t->algAB,
+                                   t->spiAB,
+                                   seq++,
+                                   t->Tunnel(),
+                                   Dotted(t->endAddrA),
+                                   Dotted(t->endAddrB),
+                                   Plain(data),
+                                   {1, 2, 3},
+                                   3,
+                                   &esp,
+                                   &error))
             << error;
         ScheduleInject(next(), t->devA, t->devB, esp);
         expected.push_back(data);
@@ -304,8 +343,11 @@ TEST_P(MALFORMED_COUNTED, DroppedCountedNeverDeliveredTrafficGoesOn)
     EXPECT_EQ(stats.replayDrops, 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(, MALFORMED_COUNTED,
-                         testing::ValuesIn(Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet})),
+INSTANTIATE_TEST_SUITE_P(,
+                         MALFORMED_COUNTED,
+                         testing::ValuesIn(Cases({XfrmOffloadType::None,
+                                                  XfrmOffloadType::Crypto,
+                                                  XfrmOffloadType::Packet})),
                          CaseName);
 
 } // namespace

@@ -60,8 +60,9 @@ WholeEspFrom(const WireCapture& wire, bool fromA)
         auto& pieces = pending[id];
         pieces.push_back(&w->ip);
         auto offset = [](const Bytes* b) { return uint32_t(((*b)[6] & 0x1f) << 8 | (*b)[7]) * 8; };
-        std::sort(pieces.begin(), pieces.end(),
-                  [&](const Bytes* a, const Bytes* b) { return offset(a) < offset(b); });
+        std::sort(pieces.begin(), pieces.end(), [&](const Bytes* a, const Bytes* b) {
+            return offset(a) < offset(b);
+        });
         Bytes data;
         bool complete = false;
         for (const Bytes* piece : pieces)
@@ -101,7 +102,11 @@ WholeEspFrom(const WireCapture& wire, bool fromA)
 testing::AssertionResult
 ScapyDecryptAB(const Topology& t, const Bytes& esp, Bytes* inner)
 {
-    ScapyEspOracle oracle(t.algAB, t.spiAB, t.Tunnel(), Dotted(t.endAddrA), Dotted(t.endAddrB),
+    ScapyEspOracle oracle(t.algAB,
+                          t.spiAB,
+                          t.Tunnel(),
+                          Dotted(t.endAddrA),
+                          Dotted(t.endAddrB),
                           t.opt.esn);
     std::string error;
     if (!oracle.IsValid(&error) || !oracle.Decrypt(esp, 0, inner, &error))
@@ -128,8 +133,13 @@ ScapyUdpAB(const Topology& t, const Bytes& data, bool withOption)
     Bytes udp;
     Bytes out;
     std::string error;
-    EXPECT_TRUE(ScapyPacketCrafter::UdpDatagram(Dotted(t.hostAddrA), Dotted(t.hostAddrB),
-                                                kCraftedSourcePort, kUdpPort, data, false, &udp,
+    EXPECT_TRUE(ScapyPacketCrafter::UdpDatagram(Dotted(t.hostAddrA),
+                                                Dotted(t.hostAddrB),
+                                                kCraftedSourcePort,
+                                                kUdpPort,
+                                                data,
+                                                false,
+                                                &udp,
                                                 &error))
         << error;
     if (!withOption)
@@ -155,9 +165,12 @@ uint64_t
 TxDrops(Ptr<EmuNicNetDevice> dev)
 {
     uint64_t sum = 0;
-    for (EmuNicDrop d :
-         {EmuNicDrop::TxFragment, EmuNicDrop::TxPmtu, EmuNicDrop::TxNoState,
-          EmuNicDrop::TxSeqOverflow, EmuNicDrop::TxExpired, EmuNicDrop::TxUnsupported})
+    for (EmuNicDrop d : {EmuNicDrop::TxFragment,
+                         EmuNicDrop::TxPmtu,
+                         EmuNicDrop::TxNoState,
+                         EmuNicDrop::TxSeqOverflow,
+                         EmuNicDrop::TxExpired,
+                         EmuNicDrop::TxUnsupported})
     {
         sum += dev->GetDropCount(d);
     }
@@ -206,11 +219,11 @@ CryptoForwardedOptionsPacketSameAsSoftware(const Case& c)
         bool offloadOk{false}; //!< offload_ok's answer for the options header
         uint32_t plaintext{0}; //!< wire packets showing test plaintext
     };
+
     const Bytes data = DatagramPayload(2, 120);
     const auto plainBefore = std::vector<Bytes>{DatagramPayload(3, 80), DatagramPayload(4, 90)};
     const auto plainAfter = std::vector<Bytes>{DatagramPayload(5, 70), DatagramPayload(6, 60)};
-    auto run = [&](XfrmOffloadType mode)
-    {
+    auto run = [&](XfrmOffloadType mode) {
         Run r;
         auto t = BuildTestTopology(OptionsOf(Case{mode, c.alg, c.ipMode, c.esn}));
         EXPECT_TRUE(t->outA);
@@ -250,8 +263,7 @@ CryptoForwardedOptionsPacketSameAsSoftware(const Case& c)
     // The stack itself mangles a forwarded packet with options, in every mode: ns-3's
     // Ipv4Header writes a 20-byte header (IHL 5, option lost) into the 24 bytes the header
     // took and leaves 4 bytes unwritten. Compare everything the stack did write.
-    auto written = [](Bytes inner)
-    {
+    auto written = [](Bytes inner) {
         for (size_t i = 20; i < 24 && i < inner.size(); ++i)
         {
             inner[i] = 0;
@@ -352,8 +364,11 @@ TEST_P(OFFLOAD_OK_IPV4_OPTIONS, RefusedOrProcessedExactly)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(, OFFLOAD_OK_IPV4_OPTIONS,
-                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(,
+                         OFFLOAD_OK_IPV4_OPTIONS,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto,
+                                                  XfrmOffloadType::Packet})),
+                         CaseName);
 
 // ---- OFFLOAD-OK-IPV6 ---------------------------------------------------------------------
 
@@ -364,8 +379,10 @@ TEST_P(OFFLOAD_OK_IPV6, Ipv6PacketsRefusedOrProcessed)
     GTEST_SKIP() << "not built: the simulated stack has no IPv6 (issue 3 note)";
 }
 
-INSTANTIATE_TEST_SUITE_P(, OFFLOAD_OK_IPV6,
-                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet}, {Alg::Gcm128},
+INSTANTIATE_TEST_SUITE_P(,
+                         OFFLOAD_OK_IPV6,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet},
+                                                 {Alg::Gcm128},
                                                  {XfrmMode::Transport})),
                          CaseName);
 
@@ -378,9 +395,13 @@ TEST_P(UDPENC_ESP_IN_UDP, Rfc3948EncapsulationBothWays)
     GTEST_SKIP() << "not built: the simulated stack has no ESP-in-UDP (issue 3 note)";
 }
 
-INSTANTIATE_TEST_SUITE_P(, UDPENC_ESP_IN_UDP,
-                         testing::ValuesIn(Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet},
-                                                 {Alg::Gcm128}, {XfrmMode::Transport})),
+INSTANTIATE_TEST_SUITE_P(,
+                         UDPENC_ESP_IN_UDP,
+                         testing::ValuesIn(Cases({XfrmOffloadType::None,
+                                                  XfrmOffloadType::Crypto,
+                                                  XfrmOffloadType::Packet},
+                                                 {Alg::Gcm128},
+                                                 {XfrmMode::Transport})),
                          CaseName);
 
 // ---- OFFLOAD-OK-UNSUPPORTED --------------------------------------------------------------
@@ -476,8 +497,11 @@ TEST_P(OFFLOAD_OK_UNSUPPORTED, EdgePacketsProcessedExactlyOrRefused)
     RecordEvidence("device_tx_drops", TxDrops(t->devA));
 }
 
-INSTANTIATE_TEST_SUITE_P(, OFFLOAD_OK_UNSUPPORTED,
-                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(,
+                         OFFLOAD_OK_UNSUPPORTED,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto,
+                                                  XfrmOffloadType::Packet})),
+                         CaseName);
 
 // ---- ALLOW-CRYPTO-SW-FALLBACK ------------------------------------------------------------
 
@@ -493,6 +517,7 @@ TEST_P(ALLOW_CRYPTO_SW_FALLBACK, SameWireAndPlaintextAsSoftware)
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
     CONFORMANCE_SKIP_WITHOUT_SCAPY();
+
     struct Run
     {
         std::vector<Bytes> received;
@@ -502,10 +527,10 @@ TEST_P(ALLOW_CRYPTO_SW_FALLBACK, SameWireAndPlaintextAsSoftware)
         uint64_t fallbacks{0};
         uint64_t stackCounted{0};
     };
+
     uint32_t tooBig = 0;
     std::vector<Bytes> sent;
-    auto run = [&](XfrmOffloadType mode)
-    {
+    auto run = [&](XfrmOffloadType mode) {
         Run r;
         auto t = BuildTestTopology(OptionsOf(Case{mode, c.alg, c.ipMode, c.esn}));
         EXPECT_TRUE(t->outA);
@@ -569,8 +594,10 @@ TEST_P(ALLOW_CRYPTO_SW_FALLBACK, SameWireAndPlaintextAsSoftware)
     RecordEvidence("wire_packets", crypto.shape.size());
 }
 
-INSTANTIATE_TEST_SUITE_P(, ALLOW_CRYPTO_SW_FALLBACK,
-                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto}, {Alg::Gcm128, Alg::CbcSha256})),
+INSTANTIATE_TEST_SUITE_P(,
+                         ALLOW_CRYPTO_SW_FALLBACK,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto},
+                                                 {Alg::Gcm128, Alg::CbcSha256})),
                          CaseName);
 
 } // namespace

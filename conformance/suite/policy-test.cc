@@ -24,7 +24,11 @@ constexpr uint16_t kCraftedSourcePort = 5555;
 /// Packets one end put on the wire in [from, to) with IP protocol `proto` (and, for ESP, SPI
 /// `spi`).
 std::vector<const WirePacket*>
-OnWire(const WireCapture& wire, bool fromA, uint8_t proto, uint32_t spi = 0, Time from = Seconds(0),
+OnWire(const WireCapture& wire,
+       bool fromA,
+       uint8_t proto,
+       uint32_t spi = 0,
+       Time from = Seconds(0),
        Time to = Seconds(1000))
 {
     std::vector<const WirePacket*> out;
@@ -50,12 +54,20 @@ UdpDestinationPort(const Bytes& ip)
 
 /// Scapy's ESP must decrypt each packet to the next of `sent`, sent to `port`.
 void
-ExpectScapyDecrypts(const Topology& t, bool fromA, const EspAlgorithm& alg, uint32_t spi,
-                    const std::vector<const WirePacket*>& esp, const std::vector<Bytes>& sent,
+ExpectScapyDecrypts(const Topology& t,
+                    bool fromA,
+                    const EspAlgorithm& alg,
+                    uint32_t spi,
+                    const std::vector<const WirePacket*>& esp,
+                    const std::vector<Bytes>& sent,
                     uint16_t port = kUdpPort)
 {
-    ScapyEspOracle oracle(alg, spi, t.Tunnel(), Dotted(fromA ? t.endAddrA : t.endAddrB),
-                          Dotted(fromA ? t.endAddrB : t.endAddrA), t.opt.esn);
+    ScapyEspOracle oracle(alg,
+                          spi,
+                          t.Tunnel(),
+                          Dotted(fromA ? t.endAddrA : t.endAddrB),
+                          Dotted(fromA ? t.endAddrB : t.endAddrA),
+                          t.opt.esn);
     std::string error;
     ASSERT_TRUE(oracle.IsValid(&error)) << error;
     ASSERT_EQ(esp.size(), sent.size()) << "ESP packets on the wire vs datagrams sent";
@@ -85,8 +97,10 @@ InstallPortPolicies(Topology& t)
                 continue;
             }
             const bool aToB = (dir == XfrmDir::Out) == onA;
-            XfrmPolicyConfig p = t.PolicyConfig(
-                onA, dir, dir == XfrmDir::Fwd ? XfrmOffloadType::None : XfrmOffloadType::Packet);
+            XfrmPolicyConfig p = t.PolicyConfig(onA,
+                                                dir,
+                                                dir == XfrmDir::Fwd ? XfrmOffloadType::None
+                                                                    : XfrmOffloadType::Packet);
             p.sel.proto = kProtoUdp;
             (aToB ? p.sel.dport : p.sel.sport) = kUdpPort;
             std::string error;
@@ -137,7 +151,11 @@ TEST_P(PKT_POLICY_IN_DEVICE, ProtectsExactlyTheSelectedTraffic)
     {
         EXPECT_EQ(UdpDestinationPort(w->ip), kOtherPort) << "selected traffic in plaintext";
     }
-    ExpectScapyDecrypts(*t, true, t->algAB, t->spiAB, OnWire(*wire, true, kProtoEsp, t->spiAB),
+    ExpectScapyDecrypts(*t,
+                        true,
+                        t->algAB,
+                        t->spiAB,
+                        OnWire(*wire, true, kProtoEsp, t->spiAB),
                         sentSelected);
     KeepKeys(*t);
     RecordEvidence("esp_from_a", OnWire(*wire, true, kProtoEsp, t->spiAB).size());
@@ -165,7 +183,11 @@ TEST_P(PKT_POLICY_IN_DEVICE, AcceptsSelectedTrafficOnlyProtected)
     }
     ASSERT_TRUE(t->inB && t->inB->IsOffloaded(XfrmOffloadType::Packet));
     auto sink = InstallUdpSink(t->hostB);
-    ScapyEspOracle oracle(t->algAB, t->spiAB, t->Tunnel(), Dotted(t->endAddrA), Dotted(t->endAddrB),
+    ScapyEspOracle oracle(t->algAB,
+                          t->spiAB,
+                          t->Tunnel(),
+                          Dotted(t->endAddrA),
+                          Dotted(t->endAddrB),
                           t->opt.esn);
     std::string error;
     ASSERT_TRUE(oracle.IsValid(&error)) << error;
@@ -173,16 +195,26 @@ TEST_P(PKT_POLICY_IN_DEVICE, AcceptsSelectedTrafficOnlyProtected)
     const auto plainData = Payloads(3, 100);
     for (uint32_t i = 0; i < 3; ++i)
     {
-        const Bytes udp = UdpDatagramBytes(t->hostAddrA, t->hostAddrB, kCraftedSourcePort, kUdpPort,
+        const Bytes udp = UdpDatagramBytes(t->hostAddrA,
+                                           t->hostAddrB,
+                                           kCraftedSourcePort,
+                                           kUdpPort,
                                            protectedData[i]);
         Bytes esp;
-        ASSERT_TRUE(oracle.Encrypt(Ipv4Bytes(t->hostAddrA, t->hostAddrB, kProtoUdp, udp), i + 1,
-                                   &esp, &error))
+        ASSERT_TRUE(oracle.Encrypt(Ipv4Bytes(t->hostAddrA, t->hostAddrB, kProtoUdp, udp),
+                                   i + 1,
+                                   &esp,
+                                   &error))
             << error;
         ScheduleInject(MilliSeconds(10 + i), t->devA, t->devB, esp);
-        const Bytes plainUdp = UdpDatagramBytes(t->hostAddrA, t->hostAddrB, kCraftedSourcePort,
-                                                kUdpPort, plainData[i]);
-        ScheduleInject(MilliSeconds(20 + i), t->devA, t->devB,
+        const Bytes plainUdp = UdpDatagramBytes(t->hostAddrA,
+                                                t->hostAddrB,
+                                                kCraftedSourcePort,
+                                                kUdpPort,
+                                                plainData[i]);
+        ScheduleInject(MilliSeconds(20 + i),
+                       t->devA,
+                       t->devB,
                        Ipv4Bytes(t->hostAddrA, t->hostAddrB, kProtoUdp, plainUdp));
     }
     RunTo(MilliSeconds(100));
@@ -194,7 +226,9 @@ TEST_P(PKT_POLICY_IN_DEVICE, AcceptsSelectedTrafficOnlyProtected)
     RecordEvidence("stack_b_tmpl_mismatch", t->stackB->GetDropCount(XfrmDrop::InTmplMismatch));
 }
 
-INSTANTIATE_TEST_SUITE_P(, PKT_POLICY_IN_DEVICE, testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
+INSTANTIATE_TEST_SUITE_P(,
+                         PKT_POLICY_IN_DEVICE,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
                          CaseName);
 
 // ---- POL-HW-OUTRANKS-SW ------------------------------------------------------------------
@@ -245,11 +279,17 @@ CheckHardwareOutranks(const Case& c, bool softwareBlocks)
 
     EXPECT_EQ(Delivered(*sinkB, sentAB), sentAB.size()) << "TX or RX used the software policy";
     EXPECT_EQ(Delivered(*sinkA, sentBA), sentBA.size()) << "TX or RX used the software policy";
-    ExpectScapyDecrypts(*t, true, t->algAB, t->spiAB, OnWire(*wire, true, kProtoEsp, t->spiAB),
+    ExpectScapyDecrypts(*t,
+                        true,
+                        t->algAB,
+                        t->spiAB,
+                        OnWire(*wire, true, kProtoEsp, t->spiAB),
                         sentAB);
     for (Ptr<XfrmStack> s : {t->stackA, t->stackB})
     {
-        for (XfrmDrop stat : {XfrmDrop::OutPolBlock, XfrmDrop::OutNoStates, XfrmDrop::InPolBlock,
+        for (XfrmDrop stat : {XfrmDrop::OutPolBlock,
+                              XfrmDrop::OutNoStates,
+                              XfrmDrop::InPolBlock,
                               XfrmDrop::InTmplMismatch})
         {
             EXPECT_EQ(s->GetDropCount(stat), 0u) << XfrmDropName(stat);
@@ -288,7 +328,10 @@ TEST_P(POL_HW_OUTRANKS_SW, OverASoftwareIpsecPolicyWithoutState)
     CheckHardwareOutranks(c, false);
 }
 
-INSTANTIATE_TEST_SUITE_P(, POL_HW_OUTRANKS_SW, testing::ValuesIn(Cases({XfrmOffloadType::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(,
+                         POL_HW_OUTRANKS_SW,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
+                         CaseName);
 
 // ---- POL-DELETE --------------------------------------------------------------------------
 
@@ -365,6 +408,9 @@ TEST_P(POL_DELETE, DeletedPolicyNoLongerProtects)
     RecordEvidence("esp_after_readd", esp.size());
 }
 
-INSTANTIATE_TEST_SUITE_P(, POL_DELETE, testing::ValuesIn(Cases({XfrmOffloadType::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(,
+                         POL_DELETE,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
+                         CaseName);
 
 } // namespace

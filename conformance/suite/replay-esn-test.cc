@@ -13,9 +13,8 @@
 #include "conformance-case.h"
 #include "scapy-esp-oracle.h"
 
-#include <gtest/gtest.h>
-
 #include <functional>
+#include <gtest/gtest.h>
 #include <sstream>
 
 using namespace offloadtest;
@@ -47,12 +46,12 @@ VerdictName(Verdict v)
 {
     switch (v)
     {
-        case Verdict::Accept:
-            return "accept";
-        case Verdict::Replay:
-            return "replay";
-        case Verdict::AuthFail:
-            return "auth-fail";
+    case Verdict::Accept:
+        return "accept";
+    case Verdict::Replay:
+        return "replay";
+    case Verdict::AuthFail:
+        return "auth-fail";
     }
     return "?";
 }
@@ -111,7 +110,9 @@ DropsOfB(const Topology& t)
 /// accepted ones are delivered, in order, exactly once; the others are dropped and counted by
 /// reason, by the receiver and in the SA's own counters.
 void
-RunSteps(const Case& c, uint32_t window, const std::vector<Step>& steps,
+RunSteps(const Case& c,
+         uint32_t window,
+         const std::vector<Step>& steps,
          const std::function<void(const Topology&, size_t accepted)>& alsoCheck = nullptr)
 {
     SCOPED_TRACE("window " + std::to_string(window) + (c.esn ? " esn" : "") + ": " +
@@ -129,15 +130,15 @@ RunSteps(const Case& c, uint32_t window, const std::vector<Step>& steps,
         at += MilliSeconds(1);
         switch (steps[i].verdict)
         {
-            case Verdict::Accept:
-                expected.push_back(data);
-                break;
-            case Verdict::Replay:
-                ++want.replay;
-                break;
-            case Verdict::AuthFail:
-                ++want.auth;
-                break;
+        case Verdict::Accept:
+            expected.push_back(data);
+            break;
+        case Verdict::Replay:
+            ++want.replay;
+            break;
+        case Verdict::AuthFail:
+            ++want.auth;
+            break;
         }
     }
     RunUntil(at + MilliSeconds(100));
@@ -167,8 +168,10 @@ RunSteps(const Case& c, uint32_t window, const std::vector<Step>& steps,
 std::vector<Case>
 AllModes(std::vector<bool> esn = {false})
 {
-    return Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet}, {Alg::Gcm128},
-                 {XfrmMode::Transport, XfrmMode::Tunnel}, esn);
+    return Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet},
+                 {Alg::Gcm128},
+                 {XfrmMode::Transport, XfrmMode::Tunnel},
+                 esn);
 }
 
 constexpr Verdict A = Verdict::Accept;
@@ -183,7 +186,8 @@ using REPLAY_IN_WINDOW = SimulationTest<Case>;
 TEST_P(REPLAY_IN_WINDOW, NewNumbersAcceptedOnce)
 {
     CONFORMANCE_SKIP_UNLESS_OFFERED(GetParam());
-    RunSteps(GetParam(), 32,
+    RunSteps(GetParam(),
+             32,
              {{100, A}, {90, A}, {69, A}, {95, A}, {101, A}, {70, A}, {90, R}, {99, A}, {99, R}});
 }
 
@@ -197,7 +201,8 @@ using REPLAY_DUPLICATE = SimulationTest<Case>;
 TEST_P(REPLAY_DUPLICATE, DroppedAndCounted)
 {
     CONFORMANCE_SKIP_UNLESS_OFFERED(GetParam());
-    RunSteps(GetParam(), 32,
+    RunSteps(GetParam(),
+             32,
              {{1, A},
               {2, A},
               {3, A},
@@ -225,7 +230,8 @@ TEST_P(REPLAY_TOO_OLD, LeftOfWindowDroppedAndCounted)
 {
     CONFORMANCE_SKIP_UNLESS_OFFERED(GetParam());
     RunSteps(
-        GetParam(), 32,
+        GetParam(),
+        32,
         {{200, A}, {169, A}, {168, R}, {100, R}, {1, R}, {201, A}, {169, R}, {170, A}, {171, A}});
 }
 
@@ -248,9 +254,15 @@ EdgeTable(uint32_t w, bool esn)
     {
         steps.push_back({kTwo32 / 2, A});
     }
-    const std::vector<Step> edges{{top, A},         {top - w + 1, A}, {top - w, left},
-                                  {top - w + 1, R}, {top - 1, A},     {top + w, A},
-                                  {top + 1, A},     {top, left},      {top + w, R}};
+    const std::vector<Step> edges{{top, A},
+                                  {top - w + 1, A},
+                                  {top - w, left},
+                                  {top - w + 1, R},
+                                  {top - 1, A},
+                                  {top + w, A},
+                                  {top + 1, A},
+                                  {top, left},
+                                  {top + w, R}};
     steps.insert(steps.end(), edges.begin(), edges.end());
     return steps;
 }
@@ -280,7 +292,9 @@ TEST_P(REPLAY_WINDOW_SIZES, EdgesOf32To4096)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(, REPLAY_WINDOW_SIZES, testing::ValuesIn(AllModes({false, true})),
+INSTANTIATE_TEST_SUITE_P(,
+                         REPLAY_WINDOW_SIZES,
+                         testing::ValuesIn(AllModes({false, true})),
                          CaseName);
 
 // ---- ESN-HIGH-ORDER ----
@@ -369,7 +383,11 @@ TEST_P(ESN_HIGH_ORDER, SenderCrossesTwoTo32)
     EXPECT_EQ(drops.replay + drops.auth + drops.other, 0u);
     const auto fromA = wire->From(true);
     ASSERT_EQ(fromA.size(), sent.size());
-    ScapyEspOracle oracle(t->algAB, t->spiAB, t->Tunnel(), Dotted(t->endAddrA), Dotted(t->endAddrB),
+    ScapyEspOracle oracle(t->algAB,
+                          t->spiAB,
+                          t->Tunnel(),
+                          Dotted(t->endAddrA),
+                          Dotted(t->endAddrB),
                           true);
     ASSERT_TRUE(oracle.IsValid(&why)) << why;
     for (size_t i = 0; i < fromA.size(); ++i)
@@ -391,9 +409,13 @@ TEST_P(ESN_HIGH_ORDER, SenderCrossesTwoTo32)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(, ESN_HIGH_ORDER,
-                         testing::ValuesIn(Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet},
-                                                 {Alg::Gcm128}, {XfrmMode::Transport, XfrmMode::Tunnel},
+INSTANTIATE_TEST_SUITE_P(,
+                         ESN_HIGH_ORDER,
+                         testing::ValuesIn(Cases({XfrmOffloadType::None,
+                                                  XfrmOffloadType::Crypto,
+                                                  XfrmOffloadType::Packet},
+                                                 {Alg::Gcm128},
+                                                 {XfrmMode::Transport, XfrmMode::Tunnel},
                                                  {true})),
                          CaseName);
 
@@ -418,19 +440,20 @@ TEST_P(ESN_ADVANCE_DEVICE, DeviceDecryptsAcrossTwoTo32)
     {
         steps.push_back({s, A});
     }
-    RunSteps(c, 64, steps,
-             [](const Topology& t, size_t accepted)
-             {
-                 EXPECT_TRUE(t.inB->IsOffloaded(XfrmOffloadType::Crypto));
-                 EXPECT_EQ(t.stackB->GetEventCount(XfrmEvent::CryptoOffloadRxPackets), accepted)
-                     << "every packet must be decrypted by the device";
-             });
+    RunSteps(c, 64, steps, [](const Topology& t, size_t accepted) {
+        EXPECT_TRUE(t.inB->IsOffloaded(XfrmOffloadType::Crypto));
+        EXPECT_EQ(t.stackB->GetEventCount(XfrmEvent::CryptoOffloadRxPackets), accepted)
+            << "every packet must be decrypted by the device";
+    });
 }
 
 // Only meaningful with ESN and crypto offload (packet offload keeps ESN in the device alone).
-INSTANTIATE_TEST_SUITE_P(, ESN_ADVANCE_DEVICE,
-                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto}, {Alg::Gcm128},
-                                                 {XfrmMode::Transport, XfrmMode::Tunnel}, {true})),
+INSTANTIATE_TEST_SUITE_P(,
+                         ESN_ADVANCE_DEVICE,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto},
+                                                 {Alg::Gcm128},
+                                                 {XfrmMode::Transport, XfrmMode::Tunnel},
+                                                 {true})),
                          CaseName);
 
 } // namespace

@@ -44,7 +44,10 @@ DeviceReason(const std::string& error)
 
 /// ESP packets of one SPI that one end put on the wire in [from, to).
 std::vector<const WirePacket*>
-EspOnWire(const WireCapture& wire, bool fromA, uint32_t spi, Time from = Seconds(0),
+EspOnWire(const WireCapture& wire,
+          bool fromA,
+          uint32_t spi,
+          Time from = Seconds(0),
           Time to = Seconds(1000))
 {
     std::vector<const WirePacket*> out;
@@ -73,11 +76,19 @@ PlaintextOnWire(const WireCapture& wire, bool fromA, Time from, Time to)
 /// Scapy's ESP (an implementation nobody here wrote) must decrypt each packet to the next of
 /// `sent`: the ESP is well formed, keyed as configured and carries exactly what was sent.
 void
-ExpectScapyDecrypts(const Topology& t, bool fromA, const EspAlgorithm& alg, uint32_t spi,
-                    const std::vector<const WirePacket*>& esp, const std::vector<Bytes>& sent)
+ExpectScapyDecrypts(const Topology& t,
+                    bool fromA,
+                    const EspAlgorithm& alg,
+                    uint32_t spi,
+                    const std::vector<const WirePacket*>& esp,
+                    const std::vector<Bytes>& sent)
 {
-    ScapyEspOracle oracle(alg, spi, t.Tunnel(), Dotted(fromA ? t.endAddrA : t.endAddrB),
-                          Dotted(fromA ? t.endAddrB : t.endAddrA), t.opt.esn);
+    ScapyEspOracle oracle(alg,
+                          spi,
+                          t.Tunnel(),
+                          Dotted(fromA ? t.endAddrA : t.endAddrB),
+                          Dotted(fromA ? t.endAddrB : t.endAddrA),
+                          t.opt.esn);
     std::string error;
     ASSERT_TRUE(oracle.IsValid(&error)) << error;
     ASSERT_EQ(esp.size(), sent.size()) << "ESP packets on the wire vs datagrams sent";
@@ -121,8 +132,7 @@ RunTwoWay(Topology& t, uint32_t countAB, uint32_t countBA)
     RunUntil(MilliSeconds(100));
     EXPECT_EQ(Delivered(*sinkB, run.sentAB), run.sentAB.size());
     EXPECT_EQ(Delivered(*sinkA, run.sentBA), run.sentBA.size());
-    ExpectScapyDecrypts(t, true, t.algAB, t.spiAB, EspOnWire(*run.wire, true, t.spiAB),
-                        run.sentAB);
+    ExpectScapyDecrypts(t, true, t.algAB, t.spiAB, EspOnWire(*run.wire, true, t.spiAB), run.sentAB);
     KeepKeys(t);
     RecordEvidence("delivered_ab", Delivered(*sinkB, run.sentAB));
     RecordEvidence("delivered_ba", Delivered(*sinkA, run.sentBA));
@@ -136,10 +146,14 @@ CraftedEspAB(const Topology& t, const EspAlgorithm& alg, uint64_t seq, const Byt
 {
     const Bytes udp =
         UdpDatagramBytes(t.hostAddrA, t.hostAddrB, kCraftedSourcePort, kUdpPort, data);
-    const Bytes frame =
-        t.Tunnel() ? SealEspFrame(alg, t.spiAB, seq, t.opt.esn,
-                                  Ipv4Bytes(t.hostAddrA, t.hostAddrB, kProtoUdp, udp), kProtoIpip)
-                   : SealEspFrame(alg, t.spiAB, seq, t.opt.esn, udp, kProtoUdp);
+    const Bytes frame = t.Tunnel()
+                            ? SealEspFrame(alg,
+                                           t.spiAB,
+                                           seq,
+                                           t.opt.esn,
+                                           Ipv4Bytes(t.hostAddrA, t.hostAddrB, kProtoUdp, udp),
+                                           kProtoIpip)
+                            : SealEspFrame(alg, t.spiAB, seq, t.opt.esn, udp, kProtoUdp);
     return Ipv4Bytes(t.endAddrA, t.endAddrB, kProtoEsp, frame);
 }
 
@@ -201,8 +215,11 @@ TEST_P(DEV_FEATURE_HW_ESP, CryptoRunsInSoftwarePacketIsRefused)
     RecordEvidence("stack_crypto_tx", t->stackA->GetEventCount(XfrmEvent::CryptoOffloadTxPackets));
 }
 
-INSTANTIATE_TEST_SUITE_P(, DEV_FEATURE_HW_ESP,
-                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(,
+                         DEV_FEATURE_HW_ESP,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto,
+                                                  XfrmOffloadType::Packet})),
+                         CaseName);
 
 // ---- STATE-ADD-OK ------------------------------------------------------------------------
 
@@ -244,15 +261,22 @@ TEST_P(STATE_ADD_OK, HandleSetAndUsedByTheFastPath)
         EXPECT_EQ(t->stackA->GetEventCount(XfrmEvent::CryptoOffloadTxPackets), 0u);
         EXPECT_EQ(t->stackB->GetEventCount(XfrmEvent::CryptoOffloadRxPackets), 0u);
     }
-    ExpectScapyDecrypts(*t, false, t->algBA, t->spiBA, EspOnWire(*run.wire, false, t->spiBA),
+    ExpectScapyDecrypts(*t,
+                        false,
+                        t->algBA,
+                        t->spiBA,
+                        EspOnWire(*run.wire, false, t->spiBA),
                         sentBA);
     RecordEvidence("handle_out_a", t->outA->GetOffload().handle);
-    RecordEvidence("stack_crypto_tx_a", t->stackA->GetEventCount(XfrmEvent::CryptoOffloadTxPackets));
-    RecordEvidence("stack_crypto_rx_b", t->stackB->GetEventCount(XfrmEvent::CryptoOffloadRxPackets));
+    RecordEvidence("stack_crypto_tx_a",
+                   t->stackA->GetEventCount(XfrmEvent::CryptoOffloadTxPackets));
+    RecordEvidence("stack_crypto_rx_b",
+                   t->stackB->GetEventCount(XfrmEvent::CryptoOffloadRxPackets));
     RecordEvidence("esp_from_a", EspOnWire(*run.wire, true, t->spiAB).size());
 }
 
-INSTANTIATE_TEST_SUITE_P(, STATE_ADD_OK,
+INSTANTIATE_TEST_SUITE_P(,
+                         STATE_ADD_OK,
                          testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet},
                                                  {Alg::Gcm128, Alg::Gcm256})),
                          CaseName);
@@ -277,8 +301,9 @@ TEST_P(STATE_ADD_UNSUPPORTED_ALGO, NotSupportedWithAReason)
     std::vector<std::string> fallbackReasons;
     t->stackA->TraceConnectWithoutContext("OffloadFallback",
                                           Callback<void, Ptr<XfrmState>, std::string>(
-                                              [&fallbackReasons](Ptr<XfrmState>, std::string why)
-                                              { fallbackReasons.push_back(why); }));
+                                              [&fallbackReasons](Ptr<XfrmState>, std::string why) {
+                                                  fallbackReasons.push_back(why);
+                                              }));
     const XfrmOffloadType type = c.mode;
     const std::string notSupported = XfrmOffloadStatusName(XfrmOffloadStatus::NotSupported);
     for (bool outbound : {true, false})
@@ -318,8 +343,10 @@ TEST_P(STATE_ADD_UNSUPPORTED_ALGO, NotSupportedWithAReason)
     RecordEvidence("fallbacks", t->stackA->GetEventCount(XfrmEvent::CryptoOffloadFallback));
 }
 
-INSTANTIATE_TEST_SUITE_P(, STATE_ADD_UNSUPPORTED_ALGO,
-                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet}, {Alg::CbcSha256})),
+INSTANTIATE_TEST_SUITE_P(,
+                         STATE_ADD_UNSUPPORTED_ALGO,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet},
+                                                 {Alg::CbcSha256})),
                          CaseName);
 
 // ---- CRYPTO-FALLBACK-SW ------------------------------------------------------------------
@@ -360,8 +387,10 @@ TEST_P(CRYPTO_FALLBACK_SW, SaRunsInSoftwareAndTrafficFlows)
     RecordEvidence("sw_packets_out_a", t->outA->GetCurrent().packets);
 }
 
-INSTANTIATE_TEST_SUITE_P(, CRYPTO_FALLBACK_SW,
-                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto}, {Alg::CbcSha256})), CaseName);
+INSTANTIATE_TEST_SUITE_P(,
+                         CRYPTO_FALLBACK_SW,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto}, {Alg::CbcSha256})),
+                         CaseName);
 
 // ---- PKT-NO-FALLBACK ---------------------------------------------------------------------
 
@@ -448,7 +477,10 @@ TEST_P(PKT_NO_FALLBACK, RefusedPolicyFailsTheRequest)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(, PKT_NO_FALLBACK, testing::ValuesIn(Cases({XfrmOffloadType::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(,
+                         PKT_NO_FALLBACK,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
+                         CaseName);
 
 // ---- STATE-ADD-FAIL-OTHER ----------------------------------------------------------------
 
@@ -472,8 +504,8 @@ TEST_P(STATE_ADD_FAIL_OTHER, FullTableFailsTheRequestWithoutFallback)
     uint32_t fallbackTraces = 0;
     t->stackA->TraceConnectWithoutContext(
         "OffloadFallback",
-        Callback<void, Ptr<XfrmState>, std::string>([&fallbackTraces](Ptr<XfrmState>, std::string)
-                                                    { ++fallbackTraces; }));
+        Callback<void, Ptr<XfrmState>, std::string>(
+            [&fallbackTraces](Ptr<XfrmState>, std::string) { ++fallbackTraces; }));
     const XfrmOffloadType type = c.mode;
     std::string error;
     // Inbound states never carry this test's traffic; they only take slots.
@@ -502,8 +534,11 @@ TEST_P(STATE_ADD_FAIL_OTHER, FullTableFailsTheRequestWithoutFallback)
     EXPECT_TRUE(t->stackA->AddState(software, &error)) << error;
 }
 
-INSTANTIATE_TEST_SUITE_P(, STATE_ADD_FAIL_OTHER,
-                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(,
+                         STATE_ADD_FAIL_OTHER,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto,
+                                                  XfrmOffloadType::Packet})),
+                         CaseName);
 
 // ---- STATE-DELETE-STOPS ------------------------------------------------------------------
 
@@ -540,12 +575,10 @@ TEST_P(STATE_DELETE_STOPS, DeletedSaCarriesNothingAndItsSpiIsFreeAtOnce)
     const auto afterReadd = Payloads(5, 300);
     ScheduleDatagrams(sender, before, MilliSeconds(10), MilliSeconds(1));
     Topology* raw = t.get();
-    Simulator::Schedule(deleteAt,
-                        [raw]()
-                        {
-                            EXPECT_TRUE(raw->stackA->DeleteState(raw->endAddrB, raw->spiAB));
-                            EXPECT_TRUE(raw->stackB->DeleteState(raw->endAddrB, raw->spiAB));
-                        });
+    Simulator::Schedule(deleteAt, [raw]() {
+        EXPECT_TRUE(raw->stackA->DeleteState(raw->endAddrB, raw->spiAB));
+        EXPECT_TRUE(raw->stackB->DeleteState(raw->endAddrB, raw->spiAB));
+    });
     ScheduleDatagrams(sender, afterDelete, deleteAt + MilliSeconds(10), MilliSeconds(1));
     // Valid ESP for the deleted SA, sequence numbers ahead of anything A sent.
     std::vector<Bytes> injected;
@@ -554,16 +587,16 @@ TEST_P(STATE_DELETE_STOPS, DeletedSaCarriesNothingAndItsSpiIsFreeAtOnce)
     {
         injected.push_back(DatagramPayload(200 + k, 64));
         injectedSeqs.push_back(1000 + k);
-        ScheduleInject(deleteAt + MilliSeconds(30 + k), t->devA, t->devB,
+        ScheduleInject(deleteAt + MilliSeconds(30 + k),
+                       t->devA,
+                       t->devB,
                        CraftedEspAB(*t, oldKeys, 1000 + k, injected.back()));
     }
-    Simulator::Schedule(readdAt,
-                        [raw, type, newKeys]()
-                        {
-                            raw->algAB = newKeys;
-                            raw->outA = raw->AddSa(true, true, type, {});
-                            raw->inB = raw->AddSa(true, false, type, {});
-                        });
+    Simulator::Schedule(readdAt, [raw, type, newKeys]() {
+        raw->algAB = newKeys;
+        raw->outA = raw->AddSa(true, true, type, {});
+        raw->inB = raw->AddSa(true, false, type, {});
+    });
     ScheduleDatagrams(sender, afterReadd, readdAt + MilliSeconds(10), MilliSeconds(1));
     RunUntil(MilliSeconds(400));
 
@@ -583,7 +616,11 @@ TEST_P(STATE_DELETE_STOPS, DeletedSaCarriesNothingAndItsSpiIsFreeAtOnce)
     EXPECT_TRUE(t->outA->IsOffloaded(type));
     EXPECT_TRUE(t->inB->IsOffloaded(type));
     EXPECT_EQ(Delivered(*sink, afterReadd), afterReadd.size());
-    ExpectScapyDecrypts(*t, true, newKeys, t->spiAB, EspOnWire(*wire, true, t->spiAB, readdAt),
+    ExpectScapyDecrypts(*t,
+                        true,
+                        newKeys,
+                        t->spiAB,
+                        EspOnWire(*wire, true, t->spiAB, readdAt),
                         afterReadd);
     if (c.mode == XfrmOffloadType::Crypto)
     {
@@ -598,8 +635,11 @@ TEST_P(STATE_DELETE_STOPS, DeletedSaCarriesNothingAndItsSpiIsFreeAtOnce)
     RecordEvidence("stack_b_no_states", t->stackB->GetDropCount(XfrmDrop::InNoStates));
 }
 
-INSTANTIATE_TEST_SUITE_P(, STATE_DELETE_STOPS,
-                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(,
+                         STATE_DELETE_STOPS,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto,
+                                                  XfrmOffloadType::Packet})),
+                         CaseName);
 
 // ---- STATE-FREE-RELEASES -----------------------------------------------------------------
 
@@ -704,8 +744,11 @@ TEST_P(STATE_FREE_RELEASES, FreedSlotsAndSpisCanBeUsedAgain)
     RecordEvidence("refilled", capacity);
 }
 
-INSTANTIATE_TEST_SUITE_P(, STATE_FREE_RELEASES,
-                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(,
+                         STATE_FREE_RELEASES,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto,
+                                                  XfrmOffloadType::Packet})),
+                         CaseName);
 
 // ---- DEV-SA-CAPACITY ---------------------------------------------------------------------
 
@@ -763,7 +806,10 @@ TEST_P(DEV_SA_CAPACITY, FullTableFailsClearlyAndOffloadedSasKeepWorking)
     RecordEvidence("capacity", capacity);
 }
 
-INSTANTIATE_TEST_SUITE_P(, DEV_SA_CAPACITY, testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet})),
+INSTANTIATE_TEST_SUITE_P(,
+                         DEV_SA_CAPACITY,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto,
+                                                  XfrmOffloadType::Packet})),
                          CaseName);
 
 } // namespace

@@ -99,9 +99,12 @@ class WireOracle : public testing::EmptyTestEventListener
             return it->second.get();
         }
         const XfrmStateConfig& c = x->GetConfig();
-        auto oracle =
-            std::make_unique<ScapyEspOracle>(c.algorithm, c.spi, c.mode == XfrmMode::Tunnel,
-                                             Dotted(c.saddr), Dotted(c.daddr), c.esn);
+        auto oracle = std::make_unique<ScapyEspOracle>(c.algorithm,
+                                                       c.spi,
+                                                       c.mode == XfrmMode::Tunnel,
+                                                       Dotted(c.saddr),
+                                                       Dotted(c.daddr),
+                                                       c.esn);
         std::string error;
         if (!oracle->IsValid(&error))
         {

@@ -2,12 +2,11 @@
 // and strict about bad entries.
 #include "requirement-catalog.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <gtest/gtest.h>
 #include <sstream>
 #include <sys/wait.h>
 
@@ -79,32 +78,48 @@ const std::vector<std::string> kOffload{"crypto", "packet"};
 const std::vector<std::string> kCrypto{"crypto"};
 const std::vector<std::string> kPacket{"packet"};
 
-INSTANTIATE_TEST_SUITE_P(
-    Topics, CatalogTopicTest,
-    ::testing::Values(Topic{"STATE-ADD-OK", kOffload}, Topic{"STATE-DELETE-STOPS", kOffload},
-                      Topic{"STATE-FREE-RELEASES", kOffload}, Topic{"CRYPTO-FALLBACK-SW", kCrypto},
-                      Topic{"PKT-NO-FALLBACK", kPacket}, Topic{"OFFLOAD-OK-IPV4-OPTIONS", kOffload},
-                      Topic{"OFFLOAD-OK-IPV6", kOffload}, Topic{"CRYPTO-RX-DONE-STATUS", kCrypto},
-                      Topic{"CRYPTO-RX-BAD-ICV-STATUS", kCrypto}, Topic{"CSUM-TX-INNER", kCrypto},
-                      Topic{"MODE-TRANSPORT", kAll}, Topic{"MODE-TUNNEL", kAll},
-                      Topic{"UDPENC-ESP-IN-UDP", kAll}, Topic{"PKT-FRAG-TX-DROP", kPacket},
-                      Topic{"PKT-FRAG-RX-DROP", kPacket}, Topic{"PKT-PMTU-DROP", kPacket},
-                      Topic{"PKT-PMTU-TCP-RECOVERS", kPacket}, Topic{"LFT-SOFT-BYTES", kAll},
-                      Topic{"LFT-SOFT-PACKETS", kAll}, Topic{"LFT-HARD-BYTES", kAll},
-                      Topic{"LFT-HARD-PACKETS", kAll}, Topic{"REKEY-MAKE-BEFORE-BREAK", kAll},
-                      Topic{"STATS-UPDATE-EXACT", kPacket}, Topic{"REPLAY-WINDOW-SIZES", kAll},
-                      Topic{"ESN-HIGH-ORDER", kAll}, Topic{"ESN-ADVANCE-DEVICE", kCrypto},
-                      Topic{"POL-HW-OUTRANKS-SW", kPacket}, Topic{"POL-DELETE", kPacket},
-                      Topic{"DEV-LINK-DOWN-FLUSH", kOffload}, Topic{"DEV-SA-CAPACITY", kOffload},
-                      Topic{"SEQ-START-AT-1", kAll}, Topic{"SEQ-OVERFLOW-NO-CYCLE", kAll},
-                      Topic{"IV-UNIQUE", kAll}, Topic{"PAD-CORRECT", kAll},
-                      Topic{"NEXT-HEADER-CORRECT", kAll}),
-    [](const auto& info)
-    {
-        std::string name = info.param.id;
-        std::replace(name.begin(), name.end(), '-', '_');
-        return name;
-    });
+INSTANTIATE_TEST_SUITE_P(Topics,
+                         CatalogTopicTest,
+                         ::testing::Values(Topic{"STATE-ADD-OK", kOffload},
+                                           Topic{"STATE-DELETE-STOPS", kOffload},
+                                           Topic{"STATE-FREE-RELEASES", kOffload},
+                                           Topic{"CRYPTO-FALLBACK-SW", kCrypto},
+                                           Topic{"PKT-NO-FALLBACK", kPacket},
+                                           Topic{"OFFLOAD-OK-IPV4-OPTIONS", kOffload},
+                                           Topic{"OFFLOAD-OK-IPV6", kOffload},
+                                           Topic{"CRYPTO-RX-DONE-STATUS", kCrypto},
+                                           Topic{"CRYPTO-RX-BAD-ICV-STATUS", kCrypto},
+                                           Topic{"CSUM-TX-INNER", kCrypto},
+                                           Topic{"MODE-TRANSPORT", kAll},
+                                           Topic{"MODE-TUNNEL", kAll},
+                                           Topic{"UDPENC-ESP-IN-UDP", kAll},
+                                           Topic{"PKT-FRAG-TX-DROP", kPacket},
+                                           Topic{"PKT-FRAG-RX-DROP", kPacket},
+                                           Topic{"PKT-PMTU-DROP", kPacket},
+                                           Topic{"PKT-PMTU-TCP-RECOVERS", kPacket},
+                                           Topic{"LFT-SOFT-BYTES", kAll},
+                                           Topic{"LFT-SOFT-PACKETS", kAll},
+                                           Topic{"LFT-HARD-BYTES", kAll},
+                                           Topic{"LFT-HARD-PACKETS", kAll},
+                                           Topic{"REKEY-MAKE-BEFORE-BREAK", kAll},
+                                           Topic{"STATS-UPDATE-EXACT", kPacket},
+                                           Topic{"REPLAY-WINDOW-SIZES", kAll},
+                                           Topic{"ESN-HIGH-ORDER", kAll},
+                                           Topic{"ESN-ADVANCE-DEVICE", kCrypto},
+                                           Topic{"POL-HW-OUTRANKS-SW", kPacket},
+                                           Topic{"POL-DELETE", kPacket},
+                                           Topic{"DEV-LINK-DOWN-FLUSH", kOffload},
+                                           Topic{"DEV-SA-CAPACITY", kOffload},
+                                           Topic{"SEQ-START-AT-1", kAll},
+                                           Topic{"SEQ-OVERFLOW-NO-CYCLE", kAll},
+                                           Topic{"IV-UNIQUE", kAll},
+                                           Topic{"PAD-CORRECT", kAll},
+                                           Topic{"NEXT-HEADER-CORRECT", kAll}),
+                         [](const auto& info) {
+                             std::string name = info.param.id;
+                             std::replace(name.begin(), name.end(), '-', '_');
+                             return name;
+                         });
 
 TEST(CatalogTest, AllowedDifferencesAreEntriesOfTheirOwn)
 {
@@ -160,25 +175,34 @@ TEST_P(BadCatalogTest, IsRejectedNamingTheFieldAndValue)
     ", \"source\": {\"document\": \"" doc "\", \"section\": \"3.4.3\"}, \"kind\": \"" kind "\"}"
 
 INSTANTIATE_TEST_SUITE_P(
-    Cases, BadCatalogTest,
+    Cases,
+    BadCatalogTest,
     ::testing::Values(
         BadCatalog{"LowercaseId",
                    REQ("replay-dup", "Dropped.", "[\"sw\"]", "rfc4303", "requirement"),
                    "replay-dup"},
         BadCatalog{"DuplicateId",
                    REQ("REPLAY-DUP", "Dropped.", "[\"sw\"]", "rfc4303", "requirement") "," REQ(
-                       "REPLAY-DUP", "Dropped.", "[\"sw\"]", "rfc4303", "requirement"),
+                       "REPLAY-DUP",
+                       "Dropped.",
+                       "[\"sw\"]",
+                       "rfc4303",
+                       "requirement"),
                    "appears twice"},
         BadCatalog{"UnknownMode",
                    REQ("REPLAY-DUP", "Dropped.", "[\"pakcet\"]", "rfc4303", "requirement"),
                    "pakcet"},
-        BadCatalog{"NoModes", REQ("REPLAY-DUP", "Dropped.", "[]", "rfc4303", "requirement"),
+        BadCatalog{"NoModes",
+                   REQ("REPLAY-DUP", "Dropped.", "[]", "rfc4303", "requirement"),
                    "modes"},
         BadCatalog{"UnknownDocument",
-                   REQ("REPLAY-DUP", "Dropped.", "[\"sw\"]", "rfc9999", "requirement"), "rfc9999"},
+                   REQ("REPLAY-DUP", "Dropped.", "[\"sw\"]", "rfc9999", "requirement"),
+                   "rfc9999"},
         BadCatalog{"NotASentence",
-                   REQ("REPLAY-DUP", "dropped", "[\"sw\"]", "rfc4303", "requirement"), "text"},
+                   REQ("REPLAY-DUP", "dropped", "[\"sw\"]", "rfc4303", "requirement"),
+                   "text"},
         BadCatalog{"BadKind", REQ("REPLAY-DUP", "Dropped.", "[\"sw\"]", "rfc4303", "rule"), "kind"},
         BadCatalog{"AllowanceWithoutPrefix",
-                   REQ("REPLAY-DUP", "Dropped.", "[\"sw\"]", "rfc4303", "allowance"), "ALLOW-"}),
+                   REQ("REPLAY-DUP", "Dropped.", "[\"sw\"]", "rfc4303", "allowance"),
+                   "ALLOW-"}),
     [](const auto& info) { return std::string(info.param.name); });

@@ -4,10 +4,9 @@
 #include "esp-transform.h"
 #include "scapy-esp-oracle.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <array>
+#include <gtest/gtest.h>
 #include <ostream>
 #include <string>
 #include <tuple>
@@ -106,8 +105,14 @@ Bytes
 Udp(const Address& src, const Address& dst, const Bytes& data)
 {
     const size_t length = 8 + data.size();
-    Bytes d{0x30, 0x39, 0x11, 0x5c, static_cast<uint8_t>(length >> 8), static_cast<uint8_t>(length),
-            0,    0};
+    Bytes d{0x30,
+            0x39,
+            0x11,
+            0x5c,
+            static_cast<uint8_t>(length >> 8),
+            static_cast<uint8_t>(length),
+            0,
+            0};
     d.insert(d.end(), data.begin(), data.end());
     Bytes pseudo(src.begin(), src.end());
     pseudo.insert(pseudo.end(), dst.begin(), dst.end());
@@ -132,12 +137,12 @@ AlgorithmOf(Suite suite)
 {
     switch (suite)
     {
-        case Suite::Gcm128:
-            return EspAlgorithm::Gcm(Pattern(20, 0x61));
-        case Suite::Gcm256:
-            return EspAlgorithm::Gcm(Pattern(36, 0x62));
-        case Suite::CbcSha256:
-            break;
+    case Suite::Gcm128:
+        return EspAlgorithm::Gcm(Pattern(20, 0x61));
+    case Suite::Gcm256:
+        return EspAlgorithm::Gcm(Pattern(36, 0x62));
+    case Suite::CbcSha256:
+        break;
     }
     return EspAlgorithm::CbcSha256(Pattern(16, 0x63), Pattern(32, 0x64));
 }
@@ -147,12 +152,12 @@ NameOf(Suite suite)
 {
     switch (suite)
     {
-        case Suite::Gcm128:
-            return "Gcm128";
-        case Suite::Gcm256:
-            return "Gcm256";
-        case Suite::CbcSha256:
-            break;
+    case Suite::Gcm128:
+        return "Gcm128";
+    case Suite::Gcm256:
+        return "Gcm256";
+    case Suite::CbcSha256:
+        break;
     }
     return "CbcSha256";
 }
@@ -180,8 +185,12 @@ class EspScapyOracleTest : public testing::TestWithParam<OracleParam>
         std::string error;
         m_esp = EspTransform::Create(AlgorithmOf(m_suite), &error);
         ASSERT_NE(m_esp, nullptr) << error;
-        m_oracle = std::make_unique<ScapyEspOracle>(AlgorithmOf(m_suite), kSpi, m_tunnel,
-                                                    Dotted(kGatewayA), Dotted(kGatewayB), m_esn);
+        m_oracle = std::make_unique<ScapyEspOracle>(AlgorithmOf(m_suite),
+                                                    kSpi,
+                                                    m_tunnel,
+                                                    Dotted(kGatewayA),
+                                                    Dotted(kGatewayB),
+                                                    m_esn);
         ASSERT_TRUE(m_oracle->IsValid(&error)) << error;
     }
 
@@ -248,12 +257,19 @@ TEST_P(EspScapyOracleTest, ScapyDecryptsOurEsp)
                          std::to_string(udpPayload));
             const Bytes plaintext = Plaintext(udpPayload);
             Bytes frame;
-            m_esp->Encapsulate(kSpi, seq, m_esn, plaintext.data(), plaintext.size(), NextHeader(),
+            m_esp->Encapsulate(kSpi,
+                               seq,
+                               m_esn,
+                               plaintext.data(),
+                               plaintext.size(),
+                               NextHeader(),
                                frame);
             Bytes decrypted;
             std::string error;
-            ASSERT_TRUE(m_oracle->Decrypt(OuterPacket(frame), static_cast<uint32_t>(seq >> 32),
-                                          &decrypted, &error))
+            ASSERT_TRUE(m_oracle->Decrypt(OuterPacket(frame),
+                                          static_cast<uint32_t>(seq >> 32),
+                                          &decrypted,
+                                          &error))
                 << error;
             EXPECT_EQ(decrypted, ExpectedDecryption(plaintext));
         }
@@ -288,16 +304,25 @@ TEST_P(EspScapyOracleTest, WeDecapsulateScapysEsp)
             {
                 // Same IV (the sequence number), same padding: byte for byte what we send.
                 Bytes ours;
-                m_esp->Encapsulate(kSpi, seq, m_esn, plaintext.data(), plaintext.size(),
-                                   NextHeader(), ours);
+                m_esp->Encapsulate(kSpi,
+                                   seq,
+                                   m_esn,
+                                   plaintext.data(),
+                                   plaintext.size(),
+                                   NextHeader(),
+                                   ours);
                 EXPECT_EQ(frame, ours);
             }
 
             uint32_t offset = 0;
             uint32_t length = 0;
             uint8_t nextHeader = 0;
-            ASSERT_EQ(m_esp->Decapsulate(frame.data(), frame.size(),
-                                         static_cast<uint32_t>(seq >> 32), m_esn, &offset, &length,
+            ASSERT_EQ(m_esp->Decapsulate(frame.data(),
+                                         frame.size(),
+                                         static_cast<uint32_t>(seq >> 32),
+                                         m_esn,
+                                         &offset,
+                                         &length,
                                          &nextHeader),
                       EspStatus::Ok);
             EXPECT_EQ(Bytes(frame.begin() + offset, frame.begin() + offset + length), plaintext);
@@ -326,16 +351,17 @@ TEST_P(EspScapyOracleTest, ScapyRejectsWhatWeWouldReject)
     EXPECT_TRUE(m_oracle->Decrypt(OuterPacket(frame), seq >> 32, &decrypted, &error)) << error;
 }
 
-INSTANTIATE_TEST_SUITE_P(SuitesModesEsn, EspScapyOracleTest,
-                         testing::Combine(testing::Values(Suite::Gcm128, Suite::Gcm256,
-                                                          Suite::CbcSha256),
-                                          testing::Bool(), testing::Bool()),
-                         [](const testing::TestParamInfo<OracleParam>& info)
-                         {
-                             return std::string(NameOf(std::get<0>(info.param))) +
-                                    (std::get<1>(info.param) ? "_Tunnel" : "_Transport") +
-                                    (std::get<2>(info.param) ? "_Esn" : "_NoEsn");
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    SuitesModesEsn,
+    EspScapyOracleTest,
+    testing::Combine(testing::Values(Suite::Gcm128, Suite::Gcm256, Suite::CbcSha256),
+                     testing::Bool(),
+                     testing::Bool()),
+    [](const testing::TestParamInfo<OracleParam>& info) {
+        return std::string(NameOf(std::get<0>(info.param))) +
+               (std::get<1>(info.param) ? "_Tunnel" : "_Transport") +
+               (std::get<2>(info.param) ? "_Esn" : "_NoEsn");
+    });
 
 TEST(ScapyEspOracleTest, ErrorsBecomeFalseAndAMessage)
 {
@@ -349,8 +375,10 @@ TEST(ScapyEspOracleTest, ErrorsBecomeFalseAndAMessage)
     ASSERT_TRUE(oracle.IsValid(&error)) << error;
     Bytes out;
     // Not ESP at all: a bare UDP packet.
-    EXPECT_FALSE(oracle.Decrypt(Ipv4(kHostA, kHostB, kProtoUdp, Udp(kHostA, kHostB, Bytes(8))), 0,
-                                &out, &error));
+    EXPECT_FALSE(oracle.Decrypt(Ipv4(kHostA, kHostB, kProtoUdp, Udp(kHostA, kHostB, Bytes(8))),
+                                0,
+                                &out,
+                                &error));
     EXPECT_NE(error.find("ESP"), std::string::npos) << error;
     // Another SA's SPI.
     auto esp = EspTransform::Create(AlgorithmOf(Suite::Gcm128), &error);

@@ -9,11 +9,10 @@
 
 #include "ns3/packet.h"
 
-#include <gtest/gtest.h>
-
 #include <csignal>
 #include <cstring>
 #include <dlfcn.h>
+#include <gtest/gtest.h>
 #include <set>
 #include <string>
 #include <vector>
@@ -80,7 +79,8 @@ struct Library
 /// One device instance of a library.
 struct Device
 {
-    explicit Device(const olab_device_ops& o, uint32_t capacity = 8,
+    explicit Device(const olab_device_ops& o,
+                    uint32_t capacity = 8,
                     uint32_t features = OLAB_FEATURE_HW_ESP | OLAB_FEATURE_HW_ESP_TX_CSUM)
         : ops(o)
     {
@@ -243,7 +243,10 @@ Segment(uint8_t proto, size_t payloadLength)
 
 /// What the stack hands the device in crypto offload: IPv4 + a frame from BuildFrame.
 Bytes
-FramedPacket(const EspTransform& t, uint32_t spi, uint32_t seq, const Bytes& payload,
+FramedPacket(const EspTransform& t,
+             uint32_t spi,
+             uint32_t seq,
+             const Bytes& payload,
              uint8_t nextHeader)
 {
     Bytes frame;
@@ -313,11 +316,20 @@ TEST_F(ExampleDevice, CapabilitiesAreSane)
     EXPECT_EQ(caps->tunnel, 1u);
     EXPECT_GE(caps->max_sa, 2u);
     // Every callback is exported, C-named.
-    for (const char* name :
-         {"olab_get_capabilities", "olab_create", "olab_destroy", "olab_state_add",
-          "olab_state_delete", "olab_state_free", "olab_offload_ok", "olab_state_advance_esn",
-          "olab_state_update_stats", "olab_policy_add", "olab_policy_delete", "olab_policy_free",
-          "olab_tx", "olab_rx"})
+    for (const char* name : {"olab_get_capabilities",
+                             "olab_create",
+                             "olab_destroy",
+                             "olab_state_add",
+                             "olab_state_delete",
+                             "olab_state_free",
+                             "olab_offload_ok",
+                             "olab_state_advance_esn",
+                             "olab_state_update_stats",
+                             "olab_policy_add",
+                             "olab_policy_delete",
+                             "olab_policy_free",
+                             "olab_tx",
+                             "olab_rx"})
     {
         EXPECT_TRUE(dlsym(m_lib.handle, name)) << name;
     }
@@ -360,17 +372,18 @@ TEST_F(ExampleDevice, StateAddOfGcmCryptoGivesDistinctHandles)
 TEST_F(ExampleDevice, RefusesWhatItDoesNotOffloadWithAReason)
 {
     Device d(m_lib.ops, 1);
+
     struct Refusal
     {
         const char* what;
         void (*change)(olab_sa&);
         int result;
     };
+
     const Refusal refusals[] = {
         {"packet offload", [](olab_sa& sa) { sa.type = OLAB_OFFLOAD_PACKET; }, OLAB_NOT_SUPPORTED},
         {"cbc(aes)+hmac(sha256)",
-         [](olab_sa& sa)
-         {
+         [](olab_sa& sa) {
              sa.algorithm = OLAB_ALG_AES_CBC_SHA256;
              sa.enc_key_len = 16;
              sa.auth_key_len = 32;
@@ -531,8 +544,15 @@ TEST_F(ExampleDevice, TxIvIsUniquePerPacket)
         ASSERT_EQ(d.Tx(packet, &meta, &dropReason), OLAB_DONE);
         const Bytes iv(packet.begin() + 28, packet.begin() + 36);
         // RFC 4106 3.1 counter IV: the 64-bit sequence number (high bits 0 without ESN).
-        EXPECT_EQ(iv, (Bytes{0, 0, 0, 0, uint8_t(seq >> 24), uint8_t(seq >> 16), uint8_t(seq >> 8),
-                             uint8_t(seq)}));
+        EXPECT_EQ(iv,
+                  (Bytes{0,
+                         0,
+                         0,
+                         0,
+                         uint8_t(seq >> 24),
+                         uint8_t(seq >> 16),
+                         uint8_t(seq >> 8),
+                         uint8_t(seq)}));
         ivs.insert(iv);
         ciphertexts.insert(Bytes(packet.begin() + 36, packet.end()));
     }
@@ -579,8 +599,11 @@ TEST_F(ExampleDevice, TxWritesTheInnerChecksum)
                 // Expected: ns-3's Internet checksum (another implementation than the C one).
                 Bytes zeroed(written, written + meta.csum_len);
                 zeroed[meta.csum_field] = zeroed[meta.csum_field + 1] = 0;
-                const uint16_t want = L4Checksum(tunnel ? innerSrc : kSrc, tunnel ? innerDst : kDst,
-                                                 proto, zeroed.data(), zeroed.size());
+                const uint16_t want = L4Checksum(tunnel ? innerSrc : kSrc,
+                                                 tunnel ? innerDst : kDst,
+                                                 proto,
+                                                 zeroed.data(),
+                                                 zeroed.size());
                 EXPECT_EQ(got, want)
                     << int(proto) << (tunnel ? " tunnel " : " transport ") << length;
                 EXPECT_NE(got, 0) << "the field must be written";
@@ -631,7 +654,9 @@ TEST_F(ExampleDevice, TxPassesWithoutMetaAndDropsWithoutState)
         const char* what;
         uint64_t handle;
     };
-    for (const Case& c : {Case{"unknown handle", out + 1}, Case{"no valid bit", out & 0xffff},
+
+    for (const Case& c : {Case{"unknown handle", out + 1},
+                          Case{"no valid bit", out & 0xffff},
                           Case{"inbound SA", in}})
     {
         Bytes packet = FramedPacket(*stack, 0x900, 1, Pattern(20, 1), kIpProtoUdp);
@@ -666,7 +691,12 @@ TEST_F(ExampleDevice, RxOpensWhatEspTransformSeals)
         {
             const Bytes payload = Pattern(length, uint8_t(length + 9));
             Bytes frame;
-            peer->Encapsulate(spi, seq++, false, payload.data(), payload.size(), kIpProtoTcp,
+            peer->Encapsulate(spi,
+                              seq++,
+                              false,
+                              payload.data(),
+                              payload.size(),
+                              kIpProtoTcp,
                               frame);
             Bytes packet = WithIpv4(kIpProtoEsp, frame);
             olab_rx_info info{};
@@ -679,8 +709,11 @@ TEST_F(ExampleDevice, RxOpensWhatEspTransformSeals)
             uint32_t offset = 0;
             uint32_t plainLength = 0;
             uint8_t next = 0;
-            ASSERT_EQ(stack->ParseTrailer(packet.data() + 20, packet.size() - 20, &offset,
-                                          &plainLength, &next),
+            ASSERT_EQ(stack->ParseTrailer(packet.data() + 20,
+                                          packet.size() - 20,
+                                          &offset,
+                                          &plainLength,
+                                          &next),
                       EspStatus::Ok);
             EXPECT_EQ(
                 Bytes(packet.begin() + 20 + offset, packet.begin() + 20 + offset + plainLength),
@@ -729,19 +762,20 @@ TEST_F(ExampleDevice, RxPassesWhatIsNotItsOwn)
     d.AddOk(GcmSa(blob, OLAB_DIR_IN, 0xc00));
     d.AddOk(GcmSa(blob, OLAB_DIR_OUT, 0xc01));
     auto peer = TransformOf(blob);
-    auto esp = [&](uint32_t spi, Ipv4Address dst)
-    {
+    auto esp = [&](uint32_t spi, Ipv4Address dst) {
         Bytes frame;
         peer->Encapsulate(spi, 1, false, Pattern(40, 1).data(), 40, kIpProtoUdp, frame);
         return WithIpv4(kIpProtoEsp, frame, kSrc, dst);
     };
     Bytes fragment = esp(0xc00, kDst);
     fragment[6] |= 0x20; // more fragments
+
     struct Case
     {
         const char* what;
         Bytes packet;
     };
+
     const Case cases[] = {
         {"unknown SPI", esp(0xc99, kDst)},
         {"other daddr", esp(0xc00, Ipv4Address("10.0.0.3"))},
@@ -805,7 +839,8 @@ TEST(BrokenDevice, CrashTxDiesOnTheFirstPacketWithMeta)
             lib.ops.tx(d.dev, packet.data(), &len, len, &meta, 1500, &reason);
             std::exit(0);
         },
-        ::testing::KilledBySignal(SIGSEGV), "");
+        ::testing::KilledBySignal(SIGSEGV),
+        "");
 }
 
 TEST(BrokenDevice, GarbageStateAddReturnsSeven)

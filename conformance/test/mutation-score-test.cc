@@ -5,12 +5,11 @@
 // simulated stack cannot run yet (IPv6, ESP-in-UDP), which must show as skips.
 #include "offload-device-type.h"
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <sys/wait.h>
@@ -41,8 +40,7 @@ Certify(const std::string& device)
     fs::remove_all(out);
     const std::string console = (out.string() + ".console");
     const std::string command = std::string(OFFLOADLAB_BINARY) + " certify --device '" + device +
-                                "' --out '" + out.string() + "' --jobs 2 > '" + console +
-                                "' 2>&1";
+                                "' --out '" + out.string() + "' --jobs 2 > '" + console + "' 2>&1";
     const int status = std::system(command.c_str());
     Certification c;
     c.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -108,8 +106,8 @@ TEST_P(MutantIsCaught, CertificationFailsNamingRequirements)
     {
         if (requirement.value("result", "") == "error")
         {
-            ADD_FAILURE() << requirement.value("id", "") << " errored under " << GetParam()
-                          << ": " << requirement.value("error", "");
+            ADD_FAILURE() << requirement.value("id", "") << " errored under " << GetParam() << ": "
+                          << requirement.value("error", "");
         }
     }
 }
@@ -156,7 +154,9 @@ TEST_P(CorrectDeviceConforms, CertificationPasses)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Builtin, CorrectDeviceConforms, testing::Values("reference", "example"),
+INSTANTIATE_TEST_SUITE_P(Builtin,
+                         CorrectDeviceConforms,
+                         testing::Values("reference", "example"),
                          [](const testing::TestParamInfo<std::string>& info) {
                              return info.param;
                          });

@@ -6,11 +6,10 @@
 #include "scapy-esp-oracle.h"
 #include "scapy-packet-crafter.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <gtest/gtest.h>
 #include <string>
 #include <vector>
 
@@ -174,8 +173,13 @@ class ScapyPacketCrafterTest : public testing::Test
     {
         Bytes packet;
         std::string error;
-        EXPECT_TRUE(ScapyPacketCrafter::UdpDatagram(kSrcDotted, kDstDotted, 5000, 5001,
-                                                    Pattern(payloadSize, 3), dontFragment, &packet,
+        EXPECT_TRUE(ScapyPacketCrafter::UdpDatagram(kSrcDotted,
+                                                    kDstDotted,
+                                                    5000,
+                                                    5001,
+                                                    Pattern(payloadSize, 3),
+                                                    dontFragment,
+                                                    &packet,
                                                     &error))
             << error;
         return packet;
@@ -214,9 +218,12 @@ TEST_P(CrafterUdpDatagramTest, HeadersAndChecksumsAreRight)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(DontFragment, CrafterUdpDatagramTest, testing::Bool(),
-                         [](const testing::TestParamInfo<bool>& info)
-                         { return info.param ? "DfSet" : "DfClear"; });
+INSTANTIATE_TEST_SUITE_P(DontFragment,
+                         CrafterUdpDatagramTest,
+                         testing::Bool(),
+                         [](const testing::TestParamInfo<bool>& info) {
+                             return info.param ? "DfSet" : "DfClear";
+                         });
 
 class CrafterFragmentTest : public ScapyPacketCrafterTest,
                             public testing::WithParamInterface<uint32_t>
@@ -332,7 +339,8 @@ TEST_F(ScapyPacketCrafterTest, OverlappingFragmentsOverlapWithDifferentBytes)
     ASSERT_EQ(lastWins.size(), original.payload.size());
     EXPECT_NE(lastWins, original.payload);
     // Outside the overlap the second fragment carries the original bytes.
-    EXPECT_TRUE(std::equal(second.payload.begin() + overlap, second.payload.end(),
+    EXPECT_TRUE(std::equal(second.payload.begin() + overlap,
+                           second.payload.end(),
                            original.payload.begin() + first.payload.size()));
 }
 
@@ -372,7 +380,9 @@ TEST_F(ScapyPacketCrafterTest, RecordRouteOptionFillsTheHeader)
     const Bytes packet = Udp(100);
     Bytes withOption;
     std::string error;
-    ASSERT_TRUE(ScapyPacketCrafter::WithIpOptions(packet, &withOption, &error,
+    ASSERT_TRUE(ScapyPacketCrafter::WithIpOptions(packet,
+                                                  &withOption,
+                                                  &error,
                                                   ScapyPacketCrafter::IpOption::RecordRoute))
         << error;
     const Ipv4 after = Parse(withOption);
@@ -403,8 +413,10 @@ TEST_F(ScapyPacketCrafterTest, BadInputIsFalseAndAMessage)
     Bytes badIhl = udp;
     badIhl[0] = 0x44;
     const std::vector<std::pair<std::string, Bytes>> notIpv4{
-        {"empty", {}},     {"3 bytes", {0x45, 0x00, 0x01}},
-        {"IPv6", ipv6},    {"total length != size", badLength},
+        {"empty", {}},
+        {"3 bytes", {0x45, 0x00, 0x01}},
+        {"IPv6", ipv6},
+        {"total length != size", badLength},
         {"IHL 4", badIhl},
     };
     for (const auto& [name, bytes] : notIpv4)
@@ -442,8 +454,14 @@ TEST_F(ScapyPacketCrafterTest, BadInputIsFalseAndAMessage)
 
     Bytes out;
     error.clear();
-    EXPECT_FALSE(ScapyPacketCrafter::UdpDatagram("not-an-address", kDstDotted, 1, 2, {}, false,
-                                                 &out, &error));
+    EXPECT_FALSE(ScapyPacketCrafter::UdpDatagram("not-an-address",
+                                                 kDstDotted,
+                                                 1,
+                                                 2,
+                                                 {},
+                                                 false,
+                                                 &out,
+                                                 &error));
     EXPECT_FALSE(error.empty());
     error.clear();
     EXPECT_FALSE(

@@ -5,14 +5,13 @@
 
 #include "esp-transform.h"
 
-#include <benchmark/benchmark.h>
-#include <openssl/evp.h>
-
 #include <algorithm>
+#include <benchmark/benchmark.h>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <memory>
+#include <openssl/evp.h>
 #include <string>
 #include <utility>
 #include <vector>
@@ -309,8 +308,15 @@ PrintTable(const CollectingReporter& reporter, FILE* out)
     std::fprintf(out, "\nESP (EspTransform, rfc4106(gcm(aes)) 128) vs raw EVP AES-128-GCM\n");
     std::fprintf(out,
                  "MB/s = 10^6 payload bytes per second, best run (median if only aggregates)\n\n");
-    std::fprintf(out, "%6s | %10s %10s %7s | %10s %10s %7s\n", "size", "encap raw", "encap ESP",
-                 "ratio", "decap raw", "decap ESP", "ratio");
+    std::fprintf(out,
+                 "%6s | %10s %10s %7s | %10s %10s %7s\n",
+                 "size",
+                 "encap raw",
+                 "encap ESP",
+                 "ratio",
+                 "decap raw",
+                 "decap ESP",
+                 "ratio");
     std::fprintf(out, "-------+-------------------------------+-------------------------------\n");
     for (const int64_t size : kSizes)
     {
@@ -318,10 +324,14 @@ PrintTable(const CollectingReporter& reporter, FILE* out)
         const double encEsp = reporter.Get("EncapEsp", size) / 1e6;
         const double decRaw = reporter.Get("DecapRaw", size) / 1e6;
         const double decEsp = reporter.Get("DecapEsp", size) / 1e6;
-        std::fprintf(out, "%6lld | %10s %10s %7s | %10s %10s %7s\n", static_cast<long long>(size),
-                     Cell(encRaw, "%.0f").c_str(), Cell(encEsp, "%.0f").c_str(),
+        std::fprintf(out,
+                     "%6lld | %10s %10s %7s | %10s %10s %7s\n",
+                     static_cast<long long>(size),
+                     Cell(encRaw, "%.0f").c_str(),
+                     Cell(encEsp, "%.0f").c_str(),
                      Cell(encRaw > 0 ? 100 * encEsp / encRaw : 0, "%.1f%%").c_str(),
-                     Cell(decRaw, "%.0f").c_str(), Cell(decEsp, "%.0f").c_str(),
+                     Cell(decRaw, "%.0f").c_str(),
+                     Cell(decEsp, "%.0f").c_str(),
                      Cell(decRaw > 0 ? 100 * decEsp / decRaw : 0, "%.1f%%").c_str());
     }
     const double encRaw = reporter.Get("EncapRaw", kTargetSize);
@@ -329,8 +339,11 @@ PrintTable(const CollectingReporter& reporter, FILE* out)
     const double encRatio = encRaw > 0 ? reporter.Get("EncapEsp", kTargetSize) / encRaw : 0;
     const double decRatio = decRaw > 0 ? reporter.Get("DecapEsp", kTargetSize) / decRaw : 0;
     const bool met = encRatio >= kTargetRatio && decRatio >= kTargetRatio;
-    std::fprintf(out, "\ntarget: ESP >= %.0f%% of raw EVP at %lld bytes: %s", 100 * kTargetRatio,
-                 static_cast<long long>(kTargetSize), met ? "MET" : "NOT MET");
+    std::fprintf(out,
+                 "\ntarget: ESP >= %.0f%% of raw EVP at %lld bytes: %s",
+                 100 * kTargetRatio,
+                 static_cast<long long>(kTargetSize),
+                 met ? "MET" : "NOT MET");
     if (encRatio > 0 && decRatio > 0)
     {
         std::fprintf(out, " (encap %.1f%%, decap %.1f%%)\n", 100 * encRatio, 100 * decRatio);

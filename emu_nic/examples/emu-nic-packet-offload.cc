@@ -2,11 +2,11 @@
 // offload; a UDP echo runs across it. Prints what the NIC did and its SA table.
 //
 //   build/emu_nic/emu-nic-packet-offload [--offload=packet|crypto|none] [--packets=N]
-#include "reference-offload-engine.h"
 #include "emu-nic-helper.h"
 #include "emu-nic-net-device.h"
 #include "ipsec-helper.h"
 #include "ipsec-key-manager.h"
+#include "reference-offload-engine.h"
 
 #include "ns3/applications-module.h"
 #include "ns3/core-module.h"
@@ -49,10 +49,18 @@ main(int argc, char* argv[])
     IpsecConnectionConfig connection;
     connection.name = "example";
     connection.mode = XfrmMode::Transport;
-    connection.left = {hosts.Get(0), ifaces.GetAddress(0), ifaces.GetAddress(0),
-                       32,           nics.Get(0),          types.at(offload)};
-    connection.right = {hosts.Get(1), ifaces.GetAddress(1), ifaces.GetAddress(1),
-                        32,           nics.Get(1),          types.at(offload)};
+    connection.left = {hosts.Get(0),
+                       ifaces.GetAddress(0),
+                       ifaces.GetAddress(0),
+                       32,
+                       nics.Get(0),
+                       types.at(offload)};
+    connection.right = {hosts.Get(1),
+                        ifaces.GetAddress(1),
+                        ifaces.GetAddress(1),
+                        32,
+                        nics.Get(1),
+                        types.at(offload)};
     Ptr<IpsecKeyManager> km = CreateObject<IpsecKeyManager>();
     std::string error;
     if (!km->AddConnection(connection, &error))
@@ -70,7 +78,8 @@ main(int argc, char* argv[])
     clientApp.Start(Seconds(0.1));
     uint32_t echoed = 0;
     clientApp.Get(0)->TraceConnectWithoutContext(
-        "Rx", MakeCallback(+[](uint32_t* n, Ptr<const Packet>) { ++*n; }).Bind(&echoed));
+        "Rx",
+        MakeCallback(+[](uint32_t* n, Ptr<const Packet>) { ++*n; }).Bind(&echoed));
 
     Simulator::Stop(Seconds(1));
     Simulator::Run();

@@ -53,8 +53,7 @@ IpsecKeyManager::NewSpi()
 EspAlgorithm
 IpsecKeyManager::NewAlgorithm(const IpsecConnectionConfig& config)
 {
-    auto bytes = [this](size_t n)
-    {
+    auto bytes = [this](size_t n) {
         std::vector<uint8_t> v(n);
         for (auto& b : v)
         {
@@ -99,8 +98,11 @@ IpsecKeyManager::Watch(Ptr<XfrmStack> stack)
 }
 
 void
-IpsecKeyManager::Record(const std::string& connection, const std::string& kind, uint32_t nodeId,
-                        uint32_t spi, const std::string& detail)
+IpsecKeyManager::Record(const std::string& connection,
+                        const std::string& kind,
+                        uint32_t nodeId,
+                        uint32_t spi,
+                        const std::string& detail)
 {
     // Every decision of the key manager is an event: log them where they are made.
     NS_LOG_INFO(connection << ": " << kind << " node " << nodeId << " SPI 0x" << std::hex << spi
@@ -161,15 +163,15 @@ IpsecKeyManager::InstallPolicies(Connection& c, std::string* error)
         const IpsecPeerConfig& local = *self;
         const IpsecPeerConfig& remote = self == &cfg.left ? cfg.right : cfg.left;
         Ptr<XfrmStack> stack = StackOf(local.node, error);
-        auto policy = [&](XfrmDir dir, bool offloadable)
-        {
+        auto policy = [&](XfrmDir dir, bool offloadable) {
             XfrmPolicyConfig p;
             p.dir = dir;
             p.priority = cfg.policyPriority;
             const bool out = dir == XfrmDir::Out;
-            p.sel = XfrmSelector::Subnets(
-                out ? local.subnet : remote.subnet, out ? local.subnetPrefix : remote.subnetPrefix,
-                out ? remote.subnet : local.subnet, out ? remote.subnetPrefix : local.subnetPrefix);
+            p.sel = XfrmSelector::Subnets(out ? local.subnet : remote.subnet,
+                                          out ? local.subnetPrefix : remote.subnetPrefix,
+                                          out ? remote.subnet : local.subnet,
+                                          out ? remote.subnetPrefix : local.subnetPrefix);
             p.tmpl.mode = cfg.mode;
             p.tmpl.reqid = c.reqid;
             p.tmpl.saddr = out ? local.address : remote.address;
@@ -204,9 +206,14 @@ IpsecKeyManager::InstallPolicies(Connection& c, std::string* error)
 }
 
 size_t
-IpsecKeyManager::InstallSa(Connection& c, uint32_t generation, const IpsecPeerConfig& from,
-                           const IpsecPeerConfig& to, bool outbound, uint32_t spi,
-                           const EspAlgorithm& algorithm, std::string* error)
+IpsecKeyManager::InstallSa(Connection& c,
+                           uint32_t generation,
+                           const IpsecPeerConfig& from,
+                           const IpsecPeerConfig& to,
+                           bool outbound,
+                           uint32_t spi,
+                           const EspAlgorithm& algorithm,
+                           std::string* error)
 {
     const IpsecConnectionConfig& cfg = c.config;
     const IpsecPeerConfig& holder = outbound ? from : to;
@@ -258,26 +265,43 @@ IpsecKeyManager::InstallSa(Connection& c, uint32_t generation, const IpsecPeerCo
     r.state = x;
     r.stack = stack;
     m_records.push_back(r);
-    Record(cfg.name, "install", r.nodeId, spi,
+    Record(cfg.name,
+           "install",
+           r.nodeId,
+           spi,
            std::string(r.direction) + " offload=" + XfrmOffloadTypeName(r.offloadActual));
     return m_records.size() - 1;
 }
 
 bool
-IpsecKeyManager::InstallChildHalf(size_t connection, size_t childIndex, bool outbound,
+IpsecKeyManager::InstallChildHalf(size_t connection,
+                                  size_t childIndex,
+                                  bool outbound,
                                   std::string* error)
 {
     Connection& c = m_connections[connection];
     ChildSa& child = c.children[childIndex];
     const IpsecConnectionConfig& cfg = c.config;
-    const size_t a = InstallSa(c, child.generation, cfg.left, cfg.right, outbound,
-                               child.spiLeftToRight, child.keysLeftToRight, error);
+    const size_t a = InstallSa(c,
+                               child.generation,
+                               cfg.left,
+                               cfg.right,
+                               outbound,
+                               child.spiLeftToRight,
+                               child.keysLeftToRight,
+                               error);
     if (a == SIZE_MAX)
     {
         return false;
     }
-    const size_t b = InstallSa(c, child.generation, cfg.right, cfg.left, outbound,
-                               child.spiRightToLeft, child.keysRightToLeft, error);
+    const size_t b = InstallSa(c,
+                               child.generation,
+                               cfg.right,
+                               cfg.left,
+                               outbound,
+                               child.spiRightToLeft,
+                               child.keysRightToLeft,
+                               error);
     if (b == SIZE_MAX)
     {
         return false;
@@ -309,7 +333,10 @@ IpsecKeyManager::OnExpire(Ptr<XfrmState> x, bool hard)
             r.alive = r.alive && !hard; // the stack deletes a hard-expired state itself
         }
     }
-    Record(name, hard ? "hard-expire" : "soft-expire", nodeId, x->GetSpi(),
+    Record(name,
+           hard ? "hard-expire" : "soft-expire",
+           nodeId,
+           x->GetSpi(),
            "packets=" + std::to_string(x->GetCurrent().packets) +
                " bytes=" + std::to_string(x->GetCurrent().bytes));
     ChildSa& c = m_connections[connection].children[child];
@@ -328,7 +355,10 @@ IpsecKeyManager::OnStateGone(Ptr<XfrmState> x)
     {
         if (m_records[i].state == x)
         {
-            Record(m_records[i].connection, "flushed", m_records[i].nodeId, x->GetSpi(),
+            Record(m_records[i].connection,
+                   "flushed",
+                   m_records[i].nodeId,
+                   x->GetSpi(),
                    "deleted by the stack (device down)");
             m_records[i].alive = false;
         }
@@ -367,39 +397,34 @@ IpsecKeyManager::StartRekey(size_t connection, size_t oldChild)
         Record(c.config.name, "rekey-failed", 0, 0, error);
         return;
     }
-    Simulator::Schedule(c.config.rekeyDelay,
-                        [this, connection, oldChild, newChild]()
-                        {
-                            Connection& conn = m_connections[connection];
-                            std::string why;
-                            if (!InstallChildHalf(connection, newChild, true, &why))
-                            {
-                                Record(conn.config.name, "rekey-failed", 0, 0, why);
-                                return;
-                            }
-                            ChildSa& old = conn.children[oldChild];
-                            old.superseded = true;
-                            const ChildSa& fresh = conn.children[newChild];
-                            std::ostringstream os;
-                            os << std::hex << "0x" << old.spiLeftToRight << "/0x"
-                               << old.spiRightToLeft << " -> 0x" << fresh.spiLeftToRight << "/0x"
-                               << fresh.spiRightToLeft;
-                            Record(conn.config.name, "rekey", 0, fresh.spiLeftToRight, os.str());
-                            ++m_rekeys;
-                            for (size_t r : old.outbound)
-                            {
-                                DeleteRecordState(r);
-                            }
-                            const std::vector<size_t> inbound = old.inbound;
-                            Simulator::Schedule(conn.config.oldInboundGrace,
-                                                [this, inbound]()
-                                                {
-                                                    for (size_t r : inbound)
-                                                    {
-                                                        DeleteRecordState(r);
-                                                    }
-                                                });
-                        });
+    Simulator::Schedule(c.config.rekeyDelay, [this, connection, oldChild, newChild]() {
+        Connection& conn = m_connections[connection];
+        std::string why;
+        if (!InstallChildHalf(connection, newChild, true, &why))
+        {
+            Record(conn.config.name, "rekey-failed", 0, 0, why);
+            return;
+        }
+        ChildSa& old = conn.children[oldChild];
+        old.superseded = true;
+        const ChildSa& fresh = conn.children[newChild];
+        std::ostringstream os;
+        os << std::hex << "0x" << old.spiLeftToRight << "/0x" << old.spiRightToLeft << " -> 0x"
+           << fresh.spiLeftToRight << "/0x" << fresh.spiRightToLeft;
+        Record(conn.config.name, "rekey", 0, fresh.spiLeftToRight, os.str());
+        ++m_rekeys;
+        for (size_t r : old.outbound)
+        {
+            DeleteRecordState(r);
+        }
+        const std::vector<size_t> inbound = old.inbound;
+        Simulator::Schedule(conn.config.oldInboundGrace, [this, inbound]() {
+            for (size_t r : inbound)
+            {
+                DeleteRecordState(r);
+            }
+        });
+    });
 }
 
 const std::vector<IpsecSaRecord>&

@@ -113,6 +113,7 @@ class IpsecKeyManager : public Object
         bool rekeying{false};
         bool superseded{false};
     };
+
     struct Connection
     {
         IpsecConnectionConfig config;
@@ -125,17 +126,25 @@ class IpsecKeyManager : public Object
     /// Installs a child's inbound SAs (both ends) or its outbound SAs (both ends).
     bool InstallChildHalf(size_t connection, size_t child, bool outbound, std::string* error);
     ChildSa NewChild(const IpsecConnectionConfig& config, uint32_t generation);
-    size_t InstallSa(Connection& c, uint32_t generation, const IpsecPeerConfig& from,
-                     const IpsecPeerConfig& to, bool outbound, uint32_t spi,
-                     const EspAlgorithm& algorithm, std::string* error);
+    size_t InstallSa(Connection& c,
+                     uint32_t generation,
+                     const IpsecPeerConfig& from,
+                     const IpsecPeerConfig& to,
+                     bool outbound,
+                     uint32_t spi,
+                     const EspAlgorithm& algorithm,
+                     std::string* error);
     EspAlgorithm NewAlgorithm(const IpsecConnectionConfig& config);
     uint32_t NewSpi();
     void OnExpire(Ptr<XfrmState> x, bool hard);
     void OnStateGone(Ptr<XfrmState> x);
     void StartRekey(size_t connection, size_t child);
     void DeleteRecordState(size_t record);
-    void Record(const std::string& connection, const std::string& kind, uint32_t nodeId,
-                uint32_t spi, const std::string& detail);
+    void Record(const std::string& connection,
+                const std::string& kind,
+                uint32_t nodeId,
+                uint32_t spi,
+                const std::string& detail);
     void Watch(Ptr<XfrmStack> stack);
 
     std::mt19937_64 m_random;

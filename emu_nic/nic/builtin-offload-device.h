@@ -46,8 +46,8 @@ class BuiltinOffloadDevice
 
 /// Creates a device instance, or nullptr with the reason (naming the field) in *error.
 using BuiltinDeviceFactory = std::unique_ptr<BuiltinOffloadDevice> (*)(const olab_host& host,
-                                                                      const olab_config& config,
-                                                                      std::string* error);
+                                                                       const olab_config& config,
+                                                                       std::string* error);
 
 namespace builtin_device_abi
 {

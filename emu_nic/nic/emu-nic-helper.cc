@@ -74,12 +74,15 @@ EmuNicHelper::Install(NodeContainer c)
 }
 
 void
-EmuNicHelper::EnablePcapInternal(std::string prefix, Ptr<NetDevice> nd, bool promiscuous,
+EmuNicHelper::EnablePcapInternal(std::string prefix,
+                                 Ptr<NetDevice> nd,
+                                 bool promiscuous,
                                  bool explicitFilename)
 {
     Ptr<EmuNicNetDevice> device = nd->GetObject<EmuNicNetDevice>();
-    NS_ABORT_MSG_IF(!device, "EmuNicHelper::EnablePcap: device " << nd->GetIfIndex()
-                                                                 << " is not an EmuNicNetDevice");
+    NS_ABORT_MSG_IF(!device,
+                    "EmuNicHelper::EnablePcap: device " << nd->GetIfIndex()
+                                                        << " is not an EmuNicNetDevice");
     PcapHelper pcapHelper;
     std::string filename =
         explicitFilename ? prefix : pcapHelper.GetFilenameFromDevice(prefix, device);

@@ -27,7 +27,9 @@ class EmuNicHelper : public PcapHelperForDevice
     NetDeviceContainer Install(NodeContainer c);
 
   private:
-    void EnablePcapInternal(std::string prefix, Ptr<NetDevice> nd, bool promiscuous,
+    void EnablePcapInternal(std::string prefix,
+                            Ptr<NetDevice> nd,
+                            bool promiscuous,
                             bool explicitFilename) override;
     Ptr<NetDevice> InstallDevice(Ptr<Node> node);
 

@@ -25,9 +25,19 @@ const char*
 EmuNicDropName(EmuNicDrop drop)
 {
     static const char* const names[] = {
-        "TxFragment",    "TxPmtu",     "TxNoState",        "TxSeqOverflow", "TxExpired",
-        "TxUnsupported", "RxFragment", "RxAuthFail",       "RxBadPadding",  "RxMalformed",
-        "RxReplay",      "RxExpired",  "RxPolicyMismatch",
+        "TxFragment",
+        "TxPmtu",
+        "TxNoState",
+        "TxSeqOverflow",
+        "TxExpired",
+        "TxUnsupported",
+        "RxFragment",
+        "RxAuthFail",
+        "RxBadPadding",
+        "RxMalformed",
+        "RxReplay",
+        "RxExpired",
+        "RxPolicyMismatch",
     };
     static_assert(sizeof(names) / sizeof(names[0]) == size_t(EmuNicDrop::Count));
     return names[size_t(drop)];
@@ -65,12 +75,16 @@ EmuNicNetDevice::GetTypeId()
             .SetParent<PointToPointNetDevice>()
             .SetGroupName("EmuNic")
             .AddConstructor<EmuNicNetDevice>()
-            .AddAttribute("EspOffload", "Advertise NETIF_F_HW_ESP: accept IPsec offload requests",
-                          BooleanValue(true), MakeBooleanAccessor(&EmuNicNetDevice::m_espOffload),
+            .AddAttribute("EspOffload",
+                          "Advertise NETIF_F_HW_ESP: accept IPsec offload requests",
+                          BooleanValue(true),
+                          MakeBooleanAccessor(&EmuNicNetDevice::m_espOffload),
                           MakeBooleanChecker())
-            .AddAttribute(
-                "EspTxCsumOffload", "Advertise NETIF_F_HW_ESP_TX_CSUM", BooleanValue(true),
-                MakeBooleanAccessor(&EmuNicNetDevice::m_espTxCsumOffload), MakeBooleanChecker())
+            .AddAttribute("EspTxCsumOffload",
+                          "Advertise NETIF_F_HW_ESP_TX_CSUM",
+                          BooleanValue(true),
+                          MakeBooleanAccessor(&EmuNicNetDevice::m_espTxCsumOffload),
+                          MakeBooleanChecker())
             .AddAttribute("Device",
                           "The offload device: reference, example, mutant:NAME, or the path of a "
                           "device library (.so) of the offloadlab device ABI",
@@ -78,7 +92,8 @@ EmuNicNetDevice::GetTypeId()
                           MakeStringAccessor(&EmuNicNetDevice::SetDeviceSpec,
                                              &EmuNicNetDevice::GetDeviceSpec),
                           MakeStringChecker())
-            .AddAttribute("SaCapacity", "Number of SA slots in the device (Rx and Tx share them)",
+            .AddAttribute("SaCapacity",
+                          "Number of SA slots in the device (Rx and Tx share them)",
                           UintegerValue(64),
                           MakeUintegerAccessor(&EmuNicNetDevice::SetSaCapacity,
                                                &EmuNicNetDevice::GetSaCapacity),
@@ -188,7 +203,9 @@ EmuNicNetDevice::Engine()
         return m_engine;
     }
     const OffloadDeviceType& type = GetDeviceType();
-    olab_host host{sizeof(olab_host), this, &EmuNicNetDevice::OnCheckExpire,
+    olab_host host{sizeof(olab_host),
+                   this,
+                   &EmuNicNetDevice::OnCheckExpire,
                    &EmuNicNetDevice::OnMtuExceeded};
     olab_config config{sizeof(olab_config), m_saCapacity, m_policyCapacity, GetXfrmFeatures()};
     char error[256] = {};
@@ -233,9 +250,9 @@ EmuNicNetDevice::OnMtuExceeded(void* ctx, const uint8_t* ipPacket, uint32_t len,
     auto* self = static_cast<EmuNicNetDevice*>(ctx);
     if (mtu < 68 || mtu > 65535 || !ipPacket || len < 20)
     {
-        OffloadDeviceFault("olab_host.mtu_exceeded", "mtu " + std::to_string(mtu) +
-                                                         " or packet length " +
-                                                         std::to_string(len) + " out of range");
+        OffloadDeviceFault("olab_host.mtu_exceeded",
+                           "mtu " + std::to_string(mtu) + " or packet length " +
+                               std::to_string(len) + " out of range");
     }
     // The packet in tx keeps its ns-3 tags (the socket that sent it); bytes alone would not.
     Ptr<Packet> packet = self->m_txPacket && self->m_txPacket->GetSize() == len
@@ -299,7 +316,9 @@ EmuNicNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t protocol
 }
 
 bool
-EmuNicNetDevice::InterceptRx(Ptr<NetDevice> dev, Ptr<const Packet> packet, uint16_t protocol,
+EmuNicNetDevice::InterceptRx(Ptr<NetDevice> dev,
+                             Ptr<const Packet> packet,
+                             uint16_t protocol,
                              const Address& from)
 {
     if (protocol == kEtherTypeIpv4 && m_espOffload && m_everOffloaded)
@@ -314,8 +333,11 @@ EmuNicNetDevice::InterceptRx(Ptr<NetDevice> dev, Ptr<const Packet> packet, uint1
 }
 
 bool
-EmuNicNetDevice::InterceptPromiscRx(Ptr<NetDevice> dev, Ptr<const Packet> packet, uint16_t protocol,
-                                    const Address& from, const Address& to,
+EmuNicNetDevice::InterceptPromiscRx(Ptr<NetDevice> dev,
+                                    Ptr<const Packet> packet,
+                                    uint16_t protocol,
+                                    const Address& from,
+                                    const Address& to,
                                     NetDevice::PacketType type)
 {
     // Promiscuous listeners (packet sockets, bridges) see the wire, as tcpdump would.
@@ -359,14 +381,14 @@ StatusOf(uint8_t status)
 {
     switch (status)
     {
-        case OLAB_RX_OK:
-            return EspStatus::Ok;
-        case OLAB_RX_AUTH_FAILED:
-            return EspStatus::AuthFailed;
-        case OLAB_RX_BAD_PADDING:
-            return EspStatus::BadPadding;
-        default:
-            return EspStatus::Truncated;
+    case OLAB_RX_OK:
+        return EspStatus::Ok;
+    case OLAB_RX_AUTH_FAILED:
+        return EspStatus::AuthFailed;
+    case OLAB_RX_BAD_PADDING:
+        return EspStatus::BadPadding;
+    default:
+        return EspStatus::Truncated;
     }
 }
 } // namespace
@@ -399,52 +421,58 @@ EmuNicNetDevice::ProcessTx(Ptr<Packet> packet)
     m_txPacket = packet;
     {
         DeviceCallScope scope("olab_tx");
-        verdict = m_type->GetOps().tx(m_engine, m_buffer.data(), &length, cap,
-                                      crypto ? &meta : nullptr, GetMtu(), &reason);
+        verdict = m_type->GetOps().tx(m_engine,
+                                      m_buffer.data(),
+                                      &length,
+                                      cap,
+                                      crypto ? &meta : nullptr,
+                                      GetMtu(),
+                                      &reason);
     }
     m_txPacket = nullptr;
     switch (verdict)
     {
-        case OLAB_PASS:
-            return packet;
-        case OLAB_DROP:
-            if (reason >= uint32_t(EmuNicDrop::Count))
-            {
-                OffloadDeviceFault("olab_tx", "drop reason " + std::to_string(reason) +
-                                                  " is not an olab_drop_reason");
-            }
-            Drop(EmuNicDrop(reason), packet);
-            return nullptr;
-        case OLAB_DONE:
-            if (length < 20 || length > cap)
-            {
-                OffloadDeviceFault("olab_tx", "length " + std::to_string(length) +
-                                                  " after OLAB_DONE is outside 20.." +
-                                                  std::to_string(cap));
-            }
-            if (crypto)
-            {
-                ++m_events[size_t(EmuNicEvent::CryptoTxPackets)];
-                if (tag.csumLength != 0)
-                {
-                    ++m_events[size_t(EmuNicEvent::TxCsumOffloaded)];
-                }
-            }
-            else
-            {
-                ++m_events[size_t(EmuNicEvent::PacketOffloadTxPackets)];
-            }
-            {
-                Ptr<Packet> out = Create<Packet>(m_buffer.data(), length);
-                if (!GlobalWireObserver().IsNull())
-                {
-                    GlobalWireObserver()(out, StateOfEsp(m_buffer.data(), length));
-                }
-                return out;
-            }
-        default:
+    case OLAB_PASS:
+        return packet;
+    case OLAB_DROP:
+        if (reason >= uint32_t(EmuNicDrop::Count))
+        {
             OffloadDeviceFault("olab_tx",
-                               "returned " + std::to_string(verdict) + ", not an olab_verdict");
+                               "drop reason " + std::to_string(reason) +
+                                   " is not an olab_drop_reason");
+        }
+        Drop(EmuNicDrop(reason), packet);
+        return nullptr;
+    case OLAB_DONE:
+        if (length < 20 || length > cap)
+        {
+            OffloadDeviceFault("olab_tx",
+                               "length " + std::to_string(length) +
+                                   " after OLAB_DONE is outside 20.." + std::to_string(cap));
+        }
+        if (crypto)
+        {
+            ++m_events[size_t(EmuNicEvent::CryptoTxPackets)];
+            if (tag.csumLength != 0)
+            {
+                ++m_events[size_t(EmuNicEvent::TxCsumOffloaded)];
+            }
+        }
+        else
+        {
+            ++m_events[size_t(EmuNicEvent::PacketOffloadTxPackets)];
+        }
+        {
+            Ptr<Packet> out = Create<Packet>(m_buffer.data(), length);
+            if (!GlobalWireObserver().IsNull())
+            {
+                GlobalWireObserver()(out, StateOfEsp(m_buffer.data(), length));
+            }
+            return out;
+        }
+    default:
+        OffloadDeviceFault("olab_tx",
+                           "returned " + std::to_string(verdict) + ", not an olab_verdict");
     }
 }
 
@@ -495,34 +523,37 @@ EmuNicNetDevice::ProcessRx(Ptr<const Packet> packet)
     }
     switch (verdict)
     {
-        case OLAB_PASS:
-            return packet;
-        case OLAB_DROP:
-            if (reason >= uint32_t(EmuNicDrop::Count))
-            {
-                OffloadDeviceFault("olab_rx", "drop reason " + std::to_string(reason) +
-                                                  " is not an olab_drop_reason");
-            }
-            Drop(EmuNicDrop(reason), packet);
-            return nullptr;
-        case OLAB_DONE:
-            break;
-        default:
+    case OLAB_PASS:
+        return packet;
+    case OLAB_DROP:
+        if (reason >= uint32_t(EmuNicDrop::Count))
+        {
             OffloadDeviceFault("olab_rx",
-                               "returned " + std::to_string(verdict) + ", not an olab_verdict");
+                               "drop reason " + std::to_string(reason) +
+                                   " is not an olab_drop_reason");
+        }
+        Drop(EmuNicDrop(reason), packet);
+        return nullptr;
+    case OLAB_DONE:
+        break;
+    default:
+        OffloadDeviceFault("olab_rx",
+                           "returned " + std::to_string(verdict) + ", not an olab_verdict");
     }
     if (length < 20 || length > cap)
     {
-        OffloadDeviceFault("olab_rx", "length " + std::to_string(length) +
-                                          " after OLAB_DONE is outside 20.." + std::to_string(cap));
+        OffloadDeviceFault("olab_rx",
+                           "length " + std::to_string(length) + " after OLAB_DONE is outside 20.." +
+                               std::to_string(cap));
     }
     Ptr<Packet> out = Create<Packet>(m_buffer.data(), length);
     if (info.kind == OLAB_RX_CRYPTO_DONE)
     {
         if (info.status > OLAB_RX_BAD_PADDING)
         {
-            OffloadDeviceFault("olab_rx", "rx_info.status " + std::to_string(info.status) +
-                                              " is not an olab_rx_status");
+            OffloadDeviceFault("olab_rx",
+                               "rx_info.status " + std::to_string(info.status) +
+                                   " is not an olab_rx_status");
         }
         // Report, don't drop: in crypto offload the stack decides (Linux xo->status).
         XfrmOffloadRxTag tag;
@@ -545,8 +576,9 @@ EmuNicNetDevice::ProcessRx(Ptr<const Packet> packet)
     }
     else
     {
-        OffloadDeviceFault("olab_rx", "rx_info.kind " + std::to_string(info.kind) +
-                                          " is neither crypto done nor packet offload");
+        OffloadDeviceFault("olab_rx",
+                           "rx_info.kind " + std::to_string(info.kind) +
+                               " is neither crypto done nor packet offload");
     }
     return out;
 }
@@ -561,21 +593,20 @@ ResultOf(const char* callback, int result, const char* reason)
     const std::string text = reason[0] ? reason : "(the device gave no reason)";
     switch (result)
     {
-        case OLAB_OK:
-            return XfrmOffloadResult::Ok();
-        case OLAB_NOT_SUPPORTED:
-            return XfrmOffloadResult::NotSupported(text);
-        case OLAB_FAILURE:
-            return XfrmOffloadResult::Fail(text);
-        default:
-            OffloadDeviceFault(callback,
-                               "returned " + std::to_string(result) + ", not an olab_result");
+    case OLAB_OK:
+        return XfrmOffloadResult::Ok();
+    case OLAB_NOT_SUPPORTED:
+        return XfrmOffloadResult::NotSupported(text);
+    case OLAB_FAILURE:
+        return XfrmOffloadResult::Fail(text);
+    default:
+        OffloadDeviceFault(callback, "returned " + std::to_string(result) + ", not an olab_result");
     }
 }
 
 /// Calls an add callback (state_add, policy_add) through add(reason, reasonLength) and checks
 /// what it returned; on success the device must have set a non-zero *handle.
-template<typename Add>
+template <typename Add>
 XfrmOffloadResult
 CallAdd(const char* callback, Add add, const uint64_t* handle)
 {
@@ -667,8 +698,9 @@ EmuNicNetDevice::StateAdd(Ptr<XfrmState> x)
     uint64_t handle = 0;
     const XfrmOffloadResult r = CallAdd(
         "olab_state_add",
-        [&](char* reason, size_t length)
-        { return m_type->GetOps().state_add(engine, &sa, &handle, reason, length); },
+        [&](char* reason, size_t length) {
+            return m_type->GetOps().state_add(engine, &sa, &handle, reason, length);
+        },
         &handle);
     if (r.IsOk())
     {
@@ -711,8 +743,12 @@ EmuNicNetDevice::OffloadOk(const Ipv4Header& ipHeader, Ptr<const Packet> payload
     // the length of IPv4 options but not their bytes: IHL follows the length, options are EOL.
     uint8_t header[60] = {};
     const uint32_t headerLength = std::min<uint32_t>(ipHeader.GetSerializedSize(), sizeof(header));
-    WriteIpv4Header(header, ipHeader.GetSource(), ipHeader.GetDestination(), ipHeader.GetProtocol(),
-                    uint16_t(headerLength + ipHeader.GetPayloadSize()), ipHeader.GetTtl(),
+    WriteIpv4Header(header,
+                    ipHeader.GetSource(),
+                    ipHeader.GetDestination(),
+                    ipHeader.GetProtocol(),
+                    uint16_t(headerLength + ipHeader.GetPayloadSize()),
+                    ipHeader.GetTtl(),
                     ipHeader.GetIdentification());
     header[0] = uint8_t(0x40 | (headerLength / 4));
     header[1] = ipHeader.GetTos();
@@ -721,7 +757,9 @@ EmuNicNetDevice::OffloadOk(const Ipv4Header& ipHeader, Ptr<const Packet> payload
                               uint16_t(ipHeader.GetFragmentOffset() / 8);
     header[6] = uint8_t(fragment >> 8);
     header[7] = uint8_t(fragment);
-    RewriteIpv4Header(header, headerLength, ipHeader.GetProtocol(),
+    RewriteIpv4Header(header,
+                      headerLength,
+                      ipHeader.GetProtocol(),
                       uint16_t(headerLength + ipHeader.GetPayloadSize()));
     int ok;
     {
@@ -744,7 +782,8 @@ EmuNicNetDevice::StateAdvanceEsn(Ptr<XfrmState> x)
 {
     ++m_events[size_t(EmuNicEvent::StateAdvanceEsn)];
     DeviceCallScope scope("olab_state_advance_esn");
-    m_type->GetOps().state_advance_esn(Engine(), x->GetOffload().handle,
+    m_type->GetOps().state_advance_esn(Engine(),
+                                       x->GetOffload().handle,
                                        x->GetReplayWindow().GetTop());
 }
 
@@ -797,8 +836,9 @@ EmuNicNetDevice::PolicyAdd(Ptr<XfrmPolicy> xp)
     uint64_t handle = 0;
     const XfrmOffloadResult r = CallAdd(
         "olab_policy_add",
-        [&](char* reason, size_t length)
-        { return m_type->GetOps().policy_add(engine, &p, &handle, reason, length); },
+        [&](char* reason, size_t length) {
+            return m_type->GetOps().policy_add(engine, &p, &handle, reason, length);
+        },
         &handle);
     if (r.IsOk())
     {

@@ -115,7 +115,8 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
     XfrmOffloadResult StateAdd(Ptr<XfrmState> x) override;
     void StateDelete(Ptr<XfrmState> x) override;
     void StateFree(Ptr<XfrmState> x) override;
-    bool OffloadOk(const Ipv4Header& ipHeader, Ptr<const Packet> payload,
+    bool OffloadOk(const Ipv4Header& ipHeader,
+                   Ptr<const Packet> payload,
                    Ptr<XfrmState> x) override;
     void StateAdvanceEsn(Ptr<XfrmState> x) override;
     void StateUpdateStats(Ptr<XfrmState> x) override;
@@ -158,10 +159,16 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
   private:
     Ptr<Packet> ProcessTx(Ptr<Packet> packet);
     Ptr<const Packet> ProcessRx(Ptr<const Packet> packet);
-    bool InterceptRx(Ptr<NetDevice> dev, Ptr<const Packet> packet, uint16_t protocol,
+    bool InterceptRx(Ptr<NetDevice> dev,
+                     Ptr<const Packet> packet,
+                     uint16_t protocol,
                      const Address& from);
-    bool InterceptPromiscRx(Ptr<NetDevice> dev, Ptr<const Packet> packet, uint16_t protocol,
-                            const Address& from, const Address& to, NetDevice::PacketType type);
+    bool InterceptPromiscRx(Ptr<NetDevice> dev,
+                            Ptr<const Packet> packet,
+                            uint16_t protocol,
+                            const Address& from,
+                            const Address& to,
+                            NetDevice::PacketType type);
     void Drop(EmuNicDrop reason, Ptr<const Packet> packet);
     /// For the wire observer: the outbound state an encrypted packet's SPI names.
     Ptr<XfrmState> StateOfEsp(const uint8_t* ip, uint32_t length) const;

@@ -3,11 +3,11 @@
 #include "offload-device-guard.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <dlfcn.h>
 #include <map>
 #include <mutex>
-#include <cstdio>
-#include <cstdlib>
 #include <sstream>
 #include <sys/stat.h>
 
@@ -66,7 +66,7 @@ Register(Registered entry)
     Registry().push_back(std::move(entry));
 }
 
-template<typename F>
+template <typename F>
 bool
 Resolve(void* library, const char* name, F* out, std::string* error)
 {

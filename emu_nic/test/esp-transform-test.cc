@@ -3,16 +3,14 @@
 
 #include "esp-transform.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <gtest/gtest.h>
 #include <memory>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <ostream>
 #include <random>
 #include <set>
@@ -162,15 +160,22 @@ TEST_P(EspTransformRoundTripTest, DecapsulatesToThePayload)
     {
         // The payload must not travel in clear (shorter ones may match by chance with a
         // random CBC IV: 1 in 256 for one byte).
-        EXPECT_NE(0, std::memcmp(frame.data() + EspTransform::kHeaderLength + ivLength,
-                                 payload.data(), payloadLength));
+        EXPECT_NE(0,
+                  std::memcmp(frame.data() + EspTransform::kHeaderLength + ivLength,
+                              payload.data(),
+                              payloadLength));
     }
 
     uint32_t offset = 0;
     uint32_t length = 0;
     uint8_t nextHeader = 0;
-    ASSERT_EQ(esp->Decapsulate(frame.data(), frame.size(), static_cast<uint32_t>(seq >> 32), esn,
-                               &offset, &length, &nextHeader),
+    ASSERT_EQ(esp->Decapsulate(frame.data(),
+                               frame.size(),
+                               static_cast<uint32_t>(seq >> 32),
+                               esn,
+                               &offset,
+                               &length,
+                               &nextHeader),
               EspStatus::Ok);
     EXPECT_EQ(offset, EspTransform::kHeaderLength + ivLength);
     ASSERT_EQ(length, payloadLength);
@@ -187,17 +192,17 @@ TEST_P(EspTransformRoundTripTest, DecapsulatesToThePayload)
     EXPECT_EQ(trailer[pad], pad);
 }
 
-INSTANTIATE_TEST_SUITE_P(SuitesSizesEsn, EspTransformRoundTripTest,
-                         testing::Combine(testing::Values(0, 1, 2),
-                                          testing::Values(0u, 1u, 2u, 3u, 13u, 14u, 15u, 16u, 17u,
-                                                          255u, 1400u, 1500u),
-                                          testing::Bool()),
-                         [](const testing::TestParamInfo<RoundTripParam>& info)
-                         {
-                             return std::string(AllSuites()[std::get<0>(info.param)].name) +
-                                    "_Len" + std::to_string(std::get<1>(info.param)) +
-                                    (std::get<2>(info.param) ? "_Esn" : "_NoEsn");
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    SuitesSizesEsn,
+    EspTransformRoundTripTest,
+    testing::Combine(testing::Values(0, 1, 2),
+                     testing::Values(0u, 1u, 2u, 3u, 13u, 14u, 15u, 16u, 17u, 255u, 1400u, 1500u),
+                     testing::Bool()),
+    [](const testing::TestParamInfo<RoundTripParam>& info) {
+        return std::string(AllSuites()[std::get<0>(info.param)].name) + "_Len" +
+               std::to_string(std::get<1>(info.param)) +
+               (std::get<2>(info.param) ? "_Esn" : "_NoEsn");
+    });
 
 // ---------------------------------------------------------------------------------------------
 // Padding lengths, table driven (RFC 4303 2.4: 4-byte alignment for GCM, block for CBC)
@@ -237,15 +242,21 @@ TEST_P(EspTransformPaddingTableTest, MatchesTheTable)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Table, EspTransformPaddingTableTest,
-                         testing::Values(PaddingCase{0, 0, 2}, PaddingCase{0, 1, 1},
-                                         PaddingCase{0, 2, 0}, PaddingCase{0, 3, 3},
-                                         PaddingCase{0, 1400, 2}, PaddingCase{1, 5, 1},
-                                         PaddingCase{2, 0, 14}, PaddingCase{2, 13, 1},
-                                         PaddingCase{2, 14, 0}, PaddingCase{2, 15, 15},
-                                         PaddingCase{2, 16, 14}, PaddingCase{2, 1400, 6}),
-                         [](const testing::TestParamInfo<PaddingCase>& info)
-                         {
+INSTANTIATE_TEST_SUITE_P(Table,
+                         EspTransformPaddingTableTest,
+                         testing::Values(PaddingCase{0, 0, 2},
+                                         PaddingCase{0, 1, 1},
+                                         PaddingCase{0, 2, 0},
+                                         PaddingCase{0, 3, 3},
+                                         PaddingCase{0, 1400, 2},
+                                         PaddingCase{1, 5, 1},
+                                         PaddingCase{2, 0, 14},
+                                         PaddingCase{2, 13, 1},
+                                         PaddingCase{2, 14, 0},
+                                         PaddingCase{2, 15, 15},
+                                         PaddingCase{2, 16, 14},
+                                         PaddingCase{2, 1400, 6}),
+                         [](const testing::TestParamInfo<PaddingCase>& info) {
                              return std::string(AllSuites()[info.param.suite].name) + "_Len" +
                                     std::to_string(info.param.payloadLength);
                          });
@@ -344,7 +355,10 @@ TEST_P(EspTransformSuiteTest, IvIsUniquePerPacket)
 
 /// Independent RFC 4106 computation with raw EVP: nonce = salt || IV, AAD = SPI || [seqHi ||] seq.
 Bytes
-ExpectedGcmFrame(const EspAlgorithm& alg, uint32_t spi, uint64_t seq, bool esn,
+ExpectedGcmFrame(const EspAlgorithm& alg,
+                 uint32_t spi,
+                 uint64_t seq,
+                 bool esn,
                  const Bytes& plaintext)
 {
     Bytes header;
@@ -422,9 +436,18 @@ TEST_P(EspTransformSuiteTest, KnownAnswerAgainstRawEvp)
         }
         uint8_t mac[32];
         size_t macLength = 0;
-        ASSERT_NE(EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr,
-                            m_case.algorithm.authKey.data(), m_case.algorithm.authKey.size(),
-                            macInput.data(), macInput.size(), mac, sizeof(mac), &macLength),
+        ASSERT_NE(EVP_Q_mac(nullptr,
+                            "HMAC",
+                            nullptr,
+                            "SHA256",
+                            nullptr,
+                            m_case.algorithm.authKey.data(),
+                            m_case.algorithm.authKey.size(),
+                            macInput.data(),
+                            macInput.size(),
+                            mac,
+                            sizeof(mac),
+                            &macLength),
                   nullptr);
         EXPECT_EQ(Bytes(frame.end() - 16, frame.end()), Bytes(mac, mac + 16));
     }
@@ -444,8 +467,8 @@ TEST_P(EspTransformSuiteTest, EncapsulateEqualsBuildFramePlusSeal)
             Bytes fused;
             m_esp->Encapsulate(0x5150, seq, esn, payload.data(), length, 41, fused);
             Bytes split;
-            m_esp->BuildFrame(0x5150, static_cast<uint32_t>(seq), payload.data(), length, 41,
-                              split);
+            m_esp
+                ->BuildFrame(0x5150, static_cast<uint32_t>(seq), payload.data(), length, 41, split);
             const Bytes plainFrame = split;
             m_esp->Seal(split.data(), split.size(), static_cast<uint32_t>(seq >> 32), esn);
             ASSERT_EQ(fused.size(), split.size());
@@ -712,7 +735,8 @@ TEST_P(EspTransformBadPaddingTest, ParseTrailerJudgesThePadding)
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Corruptions, EspTransformBadPaddingTest,
+    Corruptions,
+    EspTransformBadPaddingTest,
     testing::Values(
         PaddingCorruption{"GcmIntact", 0, 3, LeaveIntact, EspStatus::Ok, 3},
         PaddingCorruption{"CbcIntact", 2, 10, LeaveIntact, EspStatus::Ok, 10},
@@ -724,7 +748,11 @@ INSTANTIATE_TEST_SUITE_P(
         PaddingCorruption{"CbcFirstPadByte", 2, 0, BumpFirstPadByte, EspStatus::BadPadding, 0},
         PaddingCorruption{"CbcLastPadByte", 2, 10, BumpLastPadByte, EspStatus::BadPadding, 0},
         PaddingCorruption{"CbcZeroPadding", 2, 0, ZeroPadding, EspStatus::BadPadding, 0},
-        PaddingCorruption{"CbcPadLengthPastPayload", 2, 0, PadLengthPlusOne, EspStatus::BadPadding,
+        PaddingCorruption{"CbcPadLengthPastPayload",
+                          2,
+                          0,
+                          PadLengthPlusOne,
+                          EspStatus::BadPadding,
                           0},
         PaddingCorruption{"CbcPadLength255", 2, 0, PadLength255, EspStatus::BadPadding, 0},
         PaddingCorruption{"CbcOneShorter", 2, 0, PadLengthOneShorter, EspStatus::BadPadding, 0}),
@@ -821,7 +849,8 @@ TEST_P(EspTransformValidateTest, RejectsAndNamesTheField)
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    BadAlgorithms, EspTransformValidateTest,
+    BadAlgorithms,
+    EspTransformValidateTest,
     testing::Values(
         ValidationCase{"GcmKey20", EspAlgorithm::Gcm(Pattern(24, 1)), {"encKey", "20", "16 or 32"}},
         ValidationCase{"GcmBlobTooShort", EspAlgorithm::Gcm(Pattern(3, 1)), {"encKey", "3"}},
@@ -832,8 +861,9 @@ INSTANTIATE_TEST_SUITE_P(
                        WithAuthKey(EspAlgorithm::Gcm(Pattern(20, 1)), Pattern(32, 1)),
                        {"authKey", "32"}},
         ValidationCase{"GcmIcv96", EspAlgorithm::Gcm(Pattern(20, 1), 96), {"icvBits", "96", "128"}},
-        ValidationCase{
-            "CbcKey24", EspAlgorithm::CbcSha256(Pattern(24, 1), Pattern(32, 1)), {"encKey", "24"}},
+        ValidationCase{"CbcKey24",
+                       EspAlgorithm::CbcSha256(Pattern(24, 1), Pattern(32, 1)),
+                       {"encKey", "24"}},
         ValidationCase{"CbcAuthKey16",
                        EspAlgorithm::CbcSha256(Pattern(16, 1), Pattern(16, 1)),
                        {"authKey", "16", "32"}},
@@ -844,8 +874,9 @@ INSTANTIATE_TEST_SUITE_P(
         ValidationCase{"CbcIcv192",
                        WithIcvBits(EspAlgorithm::CbcSha256(Pattern(32, 1), Pattern(32, 1)), 192),
                        {"icvBits", "192"}},
-        ValidationCase{
-            "UnknownSuite", WithSuite(EspAlgorithm::Gcm(Pattern(20, 1)), 7), {"suite", "7"}}),
+        ValidationCase{"UnknownSuite",
+                       WithSuite(EspAlgorithm::Gcm(Pattern(20, 1)), 7),
+                       {"suite", "7"}}),
     [](const testing::TestParamInfo<ValidationCase>& info) { return info.param.name; });
 
 TEST(EspTransformAlgorithmTest, NamesAndKeySplit)
@@ -908,11 +939,15 @@ TEST_P(EspTransformAllocationTest, PerPacketHeapAllocations)
     uint32_t offset = 0;
     uint32_t length = 0;
     uint8_t nextHeader = 0;
-    auto onePacket = [&](uint64_t seq)
-    {
+    auto onePacket = [&](uint64_t seq) {
         esp->Encapsulate(9, seq, true, payload.data(), payload.size(), 17, frame);
-        return esp->Decapsulate(frame.data(), frame.size(), static_cast<uint32_t>(seq >> 32), true,
-                                &offset, &length, &nextHeader);
+        return esp->Decapsulate(frame.data(),
+                                frame.size(),
+                                static_cast<uint32_t>(seq >> 32),
+                                true,
+                                &offset,
+                                &length,
+                                &nextHeader);
     };
     ASSERT_EQ(onePacket(1), EspStatus::Ok); // warm-up: lazy OpenSSL/DRBG initialisation
     const uint8_t* buffer = frame.data();

@@ -9,7 +9,6 @@
 #include "ns3/pointer.h"
 
 #include <gtest/gtest.h>
-
 #include <random>
 
 using namespace offloadtest;
@@ -57,7 +56,10 @@ class MalformedTest : public testing::TestWithParam<XfrmOffloadType>
     /// A UDP datagram to B's sink, as the payload of a transport-mode ESP packet.
     Bytes CraftedUdp(uint32_t dataLength) const
     {
-        return UdpDatagramBytes(t->hostAddrA, t->hostAddrB, 5555, kUdpPort,
+        return UdpDatagramBytes(t->hostAddrA,
+                                t->hostAddrB,
+                                5555,
+                                kUdpPort,
                                 DatagramPayload(7777, dataLength));
     }
 
@@ -71,9 +73,14 @@ class MalformedTest : public testing::TestWithParam<XfrmOffloadType>
     uint64_t StackDrops() const
     {
         uint64_t sum = 0;
-        for (XfrmDrop s : {XfrmDrop::InHdrError, XfrmDrop::InNoStates, XfrmDrop::InStateProtoError,
-                           XfrmDrop::InStateSeqError, XfrmDrop::InStateExpired, XfrmDrop::InNoPols,
-                           XfrmDrop::InPolBlock, XfrmDrop::InTmplMismatch})
+        for (XfrmDrop s : {XfrmDrop::InHdrError,
+                           XfrmDrop::InNoStates,
+                           XfrmDrop::InStateProtoError,
+                           XfrmDrop::InStateSeqError,
+                           XfrmDrop::InStateExpired,
+                           XfrmDrop::InNoPols,
+                           XfrmDrop::InPolBlock,
+                           XfrmDrop::InTmplMismatch})
         {
             sum += t->stackB->GetDropCount(s);
         }
@@ -83,10 +90,13 @@ class MalformedTest : public testing::TestWithParam<XfrmOffloadType>
     uint64_t NicRxDrops() const
     {
         uint64_t sum = 0;
-        for (EmuNicDrop d :
-             {EmuNicDrop::RxFragment, EmuNicDrop::RxAuthFail, EmuNicDrop::RxBadPadding,
-              EmuNicDrop::RxMalformed, EmuNicDrop::RxReplay, EmuNicDrop::RxExpired,
-              EmuNicDrop::RxPolicyMismatch})
+        for (EmuNicDrop d : {EmuNicDrop::RxFragment,
+                             EmuNicDrop::RxAuthFail,
+                             EmuNicDrop::RxBadPadding,
+                             EmuNicDrop::RxMalformed,
+                             EmuNicDrop::RxReplay,
+                             EmuNicDrop::RxExpired,
+                             EmuNicDrop::RxPolicyMismatch})
         {
             sum += t->devB->GetDropCount(d);
         }
@@ -175,33 +185,28 @@ TEST_P(MalformedTest, BadIcv)
     Simulator::Schedule(Seconds(1.7), [blackhole]() { blackhole->Disable(); });
 
     auto captured = std::make_shared<Bytes>();
-    Simulator::Schedule(Seconds(1.8),
-                        [this, captured]()
-                        {
-                            const auto fromA = wire->From(true);
-                            ASSERT_FALSE(fromA.empty());
-                            *captured = fromA.back()->ip;
-                            EXPECT_EQ(EspSeqOf(*captured), 4u);
-                        });
+    Simulator::Schedule(Seconds(1.8), [this, captured]() {
+        const auto fromA = wire->From(true);
+        ASSERT_FALSE(fromA.empty());
+        *captured = fromA.back()->ip;
+        EXPECT_EQ(EspSeqOf(*captured), 4u);
+    });
     const size_t ihl = 20;
     // One bit of ciphertext, then one bit of the ICV.
     for (int variant = 0; variant < 2; ++variant)
     {
-        Simulator::Schedule(Seconds(2) + MilliSeconds(variant),
-                            [this, captured, variant, ihl]()
-                            {
-                                ASSERT_GT(captured->size(), ihl + 16 + 16);
-                                Bytes bad = *captured;
-                                const size_t at = variant == 0 ? ihl + 16 + 5 : bad.size() - 1;
-                                bad[at] ^= 0x10;
-                                InjectFrom(t->devA, t->devB,
-                                           Create<Packet>(bad.data(), bad.size()));
-                            });
+        Simulator::Schedule(Seconds(2) + MilliSeconds(variant), [this, captured, variant, ihl]() {
+            ASSERT_GT(captured->size(), ihl + 16 + 16);
+            Bytes bad = *captured;
+            const size_t at = variant == 0 ? ihl + 16 + 5 : bad.size() - 1;
+            bad[at] ^= 0x10;
+            InjectFrom(t->devA, t->devB, Create<Packet>(bad.data(), bad.size()));
+        });
     }
     // The untouched original still verifies: the flips, not the packet, failed the ICV.
-    Simulator::Schedule(
-        Seconds(2.5), [this, captured]()
-        { InjectFrom(t->devA, t->devB, Create<Packet>(captured->data(), captured->size())); });
+    Simulator::Schedule(Seconds(2.5), [this, captured]() {
+        InjectFrom(t->devA, t->devB, Create<Packet>(captured->data(), captured->size()));
+    });
     expected.push_back(held);
     ScheduleValid(Seconds(3), 3);
     RunUntil(Seconds(4));
@@ -227,29 +232,24 @@ TEST_P(MalformedTest, Replay)
 {
     ScheduleValid(Seconds(1), 40); // window 32: seq 1..8 are now left of it
     auto replays = std::make_shared<std::vector<Bytes>>();
-    Simulator::Schedule(
-        Seconds(1.9),
-        [this, replays]()
+    Simulator::Schedule(Seconds(1.9), [this, replays]() {
+        const auto fromA = wire->From(true);
+        ASSERT_EQ(fromA.size(), 40u);
+        for (size_t index : {size_t(0), size_t(38), size_t(39)}) // seq 1 (too old), 39, 40
         {
-            const auto fromA = wire->From(true);
-            ASSERT_EQ(fromA.size(), 40u);
-            for (size_t index : {size_t(0), size_t(38), size_t(39)}) // seq 1 (too old), 39, 40
-            {
-                replays->push_back(fromA[index]->ip);
-            }
-        });
-    Simulator::Schedule(Seconds(2),
-                        [this, replays]()
-                        {
-                            for (const Bytes& ip : *replays)
-                            {
-                                InjectFrom(t->devA, t->devB, Create<Packet>(ip.data(), ip.size()));
-                            }
-                            // The newest once more.
-                            InjectFrom(
-                                t->devA, t->devB,
-                                Create<Packet>(replays->back().data(), replays->back().size()));
-                        });
+            replays->push_back(fromA[index]->ip);
+        }
+    });
+    Simulator::Schedule(Seconds(2), [this, replays]() {
+        for (const Bytes& ip : *replays)
+        {
+            InjectFrom(t->devA, t->devB, Create<Packet>(ip.data(), ip.size()));
+        }
+        // The newest once more.
+        InjectFrom(t->devA,
+                   t->devB,
+                   Create<Packet>(replays->back().data(), replays->back().size()));
+    });
     ScheduleValid(Seconds(3), 3);
     RunUntil(Seconds(4));
 
@@ -380,7 +380,11 @@ TEST_P(MalformedTest, RandomPayloadsNeverDelivered)
     EXPECT_EQ(t->inB->GetCurrent().packets, IsPacketMode() ? 0u : 6u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, MalformedTest,
-                         testing::Values(XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet), DataPathOnly);
+INSTANTIATE_TEST_SUITE_P(Modes,
+                         MalformedTest,
+                         testing::Values(XfrmOffloadType::None,
+                                         XfrmOffloadType::Crypto,
+                                         XfrmOffloadType::Packet),
+                         DataPathOnly);
 
 } // namespace

@@ -6,9 +6,8 @@
 #include "reference-offload-engine.h"
 #include "simulation-test.h"
 
-#include <gtest/gtest.h>
-
 #include <functional>
+#include <gtest/gtest.h>
 
 using namespace offloadtest;
 
@@ -160,9 +159,12 @@ TEST_P(EspOffloadOffTest, CryptoRunsInSoftwarePacketIsRejected)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, EspOffloadOffTest, testing::Values(XfrmOffloadType::Crypto, XfrmOffloadType::Packet),
-                         [](const testing::TestParamInfo<XfrmOffloadType>& info)
-                         { return std::string(DataPathName(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Modes,
+                         EspOffloadOffTest,
+                         testing::Values(XfrmOffloadType::Crypto, XfrmOffloadType::Packet),
+                         [](const testing::TestParamInfo<XfrmOffloadType>& info) {
+                             return std::string(DataPathName(info.param));
+                         });
 
 // ---- SA table capacity ----
 
@@ -222,13 +224,13 @@ TEST_P(SaCapacityTest, OneMoreThanCapacityFailsWithNoSpace)
     EXPECT_TRUE(again->IsOffloaded(type));
 }
 
-INSTANTIATE_TEST_SUITE_P(Capacities, SaCapacityTest,
+INSTANTIATE_TEST_SUITE_P(Capacities,
+                         SaCapacityTest,
                          testing::Values(CapacityParam{XfrmOffloadType::Crypto, 1},
                                          CapacityParam{XfrmOffloadType::Crypto, 4},
                                          CapacityParam{XfrmOffloadType::Packet, 1},
                                          CapacityParam{XfrmOffloadType::Packet, 4}),
-                         [](const testing::TestParamInfo<CapacityParam>& info)
-                         {
+                         [](const testing::TestParamInfo<CapacityParam>& info) {
                              return std::string(DataPathName(info.param.mode)) + "_capacity" +
                                     std::to_string(info.param.capacity);
                          });
@@ -310,29 +312,25 @@ const ConfigCase kConfigCases[] = {
     {"window4097", [](XfrmStateConfig& c) { c.replayWindow = 4097; }, "replayWindow"},
     {"window4096Valid", [](XfrmStateConfig& c) { c.replayWindow = 4096; }, nullptr},
     {"esnWindow0",
-     [](XfrmStateConfig& c)
-     {
+     [](XfrmStateConfig& c) {
          c.esn = true;
          c.replayWindow = 0;
      },
      "replayWindow"},
     {"softBytesAboveHard",
-     [](XfrmStateConfig& c)
-     {
+     [](XfrmStateConfig& c) {
          c.lifetime.softByteLimit = 2000;
          c.lifetime.hardByteLimit = 1000;
      },
      "softByteLimit"},
     {"softPacketsAboveHard",
-     [](XfrmStateConfig& c)
-     {
+     [](XfrmStateConfig& c) {
          c.lifetime.softPacketLimit = 20;
          c.lifetime.hardPacketLimit = 10;
      },
      "softPacketLimit"},
     {"softEqualsHardValid",
-     [](XfrmStateConfig& c)
-     {
+     [](XfrmStateConfig& c) {
          c.lifetime.softPacketLimit = 10;
          c.lifetime.hardPacketLimit = 10;
      },
@@ -340,13 +338,16 @@ const ConfigCase kConfigCases[] = {
     {"shortKey", [](XfrmStateConfig& c) { c.algorithm.encKey.resize(15); }, "encKey"},
 };
 
-INSTANTIATE_TEST_SUITE_P(Cases, StateConfigTest,
-                         testing::Combine(testing::Values(XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet),
-                                          testing::ValuesIn(kConfigCases)),
-                         [](const testing::TestParamInfo<std::tuple<XfrmOffloadType, ConfigCase>>& info) {
-                             return std::string(DataPathName(std::get<0>(info.param))) + "_" +
-                                    std::get<1>(info.param).name;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Cases,
+    StateConfigTest,
+    testing::Combine(
+        testing::Values(XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet),
+        testing::ValuesIn(kConfigCases)),
+    [](const testing::TestParamInfo<std::tuple<XfrmOffloadType, ConfigCase>>& info) {
+        return std::string(DataPathName(std::get<0>(info.param))) + "_" +
+               std::get<1>(info.param).name;
+    });
 
 // ---- duplicates ----
 
@@ -385,10 +386,14 @@ TEST_P(DuplicateTest, SameDaddrAndSpiRejected)
     EXPECT_EQ(t->stackA->GetStates().GetN(), 2u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, DuplicateTest,
-                         testing::Values(XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet),
-                         [](const testing::TestParamInfo<XfrmOffloadType>& info)
-                         { return std::string(DataPathName(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Modes,
+                         DuplicateTest,
+                         testing::Values(XfrmOffloadType::None,
+                                         XfrmOffloadType::Crypto,
+                                         XfrmOffloadType::Packet),
+                         [](const testing::TestParamInfo<XfrmOffloadType>& info) {
+                             return std::string(DataPathName(info.param));
+                         });
 
 // ---- HW policies outrank SW policies ----
 
@@ -400,7 +405,8 @@ enum class Shadowed : uint8_t
 
 struct PriorityParam
 {
-    XfrmOffloadType mode; //!< Packet: the priority-1000 policy is offloaded; Sw: it is a software policy
+    XfrmOffloadType
+        mode; //!< Packet: the priority-1000 policy is offloaded; Sw: it is a software policy
     Shadowed shadowed;
 };
 
@@ -455,19 +461,17 @@ TEST_P(PolicyPriorityTest, HardwarePolicyOutranksBetterSoftwarePriority)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, PolicyPriorityTest,
-                         testing::Values(PriorityParam{XfrmOffloadType::Packet, Shadowed::Block},
-                                         PriorityParam{XfrmOffloadType::Packet, Shadowed::MissingState},
-                                         PriorityParam{XfrmOffloadType::None, Shadowed::Block},
-                                         PriorityParam{XfrmOffloadType::None, Shadowed::MissingState}),
-                         [](const testing::TestParamInfo<PriorityParam>& info)
-                         {
-                             return std::string(info.param.mode == XfrmOffloadType::Packet ? "hw1000"
-                                                                                : "sw1000") +
-                                    "_over_" +
-                                    (info.param.shadowed == Shadowed::Block ? "block0"
-                                                                            : "missingState0");
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Cases,
+    PolicyPriorityTest,
+    testing::Values(PriorityParam{XfrmOffloadType::Packet, Shadowed::Block},
+                    PriorityParam{XfrmOffloadType::Packet, Shadowed::MissingState},
+                    PriorityParam{XfrmOffloadType::None, Shadowed::Block},
+                    PriorityParam{XfrmOffloadType::None, Shadowed::MissingState}),
+    [](const testing::TestParamInfo<PriorityParam>& info) {
+        return std::string(info.param.mode == XfrmOffloadType::Packet ? "hw1000" : "sw1000") +
+               "_over_" + (info.param.shadowed == Shadowed::Block ? "block0" : "missingState0");
+    });
 
 // ---- link down ----
 
@@ -548,9 +552,12 @@ TEST_F(ControlTest, LinkDownLeavesSoftwareIpsecAlone)
     EXPECT_EQ(Counter(t->devA, "StateDelete"), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, LinkDownTest, testing::Values(XfrmOffloadType::Crypto, XfrmOffloadType::Packet),
-                         [](const testing::TestParamInfo<XfrmOffloadType>& info)
-                         { return std::string(DataPathName(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Modes,
+                         LinkDownTest,
+                         testing::Values(XfrmOffloadType::Crypto, XfrmOffloadType::Packet),
+                         [](const testing::TestParamInfo<XfrmOffloadType>& info) {
+                             return std::string(DataPathName(info.param));
+                         });
 
 // ---- delete and free ----
 
@@ -588,12 +595,16 @@ TEST_P(DeleteTest, DeleteStateAndPolicyReachTheDevice)
     const uint64_t expected = mode == XfrmOffloadType::Packet ? 1 : 0;
     EXPECT_EQ(Counter(t->devA, "PolicyDelete"), expected);
     EXPECT_EQ(Counter(t->devA, "PolicyFree"), expected);
-    EXPECT_EQ(ReferenceOffloadEngine::Of(t->devA)->GetPolicyCount(), mode == XfrmOffloadType::Packet ? 1u : 0u);
+    EXPECT_EQ(ReferenceOffloadEngine::Of(t->devA)->GetPolicyCount(),
+              mode == XfrmOffloadType::Packet ? 1u : 0u);
     EXPECT_FALSE(out->GetOffload().ops);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, DeleteTest, testing::Values(XfrmOffloadType::Crypto, XfrmOffloadType::Packet),
-                         [](const testing::TestParamInfo<XfrmOffloadType>& info)
-                         { return std::string(DataPathName(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Modes,
+                         DeleteTest,
+                         testing::Values(XfrmOffloadType::Crypto, XfrmOffloadType::Packet),
+                         [](const testing::TestParamInfo<XfrmOffloadType>& info) {
+                             return std::string(DataPathName(info.param));
+                         });
 
 } // namespace

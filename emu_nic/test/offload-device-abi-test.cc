@@ -7,10 +7,9 @@
 
 #include "ns3/string.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <csignal>
+#include <gtest/gtest.h>
 
 namespace
 {
@@ -84,7 +83,8 @@ TEST_P(OffloadDeviceTypeErrors, NameTheProblem)
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Specs, OffloadDeviceTypeErrors,
+    Specs,
+    OffloadDeviceTypeErrors,
     testing::Values(BadSpec{"acme", "unknown device 'acme'"},
                     BadSpec{"mutant:nonsense", "unknown device 'mutant:nonsense'"},
                     BadSpec{"/nonexistent/libdevice.so", "no such file"},
@@ -119,7 +119,8 @@ TEST(OffloadDeviceAbi, TheExampleLibraryCarriesCryptoOffloadTraffic)
 TEST(OffloadDeviceAbiDeathTest, GarbageFromADeviceNamesTheCallback)
 {
     GTEST_FLAG_SET(death_test_style, "threadsafe");
-    EXPECT_EXIT(RunCryptoOffloadThrough(OFFLOADLAB_BROKEN_GARBAGE), testing::ExitedWithCode(70),
+    EXPECT_EXIT(RunCryptoOffloadThrough(OFFLOADLAB_BROKEN_GARBAGE),
+                testing::ExitedWithCode(70),
                 "device fault in callback olab_state_add: returned 7, not an olab_result");
 }
 
@@ -131,7 +132,8 @@ TEST(OffloadDeviceAbiDeathTest, ACrashInADeviceNamesTheCallback)
             InstallDeviceCrashReporter();
             RunCryptoOffloadThrough(OFFLOADLAB_BROKEN_CRASH_TX);
         },
-        testing::KilledBySignal(SIGSEGV), "device crashed in callback olab_tx \\(signal 11\\)");
+        testing::KilledBySignal(SIGSEGV),
+        "device crashed in callback olab_tx \\(signal 11\\)");
 }
 
 } // namespace

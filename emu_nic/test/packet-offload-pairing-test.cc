@@ -52,17 +52,16 @@ SendOne(TwoLinks& t, Ipv4Address dst)
     Ptr<Socket> rx = Socket::CreateSocket(t.hosts.Get(1), UdpSocketFactory::GetTypeId());
     rx->Bind(InetSocketAddress(Ipv4Address::GetAny(), 7000));
     uint32_t received = 0;
-    rx->SetRecvCallback(MakeCallback(+[](uint32_t* n, Ptr<Socket> s)
-                                     {
-                                         while (s->Recv())
-                                         {
-                                             ++*n;
-                                         }
-                                     })
-                            .Bind(&received));
+    rx->SetRecvCallback(MakeCallback(+[](uint32_t* n, Ptr<Socket> s) {
+                            while (s->Recv())
+                            {
+                                ++*n;
+                            }
+                        }).Bind(&received));
     Ptr<Socket> tx = Socket::CreateSocket(t.hosts.Get(0), UdpSocketFactory::GetTypeId());
-    Simulator::Schedule(Seconds(1), [tx, dst]()
-                        { tx->SendTo(Create<Packet>(100), 0, InetSocketAddress(dst, 7000)); });
+    Simulator::Schedule(Seconds(1), [tx, dst]() {
+        tx->SendTo(Create<Packet>(100), 0, InetSocketAddress(dst, 7000));
+    });
     Simulator::Stop(Seconds(2));
     Simulator::Run();
     return received;

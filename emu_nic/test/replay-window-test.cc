@@ -2,9 +2,8 @@
 
 #include "replay-window.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
+#include <gtest/gtest.h>
 #include <ostream>
 #include <random>
 #include <set>
@@ -146,15 +145,15 @@ TEST_P(ReplayWindowSizeTest, MatchesAReferenceModel)
         uint32_t seq;
         switch (r % 4)
         {
-            case 0: // ahead, sometimes far
-                seq = top + 1 + (r >> 2) % (r % 8 == 0 ? 3 * Size() : 4);
-                break;
-            case 1: // around the left edge
-                seq = top - Size() - 2 + (r >> 2) % 5;
-                break;
-            default: // inside the window
-                seq = top - (r >> 2) % Size();
-                break;
+        case 0: // ahead, sometimes far
+            seq = top + 1 + (r >> 2) % (r % 8 == 0 ? 3 * Size() : 4);
+            break;
+        case 1: // around the left edge
+            seq = top - Size() - 2 + (r >> 2) % 5;
+            break;
+        default: // inside the window
+            seq = top - (r >> 2) % Size();
+            break;
         }
         if (seq == 0)
         {
@@ -240,8 +239,10 @@ TEST_P(ReplayWindowSizeTest, EsnJustPastWrapInfersPreviousSubspace)
     EXPECT_EQ(window.InferSeqHi(bottom - 1), 3u);
 }
 
-INSTANTIATE_TEST_SUITE_P(LinuxSizes, ReplayWindowSizeTest,
-                         testing::Values(32u, 64u, 128u, 1024u, 4096u), SizeName);
+INSTANTIATE_TEST_SUITE_P(LinuxSizes,
+                         ReplayWindowSizeTest,
+                         testing::Values(32u, 64u, 128u, 1024u, 4096u),
+                         SizeName);
 
 // ---------------------------------------------------------------------------------------------
 // RFC 4304 Appendix A inference, table driven
@@ -275,7 +276,8 @@ TEST_P(ReplayWindowInferenceTest, InfersTheHighBits)
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Rfc4304, ReplayWindowInferenceTest,
+    Rfc4304,
+    ReplayWindowInferenceTest,
     testing::Values(
         // Case A: Tl >= W - 1
         InferenceCase{"ASameSubspace", 64, 0x500001000ull, 0x00000FF0u, 5},

@@ -77,19 +77,24 @@ WithPorts(XfrmSelector s, uint8_t proto, uint16_t sport, uint16_t dport)
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Table, SelectorTest,
+    Table,
+    SelectorTest,
     ::testing::Values(
         SelectorCase{"AnyAny", XfrmSelector(), true},
-        SelectorCase{"Hosts", XfrmSelector::Hosts(Ipv4Address("10.0.0.1"), Ipv4Address("10.0.0.2")),
+        SelectorCase{"Hosts",
+                     XfrmSelector::Hosts(Ipv4Address("10.0.0.1"), Ipv4Address("10.0.0.2")),
                      true},
         SelectorCase{"HostsReversed",
-                     XfrmSelector::Hosts(Ipv4Address("10.0.0.2"), Ipv4Address("10.0.0.1")), false},
+                     XfrmSelector::Hosts(Ipv4Address("10.0.0.2"), Ipv4Address("10.0.0.1")),
+                     false},
         SelectorCase{
             "Subnets24",
-            XfrmSelector::Subnets(Ipv4Address("10.0.0.0"), 24, Ipv4Address("10.0.0.0"), 24), true},
+            XfrmSelector::Subnets(Ipv4Address("10.0.0.0"), 24, Ipv4Address("10.0.0.0"), 24),
+            true},
         SelectorCase{
             "OtherSubnet",
-            XfrmSelector::Subnets(Ipv4Address("10.0.1.0"), 24, Ipv4Address("10.0.0.0"), 24), false},
+            XfrmSelector::Subnets(Ipv4Address("10.0.1.0"), 24, Ipv4Address("10.0.0.0"), 24),
+            false},
         SelectorCase{"Udp", WithPorts(XfrmSelector(), 17, 0, 0), true},
         SelectorCase{"Tcp", WithPorts(XfrmSelector(), 6, 0, 0), false},
         SelectorCase{"Ports", WithPorts(XfrmSelector(), 17, 1000, 2000), true},
@@ -184,8 +189,7 @@ TEST(XfrmStateTableTest, OutboundNeedsTheStateSelectorToMatchTheFlow)
 TEST(ReferenceSaTableTest, CapacityHandlesAndRxIndex)
 {
     ReferenceSaTable table(2);
-    auto entry = [](XfrmDir dir, uint32_t spi)
-    {
+    auto entry = [](XfrmDir dir, uint32_t spi) {
         ReferenceSa sa;
         sa.dir = dir;
         sa.spi = spi;

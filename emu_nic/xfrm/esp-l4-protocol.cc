@@ -31,14 +31,16 @@ EspL4Protocol::GetProtocolNumber() const
 }
 
 IpL4Protocol::RxStatus
-EspL4Protocol::Receive(Ptr<Packet> p, const Ipv4Header& header,
+EspL4Protocol::Receive(Ptr<Packet> p,
+                       const Ipv4Header& header,
                        Ptr<Ipv4Interface> incomingInterface)
 {
     return m_stack ? m_stack->InputEsp(p, header, incomingInterface) : RX_ENDPOINT_UNREACH;
 }
 
 IpL4Protocol::RxStatus
-EspL4Protocol::Receive(Ptr<Packet> p, const Ipv6Header& header,
+EspL4Protocol::Receive(Ptr<Packet> p,
+                       const Ipv6Header& header,
                        Ptr<Ipv6Interface> incomingInterface)
 {
     return RX_ENDPOINT_UNREACH; // IPv6 ESP is not modelled yet

@@ -16,9 +16,11 @@ class EspL4Protocol : public IpL4Protocol
     void SetStack(Ptr<XfrmStack> stack);
 
     int GetProtocolNumber() const override;
-    RxStatus Receive(Ptr<Packet> p, const Ipv4Header& header,
+    RxStatus Receive(Ptr<Packet> p,
+                     const Ipv4Header& header,
                      Ptr<Ipv4Interface> incomingInterface) override;
-    RxStatus Receive(Ptr<Packet> p, const Ipv6Header& header,
+    RxStatus Receive(Ptr<Packet> p,
+                     const Ipv6Header& header,
                      Ptr<Ipv6Interface> incomingInterface) override;
     void SetDownTarget(DownTargetCallback cb) override;
     void SetDownTarget6(DownTargetCallback6 cb) override;

@@ -1,12 +1,11 @@
 #include "esp-transform.h"
 
+#include <cstring>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
-
-#include <cstring>
 
 namespace ns3
 {
@@ -45,14 +44,14 @@ EspStatusName(EspStatus status)
 {
     switch (status)
     {
-        case EspStatus::Ok:
-            return "Ok";
-        case EspStatus::Truncated:
-            return "Truncated";
-        case EspStatus::AuthFailed:
-            return "AuthFailed";
-        case EspStatus::BadPadding:
-            return "BadPadding";
+    case EspStatus::Ok:
+        return "Ok";
+    case EspStatus::Truncated:
+        return "Truncated";
+    case EspStatus::AuthFailed:
+        return "AuthFailed";
+    case EspStatus::BadPadding:
+        return "BadPadding";
     }
     return "Unknown";
 }
@@ -76,7 +75,10 @@ struct EspTransform::Impl
     EspStatus OpenGcm(uint8_t* frame, uint32_t dataLength, uint32_t seqHi, bool esn);
     EspStatus OpenCbc(uint8_t* frame, uint32_t dataLength, uint32_t seqHi, bool esn);
     /// HMAC-SHA256 over frame[0, authLength) [|| seqHi], truncated to the ICV length.
-    bool ComputeIcv(const uint8_t* frame, uint32_t authLength, uint32_t seqHi, bool esn,
+    bool ComputeIcv(const uint8_t* frame,
+                    uint32_t authLength,
+                    uint32_t seqHi,
+                    bool esn,
                     uint8_t* icv);
     /// RFC 4106 section 5 AAD: SPI || seqLow, or SPI || seqHi || seqLow with ESN.
     uint32_t BuildAad(const uint8_t* frame, uint32_t seqHi, bool esn, uint8_t* aad) const;
@@ -115,8 +117,7 @@ EspTransform::Impl::~Impl()
 bool
 EspTransform::Impl::Init(const EspAlgorithm& alg, std::string* error)
 {
-    auto fail = [error](const std::string& what)
-    {
+    auto fail = [error](const std::string& what) {
         if (error != nullptr)
         {
             *error = "OpenSSL: " + what + " failed";
@@ -284,7 +285,10 @@ EspTransform::Impl::OpenGcm(uint8_t* frame, uint32_t dataLength, uint32_t seqHi,
 }
 
 bool
-EspTransform::Impl::ComputeIcv(const uint8_t* frame, uint32_t authLength, uint32_t seqHi, bool esn,
+EspTransform::Impl::ComputeIcv(const uint8_t* frame,
+                               uint32_t authLength,
+                               uint32_t seqHi,
+                               bool esn,
                                uint8_t* icv)
 {
     uint8_t digest[EVP_MAX_MD_SIZE];
@@ -421,8 +425,11 @@ EspTransform::GetMaxOverhead() const
 }
 
 void
-EspTransform::BuildFrame(uint32_t spi, uint32_t seqLow, const uint8_t* payload,
-                         uint32_t payloadLength, uint8_t nextHeader,
+EspTransform::BuildFrame(uint32_t spi,
+                         uint32_t seqLow,
+                         const uint8_t* payload,
+                         uint32_t payloadLength,
+                         uint8_t nextHeader,
                          std::vector<uint8_t>& out) const
 {
     const uint32_t ivLength = m_impl->ivLength;
@@ -481,8 +488,11 @@ EspTransform::Open(uint8_t* frame, uint32_t frameLength, uint32_t seqHi, bool es
 }
 
 EspStatus
-EspTransform::ParseTrailer(const uint8_t* frame, uint32_t frameLength, uint32_t* payloadOffset,
-                           uint32_t* payloadLength, uint8_t* nextHeader) const
+EspTransform::ParseTrailer(const uint8_t* frame,
+                           uint32_t frameLength,
+                           uint32_t* payloadOffset,
+                           uint32_t* payloadLength,
+                           uint8_t* nextHeader) const
 {
     const Impl& impl = *m_impl;
     if (frame == nullptr || !impl.IsWellFormed(frameLength))
@@ -522,8 +532,13 @@ EspTransform::ParseTrailer(const uint8_t* frame, uint32_t frameLength, uint32_t*
 }
 
 void
-EspTransform::Encapsulate(uint32_t spi, uint64_t seq, bool esn, const uint8_t* payload,
-                          uint32_t payloadLength, uint8_t nextHeader, std::vector<uint8_t>& out)
+EspTransform::Encapsulate(uint32_t spi,
+                          uint64_t seq,
+                          bool esn,
+                          const uint8_t* payload,
+                          uint32_t payloadLength,
+                          uint8_t nextHeader,
+                          std::vector<uint8_t>& out)
 {
     BuildFrame(spi, static_cast<uint32_t>(seq), payload, payloadLength, nextHeader, out);
     Seal(out.data(), static_cast<uint32_t>(out.size()), static_cast<uint32_t>(seq >> 32), esn);
@@ -536,8 +551,13 @@ EspTransform::SetDefects(const Defects& defects)
 }
 
 EspStatus
-EspTransform::Decapsulate(uint8_t* frame, uint32_t frameLength, uint32_t seqHi, bool esn,
-                          uint32_t* payloadOffset, uint32_t* payloadLength, uint8_t* nextHeader)
+EspTransform::Decapsulate(uint8_t* frame,
+                          uint32_t frameLength,
+                          uint32_t seqHi,
+                          bool esn,
+                          uint32_t* payloadOffset,
+                          uint32_t* payloadLength,
+                          uint8_t* nextHeader)
 {
     const EspStatus status = Open(frame, frameLength, seqHi, esn);
     if (status != EspStatus::Ok)

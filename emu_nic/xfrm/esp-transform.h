@@ -62,8 +62,12 @@ class EspTransform
     uint32_t GetMaxOverhead() const;
 
     /// Writes a plaintext frame into out (resized to GetFrameLength(payloadLength)).
-    void BuildFrame(uint32_t spi, uint32_t seqLow, const uint8_t* payload, uint32_t payloadLength,
-                    uint8_t nextHeader, std::vector<uint8_t>& out) const;
+    void BuildFrame(uint32_t spi,
+                    uint32_t seqLow,
+                    const uint8_t* payload,
+                    uint32_t payloadLength,
+                    uint8_t nextHeader,
+                    std::vector<uint8_t>& out) const;
 
     /**
      * Encrypts a frame made by BuildFrame in place. seqHi enters the ICV only when esn is true
@@ -77,16 +81,29 @@ class EspTransform
     EspStatus Open(uint8_t* frame, uint32_t frameLength, uint32_t seqHi, bool esn);
 
     /// After Open: checks the trailer; yields where the payload is and its next header.
-    EspStatus ParseTrailer(const uint8_t* frame, uint32_t frameLength, uint32_t* payloadOffset,
-                           uint32_t* payloadLength, uint8_t* nextHeader) const;
+    EspStatus ParseTrailer(const uint8_t* frame,
+                           uint32_t frameLength,
+                           uint32_t* payloadOffset,
+                           uint32_t* payloadLength,
+                           uint8_t* nextHeader) const;
 
     /// BuildFrame + Seal: what software IPsec does on TX.
-    void Encapsulate(uint32_t spi, uint64_t seq, bool esn, const uint8_t* payload,
-                     uint32_t payloadLength, uint8_t nextHeader, std::vector<uint8_t>& out);
+    void Encapsulate(uint32_t spi,
+                     uint64_t seq,
+                     bool esn,
+                     const uint8_t* payload,
+                     uint32_t payloadLength,
+                     uint8_t nextHeader,
+                     std::vector<uint8_t>& out);
 
     /// Open + ParseTrailer: what software IPsec does on RX (frame is decrypted in place).
-    EspStatus Decapsulate(uint8_t* frame, uint32_t frameLength, uint32_t seqHi, bool esn,
-                          uint32_t* payloadOffset, uint32_t* payloadLength, uint8_t* nextHeader);
+    EspStatus Decapsulate(uint8_t* frame,
+                          uint32_t frameLength,
+                          uint32_t seqHi,
+                          bool esn,
+                          uint32_t* payloadOffset,
+                          uint32_t* payloadLength,
+                          uint8_t* nextHeader);
 
     /// Deliberate faults, for the conformance suite's mutant devices only: never set them in a
     /// device that claims to conform.
@@ -95,6 +112,7 @@ class EspTransform
         bool fixedGcmIv{false};   //!< every GCM packet gets the same IV (IV reuse)
         bool skipIcvCheck{false}; //!< Open decrypts and reports Ok whatever the ICV says
     };
+
     void SetDefects(const Defects& defects);
 
     static uint32_t ReadSpi(const uint8_t* frame);

@@ -104,8 +104,12 @@ Ipv4HeaderLength(const uint8_t* bytes, uint32_t length)
 }
 
 Ipv4Header
-MakeIpv4Header(Ipv4Address src, Ipv4Address dst, uint8_t protocol, uint16_t payloadSize,
-               uint8_t ttl, uint16_t identification)
+MakeIpv4Header(Ipv4Address src,
+               Ipv4Address dst,
+               uint8_t protocol,
+               uint16_t payloadSize,
+               uint8_t ttl,
+               uint16_t identification)
 {
     Ipv4Header h;
     h.SetSource(src);
@@ -150,8 +154,13 @@ RewriteIpv4Header(uint8_t* header, uint32_t ihl, uint8_t protocol, uint16_t tota
 }
 
 void
-WriteIpv4Header(uint8_t* out, Ipv4Address src, Ipv4Address dst, uint8_t protocol,
-                uint16_t totalLength, uint8_t ttl, uint16_t identification)
+WriteIpv4Header(uint8_t* out,
+                Ipv4Address src,
+                Ipv4Address dst,
+                uint8_t protocol,
+                uint16_t totalLength,
+                uint8_t ttl,
+                uint16_t identification)
 {
     out[0] = 0x45;
     out[1] = 0;

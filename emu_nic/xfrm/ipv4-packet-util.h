@@ -32,7 +32,10 @@ bool IsIpv4FragmentBytes(const uint8_t* ip);
 
 /// Internet checksum of a TCP or UDP segment with its IPv4 pseudo-header (RFC 793/768), as it
 /// belongs in the segment's checksum field (whose bytes must be zero in segment).
-uint16_t L4Checksum(Ipv4Address src, Ipv4Address dst, uint8_t proto, const uint8_t* segment,
+uint16_t L4Checksum(Ipv4Address src,
+                    Ipv4Address dst,
+                    uint8_t proto,
+                    const uint8_t* segment,
                     uint32_t length);
 
 /// True when nextHeader is IPIP and bytes hold a whole IPv4 packet (valid header, total length
@@ -47,14 +50,23 @@ uint32_t Ipv4HeaderLength(const uint8_t* bytes, uint32_t length);
 
 /// A new IPv4 header with the checksum computed when it is serialized.
 /// Writes a 20-byte IPv4 header (no options, DF clear, checksum filled) at out.
-void WriteIpv4Header(uint8_t* out, Ipv4Address src, Ipv4Address dst, uint8_t protocol,
-                     uint16_t totalLength, uint8_t ttl, uint16_t identification);
+void WriteIpv4Header(uint8_t* out,
+                     Ipv4Address src,
+                     Ipv4Address dst,
+                     uint8_t protocol,
+                     uint16_t totalLength,
+                     uint8_t ttl,
+                     uint16_t identification);
 
 /// Sets protocol and total length of the IPv4 header at header (ihl bytes) and its checksum.
 void RewriteIpv4Header(uint8_t* header, uint32_t ihl, uint8_t protocol, uint16_t totalLength);
 
-Ipv4Header MakeIpv4Header(Ipv4Address src, Ipv4Address dst, uint8_t protocol, uint16_t payloadSize,
-                          uint8_t ttl, uint16_t identification);
+Ipv4Header MakeIpv4Header(Ipv4Address src,
+                          Ipv4Address dst,
+                          uint8_t protocol,
+                          uint16_t payloadSize,
+                          uint8_t ttl,
+                          uint16_t identification);
 
 } // namespace ns3
 

@@ -34,25 +34,24 @@ ReplayVerdictName(ReplayVerdict verdict)
 {
     switch (verdict)
     {
-        case ReplayVerdict::Ok:
-            return "Ok";
-        case ReplayVerdict::Replayed:
-            return "Replayed";
-        case ReplayVerdict::TooOld:
-            return "TooOld";
-        case ReplayVerdict::ZeroSeq:
-            return "ZeroSeq";
+    case ReplayVerdict::Ok:
+        return "Ok";
+    case ReplayVerdict::Replayed:
+        return "Replayed";
+    case ReplayVerdict::TooOld:
+        return "TooOld";
+    case ReplayVerdict::ZeroSeq:
+        return "ZeroSeq";
     }
     return "Unknown";
 }
 
 ReplayWindow::ReplayWindow(uint32_t size, bool esn)
-    : m_size(size)
-    , m_esn(esn)
-    ,
-    // Whole 64-bit words covering at least size bits; the bits beyond size only ever hold
-    // sequence numbers that already left the window, so they are never consulted.
-    m_bitmap((size + 63) / 64, 0)
+    : m_size(size),
+      m_esn(esn),
+      // Whole 64-bit words covering at least size bits; the bits beyond size only ever hold
+      // sequence numbers that already left the window, so they are never consulted.
+      m_bitmap((size + 63) / 64, 0)
 {
 }
 

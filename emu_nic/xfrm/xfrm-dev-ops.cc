@@ -8,12 +8,12 @@ XfrmOffloadStatusName(XfrmOffloadStatus status)
 {
     switch (status)
     {
-        case XfrmOffloadStatus::Success:
-            return "success";
-        case XfrmOffloadStatus::NotSupported:
-            return "not-supported";
-        case XfrmOffloadStatus::Failure:
-            return "failure";
+    case XfrmOffloadStatus::Success:
+        return "success";
+    case XfrmOffloadStatus::NotSupported:
+        return "not-supported";
+    case XfrmOffloadStatus::Failure:
+        return "failure";
     }
     return "?";
 }

@@ -73,7 +73,8 @@ class XfrmDevOps
     /// xdo_dev_state_free: release what StateAdd took.
     virtual void StateFree(Ptr<XfrmState> x) = 0;
     /// xdo_dev_offload_ok: can the device do this packet (ipHeader is the packet to protect)?
-    virtual bool OffloadOk(const Ipv4Header& ipHeader, Ptr<const Packet> payload,
+    virtual bool OffloadOk(const Ipv4Header& ipHeader,
+                           Ptr<const Packet> payload,
                            Ptr<XfrmState> x) = 0;
     /// xdo_dev_state_advance_esn: the stack's replay state moved; update the ESN state machine.
     virtual void StateAdvanceEsn(Ptr<XfrmState> x) = 0;

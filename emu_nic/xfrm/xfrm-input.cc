@@ -1,10 +1,9 @@
 // XfrmStack's input (Linux's xfrm_input and __xfrm_policy_check): ESP for this node is checked
 // against replay and lifetime, decrypted (or its device's CRYPTO_DONE status taken), stripped
 // and delivered; plaintext and forwarded traffic meet the inbound and forward policies.
-#include "xfrm-stack.h"
-
 #include "ipv4-packet-util.h"
 #include "xfrm-offload-tag.h"
+#include "xfrm-stack.h"
 
 #include "ns3/log.h"
 
@@ -14,7 +13,8 @@ namespace ns3
 NS_LOG_COMPONENT_DEFINE("XfrmInput");
 
 IpL4Protocol::RxStatus
-XfrmStack::InputEsp(Ptr<Packet> packet, const Ipv4Header& header,
+XfrmStack::InputEsp(Ptr<Packet> packet,
+                    const Ipv4Header& header,
                     Ptr<Ipv4Interface> incomingInterface)
 {
     const uint32_t length = packet->GetSize();
@@ -30,7 +30,7 @@ XfrmStack::InputEsp(Ptr<Packet> packet, const Ipv4Header& header,
     if (!x)
     {
         NS_LOG_LOGIC("no state for SPI 0x" << std::hex << spi << std::dec << " to "
-                                          << header.GetDestination());
+                                           << header.GetDestination());
         Drop(XfrmDrop::InNoStates, packet);
         return IpL4Protocol::RX_OK;
     }
@@ -79,8 +79,13 @@ XfrmStack::InputEsp(Ptr<Packet> packet, const Ipv4Header& header,
     }
     else
     {
-        status = x->GetTransform().Decapsulate(frame, length, uint32_t(seq >> 32), c.esn, &offset,
-                                               &payloadLength, &nextHeader);
+        status = x->GetTransform().Decapsulate(frame,
+                                               length,
+                                               uint32_t(seq >> 32),
+                                               c.esn,
+                                               &offset,
+                                               &payloadLength,
+                                               &nextHeader);
     }
     if (status != EspStatus::Ok)
     {
@@ -126,7 +131,11 @@ XfrmStack::InputEsp(Ptr<Packet> packet, const Ipv4Header& header,
         secpath.daddr = header.GetDestination();
         inner->AddPacketTag(secpath);
         // Re-inject the inner packet: routing and the inbound policy check see it next.
-        m_ipv4->Receive(incomingInterface->GetDevice(), inner, kEtherTypeIpv4, Address(), Address(),
+        m_ipv4->Receive(incomingInterface->GetDevice(),
+                        inner,
+                        kEtherTypeIpv4,
+                        Address(),
+                        Address(),
                         NetDevice::PACKET_HOST);
         return IpL4Protocol::RX_OK;
     }
@@ -137,7 +146,9 @@ XfrmStack::InputEsp(Ptr<Packet> packet, const Ipv4Header& header,
 }
 
 IpL4Protocol::RxStatus
-XfrmStack::DeliverTransport(Ptr<XfrmState> x, Ptr<Packet> payload, Ipv4Header header,
+XfrmStack::DeliverTransport(Ptr<XfrmState> x,
+                            Ptr<Packet> payload,
+                            Ipv4Header header,
                             Ptr<Ipv4Interface> incomingInterface)
 {
     const XfrmFlow flow = FlowOf(header, payload);
@@ -253,7 +264,7 @@ XfrmStack::InputHook(Ptr<const Packet> packet, const Ipv4Header& header, Ptr<con
     if (header.GetTtl() <= 1)
     {
         ++m_drops[size_t(XfrmDrop::FwdHdrError)]; // routing drops it, XFRM counts it
-        return false; // routing answers with "time exceeded"
+        return false;                             // routing answers with "time exceeded"
     }
     Ipv4Header inner = header;
     inner.SetTtl(header.GetTtl() - 1);

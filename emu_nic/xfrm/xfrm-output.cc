@@ -1,10 +1,9 @@
 // XfrmStack's output (Linux's xfrm_output and the forward path's xfrm_lookup): the SPD decides,
 // ESP is built here (software), framed for the device (crypto offload), or left to the device
 // (packet offload); and the PMTU errors of packet-offload devices go back to the sender.
-#include "xfrm-stack.h"
-
 #include "ipv4-packet-util.h"
 #include "xfrm-offload-tag.h"
+#include "xfrm-stack.h"
 
 #include "ns3/icmpv4-l4-protocol.h"
 #include "ns3/icmpv4.h"
@@ -30,7 +29,10 @@ XfrmStack::RouteTo(Ipv4Address src, Ipv4Address dst)
 }
 
 void
-XfrmStack::SendPlaintext(Ptr<Packet> packet, Ipv4Address src, Ipv4Address dst, uint8_t protocol,
+XfrmStack::SendPlaintext(Ptr<Packet> packet,
+                         Ipv4Address src,
+                         Ipv4Address dst,
+                         uint8_t protocol,
                          Ptr<Ipv4Route> route)
 {
     auto it = m_l4DownTargets.find(protocol);
@@ -51,7 +53,10 @@ XfrmStack::LeavesThroughPolicyDevice(const XfrmPolicy& policy, Ptr<Ipv4Route> ro
 }
 
 void
-XfrmStack::OutputFromL4(Ptr<Packet> packet, Ipv4Address src, Ipv4Address dst, uint8_t protocol,
+XfrmStack::OutputFromL4(Ptr<Packet> packet,
+                        Ipv4Address src,
+                        Ipv4Address dst,
+                        uint8_t protocol,
                         Ptr<Ipv4Route> route)
 {
     if (m_spd.GetN() == 0)
@@ -70,8 +75,8 @@ XfrmStack::OutputFromL4(Ptr<Packet> packet, Ipv4Address src, Ipv4Address dst, ui
     if (policy && policy->RequiresIpsec() && policy->IsHardware() &&
         !LeavesThroughPolicyDevice(*policy, route ? route : RouteTo(src, dst)))
     {
-        NS_LOG_LOGIC("a packet-offload policy's traffic to " << dst
-                                                             << " would leave through another device");
+        NS_LOG_LOGIC("a packet-offload policy's traffic to "
+                     << dst << " would leave through another device");
         Drop(XfrmDrop::OutError, packet);
         return;
     }
@@ -85,7 +90,9 @@ XfrmStack::OutputFromL4(Ptr<Packet> packet, Ipv4Address src, Ipv4Address dst, ui
 }
 
 bool
-XfrmStack::Protect(Ptr<XfrmPolicy> policy, const Ipv4Header& inner, Ptr<const Packet> payload,
+XfrmStack::Protect(Ptr<XfrmPolicy> policy,
+                   const Ipv4Header& inner,
+                   Ptr<const Packet> payload,
                    Ptr<Ipv4Route> route)
 {
     Ptr<XfrmState> x = m_sad.FindOutbound(*policy, FlowOf(inner, payload));
@@ -150,8 +157,8 @@ XfrmStack::Protect(Ptr<XfrmPolicy> policy, const Ipv4Header& inner, Ptr<const Pa
         {
             LeaveChecksumToDevice(inner, tunnel, transform.GetIvLength(), &tag);
         }
-        transform.BuildFrame(c.spi, uint32_t(seq), m_payload.data(), payloadLength, nextHeader,
-                             m_frame);
+        transform
+            .BuildFrame(c.spi, uint32_t(seq), m_payload.data(), payloadLength, nextHeader, m_frame);
         esp = Create<Packet>(m_frame.data(), m_frame.size());
         esp->AddPacketTag(tag);
         Count(XfrmEvent::CryptoOffloadTxPackets);
@@ -162,8 +169,8 @@ XfrmStack::Protect(Ptr<XfrmPolicy> policy, const Ipv4Header& inner, Ptr<const Pa
     }
     else
     {
-        transform.Encapsulate(c.spi, seq, c.esn, m_payload.data(), payloadLength, nextHeader,
-                              m_frame);
+        transform
+            .Encapsulate(c.spi, seq, c.esn, m_payload.data(), payloadLength, nextHeader, m_frame);
         esp = Create<Packet>(m_frame.data(), m_frame.size());
     }
     m_ipv4->Send(esp, outerSrc, outerDst, kIpProtoEsp, outRoute);
@@ -171,7 +178,9 @@ XfrmStack::Protect(Ptr<XfrmPolicy> policy, const Ipv4Header& inner, Ptr<const Pa
 }
 
 void
-XfrmStack::LeaveChecksumToDevice(const Ipv4Header& inner, bool tunnel, uint32_t ivLength,
+XfrmStack::LeaveChecksumToDevice(const Ipv4Header& inner,
+                                 bool tunnel,
+                                 uint32_t ivLength,
                                  XfrmOffloadTxTag* tag)
 {
     const uint8_t proto = inner.GetProtocol();
@@ -199,36 +208,39 @@ void
 XfrmStack::OnMtuExceeded(Ptr<const Packet> ipPacket, uint32_t mtu)
 {
     // Raised from inside the device's Send: answer once the sender's call stack has unwound.
-    Simulator::ScheduleNow(
-        [this, ipPacket, mtu]()
+    Simulator::ScheduleNow([this, ipPacket, mtu]() {
+        if (!m_ipv4)
         {
-            if (!m_ipv4)
+            return;
+        }
+        Ptr<Packet> copy = ipPacket->Copy();
+        Ipv4Header h;
+        copy->RemoveHeader(h);
+        Count(XfrmEvent::LocalPmtuErrors);
+        if (m_ipv4->GetInterfaceForAddress(h.GetSource()) >= 0)
+        {
+            // Local sender: Linux's xfrm_local_error, straight to the socket.
+            Ptr<IpL4Protocol> l4 = m_ipv4->GetProtocol(h.GetProtocol());
+            if (l4)
             {
-                return;
+                uint8_t first8[8] = {};
+                copy->CopyData(first8, std::min<uint32_t>(8, copy->GetSize()));
+                l4->ReceiveIcmp(h.GetSource(),
+                                64,
+                                Icmpv4Header::ICMPV4_DEST_UNREACH,
+                                Icmpv4DestinationUnreachable::ICMPV4_FRAG_NEEDED,
+                                mtu,
+                                h.GetSource(),
+                                h.GetDestination(),
+                                first8);
             }
-            Ptr<Packet> copy = ipPacket->Copy();
-            Ipv4Header h;
-            copy->RemoveHeader(h);
-            Count(XfrmEvent::LocalPmtuErrors);
-            if (m_ipv4->GetInterfaceForAddress(h.GetSource()) >= 0)
-            {
-                // Local sender: Linux's xfrm_local_error, straight to the socket.
-                Ptr<IpL4Protocol> l4 = m_ipv4->GetProtocol(h.GetProtocol());
-                if (l4)
-                {
-                    uint8_t first8[8] = {};
-                    copy->CopyData(first8, std::min<uint32_t>(8, copy->GetSize()));
-                    l4->ReceiveIcmp(h.GetSource(), 64, Icmpv4Header::ICMPV4_DEST_UNREACH,
-                                    Icmpv4DestinationUnreachable::ICMPV4_FRAG_NEEDED, mtu,
-                                    h.GetSource(), h.GetDestination(), first8);
-                }
-                return;
-            }
-            if (Ptr<Icmpv4L4Protocol> icmp = m_node->GetObject<Icmpv4L4Protocol>())
-            {
-                icmp->SendDestUnreachFragNeeded(h, copy, mtu);
-            }
-        });
+            return;
+        }
+        if (Ptr<Icmpv4L4Protocol> icmp = m_node->GetObject<Icmpv4L4Protocol>())
+        {
+            icmp->SendDestUnreachFragNeeded(h, copy, mtu);
+        }
+    });
 }
 
 } // namespace ns3

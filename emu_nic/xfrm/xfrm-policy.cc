@@ -48,8 +48,8 @@ uint64_t g_nextPolicySerial = 1;
 }
 
 XfrmPolicy::XfrmPolicy(const XfrmPolicyConfig& config)
-    : m_config(config)
-    , m_serial(g_nextPolicySerial++)
+    : m_config(config),
+      m_serial(g_nextPolicySerial++)
 {
 }
 

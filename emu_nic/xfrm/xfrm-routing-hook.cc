@@ -32,16 +32,21 @@ XfrmRoutingHook::SetInner(Ptr<Ipv4RoutingProtocol> inner)
 }
 
 Ptr<Ipv4Route>
-XfrmRoutingHook::RouteOutput(Ptr<Packet> p, const Ipv4Header& header, Ptr<NetDevice> oif,
+XfrmRoutingHook::RouteOutput(Ptr<Packet> p,
+                             const Ipv4Header& header,
+                             Ptr<NetDevice> oif,
                              Socket::SocketErrno& sockerr)
 {
     return m_inner->RouteOutput(p, header, oif, sockerr);
 }
 
 bool
-XfrmRoutingHook::RouteInput(Ptr<const Packet> p, const Ipv4Header& header,
-                            Ptr<const NetDevice> idev, UnicastForwardCallback ucb,
-                            MulticastForwardCallback mcb, LocalDeliverCallback lcb,
+XfrmRoutingHook::RouteInput(Ptr<const Packet> p,
+                            const Ipv4Header& header,
+                            Ptr<const NetDevice> idev,
+                            UnicastForwardCallback ucb,
+                            MulticastForwardCallback mcb,
+                            LocalDeliverCallback lcb,
                             ErrorCallback ecb)
 {
     if (m_stack && m_stack->InputHook(p, header, idev))

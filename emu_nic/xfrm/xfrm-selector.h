@@ -34,7 +34,9 @@ struct XfrmSelector
     /// Host-to-host selector: both prefixes /32, any protocol.
     static XfrmSelector Hosts(Ipv4Address src, Ipv4Address dst);
     /// Subnet-to-subnet selector, any protocol.
-    static XfrmSelector Subnets(Ipv4Address src, uint8_t srcPrefix, Ipv4Address dst,
+    static XfrmSelector Subnets(Ipv4Address src,
+                                uint8_t srcPrefix,
+                                Ipv4Address dst,
                                 uint8_t dstPrefix);
     std::string ToString() const;
 };

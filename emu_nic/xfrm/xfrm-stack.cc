@@ -24,11 +24,21 @@ const char*
 XfrmDropName(XfrmDrop reason)
 {
     static const char* const names[] = {
-        "XfrmInHdrError",      "XfrmInNoStates",       "XfrmInStateProtoError",
-        "XfrmInStateSeqError", "XfrmInStateExpired",   "XfrmInStateMismatch",
-        "XfrmInNoPols",        "XfrmInPolBlock",       "XfrmInTmplMismatch",
-        "XfrmOutNoStates",     "XfrmOutStateSeqError", "XfrmOutStateExpired",
-        "XfrmOutPolBlock",     "XfrmFwdHdrError",      "XfrmOutError",
+        "XfrmInHdrError",
+        "XfrmInNoStates",
+        "XfrmInStateProtoError",
+        "XfrmInStateSeqError",
+        "XfrmInStateExpired",
+        "XfrmInStateMismatch",
+        "XfrmInNoPols",
+        "XfrmInPolBlock",
+        "XfrmInTmplMismatch",
+        "XfrmOutNoStates",
+        "XfrmOutStateSeqError",
+        "XfrmOutStateExpired",
+        "XfrmOutPolBlock",
+        "XfrmFwdHdrError",
+        "XfrmOutError",
     };
     static_assert(sizeof(names) / sizeof(names[0]) == size_t(XfrmDrop::Count));
     return names[size_t(reason)];
@@ -66,7 +76,8 @@ XfrmStack::GetTypeId()
                             "A packet dropped by XFRM, with the reason (Linux's xfrm_stat counter)",
                             MakeTraceSourceAccessor(&XfrmStack::m_dropTrace),
                             "ns3::XfrmStack::DropTracedCallback")
-            .AddTraceSource("Expire", "A state reached its soft (false) or hard (true) limit",
+            .AddTraceSource("Expire",
+                            "A state reached its soft (false) or hard (true) limit",
                             MakeTraceSourceAccessor(&XfrmStack::m_expireTrace),
                             "ns3::XfrmStack::ExpireTracedCallback")
             .AddTraceSource("OffloadFallback",
@@ -103,9 +114,10 @@ XfrmStack::Install(Ptr<Node> node)
 {
     m_node = node;
     m_ipv4 = node->GetObject<Ipv4L3Protocol>();
-    NS_ABORT_MSG_IF(!m_ipv4, "XfrmStack::Install: node " << node->GetId()
-                                                         << " has no IPv4; install the internet "
-                                                            "stack first");
+    NS_ABORT_MSG_IF(!m_ipv4,
+                    "XfrmStack::Install: node " << node->GetId()
+                                                << " has no IPv4; install the internet "
+                                                   "stack first");
     for (int proto : {1, int(kIpProtoTcp), int(kIpProtoUdp)})
     {
         Ptr<IpL4Protocol> l4 = m_ipv4->GetProtocol(proto);
@@ -289,8 +301,9 @@ XfrmStack::AddState(const XfrmStateConfig& config, std::string* error)
                 return nullptr;
             }
             // Linux accepts "offload dev" on a device without HW_ESP and runs the SA in software.
-            NS_LOG_LOGIC("SPI 0x" << std::hex << config.spi << std::dec
-                                  << ": device has no HW_ESP, crypto offload falls back to software");
+            NS_LOG_LOGIC(
+                "SPI 0x" << std::hex << config.spi << std::dec
+                         << ": device has no HW_ESP, crypto offload falls back to software");
             Count(XfrmEvent::CryptoOffloadFallback);
             m_fallbackTrace(x, "device has no HW_ESP");
         }
@@ -426,8 +439,8 @@ XfrmStack::AddPolicy(const XfrmPolicyConfig& config, std::string* error)
         if (!result.IsOk())
         {
             // Packet offload has no software fallback, whatever the reason.
-            NS_LOG_LOGIC("device refused a " << XfrmDirName(config.dir) << " policy: "
-                                             << result.reason);
+            NS_LOG_LOGIC("device refused a " << XfrmDirName(config.dir)
+                                             << " policy: " << result.reason);
             if (error)
             {
                 *error = std::string("offload: ") + XfrmOffloadStatusName(result.status) + ": " +
@@ -554,14 +567,12 @@ XfrmStack::ExpireState(Ptr<XfrmState> x)
         m_expireCallback(x, true);
     }
     // Like Linux's expiry timer: the state is deleted right after the packet that found it dead.
-    Simulator::ScheduleNow(
-        [this, x]()
+    Simulator::ScheduleNow([this, x]() {
+        if (m_sad.Find(x->GetConfig().daddr, x->GetSpi()) == x)
         {
-            if (m_sad.Find(x->GetConfig().daddr, x->GetSpi()) == x)
-            {
-                DeleteState(x->GetConfig().daddr, x->GetSpi());
-            }
-        });
+            DeleteState(x->GetConfig().daddr, x->GetSpi());
+        }
+    });
 }
 
 } // namespace ns3

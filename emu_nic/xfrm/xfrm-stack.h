@@ -125,9 +125,13 @@ class XfrmStack : public Object
     bool CheckExpire(Ptr<XfrmState> x);
 
     // Entry points of the hooks; not for users.
-    void OutputFromL4(Ptr<Packet> packet, Ipv4Address src, Ipv4Address dst, uint8_t protocol,
+    void OutputFromL4(Ptr<Packet> packet,
+                      Ipv4Address src,
+                      Ipv4Address dst,
+                      uint8_t protocol,
                       Ptr<Ipv4Route> route);
-    IpL4Protocol::RxStatus InputEsp(Ptr<Packet> packet, const Ipv4Header& header,
+    IpL4Protocol::RxStatus InputEsp(Ptr<Packet> packet,
+                                    const Ipv4Header& header,
                                     Ptr<Ipv4Interface> incomingInterface);
     bool InputHook(Ptr<const Packet> packet, const Ipv4Header& header, Ptr<const NetDevice> idev);
 
@@ -139,14 +143,19 @@ class XfrmStack : public Object
     void Count(XfrmEvent event);
     /// ESP output for a packet the policy says to protect: inner is the header of the packet
     /// to protect, payload what follows it. False if dropped.
-    bool Protect(Ptr<XfrmPolicy> policy, const Ipv4Header& inner, Ptr<const Packet> payload,
+    bool Protect(Ptr<XfrmPolicy> policy,
+                 const Ipv4Header& inner,
+                 Ptr<const Packet> payload,
                  Ptr<Ipv4Route> route);
     /// HW_ESP_TX_CSUM: zero the inner TCP/UDP checksum in m_payload and tell the device where
     /// it is, as Linux leaves a CHECKSUM_PARTIAL skb's checksum to the NIC.
-    void LeaveChecksumToDevice(const Ipv4Header& inner, bool tunnel, uint32_t ivLength,
+    void LeaveChecksumToDevice(const Ipv4Header& inner,
+                               bool tunnel,
+                               uint32_t ivLength,
                                XfrmOffloadTxTag* tag);
     /// Delivers a transport-mode payload to its L4 protocol after the inbound policy check.
-    IpL4Protocol::RxStatus DeliverTransport(Ptr<XfrmState> x, Ptr<Packet> payload,
+    IpL4Protocol::RxStatus DeliverTransport(Ptr<XfrmState> x,
+                                            Ptr<Packet> payload,
                                             Ipv4Header header,
                                             Ptr<Ipv4Interface> incomingInterface);
     /// Inbound policy check for a packet that arrived in plaintext or through a secpath.
@@ -160,7 +169,10 @@ class XfrmStack : public Object
     void AttachDevice(Ptr<NetDevice> dev);
     Ptr<Ipv4Route> RouteTo(Ipv4Address src, Ipv4Address dst);
     /// Hands a packet no policy protects to where the L4 protocol would have sent it.
-    void SendPlaintext(Ptr<Packet> packet, Ipv4Address src, Ipv4Address dst, uint8_t protocol,
+    void SendPlaintext(Ptr<Packet> packet,
+                       Ipv4Address src,
+                       Ipv4Address dst,
+                       uint8_t protocol,
                        Ptr<Ipv4Route> route);
     /// A packet-offload policy's traffic must leave through the device that holds the policy;
     /// anywhere else it would go out in plaintext (Linux drops it in validate_xmit_xfrm).

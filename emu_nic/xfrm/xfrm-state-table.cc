@@ -106,9 +106,9 @@ XfrmStateTable::GetAll() const
     {
         all.push_back(x);
     }
-    std::sort(all.begin(), all.end(),
-              [](const Ptr<XfrmState>& a, const Ptr<XfrmState>& b)
-              { return a->GetSerial() < b->GetSerial(); });
+    std::sort(all.begin(), all.end(), [](const Ptr<XfrmState>& a, const Ptr<XfrmState>& b) {
+        return a->GetSerial() < b->GetSerial();
+    });
     return all;
 }
 
@@ -135,9 +135,11 @@ XfrmPolicyTable::Outranks(const XfrmPolicy& a, const XfrmPolicy& b)
 void
 XfrmPolicyTable::Add(Ptr<XfrmPolicy> policy)
 {
-    auto at = std::upper_bound(m_policies.begin(), m_policies.end(), policy,
-                               [](const Ptr<XfrmPolicy>& a, const Ptr<XfrmPolicy>& b)
-                               { return Outranks(*a, *b); });
+    auto at = std::upper_bound(
+        m_policies.begin(),
+        m_policies.end(),
+        policy,
+        [](const Ptr<XfrmPolicy>& a, const Ptr<XfrmPolicy>& b) { return Outranks(*a, *b); });
     m_policies.insert(at, policy);
 }
 

@@ -16,12 +16,12 @@ XfrmDirName(XfrmDir dir)
 {
     switch (dir)
     {
-        case XfrmDir::In:
-            return "in";
-        case XfrmDir::Out:
-            return "out";
-        case XfrmDir::Fwd:
-            return "fwd";
+    case XfrmDir::In:
+        return "in";
+    case XfrmDir::Out:
+        return "out";
+    case XfrmDir::Fwd:
+        return "fwd";
     }
     return "?";
 }
@@ -31,12 +31,12 @@ XfrmOffloadTypeName(XfrmOffloadType type)
 {
     switch (type)
     {
-        case XfrmOffloadType::None:
-            return "none";
-        case XfrmOffloadType::Crypto:
-            return "crypto";
-        case XfrmOffloadType::Packet:
-            return "packet";
+    case XfrmOffloadType::None:
+        return "none";
+    case XfrmOffloadType::Crypto:
+        return "crypto";
+    case XfrmOffloadType::Packet:
+        return "packet";
     }
     return "?";
 }
@@ -50,7 +50,8 @@ DataPathName(XfrmOffloadType type)
 bool
 ParseDataPath(const std::string& name, XfrmOffloadType* type)
 {
-    for (XfrmOffloadType t : {XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet})
+    for (XfrmOffloadType t :
+         {XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet})
     {
         if (name == DataPathName(t))
         {
@@ -139,11 +140,11 @@ uint64_t g_nextSerial = 1;
 }
 
 XfrmState::XfrmState(const XfrmStateConfig& config, std::unique_ptr<EspTransform> transform)
-    : m_config(config)
-    , m_transform(std::move(transform))
-    , m_replay(config.replayWindow, config.esn)
-    , m_lastSeq(config.replayOseq)
-    , m_serial(g_nextSerial++)
+    : m_config(config),
+      m_transform(std::move(transform)),
+      m_replay(config.replayWindow, config.esn),
+      m_lastSeq(config.replayOseq),
+      m_serial(g_nextSerial++)
 {
     if (config.replaySeq != 0)
     {

@@ -34,6 +34,7 @@ AlgorithmName(const EspAlgorithm& a)
     }
     return name;
 }
+
 using CountersByName = std::map<std::string, std::map<std::string, uint64_t>>;
 
 nlohmann::json

@@ -7,7 +7,6 @@
 #include "scenario.h"
 
 #include <nlohmann/json.hpp>
-
 #include <vector>
 
 namespace ns3

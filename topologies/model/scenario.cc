@@ -47,8 +47,7 @@ Scenarios()
 }
 
 void
-KeepNonZero(const std::map<std::string, uint64_t>& counters,
-            std::map<std::string, uint64_t>* into)
+KeepNonZero(const std::map<std::string, uint64_t>& counters, std::map<std::string, uint64_t>* into)
 {
     for (const auto& [name, value] : counters)
     {
@@ -179,8 +178,7 @@ RunScenario(const ScenarioOptions& options, ScenarioResult* result, std::string*
     const Time start = Seconds(0.1);
     const Time stop = options.duration;
     // TCP bulk transfer, with PMTU discovery on the sending socket.
-    BulkSendHelper bulk("ns3::TcpSocketFactory",
-                        InetSocketAddress(topology.hostAddrB, kTcpPort));
+    BulkSendHelper bulk("ns3::TcpSocketFactory", InetSocketAddress(topology.hostAddrB, kTcpPort));
     bulk.SetAttribute("SendSize", UintegerValue(options.tcpSegmentSize));
     ApplicationContainer tcpApp = bulk.Install(topology.hostA);
     tcpApp.Start(start);
@@ -190,36 +188,36 @@ RunScenario(const ScenarioOptions& options, ScenarioResult* result, std::string*
     ApplicationContainer tcpSink = tcpSinkHelper.Install(topology.hostB);
     tcpSink.Start(Seconds(0));
     Ptr<TcpPmtuAdapter> pmtu;
-    Simulator::Schedule(start + MicroSeconds(1),
-                        [&pmtu, &tcpApp]() {
-                            pmtu = TcpPmtuAdapter::Attach(
-                                DynamicCast<BulkSendApplication>(tcpApp.Get(0))->GetSocket());
-                        });
+    Simulator::Schedule(start + MicroSeconds(1), [&pmtu, &tcpApp]() {
+        pmtu = TcpPmtuAdapter::Attach(DynamicCast<BulkSendApplication>(tcpApp.Get(0))->GetSocket());
+    });
 
     // UDP constant bit rate.
-    OnOffHelper onOff("ns3::UdpSocketFactory",
-                      InetSocketAddress(topology.hostAddrB, kUdpPort));
+    OnOffHelper onOff("ns3::UdpSocketFactory", InetSocketAddress(topology.hostAddrB, kUdpPort));
     onOff.SetConstantRate(options.udpRate, options.udpPayloadSize);
     ApplicationContainer udpApp = onOff.Install(topology.hostA);
     udpApp.Start(start);
     udpApp.Stop(stop);
     uint64_t udpSent = 0;
     udpApp.Get(0)->TraceConnectWithoutContext(
-        "Tx", MakeCallback(+[](uint64_t* n, Ptr<const Packet>) { ++*n; }).Bind(&udpSent));
+        "Tx",
+        MakeCallback(+[](uint64_t* n, Ptr<const Packet>) { ++*n; }).Bind(&udpSent));
     PacketSinkHelper udpSinkHelper("ns3::UdpSocketFactory",
                                    InetSocketAddress(Ipv4Address::GetAny(), kUdpPort));
     ApplicationContainer udpSink = udpSinkHelper.Install(topology.hostB);
     udpSink.Start(Seconds(0));
     uint64_t udpDelivered = 0;
     udpSink.Get(0)->TraceConnectWithoutContext(
-        "Rx", MakeCallback(+[](uint64_t* n, Ptr<const Packet>, const Address&) {
-                  ++*n;
-              }).Bind(&udpDelivered));
+        "Rx",
+        MakeCallback(+[](uint64_t* n, Ptr<const Packet>, const Address&) {
+            ++*n;
+        }).Bind(&udpDelivered));
     uint64_t tcpSegmentsDelivered = 0;
     tcpSink.Get(0)->TraceConnectWithoutContext(
-        "Rx", MakeCallback(+[](uint64_t* n, Ptr<const Packet>, const Address&) {
-                  ++*n;
-              }).Bind(&tcpSegmentsDelivered));
+        "Rx",
+        MakeCallback(+[](uint64_t* n, Ptr<const Packet>, const Address&) {
+            ++*n;
+        }).Bind(&tcpSegmentsDelivered));
 
     const Time end = stop + Seconds(0.5); // let queues and retransmissions drain
     Simulator::Stop(end);

@@ -88,9 +88,9 @@ Topology::SaConfig(bool aToB, bool onSender, XfrmOffloadType type) const
     c.spi = aToB ? spiAB : spiBA;
     c.reqid = aToB ? reqidAB : reqidBA;
     c.mode = Tunnel() ? XfrmMode::Tunnel : XfrmMode::Transport;
-    c.sel = Tunnel() ? XfrmSelector::Subnets(aToB ? netA : netB, 24, aToB ? netB : netA, 24)
-                     : XfrmSelector::Hosts(aToB ? hostAddrA : hostAddrB,
-                                           aToB ? hostAddrB : hostAddrA);
+    c.sel = Tunnel()
+                ? XfrmSelector::Subnets(aToB ? netA : netB, 24, aToB ? netB : netA, 24)
+                : XfrmSelector::Hosts(aToB ? hostAddrA : hostAddrB, aToB ? hostAddrB : hostAddrA);
     c.algorithm = aToB ? algAB : algBA;
     c.replayWindow = opt.replayWindow;
     c.esn = opt.esn;
@@ -112,9 +112,9 @@ Topology::PolicyConfig(bool onA, XfrmDir dir, XfrmOffloadType type) const
     XfrmPolicyConfig p;
     p.dir = dir;
     p.priority = opt.policyPriority;
-    p.sel = Tunnel() ? XfrmSelector::Subnets(aToB ? netA : netB, 24, aToB ? netB : netA, 24)
-                     : XfrmSelector::Hosts(aToB ? hostAddrA : hostAddrB,
-                                           aToB ? hostAddrB : hostAddrA);
+    p.sel = Tunnel()
+                ? XfrmSelector::Subnets(aToB ? netA : netB, 24, aToB ? netB : netA, 24)
+                : XfrmSelector::Hosts(aToB ? hostAddrA : hostAddrB, aToB ? hostAddrB : hostAddrA);
     p.action = XfrmPolicyAction::Allow;
     p.hasTemplate = true;
     p.tmpl.mode = Tunnel() ? XfrmMode::Tunnel : XfrmMode::Transport;

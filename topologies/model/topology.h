@@ -3,7 +3,8 @@
 //
 //  - host-to-host (transport mode): hostA 10.0.0.1 <-EmuNic-> hostB 10.0.0.2, selectors /32;
 //  - gateway-to-gateway (tunnel mode):
-//      hostA 10.1.0.1 -lanA- 10.1.0.2 gwA 192.0.2.1 =wan= 192.0.2.2 gwB 10.2.0.1 -lanB- 10.2.0.2 hostB
+//      hostA 10.1.0.1 -lanA- 10.1.0.2 gwA 192.0.2.1 =wan= 192.0.2.2 gwB 10.2.0.1 -lanB- 10.2.0.2
+//      hostB
 //    every link is an EmuNic; only the WAN link carries ESP; subnet selectors 10.1.0.0/24 and
 //    10.2.0.0/24.
 //
@@ -44,7 +45,7 @@ std::string Dotted(Ipv4Address address);
 struct TopologyOptions
 {
     XfrmOffloadType mode{XfrmOffloadType::None}; //!< the data path of the IPsec endpoints
-    XfrmMode ipMode{XfrmMode::Transport}; //!< host-to-host (transport) or gateways (tunnel)
+    XfrmMode ipMode{XfrmMode::Transport};        //!< host-to-host (transport) or gateways (tunnel)
     // Every link, and the two EmuNic devices of the IPsec link.
     DataRate dataRate{"1Gbps"};
     Time delay{MicroSeconds(20)};
@@ -82,14 +83,14 @@ struct Topology
     std::vector<std::string> nodeNames; //!< in the order of `nodes`
     std::vector<TopologyLink> links;
     NetDeviceContainer devices; //!< every device of every link
-    Ptr<Node> hostA; //!< traffic source / sink
+    Ptr<Node> hostA;            //!< traffic source / sink
     Ptr<Node> hostB;
     Ptr<Node> endA; //!< IPsec endpoints: the hosts (transport) or the gateways (tunnel)
     Ptr<Node> endB;
     Ptr<EmuNicNetDevice> devA; //!< the two ends of the IPsec link
     Ptr<EmuNicNetDevice> devB;
     std::vector<Ptr<EmuNicNetDevice>> lanDevices; //!< tunnel only: the LAN devices
-    Ptr<XfrmStack> stackA; //!< the endpoints' IPsec layers
+    Ptr<XfrmStack> stackA;                        //!< the endpoints' IPsec layers
     Ptr<XfrmStack> stackB;
     Ipv4Address hostAddrA;
     Ipv4Address hostAddrB;

@@ -28,8 +28,7 @@ CaptureWire(Ptr<NetDevice> a, Ptr<NetDevice> b)
     WireCapture* raw = capture.get();
     for (bool fromA : {true, false})
     {
-        auto record = [raw, fromA](Ptr<const Packet> p)
-        {
+        auto record = [raw, fromA](Ptr<const Packet> p) {
             std::vector<uint8_t> bytes(p->GetSize());
             if (!bytes.empty())
             {
@@ -45,8 +44,8 @@ CaptureWire(Ptr<NetDevice> a, Ptr<NetDevice> b)
                                               std::vector<uint8_t>(bytes.begin() + 2, bytes.end()),
                                               Simulator::Now()});
         };
-        (fromA ? a : b)->TraceConnectWithoutContext("PhyTxBegin",
-                                                    Callback<void, Ptr<const Packet>>(record));
+        (fromA ? a : b)
+            ->TraceConnectWithoutContext("PhyTxBegin", Callback<void, Ptr<const Packet>>(record));
     }
     return capture;
 }

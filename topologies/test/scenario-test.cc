@@ -6,9 +6,8 @@
 #include "ns3/boolean.h"
 #include "ns3/config.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
+#include <gtest/gtest.h>
 #include <map>
 #include <set>
 
@@ -81,7 +80,8 @@ RunsOf(const std::string& scenario)
     auto& runs = cache[scenario];
     if (runs.empty())
     {
-        for (XfrmOffloadType m : {XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet})
+        for (XfrmOffloadType m :
+             {XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet})
         {
             runs[m] = RunShort(scenario, m);
         }
@@ -106,8 +106,8 @@ TEST_P(ScenarioTest, EveryModeDeliversEverythingAndRekeysWithoutLoss)
         {
             for (const auto& [owner, counters] : *drops)
             {
-                EXPECT_TRUE(counters.empty()) << owner << " " << counters.begin()->first << "="
-                                              << counters.begin()->second;
+                EXPECT_TRUE(counters.empty())
+                    << owner << " " << counters.begin()->first << "=" << counters.begin()->second;
             }
         }
     }
@@ -150,8 +150,7 @@ TEST_P(ScenarioTest, ModesAgreeOnKeyManagerEventsAndDelivery)
 {
     const auto& runs = RunsOf(GetParam());
     const ScenarioResult& sw = runs.at(XfrmOffloadType::None);
-    auto kinds = [](const ScenarioResult& r)
-    {
+    auto kinds = [](const ScenarioResult& r) {
         std::vector<std::string> k;
         for (const auto& e : r.events)
         {
@@ -159,8 +158,7 @@ TEST_P(ScenarioTest, ModesAgreeOnKeyManagerEventsAndDelivery)
         }
         return k;
     };
-    auto spis = [](const ScenarioResult& r)
-    {
+    auto spis = [](const ScenarioResult& r) {
         std::set<uint32_t> s;
         for (const auto& sa : r.sas)
         {
@@ -191,7 +189,8 @@ TEST_P(ScenarioTest, ModesAgreeOnKeyManagerEventsAndDelivery)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Scenarios, ScenarioTest,
+INSTANTIATE_TEST_SUITE_P(Scenarios,
+                         ScenarioTest,
                          ::testing::Values("host-to-host-transport", "gateway-tunnel"),
                          ScenarioTestName);
 
@@ -217,7 +216,8 @@ TEST_P(PmtuTest, PacketOffloadDropsTooBigAndTcpAdapts)
     EXPECT_GT(Traffic(sw, "tcp").bytesDelivered, 5000000u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Scenarios, PmtuTest,
+INSTANTIATE_TEST_SUITE_P(Scenarios,
+                         PmtuTest,
                          ::testing::Values("host-to-host-transport", "gateway-tunnel"),
                          ScenarioTestName);
 

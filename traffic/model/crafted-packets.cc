@@ -23,7 +23,10 @@ PacketBytes(Ptr<const Packet> p)
 }
 
 Bytes
-UdpDatagramBytes(Ipv4Address src, Ipv4Address dst, uint16_t sport, uint16_t dport,
+UdpDatagramBytes(Ipv4Address src,
+                 Ipv4Address dst,
+                 uint16_t sport,
+                 uint16_t dport,
                  const Bytes& data)
 {
     Ptr<Packet> p = data.empty() ? Create<Packet>() : Create<Packet>(data.data(), data.size());
@@ -37,8 +40,13 @@ UdpDatagramBytes(Ipv4Address src, Ipv4Address dst, uint16_t sport, uint16_t dpor
 }
 
 Ptr<Packet>
-Ipv4PacketOf(Ipv4Address src, Ipv4Address dst, uint8_t protocol, const Bytes& payload,
-             uint16_t identification, bool moreFragments, uint16_t fragmentOffsetBytes)
+Ipv4PacketOf(Ipv4Address src,
+             Ipv4Address dst,
+             uint8_t protocol,
+             const Bytes& payload,
+             uint16_t identification,
+             bool moreFragments,
+             uint16_t fragmentOffsetBytes)
 {
     Ptr<Packet> p =
         payload.empty() ? Create<Packet>() : Create<Packet>(payload.data(), payload.size());
@@ -70,8 +78,12 @@ Ipv4Bytes(Ipv4Address src, Ipv4Address dst, uint8_t protocol, const Bytes& paylo
 }
 
 Bytes
-SealEspFrame(const EspAlgorithm& algorithm, uint32_t spi, uint64_t seq, bool esn,
-             const Bytes& payload, uint8_t nextHeader)
+SealEspFrame(const EspAlgorithm& algorithm,
+             uint32_t spi,
+             uint64_t seq,
+             bool esn,
+             const Bytes& payload,
+             uint8_t nextHeader)
 {
     std::string error;
     auto transform = EspTransform::Create(algorithm, &error);
@@ -92,8 +104,9 @@ InjectFrom(Ptr<NetDevice> dev, Ptr<NetDevice> peer, Ptr<Packet> ipPacket)
 void
 ScheduleInject(Time at, Ptr<NetDevice> dev, Ptr<NetDevice> peer, const Bytes& ip)
 {
-    Simulator::Schedule(at, [dev, peer, ip]()
-                        { InjectFrom(dev, peer, Create<Packet>(ip.data(), ip.size())); });
+    Simulator::Schedule(at, [dev, peer, ip]() {
+        InjectFrom(dev, peer, Create<Packet>(ip.data(), ip.size()));
+    });
 }
 
 uint32_t
@@ -146,8 +159,9 @@ IsFragment(const Bytes& ip)
 bool
 Contains(const Bytes& haystack, const Bytes& needle)
 {
-    return !needle.empty() && std::search(haystack.begin(), haystack.end(), needle.begin(),
-                                          needle.end()) != haystack.end();
+    return !needle.empty() &&
+           std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) !=
+               haystack.end();
 }
 
 } // namespace ns3

@@ -26,18 +26,29 @@ constexpr uint8_t kProtoEsp = 50;
 Bytes PacketBytes(Ptr<const Packet> p);
 
 /// A UDP datagram (header + data) with a correct checksum over the IPv4 pseudo-header.
-Bytes UdpDatagramBytes(Ipv4Address src, Ipv4Address dst, uint16_t sport, uint16_t dport,
+Bytes UdpDatagramBytes(Ipv4Address src,
+                       Ipv4Address dst,
+                       uint16_t sport,
+                       uint16_t dport,
                        const Bytes& data);
 
 /// An IPv4 packet with a checksummed header; fragment fields as given.
-Ptr<Packet> Ipv4PacketOf(Ipv4Address src, Ipv4Address dst, uint8_t protocol, const Bytes& payload,
-                         uint16_t identification = 0x4242, bool moreFragments = false,
+Ptr<Packet> Ipv4PacketOf(Ipv4Address src,
+                         Ipv4Address dst,
+                         uint8_t protocol,
+                         const Bytes& payload,
+                         uint16_t identification = 0x4242,
+                         bool moreFragments = false,
                          uint16_t fragmentOffsetBytes = 0);
 Bytes Ipv4Bytes(Ipv4Address src, Ipv4Address dst, uint8_t protocol, const Bytes& payload);
 
 /// An ESP frame (SPI .. ICV) sealed with an EspTransform of its own; empty on bad keys.
-Bytes SealEspFrame(const EspAlgorithm& algorithm, uint32_t spi, uint64_t seq, bool esn,
-                   const Bytes& payload, uint8_t nextHeader);
+Bytes SealEspFrame(const EspAlgorithm& algorithm,
+                   uint32_t spi,
+                   uint64_t seq,
+                   bool esn,
+                   const Bytes& payload,
+                   uint8_t nextHeader);
 
 /// Hands a crafted IPv4 packet to a device for transmission to peer (as a raw socket would).
 void InjectFrom(Ptr<NetDevice> dev, Ptr<NetDevice> peer, Ptr<Packet> ipPacket);

@@ -24,8 +24,8 @@ DatagramPayload(uint32_t index, uint32_t size)
 const std::vector<uint8_t>&
 PlaintextMarker()
 {
-    static const std::vector<uint8_t> marker{'O', 'F', 'F', 'L', 'O', 'A', 'D', 'L',
-                                             'A', 'B', '-', 'P', 'L', 'A', 'I', 'N'};
+    static const std::vector<uint8_t>
+        marker{'O', 'F', 'F', 'L', 'O', 'A', 'D', 'L', 'A', 'B', '-', 'P', 'L', 'A', 'I', 'N'};
     return marker;
 }
 

@@ -54,35 +54,30 @@ StartTcp(Ptr<Node> from, Ptr<Node> to, Ipv4Address toAddress, uint32_t bytes, Ti
     x->listener->SetAttribute("SegmentSize", UintegerValue(kTcpSegment));
     x->listener->Bind(InetSocketAddress(Ipv4Address::GetAny(), kTcpPort));
     x->listener->Listen();
-    x->listener->SetAcceptCallback(MakeNullCallback<bool, Ptr<Socket>, const Address&>(),
-                                   Callback<void, Ptr<Socket>, const Address&>(
-                                       [raw](Ptr<Socket> s, const Address&)
-                                       {
-                                           raw->accepted = s;
-                                           s->SetRecvCallback(Callback<void, Ptr<Socket>>(
-                                               [raw](Ptr<Socket> socket)
-                                               {
-                                                   Ptr<Packet> p;
-                                                   while ((p = socket->Recv()) && p->GetSize() > 0)
-                                                   {
-                                                       const uint32_t n = p->GetSize();
-                                                       raw->received.resize(raw->received.size() + n);
-                                                       p->CopyData(raw->received.data() + raw->received.size() - n, n);
-                                                   }
-                                               }));
-                                       }));
+    x->listener->SetAcceptCallback(
+        MakeNullCallback<bool, Ptr<Socket>, const Address&>(),
+        Callback<void, Ptr<Socket>, const Address&>([raw](Ptr<Socket> s, const Address&) {
+            raw->accepted = s;
+            s->SetRecvCallback(Callback<void, Ptr<Socket>>([raw](Ptr<Socket> socket) {
+                Ptr<Packet> p;
+                while ((p = socket->Recv()) && p->GetSize() > 0)
+                {
+                    const uint32_t n = p->GetSize();
+                    raw->received.resize(raw->received.size() + n);
+                    p->CopyData(raw->received.data() + raw->received.size() - n, n);
+                }
+            }));
+        }));
     x->client = Socket::CreateSocket(from, TcpSocketFactory::GetTypeId());
     x->client->SetAttribute("SegmentSize", UintegerValue(kTcpSegment));
     x->client->SetConnectCallback(Callback<void, Ptr<Socket>>([raw](Ptr<Socket>) { raw->Push(); }),
                                   MakeNullCallback<void, Ptr<Socket>>());
     x->client->SetSendCallback(
         Callback<void, Ptr<Socket>, uint32_t>([raw](Ptr<Socket>, uint32_t) { raw->Push(); }));
-    Simulator::Schedule(at,
-                        [raw, toAddress]()
-                        {
-                            raw->client->Bind();
-                            raw->client->Connect(InetSocketAddress(toAddress, kTcpPort));
-                        });
+    Simulator::Schedule(at, [raw, toAddress]() {
+        raw->client->Bind();
+        raw->client->Connect(InetSocketAddress(toAddress, kTcpPort));
+    });
     return x;
 }
 

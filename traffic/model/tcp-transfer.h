@@ -32,8 +32,11 @@ struct TcpTransfer
 };
 
 /// Starts a transfer of `bytes` from `from` to `toAddress` (on `to`) at `at`.
-std::unique_ptr<TcpTransfer> StartTcp(Ptr<Node> from, Ptr<Node> to, Ipv4Address toAddress,
-                                      uint32_t bytes, Time at);
+std::unique_ptr<TcpTransfer> StartTcp(Ptr<Node> from,
+                                      Ptr<Node> to,
+                                      Ipv4Address toAddress,
+                                      uint32_t bytes,
+                                      Time at);
 
 } // namespace ns3
 

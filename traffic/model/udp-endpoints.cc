@@ -18,20 +18,18 @@ InstallUdpSink(Ptr<Node> node, uint16_t port)
     sink->socket = Socket::CreateSocket(node, UdpSocketFactory::GetTypeId());
     sink->socket->Bind(InetSocketAddress(Ipv4Address::GetAny(), port));
     UdpSink* raw = sink.get();
-    sink->socket->SetRecvCallback(Callback<void, Ptr<Socket>>(
-        [raw](Ptr<Socket> s)
+    sink->socket->SetRecvCallback(Callback<void, Ptr<Socket>>([raw](Ptr<Socket> s) {
+        Address from;
+        while (Ptr<Packet> p = s->RecvFrom(from))
         {
-            Address from;
-            while (Ptr<Packet> p = s->RecvFrom(from))
+            std::vector<uint8_t> b(p->GetSize());
+            if (!b.empty())
             {
-                std::vector<uint8_t> b(p->GetSize());
-                if (!b.empty())
-                {
-                    p->CopyData(b.data(), b.size());
-                }
-                raw->received.push_back(std::move(b));
+                p->CopyData(b.data(), b.size());
             }
-        }));
+            raw->received.push_back(std::move(b));
+        }
+    }));
     return sink;
 }
 
@@ -55,17 +53,14 @@ InstallUdpSender(Ptr<Node> node, Ipv4Address dst, uint16_t port)
 void
 ScheduleDatagram(std::shared_ptr<UdpSender> sender, Time at, const std::vector<uint8_t>& payload)
 {
-    Simulator::Schedule(at,
-                        [sender, payload]()
-                        {
-                            Ptr<Packet> p = payload.empty()
-                                                ? Create<Packet>()
-                                                : Create<Packet>(payload.data(), payload.size());
-                            if (sender->socket->Send(p) < 0)
-                            {
-                                ++sender->sendFailures;
-                            }
-                        });
+    Simulator::Schedule(at, [sender, payload]() {
+        Ptr<Packet> p =
+            payload.empty() ? Create<Packet>() : Create<Packet>(payload.data(), payload.size());
+        if (sender->socket->Send(p) < 0)
+        {
+            ++sender->sendFailures;
+        }
+    });
 }
 
 Time

@@ -42,15 +42,19 @@ struct UdpSender
 };
 
 /// A socket on node connected to dst:port.
-std::shared_ptr<UdpSender> InstallUdpSender(Ptr<Node> node, Ipv4Address dst,
+std::shared_ptr<UdpSender> InstallUdpSender(Ptr<Node> node,
+                                            Ipv4Address dst,
                                             uint16_t port = kUdpPort);
 
-void ScheduleDatagram(std::shared_ptr<UdpSender> sender, Time at,
+void ScheduleDatagram(std::shared_ptr<UdpSender> sender,
+                      Time at,
                       const std::vector<uint8_t>& payload);
 
 /// Schedules one datagram per payload, `gap` apart from `start`; returns when the last goes.
 Time ScheduleDatagrams(std::shared_ptr<UdpSender> sender,
-                       const std::vector<std::vector<uint8_t>>& payloads, Time start, Time gap);
+                       const std::vector<std::vector<uint8_t>>& payloads,
+                       Time start,
+                       Time gap);
 
 /// How many of `sent` the sink received (each counted once, in any order).
 uint32_t Delivered(const UdpSink& sink, const std::vector<std::vector<uint8_t>>& sent);

@@ -21,7 +21,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,7 +292,9 @@ olab_get_capabilities(void)
 }
 
 EXAMPLE_API void*
-olab_create(const struct olab_host* host, const struct olab_config* config, char* error,
+olab_create(const struct olab_host* host,
+            const struct olab_config* config,
+            char* error,
             size_t error_len)
 {
     if (config == NULL || config->size < sizeof(struct olab_config))
@@ -304,7 +305,10 @@ olab_create(const struct olab_host* host, const struct olab_config* config, char
     if (config->sa_capacity == 0 || config->sa_capacity > EXAMPLE_MAX_SA)
     {
         char message[96];
-        snprintf(message, sizeof(message), "sa_capacity %u out of range 1..%u", config->sa_capacity,
+        snprintf(message,
+                 sizeof(message),
+                 "sa_capacity %u out of range 1..%u",
+                 config->sa_capacity,
                  (unsigned)EXAMPLE_MAX_SA);
         set_message(error, error_len, message);
         return NULL;
@@ -344,7 +348,10 @@ olab_destroy(void* handle)
 }
 
 EXAMPLE_API int
-olab_state_add(void* handle, const struct olab_sa* sa, uint64_t* out_handle, char* reason,
+olab_state_add(void* handle,
+               const struct olab_sa* sa,
+               uint64_t* out_handle,
+               char* reason,
                size_t reason_len)
 {
 #ifdef EXAMPLE_BROKEN_GARBAGE
@@ -364,7 +371,8 @@ olab_state_add(void* handle, const struct olab_sa* sa, uint64_t* out_handle, cha
     /* Validate everything before touching the table (netdevsim's order). */
     if (sa->type != OLAB_OFFLOAD_CRYPTO)
     {
-        set_message(reason, reason_len,
+        set_message(reason,
+                    reason_len,
                     sa->type == OLAB_OFFLOAD_PACKET
                         ? "Packet offload is not supported: this device offloads crypto only"
                         : "Unknown offload type");
@@ -382,7 +390,8 @@ olab_state_add(void* handle, const struct olab_sa* sa, uint64_t* out_handle, cha
     }
     if (sa->enc_key_len != 20 && sa->enc_key_len != 36)
     {
-        set_message(reason, reason_len,
+        set_message(reason,
+                    reason_len,
                     "Only 128- and 256-bit rfc4106(gcm(aes)) keys (20 or 36 bytes with salt)");
         return OLAB_NOT_SUPPORTED;
     }
@@ -498,7 +507,10 @@ olab_state_update_stats(void* handle, uint64_t sa_handle, struct olab_sa_stats* 
 }
 
 EXAMPLE_API int
-olab_policy_add(void* handle, const struct olab_policy* policy, uint64_t* out_handle, char* reason,
+olab_policy_add(void* handle,
+                const struct olab_policy* policy,
+                uint64_t* out_handle,
+                char* reason,
                 size_t reason_len)
 {
     (void)handle;
@@ -523,8 +535,13 @@ olab_policy_free(void* handle, uint64_t policy_handle)
 }
 
 EXAMPLE_API int
-olab_tx(void* handle, uint8_t* buf, uint32_t* len, uint32_t cap, const struct olab_tx_meta* meta,
-        uint32_t mtu, uint32_t* drop_reason)
+olab_tx(void* handle,
+        uint8_t* buf,
+        uint32_t* len,
+        uint32_t cap,
+        const struct olab_tx_meta* meta,
+        uint32_t mtu,
+        uint32_t* drop_reason)
 {
     (void)cap; /* crypto offload encrypts in place: the length never changes */
     (void)mtu; /* the stack only offloads what fits (no packet offload PMTU check here) */
@@ -577,8 +594,11 @@ olab_tx(void* handle, uint8_t* buf, uint32_t* len, uint32_t cap, const struct ol
         uint8_t* segment = frame + meta->csum_start;
         segment[meta->csum_field] = 0;
         segment[meta->csum_field + 1] = 0;
-        const uint16_t sum = l4_checksum(meta->csum_saddr, meta->csum_daddr, meta->csum_proto,
-                                         segment, meta->csum_len);
+        const uint16_t sum = l4_checksum(meta->csum_saddr,
+                                         meta->csum_daddr,
+                                         meta->csum_proto,
+                                         segment,
+                                         meta->csum_len);
         segment[meta->csum_field] = (uint8_t)(sum >> 8);
         segment[meta->csum_field + 1] = (uint8_t)sum;
     }
@@ -593,7 +613,11 @@ olab_tx(void* handle, uint8_t* buf, uint32_t* len, uint32_t cap, const struct ol
 }
 
 EXAMPLE_RX_API int
-olab_rx(void* handle, uint8_t* buf, uint32_t* len, uint32_t cap, struct olab_rx_info* info,
+olab_rx(void* handle,
+        uint8_t* buf,
+        uint32_t* len,
+        uint32_t cap,
+        struct olab_rx_info* info,
         uint32_t* drop_reason)
 {
     (void)cap;

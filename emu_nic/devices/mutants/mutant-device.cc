@@ -106,7 +106,11 @@ MutantDevice::Tx(uint8_t* buf,
 }
 
 int
-MutantDevice::Rx(uint8_t* buf, uint32_t* len, uint32_t cap, olab_rx_info* info, uint32_t* dropReason)
+MutantDevice::Rx(uint8_t* buf,
+                 uint32_t* len,
+                 uint32_t cap,
+                 olab_rx_info* info,
+                 uint32_t* dropReason)
 {
     return m_inner->Rx(buf, len, cap, info, dropReason);
 }

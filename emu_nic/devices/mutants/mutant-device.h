@@ -55,7 +55,7 @@ class MutantDevice : public BuiltinOffloadDevice
     struct Known
     {
         olab_sa sa;
-        uint64_t order{0};    //!< when it was added
+        uint64_t order{0};   //!< when it was added
         bool deleted{false}; //!< state_delete seen (the device may still finish its packets)
     };
 

@@ -1,8 +1,7 @@
 #include "raw-gcm.h"
 
-#include <openssl/evp.h>
-
 #include <cstring>
+#include <openssl/evp.h>
 
 namespace ns3
 {

@@ -104,7 +104,7 @@ class FragForward : public MutantDevice
     {
         const int verdict = MutantDevice::Rx(buf, len, cap, info, dropReason);
         return verdict == OLAB_DROP && *dropReason == OLAB_DROP_RX_FRAGMENT ? int(OLAB_PASS)
-                                                                             : verdict;
+                                                                            : verdict;
     }
 
   private:
@@ -219,7 +219,8 @@ class ReplayWindowOffByOne : public StateAddMutant
     {
         // Not past the largest window the reference takes, or the SA would only be refused.
         const olab_capabilities& caps = *ReferenceOffloadEngine::GetCapabilities();
-        sa->replay_window += sa->replay_window && sa->replay_window < caps.max_replay_window ? 1 : 0;
+        sa->replay_window +=
+            sa->replay_window && sa->replay_window < caps.max_replay_window ? 1 : 0;
     }
 };
 
@@ -421,8 +422,7 @@ class SeqWraps : public MutantDevice
            uint32_t* dropReason) override
     {
         const int verdict = MutantDevice::Tx(buf, len, cap, meta, mtu, dropReason);
-        if (meta || verdict != OLAB_DROP || *dropReason != OLAB_DROP_TX_SEQ_OVERFLOW ||
-            !Restart())
+        if (meta || verdict != OLAB_DROP || *dropReason != OLAB_DROP_TX_SEQ_OVERFLOW || !Restart())
         {
             return verdict;
         }
@@ -533,38 +533,71 @@ constexpr int kFirstMutantOrder = 100;
                                               kFirstMutantOrder + (order),                         \
                                               defect)
 
-OFFLOADLAB_MUTANT(0, "frag-forward", FragForward,
+OFFLOADLAB_MUTANT(0,
+                  "frag-forward",
+                  FragForward,
                   "packet offload forwards fragments on TX and RX instead of dropping them");
-OFFLOADLAB_MUTANT(1, "no-pmtu-check", NoPmtuCheck,
+OFFLOADLAB_MUTANT(1,
+                  "no-pmtu-check",
+                  NoPmtuCheck,
                   "packet offload sends packets that exceed the MTU once ESP is added");
 OFFLOADLAB_MUTANT(2, "no-soft-expire", NoSoftExpire, "never raises the soft lifetime expire");
-OFFLOADLAB_MUTANT(3, "late-hard-expire", LateHardExpire,
+OFFLOADLAB_MUTANT(3,
+                  "late-hard-expire",
+                  LateHardExpire,
                   "enforces the hard lifetime 8 packets (8 x 1400 bytes) late");
-OFFLOADLAB_MUTANT(4, "bad-icv-1-in-64", BadIcv1In64,
+OFFLOADLAB_MUTANT(4,
+                  "bad-icv-1-in-64",
+                  BadIcv1In64,
                   "corrupts the ICV of every 64th packet it encrypts");
-OFFLOADLAB_MUTANT(5, "no-replay-check", NoReplayCheck,
+OFFLOADLAB_MUTANT(5,
+                  "no-replay-check",
+                  NoReplayCheck,
                   "packet offload accepts replayed and too old sequence numbers");
-OFFLOADLAB_MUTANT(6, "replay-window-off-by-one", ReplayWindowOffByOne,
+OFFLOADLAB_MUTANT(6,
+                  "replay-window-off-by-one",
+                  ReplayWindowOffByOne,
                   "accepts one sequence number left of the replay window");
-OFFLOADLAB_MUTANT(7, "no-state-free", NoStateFree,
+OFFLOADLAB_MUTANT(7,
+                  "no-state-free",
+                  NoStateFree,
                   "ignores state_delete and state_free: the SA keeps its slot and keys");
-OFFLOADLAB_MUTANT(8, "packet-plaintext", PacketPlaintext,
+OFFLOADLAB_MUTANT(8,
+                  "packet-plaintext",
+                  PacketPlaintext,
                   "packet offload lets policy-selected traffic out unencrypted");
-OFFLOADLAB_MUTANT(9, "stats-short", StatsShort, "update_stats reports one packet and its bytes short");
+OFFLOADLAB_MUTANT(9,
+                  "stats-short",
+                  StatsShort,
+                  "update_stats reports one packet and its bytes short");
 OFFLOADLAB_MUTANT(10, "iv-reuse", IvReuse, "uses the same GCM IV for every packet of an SA");
-OFFLOADLAB_MUTANT(11, "seq-start-2", SeqStart2,
+OFFLOADLAB_MUTANT(11,
+                  "seq-start-2",
+                  SeqStart2,
                   "packet offload starts sequence numbers at 2 instead of 1");
-OFFLOADLAB_MUTANT(12, "no-tx-csum", NoTxCsum,
+OFFLOADLAB_MUTANT(12,
+                  "no-tx-csum",
+                  NoTxCsum,
                   "advertises HW_ESP_TX_CSUM but never writes the inner checksum");
-OFFLOADLAB_MUTANT(13, "crypto-rx-ok-on-bad-icv", CryptoRxOkOnBadIcv,
+OFFLOADLAB_MUTANT(13,
+                  "crypto-rx-ok-on-bad-icv",
+                  CryptoRxOkOnBadIcv,
                   "crypto offload RX reports success for a bad ICV");
-OFFLOADLAB_MUTANT(14, "gcm256-short-key", Gcm256ShortKey,
+OFFLOADLAB_MUTANT(14,
+                  "gcm256-short-key",
+                  Gcm256ShortKey,
                   "uses only the first 16 bytes of a 256-bit AES-GCM key");
-OFFLOADLAB_MUTANT(15, "seq-wraps", SeqWraps,
+OFFLOADLAB_MUTANT(15,
+                  "seq-wraps",
+                  SeqWraps,
                   "packet offload without ESN wraps the sequence number past 2^32-1");
-OFFLOADLAB_MUTANT(16, "no-policy-delete", NoPolicyDelete,
+OFFLOADLAB_MUTANT(16,
+                  "no-policy-delete",
+                  NoPolicyDelete,
                   "ignores policy_delete: the policy keeps selecting traffic");
-OFFLOADLAB_MUTANT(17, "esn-no-advance", EsnNoAdvance,
+OFFLOADLAB_MUTANT(17,
+                  "esn-no-advance",
+                  EsnNoAdvance,
                   "ignores advance_esn, so crypto offload RX loses the ESN high bits");
 
 #undef OFFLOADLAB_MUTANT

@@ -54,8 +54,9 @@ ReferenceOffloadEngine::StateAdd(const olab_sa& in, uint64_t* handle, std::strin
     }
     if (in.algorithm != OLAB_ALG_AES_GCM)
     {
-        CopyReason(reason, "Cannot offload cbc(aes) + hmac(sha256): only rfc4106(gcm(aes)) is "
-                           "offloaded");
+        CopyReason(reason,
+                   "Cannot offload cbc(aes) + hmac(sha256): only rfc4106(gcm(aes)) is "
+                   "offloaded");
         return OLAB_NOT_SUPPORTED;
     }
     if (in.icv_len != 16)
@@ -188,8 +189,9 @@ ReferenceOffloadEngine::PolicyAdd(const olab_policy& in, uint64_t* handle, std::
     }
     if (m_policies.size() >= m_config.policy_capacity)
     {
-        CopyReason(reason, "No space for policy (capacity " +
-                               std::to_string(m_config.policy_capacity) + ")");
+        CopyReason(reason,
+                   "No space for policy (capacity " + std::to_string(m_config.policy_capacity) +
+                       ")");
         return OLAB_FAILURE;
     }
     Policy p;
@@ -203,7 +205,9 @@ ReferenceOffloadEngine::PolicyAdd(const olab_policy& in, uint64_t* handle, std::
     p.tmplDaddr = Ipv4Address(in.tmpl_daddr);
     p.tmplReqid = in.tmpl_reqid;
     // Lookup order: lower priority value first, then the older policy (Linux's SPD order).
-    auto at = std::upper_bound(m_policies.begin(), m_policies.end(), p,
+    auto at = std::upper_bound(m_policies.begin(),
+                               m_policies.end(),
+                               p,
                                [](const Policy& a, const Policy& b) {
                                    return a.priority != b.priority ? a.priority < b.priority
                                                                    : a.serial < b.serial;
@@ -216,7 +220,8 @@ ReferenceOffloadEngine::PolicyAdd(const olab_policy& in, uint64_t* handle, std::
 void
 ReferenceOffloadEngine::PolicyDelete(uint64_t handle)
 {
-    m_policies.erase(std::remove_if(m_policies.begin(), m_policies.end(),
+    m_policies.erase(std::remove_if(m_policies.begin(),
+                                    m_policies.end(),
                                     [handle](const Policy& p) { return p.handle == handle; }),
                      m_policies.end());
 }
@@ -230,8 +235,12 @@ ReferenceOffloadEngine::PolicyFree(uint64_t handle)
 // ---- TX ----
 
 int
-ReferenceOffloadEngine::Tx(uint8_t* buf, uint32_t* len, uint32_t cap, const olab_tx_meta* meta,
-                           uint32_t mtu, uint32_t* dropReason)
+ReferenceOffloadEngine::Tx(uint8_t* buf,
+                           uint32_t* len,
+                           uint32_t cap,
+                           const olab_tx_meta* meta,
+                           uint32_t mtu,
+                           uint32_t* dropReason)
 {
     if (meta)
     {
@@ -245,7 +254,9 @@ ReferenceOffloadEngine::Tx(uint8_t* buf, uint32_t* len, uint32_t cap, const olab
 }
 
 int
-ReferenceOffloadEngine::CryptoTx(uint8_t* buf, uint32_t* len, const olab_tx_meta& meta,
+ReferenceOffloadEngine::CryptoTx(uint8_t* buf,
+                                 uint32_t* len,
+                                 const olab_tx_meta& meta,
                                  uint32_t* dropReason)
 {
     ReferenceSa* sa = m_sas.Get(meta.handle);
@@ -276,8 +287,11 @@ ReferenceOffloadEngine::CryptoTx(uint8_t* buf, uint32_t* len, const olab_tx_meta
             return OLAB_DROP;
         }
         uint8_t* segment = buf + start;
-        const uint16_t sum = L4Checksum(Ipv4Address(meta.csum_saddr), Ipv4Address(meta.csum_daddr),
-                                        meta.csum_proto, segment, meta.csum_len);
+        const uint16_t sum = L4Checksum(Ipv4Address(meta.csum_saddr),
+                                        Ipv4Address(meta.csum_daddr),
+                                        meta.csum_proto,
+                                        segment,
+                                        meta.csum_len);
         segment[meta.csum_field] = uint8_t(sum >> 8);
         segment[meta.csum_field + 1] = uint8_t(sum);
     }
@@ -307,23 +321,22 @@ ReferenceSa*
 ReferenceOffloadEngine::SelectTxState(const Policy& policy, const XfrmFlow& flow)
 {
     ReferenceSa* best = nullptr;
-    auto rank = [](const ReferenceSa& sa)
-    { return (sa.hardNotified ? 0 : 2) + (sa.softNotified ? 0 : 1); };
-    m_sas.ForEach(
-        [&](uint64_t, ReferenceSa& sa)
+    auto rank = [](const ReferenceSa& sa) {
+        return (sa.hardNotified ? 0 : 2) + (sa.softNotified ? 0 : 1);
+    };
+    m_sas.ForEach([&](uint64_t, ReferenceSa& sa) {
+        if (sa.deleted || sa.dir != XfrmDir::Out || sa.type != XfrmOffloadType::Packet ||
+            !policy.TemplateMatches(sa) ||
+            (sa.mode == XfrmMode::Transport && sa.daddr != flow.dst) || !sa.sel.Matches(flow))
         {
-            if (sa.deleted || sa.dir != XfrmDir::Out || sa.type != XfrmOffloadType::Packet ||
-                !policy.TemplateMatches(sa) ||
-                (sa.mode == XfrmMode::Transport && sa.daddr != flow.dst) || !sa.sel.Matches(flow))
-            {
-                return;
-            }
-            if (!best || rank(sa) > rank(*best) ||
-                (rank(sa) == rank(*best) && sa.serial > best->serial))
-            {
-                best = &sa;
-            }
-        });
+            return;
+        }
+        if (!best || rank(sa) > rank(*best) ||
+            (rank(sa) == rank(*best) && sa.serial > best->serial))
+        {
+            best = &sa;
+        }
+    });
     return best;
 }
 
@@ -365,7 +378,10 @@ ReferenceOffloadEngine::CheckLifetime(ReferenceSa& sa)
 }
 
 int
-ReferenceOffloadEngine::PacketOffloadTx(uint8_t* buf, uint32_t* len, uint32_t cap, uint32_t mtu,
+ReferenceOffloadEngine::PacketOffloadTx(uint8_t* buf,
+                                        uint32_t* len,
+                                        uint32_t cap,
+                                        uint32_t mtu,
                                         uint32_t* dropReason)
 {
     const uint32_t length = *len;
@@ -434,11 +450,21 @@ ReferenceOffloadEngine::PacketOffloadTx(uint8_t* buf, uint32_t* len, uint32_t ca
     sa->current.packets++;
 
     const uint8_t* payload = tunnel ? buf : buf + ihl;
-    sa->transform->Encapsulate(sa->spi, seq, sa->esn, payload, payloadLength,
-                               tunnel ? kIpProtoIpip : flow.proto, m_frame);
+    sa->transform->Encapsulate(sa->spi,
+                               seq,
+                               sa->esn,
+                               payload,
+                               payloadLength,
+                               tunnel ? kIpProtoIpip : flow.proto,
+                               m_frame);
     if (tunnel)
     {
-        WriteIpv4Header(buf, sa->saddr, sa->daddr, kIpProtoEsp, uint16_t(outerLength), 64,
+        WriteIpv4Header(buf,
+                        sa->saddr,
+                        sa->daddr,
+                        kIpProtoEsp,
+                        uint16_t(outerLength),
+                        64,
                         m_identification++);
     }
     else
@@ -453,7 +479,10 @@ ReferenceOffloadEngine::PacketOffloadTx(uint8_t* buf, uint32_t* len, uint32_t ca
 // ---- RX ----
 
 int
-ReferenceOffloadEngine::Rx(uint8_t* buf, uint32_t* len, uint32_t cap, olab_rx_info* info,
+ReferenceOffloadEngine::Rx(uint8_t* buf,
+                           uint32_t* len,
+                           uint32_t cap,
+                           olab_rx_info* info,
                            uint32_t* dropReason)
 {
     if (m_sas.GetUsed() == 0 && m_policies.empty())
@@ -491,8 +520,7 @@ ReferenceOffloadEngine::Rx(uint8_t* buf, uint32_t* len, uint32_t cap, olab_rx_in
         // Crypto offload cannot decrypt a fragment: the stack reassembles and decrypts it.
         return fragment ? int(OLAB_PASS) : CryptoRx(*sa, buf, length, ihl, info);
     }
-    if (fragment &&
-        LookupPolicy(XfrmDir::In, XfrmFlow{flow.src, flow.dst, flow.proto, 0, 0}))
+    if (fragment && LookupPolicy(XfrmDir::In, XfrmFlow{flow.src, flow.dst, flow.proto, 0, 0}))
     {
         *dropReason = OLAB_DROP_RX_FRAGMENT;
         return OLAB_DROP;
@@ -501,7 +529,10 @@ ReferenceOffloadEngine::Rx(uint8_t* buf, uint32_t* len, uint32_t cap, olab_rx_in
 }
 
 int
-ReferenceOffloadEngine::CryptoRx(ReferenceSa& sa, uint8_t* buf, uint32_t length, uint32_t ihl,
+ReferenceOffloadEngine::CryptoRx(ReferenceSa& sa,
+                                 uint8_t* buf,
+                                 uint32_t length,
+                                 uint32_t ihl,
                                  olab_rx_info* info)
 {
     uint8_t* frame = buf + ihl;
@@ -522,18 +553,18 @@ ReferenceOffloadEngine::CryptoRx(ReferenceSa& sa, uint8_t* buf, uint32_t length,
     info->kind = OLAB_RX_CRYPTO_DONE;
     switch (status)
     {
-        case EspStatus::Ok:
-            info->status = OLAB_RX_OK;
-            break;
-        case EspStatus::AuthFailed:
-            info->status = OLAB_RX_AUTH_FAILED;
-            break;
-        case EspStatus::BadPadding:
-            info->status = OLAB_RX_BAD_PADDING;
-            break;
-        case EspStatus::Truncated:
-            info->status = OLAB_RX_TRUNCATED;
-            break;
+    case EspStatus::Ok:
+        info->status = OLAB_RX_OK;
+        break;
+    case EspStatus::AuthFailed:
+        info->status = OLAB_RX_AUTH_FAILED;
+        break;
+    case EspStatus::BadPadding:
+        info->status = OLAB_RX_BAD_PADDING;
+        break;
+    case EspStatus::Truncated:
+        info->status = OLAB_RX_TRUNCATED;
+        break;
     }
     info->spi = sa.spi;
     info->daddr = sa.daddr.Get();
@@ -541,8 +572,12 @@ ReferenceOffloadEngine::CryptoRx(ReferenceSa& sa, uint8_t* buf, uint32_t length,
 }
 
 int
-ReferenceOffloadEngine::PacketOffloadRx(ReferenceSa& sa, uint8_t* buf, uint32_t* len, uint32_t ihl,
-                                        olab_rx_info* info, uint32_t* dropReason)
+ReferenceOffloadEngine::PacketOffloadRx(ReferenceSa& sa,
+                                        uint8_t* buf,
+                                        uint32_t* len,
+                                        uint32_t ihl,
+                                        olab_rx_info* info,
+                                        uint32_t* dropReason)
 {
     uint8_t* frame = buf + ihl;
     const uint32_t frameLength = *len - ihl;
@@ -563,8 +598,13 @@ ReferenceOffloadEngine::PacketOffloadRx(ReferenceSa& sa, uint8_t* buf, uint32_t*
     uint32_t offset = 0;
     uint32_t payloadLength = 0;
     uint8_t nextHeader = 0;
-    const EspStatus status = sa.transform->Decapsulate(
-        frame, frameLength, uint32_t(seq >> 32), sa.esn, &offset, &payloadLength, &nextHeader);
+    const EspStatus status = sa.transform->Decapsulate(frame,
+                                                       frameLength,
+                                                       uint32_t(seq >> 32),
+                                                       sa.esn,
+                                                       &offset,
+                                                       &payloadLength,
+                                                       &nextHeader);
     if (status == EspStatus::AuthFailed)
     {
         ++sa.stats.integrityFailures;
@@ -716,7 +756,8 @@ ReferenceOffloadEngine::GetCapabilities()
 const olab_device_ops&
 ReferenceOffloadEngine::GetOps()
 {
-    return BuiltinDeviceOps<&ReferenceOffloadEngine::GetCapabilities, &ReferenceOffloadEngine::Create>();
+    return BuiltinDeviceOps<&ReferenceOffloadEngine::GetCapabilities,
+                            &ReferenceOffloadEngine::Create>();
 }
 
 namespace

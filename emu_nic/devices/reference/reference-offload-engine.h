@@ -88,10 +88,17 @@ class ReferenceOffloadEngine : public BuiltinOffloadDevice
     };
 
     int CryptoTx(uint8_t* buf, uint32_t* len, const olab_tx_meta& meta, uint32_t* dropReason);
-    int PacketOffloadTx(uint8_t* buf, uint32_t* len, uint32_t cap, uint32_t mtu,
+    int PacketOffloadTx(uint8_t* buf,
+                        uint32_t* len,
+                        uint32_t cap,
+                        uint32_t mtu,
                         uint32_t* dropReason);
     int CryptoRx(ReferenceSa& sa, uint8_t* buf, uint32_t len, uint32_t ihl, olab_rx_info* info);
-    int PacketOffloadRx(ReferenceSa& sa, uint8_t* buf, uint32_t* len, uint32_t ihl, olab_rx_info* info,
+    int PacketOffloadRx(ReferenceSa& sa,
+                        uint8_t* buf,
+                        uint32_t* len,
+                        uint32_t ihl,
+                        olab_rx_info* info,
                         uint32_t* dropReason);
     const Policy* LookupPolicy(XfrmDir dir, const XfrmFlow& flow) const;
     ReferenceSa* SelectTxState(const Policy& policy, const XfrmFlow& flow);

@@ -61,8 +61,10 @@ class ReferenceSaTable
     const ReferenceSa* Get(uint64_t handle) const;
     ReferenceSa* FindRx(Ipv4Address daddr, uint32_t spi);
     void Remove(uint64_t handle);
+
     /// Calls visit(handle, sa) for every entry not yet freed, in slot order; no allocation.
-    template<typename Visit> void ForEach(Visit&& visit)
+    template <typename Visit>
+    void ForEach(Visit&& visit)
     {
         for (uint32_t i = 0; i < m_slots.size(); ++i)
         {
@@ -72,6 +74,7 @@ class ReferenceSaTable
             }
         }
     }
+
     uint32_t GetUsed() const;
     uint32_t GetCapacity() const;
     /// A readable dump of the table, like netdevsim's debugfs "ipsec" file.

@@ -30,44 +30,45 @@
 #include <stdint.h>
 
 #ifdef __cplusplus
-extern "C" {
+extern "C"
+{
 #endif
 
 #define OLAB_DEVICE_ABI_VERSION 1u
 
-/* ---- constants ------------------------------------------------------------------------- */
+    /* ---- constants ------------------------------------------------------------------------- */
 
-/* Result of state_add / policy_add: Linux's 0, -EOPNOTSUPP and any other -errno. */
-enum olab_result
-{
-    OLAB_OK = 0,
-    OLAB_NOT_SUPPORTED = 1, /* crypto offload falls back to software; packet offload fails */
-    OLAB_FAILURE = 2        /* the request fails */
-};
+    /* Result of state_add / policy_add: Linux's 0, -EOPNOTSUPP and any other -errno. */
+    enum olab_result
+    {
+        OLAB_OK = 0,
+        OLAB_NOT_SUPPORTED = 1, /* crypto offload falls back to software; packet offload fails */
+        OLAB_FAILURE = 2        /* the request fails */
+    };
 
-enum olab_dir
-{
-    OLAB_DIR_IN = 0,
-    OLAB_DIR_OUT = 1
-};
+    enum olab_dir
+    {
+        OLAB_DIR_IN = 0,
+        OLAB_DIR_OUT = 1
+    };
 
-enum olab_offload_type
-{
-    OLAB_OFFLOAD_CRYPTO = 1, /* the stack does ESP framing; the device does crypto */
-    OLAB_OFFLOAD_PACKET = 2  /* the device does all of ESP, policies, replay and lifetimes */
-};
+    enum olab_offload_type
+    {
+        OLAB_OFFLOAD_CRYPTO = 1, /* the stack does ESP framing; the device does crypto */
+        OLAB_OFFLOAD_PACKET = 2  /* the device does all of ESP, policies, replay and lifetimes */
+    };
 
-enum olab_mode
-{
-    OLAB_MODE_TRANSPORT = 0,
-    OLAB_MODE_TUNNEL = 1
-};
+    enum olab_mode
+    {
+        OLAB_MODE_TRANSPORT = 0,
+        OLAB_MODE_TUNNEL = 1
+    };
 
-enum olab_algorithm
-{
-    OLAB_ALG_AES_GCM = 1,         /* rfc4106(gcm(aes)): key + 4-byte salt, 8-byte IV */
-    OLAB_ALG_AES_CBC_SHA256 = 2   /* cbc(aes) + hmac(sha256) truncated to 128 bits */
-};
+    enum olab_algorithm
+    {
+        OLAB_ALG_AES_GCM = 1,       /* rfc4106(gcm(aes)): key + 4-byte salt, 8-byte IV */
+        OLAB_ALG_AES_CBC_SHA256 = 2 /* cbc(aes) + hmac(sha256) truncated to 128 bits */
+    };
 
 /* Feature bits (Linux NETIF_F_HW_ESP, NETIF_F_HW_ESP_TX_CSUM). */
 #define OLAB_FEATURE_HW_ESP (1u << 0)
@@ -80,257 +81,279 @@ enum olab_algorithm
 /* A lifetime limit that is never reached. */
 #define OLAB_INFINITY UINT64_MAX
 
-/* Verdict of the fast path for one packet. */
-enum olab_verdict
-{
-    OLAB_PASS = 0, /* not the device's business: the packet goes on unchanged */
-    OLAB_DONE = 1, /* the device rewrote the packet in the buffer (and its length) */
-    OLAB_DROP = 2  /* the device dropped the packet; *drop_reason says why */
-};
+    /* Verdict of the fast path for one packet. */
+    enum olab_verdict
+    {
+        OLAB_PASS = 0, /* not the device's business: the packet goes on unchanged */
+        OLAB_DONE = 1, /* the device rewrote the packet in the buffer (and its length) */
+        OLAB_DROP = 2  /* the device dropped the packet; *drop_reason says why */
+    };
 
-/* Why a device dropped a packet. The host counts drops per reason. */
-enum olab_drop_reason
-{
-    OLAB_DROP_TX_FRAGMENT = 0,     /* packet offload: fragments are not offloaded */
-    OLAB_DROP_TX_PMTU = 1,         /* packet offload: too big once ESP is added */
-    OLAB_DROP_TX_NO_STATE = 2,     /* no usable state for the policy / handle */
-    OLAB_DROP_TX_SEQ_OVERFLOW = 3, /* sequence number space exhausted */
-    OLAB_DROP_TX_EXPIRED = 4,      /* state past its hard limit */
-    OLAB_DROP_TX_UNSUPPORTED = 5,  /* packet the device cannot process */
-    OLAB_DROP_RX_FRAGMENT = 6,
-    OLAB_DROP_RX_AUTH_FAIL = 7,
-    OLAB_DROP_RX_BAD_PADDING = 8,
-    OLAB_DROP_RX_MALFORMED = 9,
-    OLAB_DROP_RX_REPLAY = 10,
-    OLAB_DROP_RX_EXPIRED = 11,
-    OLAB_DROP_RX_POLICY_MISMATCH = 12,
-    OLAB_DROP_REASON_COUNT = 13
-};
+    /* Why a device dropped a packet. The host counts drops per reason. */
+    enum olab_drop_reason
+    {
+        OLAB_DROP_TX_FRAGMENT = 0,     /* packet offload: fragments are not offloaded */
+        OLAB_DROP_TX_PMTU = 1,         /* packet offload: too big once ESP is added */
+        OLAB_DROP_TX_NO_STATE = 2,     /* no usable state for the policy / handle */
+        OLAB_DROP_TX_SEQ_OVERFLOW = 3, /* sequence number space exhausted */
+        OLAB_DROP_TX_EXPIRED = 4,      /* state past its hard limit */
+        OLAB_DROP_TX_UNSUPPORTED = 5,  /* packet the device cannot process */
+        OLAB_DROP_RX_FRAGMENT = 6,
+        OLAB_DROP_RX_AUTH_FAIL = 7,
+        OLAB_DROP_RX_BAD_PADDING = 8,
+        OLAB_DROP_RX_MALFORMED = 9,
+        OLAB_DROP_RX_REPLAY = 10,
+        OLAB_DROP_RX_EXPIRED = 11,
+        OLAB_DROP_RX_POLICY_MISMATCH = 12,
+        OLAB_DROP_REASON_COUNT = 13
+    };
 
-/* Crypto offload RX status (Linux xo->status after CRYPTO_DONE). */
-enum olab_rx_status
-{
-    OLAB_RX_OK = 0,
-    OLAB_RX_TRUNCATED = 1,
-    OLAB_RX_AUTH_FAILED = 2,
-    OLAB_RX_BAD_PADDING = 3
-};
+    /* Crypto offload RX status (Linux xo->status after CRYPTO_DONE). */
+    enum olab_rx_status
+    {
+        OLAB_RX_OK = 0,
+        OLAB_RX_TRUNCATED = 1,
+        OLAB_RX_AUTH_FAILED = 2,
+        OLAB_RX_BAD_PADDING = 3
+    };
 
-/* ---- what the device says about itself ------------------------------------------------- */
+    /* ---- what the device says about itself ------------------------------------------------- */
 
-struct olab_capabilities
-{
-    uint32_t size;
-    uint32_t abi_version;         /* OLAB_DEVICE_ABI_VERSION the device was built against */
-    const char* name;             /* short name, e.g. "acme-nic" */
-    const char* description;      /* one line */
-    uint32_t features;            /* OLAB_FEATURE_* */
-    uint32_t offload_types;       /* OLAB_OFFERS_CRYPTO | OLAB_OFFERS_PACKET */
-    uint32_t algorithms;          /* bit (1 << olab_algorithm) per algorithm it offloads */
-    uint32_t max_sa;              /* largest SA table the device can have */
-    uint32_t max_policies;        /* largest policy table (packet offload) */
-    uint32_t max_replay_window;   /* largest anti-replay window in packets (packet offload) */
-    uint32_t esn;                 /* 1 when it offloads SAs with extended sequence numbers */
-    uint32_t tunnel;              /* 1 when it offloads tunnel mode (transport is required) */
-};
+    struct olab_capabilities
+    {
+        uint32_t size;
+        uint32_t abi_version;       /* OLAB_DEVICE_ABI_VERSION the device was built against */
+        const char* name;           /* short name, e.g. "acme-nic" */
+        const char* description;    /* one line */
+        uint32_t features;          /* OLAB_FEATURE_* */
+        uint32_t offload_types;     /* OLAB_OFFERS_CRYPTO | OLAB_OFFERS_PACKET */
+        uint32_t algorithms;        /* bit (1 << olab_algorithm) per algorithm it offloads */
+        uint32_t max_sa;            /* largest SA table the device can have */
+        uint32_t max_policies;      /* largest policy table (packet offload) */
+        uint32_t max_replay_window; /* largest anti-replay window in packets (packet offload) */
+        uint32_t esn;               /* 1 when it offloads SAs with extended sequence numbers */
+        uint32_t tunnel;            /* 1 when it offloads tunnel mode (transport is required) */
+    };
 
-/* ---- what the host gives the device ---------------------------------------------------- */
+    /* ---- what the host gives the device ---------------------------------------------------- */
 
-/* The host's side, called by the device (like a driver calls into the XFRM core). */
-struct olab_host
-{
-    uint32_t size;
-    void* ctx; /* pass back unchanged */
-    /* xfrm_state_check_expire: the SA's counters crossed a soft or hard limit. The host then
-     * reads the counters with update_stats and tells the key manager. Packet offload only. */
-    void (*check_expire)(void* ctx, uint64_t sa_host_id);
-    /* Packet offload PMTU check: ip_packet (len bytes) was too big once ESP is added; its
-     * sender must use mtu. Call it from tx, before returning OLAB_DROP / OLAB_DROP_TX_PMTU. */
-    void (*mtu_exceeded)(void* ctx, const uint8_t* ip_packet, uint32_t len, uint32_t mtu);
-};
+    /* The host's side, called by the device (like a driver calls into the XFRM core). */
+    struct olab_host
+    {
+        uint32_t size;
+        void* ctx; /* pass back unchanged */
+        /* xfrm_state_check_expire: the SA's counters crossed a soft or hard limit. The host then
+         * reads the counters with update_stats and tells the key manager. Packet offload only. */
+        void (*check_expire)(void* ctx, uint64_t sa_host_id);
+        /* Packet offload PMTU check: ip_packet (len bytes) was too big once ESP is added; its
+         * sender must use mtu. Call it from tx, before returning OLAB_DROP / OLAB_DROP_TX_PMTU. */
+        void (*mtu_exceeded)(void* ctx, const uint8_t* ip_packet, uint32_t len, uint32_t mtu);
+    };
 
-/* How the host wants the device set up. */
-struct olab_config
-{
-    uint32_t size;
-    uint32_t sa_capacity;     /* SA slots (rx and tx share them); <= max_sa */
-    uint32_t policy_capacity; /* offloaded policies; <= max_policies */
-    uint32_t features;        /* the subset of the advertised features the host enabled */
-};
+    /* How the host wants the device set up. */
+    struct olab_config
+    {
+        uint32_t size;
+        uint32_t sa_capacity;     /* SA slots (rx and tx share them); <= max_sa */
+        uint32_t policy_capacity; /* offloaded policies; <= max_policies */
+        uint32_t features;        /* the subset of the advertised features the host enabled */
+    };
 
-/* An IPv4 XFRM selector: prefixes, protocol (0 any) and ports (0 any). */
-struct olab_selector
-{
-    uint32_t saddr;
-    uint32_t daddr;
-    uint8_t sprefix;
-    uint8_t dprefix;
-    uint8_t proto;
-    uint8_t reserved;
-    uint16_t sport;
-    uint16_t dport;
-};
+    /* An IPv4 XFRM selector: prefixes, protocol (0 any) and ports (0 any). */
+    struct olab_selector
+    {
+        uint32_t saddr;
+        uint32_t daddr;
+        uint8_t sprefix;
+        uint8_t dprefix;
+        uint8_t proto;
+        uint8_t reserved;
+        uint16_t sport;
+        uint16_t dport;
+    };
 
-/* A security association (Linux xfrm_state with its xso offload request). */
-struct olab_sa
-{
-    uint32_t size;
-    uint64_t host_id; /* the host's name for it; passed back in check_expire */
-    uint64_t serial;  /* creation order: for one policy a device prefers the newest SA */
-    uint8_t dir;      /* olab_dir */
-    uint8_t type;     /* olab_offload_type */
-    uint8_t mode;     /* olab_mode */
-    uint8_t esn;      /* 1: extended sequence numbers (RFC 4304) */
-    uint32_t saddr;
-    uint32_t daddr;
-    uint32_t spi;
-    uint32_t reqid;
-    struct olab_selector sel;
-    uint8_t algorithm;     /* olab_algorithm */
-    uint8_t enc_key_len;   /* GCM: 20 or 36 (key then salt); CBC: 16, 24 or 32 */
-    uint8_t auth_key_len;  /* CBC: 32; GCM: 0 */
-    uint8_t icv_len;       /* bytes, 16 */
-    uint8_t enc_key[36];
-    uint8_t auth_key[64];
-    uint32_t replay_window; /* packets; 0 = no replay check (packet offload only) */
-    uint64_t oseq;          /* TX: last sequence number sent; the next packet carries oseq + 1
-                             * (Linux XFRMA_REPLAY_STATE, used to migrate an SA; usually 0) */
-    uint64_t seq;           /* RX: highest sequence number already received (usually 0) */
-    uint64_t soft_byte_limit; /* OLAB_INFINITY for none (packet offload only) */
-    uint64_t hard_byte_limit;
-    uint64_t soft_packet_limit;
-    uint64_t hard_packet_limit;
-};
+    /* A security association (Linux xfrm_state with its xso offload request). */
+    struct olab_sa
+    {
+        uint32_t size;
+        uint64_t host_id; /* the host's name for it; passed back in check_expire */
+        uint64_t serial;  /* creation order: for one policy a device prefers the newest SA */
+        uint8_t dir;      /* olab_dir */
+        uint8_t type;     /* olab_offload_type */
+        uint8_t mode;     /* olab_mode */
+        uint8_t esn;      /* 1: extended sequence numbers (RFC 4304) */
+        uint32_t saddr;
+        uint32_t daddr;
+        uint32_t spi;
+        uint32_t reqid;
+        struct olab_selector sel;
+        uint8_t algorithm;    /* olab_algorithm */
+        uint8_t enc_key_len;  /* GCM: 20 or 36 (key then salt); CBC: 16, 24 or 32 */
+        uint8_t auth_key_len; /* CBC: 32; GCM: 0 */
+        uint8_t icv_len;      /* bytes, 16 */
+        uint8_t enc_key[36];
+        uint8_t auth_key[64];
+        uint32_t replay_window;   /* packets; 0 = no replay check (packet offload only) */
+        uint64_t oseq;            /* TX: last sequence number sent; the next packet carries oseq + 1
+                                   * (Linux XFRMA_REPLAY_STATE, used to migrate an SA; usually 0) */
+        uint64_t seq;             /* RX: highest sequence number already received (usually 0) */
+        uint64_t soft_byte_limit; /* OLAB_INFINITY for none (packet offload only) */
+        uint64_t hard_byte_limit;
+        uint64_t soft_packet_limit;
+        uint64_t hard_packet_limit;
+    };
 
-/* A policy (packet offload only): Linux xfrm_policy with one ESP template. */
-struct olab_policy
-{
-    uint32_t size;
-    uint64_t serial;   /* creation order: ties of priority go to the older policy */
-    uint8_t dir;       /* olab_dir */
-    uint8_t tmpl_mode; /* olab_mode an SA must have to serve this policy */
-    uint8_t reserved[2];
-    uint32_t priority; /* lower wins */
-    struct olab_selector sel;
-    uint32_t tmpl_saddr; /* tunnel endpoints; unused in transport mode */
-    uint32_t tmpl_daddr;
-    uint32_t tmpl_reqid; /* 0 matches any SA */
-};
+    /* A policy (packet offload only): Linux xfrm_policy with one ESP template. */
+    struct olab_policy
+    {
+        uint32_t size;
+        uint64_t serial;   /* creation order: ties of priority go to the older policy */
+        uint8_t dir;       /* olab_dir */
+        uint8_t tmpl_mode; /* olab_mode an SA must have to serve this policy */
+        uint8_t reserved[2];
+        uint32_t priority; /* lower wins */
+        struct olab_selector sel;
+        uint32_t tmpl_saddr; /* tunnel endpoints; unused in transport mode */
+        uint32_t tmpl_daddr;
+        uint32_t tmpl_reqid; /* 0 matches any SA */
+    };
 
-/* Counters of one SA as update_stats reports them (Linux lifetime current + xfrm_stats). */
-struct olab_sa_stats
-{
-    uint32_t size;
-    uint64_t bytes;    /* IPv4 bytes of the plaintext packets carried */
-    uint64_t packets;
-    uint64_t last_seq; /* TX: last sequence number used */
-    uint64_t replay_drops;
-    uint64_t integrity_failures;
-    uint64_t bad_padding;
-    uint64_t truncated;
-    uint64_t seq_overflow;
-    uint64_t expired_drops;
-};
+    /* Counters of one SA as update_stats reports them (Linux lifetime current + xfrm_stats). */
+    struct olab_sa_stats
+    {
+        uint32_t size;
+        uint64_t bytes; /* IPv4 bytes of the plaintext packets carried */
+        uint64_t packets;
+        uint64_t last_seq; /* TX: last sequence number used */
+        uint64_t replay_drops;
+        uint64_t integrity_failures;
+        uint64_t bad_padding;
+        uint64_t truncated;
+        uint64_t seq_overflow;
+        uint64_t expired_drops;
+    };
 
-/* Crypto offload TX: what the stack tells the device with a framed packet (skb xfrm_offload).
- * The ESP header, sequence number, padding and trailer are written; the device writes IV,
- * ciphertext and ICV. */
-struct olab_tx_meta
-{
-    uint32_t size;
-    uint64_t handle; /* from state_add */
-    uint32_t seq_hi; /* ESN high-order bits */
-    /* HW_ESP_TX_CSUM: inner L4 checksum to fill before encryption: segment at csum_start
-     * bytes after the SPI, csum_len bytes long, checksum field at csum_field within it,
-     * pseudo-header from csum_saddr, csum_daddr, csum_proto. csum_len 0: nothing to do. */
-    uint16_t csum_start;
-    uint16_t csum_len;
-    uint16_t csum_field;
-    uint8_t csum_proto;
-    uint8_t reserved;
-    uint32_t csum_saddr;
-    uint32_t csum_daddr;
-};
+    /* Crypto offload TX: what the stack tells the device with a framed packet (skb xfrm_offload).
+     * The ESP header, sequence number, padding and trailer are written; the device writes IV,
+     * ciphertext and ICV. */
+    struct olab_tx_meta
+    {
+        uint32_t size;
+        uint64_t handle; /* from state_add */
+        uint32_t seq_hi; /* ESN high-order bits */
+        /* HW_ESP_TX_CSUM: inner L4 checksum to fill before encryption: segment at csum_start
+         * bytes after the SPI, csum_len bytes long, checksum field at csum_field within it,
+         * pseudo-header from csum_saddr, csum_daddr, csum_proto. csum_len 0: nothing to do. */
+        uint16_t csum_start;
+        uint16_t csum_len;
+        uint16_t csum_field;
+        uint8_t csum_proto;
+        uint8_t reserved;
+        uint32_t csum_saddr;
+        uint32_t csum_daddr;
+    };
 
-/* What rx says about a packet it returned OLAB_DONE for. */
-struct olab_rx_info
-{
-    uint32_t size;
-    uint8_t kind;   /* 1: crypto offload, decrypted in place (CRYPTO_DONE) + status;
-                     * 2: packet offload, ESP removed, the buffer is the plaintext IPv4 packet */
-    uint8_t status; /* kind 1: olab_rx_status */
-    uint8_t reserved[2];
-    uint32_t spi;   /* the SA that processed it */
-    uint32_t daddr;
-};
+    /* What rx says about a packet it returned OLAB_DONE for. */
+    struct olab_rx_info
+    {
+        uint32_t size;
+        uint8_t kind;   /* 1: crypto offload, decrypted in place (CRYPTO_DONE) + status;
+                         * 2: packet offload, ESP removed, the buffer is the plaintext IPv4 packet */
+        uint8_t status; /* kind 1: olab_rx_status */
+        uint8_t reserved[2];
+        uint32_t spi; /* the SA that processed it */
+        uint32_t daddr;
+    };
 
 #define OLAB_RX_CRYPTO_DONE 1
 #define OLAB_RX_PACKET_OFFLOAD 2
 
-/* ---- the functions a device library exports -------------------------------------------- */
+    /* ---- the functions a device library exports -------------------------------------------- */
 
-/* What the device offers; a static struct, valid until the library is unloaded. */
-const struct olab_capabilities* olab_get_capabilities(void);
+    /* What the device offers; a static struct, valid until the library is unloaded. */
+    const struct olab_capabilities* olab_get_capabilities(void);
 
-/* One device instance per emulated NIC. On failure returns NULL and writes a message naming
- * the field into error (error_len bytes, NUL-terminated). */
-void* olab_create(const struct olab_host* host, const struct olab_config* config, char* error,
-                  size_t error_len);
-void olab_destroy(void* dev);
+    /* One device instance per emulated NIC. On failure returns NULL and writes a message naming
+     * the field into error (error_len bytes, NUL-terminated). */
+    void* olab_create(const struct olab_host* host,
+                      const struct olab_config* config,
+                      char* error,
+                      size_t error_len);
+    void olab_destroy(void* dev);
 
-/* xdo_dev_state_add: validate, store, and return a non-zero handle. On NOT_SUPPORTED or
- * FAILURE write the reason (Linux's extack message). */
-int olab_state_add(void* dev, const struct olab_sa* sa, uint64_t* handle, char* reason,
-                   size_t reason_len);
-/* xdo_dev_state_delete: traffic on the SA stops now; packets already handed to tx with this
- * handle may still be encrypted. */
-void olab_state_delete(void* dev, uint64_t handle);
-/* xdo_dev_state_free: release the slot; the handle is never used again. */
-void olab_state_free(void* dev, uint64_t handle);
-/* xdo_dev_offload_ok: may the device process this packet for this SA? ip_header is the
- * IPv4 header (with options) of the packet to protect. Returns 1 yes, 0 no. */
-int olab_offload_ok(void* dev, uint64_t handle, const uint8_t* ip_header, uint32_t header_len);
-/* xdo_dev_state_advance_esn: crypto offload RX; the stack's replay window top moved. */
-void olab_state_advance_esn(void* dev, uint64_t handle, uint64_t replay_top);
-/* xdo_dev_state_update_stats: write the SA's counters (packet offload counts in the device). */
-void olab_state_update_stats(void* dev, uint64_t handle, struct olab_sa_stats* stats);
+    /* xdo_dev_state_add: validate, store, and return a non-zero handle. On NOT_SUPPORTED or
+     * FAILURE write the reason (Linux's extack message). */
+    int olab_state_add(void* dev,
+                       const struct olab_sa* sa,
+                       uint64_t* handle,
+                       char* reason,
+                       size_t reason_len);
+    /* xdo_dev_state_delete: traffic on the SA stops now; packets already handed to tx with this
+     * handle may still be encrypted. */
+    void olab_state_delete(void* dev, uint64_t handle);
+    /* xdo_dev_state_free: release the slot; the handle is never used again. */
+    void olab_state_free(void* dev, uint64_t handle);
+    /* xdo_dev_offload_ok: may the device process this packet for this SA? ip_header is the
+     * IPv4 header (with options) of the packet to protect. Returns 1 yes, 0 no. */
+    int olab_offload_ok(void* dev, uint64_t handle, const uint8_t* ip_header, uint32_t header_len);
+    /* xdo_dev_state_advance_esn: crypto offload RX; the stack's replay window top moved. */
+    void olab_state_advance_esn(void* dev, uint64_t handle, uint64_t replay_top);
+    /* xdo_dev_state_update_stats: write the SA's counters (packet offload counts in the device). */
+    void olab_state_update_stats(void* dev, uint64_t handle, struct olab_sa_stats* stats);
 
-/* xdo_dev_policy_add / delete / free (packet offload). */
-int olab_policy_add(void* dev, const struct olab_policy* policy, uint64_t* handle, char* reason,
-                    size_t reason_len);
-void olab_policy_delete(void* dev, uint64_t handle);
-void olab_policy_free(void* dev, uint64_t handle);
+    /* xdo_dev_policy_add / delete / free (packet offload). */
+    int olab_policy_add(void* dev,
+                        const struct olab_policy* policy,
+                        uint64_t* handle,
+                        char* reason,
+                        size_t reason_len);
+    void olab_policy_delete(void* dev, uint64_t handle);
+    void olab_policy_free(void* dev, uint64_t handle);
 
-/* Transmit one IPv4 packet of *len bytes in buf (capacity cap). meta is non-NULL for crypto
- * offload packets the stack framed, NULL otherwise (packet offload policies apply). mtu is the
- * link MTU. Returns an olab_verdict; on OLAB_DONE *len is the new length (<= cap), on
- * OLAB_DROP *drop_reason is an olab_drop_reason. */
-int olab_tx(void* dev, uint8_t* buf, uint32_t* len, uint32_t cap, const struct olab_tx_meta* meta,
-            uint32_t mtu, uint32_t* drop_reason);
-/* Receive one IPv4 packet. Returns an olab_verdict; on OLAB_DONE fills info. */
-int olab_rx(void* dev, uint8_t* buf, uint32_t* len, uint32_t cap, struct olab_rx_info* info,
-            uint32_t* drop_reason);
+    /* Transmit one IPv4 packet of *len bytes in buf (capacity cap). meta is non-NULL for crypto
+     * offload packets the stack framed, NULL otherwise (packet offload policies apply). mtu is the
+     * link MTU. Returns an olab_verdict; on OLAB_DONE *len is the new length (<= cap), on
+     * OLAB_DROP *drop_reason is an olab_drop_reason. */
+    int olab_tx(void* dev,
+                uint8_t* buf,
+                uint32_t* len,
+                uint32_t cap,
+                const struct olab_tx_meta* meta,
+                uint32_t mtu,
+                uint32_t* drop_reason);
+    /* Receive one IPv4 packet. Returns an olab_verdict; on OLAB_DONE fills info. */
+    int olab_rx(void* dev,
+                uint8_t* buf,
+                uint32_t* len,
+                uint32_t cap,
+                struct olab_rx_info* info,
+                uint32_t* drop_reason);
 
-/* ---- the same functions as a table (how built-in devices are registered) --------------- */
+    /* ---- the same functions as a table (how built-in devices are registered) --------------- */
 
-struct olab_device_ops
-{
-    const struct olab_capabilities* (*get_capabilities)(void);
-    void* (*create)(const struct olab_host*, const struct olab_config*, char*, size_t);
-    void (*destroy)(void*);
-    int (*state_add)(void*, const struct olab_sa*, uint64_t*, char*, size_t);
-    void (*state_delete)(void*, uint64_t);
-    void (*state_free)(void*, uint64_t);
-    int (*offload_ok)(void*, uint64_t, const uint8_t*, uint32_t);
-    void (*state_advance_esn)(void*, uint64_t, uint64_t);
-    void (*state_update_stats)(void*, uint64_t, struct olab_sa_stats*);
-    int (*policy_add)(void*, const struct olab_policy*, uint64_t*, char*, size_t);
-    void (*policy_delete)(void*, uint64_t);
-    void (*policy_free)(void*, uint64_t);
-    int (*tx)(void*, uint8_t*, uint32_t*, uint32_t, const struct olab_tx_meta*, uint32_t,
-              uint32_t*);
-    int (*rx)(void*, uint8_t*, uint32_t*, uint32_t, struct olab_rx_info*, uint32_t*);
-};
+    struct olab_device_ops
+    {
+        const struct olab_capabilities* (*get_capabilities)(void);
+        void* (*create)(const struct olab_host*, const struct olab_config*, char*, size_t);
+        void (*destroy)(void*);
+        int (*state_add)(void*, const struct olab_sa*, uint64_t*, char*, size_t);
+        void (*state_delete)(void*, uint64_t);
+        void (*state_free)(void*, uint64_t);
+        int (*offload_ok)(void*, uint64_t, const uint8_t*, uint32_t);
+        void (*state_advance_esn)(void*, uint64_t, uint64_t);
+        void (*state_update_stats)(void*, uint64_t, struct olab_sa_stats*);
+        int (*policy_add)(void*, const struct olab_policy*, uint64_t*, char*, size_t);
+        void (*policy_delete)(void*, uint64_t);
+        void (*policy_free)(void*, uint64_t);
+        int (*tx)(void*,
+                  uint8_t*,
+                  uint32_t*,
+                  uint32_t,
+                  const struct olab_tx_meta*,
+                  uint32_t,
+                  uint32_t*);
+        int (*rx)(void*, uint8_t*, uint32_t*, uint32_t, struct olab_rx_info*, uint32_t*);
+    };
 
 #ifdef __cplusplus
 }
