@@ -1,21 +1,18 @@
 // ESP as it is on the wire of the IPsec link, judged by decryption that owes nothing to the device
 // or to offloadlab's own codec (EspTransform): Scapy's ESP for ESP-WIRE-DECRYPTS and GCM-256-KEY,
-// and an opener written here from RFC 4106 / RFC 4303 on OpenSSL EVP for the field checks
+// and the RFC 4106 / RFC 4303 opener of conformance/oracles for the field checks
 // (sequence numbers, IVs, padding, next header, inner checksums, the crypto-offload TX split,
 // sequence number exhaustion). Every check reads what the devices transmitted, never their
 // counters, so a device that is wrong in the same way at both ends of the link is still caught.
 
 #include "conformance-case.h"
+#include "rfc-esp-opener.h"
 #include "scapy-esp-oracle.h"
 #include "tcp-transfer.h"
 
 #include "ns3/ipv4-l3-protocol.h"
 
 #include <gtest/gtest.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <map>
 #include <set>
 #include <sstream>
@@ -29,173 +26,12 @@ namespace
 
 constexpr uint32_t kIcvLength = 16;
 
-// ---------------------------------------------------------------------------------------------
-// An ESP opener from the RFCs (OpenSSL EVP only; not EspTransform, which the reference NIC uses)
-
-struct OpenedEsp
-{
-    uint32_t spi{0};
-    uint32_t seq{0};
-    Bytes iv;
-    Bytes payload; //!< what ESP protects: an L4 segment (transport) or an IPv4 packet (tunnel)
-    Bytes padding;
-    uint8_t padLength{0};
-    uint8_t nextHeader{0};
-
-    /// Payload, padding, pad length and next header: the plaintext the ICV covers.
-    Bytes Plaintext() const
-    {
-        Bytes all = payload;
-        all.insert(all.end(), padding.begin(), padding.end());
-        all.push_back(padLength);
-        all.push_back(nextHeader);
-        return all;
-    }
-};
-
-bool
-IsGcm(const EspAlgorithm& algorithm)
-{
-    return algorithm.suite == EspAlgorithm::Suite::AesGcm;
-}
-
-uint32_t
-IvLengthOf(const EspAlgorithm& algorithm)
-{
-    return IsGcm(algorithm) ? 8 : 16;
-}
-
-using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
-
-/// RFC 4106: nonce = salt || IV, AAD = SPI || [seq high] || seq low, 16-byte tag.
-bool
-GcmOpen(const EspAlgorithm& a, const Bytes& aad, const uint8_t* iv, const uint8_t* in,
-        uint32_t length, const uint8_t* tag, Bytes* out)
-{
-    const EVP_CIPHER* cipher = a.encKey.size() == 32 ? EVP_aes_256_gcm() : EVP_aes_128_gcm();
-    CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
-    uint8_t nonce[12];
-    std::copy(a.salt.begin(), a.salt.end(), nonce);
-    std::copy(iv, iv + 8, nonce + 4);
-    out->assign(length, 0);
-    int n = 0;
-    int last = 0;
-    return EVP_DecryptInit_ex(ctx.get(), cipher, nullptr, nullptr, nullptr) == 1 &&
-           EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, 12, nullptr) == 1 &&
-           EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, a.encKey.data(), nonce) == 1 &&
-           EVP_DecryptUpdate(ctx.get(), nullptr, &n, aad.data(), int(aad.size())) == 1 &&
-           EVP_DecryptUpdate(ctx.get(), out->data(), &n, in, int(length)) == 1 &&
-           EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kIcvLength,
-                               const_cast<uint8_t*>(tag)) == 1 &&
-           EVP_DecryptFinal_ex(ctx.get(), out->data() + n, &last) == 1;
-}
-
-/// RFC 4303 2.2.1 / RFC 4868: HMAC-SHA-256-128 over SPI .. ciphertext (+ seq high with ESN),
-/// then AES-CBC with the 16-byte IV.
-bool
-CbcOpen(const EspAlgorithm& a, const Bytes& frame, bool esn, uint32_t seqHi, Bytes* out,
-        std::string* error)
-{
-    Bytes signed_(frame.begin(), frame.end() - kIcvLength);
-    if (esn)
-    {
-        signed_.resize(signed_.size() + 4);
-        WriteBe32(signed_.data() + signed_.size() - 4, seqHi);
-    }
-    uint8_t mac[EVP_MAX_MD_SIZE];
-    unsigned int macLength = 0;
-    HMAC(EVP_sha256(), a.authKey.data(), int(a.authKey.size()), signed_.data(), signed_.size(), mac,
-         &macLength);
-    if (CRYPTO_memcmp(mac, frame.data() + frame.size() - kIcvLength, kIcvLength) != 0)
-    {
-        *error = "HMAC-SHA-256-128 ICV does not verify";
-        return false;
-    }
-    const uint32_t start = 8 + 16;
-    const uint32_t length = frame.size() - start - kIcvLength;
-    if (length % 16 != 0)
-    {
-        *error = "CBC ciphertext of " + std::to_string(length) + " bytes is not block aligned";
-        return false;
-    }
-    const EVP_CIPHER* cipher = a.encKey.size() == 32 ? EVP_aes_256_cbc() : EVP_aes_128_cbc();
-    CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
-    out->assign(length + 16, 0);
-    int n = 0;
-    int last = 0;
-    const bool ok =
-        EVP_DecryptInit_ex(ctx.get(), cipher, nullptr, a.encKey.data(), frame.data() + 8) == 1 &&
-        EVP_CIPHER_CTX_set_padding(ctx.get(), 0) == 1 &&
-        EVP_DecryptUpdate(ctx.get(), out->data(), &n, frame.data() + start, int(length)) == 1 &&
-        EVP_DecryptFinal_ex(ctx.get(), out->data() + n, &last) == 1;
-    out->resize(length);
-    if (!ok)
-    {
-        *error = "AES-CBC decryption failed";
-    }
-    return ok;
-}
-
-/// Opens the ESP packet `ip` (IPv4 with ESP) of an SA with these keys; false and why if the ICV
-/// does not verify or the packet is not ESP that this SA could have made.
-bool
-OpenEsp(const EspAlgorithm& a, bool esn, uint32_t seqHi, const Bytes& ip, OpenedEsp* out,
-        std::string* error)
-{
-    const uint32_t ihl = IpHeaderLength(ip);
-    if (IpProtocol(ip) != kProtoEsp)
-    {
-        *error = "IP protocol " + std::to_string(IpProtocol(ip)) + ", not ESP";
-        return false;
-    }
-    const Bytes frame(ip.begin() + ihl, ip.end());
-    const uint32_t ivLength = IvLengthOf(a);
-    if (frame.size() < 8 + ivLength + 4 + kIcvLength)
-    {
-        *error = "ESP frame of " + std::to_string(frame.size()) + " bytes is too short";
-        return false;
-    }
-    out->spi = ReadBe32(frame.data());
-    out->seq = ReadBe32(frame.data() + 4);
-    out->iv.assign(frame.begin() + 8, frame.begin() + 8 + ivLength);
-    Bytes plain;
-    if (IsGcm(a))
-    {
-        Bytes aad(frame.begin(), frame.begin() + 8);
-        if (esn)
-        {
-            aad.insert(aad.begin() + 4, 4, 0);
-            WriteBe32(aad.data() + 4, seqHi);
-        }
-        const uint32_t start = 8 + ivLength;
-        const uint32_t length = frame.size() - start - kIcvLength;
-        if (!GcmOpen(a, aad, frame.data() + 8, frame.data() + start, length,
-                     frame.data() + frame.size() - kIcvLength, &plain))
-        {
-            *error = "AES-GCM ICV does not verify";
-            return false;
-        }
-    }
-    else if (!CbcOpen(a, frame, esn, seqHi, &plain, error))
-    {
-        return false;
-    }
-    out->nextHeader = plain[plain.size() - 1];
-    out->padLength = plain[plain.size() - 2];
-    if (out->padLength + 2u > plain.size())
-    {
-        *error = "pad length " + std::to_string(out->padLength) + " beyond the payload";
-        return false;
-    }
-    const size_t payloadEnd = plain.size() - 2 - out->padLength;
-    out->payload.assign(plain.begin(), plain.begin() + payloadEnd);
-    out->padding.assign(plain.begin() + payloadEnd, plain.end() - 2);
-    return true;
-}
-
 /// RFC 768 / 793 checksum over the IPv4 pseudo-header and the segment: true when it verifies.
 bool
-L4ChecksumVerifies(uint32_t src, uint32_t dst, uint8_t proto, const uint8_t* segment,
+L4ChecksumVerifies(uint32_t src,
+                   uint32_t dst,
+                   uint8_t proto,
+                   const uint8_t* segment,
                    uint32_t length)
 {
     uint64_t sum = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + proto + length;
@@ -361,16 +197,19 @@ Join(std::vector<Case> a, const std::vector<Case>& b)
 std::vector<Case>
 AllModesAllAlgorithms()
 {
-    return Join(Cases({XfrmOffloadType::None}, {Alg::Gcm128, Alg::Gcm256, Alg::CbcSha256}),
-                Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet}, {Alg::Gcm128, Alg::Gcm256}));
+    return Join(
+        Cases({XfrmOffloadType::None}, {Alg::Gcm128, Alg::Gcm256, Alg::CbcSha256}),
+        Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet}, {Alg::Gcm128, Alg::Gcm256}));
 }
 
 /// Each mode with rfc4106(gcm(aes)) 128 in both IP modes, and with ESN.
 std::vector<Case>
 AllModesWithEsn()
 {
-    return Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet}, {Alg::Gcm128},
-                 {XfrmMode::Transport, XfrmMode::Tunnel}, {false, true});
+    return Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet},
+                 {Alg::Gcm128},
+                 {XfrmMode::Transport, XfrmMode::Tunnel},
+                 {false, true});
 }
 
 using WireTest = SimulationTest<Case>;
@@ -401,9 +240,12 @@ TEST_P(ESP_WIRE_DECRYPTS, EveryPacketDecryptsToWhatWasSent)
     for (bool fromA : {true, false})
     {
         const std::vector<Bytes>& sent = fromA ? run.sentAB : run.sentBA;
-        ScapyEspOracle oracle(KeysOf(t, fromA), fromA ? t.spiAB : t.spiBA, t.Tunnel(),
+        ScapyEspOracle oracle(KeysOf(t, fromA),
+                              fromA ? t.spiAB : t.spiBA,
+                              t.Tunnel(),
                               Dotted(fromA ? t.endAddrA : t.endAddrB),
-                              Dotted(fromA ? t.endAddrB : t.endAddrA), c.esn);
+                              Dotted(fromA ? t.endAddrB : t.endAddrA),
+                              c.esn);
         std::string error;
         ASSERT_TRUE(oracle.IsValid(&error)) << error;
         const auto packets = run.wire->From(fromA);
@@ -448,12 +290,16 @@ TEST_P(ESP_WIRE_DECRYPTS, EveryPacketDecryptsToWhatWasSent)
     conformance::RecordEvidence("esp_packets_checked", checked);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    , ESP_WIRE_DECRYPTS,
-    testing::ValuesIn(Join(AllModesAllAlgorithms(),
-                           Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet}, {Alg::Gcm128},
-                                 {XfrmMode::Transport, XfrmMode::Tunnel}, {true}))),
-    CaseName);
+INSTANTIATE_TEST_SUITE_P(,
+                         ESP_WIRE_DECRYPTS,
+                         testing::ValuesIn(Join(AllModesAllAlgorithms(),
+                                                Cases({XfrmOffloadType::None,
+                                                       XfrmOffloadType::Crypto,
+                                                       XfrmOffloadType::Packet},
+                                                      {Alg::Gcm128},
+                                                      {XfrmMode::Transport, XfrmMode::Tunnel},
+                                                      {true}))),
+                         CaseName);
 
 // ---------------------------------------------------------------------------------------------
 // SEQ-START-AT-1
@@ -473,18 +319,16 @@ TEST_P(SEQ_START_AT_1, FirstIsOneThenEachNextOneMore)
     // A fresh SA pair half way, the way a rekey installs one: its numbers start at 1 too.
     constexpr uint32_t kNewSpi = 0x0000c0c3;
     const XfrmOffloadType type = c.mode;
-    Simulator::Schedule(Seconds(1.5),
-                        [&t, type]()
-                        {
-                            std::string error;
-                            XfrmStateConfig in = t.SaConfig(true, false, type);
-                            in.spi = kNewSpi;
-                            EXPECT_TRUE(t.stackB->AddState(in, &error)) << error;
-                            XfrmStateConfig out = t.SaConfig(true, true, type);
-                            out.spi = kNewSpi;
-                            EXPECT_TRUE(t.stackA->AddState(out, &error)) << error;
-                            EXPECT_TRUE(t.stackA->DeleteState(t.endAddrB, t.spiAB));
-                        });
+    Simulator::Schedule(Seconds(1.5), [&t, type]() {
+        std::string error;
+        XfrmStateConfig in = t.SaConfig(true, false, type);
+        in.spi = kNewSpi;
+        EXPECT_TRUE(t.stackB->AddState(in, &error)) << error;
+        XfrmStateConfig out = t.SaConfig(true, true, type);
+        out.spi = kNewSpi;
+        EXPECT_TRUE(t.stackA->AddState(out, &error)) << error;
+        EXPECT_TRUE(t.stackA->DeleteState(t.endAddrB, t.spiAB));
+    });
     const std::vector<Bytes> later = Datagrams(10, 900);
     ScheduleDatagrams(run.senderA, later, Seconds(1.6), MicroSeconds(500));
     RunUntil(Seconds(2));
@@ -495,8 +339,9 @@ TEST_P(SEQ_START_AT_1, FirstIsOneThenEachNextOneMore)
         EXPECT_EQ(IpProtocol(w.ip), kProtoEsp);
         seqsBySpi[EspSpiOf(w.ip)].push_back(EspSeqOf(w.ip));
     }
-    const std::map<uint32_t, size_t> expected{
-        {t.spiAB, run.sentAB.size()}, {t.spiBA, run.sentBA.size()}, {kNewSpi, later.size()}};
+    const std::map<uint32_t, size_t> expected{{t.spiAB, run.sentAB.size()},
+                                              {t.spiBA, run.sentBA.size()},
+                                              {kNewSpi, later.size()}};
     for (const auto& [spi, count] : expected)
     {
         const std::vector<uint32_t>& seqs = seqsBySpi[spi];
@@ -571,7 +416,7 @@ TEST_P(PAD_CORRECT, PadBytesCountUpAndTrailerIsAligned)
     EXPECT_TRUE(opened.failures.empty())
         << opened.failures.size() << " packets do not open:" << FirstFew(opened.failures);
     // RFC 4303 2.4: 4-byte alignment; a block cipher (CBC) needs its block size.
-    const uint32_t align = IsGcm(run.t->algAB) ? 4 : 16;
+    const uint32_t align = run.t->algAB.suite == EspAlgorithm::Suite::AesGcm ? 4 : 16;
     std::vector<std::string> bad;
     std::set<uint32_t> payloadResidues;
     for (const auto& [w, esp] : opened.packets)
@@ -647,8 +492,11 @@ TEST_P(NEXT_HEADER_CORRECT, NamesTheProtectedPayload)
     EXPECT_TRUE(SameStream(run.tcp->received, run.tcp->sent));
 }
 
-INSTANTIATE_TEST_SUITE_P(, NEXT_HEADER_CORRECT,
-                         testing::ValuesIn(Join(Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet}),
+INSTANTIATE_TEST_SUITE_P(,
+                         NEXT_HEADER_CORRECT,
+                         testing::ValuesIn(Join(Cases({XfrmOffloadType::None,
+                                                       XfrmOffloadType::Crypto,
+                                                       XfrmOffloadType::Packet}),
                                                 Cases({XfrmOffloadType::None}, {Alg::CbcSha256}))),
                          CaseName);
 
@@ -714,7 +562,10 @@ class CSUM_TX_INNER : public WireTest
                 bad.push_back(where + ": checksum left 0");
             }
             else if (!L4ChecksumVerifies(ReadBe32(ipHeader.data() + 12),
-                                         ReadBe32(ipHeader.data() + 16), proto, segment, length))
+                                         ReadBe32(ipHeader.data() + 16),
+                                         proto,
+                                         segment,
+                                         length))
             {
                 bad.push_back(where + ": checksum does not verify");
             }
@@ -758,7 +609,10 @@ TEST_P(CSUM_TX_INNER, StackWritesThemWhenNotAdvertised)
     ExpectInnerChecksumsCorrect(run);
 }
 
-INSTANTIATE_TEST_SUITE_P(, CSUM_TX_INNER, testing::ValuesIn(Cases({XfrmOffloadType::Crypto})), CaseName);
+INSTANTIATE_TEST_SUITE_P(,
+                         CSUM_TX_INNER,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto})),
+                         CaseName);
 
 // ---------------------------------------------------------------------------------------------
 // CRYPTO-TX-HEADERS-BY-STACK
@@ -772,14 +626,14 @@ CaptureHandedDown(Ptr<Node> node, Ptr<NetDevice> dev)
     auto packets = std::make_shared<std::vector<Bytes>>();
     std::vector<Bytes>* raw = packets.get();
     ipv4->TraceConnectWithoutContext(
-        "Tx", Callback<void, Ptr<const Packet>, Ptr<Ipv4>, uint32_t>(
-                  [raw, interface](Ptr<const Packet> p, Ptr<Ipv4>, uint32_t i)
-                  {
-                      if (i == interface)
-                      {
-                          raw->push_back(PacketBytes(p));
-                      }
-                  }));
+        "Tx",
+        Callback<void, Ptr<const Packet>, Ptr<Ipv4>, uint32_t>(
+            [raw, interface](Ptr<const Packet> p, Ptr<Ipv4>, uint32_t i) {
+                if (i == interface)
+                {
+                    raw->push_back(PacketBytes(p));
+                }
+            }));
     return packets;
 }
 
@@ -847,11 +701,13 @@ TEST_P(CRYPTO_TX_HEADERS_BY_STACK, DeviceWritesOnlyIvCiphertextAndIcv)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(, CRYPTO_TX_HEADERS_BY_STACK,
-                         testing::ValuesIn(Join(Cases({XfrmOffloadType::Crypto}, {Alg::Gcm128, Alg::Gcm256}),
-                                                Cases({XfrmOffloadType::Crypto}, {Alg::Gcm128},
-                                                      {XfrmMode::Transport}, {true}))),
-                         CaseName);
+INSTANTIATE_TEST_SUITE_P(
+    ,
+    CRYPTO_TX_HEADERS_BY_STACK,
+    testing::ValuesIn(
+        Join(Cases({XfrmOffloadType::Crypto}, {Alg::Gcm128, Alg::Gcm256}),
+             Cases({XfrmOffloadType::Crypto}, {Alg::Gcm128}, {XfrmMode::Transport}, {true}))),
+    CaseName);
 
 // ---------------------------------------------------------------------------------------------
 // GCM-256-KEY
@@ -901,7 +757,11 @@ TEST_P(GCM_256_KEY, InteroperatesWithSoftwareAndScapy)
         EXPECT_EQ(t.stackB->GetEventCount(XfrmEvent::CryptoOffloadRxPackets), run.sentAB.size());
     }
     // Scapy, with the whole key, opens what the device sent.
-    ScapyEspOracle oracle(t.algBA, t.spiBA, t.Tunnel(), Dotted(t.endAddrB), Dotted(t.endAddrA),
+    ScapyEspOracle oracle(t.algBA,
+                          t.spiBA,
+                          t.Tunnel(),
+                          Dotted(t.endAddrB),
+                          Dotted(t.endAddrA),
                           c.esn);
     std::string error;
     ASSERT_TRUE(oracle.IsValid(&error)) << error;
@@ -917,8 +777,10 @@ TEST_P(GCM_256_KEY, InteroperatesWithSoftwareAndScapy)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(, GCM_256_KEY,
-                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet}, {Alg::Gcm256})),
+INSTANTIATE_TEST_SUITE_P(,
+                         GCM_256_KEY,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet},
+                                                 {Alg::Gcm256})),
                          CaseName);
 
 // ---------------------------------------------------------------------------------------------
@@ -982,8 +844,11 @@ TEST_P(SEQ_OVERFLOW_NO_CYCLE, DroppedAndCountedAfterTheLastNumber)
     EXPECT_EQ(t.outA->GetStats().seqOverflow, 4u);
 }
 
-INSTANTIATE_TEST_SUITE_P(, SEQ_OVERFLOW_NO_CYCLE,
-                         testing::ValuesIn(Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet})),
+INSTANTIATE_TEST_SUITE_P(,
+                         SEQ_OVERFLOW_NO_CYCLE,
+                         testing::ValuesIn(Cases({XfrmOffloadType::None,
+                                                  XfrmOffloadType::Crypto,
+                                                  XfrmOffloadType::Packet})),
                          CaseName);
 
 } // namespace

@@ -19,11 +19,10 @@
 #include "ns3/tcp-socket-factory.h"
 #include "ns3/tcp-socket-state.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <gtest/gtest.h>
 #include <map>
 #include <tuple>
 
@@ -42,12 +41,7 @@ BuildRig(const Case& c, XfrmOffloadType mode)
 {
     TopologyOptions opt = OptionsOf(c);
     opt.mode = mode;
-    UdpRig rig;
-    rig.t = BuildTestTopology(opt);
-    rig.wire = CaptureWire(rig.t->devA, rig.t->devB);
-    rig.sink = InstallUdpSink(rig.t->hostB);
-    rig.sender = InstallUdpSender(rig.t->hostA, rig.t->hostAddrB);
-    return rig;
+    return BuildUdpRig(opt);
 }
 
 /// Largest plaintext IPv4 packet that fits the link after rfc4106(gcm(aes)) ESP (8 header, 8 IV,
@@ -110,8 +104,14 @@ ScapyUdp(const Topology& t, const Bytes& data)
 {
     Bytes ip;
     std::string error;
-    EXPECT_TRUE(ScapyPacketCrafter::UdpDatagram(Dotted(t.hostAddrA), Dotted(t.hostAddrB), 5555,
-                                                kUdpPort, data, false, &ip, &error))
+    EXPECT_TRUE(ScapyPacketCrafter::UdpDatagram(Dotted(t.hostAddrA),
+                                                Dotted(t.hostAddrB),
+                                                5555,
+                                                kUdpPort,
+                                                data,
+                                                false,
+                                                &ip,
+                                                &error))
         << error;
     return ip;
 }
@@ -168,8 +168,9 @@ Reassemble(const std::vector<Bytes>& packets, uint32_t* incomplete)
     {
         auto& parts = groups[g];
         auto offset = [](const Bytes* f) { return uint32_t(Read16(*f, 6) & 0x1fff) * 8; };
-        std::sort(parts.begin(), parts.end(),
-                  [&](const Bytes* x, const Bytes* y) { return offset(x) < offset(y); });
+        std::sort(parts.begin(), parts.end(), [&](const Bytes* x, const Bytes* y) {
+            return offset(x) < offset(y);
+        });
         Bytes payload;
         bool complete = offset(parts.front()) == 0;
         for (const Bytes* f : parts)
@@ -211,7 +212,11 @@ OracleUdpData(const Topology& t, const WireCapture& wire)
     uint32_t incomplete = 0;
     const std::vector<Bytes> esp = Reassemble(fromA, &incomplete);
     EXPECT_EQ(incomplete, 0u) << "ESP fragments on the wire that do not reassemble";
-    ScapyEspOracle oracle(t.algAB, t.spiAB, t.Tunnel(), Dotted(t.endAddrA), Dotted(t.endAddrB),
+    ScapyEspOracle oracle(t.algAB,
+                          t.spiAB,
+                          t.Tunnel(),
+                          Dotted(t.endAddrA),
+                          Dotted(t.endAddrB),
                           t.opt.esn);
     std::string error;
     EXPECT_TRUE(oracle.IsValid(&error)) << error;
@@ -326,7 +331,8 @@ DropCounters(const Topology& t)
 
 /// Expects every drop counter to be zero except the ones named in allowed.
 void
-ExpectOnlyDrops(const Topology& t, const std::map<std::string, uint64_t>& allowed,
+ExpectOnlyDrops(const Topology& t,
+                const std::map<std::string, uint64_t>& allowed,
                 const std::string& what)
 {
     for (const auto& [name, value] : DropCounters(t))
@@ -433,7 +439,10 @@ TEST_P(PKT_FRAG_TX_DROP, CraftedFirstMiddleLastAndOverlapping)
     ExpectOnlyDrops(*t, {{"devA.TxFragmentDrop", fragments.size()}}, "packet");
 }
 
-INSTANTIATE_TEST_SUITE_P(, PKT_FRAG_TX_DROP, testing::ValuesIn(Cases({XfrmOffloadType::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(,
+                         PKT_FRAG_TX_DROP,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
+                         CaseName);
 
 // =============================================================================================
 // PKT-FRAG-RX-DROP
@@ -480,7 +489,10 @@ TEST_P(PKT_FRAG_RX_DROP, EspFragmentsOfOffloadedSa)
     EXPECT_EQ(t->devB->GetDropCount(EmuNicDrop::RxReplay), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(, PKT_FRAG_RX_DROP, testing::ValuesIn(Cases({XfrmOffloadType::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(,
+                         PKT_FRAG_RX_DROP,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
+                         CaseName);
 
 // =============================================================================================
 // FRAG-SW-CRYPTO-HANDLED
@@ -496,8 +508,10 @@ TEST_P(FRAG_SW_CRYPTO_HANDLED, OversizeDatagramFragmentedAfterEsp)
     CONFORMANCE_SKIP_WITHOUT_SCAPY();
     auto [t, wire, sink, sender] = BuildRig(c, c.mode);
     ASSERT_TRUE(t->outA && t->inB);
-    const std::vector<Bytes> sent{DatagramPayload(1, 400), DatagramPayload(2, kBigDatagram),
-                                  DatagramPayload(3, 1472), DatagramPayload(4, 500)};
+    const std::vector<Bytes> sent{DatagramPayload(1, 400),
+                                  DatagramPayload(2, kBigDatagram),
+                                  DatagramPayload(3, 1472),
+                                  DatagramPayload(4, 500)};
     ScheduleDatagrams(sender, sent, Seconds(1), MilliSeconds(100));
     RunUntil(Seconds(2));
     SaveEvidence(*t, *wire);
@@ -546,8 +560,10 @@ TEST_P(FRAG_SW_CRYPTO_HANDLED, CraftedEspFragmentsReassembled)
     ExpectOnlyDrops(*t, {}, DataPathName(c.mode));
 }
 
-INSTANTIATE_TEST_SUITE_P(, FRAG_SW_CRYPTO_HANDLED,
-                         testing::ValuesIn(Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto})), CaseName);
+INSTANTIATE_TEST_SUITE_P(,
+                         FRAG_SW_CRYPTO_HANDLED,
+                         testing::ValuesIn(Cases({XfrmOffloadType::None, XfrmOffloadType::Crypto})),
+                         CaseName);
 
 // =============================================================================================
 // PKT-PMTU-DROP
@@ -580,7 +596,10 @@ TEST_P(PKT_PMTU_DROP, TooBigAfterEspNeverReachesTheWire)
     ExpectOnlyDrops(*t, {{"devA.TxPmtuDrop", 1}}, "packet");
 }
 
-INSTANTIATE_TEST_SUITE_P(, PKT_PMTU_DROP, testing::ValuesIn(Cases({XfrmOffloadType::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(,
+                         PKT_PMTU_DROP,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
+                         CaseName);
 
 // =============================================================================================
 // PKT-PMTU-NOTIFY
@@ -622,7 +641,10 @@ TEST_P(PKT_PMTU_NOTIFY, SenderLearnsTheExactMtu)
     ExpectOnlyWholeEspFromA(*wire);
 }
 
-INSTANTIATE_TEST_SUITE_P(, PKT_PMTU_NOTIFY, testing::ValuesIn(Cases({XfrmOffloadType::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(,
+                         PKT_PMTU_NOTIFY,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
+                         CaseName);
 
 // =============================================================================================
 // PKT-PMTU-TCP-RECOVERS
@@ -650,29 +672,24 @@ TEST_P(PKT_PMTU_TCP_RECOVERS, EveryByteDelivered)
     Ptr<Socket> listener = Socket::CreateSocket(t->hostB, TcpSocketFactory::GetTypeId());
     listener->Bind(InetSocketAddress(Ipv4Address::GetAny(), kUdpPort));
     listener->Listen();
-    listener->SetAcceptCallback(MakeNullCallback<bool, Ptr<Socket>, const Address&>(),
-                                Callback<void, Ptr<Socket>, const Address&>(
-                                    [received](Ptr<Socket> s, const Address&)
-                                    {
-                                        s->SetRecvCallback(Callback<void, Ptr<Socket>>(
-                                            [received](Ptr<Socket> r)
-                                            {
-                                                while (Ptr<Packet> p = r->Recv())
-                                                {
-                                                    const Bytes b = PacketBytes(p);
-                                                    received->insert(received->end(), b.begin(),
-                                                                     b.end());
-                                                }
-                                            }));
-                                    }));
+    listener->SetAcceptCallback(
+        MakeNullCallback<bool, Ptr<Socket>, const Address&>(),
+        Callback<void, Ptr<Socket>, const Address&>([received](Ptr<Socket> s, const Address&) {
+            s->SetRecvCallback(Callback<void, Ptr<Socket>>([received](Ptr<Socket> r) {
+                while (Ptr<Packet> p = r->Recv())
+                {
+                    const Bytes b = PacketBytes(p);
+                    received->insert(received->end(), b.begin(), b.end());
+                }
+            }));
+        }));
 
     Ptr<Socket> client = Socket::CreateSocket(t->hostA, TcpSocketFactory::GetTypeId());
     client->SetAttribute("SegmentSize", UintegerValue(1448));
     // The host's PMTU discovery (Linux's tcp_v4_mtu_reduced), which ns-3 TCP lacks.
     Ptr<TcpPmtuAdapter> pmtu = TcpPmtuAdapter::Attach(client);
     auto offset = std::make_shared<size_t>(0);
-    auto push = [data, offset](Ptr<Socket> s, uint32_t)
-    {
+    auto push = [data, offset](Ptr<Socket> s, uint32_t) {
         while (*offset < data.size() && s->GetTxAvailable() > 0)
         {
             const uint32_t n = std::min<size_t>(s->GetTxAvailable(), data.size() - *offset);
@@ -687,8 +704,9 @@ TEST_P(PKT_PMTU_TCP_RECOVERS, EveryByteDelivered)
     client->SetSendCallback(Callback<void, Ptr<Socket>, uint32_t>(push));
     client->SetConnectCallback(Callback<void, Ptr<Socket>>([push](Ptr<Socket> s) { push(s, 0); }),
                                MakeNullCallback<void, Ptr<Socket>>());
-    Simulator::Schedule(Seconds(1), [client, &t]()
-                        { client->Connect(InetSocketAddress(t->hostAddrB, kUdpPort)); });
+    Simulator::Schedule(Seconds(1), [client, &t]() {
+        client->Connect(InetSocketAddress(t->hostAddrB, kUdpPort));
+    });
     RunUntil(Seconds(20));
     SaveEvidence(*t, *wire);
 
@@ -703,7 +721,9 @@ TEST_P(PKT_PMTU_TCP_RECOVERS, EveryByteDelivered)
     ExpectOnlyWholeEspFromA(*wire);
 }
 
-INSTANTIATE_TEST_SUITE_P(, PKT_PMTU_TCP_RECOVERS, testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
+INSTANTIATE_TEST_SUITE_P(,
+                         PKT_PMTU_TCP_RECOVERS,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
                          CaseName);
 
 // =============================================================================================
@@ -720,7 +740,10 @@ struct FragmentRun
 /// Whole datagrams, a 3000-byte one that ns-3 fragments, and Scapy fragments of valid ESP for
 /// B, in one script; run through the given mode.
 FragmentRun
-RunFragmentScript(const Case& c, XfrmOffloadType mode, std::vector<Bytes>* wholeOnly, std::vector<Bytes>* all)
+RunFragmentScript(const Case& c,
+                  XfrmOffloadType mode,
+                  std::vector<Bytes>* wholeOnly,
+                  std::vector<Bytes>* all)
 {
     auto [t, wire, sink, sender] = BuildRig(c, mode);
     EXPECT_TRUE(t->outA && t->inB);
@@ -792,7 +815,10 @@ TEST_P(ALLOW_PKT_FRAGMENTS, OnlyFragmentsDiffer)
     EXPECT_EQ(packet.espFromA, 2u + 4u) << "the fragmented socket datagram left as ESP";
 }
 
-INSTANTIATE_TEST_SUITE_P(, ALLOW_PKT_FRAGMENTS, testing::ValuesIn(Cases({XfrmOffloadType::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(,
+                         ALLOW_PKT_FRAGMENTS,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
+                         CaseName);
 
 // =============================================================================================
 // ALLOW-PKT-PMTU
@@ -807,8 +833,10 @@ TEST_P(ALLOW_PKT_PMTU, OnlyTooBigAfterEspDiffers)
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
     const uint32_t inner = GcmInnerMtu(c.ipMode);
-    const std::vector<Bytes> sent{DatagramPayload(1, 1000), DatagramPayload(2, inner - 28),
-                                  DatagramPayload(3, inner - 27), DatagramPayload(4, 1472),
+    const std::vector<Bytes> sent{DatagramPayload(1, 1000),
+                                  DatagramPayload(2, inner - 28),
+                                  DatagramPayload(3, inner - 27),
+                                  DatagramPayload(4, 1472),
                                   DatagramPayload(5, 100)};
     std::vector<Bytes> fitting;
     for (const Bytes& s : sent)
@@ -844,6 +872,9 @@ TEST_P(ALLOW_PKT_PMTU, OnlyTooBigAfterEspDiffers)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(, ALLOW_PKT_PMTU, testing::ValuesIn(Cases({XfrmOffloadType::Packet})), CaseName);
+INSTANTIATE_TEST_SUITE_P(,
+                         ALLOW_PKT_PMTU,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
+                         CaseName);
 
 } // namespace

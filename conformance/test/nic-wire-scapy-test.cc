@@ -30,8 +30,12 @@ TEST_P(NicWireScapyTest, WireDecryptsToWhatWasSent)
     auto sender = InstallUdpSender(t->hostA, t->hostAddrB);
     RunUntil(ScheduleDatagrams(sender, sent, Seconds(1), MicroSeconds(500)) + Seconds(1));
 
-    ScapyEspOracle oracle(t->algAB, t->spiAB, t->Tunnel(), Dotted(t->endAddrA),
-                          Dotted(t->endAddrB), false);
+    ScapyEspOracle oracle(t->algAB,
+                          t->spiAB,
+                          t->Tunnel(),
+                          Dotted(t->endAddrA),
+                          Dotted(t->endAddrB),
+                          false);
     std::string error;
     ASSERT_TRUE(oracle.IsValid(&error)) << error;
     const auto fromA = wire->From(true);
@@ -54,13 +58,6 @@ TEST_P(NicWireScapyTest, WireDecryptsToWhatWasSent)
     EXPECT_EQ(sink->received, sent);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllPaths, NicWireScapyTest,
-                         testing::Values(PathParam{XfrmOffloadType::None, XfrmMode::Transport},
-                                         PathParam{XfrmOffloadType::Crypto, XfrmMode::Transport},
-                                         PathParam{XfrmOffloadType::Packet, XfrmMode::Transport},
-                                         PathParam{XfrmOffloadType::None, XfrmMode::Tunnel},
-                                         PathParam{XfrmOffloadType::Crypto, XfrmMode::Tunnel},
-                                         PathParam{XfrmOffloadType::Packet, XfrmMode::Tunnel}),
-                         PathName);
+INSTANTIATE_TEST_SUITE_P(AllPaths, NicWireScapyTest, testing::ValuesIn(AllPaths()), PathName);
 
 } // namespace

@@ -8,7 +8,6 @@
 #include "simulation-test.h"
 
 #include <gtest/gtest.h>
-
 #include <map>
 
 using namespace offloadtest;
@@ -133,48 +132,48 @@ TEST_P(DatapathTest, WorkDoneByTheRightLayer)
     const XfrmOffloadType mode = GetParam().mode;
     switch (mode)
     {
-        case XfrmOffloadType::None:
-            for (Ptr<EmuNicNetDevice> dev : {t.devA, t.devB})
+    case XfrmOffloadType::None:
+        for (Ptr<EmuNicNetDevice> dev : {t.devA, t.devB})
+        {
+            for (const auto& [name, value] : dev->GetCounters())
             {
-                for (const auto& [name, value] : dev->GetCounters())
-                {
-                    EXPECT_EQ(value, 0u) << "NIC counter " << name << " in software IPsec";
-                }
+                EXPECT_EQ(value, 0u) << "NIC counter " << name << " in software IPsec";
             }
-            EXPECT_FALSE(t.outA->GetOffload().ops);
-            break;
-        case XfrmOffloadType::Crypto:
-            EXPECT_TRUE(t.outA->IsOffloaded(XfrmOffloadType::Crypto));
-            EXPECT_TRUE(t.inB->IsOffloaded(XfrmOffloadType::Crypto));
-            EXPECT_EQ(Counter(t.devA, "CryptoTxPackets"), kDatagrams);
-            EXPECT_EQ(Counter(t.devB, "CryptoRxPackets"), kDatagrams);
-            EXPECT_EQ(t.stackA->GetEventCount(XfrmEvent::CryptoOffloadTxPackets), kDatagrams);
-            EXPECT_EQ(t.stackB->GetEventCount(XfrmEvent::CryptoOffloadRxPackets), kDatagrams);
-            EXPECT_EQ(Counter(t.devA, "PacketOffloadTxPackets"), 0u);
-            EXPECT_EQ(Counter(t.devB, "PacketOffloadRxPackets"), 0u);
-            break;
-        case XfrmOffloadType::Packet:
-            EXPECT_TRUE(t.outA->IsOffloaded(XfrmOffloadType::Packet));
-            EXPECT_TRUE(t.inB->IsOffloaded(XfrmOffloadType::Packet));
-            EXPECT_EQ(Counter(t.devA, "PacketOffloadTxPackets"), kDatagrams);
-            EXPECT_EQ(Counter(t.devB, "PacketOffloadRxPackets"), kDatagrams);
-            EXPECT_EQ(Counter(t.devA, "CryptoTxPackets"), 0u);
-            EXPECT_EQ(Counter(t.devB, "CryptoRxPackets"), 0u);
-            EXPECT_EQ(t.stackA->GetEventCount(XfrmEvent::CryptoOffloadTxPackets), 0u);
-            EXPECT_EQ(t.stackB->GetEventCount(XfrmEvent::CryptoOffloadRxPackets), 0u);
-            EXPECT_EQ(ReferenceOffloadEngine::Of(t.devA)->GetPolicyCount(), 2u);
-            EXPECT_EQ(ReferenceOffloadEngine::Of(t.devB)->GetPolicyCount(), 2u);
-            // The stack never saw these packets: its counters come only through update_stats.
-            EXPECT_EQ(t.outA->GetCurrent().packets, 0u);
-            EXPECT_EQ(t.outA->GetCurrent().bytes, 0u);
-            EXPECT_EQ(t.inB->GetCurrent().packets, 0u);
-            EXPECT_EQ(t.outA->GetLastSeq(), 0u);
-            t.stackA->UpdateStats(t.outA);
-            t.stackB->UpdateStats(t.inB);
-            EXPECT_GE(Counter(t.devA, "StateUpdateStats"), 1u);
-            EXPECT_GE(Counter(t.devB, "StateUpdateStats"), 1u);
-            EXPECT_EQ(t.outA->GetLastSeq(), kDatagrams);
-            break;
+        }
+        EXPECT_FALSE(t.outA->GetOffload().ops);
+        break;
+    case XfrmOffloadType::Crypto:
+        EXPECT_TRUE(t.outA->IsOffloaded(XfrmOffloadType::Crypto));
+        EXPECT_TRUE(t.inB->IsOffloaded(XfrmOffloadType::Crypto));
+        EXPECT_EQ(Counter(t.devA, "CryptoTxPackets"), kDatagrams);
+        EXPECT_EQ(Counter(t.devB, "CryptoRxPackets"), kDatagrams);
+        EXPECT_EQ(t.stackA->GetEventCount(XfrmEvent::CryptoOffloadTxPackets), kDatagrams);
+        EXPECT_EQ(t.stackB->GetEventCount(XfrmEvent::CryptoOffloadRxPackets), kDatagrams);
+        EXPECT_EQ(Counter(t.devA, "PacketOffloadTxPackets"), 0u);
+        EXPECT_EQ(Counter(t.devB, "PacketOffloadRxPackets"), 0u);
+        break;
+    case XfrmOffloadType::Packet:
+        EXPECT_TRUE(t.outA->IsOffloaded(XfrmOffloadType::Packet));
+        EXPECT_TRUE(t.inB->IsOffloaded(XfrmOffloadType::Packet));
+        EXPECT_EQ(Counter(t.devA, "PacketOffloadTxPackets"), kDatagrams);
+        EXPECT_EQ(Counter(t.devB, "PacketOffloadRxPackets"), kDatagrams);
+        EXPECT_EQ(Counter(t.devA, "CryptoTxPackets"), 0u);
+        EXPECT_EQ(Counter(t.devB, "CryptoRxPackets"), 0u);
+        EXPECT_EQ(t.stackA->GetEventCount(XfrmEvent::CryptoOffloadTxPackets), 0u);
+        EXPECT_EQ(t.stackB->GetEventCount(XfrmEvent::CryptoOffloadRxPackets), 0u);
+        EXPECT_EQ(ReferenceOffloadEngine::Of(t.devA)->GetPolicyCount(), 2u);
+        EXPECT_EQ(ReferenceOffloadEngine::Of(t.devB)->GetPolicyCount(), 2u);
+        // The stack never saw these packets: its counters come only through update_stats.
+        EXPECT_EQ(t.outA->GetCurrent().packets, 0u);
+        EXPECT_EQ(t.outA->GetCurrent().bytes, 0u);
+        EXPECT_EQ(t.inB->GetCurrent().packets, 0u);
+        EXPECT_EQ(t.outA->GetLastSeq(), 0u);
+        t.stackA->UpdateStats(t.outA);
+        t.stackB->UpdateStats(t.inB);
+        EXPECT_GE(Counter(t.devA, "StateUpdateStats"), 1u);
+        EXPECT_GE(Counter(t.devB, "StateUpdateStats"), 1u);
+        EXPECT_EQ(t.outA->GetLastSeq(), kDatagrams);
+        break;
     }
     // Lifetime counters of both SAs, whoever counted them.
     EXPECT_EQ(t.outA->GetCurrent().packets, kDatagrams);
@@ -198,13 +197,6 @@ TEST_P(DatapathTest, WorkDoneByTheRightLayer)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllPaths, DatapathTest,
-                         testing::Values(PathParam{XfrmOffloadType::None, XfrmMode::Transport},
-                                         PathParam{XfrmOffloadType::Crypto, XfrmMode::Transport},
-                                         PathParam{XfrmOffloadType::Packet, XfrmMode::Transport},
-                                         PathParam{XfrmOffloadType::None, XfrmMode::Tunnel},
-                                         PathParam{XfrmOffloadType::Crypto, XfrmMode::Tunnel},
-                                         PathParam{XfrmOffloadType::Packet, XfrmMode::Tunnel}),
-                         PathName);
+INSTANTIATE_TEST_SUITE_P(AllPaths, DatapathTest, testing::ValuesIn(AllPaths()), PathName);
 
 } // namespace

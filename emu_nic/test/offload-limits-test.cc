@@ -12,10 +12,7 @@ using namespace offloadtest;
 namespace
 {
 
-const auto kAllPaths = testing::Values(
-    PathParam{XfrmOffloadType::None, XfrmMode::Transport}, PathParam{XfrmOffloadType::Crypto, XfrmMode::Transport},
-    PathParam{XfrmOffloadType::Packet, XfrmMode::Transport}, PathParam{XfrmOffloadType::None, XfrmMode::Tunnel},
-    PathParam{XfrmOffloadType::Crypto, XfrmMode::Tunnel}, PathParam{XfrmOffloadType::Packet, XfrmMode::Tunnel});
+const auto kAllPaths = testing::ValuesIn(AllPaths());
 
 /// Largest plaintext IPv4 packet that still fits a 1500-byte MTU after rfc4106(gcm(aes)) ESP
 /// (8 header + 8 IV + 4-byte alignment of payload + 2 trailer + 16 ICV), as Linux's
@@ -135,8 +132,12 @@ TEST_P(RxFragmentTest, EspFragmentsDroppedOnlyByPacketOffload)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, RxFragmentTest,
-                         testing::Values(XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet), DataPathOnly);
+INSTANTIATE_TEST_SUITE_P(Modes,
+                         RxFragmentTest,
+                         testing::Values(XfrmOffloadType::None,
+                                         XfrmOffloadType::Crypto,
+                                         XfrmOffloadType::Packet),
+                         DataPathOnly);
 
 // ---- PMTU ----
 
@@ -233,7 +234,8 @@ struct ExpireEvent
 
 TEST_P(LifetimeTest, SoftOnceHardOnceThenDrop)
 {
-    const LifetimeParam param{std::get<0>(GetParam()), std::get<1>(GetParam()),
+    const LifetimeParam param{std::get<0>(GetParam()),
+                              std::get<1>(GetParam()),
                               std::get<2>(GetParam())};
     constexpr uint32_t kSent = 20;
     constexpr uint32_t kPayload = 100;
@@ -260,10 +262,9 @@ TEST_P(LifetimeTest, SoftOnceHardOnceThenDrop)
     Ptr<EmuNicNetDevice> dev = tx ? t->devA : t->devB;
 
     std::vector<ExpireEvent> events;
-    stack->SetExpireCallback(XfrmStack::ExpireCallback(
-        [&events](Ptr<XfrmState> x, bool hard) {
-            events.push_back(ExpireEvent{x, hard, Simulator::Now()});
-        }));
+    stack->SetExpireCallback(XfrmStack::ExpireCallback([&events](Ptr<XfrmState> x, bool hard) {
+        events.push_back(ExpireEvent{x, hard, Simulator::Now()});
+    }));
 
     auto sink = InstallUdpSink(t->hostB);
     auto sender = InstallUdpSender(t->hostA, t->hostAddrB);
@@ -315,7 +316,8 @@ TEST_P(LifetimeTest, SoftOnceHardOnceThenDrop)
     {
         const uint64_t expiredDrops =
             stack->GetDropCount(tx ? XfrmDrop::OutStateExpired : XfrmDrop::InStateExpired);
-        const uint64_t noState = stack->GetDropCount(tx ? XfrmDrop::OutNoStates : XfrmDrop::InNoStates);
+        const uint64_t noState =
+            stack->GetDropCount(tx ? XfrmDrop::OutNoStates : XfrmDrop::InNoStates);
         EXPECT_GE(expiredDrops, 1u);
         EXPECT_EQ(expiredDrops + noState, rest);
         EXPECT_EQ(limited->GetStats().expiredDrops, expiredDrops);
@@ -324,17 +326,18 @@ TEST_P(LifetimeTest, SoftOnceHardOnceThenDrop)
     EXPECT_EQ(limited->GetCurrent().bytes, 10 * kIpLength);
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, LifetimeTest,
-                         testing::Combine(testing::Values(XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet),
-                                          testing::Values(Limit::Packets, Limit::Bytes),
-                                          testing::Values(Side::Tx, Side::Rx)),
-                         [](const testing::TestParamInfo<std::tuple<XfrmOffloadType, Limit, Side>>& info)
-                         {
-                             return std::string(DataPathName(std::get<0>(info.param))) + "_" +
-                                    (std::get<1>(info.param) == Limit::Packets ? "packets"
-                                                                               : "bytes") +
-                                    "_" + (std::get<2>(info.param) == Side::Tx ? "tx" : "rx");
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Cases,
+    LifetimeTest,
+    testing::Combine(
+        testing::Values(XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet),
+        testing::Values(Limit::Packets, Limit::Bytes),
+        testing::Values(Side::Tx, Side::Rx)),
+    [](const testing::TestParamInfo<std::tuple<XfrmOffloadType, Limit, Side>>& info) {
+        return std::string(DataPathName(std::get<0>(info.param))) + "_" +
+               (std::get<1>(info.param) == Limit::Packets ? "packets" : "bytes") + "_" +
+               (std::get<2>(info.param) == Side::Tx ? "tx" : "rx");
+    });
 
 // ---- update_stats ----
 
@@ -392,8 +395,12 @@ TEST_P(UpdateStatsTest, StackLearnsTheDeviceCounters)
     EXPECT_EQ(t->outA->GetCurrent().bytes, bytes);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, UpdateStatsTest,
-                         testing::Values(XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet), DataPathOnly);
+INSTANTIATE_TEST_SUITE_P(Modes,
+                         UpdateStatsTest,
+                         testing::Values(XfrmOffloadType::None,
+                                         XfrmOffloadType::Crypto,
+                                         XfrmOffloadType::Packet),
+                         DataPathOnly);
 
 // ---- advance_esn ----
 
@@ -430,7 +437,8 @@ TEST_P(AdvanceEsnTest, CalledPerReceivedPacketOnlyForCryptoEsn)
     {
         // xfrm_replay_advance_esn -> xdo_dev_state_advance_esn for each accepted packet.
         EXPECT_GE(calls, kN);
-        const ReferenceSa* sa = ReferenceOffloadEngine::Of(t->devB)->GetSa(t->inB->GetOffload().handle);
+        const ReferenceSa* sa =
+            ReferenceOffloadEngine::Of(t->devB)->GetSa(t->inB->GetOffload().handle);
         ASSERT_NE(sa, nullptr);
         EXPECT_GE(sa->advanceEsnCalls, kN);
         // The NIC's ESN state machine follows the stack's window.
@@ -444,9 +452,11 @@ TEST_P(AdvanceEsnTest, CalledPerReceivedPacketOnlyForCryptoEsn)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, AdvanceEsnTest,
+INSTANTIATE_TEST_SUITE_P(Cases,
+                         AdvanceEsnTest,
                          testing::Values(EsnParam{XfrmOffloadType::Crypto, true},
-                                         EsnParam{XfrmOffloadType::Crypto, false}, EsnParam{XfrmOffloadType::None, true},
+                                         EsnParam{XfrmOffloadType::Crypto, false},
+                                         EsnParam{XfrmOffloadType::None, true},
                                          EsnParam{XfrmOffloadType::Packet, true}),
                          [](const testing::TestParamInfo<EsnParam>& info) {
                              return std::string(DataPathName(info.param.mode)) +
@@ -515,7 +525,10 @@ TEST_P(EsnTxWrapTest, DeliveredAcrossTheBoundary)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, EsnTxWrapTest, testing::Values(XfrmOffloadType::None, XfrmOffloadType::Crypto), DataPathOnly);
+INSTANTIATE_TEST_SUITE_P(Modes,
+                         EsnTxWrapTest,
+                         testing::Values(XfrmOffloadType::None, XfrmOffloadType::Crypto),
+                         DataPathOnly);
 
 // ---- ESN across 2^32 (RX side, crafted), every mode ----
 
@@ -566,7 +579,8 @@ TEST_P(EsnRxWrapTest, CraftedPacketsAcrossTheBoundaryDelivered)
     }
     if (mode == XfrmOffloadType::Packet)
     {
-        const ReferenceSa* sa = ReferenceOffloadEngine::Of(t->devB)->GetSa(t->inB->GetOffload().handle);
+        const ReferenceSa* sa =
+            ReferenceOffloadEngine::Of(t->devB)->GetSa(t->inB->GetOffload().handle);
         ASSERT_NE(sa, nullptr);
         EXPECT_EQ(sa->replay.GetTop(), 0x100000018ull);
         EXPECT_EQ(t->devB->GetDropCount(EmuNicDrop::RxReplay), 1u);
@@ -585,8 +599,12 @@ TEST_P(EsnRxWrapTest, CraftedPacketsAcrossTheBoundaryDelivered)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, EsnRxWrapTest,
-                         testing::Values(XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet), DataPathOnly);
+INSTANTIATE_TEST_SUITE_P(Modes,
+                         EsnRxWrapTest,
+                         testing::Values(XfrmOffloadType::None,
+                                         XfrmOffloadType::Crypto,
+                                         XfrmOffloadType::Packet),
+                         DataPathOnly);
 
 // ---- sequence number exhaustion without ESN ----
 
@@ -628,6 +646,9 @@ TEST_P(SeqOverflowTest, NoCyclingWithoutEsn)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, SeqOverflowTest, testing::Values(XfrmOffloadType::None, XfrmOffloadType::Crypto), DataPathOnly);
+INSTANTIATE_TEST_SUITE_P(Modes,
+                         SeqOverflowTest,
+                         testing::Values(XfrmOffloadType::None, XfrmOffloadType::Crypto),
+                         DataPathOnly);
 
 } // namespace

@@ -17,9 +17,8 @@
 #include "ns3/internet-module.h"
 #include "ns3/network-module.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
+#include <gtest/gtest.h>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -71,6 +70,22 @@ inline void
 PrintTo(const PathParam& param, std::ostream* os)
 {
     *os << DataPathName(param.mode) << " " << XfrmModeName(param.ipMode);
+}
+
+/// Every data path in both IPsec modes.
+inline std::vector<PathParam>
+AllPaths()
+{
+    std::vector<PathParam> all;
+    for (XfrmMode ipMode : {XfrmMode::Transport, XfrmMode::Tunnel})
+    {
+        for (XfrmOffloadType mode :
+             {XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet})
+        {
+            all.push_back(PathParam{mode, ipMode});
+        }
+    }
+    return all;
 }
 
 /// Readable test names, e.g. "packet_tunnel".
@@ -181,17 +196,23 @@ struct UdpRig
 };
 
 inline UdpRig
-BuildUdpRig(XfrmOffloadType mode, XfrmMode ipMode)
+BuildUdpRig(const TopologyOptions& opt)
 {
-    TopologyOptions opt;
-    opt.mode = mode;
-    opt.ipMode = ipMode;
     UdpRig rig;
     rig.t = BuildTestTopology(opt);
     rig.wire = CaptureWire(rig.t->devA, rig.t->devB);
     rig.sink = InstallUdpSink(rig.t->hostB);
     rig.sender = InstallUdpSender(rig.t->hostA, rig.t->hostAddrB);
     return rig;
+}
+
+inline UdpRig
+BuildUdpRig(XfrmOffloadType mode, XfrmMode ipMode)
+{
+    TopologyOptions opt;
+    opt.mode = mode;
+    opt.ipMode = ipMode;
+    return BuildUdpRig(opt);
 }
 
 } // namespace offloadtest
