@@ -17,7 +17,8 @@ PrintCatalogHelp()
                  "table made from it.\n"
                  "\n"
                  "options:\n"
-                 "  --file PATH   a catalog other than the built-in conformance/requirements.json\n"
+                 "  --file PATH   a catalog other than the built-in "
+                 "conformance/catalog/requirements.json\n"
                  "  --markdown    print the Markdown matrix (requirement x mode)\n"
                  "exit codes: 0 valid, 2 bad arguments or an invalid catalog (the error names the\n"
                  "            entry and the field)\n";

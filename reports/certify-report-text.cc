@@ -1,5 +1,6 @@
 // The lines `offloadlab certify` prints, from the certify.json document.
 #include "certify-report.h"
+#include "json-fields.h"
 
 #include <algorithm>
 #include <cctype>
@@ -48,27 +49,27 @@ std::string
 DeviceLine(const Json& device)
 {
     std::ostringstream os;
-    os << "device " << device.value("spec", "");
+    os << "device " << ValueOr(device, "spec", "");
     if (!device.contains("capabilities"))
     {
         return os.str();
     }
-    const Json& caps = device["capabilities"];
-    os << ": " << caps.value("description", caps.value("name", ""));
-    const std::string mutant = device.value("mutant", "");
+    const Json& caps = Field(device, "capabilities");
+    os << ": " << ValueOr(caps, "description", ValueOr(caps, "name", ""));
+    const std::string mutant = ValueOr(device, "mutant", "");
     if (!mutant.empty())
     {
         os << " (mutant: " << mutant << ")";
     }
-    const std::string types = JoinStrings(caps.value("offload_type_names", Json()));
+    const std::string types = JoinStrings(ValueOr(caps, "offload_type_names", Json()));
     os << "; offers " << (types.empty() ? "no offload" : types);
-    const std::string features = JoinStrings(caps.value("feature_names", Json()));
+    const std::string features = JoinStrings(ValueOr(caps, "feature_names", Json()));
     if (!features.empty())
     {
         os << "; " << features;
     }
-    os << (caps.value("esn", 0) ? "; ESN" : "; no ESN")
-       << (caps.value("tunnel", 0) ? "; tunnel" : "; no tunnel");
+    os << (ValueOr(caps, "esn", 0) ? "; ESN" : "; no ESN")
+       << (ValueOr(caps, "tunnel", 0) ? "; tunnel" : "; no tunnel");
     return os.str();
 }
 
@@ -76,14 +77,14 @@ std::string
 ProgressLine(size_t done, size_t total, const Json& r)
 {
     const int width = static_cast<int>(std::to_string(total).size());
-    const size_t tests = r["tests"].size();
+    const size_t tests = Field(r, "tests").size();
     char seconds[32];
-    std::snprintf(seconds, sizeof(seconds), "%.1f s", r.value("seconds", 0.0));
+    std::snprintf(seconds, sizeof(seconds), "%.1f s", ValueOr(r, "seconds", 0.0));
     std::ostringstream os;
     os << "[" << std::setw(width) << done << "/" << total << "] " << std::left << std::setw(28)
-       << r.value("id", "") << " " << std::setw(6) << r.value("result", "") << " " << std::right
-       << std::setw(3) << tests << (tests == 1 ? " case   " : " cases  ") << std::setw(7)
-       << seconds;
+       << ValueOr(r, "id", "") << " " << std::setw(6) << ValueOr(r, "result", "") << " "
+       << std::right << std::setw(3) << tests << (tests == 1 ? " case   " : " cases  ")
+       << std::setw(7) << seconds;
     // The device's own words (the callback that crashed or faulted), once each.
     std::vector<std::string> lines;
     auto note = [&lines](const std::string& message) {
@@ -93,12 +94,12 @@ ProgressLine(size_t done, size_t total, const Json& r)
             lines.push_back(line);
         }
     };
-    note(r.value("error", ""));
-    for (const auto& t : r["tests"])
+    note(ValueOr(r, "error", ""));
+    for (const auto& t : Field(r, "tests"))
     {
-        if (t.value("result", "") == "error")
+        if (ValueOr(t, "result", "") == "error")
         {
-            note(t.value("message", ""));
+            note(ValueOr(t, "message", ""));
         }
     }
     for (const auto& line : lines)
@@ -113,17 +114,17 @@ CertifySummaryTable(const Json& certify)
 {
     std::ostringstream os;
     os << std::left << std::setw(28) << "requirement";
-    for (const auto& mode : certify["modes"])
+    for (const auto& mode : Field(certify, "modes"))
     {
         os << " " << std::setw(9) << mode.get<std::string>();
     }
     os << "\n";
-    for (const auto& r : certify["requirements"])
+    for (const auto& r : Field(certify, "requirements"))
     {
-        os << std::setw(28) << r.value("id", "");
-        for (const auto& mode : certify["modes"])
+        os << std::setw(28) << ValueOr(r, "id", "");
+        for (const auto& mode : Field(certify, "modes"))
         {
-            const Json& results = r["results"];
+            const Json& results = Field(r, "results");
             const auto it = results.find(mode.get<std::string>());
             os << " " << std::setw(9)
                << (it == results.end() ? "-" : Upper(it->get<std::string>()));
@@ -136,7 +137,7 @@ CertifySummaryTable(const Json& certify)
 std::string
 VerdictLine(const Json& certify)
 {
-    const std::string error = certify.value("error", "");
+    const std::string error = ValueOr(certify, "error", "");
     if (!error.empty())
     {
         return "verdict: ERROR: " + error.substr(0, error.find('\n'));
@@ -144,17 +145,17 @@ VerdictLine(const Json& certify)
     size_t pass = 0;
     size_t skip = 0;
     size_t untestedModes = 0;
-    for (const auto& r : certify["requirements"])
+    for (const auto& r : Field(certify, "requirements"))
     {
-        pass += r.value("result", "") == "pass";
-        skip += r.value("result", "") == "skip";
-        for (const auto& [mode, result] : r["results"].items())
+        pass += ValueOr(r, "result", "") == "pass";
+        skip += ValueOr(r, "result", "") == "skip";
+        for (const auto& [mode, result] : Field(r, "results").items())
         {
             untestedModes += result == "untested";
         }
     }
-    const size_t requirements = certify["requirements"].size();
-    const Json& failing = certify["failing_requirements"];
+    const size_t requirements = Field(certify, "requirements").size();
+    const Json& failing = Field(certify, "failing_requirements");
     std::ostringstream os;
     if (failing.empty())
     {

@@ -1,5 +1,6 @@
 #include "certify-report.h"
 
+#include "json-fields.h"
 #include "text-file.h"
 
 #include <fstream>
@@ -88,16 +89,16 @@ struct Test
     const Json* files{nullptr};
 
     explicit Test(const Json& t)
-        : result(t.value("result", "error")),
-          message(t.value("message", "")),
-          seconds(t.value("duration", 0.0))
+        : result(ValueOr(t, "result", "error")),
+          message(ValueOr(t, "message", "")),
+          seconds(ValueOr(t, "duration", 0.0))
     {
-        const std::string full = t.value("name", "");
+        const std::string full = ValueOr(t, "name", "");
         name = full.substr(full.find('.') + 1);
         if (t.contains("evidence"))
         {
-            properties = &t["evidence"]["properties"];
-            files = &t["evidence"]["files"];
+            properties = &Field(Field(t, "evidence"), "properties");
+            files = &Field(Field(t, "evidence"), "files");
         }
     }
 
@@ -210,7 +211,7 @@ JunitXml(const Json& certify)
 {
     std::ostringstream body;
     Counts total;
-    const std::string loadError = certify.value("error", "");
+    const std::string loadError = ValueOr(certify, "error", "");
     if (!loadError.empty())
     {
         const Test load(
@@ -222,12 +223,12 @@ JunitXml(const Json& certify)
         WriteTestCase(body, "device", load);
         body << "  </testsuite>\n";
     }
-    for (const auto& r : certify["requirements"])
+    for (const auto& r : Field(certify, "requirements"))
     {
-        const std::string id = r.value("id", "");
+        const std::string id = ValueOr(r, "id", "");
         std::vector<Test> tests;
         Counts c;
-        for (const auto& t : r["tests"])
+        for (const auto& t : Field(r, "tests"))
         {
             tests.emplace_back(t);
             c.Add(tests.back());
@@ -235,10 +236,10 @@ JunitXml(const Json& certify)
         }
         body << "  <testsuite name=\"" << XmlEscape(id) << "\"" << CountAttributes(c) << ">\n";
         body << "    <properties>\n";
-        WriteProperty(body, "      ", "text", r.value("text", ""));
+        WriteProperty(body, "      ", "text", ValueOr(r, "text", ""));
         // Modes in name order, whatever order the catalog gives them.
         std::map<std::string, std::string> byMode;
-        for (const auto& [mode, result] : r["results"].items())
+        for (const auto& [mode, result] : Field(r, "results").items())
         {
             byMode[mode] = result.get<std::string>();
         }
@@ -248,7 +249,7 @@ JunitXml(const Json& certify)
             modes += (modes.empty() ? "" : ",") + mode + "=" + result;
         }
         WriteProperty(body, "      ", "modes", modes);
-        WriteProperty(body, "      ", "result", r.value("result", ""));
+        WriteProperty(body, "      ", "result", ValueOr(r, "result", ""));
         body << "    </properties>\n";
         for (const auto& t : tests)
         {
@@ -259,8 +260,8 @@ JunitXml(const Json& certify)
     std::ostringstream os;
     os << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
        << "<testsuites name=\""
-       << XmlEscape("offloadlab certify " + certify["device"].value("spec", "")) << "\""
-       << CountAttributes(total) << " timestamp=\"" << XmlEscape(certify.value("started", ""))
+       << XmlEscape("offloadlab certify " + ValueOr(Field(certify, "device"), "spec", "")) << "\""
+       << CountAttributes(total) << " timestamp=\"" << XmlEscape(ValueOr(certify, "started", ""))
        << "\">\n"
        << body.str() << "</testsuites>\n";
     return os.str();

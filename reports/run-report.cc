@@ -1,5 +1,7 @@
 #include "run-report.h"
 
+#include "json-fields.h"
+
 #include <algorithm>
 #include <iomanip>
 #include <sstream>
@@ -21,14 +23,14 @@ uint64_t
 DropsOf(const nlohmann::json& run)
 {
     uint64_t drops = 0;
-    for (const auto& [node, counters] : run["drops"]["stack"].items())
+    for (const auto& [node, counters] : Field(Field(run, "drops"), "stack").items())
     {
         for (const auto& [name, value] : counters.items())
         {
             drops += name.rfind("Xfrm", 0) == 0 ? value.get<uint64_t>() : 0;
         }
     }
-    for (const auto& [dev, counters] : run["drops"]["nic"].items())
+    for (const auto& [dev, counters] : Field(Field(run, "drops"), "nic").items())
     {
         for (const auto& [name, value] : counters.items())
         {
@@ -42,16 +44,16 @@ DropsOf(const nlohmann::json& run)
 std::vector<std::string>
 RunProblems(const nlohmann::json& run)
 {
-    const std::string label = run.value("scenario", "") + " " + run.value("mode", "");
+    const std::string label = ValueOr(run, "scenario", "") + " " + ValueOr(run, "mode", "");
     std::vector<std::string> problems;
-    for (const auto& [protocol, traffic] : run["traffic"].items())
+    for (const auto& [protocol, traffic] : Field(run, "traffic").items())
     {
-        if (traffic.value("bytes_delivered", uint64_t(0)) == 0)
+        if (ValueOr(traffic, "bytes_delivered", uint64_t(0)) == 0)
         {
             problems.push_back(label + ": no " + protocol + " data delivered");
         }
     }
-    if (run.value("rekeys", 0) == 0)
+    if (ValueOr(run, "rekeys", 0) == 0)
     {
         problems.push_back(label + ": the SAs crossed no soft limit, or did not rekey");
     }
@@ -66,8 +68,8 @@ ResultsDocument(const RunRequest& request, const nlohmann::json& runs)
     std::vector<std::string> problems;
     for (const auto& run : runs)
     {
-        wall += run.value("wall_seconds", 0.0);
-        packets += run.value("wire_packets", uint64_t(0));
+        wall += ValueOr(run, "wall_seconds", 0.0);
+        packets += ValueOr(run, "wire_packets", uint64_t(0));
         for (auto& p : RunProblems(run))
         {
             problems.push_back(std::move(p));
@@ -98,23 +100,24 @@ RunSummaryTable(const nlohmann::json& runs)
        << "\n";
     for (const auto& r : runs)
     {
-        const nlohmann::json& tcp = r["traffic"]["tcp"];
-        const nlohmann::json& udp = r["traffic"]["udp"];
-        const uint64_t udpSent = udp.value("packets_sent", uint64_t(0));
-        const uint64_t udpDelivered = udp.value("packets_delivered", uint64_t(0));
-        const double wall = r.value("wall_seconds", 0.0);
+        const nlohmann::json& tcp = Field(Field(r, "traffic"), "tcp");
+        const nlohmann::json& udp = Field(Field(r, "traffic"), "udp");
+        const uint64_t udpSent = ValueOr(udp, "packets_sent", uint64_t(0));
+        const uint64_t udpDelivered = ValueOr(udp, "packets_delivered", uint64_t(0));
+        const double wall = ValueOr(r, "wall_seconds", 0.0);
         std::ostringstream loss;
         loss << std::fixed << std::setprecision(2)
              << (udpSent ? 100.0 * double(udpSent - std::min(udpSent, udpDelivered)) / udpSent
                          : 0.0)
              << "%";
-        os << std::left << std::setw(24) << r.value("scenario", "") << std::setw(8)
-           << r.value("mode", "") << std::right << std::fixed << std::setprecision(1)
-           << std::setw(10) << tcp.value("goodput_mbps", 0.0) << std::setw(10)
-           << udp.value("goodput_mbps", 0.0) << std::setw(11) << loss.str() << std::setw(8)
-           << r.value("rekeys", 0) << std::setw(6) << r["sas"].size() << std::setw(8) << DropsOf(r)
-           << std::setw(10) << std::setprecision(2) << wall << std::setw(12) << std::setprecision(0)
-           << (wall > 0 ? r.value("wire_packets", uint64_t(0)) / wall : 0) << "\n";
+        os << std::left << std::setw(24) << ValueOr(r, "scenario", "") << std::setw(8)
+           << ValueOr(r, "mode", "") << std::right << std::fixed << std::setprecision(1)
+           << std::setw(10) << ValueOr(tcp, "goodput_mbps", 0.0) << std::setw(10)
+           << ValueOr(udp, "goodput_mbps", 0.0) << std::setw(11) << loss.str() << std::setw(8)
+           << ValueOr(r, "rekeys", 0) << std::setw(6) << Field(r, "sas").size() << std::setw(8)
+           << DropsOf(r) << std::setw(10) << std::setprecision(2) << wall << std::setw(12)
+           << std::setprecision(0)
+           << (wall > 0 ? ValueOr(r, "wire_packets", uint64_t(0)) / wall : 0) << "\n";
     }
     return os.str();
 }
@@ -122,12 +125,12 @@ RunSummaryTable(const nlohmann::json& runs)
 std::string
 RunTotalsLine(const nlohmann::json& results)
 {
-    const nlohmann::json& totals = results["totals"];
-    const double wall = totals.value("wall_seconds", 0.0);
-    const uint64_t packets = totals.value("wire_packets", uint64_t(0));
+    const nlohmann::json& totals = Field(results, "totals");
+    const double wall = ValueOr(totals, "wall_seconds", 0.0);
+    const uint64_t packets = ValueOr(totals, "wire_packets", uint64_t(0));
     std::ostringstream os;
-    os << "total: " << results["runs"].size() << " runs, " << packets << " wire packets in " << wall
-       << " s wall (" << uint64_t(wall > 0 ? packets / wall : 0)
+    os << "total: " << Field(results, "runs").size() << " runs, " << packets << " wire packets in "
+       << wall << " s wall (" << uint64_t(wall > 0 ? packets / wall : 0)
        << " simulated packets per wall second)";
     return os.str();
 }

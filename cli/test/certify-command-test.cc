@@ -42,7 +42,7 @@ class TempDir
   public:
     explicit TempDir(const std::string& name)
         : m_path(fs::temp_directory_path() /
-                 ("certify-runner-test-" + name + "-" + std::to_string(getpid())))
+                 ("offloadlab-certify-command-test-" + name + "-" + std::to_string(getpid())))
     {
         fs::remove_all(m_path);
         fs::create_directories(m_path);

@@ -35,7 +35,8 @@ MainJobOutput()
     static fs::path dir;
     if (dir.empty())
     {
-        dir = fs::temp_directory_path() / ("offloadlab-cli-test-" + std::to_string(getpid()));
+        dir =
+            fs::temp_directory_path() / ("offloadlab-run-command-test-" + std::to_string(getpid()));
         fs::remove_all(dir);
         Output run = Shell(Offloadlab("run --duration 1 --out " + dir.string()));
         EXPECT_EQ(run.exitCode, 0) << run.text;
@@ -49,7 +50,7 @@ class CleanupEnvironment : public ::testing::Environment
     void TearDown() override
     {
         fs::remove_all(fs::temp_directory_path() /
-                       ("offloadlab-cli-test-" + std::to_string(getpid())));
+                       ("offloadlab-run-command-test-" + std::to_string(getpid())));
     }
 };
 

@@ -256,7 +256,8 @@ RequirementCatalog::ToMarkdown() const
         requirements += r.allowance ? 0 : 1;
     }
     os << "# Conformance requirements\n\n"
-          "Generated from `conformance/requirements.json` by `offloadlab catalog --markdown`;\n"
+          "Generated from `conformance/catalog/requirements.json` by `offloadlab catalog "
+          "--markdown`;\n"
           "a test fails when this file and the catalog differ. Do not edit by hand.\n\n"
        << requirements << " requirements and " << m_requirements.size() - requirements
        << " allowed differences. An `x` marks a mode the requirement applies to:\n"

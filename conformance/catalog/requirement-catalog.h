@@ -22,8 +22,8 @@ struct Requirement
 };
 
 /**
- * The requirement catalog (conformance/requirements.json): stable IDs, one sentence each, the
- * modes they apply to and their source. It drives the docs table, test names and report rows.
+ * The requirement catalog (conformance/catalog/requirements.json): stable IDs, one sentence each,
+ * the modes they apply to and their source. It drives the docs table, test names and report rows.
  */
 class RequirementCatalog
 {

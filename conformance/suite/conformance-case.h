@@ -2,7 +2,7 @@
 // their test names, the device under test, and where evidence (pcaps, esp_sa) goes.
 //
 // Naming contract, read by `offloadlab certify`:
-//  - the test suite name is the requirement ID of conformance/requirements.json with '-'
+//  - the test suite name is the requirement ID of conformance/catalog/requirements.json with '-'
 //    replaced by '_' (TEST_P(PKT_FRAG_TX_DROP, ...));
 //  - instantiations use an empty prefix and CaseName, so a test is named
 //    "PKT_FRAG_TX_DROP.FirstMiddleLast/packet_gcm128_transport": requirement, check, variant;

@@ -140,7 +140,11 @@ DescribeDevice(const ns3::OffloadDeviceType& device)
     const olab_capabilities& caps = device.GetCapabilities();
     auto text = [](const char* s) { return std::string(s ? s : ""); };
     return {{"spec", device.GetSpec()},
-            {"mutant", ns3::OffloadDeviceType::DescribeDefect(device.GetSpec())},
+            // A mutant's registration note is its one defect.
+            {"mutant",
+             device.GetSpec().rfind("mutant:", 0) == 0
+                 ? ns3::OffloadDeviceType::GetNote(device.GetSpec())
+                 : ""},
             {"offers_crypto", device.OffersCrypto()},
             {"offers_packet", device.OffersPacket()},
             {"capabilities",

@@ -30,7 +30,7 @@ struct Registered
     olab_device_ops ops{};
     std::string path; //!< "" for a built-in device
     int order{0};
-    std::string defect;
+    std::string note;
 };
 
 /// Filled by the static OffloadDeviceRegistration objects of the device libraries, before main.
@@ -167,10 +167,13 @@ ValidateCapabilities(const olab_capabilities* caps, std::string* error)
 }
 } // namespace
 
-OffloadDeviceType::OffloadDeviceType(std::string spec, const olab_device_ops& ops, bool builtin)
+OffloadDeviceType::OffloadDeviceType(std::string spec,
+                                     const olab_device_ops& ops,
+                                     const olab_capabilities& caps,
+                                     bool builtin)
     : m_spec(std::move(spec)),
       m_ops(ops),
-      m_caps(*ops.get_capabilities()),
+      m_caps(caps),
       m_builtin(builtin)
 {
 }
@@ -217,7 +220,7 @@ OffloadDeviceType::Open(const std::string& spec, std::string* error)
         *error = spec + ": " + *error;
         return nullptr;
     }
-    auto type = std::make_shared<const OffloadDeviceType>(spec, ops, builtin);
+    auto type = std::make_shared<const OffloadDeviceType>(spec, ops, *caps, builtin);
     opened[spec] = type;
     return type;
 }
@@ -238,10 +241,10 @@ OffloadDeviceType::ListBuiltin()
 }
 
 std::string
-OffloadDeviceType::DescribeDefect(const std::string& spec)
+OffloadDeviceType::GetNote(const std::string& spec)
 {
     const Registered* r = FindRegistered(spec);
-    return r ? r->defect : "";
+    return r ? r->note : "";
 }
 
 bool
@@ -253,9 +256,9 @@ OffloadDeviceType::IsBuiltin() const
 OffloadDeviceRegistration::OffloadDeviceRegistration(const std::string& spec,
                                                      const olab_device_ops& ops,
                                                      int order,
-                                                     const std::string& defect)
+                                                     const std::string& note)
 {
-    Register(Registered{spec, ops, "", order, defect});
+    Register(Registered{spec, ops, "", order, note});
 }
 
 OffloadDeviceRegistration::OffloadDeviceRegistration(const std::string& spec,

@@ -27,9 +27,9 @@ class OffloadDeviceType
                                                          std::string* error);
     /// Every registered spec, in listing order.
     static std::vector<std::string> ListBuiltin();
-    /// What is wrong with a registered device that must fail certification (a mutant), in one
-    /// line; "" for every other spec.
-    static std::string DescribeDefect(const std::string& spec);
+    /// The one line a registered device was registered with ("" for other specs and devices
+    /// registered without one).
+    static std::string GetNote(const std::string& spec);
 
     const std::string& GetSpec() const;
     const olab_capabilities& GetCapabilities() const;
@@ -39,7 +39,10 @@ class OffloadDeviceType
     /// True for a C++ device built into the program: its instances are BuiltinOffloadDevice.
     bool IsBuiltin() const;
 
-    OffloadDeviceType(std::string spec, const olab_device_ops& ops, bool builtin);
+    OffloadDeviceType(std::string spec,
+                      const olab_device_ops& ops,
+                      const olab_capabilities& caps,
+                      bool builtin);
 
   private:
     std::string m_spec;
@@ -56,11 +59,11 @@ class OffloadDeviceType
 class OffloadDeviceRegistration
 {
   public:
-    /// A device built into the program; defect is "" unless it is a mutant.
+    /// A device built into the program, with an optional one-line note about it.
     OffloadDeviceRegistration(const std::string& spec,
                               const olab_device_ops& ops,
                               int order,
-                              const std::string& defect = "");
+                              const std::string& note = "");
     /// A name for a device library at path.
     OffloadDeviceRegistration(const std::string& spec, const std::string& path, int order);
 };

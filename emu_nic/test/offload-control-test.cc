@@ -406,7 +406,7 @@ enum class Shadowed : uint8_t
 struct PriorityParam
 {
     XfrmOffloadType
-        mode; //!< Packet: the priority-1000 policy is offloaded; Sw: it is a software policy
+        mode; //!< Packet: the priority-1000 policy is offloaded; None: it is a software policy
     Shadowed shadowed;
 };
 

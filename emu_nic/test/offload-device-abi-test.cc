@@ -33,7 +33,7 @@ TEST(OffloadDeviceType, ListsReferenceExampleAndEveryMutant)
         if (spec.rfind("mutant:", 0) == 0)
         {
             ++mutants;
-            EXPECT_FALSE(OffloadDeviceType::DescribeDefect(spec).empty()) << spec;
+            EXPECT_FALSE(OffloadDeviceType::GetNote(spec).empty()) << spec;
             std::string error;
             auto type = OffloadDeviceType::Open(spec, &error);
             ASSERT_TRUE(type) << spec << ": " << error;

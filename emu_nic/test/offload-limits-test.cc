@@ -465,10 +465,9 @@ INSTANTIATE_TEST_SUITE_P(Cases,
 
 // ---- ESN across 2^32 (TX side) ----
 
-// Packet offload is not in this suite: the NIC's own TX sequence counter (ReferenceSa::lastSeq) is
-// only reachable through the const EmuNicNetDevice::GetSa(), and XfrmState::SetLastSeq does not
-// reach the device; 2^32 packets of real traffic are out of reach. EsnRxWrapTest below covers
-// the packet-offload ESN (the NIC's RX window) across the boundary instead.
+// Software and crypto offload: the stack numbers the packets and SetLastSeq starts it near 2^32.
+// Packet offload across 2^32 on TX is the conformance suite's ESN-HIGH-ORDER (it starts the
+// device's SA at a migrated oseq); EsnRxWrapTest below covers the NIC's RX window here.
 using EsnTxWrapTest = SimulationTest<XfrmOffloadType>;
 
 TEST_P(EsnTxWrapTest, DeliveredAcrossTheBoundary)
@@ -608,9 +607,9 @@ INSTANTIATE_TEST_SUITE_P(Modes,
 
 // ---- sequence number exhaustion without ESN ----
 
-// Software and crypto offload only: in packet offload the NIC keeps the sequence counter
-// (ReferenceSa::lastSeq) and no public interface sets it (GetSa() is const, XfrmState::SetLastSeq
-// stays in the stack), so TxSeqOverflowDrop cannot be reached without 2^32 packets.
+// Software and crypto offload: the stack numbers the packets. Packet offload's exhaustion (the
+// device's own counter, started near 2^32 through the ABI's oseq) is the conformance suite's
+// SEQ-OVERFLOW-NO-CYCLE.
 using SeqOverflowTest = SimulationTest<XfrmOffloadType>;
 
 TEST_P(SeqOverflowTest, NoCyclingWithoutEsn)

@@ -86,7 +86,6 @@ struct EspTransform::Impl
     EspAlgorithm algorithm;
     bool gcm{true};
     uint32_t ivLength{kGcmIvLength};
-    EspTransform::Defects defects;
     uint32_t blockAlign{4};
     uint8_t salt[kSaltLength]{};
     EVP_CIPHER* cipher{nullptr};
@@ -227,11 +226,6 @@ EspTransform::Impl::SealGcm(uint8_t* frame, uint32_t dataLength, uint32_t seqHi,
     // RFC 4106 3.1: the 64-bit sequence number is a valid, never repeating IV.
     WriteBe32(iv, seqHi);
     std::memcpy(iv + 4, frame + 4, 4);
-    if (defects.fixedGcmIv)
-    {
-        WriteBe32(iv, 0);
-        WriteBe32(iv + 4, 1);
-    }
 
     uint8_t nonce[kSaltLength + kGcmIvLength];
     std::memcpy(nonce, salt, kSaltLength);
@@ -268,10 +262,6 @@ EspTransform::Impl::OpenGcm(uint8_t* frame, uint32_t dataLength, uint32_t seqHi,
         EVP_DecryptFinal_ex(decCtx, data + outLength, &outLength) == 1)
     {
         return EspStatus::Ok;
-    }
-    if (defects.skipIcvCheck)
-    {
-        return EspStatus::Ok; // the plaintext is in place; only the tag was wrong
     }
     // GCM can only check the tag after decrypting in place. Applying the same CTR keystream
     // again restores the ciphertext, so a caller may retry (e.g. with seqHi + 1, RFC 4303 A2.2)
@@ -542,12 +532,6 @@ EspTransform::Encapsulate(uint32_t spi,
 {
     BuildFrame(spi, static_cast<uint32_t>(seq), payload, payloadLength, nextHeader, out);
     Seal(out.data(), static_cast<uint32_t>(out.size()), static_cast<uint32_t>(seq >> 32), esn);
-}
-
-void
-EspTransform::SetDefects(const Defects& defects)
-{
-    m_impl->defects = defects;
 }
 
 EspStatus

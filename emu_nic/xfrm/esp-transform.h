@@ -105,16 +105,6 @@ class EspTransform
                           uint32_t* payloadLength,
                           uint8_t* nextHeader);
 
-    /// Deliberate faults, for the conformance suite's mutant devices only: never set them in a
-    /// device that claims to conform.
-    struct Defects
-    {
-        bool fixedGcmIv{false};   //!< every GCM packet gets the same IV (IV reuse)
-        bool skipIcvCheck{false}; //!< Open decrypts and reports Ok whatever the ICV says
-    };
-
-    void SetDefects(const Defects& defects);
-
     static uint32_t ReadSpi(const uint8_t* frame);
     static uint32_t ReadSeqLow(const uint8_t* frame);
 

@@ -46,8 +46,7 @@ const char* XfrmModeName(XfrmMode mode);
 const char* XfrmDirName(XfrmDir dir);
 /// "none", "crypto", "packet" (Linux's `ip xfrm` words).
 const char* XfrmOffloadTypeName(XfrmOffloadType type);
-/// The data path an offload type selects, as runs, the catalog and test names call it: "sw",
-/// "crypto", "packet".
+/// The short name of the data path an offload type selects: "sw", "crypto", "packet".
 const char* DataPathName(XfrmOffloadType type);
 /// The offload type of a data path name; false when name is none of them.
 bool ParseDataPath(const std::string& name, XfrmOffloadType* type);
@@ -144,7 +143,8 @@ class XfrmState : public SimpleRefCount<XfrmState>
     /// (2^32 - 1 without ESN, RFC 4303 3.3.3: no cycling).
     bool NextSeq(uint64_t* seq);
     uint64_t GetLastSeq() const;
-    /// Sets the last sent sequence number (tests of overflow; rekey never reuses an SA).
+    /// Sets the last sent sequence number: the device's count in packet offload (update_stats),
+    /// or a migrated replay state.
     void SetLastSeq(uint64_t seq);
 
     XfrmLifetimeCurrent& GetCurrent();

@@ -14,16 +14,19 @@ MutantDevice::MutantDevice(std::unique_ptr<BuiltinOffloadDevice> inner)
 uint64_t
 MutantDevice::Inner(uint64_t handle) const
 {
-    return handle;
+    auto it = m_sas.find(handle);
+    return it == m_sas.end() ? 0 : it->second.inner;
 }
 
 int
 MutantDevice::StateAdd(const olab_sa& sa, uint64_t* handle, std::string* reason)
 {
-    const int result = m_inner->StateAdd(sa, handle, reason);
+    uint64_t inner = 0;
+    const int result = m_inner->StateAdd(sa, &inner, reason);
     if (result == OLAB_OK)
     {
-        m_sas[*handle] = Known{sa, ++m_added, false};
+        *handle = m_nextHandle++;
+        m_sas[*handle] = Known{sa, inner, false};
     }
     return result;
 }
@@ -144,18 +147,17 @@ MutantDevice::SaOfTx(const olab_tx_meta* meta, const uint8_t* ip, uint32_t lengt
 const olab_sa*
 MutantDevice::InboundSa(uint32_t daddr, uint32_t spi, uint64_t* handle) const
 {
-    const Known* newest = nullptr;
-    for (const auto& [h, known] : m_sas)
+    const olab_sa* newest = nullptr;
+    for (const auto& [h, known] : m_sas) // handles grow: the last match is the newest
     {
         const olab_sa& sa = known.sa;
-        if (!known.deleted && sa.dir == OLAB_DIR_IN && sa.spi == spi && sa.daddr == daddr &&
-            (!newest || known.order > newest->order))
+        if (!known.deleted && sa.dir == OLAB_DIR_IN && sa.spi == spi && sa.daddr == daddr)
         {
-            newest = &known;
+            newest = &sa;
             *handle = h;
         }
     }
-    return newest ? &newest->sa : nullptr;
+    return newest;
 }
 
 } // namespace ns3

@@ -15,7 +15,8 @@ namespace ns3
 {
 
 /// Forwards every call to the wrapped device and keeps what it was told (SAs and policies by
-/// handle), for the defects to use.
+/// handle), for the defects to use. SA handles are its own, mapped to the wrapped device's, so a
+/// defect may replace the wrapped device's SA behind a handle the host keeps.
 class MutantDevice : public BuiltinOffloadDevice
 {
   public:
@@ -43,8 +44,8 @@ class MutantDevice : public BuiltinOffloadDevice
            uint32_t* dropReason) override;
 
   protected:
-    /// The wrapped device's handle for one of ours (the same unless a defect re-adds an SA).
-    virtual uint64_t Inner(uint64_t handle) const;
+    /// The wrapped device's handle for one of ours (0 for a handle it never gave out).
+    uint64_t Inner(uint64_t handle) const;
     /// The SA that encrypted an ESP packet tx just returned: the crypto-offload handle's, or the
     /// live outbound SA whose SPI and destination the packet carries; nullptr when none is known.
     const olab_sa* SaOfTx(const olab_tx_meta* meta, const uint8_t* ip, uint32_t length) const;
@@ -55,14 +56,14 @@ class MutantDevice : public BuiltinOffloadDevice
     struct Known
     {
         olab_sa sa;
-        uint64_t order{0};   //!< when it was added
+        uint64_t inner{0};   //!< the wrapped device's handle
         bool deleted{false}; //!< state_delete seen (the device may still finish its packets)
     };
 
     std::unique_ptr<BuiltinOffloadDevice> m_inner;
-    std::map<uint64_t, Known> m_sas;            //!< by our handle, until state_free
+    std::map<uint64_t, Known> m_sas;            //!< by our handle (in creation order), until free
     std::map<uint64_t, olab_policy> m_policies; //!< by handle, until policy_delete
-    uint64_t m_added{0};
+    uint64_t m_nextHandle{1};
 };
 
 } // namespace ns3

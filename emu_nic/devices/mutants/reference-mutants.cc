@@ -67,7 +67,8 @@ class FragForward : public MutantDevice
         {
             return verdict;
         }
-        // Hide the fragment fields from the reference, then put them back where they went.
+        // Hide the fragment fields from the reference, then put them back where they went. (Its
+        // selectors then see a non-first fragment's first bytes as ports; the suite's name none.)
         const uint32_t ihl = Ipv4HeaderLength(buf, *len);
         const uint8_t fragment[2] = {buf[6], buf[7]};
         SetFragmentFields(buf, ihl, uint8_t(buf[6] & 0x40), 0);
@@ -192,7 +193,9 @@ class BadIcv1In64 : public MutantDevice
     uint64_t m_sealed{0};
 };
 
-/// Packet offload accepts replayed and too old sequence numbers.
+/// Packet offload accepts replayed and too old sequence numbers: its inbound SAs get no replay
+/// window. With ESN the high bits are then inferred as for a one-packet window (RFC 4304 A.2),
+/// so an old packet is taken for one of the next 2^32 block and fails its ICV instead.
 class NoReplayCheck : public StateAddMutant
 {
   public:
@@ -208,7 +211,8 @@ class NoReplayCheck : public StateAddMutant
     }
 };
 
-/// Accepts one sequence number left of the replay window.
+/// Accepts one sequence number left of the replay window (below the largest window the reference
+/// takes, 4096, which it keeps exact).
 class ReplayWindowOffByOne : public StateAddMutant
 {
   public:
@@ -384,7 +388,17 @@ class CryptoRxOkOnBadIcv : public MutantDevice
     void StateUpdateStats(uint64_t handle, olab_sa_stats* stats) override
     {
         MutantDevice::StateUpdateStats(handle, stats);
-        stats->integrity_failures -= std::min(stats->integrity_failures, m_hidden[handle]);
+        auto it = m_hidden.find(handle);
+        if (it != m_hidden.end())
+        {
+            stats->integrity_failures -= std::min(stats->integrity_failures, it->second);
+        }
+    }
+
+    void StateFree(uint64_t handle) override
+    {
+        MutantDevice::StateFree(handle);
+        m_hidden.erase(handle);
     }
 
   private:
@@ -408,7 +422,9 @@ class Gcm256ShortKey : public StateAddMutant
     }
 };
 
-/// Packet offload without ESN starts the sequence numbers again after 2^32-1.
+/// Packet offload without ESN starts its sequence numbers again after 2^32-1: the reference's SA
+/// that ran out is replaced by a copy that counts from 1 again, with the same keys (so sequence
+/// numbers and GCM IVs repeat); its counters and lifetime carry on.
 class SeqWraps : public MutantDevice
 {
   public:
@@ -440,47 +456,60 @@ class SeqWraps : public MutantDevice
         }
     }
 
-  protected:
-    uint64_t Inner(uint64_t handle) const override
+    void StateFree(uint64_t handle) override
     {
-        auto it = m_restarted.find(handle);
-        return it == m_restarted.end() ? handle : it->second;
+        MutantDevice::StateFree(handle);
+        m_before.erase(handle);
     }
 
   private:
-    /// Re-adds the SA that ran out of numbers with its counter back at 0; false when none did.
+    /// Replaces the live outbound SA that ran out of numbers; false when none did.
     bool Restart()
     {
-        for (const auto& [handle, known] : m_sas)
+        for (auto& [handle, known] : m_sas)
         {
             const olab_sa& sa = known.sa;
-            olab_sa_stats stats{};
-            stats.size = sizeof(stats);
-            MutantDevice::StateUpdateStats(handle, &stats);
-            if (sa.dir != OLAB_DIR_OUT || sa.type != OLAB_OFFLOAD_PACKET || sa.esn ||
-                stats.seq_overflow == 0)
+            if (known.deleted || sa.dir != OLAB_DIR_OUT || sa.type != OLAB_OFFLOAD_PACKET || sa.esn)
             {
                 continue;
             }
+            olab_sa_stats stats{};
+            stats.size = sizeof(stats);
+            m_inner->StateUpdateStats(known.inner, &stats);
+            if (stats.seq_overflow == 0)
+            {
+                continue;
+            }
+            // The copy may carry only what the SA had left of its lifetime.
             olab_sa again = sa;
             again.oseq = 0;
+            again.hard_byte_limit = Remaining(sa.hard_byte_limit, stats.bytes);
+            again.hard_packet_limit = Remaining(sa.hard_packet_limit, stats.packets);
+            again.soft_byte_limit = Remaining(sa.soft_byte_limit, stats.bytes);
+            again.soft_packet_limit = Remaining(sa.soft_packet_limit, stats.packets);
+            m_inner->StateDelete(known.inner);
+            m_inner->StateFree(known.inner);
             uint64_t fresh = 0;
             std::string reason;
-            m_inner->StateDelete(Inner(handle));
-            m_inner->StateFree(Inner(handle));
             if (m_inner->StateAdd(again, &fresh, &reason) != OLAB_OK)
             {
+                known.inner = 0; // gone from the reference: the host's handle leads nowhere now
                 return false;
             }
+            known.inner = fresh;
             m_before[handle].bytes += stats.bytes;
             m_before[handle].packets += stats.packets;
-            m_restarted[handle] = fresh;
             return true;
         }
         return false;
     }
 
-    std::map<uint64_t, uint64_t> m_restarted;   //!< our handle -> the reference's, once restarted
+    /// What is left of a limit after `used`; a limit already reached is not raised again.
+    static uint64_t Remaining(uint64_t limit, uint64_t used)
+    {
+        return limit == OLAB_INFINITY || used >= limit ? OLAB_INFINITY : limit - used;
+    }
+
     std::map<uint64_t, olab_sa_stats> m_before; //!< what the SA counted before it restarted
 };
 
@@ -524,83 +553,75 @@ OpsOf()
     return BuiltinDeviceOps<&ReferenceOffloadEngine::GetCapabilities, &Create<Mutant>>();
 }
 
-/// Listed after the reference and the example device, in this order.
-constexpr int kFirstMutantOrder = 100;
+/// The mutants in listing order: name, ABI table, the one defect (their registration note).
+struct Mutant
+{
+    const char* name;
+    const olab_device_ops& (*ops)();
+    const char* defect;
+};
 
-#define OFFLOADLAB_MUTANT(order, name, Class, defect)                                              \
-    const OffloadDeviceRegistration g_##Class("mutant:" name,                                      \
-                                              OpsOf<Class>(),                                      \
-                                              kFirstMutantOrder + (order),                         \
-                                              defect)
+const Mutant kMutants[] = {
+    {"frag-forward",
+     &OpsOf<FragForward>,
+     "packet offload forwards fragments on TX and RX instead of dropping them"},
+    {"no-pmtu-check",
+     &OpsOf<NoPmtuCheck>,
+     "packet offload sends packets that exceed the MTU once ESP is added"},
+    {"no-soft-expire", &OpsOf<NoSoftExpire>, "never raises the soft lifetime expire"},
+    {"late-hard-expire",
+     &OpsOf<LateHardExpire>,
+     "enforces the hard lifetime 8 packets (8 x 1400 bytes) late"},
+    {"bad-icv-1-in-64", &OpsOf<BadIcv1In64>, "corrupts the ICV of every 64th packet it encrypts"},
+    {"no-replay-check",
+     &OpsOf<NoReplayCheck>,
+     "packet offload accepts replayed and too old sequence numbers"},
+    {"replay-window-off-by-one",
+     &OpsOf<ReplayWindowOffByOne>,
+     "accepts one sequence number left of a replay window below 4096"},
+    {"no-state-free",
+     &OpsOf<NoStateFree>,
+     "ignores state_delete and state_free: the SA keeps its slot and keys"},
+    {"packet-plaintext",
+     &OpsOf<PacketPlaintext>,
+     "packet offload lets policy-selected traffic out unencrypted"},
+    {"stats-short", &OpsOf<StatsShort>, "update_stats reports one packet and its bytes short"},
+    {"iv-reuse", &OpsOf<IvReuse>, "uses the same GCM IV for every packet of an SA"},
+    {"seq-start-2", &OpsOf<SeqStart2>, "packet offload starts sequence numbers at 2 instead of 1"},
+    {"no-tx-csum",
+     &OpsOf<NoTxCsum>,
+     "advertises HW_ESP_TX_CSUM but never writes the inner checksum"},
+    {"crypto-rx-ok-on-bad-icv",
+     &OpsOf<CryptoRxOkOnBadIcv>,
+     "crypto offload RX reports success for a bad ICV"},
+    {"gcm256-short-key",
+     &OpsOf<Gcm256ShortKey>,
+     "uses only the first 16 bytes of a 256-bit AES-GCM key"},
+    {"seq-wraps",
+     &OpsOf<SeqWraps>,
+     "packet offload without ESN starts its sequence numbers again after 2^32-1"},
+    {"no-policy-delete",
+     &OpsOf<NoPolicyDelete>,
+     "ignores policy_delete: the policy keeps selecting traffic"},
+    {"esn-no-advance",
+     &OpsOf<EsnNoAdvance>,
+     "ignores advance_esn, so crypto offload RX loses the ESN high bits"},
+};
 
-OFFLOADLAB_MUTANT(0,
-                  "frag-forward",
-                  FragForward,
-                  "packet offload forwards fragments on TX and RX instead of dropping them");
-OFFLOADLAB_MUTANT(1,
-                  "no-pmtu-check",
-                  NoPmtuCheck,
-                  "packet offload sends packets that exceed the MTU once ESP is added");
-OFFLOADLAB_MUTANT(2, "no-soft-expire", NoSoftExpire, "never raises the soft lifetime expire");
-OFFLOADLAB_MUTANT(3,
-                  "late-hard-expire",
-                  LateHardExpire,
-                  "enforces the hard lifetime 8 packets (8 x 1400 bytes) late");
-OFFLOADLAB_MUTANT(4,
-                  "bad-icv-1-in-64",
-                  BadIcv1In64,
-                  "corrupts the ICV of every 64th packet it encrypts");
-OFFLOADLAB_MUTANT(5,
-                  "no-replay-check",
-                  NoReplayCheck,
-                  "packet offload accepts replayed and too old sequence numbers");
-OFFLOADLAB_MUTANT(6,
-                  "replay-window-off-by-one",
-                  ReplayWindowOffByOne,
-                  "accepts one sequence number left of the replay window");
-OFFLOADLAB_MUTANT(7,
-                  "no-state-free",
-                  NoStateFree,
-                  "ignores state_delete and state_free: the SA keeps its slot and keys");
-OFFLOADLAB_MUTANT(8,
-                  "packet-plaintext",
-                  PacketPlaintext,
-                  "packet offload lets policy-selected traffic out unencrypted");
-OFFLOADLAB_MUTANT(9,
-                  "stats-short",
-                  StatsShort,
-                  "update_stats reports one packet and its bytes short");
-OFFLOADLAB_MUTANT(10, "iv-reuse", IvReuse, "uses the same GCM IV for every packet of an SA");
-OFFLOADLAB_MUTANT(11,
-                  "seq-start-2",
-                  SeqStart2,
-                  "packet offload starts sequence numbers at 2 instead of 1");
-OFFLOADLAB_MUTANT(12,
-                  "no-tx-csum",
-                  NoTxCsum,
-                  "advertises HW_ESP_TX_CSUM but never writes the inner checksum");
-OFFLOADLAB_MUTANT(13,
-                  "crypto-rx-ok-on-bad-icv",
-                  CryptoRxOkOnBadIcv,
-                  "crypto offload RX reports success for a bad ICV");
-OFFLOADLAB_MUTANT(14,
-                  "gcm256-short-key",
-                  Gcm256ShortKey,
-                  "uses only the first 16 bytes of a 256-bit AES-GCM key");
-OFFLOADLAB_MUTANT(15,
-                  "seq-wraps",
-                  SeqWraps,
-                  "packet offload without ESN wraps the sequence number past 2^32-1");
-OFFLOADLAB_MUTANT(16,
-                  "no-policy-delete",
-                  NoPolicyDelete,
-                  "ignores policy_delete: the policy keeps selecting traffic");
-OFFLOADLAB_MUTANT(17,
-                  "esn-no-advance",
-                  EsnNoAdvance,
-                  "ignores advance_esn, so crypto offload RX loses the ESN high bits");
+/// Registers every mutant, listed after the reference and the example device, when the program
+/// starts.
+struct MutantRegistrations
+{
+    MutantRegistrations()
+    {
+        int order = 100;
+        for (const Mutant& m : kMutants)
+        {
+            OffloadDeviceRegistration(std::string("mutant:") + m.name, m.ops(), order++, m.defect);
+        }
+    }
+} g_mutants;
 
-#undef OFFLOADLAB_MUTANT
 } // namespace
 
 } // namespace ns3
