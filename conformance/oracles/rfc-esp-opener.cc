@@ -1,5 +1,7 @@
 #include "rfc-esp-opener.h"
 
+#include "crafted-packets.h"
+
 #include <algorithm>
 #include <memory>
 #include <openssl/crypto.h>
@@ -9,23 +11,8 @@
 namespace offloadlab
 {
 
-namespace
-{
-uint32_t
-ReadBe32(const uint8_t* p)
-{
-    return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
-}
-
-void
-WriteBe32(uint8_t* p, uint32_t v)
-{
-    p[0] = uint8_t(v >> 24);
-    p[1] = uint8_t(v >> 16);
-    p[2] = uint8_t(v >> 8);
-    p[3] = uint8_t(v);
-}
-} // namespace
+using ns3::ReadBe32;
+using ns3::WriteBe32;
 
 namespace
 {

@@ -24,6 +24,23 @@ ScapyMissingReason()
     return why;
 }
 
+Bytes
+ScapyUdpAToB(const Topology& t, const Bytes& data)
+{
+    Bytes ip;
+    std::string error;
+    EXPECT_TRUE(ScapyPacketCrafter::UdpDatagram(Dotted(t.hostAddrA),
+                                                Dotted(t.hostAddrB),
+                                                5555,
+                                                kUdpPort,
+                                                data,
+                                                false,
+                                                &ip,
+                                                &error))
+        << error;
+    return ip;
+}
+
 TopologyOptions
 OptionsOf(const Case& c)
 {

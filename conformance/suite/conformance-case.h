@@ -127,6 +127,10 @@ std::string ScapyMissingReason();
         }                                                                                          \
     } while (false)
 
+/// A plaintext UDP datagram from host A (port 5555) to B's sink, an IPv4 packet built by Scapy;
+/// a failure to build it is a test failure.
+std::vector<uint8_t> ScapyUdpAToB(const offloadtest::Topology& t, const std::vector<uint8_t>& data);
+
 /// The algorithm of a case with a key derived from seed (distinct per direction).
 ns3::EspAlgorithm AlgorithmOf(Alg alg, uint8_t seed);
 

@@ -80,18 +80,9 @@ class CryptoRxTest : public SimulationTest<Case>
     /// ESP by Scapy for A -> B with sequence number seq, carrying data to B's sink.
     Bytes ScapyEsp(uint64_t seq, const Bytes& data)
     {
-        Bytes plain;
+        const Bytes plain = ScapyUdpAToB(*t, data);
         Bytes esp;
         std::string error;
-        EXPECT_TRUE(ScapyPacketCrafter::UdpDatagram(Dotted(t->hostAddrA),
-                                                    Dotted(t->hostAddrB),
-                                                    5555,
-                                                    kUdpPort,
-                                                    data,
-                                                    false,
-                                                    &plain,
-                                                    &error))
-            << error;
         EXPECT_TRUE(oracle->Encrypt(plain, seq, &esp, &error)) << error;
         return esp;
     }

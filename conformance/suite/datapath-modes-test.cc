@@ -327,17 +327,9 @@ TEST_P(PKT_RX_PLAINTEXT, StackGetsPlaintextBypassingXfrm)
     for (uint32_t i = 0; i < 5; ++i)
     {
         const Bytes data = DatagramPayload(700 + i, 30 + 41 * i);
-        Bytes plain;
+        const Bytes plain = ScapyUdpAToB(*t, data);
+        ASSERT_FALSE(plain.empty());
         Bytes esp;
-        ASSERT_TRUE(ScapyPacketCrafter::UdpDatagram(Dotted(t->hostAddrA),
-                                                    Dotted(t->hostAddrB),
-                                                    5555,
-                                                    kUdpPort,
-                                                    data,
-                                                    false,
-                                                    &plain,
-                                                    &error))
-            << error;
         ASSERT_TRUE(oracle.Encrypt(plain, expected.size() + 1 + i, &esp, &error)) << error;
         ScheduleInject(Seconds(2) + MilliSeconds(i), t->devA, t->devB, esp);
         crafted.push_back(plain);

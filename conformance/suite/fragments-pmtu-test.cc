@@ -98,24 +98,6 @@ SetIpIds(std::vector<Bytes>& packets, uint16_t id)
     }
 }
 
-/// A plaintext UDP datagram from host A to host B, built by Scapy.
-Bytes
-ScapyUdp(const Topology& t, const Bytes& data)
-{
-    Bytes ip;
-    std::string error;
-    EXPECT_TRUE(ScapyPacketCrafter::UdpDatagram(Dotted(t.hostAddrA),
-                                                Dotted(t.hostAddrB),
-                                                5555,
-                                                kUdpPort,
-                                                data,
-                                                false,
-                                                &ip,
-                                                &error))
-        << error;
-    return ip;
-}
-
 std::vector<Bytes>
 ScapyFragments(const Bytes& ip, uint32_t size, uint16_t id)
 {
@@ -414,10 +396,10 @@ TEST_P(PKT_FRAG_TX_DROP, CraftedFirstMiddleLastAndOverlapping)
     CONFORMANCE_SKIP_WITHOUT_SCAPY();
     auto [t, wire, sink, sender] = BuildRig(c, c.mode);
     ASSERT_TRUE(t->outA && t->inB);
-    std::vector<Bytes> fragments = ScapyFragments(ScapyUdp(*t, DatagramPayload(4, 1000)), 400, 71);
+    std::vector<Bytes> fragments = ScapyFragments(ScapyUdpAToB(*t, DatagramPayload(4, 1000)), 400, 71);
     ASSERT_EQ(fragments.size(), 3u) << "first, middle, last";
     const std::vector<Bytes> overlap =
-        ScapyOverlapping(ScapyUdp(*t, DatagramPayload(5, 600)), 304, 72);
+        ScapyOverlapping(ScapyUdpAToB(*t, DatagramPayload(5, 600)), 304, 72);
     ASSERT_EQ(overlap.size(), 2u);
     fragments.insert(fragments.end(), overlap.begin(), overlap.end());
     Time at = Seconds(1);

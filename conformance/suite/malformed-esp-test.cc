@@ -162,18 +162,7 @@ class MALFORMED_COUNTED : public SimulationTest<Case>
     /// The plaintext IPv4/UDP packet A's host would send B's sink, built by Scapy.
     Bytes Plain(const Bytes& data)
     {
-        Bytes plain;
-        std::string error;
-        EXPECT_TRUE(ScapyPacketCrafter::UdpDatagram(Dotted(t->hostAddrA),
-                                                    Dotted(t->hostAddrB),
-                                                    5555,
-                                                    kUdpPort,
-                                                    data,
-                                                    false,
-                                                    &plain,
-                                                    &error))
-            << error;
-        return plain;
+        return ScapyUdpAToB(*t, data);
     }
 
     /// Scapy's ESP of a datagram with data for B's sink, under this SPI and keys.

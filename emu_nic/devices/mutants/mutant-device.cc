@@ -99,13 +99,7 @@ MutantDevice::Tx(uint8_t* buf,
                  uint32_t mtu,
                  uint32_t* dropReason)
 {
-    if (!meta)
-    {
-        return m_inner->Tx(buf, len, cap, nullptr, mtu, dropReason);
-    }
-    olab_tx_meta inner = *meta;
-    inner.handle = Inner(meta->handle);
-    return m_inner->Tx(buf, len, cap, &inner, mtu, dropReason);
+    return Transmit(TxCall{buf, len, cap, meta, mtu, dropReason});
 }
 
 int
@@ -115,7 +109,37 @@ MutantDevice::Rx(uint8_t* buf,
                  olab_rx_info* info,
                  uint32_t* dropReason)
 {
-    return m_inner->Rx(buf, len, cap, info, dropReason);
+    return Receive(RxCall{buf, len, cap, info, dropReason});
+}
+
+int
+MutantDevice::Transmit(const TxCall& call)
+{
+    return Forward(call);
+}
+
+int
+MutantDevice::Receive(const RxCall& call)
+{
+    return Forward(call);
+}
+
+int
+MutantDevice::Forward(const TxCall& call)
+{
+    if (!call.meta)
+    {
+        return m_inner->Tx(call.buf, call.len, call.cap, nullptr, call.mtu, call.dropReason);
+    }
+    olab_tx_meta inner = *call.meta;
+    inner.handle = Inner(call.meta->handle);
+    return m_inner->Tx(call.buf, call.len, call.cap, &inner, call.mtu, call.dropReason);
+}
+
+int
+MutantDevice::Forward(const RxCall& call)
+{
+    return m_inner->Rx(call.buf, call.len, call.cap, call.info, call.dropReason);
 }
 
 const olab_sa*

@@ -36,14 +36,41 @@ class MutantDevice : public BuiltinOffloadDevice
            uint32_t cap,
            const olab_tx_meta* meta,
            uint32_t mtu,
-           uint32_t* dropReason) override;
+           uint32_t* dropReason) final;
     int Rx(uint8_t* buf,
            uint32_t* len,
            uint32_t cap,
            olab_rx_info* info,
-           uint32_t* dropReason) override;
+           uint32_t* dropReason) final;
 
   protected:
+    /// The arguments of one tx or rx call.
+    struct TxCall
+    {
+        uint8_t* buf;
+        uint32_t* len;
+        uint32_t cap;
+        const olab_tx_meta* meta;
+        uint32_t mtu;
+        uint32_t* dropReason;
+    };
+
+    struct RxCall
+    {
+        uint8_t* buf;
+        uint32_t* len;
+        uint32_t cap;
+        olab_rx_info* info;
+        uint32_t* dropReason;
+    };
+
+    /// What the mutant does with a packet to send, or one received: the wrapped device's by
+    /// default. Forward hands a call on to the wrapped device.
+    virtual int Transmit(const TxCall& call);
+    virtual int Receive(const RxCall& call);
+    int Forward(const TxCall& call);
+    int Forward(const RxCall& call);
+
     /// The wrapped device's handle for one of ours (0 for a handle it never gave out).
     uint64_t Inner(uint64_t handle) const;
     /// The SA that encrypted an ESP packet tx just returned: the crypto-offload handle's, or the

@@ -55,14 +55,10 @@ class FragForward : public MutantDevice
   public:
     using MutantDevice::MutantDevice;
 
-    int Tx(uint8_t* buf,
-           uint32_t* len,
-           uint32_t cap,
-           const olab_tx_meta* meta,
-           uint32_t mtu,
-           uint32_t* dropReason) override
+    int Transmit(const TxCall& call) override
     {
-        int verdict = MutantDevice::Tx(buf, len, cap, meta, mtu, dropReason);
+        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
+        int verdict = Forward(call);
         if (verdict != OLAB_DROP || *dropReason != OLAB_DROP_TX_FRAGMENT)
         {
             return verdict;
@@ -72,7 +68,7 @@ class FragForward : public MutantDevice
         const uint32_t ihl = Ipv4HeaderLength(buf, *len);
         const uint8_t fragment[2] = {buf[6], buf[7]};
         SetFragmentFields(buf, ihl, uint8_t(buf[6] & 0x40), 0);
-        verdict = MutantDevice::Tx(buf, len, cap, meta, mtu, dropReason);
+        verdict = Forward(call);
         const olab_sa* sa = verdict == OLAB_DONE ? SaOfTx(meta, buf, *len) : nullptr;
         if (!sa)
         {
@@ -97,13 +93,10 @@ class FragForward : public MutantDevice
         return verdict;
     }
 
-    int Rx(uint8_t* buf,
-           uint32_t* len,
-           uint32_t cap,
-           olab_rx_info* info,
-           uint32_t* dropReason) override
+    int Receive(const RxCall& call) override
     {
-        const int verdict = MutantDevice::Rx(buf, len, cap, info, dropReason);
+        const auto& [buf, len, cap, info, dropReason] = call;
+        const int verdict = Forward(call);
         return verdict == OLAB_DROP && *dropReason == OLAB_DROP_RX_FRAGMENT ? int(OLAB_PASS)
                                                                             : verdict;
     }
@@ -129,14 +122,10 @@ class NoPmtuCheck : public MutantDevice
   public:
     using MutantDevice::MutantDevice;
 
-    int Tx(uint8_t* buf,
-           uint32_t* len,
-           uint32_t cap,
-           const olab_tx_meta* meta,
-           uint32_t mtu,
-           uint32_t* dropReason) override
+    int Transmit(const TxCall& call) override
     {
-        return MutantDevice::Tx(buf, len, cap, meta, UINT32_MAX, dropReason);
+        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
+        return Forward(TxCall{buf, len, cap, meta, UINT32_MAX, dropReason});
     }
 };
 
@@ -174,14 +163,10 @@ class BadIcv1In64 : public MutantDevice
   public:
     using MutantDevice::MutantDevice;
 
-    int Tx(uint8_t* buf,
-           uint32_t* len,
-           uint32_t cap,
-           const olab_tx_meta* meta,
-           uint32_t mtu,
-           uint32_t* dropReason) override
+    int Transmit(const TxCall& call) override
     {
-        const int verdict = MutantDevice::Tx(buf, len, cap, meta, mtu, dropReason);
+        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
+        const int verdict = Forward(call);
         if (verdict == OLAB_DONE && ++m_sealed % 64 == 0)
         {
             buf[*len - 1] ^= 0x5a;
@@ -249,13 +234,9 @@ class PacketPlaintext : public MutantDevice
   public:
     using MutantDevice::MutantDevice;
 
-    int Tx(uint8_t* buf,
-           uint32_t* len,
-           uint32_t cap,
-           const olab_tx_meta* meta,
-           uint32_t mtu,
-           uint32_t* dropReason) override
+    int Transmit(const TxCall& call) override
     {
+        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
         const uint32_t ihl = meta ? 0 : Ipv4HeaderLength(buf, *len);
         if (ihl != 0)
         {
@@ -269,7 +250,7 @@ class PacketPlaintext : public MutantDevice
                 }
             }
         }
-        return MutantDevice::Tx(buf, len, cap, meta, mtu, dropReason);
+        return Forward(call);
     }
 };
 
@@ -296,14 +277,10 @@ class IvReuse : public MutantDevice
   public:
     using MutantDevice::MutantDevice;
 
-    int Tx(uint8_t* buf,
-           uint32_t* len,
-           uint32_t cap,
-           const olab_tx_meta* meta,
-           uint32_t mtu,
-           uint32_t* dropReason) override
+    int Transmit(const TxCall& call) override
     {
-        const int verdict = MutantDevice::Tx(buf, len, cap, meta, mtu, dropReason);
+        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
+        const int verdict = Forward(call);
         const olab_sa* sa = verdict == OLAB_DONE ? SaOfTx(meta, buf, *len) : nullptr;
         if (sa)
         {
@@ -340,20 +317,16 @@ class NoTxCsum : public MutantDevice
   public:
     using MutantDevice::MutantDevice;
 
-    int Tx(uint8_t* buf,
-           uint32_t* len,
-           uint32_t cap,
-           const olab_tx_meta* meta,
-           uint32_t mtu,
-           uint32_t* dropReason) override
+    int Transmit(const TxCall& call) override
     {
+        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
         if (!meta)
         {
-            return MutantDevice::Tx(buf, len, cap, meta, mtu, dropReason);
+            return Forward(call);
         }
         olab_tx_meta noChecksum = *meta;
         noChecksum.csum_len = 0;
-        return MutantDevice::Tx(buf, len, cap, &noChecksum, mtu, dropReason);
+        return Forward(TxCall{buf, len, cap, &noChecksum, mtu, dropReason});
     }
 };
 
@@ -363,13 +336,10 @@ class CryptoRxOkOnBadIcv : public MutantDevice
   public:
     using MutantDevice::MutantDevice;
 
-    int Rx(uint8_t* buf,
-           uint32_t* len,
-           uint32_t cap,
-           olab_rx_info* info,
-           uint32_t* dropReason) override
+    int Receive(const RxCall& call) override
     {
-        const int verdict = MutantDevice::Rx(buf, len, cap, info, dropReason);
+        const auto& [buf, len, cap, info, dropReason] = call;
+        const int verdict = Forward(call);
         uint64_t handle = 0;
         const olab_sa* sa = verdict == OLAB_DONE && info->kind == OLAB_RX_CRYPTO_DONE &&
                                     info->status == OLAB_RX_AUTH_FAILED
@@ -430,19 +400,15 @@ class SeqWraps : public MutantDevice
   public:
     using MutantDevice::MutantDevice;
 
-    int Tx(uint8_t* buf,
-           uint32_t* len,
-           uint32_t cap,
-           const olab_tx_meta* meta,
-           uint32_t mtu,
-           uint32_t* dropReason) override
+    int Transmit(const TxCall& call) override
     {
-        const int verdict = MutantDevice::Tx(buf, len, cap, meta, mtu, dropReason);
+        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
+        const int verdict = Forward(call);
         if (meta || verdict != OLAB_DROP || *dropReason != OLAB_DROP_TX_SEQ_OVERFLOW || !Restart())
         {
             return verdict;
         }
-        return MutantDevice::Tx(buf, len, cap, meta, mtu, dropReason);
+        return Forward(call);
     }
 
     void StateUpdateStats(uint64_t handle, olab_sa_stats* stats) override
