@@ -396,7 +396,8 @@ TEST_P(PKT_FRAG_TX_DROP, CraftedFirstMiddleLastAndOverlapping)
     CONFORMANCE_SKIP_WITHOUT_SCAPY();
     auto [t, wire, sink, sender] = BuildRig(c, c.mode);
     ASSERT_TRUE(t->outA && t->inB);
-    std::vector<Bytes> fragments = ScapyFragments(ScapyUdpAToB(*t, DatagramPayload(4, 1000)), 400, 71);
+    std::vector<Bytes> fragments =
+        ScapyFragments(ScapyUdpAToB(*t, DatagramPayload(4, 1000)), 400, 71);
     ASSERT_EQ(fragments.size(), 3u) << "first, middle, last";
     const std::vector<Bytes> overlap =
         ScapyOverlapping(ScapyUdpAToB(*t, DatagramPayload(5, 600)), 304, 72);
