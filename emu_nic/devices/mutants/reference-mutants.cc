@@ -29,6 +29,24 @@ EncKeyOf(const olab_sa& sa)
     return std::vector<uint8_t>(sa.enc_key, sa.enc_key + sa.enc_key_len);
 }
 
+/// Re-encrypts an ESP frame the reference sealed for sa: decrypts it, lets edit change the
+/// plaintext (it gets the data after the IV), and seals it again under iv, or under the frame's
+/// own IV when iv is null. The reference's GCM IV is the 64-bit sequence number, so its first
+/// half is the ESN high part the ICV needs.
+template <typename Edit>
+void
+Reseal(const olab_sa& sa, uint8_t* frame, uint32_t frameLength, const uint8_t* iv, Edit edit)
+{
+    uint8_t* ownIv = frame + kEspIvOffset;
+    const uint32_t seqHi = uint32_t(ownIv[0]) << 24 | ownIv[1] << 16 | ownIv[2] << 8 | ownIv[3];
+    uint8_t sealIv[8];
+    std::memcpy(sealIv, iv ? iv : ownIv, sizeof(sealIv));
+    RawGcm gcm(EncKeyOf(sa));
+    gcm.DecryptIgnoringIcv(frame, frameLength);
+    edit(ownIv + 8, frameLength - kEspIvOffset - 8);
+    gcm.Seal(frame, frameLength, sealIv, seqHi, sa.esn);
+}
+
 /// A mutant whose defect is in what the device is told at state_add.
 class StateAddMutant : public MutantDevice
 {
@@ -83,13 +101,9 @@ class FragForward : public MutantDevice
         const uint32_t outer = Ipv4HeaderLength(buf, *len);
         uint8_t* frame = buf + outer;
         const uint32_t frameLength = *len - outer;
-        RawGcm gcm(EncKeyOf(*sa));
-        gcm.DecryptIgnoringIcv(frame, frameLength);
-        uint8_t* inner = frame + kEspIvOffset + 8;
-        SetFragmentFields(inner, Ipv4HeaderLength(inner, frameLength), fragment[0], fragment[1]);
-        uint8_t iv[8];
-        std::memcpy(iv, frame + kEspIvOffset, 8);
-        gcm.Seal(frame, frameLength, iv, ReadSeqHiFromIv(iv), sa->esn);
+        Reseal(*sa, frame, frameLength, nullptr, [&fragment](uint8_t* inner, uint32_t length) {
+            SetFragmentFields(inner, Ipv4HeaderLength(inner, length), fragment[0], fragment[1]);
+        });
         return verdict;
     }
 
@@ -107,12 +121,6 @@ class FragForward : public MutantDevice
         ip[6] = high;
         ip[7] = low;
         RewriteIpv4Header(ip, ihl, ip[9], uint16_t(ip[2] << 8 | ip[3]));
-    }
-
-    /// The reference's GCM IV is the 64-bit sequence number: its first half is the ESN high part.
-    static uint32_t ReadSeqHiFromIv(const uint8_t iv[8])
-    {
-        return uint32_t(iv[0]) << 24 | iv[1] << 16 | iv[2] << 8 | iv[3];
     }
 };
 
@@ -284,15 +292,9 @@ class IvReuse : public MutantDevice
         const olab_sa* sa = verdict == OLAB_DONE ? SaOfTx(meta, buf, *len) : nullptr;
         if (sa)
         {
-            uint8_t* frame = buf + Ipv4HeaderLength(buf, *len);
-            const uint32_t frameLength = *len - uint32_t(frame - buf);
-            const uint32_t seqHi = uint32_t(frame[kEspIvOffset]) << 24 |
-                                   frame[kEspIvOffset + 1] << 16 | frame[kEspIvOffset + 2] << 8 |
-                                   frame[kEspIvOffset + 3];
             static const uint8_t kFixedIv[8] = {0, 0, 0, 0, 0, 0, 0, 1};
-            RawGcm gcm(EncKeyOf(*sa));
-            gcm.DecryptIgnoringIcv(frame, frameLength);
-            gcm.Seal(frame, frameLength, kFixedIv, seqHi, sa->esn);
+            const uint32_t ihl = Ipv4HeaderLength(buf, *len);
+            Reseal(*sa, buf + ihl, *len - ihl, kFixedIv, [](uint8_t*, uint32_t) {});
         }
         return verdict;
     }
