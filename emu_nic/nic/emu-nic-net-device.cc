@@ -832,6 +832,7 @@ EmuNicNetDevice::PolicyAdd(Ptr<XfrmPolicy> xp)
     p.tmpl_saddr = c.tmpl.saddr.Get();
     p.tmpl_daddr = c.tmpl.daddr.Get();
     p.tmpl_reqid = c.tmpl.reqid;
+    p.tmpl_spi = c.tmpl.spi;
     void* engine = Engine();
     uint64_t handle = 0;
     const XfrmOffloadResult r = CallAdd(

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <dlfcn.h>
 #include <map>
 #include <mutex>
@@ -121,7 +122,10 @@ LoadLibraryOps(const std::string& path, olab_device_ops* ops, std::string* error
     return true;
 }
 
-/// The capability struct must be one a host of ABI v1 can read; names the bad field.
+/// Size of olab_capabilities in ABI v1 (v2 appended the lifetime reporting fields).
+constexpr uint32_t kCapabilitiesV1Size = offsetof(olab_capabilities, lifetime_packets);
+
+/// The capability struct must be one this host can read (ABI v1 or v2); names the bad field.
 bool
 ValidateCapabilities(const olab_capabilities* caps, std::string* error)
 {
@@ -130,15 +134,21 @@ ValidateCapabilities(const olab_capabilities* caps, std::string* error)
     {
         why << "olab_get_capabilities returned NULL";
     }
-    else if (caps->size < sizeof(olab_capabilities))
+    else if (caps->size < kCapabilitiesV1Size)
     {
         why << "olab_capabilities.size " << caps->size << " is smaller than ABI v1's "
-            << sizeof(olab_capabilities);
+            << kCapabilitiesV1Size;
     }
-    else if (caps->abi_version != OLAB_DEVICE_ABI_VERSION)
+    else if (caps->abi_version < OLAB_DEVICE_ABI_VERSION_MIN ||
+             caps->abi_version > OLAB_DEVICE_ABI_VERSION)
     {
-        why << "olab_capabilities.abi_version " << caps->abi_version << " is not "
-            << OLAB_DEVICE_ABI_VERSION;
+        why << "olab_capabilities.abi_version " << caps->abi_version << " is not one of "
+            << OLAB_DEVICE_ABI_VERSION_MIN << ".." << OLAB_DEVICE_ABI_VERSION;
+    }
+    else if (caps->abi_version >= 2 && caps->size < sizeof(olab_capabilities))
+    {
+        why << "olab_capabilities.size " << caps->size << " is smaller than ABI v2's "
+            << sizeof(olab_capabilities) << " although abi_version is " << caps->abi_version;
     }
     else if (!caps->name || !caps->description)
     {
@@ -157,6 +167,22 @@ ValidateCapabilities(const olab_capabilities* caps, std::string* error)
     else if (caps->max_sa == 0)
     {
         why << "olab_capabilities.max_sa is 0";
+    }
+    else if (caps->abi_version >= 2 && (caps->lifetime_packets > OLAB_LIFETIME_POLLED ||
+                                        caps->lifetime_bytes > OLAB_LIFETIME_POLLED))
+    {
+        why << "olab_capabilities.lifetime_"
+            << (caps->lifetime_packets > OLAB_LIFETIME_POLLED ? "packets " : "bytes ")
+            << unsigned(std::max(caps->lifetime_packets, caps->lifetime_bytes))
+            << " is neither OLAB_LIFETIME_EXACT nor OLAB_LIFETIME_POLLED";
+    }
+    else if (caps->abi_version >= 2 &&
+             (caps->lifetime_packets == OLAB_LIFETIME_POLLED ||
+              caps->lifetime_bytes == OLAB_LIFETIME_POLLED) &&
+             (caps->lifetime_poll_ms == 0 || caps->lifetime_poll_ms > 60000))
+    {
+        why << "olab_capabilities.lifetime_poll_ms " << caps->lifetime_poll_ms
+            << " is not in 1..60000 although a limit is OLAB_LIFETIME_POLLED";
     }
     if (why.str().empty())
     {
@@ -220,7 +246,17 @@ OffloadDeviceType::Open(const std::string& spec, std::string* error)
         *error = spec + ": " + *error;
         return nullptr;
     }
-    auto type = std::make_shared<const OffloadDeviceType>(spec, ops, *caps, builtin);
+    // A v1 device's struct ends before the v2 fields: read what it has, the rest stays 0
+    // (OLAB_LIFETIME_EXACT).
+    olab_capabilities copy{};
+    std::memcpy(&copy, caps, std::min<size_t>(caps->size, sizeof(copy)));
+    copy.size = sizeof(copy);
+    if (copy.abi_version < 2)
+    {
+        copy.lifetime_packets = copy.lifetime_bytes = OLAB_LIFETIME_EXACT;
+        copy.lifetime_poll_ms = 0;
+    }
+    auto type = std::make_shared<const OffloadDeviceType>(spec, ops, copy, builtin);
     opened[spec] = type;
     return type;
 }

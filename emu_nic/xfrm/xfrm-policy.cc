@@ -88,7 +88,8 @@ XfrmPolicy::TemplateMatches(const XfrmState& state) const
 {
     const XfrmTemplate& t = m_config.tmpl;
     const XfrmStateConfig& c = state.GetConfig();
-    if (!m_config.hasTemplate || c.mode != t.mode || (t.reqid != 0 && c.reqid != t.reqid))
+    if (!m_config.hasTemplate || c.mode != t.mode || (t.reqid != 0 && c.reqid != t.reqid) ||
+        (t.spi != 0 && c.spi != t.spi))
     {
         return false;
     }

@@ -21,6 +21,9 @@ struct XfrmTemplate
     Ipv4Address daddr;
     XfrmMode mode{XfrmMode::Transport};
     uint32_t reqid{0}; //!< 0 matches any state
+    /// xfrm_tmpl.id.spi: 0 lets the newest matching state serve; otherwise only the state with
+    /// this SPI does (strongSwan sets it, and UPDPOLICY moves it to the new SA on rekey).
+    uint32_t spi{0};
 };
 
 /// What a key manager asks for when it adds a policy (Linux's xfrm_userpolicy_info + template).

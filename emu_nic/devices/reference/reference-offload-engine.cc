@@ -172,7 +172,8 @@ ReferenceOffloadEngine::StateUpdateStats(uint64_t handle, olab_sa_stats* stats)
 bool
 ReferenceOffloadEngine::Policy::TemplateMatches(const ReferenceSa& sa) const
 {
-    if (sa.mode != tmplMode || (tmplReqid != 0 && sa.reqid != tmplReqid))
+    if (sa.mode != tmplMode || (tmplReqid != 0 && sa.reqid != tmplReqid) ||
+        (tmplSpi != 0 && sa.spi != tmplSpi))
     {
         return false;
     }
@@ -204,6 +205,11 @@ ReferenceOffloadEngine::PolicyAdd(const olab_policy& in, uint64_t* handle, std::
     p.tmplSaddr = Ipv4Address(in.tmpl_saddr);
     p.tmplDaddr = Ipv4Address(in.tmpl_daddr);
     p.tmplReqid = in.tmpl_reqid;
+    // tmpl_spi is ABI v2: read it only from a struct that is long enough to hold it.
+    if (in.size >= offsetof(olab_policy, tmpl_spi) + sizeof(in.tmpl_spi))
+    {
+        p.tmplSpi = in.tmpl_spi;
+    }
     // Lookup order: lower priority value first, then the older policy (Linux's SPD order).
     auto at = std::upper_bound(m_policies.begin(),
                                m_policies.end(),

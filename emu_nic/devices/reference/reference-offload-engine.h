@@ -84,6 +84,7 @@ class ReferenceOffloadEngine : public BuiltinOffloadDevice
         Ipv4Address tmplSaddr;
         Ipv4Address tmplDaddr;
         uint32_t tmplReqid{0};
+        uint32_t tmplSpi{0}; //!< 0: the newest matching SA serves; else only this SPI
         bool TemplateMatches(const ReferenceSa& sa) const;
     };
 

@@ -1,5 +1,7 @@
 /*
- * offloadlab device ABI, version 1: the IPsec offload driver interface as plain C.
+ * offloadlab device ABI, version 2: the IPsec offload driver interface as plain C.
+ * (v2 appended lifetime reporting to olab_capabilities and the template SPI to olab_policy;
+ * devices built against v1 still load: the host reads only the fields their size covers.)
  *
  * A vendor builds a shared library that exports the functions declared at the end of this
  * file (every one of them; a missing symbol is reported by name and the device is refused).
@@ -34,11 +36,16 @@ extern "C"
 {
 #endif
 
-#define OLAB_DEVICE_ABI_VERSION 1u
+#define OLAB_DEVICE_ABI_VERSION 2u
+/* The oldest ABI a host still loads. */
+#define OLAB_DEVICE_ABI_VERSION_MIN 1u
 
     /* ---- constants ------------------------------------------------------------------------- */
 
-    /* Result of state_add / policy_add: Linux's 0, -EOPNOTSUPP and any other -errno. */
+    /* Result of state_add / policy_add: Linux's 0, -EOPNOTSUPP and any other -errno.
+     * For an algorithm, key length or mode it cannot offload a device may answer either one:
+     * netdevsim, ixgbe and mlx5 return -EINVAL (FAILURE), and Linux then fails the SA add
+     * (xfrm_dev_state_add passes every error but -EOPNOTSUPP up). */
     enum olab_result
     {
         OLAB_OK = 0,
@@ -80,6 +87,21 @@ extern "C"
 
 /* A lifetime limit that is never reached. */
 #define OLAB_INFINITY UINT64_MAX
+
+    /* How a packet-offload device reports that an SA's counters reached a lifetime limit
+     * (olab_capabilities.lifetime_packets / lifetime_bytes, ABI v2). Linux accepts both: the
+     * device document lets the driver call xfrm_state_check_expire() when it notices a limit;
+     * mlx5 does it from a hardware counter event for packet limits and polls byte counts. */
+    enum olab_lifetime_report
+    {
+        /* The device calls check_expire from tx or rx on the packet that reaches the limit
+         * (eager, at N) or on the next one (check before count, at N + 1). */
+        OLAB_LIFETIME_EXACT = 0,
+        /* The device calls check_expire for it only when the host polls: every
+         * lifetime_poll_ms the host reads update_stats and checks the limits itself, as mlx5's
+         * once-a-second work does. An expire may come up to one period late. */
+        OLAB_LIFETIME_POLLED = 1
+    };
 
     /* Verdict of the fast path for one packet. */
     enum olab_verdict
@@ -133,6 +155,11 @@ extern "C"
         uint32_t max_replay_window; /* largest anti-replay window in packets (packet offload) */
         uint32_t esn;               /* 1 when it offloads SAs with extended sequence numbers */
         uint32_t tunnel;            /* 1 when it offloads tunnel mode (transport is required) */
+        /* ABI v2. A v1 device (smaller size) reports both limits OLAB_LIFETIME_EXACT. */
+        uint8_t lifetime_packets; /* olab_lifetime_report for packet limits */
+        uint8_t lifetime_bytes;   /* olab_lifetime_report for byte limits */
+        uint16_t reserved_v2;
+        uint32_t lifetime_poll_ms; /* the POLLED period, 1..60000 ms (0 when nothing is POLLED) */
     };
 
     /* ---- what the host gives the device ---------------------------------------------------- */
@@ -145,8 +172,10 @@ extern "C"
         /* xfrm_state_check_expire: the SA's counters crossed a soft or hard limit. The host then
          * reads the counters with update_stats and tells the key manager. Packet offload only. */
         void (*check_expire)(void* ctx, uint64_t sa_host_id);
-        /* Packet offload PMTU check: ip_packet (len bytes) was too big once ESP is added; its
-         * sender must use mtu. Call it from tx, before returning OLAB_DROP / OLAB_DROP_TX_PMTU. */
+        /* Packet offload PMTU check, defence in depth: the host's core already drops a packet
+         * too big once ESP is added and tells its sender (Linux's xfrm_dev_offload_ok), so a
+         * device never has to. A device that checks again calls this from tx before returning
+         * OLAB_DROP / OLAB_DROP_TX_PMTU: ip_packet (len bytes) needs mtu. */
         void (*mtu_exceeded)(void* ctx, const uint8_t* ip_packet, uint32_t len, uint32_t mtu);
     };
 
@@ -216,17 +245,29 @@ extern "C"
         uint32_t tmpl_saddr; /* tunnel endpoints; unused in transport mode */
         uint32_t tmpl_daddr;
         uint32_t tmpl_reqid; /* 0 matches any SA */
+        /* ABI v2: the template's SPI (Linux xfrm_tmpl.id.spi, which strongSwan sets and moves
+         * to a new SA with XFRM_MSG_UPDPOLICY on rekey). 0: the newest SA that matches reqid,
+         * mode and endpoints serves the policy; otherwise only the SA with this SPI does. The
+         * host resolves the state the same way (xfrm_state_find) and updates a policy by
+         * policy_delete + policy_free + policy_add. */
+        uint32_t tmpl_spi;
     };
 
     /* Counters of one SA as update_stats reports them (Linux lifetime current + xfrm_stats). */
     struct olab_sa_stats
     {
         uint32_t size;
-        uint64_t bytes; /* IPv4 bytes of the plaintext packets carried */
+        /* Bytes carried as Linux counts skb->len once the outer IP header is pulled (xfrm_output,
+         * xfrm_input): in transport mode the L4 segment after the IPv4 header (options
+         * included in the header), in tunnel mode the whole inner IPv4 packet. ESP header,
+         * IV, trailer and ICV never count. */
+        uint64_t bytes;
         uint64_t packets;
-        uint64_t last_seq; /* TX: last sequence number used */
-        uint64_t replay_drops;
-        uint64_t integrity_failures;
+        uint64_t last_seq;           /* TX: last sequence number used */
+        uint64_t replay_drops;       /* Linux xfrm_stats.replay (+ replay_window: too old) */
+        uint64_t integrity_failures; /* xfrm_stats.integrity_failed */
+        /* Optional: Linux keeps no per-SA counters for trailer errors (they go to the MIB's
+         * XfrmInStateProtoError); a device may leave these 0. */
         uint64_t bad_padding;
         uint64_t truncated;
         uint64_t seq_overflow;
