@@ -62,6 +62,7 @@ EmuNicEventName(EmuNicEvent event)
         "PacketOffloadTxPackets",
         "PacketOffloadRxPackets",
         "TxCsumOffloaded",
+        "LifetimePoll",
     };
     static_assert(sizeof(names) / sizeof(names[0]) == size_t(EmuNicEvent::Count));
     return names[size_t(event)];
@@ -707,6 +708,16 @@ EmuNicNetDevice::StateAdd(Ptr<XfrmState> x)
         x->GetOffload().handle = handle;
         m_states[sa.host_id] = x;
         m_everOffloaded = true;
+        const Time period = LifetimePollPeriod(x);
+        if (period.IsStrictlyPositive())
+        {
+            // The event holds the device, so a poll never outlives it.
+            m_lifetimePolls[sa.host_id] = Simulator::Schedule(period,
+                                                              &EmuNicNetDevice::PollLifetime,
+                                                              Ptr<EmuNicNetDevice>(this),
+                                                              sa.host_id,
+                                                              period);
+        }
     }
     else
     {
@@ -717,10 +728,57 @@ EmuNicNetDevice::StateAdd(Ptr<XfrmState> x)
     return r;
 }
 
+Time
+EmuNicNetDevice::LifetimePollPeriod(Ptr<XfrmState> x)
+{
+    if (x->GetOffload().type != XfrmOffloadType::Packet)
+    {
+        return Time(0); // the stack counts and checks crypto-offloaded SAs itself
+    }
+    const olab_capabilities& caps = GetDeviceType().GetCapabilities();
+    const XfrmLifetimeConfig& l = x->GetConfig().lifetime;
+    const bool packets = l.softPacketLimit != kXfrmInfinity || l.hardPacketLimit != kXfrmInfinity;
+    const bool bytes = l.softByteLimit != kXfrmInfinity || l.hardByteLimit != kXfrmInfinity;
+    const bool polled = (packets && caps.lifetime_packets == OLAB_LIFETIME_POLLED) ||
+                        (bytes && caps.lifetime_bytes == OLAB_LIFETIME_POLLED);
+    return polled ? MilliSeconds(caps.lifetime_poll_ms) : Time(0);
+}
+
+void
+EmuNicNetDevice::PollLifetime(uint64_t saHostId, Time period)
+{
+    auto it = m_states.find(saHostId);
+    if (it == m_states.end())
+    {
+        m_lifetimePolls.erase(saHostId);
+        return;
+    }
+    // Next poll first: a hard expire deletes the state, and state_delete cancels it.
+    m_lifetimePolls[saHostId] = Simulator::Schedule(period,
+                                                    &EmuNicNetDevice::PollLifetime,
+                                                    Ptr<EmuNicNetDevice>(this),
+                                                    saHostId,
+                                                    period);
+    ++m_events[size_t(EmuNicEvent::LifetimePoll)];
+    NotifyCheckExpire(it->second);
+}
+
+void
+EmuNicNetDevice::StopLifetimePoll(uint64_t saHostId)
+{
+    auto it = m_lifetimePolls.find(saHostId);
+    if (it != m_lifetimePolls.end())
+    {
+        it->second.Cancel();
+        m_lifetimePolls.erase(it);
+    }
+}
+
 void
 EmuNicNetDevice::StateDelete(Ptr<XfrmState> x)
 {
     ++m_events[size_t(EmuNicEvent::StateDelete)];
+    StopLifetimePoll(x->GetSerial()); // a deleted state has no lifetime left to watch
     DeviceCallScope scope("olab_state_delete");
     m_type->GetOps().state_delete(Engine(), x->GetOffload().handle);
 }
@@ -733,6 +791,7 @@ EmuNicNetDevice::StateFree(Ptr<XfrmState> x)
         DeviceCallScope scope("olab_state_free");
         m_type->GetOps().state_free(Engine(), x->GetOffload().handle);
     }
+    StopLifetimePoll(x->GetSerial());
     m_states.erase(x->GetSerial());
 }
 

@@ -6,6 +6,8 @@
 #include "xfrm-dev-ops.h"
 #include "xfrm-offload-tag.h"
 
+#include "ns3/event-id.h"
+#include "ns3/nstime.h"
 #include "ns3/point-to-point-net-device.h"
 #include "ns3/traced-callback.h"
 
@@ -76,6 +78,7 @@ enum class EmuNicEvent : uint8_t
     PacketOffloadTxPackets,
     PacketOffloadRxPackets,
     TxCsumOffloaded,
+    LifetimePoll, //!< the host polled a POLLED lifetime (update_stats + check_expire)
     Count,
 };
 
@@ -91,6 +94,8 @@ const char* EmuNicEventName(EmuNicEvent event);
  * IPv4 packet to the device's tx/rx as bytes, turns the device's verdicts into tags (CRYPTO_DONE
  * status, secpath), counts and traces every drop by reason, relays the device's check_expire and
  * PMTU callbacks to the stack, and refuses (by name) any value outside the ABI's ranges.
+ * For a packet-offloaded SA with a limit the device reports OLAB_LIFETIME_POLLED, the NIC polls
+ * every lifetime_poll_ms until state_delete: the stack reads update_stats and checks the limits.
  * Link down makes the stack flush every offloaded state and policy.
  */
 class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
@@ -178,6 +183,13 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
     // The host side of the ABI (olab_host).
     static void OnCheckExpire(void* ctx, uint64_t saHostId);
     static void OnMtuExceeded(void* ctx, const uint8_t* ipPacket, uint32_t len, uint32_t mtu);
+    /// The poll period of a packet-offloaded SA whose finite limits include a kind the device
+    /// reports OLAB_LIFETIME_POLLED; zero when the device reports every limit it has itself.
+    Time LifetimePollPeriod(Ptr<XfrmState> x);
+    /// One poll (mlx5's once-a-second mlx5e_ipsec_handle_sw_limits): the stack reads the
+    /// counters through update_stats and checks the limits (xfrm_state_check_expire).
+    void PollLifetime(uint64_t saHostId, Time period);
+    void StopLifetimePoll(uint64_t saHostId);
 
     bool m_espOffload;
     bool m_espTxCsumOffload;
@@ -189,6 +201,7 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
     /// Set by the first offload request: until then tx/rx need not ask the device.
     bool m_everOffloaded{false};
     std::unordered_map<uint64_t, Ptr<XfrmState>> m_states; //!< by host id, until state_free
+    std::unordered_map<uint64_t, EventId> m_lifetimePolls; //!< by host id, until state_delete
     Ptr<Packet> m_txPacket; //!< the packet in the device's tx, for mtu_exceeded
     bool m_adminDown{false};
     NetDevice::ReceiveCallback m_nodeRxCallback;

@@ -755,6 +755,10 @@ ReferenceOffloadEngine::GetCapabilities()
         ReplayWindow::kMaxSize,
         1,
         1,
+        OLAB_LIFETIME_EXACT, // check before count: check_expire from the packet after a limit
+        OLAB_LIFETIME_EXACT,
+        0,
+        0,
     };
     return &caps;
 }
