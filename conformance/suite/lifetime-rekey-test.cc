@@ -35,22 +35,23 @@ Payload(uint32_t i)
     return DatagramPayload(i, 40 + 17 * i);
 }
 
-/// What a lifetime counts for datagram i: the plaintext IPv4 packet (header + UDP + data); in
-/// tunnel mode the inner packet, which is the same.
+/// What a lifetime counts for a UDP datagram of `size` data bytes, as Linux counts skb->len
+/// once the outer IP header is pulled: the UDP segment in transport mode, the inner IPv4 packet
+/// in tunnel mode.
 uint64_t
-IpLength(uint32_t i)
+CountedLength(XfrmMode ipMode, size_t size)
 {
-    return 20 + 8 + Payload(i).size();
+    return (ipMode == XfrmMode::Tunnel ? 20 + 8 : 8) + size;
 }
 
-/// Bytes of the first n datagrams.
+/// Bytes counted for the first n datagrams.
 uint64_t
-BytesOfFirst(uint32_t n)
+BytesOfFirst(XfrmMode ipMode, uint32_t n)
 {
     uint64_t sum = 0;
     for (uint32_t i = 0; i < n; ++i)
     {
-        sum += IpLength(i);
+        sum += CountedLength(ipMode, Payload(i).size());
     }
     return sum;
 }
@@ -146,7 +147,7 @@ ExpectExpires(const LifetimeRun& run, bool hard, uint32_t expected, uint32_t ind
 }
 
 XfrmLifetimeConfig
-SoftOnly(Limit limit)
+SoftOnly(Limit limit, XfrmMode ipMode)
 {
     XfrmLifetimeConfig l;
     if (limit == Limit::Packets)
@@ -155,22 +156,22 @@ SoftOnly(Limit limit)
     }
     else
     {
-        l.softByteLimit = BytesOfFirst(kSoftAt) - 10; // crossed inside the 5th datagram
+        l.softByteLimit = BytesOfFirst(ipMode, kSoftAt) - 10; // crossed inside the 5th datagram
     }
     return l;
 }
 
 XfrmLifetimeConfig
-SoftAndHard(Limit limit)
+SoftAndHard(Limit limit, XfrmMode ipMode)
 {
-    XfrmLifetimeConfig l = SoftOnly(limit);
+    XfrmLifetimeConfig l = SoftOnly(limit, ipMode);
     if (limit == Limit::Packets)
     {
         l.hardPacketLimit = kHardAt;
     }
     else
     {
-        l.hardByteLimit = BytesOfFirst(kHardAt); // reached exactly by the 10th datagram
+        l.hardByteLimit = BytesOfFirst(ipMode, kHardAt); // reached exactly by the 10th datagram
     }
     return l;
 }
@@ -180,7 +181,7 @@ SoftAndHard(Limit limit)
 void
 CheckSoft(const Case& c, Limit limit, Side side)
 {
-    const LifetimeRun run = RunLifetime(c, side, SoftOnly(limit));
+    const LifetimeRun run = RunLifetime(c, side, SoftOnly(limit, c.ipMode));
     EXPECT_EQ(run.delivered, run.sent) << "a soft expire must not stop traffic";
     ExpectExpires(run, false, 1, kSoftAt);
     ExpectExpires(run, true, 0, 0);
@@ -192,7 +193,7 @@ CheckSoft(const Case& c, Limit limit, Side side)
 void
 CheckHard(const Case& c, Limit limit, Side side)
 {
-    const LifetimeRun run = RunLifetime(c, side, SoftAndHard(limit));
+    const LifetimeRun run = RunLifetime(c, side, SoftAndHard(limit, c.ipMode));
     RecordEvidence("delivered", run.delivered.size());
     ASSERT_EQ(run.delivered.size(), kHardAt)
         << "exactly the datagrams below the hard limit pass; the one at the limit is refused";
@@ -289,7 +290,7 @@ INSTANTIATE_TEST_SUITE_P(, LFT_HARD_BYTES, testing::ValuesIn(LifetimeCases()), C
 
 // ---- counters read through update_stats ----
 
-/// Datagrams both ways: nAB from A to B, nBA from B to A; their IPv4 byte totals.
+/// Datagrams both ways: nAB from A to B, nBA from B to A.
 struct TwoWayTraffic
 {
     std::unique_ptr<Topology> t;
@@ -313,16 +314,18 @@ BuildTwoWay(const TopologyOptions& opt)
     return w;
 }
 
-/// Schedules n datagrams from one side, sizes from seed; returns their IPv4 bytes.
+/// Schedules n datagrams from one side, sizes from seed; returns the bytes a lifetime counts
+/// for them (CountedLength).
 uint64_t
 SendBurst(TwoWayTraffic& w, bool fromA, uint32_t n, uint32_t seed, Time start)
 {
     std::vector<Bytes> payloads;
     uint64_t bytes = 0;
+    const XfrmMode ipMode = w.t->Tunnel() ? XfrmMode::Tunnel : XfrmMode::Transport;
     for (uint32_t i = 0; i < n; ++i)
     {
         payloads.push_back(DatagramPayload(seed + i, 1 + (seed * 7 + i * 211) % 1300));
-        bytes += 28 + payloads.back().size();
+        bytes += CountedLength(ipMode, payloads.back().size());
     }
     ScheduleDatagrams(fromA ? w.senderA : w.senderB, payloads, start, MicroSeconds(700));
     auto& sent = fromA ? w.sentAB : w.sentBA;
@@ -390,8 +393,8 @@ INSTANTIATE_TEST_SUITE_P(,
 
 using STATS_UPDATE_EXACT = SimulationTest<Case>;
 
-// update_stats reports exactly the packets and IPv4 bytes sent, on both ends; reading twice
-// changes nothing; more traffic adds exactly its own share.
+// update_stats reports exactly the packets sent and the bytes Linux counts for them, on both
+// ends; reading twice changes nothing; more traffic adds exactly its own share.
 TEST_P(STATS_UPDATE_EXACT, BytesAndPacketsCarried)
 {
     const Case c = GetParam();

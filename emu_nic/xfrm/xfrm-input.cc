@@ -119,7 +119,9 @@ XfrmStack::InputEsp(Ptr<Packet> packet,
     {
         x->GetOffload().ops->StateAdvanceEsn(x);
     }
-    x->GetCurrent().bytes += tunnel ? payloadLength : header.GetSerializedSize() + payloadLength;
+    // Linux xfrm_input counts skb->len after the type's input: what ESP carried (the L4 segment,
+    // or the inner packet in tunnel mode), without the outer header.
+    x->GetCurrent().bytes += payloadLength;
     x->GetCurrent().packets++;
 
     Ptr<Packet> inner = Create<Packet>(frame + offset, payloadLength);

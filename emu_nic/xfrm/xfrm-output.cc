@@ -128,7 +128,10 @@ XfrmStack::Protect(Ptr<XfrmPolicy> policy,
         CopyPacketBytes(payload, m_payload);
     }
     const uint8_t nextHeader = tunnel ? kIpProtoIpip : inner.GetProtocol();
-    x->GetCurrent().bytes += inner.GetSerializedSize() + payload->GetSize();
+    // Linux xfrm_output_one counts skb->len once the outer mode pulled the IP header: the L4
+    // segment in transport mode, the whole inner packet in tunnel mode.
+    x->GetCurrent().bytes +=
+        tunnel ? inner.GetSerializedSize() + payload->GetSize() : payload->GetSize();
     x->GetCurrent().packets++;
 
     const Ipv4Address outerSrc = tunnel ? c.saddr : inner.GetSource();

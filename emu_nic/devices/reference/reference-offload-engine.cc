@@ -452,7 +452,7 @@ ReferenceOffloadEngine::PacketOffloadTx(uint8_t* buf,
         return OLAB_DROP;
     }
     const uint64_t seq = ++sa->lastSeq;
-    sa->current.bytes += length;
+    sa->current.bytes += payloadLength; // as Linux counts: the L4 segment, or the inner packet
     sa->current.packets++;
 
     const uint8_t* payload = tunnel ? buf : buf + ihl;
@@ -665,7 +665,7 @@ ReferenceOffloadEngine::PacketOffloadRx(ReferenceSa& sa,
         return OLAB_DROP;
     }
     sa.replay.Advance(seq);
-    sa.current.bytes += plainLength;
+    sa.current.bytes += payloadLength; // what ESP carried, as Linux's xfrm_input counts
     sa.current.packets++;
     *len = plainLength;
     info->kind = OLAB_RX_PACKET_OFFLOAD;
