@@ -1,4 +1,4 @@
-// The 18 mutants of the reference device, one defect each, registered as "mutant:NAME".
+// The 19 mutants of the reference device, one defect each, registered as "mutant:NAME".
 #include "device-abi-convert.h"
 #include "esp-transform.h"
 #include "ipv4-packet-util.h"
@@ -163,6 +163,97 @@ class LateHardExpire : public StateAddMutant
         sa->hard_packet_limit = SaturatingAdd(sa->hard_packet_limit, 8);
         sa->hard_byte_limit = SaturatingAdd(sa->hard_byte_limit, 8 * 1400);
     }
+};
+
+/// Declares OLAB_LIFETIME_EXACT (the reference's capabilities) but calls check_expire one
+/// packet after the one the bound allows: the reference's call, from the packet after the limit,
+/// is held until the device has handled one more packet.
+class LateExpireReport : public MutantDevice
+{
+  public:
+    explicit LateExpireReport(const olab_host& host)
+        : MutantDevice(nullptr),
+          m_host(host)
+    {
+    }
+
+    /// The reference, created with this mutant in the place of the host's check_expire.
+    static std::unique_ptr<BuiltinOffloadDevice> Create(const olab_host& host,
+                                                        const olab_config& config,
+                                                        std::string* error)
+    {
+        auto mutant = std::make_unique<LateExpireReport>(host);
+        olab_host relay = host;
+        relay.ctx = mutant.get();
+        relay.check_expire = &LateExpireReport::Hold;
+        relay.mtu_exceeded = &LateExpireReport::MtuExceeded;
+        mutant->m_inner = ReferenceOffloadEngine::Create(relay, config, error);
+        return mutant->m_inner ? std::move(mutant) : nullptr;
+    }
+
+    int Transmit(const TxCall& call) override
+    {
+        const int verdict = Forward(call);
+        Release();
+        return verdict;
+    }
+
+    int Receive(const RxCall& call) override
+    {
+        const int verdict = Forward(call);
+        Release();
+        return verdict;
+    }
+
+  private:
+    static void MtuExceeded(void* ctx, const uint8_t* ipPacket, uint32_t len, uint32_t mtu)
+    {
+        const olab_host& host = static_cast<LateExpireReport*>(ctx)->m_host;
+        host.mtu_exceeded(host.ctx, ipPacket, len, mtu);
+    }
+
+    static void Hold(void* ctx, uint64_t saHostId)
+    {
+        static_cast<LateExpireReport*>(ctx)->m_held.push_back(Held{saHostId, 2});
+    }
+
+    /// Counts the packet just handled; passes on the calls held for long enough, for SAs the
+    /// host still has.
+    void Release()
+    {
+        std::vector<Held> due;
+        for (auto it = m_held.begin(); it != m_held.end();)
+        {
+            if (--it->packetsLeft == 0)
+            {
+                due.push_back(*it);
+                it = m_held.erase(it);
+            }
+            else
+            {
+                ++it;
+            }
+        }
+        for (const Held& h : due)
+        {
+            const bool known = std::any_of(m_sas.begin(), m_sas.end(), [&h](const auto& entry) {
+                return entry.second.sa.host_id == h.saHostId;
+            });
+            if (known)
+            {
+                m_host.check_expire(m_host.ctx, h.saHostId);
+            }
+        }
+    }
+
+    struct Held
+    {
+        uint64_t saHostId;
+        uint32_t packetsLeft; //!< packets (this one included) before the call goes to the host
+    };
+
+    olab_host m_host;
+    std::vector<Held> m_held;
 };
 
 /// Corrupts the ICV of every 64th packet it encrypts.
@@ -521,6 +612,12 @@ OpsOf()
     return BuiltinDeviceOps<&ReferenceOffloadEngine::GetCapabilities, &Create<Mutant>>();
 }
 
+const olab_device_ops&
+LateExpireReportOps()
+{
+    return BuiltinDeviceOps<&ReferenceOffloadEngine::GetCapabilities, &LateExpireReport::Create>();
+}
+
 /// The mutants in listing order: name, ABI table, the one defect (their registration note).
 struct Mutant
 {
@@ -540,6 +637,9 @@ const Mutant kMutants[] = {
     {"late-hard-expire",
      &OpsOf<LateHardExpire>,
      "enforces the hard lifetime 8 packets (8 x 1400 bytes) late"},
+    {"late-expire-report",
+     &LateExpireReportOps,
+     "calls check_expire two packets after a limit although it declares exact reporting"},
     {"bad-icv-1-in-64", &OpsOf<BadIcv1In64>, "corrupts the ICV of every 64th packet it encrypts"},
     {"no-replay-check",
      &OpsOf<NoReplayCheck>,
