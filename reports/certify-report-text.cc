@@ -70,6 +70,18 @@ DeviceLine(const Json& device)
     }
     os << (ValueOr(caps, "esn", 0) ? "; ESN" : "; no ESN")
        << (ValueOr(caps, "tunnel", 0) ? "; tunnel" : "; no tunnel");
+    // The lifetime bound the suite held the device to (packet offload).
+    const std::string packets = ValueOr(caps, "lifetime_packets", "");
+    const std::string bytes = ValueOr(caps, "lifetime_bytes", "");
+    if (!packets.empty() && !bytes.empty())
+    {
+        const uint64_t pollMs = ValueOr(caps, "lifetime_poll_ms", uint64_t(0));
+        os << "; lifetimes: packets " << packets << ", bytes " << bytes;
+        if (packets == "polled" || bytes == "polled")
+        {
+            os << " every " << pollMs << " ms";
+        }
+    }
     return os.str();
 }
 

@@ -207,6 +207,8 @@ TEST(CertifyRunnerTest, ReferenceOnTwoRequirementsConformsAndWritesBothReports)
     ASSERT_EQ(run.exitCode, 0) << run.text;
     EXPECT_NE(run.text.find("verdict: CONFORMS"), std::string::npos) << run.text;
     EXPECT_NE(run.text.find("device reference"), std::string::npos) << run.text;
+    EXPECT_NE(run.text.find("lifetimes: packets exact, bytes exact"), std::string::npos)
+        << run.text;
 
     size_t expectedTests = 0;
     for (const auto& id : ids)
@@ -275,10 +277,15 @@ TEST(CertifyRunnerTest, ReferenceOnTwoRequirementsConformsAndWritesBothReports)
                               "max_policies",
                               "max_replay_window",
                               "esn",
-                              "tunnel"})
+                              "tunnel",
+                              "lifetime_packets",
+                              "lifetime_bytes",
+                              "lifetime_poll_ms"})
     {
         EXPECT_TRUE(caps.contains(field)) << field;
     }
+    EXPECT_EQ(caps["lifetime_packets"], "exact");
+    EXPECT_EQ(caps["lifetime_bytes"], "exact");
     EXPECT_TRUE(report["failing_requirements"].empty());
     EXPECT_GE(report["wall_seconds"].get<double>(), 0.0);
     ASSERT_EQ(report["requirements"].size(), ids.size());

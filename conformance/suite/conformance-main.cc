@@ -132,6 +132,13 @@ BitNames(uint32_t mask, std::initializer_list<std::pair<uint32_t, const char*>> 
     return list;
 }
 
+/// "exact" or "polled" (olab_lifetime_report).
+std::string
+LifetimeReportName(uint8_t report)
+{
+    return report == OLAB_LIFETIME_POLLED ? "polled" : "exact";
+}
+
 /// `--describe-device`: what `offloadlab certify` reports about the device (every field of
 /// olab_capabilities, with the bit masks also spelled out).
 nlohmann::json
@@ -170,7 +177,11 @@ DescribeDevice(const ns3::OffloadDeviceType& device)
               {"max_policies", caps.max_policies},
               {"max_replay_window", caps.max_replay_window},
               {"esn", caps.esn},
-              {"tunnel", caps.tunnel}}}};
+              {"tunnel", caps.tunnel},
+              // How the device reports lifetime limits (ABI v2; a v1 device reads as exact).
+              {"lifetime_packets", LifetimeReportName(caps.lifetime_packets)},
+              {"lifetime_bytes", LifetimeReportName(caps.lifetime_bytes)},
+              {"lifetime_poll_ms", caps.lifetime_poll_ms}}}};
 }
 
 /// GoogleTest 1.12 leaves skip messages out of its JSON output; record them as a property so
