@@ -407,6 +407,21 @@ EspTransform::GetFrameLength(uint32_t payloadLength) const
 }
 
 uint32_t
+EspTransform::GetMtu(uint32_t linkMtu, bool tunnel) const
+{
+    // esp4_get_mtu: props.header_len is ESP header + IV (+ the outer IPv4 header in tunnel
+    // mode); transport mode keeps the packet's own 20-byte header outside the alignment.
+    const uint32_t headerLength = kHeaderLength + m_impl->ivLength + (tunnel ? 20 : 0);
+    const uint32_t netAdjust = tunnel ? 0 : 20;
+    if (linkMtu < headerLength + kIcvLength + netAdjust + m_impl->blockAlign + 2)
+    {
+        return 0;
+    }
+    return ((linkMtu - headerLength - kIcvLength - netAdjust) & ~(m_impl->blockAlign - 1)) +
+           netAdjust - kTrailerLength;
+}
+
+uint32_t
 EspTransform::GetMaxOverhead() const
 {
     // BuildFrame never pads more than one alignment unit minus one byte.

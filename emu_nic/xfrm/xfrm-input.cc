@@ -256,10 +256,16 @@ XfrmStack::InputHook(Ptr<const Packet> packet, const Ipv4Header& header, Ptr<con
         Drop(XfrmDrop::OutError, packet);
         return true;
     }
-    if (!policy->RequiresIpsec() || policy->IsHardware() ||
-        policy->GetConfig().tmpl.mode != XfrmMode::Tunnel)
+    if (policy->RequiresIpsec() && policy->IsHardware())
     {
-        return false; // plaintext forwarding; a packet-offload device protects it on its way out
+        // Forwarded into a packet-offload policy: the core's checks, then plaintext forwarding;
+        // the device protects it on its way out.
+        const bool fragment = header.GetFragmentOffset() != 0 || !header.IsLastFragment();
+        return !fragment && !PacketOffloadOk(policy, header, packet);
+    }
+    if (!policy->RequiresIpsec() || policy->GetConfig().tmpl.mode != XfrmMode::Tunnel)
+    {
+        return false; // plaintext forwarding
     }
     if (header.GetTtl() <= 1)
     {

@@ -415,6 +415,32 @@ XfrmStack::AddPolicy(const XfrmPolicyConfig& config, std::string* error)
     {
         return nullptr;
     }
+    // xfrm_policy_insert_list with excl: the same selector and direction twice is -EEXIST.
+    if (m_spd.FindBySelector(config.dir, config.sel))
+    {
+        if (error)
+        {
+            *error = std::string("sel: a ") + XfrmDirName(config.dir) +
+                     " policy with this selector exists (EEXIST); UpdatePolicy replaces it";
+        }
+        return nullptr;
+    }
+    return InsertPolicy(config, nullptr, error);
+}
+
+Ptr<XfrmPolicy>
+XfrmStack::UpdatePolicy(const XfrmPolicyConfig& config, std::string* error)
+{
+    if (!config.Validate(error))
+    {
+        return nullptr;
+    }
+    return InsertPolicy(config, m_spd.FindBySelector(config.dir, config.sel), error);
+}
+
+Ptr<XfrmPolicy>
+XfrmStack::InsertPolicy(const XfrmPolicyConfig& config, Ptr<XfrmPolicy> old, std::string* error)
+{
     Ptr<XfrmPolicy> xp = Create<XfrmPolicy>(config);
     if (config.offloadType == XfrmOffloadType::Packet)
     {
@@ -449,7 +475,13 @@ XfrmStack::AddPolicy(const XfrmPolicyConfig& config, std::string* error)
             return nullptr;
         }
     }
+    // Linux's order: the new policy is on the device and in the SPD before the one it
+    // replaces goes (xfrm_add_policy, then xfrm_policy_kill of the old one).
     m_spd.Add(xp);
+    if (old)
+    {
+        DeletePolicy(old);
+    }
     return xp;
 }
 
