@@ -183,6 +183,15 @@ RequirementCatalog::Parse(const std::string& text, RequirementCatalog* catalog, 
             *error = where + ": source.document: '" + r.document + "' is not in documents";
             return false;
         }
+        if (source.contains("linux"))
+        {
+            if (!source["linux"].is_string() || source["linux"].get<std::string>().empty())
+            {
+                *error = where + ": source.linux: expected the Linux function(s) as a string";
+                return false;
+            }
+            r.linuxSource = source["linux"].get<std::string>();
+        }
         c.m_requirements.push_back(r);
     }
     *catalog = std::move(c);
@@ -247,7 +256,12 @@ RequirementCatalog::ToMarkdown() const
             {
                 os << " | " << (r.AppliesTo(m) ? "x" : "");
             }
-            os << " | " << r.document << ": " << r.section << " |\n";
+            os << " | " << r.document << ": " << r.section;
+            if (!r.linuxSource.empty())
+            {
+                os << "; Linux: `" << r.linuxSource << "`";
+            }
+            os << " |\n";
         }
     };
     size_t requirements = 0;

@@ -16,7 +16,8 @@ struct Requirement
     std::vector<std::string> modes; //!< sw, crypto, packet
     std::string document;           //!< key into the catalog's documents
     std::string section;
-    bool allowance{false}; //!< a difference from software IPsec that the sources permit
+    std::string linuxSource; //!< the Linux function(s) it follows ("file function()"); may be empty
+    bool allowance{false};   //!< a difference from software IPsec that the sources permit
 
     bool AppliesTo(const std::string& mode) const;
 };

@@ -171,6 +171,11 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
                             NetDevice::PacketType type);
     void Drop(EmuNicDrop reason, Ptr<const Packet> packet);
     /// For the wire observer: the outbound state an encrypted packet's SPI names.
+    /// Packet offload's fragment rule, kept by the NIC itself whatever the device does (the
+    /// v3 series: "Fragments are dropped, both in RX and TX"; mlx5's steering never matches a
+    /// fragment): a TX fragment an offloaded out policy selects, or an RX ESP fragment for an
+    /// address with a packet-offloaded inbound SA. ip is length bytes of IPv4.
+    bool IsOffloadedFragment(const uint8_t* ip, uint32_t length, XfrmDir dir) const;
     Ptr<XfrmState> StateOfEsp(const uint8_t* ip, uint32_t length) const;
     /// The device instance, created on first use from the attributes.
     void* Engine();
@@ -189,6 +194,7 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
     /// Set by the first offload request: until then tx/rx need not ask the device.
     bool m_everOffloaded{false};
     std::unordered_map<uint64_t, Ptr<XfrmState>> m_states; //!< by host id, until state_free
+    std::vector<Ptr<XfrmPolicy>> m_policies;               //!< offloaded, until policy_delete
     Ptr<Packet> m_txPacket; //!< the packet in the device's tx, for mtu_exceeded
     bool m_adminDown{false};
     NetDevice::ReceiveCallback m_nodeRxCallback;
