@@ -154,6 +154,11 @@ std::string EvidenceDir();
 void RecordEvidence(const std::string& key, const std::string& value);
 void RecordEvidence(const std::string& key, uint64_t value);
 
+/// In the test of an advisory catalog entry (kind "advisory"): what the check found. The test
+/// still passes; `offloadlab certify` reports it as advisory-finding with this reason, and it
+/// never changes the verdict. A test that records nothing is advisory-ok.
+void ReportAdvisoryFinding(const std::string& finding);
+
 } // namespace conformance
 
 #endif // CONFORMANCE_CASE_H

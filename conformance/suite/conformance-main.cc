@@ -113,6 +113,13 @@ RecordEvidence(const std::string& key, uint64_t value)
     testing::Test::RecordProperty(key, std::to_string(value));
 }
 
+void
+ReportAdvisoryFinding(const std::string& finding)
+{
+    // The name certify's reader looks for (kAdvisoryFindingProperty of conformance/certify).
+    testing::Test::RecordProperty("advisory_finding", finding);
+}
+
 } // namespace conformance
 
 namespace

@@ -288,7 +288,7 @@ EmuNicNetDevice::SetPromiscReceiveCallback(PromiscReceiveCallback cb)
 bool
 EmuNicNetDevice::IsLinkUp() const
 {
-    return !m_adminDown && PointToPointNetDevice::IsLinkUp();
+    return !m_adminDown && m_carrier && PointToPointNetDevice::IsLinkUp();
 }
 
 void
@@ -307,6 +307,21 @@ EmuNicNetDevice::SetLinkDown(bool down)
     }
     m_adminDown = down;
     m_linkChange();
+    if (down)
+    {
+        NotifyDeviceDown(); // NETDEV_DOWN: the stack flushes what is offloaded here
+    }
+}
+
+void
+EmuNicNetDevice::SetCarrier(bool up)
+{
+    if (m_carrier == up)
+    {
+        return;
+    }
+    m_carrier = up;
+    m_linkChange(); // Linux sends no NETDEV_DOWN for it: the offloads stay
 }
 
 bool

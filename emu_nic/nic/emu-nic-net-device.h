@@ -91,7 +91,8 @@ const char* EmuNicEventName(EmuNicEvent event);
  * IPv4 packet to the device's tx/rx as bytes, turns the device's verdicts into tags (CRYPTO_DONE
  * status, secpath), counts and traces every drop by reason, relays the device's check_expire and
  * PMTU callbacks to the stack, and refuses (by name) any value outside the ABI's ranges.
- * Link down makes the stack flush every offloaded state and policy.
+ * Administrative down makes the stack flush every offloaded state and policy; carrier loss
+ * does not.
  */
 class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
 {
@@ -107,8 +108,12 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
     bool IsLinkUp() const override;
     void AddLinkChangeCallback(Callback<void> callback) override;
 
-    /// Administrative link state (like `ip link set dev X down`); down flushes offloaded SAs.
+    /// Administrative link state (like `ip link set dev X down`); down flushes offloaded states
+    /// and policies (Linux NETDEV_DOWN -> xfrm_dev_down).
     void SetLinkDown(bool down);
+    /// Carrier (cable pulled or back): the link is down while it is lost, but Linux flushes
+    /// nothing on carrier loss.
+    void SetCarrier(bool up);
 
     // XfrmDevOps
     uint32_t GetXfrmFeatures() const override;
@@ -197,6 +202,7 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
     std::vector<Ptr<XfrmPolicy>> m_policies;               //!< offloaded, until policy_delete
     Ptr<Packet> m_txPacket; //!< the packet in the device's tx, for mtu_exceeded
     bool m_adminDown{false};
+    bool m_carrier{true};
     NetDevice::ReceiveCallback m_nodeRxCallback;
     NetDevice::PromiscReceiveCallback m_nodePromiscCallback;
     TracedCallback<> m_linkChange;

@@ -25,8 +25,11 @@ enum class XfrmDrop : uint8_t
 {
     InHdrError,        //!< ESP too short to carry SPI and sequence number
     InNoStates,        //!< unknown SPI
-    InStateProtoError, //!< ICV, padding or length failure (software or device status)
-    InStateSeqError,   //!< replayed or too old
+    InStateProtoError, //!< ICV, pad length or length failure found by the stack, or a device's
+                       //!< authentication-failed status
+    InBufferError,     //!< a device's CRYPTO_DONE status other than success or auth failure
+                       //!< (Linux: CRYPTO_INVALID_PACKET_SYNTAX and the rest)
+    InStateSeqError,   //!< replayed or too old (the SA counts which: replay, replayWindow)
     InStateExpired,    //!< state past its hard limit
     InStateMismatch,   //!< ESP for a packet-offloaded SA that its device did not process
     InNoPols,          //!< tunnel-mode packet with no policy to accept it
@@ -121,10 +124,6 @@ class XfrmStack : public Object
     /// The key manager's subscription (Linux's km_state_expired): soft (hard=false) or hard.
     typedef Callback<void, Ptr<XfrmState>, bool> ExpireCallback;
     void SetExpireCallback(ExpireCallback cb);
-    /// States deleted by the stack itself (hard expire, device flush): the key manager forgets
-    /// them.
-    typedef Callback<void, Ptr<XfrmState>> StateGoneCallback;
-    void SetStateGoneCallback(StateGoneCallback cb);
 
     /// Linux's xfrm_state_check_expire: read counters, fire soft/hard expire once each.
     /// Returns false when the state is past its hard limit.
@@ -215,7 +214,6 @@ class XfrmStack : public Object
     Time m_stateFreeDelay;
     std::vector<Ptr<XfrmState>> m_awaitingFree; //!< deleted on the device, not yet freed
     ExpireCallback m_expireCallback;
-    StateGoneCallback m_stateGoneCallback;
     TracedCallback<Ptr<const Packet>, XfrmDrop> m_dropTrace;
     TracedCallback<Ptr<XfrmState>, bool> m_expireTrace;
     TracedCallback<Ptr<XfrmState>, std::string> m_fallbackTrace;

@@ -229,6 +229,32 @@ class IvReuse : public MutantDevice
     }
 };
 
+/// Pads with zero bytes instead of 1, 2, 3, ... (crypto offload: over the stack's padding). A
+/// Linux receiver never reads pad bytes, so only the advisory PAD-CONTENT notices: it is not a
+/// mutant (certification must pass it) but the proof that an advisory finding fails nothing.
+class PadZero : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Transmit(const TxCall& call) override
+    {
+        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
+        const int verdict = Forward(call);
+        const olab_sa* sa = verdict == OLAB_DONE ? SaOfTx(meta, buf, *len) : nullptr;
+        if (sa)
+        {
+            const uint32_t ihl = Ipv4HeaderLength(buf, *len);
+            Reseal(*sa, buf + ihl, *len - ihl, nullptr, [](uint8_t* data, uint32_t length) {
+                // data: payload, padding, pad length, next header, then the 16-byte ICV.
+                const uint32_t padLength = data[length - 16 - 2];
+                std::memset(data + length - 16 - 2 - padLength, 0, padLength);
+            });
+        }
+        return verdict;
+    }
+};
+
 /// Packet offload starts sequence numbers at 2 instead of 1.
 class SeqStart2 : public StateAddMutant
 {
@@ -499,8 +525,16 @@ const Mutant kMutants[] = {
      "ignores advance_esn, so crypto offload RX loses the ESN high bits"},
 };
 
+/// Devices that break only an advisory check: certification must pass them and report the
+/// finding (conformance/test/mutation-score-test.cc), so they are not mutants.
+const Mutant kAdvisoryOnly[] = {
+    {"pad-zero",
+     &OpsOf<PadZero>,
+     "pads with zero bytes instead of 1, 2, 3, ... (advisory PAD-CONTENT only)"},
+};
+
 /// Registers every mutant, listed after the reference and the example device, when the program
-/// starts.
+/// starts, then the advisory-only devices as "advisory:NAME".
 struct MutantRegistrations
 {
     MutantRegistrations()
@@ -509,6 +543,13 @@ struct MutantRegistrations
         for (const Mutant& m : kMutants)
         {
             OffloadDeviceRegistration(std::string("mutant:") + m.name, m.ops(), order++, m.defect);
+        }
+        for (const Mutant& m : kAdvisoryOnly)
+        {
+            OffloadDeviceRegistration(std::string("advisory:") + m.name,
+                                      m.ops(),
+                                      order++,
+                                      m.defect);
         }
     }
 } g_mutants;
