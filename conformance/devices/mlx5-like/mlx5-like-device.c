@@ -451,7 +451,7 @@ infer_seq_hi(uint64_t top, uint32_t window, uint32_t seq_lo)
     const uint32_t top_lo = (uint32_t)top;
     uint32_t top_hi = (uint32_t)(top >> 32);
     const uint32_t bottom = top_lo - window + 1;
-    if (top_lo >= window)
+    if (top_lo >= window - 1) /* RFC 4303 A2.2: Tl >= W - 1 (ESN needs a window: W >= 1) */
     {
         if (seq_lo < bottom)
         {
