@@ -743,7 +743,7 @@ validate_state(const struct olab_sa* sa)
     }
     if (sa->dir != OLAB_DIR_IN && sa->dir != OLAB_DIR_OUT)
     {
-        return "Cannot offload xfrm states without a direction"; /* xfrm_dev_state_add's */
+        return "Offload direction must be in or out"; /* not mlx5: the core never asks */
     }
     if (sa->type == OLAB_OFFLOAD_CRYPTO)
     {
