@@ -46,8 +46,6 @@ enum
     GCM_SALT_LEN = 4,
     GCM_ICV_LEN = 16,
     ESP_TRAILER_LEN = 2, /* pad length + next header */
-    ESP_OVERHEAD_MAX =
-        IPV4_HEADER_LEN + ESP_HEADER_LEN + GCM_IV_LEN + 3 + ESP_TRAILER_LEN + GCM_ICV_LEN,
     IP_PROTO_IPIP = 4,
     IP_PROTO_TCP = 6,
     IP_PROTO_UDP = 17,
