@@ -1,9 +1,9 @@
 // Proof that the conformance suite can fail: `offloadlab certify` of every built-in device, as a
 // user would run it. Each mutant (the reference engine with one defect) must be refused and
-// named by at least one requirement; the reference, the example and the netdevsim-like device
-// must conform, and the reference must leave no requirement x mode of the catalog untested
-// except the ones the simulated stack cannot run yet (IPv6, ESP-in-UDP), which must show as
-// skips.
+// named by at least one requirement; the reference, the example device and the two devices
+// written from Linux drivers (netdevsim-like, mlx5-like) must conform, and the reference must
+// leave no requirement x mode of the catalog untested except the ones the simulated stack
+// cannot run yet (IPv6, ESP-in-UDP), which must show as skips.
 #include "offload-device-type.h"
 
 #include <cstdlib>
@@ -169,7 +169,7 @@ TEST_P(CorrectDeviceConforms, CertificationPasses)
 // Linux accepts must conform).
 INSTANTIATE_TEST_SUITE_P(Builtin,
                          CorrectDeviceConforms,
-                         testing::Values("reference", "example", "netdevsim-like"),
+                         testing::Values("reference", "example", "netdevsim-like", "mlx5-like"),
                          TestName);
 
 // A device that breaks only an advisory check (zero padding: Linux never reads pad bytes)

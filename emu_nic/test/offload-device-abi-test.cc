@@ -28,6 +28,7 @@ TEST(OffloadDeviceType, ListsReferenceExampleAndEveryMutant)
     EXPECT_EQ(all[0], "reference");
     EXPECT_TRUE(Lists(all, "example"));
     EXPECT_TRUE(Lists(all, "netdevsim-like"));
+    EXPECT_TRUE(Lists(all, "mlx5-like"));
     size_t mutants = 0;
     for (const auto& spec : all)
     {
