@@ -102,6 +102,11 @@ const ns3::OffloadDeviceType& DeviceUnderTest();
 /// Why the device under test cannot run this case ("" when it can).
 std::string UnsupportedReason(const Case& c);
 
+/// Adds the case's A->B SA on A in a probe topology of its own (destroyed before returning):
+/// the stack's error when the add fails ("" when it succeeds); offloaded says whether the
+/// device took it. Call before the test builds its own topology.
+std::string AddFailure(const Case& c, bool* offloaded);
+
 /// In a TEST_P body: skip (as a skip, with the reason) a case the device does not offer.
 #define CONFORMANCE_SKIP_UNLESS_OFFERED(c)                                                         \
     do                                                                                             \
