@@ -638,7 +638,8 @@ TEST_P(EspTransformSuiteTest, RandomFramesNeverCrashNorAuthenticate)
 INSTANTIATE_TEST_SUITE_P(Suites, EspTransformSuiteTest, testing::Values(0, 1, 2), SuiteName);
 
 // ---------------------------------------------------------------------------------------------
-// Bad padding: the plaintext trailer is corrupted before Seal, so the ICV is valid.
+// Trailers under a valid ICV (corrupted before Seal), judged as Linux's esp_remove_trailer does:
+// only a pad length that leaves no payload is refused; the pad bytes are never read.
 
 struct PaddingCorruption
 {
@@ -667,6 +668,12 @@ void
 PadLengthPlusOne(Bytes& f, uint32_t at)
 {
     f[at] += 1; // with no payload: one byte more than there is room for
+}
+
+void
+PadLengthPlusThree(Bytes& f, uint32_t at)
+{
+    f[at] += 3; // with a 3-byte payload: the pad covers it exactly, the payload is empty
 }
 
 void
@@ -740,14 +747,16 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(
         PaddingCorruption{"GcmIntact", 0, 3, LeaveIntact, EspStatus::Ok, 3},
         PaddingCorruption{"CbcIntact", 2, 10, LeaveIntact, EspStatus::Ok, 10},
-        PaddingCorruption{"GcmFirstPadByte", 0, 3, BumpFirstPadByte, EspStatus::BadPadding, 0},
-        PaddingCorruption{"GcmLastPadByte", 0, 3, BumpLastPadByte, EspStatus::BadPadding, 0},
-        PaddingCorruption{"GcmZeroPadding", 0, 7, ZeroPadding, EspStatus::BadPadding, 0},
+        PaddingCorruption{"GcmFirstPadByte", 0, 3, BumpFirstPadByte, EspStatus::Ok, 3},
+        PaddingCorruption{"GcmLastPadByte", 0, 3, BumpLastPadByte, EspStatus::Ok, 3},
+        PaddingCorruption{"GcmZeroPadding", 0, 7, ZeroPadding, EspStatus::Ok, 7},
         PaddingCorruption{"GcmPadLength255", 0, 3, PadLength255, EspStatus::BadPadding, 0},
-        PaddingCorruption{"GcmOneShorter", 0, 3, PadLengthOneShorter, EspStatus::BadPadding, 0},
-        PaddingCorruption{"CbcFirstPadByte", 2, 0, BumpFirstPadByte, EspStatus::BadPadding, 0},
-        PaddingCorruption{"CbcLastPadByte", 2, 10, BumpLastPadByte, EspStatus::BadPadding, 0},
-        PaddingCorruption{"CbcZeroPadding", 2, 0, ZeroPadding, EspStatus::BadPadding, 0},
+        PaddingCorruption{"GcmEmptyPayload", 0, 3, PadLengthPlusThree, EspStatus::BadPadding, 0},
+        PaddingCorruption{"GcmOneShorter", 0, 3, PadLengthOneShorter, EspStatus::Ok, 4},
+        PaddingCorruption{"CbcFirstPadByte", 2, 5, BumpFirstPadByte, EspStatus::Ok, 5},
+        PaddingCorruption{"CbcLastPadByte", 2, 10, BumpLastPadByte, EspStatus::Ok, 10},
+        PaddingCorruption{"CbcZeroPadding", 2, 5, ZeroPadding, EspStatus::Ok, 5},
+        PaddingCorruption{"CbcEmptyPayload", 2, 0, LeaveIntact, EspStatus::BadPadding, 0},
         PaddingCorruption{"CbcPadLengthPastPayload",
                           2,
                           0,
@@ -755,7 +764,7 @@ INSTANTIATE_TEST_SUITE_P(
                           EspStatus::BadPadding,
                           0},
         PaddingCorruption{"CbcPadLength255", 2, 0, PadLength255, EspStatus::BadPadding, 0},
-        PaddingCorruption{"CbcOneShorter", 2, 0, PadLengthOneShorter, EspStatus::BadPadding, 0}),
+        PaddingCorruption{"CbcOneShorter", 2, 5, PadLengthOneShorter, EspStatus::Ok, 6}),
     [](const testing::TestParamInfo<PaddingCorruption>& info) { return info.param.name; });
 
 TEST(EspTransformPadding, PadLengthExactlyFillingThePayloadIsValid)
