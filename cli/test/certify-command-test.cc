@@ -151,8 +151,8 @@ TEST(CertifyRunnerTest, ListDevicesPrintsTheBuiltinDevicesOnePerLine)
     EXPECT_EQ(devices.front(), "reference");
     for (const auto& d : devices)
     {
-        EXPECT_TRUE(d == "reference" || d == "example" || d == "netdevsim-like" || d == "mlx5-like" ||
-                    d.rfind("mutant:", 0) == 0)
+        EXPECT_TRUE(d == "reference" || d == "example" || d == "netdevsim-like" ||
+                    d == "mlx5-like" || d.rfind("advisory:", 0) == 0 || d.rfind("mutant:", 0) == 0)
             << d;
     }
 }
