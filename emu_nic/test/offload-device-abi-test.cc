@@ -118,6 +118,23 @@ TEST(OffloadDeviceAbi, TheExampleLibraryCarriesCryptoOffloadTraffic)
     EXPECT_EQ(RunCryptoOffloadThrough("example"), 20u);
 }
 
+// ABI v2 appended fields: a device built against v1 (smaller capability struct, abi_version
+// 1) still loads, reads as reporting lifetimes exactly, and carries traffic.
+TEST(OffloadDeviceAbi, AnAbiV1DeviceStillLoadsAndWorks)
+{
+    std::string error;
+    auto type = OffloadDeviceType::Open(OFFLOADLAB_EXAMPLE_ABI_V1, &error);
+    ASSERT_TRUE(type) << error;
+    const olab_capabilities& caps = type->GetCapabilities();
+    EXPECT_EQ(caps.abi_version, 1u);
+    EXPECT_EQ(caps.size, sizeof(olab_capabilities)) << "the host's copy is whole";
+    EXPECT_EQ(caps.lifetime_packets, OLAB_LIFETIME_EXACT);
+    EXPECT_EQ(caps.lifetime_bytes, OLAB_LIFETIME_EXACT);
+    EXPECT_EQ(caps.lifetime_poll_ms, 0u);
+    EXPECT_STREQ(caps.name, "example-abi-v1");
+    EXPECT_EQ(RunCryptoOffloadThrough(OFFLOADLAB_EXAMPLE_ABI_V1), 20u);
+}
+
 TEST(OffloadDeviceAbiDeathTest, GarbageFromADeviceNamesTheCallback)
 {
     GTEST_FLAG_SET(death_test_style, "threadsafe");

@@ -16,6 +16,7 @@
  *   EXAMPLE_BROKEN_MISSING_SYMBOL  olab_rx is not exported
  *   EXAMPLE_BROKEN_CRASH_TX        olab_tx dereferences NULL on the first packet with meta
  *   EXAMPLE_BROKEN_GARBAGE         olab_state_add returns 7, outside enum olab_result
+ *   EXAMPLE_ABI_V1                 not broken: capabilities as an ABI v1 device reports them
  */
 #include "offloadlab-device.h"
 
@@ -39,6 +40,8 @@
 #define EXAMPLE_NAME "example-broken-crash-tx"
 #elif defined(EXAMPLE_BROKEN_GARBAGE)
 #define EXAMPLE_NAME "example-broken-garbage"
+#elif defined(EXAMPLE_ABI_V1)
+#define EXAMPLE_NAME "example-abi-v1"
 #else
 #define EXAMPLE_NAME "example"
 #endif
@@ -82,8 +85,14 @@ struct example_device
 };
 
 static const struct olab_capabilities g_capabilities = {
+#ifdef EXAMPLE_ABI_V1
+    /* As a device built against ABI v1 says it: the struct ends before the v2 fields. */
+    .size = offsetof(struct olab_capabilities, lifetime_packets),
+    .abi_version = 1,
+#else
     .size = sizeof(struct olab_capabilities),
     .abi_version = OLAB_DEVICE_ABI_VERSION,
+#endif
     .name = EXAMPLE_NAME,
     .description = "offloadlab example device: crypto offload of rfc4106(gcm(aes)), in C",
     .features = OLAB_FEATURE_HW_ESP | OLAB_FEATURE_HW_ESP_TX_CSUM,
