@@ -183,6 +183,11 @@ RequirementCatalog::Parse(const std::string& text, RequirementCatalog* catalog, 
             *error = where + ": source.document: '" + r.document + "' is not in documents";
             return false;
         }
+        if (source.contains("linux") &&
+            !StringField(source, "linux", where + ": source", &r.linuxFunction, error))
+        {
+            return false;
+        }
         c.m_requirements.push_back(r);
     }
     *catalog = std::move(c);
@@ -247,7 +252,12 @@ RequirementCatalog::ToMarkdown() const
             {
                 os << " | " << (r.AppliesTo(m) ? "x" : "");
             }
-            os << " | " << r.document << ": " << r.section << " |\n";
+            os << " | " << r.document << ": " << r.section;
+            if (!r.linuxFunction.empty())
+            {
+                os << "; Linux: " << r.linuxFunction;
+            }
+            os << " |\n";
         }
     };
     size_t requirements = 0;

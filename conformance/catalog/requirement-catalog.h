@@ -16,7 +16,8 @@ struct Requirement
     std::vector<std::string> modes; //!< sw, crypto, packet
     std::string document;           //!< key into the catalog's documents
     std::string section;
-    bool allowance{false}; //!< a difference from software IPsec that the sources permit
+    std::string linuxFunction; //!< optional: the Linux function (file and name) it follows
+    bool allowance{false};     //!< a difference from software IPsec that the sources permit
 
     bool AppliesTo(const std::string& mode) const;
 };
