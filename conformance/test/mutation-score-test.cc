@@ -4,7 +4,9 @@
 // the reference must leave no requirement x mode of the catalog untested except the ones the
 // simulated stack cannot run yet (IPv6, ESP-in-UDP), which must show as skips.
 #include "offload-device-type.h"
+#include "requirement-catalog.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -117,6 +119,35 @@ INSTANTIATE_TEST_SUITE_P(Builtin, MutantIsCaught, testing::ValuesIn(Mutants()), 
 TEST(MutationScore, EveryBuiltinMutantIsListed)
 {
     EXPECT_GE(Mutants().size(), 10u);
+}
+
+// docs/conformance.md's table of ABI rules names the mutants that break each rule: every name is
+// a built-in mutant, and every built-in mutant answers some rule.
+TEST(MutationScore, AbiRulesNameExactlyTheBuiltinMutants)
+{
+    offloadlab::RequirementCatalog catalog;
+    std::string error;
+    ASSERT_TRUE(offloadlab::RequirementCatalog::Load(offloadlab::RequirementCatalog::DefaultPath(),
+                                                     &catalog,
+                                                     &error))
+        << error;
+    const std::vector<std::string> builtin = Mutants();
+    std::set<std::string> named;
+    for (const auto& rule : catalog.GetAbiRules())
+    {
+        for (const auto& mutant : rule.mutants)
+        {
+            named.insert("mutant:" + mutant);
+            EXPECT_TRUE(std::find(builtin.begin(), builtin.end(), "mutant:" + mutant) !=
+                        builtin.end())
+                << "the rule \"" << rule.rule << "\" names mutant:" << mutant
+                << ", which is not built in";
+        }
+    }
+    for (const auto& spec : builtin)
+    {
+        EXPECT_TRUE(named.count(spec)) << spec << " answers no rule of the catalog's abi_rules";
+    }
 }
 
 class CorrectDeviceConforms : public testing::TestWithParam<std::string>

@@ -670,6 +670,66 @@ class TunnelTtl1 : public MutantDevice
     }
 };
 
+/// Packet offload ignores the initial replay state of an outbound SA (oseq): it always starts at
+/// sequence number 1.
+class IgnoresOseq : public StateAddMutant
+{
+  public:
+    using StateAddMutant::StateAddMutant;
+
+  protected:
+    void Change(olab_sa* sa) override
+    {
+        sa->oseq = sa->dir == OLAB_DIR_OUT ? 0 : sa->oseq;
+    }
+};
+
+/// Ignores the initial replay state of an inbound SA (seq): its window starts at 0.
+class IgnoresRxSeq : public StateAddMutant
+{
+  public:
+    using StateAddMutant::StateAddMutant;
+
+  protected:
+    void Change(olab_sa* sa) override
+    {
+        sa->seq = sa->dir == OLAB_DIR_IN ? 0 : sa->seq;
+    }
+};
+
+/// Crypto offload TX ignores meta->seq_hi: with ESN the ICV is computed with high bits 0.
+class CryptoTxIgnoresSeqHi : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Transmit(const TxCall& call) override
+    {
+        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
+        if (!meta)
+        {
+            return Forward(call);
+        }
+        olab_tx_meta low = *meta;
+        low.seq_hi = 0;
+        return Forward(TxCall{buf, len, cap, &low, mtu, dropReason});
+    }
+};
+
+/// Packet offload lets any SA serve any policy: the template's reqid is not looked at.
+class IgnoresTmplReqid : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int PolicyAdd(const olab_policy& policy, uint64_t* handle, std::string* reason) override
+    {
+        olab_policy any = policy;
+        any.tmpl_reqid = 0;
+        return MutantDevice::PolicyAdd(any, handle, reason);
+    }
+};
+
 // ---- registration ----
 
 template <typename Mutant>
@@ -686,6 +746,25 @@ const olab_device_ops&
 OpsOf()
 {
     return BuiltinDeviceOps<&ReferenceOffloadEngine::GetCapabilities, &Create<Mutant>>();
+}
+
+/// The reference created with its own table sizes instead of the host's (olab_config).
+template <bool Sas, bool Policies>
+std::unique_ptr<BuiltinOffloadDevice>
+CreateIgnoringCapacity(const olab_host& host, const olab_config& config, std::string* error)
+{
+    olab_config own = config;
+    own.sa_capacity = Sas ? 1024 : config.sa_capacity;
+    own.policy_capacity = Policies ? 1024 : config.policy_capacity;
+    return Create<MutantDevice>(host, own, error);
+}
+
+template <bool Sas, bool Policies>
+const olab_device_ops&
+IgnoringCapacityOps()
+{
+    return BuiltinDeviceOps<&ReferenceOffloadEngine::GetCapabilities,
+                            &CreateIgnoringCapacity<Sas, Policies>>();
 }
 
 /// The mutants in listing order: name, ABI table, the one defect (their registration note).
@@ -763,6 +842,24 @@ const Mutant kMutants[] = {
     {"tunnel-ttl-1",
      &OpsOf<TunnelTtl1>,
      "packet offload tunnel mode sends the outer IPv4 header with TTL 1"},
+    {"ignores-oseq",
+     &OpsOf<IgnoresOseq>,
+     "packet offload ignores oseq: every outbound SA starts at sequence number 1"},
+    {"ignores-rx-seq",
+     &OpsOf<IgnoresRxSeq>,
+     "ignores seq: every inbound SA's replay window starts at 0"},
+    {"crypto-tx-ignores-seq-hi",
+     &OpsOf<CryptoTxIgnoresSeqHi>,
+     "crypto offload TX ignores seq_hi: ESN ICVs are computed with high bits 0"},
+    {"ignores-tmpl-reqid",
+     &OpsOf<IgnoresTmplReqid>,
+     "packet offload lets any SA serve any policy, ignoring tmpl_reqid"},
+    {"ignores-sa-capacity",
+     &IgnoringCapacityOps<true, false>,
+     "ignores olab_config.sa_capacity: its SA table holds 1024"},
+    {"ignores-policy-capacity",
+     &IgnoringCapacityOps<false, true>,
+     "ignores olab_config.policy_capacity: its policy table holds 1024"},
 };
 
 /// Registers every mutant, listed after the reference and the example device, when the program
