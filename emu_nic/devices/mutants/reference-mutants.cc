@@ -730,6 +730,50 @@ class IgnoresTmplReqid : public MutantDevice
     }
 };
 
+/// Packet offload RX accepts a packet whose ICV does not verify: it seals the frame again under
+/// the SA's key and lets the reference take it.
+class PacketRxIgnoresIcv : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Receive(const RxCall& call) override
+    {
+        const auto& [buf, len, cap, info, dropReason] = call;
+        const int verdict = Forward(call);
+        const uint32_t ihl = Ipv4HeaderLength(buf, *len);
+        if (verdict != OLAB_DROP || *dropReason != OLAB_DROP_RX_AUTH_FAIL || ihl == 0 ||
+            *len < ihl + kEspIvOffset + 8 + 16)
+        {
+            return verdict;
+        }
+        const uint32_t daddr = uint32_t(buf[16]) << 24 | buf[17] << 16 | buf[18] << 8 | buf[19];
+        uint64_t handle = 0;
+        const olab_sa* sa = InboundSa(daddr, EspTransform::ReadSpi(buf + ihl), &handle);
+        if (!sa || sa->type != OLAB_OFFLOAD_PACKET)
+        {
+            return verdict;
+        }
+        Reseal(*sa, buf + ihl, *len - ihl, nullptr, [](uint8_t*, uint32_t) {});
+        return Forward(call);
+    }
+};
+
+/// Packet offload policies ignore the selector's ports: a policy for one port takes the whole
+/// protocol.
+class PolicyIgnoresPorts : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int PolicyAdd(const olab_policy& policy, uint64_t* handle, std::string* reason) override
+    {
+        olab_policy wide = policy;
+        wide.sel.sport = wide.sel.dport = 0;
+        return MutantDevice::PolicyAdd(wide, handle, reason);
+    }
+};
+
 // ---- registration ----
 
 template <typename Mutant>
@@ -857,6 +901,12 @@ const Mutant kMutants[] = {
     {"ignores-sa-capacity",
      &IgnoringCapacityOps<true, false>,
      "ignores olab_config.sa_capacity: its SA table holds 1024"},
+    {"packet-rx-ignores-icv",
+     &OpsOf<PacketRxIgnoresIcv>,
+     "packet offload RX accepts packets whose ICV does not verify"},
+    {"policy-ignores-ports",
+     &OpsOf<PolicyIgnoresPorts>,
+     "packet offload policies ignore the selector's ports"},
     {"ignores-policy-capacity",
      &IgnoringCapacityOps<false, true>,
      "ignores olab_config.policy_capacity: its policy table holds 1024"},
