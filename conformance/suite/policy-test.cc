@@ -576,9 +576,11 @@ struct PriorityOrder
 };
 
 /// Sends UDP to kUdpPort, which both policies select: the one with the lower priority value must
-/// protect it (Linux xfrm_policy_lookup_bytype), whichever was added first.
+/// protect it (Linux xfrm_policy_lookup_bytype), whichever was added first. A device may refuse
+/// offloaded policies with priorities (older mlx5 did; Linux then fails the policy add): the
+/// refusal is returned in *refused and nothing is checked.
 void
-CheckPriorityDecides(const Case& c, const PriorityOrder& order)
+CheckPriorityDecides(const Case& c, const PriorityOrder& order, std::string* refused)
 {
     SCOPED_TRACE(order.name);
     TopologyOptions opt = OptionsOf(c);
@@ -605,7 +607,13 @@ CheckPriorityDecides(const Case& c, const PriorityOrder& order)
     for (const XfrmPolicyConfig* p :
          order.narrowFirst ? std::vector{&narrow, &broad} : std::vector{&broad, &narrow})
     {
-        ASSERT_TRUE(t->stackA->AddPolicy(*p, &error)) << error;
+        if (!t->stackA->AddPolicy(*p, &error))
+        {
+            ASSERT_EQ(error.rfind("offload: ", 0), 0u) << error;
+            *refused = error;
+            Simulator::Destroy();
+            return;
+        }
     }
     // B takes both SAs.
     XfrmPolicyConfig in = t->PolicyConfig(false, XfrmDir::In, XfrmOffloadType::Packet);
@@ -656,7 +664,13 @@ TEST_P(PKT_POLICY_PRIORITY, LowestValueWinsWhateverTheOrder)
     };
     for (const PriorityOrder& order : orders)
     {
-        CheckPriorityDecides(c, order);
+        std::string refused;
+        CheckPriorityDecides(c, order, &refused);
+        if (!refused.empty())
+        {
+            GTEST_SKIP() << "device refuses offloaded policies with priorities 10 and 20: "
+                         << refused;
+        }
     }
 }
 
