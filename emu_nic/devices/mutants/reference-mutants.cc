@@ -774,6 +774,26 @@ class PolicyIgnoresPorts : public MutantDevice
     }
 };
 
+/// Claims tunnel mode in its capabilities but refuses every tunnel-mode SA (not supported).
+class TunnelClaimedNotKept : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int StateAdd(const olab_sa& sa, uint64_t* handle, std::string* reason) override
+    {
+        if (sa.mode == OLAB_MODE_TUNNEL)
+        {
+            if (reason)
+            {
+                *reason = "tunnel mode is not offloaded";
+            }
+            return OLAB_NOT_SUPPORTED;
+        }
+        return MutantDevice::StateAdd(sa, handle, reason);
+    }
+};
+
 // ---- registration ----
 
 template <typename Mutant>
@@ -907,6 +927,9 @@ const Mutant kMutants[] = {
     {"policy-ignores-ports",
      &OpsOf<PolicyIgnoresPorts>,
      "packet offload policies ignore the selector's ports"},
+    {"tunnel-claimed-not-kept",
+     &OpsOf<TunnelClaimedNotKept>,
+     "claims tunnel mode but refuses every tunnel-mode SA"},
     {"ignores-policy-capacity",
      &IgnoringCapacityOps<false, true>,
      "ignores olab_config.policy_capacity: its policy table holds 1024"},
