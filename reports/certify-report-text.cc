@@ -27,6 +27,21 @@ Upper(const std::string& s)
     return u;
 }
 
+/// A result as the summary table shows it, at most 9 characters.
+std::string
+CellOf(const std::string& result)
+{
+    if (result == "advisory-ok")
+    {
+        return "ADV-OK";
+    }
+    if (result == "advisory-finding")
+    {
+        return "ADV-FIND";
+    }
+    return Upper(result);
+}
+
 std::string
 JoinStrings(const Json& list)
 {
@@ -119,6 +134,7 @@ CertifySummaryTable(const Json& certify)
         os << " " << std::setw(9) << mode.get<std::string>();
     }
     os << "\n";
+    bool advisory = false;
     for (const auto& r : Field(certify, "requirements"))
     {
         os << std::setw(28) << ValueOr(r, "id", "");
@@ -126,10 +142,27 @@ CertifySummaryTable(const Json& certify)
         {
             const Json& results = Field(r, "results");
             const auto it = results.find(mode.get<std::string>());
-            os << " " << std::setw(9)
-               << (it == results.end() ? "-" : Upper(it->get<std::string>()));
+            const std::string result = it == results.end() ? "-" : it->get<std::string>();
+            os << " " << std::setw(9) << CellOf(result);
+            advisory = advisory || result.rfind("advisory-", 0) == 0;
         }
         os << "\n";
+    }
+    if (advisory)
+    {
+        os << "(ADV-OK, ADV-FIND: advisory check, reported and never failing)\n";
+    }
+    // What the advisory checks found, with the reason.
+    const Json& findings = Field(certify, "advisory_findings");
+    if (findings.is_array() && !findings.empty())
+    {
+        os << "advisory findings (they do not change the verdict):\n";
+        for (const auto& f : findings)
+        {
+            const std::string finding = ValueOr(f, "finding", "");
+            os << "  " << ValueOr(f, "test", "") << ": " << finding.substr(0, finding.find('\n'))
+               << "\n";
+        }
     }
     return os.str();
 }
@@ -144,11 +177,13 @@ VerdictLine(const Json& certify)
     }
     size_t pass = 0;
     size_t skip = 0;
+    size_t findings = 0;
     size_t untestedModes = 0;
     for (const auto& r : Field(certify, "requirements"))
     {
         pass += ValueOr(r, "result", "") == "pass";
         skip += ValueOr(r, "result", "") == "skip";
+        findings += ValueOr(r, "result", "") == "advisory-finding";
         for (const auto& [mode, result] : Field(r, "results").items())
         {
             untestedModes += result == "untested";
@@ -174,6 +209,11 @@ VerdictLine(const Json& certify)
     if (untestedModes)
     {
         os << "; " << untestedModes << " requirement x mode with no test";
+    }
+    if (findings)
+    {
+        os << "; " << findings << " advisory " << (findings == 1 ? "check" : "checks")
+           << " with findings";
     }
     os << ")";
     return os.str();

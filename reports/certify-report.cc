@@ -149,7 +149,11 @@ WriteTestCase(std::ostream& os, const std::string& classname, const Test& t)
 {
     os << "    <testcase classname=\"" << XmlEscape(classname) << "\" name=\"" << XmlEscape(t.name)
        << "\" time=\"" << Seconds(t.seconds) << "\"";
-    if (t.result == "pass" && !t.HasEvidence())
+    // An advisory check never fails a device: advisory-ok is a pass, and a finding is a pass
+    // that carries what it found.
+    const bool finding = t.result == "advisory-finding";
+    const bool passed = t.result == "pass" || t.result == "advisory-ok" || finding;
+    if (passed && !finding && !t.HasEvidence())
     {
         os << "/>\n";
         return;
@@ -164,14 +168,19 @@ WriteTestCase(std::ostream& os, const std::string& classname, const Test& t)
         os << "      <failure message=\"" << XmlEscape(FirstLine(t.message))
            << "\" type=\"failure\">" << XmlEscape(t.message) << "</failure>\n";
     }
-    else if (t.result != "pass")
+    else if (!passed)
     {
         os << "      <error message=\"" << XmlEscape(FirstLine(t.message)) << "\" type=\"device\">"
            << XmlEscape(t.message) << "</error>\n";
     }
-    if (t.HasEvidence())
+    if (finding || t.HasEvidence())
     {
         os << "      <properties>\n";
+        WriteProperty(os, "        ", "result", t.result);
+        if (finding)
+        {
+            WriteProperty(os, "        ", "advisory_finding", t.message);
+        }
         if (t.properties)
         {
             for (const auto& [key, value] : t.properties->items())
@@ -187,6 +196,11 @@ WriteTestCase(std::ostream& os, const std::string& classname, const Test& t)
             }
         }
         os << "      </properties>\n";
+    }
+    if (finding)
+    {
+        os << "      <system-out>" << XmlEscape("advisory finding: " + t.message)
+           << "</system-out>\n";
     }
     os << "    </testcase>\n";
 }

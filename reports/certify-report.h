@@ -38,6 +38,7 @@ std::string DeviceLine(const nlohmann::ordered_json& device);
 std::string ProgressLine(size_t done, size_t total, const nlohmann::ordered_json& requirement);
 
 /// One row per requirement, one column per mode of the catalog: PASS / FAIL / SKIP / ERROR /
+/// ADV-OK / ADV-FIND (advisory checks, listed with their findings after the table) /
 /// UNTESTED, and "-" where the requirement does not apply.
 std::string CertifySummaryTable(const nlohmann::ordered_json& certify);
 

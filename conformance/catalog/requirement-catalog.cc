@@ -10,6 +10,12 @@
 namespace offloadlab
 {
 
+const char*
+Requirement::Kind() const
+{
+    return allowance ? "allowance" : advisory ? "advisory" : "requirement";
+}
+
 bool
 Requirement::AppliesTo(const std::string& mode) const
 {
@@ -214,12 +220,13 @@ RequirementCatalog::Parse(const std::string& text, RequirementCatalog* catalog, 
             return false;
         }
         const std::string kind = item.value("kind", "");
-        if (kind != "requirement" && kind != "allowance")
+        if (kind != "requirement" && kind != "allowance" && kind != "advisory")
         {
-            *error = where + ": kind: '" + kind + "' (expected requirement or allowance)";
+            *error = where + ": kind: '" + kind + "' (expected requirement, allowance or advisory)";
             return false;
         }
         r.allowance = kind == "allowance";
+        r.advisory = kind == "advisory";
         if (r.allowance != (r.id.rfind("ALLOW-", 0) == 0))
         {
             *error = where + ": id: allowances, and only they, start with ALLOW-";
@@ -252,14 +259,16 @@ RequirementCatalog::Parse(const std::string& text, RequirementCatalog* catalog, 
             }
             return false;
         }
+        if (source.contains("linux"))
+        {
+            if (!StringField(source, "linux", where + ": source", &r.linuxFunction, error))
+            {
+                return false;
+            }
+        }
         if (!c.m_documents.count(r.document))
         {
             *error = where + ": source.document: '" + r.document + "' is not in documents";
-            return false;
-        }
-        if (source.contains("linux") &&
-            !StringField(source, "linux", where + ": source", &r.linuxFunction, error))
-        {
             return false;
         }
         c.m_requirements.push_back(r);
@@ -313,8 +322,12 @@ std::string
 RequirementCatalog::ToMarkdown() const
 {
     std::ostringstream os;
-    auto table = [&](bool allowances) {
-        os << "| ID | " << (allowances ? "allowed difference" : "requirement");
+    // kind: 0 requirements, 1 allowances, 2 advisories.
+    auto table = [&](int kind) {
+        os << "| ID | "
+           << (kind == 1   ? "allowed difference"
+               : kind == 2 ? "advisory check"
+                           : "requirement");
         for (const auto& m : m_modes)
         {
             os << " | " << m;
@@ -327,7 +340,7 @@ RequirementCatalog::ToMarkdown() const
         os << "|---|\n";
         for (const auto& r : m_requirements)
         {
-            if (r.allowance != allowances)
+            if ((r.allowance ? 1 : r.advisory ? 2 : 0) != kind)
             {
                 continue;
             }
@@ -339,32 +352,41 @@ RequirementCatalog::ToMarkdown() const
             os << " | " << r.document << ": " << r.section;
             if (!r.linuxFunction.empty())
             {
-                os << "; Linux: " << r.linuxFunction;
+                os << "; Linux `" << r.linuxFunction << "`";
             }
             os << " |\n";
         }
     };
     size_t requirements = 0;
+    size_t advisories = 0;
     for (const auto& r : m_requirements)
     {
-        requirements += r.allowance ? 0 : 1;
+        requirements += r.allowance || r.advisory ? 0 : 1;
+        advisories += r.advisory ? 1 : 0;
     }
     os << "# Conformance requirements\n\n"
           "Generated from `conformance/catalog/requirements.json` by `offloadlab catalog "
           "--markdown`;\n"
           "a test fails when this file and the catalog differ. Do not edit by hand.\n\n"
-       << requirements << " requirements and " << m_requirements.size() - requirements
+       << requirements << " requirements, " << advisories << " advisory checks and "
+       << m_requirements.size() - requirements - advisories
        << " allowed differences. An `x` marks a mode the requirement applies to:\n"
           "`sw` software IPsec, `crypto` crypto offload, `packet` packet (full) offload.\n\n"
           "Status: the catalog is the contract `offloadlab certify` checks a device against,\n"
           "requirement by requirement, with the conformance suite (one GoogleTest suite per ID);\n"
           "this table does not claim any device's result.\n\n"
           "## Requirements\n\n";
-    table(false);
+    table(0);
+    os << "\n## Advisory checks\n\n"
+          "Rules the sources ask of a sender that Linux does not check as a receiver: `offloadlab\n"
+          "certify` reports each as advisory-ok or advisory-finding (with the reason), and a "
+          "finding\n"
+          "never fails a device.\n\n";
+    table(2);
     os << "\n## Allowed differences from software IPsec\n\n"
           "Differential checks compare each offload mode with software IPsec; these are the only\n"
           "differences the sources allow, each a catalog entry of its own.\n\n";
-    table(true);
+    table(1);
     if (!m_abiRules.empty())
     {
         auto names = [](const std::vector<std::string>& list, const char* prefix) {

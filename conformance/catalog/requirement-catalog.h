@@ -16,8 +16,14 @@ struct Requirement
     std::vector<std::string> modes; //!< sw, crypto, packet
     std::string document;           //!< key into the catalog's documents
     std::string section;
-    std::string linuxFunction; //!< optional: the Linux function (file and name) it follows
+    std::string linuxFunction; //!< the Linux function it follows ("" when only an RFC is cited)
     bool allowance{false};     //!< a difference from software IPsec that the sources permit
+    /// Reported, never failing: a rule the sources ask of a sender but Linux does not check
+    /// (its tests come out advisory-ok or advisory-finding).
+    bool advisory{false};
+
+    /// "requirement", "allowance" or "advisory".
+    const char* Kind() const;
 
     bool AppliesTo(const std::string& mode) const;
 };

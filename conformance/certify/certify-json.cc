@@ -61,6 +61,20 @@ CertifyJson(const CertifyReport& report)
     j["suite"] = report.suitePath;
     j["only"] = report.only;
     j["failing_requirements"] = report.FailingIds();
+    // What the advisory checks found, one entry per test: reported, never failing.
+    nlohmann::ordered_json findings = nlohmann::ordered_json::array();
+    for (const auto& r : report.requirements)
+    {
+        for (const auto& t : r.tests)
+        {
+            if (t.outcome == Outcome::AdvisoryFinding)
+            {
+                findings.push_back(
+                    {{"id", r.requirement.id}, {"test", t.FullName()}, {"finding", t.message}});
+            }
+        }
+    }
+    j["advisory_findings"] = findings;
 
     nlohmann::ordered_json counts{{"requirements", report.requirements.size()}};
     std::map<std::string, size_t> byOutcome;
@@ -73,13 +87,23 @@ CertifyJson(const CertifyReport& report)
             ++byTest[OutcomeName(t.outcome)];
         }
     }
-    for (Outcome o :
-         {Outcome::Pass, Outcome::Fail, Outcome::Error, Outcome::Skip, Outcome::Untested})
+    for (Outcome o : {Outcome::Pass,
+                      Outcome::Fail,
+                      Outcome::Error,
+                      Outcome::Skip,
+                      Outcome::Untested,
+                      Outcome::AdvisoryOk,
+                      Outcome::AdvisoryFinding})
     {
         counts[OutcomeName(o)] = byOutcome[OutcomeName(o)];
     }
     nlohmann::ordered_json tests;
-    for (Outcome o : {Outcome::Pass, Outcome::Fail, Outcome::Error, Outcome::Skip})
+    for (Outcome o : {Outcome::Pass,
+                      Outcome::Fail,
+                      Outcome::Error,
+                      Outcome::Skip,
+                      Outcome::AdvisoryOk,
+                      Outcome::AdvisoryFinding})
     {
         tests[OutcomeName(o)] = byTest[OutcomeName(o)];
     }
@@ -110,12 +134,13 @@ RequirementJson(const RequirementResult& r, const std::vector<std::string>& cata
         }
     }
     nlohmann::ordered_json entry{{"id", r.requirement.id},
-                                 {"kind", r.requirement.allowance ? "allowance" : "requirement"},
+                                 {"kind", r.requirement.Kind()},
                                  {"text", r.requirement.text},
                                  {"source",
                                   {{"document", r.requirement.document},
                                    {"title", r.documentTitle},
-                                   {"section", r.requirement.section}}},
+                                   {"section", r.requirement.section},
+                                   {"linux", r.requirement.linuxFunction}}},
                                  {"modes", r.requirement.modes},
                                  {"result", OutcomeName(r.overall)},
                                  {"results", modes},

@@ -1,5 +1,7 @@
 #include "certify-result.h"
 
+#include <algorithm>
+
 namespace offloadlab
 {
 
@@ -14,6 +16,10 @@ OutcomeName(Outcome outcome)
         return "skip";
     case Outcome::Pass:
         return "pass";
+    case Outcome::AdvisoryOk:
+        return "advisory-ok";
+    case Outcome::AdvisoryFinding:
+        return "advisory-finding";
     case Outcome::Fail:
         return "fail";
     case Outcome::Error:
@@ -44,8 +50,27 @@ RequirementResult::Summarize()
         modes[mode] = Outcome::Untested;
     }
     overall = Outcome::Untested;
-    for (const auto& test : tests)
+    for (auto& test : tests)
     {
+        if (requirement.advisory &&
+            (test.outcome == Outcome::Pass || test.outcome == Outcome::Fail))
+        {
+            // Reported, never failing: the finding is the recorded one or the failure message.
+            auto finding =
+                std::find_if(test.properties.begin(), test.properties.end(), [](const auto& p) {
+                    return p.first == kAdvisoryFindingProperty;
+                });
+            if (finding != test.properties.end())
+            {
+                test.outcome = Outcome::AdvisoryFinding;
+                test.message = finding->second;
+            }
+            else
+            {
+                test.outcome =
+                    test.outcome == Outcome::Fail ? Outcome::AdvisoryFinding : Outcome::AdvisoryOk;
+            }
+        }
         overall = Combine(overall, test.outcome);
         auto it = modes.find(test.mode);
         if (it != modes.end())
@@ -84,7 +109,7 @@ CertifyReport::FailingIds() const
     std::vector<std::string> ids;
     for (const auto& r : requirements)
     {
-        if (r.overall == Outcome::Fail || r.overall == Outcome::Error)
+        if (!r.requirement.advisory && (r.overall == Outcome::Fail || r.overall == Outcome::Error))
         {
             ids.push_back(r.requirement.id);
         }

@@ -19,15 +19,21 @@ enum class Outcome : uint8_t
     Untested, //!< no test in the suite for it
     Skip,     //!< the device does not offer what the test needs
     Pass,
+    AdvisoryOk,      //!< an advisory check that found nothing
+    AdvisoryFinding, //!< an advisory check that found something: reported, never failing
     Fail,
     Error, //!< the device crashed, faulted or hung: no verdict from the test
 };
 
-/// "untested", "skip", "pass", "fail", "error".
+/// "untested", "skip", "pass", "advisory-ok", "advisory-finding", "fail", "error".
 const char* OutcomeName(Outcome outcome);
 
-/// The result of two results together: error > fail > pass > skip > untested.
+/// The result of two results together: error > fail > advisory-finding > advisory-ok > pass >
+/// skip > untested.
 Outcome Combine(Outcome a, Outcome b);
+
+/// The property an advisory test records with what it found (the test itself passes).
+constexpr const char* kAdvisoryFindingProperty = "advisory_finding";
 
 /// One GoogleTest test of the suite: requirement x mode x variant.
 struct TestCaseResult
@@ -61,7 +67,8 @@ struct RequirementResult
     std::string error; //!< why its suite process gave no results (crash, fault, timeout)
 
     /// Fills modes and overall from the tests. A test whose name carries no mode counts for
-    /// every mode of the requirement.
+    /// every mode of the requirement. An advisory entry's passes become advisory-ok, or
+    /// advisory-finding with the finding as message, and its failures advisory-finding.
     void Summarize();
 };
 
@@ -86,7 +93,7 @@ struct CertifyReport
     bool Conforms() const;
     /// "conforms", "does-not-conform" or "error".
     std::string Status() const;
-    /// IDs of requirements with a failure or an error, in catalog order.
+    /// IDs of requirements with a failure or an error, in catalog order; advisories never.
     std::vector<std::string> FailingIds() const;
 };
 

@@ -102,6 +102,11 @@ const ns3::OffloadDeviceType& DeviceUnderTest();
 /// Why the device under test cannot run this case ("" when it can).
 std::string UnsupportedReason(const Case& c);
 
+/// Adds the case's A->B SA on A in a probe topology of its own (destroyed before returning):
+/// the stack's error when the add fails ("" when it succeeds); offloaded says whether the
+/// device took it. Call before the test builds its own topology.
+std::string AddFailure(const Case& c, bool* offloaded);
+
 /// In a TEST_P body: skip (as a skip, with the reason) a case the device does not offer.
 #define CONFORMANCE_SKIP_UNLESS_OFFERED(c)                                                         \
     do                                                                                             \
@@ -153,6 +158,11 @@ std::string EvidenceDir();
 /// Adds a key=value to this test's record (certify.json shows it as evidence).
 void RecordEvidence(const std::string& key, const std::string& value);
 void RecordEvidence(const std::string& key, uint64_t value);
+
+/// In the test of an advisory catalog entry (kind "advisory"): what the check found. The test
+/// still passes; `offloadlab certify` reports it as advisory-finding with this reason, and it
+/// never changes the verdict. A test that records nothing is advisory-ok.
+void ReportAdvisoryFinding(const std::string& finding);
 
 } // namespace conformance
 

@@ -185,6 +185,15 @@ TEST_P(CRYPTO_RX_BAD_ICV_STATUS, FailureReportedNeverDelivered)
         ScheduleInject(Seconds(2) + MilliSeconds(seq), t->devA, t->devB, esp);
         badData.push_back(data);
     }
+    // A number B has already accepted (3), with a bad ICV: Linux's xfrm_input handles a failed
+    // CRYPTO_DONE status before the replay check, so it is an integrity failure, not a replay.
+    {
+        const Bytes data = DatagramPayload(4090, 70);
+        Bytes esp = ScapyEsp(3, data);
+        esp.back() ^= 0x01;
+        ScheduleInject(Seconds(2) + MilliSeconds(50), t->devA, t->devB, esp);
+        badData.push_back(data);
+    }
     // Intact, with a later number: accepted, so the flips alone failed the others.
     const Bytes good = DatagramPayload(4100, 77);
     ScheduleInject(Seconds(2.5), t->devA, t->devB, ScapyEsp(seq + 2, good));
@@ -200,16 +209,21 @@ TEST_P(CRYPTO_RX_BAD_ICV_STATUS, FailureReportedNeverDelivered)
         for (size_t i = 0; i < badData.size(); ++i)
         {
             EXPECT_FALSE(received == badData[i])
-                << "the packet with a bad " << corruptions[i].what << " was delivered";
+                << "the packet with a bad "
+                << (i < std::size(corruptions) ? corruptions[i].what : "ICV and an old number")
+                << " was delivered";
         }
     }
-    // The device said "failed", and the stack counted it as an integrity failure, not as
-    // something it found itself after a "success" (bad padding, truncation).
-    const uint64_t bad = std::size(corruptions);
+    // The device said "authentication failed", and the stack counted an integrity failure
+    // (XfrmInStateProtoError and the SA's integrity_failed), not a replay, nor a malformed packet
+    // (XfrmInBufferError, the mapping of any other failed status).
+    const uint64_t bad = badData.size();
     EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InStateProtoError), bad);
     EXPECT_EQ(t->inB->GetStats().integrityFailures, bad);
-    EXPECT_EQ(t->inB->GetStats().badPadding, 0u);
-    EXPECT_EQ(t->inB->GetStats().truncated, 0u);
+    EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InStateSeqError), 0u)
+        << "a replayed packet with a bad ICV counted as a replay";
+    EXPECT_EQ(t->inB->GetStats().replayDrops, 0u);
+    EXPECT_EQ(t->stackB->GetDropCount(XfrmDrop::InBufferError), 0u);
     EXPECT_EQ(t->stackB->GetEventCount(XfrmEvent::CryptoOffloadRxPackets), expected.size())
         << "only intact packets may be reported decrypted";
 }

@@ -622,12 +622,12 @@ TEST_P(PKT_PMTU_DROP, TooBigAfterEspNeverReachesTheWire)
     RunUntil(Seconds(2));
     SaveEvidence(*t, *wire);
 
-    EXPECT_EQ(t->devA->GetDropCount(EmuNicDrop::TxPmtu), 1u);
+    EXPECT_EQ(t->stackA->GetDropCount(XfrmDrop::OutError), 1u);
     ASSERT_EQ(sink->received.size(), 1u);
     EXPECT_EQ(sink->received[0], fits) << "the largest packet that fits after ESP must pass";
     ExpectOnlyWholeEspFromA(*wire);
     EXPECT_EQ(EspCountFromA(*wire), 1u);
-    ExpectOnlyDrops(*t, {{"devA.TxPmtuDrop", 1}}, "packet");
+    ExpectOnlyDrops(*t, {{"stackA.XfrmOutError", 1}}, "packet");
 }
 
 INSTANTIATE_TEST_SUITE_P(,
@@ -671,7 +671,7 @@ TEST_P(PKT_PMTU_NOTIFY, SenderLearnsTheExactMtu)
     EXPECT_EQ(sink->received[0], atMtu);
     ASSERT_EQ(sender->icmp.size(), 2u) << "one notification per dropped packet";
     EXPECT_EQ(sender->icmp[1].info, told.info);
-    EXPECT_EQ(t->devA->GetDropCount(EmuNicDrop::TxPmtu), 2u);
+    EXPECT_EQ(t->stackA->GetDropCount(XfrmDrop::OutError), 2u);
     ExpectOnlyWholeEspFromA(*wire);
 }
 
@@ -747,7 +747,7 @@ TEST_P(PKT_PMTU_TCP_RECOVERS, EveryByteDelivered)
     RecordEvidence("tcpBytesDelivered", received->size());
     const uint32_t adaptations = pmtu->GetAdaptations();
     RecordEvidence("pmtuAdaptations", adaptations);
-    EXPECT_GE(t->devA->GetDropCount(EmuNicDrop::TxPmtu), 1u)
+    EXPECT_GE(t->stackA->GetDropCount(XfrmDrop::OutError), 1u)
         << "1448-byte segments do not fit after ESP and must meet the PMTU check";
     EXPECT_GE(adaptations, 1u) << "the sender was never told the MTU";
     EXPECT_EQ(received->size(), data.size()) << "TCP did not recover";
@@ -899,7 +899,7 @@ TEST_P(ALLOW_PKT_PMTU, OnlyTooBigAfterEspDiffers)
         {
             EXPECT_EQ(sink->received, fitting);
             EXPECT_EQ(sender->icmp.size(), sent.size() - fitting.size());
-            ExpectOnlyDrops(*t, {{"devA.TxPmtuDrop", sent.size() - fitting.size()}}, "packet");
+            ExpectOnlyDrops(*t, {{"stackA.XfrmOutError", sent.size() - fitting.size()}}, "packet");
             ExpectOnlyWholeEspFromA(*wire);
         }
         Simulator::Destroy();

@@ -1,6 +1,8 @@
 // Conformance: link down (xfrm_device.rst: "As a netdev is set to DOWN the XFRM stack's netdev
 // listener will call xdo_dev_state_delete(), xdo_dev_policy_delete(), xdo_dev_state_free() and
-// xdo_dev_policy_free() on any remaining offloaded states").
+// xdo_dev_policy_free() on any remaining offloaded states"). As Linux's xfrm_dev_event and
+// xfrm_dev_down do it: only NETDEV_DOWN (administrative down) or unregister flushes, carrier loss
+// flushes nothing, and the flush tells the key manager nothing.
 //
 // Device-independent: a device that does not really delete and free shows it afterwards. Once
 // the link is up again the device must protect nothing by the flushed policies, take the same
@@ -71,6 +73,22 @@ TEST_P(DEV_LINK_DOWN_FLUSH, EverythingFlushedAndTheDeviceUsableAgain)
     ScheduleDatagrams(senderA, before, MilliSeconds(5), MilliSeconds(1));
     RunTo(MilliSeconds(20));
     EXPECT_EQ(Delivered(*sinkB, before), before.size());
+
+    // Carrier loss is no NETDEV_DOWN: nothing is flushed, and the same SAs carry traffic once
+    // the carrier is back.
+    t->devA->SetCarrier(false);
+    EXPECT_FALSE(t->devA->IsLinkUp());
+    EXPECT_EQ(t->stackA->FindState(t->endAddrB, t->spiAB), t->outA) << "flushed on carrier loss";
+    EXPECT_TRUE(t->outA->IsOffloaded(type) && t->inA->IsOffloaded(type))
+        << "offload removed on carrier loss";
+    t->devA->SetCarrier(true);
+    const Time carrierAt = Simulator::Now();
+    const auto afterCarrier = Payloads(3, 50);
+    ScheduleDatagrams(senderA, afterCarrier, MilliSeconds(5), MilliSeconds(1));
+    RunTo(carrierAt + MilliSeconds(20));
+    EXPECT_EQ(Delivered(*sinkB, afterCarrier), afterCarrier.size())
+        << "the SAs did not survive carrier loss";
+    EXPECT_EQ(FromA(*wire, kProtoEsp, t->spiAB, carrierAt).size(), afterCarrier.size());
 
     // A software SA and a bypass policy on A, which the flush must leave alone.
     std::string error;

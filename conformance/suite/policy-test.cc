@@ -380,10 +380,31 @@ INSTANTIATE_TEST_SUITE_P(,
 
 using POL_HW_OUTRANKS_SW = SimulationTest<Case>;
 
-/// The offloaded out/in policies have priority 1000; software policies for the same selectors
-/// with priority 0 (which would win between software policies) either block, or ask for an SA
-/// that does not exist. Traffic must flow both ways through the offloaded ones; once A's
-/// offloaded out policy is deleted, A's software policy takes effect (so it was live).
+/// A software policy beside each offloaded one: the same addresses, UDP only (a different
+/// selector, which Linux accepts; the same selector would be EEXIST), priority 0 where the
+/// offloaded ones have 1000. It either blocks, or asks for an SA that does not exist.
+XfrmPolicyConfig
+SoftwareRival(const Topology& t, bool onA, XfrmDir dir, bool blocks)
+{
+    XfrmPolicyConfig p = t.PolicyConfig(onA, dir, XfrmOffloadType::None);
+    p.sel.proto = kProtoUdp;
+    p.priority = 0;
+    if (blocks)
+    {
+        p.action = XfrmPolicyAction::Block;
+        p.hasTemplate = false;
+    }
+    else
+    {
+        p.tmpl.reqid = 999; // no state has it
+    }
+    return p;
+}
+
+/// Mainline's rule (xfrm_policy_insert_list): an offloaded policy enters at the head of its
+/// list, so one added after a software rival outranks it whatever their priorities, on TX and
+/// RX; once A's offloaded out policy is deleted, A's software policy takes effect (so it was
+/// live).
 void
 CheckHardwareOutranks(const Case& c, bool softwareBlocks)
 {
@@ -391,23 +412,29 @@ CheckHardwareOutranks(const Case& c, bool softwareBlocks)
     opt.policyPriority = 1000;
     auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->outA && t->inB && t->outB && t->inA);
+    // The rivals first, then the offloaded policies again.
+    std::vector<Ptr<XfrmPolicy>> offloaded;
     for (bool onA : {true, false})
     {
+        Ptr<XfrmStack> stack = onA ? t->stackA : t->stackB;
+        for (Ptr<XfrmPolicy> p : onA ? t->policiesA : t->policiesB)
+        {
+            if (p->IsHardware())
+            {
+                ASSERT_TRUE(stack->DeletePolicy(p));
+            }
+        }
         for (XfrmDir dir : {XfrmDir::Out, XfrmDir::In})
         {
-            XfrmPolicyConfig p = t->PolicyConfig(onA, dir, XfrmOffloadType::None);
-            p.priority = 0;
-            if (softwareBlocks)
-            {
-                p.action = XfrmPolicyAction::Block;
-                p.hasTemplate = false;
-            }
-            else
-            {
-                p.tmpl.reqid = 999; // no state has it
-            }
             std::string error;
-            ASSERT_TRUE((onA ? t->stackA : t->stackB)->AddPolicy(p, &error)) << error;
+            ASSERT_TRUE(stack->AddPolicy(SoftwareRival(*t, onA, dir, softwareBlocks), &error))
+                << error;
+        }
+        for (XfrmDir dir : {XfrmDir::Out, XfrmDir::In})
+        {
+            Ptr<XfrmPolicy> p = t->AddPolicy(onA, dir, XfrmOffloadType::Packet);
+            ASSERT_TRUE(p && p->IsHardware()) << "re-adding the offloaded policy failed";
+            offloaded.push_back(p);
         }
     }
     auto wire = CaptureWire(t->devA, t->devB);
@@ -445,8 +472,8 @@ CheckHardwareOutranks(const Case& c, bool softwareBlocks)
     RecordEvidence("delivered_ba", Delivered(*sinkA, sentBA));
 
     // Control: without A's offloaded out policy the software one decides.
-    ASSERT_EQ(t->policiesA.at(0)->GetConfig().dir, XfrmDir::Out);
-    ASSERT_TRUE(t->stackA->DeletePolicy(t->policiesA.at(0)));
+    ASSERT_EQ(offloaded.at(0)->GetConfig().dir, XfrmDir::Out);
+    ASSERT_TRUE(t->stackA->DeletePolicy(offloaded.at(0)));
     const auto afterDelete = Payloads(3, 200);
     ScheduleDatagrams(senderA, afterDelete, MilliSeconds(10), MilliSeconds(1)); // from now
     RunTo(MilliSeconds(100));
@@ -473,9 +500,130 @@ TEST_P(POL_HW_OUTRANKS_SW, OverASoftwareIpsecPolicyWithoutState)
     CheckHardwareOutranks(c, false);
 }
 
+// The rest of mainline's rule: a software policy added after an offloaded one, with a better
+// priority, goes ahead of it (v3's "HW always higher" was not merged); the offloaded policy's
+// own selector twice is refused (EEXIST), as a packet is never judged by two equal selectors.
+TEST_P(POL_HW_OUTRANKS_SW, LaterBetterSoftwarePolicyGoesFirstAndSameSelectorIsRefused)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    TopologyOptions opt = OptionsOf(c);
+    opt.policyPriority = 1000;
+    auto t = BuildTestTopology(opt);
+    ASSERT_TRUE(t->outA && t->inB);
+    std::string error;
+    XfrmPolicyConfig same = t->PolicyConfig(true, XfrmDir::Out, XfrmOffloadType::None);
+    EXPECT_FALSE(t->stackA->AddPolicy(same, &error)) << "a second policy with the same selector";
+    EXPECT_NE(error.find("EEXIST"), std::string::npos) << error;
+    ASSERT_TRUE(t->stackA->AddPolicy(SoftwareRival(*t, true, XfrmDir::Out, true), &error)) << error;
+    auto sinkB = InstallUdpSink(t->hostB);
+    auto senderA = InstallUdpSender(t->hostA, t->hostAddrB);
+    const auto sent = Payloads(4, 0);
+    ScheduleDatagrams(senderA, sent, MilliSeconds(10), MilliSeconds(1));
+    RunTo(MilliSeconds(50));
+    EXPECT_EQ(Delivered(*sinkB, sent), 0u) << "the later, better software block was passed over";
+    EXPECT_EQ(t->stackA->GetDropCount(XfrmDrop::OutPolBlock), sent.size());
+    RecordEvidence("blocked", t->stackA->GetDropCount(XfrmDrop::OutPolBlock));
+}
+
 INSTANTIATE_TEST_SUITE_P(,
                          POL_HW_OUTRANKS_SW,
                          testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
+                         CaseName);
+
+// ---- POL-TMPL-SPI ------------------------------------------------------------------------
+
+using POL_TMPL_SPI = SimulationTest<Case>;
+
+/// SPIs of A's ESP packets on the wire, in order, from `from` on.
+std::vector<uint32_t>
+EspSpisFromA(const WireCapture& wire, Time from)
+{
+    std::vector<uint32_t> spis;
+    for (const WirePacket* w : wire.From(true))
+    {
+        if (IpProtocol(w->ip) == kProtoEsp && w->at >= from)
+        {
+            spis.push_back(EspSpiOf(w->ip));
+        }
+    }
+    return spis;
+}
+
+// xfrm_state_find resolves the template: with its SPI set only that SA serves the policy.
+// A second A->B SA (newer, so it would win without a template SPI) carries nothing until
+// UPDPOLICY moves the SPI to it, then everything, and back again: both ways, on both ends'
+// data paths, every datagram delivered.
+TEST_P(POL_TMPL_SPI, UpdatePolicyMovesTrafficBothWays)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    auto t = BuildTestTopology(OptionsOf(c));
+    ASSERT_TRUE(t->outA && t->inB);
+    Ptr<XfrmPolicy> out;
+    for (Ptr<XfrmPolicy> p : t->policiesA)
+    {
+        if (p->GetConfig().dir == XfrmDir::Out)
+        {
+            out = p;
+        }
+    }
+    ASSERT_TRUE(out);
+    XfrmPolicyConfig pinned = out->GetConfig();
+    pinned.tmpl.spi = t->spiAB;
+    std::string error;
+    ASSERT_TRUE(t->stackA->UpdatePolicy(pinned, &error)) << error;
+
+    // The second SA pair member on both ends, as a rekey installs it (new SPI, same reqid).
+    const uint32_t newSpi = t->spiAB + 0x100;
+    for (bool onSender : {true, false})
+    {
+        XfrmStateConfig sa = t->SaConfig(true, onSender, c.mode);
+        sa.spi = newSpi;
+        Ptr<XfrmStack> stack = onSender ? t->stackA : t->stackB;
+        ASSERT_TRUE(stack->AddState(sa, &error)) << error;
+    }
+    auto wire = CaptureWire(t->devA, t->devB);
+    KeepPcap(*t);
+    auto sink = InstallUdpSink(t->hostB);
+    auto sender = InstallUdpSender(t->hostA, t->hostAddrB);
+    const auto first = Payloads(3, 0);
+    const auto second = Payloads(3, 100);
+    const auto third = Payloads(3, 200);
+    ScheduleDatagrams(sender, first, MilliSeconds(10), MilliSeconds(1));
+    RunTo(MilliSeconds(20));
+    EXPECT_EQ(EspSpisFromA(*wire, Seconds(0)), std::vector<uint32_t>(3, t->spiAB))
+        << "the pinned SA must carry the traffic, not the newer one";
+
+    pinned.tmpl.spi = newSpi;
+    ASSERT_TRUE(t->stackA->UpdatePolicy(pinned, &error)) << error;
+    const Time switched = Simulator::Now();
+    ScheduleDatagrams(sender, second, MilliSeconds(1), MilliSeconds(1));
+    RunTo(MilliSeconds(40));
+    EXPECT_EQ(EspSpisFromA(*wire, switched), std::vector<uint32_t>(3, newSpi))
+        << "UPDPOLICY did not move the traffic to the new SA";
+
+    pinned.tmpl.spi = t->spiAB;
+    ASSERT_TRUE(t->stackA->UpdatePolicy(pinned, &error)) << error;
+    const Time back = Simulator::Now();
+    ScheduleDatagrams(sender, third, MilliSeconds(1), MilliSeconds(1));
+    RunTo(MilliSeconds(60));
+    EXPECT_EQ(EspSpisFromA(*wire, back), std::vector<uint32_t>(3, t->spiAB))
+        << "UPDPOLICY did not move the traffic back to the first SA";
+
+    EXPECT_EQ(Delivered(*sink, first) + Delivered(*sink, second) + Delivered(*sink, third), 9u);
+    EXPECT_EQ(t->stackA->GetPolicies().GetN(), t->policiesA.size())
+        << "UPDPOLICY must replace the policy, not add one";
+    KeepKeys(*t);
+    RecordEvidence("delivered",
+                   Delivered(*sink, first) + Delivered(*sink, second) + Delivered(*sink, third));
+}
+
+INSTANTIATE_TEST_SUITE_P(,
+                         POL_TMPL_SPI,
+                         testing::ValuesIn(Cases({XfrmOffloadType::None,
+                                                  XfrmOffloadType::Crypto,
+                                                  XfrmOffloadType::Packet})),
                          CaseName);
 
 // ---- POL-DELETE --------------------------------------------------------------------------

@@ -499,7 +499,8 @@ TEST_F(ExampleDevice, TxSealsWhatEspTransformOpens)
         auto stack = TransformOf(blob); // frames, as the stack does
         auto peer = TransformOf(blob);  // opens, as the receiving host does
         uint32_t seq = 1;
-        for (size_t length : {0u, 1u, 13u, 100u, 1400u})
+        // (No empty payload: Linux's esp_remove_trailer refuses it, so no peer would open it.)
+        for (size_t length : {1u, 13u, 100u, 1400u})
         {
             const Bytes payload = Pattern(length, uint8_t(length));
             Bytes packet = FramedPacket(*stack, spi, seq++, payload, kIpProtoUdp);
@@ -687,7 +688,7 @@ TEST_F(ExampleDevice, RxOpensWhatEspTransformSeals)
         auto peer = TransformOf(blob);
         auto stack = TransformOf(blob);
         uint64_t seq = 1;
-        for (size_t length : {0u, 7u, 200u, 1400u})
+        for (size_t length : {1u, 7u, 200u, 1400u})
         {
             const Bytes payload = Pattern(length, uint8_t(length + 9));
             Bytes frame;

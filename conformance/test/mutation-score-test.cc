@@ -1,8 +1,9 @@
 // Proof that the conformance suite can fail: `offloadlab certify` of every built-in device, as a
 // user would run it. Each mutant (the reference engine with one defect) must be refused and
-// named by at least one requirement; the reference and the example device must conform, and
-// the reference must leave no requirement x mode of the catalog untested except the ones the
-// simulated stack cannot run yet (IPv6, ESP-in-UDP), which must show as skips.
+// named by at least one requirement; the reference, the example device and the two devices
+// written from Linux drivers (netdevsim-like, mlx5-like) must conform, and the reference must
+// leave no requirement x mode of the catalog untested except the ones the simulated stack
+// cannot run yet (IPv6, ESP-in-UDP), which must show as skips.
 #include "offload-device-type.h"
 #include "requirement-catalog.h"
 
@@ -27,10 +28,12 @@ struct Certification
     int exitCode{-1};
     nlohmann::json report;
     std::string console;
+    std::string junit;
 };
 
+/// `offloadlab certify` of device, of the requirements in only (comma-separated; "" for all).
 Certification
-Certify(const std::string& device)
+Certify(const std::string& device, const std::string& only = "")
 {
     std::string name = device;
     for (char& c : name)
@@ -42,7 +45,9 @@ Certify(const std::string& device)
     fs::remove_all(out);
     const std::string console = (out.string() + ".console");
     const std::string command = std::string(OFFLOADLAB_BINARY) + " certify --device '" + device +
-                                "' --out '" + out.string() + "' --jobs 2 > '" + console + "' 2>&1";
+                                "' --out '" + out.string() + "' --jobs 2" +
+                                (only.empty() ? "" : " --only " + only) + " > '" + console +
+                                "' 2>&1";
     const int status = std::system(command.c_str());
     Certification c;
     c.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -53,6 +58,8 @@ Certify(const std::string& device)
     {
         c.report = nlohmann::json::parse(reportFile, nullptr, false);
     }
+    std::ifstream junitFile(out / "junit.xml");
+    c.junit.assign(std::istreambuf_iterator<char>(junitFile), {});
     fs::remove_all(out);
     fs::remove(console);
     return c;
@@ -177,6 +184,10 @@ TEST_P(CorrectDeviceConforms, CertificationPasses)
             {
                 EXPECT_EQ(result, "skip") << id << " " << mode;
             }
+            else if (requirement.value("kind", "") == "advisory")
+            {
+                EXPECT_EQ(result, "advisory-ok") << id << " " << mode;
+            }
             else
             {
                 EXPECT_EQ(result, "pass") << id << " " << mode;
@@ -185,11 +196,66 @@ TEST_P(CorrectDeviceConforms, CertificationPasses)
     }
 }
 
+// The reference, the example and netdevsim-like (Linux's netdevsim with real crypto: a device
+// Linux accepts must conform).
 INSTANTIATE_TEST_SUITE_P(Builtin,
                          CorrectDeviceConforms,
-                         testing::Values("reference", "example"),
-                         [](const testing::TestParamInfo<std::string>& info) {
-                             return info.param;
-                         });
+                         testing::Values("reference", "example", "netdevsim-like", "mlx5-like"),
+                         TestName);
+
+// A device that breaks only an advisory check (zero padding: Linux never reads pad bytes)
+// conforms, and the finding is reported in certify.json, the JUnit XML (not as a failure) and
+// the console. The wire requirements are enough to show it, and keep the run short.
+TEST(AdvisoryOnlyDevice, ConformsAndTheFindingIsReported)
+{
+    const Certification c =
+        Certify("advisory:pad-zero", "PAD-CORRECT,PAD-CONTENT,ESP-WIRE-DECRYPTS,MODE-TRANSPORT");
+    ASSERT_FALSE(c.report.is_discarded() || c.report.is_null()) << c.console;
+    EXPECT_EQ(c.exitCode, 0) << c.console;
+    EXPECT_EQ(c.report.value("status", ""), "conforms") << c.console;
+    bool sawContent = false;
+    for (const auto& requirement : c.report["requirements"])
+    {
+        if (requirement.value("id", "") != "PAD-CONTENT")
+        {
+            EXPECT_NE(requirement.value("kind", ""), "advisory");
+            continue;
+        }
+        sawContent = true;
+        EXPECT_EQ(requirement.value("kind", ""), "advisory");
+        EXPECT_EQ(requirement.value("result", ""), "advisory-finding") << c.console;
+        // Software IPsec pads as it should; the device's modes are the finding.
+        EXPECT_EQ(requirement["results"].value("sw", ""), "advisory-ok");
+        EXPECT_EQ(requirement["results"].value("crypto", ""), "advisory-finding");
+        EXPECT_EQ(requirement["results"].value("packet", ""), "advisory-finding");
+    }
+    EXPECT_TRUE(sawContent) << c.console;
+    const auto findings = c.report.value("advisory_findings", nlohmann::json::array());
+    ASSERT_FALSE(findings.empty()) << c.console;
+    EXPECT_EQ(findings[0].value("id", ""), "PAD-CONTENT");
+    EXPECT_NE(findings[0].value("finding", "").find("pad byte 0 is 0"), std::string::npos)
+        << findings[0].dump();
+    EXPECT_NE(c.console.find("advisory findings"), std::string::npos) << c.console;
+    EXPECT_NE(c.console.find("ADV-FIND"), std::string::npos) << c.console;
+    EXPECT_NE(c.console.find("verdict: CONFORMS"), std::string::npos) << c.console;
+    EXPECT_NE(c.junit.find("name=\"advisory_finding\""), std::string::npos) << c.junit;
+    EXPECT_EQ(c.junit.find("<failure"), std::string::npos) << c.junit;
+}
+
+// Handles without a generation (netdevsim's scheme) break only the advisory DEV-STALE-HANDLE:
+// Linux never passes a freed handle. The device conforms, and the finding is reported.
+TEST(AdvisoryOnlyDevice, StaleHandleConformsWithTheFinding)
+{
+    const Certification c =
+        Certify("advisory:handle-no-generation", "DEV-STALE-HANDLE,STATE-ADD-OK");
+    ASSERT_FALSE(c.report.is_discarded() || c.report.is_null()) << c.console;
+    EXPECT_EQ(c.exitCode, 0) << c.console;
+    EXPECT_EQ(c.report.value("status", ""), "conforms") << c.console;
+    const auto findings = c.report.value("advisory_findings", nlohmann::json::array());
+    ASSERT_FALSE(findings.empty()) << c.console;
+    EXPECT_EQ(findings[0].value("id", ""), "DEV-STALE-HANDLE");
+    EXPECT_NE(findings[0].value("finding", "").find("freed SA's handle"), std::string::npos)
+        << findings[0].dump();
+}
 
 } // namespace

@@ -93,7 +93,6 @@ IpsecKeyManager::Watch(Ptr<XfrmStack> stack)
         }
     }
     stack->SetExpireCallback(MakeCallback(&IpsecKeyManager::OnExpire, this));
-    stack->SetStateGoneCallback(MakeCallback(&IpsecKeyManager::OnStateGone, this));
     m_watched.push_back(stack);
 }
 
@@ -346,24 +345,6 @@ IpsecKeyManager::OnExpire(Ptr<XfrmState> x, bool hard)
         c.rekeying = true;
         StartRekey(connection, child);
     }
-}
-
-void
-IpsecKeyManager::OnStateGone(Ptr<XfrmState> x)
-{
-    for (size_t i = 0; i < m_records.size(); ++i)
-    {
-        if (m_records[i].state == x)
-        {
-            Record(m_records[i].connection,
-                   "flushed",
-                   m_records[i].nodeId,
-                   x->GetSpi(),
-                   "deleted by the stack (device down)");
-            m_records[i].alive = false;
-        }
-    }
-    m_stateOwner.erase(PeekPointer(x));
 }
 
 void

@@ -71,7 +71,7 @@ struct IpsecKmEvent
 {
     Time time;
     std::string connection;
-    std::string kind; //!< install, soft-expire, hard-expire, rekey, delete, flushed
+    std::string kind; //!< install, soft-expire, hard-expire, rekey, delete
     uint32_t nodeId{0};
     uint32_t spi{0};
     std::string detail;
@@ -137,7 +137,6 @@ class IpsecKeyManager : public Object
     EspAlgorithm NewAlgorithm(const IpsecConnectionConfig& config);
     uint32_t NewSpi();
     void OnExpire(Ptr<XfrmState> x, bool hard);
-    void OnStateGone(Ptr<XfrmState> x);
     void StartRekey(size_t connection, size_t child);
     void DeleteRecordState(size_t record);
     void Record(const std::string& connection,

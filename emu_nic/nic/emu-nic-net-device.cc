@@ -207,7 +207,15 @@ EmuNicNetDevice::Engine()
                    this,
                    &EmuNicNetDevice::OnCheckExpire,
                    &EmuNicNetDevice::OnMtuExceeded};
-    olab_config config{sizeof(olab_config), m_saCapacity, m_policyCapacity, GetXfrmFeatures()};
+    // The ABI promises sa_capacity <= max_sa (and policy_capacity <= max_policies): a table
+    // asked for larger than the device has is the device's whole table.
+    const olab_capabilities& caps = type.GetCapabilities();
+    const uint32_t policies =
+        caps.max_policies != 0 ? std::min(m_policyCapacity, caps.max_policies) : m_policyCapacity;
+    olab_config config{sizeof(olab_config),
+                       std::min(m_saCapacity, caps.max_sa),
+                       policies,
+                       GetXfrmFeatures()};
     char error[256] = {};
     {
         DeviceCallScope scope("olab_create");
@@ -280,7 +288,7 @@ EmuNicNetDevice::SetPromiscReceiveCallback(PromiscReceiveCallback cb)
 bool
 EmuNicNetDevice::IsLinkUp() const
 {
-    return !m_adminDown && PointToPointNetDevice::IsLinkUp();
+    return !m_adminDown && m_carrier && PointToPointNetDevice::IsLinkUp();
 }
 
 void
@@ -299,6 +307,21 @@ EmuNicNetDevice::SetLinkDown(bool down)
     }
     m_adminDown = down;
     m_linkChange();
+    if (down)
+    {
+        NotifyDeviceDown(); // NETDEV_DOWN: the stack flushes what is offloaded here
+    }
+}
+
+void
+EmuNicNetDevice::SetCarrier(bool up)
+{
+    if (m_carrier == up)
+    {
+        return;
+    }
+    m_carrier = up;
+    m_linkChange(); // Linux sends no NETDEV_DOWN for it: the offloads stay
 }
 
 bool
@@ -415,6 +438,12 @@ EmuNicNetDevice::ProcessTx(Ptr<Packet> packet)
     const uint32_t cap = size + kTxHeadroom;
     m_buffer.resize(cap);
     packet->CopyData(m_buffer.data(), size);
+    if (!crypto && IsOffloadedFragment(m_buffer.data(), size, XfrmDir::Out))
+    {
+        NS_LOG_LOGIC("packet offload: a fragment selected by an offloaded policy");
+        Drop(EmuNicDrop::TxFragment, packet);
+        return nullptr;
+    }
     uint32_t length = size;
     uint32_t reason = 0;
     int verdict;
@@ -482,6 +511,42 @@ EmuNicNetDevice::SetWireObserver(WireObserver observer)
     GlobalWireObserver() = observer;
 }
 
+bool
+EmuNicNetDevice::IsOffloadedFragment(const uint8_t* ip, uint32_t length, XfrmDir dir) const
+{
+    const uint32_t ihl = Ipv4HeaderLength(ip, length);
+    if (ihl == 0 || !IsIpv4FragmentBytes(ip) || (ip[9] == kIpProtoEsp) != (dir == XfrmDir::In))
+    {
+        return false;
+    }
+    const XfrmFlow flow = FlowOfBytes(ip, length, ihl);
+    if (dir == XfrmDir::In)
+    {
+        // Only the first fragment names the SPI: every ESP fragment to an address with a
+        // packet-offloaded inbound SA is the device's, and none is reassembled.
+        for (const auto& [id, x] : m_states)
+        {
+            if (x->IsOffloaded(XfrmOffloadType::Packet) && x->GetOffload().dir == XfrmDir::In &&
+                x->GetConfig().daddr == flow.dst)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+    for (const Ptr<XfrmPolicy>& xp : m_policies)
+    {
+        // A fragment has no ports to match (the first one's are not the flow's either).
+        XfrmSelector sel = xp->GetConfig().sel;
+        sel.sport = sel.dport = 0;
+        if (xp->GetConfig().dir == XfrmDir::Out && sel.Matches(flow))
+        {
+            return true;
+        }
+    }
+    return false;
+}
+
 Ptr<XfrmState>
 EmuNicNetDevice::StateOfEsp(const uint8_t* ip, uint32_t length) const
 {
@@ -512,6 +577,12 @@ EmuNicNetDevice::ProcessRx(Ptr<const Packet> packet)
     const uint32_t cap = size + kTxHeadroom;
     m_buffer.resize(cap);
     packet->CopyData(m_buffer.data(), size);
+    if (IsOffloadedFragment(m_buffer.data(), size, XfrmDir::In))
+    {
+        NS_LOG_LOGIC("packet offload: an ESP fragment for a packet-offloaded SA");
+        Drop(EmuNicDrop::RxFragment, packet);
+        return nullptr;
+    }
     uint32_t length = size;
     uint32_t reason = 0;
     olab_rx_info info{};
@@ -845,6 +916,7 @@ EmuNicNetDevice::PolicyAdd(Ptr<XfrmPolicy> xp)
     {
         xp->GetOffload().handle = handle;
         m_everOffloaded = true;
+        m_policies.push_back(xp);
     }
     return r;
 }
@@ -853,6 +925,7 @@ void
 EmuNicNetDevice::PolicyDelete(Ptr<XfrmPolicy> xp)
 {
     ++m_events[size_t(EmuNicEvent::PolicyDelete)];
+    m_policies.erase(std::remove(m_policies.begin(), m_policies.end(), xp), m_policies.end());
     DeviceCallScope scope("olab_policy_delete");
     m_type->GetOps().policy_delete(Engine(), xp->GetOffload().handle);
 }

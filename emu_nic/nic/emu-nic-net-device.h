@@ -91,7 +91,8 @@ const char* EmuNicEventName(EmuNicEvent event);
  * IPv4 packet to the device's tx/rx as bytes, turns the device's verdicts into tags (CRYPTO_DONE
  * status, secpath), counts and traces every drop by reason, relays the device's check_expire and
  * PMTU callbacks to the stack, and refuses (by name) any value outside the ABI's ranges.
- * Link down makes the stack flush every offloaded state and policy.
+ * Administrative down makes the stack flush every offloaded state and policy; carrier loss
+ * does not.
  */
 class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
 {
@@ -107,8 +108,12 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
     bool IsLinkUp() const override;
     void AddLinkChangeCallback(Callback<void> callback) override;
 
-    /// Administrative link state (like `ip link set dev X down`); down flushes offloaded SAs.
+    /// Administrative link state (like `ip link set dev X down`); down flushes offloaded states
+    /// and policies (Linux NETDEV_DOWN -> xfrm_dev_down).
     void SetLinkDown(bool down);
+    /// Carrier (cable pulled or back): the link is down while it is lost, but Linux flushes
+    /// nothing on carrier loss.
+    void SetCarrier(bool up);
 
     // XfrmDevOps
     uint32_t GetXfrmFeatures() const override;
@@ -171,6 +176,11 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
                             NetDevice::PacketType type);
     void Drop(EmuNicDrop reason, Ptr<const Packet> packet);
     /// For the wire observer: the outbound state an encrypted packet's SPI names.
+    /// Packet offload's fragment rule, kept by the NIC itself whatever the device does (the
+    /// v3 series: "Fragments are dropped, both in RX and TX"; mlx5's steering never matches a
+    /// fragment): a TX fragment an offloaded out policy selects, or an RX ESP fragment for an
+    /// address with a packet-offloaded inbound SA. ip is length bytes of IPv4.
+    bool IsOffloadedFragment(const uint8_t* ip, uint32_t length, XfrmDir dir) const;
     Ptr<XfrmState> StateOfEsp(const uint8_t* ip, uint32_t length) const;
     /// The device instance, created on first use from the attributes.
     void* Engine();
@@ -189,8 +199,10 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
     /// Set by the first offload request: until then tx/rx need not ask the device.
     bool m_everOffloaded{false};
     std::unordered_map<uint64_t, Ptr<XfrmState>> m_states; //!< by host id, until state_free
+    std::vector<Ptr<XfrmPolicy>> m_policies;               //!< offloaded, until policy_delete
     Ptr<Packet> m_txPacket; //!< the packet in the device's tx, for mtu_exceeded
     bool m_adminDown{false};
+    bool m_carrier{true};
     NetDevice::ReceiveCallback m_nodeRxCallback;
     NetDevice::PromiscReceiveCallback m_nodePromiscCallback;
     TracedCallback<> m_linkChange;

@@ -420,12 +420,15 @@ TEST_P(PolicyPriorityTest, HardwarePolicyOutranksBetterSoftwarePriority)
     opt.policyPriority = 1000;
     auto t = BuildTestTopology(opt);
     ASSERT_TRUE(t->outA && t->inB);
-    // Priority 0 software policies for the same selectors, on both ends.
+    // Priority 0 software policies for UDP between the same hosts (the same selector would be
+    // EEXIST), on both ends; then, in packet offload, the offloaded policies again, which
+    // enter at the head of the list (Linux's xfrm_policy_insert_list).
     for (bool onA : {true, false})
     {
         for (XfrmDir dir : {XfrmDir::Out, XfrmDir::In})
         {
             XfrmPolicyConfig p = t->PolicyConfig(onA, dir, XfrmOffloadType::None);
+            p.sel.proto = 17;
             p.priority = 0;
             if (param.shadowed == Shadowed::Block)
             {
@@ -438,6 +441,16 @@ TEST_P(PolicyPriorityTest, HardwarePolicyOutranksBetterSoftwarePriority)
             }
             std::string error;
             ASSERT_TRUE((onA ? t->stackA : t->stackB)->AddPolicy(p, &error)) << error;
+        }
+        const std::vector<Ptr<XfrmPolicy>> installed = onA ? t->policiesA : t->policiesB;
+        for (Ptr<XfrmPolicy> p : installed)
+        {
+            if (p->IsHardware())
+            {
+                Ptr<XfrmStack> stack = onA ? t->stackA : t->stackB;
+                ASSERT_TRUE(stack->DeletePolicy(p));
+                ASSERT_TRUE(t->AddPolicy(onA, p->GetConfig().dir, XfrmOffloadType::Packet));
+            }
         }
     }
     const uint32_t delivered = SendAndCount(*t, 10);

@@ -27,6 +27,8 @@ TEST(OffloadDeviceType, ListsReferenceExampleAndEveryMutant)
     ASSERT_GE(all.size(), 12u);
     EXPECT_EQ(all[0], "reference");
     EXPECT_TRUE(Lists(all, "example"));
+    EXPECT_TRUE(Lists(all, "netdevsim-like"));
+    EXPECT_TRUE(Lists(all, "mlx5-like"));
     size_t mutants = 0;
     for (const auto& spec : all)
     {

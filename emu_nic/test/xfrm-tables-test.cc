@@ -101,17 +101,51 @@ INSTANTIATE_TEST_SUITE_P(
         SelectorCase{"WrongDport", WithPorts(XfrmSelector(), 17, 1000, 2001), false}),
     [](const auto& info) { return std::string(info.param.name); });
 
-TEST(XfrmPolicyTableTest, HardwareOutranksSoftwareWhateverThePriority)
+// Linux's xfrm_policy_insert_list: an offloaded policy enters at the head of its list; a
+// software one after the last policy that is not worse, or at the head.
+TEST(XfrmPolicyTableTest, HardwareEntersAtTheHeadLaterBetterSoftwareGoesFirst)
 {
     XfrmPolicyTable spd;
-    Ptr<XfrmPolicy> sw = MakePolicy(0, false);
+    Ptr<XfrmPolicy> sw = MakePolicy(5, false);
     Ptr<XfrmPolicy> hw = MakePolicy(1000, true);
     spd.Add(sw);
     spd.Add(hw);
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, kFlow), hw) << "hardware at the head, whatever priority";
+    Ptr<XfrmPolicy> later = MakePolicy(0, false);
+    spd.Add(later);
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, kFlow), later) << "none is at or below 0: the head";
+    Ptr<XfrmPolicy> worse = MakePolicy(2000, false);
+    spd.Add(worse);
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, kFlow), later);
+    ASSERT_TRUE(spd.Remove(later));
     EXPECT_EQ(spd.Lookup(XfrmDir::Out, kFlow), hw);
     ASSERT_TRUE(spd.Remove(hw));
     EXPECT_EQ(spd.Lookup(XfrmDir::Out, kFlow), sw);
     EXPECT_FALSE(spd.Remove(hw));
+}
+
+// xfrm_policy_lookup_bytype: the exact match unless a prefix policy is strictly better.
+TEST(XfrmPolicyTableTest, PriorityDecidesBetweenExactAndPrefixPolicies)
+{
+    auto subnet = [](uint32_t priority, bool hardware) {
+        XfrmPolicyConfig c = MakePolicy(priority, hardware)->GetConfig();
+        c.sel = XfrmSelector::Subnets(Ipv4Address("10.0.0.0"), 24, Ipv4Address("10.0.0.0"), 24);
+        return Create<XfrmPolicy>(c);
+    };
+    XfrmPolicyTable spd;
+    Ptr<XfrmPolicy> exact = MakePolicy(10, true);
+    Ptr<XfrmPolicy> equal = subnet(10, false);
+    spd.Add(exact);
+    spd.Add(equal);
+    EXPECT_TRUE(XfrmPolicyTable::IsExact(exact->GetConfig().sel));
+    EXPECT_FALSE(XfrmPolicyTable::IsExact(equal->GetConfig().sel));
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, kFlow), exact) << "a tie goes to the exact policy";
+    Ptr<XfrmPolicy> better = subnet(5, false);
+    spd.Add(better);
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, kFlow), better) << "hardware does not override priority";
+    EXPECT_EQ(spd.FindBySelector(XfrmDir::Out, better->GetConfig().sel), better);
+    EXPECT_EQ(spd.FindBySelector(XfrmDir::In, better->GetConfig().sel), nullptr);
+    EXPECT_EQ(spd.GetN(), 3u);
 }
 
 TEST(XfrmPolicyTableTest, LowerPriorityValueWinsThenTheOlder)

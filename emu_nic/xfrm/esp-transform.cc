@@ -63,8 +63,13 @@ struct EspTransform::Impl
 
     bool Init(const EspAlgorithm& alg, std::string* error);
 
-    /// Length checks shared by Seal, Open and ParseTrailer; touches no frame byte.
+    /// Length checks of Seal (RFC 4303 2.4: a sender aligns payload + trailer); touches no frame
+    /// byte.
     bool IsWellFormed(uint32_t frameLength) const;
+    /// Length checks of Open and ParseTrailer, as Linux's esp_input makes them: room for header,
+    /// IV, trailer and ICV, and whole cipher blocks for CBC. A GCM receiver does not insist on
+    /// the sender's 4-byte alignment.
+    bool IsReceivable(uint32_t frameLength) const;
 
     /// Writes IV and ICV and encrypts payload + trailer in place; on failure wipes them.
     void Seal(uint8_t* frame, uint32_t dataLength, uint32_t seqHi, bool esn);
@@ -179,6 +184,17 @@ EspTransform::Impl::IsWellFormed(uint32_t frameLength) const
         return false;
     }
     return ((frameLength - fixed) & (blockAlign - 1)) == 0; // blockAlign is a power of two
+}
+
+bool
+EspTransform::Impl::IsReceivable(uint32_t frameLength) const
+{
+    const uint32_t fixed = kHeaderLength + ivLength + kIcvLength;
+    if (frameLength < fixed + kTrailerLength || frameLength > kMaxFrameLength)
+    {
+        return false;
+    }
+    return gcm || ((frameLength - fixed) & (blockAlign - 1)) == 0;
 }
 
 uint32_t
@@ -407,6 +423,21 @@ EspTransform::GetFrameLength(uint32_t payloadLength) const
 }
 
 uint32_t
+EspTransform::GetMtu(uint32_t linkMtu, bool tunnel) const
+{
+    // esp4_get_mtu: props.header_len is ESP header + IV (+ the outer IPv4 header in tunnel
+    // mode); transport mode keeps the packet's own 20-byte header outside the alignment.
+    const uint32_t headerLength = kHeaderLength + m_impl->ivLength + (tunnel ? 20 : 0);
+    const uint32_t netAdjust = tunnel ? 0 : 20;
+    if (linkMtu < headerLength + kIcvLength + netAdjust + m_impl->blockAlign + 2)
+    {
+        return 0;
+    }
+    return ((linkMtu - headerLength - kIcvLength - netAdjust) & ~(m_impl->blockAlign - 1)) +
+           netAdjust - kTrailerLength;
+}
+
+uint32_t
 EspTransform::GetMaxOverhead() const
 {
     // BuildFrame never pads more than one alignment unit minus one byte.
@@ -468,7 +499,7 @@ EspStatus
 EspTransform::Open(uint8_t* frame, uint32_t frameLength, uint32_t seqHi, bool esn)
 {
     Impl& impl = *m_impl;
-    if (frame == nullptr || !impl.IsWellFormed(frameLength))
+    if (frame == nullptr || !impl.IsReceivable(frameLength))
     {
         return EspStatus::Truncated;
     }
@@ -485,7 +516,7 @@ EspTransform::ParseTrailer(const uint8_t* frame,
                            uint8_t* nextHeader) const
 {
     const Impl& impl = *m_impl;
-    if (frame == nullptr || !impl.IsWellFormed(frameLength))
+    if (frame == nullptr || !impl.IsReceivable(frameLength))
     {
         return EspStatus::Truncated;
     }
@@ -493,19 +524,14 @@ EspTransform::ParseTrailer(const uint8_t* frame,
     const uint32_t trailer = frameLength - kIcvLength - kTrailerLength;
     const uint32_t available = trailer - offset; // payload + padding
     const uint32_t padLength = frame[trailer];
-    if (padLength > available)
+    // Linux esp_remove_trailer: only padlen + 2 + alen >= elen is refused, so the payload must
+    // keep at least one byte; the pad bytes themselves are never read (RFC 4303 2.4 asks the
+    // sender for 1, 2, 3, ...; checking them is the receiver's option, and Linux does not).
+    if (padLength >= available)
     {
         return EspStatus::BadPadding;
     }
     const uint32_t length = available - padLength;
-    const uint8_t* pad = frame + offset + length;
-    for (uint32_t i = 0; i < padLength; ++i)
-    {
-        if (pad[i] != static_cast<uint8_t>(i + 1))
-        {
-            return EspStatus::BadPadding;
-        }
-    }
     if (payloadOffset != nullptr)
     {
         *payloadOffset = offset;

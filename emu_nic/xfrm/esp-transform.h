@@ -15,9 +15,9 @@ namespace ns3
 enum class EspStatus : uint8_t
 {
     Ok,
-    Truncated,  //!< shorter than header + IV + minimal trailer + ICV, or not block aligned
+    Truncated,  //!< shorter than header + IV + trailer + ICV, or (CBC) not whole blocks
     AuthFailed, //!< ICV mismatch
-    BadPadding, //!< pad length too long or pad bytes not 1, 2, 3, ...
+    BadPadding, //!< pad length leaves no payload (Linux esp_remove_trailer); pad bytes unread
 };
 
 const char* EspStatusName(EspStatus status);
@@ -32,7 +32,8 @@ const char* EspStatusName(EspStatus status);
  *  - Seal (the crypto engine's part): writes the IV, encrypts payload and trailer in place,
  *    writes the ICV;
  *  - Open (the crypto engine's part on RX): verifies the ICV and decrypts in place;
- *  - ParseTrailer (the stack's part on RX): checks padding, yields payload and next header.
+ *  - ParseTrailer (the stack's part on RX): checks the pad length as Linux does (the payload
+ *    keeps at least one byte; pad bytes are not read), yields payload and next header.
  *
  * A frame is the ESP part of a packet: from the SPI to the end of the ICV.
  * Cipher contexts are created once per SA and reused (no per-packet key setup or allocation).
@@ -58,6 +59,9 @@ class EspTransform
     uint32_t GetPaddingLength(uint32_t payloadLength) const;
     /// Frame length (SPI .. ICV) for a payload of this length.
     uint32_t GetFrameLength(uint32_t payloadLength) const;
+    /// Largest IPv4 packet an SA of this transform can protect on a link of linkMtu bytes
+    /// without exceeding it (Linux's esp4_get_mtu, what xfrm_state_mtu returns for ESP).
+    uint32_t GetMtu(uint32_t linkMtu, bool tunnel) const;
     /// Largest frame growth over the payload: header + IV + max padding + 2 + ICV.
     uint32_t GetMaxOverhead() const;
 
@@ -80,7 +84,8 @@ class EspTransform
     /// Verifies the ICV and decrypts payload and trailer in place.
     EspStatus Open(uint8_t* frame, uint32_t frameLength, uint32_t seqHi, bool esn);
 
-    /// After Open: checks the trailer; yields where the payload is and its next header.
+    /// After Open: checks the pad length (Linux esp_remove_trailer); yields where the payload is
+    /// and its next header.
     EspStatus ParseTrailer(const uint8_t* frame,
                            uint32_t frameLength,
                            uint32_t* payloadOffset,

@@ -66,6 +66,15 @@ XfrmDevOps::NotifyMtuExceeded(Ptr<const Packet> ipPacket, uint32_t mtu) const
     }
 }
 
+void
+XfrmDevOps::NotifyDeviceDown() const
+{
+    if (!m_hooks.deviceDown.IsNull())
+    {
+        m_hooks.deviceDown();
+    }
+}
+
 XfrmDevOps*
 GetXfrmDevOps(Ptr<NetDevice> dev)
 {

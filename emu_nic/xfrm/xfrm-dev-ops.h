@@ -47,8 +47,9 @@ struct XfrmOffloadResult
  *
  * The stack calls these; a device implements them. The device calls back into the stack only
  * through the hooks the stack installs with SetXfrmStackHooks: CheckExpire (Linux's
- * xfrm_state_check_expire, after which the stack reads the counters with StateUpdateStats) and
- * MtuExceeded (the local error / ICMP "fragmentation needed" of the packet-offload PMTU check).
+ * xfrm_state_check_expire, after which the stack reads the counters with StateUpdateStats),
+ * MtuExceeded (the local error / ICMP "fragmentation needed" of the packet-offload PMTU check)
+ * and DeviceDown (the netdev notifier's NETDEV_DOWN / NETDEV_UNREGISTER).
  */
 class XfrmDevOps
 {
@@ -59,6 +60,9 @@ class XfrmDevOps
         Callback<void, Ptr<XfrmState>> checkExpire;
         /// The IPv4 packet (header included) that was too big, and the MTU its sender must use.
         Callback<void, Ptr<const Packet>, uint32_t> mtuExceeded;
+        /// The device was set administratively down or goes away (Linux xfrm_dev_event on
+        /// NETDEV_DOWN / NETDEV_UNREGISTER); carrier loss is not this.
+        Callback<void> deviceDown;
     };
 
     virtual ~XfrmDevOps() = default;
@@ -92,6 +96,7 @@ class XfrmDevOps
     /// For the device: what Linux drivers do with xfrm_state_check_expire().
     void NotifyCheckExpire(Ptr<XfrmState> x) const;
     void NotifyMtuExceeded(Ptr<const Packet> ipPacket, uint32_t mtu) const;
+    void NotifyDeviceDown() const;
 
   private:
     StackHooks m_hooks;

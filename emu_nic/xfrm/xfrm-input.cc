@@ -41,6 +41,26 @@ XfrmStack::InputEsp(Ptr<Packet> packet,
         return IpL4Protocol::RX_OK;
     }
     const XfrmStateConfig& c = x->GetConfig();
+    XfrmOffloadRxTag rxTag;
+    const bool cryptoDone =
+        packet->PeekPacketTag(rxTag) && rxTag.nodeId == m_node->GetId() && rxTag.spi == spi;
+    if (cryptoDone && rxTag.status != EspStatus::Ok)
+    {
+        // Linux xfrm_input: a CRYPTO_DONE without CRYPTO_SUCCESS is dropped before the replay
+        // check, so a replayed packet with a bad ICV is an integrity failure, not a replay.
+        NS_LOG_LOGIC("SPI 0x" << std::hex << spi << std::dec << ": device status "
+                              << EspStatusName(rxTag.status));
+        if (rxTag.status == EspStatus::AuthFailed)
+        {
+            ++x->GetStats().integrityFailures; // CRYPTO_*_ESP_AUTH_FAILED
+            Drop(XfrmDrop::InStateProtoError, packet);
+        }
+        else
+        {
+            Drop(XfrmDrop::InBufferError, packet); // CRYPTO_INVALID_PACKET_SYNTAX and the rest
+        }
+        return IpL4Protocol::RX_OK;
+    }
     uint64_t seq = 0;
     const ReplayVerdict verdict = x->GetReplayWindow().Check(EspTransform::ReadSeqLow(frame), &seq);
     if (verdict != ReplayVerdict::Ok)
@@ -48,7 +68,10 @@ XfrmStack::InputEsp(Ptr<Packet> packet,
         NS_LOG_LOGIC("SPI 0x" << std::hex << spi << std::dec << ": sequence number "
                               << EspTransform::ReadSeqLow(frame) << " "
                               << ReplayVerdictName(verdict));
-        ++x->GetStats().replayDrops;
+        // xfrm_replay_check: replay_window for too old, replay for a duplicate, neither for 0.
+        XfrmStateStats& stats = x->GetStats();
+        stats.replayDrops += verdict == ReplayVerdict::ZeroSeq ? 0 : 1;
+        stats.replayWindow += verdict == ReplayVerdict::TooOld ? 1 : 0;
         Drop(XfrmDrop::InStateSeqError, packet);
         return IpL4Protocol::RX_OK;
     }
@@ -59,23 +82,17 @@ XfrmStack::InputEsp(Ptr<Packet> packet,
         return IpL4Protocol::RX_OK;
     }
 
-    XfrmOffloadRxTag rxTag;
-    const bool cryptoDone =
-        packet->PeekPacketTag(rxTag) && rxTag.nodeId == m_node->GetId() && rxTag.spi == spi;
     uint32_t offset = 0;
     uint32_t payloadLength = 0;
     uint8_t nextHeader = 0;
     EspStatus status;
     if (cryptoDone)
     {
-        // The device decrypted in place and checked the ICV; the stack strips headers.
-        status = rxTag.status;
-        if (status == EspStatus::Ok)
-        {
-            Count(XfrmEvent::CryptoOffloadRxPackets);
-            status =
-                x->GetTransform().ParseTrailer(frame, length, &offset, &payloadLength, &nextHeader);
-        }
+        // The device decrypted in place and checked the ICV; the stack strips the trailer
+        // (esp_input_tail).
+        Count(XfrmEvent::CryptoOffloadRxPackets);
+        status =
+            x->GetTransform().ParseTrailer(frame, length, &offset, &payloadLength, &nextHeader);
     }
     else
     {
@@ -89,28 +106,19 @@ XfrmStack::InputEsp(Ptr<Packet> packet,
     }
     if (status != EspStatus::Ok)
     {
-        NS_LOG_LOGIC("SPI 0x" << std::hex << spi << std::dec << ": " << EspStatusName(status)
-                              << (cryptoDone ? " (device status)" : ""));
-        XfrmStateStats& stats = x->GetStats();
+        NS_LOG_LOGIC("SPI 0x" << std::hex << spi << std::dec << ": " << EspStatusName(status));
         if (status == EspStatus::AuthFailed)
         {
-            ++stats.integrityFailures;
+            ++x->GetStats().integrityFailures; // esp_input's -EBADMSG
         }
-        else if (status == EspStatus::BadPadding)
-        {
-            ++stats.badPadding;
-        }
-        else
-        {
-            ++stats.truncated;
-        }
+        // Trailer and length errors have no per-SA counter in Linux, only this MIB one.
         Drop(XfrmDrop::InStateProtoError, packet);
         return IpL4Protocol::RX_OK;
     }
     const bool tunnel = c.mode == XfrmMode::Tunnel;
     if (tunnel && !IsWholeIpv4Packet(frame + offset, payloadLength, nextHeader))
     {
-        ++x->GetStats().truncated; // Linux: the inner header must be there (pskb_may_pull)
+        // Linux: the inner header must be there (pskb_may_pull in the mode's input).
         Drop(XfrmDrop::InStateProtoError, packet);
         return IpL4Protocol::RX_OK;
     }
@@ -256,10 +264,16 @@ XfrmStack::InputHook(Ptr<const Packet> packet, const Ipv4Header& header, Ptr<con
         Drop(XfrmDrop::OutError, packet);
         return true;
     }
-    if (!policy->RequiresIpsec() || policy->IsHardware() ||
-        policy->GetConfig().tmpl.mode != XfrmMode::Tunnel)
+    if (policy->RequiresIpsec() && policy->IsHardware())
     {
-        return false; // plaintext forwarding; a packet-offload device protects it on its way out
+        // Forwarded into a packet-offload policy: the core's checks, then plaintext forwarding;
+        // the device protects it on its way out.
+        const bool fragment = header.GetFragmentOffset() != 0 || !header.IsLastFragment();
+        return !fragment && !PacketOffloadOk(policy, header, packet);
+    }
+    if (!policy->RequiresIpsec() || policy->GetConfig().tmpl.mode != XfrmMode::Tunnel)
+    {
+        return false; // plaintext forwarding
     }
     if (header.GetTtl() <= 1)
     {

@@ -80,13 +80,124 @@ XfrmStack::OutputFromL4(Ptr<Packet> packet,
         Drop(XfrmDrop::OutError, packet);
         return;
     }
-    // Packet offload: the plaintext leaves the stack; the device encapsulates.
-    if (!policy || !policy->RequiresIpsec() || policy->IsHardware())
+    if (!policy || !policy->RequiresIpsec())
     {
         SendPlaintext(packet, src, dst, protocol, route);
         return;
     }
+    // Packet offload: the plaintext leaves the stack once the core's checks pass; the device
+    // encapsulates.
+    if (policy->IsHardware())
+    {
+        if (PacketOffloadOk(policy, inner, packet))
+        {
+            SendPlaintext(packet, src, dst, protocol, route);
+        }
+        return;
+    }
     Protect(policy, inner, packet, route);
+}
+
+bool
+XfrmStack::PacketOffloadOk(Ptr<XfrmPolicy> policy,
+                           const Ipv4Header& header,
+                           Ptr<const Packet> payload)
+{
+    // xfrm_lookup resolves the template to a state (xfrm_state_find: the template's SPI when
+    // set, else the best valid state); without one the packet cannot leave.
+    Ptr<XfrmState> x = m_sad.FindOutbound(*policy, FlowOf(header, payload));
+    if (!x)
+    {
+        NS_LOG_LOGIC("packet offload: no state for the policy's flow to "
+                     << header.GetDestination());
+        Drop(XfrmDrop::OutNoStates, payload);
+        return false;
+    }
+    // xfrm_dev_offload_ok: skb->len <= xfrm_state_mtu(), no IPv4 options (which also covers
+    // xfrm4_tunnel_check_size: the inner packet is what must fit), then the driver's check.
+    const uint32_t length = header.GetSerializedSize() + payload->GetSize();
+    const uint32_t linkMtu = x->GetOffload().dev->GetMtu();
+    const uint32_t mtu = x->GetTransform().GetMtu(linkMtu, x->GetConfig().mode == XfrmMode::Tunnel);
+    if (length > linkMtu)
+    {
+        // IPv4 fragments it after this hook, and fragments are the emulated NIC's to drop
+        // (Linux fragments such a datagram before XFRM, to the same end).
+        return true;
+    }
+    if (length > mtu)
+    {
+        NS_LOG_LOGIC("packet offload: " << length << " bytes exceed " << mtu << " after ESP");
+        Drop(XfrmDrop::OutError, payload);
+        // Linux's senders learn this MTU from the xfrm route before they send (dst_mtu,
+        // ip_forward's ICMP, xfrm_local_error); ns-3 senders learn it here.
+        Ptr<Packet> whole = payload->Copy();
+        whole->AddHeader(header);
+        OnMtuExceeded(whole, mtu);
+        return false;
+    }
+    if (header.GetSerializedSize() != 20)
+    {
+        NS_LOG_LOGIC("packet offload: IPv4 options are never offloaded");
+        Drop(XfrmDrop::OutError, payload);
+        return false;
+    }
+    if (!x->GetOffload().ops->OffloadOk(header, payload, x))
+    {
+        NS_LOG_LOGIC("packet offload: the device's offload_ok refused the packet");
+        Drop(XfrmDrop::OutError, payload);
+        return false;
+    }
+    return true;
+}
+
+bool
+XfrmStack::OutputRaw(Ptr<Packet> ipPacket)
+{
+    uint8_t first[60] = {};
+    const uint32_t n = ipPacket->CopyData(first, sizeof(first));
+    const uint32_t ihl = Ipv4HeaderLength(first, n);
+    if (ihl == 0)
+    {
+        return false; // not an IPv4 packet: ip_local_out would refuse it too
+    }
+    Ptr<Packet> payload = ipPacket->Copy();
+    Ipv4Header header;
+    payload->RemoveHeader(header);
+    const XfrmFlow flow = FlowOfBytes(first, n, ihl);
+    Ptr<XfrmPolicy> policy = m_spd.GetN() == 0 ? nullptr : m_spd.Lookup(XfrmDir::Out, flow);
+    Ptr<Ipv4Route> route = RouteTo(header.GetSource(), header.GetDestination());
+    if (!route)
+    {
+        return false;
+    }
+    if (policy && policy->GetConfig().action == XfrmPolicyAction::Block)
+    {
+        Drop(XfrmDrop::OutPolBlock, payload);
+        return false;
+    }
+    if (policy && policy->RequiresIpsec())
+    {
+        if (!policy->IsHardware())
+        {
+            NS_LOG_LOGIC("a raw packet under a software policy is not protected here");
+            Drop(XfrmDrop::OutError, payload);
+            return false;
+        }
+        // Fragments are the NIC's business (the emulated NIC drops them); whole packets meet
+        // the core's checks first.
+        const bool fragment = (first[6] & 0x3f) != 0 || first[7] != 0;
+        if (!LeavesThroughPolicyDevice(*policy, route))
+        {
+            Drop(XfrmDrop::OutError, payload);
+            return false;
+        }
+        if (!fragment && !PacketOffloadOk(policy, header, payload))
+        {
+            return false;
+        }
+    }
+    Ptr<NetDevice> dev = route->GetOutputDevice();
+    return dev->Send(ipPacket, dev->GetBroadcast(), 0x0800);
 }
 
 bool
@@ -144,7 +255,9 @@ XfrmStack::Protect(Ptr<XfrmPolicy> policy,
         // The core's part of xfrm_dev_offload_ok: the result must fit the device, else the
         // packet is encrypted in software and fragmented after ESP.
         const uint32_t outerLength = 20 + transform.GetFrameLength(payloadLength);
+        // IPv4 options are refused by the core too (xfrm_dev_offload_ok: ihl != 5).
         useDevice = outerLength <= x->GetOffload().dev->GetMtu() &&
+                    inner.GetSerializedSize() == 20 &&
                     x->GetOffload().ops->OffloadOk(inner, payload, x);
     }
     Ptr<Packet> esp;

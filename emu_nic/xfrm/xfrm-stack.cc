@@ -27,6 +27,7 @@ XfrmDropName(XfrmDrop reason)
         "XfrmInHdrError",
         "XfrmInNoStates",
         "XfrmInStateProtoError",
+        "XfrmInBufferError",
         "XfrmInStateSeqError",
         "XfrmInStateExpired",
         "XfrmInStateMismatch",
@@ -93,10 +94,12 @@ XfrmStack::~XfrmStack() = default;
 namespace
 {
 // Raw pointers: the device stores this callback, so a Ptr to it would be a cycle.
+// Linux xfrm_dev_down: only a device with NETIF_F_HW_ESP has its offloads flushed.
 void
-LinkChangeThunk(XfrmStack* stack, NetDevice* dev)
+DeviceDownThunk(XfrmStack* stack, NetDevice* dev)
 {
-    if (!dev->IsLinkUp())
+    XfrmDevOps* ops = GetXfrmDevOps(dev);
+    if (ops && (ops->GetXfrmFeatures() & XFRM_DEV_FEATURE_HW_ESP))
     {
         stack->FlushDevice(dev);
     }
@@ -153,8 +156,8 @@ XfrmStack::AttachDevice(Ptr<NetDevice> dev)
     XfrmDevOps::StackHooks hooks;
     hooks.checkExpire = MakeBoundCallback(&CheckExpireThunk, this);
     hooks.mtuExceeded = MakeCallback(&XfrmStack::OnMtuExceeded, this);
+    hooks.deviceDown = MakeBoundCallback(&DeviceDownThunk, this, PeekPointer(dev));
     ops->SetXfrmStackHooks(hooks);
-    dev->AddLinkChangeCallback(MakeBoundCallback(&LinkChangeThunk, this, PeekPointer(dev)));
     m_attachedDevices.push_back(dev);
 }
 
@@ -169,7 +172,6 @@ XfrmStack::DoDispose()
 {
     // The key manager may be gone already: tell it nothing from here on.
     m_expireCallback = ExpireCallback();
-    m_stateGoneCallback = StateGoneCallback();
     // Take back everything offloaded: device tables and offloaded objects point at each other.
     for (auto& dev : m_attachedDevices)
     {
@@ -185,7 +187,6 @@ XfrmStack::DoDispose()
     m_awaitingFree.clear();
     m_l4DownTargets.clear();
     m_expireCallback = ExpireCallback();
-    m_stateGoneCallback = StateGoneCallback();
     m_ipv4 = nullptr;
     m_node = nullptr;
     Object::DoDispose();
@@ -244,12 +245,6 @@ void
 XfrmStack::SetExpireCallback(ExpireCallback cb)
 {
     m_expireCallback = cb;
-}
-
-void
-XfrmStack::SetStateGoneCallback(StateGoneCallback cb)
-{
-    m_stateGoneCallback = cb;
 }
 
 // ---- key manager interface ----
@@ -415,6 +410,32 @@ XfrmStack::AddPolicy(const XfrmPolicyConfig& config, std::string* error)
     {
         return nullptr;
     }
+    // xfrm_policy_insert_list with excl: the same selector and direction twice is -EEXIST.
+    if (m_spd.FindBySelector(config.dir, config.sel))
+    {
+        if (error)
+        {
+            *error = std::string("sel: a ") + XfrmDirName(config.dir) +
+                     " policy with this selector exists (EEXIST); UpdatePolicy replaces it";
+        }
+        return nullptr;
+    }
+    return InsertPolicy(config, nullptr, error);
+}
+
+Ptr<XfrmPolicy>
+XfrmStack::UpdatePolicy(const XfrmPolicyConfig& config, std::string* error)
+{
+    if (!config.Validate(error))
+    {
+        return nullptr;
+    }
+    return InsertPolicy(config, m_spd.FindBySelector(config.dir, config.sel), error);
+}
+
+Ptr<XfrmPolicy>
+XfrmStack::InsertPolicy(const XfrmPolicyConfig& config, Ptr<XfrmPolicy> old, std::string* error)
+{
     Ptr<XfrmPolicy> xp = Create<XfrmPolicy>(config);
     if (config.offloadType == XfrmOffloadType::Packet)
     {
@@ -449,7 +470,13 @@ XfrmStack::AddPolicy(const XfrmPolicyConfig& config, std::string* error)
             return nullptr;
         }
     }
+    // Linux's order: the new policy is on the device and in the SPD before the one it
+    // replaces goes (xfrm_add_policy, then xfrm_policy_kill of the old one).
     m_spd.Add(xp);
+    if (old)
+    {
+        DeletePolicy(old);
+    }
     return xp;
 }
 
@@ -501,11 +528,9 @@ XfrmStack::FlushDevice(Ptr<NetDevice> dev)
         if (x->GetOffload().ops && x->GetOffload().dev == dev)
         {
             m_sad.Remove(x->GetConfig().daddr, x->GetSpi());
-            DetachFromDevice(x, true); // the device is down: Linux frees at once
-            if (!m_stateGoneCallback.IsNull())
-            {
-                m_stateGoneCallback(x);
-            }
+            // The device is down: Linux frees at once, and tells the key manager nothing
+            // (xfrm_dev_state_flush deletes without a km notification).
+            DetachFromDevice(x, true);
         }
     }
     for (const auto& x : std::vector<Ptr<XfrmState>>(m_awaitingFree))

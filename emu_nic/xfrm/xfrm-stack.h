@@ -25,8 +25,11 @@ enum class XfrmDrop : uint8_t
 {
     InHdrError,        //!< ESP too short to carry SPI and sequence number
     InNoStates,        //!< unknown SPI
-    InStateProtoError, //!< ICV, padding or length failure (software or device status)
-    InStateSeqError,   //!< replayed or too old
+    InStateProtoError, //!< ICV, pad length or length failure found by the stack, or a device's
+                       //!< authentication-failed status
+    InBufferError,     //!< a device's CRYPTO_DONE status other than success or auth failure
+                       //!< (Linux: CRYPTO_INVALID_PACKET_SYNTAX and the rest)
+    InStateSeqError,   //!< replayed or too old (the SA counts which: replay, replayWindow)
     InStateExpired,    //!< state past its hard limit
     InStateMismatch,   //!< ESP for a packet-offloaded SA that its device did not process
     InNoPols,          //!< tunnel-mode packet with no policy to accept it
@@ -37,7 +40,8 @@ enum class XfrmDrop : uint8_t
     OutStateExpired,   //!< state past its hard limit
     OutPolBlock,       //!< a block policy
     FwdHdrError,       //!< forwarded packet whose TTL ran out before protection
-    OutError,          //!< packet-offload policy, but the route leaves through another device
+    OutError,          //!< packet offload: the route leaves through another device, or
+                       //!< xfrm_dev_offload_ok refused (too big after ESP, IPv4 options)
     Count,
 };
 
@@ -86,8 +90,13 @@ class XfrmStack : public Object
     /// XFRM_MSG_DELSA: remove; the device is told to delete and free its copy.
     bool DeleteState(Ipv4Address daddr, uint32_t spi);
     Ptr<XfrmState> FindState(Ipv4Address daddr, uint32_t spi) const;
-    /// XFRM_MSG_NEWPOLICY: packet-offload policies must be accepted by the device (no fallback).
+    /// XFRM_MSG_NEWPOLICY: packet-offload policies must be accepted by the device (no fallback);
+    /// a policy with the same selector and direction is refused (EEXIST).
     Ptr<XfrmPolicy> AddPolicy(const XfrmPolicyConfig& config, std::string* error);
+    /// XFRM_MSG_UPDPOLICY: replaces the policy with the same selector and direction (or adds
+    /// one); the new one is in force before the old one goes. strongSwan sends it on every
+    /// rekey, and a new template SPI moves the policy's traffic to that SA.
+    Ptr<XfrmPolicy> UpdatePolicy(const XfrmPolicyConfig& config, std::string* error);
     /// XFRM_MSG_DELPOLICY.
     bool DeletePolicy(Ptr<XfrmPolicy> policy);
     /// Reads the device's counters into an offloaded state (update_stats); no-op in software.
@@ -115,10 +124,6 @@ class XfrmStack : public Object
     /// The key manager's subscription (Linux's km_state_expired): soft (hard=false) or hard.
     typedef Callback<void, Ptr<XfrmState>, bool> ExpireCallback;
     void SetExpireCallback(ExpireCallback cb);
-    /// States deleted by the stack itself (hard expire, device flush): the key manager forgets
-    /// them.
-    typedef Callback<void, Ptr<XfrmState>> StateGoneCallback;
-    void SetStateGoneCallback(StateGoneCallback cb);
 
     /// Linux's xfrm_state_check_expire: read counters, fire soft/hard expire once each.
     /// Returns false when the state is past its hard limit.
@@ -130,6 +135,12 @@ class XfrmStack : public Object
                       Ipv4Address dst,
                       uint8_t protocol,
                       Ptr<Ipv4Route> route);
+    /// A complete IPv4 packet from a raw socket with IP_HDRINCL (ip_local_out of a raw
+    /// packet): the SPD decides as for any local packet; the bytes leave as they are, in
+    /// plaintext or to a packet-offload device. Returns false if XFRM dropped it. Software
+    /// and crypto-offload policies cannot protect such a packet here (it is dropped,
+    /// XfrmOutPolBlock is not claimed: XfrmOutError).
+    bool OutputRaw(Ptr<Packet> ipPacket);
     IpL4Protocol::RxStatus InputEsp(Ptr<Packet> packet,
                                     const Ipv4Header& header,
                                     Ptr<Ipv4Interface> incomingInterface);
@@ -140,6 +151,10 @@ class XfrmStack : public Object
 
   private:
     void Drop(XfrmDrop reason, Ptr<const Packet> packet);
+    /// Offers a validated policy to its device and puts it in the SPD, then removes old.
+    Ptr<XfrmPolicy> InsertPolicy(const XfrmPolicyConfig& config,
+                                 Ptr<XfrmPolicy> old,
+                                 std::string* error);
     void Count(XfrmEvent event);
     /// ESP output for a packet the policy says to protect: inner is the header of the packet
     /// to protect, payload what follows it. False if dropped.
@@ -147,6 +162,13 @@ class XfrmStack : public Object
                  const Ipv4Header& inner,
                  Ptr<const Packet> payload,
                  Ptr<Ipv4Route> route);
+    /// The core's checks before plaintext goes to a packet-offload device (Linux's xfrm_output,
+    /// packet-offload branch): a state the policy's template resolves to (xfrm_state_find),
+    /// then xfrm_dev_offload_ok (fits xfrm_state_mtu, no IPv4 options, the device's
+    /// offload_ok). False if dropped; a too-big packet's sender learns the MTU after ESP.
+    bool PacketOffloadOk(Ptr<XfrmPolicy> policy,
+                         const Ipv4Header& header,
+                         Ptr<const Packet> payload);
     /// HW_ESP_TX_CSUM: zero the inner TCP/UDP checksum in m_payload and tell the device where
     /// it is, as Linux leaves a CHECKSUM_PARTIAL skb's checksum to the NIC.
     void LeaveChecksumToDevice(const Ipv4Header& inner,
@@ -192,7 +214,6 @@ class XfrmStack : public Object
     Time m_stateFreeDelay;
     std::vector<Ptr<XfrmState>> m_awaitingFree; //!< deleted on the device, not yet freed
     ExpireCallback m_expireCallback;
-    StateGoneCallback m_stateGoneCallback;
     TracedCallback<Ptr<const Packet>, XfrmDrop> m_dropTrace;
     TracedCallback<Ptr<XfrmState>, bool> m_expireTrace;
     TracedCallback<Ptr<XfrmState>, std::string> m_fallbackTrace;

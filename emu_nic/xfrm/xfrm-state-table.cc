@@ -119,50 +119,91 @@ XfrmStateTable::GetN() const
 }
 
 bool
-XfrmPolicyTable::Outranks(const XfrmPolicy& a, const XfrmPolicy& b)
+XfrmPolicyTable::IsExact(const XfrmSelector& sel)
 {
-    if (a.IsHardware() != b.IsHardware())
-    {
-        return a.IsHardware();
-    }
-    if (a.GetConfig().priority != b.GetConfig().priority)
-    {
-        return a.GetConfig().priority < b.GetConfig().priority;
-    }
-    return a.GetSerial() < b.GetSerial();
+    return sel.srcPrefix == 32 && sel.dstPrefix == 32;
 }
 
 void
 XfrmPolicyTable::Add(Ptr<XfrmPolicy> policy)
 {
-    auto at = std::upper_bound(
-        m_policies.begin(),
-        m_policies.end(),
-        policy,
-        [](const Ptr<XfrmPolicy>& a, const Ptr<XfrmPolicy>& b) { return Outranks(*a, *b); });
-    m_policies.insert(at, policy);
+    std::vector<Ptr<XfrmPolicy>>& list = IsExact(policy->GetConfig().sel) ? m_exact : m_inexact;
+    auto at = list.begin();
+    if (!policy->IsHardware())
+    {
+        // After the last policy that is not worse: equal priorities keep their age order.
+        for (auto it = list.begin(); it != list.end(); ++it)
+        {
+            if (policy->GetConfig().priority >= (*it)->GetConfig().priority)
+            {
+                at = it + 1;
+            }
+        }
+    }
+    list.insert(at, policy);
 }
 
 bool
 XfrmPolicyTable::Remove(Ptr<XfrmPolicy> policy)
 {
-    auto it = std::find(m_policies.begin(), m_policies.end(), policy);
-    if (it == m_policies.end())
+    for (auto* list : {&m_exact, &m_inexact})
     {
-        return false;
+        auto it = std::find(list->begin(), list->end(), policy);
+        if (it != list->end())
+        {
+            list->erase(it);
+            return true;
+        }
     }
-    m_policies.erase(it);
-    return true;
+    return false;
 }
 
 Ptr<XfrmPolicy>
 XfrmPolicyTable::Lookup(XfrmDir dir, const XfrmFlow& flow) const
 {
-    for (const auto& p : m_policies)
+    Ptr<XfrmPolicy> best;
+    for (const auto& p : m_exact)
     {
         if (p->GetConfig().dir == dir && p->GetConfig().sel.Matches(flow))
         {
+            best = p;
+            break;
+        }
+    }
+    // __xfrm_policy_eval_candidates: the walk stops at the first policy that is not better
+    // than the exact match.
+    for (const auto& p : m_inexact)
+    {
+        if (p->GetConfig().dir != dir)
+        {
+            continue;
+        }
+        if (best && p->GetConfig().priority >= best->GetConfig().priority)
+        {
+            break;
+        }
+        if (p->GetConfig().sel.Matches(flow))
+        {
             return p;
+        }
+    }
+    return best;
+}
+
+Ptr<XfrmPolicy>
+XfrmPolicyTable::FindBySelector(XfrmDir dir, const XfrmSelector& sel) const
+{
+    for (const auto* list : {&m_exact, &m_inexact})
+    {
+        for (const auto& p : *list)
+        {
+            const XfrmSelector& s = p->GetConfig().sel;
+            if (p->GetConfig().dir == dir && s.src == sel.src && s.srcPrefix == sel.srcPrefix &&
+                s.dst == sel.dst && s.dstPrefix == sel.dstPrefix && s.proto == sel.proto &&
+                s.sport == sel.sport && s.dport == sel.dport)
+            {
+                return p;
+            }
         }
     }
     return nullptr;
@@ -171,13 +212,15 @@ XfrmPolicyTable::Lookup(XfrmDir dir, const XfrmFlow& flow) const
 std::vector<Ptr<XfrmPolicy>>
 XfrmPolicyTable::GetAll() const
 {
-    return m_policies;
+    std::vector<Ptr<XfrmPolicy>> all = m_exact;
+    all.insert(all.end(), m_inexact.begin(), m_inexact.end());
+    return all;
 }
 
 size_t
 XfrmPolicyTable::GetN() const
 {
-    return m_policies.size();
+    return m_exact.size() + m_inexact.size();
 }
 
 } // namespace ns3

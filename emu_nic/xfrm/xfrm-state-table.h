@@ -38,18 +38,26 @@ class XfrmStateTable
 class XfrmPolicyTable
 {
   public:
+    /// Linux's xfrm_policy_insert_list: a policy joins the list of its kind (exact: both
+    /// prefixes /32, else by prefix). A packet-offload policy enters at the head of its list;
+    /// a software one right after the last policy whose priority value is not above its own,
+    /// or at the head when there is none.
     void Add(Ptr<XfrmPolicy> policy);
     bool Remove(Ptr<XfrmPolicy> policy);
-    /// The winning policy for a flow: hardware (packet offload) before software, then the lowest
-    /// priority value, then the oldest (Linux inserts after equal priorities).
+    /// Linux's xfrm_policy_lookup_bytype: the first match of the exact list, unless the prefix
+    /// list has a match of strictly better priority before a policy that is not better.
     Ptr<XfrmPolicy> Lookup(XfrmDir dir, const XfrmFlow& flow) const;
+    /// The policy with exactly this selector and direction (xfrm_policy_bysel_ctx), if any.
+    Ptr<XfrmPolicy> FindBySelector(XfrmDir dir, const XfrmSelector& sel) const;
+    /// Exact list then prefix list, each in lookup order.
     std::vector<Ptr<XfrmPolicy>> GetAll() const;
     size_t GetN() const;
-    /// The SPD's ordering rule, shared with devices that hold policies.
-    static bool Outranks(const XfrmPolicy& a, const XfrmPolicy& b);
+    /// Whether a selector goes to the exact list (Linux's default hash thresholds, 32/32).
+    static bool IsExact(const XfrmSelector& sel);
 
   private:
-    std::vector<Ptr<XfrmPolicy>> m_policies; //!< kept sorted by Outranks
+    std::vector<Ptr<XfrmPolicy>> m_exact;   //!< in lookup order
+    std::vector<Ptr<XfrmPolicy>> m_inexact; //!< in lookup order
 };
 
 } // namespace ns3

@@ -77,8 +77,15 @@ bool XfrmSoftLimitReached(const XfrmLifetimeConfig& limits, const XfrmLifetimeCu
 /// Per-SA error counters (Linux's xfrm_stats plus what DPDK's lib/ipsec keeps per SA).
 struct XfrmStateStats
 {
-    uint64_t replayDrops{0};       //!< replayed or too old
-    uint64_t integrityFailures{0}; //!< bad ICV
+    /// Every replay drop: Linux xfrm_stats.replay + replay_window (what a packet-offload device
+    /// reports as replay_drops).
+    uint64_t replayDrops{0};
+    /// The part of replayDrops left of the window (xfrm_stats.replay_window); kept by the stack,
+    /// so 0 for a packet-offloaded SA, whose device reports only the sum.
+    uint64_t replayWindow{0};
+    uint64_t integrityFailures{0}; //!< bad ICV (xfrm_stats.integrity_failed)
+    /// Linux keeps no per-SA counter for these (they go to XfrmInStateProtoError); a device may
+    /// report them through update_stats, the stack does not count them.
     uint64_t badPadding{0};
     uint64_t truncated{0};
     uint64_t seqOverflow{0};  //!< TX packets refused because the sequence number space ran out

@@ -66,77 +66,6 @@ class StateAddMutant : public MutantDevice
 
 // ---- the defects ----
 
-/// Packet offload forwards fragments, TX and RX, instead of dropping them: TX encrypts them as if
-/// they were whole packets.
-class FragForward : public MutantDevice
-{
-  public:
-    using MutantDevice::MutantDevice;
-
-    int Transmit(const TxCall& call) override
-    {
-        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
-        int verdict = Forward(call);
-        if (verdict != OLAB_DROP || *dropReason != OLAB_DROP_TX_FRAGMENT)
-        {
-            return verdict;
-        }
-        // Hide the fragment fields from the reference, then put them back where they went. (Its
-        // selectors then see a non-first fragment's first bytes as ports; the suite's name none.)
-        const uint32_t ihl = Ipv4HeaderLength(buf, *len);
-        const uint8_t fragment[2] = {buf[6], buf[7]};
-        SetFragmentFields(buf, ihl, uint8_t(buf[6] & 0x40), 0);
-        verdict = Forward(call);
-        const olab_sa* sa = verdict == OLAB_DONE ? SaOfTx(meta, buf, *len) : nullptr;
-        if (!sa)
-        {
-            return verdict;
-        }
-        if (sa->mode == OLAB_MODE_TRANSPORT)
-        {
-            SetFragmentFields(buf, ihl, fragment[0], fragment[1]);
-            return verdict;
-        }
-        // Tunnel mode: the fragment is the encrypted inner packet.
-        const uint32_t outer = Ipv4HeaderLength(buf, *len);
-        uint8_t* frame = buf + outer;
-        const uint32_t frameLength = *len - outer;
-        Reseal(*sa, frame, frameLength, nullptr, [&fragment](uint8_t* inner, uint32_t length) {
-            SetFragmentFields(inner, Ipv4HeaderLength(inner, length), fragment[0], fragment[1]);
-        });
-        return verdict;
-    }
-
-    int Receive(const RxCall& call) override
-    {
-        const auto& [buf, len, cap, info, dropReason] = call;
-        const int verdict = Forward(call);
-        return verdict == OLAB_DROP && *dropReason == OLAB_DROP_RX_FRAGMENT ? int(OLAB_PASS)
-                                                                            : verdict;
-    }
-
-  private:
-    static void SetFragmentFields(uint8_t* ip, uint32_t ihl, uint8_t high, uint8_t low)
-    {
-        ip[6] = high;
-        ip[7] = low;
-        RewriteIpv4Header(ip, ihl, ip[9], uint16_t(ip[2] << 8 | ip[3]));
-    }
-};
-
-/// Packet offload sends packets that exceed the MTU once ESP is added.
-class NoPmtuCheck : public MutantDevice
-{
-  public:
-    using MutantDevice::MutantDevice;
-
-    int Transmit(const TxCall& call) override
-    {
-        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
-        return Forward(TxCall{buf, len, cap, meta, UINT32_MAX, dropReason});
-    }
-};
-
 /// Never raises the soft lifetime expire.
 class NoSoftExpire : public StateAddMutant
 {
@@ -295,6 +224,32 @@ class IvReuse : public MutantDevice
             static const uint8_t kFixedIv[8] = {0, 0, 0, 0, 0, 0, 0, 1};
             const uint32_t ihl = Ipv4HeaderLength(buf, *len);
             Reseal(*sa, buf + ihl, *len - ihl, kFixedIv, [](uint8_t*, uint32_t) {});
+        }
+        return verdict;
+    }
+};
+
+/// Pads with zero bytes instead of 1, 2, 3, ... (crypto offload: over the stack's padding). A
+/// Linux receiver never reads pad bytes, so only the advisory PAD-CONTENT notices: it is not a
+/// mutant (certification must pass it) but the proof that an advisory finding fails nothing.
+class PadZero : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Transmit(const TxCall& call) override
+    {
+        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
+        const int verdict = Forward(call);
+        const olab_sa* sa = verdict == OLAB_DONE ? SaOfTx(meta, buf, *len) : nullptr;
+        if (sa)
+        {
+            const uint32_t ihl = Ipv4HeaderLength(buf, *len);
+            Reseal(*sa, buf + ihl, *len - ihl, nullptr, [](uint8_t* data, uint32_t length) {
+                // data: payload, padding, pad length, next header, then the 16-byte ICV.
+                const uint32_t padLength = data[length - 16 - 2];
+                std::memset(data + length - 16 - 2 - padLength, 0, padLength);
+            });
         }
         return verdict;
     }
@@ -840,12 +795,6 @@ struct Mutant
 };
 
 const Mutant kMutants[] = {
-    {"frag-forward",
-     &OpsOf<FragForward>,
-     "packet offload forwards fragments on TX and RX instead of dropping them"},
-    {"no-pmtu-check",
-     &OpsOf<NoPmtuCheck>,
-     "packet offload sends packets that exceed the MTU once ESP is added"},
     {"no-soft-expire", &OpsOf<NoSoftExpire>, "never raises the soft lifetime expire"},
     {"late-hard-expire",
      &OpsOf<LateHardExpire>,
@@ -897,9 +846,6 @@ const Mutant kMutants[] = {
     {"oldest-sa",
      &OpsOf<OldestSa>,
      "packet offload TX uses the oldest instead of the newest SA of a policy"},
-    {"handle-no-generation",
-     &OpsOf<HandleNoGeneration>,
-     "reuses a freed SA's handle for the next SA, so a stale handle reaches the new SA"},
     {"udp-csum-zero",
      &OpsOf<UdpCsumZero>,
      "under HW_ESP_TX_CSUM sends a UDP checksum that computes to 0 as 0, not 0xffff"},
@@ -935,8 +881,19 @@ const Mutant kMutants[] = {
      "ignores olab_config.policy_capacity: its policy table holds 1024"},
 };
 
+/// Devices that break only an advisory check: certification must pass them and report the
+/// finding (conformance/test/mutation-score-test.cc), so they are not mutants.
+const Mutant kAdvisoryOnly[] = {
+    {"pad-zero",
+     &OpsOf<PadZero>,
+     "pads with zero bytes instead of 1, 2, 3, ... (advisory PAD-CONTENT only)"},
+    {"handle-no-generation",
+     &OpsOf<HandleNoGeneration>,
+     "reuses a freed SA's handle for the next SA (advisory DEV-STALE-HANDLE only)"},
+};
+
 /// Registers every mutant, listed after the reference and the example device, when the program
-/// starts.
+/// starts, then the advisory-only devices as "advisory:NAME".
 struct MutantRegistrations
 {
     MutantRegistrations()
@@ -945,6 +902,13 @@ struct MutantRegistrations
         for (const Mutant& m : kMutants)
         {
             OffloadDeviceRegistration(std::string("mutant:") + m.name, m.ops(), order++, m.defect);
+        }
+        for (const Mutant& m : kAdvisoryOnly)
+        {
+            OffloadDeviceRegistration(std::string("advisory:") + m.name,
+                                      m.ops(),
+                                      order++,
+                                      m.defect);
         }
     }
 } g_mutants;
