@@ -66,6 +66,80 @@ StringField(const nlohmann::json& object,
     *value = it->get<std::string>();
     return true;
 }
+
+/// The optional "abi_rules" list: each names only requirement IDs of the catalog.
+bool
+ParseAbiRules(const nlohmann::json& doc,
+              const std::set<std::string>& ids,
+              std::vector<AbiRule>* rules,
+              std::string* error)
+{
+    if (!doc.contains("abi_rules"))
+    {
+        return true;
+    }
+    if (!doc["abi_rules"].is_array())
+    {
+        *error = "abi_rules: expected a list";
+        return false;
+    }
+    size_t index = 0;
+    for (const auto& item : doc["abi_rules"])
+    {
+        const std::string where = "abi_rules[" + std::to_string(index++) + "]";
+        AbiRule rule;
+        if (!item.is_object() || !StringField(item, "rule", where, &rule.rule, error) ||
+            !StringField(item, "where", where, &rule.where, error))
+        {
+            if (!item.is_object())
+            {
+                *error = where + ": expected an object";
+            }
+            return false;
+        }
+        for (const char* list : {"requirements", "mutants"})
+        {
+            auto& out = std::string(list) == "requirements" ? rule.requirements : rule.mutants;
+            if (!item.contains(list))
+            {
+                continue;
+            }
+            if (!item[list].is_array())
+            {
+                *error = where + ": " + list + ": expected a list";
+                return false;
+            }
+            for (const auto& name : item[list])
+            {
+                if (!name.is_string() || name.get<std::string>().empty())
+                {
+                    *error = where + ": " + list + ": expected names";
+                    return false;
+                }
+                out.push_back(name.get<std::string>());
+            }
+        }
+        for (const auto& id : rule.requirements)
+        {
+            if (!ids.count(id))
+            {
+                *error = where + ": requirements: '" + id + "' is not a requirement of the catalog";
+                return false;
+            }
+        }
+        if (item.contains("note") && !StringField(item, "note", where, &rule.note, error))
+        {
+            return false;
+        }
+        if ((rule.requirements.empty() || rule.mutants.empty()) && rule.note.empty())
+        {
+            *error = where + ": note: a rule without a requirement or a mutant says why";
+            return false;
+        }
+        rules->push_back(rule);
+    }
+    return true;
+}
 } // namespace
 
 bool
@@ -199,8 +273,18 @@ RequirementCatalog::Parse(const std::string& text, RequirementCatalog* catalog, 
         }
         c.m_requirements.push_back(r);
     }
+    if (!ParseAbiRules(doc, ids, &c.m_abiRules, error))
+    {
+        return false;
+    }
     *catalog = std::move(c);
     return true;
+}
+
+const std::vector<AbiRule>&
+RequirementCatalog::GetAbiRules() const
+{
+    return m_abiRules;
 }
 
 const std::vector<Requirement>&
@@ -288,10 +372,9 @@ RequirementCatalog::ToMarkdown() const
        << m_requirements.size() - requirements - advisories
        << " allowed differences. An `x` marks a mode the requirement applies to:\n"
           "`sw` software IPsec, `crypto` crypto offload, `packet` packet (full) offload.\n\n"
-          "Status: the catalog is the contract the conformance suite (`offloadlab certify`,\n"
-          "not built yet) will check requirement by requirement. Today many of these behaviours\n"
-          "are tested for the reference NIC by the emu_nic and scenario tests, under other\n"
-          "names; this table does not claim any result.\n\n"
+          "Status: the catalog is the contract `offloadlab certify` checks a device against,\n"
+          "requirement by requirement, with the conformance suite (one GoogleTest suite per ID);\n"
+          "this table does not claim any device's result.\n\n"
           "## Requirements\n\n";
     table(0);
     os << "\n## Advisory checks\n\n"
@@ -304,6 +387,28 @@ RequirementCatalog::ToMarkdown() const
           "Differential checks compare each offload mode with software IPsec; these are the only\n"
           "differences the sources allow, each a catalog entry of its own.\n\n";
     table(1);
+    if (!m_abiRules.empty())
+    {
+        auto names = [](const std::vector<std::string>& list, const char* prefix) {
+            std::string out;
+            for (const auto& name : list)
+            {
+                out += (out.empty() ? "`" : ", `") + std::string(prefix) + name + "`";
+            }
+            return out.empty() ? std::string("-") : out;
+        };
+        os << "\n## Rules of the device ABI\n\n"
+              "Every rule that `emu_nic/nic/abi/offloadlab-device.h` and `docs/vendor-guide.md` "
+              "state is a\npromise to vendors. For each: where it is stated, the requirement a "
+              "device breaking only\nthat rule fails, and the built-in mutant that breaks it "
+              "(`-`: none; the note says why).\n\n"
+              "| rule | stated in | requirement | mutant | note |\n|---|---|---|---|---|\n";
+        for (const auto& r : m_abiRules)
+        {
+            os << "| " << r.rule << " | " << r.where << " | " << names(r.requirements, "") << " | "
+               << names(r.mutants, "mutant:") << " | " << r.note << " |\n";
+        }
+    }
     os << "\n## Sources\n\n";
     for (const auto& [name, title] : m_documents)
     {

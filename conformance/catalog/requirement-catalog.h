@@ -28,6 +28,16 @@ struct Requirement
     bool AppliesTo(const std::string& mode) const;
 };
 
+/// One rule the device ABI (its header or the vendor guide) states to vendors, with what checks it.
+struct AbiRule
+{
+    std::string rule;                      //!< the promise, in one sentence
+    std::string where;                     //!< header field/comment or vendor-guide section
+    std::vector<std::string> requirements; //!< catalog IDs a device breaking only this rule fails
+    std::vector<std::string> mutants;      //!< built-in mutants (mutant:NAME) that break it
+    std::string note;                      //!< why there is no requirement or mutant, if so
+};
+
 /**
  * The requirement catalog (conformance/catalog/requirements.json): stable IDs, one sentence each,
  * the modes they apply to and their source. It drives the docs table, test names and report rows.
@@ -45,6 +55,7 @@ class RequirementCatalog
     const Requirement* Find(const std::string& id) const;
     const std::vector<std::string>& GetModes() const;
     const std::map<std::string, std::string>& GetDocuments() const;
+    const std::vector<AbiRule>& GetAbiRules() const;
 
     /// docs/conformance.md: the requirement x mode matrix, allowances and sources.
     std::string ToMarkdown() const;
@@ -53,6 +64,7 @@ class RequirementCatalog
     std::vector<std::string> m_modes;
     std::map<std::string, std::string> m_documents;
     std::vector<Requirement> m_requirements;
+    std::vector<AbiRule> m_abiRules;
 };
 
 } // namespace offloadlab

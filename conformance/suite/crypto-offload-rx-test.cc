@@ -228,6 +228,47 @@ TEST_P(CRYPTO_RX_BAD_ICV_STATUS, FailureReportedNeverDelivered)
         << "only intact packets may be reported decrypted";
 }
 
+// GCM decrypts before it checks the tag: a device that reports the failure but leaves what it
+// decrypted in the buffer hands unauthenticated plaintext up to the host (the vendor guide: "leave
+// no unauthenticated plaintext behind"; restore the ciphertext or decrypt into a copy). Only the
+// ICV is flipped, so the data would decrypt intact; the packets B's device hands up must not show
+// it, while an intact packet between them is decrypted in place.
+TEST_P(CRYPTO_RX_BAD_ICV_STATUS, NoUnauthenticatedPlaintextLeftInTheBuffer)
+{
+    std::vector<Bytes> badData;
+    for (uint32_t seq = 1; seq <= 4; ++seq)
+    {
+        const Bytes data = DatagramPayload(4200 + seq, 96 + 8 * seq);
+        Bytes esp = ScapyEsp(seq, data);
+        esp[seq % 2 ? esp.size() - 1 : esp.size() - 16] ^= 0x80; // the last or first ICV byte
+        ScheduleInject(Seconds(1) + MilliSeconds(seq), t->devA, t->devB, esp);
+        badData.push_back(data);
+    }
+    const Bytes good = DatagramPayload(4300, 120);
+    ScheduleInject(Seconds(1.5), t->devA, t->devB, ScapyEsp(5, good));
+    expected.push_back(good);
+    RunUntil(Seconds(2));
+
+    EXPECT_TRUE(SameDatagrams(sink->received, expected));
+    EXPECT_EQ(t->inB->GetStats().integrityFailures, badData.size());
+    ASSERT_EQ(handedUp.size(), badData.size() + 1) << "ESP packets B's device handed up";
+    uint32_t plaintextLeft = 0;
+    for (size_t i = 0; i < handedUp.size(); ++i)
+    {
+        for (size_t k = 0; k < badData.size(); ++k)
+        {
+            if (Contains(handedUp[i], badData[k]))
+            {
+                ++plaintextLeft;
+                ADD_FAILURE() << "handed-up packet " << i << " holds the decrypted data of bad-ICV "
+                              << "packet " << k << " (seq " << k + 1 << ")";
+            }
+        }
+    }
+    EXPECT_TRUE(Contains(handedUp.back(), good)) << "the intact packet was not decrypted in place";
+    RecordEvidence("bad_icv_packets_with_plaintext_left", plaintextLeft);
+}
+
 INSTANTIATE_TEST_SUITE_P(, CRYPTO_RX_BAD_ICV_STATUS, testing::ValuesIn(CryptoCases()), CaseName);
 
 } // namespace

@@ -15,6 +15,7 @@
 #include "ns3/ipv4-l3-protocol.h"
 
 #include <gtest/gtest.h>
+#include <map>
 
 using namespace offloadtest;
 using namespace conformance;
@@ -218,6 +219,68 @@ TEST_P(MODE_TUNNEL, SameInnerPacketsAsSoftware)
     CONFORMANCE_SKIP_UNLESS_OFFERED(GetParam());
     ExpectSameAsSoftware(GetParam());
 }
+
+// The outer IPv4 header of tunnel mode carries the route's hop limit as its TTL (Linux
+// xfrm4_tunnel_encap_add: ip4_dst_hoplimit, the default 64 unless the route says otherwise;
+// mlx5's packet offload writes the same 64), never the inner packet's TTL (63 here: the gateway
+// forwarded it) nor 1. In this topology the route's hop limit is the gateway's default TTL.
+class TUNNEL_OUTER_TTL : public SimulationTest<Case>
+{
+};
+
+TEST_P(TUNNEL_OUTER_TTL, RouteHopLimitNotInnerTtl)
+{
+    const Case& c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    auto t = BuildTestTopology(OptionsOf(c));
+    ASSERT_TRUE(t->outA && t->outB);
+    auto wire = CaptureWire(t->devA, t->devB);
+    auto sinkA = InstallUdpSink(t->hostA);
+    auto sinkB = InstallUdpSink(t->hostB);
+    auto senderA = InstallUdpSender(t->hostA, t->hostAddrB);
+    auto senderB = InstallUdpSender(t->hostB, t->hostAddrA);
+    const auto sentAB = Datagrams(6, 0);
+    const auto sentBA = Datagrams(6, 100);
+    ScheduleDatagrams(senderA, sentAB, MilliSeconds(10), MilliSeconds(1));
+    ScheduleDatagrams(senderB, sentBA, MilliSeconds(10) + MicroSeconds(500), MilliSeconds(1));
+    RunTo(MilliSeconds(50));
+
+    EXPECT_TRUE(SameDatagrams(sinkB->received, sentAB));
+    EXPECT_TRUE(SameDatagrams(sinkA->received, sentBA));
+    for (bool fromA : {true, false})
+    {
+        UintegerValue hopLimit;
+        (fromA ? t->endA : t->endB)
+            ->GetObject<Ipv4L3Protocol>()
+            ->GetAttribute("DefaultTtl", hopLimit);
+        uint32_t esp = 0;
+        std::map<uint32_t, uint32_t> ttls;
+        for (const WirePacket* w : wire->From(fromA))
+        {
+            if (IpProtocol(w->ip) == kProtoEsp)
+            {
+                ++esp;
+                ++ttls[w->ip[8]];
+            }
+        }
+        EXPECT_EQ(esp, fromA ? sentAB.size() : sentBA.size());
+        const auto right = ttls.find(hopLimit.Get());
+        EXPECT_EQ(right == ttls.end() ? 0u : right->second, esp)
+            << (fromA ? "A" : "B") << " sent outer TTLs " << testing::PrintToString(ttls)
+            << ", not the route's hop limit " << hopLimit.Get();
+        RecordEvidence(std::string(fromA ? "a" : "b") + "_outer_ttls",
+                       testing::PrintToString(ttls));
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(,
+                         TUNNEL_OUTER_TTL,
+                         testing::ValuesIn(Cases({XfrmOffloadType::None,
+                                                  XfrmOffloadType::Crypto,
+                                                  XfrmOffloadType::Packet},
+                                                 {Alg::Gcm128},
+                                                 {XfrmMode::Tunnel})),
+                         CaseName);
 
 INSTANTIATE_TEST_SUITE_P(, MODE_TUNNEL, testing::ValuesIn(ModeCases(XfrmMode::Tunnel)), CaseName);
 

@@ -658,6 +658,89 @@ TEST_P(CSUM_TX_INNER, StackWritesThemWhenNotAdvertised)
     ExpectInnerChecksumsCorrect(run);
 }
 
+/// The one's complement sum (RFC 1071) of the UDP pseudo-header and datagram, folded to 16 bits.
+uint32_t
+UdpOnesSum(Ipv4Address src, Ipv4Address dst, const Bytes& udp)
+{
+    uint32_t sum = (src.Get() >> 16) + (src.Get() & 0xffff) + (dst.Get() >> 16) +
+                   (dst.Get() & 0xffff) + kProtoUdp + uint32_t(udp.size());
+    for (size_t i = 0; i < udp.size(); i += 2)
+    {
+        sum += uint32_t(udp[i]) << 8 | (i + 1 < udp.size() ? udp[i + 1] : 0);
+    }
+    while (sum >> 16)
+    {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return sum;
+}
+
+// RFC 768: "If the computed checksum is zero, it is transmitted as all ones" (0 means "no
+// checksum"); Linux's udp_send_skb writes CSUM_MANGLED_0 for it. A datagram whose last two data
+// bytes make its checksum compute to 0 is sent through a device that fills inner checksums: the
+// inner UDP checksum on the wire must be 0xffff, and B still gets the datagram.
+TEST_P(CSUM_TX_INNER, UdpChecksumComputingToZeroSentAsFfff)
+{
+    const Case& c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
+    if (!(conformance::DeviceUnderTest().GetCapabilities().features & OLAB_FEATURE_HW_ESP_TX_CSUM))
+    {
+        GTEST_SKIP() << "device does not advertise HW_ESP_TX_CSUM";
+    }
+    DeviceDefault advertise("EspTxCsumOffload", BooleanValue(true));
+    auto t = BuildTestTopology(OptionsOf(c));
+    ASSERT_TRUE(t->outA && t->inB);
+    auto wire = CaptureWire(t->devA, t->devB);
+    KeepPcap(*t);
+    auto sink = InstallUdpSink(t->hostB);
+    auto sender = InstallUdpSender(t->hostA, t->hostAddrB);
+    Address local;
+    ASSERT_EQ(sender->socket->GetSockName(local), 0);
+    const uint16_t sport = InetSocketAddress::ConvertFrom(local).GetPort();
+    // Data whose checksum computes to 0: the last 16-bit word brings the sum to 0xffff.
+    Bytes zero = DatagramPayload(1, 200);
+    zero[198] = zero[199] = 0;
+    // UdpDatagramBytes writes a checksum into the header: take the sum without it.
+    Bytes header = UdpDatagramBytes(t->hostAddrA, t->hostAddrB, sport, kUdpPort, zero);
+    header[6] = header[7] = 0;
+    const uint32_t withoutChecksum = UdpOnesSum(t->hostAddrA, t->hostAddrB, header);
+    const uint16_t fill = uint16_t(0xffff - withoutChecksum);
+    zero[198] = uint8_t(fill >> 8);
+    zero[199] = uint8_t(fill);
+    header = UdpDatagramBytes(t->hostAddrA, t->hostAddrB, sport, kUdpPort, zero);
+    header[6] = header[7] = 0;
+    ASSERT_EQ(UdpOnesSum(t->hostAddrA, t->hostAddrB, header), 0xffffu)
+        << "the test's datagram does not compute to checksum 0";
+    const std::vector<Bytes> sent{DatagramPayload(2, 200), zero, DatagramPayload(3, 200)};
+    ScheduleDatagrams(sender, sent, MilliSeconds(10), MilliSeconds(1));
+    RunTo(MilliSeconds(50));
+
+    EXPECT_TRUE(SameDatagrams(sink->received, sent));
+    EXPECT_GE(t->stackA->GetEventCount(XfrmEvent::CryptoOffloadTxCsum), sent.size())
+        << "the stack did not leave the checksums to the device";
+    ScapyEspOracle oracle(t->algAB,
+                          t->spiAB,
+                          t->Tunnel(),
+                          Dotted(t->endAddrA),
+                          Dotted(t->endAddrB),
+                          c.esn);
+    std::string error;
+    ASSERT_TRUE(oracle.IsValid(&error)) << error;
+    const auto fromA = wire->From(true);
+    ASSERT_EQ(fromA.size(), sent.size());
+    Bytes inner;
+    ASSERT_TRUE(oracle.Decrypt(fromA[1]->ip, 0, &inner, &error)) << error;
+    const uint32_t ihl = IpHeaderLength(inner);
+    ASSERT_GE(inner.size(), ihl + 8u + zero.size());
+    ASSERT_TRUE(std::equal(zero.begin(), zero.end(), inner.begin() + ihl + 8))
+        << "the second ESP packet is not the zero-checksum datagram";
+    const uint16_t checksum = uint16_t(inner[ihl + 6] << 8 | inner[ihl + 7]);
+    RecordEvidence("inner_udp_checksum", checksum);
+    EXPECT_EQ(checksum, 0xffff) << "a UDP checksum that computes to 0 must be sent as 0xffff";
+    KeepKeys(*t);
+}
+
 INSTANTIATE_TEST_SUITE_P(,
                          CSUM_TX_INNER,
                          testing::ValuesIn(Cases({XfrmOffloadType::Crypto})),

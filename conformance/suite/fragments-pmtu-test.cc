@@ -472,6 +472,57 @@ TEST_P(PKT_FRAG_RX_DROP, EspFragmentsOfOffloadedSa)
     EXPECT_EQ(t->devB->GetDropCount(EmuNicDrop::RxReplay), 0u);
 }
 
+// Plaintext fragments of a datagram that B's offloaded inbound policy selects (it asks for ESP):
+// the device drops them (the vendor guide: "also plaintext fragments your inbound policies
+// select"), or the host's policy check does once they are reassembled (Linux
+// __xfrm_policy_check: no secpath, XfrmInTmplMismatch); either way none is delivered. Protected
+// traffic after them still is.
+TEST_P(PKT_FRAG_RX_DROP, PlaintextFragmentsAnInboundPolicySelectsNeverDelivered)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
+    // Only B has IPsec: A's device is a plain wire for the crafted packets.
+    TopologyOptions opt = OptionsOf(c);
+    opt.installIpsec = false;
+    auto t = BuildTestTopology(opt);
+    t->inB = t->AddSa(true, false, XfrmOffloadType::Packet, {});
+    ASSERT_TRUE(t->inB && t->inB->IsOffloaded(XfrmOffloadType::Packet));
+    t->AddPolicy(false, XfrmDir::In, XfrmOffloadType::Packet);
+    if (t->Tunnel())
+    {
+        t->AddPolicy(false, XfrmDir::Fwd, XfrmOffloadType::None);
+    }
+    auto wire = CaptureWire(t->devA, t->devB);
+    auto sink = InstallUdpSink(t->hostB);
+    const Bytes plain = DatagramPayload(10, 1200);
+    std::vector<Bytes> fragments = ScapyFragments(ScapyUdpAToB(*t, plain), 512, 91);
+    ASSERT_EQ(fragments.size(), 3u) << "first, middle, last";
+    const Bytes overlapped = DatagramPayload(11, 700);
+    const std::vector<Bytes> overlap = ScapyOverlapping(ScapyUdpAToB(*t, overlapped), 400, 92);
+    fragments.insert(fragments.end(), overlap.begin(), overlap.end());
+    Time at = Seconds(1);
+    for (const Bytes& f : fragments)
+    {
+        ScheduleInject(at, t->devA, t->devB, f);
+        at += MilliSeconds(1);
+    }
+    const Bytes after = DatagramPayload(12, 300);
+    ScheduleInject(at + MilliSeconds(10), t->devA, t->devB, EspToB(*t, 1, after, 93));
+    RunUntil(Seconds(2));
+    SaveEvidence(*t, *wire);
+
+    for (const Bytes& got : sink->received)
+    {
+        EXPECT_FALSE(got == plain || got == overlapped)
+            << "a plaintext datagram the inbound policy requires protected was delivered";
+    }
+    ASSERT_EQ(sink->received.size(), 1u);
+    EXPECT_EQ(sink->received[0], after);
+    RecordEvidence("devB.RxFragmentDrop", t->devB->GetDropCount(EmuNicDrop::RxFragment));
+    RecordEvidence("stackB.InTmplMismatch", t->stackB->GetDropCount(XfrmDrop::InTmplMismatch));
+}
+
 INSTANTIATE_TEST_SUITE_P(,
                          PKT_FRAG_RX_DROP,
                          testing::ValuesIn(Cases({XfrmOffloadType::Packet})),

@@ -110,6 +110,55 @@ InstallPortPolicies(Topology& t)
     }
 }
 
+/// Scapy's ESP for B's inbound A->B SA (sequence number seq): a UDP datagram from host A to
+/// host B's `port` carrying data.
+Bytes
+ScapyEspToB(const Topology& t,
+            ScapyEspOracle& oracle,
+            uint64_t seq,
+            uint16_t port,
+            const Bytes& data)
+{
+    const Bytes udp = UdpDatagramBytes(t.hostAddrA, t.hostAddrB, kCraftedSourcePort, port, data);
+    Bytes esp;
+    std::string error;
+    EXPECT_TRUE(
+        oracle.Encrypt(Ipv4Bytes(t.hostAddrA, t.hostAddrB, kProtoUdp, udp), seq, &esp, &error))
+        << error;
+    return esp;
+}
+
+/// Injects, 1 ms apart from `at`, Scapy's ESP for B's SA: first a datagram of `toSelected` to
+/// kUdpPort, then one of `toOther` to kOtherPort, in turns (sequence numbers 1, 2, ...).
+void
+ScheduleScapyEspToBothPorts(const Topology& t,
+                            ScapyEspOracle& oracle,
+                            const std::vector<Bytes>& toSelected,
+                            const std::vector<Bytes>& toOther,
+                            Time at)
+{
+    uint64_t seq = 1;
+    for (size_t i = 0; i < std::max(toSelected.size(), toOther.size()); ++i)
+    {
+        if (i < toSelected.size())
+        {
+            ScheduleInject(at,
+                           t.devA,
+                           t.devB,
+                           ScapyEspToB(t, oracle, seq++, kUdpPort, toSelected[i]));
+            at += MilliSeconds(1);
+        }
+        if (i < toOther.size())
+        {
+            ScheduleInject(at,
+                           t.devA,
+                           t.devB,
+                           ScapyEspToB(t, oracle, seq++, kOtherPort, toOther[i]));
+            at += MilliSeconds(1);
+        }
+    }
+}
+
 // ---- PKT-POLICY-IN-DEVICE ----------------------------------------------------------------
 
 using PKT_POLICY_IN_DEVICE = SimulationTest<Case>;
@@ -224,6 +273,102 @@ TEST_P(PKT_POLICY_IN_DEVICE, AcceptsSelectedTrafficOnlyProtected)
     RecordEvidence("delivered_protected", Delivered(*sink, protectedData));
     RecordEvidence("delivered_plaintext", Delivered(*sink, plainData));
     RecordEvidence("stack_b_tmpl_mismatch", t->stackB->GetDropCount(XfrmDrop::InTmplMismatch));
+}
+
+// RX after decryption: what the SA that carried it does not select is never delivered (Linux
+// __xfrm_policy_check: "First, check used SA against their selectors", XfrmInStateMismatch). B's
+// inbound SA selects UDP to kUdpPort only, its in policy all of A's traffic; Scapy's ESP for the
+// SA carries datagrams to both ports. Whether the device or the host drops them, B's sockets
+// must see only the selected ones.
+TEST_P(PKT_POLICY_IN_DEVICE, DecryptedTrafficOutsideTheSaSelectorNeverDelivered)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
+    TopologyOptions opt = OptionsOf(c);
+    opt.installIpsec = false;
+    auto t = BuildTestTopology(opt);
+    XfrmStateConfig narrow = t->SaConfig(true, false, XfrmOffloadType::Packet);
+    narrow.sel.proto = kProtoUdp;
+    narrow.sel.dport = kUdpPort;
+    std::string error;
+    t->inB = t->stackB->AddState(narrow, &error);
+    ASSERT_TRUE(t->inB && t->inB->IsOffloaded(XfrmOffloadType::Packet)) << error;
+    t->AddPolicy(false, XfrmDir::In, XfrmOffloadType::Packet);
+    if (t->Tunnel())
+    {
+        t->AddPolicy(false, XfrmDir::Fwd, XfrmOffloadType::None);
+    }
+    auto selectedSink = InstallUdpSink(t->hostB, kUdpPort);
+    auto otherSink = InstallUdpSink(t->hostB, kOtherPort);
+    ScapyEspOracle oracle(t->algAB,
+                          t->spiAB,
+                          t->Tunnel(),
+                          Dotted(t->endAddrA),
+                          Dotted(t->endAddrB),
+                          t->opt.esn);
+    ASSERT_TRUE(oracle.IsValid(&error)) << error;
+    const auto selected = Payloads(3, 0);
+    const auto outside = Payloads(3, 100);
+    ScheduleScapyEspToBothPorts(*t, oracle, selected, outside, MilliSeconds(10));
+    RunTo(MilliSeconds(100));
+    EXPECT_EQ(Delivered(*selectedSink, selected), selected.size())
+        << "the SA's own traffic was not delivered";
+    EXPECT_EQ(Delivered(*otherSink, outside), 0u)
+        << "decrypted traffic outside the SA's selector was delivered";
+    RecordEvidence("delivered_selected", Delivered(*selectedSink, selected));
+    RecordEvidence("delivered_outside_sa_selector", Delivered(*otherSink, outside));
+}
+
+// RX after decryption, tunnel mode: an inner packet that no inbound policy selects is never
+// delivered (Linux __xfrm_policy_check: no policy and a tunnel-mode secpath, XfrmInNoPols). B's
+// in (offloaded) and fwd policies select UDP to kUdpPort only; the SA carries both ports.
+// Transport mode is not checked: Linux accepts decrypted transport traffic no policy selects.
+TEST_P(PKT_POLICY_IN_DEVICE, DecryptedTunnelTrafficNoPolicySelectsNeverDelivered)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
+    if (c.ipMode != XfrmMode::Tunnel)
+    {
+        GTEST_SKIP() << "Linux accepts decrypted transport-mode traffic that no policy selects";
+    }
+    TopologyOptions opt = OptionsOf(c);
+    opt.installIpsec = false;
+    auto t = BuildTestTopology(opt);
+    t->inB = t->AddSa(true, false, XfrmOffloadType::Packet, {});
+    ASSERT_TRUE(t->inB && t->inB->IsOffloaded(XfrmOffloadType::Packet));
+    for (XfrmDir dir : {XfrmDir::In, XfrmDir::Fwd})
+    {
+        XfrmPolicyConfig p =
+            t->PolicyConfig(false,
+                            dir,
+                            dir == XfrmDir::In ? XfrmOffloadType::Packet : XfrmOffloadType::None);
+        p.sel.proto = kProtoUdp;
+        p.sel.dport = kUdpPort;
+        std::string error;
+        ASSERT_TRUE(t->stackB->AddPolicy(p, &error)) << XfrmDirName(dir) << ": " << error;
+    }
+    auto selectedSink = InstallUdpSink(t->hostB, kUdpPort);
+    auto otherSink = InstallUdpSink(t->hostB, kOtherPort);
+    ScapyEspOracle oracle(t->algAB,
+                          t->spiAB,
+                          true,
+                          Dotted(t->endAddrA),
+                          Dotted(t->endAddrB),
+                          t->opt.esn);
+    std::string error;
+    ASSERT_TRUE(oracle.IsValid(&error)) << error;
+    const auto selected = Payloads(3, 0);
+    const auto unselected = Payloads(3, 100);
+    ScheduleScapyEspToBothPorts(*t, oracle, selected, unselected, MilliSeconds(10));
+    RunTo(MilliSeconds(100));
+    EXPECT_EQ(Delivered(*selectedSink, selected), selected.size())
+        << "the policy's own traffic was not delivered";
+    EXPECT_EQ(Delivered(*otherSink, unselected), 0u)
+        << "decrypted traffic that no inbound policy selects was delivered";
+    RecordEvidence("delivered_selected", Delivered(*selectedSink, selected));
+    RecordEvidence("delivered_no_policy", Delivered(*otherSink, unselected));
 }
 
 INSTANTIATE_TEST_SUITE_P(,
@@ -558,6 +703,202 @@ TEST_P(POL_DELETE, DeletedPolicyNoLongerProtects)
 
 INSTANTIATE_TEST_SUITE_P(,
                          POL_DELETE,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
+                         CaseName);
+
+// ---- PKT-POLICY-PRIORITY -----------------------------------------------------------------
+
+using PKT_POLICY_PRIORITY = SimulationTest<Case>;
+
+constexpr uint32_t kSpiBroad = 0x0000a0b3; //!< the SA of the broad policy (the narrow one: spiAB)
+constexpr uint32_t kReqidBroad = 3;
+
+/// Two overlapping offloaded out policies on A: "narrow" (UDP to kUdpPort, the topology's SA) and
+/// "broad" (all of A's traffic, an SA of its own), added in a given order with given priorities.
+struct PriorityOrder
+{
+    const char* name;
+    bool narrowFirst;
+    uint32_t narrowPriority;
+    uint32_t broadPriority;
+};
+
+/// Sends UDP to kUdpPort, which both policies select: the one with the lower priority value must
+/// protect it (Linux xfrm_policy_lookup_bytype), whichever was added first. A device may refuse
+/// offloaded policies with priorities (older mlx5 did; Linux then fails the policy add): the
+/// refusal is returned in *refused and nothing is checked.
+void
+CheckPriorityDecides(const Case& c, const PriorityOrder& order, std::string* refused)
+{
+    SCOPED_TRACE(order.name);
+    TopologyOptions opt = OptionsOf(c);
+    opt.installIpsec = false;
+    auto t = BuildTestTopology(opt);
+    const EspAlgorithm broadAlg = AlgorithmOf(c.alg, 0x33);
+    std::string error;
+    for (bool onSender : {true, false})
+    {
+        ASSERT_TRUE(t->AddSa(true, onSender, XfrmOffloadType::Packet, {}));
+        XfrmStateConfig broad = t->SaConfig(true, onSender, XfrmOffloadType::Packet);
+        broad.spi = kSpiBroad;
+        broad.reqid = kReqidBroad;
+        broad.algorithm = broadAlg;
+        ASSERT_TRUE((onSender ? t->stackA : t->stackB)->AddState(broad, &error)) << error;
+    }
+    XfrmPolicyConfig narrow = t->PolicyConfig(true, XfrmDir::Out, XfrmOffloadType::Packet);
+    narrow.sel.proto = kProtoUdp;
+    narrow.sel.dport = kUdpPort;
+    narrow.priority = order.narrowPriority;
+    XfrmPolicyConfig broad = t->PolicyConfig(true, XfrmDir::Out, XfrmOffloadType::Packet);
+    broad.tmpl.reqid = kReqidBroad;
+    broad.priority = order.broadPriority;
+    for (const XfrmPolicyConfig* p :
+         order.narrowFirst ? std::vector{&narrow, &broad} : std::vector{&broad, &narrow})
+    {
+        if (!t->stackA->AddPolicy(*p, &error))
+        {
+            ASSERT_EQ(error.rfind("offload: ", 0), 0u) << error;
+            *refused = error;
+            Simulator::Destroy();
+            return;
+        }
+    }
+    // B takes both SAs.
+    XfrmPolicyConfig in = t->PolicyConfig(false, XfrmDir::In, XfrmOffloadType::Packet);
+    in.tmpl.reqid = 0;
+    ASSERT_TRUE(t->stackB->AddPolicy(in, &error)) << error;
+    if (t->Tunnel())
+    {
+        XfrmPolicyConfig fwd = t->PolicyConfig(false, XfrmDir::Fwd, XfrmOffloadType::None);
+        fwd.tmpl.reqid = 0;
+        ASSERT_TRUE(t->stackB->AddPolicy(fwd, &error)) << error;
+    }
+    auto wire = CaptureWire(t->devA, t->devB);
+    auto sink = InstallUdpSink(t->hostB, kUdpPort);
+    auto sender = InstallUdpSender(t->hostA, t->hostAddrB, kUdpPort);
+    const auto sent = Payloads(4, 0);
+    ScheduleDatagrams(sender, sent, MilliSeconds(10), MilliSeconds(1));
+    RunTo(MilliSeconds(50));
+
+    const bool narrowWins = order.narrowPriority < order.broadPriority;
+    const uint32_t winner = narrowWins ? t->spiAB : kSpiBroad;
+    const uint32_t loser = narrowWins ? kSpiBroad : t->spiAB;
+    EXPECT_EQ(Delivered(*sink, sent), sent.size());
+    EXPECT_TRUE(OnWire(*wire, true, kProtoEsp, loser).empty())
+        << "the policy with the higher priority value protected the traffic";
+    ExpectScapyDecrypts(*t,
+                        true,
+                        narrowWins ? t->algAB : broadAlg,
+                        winner,
+                        OnWire(*wire, true, kProtoEsp, winner),
+                        sent);
+    RecordEvidence(std::string(order.name) + "_esp_of_winner",
+                   OnWire(*wire, true, kProtoEsp, winner).size());
+    RecordEvidence(std::string(order.name) + "_esp_of_loser",
+                   OnWire(*wire, true, kProtoEsp, loser).size());
+    Simulator::Destroy();
+}
+
+TEST_P(PKT_POLICY_PRIORITY, LowestValueWinsWhateverTheOrder)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
+    const PriorityOrder orders[] = {
+        {"narrow_wins_added_first", true, 10, 20},
+        {"narrow_wins_added_last", false, 10, 20},
+        {"broad_wins_added_first", false, 20, 10},
+        {"broad_wins_added_last", true, 20, 10},
+    };
+    for (const PriorityOrder& order : orders)
+    {
+        std::string refused;
+        CheckPriorityDecides(c, order, &refused);
+        if (!refused.empty())
+        {
+            GTEST_SKIP() << "device refuses offloaded policies with priorities 10 and 20: "
+                         << refused;
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(,
+                         PKT_POLICY_PRIORITY,
+                         testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
+                         CaseName);
+
+// ---- PKT-TX-NEWEST-SA --------------------------------------------------------------------
+
+using PKT_TX_NEWEST_SA = SimulationTest<Case>;
+
+// A policy whose template names no SPI (tmpl_spi 0) is served by the newest usable SA that
+// matches it (Linux xfrm_state_find / xfrm_state_look_at: of the valid states the latest added;
+// ABI olab_policy.tmpl_spi). A second SA for the same reqid is added while the first is in use and
+// far from any lifetime limit, as a rekey by time does: from then on the new one carries the
+// traffic, and nothing is lost.
+TEST_P(PKT_TX_NEWEST_SA, NewestUsableSaServesThePolicy)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
+    TopologyOptions opt = OptionsOf(c);
+    opt.installIpsec = false;
+    auto t = BuildTestTopology(opt);
+    t->outA = t->AddSa(true, true, XfrmOffloadType::Packet, {});
+    t->inB = t->AddSa(true, false, XfrmOffloadType::Packet, {});
+    ASSERT_TRUE(t->outA && t->inB);
+    std::string error;
+    for (bool onA : {true, false})
+    {
+        XfrmPolicyConfig p =
+            t->PolicyConfig(onA, onA ? XfrmDir::Out : XfrmDir::In, XfrmOffloadType::Packet);
+        p.tmpl.spi = 0;
+        ASSERT_TRUE((onA ? t->stackA : t->stackB)->AddPolicy(p, &error)) << error;
+    }
+    if (t->Tunnel())
+    {
+        t->AddPolicy(false, XfrmDir::Fwd, XfrmOffloadType::None);
+    }
+    auto wire = CaptureWire(t->devA, t->devB);
+    KeepPcap(*t);
+    auto sink = InstallUdpSink(t->hostB);
+    auto sender = InstallUdpSender(t->hostA, t->hostAddrB);
+    const auto before = Payloads(4, 0);
+    ScheduleDatagrams(sender, before, MilliSeconds(10), MilliSeconds(1));
+    RunTo(MilliSeconds(30));
+    ASSERT_EQ(Delivered(*sink, before), before.size());
+
+    constexpr uint32_t kNewSpi = 0x0000a001; // below the old SPI: "highest SPI wins" is wrong too
+    const EspAlgorithm newAlg = AlgorithmOf(c.alg, 0x44);
+    for (bool onSender : {false, true}) // the receiver first, as a key manager installs them
+    {
+        XfrmStateConfig fresh = t->SaConfig(true, onSender, XfrmOffloadType::Packet);
+        fresh.spi = kNewSpi;
+        fresh.algorithm = newAlg;
+        ASSERT_TRUE((onSender ? t->stackA : t->stackB)->AddState(fresh, &error)) << error;
+    }
+    const Time addedAt = Simulator::Now();
+    const auto after = Payloads(4, 100);
+    ScheduleDatagrams(sender, after, MilliSeconds(10), MilliSeconds(1));
+    RunTo(MilliSeconds(70));
+
+    EXPECT_EQ(Delivered(*sink, after), after.size());
+    EXPECT_TRUE(OnWire(*wire, true, kProtoEsp, t->spiAB, addedAt).empty())
+        << "the older SA still carried the policy's traffic after a newer one was added";
+    ExpectScapyDecrypts(*t,
+                        true,
+                        newAlg,
+                        kNewSpi,
+                        OnWire(*wire, true, kProtoEsp, kNewSpi, addedAt),
+                        after);
+    KeepKeys(*t);
+    RecordEvidence("esp_old_sa_after_add",
+                   OnWire(*wire, true, kProtoEsp, t->spiAB, addedAt).size());
+    RecordEvidence("esp_new_sa_after_add", OnWire(*wire, true, kProtoEsp, kNewSpi, addedAt).size());
+}
+
+INSTANTIATE_TEST_SUITE_P(,
+                         PKT_TX_NEWEST_SA,
                          testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
                          CaseName);
 

@@ -7,10 +7,12 @@
 // delete or free is caught by what it breaks: re-adding the same (daddr, SPI), refilling the
 // table, ESP for a deleted SA that must no longer be decrypted.
 #include "conformance-case.h"
+#include "esp-transform.h"
 #include "scapy-esp-oracle.h"
 #include "tcp-transfer.h"
 
 #include <algorithm>
+#include <cstring>
 
 using namespace offloadtest;
 using namespace conformance;
@@ -849,5 +851,182 @@ INSTANTIATE_TEST_SUITE_P(,
                          testing::ValuesIn(Cases({XfrmOffloadType::Crypto,
                                                   XfrmOffloadType::Packet})),
                          CaseName);
+
+// ---- DEV-STALE-HANDLE ----------------------------------------------------------------------
+
+using DEV_STALE_HANDLE = SimulationTest<Case>;
+
+/// One instance of the device under test, driven straight through its ABI table, with a table of
+/// one SA slot, so that the next SA after a free reuses the slot.
+class DirectDevice
+{
+  public:
+    DirectDevice()
+        : m_ops(DeviceUnderTest().GetOps())
+    {
+        const olab_capabilities& caps = DeviceUnderTest().GetCapabilities();
+        const olab_host host{sizeof(olab_host), nullptr, &IgnoreExpire, &IgnoreMtu};
+        const olab_config config{sizeof(olab_config),
+                                 1,
+                                 caps.max_policies ? std::min(64u, caps.max_policies) : 64u,
+                                 caps.features & OLAB_FEATURE_HW_ESP};
+        char error[256] = {};
+        m_dev = m_ops.create(&host, &config, error, sizeof(error));
+        error[sizeof(error) - 1] = '\0';
+        m_error = error;
+    }
+
+    ~DirectDevice()
+    {
+        if (m_dev)
+        {
+            m_ops.destroy(m_dev);
+        }
+    }
+
+    DirectDevice(const DirectDevice&) = delete;
+    DirectDevice& operator=(const DirectDevice&) = delete;
+
+    void* Get() const
+    {
+        return m_dev;
+    }
+
+    const olab_device_ops& Ops() const
+    {
+        return m_ops;
+    }
+
+    const std::string& Error() const
+    {
+        return m_error;
+    }
+
+  private:
+    static void IgnoreExpire(void*, uint64_t)
+    {
+    }
+
+    static void IgnoreMtu(void*, const uint8_t*, uint32_t, uint32_t)
+    {
+    }
+
+    const olab_device_ops& m_ops;
+    void* m_dev{nullptr};
+    std::string m_error;
+};
+
+constexpr uint32_t kDirectSaddr = 0x0a000001; // 10.0.0.1
+constexpr uint32_t kDirectDaddr = 0x0a000002;
+
+/// An outbound crypto-offload transport SA, rfc4106(gcm(aes)) with a 128-bit key from seed.
+olab_sa
+DirectCryptoOutSa(uint32_t spi, uint8_t seed)
+{
+    olab_sa sa{};
+    sa.size = sizeof(sa);
+    sa.host_id = spi;
+    sa.serial = spi;
+    sa.dir = OLAB_DIR_OUT;
+    sa.type = OLAB_OFFLOAD_CRYPTO;
+    sa.mode = OLAB_MODE_TRANSPORT;
+    sa.saddr = kDirectSaddr;
+    sa.daddr = kDirectDaddr;
+    sa.spi = spi;
+    sa.reqid = 1;
+    sa.sel = olab_selector{kDirectSaddr, kDirectDaddr, 32, 32, 0, 0, 0, 0};
+    sa.algorithm = OLAB_ALG_AES_GCM;
+    const std::vector<uint8_t> key = GcmKeyBlob(seed);
+    sa.enc_key_len = uint8_t(key.size());
+    std::memcpy(sa.enc_key, key.data(), key.size());
+    sa.icv_len = 16;
+    sa.soft_byte_limit = sa.hard_byte_limit = OLAB_INFINITY;
+    sa.soft_packet_limit = sa.hard_packet_limit = OLAB_INFINITY;
+    return sa;
+}
+
+/// A UDP datagram framed as the stack hands it to crypto offload for spi (sequence number 1):
+/// IPv4 header, ESP header, zeroed IV, payload and trailer, zeroed ICV.
+std::vector<uint8_t>
+FramedForCrypto(uint32_t spi, uint8_t seed)
+{
+    auto transform = EspTransform::Create(EspAlgorithm::Gcm(GcmKeyBlob(seed)), nullptr);
+    const Bytes udp = UdpDatagramBytes(Ipv4Address(kDirectSaddr),
+                                       Ipv4Address(kDirectDaddr),
+                                       kCraftedSourcePort,
+                                       kUdpPort,
+                                       DatagramPayload(1, 100));
+    std::vector<uint8_t> frame;
+    transform->BuildFrame(spi, 1, udp.data(), udp.size(), kProtoUdp, frame);
+    return Ipv4Bytes(Ipv4Address(kDirectSaddr), Ipv4Address(kDirectDaddr), kProtoEsp, frame);
+}
+
+/// The device's tx of a framed packet with handle; the verdict, the packet in *packet.
+int
+DirectCryptoTx(const DirectDevice& d, uint64_t handle, std::vector<uint8_t>* packet, uint32_t* why)
+{
+    olab_tx_meta meta{};
+    meta.size = sizeof(meta);
+    meta.handle = handle;
+    uint32_t len = packet->size();
+    packet->resize(len + 512);
+    const int verdict = d.Ops().tx(d.Get(), packet->data(), &len, packet->size(), &meta, 1500, why);
+    packet->resize(std::min<size_t>(len, packet->size()));
+    return verdict;
+}
+
+// Advisory. xso.offload_handle is the driver's; Linux never passes one after xdo_dev_state_free
+// (netdevsim's index | valid bit has no generation), but the vendor guide asks for it: "Make stale
+// handles harmless ... a handle of a freed slot never names the SA that reuses it". The one slot
+// of the device is used by SA 1, deleted and freed, then by SA 2: SA 1's handle should reach
+// nothing (tx drops, as for an unknown handle), which is reported; SA 2's own handle must
+// encrypt with SA 2's key.
+TEST_P(DEV_STALE_HANDLE, FreedHandleNeverReachesTheSaReusingItsSlot)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    DirectDevice d;
+    ASSERT_TRUE(d.Get()) << "olab_create with one SA slot: " << d.Error();
+    constexpr uint32_t kSpi1 = 0x1111;
+    constexpr uint32_t kSpi2 = 0x2222;
+    char reason[256] = {};
+    uint64_t stale = 0;
+    const olab_sa sa1 = DirectCryptoOutSa(kSpi1, 0x51);
+    ASSERT_EQ(d.Ops().state_add(d.Get(), &sa1, &stale, reason, sizeof(reason)), OLAB_OK) << reason;
+    d.Ops().state_delete(d.Get(), stale);
+    d.Ops().state_free(d.Get(), stale);
+    uint64_t fresh = 0;
+    const olab_sa sa2 = DirectCryptoOutSa(kSpi2, 0x52);
+    ASSERT_EQ(d.Ops().state_add(d.Get(), &sa2, &fresh, reason, sizeof(reason)), OLAB_OK)
+        << "the freed slot was not released: " << reason;
+    RecordEvidence("stale_handle", std::to_string(stale));
+    RecordEvidence("new_handle", std::to_string(fresh));
+    std::vector<uint8_t> packet = FramedForCrypto(kSpi1, 0x51);
+    uint32_t why = 0;
+    const int verdict = DirectCryptoTx(d, stale, &packet, &why);
+    RecordEvidence("stale_tx_verdict", verdict);
+    // Linux never hands a driver a freed handle, so this is a finding, not a failure.
+    if (fresh == stale || verdict != OLAB_DROP)
+    {
+        ReportAdvisoryFinding(
+            std::string(fresh == stale ? "the new SA got the freed SA's handle; " : "") +
+            "tx with the freed SA's handle returned " + std::to_string(verdict) +
+            (verdict == OLAB_DONE ? " (encrypted)" : "") + ", not OLAB_DROP");
+    }
+
+    // Control: the new SA's own handle works, with its own key.
+    packet = FramedForCrypto(kSpi2, 0x52);
+    ASSERT_EQ(DirectCryptoTx(d, fresh, &packet, &why), OLAB_DONE) << "drop reason " << why;
+    auto opener = EspTransform::Create(EspAlgorithm::Gcm(GcmKeyBlob(0x52)), nullptr);
+    const uint32_t ihl = IpHeaderLength(packet);
+    EXPECT_EQ(opener->Open(packet.data() + ihl, packet.size() - ihl, 0, false), EspStatus::Ok)
+        << "the new SA's packet does not open with its key";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ,
+    DEV_STALE_HANDLE,
+    testing::ValuesIn(Cases({XfrmOffloadType::Crypto}, {Alg::Gcm128}, {XfrmMode::Transport})),
+    CaseName);
 
 } // namespace

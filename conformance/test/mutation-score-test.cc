@@ -5,7 +5,9 @@
 // leave no requirement x mode of the catalog untested except the ones the simulated stack
 // cannot run yet (IPv6, ESP-in-UDP), which must show as skips.
 #include "offload-device-type.h"
+#include "requirement-catalog.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -126,6 +128,35 @@ TEST(MutationScore, EveryBuiltinMutantIsListed)
     EXPECT_GE(Mutants().size(), 10u);
 }
 
+// docs/conformance.md's table of ABI rules names the mutants that break each rule: every name is
+// a built-in mutant, and every built-in mutant answers some rule.
+TEST(MutationScore, AbiRulesNameExactlyTheBuiltinMutants)
+{
+    offloadlab::RequirementCatalog catalog;
+    std::string error;
+    ASSERT_TRUE(offloadlab::RequirementCatalog::Load(offloadlab::RequirementCatalog::DefaultPath(),
+                                                     &catalog,
+                                                     &error))
+        << error;
+    const std::vector<std::string> builtin = Mutants();
+    std::set<std::string> named;
+    for (const auto& rule : catalog.GetAbiRules())
+    {
+        for (const auto& mutant : rule.mutants)
+        {
+            named.insert("mutant:" + mutant);
+            EXPECT_TRUE(std::find(builtin.begin(), builtin.end(), "mutant:" + mutant) !=
+                        builtin.end())
+                << "the rule \"" << rule.rule << "\" names mutant:" << mutant
+                << ", which is not built in";
+        }
+    }
+    for (const auto& spec : builtin)
+    {
+        EXPECT_TRUE(named.count(spec)) << spec << " answers no rule of the catalog's abi_rules";
+    }
+}
+
 class CorrectDeviceConforms : public testing::TestWithParam<std::string>
 {
 };
@@ -209,6 +240,22 @@ TEST(AdvisoryOnlyDevice, ConformsAndTheFindingIsReported)
     EXPECT_NE(c.console.find("verdict: CONFORMS"), std::string::npos) << c.console;
     EXPECT_NE(c.junit.find("name=\"advisory_finding\""), std::string::npos) << c.junit;
     EXPECT_EQ(c.junit.find("<failure"), std::string::npos) << c.junit;
+}
+
+// Handles without a generation (netdevsim's scheme) break only the advisory DEV-STALE-HANDLE:
+// Linux never passes a freed handle. The device conforms, and the finding is reported.
+TEST(AdvisoryOnlyDevice, StaleHandleConformsWithTheFinding)
+{
+    const Certification c =
+        Certify("advisory:handle-no-generation", "DEV-STALE-HANDLE,STATE-ADD-OK");
+    ASSERT_FALSE(c.report.is_discarded() || c.report.is_null()) << c.console;
+    EXPECT_EQ(c.exitCode, 0) << c.console;
+    EXPECT_EQ(c.report.value("status", ""), "conforms") << c.console;
+    const auto findings = c.report.value("advisory_findings", nlohmann::json::array());
+    ASSERT_FALSE(findings.empty()) << c.console;
+    EXPECT_EQ(findings[0].value("id", ""), "DEV-STALE-HANDLE");
+    EXPECT_NE(findings[0].value("finding", "").find("freed SA's handle"), std::string::npos)
+        << findings[0].dump();
 }
 
 } // namespace

@@ -549,6 +549,297 @@ class EsnNoAdvance : public MutantDevice
     }
 };
 
+/// Packet offload RX delivers decrypted traffic that matches no inbound policy, or not the
+/// selector of the SA that carried it: the reference's policy-mismatch drop becomes a delivery.
+class PacketRxNoPolicyCheck : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Receive(const RxCall& call) override
+    {
+        const auto& [buf, len, cap, info, dropReason] = call;
+        const uint32_t ihl = Ipv4HeaderLength(buf, *len);
+        const bool esp = ihl != 0 && buf[9] == kIpProtoEsp && *len >= ihl + 8;
+        const uint32_t spi = esp ? EspTransform::ReadSpi(buf + ihl) : 0;
+        const uint32_t daddr = uint32_t(buf[16]) << 24 | buf[17] << 16 | buf[18] << 8 | buf[19];
+        const int verdict = Forward(call);
+        if (!esp || verdict != OLAB_DROP || *dropReason != OLAB_DROP_RX_POLICY_MISMATCH)
+        {
+            return verdict;
+        }
+        // The reference checks the policy last, on the plaintext packet it already wrote.
+        *len = uint32_t(buf[2]) << 8 | buf[3];
+        info->kind = OLAB_RX_PACKET_OFFLOAD;
+        info->status = OLAB_RX_OK;
+        info->spi = spi;
+        info->daddr = daddr;
+        return OLAB_DONE;
+    }
+};
+
+/// Packet offload ignores policy priorities: of two overlapping offloaded policies the older one
+/// decides.
+class PolicyPriorityIgnored : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int PolicyAdd(const olab_policy& policy, uint64_t* handle, std::string* reason) override
+    {
+        olab_policy equal = policy;
+        equal.priority = 0;
+        return MutantDevice::PolicyAdd(equal, handle, reason);
+    }
+};
+
+/// Crypto offload RX reports a bad ICV as failed but leaves the unauthenticated plaintext in the
+/// buffer (GCM decrypts before it checks the tag).
+class CryptoRxPlaintextOnBadIcv : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Receive(const RxCall& call) override
+    {
+        const auto& [buf, len, cap, info, dropReason] = call;
+        const int verdict = Forward(call);
+        uint64_t handle = 0;
+        const olab_sa* sa = verdict == OLAB_DONE && info->kind == OLAB_RX_CRYPTO_DONE &&
+                                    info->status == OLAB_RX_AUTH_FAILED
+                                ? InboundSa(info->daddr, info->spi, &handle)
+                                : nullptr;
+        if (sa)
+        {
+            const uint32_t ihl = Ipv4HeaderLength(buf, *len);
+            RawGcm(EncKeyOf(*sa)).DecryptIgnoringIcv(buf + ihl, *len - ihl);
+        }
+        return verdict;
+    }
+};
+
+/// Packet offload TX prefers the oldest usable SA of a policy to the newest: the reference is
+/// told the creation order backwards.
+class OldestSa : public StateAddMutant
+{
+  public:
+    using StateAddMutant::StateAddMutant;
+
+  protected:
+    void Change(olab_sa* sa) override
+    {
+        sa->serial = ~sa->serial;
+    }
+};
+
+/// Hands out the lowest free number as an SA's handle (a slot index without a generation), so a
+/// handle kept past state_free names the next SA added.
+class HandleNoGeneration : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int StateAdd(const olab_sa& sa, uint64_t* handle, std::string* reason) override
+    {
+        const int result = MutantDevice::StateAdd(sa, handle, reason);
+        if (result != OLAB_OK)
+        {
+            return result;
+        }
+        uint64_t lowest = 1;
+        while (m_sas.count(lowest) != 0 && lowest != *handle)
+        {
+            ++lowest;
+        }
+        if (lowest != *handle)
+        {
+            m_sas[lowest] = m_sas[*handle];
+            m_sas.erase(*handle);
+            *handle = lowest;
+        }
+        return result;
+    }
+};
+
+/// Under HW_ESP_TX_CSUM sends a UDP checksum that computes to 0 as 0 (RFC 768 says 0xffff: 0
+/// means "no checksum").
+class UdpCsumZero : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Transmit(const TxCall& call) override
+    {
+        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
+        const uint32_t ihl = meta ? Ipv4HeaderLength(buf, *len) : 0;
+        const uint32_t start = ihl + (meta ? meta->csum_start : 0);
+        if (ihl == 0 || meta->csum_len == 0 || meta->csum_proto != kIpProtoUdp ||
+            start + meta->csum_len > *len || meta->csum_field + 2u > meta->csum_len)
+        {
+            return Forward(call);
+        }
+        uint8_t* field = buf + start + meta->csum_field;
+        field[0] = field[1] = 0;
+        const uint16_t sum = L4Checksum(Ipv4Address(meta->csum_saddr),
+                                        Ipv4Address(meta->csum_daddr),
+                                        meta->csum_proto,
+                                        buf + start,
+                                        meta->csum_len);
+        if (sum != 0xffff) // L4Checksum already turned a computed 0 into 0xffff
+        {
+            return Forward(call);
+        }
+        olab_tx_meta left = *meta; // the field stays 0
+        left.csum_len = 0;
+        return Forward(TxCall{buf, len, cap, &left, mtu, dropReason});
+    }
+};
+
+/// Packet offload tunnel mode sends the outer IPv4 header with TTL 1 (Linux sets the route's hop
+/// limit, 64 by default).
+class TunnelTtl1 : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Transmit(const TxCall& call) override
+    {
+        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
+        const int verdict = Forward(call);
+        const olab_sa* sa = !meta && verdict == OLAB_DONE ? SaOfTx(meta, buf, *len) : nullptr;
+        if (sa && sa->mode == OLAB_MODE_TUNNEL)
+        {
+            buf[8] = 1; // the outer header is not authenticated: no reseal needed
+            RewriteIpv4Header(buf, Ipv4HeaderLength(buf, *len), buf[9], uint16_t(*len));
+        }
+        return verdict;
+    }
+};
+
+/// Packet offload ignores the initial replay state of an outbound SA (oseq): it always starts at
+/// sequence number 1.
+class IgnoresOseq : public StateAddMutant
+{
+  public:
+    using StateAddMutant::StateAddMutant;
+
+  protected:
+    void Change(olab_sa* sa) override
+    {
+        sa->oseq = sa->dir == OLAB_DIR_OUT ? 0 : sa->oseq;
+    }
+};
+
+/// Ignores the initial replay state of an inbound SA (seq): its window starts at 0.
+class IgnoresRxSeq : public StateAddMutant
+{
+  public:
+    using StateAddMutant::StateAddMutant;
+
+  protected:
+    void Change(olab_sa* sa) override
+    {
+        sa->seq = sa->dir == OLAB_DIR_IN ? 0 : sa->seq;
+    }
+};
+
+/// Crypto offload TX ignores meta->seq_hi: with ESN the ICV is computed with high bits 0.
+class CryptoTxIgnoresSeqHi : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Transmit(const TxCall& call) override
+    {
+        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
+        if (!meta)
+        {
+            return Forward(call);
+        }
+        olab_tx_meta low = *meta;
+        low.seq_hi = 0;
+        return Forward(TxCall{buf, len, cap, &low, mtu, dropReason});
+    }
+};
+
+/// Packet offload lets any SA serve any policy: the template's reqid is not looked at.
+class IgnoresTmplReqid : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int PolicyAdd(const olab_policy& policy, uint64_t* handle, std::string* reason) override
+    {
+        olab_policy any = policy;
+        any.tmpl_reqid = 0;
+        return MutantDevice::PolicyAdd(any, handle, reason);
+    }
+};
+
+/// Packet offload RX accepts a packet whose ICV does not verify: it seals the frame again under
+/// the SA's key and lets the reference take it.
+class PacketRxIgnoresIcv : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Receive(const RxCall& call) override
+    {
+        const auto& [buf, len, cap, info, dropReason] = call;
+        const int verdict = Forward(call);
+        const uint32_t ihl = Ipv4HeaderLength(buf, *len);
+        if (verdict != OLAB_DROP || *dropReason != OLAB_DROP_RX_AUTH_FAIL || ihl == 0 ||
+            *len < ihl + kEspIvOffset + 8 + 16)
+        {
+            return verdict;
+        }
+        const uint32_t daddr = uint32_t(buf[16]) << 24 | buf[17] << 16 | buf[18] << 8 | buf[19];
+        uint64_t handle = 0;
+        const olab_sa* sa = InboundSa(daddr, EspTransform::ReadSpi(buf + ihl), &handle);
+        if (!sa || sa->type != OLAB_OFFLOAD_PACKET)
+        {
+            return verdict;
+        }
+        Reseal(*sa, buf + ihl, *len - ihl, nullptr, [](uint8_t*, uint32_t) {});
+        return Forward(call);
+    }
+};
+
+/// Packet offload policies ignore the selector's ports: a policy for one port takes the whole
+/// protocol.
+class PolicyIgnoresPorts : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int PolicyAdd(const olab_policy& policy, uint64_t* handle, std::string* reason) override
+    {
+        olab_policy wide = policy;
+        wide.sel.sport = wide.sel.dport = 0;
+        return MutantDevice::PolicyAdd(wide, handle, reason);
+    }
+};
+
+/// Claims tunnel mode in its capabilities but refuses every tunnel-mode SA (not supported).
+class TunnelClaimedNotKept : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int StateAdd(const olab_sa& sa, uint64_t* handle, std::string* reason) override
+    {
+        if (sa.mode == OLAB_MODE_TUNNEL)
+        {
+            if (reason)
+            {
+                *reason = "tunnel mode is not offloaded";
+            }
+            return OLAB_NOT_SUPPORTED;
+        }
+        return MutantDevice::StateAdd(sa, handle, reason);
+    }
+};
+
 // ---- registration ----
 
 template <typename Mutant>
@@ -571,6 +862,25 @@ const olab_device_ops&
 LateExpireReportOps()
 {
     return BuiltinDeviceOps<&ReferenceOffloadEngine::GetCapabilities, &LateExpireReport::Create>();
+}
+
+/// The reference created with its own table sizes instead of the host's (olab_config).
+template <bool Sas, bool Policies>
+std::unique_ptr<BuiltinOffloadDevice>
+CreateIgnoringCapacity(const olab_host& host, const olab_config& config, std::string* error)
+{
+    olab_config own = config;
+    own.sa_capacity = Sas ? 1024 : config.sa_capacity;
+    own.policy_capacity = Policies ? 1024 : config.policy_capacity;
+    return Create<MutantDevice>(host, own, error);
+}
+
+template <bool Sas, bool Policies>
+const olab_device_ops&
+IgnoringCapacityOps()
+{
+    return BuiltinDeviceOps<&ReferenceOffloadEngine::GetCapabilities,
+                            &CreateIgnoringCapacity<Sas, Policies>>();
 }
 
 /// The mutants in listing order: name, ABI table, the one defect (their registration note).
@@ -623,6 +933,52 @@ const Mutant kMutants[] = {
     {"esn-no-advance",
      &OpsOf<EsnNoAdvance>,
      "ignores advance_esn, so crypto offload RX loses the ESN high bits"},
+    {"packet-rx-no-policy-check",
+     &OpsOf<PacketRxNoPolicyCheck>,
+     "packet offload RX delivers decrypted traffic outside every inbound policy or the SA's "
+     "selector"},
+    {"policy-priority-ignored",
+     &OpsOf<PolicyPriorityIgnored>,
+     "packet offload ignores policy priorities: the older of two overlapping policies wins"},
+    {"crypto-rx-plaintext-on-bad-icv",
+     &OpsOf<CryptoRxPlaintextOnBadIcv>,
+     "crypto offload RX leaves the unauthenticated plaintext in the buffer after a bad ICV"},
+    {"oldest-sa",
+     &OpsOf<OldestSa>,
+     "packet offload TX uses the oldest instead of the newest SA of a policy"},
+    {"udp-csum-zero",
+     &OpsOf<UdpCsumZero>,
+     "under HW_ESP_TX_CSUM sends a UDP checksum that computes to 0 as 0, not 0xffff"},
+    {"tunnel-ttl-1",
+     &OpsOf<TunnelTtl1>,
+     "packet offload tunnel mode sends the outer IPv4 header with TTL 1"},
+    {"ignores-oseq",
+     &OpsOf<IgnoresOseq>,
+     "packet offload ignores oseq: every outbound SA starts at sequence number 1"},
+    {"ignores-rx-seq",
+     &OpsOf<IgnoresRxSeq>,
+     "ignores seq: every inbound SA's replay window starts at 0"},
+    {"crypto-tx-ignores-seq-hi",
+     &OpsOf<CryptoTxIgnoresSeqHi>,
+     "crypto offload TX ignores seq_hi: ESN ICVs are computed with high bits 0"},
+    {"ignores-tmpl-reqid",
+     &OpsOf<IgnoresTmplReqid>,
+     "packet offload lets any SA serve any policy, ignoring tmpl_reqid"},
+    {"ignores-sa-capacity",
+     &IgnoringCapacityOps<true, false>,
+     "ignores olab_config.sa_capacity: its SA table holds 1024"},
+    {"packet-rx-ignores-icv",
+     &OpsOf<PacketRxIgnoresIcv>,
+     "packet offload RX accepts packets whose ICV does not verify"},
+    {"policy-ignores-ports",
+     &OpsOf<PolicyIgnoresPorts>,
+     "packet offload policies ignore the selector's ports"},
+    {"tunnel-claimed-not-kept",
+     &OpsOf<TunnelClaimedNotKept>,
+     "claims tunnel mode but refuses every tunnel-mode SA"},
+    {"ignores-policy-capacity",
+     &IgnoringCapacityOps<false, true>,
+     "ignores olab_config.policy_capacity: its policy table holds 1024"},
 };
 
 /// Devices that break only an advisory check: certification must pass them and report the
@@ -631,6 +987,9 @@ const Mutant kAdvisoryOnly[] = {
     {"pad-zero",
      &OpsOf<PadZero>,
      "pads with zero bytes instead of 1, 2, 3, ... (advisory PAD-CONTENT only)"},
+    {"handle-no-generation",
+     &OpsOf<HandleNoGeneration>,
+     "reuses a freed SA's handle for the next SA (advisory DEV-STALE-HANDLE only)"},
 };
 
 /// Registers every mutant, listed after the reference and the example device, when the program

@@ -6,7 +6,8 @@ namespace ns3
 {
 
 ReferenceSaTable::ReferenceSaTable(uint32_t capacity)
-    : m_slots(capacity)
+    : m_slots(capacity),
+      m_generations(capacity)
 {
 }
 
@@ -17,7 +18,26 @@ ReferenceSaTable::SetCapacity(uint32_t capacity)
     {
         m_slots.clear();
         m_slots.resize(capacity);
+        m_generations.resize(capacity); // generations only grow: old handles stay stale
     }
+}
+
+uint64_t
+ReferenceSaTable::HandleOf(uint32_t index) const
+{
+    return uint64_t(m_generations[index]) << 32 | kValidBit | index;
+}
+
+uint32_t
+ReferenceSaTable::IndexOf(uint64_t handle) const
+{
+    const uint64_t index = handle & (kValidBit - 1);
+    if (!(handle & kValidBit) || index >= m_slots.size() || !m_slots[index] ||
+        uint32_t(handle >> 32) != m_generations[index])
+    {
+        return UINT32_MAX;
+    }
+    return uint32_t(index);
 }
 
 uint64_t
@@ -53,12 +73,13 @@ ReferenceSaTable::Insert(ReferenceSa&& sa, std::string* error)
         if (!m_slots[i])
         {
             m_slots[i] = std::make_unique<ReferenceSa>(std::move(sa));
+            ++m_generations[i];
             if (rx)
             {
                 m_rxIndex[RxKey(m_slots[i]->daddr, m_slots[i]->spi)] = i;
             }
             ++m_used;
-            return kValidBit | i;
+            return HandleOf(i);
         }
     }
     if (error)
@@ -74,12 +95,8 @@ ReferenceSaTable::Insert(ReferenceSa&& sa, std::string* error)
 ReferenceSa*
 ReferenceSaTable::Get(uint64_t handle)
 {
-    if (!(handle & kValidBit))
-    {
-        return nullptr;
-    }
-    const uint64_t index = handle & ~kValidBit;
-    return index < m_slots.size() ? m_slots[index].get() : nullptr;
+    const uint32_t index = IndexOf(handle);
+    return index == UINT32_MAX ? nullptr : m_slots[index].get();
 }
 
 const ReferenceSa*
@@ -103,18 +120,18 @@ ReferenceSaTable::FindRx(Ipv4Address daddr, uint32_t spi)
 void
 ReferenceSaTable::Remove(uint64_t handle)
 {
-    ReferenceSa* sa = Get(handle);
-    if (!sa)
+    const uint32_t index = IndexOf(handle);
+    if (index == UINT32_MAX)
     {
-        return;
+        return; // never given out, or already freed: a stale handle touches nothing
     }
+    const ReferenceSa* sa = m_slots[index].get();
     auto indexed = m_rxIndex.find(RxKey(sa->daddr, sa->spi));
-    if (sa->dir == XfrmDir::In && indexed != m_rxIndex.end() &&
-        indexed->second == (handle & ~kValidBit))
+    if (sa->dir == XfrmDir::In && indexed != m_rxIndex.end() && indexed->second == index)
     {
         m_rxIndex.erase(indexed); // only our own entry: a re-added SA may own the key now
     }
-    m_slots[handle & ~kValidBit].reset();
+    m_slots[index].reset();
     --m_used;
 }
 

@@ -44,7 +44,9 @@ struct ReferenceSa
 
 /**
  * A fixed-capacity SA table owned by the device (netdevsim's model): slots are found by an
- * offload handle that carries a valid bit, and RX entries by (daddr, SPI).
+ * offload handle that carries a valid bit, and RX entries by (daddr, SPI). The handle's high 32
+ * bits are the slot's generation, so that a handle kept past Remove never names the SA that
+ * reuses the slot (the vendor guide's stale-handle rule).
  */
 class ReferenceSaTable
 {
@@ -70,7 +72,7 @@ class ReferenceSaTable
         {
             if (m_slots[i])
             {
-                visit(kValidBit | i, *m_slots[i]);
+                visit(HandleOf(i), *m_slots[i]);
             }
         }
     }
@@ -82,7 +84,11 @@ class ReferenceSaTable
 
   private:
     static uint64_t RxKey(Ipv4Address daddr, uint32_t spi);
+    uint64_t HandleOf(uint32_t index) const;
+    /// The slot a handle names while its generation is current; UINT32_MAX otherwise.
+    uint32_t IndexOf(uint64_t handle) const;
     std::vector<std::unique_ptr<ReferenceSa>> m_slots;
+    std::vector<uint32_t> m_generations; //!< per slot, counted up by every Insert into it
     std::unordered_map<uint64_t, uint32_t> m_rxIndex;
     uint32_t m_used{0};
 };
