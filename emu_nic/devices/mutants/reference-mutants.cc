@@ -64,6 +64,23 @@ class StateAddMutant : public MutantDevice
     virtual void Change(olab_sa* sa) = 0;
 };
 
+/// A mutant whose defect is in what the device is told at policy_add.
+class PolicyAddMutant : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int PolicyAdd(const olab_policy& policy, uint64_t* handle, std::string* reason) override
+    {
+        olab_policy changed = policy;
+        Change(&changed);
+        return MutantDevice::PolicyAdd(changed, handle, reason);
+    }
+
+  protected:
+    virtual void Change(olab_policy* policy) = 0;
+};
+
 // ---- the defects ----
 
 /// Never raises the soft lifetime expire.
@@ -580,16 +597,15 @@ class PacketRxNoPolicyCheck : public MutantDevice
 
 /// Packet offload ignores policy priorities: of two overlapping offloaded policies the older one
 /// decides.
-class PolicyPriorityIgnored : public MutantDevice
+class PolicyPriorityIgnored : public PolicyAddMutant
 {
   public:
-    using MutantDevice::MutantDevice;
+    using PolicyAddMutant::PolicyAddMutant;
 
-    int PolicyAdd(const olab_policy& policy, uint64_t* handle, std::string* reason) override
+  protected:
+    void Change(olab_policy* policy) override
     {
-        olab_policy equal = policy;
-        equal.priority = 0;
-        return MutantDevice::PolicyAdd(equal, handle, reason);
+        policy->priority = 0;
     }
 };
 
@@ -763,16 +779,15 @@ class CryptoTxIgnoresSeqHi : public MutantDevice
 };
 
 /// Packet offload lets any SA serve any policy: the template's reqid is not looked at.
-class IgnoresTmplReqid : public MutantDevice
+class IgnoresTmplReqid : public PolicyAddMutant
 {
   public:
-    using MutantDevice::MutantDevice;
+    using PolicyAddMutant::PolicyAddMutant;
 
-    int PolicyAdd(const olab_policy& policy, uint64_t* handle, std::string* reason) override
+  protected:
+    void Change(olab_policy* policy) override
     {
-        olab_policy any = policy;
-        any.tmpl_reqid = 0;
-        return MutantDevice::PolicyAdd(any, handle, reason);
+        policy->tmpl_reqid = 0;
     }
 };
 
