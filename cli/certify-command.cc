@@ -41,6 +41,7 @@ PrintCertifyHelp()
            "\n"
            "options:\n"
            "  --device SPEC      reference, example, mutant:NAME, or a path to a device .so\n"
+           "                     (relative paths are made absolute)\n"
            "                     built against emu_nic/nic/abi/offloadlab-device.h         "
            "[required]\n"
            "  --out DIR          output folder (created; its raw/ and evidence/ are replaced)\n"
@@ -52,9 +53,13 @@ PrintCertifyHelp()
            "                     tests are errors (default 120)\n"
            "  --suite PATH       the conformance suite binary to run\n"
            "  --list-devices     print the built-in devices, one per line, and exit\n"
-           "exit codes: 0 every applicable requirement passes (skips do not count against it);\n"
+           "exit codes: 0 every applicable requirement passes (skips do not count against it;\n"
+           "              with --only the verdict and reports say the run was partial);\n"
            "            1 a requirement failed or errored, or the device could not be loaded\n"
-           "            (the reports are written either way); 2 bad arguments\n";
+           "              (the reports are written either way);\n"
+           "            2 bad arguments (a --device that is no built-in device and no file);\n"
+           "            130 / 143 interrupted by SIGINT / SIGTERM: the children are stopped and\n"
+           "              the reports say interrupted, with what finished\n";
 }
 
 namespace
@@ -112,6 +117,21 @@ CertifyCommand(const std::vector<std::string>& args)
         return kExitUsage;
     }
     CertifyOptions options;
+    options.catalogPath = RequirementCatalog::DefaultPath();
+    options.commandLine = "offloadlab certify";
+    for (const auto& a : args)
+    {
+        const bool plain =
+            !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                              "0123456789-_=:,./+@") == std::string::npos;
+        std::string quoted = "'";
+        for (char c : a)
+        {
+            quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        }
+        options.commandLine += " " + (plain ? a : quoted + "'");
+    }
     const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     options.jobs = cpus > 0 ? static_cast<unsigned>(cpus) : 1;
     bool haveDevice = false;
@@ -147,7 +167,10 @@ CertifyCommand(const std::vector<std::string>& args)
             {
                 return UsageError("--device needs a device (see --list-devices)");
             }
-            options.device = v;
+            // A library path becomes absolute, so that dlopen opens that file and the reports
+            // name it.
+            options.device = OffloadDeviceType::ResolveSpec(v);
+            options.deviceLibrary = OffloadDeviceType::LibraryOf(options.device);
             haveDevice = true;
         }
         else if (a == "--out")
@@ -170,7 +193,8 @@ CertifyCommand(const std::vector<std::string>& args)
         {
             if (!value() || !ParsePositive(v, 86400, &number))
             {
-                return UsageError("--timeout: '" + v + "' is not a number of seconds in 0..86400");
+                return UsageError("--timeout: '" + v +
+                                  "' is not a number of seconds greater than 0 and at most 86400");
             }
             options.timeoutSeconds = number;
         }
@@ -223,6 +247,19 @@ CertifyCommand(const std::vector<std::string>& args)
     }
     if (options.suitePath.empty())
     {
+        // The suite built with this program knows the same built-in devices: a name that is
+        // neither one of them nor a file is a typing error. (Another --suite may know others.)
+        const auto builtin = OffloadDeviceType::ListBuiltin();
+        std::error_code ec;
+        if (std::find(builtin.begin(), builtin.end(), options.device) == builtin.end() &&
+            !fs::is_regular_file(options.device, ec))
+        {
+            const bool looksLikePath = options.device.find('/') != std::string::npos;
+            return UsageError(
+                "--device: '" + options.device + "' is " +
+                (looksLikePath ? "not a file" : "neither a built-in device nor a file") +
+                "; `offloadlab certify --list-devices` lists the built-in devices");
+        }
         options.suitePath = FindSuite();
         if (options.suitePath.empty())
         {

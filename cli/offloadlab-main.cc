@@ -1,5 +1,6 @@
 // offloadlab: IPsec offload testbed and conformance suite.
 #include "command.h"
+#include "offloadlab-version.h"
 
 #include <iostream>
 #include <string>
@@ -25,6 +26,7 @@ PrintHelp()
            "           suite against it; junit.xml, certify.json, a requirement x mode table\n"
            "           (--list-devices: the built-in devices)\n"
            "  help     show this help, or `offloadlab help <command>`\n"
+           "  --version  print the version and the git commit of this build\n"
            "\n"
            "Per-packet ESP speed against raw OpenSSL: the offloadlab-esp-bench program.\n"
            "exit codes: 0 ok, 1 the job found a problem, 2 bad arguments\n";
@@ -42,6 +44,11 @@ main(int argc, char** argv)
     }
     const std::string command = args.front();
     args.erase(args.begin());
+    if (command == "--version" || command == "version")
+    {
+        std::cout << "offloadlab " OFFLOADLAB_VERSION " (commit " OFFLOADLAB_COMMIT ")\n";
+        return offloadlab::kExitOk;
+    }
     if (command == "-h" || command == "--help" || (command == "help" && args.empty()))
     {
         PrintHelp();

@@ -164,6 +164,39 @@ CertifySummaryTable(const Json& certify)
     {
         os << "(ADV-OK, ADV-FIND: advisory check, reported and never failing)\n";
     }
+    // Each failing requirement with the first reason, where people look first.
+    bool failures = false;
+    for (const auto& r : Field(certify, "requirements"))
+    {
+        const std::string result = ValueOr(r, "result", "");
+        if (result != "fail" && result != "error")
+        {
+            continue;
+        }
+        std::string reason = ValueOr(r, "error", "");
+        std::string where;
+        for (const auto& t : Field(r, "tests"))
+        {
+            const std::string testResult = ValueOr(t, "result", "");
+            if (testResult == "fail" || testResult == "error")
+            {
+                reason = ValueOr(t, "message", "");
+                where = ValueOr(t, "name", "");
+                break;
+            }
+        }
+        if (!failures)
+        {
+            os << "failing requirements, each with its first reason:\n";
+            failures = true;
+        }
+        os << "  " << ValueOr(r, "id", "") << " (" << result << "): " << FailureReason(reason)
+           << "\n";
+        if (!where.empty())
+        {
+            os << "    in " << where << "\n";
+        }
+    }
     // What the advisory checks found, with the reason.
     const Json& findings = Field(certify, "advisory_findings");
     if (findings.is_array() && !findings.empty())
@@ -180,9 +213,93 @@ CertifySummaryTable(const Json& certify)
 }
 
 std::string
+FailureReason(const std::string& message)
+{
+    // GoogleTest puts "file:line" first and its own expression dump ("Expected equality of
+    // these values:", indented operands, "Which is: ...") before the test's explanation.
+    std::vector<std::string> lines;
+    std::istringstream in(message);
+    std::string line;
+    while (std::getline(in, line))
+    {
+        const size_t colon = line.rfind(':');
+        const bool location = colon != std::string::npos && colon + 1 < line.size() &&
+                              line.find(' ') == std::string::npos &&
+                              std::all_of(line.begin() + colon + 1, line.end(), [](char c) {
+                                  return std::isdigit(static_cast<unsigned char>(c));
+                              });
+        if (!location && line.find_first_not_of(" \t") != std::string::npos)
+        {
+            lines.push_back(line);
+        }
+    }
+    auto boilerplate = [](const std::string& l) {
+        static const char* starts[] =
+            {"Expected", "Value of:", "Actual:", "Which is:", "  Actual:", "Failed", "Death test:"};
+        if (l[0] == ' ' || l[0] == '\t')
+        {
+            return true;
+        }
+        for (const char* s : starts)
+        {
+            if (l.rfind(s, 0) == 0)
+            {
+                return true;
+            }
+        }
+        return false;
+    };
+    std::string reason;
+    if (!lines.empty() && !boilerplate(lines.front()))
+    {
+        reason = lines.front();
+    }
+    for (size_t i = 1; i < lines.size() && reason.empty(); ++i)
+    {
+        if (!boilerplate(lines[i]))
+        {
+            reason = lines[i];
+        }
+    }
+    // Only GoogleTest's dump: all of it, on one line.
+    if (reason.empty())
+    {
+        for (const auto& l : lines)
+        {
+            const size_t start = l.find_first_not_of(" \t");
+            reason += (reason.empty() ? "" : " ") + l.substr(start);
+        }
+    }
+    if (reason.empty())
+    {
+        reason = "(no message)";
+    }
+    const size_t limit = 400;
+    return reason.size() > limit ? reason.substr(0, limit) + "..." : reason;
+}
+
+std::string
 VerdictLine(const Json& certify)
 {
     const std::string error = ValueOr(certify, "error", "");
+    const std::string interrupted = ValueOr(certify, "interrupted", "");
+    if (!interrupted.empty())
+    {
+        size_t finished = 0;
+        for (const auto& r : Field(certify, "requirements"))
+        {
+            bool ran = false;
+            for (const auto& t : Field(r, "tests"))
+            {
+                ran = ran || ValueOr(t, "result", "") != "untested";
+            }
+            finished += ran;
+        }
+        return "verdict: INTERRUPTED (" + interrupted + "): no verdict; " +
+               std::to_string(finished) + " of " +
+               std::to_string(Field(certify, "requirements").size()) +
+               " requirements ran, the reports hold what finished";
+    }
     if (!error.empty())
     {
         return "verdict: ERROR: " + error.substr(0, error.find('\n'));
@@ -204,14 +321,19 @@ VerdictLine(const Json& certify)
     const size_t requirements = Field(certify, "requirements").size();
     const Json& failing = Field(certify, "failing_requirements");
     std::ostringstream os;
+    // A run of some requirements is never a certificate: it says so before anything else.
+    const bool partial = certify.contains("partial") && certify["partial"].is_boolean() &&
+                         certify["partial"].get<bool>();
+    const std::string label = partial ? "PARTIAL RUN (--only), " : "";
     if (failing.empty())
     {
-        os << "verdict: CONFORMS (" << pass << " of " << requirements << " requirements pass, "
-           << skip << " skipped";
+        os << "verdict: " << label << (partial ? "the requirements run conform" : "CONFORMS")
+           << " (" << pass << " of " << requirements << " requirements pass, " << skip
+           << " skipped";
     }
     else
     {
-        os << "verdict: DOES NOT CONFORM: failing requirements";
+        os << "verdict: " << label << "DOES NOT CONFORM: failing requirements";
         for (size_t i = 0; i < failing.size(); ++i)
         {
             os << (i ? ", " : " ") << failing[i].get<std::string>();

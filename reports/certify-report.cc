@@ -121,7 +121,7 @@ struct Counts
         ++tests;
         failures += t.result == "fail";
         errors += t.result == "error";
-        skipped += t.result == "skip";
+        skipped += t.result == "skip" || t.result == "untested";
         seconds += t.seconds;
     }
 };
@@ -159,13 +159,15 @@ WriteTestCase(std::ostream& os, const std::string& classname, const Test& t)
         return;
     }
     os << ">\n";
-    if (t.result == "skip")
+    if (t.result == "skip" || t.result == "untested")
     {
+        // untested: an interrupted run never reached it.
         os << "      <skipped message=\"" << XmlEscape(t.message) << "\"/>\n";
     }
     else if (t.result == "fail")
     {
-        os << "      <failure message=\"" << XmlEscape(FirstLine(t.message))
+        // The sentence that explains it; the whole message, location included, is the body.
+        os << "      <failure message=\"" << XmlEscape(FailureReason(t.message))
            << "\" type=\"failure\">" << XmlEscape(t.message) << "</failure>\n";
     }
     else if (!passed)
@@ -271,13 +273,29 @@ JunitXml(const Json& certify)
         }
         body << "  </testsuite>\n";
     }
+    // A partial or interrupted run says so in the name every CI page shows.
+    std::string name = "offloadlab certify " + ValueOr(Field(certify, "device"), "spec", "");
+    const std::string status = ValueOr(certify, "status", "");
+    if (status == "interrupted")
+    {
+        name += " (interrupted: " + ValueOr(certify, "interrupted", "") + ")";
+    }
+    else if (status.size() > 8 && status.compare(status.size() - 8, 8, "-partial") == 0)
+    {
+        name += " (partial run: --only)";
+    }
     std::ostringstream os;
     os << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-       << "<testsuites name=\""
-       << XmlEscape("offloadlab certify " + ValueOr(Field(certify, "device"), "spec", "")) << "\""
-       << CountAttributes(total) << " timestamp=\"" << XmlEscape(ValueOr(certify, "started", ""))
-       << "\">\n"
-       << body.str() << "</testsuites>\n";
+       << "<testsuites name=\"" << XmlEscape(name) << "\"" << CountAttributes(total)
+       << " timestamp=\"" << XmlEscape(ValueOr(certify, "started", "")) << "\">\n";
+    // Where the run came from: version, commit, catalog and device hashes, host, command.
+    os << "  <properties>\n";
+    WriteProperty(os, "    ", "status", status);
+    for (const auto& [key, value] : Field(certify, "provenance").items())
+    {
+        WriteProperty(os, "    ", key, value.is_string() ? value.get<std::string>() : value.dump());
+    }
+    os << "  </properties>\n" << body.str() << "</testsuites>\n";
     return os.str();
 }
 

@@ -13,8 +13,9 @@
 namespace offloadlab
 {
 
-/// Version of the certify.json layout; bumped when a field changes meaning or goes away.
-constexpr int kCertifyJsonVersion = 1;
+/// Version of the certify.json layout; bumped when a field changes meaning or goes away
+/// (2: statuses "interrupted" and "...-partial", "provenance", "partial", "interrupted").
+constexpr int kCertifyJsonVersion = 2;
 
 /// Text made safe for XML 1.0 content and attribute values: markup characters escaped,
 /// characters XML cannot carry replaced with U+FFFD, line breaks in attributes kept.
@@ -42,7 +43,14 @@ std::string ProgressLine(size_t done, size_t total, const nlohmann::ordered_json
 /// UNTESTED, and "-" where the requirement does not apply.
 std::string CertifySummaryTable(const nlohmann::ordered_json& certify);
 
-/// "verdict: CONFORMS ..." or "verdict: DOES NOT CONFORM: failing requirements A, B".
+/// The sentence of a test's failure message that explains it: not GoogleTest's "file:line"
+/// nor its expression dump ("Expected equality of these values:", "Which is: ..."), but the
+/// test's own words when it has some; at most 400 characters.
+std::string FailureReason(const std::string& message);
+
+/// "verdict: CONFORMS ..." or "verdict: DOES NOT CONFORM: failing requirements A, B"; a
+/// partial run says "PARTIAL RUN (--only)" first and never a bare CONFORMS; an interrupted
+/// run says INTERRUPTED.
 std::string VerdictLine(const nlohmann::ordered_json& certify);
 
 } // namespace offloadlab

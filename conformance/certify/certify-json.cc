@@ -2,6 +2,8 @@
 
 #include "certify-report.h"
 
+#include <csignal>
+
 namespace offloadlab
 {
 
@@ -53,7 +55,26 @@ CertifyJson(const CertifyReport& report)
     {
         j["error"] = report.error;
     }
+    j["partial"] = report.Partial();
+    j["interrupted"] = report.interruptedBy == 0        ? ""
+                       : report.interruptedBy == SIGINT ? "SIGINT"
+                       : report.interruptedBy == SIGTERM
+                           ? "SIGTERM"
+                           : "signal " + std::to_string(report.interruptedBy);
     j["device"] = DeviceJson(report);
+    const CertifyProvenance& p = report.provenance;
+    j["provenance"] = {{"offloadlab_version", p.version},
+                       {"offloadlab_commit", p.commit},
+                       {"catalog", p.catalogPath},
+                       {"catalog_version", p.catalogVersion},
+                       {"catalog_sha256", p.catalogSha256},
+                       {"device_spec", report.deviceSpec},
+                       {"device_library", p.deviceLibrary},
+                       {"device_sha256", p.deviceSha256},
+                       {"host", p.host},
+                       {"started", report.started},
+                       {"duration_seconds", report.wallSeconds},
+                       {"command_line", p.commandLine}};
     j["started"] = report.started;
     j["finished"] = report.finished;
     j["wall_seconds"] = report.wallSeconds;

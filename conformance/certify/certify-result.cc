@@ -90,7 +90,13 @@ RequirementResult::Summarize()
 bool
 CertifyReport::Conforms() const
 {
-    return error.empty() && FailingIds().empty();
+    return error.empty() && interruptedBy == 0 && FailingIds().empty();
+}
+
+bool
+CertifyReport::Partial() const
+{
+    return !only.empty();
 }
 
 std::string
@@ -100,7 +106,12 @@ CertifyReport::Status() const
     {
         return "error";
     }
-    return Conforms() ? "conforms" : "does-not-conform";
+    if (interruptedBy != 0)
+    {
+        return "interrupted";
+    }
+    return std::string(Conforms() ? "conforms" : "does-not-conform") +
+           (Partial() ? "-partial" : "");
 }
 
 std::vector<std::string>

@@ -72,12 +72,26 @@ struct RequirementResult
     void Summarize();
 };
 
+/// Where a certification ran and with what, so that a report can be traced to its inputs.
+struct CertifyProvenance
+{
+    std::string version;       //!< offloadlab's version (CMake project version)
+    std::string commit;        //!< git commit of the build ("unknown" outside a checkout)
+    std::string catalogPath;   //!< the requirements.json used
+    int catalogVersion{0};     //!< its "version"
+    std::string catalogSha256; //!< SHA-256 of its bytes
+    std::string deviceLibrary; //!< the .so holding the device (the suite itself for built-ins)
+    std::string deviceSha256;  //!< SHA-256 of that file
+    std::string host;          //!< hostname and kernel (uname)
+    std::string commandLine;   //!< the command line as run, arguments quoted where needed
+};
+
 /// A whole certification run.
 struct CertifyReport
 {
-    std::string deviceSpec;
-    nlohmann::json device; //!< the suite's --describe-device output (null when it failed)
-    std::string error;     //!< why the device could not be certified at all ("" when it ran)
+    std::string deviceSpec; //!< as resolved: a library path is absolute
+    nlohmann::json device;  //!< the suite's --describe-device output (null when it failed)
+    std::string error;      //!< why the device could not be certified at all ("" when it ran)
     std::string suitePath;
     std::vector<std::string> only; //!< requirement IDs asked for ("" for all)
     std::vector<std::string> catalogModes;
@@ -87,11 +101,17 @@ struct CertifyReport
     unsigned jobs{1};
     std::vector<RequirementResult> requirements;
     std::vector<std::string> uncatalogued; //!< suite names with no catalog entry
+    CertifyProvenance provenance;
+    int interruptedBy{0}; //!< SIGINT or SIGTERM when the run was interrupted, else 0
 
-    /// True when the device loaded and nothing failed or errored (skips and untested do not
-    /// count against it).
+    /// True when the device loaded, the run was not interrupted and nothing failed or errored
+    /// (skips and untested do not count against it). A partial run can conform: Status says
+    /// it was partial.
     bool Conforms() const;
-    /// "conforms", "does-not-conform" or "error".
+    /// True when only some requirements were asked for (--only).
+    bool Partial() const;
+    /// "conforms", "does-not-conform", "error" (the device could not be certified) or
+    /// "interrupted"; a partial run's "conforms" / "does-not-conform" end in "-partial".
     std::string Status() const;
     /// IDs of requirements with a failure or an error, in catalog order; advisories never.
     std::vector<std::string> FailingIds() const;

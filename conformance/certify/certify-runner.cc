@@ -1,16 +1,25 @@
 #include "certify-runner.h"
 
+#include "certify-interrupt.h"
 #include "certify-json.h"
 #include "certify-report.h"
+#include "offloadlab-version.h"
 #include "text-file.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <openssl/evp.h>
 #include <set>
 #include <sstream>
+#include <sys/utsname.h>
 #include <thread>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -88,6 +97,33 @@ Tail(const std::string& text, size_t n)
     return out;
 }
 
+/// SHA-256 of a file in hex, "" when it cannot be read.
+std::string
+Sha256OfFile(const std::string& path)
+{
+    // The bytes as they are (ReadTextFile would clean them up as UTF-8).
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+    {
+        return "";
+    }
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr) != 1)
+    {
+        return "";
+    }
+    static const char* hex = "0123456789abcdef";
+    std::string text;
+    for (unsigned int i = 0; i < size; ++i)
+    {
+        text += hex[digest[i] >> 4];
+        text += hex[digest[i] & 15];
+    }
+    return text;
+}
+
 /// The test a GoogleTest process had started but not finished when it ended.
 std::string
 UnfinishedTest(const std::string& stdoutText)
@@ -138,10 +174,40 @@ CertifyRunner::Raw(const std::string& name) const
 }
 
 std::map<std::string, std::string>
-CertifyRunner::ChildEnvironment() const
+CertifyRunner::ChildEnvironment(const std::string& attempt) const
 {
-    return {{"OFFLOADLAB_DEVICE", m_options.device},
-            {"OFFLOADLAB_EVIDENCE_DIR", (fs::path(m_options.outDir) / "evidence").string()}};
+    std::map<std::string, std::string> env{
+        {"OFFLOADLAB_DEVICE", m_options.device},
+        {"OFFLOADLAB_EVIDENCE_DIR", (fs::path(m_options.outDir) / "evidence").string()}};
+    // Each finished test as a line, kept when a later test of the process hangs or crashes.
+    env["OFFLOADLAB_RESULT_STREAM"] = attempt.empty() ? "" : Raw(attempt + ".results.jsonl");
+    return env;
+}
+
+void
+CertifyRunner::FillProvenance()
+{
+    CertifyProvenance& p = m_report.provenance;
+    p.version = OFFLOADLAB_VERSION;
+    p.commit = OFFLOADLAB_COMMIT;
+    std::error_code ec;
+    p.catalogPath = m_options.catalogPath.empty()
+                        ? ""
+                        : fs::absolute(m_options.catalogPath, ec).lexically_normal().string();
+    const auto catalog = nlohmann::json::parse(ReadTextFile(p.catalogPath), nullptr, false);
+    p.catalogVersion = catalog.is_object() ? catalog.value("version", 0) : 0;
+    p.catalogSha256 = Sha256OfFile(p.catalogPath);
+    // A built-in device is code of the suite binary: its hash identifies the device.
+    const std::string& library = m_options.deviceLibrary;
+    p.deviceLibrary = library.empty() ? m_options.suitePath : library;
+    p.deviceSha256 = Sha256OfFile(p.deviceLibrary);
+    utsname names{};
+    if (uname(&names) == 0)
+    {
+        p.host = std::string(names.nodename) + " (" + names.sysname + " " + names.release + " " +
+                 names.machine + ")";
+    }
+    p.commandLine = m_options.commandLine;
 }
 
 bool
@@ -151,6 +217,18 @@ CertifyRunner::PrepareOutDir()
     m_options.outDir = fs::absolute(m_options.outDir, ec).lexically_normal().string();
     const fs::path out(m_options.outDir);
     fs::create_directories(out, ec);
+    if (ec || !fs::is_directory(out))
+    {
+        m_errors << "offloadlab certify: cannot create the output folder '" << m_options.outDir
+                 << "'" << (ec ? ": " + ec.message() : ": a file of that name exists") << "\n";
+        return false;
+    }
+    if (access(out.c_str(), W_OK | X_OK) != 0)
+    {
+        m_errors << "offloadlab certify: cannot write into the output folder '" << m_options.outDir
+                 << "': " << std::strerror(errno) << "\n";
+        return false;
+    }
     // Results of an earlier run in the same folder must not be taken for this run's.
     for (const char* stale : {"raw", "evidence", "junit.xml", "certify.json"})
     {
@@ -160,7 +238,7 @@ CertifyRunner::PrepareOutDir()
     fs::create_directories(out / "evidence", ec);
     if (ec || !fs::is_directory(out / "raw"))
     {
-        m_errors << "offloadlab certify: cannot create the output folder '" << m_options.outDir
+        m_errors << "offloadlab certify: cannot write into the output folder '" << m_options.outDir
                  << "'" << (ec ? ": " + ec.message() : "") << "\n";
         return false;
     }
@@ -183,6 +261,10 @@ CertifyRunner::Probe()
         return false;
     }
     const std::string stderrText = ReadTextFile(Raw("probe.stderr"));
+    if (status.interrupted)
+    {
+        return false;
+    }
     if (!status.exited || status.exitCode != 0)
     {
         const auto device = DeviceLines(stderrText);
@@ -191,7 +273,14 @@ CertifyRunner::Probe()
         {
             message = "cannot open device '" + m_options.device + "'";
         }
-        m_report.error = message + "\n(the device probe " + status.Describe() + ")";
+        // The suite exits 2 when it cannot open the device: its own line says why. Anything
+        // else (a crash while loading) is said as it happened.
+        if (!(status.exited && status.exitCode == 2))
+        {
+            message +=
+                "\n(loading the device in the conformance suite: it " + status.Describe() + ")";
+        }
+        m_report.error = message;
         return false;
     }
     auto description = nlohmann::json::parse(ReadTextFile(Raw("probe.stdout")), nullptr, false);
@@ -303,6 +392,10 @@ CertifyRunner::StartAttempt(GroupRun* run)
     {
         exclude += (exclude.empty() ? "-" : ":") + name;
     }
+    for (const auto& [name, result] : run->finished)
+    {
+        exclude += (exclude.empty() ? "-" : ":") + name;
+    }
     const std::string name = AttemptName(*run);
     const std::vector<std::string> argv{m_options.suitePath,
                                         "--gtest_filter=" + filter + exclude,
@@ -311,7 +404,7 @@ CertifyRunner::StartAttempt(GroupRun* run)
     run->child = std::make_unique<ChildProcess>();
     std::string error;
     if (!run->child->Start(argv,
-                           ChildEnvironment(),
+                           ChildEnvironment(name),
                            Raw(name + ".stdout"),
                            Raw(name + ".stderr"),
                            &error))
@@ -362,6 +455,45 @@ CertifyRunner::DescribeAbnormalEnd(const GroupRun& run, const ChildProcess::Stat
     return end;
 }
 
+size_t
+CertifyRunner::Remaining(const GroupRun& run) const
+{
+    size_t remaining = 0;
+    for (const auto& suite : run.group->suites)
+    {
+        for (const auto& test : suite.tests)
+        {
+            const std::string name = suite.name + "." + test;
+            remaining += !run.finished.count(name) && !run.crashed.count(name);
+        }
+    }
+    return remaining;
+}
+
+bool
+CertifyRunner::RecoverAttempt(GroupRun* run, const ChildProcess::Status& status)
+{
+    ReadResultStream(Raw(AttemptName(*run) + ".results.jsonl"), &run->finished);
+    AbnormalEnd end = DescribeAbnormalEnd(*run, status);
+    if (status.interrupted)
+    {
+        run->interrupted = end.unfinished;
+        return false;
+    }
+    if (end.unfinished.empty() || run->crashed.count(end.unfinished))
+    {
+        return false;
+    }
+    // A crash, fault or hang inside a test costs that test only: the rest run again without
+    // it and without the tests that finished.
+    run->crashed[end.unfinished] = end.message;
+    if (status.timedOut && ++run->timeouts >= kMaxTimeouts)
+    {
+        return false;
+    }
+    return Remaining(*run) > 0;
+}
+
 void
 CertifyRunner::RunGroups(const std::vector<Group>& groups)
 {
@@ -376,6 +508,22 @@ CertifyRunner::RunGroups(const std::vector<Group>& groups)
     };
     while (next < groups.size() || !running.empty())
     {
+        if (CertifyInterrupt::Pending())
+        {
+            // Stop every child (and what it started), keep what each finished, start nothing.
+            for (auto& run : running)
+            {
+                run.child->Stop(CertifyInterrupt::kGraceSeconds);
+            }
+            for (auto& run : running)
+            {
+                const ChildProcess::Status status = run.child->GetStatus();
+                run.seconds += run.child->Elapsed();
+                RecoverAttempt(&run, status);
+                finish(run, status);
+            }
+            return;
+        }
         while (running.size() < m_options.jobs && next < groups.size())
         {
             GroupRun run;
@@ -406,20 +554,10 @@ CertifyRunner::RunGroups(const std::vector<Group>& groups)
             const ChildProcess::Status status = child.GetStatus();
             it->seconds += child.Elapsed();
             const bool clean = status.exited && fs::exists(Raw(AttemptName(*it) + ".json"));
-            if (!clean && !status.timedOut)
+            if (!clean && RecoverAttempt(&*it, status) && StartAttempt(&*it))
             {
-                // A crash or fault inside a test costs that test only: run the rest again
-                // without it. (A hang is not retried: each would cost the whole timeout.)
-                AbnormalEnd end = DescribeAbnormalEnd(*it, status);
-                if (!end.unfinished.empty() && !it->crashed.count(end.unfinished))
-                {
-                    it->crashed[end.unfinished] = end.message;
-                    if (StartAttempt(&*it))
-                    {
-                        ++it;
-                        continue;
-                    }
-                }
+                ++it;
+                continue;
             }
             finish(*it, status);
             it = running.erase(it);
@@ -440,15 +578,25 @@ CertifyRunner::CollectGroup(const GroupRun& run, const ChildProcess::Status& sta
     const std::string name = AttemptName(run);
     std::map<std::string, TestCaseResult> results;
     std::string readError;
-    const bool haveJson =
-        run.child && status.exited && ReadTestResults(Raw(name + ".json"), &results, &readError);
-    if (!haveJson && r.error.empty())
+    const bool haveJson = run.child && status.exited && !status.interrupted &&
+                          ReadTestResults(Raw(name + ".json"), &results, &readError);
+    bool failedInThisAttempt = false;
+    for (const auto& [fullName, t] : results)
+    {
+        failedInThisAttempt = failedInThisAttempt || t.outcome == Outcome::Fail;
+    }
+    // What earlier attempts (or this one, before it ended) finished.
+    for (const auto& [fullName, t] : run.finished)
+    {
+        results.emplace(fullName, t);
+    }
+    const bool interrupted = status.interrupted;
+    if (!haveJson && !interrupted && r.error.empty())
     {
         // Crashed, faulted, hung, or died before writing its report: every test it had not
         // finished is an error, with the device shell's own line when it printed one.
         r.error = DescribeAbnormalEnd(run, status).message;
     }
-    bool anyFailed = false;
     for (const auto& suite : group.suites)
     {
         for (const auto& test : suite.tests)
@@ -462,9 +610,17 @@ CertifyRunner::CollectGroup(const GroupRun& run, const ChildProcess::Status& sta
                 t.outcome = Outcome::Error;
                 t.message = crash->second;
             }
-            else if (haveJson && it != results.end())
+            else if (it != results.end())
             {
                 t = it->second;
+            }
+            else if (interrupted)
+            {
+                // Not a verdict on the device: the run was stopped before this test ended.
+                t.outcome = Outcome::Untested;
+                t.message = fullName == run.interrupted
+                                ? "interrupted: certify was stopped while this test ran"
+                                : "not run: certify was interrupted";
             }
             else
             {
@@ -478,7 +634,6 @@ CertifyRunner::CollectGroup(const GroupRun& run, const ChildProcess::Status& sta
             t.suite = suite.name;
             SplitTestName(test, m_report.catalogModes, &t);
             t.files = EvidenceFiles(t);
-            anyFailed = anyFailed || t.outcome == Outcome::Fail;
             r.tests.push_back(std::move(t));
         }
     }
@@ -486,10 +641,9 @@ CertifyRunner::CollectGroup(const GroupRun& run, const ChildProcess::Status& sta
     for (auto& [fullName, t] : results)
     {
         SplitTestName(t.name, m_report.catalogModes, &t);
-        anyFailed = anyFailed || t.outcome == Outcome::Fail;
         r.tests.push_back(std::move(t));
     }
-    if (haveJson && status.exitCode != 0 && !anyFailed)
+    if (haveJson && status.exitCode != 0 && !failedInThisAttempt)
     {
         // GoogleTest 1.12 does not put a failed SetUpTestSuite into the JSON (it marks the
         // tests skipped), but it exits 1: never let that pass as a skip.
@@ -535,16 +689,19 @@ int
 CertifyRunner::Run()
 {
     const auto start = std::chrono::steady_clock::now();
+    // From here on Ctrl-C and SIGTERM stop the children and still write the reports.
+    CertifyInterrupt interrupt;
     m_report.started = UtcNow();
+    FillProvenance();
     if (!PrepareOutDir())
     {
         return kCannotRun;
     }
     std::vector<ListedSuite> suites;
-    if (Probe())
+    if (Probe() && !CertifyInterrupt::Pending())
     {
         m_progress << DeviceLine(DeviceJson(m_report)) << std::endl;
-        if (ListTests(&suites))
+        if (ListTests(&suites) && !CertifyInterrupt::Pending())
         {
             const auto groups = PlanGroups(suites);
             size_t tests = 0;
@@ -561,6 +718,15 @@ CertifyRunner::Run()
                          << " names no requirement of the catalog; not run\n";
             }
             RunGroups(groups);
+        }
+    }
+    m_report.interruptedBy = CertifyInterrupt::Pending();
+    if (m_report.interruptedBy)
+    {
+        // A probe or listing stopped by the signal failed for that reason only.
+        if (m_report.device.is_null())
+        {
+            m_report.error.clear();
         }
     }
     m_report.finished = UtcNow();
@@ -592,6 +758,10 @@ CertifyRunner::Finish()
     }
     m_progress << "reports: " << (out / "junit.xml").string() << " "
                << (out / "certify.json").string() << std::endl;
+    if (m_report.interruptedBy)
+    {
+        return kInterruptedBase + m_report.interruptedBy;
+    }
     return m_report.Conforms() ? kConforms : kDoesNotConform;
 }
 

@@ -21,12 +21,15 @@ namespace offloadlab
 
 struct CertifyOptions
 {
-    std::string device;    //!< "reference", "mutant:NAME", a path to a .so, ...
-    std::string outDir;    //!< reports go here (created); DIR/raw and DIR/evidence are replaced
-    std::string suitePath; //!< the offloadlab-conformance-suite binary
-    unsigned jobs{1};      //!< suite processes at a time
+    std::string device;        //!< "reference", "mutant:NAME", an absolute path to a .so, ...
+    std::string deviceLibrary; //!< the .so that holds the device ("" when built in)
+    std::string outDir;        //!< reports go here (created); DIR/raw and DIR/evidence are replaced
+    std::string suitePath;     //!< the offloadlab-conformance-suite binary
+    unsigned jobs{1};          //!< suite processes at a time
     std::vector<std::string> only; //!< requirement IDs to run (empty: all)
     double timeoutSeconds{120};    //!< per suite process; past it the process is killed
+    std::string catalogPath;       //!< the requirements.json the catalog came from
+    std::string commandLine;       //!< as the user ran it, for the reports
 };
 
 class CertifyRunner
@@ -36,6 +39,11 @@ class CertifyRunner
     static constexpr int kConforms = 0;
     static constexpr int kDoesNotConform = 1; //!< failures, errors, or the device did not load
     static constexpr int kCannotRun = 2;      //!< the output folder cannot be written
+    /// Interrupted by SIGINT or SIGTERM: 128 + the signal (130, 143), as a shell reports it.
+    static constexpr int kInterruptedBase = 128;
+    /// Attempts of a group that may end in a timeout; after that its unfinished tests are
+    /// errors without being run again (each hang costs the whole timeout).
+    static constexpr unsigned kMaxTimeouts = 2;
 
     /// progress receives the device line, progress, table and verdict; errors the errors.
     CertifyRunner(CertifyOptions options,
@@ -63,9 +71,14 @@ class CertifyRunner
         std::unique_ptr<ChildProcess> child;
         unsigned attempt{0};
         double seconds{0};
-        /// Tests that crashed (or faulted) their process, with the message; left out of the
-        /// next attempt.
+        /// Tests that crashed, faulted or hung their process, with the message; left out of
+        /// the next attempt.
         std::map<std::string, std::string> crashed;
+        /// Tests an earlier attempt finished (from its result stream); left out of the next.
+        std::map<std::string, TestCaseResult> finished;
+        /// The test that was running when certify was interrupted ("" when none was).
+        std::string interrupted;
+        unsigned timeouts{0};
     };
 
     /// How an attempt ended that left no GoogleTest JSON.
@@ -80,6 +93,12 @@ class CertifyRunner
     bool ListTests(std::vector<ListedSuite>* suites);
     std::vector<Group> PlanGroups(const std::vector<ListedSuite>& suites);
     void RunGroups(const std::vector<Group>& groups);
+    /// After an attempt that left no GoogleTest JSON: keeps what it finished and notes the test
+    /// it was running; true when the group should run again without those tests.
+    bool RecoverAttempt(GroupRun* run, const ChildProcess::Status& status);
+    /// Tests of the group neither finished nor crashed yet.
+    size_t Remaining(const GroupRun& run) const;
+    void FillProvenance();
     /// Starts the next attempt of a group; false (with the reason in the requirement's error)
     /// when the process cannot be started.
     bool StartAttempt(GroupRun* run);
@@ -90,7 +109,8 @@ class CertifyRunner
     std::vector<std::string> EvidenceFiles(const TestCaseResult& test) const;
     int Finish();
     std::string Raw(const std::string& name) const;
-    std::map<std::string, std::string> ChildEnvironment() const;
+    /// The suite's environment; attempt names the result stream file ("" for none).
+    std::map<std::string, std::string> ChildEnvironment(const std::string& attempt = "") const;
 
     CertifyOptions m_options;
     const RequirementCatalog& m_catalog;

@@ -1,5 +1,7 @@
 #include "child-process.h"
 
+#include "certify-interrupt.h"
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -20,6 +22,10 @@ ChildProcess::Status::Describe() const
     if (timedOut)
     {
         return "timed out and was killed";
+    }
+    if (interrupted)
+    {
+        return "was stopped: certify was interrupted";
     }
     if (signal != 0)
     {
@@ -83,10 +89,17 @@ ChildProcess::Start(const std::vector<std::string>& argv,
                                      stderrPath.c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC,
                                      0644);
+    // Its own process group: the child and everything it starts (the embedded Python catches
+    // SIGINT itself) are stopped together, by certify, never by the terminal.
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attributes, 0);
     m_start = std::chrono::steady_clock::now();
     // glibc's posix_spawn reports a failed exec (missing file, no permission) as its result.
-    const int rc = posix_spawn(&m_pid, argp[0], &actions, nullptr, argp.data(), envp.data());
+    const int rc = posix_spawn(&m_pid, argp[0], &actions, &attributes, argp.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
     if (rc != 0)
     {
         *error = "cannot start " + argv[0] + ": " + std::strerror(rc);
@@ -141,7 +154,7 @@ ChildProcess::KillForTimeout()
     {
         return;
     }
-    kill(m_pid, SIGKILL);
+    kill(-m_pid, SIGKILL);
     int status = 0;
     while (waitpid(m_pid, &status, 0) < 0 && errno == EINTR)
     {
@@ -150,6 +163,35 @@ ChildProcess::KillForTimeout()
     m_status = Status{};
     m_status.timedOut = true;
     m_status.signal = SIGKILL;
+}
+
+void
+ChildProcess::Stop(double graceSeconds)
+{
+    if (!m_running)
+    {
+        return;
+    }
+    kill(-m_pid, SIGTERM);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration<double>(graceSeconds);
+    while (!Poll() && std::chrono::steady_clock::now() < deadline)
+    {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    // The group may outlive its leader (a grandchild that ignores SIGTERM).
+    kill(-m_pid, SIGKILL);
+    if (m_running)
+    {
+        int status = 0;
+        while (waitpid(m_pid, &status, 0) < 0 && errno == EINTR)
+        {
+        }
+        m_running = false;
+        m_status = Status{};
+        m_status.signal = SIGKILL;
+    }
+    m_status.interrupted = true;
 }
 
 double
@@ -185,6 +227,11 @@ ChildProcess::Run(const std::vector<std::string>& argv,
     }
     while (!child.Poll())
     {
+        if (CertifyInterrupt::Pending())
+        {
+            child.Stop(CertifyInterrupt::kGraceSeconds);
+            break;
+        }
         if (child.Elapsed() > timeoutSeconds)
         {
             child.KillForTimeout();

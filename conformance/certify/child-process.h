@@ -1,5 +1,7 @@
-// A child process that runs the conformance suite: started with posix_spawn, its output in
-// files, polled without blocking, killed by its PID when it overstays.
+// A child process that runs the conformance suite: started with posix_spawn in a process group
+// of its own (so that a Ctrl-C at the terminal reaches only certify, which then stops every
+// child with whatever it started), its output in files, polled without blocking, killed by its
+// process group when it overstays.
 #ifndef CHILD_PROCESS_H
 #define CHILD_PROCESS_H
 
@@ -22,6 +24,7 @@ class ChildProcess
         int exitCode{-1};
         int signal{0}; //!< ended by this signal
         bool timedOut{false};
+        bool interrupted{false}; //!< stopped by Stop (certify was interrupted)
 
         /// "exited with code 1", "killed by signal 11 (Segmentation fault)", ...
         std::string Describe() const;
@@ -43,14 +46,19 @@ class ChildProcess
                std::string* error);
     /// Without blocking: true once the child has ended (GetStatus() then says how).
     bool Poll();
-    /// Ends a running child with SIGKILL (it is marked as timed out) and reaps it.
+    /// Ends a running child's process group with SIGKILL (it is marked as timed out) and reaps
+    /// the child.
     void KillForTimeout();
+    /// Ends a running child's process group: SIGTERM, then SIGKILL when it is still there
+    /// after graceSeconds; reaps the child. It is marked as interrupted.
+    void Stop(double graceSeconds);
     /// Seconds since Start.
     double Elapsed() const;
     pid_t GetPid() const;
     const Status& GetStatus() const;
 
-    /// Starts, waits at most timeoutSeconds (then kills), and returns how it ended.
+    /// Starts, waits at most timeoutSeconds (then kills), and returns how it ended; a pending
+    /// interrupt (CertifyInterrupt) stops it.
     static Status Run(const std::vector<std::string>& argv,
                       const std::map<std::string, std::string>& env,
                       const std::string& stdoutPath,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <set>
+#include <sstream>
 
 namespace offloadlab
 {
@@ -173,6 +174,54 @@ ReadTestResults(const std::string& path,
         }
     }
     return true;
+}
+
+size_t
+ReadResultStream(const std::string& path, std::map<std::string, TestCaseResult>* results)
+{
+    std::istringstream in(ReadTextFile(path));
+    std::string line;
+    size_t read = 0;
+    while (std::getline(in, line))
+    {
+        const auto j = nlohmann::ordered_json::parse(line, nullptr, false);
+        if (j.is_discarded() || !j.is_object())
+        {
+            continue;
+        }
+        TestCaseResult r;
+        r.suite = StringOf(j, "suite");
+        r.name = StringOf(j, "name");
+        const std::string result = StringOf(j, "result");
+        if (r.suite.empty() || r.name.empty())
+        {
+            continue;
+        }
+        r.outcome = result == "pass"   ? Outcome::Pass
+                    : result == "skip" ? Outcome::Skip
+                                       : Outcome::Fail;
+        r.message = StringOf(j, "message");
+        if (r.outcome == Outcome::Skip && r.message.empty())
+        {
+            r.message = "skipped";
+        }
+        r.seconds = j.value("seconds", 0.0);
+        if (j.contains("properties") && j["properties"].is_object())
+        {
+            for (const auto& [key, value] : j["properties"].items())
+            {
+                if (key != kSkipReasonProperty)
+                {
+                    r.properties.emplace_back(key,
+                                              value.is_string() ? value.get<std::string>()
+                                                                : value.dump());
+                }
+            }
+        }
+        (*results)[r.FullName()] = std::move(r);
+        ++read;
+    }
+    return read;
 }
 
 } // namespace offloadlab

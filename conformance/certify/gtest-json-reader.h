@@ -44,6 +44,11 @@ bool ReadTestResults(const std::string& path,
                      std::map<std::string, TestCaseResult>* results,
                      std::string* error);
 
+/// Reads the results the suite streams, one JSON line per finished test, into the file
+/// OFFLOADLAB_RESULT_STREAM names: what a process finished before it hung or crashed. A line
+/// cut off by the crash is ignored. Returns how many results it read.
+size_t ReadResultStream(const std::string& path, std::map<std::string, TestCaseResult>* results);
+
 } // namespace offloadlab
 
 #endif // GTEST_JSON_READER_H

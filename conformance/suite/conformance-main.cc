@@ -9,6 +9,7 @@
 #include "ns3/config.h"
 #include "ns3/string.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -278,6 +279,75 @@ class SkipReasonRecorder : public testing::EmptyTestEventListener
 
     std::string m_reason;
 };
+
+/// Writes one JSON line per finished test to the file OFFLOADLAB_RESULT_STREAM names, flushed
+/// at once, so that `offloadlab certify` keeps the results of the tests that finished when a
+/// later test of the same process hangs or crashes (GoogleTest writes its JSON only at the
+/// end). Its OnTestEnd must run after the other listeners' (which add failures and
+/// properties): GoogleTest calls OnTestEnd in reverse order, so it is appended first.
+class ResultStreamWriter : public testing::EmptyTestEventListener
+{
+  public:
+    explicit ResultStreamWriter(const std::string& path)
+        : m_file(std::fopen(path.c_str(), "w"))
+    {
+    }
+
+    ~ResultStreamWriter() override
+    {
+        if (m_file)
+        {
+            std::fclose(m_file);
+        }
+    }
+
+    void OnTestEnd(const testing::TestInfo& info) override
+    {
+        if (!m_file)
+        {
+            return;
+        }
+        const testing::TestResult& result = *info.result();
+        std::string failures;
+        std::string skip;
+        for (int i = 0; i < result.total_part_count(); ++i)
+        {
+            const testing::TestPartResult& part = result.GetTestPartResult(i);
+            if (part.failed())
+            {
+                // As GoogleTest's JSON has it: "file:line\nmessage".
+                failures += (failures.empty() ? "" : "\n\n") +
+                            std::string(part.file_name() ? part.file_name() : "unknown file") +
+                            ":" + std::to_string(part.line_number()) + "\n" + part.message();
+            }
+            else if (part.skipped() && skip.empty())
+            {
+                skip = part.message();
+            }
+        }
+        nlohmann::json properties = nlohmann::json::object();
+        for (int i = 0; i < result.test_property_count(); ++i)
+        {
+            properties[result.GetTestProperty(i).key()] = result.GetTestProperty(i).value();
+        }
+        const nlohmann::json line{{"suite", info.test_suite_name()},
+                                  {"name", info.name()},
+                                  {"result",
+                                   result.Failed()    ? "fail"
+                                   : result.Skipped() ? "skip"
+                                                      : "pass"},
+                                  {"message", result.Failed() ? failures : skip},
+                                  {"seconds", result.elapsed_time() / 1000.0},
+                                  {"properties", properties}};
+        const std::string text =
+            line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+        std::fwrite(text.data(), 1, text.size(), m_file);
+        std::fflush(m_file);
+    }
+
+  private:
+    std::FILE* m_file;
+};
 } // namespace
 
 int
@@ -309,6 +379,11 @@ main(int argc, char** argv)
                          .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                   << "\n";
         return 0;
+    }
+    const char* stream = std::getenv("OFFLOADLAB_RESULT_STREAM");
+    if (stream && *stream)
+    {
+        testing::UnitTest::GetInstance()->listeners().Append(new ResultStreamWriter(stream));
     }
     testing::UnitTest::GetInstance()->listeners().Append(new SkipReasonRecorder);
     conformance::InstallWireOracle(testing::UnitTest::GetInstance()->listeners());

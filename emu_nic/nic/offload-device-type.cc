@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -204,6 +205,30 @@ OffloadDeviceType::OffloadDeviceType(std::string spec,
 {
 }
 
+std::string
+OffloadDeviceType::ResolveSpec(const std::string& spec)
+{
+    std::error_code ec;
+    if (FindRegistered(spec) || spec.empty() ||
+        (!IsLibraryPath(spec) && !std::filesystem::is_regular_file(spec, ec)))
+    {
+        return spec;
+    }
+    const std::filesystem::path absolute = std::filesystem::absolute(spec, ec);
+    return ec ? spec : absolute.lexically_normal().string();
+}
+
+std::string
+OffloadDeviceType::LibraryOf(const std::string& spec)
+{
+    if (const Registered* registered = FindRegistered(spec))
+    {
+        return registered->path;
+    }
+    std::error_code ec;
+    return IsLibraryPath(spec) || std::filesystem::is_regular_file(spec, ec) ? spec : "";
+}
+
 std::shared_ptr<const OffloadDeviceType>
 OffloadDeviceType::Open(const std::string& spec, std::string* error)
 {
@@ -218,13 +243,14 @@ OffloadDeviceType::Open(const std::string& spec, std::string* error)
     olab_device_ops ops{};
     const Registered* registered = FindRegistered(spec);
     const bool builtin = registered && registered->path.empty();
+    const std::string library = LibraryOf(ResolveSpec(spec));
     if (builtin)
     {
         ops = registered->ops;
     }
-    else if (registered || IsLibraryPath(spec))
+    else if (!library.empty())
     {
-        if (!LoadLibraryOps(registered ? registered->path : spec, &ops, error))
+        if (!LoadLibraryOps(library, &ops, error))
         {
             return nullptr;
         }

@@ -27,6 +27,13 @@ class OffloadDeviceType
                                                          std::string* error);
     /// Every registered spec, in listing order.
     static std::vector<std::string> ListBuiltin();
+    /// The spec as Open will take it: a registered name unchanged; a path to a library (an
+    /// existing file, or a name with a '/' or ending in .so) made absolute, so that dlopen
+    /// never searches the library path for "libmydev.so".
+    static std::string ResolveSpec(const std::string& spec);
+    /// The shared library that holds the device of a resolved spec: the library of a named
+    /// device or the path itself; "" for a device built into the program.
+    static std::string LibraryOf(const std::string& spec);
     /// The one line a registered device was registered with ("" for other specs and devices
     /// registered without one).
     static std::string GetNote(const std::string& spec);
