@@ -1,3 +1,4 @@
+#include "certify-diff.h"
 #include "certify-runner.h"
 #include "command.h"
 #include "offload-device-type.h"
@@ -23,6 +24,7 @@ PrintCertifyHelp()
     std::cout
         << "usage: offloadlab certify --device SPEC --out DIR [options]\n"
            "       offloadlab certify --list-devices\n"
+           "       offloadlab certify --diff OLD/certify.json NEW/certify.json\n"
            "\n"
            "Certifies an offload device against the conformance requirement catalog: runs the\n"
            "conformance suite (offloadlab-conformance-suite, next to this program) against the\n"
@@ -53,13 +55,23 @@ PrintCertifyHelp()
            "                     tests are errors (default 120)\n"
            "  --suite PATH       the conformance suite binary to run\n"
            "  --list-devices     print the built-in devices, one per line, and exit\n"
+           "  --diff OLD NEW     compare two certify.json files instead of certifying: prints\n"
+           "                     the requirements (and requirement x mode) that stopped or\n"
+           "                     started passing, new and resolved advisory findings,\n"
+           "                     requirements added or removed, skip <-> pass, device and\n"
+           "                     status changes, and `diff: N regressions, M improvements`\n"
+           "                     (not with --device or --out)\n"
            "exit codes: 0 every applicable requirement passes (skips do not count against it;\n"
            "              with --only the verdict and reports say the run was partial);\n"
            "            1 a requirement failed or errored, or the device could not be loaded\n"
            "              (the reports are written either way);\n"
            "            2 bad arguments (a --device that is no built-in device and no file);\n"
            "            130 / 143 interrupted by SIGINT / SIGTERM: the children are stopped and\n"
-           "              the reports say interrupted, with what finished\n";
+           "              the reports say interrupted, with what finished\n"
+           "  with --diff: 0 no regression; 1 a regression: a requirement or requirement x\n"
+           "            mode that passed (or was advisory) in OLD fails or errors in NEW, a\n"
+           "            requirement of OLD missing from NEW, or a status no longer \"conforms\";\n"
+           "            2 bad arguments, or a file that cannot be read or is not a certify.json\n";
 }
 
 namespace
@@ -104,11 +116,64 @@ FindSuite()
     }
     return IsExecutable(OFFLOADLAB_CONFORMANCE_SUITE) ? OFFLOADLAB_CONFORMANCE_SUITE : "";
 }
+
+/// `certify --diff OLD NEW`: what changed between two runs; exit 1 on a regression.
+int
+DiffCommand(const std::vector<std::string>& args)
+{
+    std::vector<std::string> paths;
+    for (size_t i = 0; i < args.size(); ++i)
+    {
+        const std::string& a = args[i];
+        if (a == "-h" || a == "--help")
+        {
+            PrintCertifyHelp();
+            return kExitOk;
+        }
+        else if (a == "--diff" && paths.empty())
+        {
+            for (; paths.size() < 2 && i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0; ++i)
+            {
+                paths.push_back(args[i + 1]);
+            }
+            if (paths.size() != 2)
+            {
+                return UsageError("--diff needs two certify.json files: --diff OLD NEW");
+            }
+        }
+        else if (a == "--device" || a == "--out")
+        {
+            return UsageError("--diff cannot be combined with " + a);
+        }
+        else
+        {
+            return UsageError("--diff OLD NEW takes no other options or files ('" + a + "')");
+        }
+    }
+    nlohmann::ordered_json runs[2];
+    for (size_t i = 0; i < 2; ++i)
+    {
+        std::string error;
+        if (!ReadCertifyJson(paths[i], &runs[i], &error))
+        {
+            std::cerr << "offloadlab certify --diff: " << error << "\n";
+            return kExitUsage;
+        }
+    }
+    std::cout << "OLD: " << paths[0] << "\nNEW: " << paths[1] << "\n";
+    const CertifyDiff diff = DiffCertify(runs[0], runs[1]);
+    std::cout << CertifyDiffText(diff);
+    return diff.Regressions() > 0 ? kExitFailed : kExitOk;
+}
 } // namespace
 
 int
 CertifyCommand(const std::vector<std::string>& args)
 {
+    if (std::find(args.begin(), args.end(), "--diff") != args.end())
+    {
+        return DiffCommand(args);
+    }
     RequirementCatalog catalog;
     std::string error;
     if (!RequirementCatalog::Load(RequirementCatalog::DefaultPath(), &catalog, &error))
