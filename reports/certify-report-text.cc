@@ -249,26 +249,36 @@ FailureReason(const std::string& message)
         }
         return false;
     };
+    // Only the first failure of the message, up to GoogleTest's trace.
+    const auto trace = std::find(lines.begin(), lines.end(), "Google Test trace:");
+    lines.erase(trace, lines.end());
+    auto joined = [&](size_t from, size_t to) {
+        std::string text;
+        for (size_t i = from; i < to; ++i)
+        {
+            const size_t start = lines[i].find_first_not_of(" \t");
+            text += (text.empty() ? "" : " ") + lines[i].substr(start);
+        }
+        return text;
+    };
+    size_t own = 0;
+    while (own < lines.size() && boilerplate(lines[own]))
+    {
+        ++own;
+    }
     std::string reason;
-    if (!lines.empty() && !boilerplate(lines.front()))
+    if (own == lines.size())
+    {
+        reason = joined(0, lines.size()); // only GoogleTest's dump: all of it, on one line
+    }
+    else if (own == 0)
     {
         reason = lines.front();
     }
-    for (size_t i = 1; i < lines.size() && reason.empty(); ++i)
+    else
     {
-        if (!boilerplate(lines[i]))
-        {
-            reason = lines[i];
-        }
-    }
-    // Only GoogleTest's dump: all of it, on one line.
-    if (reason.empty())
-    {
-        for (const auto& l : lines)
-        {
-            const size_t start = l.find_first_not_of(" \t");
-            reason += (reason.empty() ? "" : " ") + l.substr(start);
-        }
+        // The test's words, with the comparison that failed (its values are the evidence).
+        reason = lines[own] + " (" + joined(0, own) + ")";
     }
     if (reason.empty())
     {

@@ -16,7 +16,16 @@ TEST(FailureReason, TheTestsOwnWordsAfterGoogleTestsDump)
                                         "  1\n"
                                         "no soft expire reached the key manager after 1200 "
                                         "bytes\nsecond line"),
-              "no soft expire reached the key manager after 1200 bytes");
+              "no soft expire reached the key manager after 1200 bytes (Expected equality of "
+              "these values: softExpires Which is: 0 1)");
+}
+
+TEST(FailureReason, OnlyTheFirstFailureUpToTheTrace)
+{
+    EXPECT_EQ(
+        offloadlab::FailureReason("a.cc:1\nValue of: ok\nGoogle Test trace:\na.cc:2: window 32\n"
+                                  "\na.cc:3\nsecond failure"),
+        "Value of: ok");
 }
 
 TEST(FailureReason, AMessageThatStartsWithWordsKeepsItsFirstLine)

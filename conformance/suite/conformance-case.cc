@@ -7,6 +7,8 @@
 #include "scapy-packet-crafter.h"
 #include "scenario-json.h"
 
+#include <filesystem>
+
 namespace conformance
 {
 
@@ -85,6 +87,60 @@ KeepKeys(const offloadtest::Topology& t, const std::string& name)
     }
     keys.Write(dir + "/" + name);
     RecordEvidence(name, name);
+}
+
+namespace
+{
+/// Files KeepFailureEvidence made for the running test.
+std::vector<std::string> g_failureEvidence;
+} // namespace
+
+void
+KeepFailureEvidence(const offloadtest::Topology& t)
+{
+    const std::string dir = EvidenceDir();
+    if (dir.empty())
+    {
+        return;
+    }
+    // Counted per test: the files of this test's earlier topologies are in the list.
+    const std::string name = dir + "/topology-" + std::to_string(g_failureEvidence.size() / 2 + 1);
+    EmuNicHelper().EnablePcap(name + ".pcap", t.devA, false, true);
+    offloadlab::EspSaFile keys;
+    for (const auto& x : {t.outA, t.outB})
+    {
+        if (x)
+        {
+            keys.Add(EspSaEntryOf(x->GetConfig().saddr,
+                                  x->GetConfig().daddr,
+                                  x->GetSpi(),
+                                  x->GetConfig().algorithm));
+        }
+    }
+    keys.Write(name + ".esp_sa");
+    g_failureEvidence.push_back(name + ".pcap");
+    g_failureEvidence.push_back(name + ".esp_sa");
+}
+
+void
+DropFailureEvidence(bool keep)
+{
+    if (!keep && !g_failureEvidence.empty())
+    {
+        std::error_code ec;
+        const std::filesystem::path dir =
+            std::filesystem::path(g_failureEvidence.front()).parent_path();
+        for (const auto& file : g_failureEvidence)
+        {
+            std::filesystem::remove(file, ec);
+        }
+        // A passing test that kept nothing else leaves no folder behind.
+        if (std::filesystem::is_empty(dir, ec))
+        {
+            std::filesystem::remove(dir, ec);
+        }
+    }
+    g_failureEvidence.clear();
 }
 
 } // namespace conformance

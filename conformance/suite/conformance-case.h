@@ -151,6 +151,14 @@ void KeepPcap(const offloadtest::Topology& t, const std::string& name = "ipsec-l
 /// tshark can re-check the pcap.
 void KeepKeys(const offloadtest::Topology& t, const std::string& name = "esp_sa");
 
+/// Evidence of every topology a test builds, kept only if the test fails: the IPsec link as
+/// topology-N.pcap and its SAs' keys as topology-N.esp_sa (the suite's main calls it for each
+/// topology, and removes the files of a test that passes).
+void KeepFailureEvidence(const offloadtest::Topology& t);
+
+/// Removes what KeepFailureEvidence kept for the current test (it passed), and forgets it.
+void DropFailureEvidence(bool keep);
+
 /// Directory for this test's evidence (pcaps, esp_sa), created on demand:
 /// $OFFLOADLAB_EVIDENCE_DIR/<Suite.Test_variant>; "" when the variable is unset.
 std::string EvidenceDir();

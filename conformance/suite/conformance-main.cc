@@ -280,6 +280,22 @@ class SkipReasonRecorder : public testing::EmptyTestEventListener
     std::string m_reason;
 };
 
+/// Keeps the pcap and keys of every topology of a test that fails, and drops them when it
+/// passes. Appended before the listeners that may still fail the test in their OnTestEnd
+/// (GoogleTest calls OnTestEnd in reverse order), so it sees the final result.
+class FailureEvidenceKeeper : public testing::EmptyTestEventListener
+{
+    void OnTestStart(const testing::TestInfo&) override
+    {
+        conformance::DropFailureEvidence(false);
+    }
+
+    void OnTestEnd(const testing::TestInfo& info) override
+    {
+        conformance::DropFailureEvidence(info.result()->Failed());
+    }
+};
+
 /// Writes one JSON line per finished test to the file OFFLOADLAB_RESULT_STREAM names, flushed
 /// at once, so that `offloadlab certify` keeps the results of the tests that finished when a
 /// later test of the same process hangs or crashes (GoogleTest writes its JSON only at the
@@ -380,6 +396,8 @@ main(int argc, char** argv)
                   << "\n";
         return 0;
     }
+    testing::UnitTest::GetInstance()->listeners().Append(new FailureEvidenceKeeper);
+    offloadtest::TopologyBuiltHook() = conformance::KeepFailureEvidence;
     const char* stream = std::getenv("OFFLOADLAB_RESULT_STREAM");
     if (stream && *stream)
     {

@@ -18,6 +18,7 @@
 #include "ns3/network-module.h"
 
 #include <algorithm>
+#include <functional>
 #include <gtest/gtest.h>
 #include <map>
 #include <memory>
@@ -102,12 +103,26 @@ DataPathOnly(const testing::TestParamInfo<XfrmOffloadType>& info)
     return DataPathName(info.param);
 }
 
+/// Called with every topology BuildTestTopology builds, before its simulation runs (the
+/// conformance suite keeps a pcap and the keys of each, for the tests that fail).
+inline std::function<void(const Topology&)>&
+TopologyBuiltHook()
+{
+    static std::function<void(const Topology&)> hook;
+    return hook;
+}
+
 /// BuildTopology, with every SA or policy it cannot install (then or later) a test failure.
 inline std::unique_ptr<Topology>
 BuildTestTopology(TopologyOptions opt)
 {
     opt.onError = [](const std::string& error) { ADD_FAILURE() << error; };
-    return BuildTopology(opt);
+    auto t = BuildTopology(opt);
+    if (t && TopologyBuiltHook())
+    {
+        TopologyBuiltHook()(*t);
+    }
+    return t;
 }
 
 /// A counter of the NIC, 0 when the device never created it.
