@@ -230,7 +230,7 @@ CertifyRunner::PrepareOutDir()
         return false;
     }
     // Results of an earlier run in the same folder must not be taken for this run's.
-    for (const char* stale : {"raw", "evidence", "junit.xml", "certify.json"})
+    for (const char* stale : {"raw", "evidence", "junit.xml", "certify.json", "certificate.html"})
     {
         fs::remove_all(out / stale, ec);
     }
