@@ -757,7 +757,8 @@ CertifyRunner::Finish()
         return kCannotRun;
     }
     m_progress << "reports: " << (out / "junit.xml").string() << " "
-               << (out / "certify.json").string() << std::endl;
+               << (out / "certify.json").string() << " " << (out / "certificate.html").string()
+               << std::endl;
     if (m_report.interruptedBy)
     {
         return kInterruptedBase + m_report.interruptedBy;
