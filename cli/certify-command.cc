@@ -37,6 +37,7 @@ PrintCertifyHelp()
            "  certify.json   device and capabilities, verdict, per requirement its catalog entry,\n"
            "                 result per mode (pass/fail/skip/error/untested) and every test with\n"
            "                 its message, duration and evidence (counters, pcap and esp_sa files)\n"
+           "  certificate.html  the verdict as a self-contained page for customers\n"
            "  evidence/      per test: pcaps and esp_sa key files\n"
            "  raw/           the suite's own output per requirement (GoogleTest JSON, stdout,\n"
            "                 stderr)\n"

@@ -1,5 +1,6 @@
 #include "certify-report.h"
 
+#include "certificate-html.h"
 #include "json-fields.h"
 #include "text-file.h"
 
@@ -306,7 +307,8 @@ WriteCertifyReports(const Json& certify, const std::string& dir, std::string* er
     return WriteFile(dir + "/junit.xml", JunitXml(certify), error) &&
            WriteFile(dir + "/certify.json",
                      certify.dump(2, ' ', false, Json::error_handler_t::replace) + "\n",
-                     error);
+                     error) &&
+           WriteFile(dir + "/certificate.html", CertificateHtml(certify), error);
 }
 
 } // namespace offloadlab

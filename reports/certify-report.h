@@ -25,7 +25,8 @@ std::string XmlEscape(const std::string& text);
 /// errored testcase, "device-load".
 std::string JunitXml(const nlohmann::ordered_json& certify);
 
-/// Writes DIR/junit.xml and DIR/certify.json; false with a message when one cannot be written.
+/// Writes DIR/junit.xml, DIR/certify.json and DIR/certificate.html; false with a message when one
+/// cannot be written.
 bool WriteCertifyReports(const nlohmann::ordered_json& certify,
                          const std::string& dir,
                          std::string* error);

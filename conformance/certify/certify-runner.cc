@@ -230,7 +230,7 @@ CertifyRunner::PrepareOutDir()
         return false;
     }
     // Results of an earlier run in the same folder must not be taken for this run's.
-    for (const char* stale : {"raw", "evidence", "junit.xml", "certify.json"})
+    for (const char* stale : {"raw", "evidence", "junit.xml", "certify.json", "certificate.html"})
     {
         fs::remove_all(out / stale, ec);
     }
@@ -757,7 +757,8 @@ CertifyRunner::Finish()
         return kCannotRun;
     }
     m_progress << "reports: " << (out / "junit.xml").string() << " "
-               << (out / "certify.json").string() << std::endl;
+               << (out / "certify.json").string() << " " << (out / "certificate.html").string()
+               << std::endl;
     if (m_report.interruptedBy)
     {
         return kInterruptedBase + m_report.interruptedBy;
