@@ -54,6 +54,13 @@ PrintCertifyHelp()
            "                     `offloadlab catalog`)\n"
            "  --timeout SECONDS  per requirement process; past it the process is killed and its\n"
            "                     tests are errors (default 120)\n"
+           "  --verbose          debug the requirements of --only: one process at a time in the\n"
+           "                     foreground, its whole output shown (GoogleTest, NS_LOG of the\n"
+           "                     NIC and the stack: EmuNicNetDevice, XfrmStack, XfrmOutput,\n"
+           "                     XfrmInput, IpsecKeyManager; a NS_LOG you set wins), every\n"
+           "                     test's pcap and esp_sa kept and their paths printed\n"
+           "  --variant TEXT     only the tests whose name contains TEXT (with --only), such as\n"
+           "                     packet_gcm128_tunnel\n"
            "  --suite PATH       the conformance suite binary to run\n"
            "  --list-devices     print the built-in devices, one per line, and exit\n"
            "  --diff OLD NEW     compare two certify.json files instead of certifying: prints\n"
@@ -290,6 +297,19 @@ CertifyCommand(const std::vector<std::string>& args)
                 }
             }
         }
+        else if (a == "--verbose")
+        {
+            options.verbose = true;
+        }
+        else if (a == "--variant")
+        {
+            if (!value() || v.empty())
+            {
+                return UsageError("--variant needs a part of a test name, such as "
+                                  "packet_gcm128_tunnel");
+            }
+            options.variant = v;
+        }
         else if (a == "--suite")
         {
             if (!value() || !IsExecutable(v))
@@ -302,6 +322,15 @@ CertifyCommand(const std::vector<std::string>& args)
         {
             return UsageError("unknown option '" + a + "'");
         }
+    }
+    if ((options.verbose || !options.variant.empty()) && options.only.empty())
+    {
+        return UsageError(std::string(options.verbose ? "--verbose" : "--variant") +
+                          " debugs one requirement: name it with --only ID");
+    }
+    if (options.verbose)
+    {
+        options.jobs = 1; // one process in the foreground, its output in order
     }
     if (!haveDevice)
     {

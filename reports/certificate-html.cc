@@ -144,11 +144,18 @@ DeviceSection(std::ostream& os, const Json& certify)
     Row(os, "offload types", named("offload_type_names", "offload_types"));
     Row(os, "features", named("feature_names", "features"));
     Row(os, "algorithms", named("algorithm_names", "algorithms"));
+    // 0/1 flags of the ABI, as a reader says them.
+    for (const char* key : {"esn", "tunnel"})
+    {
+        Row(os,
+            key,
+            TextOf(Field(caps, key)) == "0"    ? "no"
+            : TextOf(Field(caps, key)).empty() ? ""
+                                               : "yes");
+    }
     for (const char* key : {"max_sa",
                             "max_policies",
                             "max_replay_window",
-                            "esn",
-                            "tunnel",
                             "lifetime_packets",
                             "lifetime_bytes",
                             "lifetime_poll_ms"})
@@ -186,8 +193,13 @@ MatrixSection(std::ostream& os, const Json& certify)
         }
         os << "<tr class=\"requirement\" data-id=\"" << Esc(id) << "\"><td><code>" << Esc(id)
            << "</code></td><td>" << Esc(ValueOr(r, "kind", "")) << "</td><td>"
-           << Esc(ValueOr(r, "text", "")) << "</td><td><code>"
-           << Esc(TextOf(Field(source, "linux"))) << "</code><br>" << Esc(where) << "</td>";
+           << Esc(ValueOr(r, "text", "")) << "</td><td>";
+        const std::string linuxSource = TextOf(Field(source, "linux"));
+        if (!linuxSource.empty())
+        {
+            os << "<code>" << Esc(linuxSource) << "</code><br>";
+        }
+        os << Esc(where) << "</td>";
         const Json& results = Field(r, "results");
         for (const auto& mode : modes)
         {

@@ -647,6 +647,32 @@ TEST(CertifyRunnerTest, MutantFailsNamingTheRequirement)
     EXPECT_EQ(report["status"], "does-not-conform-partial");
     EXPECT_EQ(report["failing_requirements"], nlohmann::json({"SEQ-START-AT-1"}));
     EXPECT_NE(report["device"]["mutant"].get<std::string>(), "");
+    // Every failing case keeps the pcap of its IPsec link and the keys to open it.
+    size_t failing = 0;
+    for (const auto& t : report["requirements"][0]["tests"])
+    {
+        if (t["result"] != "fail")
+        {
+            continue;
+        }
+        ++failing;
+        bool pcap = false;
+        bool keys = false;
+        for (const auto& file : t["evidence"]["files"])
+        {
+            const std::string f = file.get<std::string>();
+            pcap = pcap || f.size() > 5 && f.compare(f.size() - 5, 5, ".pcap") == 0;
+            keys = keys || f.find("esp_sa") != std::string::npos;
+            EXPECT_TRUE(fs::is_regular_file(out / f)) << f;
+        }
+        EXPECT_TRUE(pcap && keys) << t.dump(2);
+    }
+    EXPECT_GT(failing, 0u);
+    // The console names each failing requirement with the reason, under the table.
+    EXPECT_NE(run.text.find("failing requirements, each with its first reason:\n  SEQ-START-AT-1 "
+                            "(fail): "),
+              std::string::npos)
+        << run.text;
 }
 
 namespace
@@ -951,4 +977,33 @@ TEST(CertifyRunnerTest, UnwritableOutputFolderIsNamed)
     EXPECT_EQ(run.exitCode, 2) << run.text;
     EXPECT_NE(run.text.find("cannot write into the output folder '/proc/1'"), std::string::npos)
         << run.text;
+}
+
+// Debugging one requirement: --verbose runs it in the foreground with the suite's whole output
+// and NS_LOG of the NIC, keeps every test's evidence and prints where it is.
+TEST(CertifyRunnerTest, VerboseShowsTheSuiteNsLogAndTheEvidence)
+{
+    TempDir dir("verbose");
+    const fs::path out = dir.Path() / "out";
+    Output run = Certify("--device mutant:no-replay-check --only REPLAY-DUPLICATE --variant "
+                         "packet_gcm128_transport --verbose --out " +
+                         Quote(out.string()));
+    EXPECT_EQ(run.exitCode, 1) << run.text;
+    EXPECT_NE(
+        run.text.find("[ RUN      ] REPLAY_DUPLICATE.DroppedAndCounted/packet_gcm128_transport"),
+        std::string::npos)
+        << run.text;
+    EXPECT_EQ(run.text.find("/sw_gcm128"), std::string::npos) << "--variant ran other tests";
+    // NS_LOG of the stack, with its prefixes (time, node, function).
+    EXPECT_NE(run.text.find("XfrmStack:AddState(): node 0 adds SPI"), std::string::npos)
+        << run.text;
+    const std::string pcap =
+        (out / "evidence" / "REPLAY_DUPLICATE.DroppedAndCounted_packet_gcm128_transport" /
+         "topology-1.pcap")
+            .string();
+    EXPECT_NE(run.text.find("evidence: " + pcap), std::string::npos) << run.text;
+    EXPECT_TRUE(fs::is_regular_file(pcap));
+    Output noOnly = Certify("--device reference --verbose --out " + Quote(out.string()));
+    EXPECT_EQ(noOnly.exitCode, 2) << noOnly.text;
+    EXPECT_NE(noOnly.text.find("--only"), std::string::npos) << noOnly.text;
 }

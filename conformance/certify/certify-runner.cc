@@ -181,7 +181,58 @@ CertifyRunner::ChildEnvironment(const std::string& attempt) const
         {"OFFLOADLAB_EVIDENCE_DIR", (fs::path(m_options.outDir) / "evidence").string()}};
     // Each finished test as a line, kept when a later test of the process hangs or crashes.
     env["OFFLOADLAB_RESULT_STREAM"] = attempt.empty() ? "" : Raw(attempt + ".results.jsonl");
+    if (m_options.verbose)
+    {
+        env["OFFLOADLAB_KEEP_EVIDENCE"] = "1";
+        // The NIC and the stack say where each packet goes and why it dies; a NS_LOG of the
+        // user's own wins.
+        const char* own = std::getenv("NS_LOG");
+        const char* level = "=level_all|prefix_time|prefix_node|prefix_func";
+        env["NS_LOG"] = own && *own ? own
+                                    : std::string("EmuNicNetDevice") + level + ":XfrmStack" +
+                                          level + ":XfrmOutput" + level + ":XfrmInput" + level +
+                                          ":IpsecKeyManager" + level;
+    }
     return env;
+}
+
+void
+CertifyRunner::ShowOutput(GroupRun* run)
+{
+    if (!m_options.verbose)
+    {
+        return;
+    }
+    const std::string name = AttemptName(*run);
+    for (auto [file, shown] : {std::make_pair(Raw(name + ".stdout"), &run->shownOut),
+                               std::make_pair(Raw(name + ".stderr"), &run->shownErr)})
+    {
+        std::ifstream in(file, std::ios::binary);
+        in.seekg(*shown);
+        const std::string text((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
+        if (!text.empty())
+        {
+            m_progress << text << std::flush;
+            *shown += static_cast<std::streamoff>(text.size());
+        }
+    }
+}
+
+void
+CertifyRunner::ShowEvidence(const RequirementResult& r)
+{
+    if (!m_options.verbose)
+    {
+        return;
+    }
+    for (const auto& t : r.tests)
+    {
+        for (const auto& file : t.files)
+        {
+            m_progress << "evidence: " << (fs::path(m_options.outDir) / file).string() << "\n";
+        }
+    }
 }
 
 void
@@ -329,8 +380,23 @@ std::vector<CertifyRunner::Group>
 CertifyRunner::PlanGroups(const std::vector<ListedSuite>& suites)
 {
     std::map<std::string, std::vector<ListedSuite>> byId;
-    for (const auto& s : suites)
+    for (ListedSuite s : suites)
     {
+        if (!m_options.variant.empty())
+        {
+            // --variant: the group holds only the tests it will run.
+            s.tests.erase(std::remove_if(s.tests.begin(),
+                                         s.tests.end(),
+                                         [this](const std::string& test) {
+                                             return test.find(m_options.variant) ==
+                                                    std::string::npos;
+                                         }),
+                          s.tests.end());
+            if (s.tests.empty())
+            {
+                continue;
+            }
+        }
         const std::string id = RequirementIdOfSuite(s.name);
         if (m_catalog.Find(id))
         {
@@ -385,7 +451,8 @@ CertifyRunner::StartAttempt(GroupRun* run)
     std::string filter;
     for (const auto& s : run->group->suites)
     {
-        filter += (filter.empty() ? "" : ":") + s.name + ".*";
+        filter += (filter.empty() ? "" : ":") + s.name + ".*" +
+                  (m_options.variant.empty() ? "" : m_options.variant + "*");
     }
     std::string exclude;
     for (const auto& [name, message] : run->crashed)
@@ -500,9 +567,11 @@ CertifyRunner::RunGroups(const std::vector<Group>& groups)
     std::vector<GroupRun> running;
     size_t next = 0;
     size_t done = 0;
-    auto finish = [&](const GroupRun& run, const ChildProcess::Status& status) {
+    auto finish = [&](GroupRun& run, const ChildProcess::Status& status) {
+        ShowOutput(&run);
         CollectGroup(run, status);
         const auto& r = m_report.requirements[run.group->requirement];
+        ShowEvidence(r);
         m_progress << ProgressLine(++done, groups.size(), RequirementJson(r, m_report.catalogModes))
                    << std::endl;
     };
@@ -541,6 +610,7 @@ CertifyRunner::RunGroups(const std::vector<Group>& groups)
         for (auto it = running.begin(); it != running.end();)
         {
             ChildProcess& child = *it->child;
+            ShowOutput(&*it);
             if (!child.Poll() && child.Elapsed() > m_options.timeoutSeconds)
             {
                 child.KillForTimeout();
@@ -554,8 +624,10 @@ CertifyRunner::RunGroups(const std::vector<Group>& groups)
             const ChildProcess::Status status = child.GetStatus();
             it->seconds += child.Elapsed();
             const bool clean = status.exited && fs::exists(Raw(AttemptName(*it) + ".json"));
+            ShowOutput(&*it);
             if (!clean && RecoverAttempt(&*it, status) && StartAttempt(&*it))
             {
+                it->shownOut = it->shownErr = 0;
                 ++it;
                 continue;
             }

@@ -30,6 +30,11 @@ struct CertifyOptions
     double timeoutSeconds{120};    //!< per suite process; past it the process is killed
     std::string catalogPath;       //!< the requirements.json the catalog came from
     std::string commandLine;       //!< as the user ran it, for the reports
+    /// Debugging: one process at a time, its output (with NS_LOG of the NIC and the stack)
+    /// shown as it runs, and every test's evidence kept.
+    bool verbose{false};
+    /// Only the tests whose name contains this (a variant such as packet_gcm128_tunnel).
+    std::string variant;
 };
 
 class CertifyRunner
@@ -79,6 +84,9 @@ class CertifyRunner
         /// The test that was running when certify was interrupted ("" when none was).
         std::string interrupted;
         unsigned timeouts{0};
+        /// --verbose: how much of the attempt's stdout and stderr is already shown.
+        std::streamoff shownOut{0};
+        std::streamoff shownErr{0};
     };
 
     /// How an attempt ended that left no GoogleTest JSON.
@@ -99,6 +107,10 @@ class CertifyRunner
     /// Tests of the group neither finished nor crashed yet.
     size_t Remaining(const GroupRun& run) const;
     void FillProvenance();
+    /// --verbose: shows what the attempt wrote since the last call.
+    void ShowOutput(GroupRun* run);
+    /// --verbose: the evidence files of a finished group.
+    void ShowEvidence(const RequirementResult& r);
     /// Starts the next attempt of a group; false (with the reason in the requirement's error)
     /// when the process cannot be started.
     bool StartAttempt(GroupRun* run);

@@ -292,7 +292,9 @@ class FailureEvidenceKeeper : public testing::EmptyTestEventListener
 
     void OnTestEnd(const testing::TestInfo& info) override
     {
-        conformance::DropFailureEvidence(info.result()->Failed());
+        // `offloadlab certify --verbose` keeps every test's evidence.
+        static const bool keepAll = std::getenv("OFFLOADLAB_KEEP_EVIDENCE") != nullptr;
+        conformance::DropFailureEvidence(keepAll || info.result()->Failed());
     }
 };
 
