@@ -26,6 +26,7 @@ namespace fs = std::filesystem;
 using clitest::Output;
 using clitest::Quote;
 using clitest::Shell;
+using clitest::TempDir;
 
 namespace
 {
@@ -40,32 +41,6 @@ SuiteBinary()
 {
     return (fs::path(OFFLOADLAB_BINARY).parent_path() / "offloadlab-conformance-suite").string();
 }
-
-/// A fresh folder for one test, removed at the end.
-class TempDir
-{
-  public:
-    explicit TempDir(const std::string& name)
-        : m_path(fs::temp_directory_path() /
-                 ("offloadlab-certify-command-test-" + name + "-" + std::to_string(getpid())))
-    {
-        fs::remove_all(m_path);
-        fs::create_directories(m_path);
-    }
-
-    ~TempDir()
-    {
-        fs::remove_all(m_path);
-    }
-
-    const fs::path& Path() const
-    {
-        return m_path;
-    }
-
-  private:
-    fs::path m_path;
-};
 
 nlohmann::json
 ReadJson(const fs::path& path)
@@ -185,7 +160,7 @@ TEST(CertifyRunnerTest, HelpDescribesTheOptions)
 // independent parsers agree with what the suite itself lists.
 TEST(CertifyRunnerTest, ReferenceOnTwoRequirementsConformsAndWritesBothReports)
 {
-    TempDir dir("reference");
+    TempDir dir("certify-command-test-reference");
     const auto listed = SuiteTests(dir.Path());
     // Cheap requirements the suite has; before the suite has them, they are reported untested.
     std::vector<std::string> ids;
@@ -326,7 +301,7 @@ TEST(CertifyRunnerTest, ReferenceOnTwoRequirementsConformsAndWritesBothReports)
 // still say so.
 TEST(CertifyRunnerTest, BadDeviceFailsWithTheErrorAndStillWritesTheReport)
 {
-    TempDir dir("bad-device");
+    TempDir dir("certify-command-test-bad-device");
     const fs::path out = dir.Path() / "out";
     // A file that exists but is no shared library: dlopen refuses it.
     const std::string spec = (dir.Path() / "libnot-a-library.so").string();
@@ -352,7 +327,7 @@ TEST(CertifyRunnerTest, BadDeviceFailsWithTheErrorAndStillWritesTheReport)
 
 TEST(CertifyRunnerTest, BadOptionsExitTwoNamingTheOptionAndValue)
 {
-    TempDir dir("options");
+    TempDir dir("certify-command-test-options");
     const std::string out = " --out " + Quote((dir.Path() / "out").string());
 
     struct BadCall
@@ -398,7 +373,7 @@ TEST(CertifyRunnerTest, BadOptionsExitTwoNamingTheOptionAndValue)
 // processes, signals and timeouts are real.
 TEST(CertifyRunnerTest, CrashedAndHungProcessesBecomeErrorsNamingTheCallback)
 {
-    TempDir dir("crash");
+    TempDir dir("certify-command-test-crash");
     const fs::path script = dir.Path() / "stand-in-suite";
     {
         std::ofstream s(script);
@@ -589,7 +564,7 @@ TEST(CertifyRunnerTest, BrokenDeviceLibrariesAreNamedByCallback)
             GTEST_SKIP() << "build the target offloadlab-broken-" << b.defect << " (" << library
                          << ")";
         }
-        TempDir dir("broken-" + b.defect);
+        TempDir dir("certify-command-test-broken-" + b.defect);
         const fs::path out = dir.Path() / "out";
         Output run = Certify("--device " + Quote(library) + " --only SEQ-START-AT-1 --out " +
                              Quote(out.string()));
@@ -627,7 +602,7 @@ TEST(CertifyRunnerTest, BrokenDeviceLibrariesAreNamedByCallback)
 // naming the requirement.
 TEST(CertifyRunnerTest, MutantFailsNamingTheRequirement)
 {
-    TempDir dir("mutant");
+    TempDir dir("certify-command-test-mutant");
     const auto listed = SuiteTests(dir.Path());
     Output devices = Certify("--list-devices");
     if (devices.text.find("mutant:seq-start-2\n") == std::string::npos ||
@@ -775,7 +750,7 @@ ProcessesWithEnvironment(const std::string& marker)
 // marked interrupted with what finished, and exits 130; nothing of the run is left behind.
 TEST(CertifyInterruptTest, SigintStopsEveryChildAndWritesInterruptedReports)
 {
-    TempDir dir("sigint");
+    TempDir dir("certify-command-test-sigint");
     const fs::path out = dir.Path() / "out";
     const fs::path log = dir.Path() / "console";
     const auto start = std::chrono::steady_clock::now();
@@ -836,7 +811,7 @@ TEST(CertifyInterruptTest, SigintStopsEveryChildAndWritesInterruptedReports)
 // result, and certify exits 143.
 TEST(CertifyInterruptTest, SigtermStopsAHungSuiteAndKeepsFinishedTests)
 {
-    TempDir dir("sigterm");
+    TempDir dir("certify-command-test-sigterm");
     const fs::path script = dir.Path() / "hanging-suite";
     {
         std::ofstream s(script);
@@ -911,7 +886,7 @@ TEST(CertifyRunnerTest, RelativeDevicePathIsResolvedAndTraced)
     const fs::path devices = fs::path(OFFLOADLAB_BINARY).parent_path() / "devices";
     const fs::path library = devices / "liboffloadlab-example-device.so";
     ASSERT_TRUE(fs::exists(library)) << library;
-    TempDir dir("relative");
+    TempDir dir("certify-command-test-relative");
     const fs::path out = dir.Path() / "out";
     Output run = Shell("cd " + Quote(devices.string()) + " && " + OFFLOADLAB_BINARY +
                        " certify --device liboffloadlab-example-device.so --only SEQ-START-AT-1 "
@@ -930,7 +905,7 @@ TEST(CertifyRunnerTest, RelativeDevicePathIsResolvedAndTraced)
 // labelled partial in the verdict, the status and junit, and never prints a bare CONFORMS.
 TEST(CertifyRunnerTest, PartialRunIsLabelledAndTheReportsAreTraceable)
 {
-    TempDir dir("trace");
+    TempDir dir("certify-command-test-trace");
     const fs::path out = dir.Path() / "out";
     Output run =
         Certify("--device reference --only SEQ-START-AT-1,IV-UNIQUE --out " + Quote(out.string()));
@@ -983,7 +958,7 @@ TEST(CertifyRunnerTest, UnwritableOutputFolderIsNamed)
 // and NS_LOG of the NIC, keeps every test's evidence and prints where it is.
 TEST(CertifyRunnerTest, VerboseShowsTheSuiteNsLogAndTheEvidence)
 {
-    TempDir dir("verbose");
+    TempDir dir("certify-command-test-verbose");
     const fs::path out = dir.Path() / "out";
     Output run = Certify("--device mutant:no-replay-check --only REPLAY-DUPLICATE --variant "
                          "packet_gcm128_transport --verbose --out " +

@@ -14,6 +14,7 @@ namespace fs = std::filesystem;
 using clitest::Output;
 using clitest::Quote;
 using clitest::Shell;
+using clitest::TempDir;
 
 namespace
 {
@@ -22,32 +23,6 @@ Certify(const std::string& args)
 {
     return Shell(std::string(OFFLOADLAB_BINARY) + " certify " + args);
 }
-
-/// A fresh folder for one test, removed at the end.
-class TempDir
-{
-  public:
-    explicit TempDir(const std::string& name)
-        : m_path(fs::temp_directory_path() /
-                 ("offloadlab-certify-diff-command-test-" + name + "-" + std::to_string(getpid())))
-    {
-        fs::remove_all(m_path);
-        fs::create_directories(m_path);
-    }
-
-    ~TempDir()
-    {
-        fs::remove_all(m_path);
-    }
-
-    const fs::path& Path() const
-    {
-        return m_path;
-    }
-
-  private:
-    fs::path m_path;
-};
 
 nlohmann::ordered_json
 ReadJson(const fs::path& path)
@@ -95,7 +70,7 @@ TEST(CertifyDiffCommandTest, MutantAfterReferenceIsARegressionNamingTheRequireme
     {
         GTEST_SKIP() << "needs the mutant no-replay-check";
     }
-    TempDir dir("mutant");
+    TempDir dir("certify-diff-command-test-mutant");
     const fs::path reference = dir.Path() / "reference";
     const fs::path mutant = dir.Path() / "mutant";
     Output run =
@@ -176,7 +151,7 @@ TEST(CertifyDiffCommandTest, MutantAfterReferenceIsARegressionNamingTheRequireme
 
 TEST(CertifyDiffCommandTest, BadArgumentsAndFilesExitTwoNamingTheProblem)
 {
-    TempDir dir("bad");
+    TempDir dir("certify-diff-command-test-bad");
     nlohmann::ordered_json minimal{{"format", "offloadlab-certify"},
                                    {"version", 1},
                                    {"status", "conforms"},

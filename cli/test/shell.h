@@ -4,8 +4,10 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace clitest
 {
@@ -48,6 +50,36 @@ Quote(const std::string& s)
     }
     return q + "'";
 }
+
+/// A fresh folder for one test, /tmp/offloadlab-<name>-<pid>, removed at the end.
+class TempDir
+{
+  public:
+    explicit TempDir(const std::string& name)
+        : m_path(std::filesystem::temp_directory_path() /
+                 ("offloadlab-" + name + "-" + std::to_string(getpid())))
+    {
+        std::filesystem::remove_all(m_path);
+        std::filesystem::create_directories(m_path);
+    }
+
+    ~TempDir()
+    {
+        std::error_code ec;
+        std::filesystem::remove_all(m_path, ec);
+    }
+
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    const std::filesystem::path& Path() const
+    {
+        return m_path;
+    }
+
+  private:
+    std::filesystem::path m_path;
+};
 
 } // namespace clitest
 

@@ -66,14 +66,12 @@ KeepPcap(const offloadtest::Topology& t, const std::string& name)
     }
 }
 
-void
-KeepKeys(const offloadtest::Topology& t, const std::string& name)
+namespace
 {
-    const std::string dir = EvidenceDir();
-    if (dir.empty())
-    {
-        return;
-    }
+/// The keys of the SAs that send on the link as a Wireshark esp_sa table at path.
+void
+WriteKeys(const offloadtest::Topology& t, const std::string& path)
+{
     offloadlab::EspSaFile keys;
     for (const auto& x : {t.outA, t.outB})
     {
@@ -85,7 +83,19 @@ KeepKeys(const offloadtest::Topology& t, const std::string& name)
                                   x->GetConfig().algorithm));
         }
     }
-    keys.Write(dir + "/" + name);
+    keys.Write(path);
+}
+} // namespace
+
+void
+KeepKeys(const offloadtest::Topology& t, const std::string& name)
+{
+    const std::string dir = EvidenceDir();
+    if (dir.empty())
+    {
+        return;
+    }
+    WriteKeys(t, dir + "/" + name);
     RecordEvidence(name, name);
 }
 
@@ -106,18 +116,7 @@ KeepFailureEvidence(const offloadtest::Topology& t)
     // Counted per test: the files of this test's earlier topologies are in the list.
     const std::string name = dir + "/topology-" + std::to_string(g_failureEvidence.size() / 2 + 1);
     EmuNicHelper().EnablePcap(name + ".pcap", t.devA, false, true);
-    offloadlab::EspSaFile keys;
-    for (const auto& x : {t.outA, t.outB})
-    {
-        if (x)
-        {
-            keys.Add(EspSaEntryOf(x->GetConfig().saddr,
-                                  x->GetConfig().daddr,
-                                  x->GetSpi(),
-                                  x->GetConfig().algorithm));
-        }
-    }
-    keys.Write(name + ".esp_sa");
+    WriteKeys(t, name + ".esp_sa");
     g_failureEvidence.push_back(name + ".pcap");
     g_failureEvidence.push_back(name + ".esp_sa");
 }
