@@ -154,14 +154,24 @@ ChildProcess::KillForTimeout()
     {
         return;
     }
+    KillGroup();
+    m_status.timedOut = true;
+}
+
+void
+ChildProcess::KillGroup()
+{
     kill(-m_pid, SIGKILL);
+    if (!m_running)
+    {
+        return;
+    }
     int status = 0;
     while (waitpid(m_pid, &status, 0) < 0 && errno == EINTR)
     {
     }
     m_running = false;
     m_status = Status{};
-    m_status.timedOut = true;
     m_status.signal = SIGKILL;
 }
 
@@ -180,17 +190,7 @@ ChildProcess::Stop(double graceSeconds)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     // The group may outlive its leader (a grandchild that ignores SIGTERM).
-    kill(-m_pid, SIGKILL);
-    if (m_running)
-    {
-        int status = 0;
-        while (waitpid(m_pid, &status, 0) < 0 && errno == EINTR)
-        {
-        }
-        m_running = false;
-        m_status = Status{};
-        m_status.signal = SIGKILL;
-    }
+    KillGroup();
     m_status.interrupted = true;
 }
 

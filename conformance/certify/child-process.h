@@ -67,6 +67,10 @@ class ChildProcess
                       std::string* error);
 
   private:
+    /// SIGKILL to the child's process group; a child still running is reaped and its status
+    /// says killed by SIGKILL.
+    void KillGroup();
+
     pid_t m_pid{-1};
     bool m_running{false};
     Status m_status;
