@@ -38,6 +38,10 @@ PrintRunHelp()
            "  --mode MODE          sw, crypto or packet (repeatable; default all three)\n"
            "  --duration SECONDS   traffic time per run (default 2)\n"
            "  --seed N             seed of keys, SPIs and ns-3 randomness (default 1)\n"
+           "  --rekey-time S       soft add-time limit of every SA in seconds: the key manager\n"
+           "                       rekeys when it expires (strongSwan's rekey_time; default none)\n"
+           "  --life-time S        hard add-time limit of every SA in seconds: the SA is deleted\n"
+           "                       (strongSwan's life_time; above --rekey-time; default none)\n"
            "  --no-pcap            do not write pcaps\n"
            "  --device SPEC        the offload device behind every NIC: reference (default),\n"
            "                       example, mutant:NAME or a device library path; modes the\n"
@@ -75,6 +79,8 @@ RunCommand(const std::vector<std::string>& args)
     double duration = 2.0;
     double seed = 1;
     bool pcap = true;
+    double rekeyTime = 0;
+    double lifeTime = 0;
     std::string device = "reference";
     std::shared_ptr<const ns3::OffloadDeviceType> deviceType;
     for (size_t i = 0; i < args.size(); ++i)
@@ -151,6 +157,15 @@ RunCommand(const std::vector<std::string>& args)
                 return UsageError("--seed: '" + v + "' is not a positive integer");
             }
         }
+        else if (a == "--rekey-time" || a == "--life-time")
+        {
+            double* target = a == "--rekey-time" ? &rekeyTime : &lifeTime;
+            if (!value(&v) || !ParseNumber(v, target) || *target < 1 || *target > 86400 ||
+                *target != uint64_t(*target))
+            {
+                return UsageError(a + ": '" + v + "' is not a whole number of seconds in 1..86400");
+            }
+        }
         else if (a == "--no-pcap")
         {
             pcap = false;
@@ -168,6 +183,11 @@ RunCommand(const std::vector<std::string>& args)
         {
             return UsageError("unknown option '" + a + "'");
         }
+    }
+    if (rekeyTime > 0 && lifeTime > 0 && rekeyTime >= lifeTime)
+    {
+        return UsageError("--rekey-time: " + std::to_string(uint64_t(rekeyTime)) +
+                          " must be below --life-time " + std::to_string(uint64_t(lifeTime)));
     }
     if (outDir.empty())
     {
@@ -217,6 +237,8 @@ RunCommand(const std::vector<std::string>& args)
             options.mode = mode;
             options.duration = Seconds(duration);
             options.seed = uint64_t(seed);
+            options.rekeySeconds = uint64_t(rekeyTime);
+            options.lifeSeconds = uint64_t(lifeTime);
             options.pcapDir = pcap ? outDir : "";
             std::cerr << "[" << runs.size() + 1 << "/" << total << "] " << scenario << " "
                       << DataPathName(mode) << " ... " << std::flush;
@@ -238,8 +260,9 @@ RunCommand(const std::vector<std::string>& args)
         }
     }
 
-    const nlohmann::json results =
-        ResultsDocument(RunRequest{uint64_t(seed), device, duration}, runs);
+    const nlohmann::json results = ResultsDocument(
+        RunRequest{uint64_t(seed), device, duration, uint64_t(rekeyTime), uint64_t(lifeTime)},
+        runs);
     std::ofstream(outDir + "/results.json") << results.dump(2) << "\n";
     keys.Write(outDir + "/esp_sa");
 

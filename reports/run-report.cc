@@ -81,6 +81,8 @@ ResultsDocument(const RunRequest& request, const nlohmann::json& runs)
     doc["seed"] = request.seed;
     doc["device"] = request.device;
     doc["duration_s"] = request.durationSeconds;
+    doc["rekey_time_s"] = request.rekeyTimeSeconds;
+    doc["life_time_s"] = request.lifeTimeSeconds;
     doc["runs"] = runs;
     doc["totals"] = {{"wall_seconds", wall},
                      {"wire_packets", packets},

@@ -18,6 +18,8 @@ struct RunRequest
     uint64_t seed{1};
     std::string device;
     double durationSeconds{0};
+    uint64_t rekeyTimeSeconds{0}; //!< 0: none
+    uint64_t lifeTimeSeconds{0};  //!< 0: none
 };
 
 /// Why a run does not count as a success: a protocol that delivered nothing, or no rekey.

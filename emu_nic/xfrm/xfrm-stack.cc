@@ -181,6 +181,10 @@ XfrmStack::DoDispose()
             ops->SetXfrmStackHooks({});
         }
     }
+    for (const auto& x : m_sad.GetAll())
+    {
+        Simulator::Cancel(x->GetLifetimeTimer());
+    }
     m_sad = XfrmStateTable();
     m_spd = XfrmPolicyTable();
     m_attachedDevices.clear();
@@ -336,6 +340,11 @@ XfrmStack::AddState(const XfrmStateConfig& config, std::string* error)
         }
     }
     m_sad.Add(x, error);
+    if (config.lifetime.HasTimeLimit())
+    {
+        // Linux's xfrm_state_insert starts x->mtimer one second after the install.
+        x->GetLifetimeTimer() = Simulator::Schedule(Seconds(1), &XfrmStack::LifetimeTimer, this, x);
+    }
     NS_LOG_INFO("node " << m_node->GetId() << " adds SPI 0x" << std::hex << config.spi << std::dec
                         << " to " << config.daddr << " (" << XfrmModeName(config.mode) << ", "
                         << XfrmOffloadTypeName(x->GetOffload().type) << " offload)");
@@ -393,6 +402,7 @@ XfrmStack::DeleteState(Ipv4Address daddr, uint32_t spi)
     }
     NS_LOG_INFO("node " << m_node->GetId() << " deletes SPI 0x" << std::hex << spi << std::dec
                         << " to " << daddr);
+    Simulator::Cancel(x->GetLifetimeTimer());
     DetachFromDevice(x, false);
     return true;
 }
@@ -503,6 +513,12 @@ XfrmStack::UpdateStats(Ptr<XfrmState> x)
     if (x->GetOffload().ops)
     {
         x->GetOffload().ops->StateUpdateStats(x);
+        // In packet offload the stack never sees a packet: the first use is when the device's
+        // counters first show one.
+        if (x->IsOffloaded(XfrmOffloadType::Packet) && x->GetCurrent().packets > 0)
+        {
+            x->MarkUsed(Simulator::Now());
+        }
     }
 }
 
@@ -528,6 +544,7 @@ XfrmStack::FlushDevice(Ptr<NetDevice> dev)
         if (x->GetOffload().ops && x->GetOffload().dev == dev)
         {
             m_sad.Remove(x->GetConfig().daddr, x->GetSpi());
+            Simulator::Cancel(x->GetLifetimeTimer());
             // The device is down: Linux frees at once, and tells the key manager nothing
             // (xfrm_dev_state_flush deletes without a km notification).
             DetachFromDevice(x, true);
@@ -562,6 +579,10 @@ XfrmStack::CheckExpire(Ptr<XfrmState> x)
     {
         UpdateStats(x); // only the device counts packet-offloaded traffic
     }
+    else
+    {
+        x->MarkUsed(Simulator::Now()); // the packet being checked is the SA's use
+    }
     const auto& limits = x->GetConfig().lifetime;
     if (XfrmHardLimitReached(limits, x->GetCurrent()))
     {
@@ -570,15 +591,104 @@ XfrmStack::CheckExpire(Ptr<XfrmState> x)
     }
     if (!x->IsSoftExpired() && XfrmSoftLimitReached(limits, x->GetCurrent()))
     {
-        x->SetSoftExpired();
-        NS_LOG_INFO("SPI 0x" << std::hex << x->GetSpi() << std::dec << " soft expire");
-        m_expireTrace(x, false);
-        if (!m_expireCallback.IsNull())
-        {
-            m_expireCallback(x, false);
-        }
+        SoftExpireState(x);
     }
     return true;
+}
+
+void
+XfrmStack::LifetimeTimer(Ptr<XfrmState> x)
+{
+    if (x->IsHardExpired() || m_sad.Find(x->GetConfig().daddr, x->GetSpi()) != x)
+    {
+        return;
+    }
+    if (x->IsOffloaded(XfrmOffloadType::Packet))
+    {
+        UpdateStats(x); // xfrm_dev_state_update_stats: the device's counters, and its first use
+    }
+    // Linux's xfrm_timer_handler, in simulated time instead of whole seconds; without its
+    // wall-clock-change workaround (XFRM_SOFT_EXPIRE, saved_tmo), as simulated time never jumps.
+    const XfrmLifetimeConfig& l = x->GetConfig().lifetime;
+    const XfrmLifetimeCurrent& cur = x->GetCurrent();
+    const Time now = Simulator::Now();
+    const Time useBase = cur.used ? cur.useTime : now;
+    Time next = Time::Max();
+    // Time left until a limit of `seconds` counted from `base`; <= 0 when it has passed.
+    auto left = [&](uint64_t seconds, Time base) { return base + Seconds(double(seconds)) - now; };
+
+    struct TimeLimit
+    {
+        uint64_t seconds;
+        Time base;
+        const char* name;
+    };
+
+    for (const TimeLimit& hard : {TimeLimit{l.hardAddSeconds, cur.addTime, "add"},
+                                  TimeLimit{l.hardUseSeconds, useBase, "use"}})
+    {
+        if (hard.seconds == 0)
+        {
+            continue;
+        }
+        const Time tmo = left(hard.seconds, hard.base);
+        if (!tmo.IsStrictlyPositive())
+        {
+            NS_LOG_INFO("SPI 0x" << std::hex << x->GetSpi() << std::dec << " hard " << hard.name
+                                 << " time reached");
+            ExpireState(x);
+            return;
+        }
+        next = std::min(next, tmo);
+    }
+    if (!x->IsSoftExpired())
+    {
+        bool warn = false;
+        for (const TimeLimit& soft : {TimeLimit{l.softAddSeconds, cur.addTime, "add"},
+                                      TimeLimit{l.softUseSeconds, useBase, "use"}})
+        {
+            if (soft.seconds == 0)
+            {
+                continue;
+            }
+            const Time tmo = left(soft.seconds, soft.base);
+            if (!tmo.IsStrictlyPositive())
+            {
+                warn = true;
+            }
+            else
+            {
+                next = std::min(next, tmo);
+            }
+        }
+        if (warn)
+        {
+            SoftExpireState(x);
+        }
+    }
+    // A packet-offloaded state's first use shows only in its device's counters: read them at
+    // least once a second until then (mlx5 reads its flow counters once a second).
+    if (x->IsOffloaded(XfrmOffloadType::Packet) && !cur.used &&
+        (l.softUseSeconds || l.hardUseSeconds))
+    {
+        next = std::min(next, Seconds(1));
+    }
+    if (next != Time::Max())
+    {
+        x->GetLifetimeTimer() = Simulator::Schedule(next, &XfrmStack::LifetimeTimer, this, x);
+    }
+}
+
+void
+XfrmStack::SoftExpireState(Ptr<XfrmState> x)
+{
+    x->SetSoftExpired();
+    NS_LOG_INFO("SPI 0x" << std::hex << x->GetSpi() << std::dec << " soft expire");
+    m_expireTrace(x, false);
+    if (!m_expireCallback.IsNull())
+    {
+        m_expireCallback(x, false);
+    }
 }
 
 void

@@ -125,8 +125,9 @@ class XfrmStack : public Object
     typedef Callback<void, Ptr<XfrmState>, bool> ExpireCallback;
     void SetExpireCallback(ExpireCallback cb);
 
-    /// Linux's xfrm_state_check_expire: read counters, fire soft/hard expire once each.
-    /// Returns false when the state is past its hard limit.
+    /// Linux's xfrm_state_check_expire: read counters, start the use time, fire soft/hard
+    /// expire once each. Returns false when the state is past its hard limit. Time limits are
+    /// the state's timer's (LifetimeTimer).
     bool CheckExpire(Ptr<XfrmState> x);
 
     // Entry points of the hooks; not for users.
@@ -182,7 +183,12 @@ class XfrmStack : public Object
                                             Ptr<Ipv4Interface> incomingInterface);
     /// Inbound policy check for a packet that arrived in plaintext or through a secpath.
     bool InboundPolicyAllows(XfrmDir dir, const XfrmFlow& flow, Ptr<const Packet> packet);
+    /// km.dying: the soft expire, once; the key manager rekeys.
+    void SoftExpireState(Ptr<XfrmState> x);
+    /// XFRM_STATE_EXPIRED: the hard expire; the state is deleted right after.
     void ExpireState(Ptr<XfrmState> x);
+    /// Linux's xfrm_timer_handler: the time limits of one state; re-arms for the next one.
+    void LifetimeTimer(Ptr<XfrmState> x);
     /// xdo_dev_state_delete now; xdo_dev_state_free now or after the GC delay.
     void DetachFromDevice(Ptr<XfrmState> x, bool freeNow);
     /// Calls xdo_dev_state_free for a deleted state if it is still waiting for it.

@@ -1,5 +1,7 @@
 #include "xfrm-state.h"
 
+#include "ns3/simulator.h"
+
 #include <sstream>
 
 namespace ns3
@@ -63,6 +65,12 @@ ParseDataPath(const std::string& name, XfrmOffloadType* type)
 }
 
 bool
+XfrmLifetimeConfig::HasTimeLimit() const
+{
+    return softAddSeconds || hardAddSeconds || softUseSeconds || hardUseSeconds;
+}
+
+bool
 XfrmHardLimitReached(const XfrmLifetimeConfig& limits, const XfrmLifetimeCurrent& current)
 {
     return current.bytes >= limits.hardByteLimit || current.packets >= limits.hardPacketLimit;
@@ -107,6 +115,16 @@ XfrmStateConfig::Validate(std::string* error) const
         why << "lifetime.softPacketLimit: " << lifetime.softPacketLimit << " above hardPacketLimit "
             << lifetime.hardPacketLimit;
     }
+    else if (lifetime.hardAddSeconds && lifetime.softAddSeconds > lifetime.hardAddSeconds)
+    {
+        why << "lifetime.softAddSeconds: " << lifetime.softAddSeconds << " above hardAddSeconds "
+            << lifetime.hardAddSeconds;
+    }
+    else if (lifetime.hardUseSeconds && lifetime.softUseSeconds > lifetime.hardUseSeconds)
+    {
+        why << "lifetime.softUseSeconds: " << lifetime.softUseSeconds << " above hardUseSeconds "
+            << lifetime.hardUseSeconds;
+    }
     else if (offloadType != XfrmOffloadType::None && !offloadDev)
     {
         why << "offloadDev: none given for offload type " << XfrmOffloadTypeName(offloadType);
@@ -146,6 +164,7 @@ XfrmState::XfrmState(const XfrmStateConfig& config, std::unique_ptr<EspTransform
       m_lastSeq(config.replayOseq),
       m_serial(g_nextSerial++)
 {
+    m_current.addTime = Simulator::Now();
     if (config.replaySeq != 0)
     {
         m_replay.Advance(config.replaySeq);
@@ -277,6 +296,22 @@ uint64_t
 XfrmState::GetSerial() const
 {
     return m_serial;
+}
+
+void
+XfrmState::MarkUsed(Time now)
+{
+    if (!m_current.used)
+    {
+        m_current.used = true;
+        m_current.useTime = now;
+    }
+}
+
+EventId&
+XfrmState::GetLifetimeTimer()
+{
+    return m_lifetimeTimer;
 }
 
 } // namespace ns3

@@ -5,7 +5,9 @@
 #include "replay-window.h"
 #include "xfrm-selector.h"
 
+#include "ns3/event-id.h"
 #include "ns3/net-device.h"
+#include "ns3/nstime.h"
 #include "ns3/ptr.h"
 #include "ns3/simple-ref-count.h"
 
@@ -53,20 +55,30 @@ bool ParseDataPath(const std::string& name, XfrmOffloadType* type);
 
 constexpr uint64_t kXfrmInfinity = std::numeric_limits<uint64_t>::max();
 
-/// Soft and hard limits, Linux's xfrm_lifetime_cfg without the time limits.
+/// Soft and hard limits, Linux's xfrm_lifetime_cfg. Time limits are in seconds, 0 for none (as
+/// Linux's *_expires_seconds): `add` counts from the install, `use` from the first packet.
 struct XfrmLifetimeConfig
 {
     uint64_t softByteLimit{kXfrmInfinity};
     uint64_t hardByteLimit{kXfrmInfinity};
     uint64_t softPacketLimit{kXfrmInfinity};
     uint64_t hardPacketLimit{kXfrmInfinity};
+    uint64_t softAddSeconds{0};
+    uint64_t hardAddSeconds{0};
+    uint64_t softUseSeconds{0};
+    uint64_t hardUseSeconds{0};
+
+    bool HasTimeLimit() const;
 };
 
-/// Linux's xfrm_lifetime_cur: what the SA has carried.
+/// Linux's xfrm_lifetime_cur: what the SA has carried, when it was added and first used.
 struct XfrmLifetimeCurrent
 {
     uint64_t bytes{0};
     uint64_t packets{0};
+    Time addTime;     //!< when the state was created (xfrm_state_alloc)
+    bool used{false}; //!< use_time != 0 in Linux
+    Time useTime;     //!< the first packet, or (packet offload) when its counters showed one
 };
 
 /// A packet is refused once the hard limit is reached (checked before counting it, as
@@ -166,6 +178,11 @@ class XfrmState : public SimpleRefCount<XfrmState>
 
     uint64_t GetSerial() const; //!< creation order, used to prefer the newest state
 
+    /// The first use starts the use-time limits; later calls change nothing.
+    void MarkUsed(Time now);
+    /// The state's lifetime timer (Linux's x->mtimer), run by the stack.
+    EventId& GetLifetimeTimer();
+
   private:
     XfrmStateConfig m_config;
     std::unique_ptr<EspTransform> m_transform;
@@ -177,6 +194,7 @@ class XfrmState : public SimpleRefCount<XfrmState>
     bool m_softExpired{false};
     bool m_hardExpired{false};
     uint64_t m_serial;
+    EventId m_lifetimeTimer;
 };
 
 } // namespace ns3

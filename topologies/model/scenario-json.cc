@@ -104,6 +104,9 @@ ScenarioResultToJson(const ScenarioResult& r)
             {"alive_at_end", rec.alive},
             {"bytes", sa.current.bytes},
             {"packets", sa.current.packets},
+            // Linux's curlft.use_time: null while the SA has carried nothing.
+            {"first_use_s",
+             sa.current.used ? nlohmann::json(sa.current.useTime.GetSeconds()) : nlohmann::json()},
             {"last_seq", sa.lastSeq},
             {"replay_drops", sa.stats.replayDrops},
             {"integrity_failures", sa.stats.integrityFailures},

@@ -127,6 +127,12 @@ RunScenario(const ScenarioOptions& options, ScenarioResult* result, std::string*
                  " above hardByteLimit " + std::to_string(options.hardByteLimit);
         return false;
     }
+    if (options.rekeySeconds && options.lifeSeconds && options.rekeySeconds >= options.lifeSeconds)
+    {
+        *error = "rekeySeconds: " + std::to_string(options.rekeySeconds) +
+                 " not below lifeSeconds " + std::to_string(options.lifeSeconds);
+        return false;
+    }
     const auto wallStart = std::chrono::steady_clock::now();
     RngSeedManager::SetSeed(options.seed);
     Config::SetDefault("ns3::TcpSocket::SegmentSize", UintegerValue(options.tcpSegmentSize));
@@ -146,6 +152,8 @@ RunScenario(const ScenarioOptions& options, ScenarioResult* result, std::string*
     XfrmLifetimeConfig lifetime;
     lifetime.softByteLimit = options.softByteLimit;
     lifetime.hardByteLimit = options.hardByteLimit;
+    lifetime.softAddSeconds = options.rekeySeconds;
+    lifetime.hardAddSeconds = options.lifeSeconds;
 
     Ptr<IpsecKeyManager> km = CreateObject<IpsecKeyManager>();
     km->SetSeed(options.seed);

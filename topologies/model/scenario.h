@@ -25,6 +25,10 @@ struct ScenarioOptions
     uint32_t udpPayloadSize{1000};
     uint64_t softByteLimit{6000000}; //!< crossed during a 2 s run, so the SAs rekey
     uint64_t hardByteLimit{9000000};
+    /// Soft and hard add-time limits of every CHILD_SA in seconds, strongSwan's rekey_time and
+    /// life_time; 0 for none.
+    uint64_t rekeySeconds{0};
+    uint64_t lifeSeconds{0};
     uint64_t seed{1};
     std::string pcapDir; //!< empty: no pcaps
 };

@@ -28,6 +28,7 @@ InstallUdpSink(Ptr<Node> node, uint16_t port)
                 p->CopyData(b.data(), b.size());
             }
             raw->received.push_back(std::move(b));
+            raw->receivedAt.push_back(Simulator::Now());
         }
     }));
     return sink;

@@ -21,6 +21,7 @@ struct UdpSink
 {
     Ptr<Socket> socket;
     std::vector<std::vector<uint8_t>> received;
+    std::vector<Time> receivedAt; //!< when each of `received` arrived
 };
 
 std::shared_ptr<UdpSink> InstallUdpSink(Ptr<Node> node, uint16_t port = kUdpPort);

@@ -316,6 +316,40 @@ class StatsShort : public MutantDevice
     }
 };
 
+/// Counts only what a lifetime limit needs: update_stats reports nothing for an SA without byte
+/// or packet limits (a device that gives counters only to SAs with hardware limits). The use
+/// time of such an SA never starts.
+class CountsLimitedOnly : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int StateAdd(const olab_sa& sa, uint64_t* handle, std::string* reason) override
+    {
+        const int rc = MutantDevice::StateAdd(sa, handle, reason);
+        if (rc == 0)
+        {
+            m_unlimited[*handle] =
+                sa.soft_byte_limit == OLAB_INFINITY && sa.hard_byte_limit == OLAB_INFINITY &&
+                sa.soft_packet_limit == OLAB_INFINITY && sa.hard_packet_limit == OLAB_INFINITY;
+        }
+        return rc;
+    }
+
+    void StateUpdateStats(uint64_t handle, olab_sa_stats* stats) override
+    {
+        MutantDevice::StateUpdateStats(handle, stats);
+        if (m_unlimited[handle])
+        {
+            stats->bytes = 0;
+            stats->packets = 0;
+        }
+    }
+
+  private:
+    std::map<uint64_t, bool> m_unlimited;
+};
+
 /// Uses the same GCM IV for every packet of an SA.
 class IvReuse : public MutantDevice
 {
@@ -928,6 +962,9 @@ const Mutant kMutants[] = {
      &OpsOf<PacketPlaintext>,
      "packet offload lets policy-selected traffic out unencrypted"},
     {"stats-short", &OpsOf<StatsShort>, "update_stats reports one packet and its bytes short"},
+    {"counts-limited-only",
+     &OpsOf<CountsLimitedOnly>,
+     "update_stats reports no bytes or packets for an SA without byte or packet limits"},
     {"iv-reuse", &OpsOf<IvReuse>, "uses the same GCM IV for every packet of an SA"},
     {"seq-start-2", &OpsOf<SeqStart2>, "packet offload starts sequence numbers at 2 instead of 1"},
     {"no-tx-csum",
