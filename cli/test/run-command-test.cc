@@ -192,5 +192,9 @@ INSTANTIATE_TEST_SUITE_P(
                       BadArguments{"BadScenario", "run --out /tmp/x --scenario moon", "moon"},
                       BadArguments{"BadDuration", "run --out /tmp/x --duration soon", "soon"},
                       BadArguments{"NegativeSeed", "run --out /tmp/x --seed -3", "--seed"},
+                      BadArguments{"RekeyTimeNotWhole", "run --out /tmp/x --rekey-time 1.5", "1.5"},
+                      BadArguments{"RekeyTimeNotBelowLifeTime",
+                                   "run --out /tmp/x --rekey-time 5 --life-time 5",
+                                   "--life-time 5"},
                       BadArguments{"UnknownOption", "run --out /tmp/x --fast", "--fast"}),
     [](const auto& info) { return std::string(info.param.name); });

@@ -236,6 +236,50 @@ TEST(ScenarioOptionsTest, BadOptionsNameTheFieldAndRunNothing)
     o.hardByteLimit = 5;
     EXPECT_FALSE(RunScenario(o, &r, &error));
     EXPECT_NE(error.find("softByteLimit"), std::string::npos) << error;
+    o = ScenarioOptions();
+    o.rekeySeconds = 3;
+    o.lifeSeconds = 2;
+    EXPECT_FALSE(RunScenario(o, &r, &error));
+    EXPECT_EQ(error, "rekeySeconds: 3 not below lifeSeconds 2");
+}
+
+// rekey_time / life_time: with byte limits out of reach, the key manager rekeys on the soft
+// add-time expire, each CHILD_SA about a second after the one before, and no SA lives to its
+// hard limit or loses traffic.
+TEST(ScenarioTimeLifetimeTest, RekeysOnTimeWithoutLoss)
+{
+    for (XfrmOffloadType mode : {XfrmOffloadType::None, XfrmOffloadType::Packet})
+    {
+        ScenarioOptions o;
+        o.mode = mode;
+        o.duration = Seconds(2.4); // runs to 2.9 s: rekeys at 1 s and about 2 s
+        o.softByteLimit = kXfrmInfinity;
+        o.hardByteLimit = kXfrmInfinity;
+        o.rekeySeconds = 1;
+        o.lifeSeconds = 2;
+        ScenarioResult r;
+        std::string error;
+        ASSERT_TRUE(RunScenario(o, &r, &error)) << error;
+        EXPECT_EQ(r.rekeys, 2u) << DataPathName(mode) << ": a rekey at 1 s and 2 s of each child";
+        std::vector<Time> soft;
+        for (const IpsecKmEvent& e : r.events)
+        {
+            EXPECT_NE(e.kind, "hard-expire") << DataPathName(mode);
+            if (e.kind == "soft-expire")
+            {
+                soft.push_back(e.time);
+            }
+        }
+        ASSERT_FALSE(soft.empty());
+        EXPECT_EQ(soft.front(), Seconds(1)) << "the first CHILD_SA is installed at 0";
+        for (const ScenarioTraffic& tr : r.traffic)
+        {
+            if (tr.protocol == "udp")
+            {
+                EXPECT_EQ(tr.packetsDelivered, tr.packetsSent) << DataPathName(mode);
+            }
+        }
+    }
 }
 
 // HW_ESP_TX_CSUM: with it, every TCP/UDP packet the NIC encrypts in crypto offload gets its
