@@ -1,7 +1,7 @@
 // Conformance: packets an offloaded SA may not be able to process (xfrm_device.rst,
 // xdo_dev_offload_ok: "IPv4 or IPv6, no IPv4 options, etc"), and the allowance that crypto
-// offload runs such a packet, or a whole SA, in software. Plus the two requirements the
-// simulated stack cannot exercise yet (IPv6, ESP-in-UDP), reported as skipped, never passed.
+// offload runs such a packet, or a whole SA, in software. Plus the requirement the simulated
+// stack cannot exercise yet (IPv6), reported as skipped, never passed.
 //
 // Device-independent: the device is only asked through the driver interface (offload_ok) and
 // judged by the wire (Scapy's ESP decrypts every ESP packet), the sockets and the stack's
@@ -397,25 +397,6 @@ TEST_P(OFFLOAD_OK_IPV6, Ipv6PacketsRefusedOrProcessed)
 INSTANTIATE_TEST_SUITE_P(,
                          OFFLOAD_OK_IPV6,
                          testing::ValuesIn(Cases({XfrmOffloadType::Crypto, XfrmOffloadType::Packet},
-                                                 {Alg::Gcm128},
-                                                 {XfrmMode::Transport})),
-                         CaseName);
-
-// ---- UDPENC-ESP-IN-UDP -------------------------------------------------------------------
-
-using UDPENC_ESP_IN_UDP = SimulationTest<Case>;
-
-TEST_P(UDPENC_ESP_IN_UDP, Rfc3948EncapsulationBothWays)
-{
-    GTEST_SKIP()
-        << "not built: the simulated stack has no ESP-in-UDP (offloadlab does not build it yet)";
-}
-
-INSTANTIATE_TEST_SUITE_P(,
-                         UDPENC_ESP_IN_UDP,
-                         testing::ValuesIn(Cases({XfrmOffloadType::None,
-                                                  XfrmOffloadType::Crypto,
-                                                  XfrmOffloadType::Packet},
                                                  {Alg::Gcm128},
                                                  {XfrmMode::Transport})),
                          CaseName);

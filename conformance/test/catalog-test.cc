@@ -77,6 +77,7 @@ const std::vector<std::string> kAll{"sw", "crypto", "packet"};
 const std::vector<std::string> kOffload{"crypto", "packet"};
 const std::vector<std::string> kCrypto{"crypto"};
 const std::vector<std::string> kPacket{"packet"};
+const std::vector<std::string> kSoftwareAndPacket{"sw", "packet"};
 
 INSTANTIATE_TEST_SUITE_P(Topics,
                          CatalogTopicTest,
@@ -92,7 +93,8 @@ INSTANTIATE_TEST_SUITE_P(Topics,
                                            Topic{"CSUM-TX-INNER", kCrypto},
                                            Topic{"MODE-TRANSPORT", kAll},
                                            Topic{"MODE-TUNNEL", kAll},
-                                           Topic{"UDPENC-ESP-IN-UDP", kAll},
+                                           Topic{"UDPENC-ESP-IN-UDP", kSoftwareAndPacket},
+                                           Topic{"UDPENC-CRYPTO-REFUSED", kCrypto},
                                            Topic{"PKT-FRAG-TX-DROP", kPacket},
                                            Topic{"PKT-FRAG-RX-DROP", kPacket},
                                            Topic{"PKT-PMTU-DROP", kPacket},

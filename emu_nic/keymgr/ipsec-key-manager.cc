@@ -128,6 +128,11 @@ IpsecKeyManager::AddConnection(const IpsecConnectionConfig& config, std::string*
     }
     Watch(left);
     Watch(right);
+    if (config.udpEncap)
+    {
+        left->EnableUdpEncap(kIkeNatTPort);
+        right->EnableUdpEncap(kIkeNatTPort);
+    }
     Connection c;
     c.config = config;
     c.reqid = m_connections.size() + 1;
@@ -227,6 +232,13 @@ IpsecKeyManager::InstallSa(Connection& c,
     s.replayWindow = cfg.replayWindow;
     s.esn = cfg.esn;
     s.lifetime = cfg.lifetime;
+    if (cfg.udpEncap)
+    {
+        s.encap.type = XfrmEncapType::EspInUdp;
+        s.encap.sport = kIkeNatTPort;
+        s.encap.dport = kIkeNatTPort;
+        s.encap.oa = outbound ? to.address : from.address;
+    }
     if (holder.offload != XfrmOffloadType::None)
     {
         s.offloadDev = holder.device;
@@ -236,6 +248,15 @@ IpsecKeyManager::InstallSa(Connection& c,
     Ptr<XfrmStack> stack = StackOf(holder.node, error);
     std::string why;
     Ptr<XfrmState> x = stack ? stack->AddState(s, &why) : nullptr;
+    if (!x && stack && s.offloadType == XfrmOffloadType::Crypto)
+    {
+        // strongSwan's hw_offload=auto: an SA the kernel will not offload (one in UDP, say)
+        // is installed again without offload.
+        Record(cfg.name, "offload-refused", holder.node->GetId(), spi, why);
+        s.offloadType = XfrmOffloadType::None;
+        s.offloadDev = nullptr;
+        x = stack->AddState(s, &why);
+    }
     if (!x)
     {
         if (error && stack)
@@ -258,7 +279,7 @@ IpsecKeyManager::InstallSa(Connection& c,
     r.mode = s.mode;
     r.algorithm = algorithm;
     r.esn = s.esn;
-    r.offloadRequested = s.offloadType;
+    r.offloadRequested = holder.offload;
     r.offloadActual = x->GetOffload().ops ? x->GetOffload().type : XfrmOffloadType::None;
     r.installed = Simulator::Now();
     r.state = x;

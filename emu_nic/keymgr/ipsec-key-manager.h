@@ -14,6 +14,9 @@
 namespace ns3
 {
 
+/// IKE's NAT-T port (RFC 3948), where ESP-in-UDP goes.
+constexpr uint16_t kIkeNatTPort = 4500;
+
 /// One end of a connection: the node, its IPsec address, what it protects, how it offloads.
 struct IpsecPeerConfig
 {
@@ -37,6 +40,9 @@ struct IpsecConnectionConfig
     uint32_t replayWindow{32};
     bool esn{false};
     XfrmLifetimeConfig lifetime;
+    /// ESP-in-UDP on port 4500 both ways (RFC 3948; strongSwan's encap=yes, or what IKE does on
+    /// finding a NAT): every SA gets UDP_ENCAP_ESPINUDP, both ends' stacks take port 4500.
+    bool udpEncap{false};
     uint32_t policyPriority{100};
     /// Time of the CREATE_CHILD_SA exchange: new inbound SAs are installed at once, the new
     /// outbound ones this long after (make-before-break).
@@ -71,7 +77,9 @@ struct IpsecKmEvent
 {
     Time time;
     std::string connection;
-    std::string kind; //!< install, soft-expire, hard-expire, rekey, delete
+    /// install, soft-expire, hard-expire, rekey, delete, offload-refused (installed again
+    /// without offload)
+    std::string kind;
     uint32_t nodeId{0};
     uint32_t spi{0};
     std::string detail;

@@ -726,6 +726,13 @@ EmuNicNetDevice::StateAdd(Ptr<XfrmState> x)
     ++m_events[size_t(EmuNicEvent::StateAdd)];
     const XfrmStateConfig& c = x->GetConfig();
     const XfrmDevOffload& xso = x->GetOffload();
+    if (c.encap.Enabled())
+    {
+        // Later kernels offload ESP-in-UDP in packet mode when the driver can; the device ABI
+        // does not carry the encapsulation yet, so no device behind this NIC can.
+        return XfrmOffloadResult::NotSupported(
+            "UDP encapsulation (ESP-in-UDP) is not offered by this NIC's device ABI");
+    }
     olab_sa sa{};
     sa.size = sizeof(sa);
     sa.host_id = x->GetSerial();

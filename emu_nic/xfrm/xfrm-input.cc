@@ -12,10 +12,70 @@ namespace ns3
 
 NS_LOG_COMPONENT_DEFINE("XfrmInput");
 
+bool
+XfrmStack::InputUdpEncap(Ptr<Packet> datagram,
+                         const Ipv4Header& header,
+                         Ptr<Ipv4Interface> incomingInterface)
+{
+    // Linux's __xfrm4_udp_encap_rcv for UDP_ENCAP_ESPINUDP.
+    uint8_t head[16] = {};
+    const uint32_t size = datagram->GetSize();
+    datagram->CopyData(head, std::min<uint32_t>(size, sizeof(head)));
+    const uint32_t udpLength = uint32_t(head[4]) << 8 | head[5];
+    if (udpLength < 8 || udpLength > size)
+    {
+        return false; // not a valid UDP datagram: UDP drops it
+    }
+    const uint32_t len = udpLength - 8;
+    const uint8_t* data = head + 8;
+    if (len == 1 && data[0] == 0xff)
+    {
+        Count(XfrmEvent::UdpEncapKeepalives); // RFC 3948 2.3: a NAT keepalive, eaten
+        return true;
+    }
+    const bool esp =
+        len > EspTransform::kHeaderLength && (data[0] | data[1] | data[2] | data[3]) != 0;
+    if (!esp)
+    {
+        Count(XfrmEvent::UdpEncapToSocket); // RFC 3948 2.2: the non-ESP marker, IKE
+        return false;
+    }
+    const uint16_t checksum = uint16_t(head[6] << 8 | head[7]);
+    if (checksum != 0)
+    {
+        // RFC 3948 2.1: a receiver must not depend on a zero checksum; Linux checks a non-zero
+        // one (udp_lib_checksum_complete) before the datagram reaches encap_rcv.
+        std::vector<uint8_t> bytes(udpLength);
+        datagram->CopyData(bytes.data(), udpLength);
+        bytes[6] = bytes[7] = 0;
+        uint16_t expected = L4Checksum(header.GetSource(),
+                                       header.GetDestination(),
+                                       kIpProtoUdp,
+                                       bytes.data(),
+                                       udpLength);
+        if (expected != checksum)
+        {
+            NS_LOG_LOGIC("ESP-in-UDP from " << header.GetSource() << ": bad UDP checksum");
+            Drop(XfrmDrop::UdpInCsumErrors, datagram);
+            return true;
+        }
+    }
+    Ptr<Packet> espPacket = datagram->CreateFragment(8, udpLength - 8);
+    Count(XfrmEvent::UdpEncapRxPackets);
+    InputEsp(espPacket,
+             header,
+             incomingInterface,
+             XfrmEncapType::EspInUdp,
+             uint16_t(head[0] << 8 | head[1]));
+    return true;
+}
+
 IpL4Protocol::RxStatus
 XfrmStack::InputEsp(Ptr<Packet> packet,
                     const Ipv4Header& header,
-                    Ptr<Ipv4Interface> incomingInterface)
+                    Ptr<Ipv4Interface> incomingInterface,
+                    XfrmEncapType encap,
+                    uint16_t encapSport)
 {
     const uint32_t length = packet->GetSize();
     if (length < EspTransform::kHeaderLength)
@@ -32,6 +92,15 @@ XfrmStack::InputEsp(Ptr<Packet> packet,
         NS_LOG_LOGIC("no state for SPI 0x" << std::hex << spi << std::dec << " to "
                                            << header.GetDestination());
         Drop(XfrmDrop::InNoStates, packet);
+        return IpL4Protocol::RX_OK;
+    }
+    if (x->GetConfig().encap.type != encap)
+    {
+        // xfrm_input: the packet must come as the SA says, in UDP or not.
+        NS_LOG_LOGIC("SPI 0x" << std::hex << spi << std::dec << ": ESP "
+                              << (encap == XfrmEncapType::None ? "without" : "in")
+                              << " UDP for an SA that says otherwise");
+        Drop(XfrmDrop::InStateMismatch, packet);
         return IpL4Protocol::RX_OK;
     }
     if (x->IsOffloaded(XfrmOffloadType::Packet))
@@ -132,6 +201,28 @@ XfrmStack::InputEsp(Ptr<Packet> packet,
     x->GetCurrent().bytes += payloadLength;
     x->GetCurrent().packets++;
 
+    if (encap != XfrmEncapType::None)
+    {
+        // esp_input_done2: a peer behind a NAT that moved (address or port) is news for IKE
+        // (km_new_mapping, XFRM_MSG_MAPPING).
+        if (header.GetSource() != c.saddr || encapSport != c.encap.sport)
+        {
+            NS_LOG_INFO("SPI 0x" << std::hex << spi << std::dec << ": NAT mapping now "
+                                 << header.GetSource() << ":" << encapSport);
+            Count(XfrmEvent::UdpEncapNewMapping);
+        }
+        if (!tunnel)
+        {
+            // RFC 3948 3.1.2: after a NAT the inner TCP/UDP checksum covers the original
+            // addresses; Linux skips checking it (CHECKSUM_UNNECESSARY), the ICV vouches for the
+            // segment. ns-3's L4 checks it, so it is recomputed for the addresses it arrived with.
+            FixTransportChecksum(header.GetSource(),
+                                 header.GetDestination(),
+                                 nextHeader,
+                                 frame + offset,
+                                 payloadLength);
+        }
+    }
     Ptr<Packet> inner = Create<Packet>(frame + offset, payloadLength);
     if (tunnel)
     {
@@ -153,6 +244,28 @@ XfrmStack::InputEsp(Ptr<Packet> packet,
     innerHeader.SetProtocol(nextHeader);
     innerHeader.SetPayloadSize(payloadLength);
     return DeliverTransport(x, inner, innerHeader, incomingInterface);
+}
+
+void
+XfrmStack::FixTransportChecksum(Ipv4Address src,
+                                Ipv4Address dst,
+                                uint8_t proto,
+                                uint8_t* segment,
+                                uint32_t length)
+{
+    const uint32_t field = proto == kIpProtoTcp ? 16 : proto == kIpProtoUdp ? 6 : 0;
+    if (field == 0 || length < field + 2)
+    {
+        return;
+    }
+    if (proto == kIpProtoUdp && segment[field] == 0 && segment[field + 1] == 0)
+    {
+        return; // a UDP checksum of 0 means none (RFC 768)
+    }
+    segment[field] = segment[field + 1] = 0;
+    const uint16_t sum = L4Checksum(src, dst, proto, segment, length);
+    segment[field] = uint8_t(sum >> 8);
+    segment[field + 1] = uint8_t(sum);
 }
 
 IpL4Protocol::RxStatus
@@ -244,6 +357,12 @@ XfrmStack::InputHook(Ptr<const Packet> packet, const Ipv4Header& header, Ptr<con
     const XfrmFlow flow = FlowOf(header, packet);
     if (iif >= 0 && m_ipv4->IsDestinationAddress(header.GetDestination(), iif))
     {
+        if (header.GetProtocol() == kIpProtoUdp && IsUdpEncapPort(flow.dport))
+        {
+            // ESP-in-UDP goes to ESP input before any policy check (udp_queue_rcv_one_skb runs
+            // encap_rcv first); IKE on the port passes by its socket's bypass policy.
+            return false;
+        }
         return !InboundPolicyAllows(XfrmDir::In, flow, packet);
     }
     if (!InboundPolicyAllows(XfrmDir::Fwd, flow, packet))

@@ -289,6 +289,29 @@ XfrmStack::Protect(Ptr<XfrmPolicy> policy,
             .Encapsulate(c.spi, seq, c.esn, m_payload.data(), payloadLength, nextHeader, m_frame);
         esp = Create<Packet>(m_frame.data(), m_frame.size());
     }
+    if (c.encap.Enabled())
+    {
+        // RFC 3948 2.1: a UDP header before ESP; its checksum SHOULD be zero (Linux's
+        // esp_output_udp_encap leaves it zero).
+        uint8_t udp[8] = {uint8_t(c.encap.sport >> 8),
+                          uint8_t(c.encap.sport),
+                          uint8_t(c.encap.dport >> 8),
+                          uint8_t(c.encap.dport),
+                          0,
+                          0,
+                          0,
+                          0};
+        const uint32_t length = 8 + esp->GetSize();
+        udp[4] = uint8_t(length >> 8);
+        udp[5] = uint8_t(length);
+        // Software ESP only (crypto offload refuses encapsulated SAs): no tag to keep.
+        Ptr<Packet> datagram = Create<Packet>(udp, sizeof(udp));
+        datagram->AddAtEnd(esp);
+        esp = datagram;
+        Count(XfrmEvent::UdpEncapTxPackets);
+        m_ipv4->Send(esp, outerSrc, outerDst, kIpProtoUdp, outRoute);
+        return true;
+    }
     m_ipv4->Send(esp, outerSrc, outerDst, kIpProtoEsp, outRoute);
     return true;
 }

@@ -2,6 +2,7 @@
 
 #include "esp-l4-protocol.h"
 #include "ipv4-packet-util.h"
+#include "udp-encap-l4-protocol.h"
 #include "xfrm-offload-tag.h"
 #include "xfrm-routing-hook.h"
 
@@ -40,6 +41,7 @@ XfrmDropName(XfrmDrop reason)
         "XfrmOutPolBlock",
         "XfrmFwdHdrError",
         "XfrmOutError",
+        "UdpInCsumErrors",
     };
     static_assert(sizeof(names) / sizeof(names[0]) == size_t(XfrmDrop::Count));
     return names[size_t(reason)];
@@ -54,6 +56,11 @@ XfrmEventName(XfrmEvent event)
         "CryptoOffloadRxPackets",
         "CryptoOffloadTxCsum",
         "LocalPmtuErrors",
+        "UdpEncapTxPackets",
+        "UdpEncapRxPackets",
+        "UdpEncapKeepalives",
+        "UdpEncapToSocket",
+        "UdpEncapNewMapping",
     };
     static_assert(sizeof(names) / sizeof(names[0]) == size_t(XfrmEvent::Count));
     return names[size_t(event)];
@@ -190,6 +197,17 @@ XfrmStack::DoDispose()
     m_attachedDevices.clear();
     m_awaitingFree.clear();
     m_l4DownTargets.clear();
+    if (m_udpEncap)
+    {
+        Ptr<UdpEncapL4Protocol> encap = DynamicCast<UdpEncapL4Protocol>(m_udpEncap);
+        if (m_ipv4 && encap->GetUdp())
+        {
+            m_ipv4->Remove(encap);
+            m_ipv4->Insert(encap->GetUdp());
+        }
+        encap->Dispose();
+        m_udpEncap = nullptr;
+    }
     m_expireCallback = ExpireCallback();
     m_ipv4 = nullptr;
     m_node = nullptr;
@@ -278,6 +296,15 @@ XfrmStack::AddState(const XfrmStateConfig& config, std::string* error)
         if (error)
         {
             *error = os.str();
+        }
+        return nullptr;
+    }
+    if (config.encap.Enabled() && config.offloadType == XfrmOffloadType::Crypto)
+    {
+        // Linux 6.1 xfrm_dev_state_add: -EINVAL, the SA is not added (no software fallback).
+        if (error)
+        {
+            *error = "offload: Encapsulation and TFC padding can't be offloaded";
         }
         return nullptr;
     }
@@ -532,6 +559,34 @@ const XfrmPolicyTable&
 XfrmStack::GetPolicies() const
 {
     return m_spd;
+}
+
+void
+XfrmStack::EnableUdpEncap(uint16_t port)
+{
+    NS_ABORT_MSG_IF(!m_ipv4, "XfrmStack::EnableUdpEncap before Install");
+    if (!m_udpEncap)
+    {
+        // Put the encapsulation check in front of the node's UDP, as Linux's encap_rcv runs
+        // before the socket sees a datagram.
+        Ptr<IpL4Protocol> udp = m_ipv4->GetProtocol(kIpProtoUdp);
+        NS_ABORT_MSG_IF(!udp,
+                        "XfrmStack::EnableUdpEncap: node " << m_node->GetId() << " has no UDP");
+        Ptr<UdpEncapL4Protocol> encap = CreateObject<UdpEncapL4Protocol>();
+        encap->SetStack(this);
+        encap->SetUdp(udp);
+        m_ipv4->Remove(udp);
+        m_ipv4->Insert(encap);
+        m_udpEncap = encap;
+    }
+    DynamicCast<UdpEncapL4Protocol>(m_udpEncap)->AddPort(port);
+    m_udpEncapPorts.insert(port);
+}
+
+bool
+XfrmStack::IsUdpEncapPort(uint16_t port) const
+{
+    return m_udpEncapPorts.count(port) > 0;
 }
 
 void

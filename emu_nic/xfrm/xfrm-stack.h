@@ -14,6 +14,7 @@
 
 #include <array>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,8 @@ enum class XfrmDrop : uint8_t
     FwdHdrError,       //!< forwarded packet whose TTL ran out before protection
     OutError,          //!< packet offload: the route leaves through another device, or
                        //!< xfrm_dev_offload_ok refused (too big after ESP, IPv4 options)
+    UdpInCsumErrors,   //!< ESP-in-UDP with a non-zero outer UDP checksum that is wrong (Linux
+                       //!< checks it before encap_rcv and counts it in the UDP MIB)
     Count,
 };
 
@@ -56,6 +59,11 @@ enum class XfrmEvent : uint8_t
     CryptoOffloadRxPackets, //!< packets decrypted by the device (crypto offload)
     CryptoOffloadTxCsum,    //!< inner checksums left to the device (HW_ESP_TX_CSUM)
     LocalPmtuErrors,        //!< "fragmentation needed" delivered for a too-big packet
+    UdpEncapTxPackets,      //!< ESP sent in UDP (RFC 3948)
+    UdpEncapRxPackets,      //!< ESP received in UDP, handed to ESP input
+    UdpEncapKeepalives,     //!< NAT keepalives (one 0xff byte) eaten
+    UdpEncapToSocket,       //!< datagrams to an encapsulation port that are not ESP (IKE)
+    UdpEncapNewMapping,     //!< ESP-in-UDP from another address or port than the SA's (NAT)
     Count,
 };
 
@@ -104,6 +112,11 @@ class XfrmStack : public Object
     const XfrmStateTable& GetStates() const;
     const XfrmPolicyTable& GetPolicies() const;
 
+    /// Linux's UDP_ENCAP_ESPINUDP socket option on a UDP socket bound to `port` (charon's 4500):
+    /// datagrams to the port are taken apart as RFC 3948 says. The key manager calls it.
+    void EnableUdpEncap(uint16_t port);
+    bool IsUdpEncapPort(uint16_t port) const;
+
     /// NETDEV_DOWN: delete and free every state and policy offloaded to dev.
     void FlushDevice(Ptr<NetDevice> dev);
 
@@ -142,9 +155,18 @@ class XfrmStack : public Object
     /// and crypto-offload policies cannot protect such a packet here (it is dropped,
     /// XfrmOutPolBlock is not claimed: XfrmOutError).
     bool OutputRaw(Ptr<Packet> ipPacket);
+    /// ESP input; `encap` is how it came: plain ESP, or ESP-in-UDP with its UDP header removed.
     IpL4Protocol::RxStatus InputEsp(Ptr<Packet> packet,
                                     const Ipv4Header& header,
-                                    Ptr<Ipv4Interface> incomingInterface);
+                                    Ptr<Ipv4Interface> incomingInterface,
+                                    XfrmEncapType encap = XfrmEncapType::None,
+                                    uint16_t encapSport = 0);
+    /// A datagram to an ESP-in-UDP port (Linux's xfrm4_udp_encap_rcv): true when the stack took
+    /// it (ESP, a keepalive, or a bad checksum), false to hand it to the UDP socket (IKE behind
+    /// its non-ESP marker, or anything too short to be ESP).
+    bool InputUdpEncap(Ptr<Packet> datagram,
+                       const Ipv4Header& header,
+                       Ptr<Ipv4Interface> incomingInterface);
     bool InputHook(Ptr<const Packet> packet, const Ipv4Header& header, Ptr<const NetDevice> idev);
 
   protected:
@@ -176,6 +198,12 @@ class XfrmStack : public Object
                                bool tunnel,
                                uint32_t ivLength,
                                XfrmOffloadTxTag* tag);
+    /// Recomputes a decrypted TCP/UDP segment's checksum for the addresses it arrived with.
+    static void FixTransportChecksum(Ipv4Address src,
+                                     Ipv4Address dst,
+                                     uint8_t proto,
+                                     uint8_t* segment,
+                                     uint32_t length);
     /// Delivers a transport-mode payload to its L4 protocol after the inbound policy check.
     IpL4Protocol::RxStatus DeliverTransport(Ptr<XfrmState> x,
                                             Ptr<Packet> payload,
@@ -217,6 +245,8 @@ class XfrmStack : public Object
     std::array<uint64_t, size_t(XfrmDrop::Count)> m_drops{};
     std::array<uint64_t, size_t(XfrmEvent::Count)> m_events{};
     uint16_t m_identification{0};
+    std::set<uint16_t> m_udpEncapPorts;
+    Ptr<IpL4Protocol> m_udpEncap; //!< the UdpEncapL4Protocol, once a port is enabled
     Time m_stateFreeDelay;
     std::vector<Ptr<XfrmState>> m_awaitingFree; //!< deleted on the device, not yet freed
     ExpireCallback m_expireCallback;

@@ -125,6 +125,14 @@ XfrmStateConfig::Validate(std::string* error) const
         why << "lifetime.softUseSeconds: " << lifetime.softUseSeconds << " above hardUseSeconds "
             << lifetime.hardUseSeconds;
     }
+    else if (encap.Enabled() && encap.type != XfrmEncapType::EspInUdp)
+    {
+        why << "encap.type: " << int(encap.type) << " (only 2, UDP_ENCAP_ESPINUDP)";
+    }
+    else if (encap.Enabled() && (encap.sport == 0 || encap.dport == 0))
+    {
+        why << (encap.sport == 0 ? "encap.sport" : "encap.dport") << ": 0 is no UDP port";
+    }
     else if (offloadType != XfrmOffloadType::None && !offloadDev)
     {
         why << "offloadDev: none given for offload type " << XfrmOffloadTypeName(offloadType);

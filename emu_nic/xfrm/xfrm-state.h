@@ -104,6 +104,30 @@ struct XfrmStateStats
     uint64_t expiredDrops{0}; //!< packets refused after the hard limit
 };
 
+/// Linux's encap_type values (UDP_ENCAP_*): how ESP is carried.
+enum class XfrmEncapType : uint8_t
+{
+    None = 0,
+    EspInUdp = 2, //!< UDP_ENCAP_ESPINUDP, RFC 3948
+};
+
+/// XFRMA_ENCAP (struct xfrm_encap_tmpl): UDP encapsulation of an SA's ESP, as IKE sets it up
+/// when it finds a NAT (RFC 3948).
+struct XfrmEncap
+{
+    XfrmEncapType type{XfrmEncapType::None};
+    uint16_t sport{4500}; //!< the UDP source port of the SA's packets (the sender's port)
+    uint16_t dport{4500}; //!< their destination port
+    /// encap_oa: the peer's original address, before the NAT (NAT-OA); informational, as in
+    /// Linux's ESP, which fixes up transport-mode checksums without it.
+    Ipv4Address oa;
+
+    bool Enabled() const
+    {
+        return type != XfrmEncapType::None;
+    }
+};
+
 /**
  * What a key manager asks for when it adds an SA: Linux's xfrm_usersa_info with the AEAD/ENC/AUTH,
  * replay and XFRMA_OFFLOAD_DEV attributes. The SA's identity is (daddr, spi, ESP).
@@ -124,6 +148,7 @@ struct XfrmStateConfig
     uint64_t replayOseq{0};
     uint64_t replaySeq{0};
     XfrmLifetimeConfig lifetime;
+    XfrmEncap encap; //!< ESP-in-UDP; none by default
     /// Offload request: device, direction and type; no device means software only.
     Ptr<NetDevice> offloadDev;
     XfrmDir offloadDir{XfrmDir::Out};

@@ -94,6 +94,13 @@ Topology::SaConfig(bool aToB, bool onSender, XfrmOffloadType type) const
     c.algorithm = aToB ? algAB : algBA;
     c.replayWindow = opt.replayWindow;
     c.esn = opt.esn;
+    if (opt.udpEncap)
+    {
+        c.encap.type = XfrmEncapType::EspInUdp;
+        c.encap.sport = 4500;
+        c.encap.dport = 4500;
+        c.encap.oa = onSender ? c.daddr : c.saddr;
+    }
     c.offloadType = type;
     if (type != XfrmOffloadType::None)
     {
@@ -293,6 +300,11 @@ BuildTopology(const TopologyOptions& opt)
     IpsecHelper().Install(t->nodes);
     t->stackA = t->endA->GetObject<XfrmStack>();
     t->stackB = t->endB->GetObject<XfrmStack>();
+    if (opt.udpEncap)
+    {
+        t->stackA->EnableUdpEncap(4500);
+        t->stackB->EnableUdpEncap(4500);
+    }
     if (opt.installIpsec)
     {
         t->InstallIpsec();

@@ -63,6 +63,8 @@ struct TopologyOptions
     XfrmLifetimeConfig lifetimeOutA; //!< the A->B SA on A (the sender's outbound SA)
     XfrmLifetimeConfig lifetimeInB;  //!< the A->B SA on B (the receiver's inbound SA)
     uint32_t policyPriority{0};      //!< priority of the installed out/in policies
+    /// The test SA pair in ESP-in-UDP (RFC 3948, port 4500 both ways), both ends taking it.
+    bool udpEncap{false};
     /// Told of every SA or policy the topology could not install; without one the message is
     /// logged and kept in Topology::errors.
     std::function<void(const std::string&)> onError;

@@ -1,0 +1,89 @@
+// The key manager's ESP-in-UDP connections (RFC 3948): SAs in UDP 4500 both ways, rekeyed like
+// any other; in crypto offload the kernel refuses such SAs (Linux 6.1), so the key manager
+// installs them again without offload, as strongSwan's hw_offload=auto does.
+
+#include "ipsec-key-manager.h"
+#include "simulation-test.h"
+
+#include <gtest/gtest.h>
+
+using namespace offloadtest;
+
+namespace
+{
+
+using UdpEncapKeyManagerTest = SimulationTest<PathParam>;
+
+TEST_P(UdpEncapKeyManagerTest, TrafficInUdp4500AcrossARekey)
+{
+    const PathParam param = GetParam();
+    TopologyOptions opt;
+    opt.mode = param.mode;
+    opt.ipMode = param.ipMode;
+    opt.installIpsec = false;
+    auto [t, wire, sink, sender] = BuildUdpRig(opt);
+    Ptr<IpsecKeyManager> km = CreateObject<IpsecKeyManager>();
+    km->SetSeed(11);
+    IpsecConnectionConfig conn;
+    conn.name = "natt";
+    const bool tunnel = t->Tunnel();
+    // Software and crypto offload only: packet offload of ESP-in-UDP is refused by this NIC.
+    const XfrmOffloadType offload =
+        param.mode == XfrmOffloadType::Packet ? XfrmOffloadType::None : param.mode;
+    conn.left = IpsecPeerConfig{t->endA,
+                                t->endAddrA,
+                                tunnel ? t->netA : t->hostAddrA,
+                                uint8_t(tunnel ? 24 : 32),
+                                t->devA,
+                                offload};
+    conn.right = IpsecPeerConfig{t->endB,
+                                 t->endAddrB,
+                                 tunnel ? t->netB : t->hostAddrB,
+                                 uint8_t(tunnel ? 24 : 32),
+                                 t->devB,
+                                 offload};
+    conn.mode = param.ipMode;
+    conn.udpEncap = true;
+    conn.lifetime.softPacketLimit = 20;
+    conn.lifetime.hardPacketLimit = 40;
+    std::string error;
+    ASSERT_TRUE(km->AddConnection(conn, &error)) << error;
+    std::vector<Bytes> sent;
+    for (uint32_t i = 0; i < 50; ++i)
+    {
+        sent.push_back(DatagramPayload(i, 300));
+    }
+    ScheduleDatagrams(sender, sent, Seconds(1), MilliSeconds(3));
+    RunUntil(Seconds(2));
+    EXPECT_TRUE(SameDatagrams(sink->received, sent));
+    EXPECT_GE(km->GetRekeyCount(), 1u);
+    size_t frames = 0;
+    for (const WirePacket* w : wire->From(true))
+    {
+        ASSERT_EQ(IpProtocol(w->ip), kProtoUdp);
+        const uint8_t* udp = w->ip.data() + IpHeaderLength(w->ip);
+        EXPECT_EQ(udp[0] << 8 | udp[1], kIkeNatTPort);
+        EXPECT_EQ(udp[2] << 8 | udp[3], kIkeNatTPort);
+        ++frames;
+    }
+    EXPECT_EQ(frames, sent.size());
+    size_t refused = 0;
+    for (const IpsecKmEvent& e : km->GetEvents())
+    {
+        if (e.kind == "offload-refused")
+        {
+            ++refused;
+            EXPECT_EQ(e.detail, "offload: Encapsulation and TFC padding can't be offloaded");
+        }
+    }
+    for (const IpsecSaRecord& r : km->GetSaRecords())
+    {
+        EXPECT_EQ(r.offloadActual, XfrmOffloadType::None) << "an encapsulated SA was offloaded";
+        EXPECT_EQ(r.offloadRequested, offload);
+    }
+    EXPECT_EQ(refused > 0, offload == XfrmOffloadType::Crypto);
+}
+
+INSTANTIATE_TEST_SUITE_P(, UdpEncapKeyManagerTest, testing::ValuesIn(AllPaths()), PathName);
+
+} // namespace
