@@ -553,6 +553,50 @@ TEST(XfrmStateTableTest, OutboundNeedsTheStateSelectorToMatchTheFlow)
     EXPECT_NE(sad.FindOutbound(*policy, covered), nullptr);
 }
 
+// TX entries by daddr and by (daddr, reqid), in slot order; freed slots are reused lowest
+// first and leave the index.
+TEST(ReferenceSaTableTest, TxIndexFollowsInsertAndRemove)
+{
+    ReferenceSaTable table(4000);
+    auto entry = [](XfrmDir dir, uint32_t spi, const char* daddr, uint32_t reqid) {
+        ReferenceSa sa;
+        sa.dir = dir;
+        sa.spi = spi;
+        sa.daddr = Ipv4Address(daddr);
+        sa.reqid = reqid;
+        return sa;
+    };
+    std::string error;
+    std::vector<uint64_t> handles;
+    for (uint32_t i = 0; i < 3000; ++i)
+    {
+        handles.push_back(
+            table.Insert(entry(i % 3 ? XfrmDir::Out : XfrmDir::In, i + 1, "10.0.0.2", i % 10),
+                         &error));
+        ASSERT_NE(handles.back(), 0u) << error;
+    }
+    auto spis = [&table](const char* daddr, uint32_t reqid) {
+        std::vector<uint32_t> seen;
+        table.ForEachTx(Ipv4Address(daddr), reqid, [&seen](uint64_t, ReferenceSa& sa) {
+            EXPECT_EQ(sa.dir, XfrmDir::Out);
+            seen.push_back(sa.spi);
+        });
+        return seen;
+    };
+    EXPECT_EQ(spis("10.0.0.2", 0).size(), 2000u);
+    EXPECT_TRUE(spis("10.0.0.3", 0).empty());
+    const std::vector<uint32_t> reqid4 = spis("10.0.0.2", 4);
+    ASSERT_EQ(reqid4.size(), 200u); // i = 4, 14, 24, ... minus the inbound thirds
+    EXPECT_TRUE(std::is_sorted(reqid4.begin(), reqid4.end())) << "slot order";
+    table.Remove(handles[4]); // spi 5: out, reqid 4
+    EXPECT_EQ(spis("10.0.0.2", 4).size(), 199u);
+    EXPECT_EQ(spis("10.0.0.2", 0).size(), 1999u);
+    const uint64_t reused = table.Insert(entry(XfrmDir::Out, 9999, "10.0.0.2", 4), &error);
+    EXPECT_EQ(reused & 0xffffffffu, handles[4] & 0xffffffffu) << "the lowest free slot";
+    EXPECT_NE(reused, handles[4]) << "a new generation";
+    EXPECT_EQ(spis("10.0.0.2", 4).front(), 9999u);
+}
+
 TEST(ReferenceSaTableTest, CapacityHandlesAndRxIndex)
 {
     ReferenceSaTable table(2);
