@@ -525,15 +525,7 @@ EmuNicNetDevice::IsOffloadedFragment(const uint8_t* ip, uint32_t length, XfrmDir
     {
         // Only the first fragment names the SPI: every ESP fragment to an address with a
         // packet-offloaded inbound SA is the device's, and none is reassembled.
-        for (const auto& [id, x] : m_states)
-        {
-            if (x->IsOffloaded(XfrmOffloadType::Packet) && x->GetOffload().dir == XfrmDir::In &&
-                x->GetConfig().daddr == flow.dst)
-            {
-                return true;
-            }
-        }
-        return false;
+        return m_packetRxStatesByDaddr.count(flow.dst.Get()) != 0;
     }
     for (const Ptr<XfrmPolicy>& xp : m_policies)
     {
@@ -557,16 +549,9 @@ EmuNicNetDevice::StateOfEsp(const uint8_t* ip, uint32_t length) const
         return nullptr;
     }
     const uint32_t spi = EspTransform::ReadSpi(ip + ihl);
-    const Ipv4Address daddr(uint32_t(ip[16]) << 24 | ip[17] << 16 | ip[18] << 8 | ip[19]);
-    for (const auto& [id, x] : m_states)
-    {
-        if (x->GetSpi() == spi && x->GetConfig().daddr == daddr &&
-            x->GetOffload().dir == XfrmDir::Out)
-        {
-            return x;
-        }
-    }
-    return nullptr;
+    const uint32_t daddr = uint32_t(ip[16]) << 24 | ip[17] << 16 | ip[18] << 8 | ip[19];
+    auto it = m_txStatesBySpi.find(uint64_t(daddr) << 32 | spi);
+    return it == m_txStatesBySpi.end() ? nullptr : it->second;
 }
 
 // ---- RX ----
@@ -785,6 +770,7 @@ EmuNicNetDevice::StateAdd(Ptr<XfrmState> x)
     {
         x->GetOffload().handle = handle;
         m_states[sa.host_id] = x;
+        IndexState(x, true);
         m_everOffloaded = true;
         const Time period = LifetimePollPeriod(x);
         if (period.IsStrictlyPositive())
@@ -870,7 +856,41 @@ EmuNicNetDevice::StateFree(Ptr<XfrmState> x)
         m_type->GetOps().state_free(Engine(), x->GetOffload().handle);
     }
     StopLifetimePoll(x->GetSerial());
-    m_states.erase(x->GetSerial());
+    if (m_states.erase(x->GetSerial()) != 0)
+    {
+        IndexState(x, false);
+    }
+}
+
+void
+EmuNicNetDevice::IndexState(Ptr<XfrmState> x, bool add)
+{
+    const XfrmDevOffload& xso = x->GetOffload();
+    const uint32_t daddr = x->GetConfig().daddr.Get();
+    if (xso.dir == XfrmDir::Out)
+    {
+        const uint64_t key = uint64_t(daddr) << 32 | x->GetSpi();
+        auto it = m_txStatesBySpi.find(key);
+        if (add)
+        {
+            m_txStatesBySpi[key] = x;
+        }
+        else if (it != m_txStatesBySpi.end() && it->second == x)
+        {
+            m_txStatesBySpi.erase(it);
+        }
+    }
+    else if (xso.type == XfrmOffloadType::Packet)
+    {
+        if (add)
+        {
+            ++m_packetRxStatesByDaddr[daddr];
+        }
+        else if (--m_packetRxStatesByDaddr[daddr] == 0)
+        {
+            m_packetRxStatesByDaddr.erase(daddr);
+        }
+    }
 }
 
 bool

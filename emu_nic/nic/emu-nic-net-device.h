@@ -200,6 +200,8 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
     /// counters through update_stats and checks the limits (xfrm_state_check_expire).
     void PollLifetime(uint64_t saHostId, Time period);
     void StopLifetimePoll(uint64_t saHostId);
+    /// Enters or leaves the per-packet indexes of offloaded states (m_txStatesBySpi, ...).
+    void IndexState(Ptr<XfrmState> x, bool add);
 
     bool m_espOffload;
     bool m_espTxCsumOffload;
@@ -211,6 +213,11 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
     /// Set by the first offload request: until then tx/rx need not ask the device.
     bool m_everOffloaded{false};
     std::unordered_map<uint64_t, Ptr<XfrmState>> m_states; //!< by host id, until state_free
+    /// Outbound offloaded states by (daddr, SPI), the newest of each, until state_free: which
+    /// SA an ESP packet on the wire belongs to, without a walk over every state.
+    std::unordered_map<uint64_t, Ptr<XfrmState>> m_txStatesBySpi;
+    /// Packet-offloaded inbound states per daddr, until state_free: whose ESP fragments to drop.
+    std::unordered_map<uint32_t, uint32_t> m_packetRxStatesByDaddr;
     std::unordered_map<uint64_t, EventId> m_lifetimePolls; //!< by host id, until state_delete
     std::vector<Ptr<XfrmPolicy>> m_policies;               //!< offloaded, until policy_delete
     Ptr<Packet> m_txPacket; //!< the packet in the device's tx, for mtu_exceeded

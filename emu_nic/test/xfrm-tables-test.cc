@@ -2,7 +2,10 @@
 #include "reference-sa-table.h"
 #include "xfrm-state-table.h"
 
+#include <algorithm>
 #include <gtest/gtest.h>
+#include <map>
+#include <random>
 
 using namespace ns3;
 
@@ -161,6 +164,284 @@ TEST(XfrmPolicyTableTest, LowerPriorityValueWinsThenTheOlder)
     EXPECT_EQ(spd.Lookup(XfrmDir::In, kFlow), nullptr); // direction is part of the key
 }
 
+// Many policies of one selector in one exact chain: the index returns the chain's first, and
+// stays right as they leave in any order.
+TEST(XfrmPolicyTableTest, ManyEqualSelectorsDifferentPrioritiesLeaveInAnyOrder)
+{
+    XfrmPolicyTable spd;
+    std::vector<Ptr<XfrmPolicy>> added;
+    for (uint32_t i = 0; i < 40; ++i)
+    {
+        added.push_back(MakePolicy(1000 - 7 * (i % 13), false)); // priorities repeat, unsorted
+        spd.Add(added.back());
+    }
+    auto expected = [&added]() {
+        // Lowest priority value, then the oldest: the order of a software-only chain.
+        Ptr<XfrmPolicy> best;
+        for (const auto& p : added)
+        {
+            if (!best || p->GetConfig().priority < best->GetConfig().priority)
+            {
+                best = p;
+            }
+        }
+        return best;
+    };
+    EXPECT_EQ(spd.GetN(), 40u);
+    for (size_t k = 0; !added.empty(); ++k)
+    {
+        ASSERT_EQ(spd.Lookup(XfrmDir::Out, kFlow), expected()) << "after " << k << " removals";
+        ASSERT_EQ(spd.FindBySelector(XfrmDir::Out, added[0]->GetConfig().sel), expected());
+        const size_t victim = (k * 17) % added.size();
+        ASSERT_TRUE(spd.Remove(added[victim]));
+        EXPECT_FALSE(spd.Remove(added[victim])) << "removed twice";
+        added.erase(added.begin() + victim);
+    }
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, kFlow), nullptr);
+    EXPECT_EQ(spd.FindBySelector(XfrmDir::Out, MakePolicy(0, false)->GetConfig().sel), nullptr);
+    EXPECT_EQ(spd.GetN(), 0u);
+    EXPECT_TRUE(spd.GetAll().empty());
+}
+
+// A prefix policy of strictly better priority wins over the exact match, among thousands of
+// exact policies; one that is not better does not.
+TEST(XfrmPolicyTableTest, BetterPrefixPolicyBeatsTheExactOneAmongThousands)
+{
+    XfrmPolicyTable spd;
+    auto hostPolicy = [](uint32_t i, uint32_t priority) {
+        XfrmPolicyConfig c = MakePolicy(priority, false)->GetConfig();
+        c.sel = XfrmSelector::Hosts(Ipv4Address(0x0a000000u + i), Ipv4Address(0x0b000000u + i));
+        return Create<XfrmPolicy>(c);
+    };
+    for (uint32_t i = 1; i <= 5000; ++i)
+    {
+        spd.Add(hostPolicy(i, 50));
+    }
+    const XfrmFlow flow{Ipv4Address(0x0a000000u + 777), Ipv4Address(0x0b000000u + 777), 6, 1, 2};
+    Ptr<XfrmPolicy> exact = spd.Lookup(XfrmDir::Out, flow);
+    ASSERT_TRUE(exact);
+    EXPECT_EQ(exact->GetConfig().sel.src, flow.src);
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, XfrmFlow{flow.src, Ipv4Address("11.0.3.10"), 6, 1, 2}),
+              nullptr)
+        << "no exact policy for this pair";
+
+    XfrmPolicyConfig wide = MakePolicy(50, false)->GetConfig();
+    wide.sel = XfrmSelector::Subnets(Ipv4Address("10.0.0.0"), 8, Ipv4Address("11.0.0.0"), 8);
+    Ptr<XfrmPolicy> equal = Create<XfrmPolicy>(wide);
+    spd.Add(equal);
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, flow), exact) << "equal priority: the exact one";
+    wide.priority = 49;
+    Ptr<XfrmPolicy> better = Create<XfrmPolicy>(wide);
+    spd.Add(better);
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, flow), better);
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, XfrmFlow{flow.src, Ipv4Address("11.0.3.10"), 6, 1, 2}),
+              better);
+    ASSERT_TRUE(spd.Remove(better));
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, flow), exact);
+    ASSERT_TRUE(spd.Remove(exact));
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, flow), equal) << "only the prefix policy is left";
+    EXPECT_EQ(spd.GetN(), 5000u);
+}
+
+// Protocol and ports: of the selectors that match (each field the flow's or any), the chain's
+// order decides, whatever the selector's key in the index.
+TEST(XfrmPolicyTableTest, PortSelectorsOfOneHostPairFollowTheChainOrder)
+{
+    XfrmPolicyTable spd;
+    auto withPorts = [](uint32_t priority,
+                        uint8_t proto,
+                        uint16_t sport,
+                        uint16_t dport,
+                        bool hardware = false) {
+        XfrmPolicyConfig c = MakePolicy(priority, hardware)->GetConfig();
+        c.sel.proto = proto;
+        c.sel.sport = sport;
+        c.sel.dport = dport;
+        return Create<XfrmPolicy>(c);
+    };
+    for (uint16_t port = 3000; port < 4000; ++port)
+    {
+        spd.Add(withPorts(10, 17, 1000, port)); // never kFlow's destination port
+    }
+    Ptr<XfrmPolicy> any = withPorts(20, 0, 0, 0);
+    spd.Add(any);
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, kFlow), any);
+    Ptr<XfrmPolicy> udp = withPorts(20, 17, 0, 0);
+    spd.Add(udp);
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, kFlow), any) << "equal priority: the older";
+    Ptr<XfrmPolicy> dport = withPorts(15, 17, 0, 2000);
+    spd.Add(dport);
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, kFlow), dport);
+    Ptr<XfrmPolicy> tcp = withPorts(1, 6, 1000, 2000);
+    spd.Add(tcp);
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, kFlow), dport) << "TCP does not match a UDP flow";
+    XfrmFlow tcpFlow = kFlow;
+    tcpFlow.proto = 6;
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, tcpFlow), tcp);
+    Ptr<XfrmPolicy> hw = withPorts(100, 17, 1000, 0, true);
+    spd.Add(hw);
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, kFlow), hw) << "hardware at the head of the chain";
+    XfrmFlow port3500 = kFlow;
+    port3500.dport = 3500;
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, port3500), hw);
+    ASSERT_TRUE(spd.Remove(hw));
+    ASSERT_EQ(spd.Lookup(XfrmDir::Out, port3500), spd.FindBySelector(XfrmDir::Out, [] {
+        XfrmSelector s = XfrmSelector::Hosts(Ipv4Address("10.0.0.1"), Ipv4Address("10.0.0.2"));
+        s.proto = 17;
+        s.sport = 1000;
+        s.dport = 3500;
+        return s;
+    }()));
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, port3500)->GetConfig().sel.dport, 3500);
+    EXPECT_EQ(spd.GetN(), 1004u);
+}
+
+namespace
+{
+/// The SPD as its doc comments say, by walking lists: one chain per direction and host pair
+/// for exact selectors, one list per direction for the others. The oracle for the index.
+class WalkedSpd
+{
+  public:
+    void Add(Ptr<XfrmPolicy> p)
+    {
+        std::vector<Ptr<XfrmPolicy>>& list = ListOf(p->GetConfig().dir, p->GetConfig().sel);
+        size_t at = 0;
+        for (size_t i = 0; !p->IsHardware() && i < list.size(); ++i)
+        {
+            if (p->GetConfig().priority >= list[i]->GetConfig().priority)
+            {
+                at = i + 1;
+            }
+        }
+        list.insert(list.begin() + at, p);
+    }
+
+    void Remove(Ptr<XfrmPolicy> p)
+    {
+        std::vector<Ptr<XfrmPolicy>>& list = ListOf(p->GetConfig().dir, p->GetConfig().sel);
+        list.erase(std::find(list.begin(), list.end(), p));
+    }
+
+    Ptr<XfrmPolicy> Lookup(XfrmDir dir, const XfrmFlow& flow)
+    {
+        Ptr<XfrmPolicy> best;
+        for (const auto& p : ListOf(dir, XfrmSelector::Hosts(flow.src, flow.dst)))
+        {
+            if (p->GetConfig().sel.Matches(flow))
+            {
+                best = p;
+                break;
+            }
+        }
+        for (const auto& p : ListOf(dir, XfrmSelector()))
+        {
+            if (best && p->GetConfig().priority >= best->GetConfig().priority)
+            {
+                break;
+            }
+            if (p->GetConfig().sel.Matches(flow))
+            {
+                return p;
+            }
+        }
+        return best;
+    }
+
+  private:
+    std::vector<Ptr<XfrmPolicy>>& ListOf(XfrmDir dir, const XfrmSelector& sel)
+    {
+        if (!XfrmPolicyTable::IsExact(sel))
+        {
+            return m_prefix[size_t(dir)];
+        }
+        return m_chains[size_t(dir)][{sel.src.Get(), sel.dst.Get()}];
+    }
+
+    std::map<std::pair<uint32_t, uint32_t>, std::vector<Ptr<XfrmPolicy>>> m_chains[3];
+    std::vector<Ptr<XfrmPolicy>> m_prefix[3];
+};
+} // namespace
+
+// Random adds, removals and lookups: the index answers as the walked lists do, hardware
+// policies, priorities, prefixes, protocols and ports mixed.
+TEST(XfrmPolicyTableTest, IndexAnswersAsTheWalkedListsDo)
+{
+    std::mt19937 rng(7);
+    auto pick = [&rng](auto&& values) {
+        return values[std::uniform_int_distribution<size_t>(0, std::size(values) - 1)(rng)];
+    };
+    const Ipv4Address addresses[] = {Ipv4Address("10.0.0.1"),
+                                     Ipv4Address("10.0.0.2"),
+                                     Ipv4Address("10.0.1.1"),
+                                     Ipv4Address("10.1.0.1")};
+    const uint8_t prefixes[] = {32, 32, 32, 24, 16, 0};
+    const uint8_t protos[] = {0, 6, 17};
+    const uint16_t ports[] = {0, 0, 1000, 2000};
+    const uint32_t priorities[] = {0, 1, 2, 3, 5, 5};
+    const XfrmDir dirs[] = {XfrmDir::In, XfrmDir::Out, XfrmDir::Fwd};
+    XfrmPolicyTable spd;
+    WalkedSpd walked;
+    std::vector<Ptr<XfrmPolicy>> present;
+    for (int step = 0; step < 4000; ++step)
+    {
+        if (present.empty() || rng() % 3 != 0)
+        {
+            XfrmPolicyConfig c;
+            const bool exact = rng() % 2 == 0;
+            c.sel.src = pick(addresses);
+            c.sel.dst = pick(addresses);
+            c.sel.srcPrefix = exact ? 32 : pick(prefixes);
+            c.sel.dstPrefix = exact ? 32 : pick(prefixes);
+            c.sel.proto = pick(protos);
+            c.sel.sport = c.sel.proto ? pick(ports) : 0;
+            c.sel.dport = c.sel.proto ? pick(ports) : 0;
+            c.dir = pick(dirs);
+            c.priority = pick(priorities);
+            c.offloadType =
+                rng() % 5 == 0 && c.dir != XfrmDir::Fwd ? XfrmOffloadType::Packet : c.offloadType;
+            present.push_back(Create<XfrmPolicy>(c));
+            spd.Add(present.back());
+            walked.Add(present.back());
+        }
+        else
+        {
+            const size_t victim = rng() % present.size();
+            ASSERT_TRUE(spd.Remove(present[victim]));
+            walked.Remove(present[victim]);
+            present.erase(present.begin() + victim);
+        }
+        ASSERT_EQ(spd.GetN(), present.size());
+        for (int probe = 0; probe < 8; ++probe)
+        {
+            const XfrmFlow flow{pick(addresses),
+                                pick(addresses),
+                                pick(protos),
+                                pick(ports),
+                                pick(ports)};
+            const XfrmDir dir = pick(dirs);
+            ASSERT_EQ(spd.Lookup(dir, flow), walked.Lookup(dir, flow))
+                << "step " << step << ": " << XfrmDirName(dir) << " " << flow.src << " -> "
+                << flow.dst << " proto " << unsigned(flow.proto) << " " << flow.sport << "->"
+                << flow.dport;
+        }
+        Ptr<XfrmPolicy> some =
+            present.empty() ? Ptr<XfrmPolicy>() : present[rng() % present.size()];
+        if (some)
+        {
+            Ptr<XfrmPolicy> found =
+                spd.FindBySelector(some->GetConfig().dir, some->GetConfig().sel);
+            ASSERT_TRUE(found);
+            const XfrmSelector& a = found->GetConfig().sel;
+            const XfrmSelector& b = some->GetConfig().sel;
+            EXPECT_EQ(a.ToString(), b.ToString());
+            EXPECT_EQ(a.src, b.src);
+            EXPECT_EQ(a.dst, b.dst);
+        }
+    }
+    EXPECT_EQ(spd.GetAll().size(), present.size());
+}
+
 TEST(XfrmStateTableTest, RejectsADuplicateSpiAndFindsByDaddrAndSpi)
 {
     XfrmStateTable sad;
@@ -200,6 +481,58 @@ TEST(XfrmStateTableTest, OutboundPrefersLiveThenNewestAndNeverHardExpired)
     EXPECT_EQ(sad.FindOutbound(*policy, elsewhere), nullptr);
 }
 
+// Thousands of states to one peer, one reqid each, and a rekeyed tunnel among them: the index
+// finds the template's states and still prefers the live one, then the newest.
+TEST(XfrmStateTableTest, OutboundAmongThousandsPrefersLiveThenNewest)
+{
+    XfrmStateTable sad;
+    for (uint32_t i = 0; i < 3000; ++i)
+    {
+        ASSERT_TRUE(sad.Add(MakeState(0x10000 + i, XfrmMode::Tunnel, 100 + i), nullptr));
+    }
+    XfrmPolicyConfig pc = MakePolicy(1, false, XfrmDir::Out, 1777)->GetConfig();
+    pc.tmpl.mode = XfrmMode::Tunnel;
+    pc.tmpl.saddr = Ipv4Address("10.0.0.1");
+    pc.tmpl.daddr = Ipv4Address("10.0.0.2");
+    Ptr<XfrmPolicy> policy = Create<XfrmPolicy>(pc);
+    Ptr<XfrmState> first = sad.Find(Ipv4Address("10.0.0.2"), 0x10000 + 1677);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(sad.FindOutbound(*policy, kFlow), first);
+    std::vector<Ptr<XfrmState>> rekeyed{first};
+    for (uint32_t i = 0; i < 3; ++i)
+    {
+        rekeyed.push_back(MakeState(0x20000 + i, XfrmMode::Tunnel, 1777));
+        ASSERT_TRUE(sad.Add(rekeyed.back(), nullptr));
+        EXPECT_EQ(sad.FindOutbound(*policy, kFlow), rekeyed.back()) << "the newest";
+    }
+    rekeyed[3]->SetSoftExpired();
+    EXPECT_EQ(sad.FindOutbound(*policy, kFlow), rekeyed[2]) << "the newest that is not dying";
+    ASSERT_TRUE(sad.Remove(Ipv4Address("10.0.0.2"), 0x20001));
+    EXPECT_EQ(sad.FindOutbound(*policy, kFlow), rekeyed[1]);
+    rekeyed[1]->SetHardExpired();
+    EXPECT_EQ(sad.FindOutbound(*policy, kFlow), first);
+    first->SetSoftExpired();
+    EXPECT_EQ(sad.FindOutbound(*policy, kFlow), rekeyed[3]) << "all dying: the newest";
+    // A template without reqid takes any state to the peer (the newest live one: the last added
+    // of the 3000), one with an SPI only that state.
+    pc.tmpl.reqid = 0;
+    EXPECT_EQ(sad.FindOutbound(*Create<XfrmPolicy>(pc), kFlow)->GetSpi(), 0x10000u + 2999);
+    pc.tmpl.spi = 0x10000 + 5;
+    EXPECT_EQ(sad.FindOutbound(*Create<XfrmPolicy>(pc), kFlow)->GetSpi(), 0x10000u + 5);
+    pc.tmpl.reqid = 7; // an SPI whose state has another reqid
+    EXPECT_EQ(sad.FindOutbound(*Create<XfrmPolicy>(pc), kFlow), nullptr);
+    pc.tmpl.reqid = 1777;
+    pc.tmpl.spi = 0;
+    pc.tmpl.daddr = Ipv4Address("10.0.0.3"); // nothing goes there
+    EXPECT_EQ(sad.FindOutbound(*Create<XfrmPolicy>(pc), kFlow), nullptr);
+    for (const Ptr<XfrmState>& x : sad.GetAll())
+    {
+        ASSERT_EQ(sad.Remove(x->GetConfig().daddr, x->GetSpi()), x);
+    }
+    EXPECT_EQ(sad.FindOutbound(*policy, kFlow), nullptr) << "the indexes are empty too";
+    EXPECT_EQ(sad.GetN(), 0u);
+}
+
 // Linux's xfrm_state_look_at: a state serves only flows its own selector matches.
 TEST(XfrmStateTableTest, OutboundNeedsTheStateSelectorToMatchTheFlow)
 {
@@ -218,6 +551,50 @@ TEST(XfrmStateTableTest, OutboundNeedsTheStateSelectorToMatchTheFlow)
     XfrmFlow covered = kFlow;
     covered.src = Ipv4Address("192.0.2.99");
     EXPECT_NE(sad.FindOutbound(*policy, covered), nullptr);
+}
+
+// TX entries by daddr and by (daddr, reqid), in slot order; freed slots are reused lowest
+// first and leave the index.
+TEST(ReferenceSaTableTest, TxIndexFollowsInsertAndRemove)
+{
+    ReferenceSaTable table(4000);
+    auto entry = [](XfrmDir dir, uint32_t spi, const char* daddr, uint32_t reqid) {
+        ReferenceSa sa;
+        sa.dir = dir;
+        sa.spi = spi;
+        sa.daddr = Ipv4Address(daddr);
+        sa.reqid = reqid;
+        return sa;
+    };
+    std::string error;
+    std::vector<uint64_t> handles;
+    for (uint32_t i = 0; i < 3000; ++i)
+    {
+        handles.push_back(
+            table.Insert(entry(i % 3 ? XfrmDir::Out : XfrmDir::In, i + 1, "10.0.0.2", i % 10),
+                         &error));
+        ASSERT_NE(handles.back(), 0u) << error;
+    }
+    auto spis = [&table](const char* daddr, uint32_t reqid) {
+        std::vector<uint32_t> seen;
+        table.ForEachTx(Ipv4Address(daddr), reqid, [&seen](uint64_t, ReferenceSa& sa) {
+            EXPECT_EQ(sa.dir, XfrmDir::Out);
+            seen.push_back(sa.spi);
+        });
+        return seen;
+    };
+    EXPECT_EQ(spis("10.0.0.2", 0).size(), 2000u);
+    EXPECT_TRUE(spis("10.0.0.3", 0).empty());
+    const std::vector<uint32_t> reqid4 = spis("10.0.0.2", 4);
+    ASSERT_EQ(reqid4.size(), 200u); // i = 4, 14, 24, ... minus the inbound thirds
+    EXPECT_TRUE(std::is_sorted(reqid4.begin(), reqid4.end())) << "slot order";
+    table.Remove(handles[4]); // spi 5: out, reqid 4
+    EXPECT_EQ(spis("10.0.0.2", 4).size(), 199u);
+    EXPECT_EQ(spis("10.0.0.2", 0).size(), 1999u);
+    const uint64_t reused = table.Insert(entry(XfrmDir::Out, 9999, "10.0.0.2", 4), &error);
+    EXPECT_EQ(reused & 0xffffffffu, handles[4] & 0xffffffffu) << "the lowest free slot";
+    EXPECT_NE(reused, handles[4]) << "a new generation";
+    EXPECT_EQ(spis("10.0.0.2", 4).front(), 9999u);
 }
 
 TEST(ReferenceSaTableTest, CapacityHandlesAndRxIndex)

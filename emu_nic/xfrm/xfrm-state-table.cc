@@ -6,6 +6,8 @@
 namespace ns3
 {
 
+// ---- SAD ----
+
 uint64_t
 XfrmStateTable::Key(Ipv4Address daddr, uint32_t spi)
 {
@@ -27,6 +29,8 @@ XfrmStateTable::Add(Ptr<XfrmState> x, std::string* error)
         }
         return false;
     }
+    m_byReqid[Key(c.daddr, c.reqid)].push_back(x);
+    m_byDaddr[c.daddr.Get()].push_back(x);
     return true;
 }
 
@@ -35,6 +39,24 @@ XfrmStateTable::Find(Ipv4Address daddr, uint32_t spi) const
 {
     auto it = m_states.find(Key(daddr, spi));
     return it == m_states.end() ? nullptr : it->second;
+}
+
+void
+XfrmStateTable::Unlink(std::unordered_map<uint64_t, Bucket>* index,
+                       uint64_t key,
+                       const Ptr<XfrmState>& x)
+{
+    auto bucket = index->find(key);
+    if (bucket == index->end())
+    {
+        return;
+    }
+    Bucket& states = bucket->second;
+    states.erase(std::remove(states.begin(), states.end(), x), states.end());
+    if (states.empty())
+    {
+        index->erase(bucket);
+    }
 }
 
 Ptr<XfrmState>
@@ -47,6 +69,8 @@ XfrmStateTable::Remove(Ipv4Address daddr, uint32_t spi)
     }
     Ptr<XfrmState> x = it->second;
     m_states.erase(it);
+    Unlink(&m_byReqid, Key(daddr, x->GetConfig().reqid), x);
+    Unlink(&m_byDaddr, daddr.Get(), x);
     return x;
 }
 
@@ -64,32 +88,55 @@ XfrmStateTable::IsBetterOutbound(const XfrmState& candidate, const XfrmState* cu
     return candidate.GetSerial() > current->GetSerial();
 }
 
+bool
+XfrmStateTable::CanServe(const XfrmState& x, const XfrmPolicy& policy, const XfrmFlow& flow)
+{
+    if (x.IsHardExpired() || !policy.TemplateMatches(x) || !x.GetConfig().sel.Matches(flow))
+    {
+        return false;
+    }
+    if (x.GetOffload().ops && x.GetOffload().dir == XfrmDir::In)
+    {
+        return false;
+    }
+    // Packet offload pairs only offloaded policies with offloaded states, on one device
+    // (Linux's xfrm_state_find): a software policy never runs a packet-offloaded SA.
+    if (x.IsOffloaded(XfrmOffloadType::Packet) != policy.IsHardware() ||
+        (policy.IsHardware() && x.GetOffload().dev != policy.GetOffload().dev))
+    {
+        return false;
+    }
+    return x.GetConfig().mode != XfrmMode::Transport || x.GetConfig().daddr == flow.dst;
+}
+
 Ptr<XfrmState>
 XfrmStateTable::FindOutbound(const XfrmPolicy& policy, const XfrmFlow& flow) const
 {
-    Ptr<XfrmState> best;
-    for (const auto& [key, x] : m_states)
+    const XfrmPolicyConfig& config = policy.GetConfig();
+    if (!config.hasTemplate)
     {
-        if (x->IsHardExpired() || !policy.TemplateMatches(*x) || !x->GetConfig().sel.Matches(flow))
-        {
-            continue;
-        }
-        if (x->GetOffload().ops && x->GetOffload().dir == XfrmDir::In)
-        {
-            continue;
-        }
-        // Packet offload pairs only offloaded policies with offloaded states, on one device
-        // (Linux's xfrm_state_find): a software policy never runs a packet-offloaded SA.
-        if (x->IsOffloaded(XfrmOffloadType::Packet) != policy.IsHardware() ||
-            (policy.IsHardware() && x->GetOffload().dev != policy.GetOffload().dev))
-        {
-            continue;
-        }
-        if (x->GetConfig().mode == XfrmMode::Transport && x->GetConfig().daddr != flow.dst)
-        {
-            continue;
-        }
-        if (IsBetterOutbound(*x, PeekPointer(best)))
+        return nullptr;
+    }
+    // Only states to one address can serve: the tunnel's far end, or the flow's destination
+    // in transport mode. The narrowest index the template allows gives the candidates.
+    const XfrmTemplate& t = config.tmpl;
+    const Ipv4Address daddr = t.mode == XfrmMode::Tunnel ? t.daddr : flow.dst;
+    if (t.spi != 0)
+    {
+        Ptr<XfrmState> x = Find(daddr, t.spi);
+        return x && CanServe(*x, policy, flow) ? x : nullptr;
+    }
+    const auto& index = t.reqid != 0 ? m_byReqid : m_byDaddr;
+    auto bucket = index.find(t.reqid != 0 ? Key(daddr, t.reqid) : daddr.Get());
+    if (bucket == index.end())
+    {
+        return nullptr;
+    }
+    // The preference is a total order (serials are unique), so the bucket's order is irrelevant.
+    Ptr<XfrmState> best;
+    for (const Ptr<XfrmState>& x : bucket->second)
+    {
+        if (CanServe(*x, policy, flow) && IsBetterOutbound(*x, PeekPointer(best)))
         {
             best = x;
         }
@@ -118,74 +165,291 @@ XfrmStateTable::GetN() const
     return m_states.size();
 }
 
+// ---- SPD ----
+
+namespace
+{
+/// Room between neighbouring labels of an exact chain: inserts between two entries halve it.
+constexpr uint64_t kLabelGap = 1ull << 20;
+constexpr uint64_t kFirstLabel = 1ull << 63;
+} // namespace
+
 bool
 XfrmPolicyTable::IsExact(const XfrmSelector& sel)
 {
     return sel.srcPrefix == 32 && sel.dstPrefix == 32;
 }
 
+size_t
+XfrmPolicyTable::DirIndex(XfrmDir dir)
+{
+    return size_t(dir);
+}
+
+uint64_t
+XfrmPolicyTable::AddressKey(Ipv4Address src, Ipv4Address dst)
+{
+    return (uint64_t(src.Get()) << 32) | dst.Get();
+}
+
+uint64_t
+XfrmPolicyTable::SelectorKey(uint8_t proto, uint16_t sport, uint16_t dport)
+{
+    return (uint64_t(proto) << 32) | (uint64_t(sport) << 16) | dport;
+}
+
+uint32_t
+XfrmPolicyTable::Masked(Ipv4Address address, uint8_t prefix)
+{
+    if (prefix == 0)
+    {
+        return 0;
+    }
+    return prefix >= 32 ? address.Get() : address.Get() & ~(0xffffffffu >> prefix);
+}
+
+bool
+XfrmPolicyTable::SameSelector(const XfrmSelector& a, const XfrmSelector& b)
+{
+    return a.src == b.src && a.srcPrefix == b.srcPrefix && a.dst == b.dst &&
+           a.dstPrefix == b.dstPrefix && a.proto == b.proto && a.sport == b.sport &&
+           a.dport == b.dport;
+}
+
+size_t
+XfrmPolicyTable::InsertPosition(const std::vector<std::unique_ptr<Entry>>& list,
+                                const XfrmPolicy& policy)
+{
+    if (policy.IsHardware())
+    {
+        return 0; // packet-offload policies enter at the head, to speed up lookups
+    }
+    // After the last policy that is not worse: equal priorities keep their age order. Linux
+    // walks the whole list, not only a sorted prefix, since hardware policies break the order.
+    size_t at = 0;
+    for (size_t i = 0; i < list.size(); ++i)
+    {
+        if (policy.GetConfig().priority >= list[i]->policy->GetConfig().priority)
+        {
+            at = i + 1;
+        }
+    }
+    return at;
+}
+
+void
+XfrmPolicyTable::InsertByLabel(std::vector<Entry*>* bucket, Entry* added)
+{
+    auto before = std::find_if(bucket->begin(), bucket->end(), [added](const Entry* e) {
+        return e->label > added->label;
+    });
+    bucket->insert(before, added);
+}
+
+void
+XfrmPolicyTable::ExactChain::Label(size_t at)
+{
+    const size_t n = order.size();
+    uint64_t& label = order[at]->label;
+    if (n == 1)
+    {
+        label = kFirstLabel;
+        return;
+    }
+    const bool head = at == 0;
+    const bool tail = at + 1 == n;
+    if (head && order[1]->label > kLabelGap)
+    {
+        label = order[1]->label - kLabelGap;
+        return;
+    }
+    if (tail && order[at - 1]->label < UINT64_MAX - kLabelGap)
+    {
+        label = order[at - 1]->label + kLabelGap;
+        return;
+    }
+    if (!head && !tail && order[at + 1]->label - order[at - 1]->label >= 2)
+    {
+        label = order[at - 1]->label + (order[at + 1]->label - order[at - 1]->label) / 2;
+        return;
+    }
+    // No room left: spread the whole chain out again (rare; the order itself is unchanged).
+    for (size_t i = 0; i < n; ++i)
+    {
+        order[i]->label = (1ull << 62) + i * kLabelGap;
+    }
+}
+
+void
+XfrmPolicyTable::PrefixList::Renumber()
+{
+    uint32_t max = 0;
+    for (size_t i = 0; i < order.size(); ++i)
+    {
+        max = std::max(max, order[i]->policy->GetConfig().priority);
+        order[i]->label = i;
+        order[i]->maxPriority = max;
+    }
+}
+
+std::vector<XfrmPolicyTable::Entry*>&
+XfrmPolicyTable::PrefixList::BucketOf(const XfrmSelector& sel)
+{
+    auto& buckets = byPrefix[uint16_t(sel.srcPrefix << 8 | sel.dstPrefix)];
+    return buckets[(uint64_t(Masked(sel.src, sel.srcPrefix)) << 32) |
+                   Masked(sel.dst, sel.dstPrefix)];
+}
+
 void
 XfrmPolicyTable::Add(Ptr<XfrmPolicy> policy)
 {
-    std::vector<Ptr<XfrmPolicy>>& list = IsExact(policy->GetConfig().sel) ? m_exact : m_inexact;
-    auto at = list.begin();
-    if (!policy->IsHardware())
+    const XfrmPolicyConfig& c = policy->GetConfig();
+    const size_t d = DirIndex(c.dir);
+    auto entry = std::make_unique<Entry>();
+    entry->policy = policy;
+    Entry* added = entry.get();
+    ++m_n;
+    if (!IsExact(c.sel))
     {
-        // After the last policy that is not worse: equal priorities keep their age order.
-        for (auto it = list.begin(); it != list.end(); ++it)
-        {
-            if (policy->GetConfig().priority >= (*it)->GetConfig().priority)
-            {
-                at = it + 1;
-            }
-        }
+        PrefixList& list = m_inexact[d];
+        const size_t at = InsertPosition(list.order, *policy);
+        list.order.insert(list.order.begin() + at, std::move(entry));
+        list.Renumber();
+        InsertByLabel(&list.BucketOf(c.sel), added);
+        return;
     }
-    list.insert(at, policy);
+    ExactChain& chain = m_exact[d][AddressKey(c.sel.src, c.sel.dst)];
+    const size_t at = InsertPosition(chain.order, *policy);
+    chain.order.insert(chain.order.begin() + at, std::move(entry));
+    chain.Label(at);
+    InsertByLabel(&chain.bySelector[SelectorKey(c.sel.proto, c.sel.sport, c.sel.dport)], added);
 }
 
 bool
 XfrmPolicyTable::Remove(Ptr<XfrmPolicy> policy)
 {
-    for (auto* list : {&m_exact, &m_inexact})
+    const XfrmPolicyConfig& c = policy->GetConfig();
+    const size_t d = DirIndex(c.dir);
+    auto same = [&policy](const std::unique_ptr<Entry>& e) { return e->policy == policy; };
+    if (!IsExact(c.sel))
     {
-        auto it = std::find(list->begin(), list->end(), policy);
-        if (it != list->end())
+        PrefixList& list = m_inexact[d];
+        auto it = std::find_if(list.order.begin(), list.order.end(), same);
+        if (it == list.order.end())
         {
-            list->erase(it);
-            return true;
+            return false;
         }
+        const uint16_t lengths = uint16_t(c.sel.srcPrefix << 8 | c.sel.dstPrefix);
+        std::vector<Entry*>& bucket = list.BucketOf(c.sel);
+        bucket.erase(std::find(bucket.begin(), bucket.end(), it->get()));
+        if (bucket.empty())
+        {
+            auto& buckets = list.byPrefix[lengths];
+            buckets.erase((uint64_t(Masked(c.sel.src, c.sel.srcPrefix)) << 32) |
+                          Masked(c.sel.dst, c.sel.dstPrefix));
+            if (buckets.empty())
+            {
+                list.byPrefix.erase(lengths);
+            }
+        }
+        list.order.erase(it);
+        list.Renumber();
+        --m_n;
+        return true;
     }
-    return false;
+    auto chainIt = m_exact[d].find(AddressKey(c.sel.src, c.sel.dst));
+    if (chainIt == m_exact[d].end())
+    {
+        return false;
+    }
+    ExactChain& chain = chainIt->second;
+    auto it = std::find_if(chain.order.begin(), chain.order.end(), same);
+    if (it == chain.order.end())
+    {
+        return false;
+    }
+    auto bucket = chain.bySelector.find(SelectorKey(c.sel.proto, c.sel.sport, c.sel.dport));
+    bucket->second.erase(std::find(bucket->second.begin(), bucket->second.end(), it->get()));
+    if (bucket->second.empty())
+    {
+        chain.bySelector.erase(bucket);
+    }
+    chain.order.erase(it);
+    if (chain.order.empty())
+    {
+        m_exact[d].erase(chainIt);
+    }
+    --m_n;
+    return true;
 }
 
 Ptr<XfrmPolicy>
 XfrmPolicyTable::Lookup(XfrmDir dir, const XfrmFlow& flow) const
 {
+    const size_t d = DirIndex(dir);
     Ptr<XfrmPolicy> best;
-    for (const auto& p : m_exact)
+    const auto& chains = m_exact[d];
+    auto chainIt = chains.empty() ? chains.end() : chains.find(AddressKey(flow.src, flow.dst));
+    if (chainIt != chains.end())
     {
-        if (p->GetConfig().dir == dir && p->GetConfig().sel.Matches(flow))
+        const ExactChain& chain = chainIt->second;
+        // Every policy of the chain matches the addresses; a selector matches the rest when
+        // each of protocol and ports is the flow's or 0 (any). Probe those selectors only.
+        const Entry* first = nullptr;
+        const uint8_t protos[] = {flow.proto, 0};
+        const uint16_t sports[] = {flow.sport, 0};
+        const uint16_t dports[] = {flow.dport, 0};
+        for (size_t p = 0; p < (flow.proto ? 2 : 1); ++p)
         {
-            best = p;
-            break;
+            for (size_t s = 0; s < (flow.sport ? 2 : 1); ++s)
+            {
+                for (size_t t = 0; t < (flow.dport ? 2 : 1); ++t)
+                {
+                    auto bucket =
+                        chain.bySelector.find(SelectorKey(protos[p], sports[s], dports[t]));
+                    if (bucket != chain.bySelector.end() &&
+                        (!first || bucket->second.front()->label < first->label))
+                    {
+                        first = bucket->second.front();
+                    }
+                }
+            }
+        }
+        if (first)
+        {
+            best = first->policy;
         }
     }
-    // __xfrm_policy_eval_candidates: the walk stops at the first policy that is not better
-    // than the exact match.
-    for (const auto& p : m_inexact)
+    // The prefix list's walk (__xfrm_policy_eval_candidates) returns its first match, unless it
+    // met a policy that is not better than the exact match before or at it. So: the first
+    // match, from the buckets its prefix lengths and the flow's addresses name, then the
+    // highest priority value up to it.
+    const PrefixList& list = m_inexact[d];
+    const Entry* match = nullptr;
+    for (const auto& [lengths, buckets] : list.byPrefix)
     {
-        if (p->GetConfig().dir != dir)
+        auto bucket = buckets.find((uint64_t(Masked(flow.src, lengths >> 8)) << 32) |
+                                   Masked(flow.dst, lengths & 0xff));
+        if (bucket == buckets.end())
         {
             continue;
         }
-        if (best && p->GetConfig().priority >= best->GetConfig().priority)
+        for (const Entry* e : bucket->second)
         {
-            break;
+            if (match && e->label > match->label)
+            {
+                break; // in lookup order: nothing earlier is left in this bucket
+            }
+            if (e->policy->GetConfig().sel.Matches(flow))
+            {
+                match = e;
+                break;
+            }
         }
-        if (p->GetConfig().sel.Matches(flow))
-        {
-            return p;
-        }
+    }
+    if (match && (!best || match->maxPriority < best->GetConfig().priority))
+    {
+        return match->policy;
     }
     return best;
 }
@@ -193,17 +457,35 @@ XfrmPolicyTable::Lookup(XfrmDir dir, const XfrmFlow& flow) const
 Ptr<XfrmPolicy>
 XfrmPolicyTable::FindBySelector(XfrmDir dir, const XfrmSelector& sel) const
 {
-    for (const auto* list : {&m_exact, &m_inexact})
+    const size_t d = DirIndex(dir);
+    if (IsExact(sel))
     {
-        for (const auto& p : *list)
+        auto chainIt = m_exact[d].find(AddressKey(sel.src, sel.dst));
+        if (chainIt == m_exact[d].end())
         {
-            const XfrmSelector& s = p->GetConfig().sel;
-            if (p->GetConfig().dir == dir && s.src == sel.src && s.srcPrefix == sel.srcPrefix &&
-                s.dst == sel.dst && s.dstPrefix == sel.dstPrefix && s.proto == sel.proto &&
-                s.sport == sel.sport && s.dport == sel.dport)
-            {
-                return p;
-            }
+            return nullptr;
+        }
+        const auto& bySelector = chainIt->second.bySelector;
+        auto bucket = bySelector.find(SelectorKey(sel.proto, sel.sport, sel.dport));
+        return bucket == bySelector.end() ? nullptr : bucket->second.front()->policy;
+    }
+    const PrefixList& list = m_inexact[d];
+    auto buckets = list.byPrefix.find(uint16_t(sel.srcPrefix << 8 | sel.dstPrefix));
+    if (buckets == list.byPrefix.end())
+    {
+        return nullptr;
+    }
+    auto bucket = buckets->second.find((uint64_t(Masked(sel.src, sel.srcPrefix)) << 32) |
+                                       Masked(sel.dst, sel.dstPrefix));
+    if (bucket == buckets->second.end())
+    {
+        return nullptr;
+    }
+    for (const Entry* e : bucket->second)
+    {
+        if (SameSelector(e->policy->GetConfig().sel, sel))
+        {
+            return e->policy;
         }
     }
     return nullptr;
@@ -212,15 +494,39 @@ XfrmPolicyTable::FindBySelector(XfrmDir dir, const XfrmSelector& sel) const
 std::vector<Ptr<XfrmPolicy>>
 XfrmPolicyTable::GetAll() const
 {
-    std::vector<Ptr<XfrmPolicy>> all = m_exact;
-    all.insert(all.end(), m_inexact.begin(), m_inexact.end());
+    std::vector<Ptr<XfrmPolicy>> all;
+    all.reserve(m_n);
+    for (const auto& chains : m_exact)
+    {
+        std::vector<uint64_t> keys;
+        keys.reserve(chains.size());
+        for (const auto& [key, chain] : chains)
+        {
+            keys.push_back(key);
+        }
+        std::sort(keys.begin(), keys.end());
+        for (uint64_t key : keys)
+        {
+            for (const auto& e : chains.at(key).order)
+            {
+                all.push_back(e->policy);
+            }
+        }
+    }
+    for (const auto& list : m_inexact)
+    {
+        for (const auto& e : list.order)
+        {
+            all.push_back(e->policy);
+        }
+    }
     return all;
 }
 
 size_t
 XfrmPolicyTable::GetN() const
 {
-    return m_exact.size() + m_inexact.size();
+    return m_n;
 }
 
 } // namespace ns3

@@ -4,13 +4,22 @@
 #include "xfrm-policy.h"
 #include "xfrm-state.h"
 
+#include <array>
+#include <map>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
 namespace ns3
 {
 
-/// The SAD: states by (daddr, SPI), and Linux's choice of the state that serves a policy.
+/**
+ * The SAD: states by (daddr, SPI), and Linux's choice of the state that serves a policy.
+ *
+ * Besides the (daddr, SPI) hash (Linux's state_byspi), states are indexed by (daddr, reqid) and
+ * by daddr (Linux's state_bydst), so FindOutbound looks only at the states a template can name:
+ * its cost does not grow with the number of SAs to other peers or of other tunnels.
+ */
 class XfrmStateTable
 {
   public:
@@ -30,34 +39,100 @@ class XfrmStateTable
     static bool IsBetterOutbound(const XfrmState& candidate, const XfrmState* current);
 
   private:
+    using Bucket = std::vector<Ptr<XfrmState>>;
     static uint64_t Key(Ipv4Address daddr, uint32_t spi);
-    std::unordered_map<uint64_t, Ptr<XfrmState>> m_states;
+    static void Unlink(std::unordered_map<uint64_t, Bucket>* index,
+                       uint64_t key,
+                       const Ptr<XfrmState>& x);
+    /// Whether x may serve policy for flow (everything FindOutbound asks but the preference).
+    static bool CanServe(const XfrmState& x, const XfrmPolicy& policy, const XfrmFlow& flow);
+
+    std::unordered_map<uint64_t, Ptr<XfrmState>> m_states; //!< by (daddr, spi)
+    std::unordered_map<uint64_t, Bucket> m_byReqid;        //!< by (daddr, reqid)
+    std::unordered_map<uint64_t, Bucket> m_byDaddr;        //!< by daddr
 };
 
-/// The SPD: ordered policies per direction; hardware policies outrank software ones.
+/**
+ * The SPD: ordered policies per direction; hardware policies outrank software ones.
+ *
+ * As Linux keeps them: exact policies (both prefixes /32) in a hash by (direction, source,
+ * destination), one chain per pair (Linux's policy_bydst chains, without collisions); the others
+ * in one list per direction (the inexact list). Both are indexed so that lookup cost does not
+ * grow with the number of policies: a chain by (protocol, source port, destination port), so
+ * the first matching policy takes at most eight probes; the inexact list by prefix lengths and
+ * masked addresses (one probe per pair of prefix lengths in use), with the highest priority
+ * value up to each entry, which is all the walk's stopping rule needs.
+ */
 class XfrmPolicyTable
 {
   public:
     /// Linux's xfrm_policy_insert_list: a policy joins the list of its kind (exact: both
-    /// prefixes /32, else by prefix). A packet-offload policy enters at the head of its list;
-    /// a software one right after the last policy whose priority value is not above its own,
-    /// or at the head when there is none.
+    /// prefixes /32, in the chain of its direction and addresses; else the prefix list of its
+    /// direction). A packet-offload policy enters at the head of its list; a software one right
+    /// after the last policy whose priority value is not above its own, or at the head when
+    /// there is none.
     void Add(Ptr<XfrmPolicy> policy);
     bool Remove(Ptr<XfrmPolicy> policy);
-    /// Linux's xfrm_policy_lookup_bytype: the first match of the exact list, unless the prefix
+    /// Linux's xfrm_policy_lookup_bytype: the first match of the exact chain, unless the prefix
     /// list has a match of strictly better priority before a policy that is not better.
     Ptr<XfrmPolicy> Lookup(XfrmDir dir, const XfrmFlow& flow) const;
     /// The policy with exactly this selector and direction (xfrm_policy_bysel_ctx), if any.
     Ptr<XfrmPolicy> FindBySelector(XfrmDir dir, const XfrmSelector& sel) const;
-    /// Exact list then prefix list, each in lookup order.
+    /// Exact policies then prefix policies; each by direction (in, out, fwd), exact chains by
+    /// (source, destination), each chain and list in lookup order.
     std::vector<Ptr<XfrmPolicy>> GetAll() const;
     size_t GetN() const;
     /// Whether a selector goes to the exact list (Linux's default hash thresholds, 32/32).
     static bool IsExact(const XfrmSelector& sel);
 
   private:
-    std::vector<Ptr<XfrmPolicy>> m_exact;   //!< in lookup order
-    std::vector<Ptr<XfrmPolicy>> m_inexact; //!< in lookup order
+    /// A policy in its list and its place there: labels grow along the list.
+    struct Entry
+    {
+        Ptr<XfrmPolicy> policy;
+        uint64_t label{0};
+        uint32_t maxPriority{0}; //!< inexact list: the highest priority value up to here
+    };
+
+    /// The exact policies of one (direction, source, destination).
+    struct ExactChain
+    {
+        std::vector<std::unique_ptr<Entry>> order; //!< lookup order
+        /// By (protocol, source port, destination port): the entries of that selector, in
+        /// lookup order.
+        std::unordered_map<uint64_t, std::vector<Entry*>> bySelector;
+        /// Labels entries so that they grow along the chain after inserting at index at.
+        void Label(size_t at);
+    };
+
+    /// The inexact policies of one direction.
+    struct PrefixList
+    {
+        std::vector<std::unique_ptr<Entry>> order; //!< lookup order
+        /// By (source prefix length << 8 | destination prefix length), then by the masked
+        /// addresses: the entries, in lookup order.
+        std::map<uint16_t, std::unordered_map<uint64_t, std::vector<Entry*>>> byPrefix;
+        /// Labels are positions; recomputes them and the running priority maxima.
+        void Renumber();
+        std::vector<Entry*>& BucketOf(const XfrmSelector& sel);
+    };
+
+    static constexpr size_t kDirs = 3; //!< in, out, fwd
+    static size_t DirIndex(XfrmDir dir);
+    static uint64_t AddressKey(Ipv4Address src, Ipv4Address dst);
+    static uint64_t SelectorKey(uint8_t proto, uint16_t sport, uint16_t dport);
+    static uint32_t Masked(Ipv4Address address, uint8_t prefix);
+    static bool SameSelector(const XfrmSelector& a, const XfrmSelector& b);
+    /// Where Linux's xfrm_policy_insert_list puts policy in a list of entries.
+    static size_t InsertPosition(const std::vector<std::unique_ptr<Entry>>& list,
+                                 const XfrmPolicy& policy);
+    /// Puts added into bucket, which is in lookup order (by label).
+    static void InsertByLabel(std::vector<Entry*>* bucket, Entry* added);
+
+    /// Per direction: exact chains by (source, destination).
+    std::array<std::unordered_map<uint64_t, ExactChain>, kDirs> m_exact;
+    std::array<PrefixList, kDirs> m_inexact;
+    size_t m_n{0};
 };
 
 } // namespace ns3

@@ -195,7 +195,8 @@ ReferenceOffloadEngine::PolicyAdd(const olab_policy& in, uint64_t* handle, std::
                        ")");
         return OLAB_FAILURE;
     }
-    Policy p;
+    auto policy = std::make_unique<Policy>();
+    Policy& p = *policy;
     p.handle = m_nextPolicyHandle++;
     p.serial = in.serial;
     p.dir = in.dir == OLAB_DIR_IN ? XfrmDir::In : XfrmDir::Out;
@@ -210,32 +211,122 @@ ReferenceOffloadEngine::PolicyAdd(const olab_policy& in, uint64_t* handle, std::
     {
         p.tmplSpi = in.tmpl_spi;
     }
-    // Lookup order: lower priority value first, then the older policy (Linux's SPD order).
-    auto at = std::upper_bound(m_policies.begin(),
-                               m_policies.end(),
-                               p,
-                               [](const Policy& a, const Policy& b) {
-                                   return a.priority != b.priority ? a.priority < b.priority
-                                                                   : a.serial < b.serial;
-                               });
-    m_policies.insert(at, p);
+    std::vector<const Policy*>& list = ListOf(p);
+    auto at = std::upper_bound(list.begin(), list.end(), &p, [](const Policy* a, const Policy* b) {
+        return a->Precedes(*b);
+    });
+    list.insert(at, &p);
     *handle = p.handle;
+    m_policies.emplace(p.handle, std::move(policy));
     return OLAB_OK;
 }
 
 void
 ReferenceOffloadEngine::PolicyDelete(uint64_t handle)
 {
-    m_policies.erase(std::remove_if(m_policies.begin(),
-                                    m_policies.end(),
-                                    [handle](const Policy& p) { return p.handle == handle; }),
-                     m_policies.end());
+    auto it = m_policies.find(handle);
+    if (it == m_policies.end())
+    {
+        return;
+    }
+    const Policy* p = it->second.get();
+    std::vector<const Policy*>& list = ListOf(*p);
+    list.erase(std::find(list.begin(), list.end(), p));
+    if (list.empty())
+    {
+        DropEmptyList(*p);
+    }
+    m_policies.erase(it);
 }
 
 void
 ReferenceOffloadEngine::PolicyFree(uint64_t handle)
 {
     // Deleted policies are already gone from the table; nothing else is held.
+}
+
+bool
+ReferenceOffloadEngine::Policy::Precedes(const Policy& other) const
+{
+    if (priority != other.priority)
+    {
+        return priority < other.priority;
+    }
+    return serial != other.serial ? serial < other.serial : handle < other.handle;
+}
+
+bool
+ReferenceOffloadEngine::ExactKey::operator==(const ExactKey& other) const
+{
+    return addresses == other.addresses && rest == other.rest;
+}
+
+size_t
+ReferenceOffloadEngine::ExactKeyHash::operator()(const ExactKey& key) const
+{
+    return std::hash<uint64_t>()(key.addresses * 0x9e3779b97f4a7c15ull ^ key.rest);
+}
+
+ReferenceOffloadEngine::ExactKey
+ReferenceOffloadEngine::ExactKeyOf(XfrmDir dir,
+                                   Ipv4Address src,
+                                   Ipv4Address dst,
+                                   uint8_t proto,
+                                   uint16_t sport,
+                                   uint16_t dport)
+{
+    return ExactKey{uint64_t(src.Get()) << 32 | dst.Get(),
+                    uint64_t(dir) << 40 | uint64_t(proto) << 32 | uint64_t(sport) << 16 | dport};
+}
+
+bool
+ReferenceOffloadEngine::IsExact(const XfrmSelector& sel)
+{
+    return sel.srcPrefix == 32 && sel.dstPrefix == 32;
+}
+
+uint64_t
+ReferenceOffloadEngine::MaskedKey(Ipv4Address src,
+                                  uint8_t srcPrefix,
+                                  Ipv4Address dst,
+                                  uint8_t dstPrefix)
+{
+    auto masked = [](Ipv4Address a, uint8_t prefix) -> uint64_t {
+        return prefix == 0 ? 0 : prefix >= 32 ? a.Get() : a.Get() & ~(0xffffffffu >> prefix);
+    };
+    return masked(src, srcPrefix) << 32 | masked(dst, dstPrefix);
+}
+
+void
+ReferenceOffloadEngine::DropEmptyList(const Policy& p)
+{
+    if (IsExact(p.sel))
+    {
+        m_exactPolicies.erase(
+            ExactKeyOf(p.dir, p.sel.src, p.sel.dst, p.sel.proto, p.sel.sport, p.sel.dport));
+        return;
+    }
+    auto& byLength = m_prefixPolicies[p.dir == XfrmDir::In ? 0 : 1];
+    const uint16_t lengths = uint16_t(p.sel.srcPrefix << 8 | p.sel.dstPrefix);
+    auto& buckets = byLength[lengths];
+    buckets.erase(MaskedKey(p.sel.src, p.sel.srcPrefix, p.sel.dst, p.sel.dstPrefix));
+    if (buckets.empty())
+    {
+        byLength.erase(lengths);
+    }
+}
+
+std::vector<const ReferenceOffloadEngine::Policy*>&
+ReferenceOffloadEngine::ListOf(const Policy& p)
+{
+    if (!IsExact(p.sel))
+    {
+        return m_prefixPolicies[p.dir == XfrmDir::In ? 0 : 1]
+                               [uint16_t(p.sel.srcPrefix << 8 | p.sel.dstPrefix)]
+                               [MaskedKey(p.sel.src, p.sel.srcPrefix, p.sel.dst, p.sel.dstPrefix)];
+    }
+    return m_exactPolicies
+        [ExactKeyOf(p.dir, p.sel.src, p.sel.dst, p.sel.proto, p.sel.sport, p.sel.dport)];
 }
 
 // ---- TX ----
@@ -310,14 +401,54 @@ ReferenceOffloadEngine::CryptoTx(uint8_t* buf,
 const ReferenceOffloadEngine::Policy*
 ReferenceOffloadEngine::LookupPolicy(XfrmDir dir, const XfrmFlow& flow) const
 {
-    for (const auto& p : m_policies)
+    // The first policy in lookup order whose selector matches: of the exact selectors that can
+    // match (protocol and each port the flow's or any), the best; then any prefix policy
+    // before it. The order is total (priority, age, handle), so the lists' minima decide.
+    const Policy* best = nullptr;
+    if (!m_exactPolicies.empty())
     {
-        if (p.dir == dir && p.sel.Matches(flow))
+        const uint8_t protos[] = {flow.proto, 0};
+        const uint16_t sports[] = {flow.sport, 0};
+        const uint16_t dports[] = {flow.dport, 0};
+        for (size_t p = 0; p < (flow.proto ? 2 : 1); ++p)
         {
-            return &p;
+            for (size_t s = 0; s < (flow.sport ? 2 : 1); ++s)
+            {
+                for (size_t t = 0; t < (flow.dport ? 2 : 1); ++t)
+                {
+                    auto it = m_exactPolicies.find(
+                        ExactKeyOf(dir, flow.src, flow.dst, protos[p], sports[s], dports[t]));
+                    if (it != m_exactPolicies.end() &&
+                        (!best || it->second.front()->Precedes(*best)))
+                    {
+                        best = it->second.front();
+                    }
+                }
+            }
         }
     }
-    return nullptr;
+    // Prefix policies: the lists the flow's addresses name, one per pair of prefix lengths.
+    for (const auto& [lengths, buckets] : m_prefixPolicies[dir == XfrmDir::In ? 0 : 1])
+    {
+        auto bucket = buckets.find(MaskedKey(flow.src, lengths >> 8, flow.dst, lengths & 0xff));
+        if (bucket == buckets.end())
+        {
+            continue;
+        }
+        for (const Policy* p : bucket->second)
+        {
+            if (best && !p->Precedes(*best))
+            {
+                break;
+            }
+            if (p->sel.Matches(flow))
+            {
+                best = p;
+                break;
+            }
+        }
+    }
+    return best;
 }
 
 // A state at its hard limit is still selected when nothing better exists, so that CheckLifetime
@@ -330,7 +461,9 @@ ReferenceOffloadEngine::SelectTxState(const Policy& policy, const XfrmFlow& flow
     auto rank = [](const ReferenceSa& sa) {
         return (sa.hardNotified ? 0 : 2) + (sa.softNotified ? 0 : 1);
     };
-    m_sas.ForEach([&](uint64_t, ReferenceSa& sa) {
+    // Only SAs to one address can serve: the tunnel's far end, or the flow's destination.
+    const Ipv4Address daddr = policy.tmplMode == XfrmMode::Tunnel ? policy.tmplDaddr : flow.dst;
+    m_sas.ForEachTx(daddr, policy.tmplReqid, [&](uint64_t, ReferenceSa& sa) {
         if (sa.deleted || sa.dir != XfrmDir::Out || sa.type != XfrmOffloadType::Packet ||
             !policy.TemplateMatches(sa) ||
             (sa.mode == XfrmMode::Transport && sa.daddr != flow.dst) || !sa.sel.Matches(flow))

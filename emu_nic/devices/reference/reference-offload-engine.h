@@ -8,7 +8,10 @@
 #include "ns3/ptr.h"
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace ns3
@@ -86,7 +89,39 @@ class ReferenceOffloadEngine : public BuiltinOffloadDevice
         uint32_t tmplReqid{0};
         uint32_t tmplSpi{0}; //!< 0: the newest matching SA serves; else only this SPI
         bool TemplateMatches(const ReferenceSa& sa) const;
+        /// Lookup order: lower priority value first, then the older policy (Linux's SPD
+        /// order), then the one added first.
+        bool Precedes(const Policy& other) const;
     };
+
+    /// Where an exact policy (both prefixes /32) is indexed: every field of its selector.
+    struct ExactKey
+    {
+        uint64_t addresses; //!< source, destination
+        uint64_t rest;      //!< direction, protocol, source port, destination port
+        bool operator==(const ExactKey& other) const;
+    };
+
+    struct ExactKeyHash
+    {
+        size_t operator()(const ExactKey& key) const;
+    };
+
+    static ExactKey ExactKeyOf(XfrmDir dir,
+                               Ipv4Address src,
+                               Ipv4Address dst,
+                               uint8_t proto,
+                               uint16_t sport,
+                               uint16_t dport);
+    static bool IsExact(const XfrmSelector& sel);
+    static uint64_t MaskedKey(Ipv4Address src,
+                              uint8_t srcPrefix,
+                              Ipv4Address dst,
+                              uint8_t dstPrefix);
+    /// The index list a policy belongs to.
+    std::vector<const Policy*>& ListOf(const Policy& policy);
+    /// Removes a policy's now empty index list.
+    void DropEmptyList(const Policy& policy);
 
     int CryptoTx(uint8_t* buf, uint32_t* len, const olab_tx_meta& meta, uint32_t* dropReason);
     int PacketOffloadTx(uint8_t* buf,
@@ -110,7 +145,14 @@ class ReferenceOffloadEngine : public BuiltinOffloadDevice
     olab_host m_host;
     olab_config m_config;
     ReferenceSaTable m_sas;
-    std::vector<Policy> m_policies; //!< in lookup order: priority, then age
+    std::unordered_map<uint64_t, std::unique_ptr<Policy>> m_policies; //!< by handle
+    /// Exact policies by selector, each list in lookup order; lookup probes the (at most eight)
+    /// selectors that can match a flow.
+    std::unordered_map<ExactKey, std::vector<const Policy*>, ExactKeyHash> m_exactPolicies;
+    /// The others, per direction (in, out): by (source prefix length << 8 | destination prefix
+    /// length), then by the masked addresses; each list in lookup order.
+    std::map<uint16_t, std::unordered_map<uint64_t, std::vector<const Policy*>>>
+        m_prefixPolicies[2];
     uint64_t m_nextPolicyHandle{1};
     std::vector<uint8_t> m_frame; //!< reused per packet
     uint16_t m_identification{0};

@@ -1,5 +1,6 @@
 #include "reference-sa-table.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace ns3
@@ -19,6 +20,7 @@ ReferenceSaTable::SetCapacity(uint32_t capacity)
         m_slots.clear();
         m_slots.resize(capacity);
         m_generations.resize(capacity); // generations only grow: old handles stay stale
+        m_firstFree = 0;
     }
 }
 
@@ -41,16 +43,16 @@ ReferenceSaTable::IndexOf(uint64_t handle) const
 }
 
 uint64_t
-ReferenceSaTable::RxKey(Ipv4Address daddr, uint32_t spi)
+ReferenceSaTable::Key(Ipv4Address daddr, uint32_t id)
 {
-    return (uint64_t(daddr.Get()) << 32) | spi;
+    return (uint64_t(daddr.Get()) << 32) | id;
 }
 
 uint64_t
 ReferenceSaTable::Insert(ReferenceSa&& sa, std::string* error)
 {
     const bool rx = sa.dir == XfrmDir::In;
-    auto taken = rx ? m_rxIndex.find(RxKey(sa.daddr, sa.spi)) : m_rxIndex.end();
+    auto taken = rx ? m_rxIndex.find(Key(sa.daddr, sa.spi)) : m_rxIndex.end();
     if (taken != m_rxIndex.end() && m_slots[taken->second]->deleted)
     {
         // Deleted, waiting for state_free: it left the datapath, so its (daddr, SPI) is free.
@@ -68,20 +70,29 @@ ReferenceSaTable::Insert(ReferenceSa&& sa, std::string* error)
         }
         return 0;
     }
-    for (uint32_t i = 0; i < m_slots.size(); ++i)
+    // The lowest free slot, as a scan from 0 would find it.
+    for (uint32_t i = m_firstFree; i < m_slots.size(); ++i)
     {
         if (!m_slots[i])
         {
             m_slots[i] = std::make_unique<ReferenceSa>(std::move(sa));
             ++m_generations[i];
+            const ReferenceSa& stored = *m_slots[i];
             if (rx)
             {
-                m_rxIndex[RxKey(m_slots[i]->daddr, m_slots[i]->spi)] = i;
+                m_rxIndex[Key(stored.daddr, stored.spi)] = i;
             }
+            else
+            {
+                IndexSlot(&m_txByDaddr, stored.daddr.Get(), i, true);
+                IndexSlot(&m_txByReqid, Key(stored.daddr, stored.reqid), i, true);
+            }
+            m_firstFree = i + 1;
             ++m_used;
             return HandleOf(i);
         }
     }
+    m_firstFree = m_slots.size();
     if (error)
     {
         std::ostringstream os;
@@ -108,7 +119,7 @@ ReferenceSaTable::Get(uint64_t handle) const
 ReferenceSa*
 ReferenceSaTable::FindRx(Ipv4Address daddr, uint32_t spi)
 {
-    auto it = m_rxIndex.find(RxKey(daddr, spi));
+    auto it = m_rxIndex.find(Key(daddr, spi));
     if (it == m_rxIndex.end())
     {
         return nullptr;
@@ -126,13 +137,42 @@ ReferenceSaTable::Remove(uint64_t handle)
         return; // never given out, or already freed: a stale handle touches nothing
     }
     const ReferenceSa* sa = m_slots[index].get();
-    auto indexed = m_rxIndex.find(RxKey(sa->daddr, sa->spi));
+    auto indexed = m_rxIndex.find(Key(sa->daddr, sa->spi));
     if (sa->dir == XfrmDir::In && indexed != m_rxIndex.end() && indexed->second == index)
     {
         m_rxIndex.erase(indexed); // only our own entry: a re-added SA may own the key now
     }
+    if (sa->dir != XfrmDir::In)
+    {
+        IndexSlot(&m_txByDaddr, sa->daddr.Get(), index, false);
+        IndexSlot(&m_txByReqid, Key(sa->daddr, sa->reqid), index, false);
+    }
     m_slots[index].reset();
+    m_firstFree = std::min(m_firstFree, index);
     --m_used;
+}
+
+void
+ReferenceSaTable::IndexSlot(std::unordered_map<uint64_t, std::vector<uint32_t>>* index,
+                            uint64_t key,
+                            uint32_t slot,
+                            bool add)
+{
+    std::vector<uint32_t>& slots = (*index)[key];
+    auto at = std::lower_bound(slots.begin(), slots.end(), slot);
+    if (add)
+    {
+        slots.insert(at, slot);
+        return;
+    }
+    if (at != slots.end() && *at == slot)
+    {
+        slots.erase(at);
+    }
+    if (slots.empty())
+    {
+        index->erase(key);
+    }
 }
 
 uint32_t

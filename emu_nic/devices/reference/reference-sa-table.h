@@ -44,9 +44,10 @@ struct ReferenceSa
 
 /**
  * A fixed-capacity SA table owned by the device (netdevsim's model): slots are found by an
- * offload handle that carries a valid bit, and RX entries by (daddr, SPI). The handle's high 32
- * bits are the slot's generation, so that a handle kept past Remove never names the SA that
- * reuses the slot (the vendor guide's stale-handle rule).
+ * offload handle that carries a valid bit, RX entries by (daddr, SPI), and TX entries by daddr
+ * and by (daddr, reqid), so that neither the receive nor the transmit path looks at every SA.
+ * The handle's high 32 bits are the slot's generation, so that a handle kept past Remove never
+ * names the SA that reuses the slot (the vendor guide's stale-handle rule).
  */
 class ReferenceSaTable
 {
@@ -77,19 +78,45 @@ class ReferenceSaTable
         }
     }
 
+    /// Calls visit(handle, sa) for every TX entry not yet freed whose daddr is daddr and, unless
+    /// reqid is 0, whose reqid is reqid; in slot order, as ForEach would meet them.
+    template <typename Visit>
+    void ForEachTx(Ipv4Address daddr, uint32_t reqid, Visit&& visit)
+    {
+        const auto& index = reqid != 0 ? m_txByReqid : m_txByDaddr;
+        auto bucket = index.find(reqid != 0 ? Key(daddr, reqid) : daddr.Get());
+        if (bucket == index.end())
+        {
+            return;
+        }
+        for (uint32_t i : bucket->second)
+        {
+            visit(HandleOf(i), *m_slots[i]);
+        }
+    }
+
     uint32_t GetUsed() const;
     uint32_t GetCapacity() const;
     /// A readable dump of the table, like netdevsim's debugfs "ipsec" file.
     std::string Dump() const;
 
   private:
-    static uint64_t RxKey(Ipv4Address daddr, uint32_t spi);
+    /// An address and a 32-bit id (SPI or reqid) as one hash key.
+    static uint64_t Key(Ipv4Address daddr, uint32_t id);
     uint64_t HandleOf(uint32_t index) const;
     /// The slot a handle names while its generation is current; UINT32_MAX otherwise.
     uint32_t IndexOf(uint64_t handle) const;
+    /// Adds or removes slot index in the bucket of key, keeping the bucket in slot order.
+    static void IndexSlot(std::unordered_map<uint64_t, std::vector<uint32_t>>* index,
+                          uint64_t key,
+                          uint32_t slot,
+                          bool add);
     std::vector<std::unique_ptr<ReferenceSa>> m_slots;
     std::vector<uint32_t> m_generations; //!< per slot, counted up by every Insert into it
     std::unordered_map<uint64_t, uint32_t> m_rxIndex;
+    std::unordered_map<uint64_t, std::vector<uint32_t>> m_txByDaddr; //!< slots, in order
+    std::unordered_map<uint64_t, std::vector<uint32_t>> m_txByReqid; //!< by (daddr, reqid)
+    uint32_t m_firstFree{0};                                         //!< no free slot below it
     uint32_t m_used{0};
 };
 
