@@ -145,7 +145,7 @@ DeviceSection(std::ostream& os, const Json& certify)
     Row(os, "features", named("feature_names", "features"));
     Row(os, "algorithms", named("algorithm_names", "algorithms"));
     // 0/1 flags of the ABI, as a reader says them.
-    for (const char* key : {"esn", "tunnel"})
+    for (const char* key : {"esn", "tunnel", "udp_encap"})
     {
         Row(os,
             key,

@@ -84,7 +84,8 @@ DeviceLine(const Json& device)
         os << "; " << features;
     }
     os << (ValueOr(caps, "esn", 0) ? "; ESN" : "; no ESN")
-       << (ValueOr(caps, "tunnel", 0) ? "; tunnel" : "; no tunnel");
+       << (ValueOr(caps, "tunnel", 0) ? "; tunnel" : "; no tunnel")
+       << (ValueOr(caps, "udp_encap", 0) ? "; ESP-in-UDP" : "");
     // The lifetime bound the suite held the device to (packet offload).
     const std::string packets = ValueOr(caps, "lifetime_packets", "");
     const std::string bytes = ValueOr(caps, "lifetime_bytes", "");

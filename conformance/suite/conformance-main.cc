@@ -244,6 +244,7 @@ DescribeDevice(const ns3::OffloadDeviceType& device)
               {"max_replay_window", caps.max_replay_window},
               {"esn", caps.esn},
               {"tunnel", caps.tunnel},
+              {"udp_encap", caps.udp_encap}, // ABI v3: ESP-in-UDP in packet offload
               // How the device reports lifetime limits (ABI v2; a v1 device reads as exact).
               {"lifetime_packets", LifetimeReportName(caps.lifetime_packets)},
               {"lifetime_bytes", LifetimeReportName(caps.lifetime_bytes)},

@@ -48,6 +48,14 @@ class WireOracle : public testing::EmptyTestEventListener
     {
         std::vector<uint8_t> bytes(packet->GetSize());
         packet->CopyData(bytes.data(), bytes.size());
+        if (bytes.size() >= 28 && bytes[9] == 17)
+        {
+            // ESP-in-UDP (RFC 3948): Scapy opens the ESP once the UDP header is out.
+            bytes.erase(bytes.begin() + 20, bytes.begin() + 28);
+            bytes[9] = 50;
+            bytes[2] = uint8_t(bytes.size() >> 8);
+            bytes[3] = uint8_t(bytes.size());
+        }
         const uint32_t spi = bytes.size() >= 28 ? uint32_t(bytes[20]) << 24 | bytes[21] << 16 |
                                                       bytes[22] << 8 | bytes[23]
                                                 : 0;

@@ -544,14 +544,22 @@ Ptr<XfrmState>
 EmuNicNetDevice::StateOfEsp(const uint8_t* ip, uint32_t length) const
 {
     const uint32_t ihl = Ipv4HeaderLength(ip, length);
-    if (ihl == 0 || length < ihl + EspTransform::kHeaderLength || ip[9] != kIpProtoEsp)
+    // ESP, or ESP-in-UDP (RFC 3948) behind an 8-byte UDP header.
+    const uint32_t esp = ihl + (ihl != 0 && ip[9] == kIpProtoUdp ? 8 : 0);
+    if (ihl == 0 || length < esp + EspTransform::kHeaderLength ||
+        (ip[9] != kIpProtoEsp && ip[9] != kIpProtoUdp))
     {
         return nullptr;
     }
-    const uint32_t spi = EspTransform::ReadSpi(ip + ihl);
+    const uint32_t spi = EspTransform::ReadSpi(ip + esp);
     const uint32_t daddr = uint32_t(ip[16]) << 24 | ip[17] << 16 | ip[18] << 8 | ip[19];
     auto it = m_txStatesBySpi.find(uint64_t(daddr) << 32 | spi);
-    return it == m_txStatesBySpi.end() ? nullptr : it->second;
+    if (it == m_txStatesBySpi.end() ||
+        it->second->GetConfig().encap.Enabled() != (ip[9] == kIpProtoUdp))
+    {
+        return nullptr;
+    }
+    return it->second;
 }
 
 // ---- RX ----
@@ -711,12 +719,13 @@ EmuNicNetDevice::StateAdd(Ptr<XfrmState> x)
     ++m_events[size_t(EmuNicEvent::StateAdd)];
     const XfrmStateConfig& c = x->GetConfig();
     const XfrmDevOffload& xso = x->GetOffload();
-    if (c.encap.Enabled())
+    if (c.encap.Enabled() &&
+        (xso.type != XfrmOffloadType::Packet || !m_type->GetCapabilities().udp_encap))
     {
-        // Later kernels offload ESP-in-UDP in packet mode when the driver can; the device ABI
-        // does not carry the encapsulation yet, so no device behind this NIC can.
+        // Later kernels offload ESP-in-UDP in packet mode for drivers that can (mlx5's
+        // MLX5_IPSEC_CAP_ESPINUDP); a device says so in udp_encap.
         return XfrmOffloadResult::NotSupported(
-            "UDP encapsulation (ESP-in-UDP) is not offered by this NIC's device ABI");
+            "the device does not offload UDP-encapsulated (ESP-in-UDP) SAs");
     }
     olab_sa sa{};
     sa.size = sizeof(sa);
@@ -733,6 +742,13 @@ EmuNicNetDevice::StateAdd(Ptr<XfrmState> x)
     sa.spi = c.spi;
     sa.reqid = c.reqid;
     sa.sel = AbiSelectorOf(c.sel);
+    if (c.encap.Enabled())
+    {
+        sa.encap_type = OLAB_ENCAP_ESPINUDP;
+        sa.encap_sport = c.encap.sport;
+        sa.encap_dport = c.encap.dport;
+        sa.encap_oa = c.encap.oa.Get();
+    }
     const EspAlgorithm& alg = c.algorithm;
     const bool gcm = alg.suite == EspAlgorithm::Suite::AesGcm;
     sa.algorithm = gcm ? OLAB_ALG_AES_GCM : OLAB_ALG_AES_CBC_SHA256;

@@ -123,8 +123,10 @@ LoadLibraryOps(const std::string& path, olab_device_ops* ops, std::string* error
     return true;
 }
 
-/// Size of olab_capabilities in ABI v1 (v2 appended the lifetime reporting fields).
+/// Size of olab_capabilities in ABI v1 (v2 appended the lifetime reporting fields) and v2 (v3
+/// appended udp_encap).
 constexpr uint32_t kCapabilitiesV1Size = offsetof(olab_capabilities, lifetime_packets);
+constexpr uint32_t kCapabilitiesV2Size = offsetof(olab_capabilities, udp_encap);
 
 /// The capability struct must be one this host can read (ABI v1 or v2); names the bad field.
 bool
@@ -146,10 +148,25 @@ ValidateCapabilities(const olab_capabilities* caps, std::string* error)
         why << "olab_capabilities.abi_version " << caps->abi_version << " is not one of "
             << OLAB_DEVICE_ABI_VERSION_MIN << ".." << OLAB_DEVICE_ABI_VERSION;
     }
-    else if (caps->abi_version >= 2 && caps->size < sizeof(olab_capabilities))
+    else if (caps->abi_version >= 2 && caps->size < kCapabilitiesV2Size)
     {
         why << "olab_capabilities.size " << caps->size << " is smaller than ABI v2's "
+            << kCapabilitiesV2Size << " although abi_version is " << caps->abi_version;
+    }
+    else if (caps->abi_version >= 3 && caps->size < sizeof(olab_capabilities))
+    {
+        why << "olab_capabilities.size " << caps->size << " is smaller than ABI v3's "
             << sizeof(olab_capabilities) << " although abi_version is " << caps->abi_version;
+    }
+    else if (caps->abi_version >= 3 && caps->udp_encap > 1)
+    {
+        why << "olab_capabilities.udp_encap " << caps->udp_encap << " is neither 0 nor 1";
+    }
+    else if (caps->abi_version >= 3 && caps->udp_encap &&
+             !(caps->offload_types & OLAB_OFFERS_PACKET))
+    {
+        why << "olab_capabilities.udp_encap is 1 without OLAB_OFFERS_PACKET (ESP-in-UDP is "
+               "offloaded in packet offload only)";
     }
     else if (!caps->name || !caps->description)
     {
@@ -281,6 +298,10 @@ OffloadDeviceType::Open(const std::string& spec, std::string* error)
     {
         copy.lifetime_packets = copy.lifetime_bytes = OLAB_LIFETIME_EXACT;
         copy.lifetime_poll_ms = 0;
+    }
+    if (copy.abi_version < 3)
+    {
+        copy.udp_encap = 0; // it could not see an SA's encapsulation
     }
     auto type = std::make_shared<const OffloadDeviceType>(spec, ops, copy, builtin);
     opened[spec] = type;

@@ -117,7 +117,10 @@ XfrmStack::PacketOffloadOk(Ptr<XfrmPolicy> policy,
     // xfrm4_tunnel_check_size: the inner packet is what must fit), then the driver's check.
     const uint32_t length = header.GetSerializedSize() + payload->GetSize();
     const uint32_t linkMtu = x->GetOffload().dev->GetMtu();
-    const uint32_t mtu = x->GetTransform().GetMtu(linkMtu, x->GetConfig().mode == XfrmMode::Tunnel);
+    // esp_init_state counts the UDP header of ESP-in-UDP in header_len.
+    const uint32_t encapHeader = x->GetConfig().encap.Enabled() ? 8 : 0;
+    const uint32_t mtu =
+        x->GetTransform().GetMtu(linkMtu - encapHeader, x->GetConfig().mode == XfrmMode::Tunnel);
     if (length > linkMtu)
     {
         // IPv4 fragments it after this hook, and fragments are the emulated NIC's to drop

@@ -745,6 +745,86 @@ class UdpCsumZero : public MutantDevice
     }
 };
 
+/// Ipv4Address of the four bytes at p (network order).
+Ipv4Address
+AddressAt(const uint8_t* p)
+{
+    return Ipv4Address(uint32_t(p[0]) << 24 | p[1] << 16 | p[2] << 8 | p[3]);
+}
+
+/// ESP-in-UDP packet offload TX writes a non-zero UDP checksum that is not the datagram's (a
+/// device that sums the datagram before it encrypts it).
+class UdpEncapBadChecksum : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Transmit(const TxCall& call) override
+    {
+        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
+        const int verdict = Forward(call);
+        const uint32_t ihl = Ipv4HeaderLength(buf, *len);
+        if (meta || verdict != OLAB_DONE || ihl == 0 || buf[9] != kIpProtoUdp || *len < ihl + 8)
+        {
+            return verdict;
+        }
+        uint8_t* udp = buf + ihl;
+        udp[6] = udp[7] = 0;
+        const uint16_t right =
+            L4Checksum(AddressAt(buf + 12), AddressAt(buf + 16), kIpProtoUdp, udp, *len - ihl);
+        const uint16_t wrong = uint16_t(right + 0x1234) == 0 ? 0x1234 : uint16_t(right + 0x1234);
+        udp[6] = uint8_t(wrong >> 8);
+        udp[7] = uint8_t(wrong);
+        return verdict;
+    }
+};
+
+/// ESP-in-UDP packet offload RX takes every datagram to port 4500 for ESP, without looking for
+/// the non-ESP marker or a keepalive: what names no SA of its own it drops as malformed.
+class UdpEncapNoMarkerCheck : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Receive(const RxCall& call) override
+    {
+        const auto& [buf, len, cap, info, dropReason] = call;
+        const uint32_t ihl = Ipv4HeaderLength(buf, *len);
+        const bool toNatT = ihl != 0 && buf[9] == kIpProtoUdp && *len >= ihl + 8 &&
+                            (buf[ihl + 2] << 8 | buf[ihl + 3]) == 4500;
+        const int verdict = Forward(call);
+        if (toNatT && verdict == OLAB_PASS)
+        {
+            *dropReason = OLAB_DROP_RX_MALFORMED;
+            return OLAB_DROP;
+        }
+        return verdict;
+    }
+};
+
+/// ESP-in-UDP packet offload TX ignores the SA's encapsulation: plain ESP leaves.
+class UdpEncapIgnored : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Transmit(const TxCall& call) override
+    {
+        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
+        const int verdict = Forward(call);
+        const uint32_t ihl = Ipv4HeaderLength(buf, *len);
+        if (meta || verdict != OLAB_DONE || ihl == 0 || buf[9] != kIpProtoUdp ||
+            *len < ihl + 8 + EspTransform::kHeaderLength)
+        {
+            return verdict;
+        }
+        std::memmove(buf + ihl, buf + ihl + 8, *len - ihl - 8);
+        *len -= 8;
+        RewriteIpv4Header(buf, ihl, kIpProtoEsp, uint16_t(*len));
+        return verdict;
+    }
+};
+
 /// Packet offload tunnel mode sends the outer IPv4 header with TTL 1 (Linux sets the route's hop
 /// limit, 64 by default).
 class TunnelTtl1 : public MutantDevice
@@ -1028,6 +1108,16 @@ const Mutant kMutants[] = {
     {"tunnel-claimed-not-kept",
      &OpsOf<TunnelClaimedNotKept>,
      "claims tunnel mode but refuses every tunnel-mode SA"},
+    {"udpencap-bad-checksum",
+     &OpsOf<UdpEncapBadChecksum>,
+     "ESP-in-UDP packet offload sends a non-zero UDP checksum that is wrong"},
+    {"udpencap-no-marker-check",
+     &OpsOf<UdpEncapNoMarkerCheck>,
+     "ESP-in-UDP packet offload RX takes every datagram to port 4500 for ESP (no non-ESP marker "
+     "or keepalive check) and drops IKE"},
+    {"udpencap-ignored",
+     &OpsOf<UdpEncapIgnored>,
+     "ESP-in-UDP packet offload sends plain ESP, ignoring the SA's encapsulation"},
     {"ignores-policy-capacity",
      &IgnoringCapacityOps<false, true>,
      "ignores olab_config.policy_capacity: its policy table holds 1024"},

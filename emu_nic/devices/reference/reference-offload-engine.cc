@@ -72,6 +72,18 @@ ReferenceOffloadEngine::StateAdd(const olab_sa& in, uint64_t* handle, std::strin
                        : "replay_window " + std::to_string(in.replay_window) + " exceeds 4096");
         return OLAB_FAILURE;
     }
+    const bool sizedForEncap = in.size >= offsetof(olab_sa, encap_oa) + sizeof(in.encap_oa);
+    const uint8_t encapType = sizedForEncap ? in.encap_type : 0;
+    if (encapType != 0 && (encapType != OLAB_ENCAP_ESPINUDP || in.type != OLAB_OFFLOAD_PACKET ||
+                           in.encap_sport == 0 || in.encap_dport == 0))
+    {
+        CopyReason(reason,
+                   encapType != OLAB_ENCAP_ESPINUDP
+                       ? "encap_type " + std::to_string(encapType) + " is not ESP-in-UDP"
+                   : in.type != OLAB_OFFLOAD_PACKET ? "ESP-in-UDP is offloaded in packet mode only"
+                                                    : "ESP-in-UDP needs both UDP ports");
+        return OLAB_FAILURE;
+    }
     const std::vector<uint8_t> blob(in.enc_key, in.enc_key + in.enc_key_len);
     ReferenceSa sa;
     std::string error;
@@ -102,6 +114,13 @@ ReferenceOffloadEngine::StateAdd(const olab_sa& in, uint64_t* handle, std::strin
         sa.replay.Advance(in.seq);
     }
     sa.lastSeq = in.oseq;
+    if (encapType != 0)
+    {
+        sa.encap.type = XfrmEncapType::EspInUdp;
+        sa.encap.sport = in.encap_sport;
+        sa.encap.dport = in.encap_dport;
+        sa.encap.oa = Ipv4Address(in.encap_oa);
+    }
     const uint64_t h = m_sas.Insert(std::move(sa), &error);
     if (h == 0)
     {
@@ -482,7 +501,8 @@ ReferenceOffloadEngine::SelectTxState(const Policy& policy, const XfrmFlow& flow
 uint32_t
 ReferenceOffloadEngine::InnerMtu(const ReferenceSa& sa, uint32_t headerLength, uint32_t mtu) const
 {
-    const uint32_t outerHeader = sa.mode == XfrmMode::Tunnel ? 20 : headerLength;
+    const uint32_t outerHeader =
+        (sa.mode == XfrmMode::Tunnel ? 20 : headerLength) + (sa.encap.Enabled() ? 8 : 0);
     uint32_t inner = mtu;
     while (inner > 68)
     {
@@ -557,8 +577,10 @@ ReferenceOffloadEngine::PacketOffloadTx(uint8_t* buf,
         return OLAB_DROP;
     }
     const bool tunnel = sa->mode == XfrmMode::Tunnel;
+    const bool udp = sa->encap.Enabled();
     const uint32_t payloadLength = tunnel ? length : length - ihl;
-    const uint32_t outerHeader = tunnel ? 20 : ihl;
+    const uint32_t ipHeader = tunnel ? 20 : ihl;
+    const uint32_t outerHeader = ipHeader + (udp ? 8 : 0); // RFC 3948: UDP before ESP
     const uint32_t outerLength = outerHeader + sa->transform->GetFrameLength(payloadLength);
     if (outerLength > mtu)
     {
@@ -596,19 +618,32 @@ ReferenceOffloadEngine::PacketOffloadTx(uint8_t* buf,
                                payloadLength,
                                tunnel ? kIpProtoIpip : flow.proto,
                                m_frame);
+    const uint8_t protocol = udp ? kIpProtoUdp : kIpProtoEsp;
     if (tunnel)
     {
         WriteIpv4Header(buf,
                         sa->saddr,
                         sa->daddr,
-                        kIpProtoEsp,
+                        protocol,
                         uint16_t(outerLength),
                         64,
                         m_identification++);
     }
     else
     {
-        RewriteIpv4Header(buf, ihl, kIpProtoEsp, uint16_t(outerLength));
+        RewriteIpv4Header(buf, ihl, protocol, uint16_t(outerLength));
+    }
+    if (udp)
+    {
+        uint8_t* h = buf + ipHeader;
+        const uint32_t udpLength = outerLength - ipHeader;
+        h[0] = uint8_t(sa->encap.sport >> 8);
+        h[1] = uint8_t(sa->encap.sport);
+        h[2] = uint8_t(sa->encap.dport >> 8);
+        h[3] = uint8_t(sa->encap.dport);
+        h[4] = uint8_t(udpLength >> 8);
+        h[5] = uint8_t(udpLength);
+        h[6] = h[7] = 0; // RFC 3948 2.1: the checksum SHOULD be zero
     }
     std::memcpy(buf + outerHeader, m_frame.data(), m_frame.size());
     *len = outerLength;
@@ -643,9 +678,11 @@ ReferenceOffloadEngine::Rx(uint8_t* buf,
             return OLAB_PASS; // too short to name an SA: the stack counts it
         }
         ReferenceSa* sa = m_sas.FindRx(flow.dst, EspTransform::ReadSpi(buf + ihl));
-        if (!sa)
+        if (!sa || sa->encap.Enabled())
         {
-            return OLAB_PASS; // not offloaded: software IPsec may know the SPI
+            // Not offloaded: software IPsec may know the SPI. Plain ESP for an ESP-in-UDP SA:
+            // the stack refuses the mismatch.
+            return OLAB_PASS;
         }
         if (sa->type == XfrmOffloadType::Packet)
         {
@@ -659,12 +696,74 @@ ReferenceOffloadEngine::Rx(uint8_t* buf,
         // Crypto offload cannot decrypt a fragment: the stack reassembles and decrypts it.
         return fragment ? int(OLAB_PASS) : CryptoRx(*sa, buf, length, ihl, info);
     }
+    if (flow.proto == kIpProtoUdp && !fragment)
+    {
+        const int verdict = UdpEncapRx(buf, len, ihl, info, dropReason);
+        if (verdict != OLAB_PASS)
+        {
+            return verdict;
+        }
+    }
     if (fragment && LookupPolicy(XfrmDir::In, XfrmFlow{flow.src, flow.dst, flow.proto, 0, 0}))
     {
         *dropReason = OLAB_DROP_RX_FRAGMENT;
         return OLAB_DROP;
     }
     return OLAB_PASS;
+}
+
+int
+ReferenceOffloadEngine::UdpEncapRx(uint8_t* buf,
+                                   uint32_t* len,
+                                   uint32_t ihl,
+                                   olab_rx_info* info,
+                                   uint32_t* dropReason)
+{
+    // RFC 3948 as Linux's __xfrm4_udp_encap_rcv: only ESP (more than an ESP header, not the
+    // four-zero-byte non-ESP marker) for an offloaded ESP-in-UDP SA on its port is ours;
+    // keepalives, IKE and the rest go to the host unchanged.
+    const uint32_t length = *len;
+    if (length < ihl + 8)
+    {
+        return OLAB_PASS;
+    }
+    const uint8_t* udp = buf + ihl;
+    const uint32_t udpLength = uint32_t(udp[4]) << 8 | udp[5];
+    if (udpLength != length - ihl || udpLength <= 8 + EspTransform::kHeaderLength)
+    {
+        return OLAB_PASS;
+    }
+    const uint32_t spi = EspTransform::ReadSpi(udp + 8);
+    if (spi == 0)
+    {
+        return OLAB_PASS; // the non-ESP marker: IKE
+    }
+    ReferenceSa* sa = m_sas.FindRx(FlowOfBytes(buf, length, ihl).dst, spi);
+    const uint16_t dport = uint16_t(udp[2] << 8 | udp[3]);
+    if (!sa || sa->type != XfrmOffloadType::Packet || !sa->encap.Enabled() ||
+        dport != sa->encap.dport)
+    {
+        return OLAB_PASS;
+    }
+    if (udp[6] != 0 || udp[7] != 0)
+    {
+        // A non-zero checksum must be right (Linux checks it before encap_rcv); the host's
+        // check counts a wrong one, so leave the packet to it then.
+        std::vector<uint8_t> copy(udp, udp + udpLength);
+        copy[6] = copy[7] = 0;
+        const Ipv4Address src(uint32_t(buf[12]) << 24 | buf[13] << 16 | buf[14] << 8 | buf[15]);
+        const Ipv4Address dst(uint32_t(buf[16]) << 24 | buf[17] << 16 | buf[18] << 8 | buf[19]);
+        if (L4Checksum(src, dst, kIpProtoUdp, copy.data(), udpLength) !=
+            uint16_t(udp[6] << 8 | udp[7]))
+        {
+            return OLAB_PASS;
+        }
+    }
+    // Take the UDP header out: the ESP frame follows the IP header, as for plain ESP.
+    std::memmove(buf + ihl, buf + ihl + 8, length - ihl - 8);
+    *len = length - 8;
+    RewriteIpv4Header(buf, ihl, kIpProtoEsp, uint16_t(*len));
+    return PacketOffloadRx(*sa, buf, len, ihl, info, dropReason);
 }
 
 int
@@ -892,6 +991,7 @@ ReferenceOffloadEngine::GetCapabilities()
         OLAB_LIFETIME_EXACT,
         0,
         0,
+        1, // udp_encap: ESP-in-UDP in packet offload
     };
     return &caps;
 }

@@ -129,6 +129,12 @@ class ReferenceOffloadEngine : public BuiltinOffloadDevice
                         uint32_t cap,
                         uint32_t mtu,
                         uint32_t* dropReason);
+    /// Packet offload RX of ESP-in-UDP (RFC 3948): OLAB_PASS for what is not ours.
+    int UdpEncapRx(uint8_t* buf,
+                   uint32_t* len,
+                   uint32_t ihl,
+                   olab_rx_info* info,
+                   uint32_t* dropReason);
     int CryptoRx(ReferenceSa& sa, uint8_t* buf, uint32_t len, uint32_t ihl, olab_rx_info* info);
     int PacketOffloadRx(ReferenceSa& sa,
                         uint8_t* buf,

@@ -29,6 +29,7 @@ struct ReferenceSa
     uint32_t reqid{0};
     bool esn{false};
     XfrmLifetimeConfig lifetime;
+    XfrmEncap encap; //!< ESP-in-UDP (packet offload only)
     std::unique_ptr<EspTransform> transform;
     /// Packet offload: the replay window. Crypto offload: only the ESN state machine that
     /// StateAdvanceEsn keeps in step with the stack's window.

@@ -1,7 +1,9 @@
 /*
- * offloadlab device ABI, version 2: the IPsec offload driver interface as plain C.
+ * offloadlab device ABI, version 3: the IPsec offload driver interface as plain C.
  * (v2 appended lifetime reporting to olab_capabilities and the template SPI to olab_policy;
- * devices built against v1 still load: the host reads only the fields their size covers.)
+ * v3 appended ESP-in-UDP: olab_capabilities.udp_encap and the encapsulation of olab_sa.
+ * Devices built against v1 or v2 still load: the host reads only the fields their size covers,
+ * and never gives them an SA they cannot see all of.)
  *
  * A vendor builds a shared library that exports the functions declared at the end of this
  * file (every one of them; a missing symbol is reported by name and the device is refused).
@@ -36,7 +38,7 @@ extern "C"
 {
 #endif
 
-#define OLAB_DEVICE_ABI_VERSION 2u
+#define OLAB_DEVICE_ABI_VERSION 3u
 /* The oldest ABI a host still loads. */
 #define OLAB_DEVICE_ABI_VERSION_MIN 1u
 
@@ -160,6 +162,11 @@ extern "C"
         uint8_t lifetime_bytes;   /* olab_lifetime_report for byte limits */
         uint16_t reserved_v2;
         uint32_t lifetime_poll_ms; /* the POLLED period, 1..60000 ms (0 when nothing is POLLED) */
+        /* ABI v3. 1 when the device offloads UDP-encapsulated SAs (RFC 3948 ESP-in-UDP) in
+         * packet offload, as later Linux kernels allow drivers that can; 0 (and every v1/v2
+         * device): the host refuses such SAs for it. Crypto offload of them is never offered
+         * (Linux 6.1: "Encapsulation and TFC padding can't be offloaded"). */
+        uint32_t udp_encap;
     };
 
     /* ---- what the host gives the device ---------------------------------------------------- */
@@ -230,7 +237,18 @@ extern "C"
         uint64_t hard_byte_limit;
         uint64_t soft_packet_limit;
         uint64_t hard_packet_limit;
+        /* ABI v3: XFRMA_ENCAP. encap_type 0: plain ESP; 2 (OLAB_ENCAP_ESPINUDP): ESP in UDP from
+         * encap_sport to encap_dport (TX), or arriving at encap_dport (RX), RFC 3948. Only
+         * packet-offload SAs, and only for a device that declares udp_encap. */
+        uint8_t encap_type;
+        uint8_t reserved_v3;
+        uint16_t encap_sport;
+        uint16_t encap_dport;
+        uint16_t reserved_v3b;
+        uint32_t encap_oa; /* the peer's original address before a NAT (NAT-OA); informational */
     };
+
+#define OLAB_ENCAP_ESPINUDP 2u
 
     /* A policy (packet offload only): Linux xfrm_policy with one ESP template. */
     struct olab_policy
