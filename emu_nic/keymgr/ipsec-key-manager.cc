@@ -126,6 +126,17 @@ IpsecKeyManager::AddConnection(const IpsecConnectionConfig& config, std::string*
         }
         return false;
     }
+    if ((config.left.seenAs != Ipv4Address::GetAny() ||
+         config.right.seenAs != Ipv4Address::GetAny()) &&
+        !config.udpEncap)
+    {
+        if (error)
+        {
+            *error = "udpEncap: false, but a peer is behind a NAT (seenAs set): plain ESP does "
+                     "not cross a NAT";
+        }
+        return false;
+    }
     Watch(left);
     Watch(right);
     if (config.udpEncap)
@@ -178,8 +189,8 @@ IpsecKeyManager::InstallPolicies(Connection& c, std::string* error)
                                           out ? remote.subnetPrefix : local.subnetPrefix);
             p.tmpl.mode = cfg.mode;
             p.tmpl.reqid = c.reqid;
-            p.tmpl.saddr = out ? local.address : remote.address;
-            p.tmpl.daddr = out ? remote.address : local.address;
+            p.tmpl.saddr = out ? local.address : remote.AddressFor(false);
+            p.tmpl.daddr = out ? remote.AddressFor(false) : local.address;
             if (offloadable && local.offload == XfrmOffloadType::Packet)
             {
                 p.offloadType = XfrmOffloadType::Packet;
@@ -222,8 +233,8 @@ IpsecKeyManager::InstallSa(Connection& c,
     const IpsecConnectionConfig& cfg = c.config;
     const IpsecPeerConfig& holder = outbound ? from : to;
     XfrmStateConfig s;
-    s.saddr = from.address;
-    s.daddr = to.address;
+    s.saddr = from.AddressFor(outbound);
+    s.daddr = to.AddressFor(!outbound);
     s.spi = spi;
     s.mode = cfg.mode;
     s.reqid = c.reqid;
@@ -237,6 +248,7 @@ IpsecKeyManager::InstallSa(Connection& c,
         s.encap.type = XfrmEncapType::EspInUdp;
         s.encap.sport = kIkeNatTPort;
         s.encap.dport = kIkeNatTPort;
+        // NAT-OA: the peer's own address, where the NAT put another in front of it.
         s.encap.oa = outbound ? to.address : from.address;
     }
     if (holder.offload != XfrmOffloadType::None)

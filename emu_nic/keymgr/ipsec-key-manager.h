@@ -26,6 +26,16 @@ struct IpsecPeerConfig
     uint8_t subnetPrefix{32};
     Ptr<NetDevice> device; //!< the NIC the SAs are offloaded to
     XfrmOffloadType offload{XfrmOffloadType::None};
+    /// Behind a NAT: the address the other peer sees this one at (what IKE learns from the
+    /// IKE_SA_INIT NAT detection); unset (0.0.0.0) when there is no NAT. The other end's SAs and
+    /// policies use it, this end's its own address. Needs udpEncap.
+    Ipv4Address seenAs{Ipv4Address::GetAny()};
+
+    /// The address of this peer in the SAs held by `holderIsThis ? this : the other` peer.
+    Ipv4Address AddressFor(bool holderIsThis) const
+    {
+        return holderIsThis || seenAs == Ipv4Address::GetAny() ? address : seenAs;
+    }
 };
 
 /// A connection between two peers, like a strongSwan `children` section.
