@@ -630,22 +630,7 @@ RunRekey(const Case& c, XfrmOffloadType mode, Time gap)
     Topology& t = *w.t;
     Ptr<IpsecKeyManager> km = CreateObject<IpsecKeyManager>();
     km->SetSeed(42);
-    IpsecConnectionConfig conn;
-    conn.name = "conformance";
-    const bool tunnel = t.Tunnel();
-    conn.left = IpsecPeerConfig{t.endA,
-                                t.endAddrA,
-                                tunnel ? t.netA : t.hostAddrA,
-                                uint8_t(tunnel ? 24 : 32),
-                                t.devA,
-                                mode};
-    conn.right = IpsecPeerConfig{t.endB,
-                                 t.endAddrB,
-                                 tunnel ? t.netB : t.hostAddrB,
-                                 uint8_t(tunnel ? 24 : 32),
-                                 t.devB,
-                                 mode};
-    conn.mode = tunnel ? XfrmMode::Tunnel : XfrmMode::Transport;
+    IpsecConnectionConfig conn = TestConnection(t, mode, "conformance");
     conn.keyBits = c.alg == Alg::Gcm256 ? 256 : 128;
     conn.replayWindow = 64;
     conn.esn = c.esn;

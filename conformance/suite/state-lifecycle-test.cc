@@ -415,7 +415,6 @@ TEST_P(CRYPTO_FALLBACK_SW, SaRunsInSoftwareAndTrafficFlows)
 
     const TwoWayRun run = RunTwoWay(*t, 12, 6);
     const auto& sentAB = run.sentAB;
-    const auto& sentBA = run.sentBA;
     EXPECT_EQ(t->outA->GetCurrent().packets, sentAB.size()) << "the stack encrypted them";
     EXPECT_EQ(t->inB->GetCurrent().packets, sentAB.size()) << "the stack decrypted them";
     for (Ptr<XfrmStack> s : {t->stackA, t->stackB})

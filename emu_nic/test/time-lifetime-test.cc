@@ -158,22 +158,7 @@ TEST_P(KeyManagerTimeRekeyTest, RekeysOnEverySoftTimeExpireWithoutLoss)
     auto [t, wire, sink, sender] = BuildUdpRig(opt);
     Ptr<IpsecKeyManager> km = CreateObject<IpsecKeyManager>();
     km->SetSeed(7);
-    IpsecConnectionConfig conn;
-    conn.name = "timed";
-    const bool tunnel = t->Tunnel();
-    conn.left = IpsecPeerConfig{t->endA,
-                                t->endAddrA,
-                                tunnel ? t->netA : t->hostAddrA,
-                                uint8_t(tunnel ? 24 : 32),
-                                t->devA,
-                                param.mode};
-    conn.right = IpsecPeerConfig{t->endB,
-                                 t->endAddrB,
-                                 tunnel ? t->netB : t->hostAddrB,
-                                 uint8_t(tunnel ? 24 : 32),
-                                 t->devB,
-                                 param.mode};
-    conn.mode = param.ipMode;
+    IpsecConnectionConfig conn = TestConnection(*t, param.mode, "timed");
     conn.lifetime.softAddSeconds = 1;
     conn.lifetime.hardAddSeconds = 2;
     std::string error;

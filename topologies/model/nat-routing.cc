@@ -25,7 +25,7 @@ TypeId
 NatRouting::GetTypeId()
 {
     static TypeId tid = TypeId("ns3::NatRouting")
-                            .SetParent<Ipv4RoutingProtocol>()
+                            .SetParent<Ipv4RoutingWrapper>()
                             .SetGroupName("Offloadlab")
                             .AddConstructor<NatRouting>()
                             .AddTraceSource("Drop",
@@ -38,7 +38,7 @@ NatRouting::GetTypeId()
 void
 NatRouting::Configure(Ptr<Ipv4RoutingProtocol> inner, uint32_t insideInterface, Ipv4Address outside)
 {
-    m_inner = inner;
+    SetInner(inner);
     m_inside = insideInterface;
     m_outside = outside;
 }
@@ -102,14 +102,14 @@ NatRouting::RouteInput(Ptr<const Packet> p,
                        LocalDeliverCallback lcb,
                        ErrorCallback ecb)
 {
-    const int32_t iif = m_ipv4->GetInterfaceForDevice(idev);
+    const int32_t iif = GetIpv4()->GetInterfaceForDevice(idev);
     const bool fragment = header.GetFragmentOffset() != 0 || !header.IsLastFragment();
     uint8_t ports[4] = {};
     const bool udp = header.GetProtocol() == kIpProtoUdp && !fragment && p->GetSize() >= 8 &&
                      p->CopyData(ports, 4) == 4;
     const uint16_t sport = uint16_t(ports[0] << 8 | ports[1]);
     const uint16_t dport = uint16_t(ports[2] << 8 | ports[3]);
-    if (iif == int32_t(m_inside) && !m_ipv4->IsDestinationAddress(header.GetDestination(), iif))
+    if (iif == int32_t(m_inside) && !GetIpv4()->IsDestinationAddress(header.GetDestination(), iif))
     {
         if (!udp)
         {
@@ -138,7 +138,7 @@ NatRouting::RouteInput(Ptr<const Packet> p,
         Ipv4Header h = header;
         h.SetSource(m_outside);
         ++m_translated;
-        return m_inner->RouteInput(
+        return Ipv4RoutingWrapper::RouteInput(
             Rewrite(p, header, m_outside, it->second, header.GetDestination(), dport),
             h,
             idev,
@@ -159,7 +159,7 @@ NatRouting::RouteInput(Ptr<const Packet> p,
         Ipv4Header h = header;
         h.SetDestination(inside);
         ++m_translated;
-        return m_inner->RouteInput(
+        return Ipv4RoutingWrapper::RouteInput(
             Rewrite(p, header, header.GetSource(), sport, inside, it->second.second),
             h,
             idev,
@@ -168,60 +168,7 @@ NatRouting::RouteInput(Ptr<const Packet> p,
             lcb,
             ecb);
     }
-    return m_inner->RouteInput(p, header, idev, ucb, mcb, lcb, ecb);
-}
-
-Ptr<Ipv4Route>
-NatRouting::RouteOutput(Ptr<Packet> p,
-                        const Ipv4Header& header,
-                        Ptr<NetDevice> oif,
-                        Socket::SocketErrno& sockerr)
-{
-    return m_inner->RouteOutput(p, header, oif, sockerr);
-}
-
-void
-NatRouting::NotifyInterfaceUp(uint32_t interface)
-{
-    m_inner->NotifyInterfaceUp(interface);
-}
-
-void
-NatRouting::NotifyInterfaceDown(uint32_t interface)
-{
-    m_inner->NotifyInterfaceDown(interface);
-}
-
-void
-NatRouting::NotifyAddAddress(uint32_t interface, Ipv4InterfaceAddress address)
-{
-    m_inner->NotifyAddAddress(interface, address);
-}
-
-void
-NatRouting::NotifyRemoveAddress(uint32_t interface, Ipv4InterfaceAddress address)
-{
-    m_inner->NotifyRemoveAddress(interface, address);
-}
-
-void
-NatRouting::SetIpv4(Ptr<Ipv4> ipv4)
-{
-    m_ipv4 = ipv4; // the inner protocol keeps its own
-}
-
-void
-NatRouting::PrintRoutingTable(Ptr<OutputStreamWrapper> stream, Time::Unit unit) const
-{
-    m_inner->PrintRoutingTable(stream, unit);
-}
-
-void
-NatRouting::DoDispose()
-{
-    m_inner = nullptr;
-    m_ipv4 = nullptr;
-    Ipv4RoutingProtocol::DoDispose();
+    return Ipv4RoutingWrapper::RouteInput(p, header, idev, ucb, mcb, lcb, ecb);
 }
 
 } // namespace ns3

@@ -1,7 +1,8 @@
 #ifndef NAT_ROUTING_H
 #define NAT_ROUTING_H
 
-#include "ns3/ipv4-routing-protocol.h"
+#include "ipv4-routing-wrapper.h"
+
 #include "ns3/traced-callback.h"
 
 #include <cstdint>
@@ -31,8 +32,9 @@ const char* NatDropName(NatDrop reason);
  * protocols from the inside are dropped: the reason IKE moves ESP into UDP (RFC 3948).
  *
  * It wraps the node's routing protocol, so the translation happens as the router forwards.
+ * Configure it, then make it the node's routing protocol (Ipv4::SetRoutingProtocol).
  */
-class NatRouting : public Ipv4RoutingProtocol
+class NatRouting : public Ipv4RoutingWrapper
 {
   public:
     static TypeId GetTypeId();
@@ -44,10 +46,6 @@ class NatRouting : public Ipv4RoutingProtocol
     /// (inside address, inside port) -> outside port, for reports and tests.
     std::map<std::pair<uint32_t, uint16_t>, uint16_t> GetMappings() const;
 
-    Ptr<Ipv4Route> RouteOutput(Ptr<Packet> p,
-                               const Ipv4Header& header,
-                               Ptr<NetDevice> oif,
-                               Socket::SocketErrno& sockerr) override;
     bool RouteInput(Ptr<const Packet> p,
                     const Ipv4Header& header,
                     Ptr<const NetDevice> idev,
@@ -55,15 +53,6 @@ class NatRouting : public Ipv4RoutingProtocol
                     MulticastForwardCallback mcb,
                     LocalDeliverCallback lcb,
                     ErrorCallback ecb) override;
-    void NotifyInterfaceUp(uint32_t interface) override;
-    void NotifyInterfaceDown(uint32_t interface) override;
-    void NotifyAddAddress(uint32_t interface, Ipv4InterfaceAddress address) override;
-    void NotifyRemoveAddress(uint32_t interface, Ipv4InterfaceAddress address) override;
-    void SetIpv4(Ptr<Ipv4> ipv4) override;
-    void PrintRoutingTable(Ptr<OutputStreamWrapper> stream, Time::Unit unit) const override;
-
-  protected:
-    void DoDispose() override;
 
   private:
     void Drop(NatDrop reason, Ptr<const Packet> p);
@@ -75,8 +64,6 @@ class NatRouting : public Ipv4RoutingProtocol
                                Ipv4Address dst,
                                uint16_t dport);
 
-    Ptr<Ipv4RoutingProtocol> m_inner;
-    Ptr<Ipv4> m_ipv4;
     uint32_t m_inside{0};
     Ipv4Address m_outside;
     std::map<std::pair<uint32_t, uint16_t>, uint16_t> m_out; //!< (inside addr, port) -> port

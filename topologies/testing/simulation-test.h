@@ -7,6 +7,7 @@
 
 #include "crafted-packets.h"
 #include "emu-nic-net-device.h"
+#include "ipsec-key-manager.h"
 #include "payloads.h"
 #include "tcp-transfer.h"
 #include "topology.h"
@@ -198,6 +199,23 @@ EspToB(const Topology& t, uint64_t seq, const Bytes& data, uint16_t id)
         frame = SealEspFrame(t.algAB, t.spiAB, seq, t.opt.esn, udp, kProtoUdp);
     }
     return PacketBytes(Ipv4PacketOf(t.endAddrA, t.endAddrB, kProtoEsp, frame, id));
+}
+
+/// The key manager's connection between a test topology's IPsec endpoints: the hosts (/32) in
+/// transport mode, the gateways for their /24s in tunnel mode, both offloaded as `mode` says.
+inline IpsecConnectionConfig
+TestConnection(const Topology& t, XfrmOffloadType mode, const std::string& name)
+{
+    IpsecConnectionConfig c;
+    c.name = name;
+    const bool tunnel = t.Tunnel();
+    const uint8_t prefix = tunnel ? 24 : 32;
+    c.left =
+        IpsecPeerConfig{t.endA, t.endAddrA, tunnel ? t.netA : t.hostAddrA, prefix, t.devA, mode};
+    c.right =
+        IpsecPeerConfig{t.endB, t.endAddrB, tunnel ? t.netB : t.hostAddrB, prefix, t.devB, mode};
+    c.mode = tunnel ? XfrmMode::Tunnel : XfrmMode::Transport;
+    return c;
 }
 
 /// The usual rig of a UDP test: the topology, a capture of the IPsec link, a UDP sink on host B
