@@ -1,5 +1,5 @@
 // The key manager's ESP-in-UDP connections (RFC 3948): SAs in UDP 4500 both ways, rekeyed like
-// any other; in crypto offload the kernel refuses such SAs (Linux 6.1), so the key manager
+// any other; in crypto offload the kernel refuses such SAs (Linux 6.1 to 6.10), so the key manager
 // installs them again without offload, as strongSwan's hw_offload=auto does; in packet offload
 // the reference device carries them.
 

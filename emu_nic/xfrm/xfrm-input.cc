@@ -26,6 +26,27 @@ XfrmStack::InputUdpEncap(Ptr<Packet> datagram,
     {
         return false; // not a valid UDP datagram: UDP drops it
     }
+    const uint16_t checksum = uint16_t(head[6] << 8 | head[7]);
+    if (checksum != 0)
+    {
+        // RFC 3948 2.1: a receiver must not depend on a zero checksum; Linux checks a non-zero
+        // one (udp_lib_checksum_complete) for every datagram to the socket, before encap_rcv.
+        std::vector<uint8_t> bytes(udpLength);
+        datagram->CopyData(bytes.data(), udpLength);
+        bytes[6] = bytes[7] = 0;
+        uint16_t expected = L4Checksum(header.GetSource(),
+                                       header.GetDestination(),
+                                       kIpProtoUdp,
+                                       bytes.data(),
+                                       udpLength);
+        if (expected != checksum)
+        {
+            NS_LOG_LOGIC("UDP to an encapsulation port from " << header.GetSource()
+                                                              << ": bad checksum");
+            Drop(XfrmDrop::UdpInCsumErrors, datagram);
+            return true;
+        }
+    }
     const uint32_t len = udpLength - 8;
     const uint8_t* data = head + 8;
     if (len == 1 && data[0] == 0xff)
@@ -39,26 +60,6 @@ XfrmStack::InputUdpEncap(Ptr<Packet> datagram,
     {
         Count(XfrmEvent::UdpEncapToSocket); // RFC 3948 2.2: the non-ESP marker, IKE
         return false;
-    }
-    const uint16_t checksum = uint16_t(head[6] << 8 | head[7]);
-    if (checksum != 0)
-    {
-        // RFC 3948 2.1: a receiver must not depend on a zero checksum; Linux checks a non-zero
-        // one (udp_lib_checksum_complete) before the datagram reaches encap_rcv.
-        std::vector<uint8_t> bytes(udpLength);
-        datagram->CopyData(bytes.data(), udpLength);
-        bytes[6] = bytes[7] = 0;
-        uint16_t expected = L4Checksum(header.GetSource(),
-                                       header.GetDestination(),
-                                       kIpProtoUdp,
-                                       bytes.data(),
-                                       udpLength);
-        if (expected != checksum)
-        {
-            NS_LOG_LOGIC("ESP-in-UDP from " << header.GetSource() << ": bad UDP checksum");
-            Drop(XfrmDrop::UdpInCsumErrors, datagram);
-            return true;
-        }
     }
     Ptr<Packet> espPacket = datagram->CreateFragment(8, udpLength - 8);
     Count(XfrmEvent::UdpEncapRxPackets);
@@ -359,8 +360,9 @@ XfrmStack::InputHook(Ptr<const Packet> packet, const Ipv4Header& header, Ptr<con
     {
         if (header.GetProtocol() == kIpProtoUdp && IsUdpEncapPort(flow.dport))
         {
-            // ESP-in-UDP goes to ESP input before any policy check (udp_queue_rcv_one_skb runs
-            // encap_rcv first); IKE on the port passes by its socket's bypass policy.
+            // Linux checks the socket's policy first (xfrm4_policy_check in udp_queue_rcv_one_skb),
+            // and charon's encapsulation socket has a bypass policy: ESP-in-UDP and IKE on the
+            // port pass it; ESP input then checks the decrypted packet.
             return false;
         }
         return !InboundPolicyAllows(XfrmDir::In, flow, packet);

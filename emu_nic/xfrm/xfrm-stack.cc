@@ -301,7 +301,7 @@ XfrmStack::AddState(const XfrmStateConfig& config, std::string* error)
     }
     if (config.encap.Enabled() && config.offloadType == XfrmOffloadType::Crypto)
     {
-        // Linux 6.1 xfrm_dev_state_add: -EINVAL, the SA is not added (no software fallback).
+        // xfrm_dev_state_add (Linux 6.1 to 6.10): -EINVAL, the SA is not added (no fallback).
         if (error)
         {
             *error = "offload: Encapsulation and TFC padding can't be offloaded";

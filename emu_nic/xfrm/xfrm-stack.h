@@ -43,8 +43,8 @@ enum class XfrmDrop : uint8_t
     FwdHdrError,       //!< forwarded packet whose TTL ran out before protection
     OutError,          //!< packet offload: the route leaves through another device, or
                        //!< xfrm_dev_offload_ok refused (too big after ESP, IPv4 options)
-    UdpInCsumErrors,   //!< ESP-in-UDP with a non-zero outer UDP checksum that is wrong (Linux
-                       //!< checks it before encap_rcv and counts it in the UDP MIB)
+    UdpInCsumErrors,   //!< a datagram to an encapsulation port whose non-zero UDP checksum is
+                       //!< wrong (Linux checks it before encap_rcv, in the UDP MIB)
     Count,
 };
 

@@ -97,8 +97,8 @@ Topology::SaConfig(bool aToB, bool onSender, XfrmOffloadType type) const
     if (opt.udpEncap)
     {
         c.encap.type = XfrmEncapType::EspInUdp;
-        c.encap.sport = 4500;
-        c.encap.dport = 4500;
+        c.encap.sport = aToB ? opt.encapPortA : opt.encapPortB;
+        c.encap.dport = aToB ? opt.encapPortB : opt.encapPortA;
         c.encap.oa = onSender ? c.daddr : c.saddr;
     }
     c.offloadType = type;
@@ -302,8 +302,8 @@ BuildTopology(const TopologyOptions& opt)
     t->stackB = t->endB->GetObject<XfrmStack>();
     if (opt.udpEncap)
     {
-        t->stackA->EnableUdpEncap(4500);
-        t->stackB->EnableUdpEncap(4500);
+        t->stackA->EnableUdpEncap(opt.encapPortA);
+        t->stackB->EnableUdpEncap(opt.encapPortB);
     }
     if (opt.installIpsec)
     {

@@ -63,8 +63,12 @@ struct TopologyOptions
     XfrmLifetimeConfig lifetimeOutA; //!< the A->B SA on A (the sender's outbound SA)
     XfrmLifetimeConfig lifetimeInB;  //!< the A->B SA on B (the receiver's inbound SA)
     uint32_t policyPriority{0};      //!< priority of the installed out/in policies
-    /// The test SA pair in ESP-in-UDP (RFC 3948, port 4500 both ways), both ends taking it.
+    /// The test SA pair in ESP-in-UDP (RFC 3948): A's packets from encapPortA to encapPortB,
+    /// B's back; each end's stack takes ESP-in-UDP on its own port (a peer behind a NAT is
+    /// seen from another port than 4500).
     bool udpEncap{false};
+    uint16_t encapPortA{4500};
+    uint16_t encapPortB{4500};
     /// Told of every SA or policy the topology could not install; without one the message is
     /// logged and kept in Topology::errors.
     std::function<void(const std::string&)> onError;

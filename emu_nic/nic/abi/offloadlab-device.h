@@ -165,7 +165,7 @@ extern "C"
         /* ABI v3. 1 when the device offloads UDP-encapsulated SAs (RFC 3948 ESP-in-UDP) in
          * packet offload, as later Linux kernels allow drivers that can; 0 (and every v1/v2
          * device): the host refuses such SAs for it. Crypto offload of them is never offered
-         * (Linux 6.1: "Encapsulation and TFC padding can't be offloaded"). */
+         * (Linux 6.1 to 6.10: "Encapsulation and TFC padding can't be offloaded"). */
         uint32_t udp_encap;
     };
 
