@@ -37,28 +37,6 @@ constexpr uint16_t kNatT = 4500;
 /// instead of the SA's ports, or swaps them, is caught.
 constexpr uint16_t kPortA = 4501;
 
-std::string
-DottedOf(Ipv4Address a)
-{
-    std::ostringstream os;
-    a.Print(os);
-    return os.str();
-}
-
-/// The IPv4 packet ESP would be without its UDP header: what Scapy's ESP opens.
-Bytes
-WithoutUdp(const Bytes& ip)
-{
-    const uint32_t ihl = IpHeaderLength(ip);
-    Bytes esp(ip.begin() + ihl + 8, ip.end());
-    Bytes src(ip.begin() + 12, ip.begin() + 16);
-    Bytes dst(ip.begin() + 16, ip.begin() + 20);
-    return Ipv4Bytes(Ipv4Address(ReadBe32(src.data())),
-                     Ipv4Address(ReadBe32(dst.data())),
-                     kProtoEsp,
-                     esp);
-}
-
 uint16_t
 Be16(const uint8_t* p)
 {
@@ -174,8 +152,8 @@ TEST_P(UDPENC_ESP_IN_UDP, Rfc3948EncapsulationBothWays)
     ScapyEspOracle oracle(t->algAB,
                           t->spiAB,
                           t->Tunnel(),
-                          DottedOf(t->endAddrA),
-                          DottedOf(t->endAddrB),
+                          Dotted(t->endAddrA),
+                          Dotted(t->endAddrB),
                           false);
     std::string error;
     ASSERT_TRUE(oracle.IsValid(&error)) << error;
@@ -207,7 +185,7 @@ TEST_P(UDPENC_ESP_IN_UDP, Rfc3948EncapsulationBothWays)
         }
         EXPECT_EQ(ReadBe32(udp + 8), t->spiAB) << "no non-ESP marker before ESP";
         std::vector<uint8_t> inner;
-        EXPECT_TRUE(oracle.Decrypt(WithoutUdp(ip), 0, &inner, &error)) << error;
+        EXPECT_TRUE(oracle.Decrypt(WithoutUdpEncap(ip), 0, &inner, &error)) << error;
         ++checked;
     }
     EXPECT_EQ(checked, ab.size());

@@ -1,5 +1,6 @@
 #include "wire-oracle.h"
 
+#include "crafted-packets.h"
 #include "emu-nic-net-device.h"
 #include "scapy-esp-oracle.h"
 #include "xfrm-state.h"
@@ -46,16 +47,8 @@ class WireOracle : public testing::EmptyTestEventListener
 
     void Observe(Ptr<const Packet> packet, Ptr<XfrmState> x)
     {
-        std::vector<uint8_t> bytes(packet->GetSize());
-        packet->CopyData(bytes.data(), bytes.size());
-        if (bytes.size() >= 28 && bytes[9] == 17)
-        {
-            // ESP-in-UDP (RFC 3948): Scapy opens the ESP once the UDP header is out.
-            bytes.erase(bytes.begin() + 20, bytes.begin() + 28);
-            bytes[9] = 50;
-            bytes[2] = uint8_t(bytes.size() >> 8);
-            bytes[3] = uint8_t(bytes.size());
-        }
+        // ESP-in-UDP (RFC 3948): Scapy opens the ESP once the UDP header is out.
+        const std::vector<uint8_t> bytes = WithoutUdpEncap(PacketBytes(packet));
         const uint32_t spi = bytes.size() >= 28 ? uint32_t(bytes[20]) << 24 | bytes[21] << 16 |
                                                       bytes[22] << 8 | bytes[23]
                                                 : 0;

@@ -39,12 +39,6 @@ UdpEncapL4Protocol::GetUdp() const
     return m_udp;
 }
 
-void
-UdpEncapL4Protocol::AddPort(uint16_t port)
-{
-    m_ports.insert(port);
-}
-
 int
 UdpEncapL4Protocol::GetProtocolNumber() const
 {
@@ -58,7 +52,7 @@ UdpEncapL4Protocol::Receive(Ptr<Packet> p,
 {
     uint8_t udp[8];
     if (m_stack && p->GetSize() >= sizeof(udp) && p->CopyData(udp, sizeof(udp)) == sizeof(udp) &&
-        m_ports.count(uint16_t(udp[2] << 8 | udp[3])) &&
+        m_stack->IsUdpEncapPort(uint16_t(udp[2] << 8 | udp[3])) &&
         m_stack->InputUdpEncap(p, header, incomingInterface))
     {
         return RX_OK; // ESP or a keepalive: the stack took it

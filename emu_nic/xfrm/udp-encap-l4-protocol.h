@@ -3,8 +3,6 @@
 
 #include "ns3/ip-l4-protocol.h"
 
-#include <set>
-
 namespace ns3
 {
 
@@ -12,7 +10,7 @@ class XfrmStack;
 
 /**
  * IP protocol 17 on a node whose key manager opened an ESP-in-UDP socket (Linux's UDP_ENCAP
- * socket option, RFC 3948): datagrams to an encapsulation port go to the XfrmStack, which
+ * socket option, RFC 3948): datagrams to a port the XfrmStack enabled go to it, which
  * takes ESP and NAT keepalives and hands IKE (the non-ESP marker) back; everything else goes to
  * the node's UDP unchanged, ICMP errors included.
  */
@@ -23,8 +21,6 @@ class UdpEncapL4Protocol : public IpL4Protocol
     void SetStack(Ptr<XfrmStack> stack);
     void SetUdp(Ptr<IpL4Protocol> udp);
     Ptr<IpL4Protocol> GetUdp() const;
-    /// Datagrams to this local port are checked for ESP (charon's port 4500 socket).
-    void AddPort(uint16_t port);
 
     int GetProtocolNumber() const override;
     RxStatus Receive(Ptr<Packet> p,
@@ -52,7 +48,6 @@ class UdpEncapL4Protocol : public IpL4Protocol
   private:
     Ptr<XfrmStack> m_stack;
     Ptr<IpL4Protocol> m_udp;
-    std::set<uint16_t> m_ports;
     DownTargetCallback m_downTarget;
     DownTargetCallback6 m_downTarget6;
 };

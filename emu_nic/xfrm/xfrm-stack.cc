@@ -199,13 +199,12 @@ XfrmStack::DoDispose()
     m_l4DownTargets.clear();
     if (m_udpEncap)
     {
-        Ptr<UdpEncapL4Protocol> encap = DynamicCast<UdpEncapL4Protocol>(m_udpEncap);
-        if (m_ipv4 && encap->GetUdp())
+        if (m_ipv4 && m_udpEncap->GetUdp())
         {
-            m_ipv4->Remove(encap);
-            m_ipv4->Insert(encap->GetUdp());
+            m_ipv4->Remove(m_udpEncap);
+            m_ipv4->Insert(m_udpEncap->GetUdp());
         }
-        encap->Dispose();
+        m_udpEncap->Dispose();
         m_udpEncap = nullptr;
     }
     m_expireCallback = ExpireCallback();
@@ -572,14 +571,12 @@ XfrmStack::EnableUdpEncap(uint16_t port)
         Ptr<IpL4Protocol> udp = m_ipv4->GetProtocol(kIpProtoUdp);
         NS_ABORT_MSG_IF(!udp,
                         "XfrmStack::EnableUdpEncap: node " << m_node->GetId() << " has no UDP");
-        Ptr<UdpEncapL4Protocol> encap = CreateObject<UdpEncapL4Protocol>();
-        encap->SetStack(this);
-        encap->SetUdp(udp);
+        m_udpEncap = CreateObject<UdpEncapL4Protocol>();
+        m_udpEncap->SetStack(this);
+        m_udpEncap->SetUdp(udp);
         m_ipv4->Remove(udp);
-        m_ipv4->Insert(encap);
-        m_udpEncap = encap;
+        m_ipv4->Insert(m_udpEncap);
     }
-    DynamicCast<UdpEncapL4Protocol>(m_udpEncap)->AddPort(port);
     m_udpEncapPorts.insert(port);
 }
 

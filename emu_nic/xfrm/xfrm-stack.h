@@ -82,6 +82,8 @@ const char* XfrmEventName(XfrmEvent event);
  * One object, three files by job: xfrm-stack.cc (control plane, lifetimes), xfrm-output.cc,
  * xfrm-input.cc. Every drop is counted by reason and fires the Drop trace.
  */
+class UdpEncapL4Protocol;
+
 class XfrmStack : public Object
 {
   public:
@@ -246,7 +248,7 @@ class XfrmStack : public Object
     std::array<uint64_t, size_t(XfrmEvent::Count)> m_events{};
     uint16_t m_identification{0};
     std::set<uint16_t> m_udpEncapPorts;
-    Ptr<IpL4Protocol> m_udpEncap; //!< the UdpEncapL4Protocol, once a port is enabled
+    Ptr<UdpEncapL4Protocol> m_udpEncap; //!< in front of UDP once a port is enabled
     Time m_stateFreeDelay;
     std::vector<Ptr<XfrmState>> m_awaitingFree; //!< deleted on the device, not yet freed
     ExpireCallback m_expireCallback;

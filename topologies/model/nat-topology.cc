@@ -14,22 +14,6 @@
 namespace ns3
 {
 
-namespace
-{
-EmuNicHelper
-NatLinkHelper(const TopologyOptions& opt)
-{
-    EmuNicHelper link;
-    link.SetDeviceAttribute("DataRate", DataRateValue(opt.dataRate));
-    link.SetChannelAttribute("Delay", TimeValue(opt.delay));
-    if (!opt.queueSize.empty())
-    {
-        link.SetQueueSize(opt.queueSize);
-    }
-    return link;
-}
-} // namespace
-
 NatTopology
 BuildNatTopology(const TopologyOptions& options)
 {
@@ -51,8 +35,8 @@ BuildNatTopology(const TopologyOptions& options)
     t.endB = t.nodes.Get(3);
     t.hostB = t.nodes.Get(4);
 
-    EmuNicHelper plain = NatLinkHelper(t.opt);
-    EmuNicHelper ipsec = NatLinkHelper(t.opt);
+    EmuNicHelper plain = LinkHelperOf(t.opt);
+    EmuNicHelper ipsec = LinkHelperOf(t.opt);
     ipsec.SetDeviceAttribute("EspOffload", BooleanValue(t.opt.espOffload));
     ipsec.SetDeviceAttribute("SaCapacity", UintegerValue(t.opt.saCapacity));
     ipsec.SetDeviceAttribute("PolicyCapacity", UintegerValue(t.opt.policyCapacity));

@@ -198,10 +198,8 @@ Topology::InstallIpsec()
     }
 }
 
-namespace
-{
 EmuNicHelper
-LinkHelper(const TopologyOptions& opt)
+LinkHelperOf(const TopologyOptions& opt)
 {
     EmuNicHelper link;
     link.SetDeviceAttribute("DataRate", DataRateValue(opt.dataRate));
@@ -213,6 +211,8 @@ LinkHelper(const TopologyOptions& opt)
     return link;
 }
 
+namespace
+{
 Ptr<EmuNicNetDevice>
 NicOf(const NetDeviceContainer& link, uint32_t i)
 {
@@ -229,7 +229,7 @@ BuildTopology(const TopologyOptions& opt)
     t->algAB = opt.algorithmAB ? *opt.algorithmAB : DefaultGcm(0x11);
     t->algBA = opt.algorithmBA ? *opt.algorithmBA : DefaultGcm(0x77);
 
-    EmuNicHelper ipsecLink = LinkHelper(opt);
+    EmuNicHelper ipsecLink = LinkHelperOf(opt);
     ipsecLink.SetDeviceAttribute("EspOffload", BooleanValue(opt.espOffload));
     ipsecLink.SetDeviceAttribute("SaCapacity", UintegerValue(opt.saCapacity));
     ipsecLink.SetDeviceAttribute("PolicyCapacity", UintegerValue(opt.policyCapacity));
@@ -263,7 +263,7 @@ BuildTopology(const TopologyOptions& opt)
         t->endA = t->nodes.Get(1);
         t->endB = t->nodes.Get(2);
         t->hostB = t->nodes.Get(3);
-        EmuNicHelper lan = LinkHelper(opt); // an EmuNic too, but nobody asks it for offload
+        EmuNicHelper lan = LinkHelperOf(opt); // an EmuNic too, but nobody asks it for offload
         NetDeviceContainer lanA = lan.Install(t->hostA, t->endA);
         NetDeviceContainer wan = ipsecLink.Install(t->endA, t->endB);
         NetDeviceContainer lanB = lan.Install(t->endB, t->hostB);

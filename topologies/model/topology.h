@@ -14,6 +14,7 @@
 #ifndef TOPOLOGY_H
 #define TOPOLOGY_H
 
+#include "emu-nic-helper.h"
 #include "emu-nic-net-device.h"
 #include "esp-algorithm.h"
 #include "xfrm-policy.h"
@@ -73,6 +74,9 @@ struct TopologyOptions
     /// logged and kept in Topology::errors.
     std::function<void(const std::string&)> onError;
 };
+
+/// The helper for a link of opt's rate, delay and queue (every link of a topology is an EmuNic).
+EmuNicHelper LinkHelperOf(const TopologyOptions& opt);
 
 /// A wire link worth capturing.
 struct TopologyLink

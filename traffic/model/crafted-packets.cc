@@ -109,6 +109,20 @@ ScheduleInject(Time at, Ptr<NetDevice> dev, Ptr<NetDevice> peer, const Bytes& ip
     });
 }
 
+Bytes
+WithoutUdpEncap(const Bytes& ip)
+{
+    const uint32_t ihl = IpHeaderLength(ip);
+    if (IpProtocol(ip) != kProtoUdp || ip.size() < ihl + 8 || ihl < 20)
+    {
+        return ip;
+    }
+    return Ipv4Bytes(Ipv4Address(ReadBe32(ip.data() + 12)),
+                     Ipv4Address(ReadBe32(ip.data() + 16)),
+                     kProtoEsp,
+                     Bytes(ip.begin() + ihl + 8, ip.end()));
+}
+
 uint32_t
 IpHeaderLength(const Bytes& ip)
 {

@@ -41,6 +41,10 @@ Ptr<Packet> Ipv4PacketOf(Ipv4Address src,
                          bool moreFragments = false,
                          uint16_t fragmentOffsetBytes = 0);
 Bytes Ipv4Bytes(Ipv4Address src, Ipv4Address dst, uint8_t protocol, const Bytes& payload);
+/// An IPv4 packet of ESP-in-UDP (RFC 3948) as plain ESP: the UDP header out, protocol 50, the
+/// header rebuilt (what an ESP opener that knows no UDP encapsulation takes). Other packets are
+/// returned unchanged.
+Bytes WithoutUdpEncap(const Bytes& ip);
 
 /// An ESP frame (SPI .. ICV) sealed with an EspTransform of its own; empty on bad keys.
 Bytes SealEspFrame(const EspAlgorithm& algorithm,
