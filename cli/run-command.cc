@@ -24,8 +24,9 @@ PrintRunHelp()
     std::cout
         << "usage: offloadlab run --out DIR [options]\n"
            "\n"
-           "Runs every built-in scenario in every mode (or the ones named), with TCP and UDP\n"
+           "Runs the built-in scenarios in every mode (or the ones named), with TCP and UDP\n"
            "traffic long enough for the SAs to cross their soft byte limit and rekey.\n"
+           "gateway-tunnel-1000 (1,000 tunnels between the gateways) runs only when named.\n"
            "Prints a summary table and writes into DIR:\n"
            "  results.json   per scenario and mode: traffic delivered, per-SA counters, drops by\n"
            "                 reason, rekeys and key-manager events, the SAs used\n"
@@ -34,8 +35,10 @@ PrintRunHelp()
            "\n"
            "options:\n"
            "  --out DIR            output folder (created if missing)             [required]\n"
-           "  --scenario NAME      run only this scenario (repeatable); --list shows names\n"
-           "  --mode MODE          sw, crypto or packet (repeatable; default all three)\n"
+           "  --scenario NAME      run only this scenario (repeatable); --list shows names;\n"
+           "                       default: all but gateway-tunnel-1000\n"
+           "  --mode MODE          plain, sw, crypto or packet (repeatable; default all four);\n"
+           "                       plain is the baseline without IPsec (no policies, no SAs)\n"
            "  --duration SECONDS   traffic time per run (default 2)\n"
            "  --seed N             seed of keys, SPIs and ns-3 randomness (default 1)\n"
            "  --rekey-time S       soft add-time limit of every SA in seconds: the key manager\n"
@@ -47,8 +50,8 @@ PrintRunHelp()
            "                       example, mutant:NAME or a device library path; modes the\n"
            "                       device does not offer are skipped\n"
            "  --list               print the scenario names and exit\n"
-           "exit codes: 0 every run delivered TCP and UDP data and rekeyed; 1 a run did not;\n"
-           "            2 bad arguments\n";
+           "exit codes: 0 every run delivered TCP and UDP data and (all but plain) rekeyed;\n"
+           "            1 a run did not; 2 bad arguments\n";
 }
 
 namespace
@@ -75,7 +78,7 @@ RunCommand(const std::vector<std::string>& args)
 {
     std::string outDir;
     std::vector<std::string> scenarios;
-    std::vector<XfrmOffloadType> modes;
+    std::vector<std::string> modes;
     double duration = 2.0;
     double seed = 1;
     bool pcap = true;
@@ -134,13 +137,13 @@ RunCommand(const std::vector<std::string>& args)
         }
         else if (a == "--mode")
         {
-            XfrmOffloadType mode;
-            if (!value(&v) || !ParseDataPath(v, &mode))
+            ScenarioOptions probe;
+            if (!value(&v) || !SetScenarioMode(v, &probe))
             {
                 return UsageError("--mode: unknown value '" + v +
-                                  "' (expected sw, crypto or packet)");
+                                  "' (expected plain, sw, crypto or packet)");
             }
-            modes.push_back(mode);
+            modes.push_back(v);
         }
         else if (a == "--duration")
         {
@@ -201,23 +204,23 @@ RunCommand(const std::vector<std::string>& args)
     }
     if (scenarios.empty())
     {
-        scenarios = ScenarioNames();
+        scenarios = DefaultScenarioNames();
     }
     if (modes.empty())
     {
-        modes = {XfrmOffloadType::None, XfrmOffloadType::Crypto, XfrmOffloadType::Packet};
+        modes = ScenarioModeNames(); // plain first: every figure next to its unprotected baseline
     }
     if (deviceType)
     {
         ns3::Config::SetDefault("ns3::EmuNicNetDevice::Device", ns3::StringValue(device));
-        std::vector<XfrmOffloadType> offered;
-        for (XfrmOffloadType mode : modes)
+        std::vector<std::string> offered;
+        for (const std::string& mode : modes)
         {
-            if ((mode == XfrmOffloadType::Crypto && !deviceType->OffersCrypto()) ||
-                (mode == XfrmOffloadType::Packet && !deviceType->OffersPacket()))
+            if ((mode == DataPathName(XfrmOffloadType::Crypto) && !deviceType->OffersCrypto()) ||
+                (mode == DataPathName(XfrmOffloadType::Packet) && !deviceType->OffersPacket()))
             {
-                std::cerr << "offloadlab run: skipping " << DataPathName(mode) << " mode: device '"
-                          << device << "' does not offer it\n";
+                std::cerr << "offloadlab run: skipping " << mode << " mode: device '" << device
+                          << "' does not offer it\n";
                 continue;
             }
             offered.push_back(mode);
@@ -230,25 +233,24 @@ RunCommand(const std::vector<std::string>& args)
     const size_t total = scenarios.size() * modes.size();
     for (const auto& scenario : scenarios)
     {
-        for (XfrmOffloadType mode : modes)
+        for (const std::string& mode : modes)
         {
             ScenarioOptions options;
             options.scenario = scenario;
-            options.mode = mode;
+            SetScenarioMode(mode, &options);
             options.duration = Seconds(duration);
             options.seed = uint64_t(seed);
             options.rekeySeconds = uint64_t(rekeyTime);
             options.lifeSeconds = uint64_t(lifeTime);
             options.pcapDir = pcap ? outDir : "";
-            std::cerr << "[" << runs.size() + 1 << "/" << total << "] " << scenario << " "
-                      << DataPathName(mode) << " ... " << std::flush;
+            std::cerr << "[" << runs.size() + 1 << "/" << total << "] " << scenario << " " << mode
+                      << " ... " << std::flush;
             ScenarioResult result;
             std::string error;
             if (!RunScenario(options, &result, &error))
             {
                 std::cerr << "error\n";
-                std::cerr << "offloadlab run: " << scenario << " " << DataPathName(mode) << ": "
-                          << error << "\n";
+                std::cerr << "offloadlab run: " << scenario << " " << mode << ": " << error << "\n";
                 return kExitFailed;
             }
             std::cerr << "done (" << result.wallSeconds << " s wall)\n";

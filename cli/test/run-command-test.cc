@@ -8,12 +8,14 @@
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 namespace fs = std::filesystem;
 using clitest::Output;
@@ -44,6 +46,44 @@ MainJobOutput()
     return dir;
 }
 
+/// The IPv4 protocol numbers of a pcap's frames (PPP framing, as the EmuNic writes it), counted.
+std::map<int, int>
+IpProtocolsOf(const fs::path& pcap)
+{
+    std::ifstream in(pcap, std::ios::binary);
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
+    std::map<int, int> protocols;
+    EXPECT_GE(bytes.size(), 24u) << pcap;
+    if (bytes.size() < 24)
+    {
+        return protocols;
+    }
+    auto le32 = [&bytes](size_t at) {
+        return uint32_t(bytes[at]) | uint32_t(bytes[at + 1]) << 8 | uint32_t(bytes[at + 2]) << 16 |
+               uint32_t(bytes[at + 3]) << 24;
+    };
+    EXPECT_EQ(le32(0), 0xa1b2c3d4u) << "little-endian microsecond pcap";
+    EXPECT_EQ(le32(20), 9u) << "link type PPP";
+    for (size_t at = 24; at + 16 <= bytes.size();)
+    {
+        const uint32_t captured = le32(at + 8);
+        const size_t frame = at + 16;
+        if (frame + captured > bytes.size())
+        {
+            ADD_FAILURE() << "truncated record at " << at;
+            break;
+        }
+        // PPP protocol 0x0021 (IPv4), then the IPv4 header: protocol at byte 9.
+        if (captured >= 2 + 20 && bytes[frame] == 0x00 && bytes[frame + 1] == 0x21)
+        {
+            ++protocols[bytes[frame + 2 + 9]];
+        }
+        at = frame + captured;
+    }
+    return protocols;
+}
+
 class CleanupEnvironment : public ::testing::Environment
 {
   public:
@@ -63,14 +103,24 @@ TEST(OffloadlabRun, WritesResultsForEveryScenarioAndMode)
     std::ifstream in(dir / "results.json");
     ASSERT_TRUE(in.good());
     const nlohmann::json doc = nlohmann::json::parse(in);
-    ASSERT_EQ(doc["runs"].size(), 6u);
+    ASSERT_EQ(doc["runs"].size(), 8u);
     std::map<std::string, int> modes;
+    std::vector<std::string> order;
     for (const auto& run : doc["runs"])
     {
         ++modes[run["mode"].get<std::string>()];
+        order.push_back(run["mode"].get<std::string>());
         EXPECT_GT(run["traffic"]["tcp"]["bytes_delivered"].get<uint64_t>(), 0u);
         EXPECT_EQ(run["traffic"]["udp"]["packets_delivered"],
                   run["traffic"]["udp"]["packets_sent"]);
+        if (run["mode"] == "plain")
+        {
+            // The baseline: no key manager, no SA, nothing for the IPsec layer or the NIC to do.
+            EXPECT_EQ(run["rekeys"].get<int>(), 0);
+            EXPECT_TRUE(run["sas"].empty()) << run["sas"];
+            EXPECT_TRUE(run["events"].empty()) << run["events"];
+            continue;
+        }
         EXPECT_GE(run["rekeys"].get<int>(), 1);
         EXPECT_GE(run["sas"].size(), 8u);
         for (const auto& sa : run["sas"])
@@ -82,8 +132,57 @@ TEST(OffloadlabRun, WritesResultsForEveryScenarioAndMode)
             EXPECT_TRUE(fs::exists(dir / pcap.get<std::string>())) << pcap;
         }
     }
-    EXPECT_EQ(modes, (std::map<std::string, int>{{"crypto", 2}, {"packet", 2}, {"sw", 2}}));
+    EXPECT_EQ(modes,
+              (std::map<std::string, int>{{"crypto", 2}, {"packet", 2}, {"plain", 2}, {"sw", 2}}));
+    EXPECT_EQ(std::vector<std::string>(order.begin(), order.begin() + 4),
+              (std::vector<std::string>{"plain", "sw", "crypto", "packet"}));
     EXPECT_TRUE(doc["problems"].empty());
+}
+
+// The plain baseline's captures hold plaintext only: not one ESP frame (IP protocol 50) on any
+// link, and the TCP and UDP of the run in the clear on the link where the other modes put ESP.
+TEST(OffloadlabRun, PlainCapturesHoldNoEsp)
+{
+    const fs::path& dir = MainJobOutput();
+    int checked = 0;
+    for (const auto& entry : fs::directory_iterator(dir))
+    {
+        const std::string name = entry.path().filename().string();
+        if (entry.path().extension() != ".pcap" || name.find("-plain-") == std::string::npos)
+        {
+            continue;
+        }
+        SCOPED_TRACE(name);
+        const std::map<int, int> protocols = IpProtocolsOf(entry.path());
+        EXPECT_EQ(protocols.count(50), 0u) << "ESP in a plain capture";
+        EXPECT_GT(protocols.count(6) ? protocols.at(6) : 0, 1000);
+        EXPECT_GT(protocols.count(17) ? protocols.at(17) : 0, 100);
+        ++checked;
+    }
+    EXPECT_EQ(checked, 4) << "hostA-hostB, lanA, wan, lanB";
+    // The same pcaps of sw mode do carry ESP: the check above can fail.
+    const std::map<int, int> sw = IpProtocolsOf(dir / "gateway-tunnel-sw-wan.pcap");
+    EXPECT_GT(sw.count(50) ? sw.at(50) : 0, 1000);
+}
+
+// Without ESP's overhead, TCP does at least as well as software IPsec on the same links.
+TEST(OffloadlabRun, PlainGoodputIsAtLeastSoftwareIpsec)
+{
+    std::ifstream in(MainJobOutput() / "results.json");
+    ASSERT_TRUE(in.good());
+    const nlohmann::json doc = nlohmann::json::parse(in);
+    std::map<std::string, std::map<std::string, double>> tcp; // scenario -> mode -> Mb/s
+    for (const auto& run : doc["runs"])
+    {
+        tcp[run["scenario"]][run["mode"]] = run["traffic"]["tcp"]["goodput_mbps"].get<double>();
+    }
+    ASSERT_EQ(tcp.size(), 2u);
+    for (const auto& [scenario, modes] : tcp)
+    {
+        ASSERT_TRUE(modes.count("plain") && modes.count("sw")) << scenario;
+        EXPECT_GE(modes.at("plain"), modes.at("sw")) << scenario;
+        EXPECT_GT(modes.at("plain"), 0) << scenario;
+    }
 }
 
 // tshark decrypts every ESP packet of every IPsec link with the written esp_sa, and the ICV
@@ -104,8 +203,9 @@ TEST(OffloadlabRun, TsharkDecryptsEveryEspPacketWithTheKeyFile)
     for (const auto& entry : fs::directory_iterator(dir))
     {
         const std::string name = entry.path().filename().string();
-        const bool ipsecLink = name.find("hostA-hostB") != std::string::npos ||
-                               name.find("-wan.pcap") != std::string::npos;
+        const bool ipsecLink = (name.find("hostA-hostB") != std::string::npos ||
+                                name.find("-wan.pcap") != std::string::npos) &&
+                               name.find("-plain-") == std::string::npos;
         if (entry.path().extension() != ".pcap" || !ipsecLink)
         {
             continue;
@@ -155,7 +255,7 @@ TEST(OffloadlabCli, HelpAndListSucceed)
     EXPECT_NE(runHelp.text.find("--out"), std::string::npos);
     Output list = Shell(Offloadlab("run --list"));
     EXPECT_EQ(list.exitCode, 0);
-    EXPECT_EQ(list.text, "host-to-host-transport\ngateway-tunnel\n");
+    EXPECT_EQ(list.text, "host-to-host-transport\ngateway-tunnel\ngateway-tunnel-1000\n");
 }
 
 struct BadArguments
@@ -189,6 +289,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadArguments{"UnknownCommand", "frobnicate", "frobnicate"},
                       BadArguments{"MissingOut", "run", "--out"},
                       BadArguments{"BadMode", "run --out /tmp/x --mode turbo", "turbo"},
+                      BadArguments{"BadModeNamesPlain", "run --out /tmp/x --mode none", "plain"},
                       BadArguments{"BadScenario", "run --out /tmp/x --scenario moon", "moon"},
                       BadArguments{"BadDuration", "run --out /tmp/x --duration soon", "soon"},
                       BadArguments{"NegativeSeed", "run --out /tmp/x --seed -3", "--seed"},

@@ -18,6 +18,7 @@
 #include "ns3/string.h"
 #include "ns3/uinteger.h"
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 
@@ -28,20 +29,28 @@ namespace
 {
 constexpr uint16_t kTcpPort = 5001;
 constexpr uint16_t kUdpPort = 5002;
+constexpr uint32_t kLimitShare = 4;      //!< many tunnels: the limits are divided by tunnels / 4
+const Time kStagger = MilliSeconds(100); //!< many flows: their starts spread over this
+/// Many tunnels: how long a packet may be in flight (queued) after its SA was replaced.
+const Time kManyTunnelsInFlight = Seconds(2);
 
 /// The built-in scenarios: a name for each shape of the topology builder.
 struct Scenario
 {
     const char* name;
     XfrmMode ipMode;
+    uint32_t tunnels; //!< subnet pairs between the gateways (tunnel mode)
+    bool defaultRun;  //!< run when no scenario is named
 };
 
 const std::vector<Scenario>&
 Scenarios()
 {
     static const std::vector<Scenario> scenarios = {
-        {"host-to-host-transport", XfrmMode::Transport},
-        {"gateway-tunnel", XfrmMode::Tunnel},
+        {"host-to-host-transport", XfrmMode::Transport, 1, true},
+        {"gateway-tunnel", XfrmMode::Tunnel, 1, true},
+        // Many SAs: a few times the wall time of the others, so only when asked for.
+        {"gateway-tunnel-1000", XfrmMode::Tunnel, 1000, false},
     };
     return scenarios;
 }
@@ -61,8 +70,9 @@ KeepNonZero(const std::map<std::string, uint64_t>& counters, std::map<std::strin
 /// The scenario's one connection for the key manager: transport between the hosts with
 /// AES-128-GCM, or a tunnel between the gateways for the two LANs with AES-256-GCM. ESN stays off
 /// because tshark 4.0 (Debian 12) cannot check ESN ICVs; ESN is covered by the codec tests.
+/// With many tunnels, connection i is the tunnel for the i-th pair of subnets.
 IpsecConnectionConfig
-ConnectionOf(const Topology& t, const XfrmLifetimeConfig& lifetime)
+ConnectionOf(const Topology& t, const XfrmLifetimeConfig& lifetime, size_t tunnel = 0)
 {
     IpsecConnectionConfig c;
     const XfrmOffloadType offload = t.opt.mode;
@@ -77,14 +87,55 @@ ConnectionOf(const Topology& t, const XfrmLifetimeConfig& lifetime)
         c.left = {t.endA, t.endAddrA, t.hostAddrA, 32, t.devA, offload};
         c.right = {t.endB, t.endAddrB, t.hostAddrB, 32, t.devB, offload};
     }
-    else
+    else if (t.tunnelNetsA.empty())
     {
         c.name = "gwA-gwB";
         c.keyBits = 256;
         c.left = {t.endA, t.endAddrA, t.netA, 24, t.devA, offload};
         c.right = {t.endB, t.endAddrB, t.netB, 24, t.devB, offload};
     }
+    else
+    {
+        c.name = "gwA-gwB-" + std::to_string(tunnel);
+        c.keyBits = 256;
+        c.left = {t.endA, t.endAddrA, t.tunnelNetsA[tunnel], 16, t.devA, offload};
+        c.right = {t.endB, t.endAddrB, t.tunnelNetsB[tunnel], 24, t.devB, offload};
+        // A thousand TCP flows keep the WAN queue deep: packets spend far longer in flight than
+        // with one tunnel, so the old inbound SA stays longer after a rekey (strongSwan keeps
+        // it for seconds).
+        c.oldInboundGrace = kManyTunnelsInFlight;
+    }
     return c;
+}
+
+/// The traffic's end points: one pair per tunnel (its hosts, the B address in its subnet, ports
+/// of its own: ns-3 looks at every socket of a port for each packet), or the two hosts.
+struct FlowEnds
+{
+    Ptr<Node> fromNode;
+    Ptr<Node> toNode;
+    Ipv4Address to;
+    uint16_t tcpPort;
+    uint16_t udpPort;
+};
+
+std::vector<FlowEnds>
+FlowsOf(const Topology& t)
+{
+    std::vector<FlowEnds> flows;
+    for (size_t i = 0; i < t.tunnelHostsB.size(); ++i)
+    {
+        flows.push_back({t.tunnelNodesA[i],
+                         t.tunnelNodesB[i],
+                         t.tunnelHostsB[i],
+                         uint16_t(10000 + i),
+                         uint16_t(20000 + i)});
+    }
+    if (flows.empty())
+    {
+        flows.push_back({t.hostA, t.hostB, t.hostAddrB, kTcpPort, kUdpPort});
+    }
+    return flows;
 }
 } // namespace
 
@@ -97,6 +148,54 @@ ScenarioNames()
         names.push_back(s.name);
     }
     return names;
+}
+
+std::vector<std::string>
+DefaultScenarioNames()
+{
+    std::vector<std::string> names;
+    for (const auto& s : Scenarios())
+    {
+        if (s.defaultRun)
+        {
+            names.push_back(s.name);
+        }
+    }
+    return names;
+}
+
+std::vector<std::string>
+ScenarioModeNames()
+{
+    return {"plain",
+            DataPathName(XfrmOffloadType::None),
+            DataPathName(XfrmOffloadType::Crypto),
+            DataPathName(XfrmOffloadType::Packet)};
+}
+
+bool
+SetScenarioMode(const std::string& name, ScenarioOptions* options)
+{
+    if (name == "plain")
+    {
+        options->plain = true;
+        options->mode = XfrmOffloadType::None;
+        return true;
+    }
+    XfrmOffloadType mode;
+    if (!ParseDataPath(name, &mode))
+    {
+        return false;
+    }
+    options->plain = false;
+    options->mode = mode;
+    return true;
+}
+
+std::string
+ScenarioModeName(const ScenarioOptions& options)
+{
+    return options.plain ? "plain" : DataPathName(options.mode);
 }
 
 bool
@@ -140,6 +239,7 @@ RunScenario(const ScenarioOptions& options, ScenarioResult* result, std::string*
     Config::SetDefault("ns3::TcpSocket::RcvBufSize", UintegerValue(256 * 1024));
     Config::SetDefault("ns3::TcpSocketBase::MinRto", TimeValue(MilliSeconds(200)));
 
+    const uint32_t tunnels = scenario->tunnels;
     TopologyOptions topologyOptions;
     topologyOptions.mode = options.mode;
     topologyOptions.ipMode = scenario->ipMode;
@@ -147,24 +247,59 @@ RunScenario(const ScenarioOptions& options, ScenarioResult* result, std::string*
     topologyOptions.delay = options.linkDelay;
     topologyOptions.queueSize = "";
     topologyOptions.installIpsec = false; // the key manager installs the SAs and policies
+    topologyOptions.tunnels = tunnels;
+    if (tunnels > 1)
+    {
+        // Each tunnel's SAs, their rekeyed successors and those awaiting state_free; packet
+        // offload puts the in and out policies of every tunnel on the device.
+        topologyOptions.saCapacity = 8 * tunnels + 64;
+        topologyOptions.policyCapacity = 2 * tunnels + 64;
+    }
     std::unique_ptr<Topology> built = BuildTopology(topologyOptions);
     const Topology& topology = *built;
-    XfrmLifetimeConfig lifetime;
-    lifetime.softByteLimit = options.softByteLimit;
-    lifetime.hardByteLimit = options.hardByteLimit;
-    lifetime.softAddSeconds = options.rekeySeconds;
-    lifetime.hardAddSeconds = options.lifeSeconds;
-
-    Ptr<IpsecKeyManager> km = CreateObject<IpsecKeyManager>();
-    km->SetSeed(options.seed);
-    if (!km->AddConnection(ConnectionOf(topology, lifetime), error))
+    if (!topology.errors.empty())
     {
+        *error = topology.errors.front();
         Simulator::Destroy();
         return false;
     }
+    if (tunnels > 1)
+    {
+        // Packets queued behind a thousand flows still hold their deleted crypto-offload SA when
+        // the NIC sends them (an skb holds its xfrm_state in Linux, for as long as it takes).
+        for (const auto& stack : {topology.stackA, topology.stackB})
+        {
+            stack->SetAttribute("StateFreeDelay", TimeValue(kManyTunnelsInFlight));
+        }
+    }
+    // Many tunnels share the traffic, so they share the limits: a quarter of the tunnels' count
+    // (a tunnel's 1/1000 of the run's limits would be four packets), so that a tunnel of average
+    // traffic rekeys about once.
+    const uint32_t share = std::max(1u, tunnels / kLimitShare);
+    XfrmLifetimeConfig lifetime;
+    lifetime.softByteLimit = options.softByteLimit / share;
+    lifetime.hardByteLimit = options.hardByteLimit / share;
+    lifetime.softAddSeconds = options.rekeySeconds;
+    lifetime.hardAddSeconds = options.lifeSeconds;
+
+    // Plain runs the same traffic with no IPsec at all: no key manager, no policy, no SA.
+    Ptr<IpsecKeyManager> km;
+    if (!options.plain)
+    {
+        km = CreateObject<IpsecKeyManager>();
+        km->SetSeed(options.seed);
+        for (uint32_t i = 0; i < tunnels; ++i)
+        {
+            if (!km->AddConnection(ConnectionOf(topology, lifetime, i), error))
+            {
+                Simulator::Destroy();
+                return false;
+            }
+        }
+    }
 
     result->scenario = topology.name;
-    result->mode = DataPathName(options.mode);
+    result->mode = ScenarioModeName(options);
     if (!options.pcapDir.empty())
     {
         EmuNicHelper pcap;
@@ -185,47 +320,75 @@ RunScenario(const ScenarioOptions& options, ScenarioResult* result, std::string*
 
     const Time start = Seconds(0.1);
     const Time stop = options.duration;
-    // TCP bulk transfer, with PMTU discovery on the sending socket.
-    BulkSendHelper bulk("ns3::TcpSocketFactory", InetSocketAddress(topology.hostAddrB, kTcpPort));
-    bulk.SetAttribute("SendSize", UintegerValue(options.tcpSegmentSize));
-    ApplicationContainer tcpApp = bulk.Install(topology.hostA);
-    tcpApp.Start(start);
-    tcpApp.Stop(stop);
-    PacketSinkHelper tcpSinkHelper("ns3::TcpSocketFactory",
-                                   InetSocketAddress(Ipv4Address::GetAny(), kTcpPort));
-    ApplicationContainer tcpSink = tcpSinkHelper.Install(topology.hostB);
-    tcpSink.Start(Seconds(0));
-    Ptr<TcpPmtuAdapter> pmtu;
-    Simulator::Schedule(start + MicroSeconds(1), [&pmtu, &tcpApp]() {
-        pmtu = TcpPmtuAdapter::Attach(DynamicCast<BulkSendApplication>(tcpApp.Get(0))->GetSocket());
-    });
+    const std::vector<FlowEnds> flows = FlowsOf(topology);
+    // TCP bulk transfer per flow, with PMTU discovery on each sending socket.
+    ApplicationContainer tcpApps;
+    ApplicationContainer tcpSinks;
+    for (const FlowEnds& f : flows)
+    {
+        BulkSendHelper bulk("ns3::TcpSocketFactory", InetSocketAddress(f.to, f.tcpPort));
+        bulk.SetAttribute("SendSize", UintegerValue(options.tcpSegmentSize));
+        tcpApps.Add(bulk.Install(f.fromNode));
+        PacketSinkHelper sink("ns3::TcpSocketFactory",
+                              InetSocketAddress(Ipv4Address::GetAny(), f.tcpPort));
+        tcpSinks.Add(sink.Install(f.toNode));
+    }
+    // Many flows start spread over kStagger, as independent sources would: a thousand at one
+    // instant would be one burst (slow start, and CBR sources in phase).
+    auto startOf = [&](uint32_t i) { return start + kStagger * double(i) / flows.size(); };
+    std::vector<Ptr<TcpPmtuAdapter>> pmtu;
+    for (uint32_t i = 0; i < tcpApps.GetN(); ++i)
+    {
+        tcpApps.Get(i)->SetStartTime(startOf(i));
+        // The socket exists once the application started.
+        Ptr<BulkSendApplication> app = DynamicCast<BulkSendApplication>(tcpApps.Get(i));
+        Simulator::Schedule(startOf(i) + MicroSeconds(1), [&pmtu, app]() {
+            pmtu.push_back(TcpPmtuAdapter::Attach(app->GetSocket()));
+        });
+    }
+    tcpApps.Stop(stop);
+    tcpSinks.Start(Seconds(0));
 
-    // UDP constant bit rate.
-    OnOffHelper onOff("ns3::UdpSocketFactory", InetSocketAddress(topology.hostAddrB, kUdpPort));
-    onOff.SetConstantRate(options.udpRate, options.udpPayloadSize);
-    ApplicationContainer udpApp = onOff.Install(topology.hostA);
-    udpApp.Start(start);
-    udpApp.Stop(stop);
+    // UDP constant bit rate, shared out over the flows.
+    ApplicationContainer udpApps;
+    ApplicationContainer udpSinks;
+    for (const FlowEnds& f : flows)
+    {
+        OnOffHelper onOff("ns3::UdpSocketFactory", InetSocketAddress(f.to, f.udpPort));
+        onOff.SetConstantRate(DataRate(options.udpRate.GetBitRate() / flows.size()),
+                              options.udpPayloadSize);
+        udpApps.Add(onOff.Install(f.fromNode));
+        PacketSinkHelper sink("ns3::UdpSocketFactory",
+                              InetSocketAddress(Ipv4Address::GetAny(), f.udpPort));
+        udpSinks.Add(sink.Install(f.toNode));
+    }
+    for (uint32_t i = 0; i < udpApps.GetN(); ++i)
+    {
+        udpApps.Get(i)->SetStartTime(startOf(i));
+    }
+    udpApps.Stop(stop);
+    udpSinks.Start(Seconds(0));
     uint64_t udpSent = 0;
-    udpApp.Get(0)->TraceConnectWithoutContext(
-        "Tx",
-        MakeCallback(+[](uint64_t* n, Ptr<const Packet>) { ++*n; }).Bind(&udpSent));
-    PacketSinkHelper udpSinkHelper("ns3::UdpSocketFactory",
-                                   InetSocketAddress(Ipv4Address::GetAny(), kUdpPort));
-    ApplicationContainer udpSink = udpSinkHelper.Install(topology.hostB);
-    udpSink.Start(Seconds(0));
+    for (uint32_t i = 0; i < udpApps.GetN(); ++i)
+    {
+        udpApps.Get(i)->TraceConnectWithoutContext(
+            "Tx",
+            MakeCallback(+[](uint64_t* n, Ptr<const Packet>) { ++*n; }).Bind(&udpSent));
+    }
     uint64_t udpDelivered = 0;
-    udpSink.Get(0)->TraceConnectWithoutContext(
-        "Rx",
-        MakeCallback(+[](uint64_t* n, Ptr<const Packet>, const Address&) {
-            ++*n;
-        }).Bind(&udpDelivered));
     uint64_t tcpSegmentsDelivered = 0;
-    tcpSink.Get(0)->TraceConnectWithoutContext(
-        "Rx",
-        MakeCallback(+[](uint64_t* n, Ptr<const Packet>, const Address&) {
-            ++*n;
-        }).Bind(&tcpSegmentsDelivered));
+    for (auto [sinks, count] : {std::make_pair(&udpSinks, &udpDelivered),
+                                std::make_pair(&tcpSinks, &tcpSegmentsDelivered)})
+    {
+        for (uint32_t i = 0; i < sinks->GetN(); ++i)
+        {
+            sinks->Get(i)->TraceConnectWithoutContext(
+                "Rx",
+                MakeCallback(+[](uint64_t* n, Ptr<const Packet>, const Address&) {
+                    ++*n;
+                }).Bind(count));
+        }
+    }
 
     const Time end = stop + Seconds(0.5); // let queues and retransmissions drain
     Simulator::Stop(end);
@@ -234,19 +397,29 @@ RunScenario(const ScenarioOptions& options, ScenarioResult* result, std::string*
     const double active = (stop - start).GetSeconds();
     ScenarioTraffic tcp;
     tcp.protocol = "tcp";
-    tcp.bytesDelivered = DynamicCast<PacketSink>(tcpSink.Get(0))->GetTotalRx();
+    for (uint32_t i = 0; i < tcpSinks.GetN(); ++i)
+    {
+        tcp.bytesDelivered += DynamicCast<PacketSink>(tcpSinks.Get(i))->GetTotalRx();
+    }
     tcp.packetsDelivered = tcpSegmentsDelivered;
     tcp.goodputMbps = tcp.bytesDelivered * 8.0 / active / 1e6;
-    tcp.pmtuAdaptations = pmtu ? pmtu->GetAdaptations() : 0;
+    for (const auto& adapter : pmtu)
+    {
+        tcp.pmtuAdaptations += adapter ? adapter->GetAdaptations() : 0;
+    }
     ScenarioTraffic udp;
     udp.protocol = "udp";
     udp.packetsSent = udpSent;
     udp.packetsDelivered = udpDelivered;
-    udp.bytesDelivered = DynamicCast<PacketSink>(udpSink.Get(0))->GetTotalRx();
+    for (uint32_t i = 0; i < udpSinks.GetN(); ++i)
+    {
+        udp.bytesDelivered += DynamicCast<PacketSink>(udpSinks.Get(i))->GetTotalRx();
+    }
     udp.goodputMbps = udp.bytesDelivered * 8.0 / active / 1e6;
     result->traffic = {tcp, udp};
 
-    for (const auto& record : km->GetSaRecords())
+    const std::vector<IpsecSaRecord> none;
+    for (const auto& record : km ? km->GetSaRecords() : none)
     {
         ScenarioSa sa;
         sa.record = record;
@@ -281,11 +454,14 @@ RunScenario(const ScenarioOptions& options, ScenarioResult* result, std::string*
             KeepNonZero(nic->GetEventCounts(), &result->nicEvents[dev]);
         }
     }
-    result->rekeys = km->GetRekeyCount();
-    result->events = km->GetEvents();
+    if (km)
+    {
+        result->rekeys = km->GetRekeyCount();
+        result->events = km->GetEvents();
+        km->Dispose();
+    }
     result->wirePackets = wirePackets;
     result->simulatedSeconds = end.GetSeconds();
-    km->Dispose();
     Simulator::Destroy();
     result->wallSeconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart).count();

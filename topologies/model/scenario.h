@@ -16,7 +16,10 @@ namespace ns3
 struct ScenarioOptions
 {
     std::string scenario{"host-to-host-transport"};
-    XfrmOffloadType mode{XfrmOffloadType::None}; //!< the data path
+    XfrmOffloadType mode{XfrmOffloadType::None}; //!< the data path, unless plain
+    /// The unprotected baseline: no policies, no SAs, no key manager (the stack is there but
+    /// empty, as on a Linux host without xfrm configuration); mode is not used.
+    bool plain{false};
     Time duration{Seconds(2)};
     DataRate linkRate{"100Mbps"};
     Time linkDelay{MilliSeconds(1)};
@@ -73,6 +76,17 @@ struct ScenarioResult
 
 /// The built-in scenario names, in run order.
 std::vector<std::string> ScenarioNames();
+/// The ones a run without named scenarios runs (gateway-tunnel-1000 only when named).
+std::vector<std::string> DefaultScenarioNames();
+
+/// The mode names of `offloadlab run`, in run order: "plain", then the data paths "sw",
+/// "crypto", "packet". Plain is no XfrmOffloadType on purpose: the catalog and certify know the
+/// three data paths only.
+std::vector<std::string> ScenarioModeNames();
+/// Sets options->plain and options->mode from a mode name; false when it names no mode.
+bool SetScenarioMode(const std::string& name, ScenarioOptions* options);
+/// "plain", or the data path's name.
+std::string ScenarioModeName(const ScenarioOptions& options);
 
 /// Builds, runs and measures one scenario; false with the reason on bad options.
 bool RunScenario(const ScenarioOptions& options, ScenarioResult* result, std::string* error);

@@ -218,6 +218,117 @@ NicOf(const NetDeviceContainer& link, uint32_t i)
 {
     return DynamicCast<EmuNicNetDevice>(link.Get(i));
 }
+
+constexpr uint32_t kMaxTunnels = 1000;
+constexpr uint32_t kTunnelsPerHost = 100;
+
+/// The many-tunnel shape: gwA =wan= gwB, and a host per hundred tunnels on each side, each on
+/// its own LAN link.
+void
+BuildManyTunnels(Topology* t, EmuNicHelper& ipsecLink)
+{
+    const TopologyOptions& opt = t->opt;
+    const uint32_t hosts = (opt.tunnels + kTunnelsPerHost - 1) / kTunnelsPerHost;
+    t->name = "gateway-tunnel-" + std::to_string(opt.tunnels);
+    NodeContainer hostsA;
+    NodeContainer hostsB;
+    hostsA.Create(hosts);
+    hostsB.Create(hosts);
+    t->endA = CreateObject<Node>();
+    t->endB = CreateObject<Node>();
+    t->nodes.Add(hostsA);
+    t->nodes.Add(t->endA);
+    t->nodes.Add(t->endB);
+    t->nodes.Add(hostsB);
+    for (uint32_t j = 0; j < hosts; ++j)
+    {
+        t->nodeNames.push_back("hostA" + std::to_string(j));
+    }
+    t->nodeNames.push_back("gwA");
+    t->nodeNames.push_back("gwB");
+    for (uint32_t j = 0; j < hosts; ++j)
+    {
+        t->nodeNames.push_back("hostB" + std::to_string(j));
+    }
+    t->hostA = hostsA.Get(0);
+    t->hostB = hostsB.Get(0);
+    EmuNicHelper lan = LinkHelperOf(opt);
+    std::vector<NetDeviceContainer> lansA;
+    std::vector<NetDeviceContainer> lansB;
+    for (uint32_t j = 0; j < hosts; ++j)
+    {
+        lansA.push_back(lan.Install(hostsA.Get(j), t->endA));
+    }
+    NetDeviceContainer wan = ipsecLink.Install(t->endA, t->endB);
+    for (uint32_t j = 0; j < hosts; ++j)
+    {
+        lansB.push_back(lan.Install(t->endB, hostsB.Get(j)));
+    }
+    for (uint32_t j = 0; j < hosts; ++j)
+    {
+        t->devices.Add(lansA[j]);
+        t->links.push_back({"lanA" + std::to_string(j), lansA[j].Get(0)});
+    }
+    t->devices.Add(wan);
+    t->links.push_back({"wan", wan.Get(0)});
+    for (uint32_t j = 0; j < hosts; ++j)
+    {
+        t->devices.Add(lansB[j]);
+        t->links.push_back({"lanB" + std::to_string(j), lansB[j].Get(1)});
+    }
+    for (const auto* lans : {&lansA, &lansB})
+    {
+        for (const auto& c : *lans)
+        {
+            t->lanDevices.push_back(NicOf(c, 0));
+            t->lanDevices.push_back(NicOf(c, 1));
+        }
+    }
+    t->devA = NicOf(wan, 0);
+    t->devB = NicOf(wan, 1);
+    InternetStackHelper().Install(t->nodes);
+    Ipv4AddressHelper addresses;
+    for (uint32_t j = 0; j < hosts; ++j)
+    {
+        addresses.SetBase(Ipv4Address((10u << 24) | (16 + j) << 16), "255.255.0.0", "0.0.255.1");
+        Ipv4InterfaceContainer ifA = addresses.Assign(lansA[j]);
+        addresses.SetBase(Ipv4Address((10u << 24) | (48 + j) << 16), "255.255.0.0", "0.0.255.1");
+        Ipv4InterfaceContainer ifB = addresses.Assign(lansB[j]);
+        if (j == 0)
+        {
+            t->hostAddrA = ifA.GetAddress(0);
+            t->hostAddrB = ifB.GetAddress(1);
+        }
+    }
+    addresses.SetBase("192.0.2.0", "255.255.255.0");
+    Ipv4InterfaceContainer ifW = addresses.Assign(wan);
+    t->endAddrA = ifW.GetAddress(0);
+    t->endAddrB = ifW.GetAddress(1);
+    t->netA = Ipv4Address("10.16.0.0");
+    t->netB = Ipv4Address("10.48.0.0");
+    for (uint32_t i = 0; i < opt.tunnels; ++i)
+    {
+        const uint32_t j = i / kTunnelsPerHost;
+        const uint32_t k = i % kTunnelsPerHost;
+        Ptr<Ipv4> ipv4A = hostsA.Get(j)->GetObject<Ipv4>();
+        t->tunnelNetsA.push_back(Ipv4Address((10u << 24) | (16 + j) << 16));
+        t->tunnelNetsB.push_back(Ipv4Address((10u << 24) | (48 + j) << 16 | k << 8));
+        t->tunnelHostsA.push_back(
+            ipv4A->GetAddress(ipv4A->GetInterfaceForDevice(lansA[j].Get(0)), 0).GetLocal());
+        t->tunnelHostsB.push_back(Ipv4Address(t->tunnelNetsB.back().Get() + 1));
+        t->tunnelNodesA.push_back(hostsA.Get(j));
+        t->tunnelNodesB.push_back(hostsB.Get(j));
+    }
+    Ipv4GlobalRoutingHelper::PopulateRoutingTables();
+    // The B hosts' addresses in the tunnels' subnets, after the routes: their LAN link's /16
+    // route covers them, and global routing has one network per link, not one per address.
+    for (uint32_t i = 0; i < opt.tunnels; ++i)
+    {
+        Ptr<Ipv4> ipv4 = t->tunnelNodesB[i]->GetObject<Ipv4>();
+        const int32_t lan = ipv4->GetInterfaceForDevice(lansB[i / kTunnelsPerHost].Get(1));
+        ipv4->AddAddress(lan, Ipv4InterfaceAddress(t->tunnelHostsB[i], Ipv4Mask("255.255.0.0")));
+    }
+}
 } // namespace
 
 std::unique_ptr<Topology>
@@ -236,7 +347,17 @@ BuildTopology(const TopologyOptions& opt)
 
     InternetStackHelper internet;
     Ipv4AddressHelper addresses;
-    if (!t->Tunnel())
+    if (t->Tunnel() && (opt.tunnels == 0 || opt.tunnels > kMaxTunnels))
+    {
+        t->Fail("tunnels: " + std::to_string(opt.tunnels) + " is not in 1.." +
+                std::to_string(kMaxTunnels));
+        return t;
+    }
+    if (t->Tunnel() && opt.tunnels > 1)
+    {
+        BuildManyTunnels(t.get(), ipsecLink);
+    }
+    else if (!t->Tunnel())
     {
         t->name = "host-to-host-transport";
         t->nodes.Create(2);
@@ -253,6 +374,7 @@ BuildTopology(const TopologyOptions& opt)
         Ipv4InterfaceContainer ifs = addresses.Assign(link);
         t->hostAddrA = t->endAddrA = ifs.GetAddress(0);
         t->hostAddrB = t->endAddrB = ifs.GetAddress(1);
+        Ipv4GlobalRoutingHelper::PopulateRoutingTables();
     }
     else
     {
@@ -294,8 +416,8 @@ BuildTopology(const TopologyOptions& opt)
         t->endAddrA = ifW.GetAddress(0);
         t->endAddrB = ifW.GetAddress(1);
         t->hostAddrB = ifB.GetAddress(1);
+        Ipv4GlobalRoutingHelper::PopulateRoutingTables();
     }
-    Ipv4GlobalRoutingHelper::PopulateRoutingTables();
 
     IpsecHelper().Install(t->nodes);
     t->stackA = t->endA->GetObject<XfrmStack>();
@@ -305,7 +427,12 @@ BuildTopology(const TopologyOptions& opt)
         t->stackA->EnableUdpEncap(opt.encapPortA);
         t->stackB->EnableUdpEncap(opt.encapPortB);
     }
-    if (opt.installIpsec)
+    if (opt.installIpsec && !t->tunnelNetsA.empty())
+    {
+        t->Fail("installIpsec: the test SA pair is for one tunnel, not " +
+                std::to_string(opt.tunnels) + " (use a key manager)");
+    }
+    else if (opt.installIpsec)
     {
         t->InstallIpsec();
     }

@@ -6,7 +6,15 @@
 //      hostA 10.1.0.1 -lanA- 10.1.0.2 gwA 192.0.2.1 =wan= 192.0.2.2 gwB 10.2.0.1 -lanB- 10.2.0.2
 //      hostB
 //    every link is an EmuNic; only the WAN link carries ESP; subnet selectors 10.1.0.0/24 and
-//    10.2.0.0/24.
+//    10.2.0.0/24;
+//  - many tunnels (tunnel mode, tunnels N > 1): gwA =wan= gwB as above, and H = ceil(N / 100)
+//    hosts on each side, each on its own LAN link (hostAj 10.(16+j).255.1 - gwA, gwB -
+//    hostBj 10.(48+j).255.2, /16 each). Tunnel i = 100j + k is for hostAj's LAN
+//    10.(16+j).0.0/16 <-> 10.(48+j).k.0/24, a remote subnet of its own; hostBj holds the first
+//    address of each of its subnets (10.48.0.1, 10.48.1.1, ...), so that each tunnel has its own
+//    traffic. (ns-3 TCP always sends from the route's source address, so the A side cannot use
+//    per-tunnel addresses; and ns-3 walks a host's address list for every packet it receives,
+//    hence a hundred per host.)
 //
 // Every node has the internet stack, global routes and the software IPsec layer (XfrmStack).
 // A topology can install a test SA pair with its policies for one data path (InstallIpsec), or
@@ -70,6 +78,10 @@ struct TopologyOptions
     bool udpEncap{false};
     uint16_t encapPortA{4500};
     uint16_t encapPortB{4500};
+    /// Tunnel mode: the number of subnet pairs between the gateways (1..1000); above 1 the
+    /// shape has many hosts (see above) and the test SA pair is not installed (a key manager
+    /// adds one connection per tunnel).
+    uint32_t tunnels{1};
     /// Told of every SA or policy the topology could not install; without one the message is
     /// logged and kept in Topology::errors.
     std::function<void(const std::string&)> onError;
@@ -93,7 +105,7 @@ struct Topology
     std::vector<std::string> nodeNames; //!< in the order of `nodes`
     std::vector<TopologyLink> links;
     NetDeviceContainer devices; //!< every device of every link
-    Ptr<Node> hostA;            //!< traffic source / sink
+    Ptr<Node> hostA;            //!< traffic source / sink (many tunnels: the first host)
     Ptr<Node> hostB;
     Ptr<Node> endA; //!< IPsec endpoints: the hosts (transport) or the gateways (tunnel)
     Ptr<Node> endB;
@@ -108,6 +120,15 @@ struct Topology
     Ipv4Address endAddrB;
     Ipv4Address netA{"10.1.0.0"}; //!< tunnel: the protected subnets (/24)
     Ipv4Address netB{"10.2.0.0"};
+    /// Many tunnels: tunnel i protects tunnelNetsA[i]/16 <-> tunnelNetsB[i]/24, between the
+    /// addresses tunnelHostsA[i] on tunnelNodesA[i] and tunnelHostsB[i] on tunnelNodesB[i].
+    /// Empty with one tunnel (netA <-> netB, hostAddrA on hostA, hostAddrB on hostB).
+    std::vector<Ipv4Address> tunnelNetsA;
+    std::vector<Ipv4Address> tunnelNetsB;
+    std::vector<Ipv4Address> tunnelHostsA;
+    std::vector<Ipv4Address> tunnelHostsB;
+    std::vector<Ptr<Node>> tunnelNodesA;
+    std::vector<Ptr<Node>> tunnelNodesB;
     // The test SA pair.
     uint32_t spiAB{0x0000a0b1};
     uint32_t spiBA{0x0000b0a2};
