@@ -358,6 +358,14 @@ XfrmStack::InputHook(Ptr<const Packet> packet, const Ipv4Header& header, Ptr<con
     const XfrmFlow flow = FlowOf(header, packet);
     if (iif >= 0 && m_ipv4->IsDestinationAddress(header.GetDestination(), iif))
     {
+        if (header.GetFragmentOffset() != 0)
+        {
+            // Linux checks the inbound policy after reassembly (ip_local_deliver defragments
+            // before the protocols' xfrm4_policy_check), on the flow the first fragment carries;
+            // here routing sees each fragment, so the first decides for the datagram (it is not
+            // delivered without it) and the rest, which carry no ports, go on to reassembly.
+            return false;
+        }
         if (header.GetProtocol() == kIpProtoUdp && IsUdpEncapPort(flow.dport))
         {
             // Linux checks the socket's policy first (xfrm4_policy_check in udp_queue_rcv_one_skb),
