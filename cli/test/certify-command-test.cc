@@ -636,7 +636,7 @@ TEST(CertifyRunnerTest, MutantFailsNamingTheRequirement)
         for (const auto& file : t["evidence"]["files"])
         {
             const std::string f = file.get<std::string>();
-            pcap = pcap || f.size() > 5 && f.compare(f.size() - 5, 5, ".pcap") == 0;
+            pcap = pcap || (f.size() > 5 && f.compare(f.size() - 5, 5, ".pcap") == 0);
             keys = keys || f.find("esp_sa") != std::string::npos;
             EXPECT_TRUE(fs::is_regular_file(out / f)) << f;
         }
