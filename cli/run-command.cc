@@ -26,6 +26,8 @@ PrintRunHelp()
            "\n"
            "Runs the built-in scenarios in every mode (or the ones named), with TCP and UDP\n"
            "traffic long enough for the SAs to cross their soft byte limit and rekey.\n"
+           "gateway-tunnel-nat puts gwA behind a NAT (ESP-in-UDP on port 4500; Linux does\n"
+           "not crypto-offload such SAs, so its crypto mode runs them in software).\n"
            "gateway-tunnel-1000 (1,000 tunnels between the gateways) runs only when named.\n"
            "Prints a summary table and writes into DIR:\n"
            "  results.json   per scenario and mode: traffic delivered, per-SA counters, drops by\n"
@@ -228,37 +230,67 @@ RunCommand(const std::vector<std::string>& args)
         modes = offered;
     }
 
-    nlohmann::json runs = nlohmann::json::array();
-    EspSaFile keys;
-    const size_t total = scenarios.size() * modes.size();
+    // What runs: every scenario in every mode, but packet offload of an ESP-in-UDP scenario only
+    // on a device that declares udp_encap (the host refuses such SAs for the others).
+    std::vector<std::pair<std::string, std::string>> plan;
     for (const auto& scenario : scenarios)
     {
         for (const std::string& mode : modes)
         {
-            ScenarioOptions options;
-            options.scenario = scenario;
-            SetScenarioMode(mode, &options);
-            options.duration = Seconds(duration);
-            options.seed = uint64_t(seed);
-            options.rekeySeconds = uint64_t(rekeyTime);
-            options.lifeSeconds = uint64_t(lifeTime);
-            options.pcapDir = pcap ? outDir : "";
-            std::cerr << "[" << runs.size() + 1 << "/" << total << "] " << scenario << " " << mode
-                      << " ... " << std::flush;
-            ScenarioResult result;
-            std::string error;
-            if (!RunScenario(options, &result, &error))
+            if (deviceType && ScenarioUsesUdpEncap(scenario) &&
+                mode == DataPathName(XfrmOffloadType::Packet) &&
+                !deviceType->GetCapabilities().udp_encap)
             {
-                std::cerr << "error\n";
-                std::cerr << "offloadlab run: " << scenario << " " << mode << ": " << error << "\n";
-                return kExitFailed;
+                std::cerr << "offloadlab run: skipping " << scenario << " " << mode << ": device '"
+                          << device << "' does not offload UDP-encapsulated SAs (udp_encap)\n";
+                continue;
             }
-            std::cerr << "done (" << result.wallSeconds << " s wall)\n";
-            runs.push_back(ScenarioResultToJson(result));
-            for (const auto& sa : EspSaEntriesOf(result))
-            {
-                keys.Add(sa);
-            }
+            plan.emplace_back(scenario, mode);
+        }
+    }
+
+    nlohmann::json runs = nlohmann::json::array();
+    EspSaFile keys;
+    const size_t total = plan.size();
+    for (const auto& [scenario, mode] : plan)
+    {
+        ScenarioOptions options;
+        options.scenario = scenario;
+        SetScenarioMode(mode, &options);
+        options.duration = Seconds(duration);
+        options.seed = uint64_t(seed);
+        options.rekeySeconds = uint64_t(rekeyTime);
+        options.lifeSeconds = uint64_t(lifeTime);
+        options.pcapDir = pcap ? outDir : "";
+        std::cerr << "[" << runs.size() + 1 << "/" << total << "] " << scenario << " " << mode
+                  << " ... " << std::flush;
+        ScenarioResult result;
+        std::string error;
+        if (!RunScenario(options, &result, &error))
+        {
+            std::cerr << "error\n";
+            std::cerr << "offloadlab run: " << scenario << " " << mode << ": " << error << "\n";
+            return kExitFailed;
+        }
+        std::cerr << "done (" << result.wallSeconds << " s wall)\n";
+        size_t refused = 0;
+        for (const ScenarioSa& sa : result.sas)
+        {
+            refused += sa.record.offloadActual != sa.record.offloadRequested ? 1 : 0;
+        }
+        if (refused)
+        {
+            // Linux 6.1 to 6.10 refuse crypto offload of ESP-in-UDP ("Encapsulation and TFC
+            // padding can't be offloaded"); strongSwan's hw_offload=auto then installs them
+            // in software, as the key manager does.
+            std::cerr << "  note: " << refused << " of " << result.sas.size()
+                      << " SAs run in software: the NIC refused to offload them (results.json:"
+                         " events \"offload-refused\")\n";
+        }
+        runs.push_back(ScenarioResultToJson(result));
+        for (const auto& sa : EspSaEntriesOf(result))
+        {
+            keys.Add(sa);
         }
     }
 

@@ -18,7 +18,8 @@ EndsWith(const std::string& s, const std::string& tail)
 }
 
 /// Drops of a run: the software IPsec layer's counters are Linux's /proc/net/xfrm_stat, all of
-/// them errors ("Xfrm..."); the NIC's drop counters end in "Drop". The rest are events.
+/// them errors ("Xfrm..."); the NIC's drop counters end in "Drop". The rest are events. A NAT's
+/// counters are all drops.
 uint64_t
 DropsOf(const nlohmann::json& run)
 {
@@ -36,6 +37,10 @@ DropsOf(const nlohmann::json& run)
         {
             drops += EndsWith(name, "Drop") ? value.get<uint64_t>() : 0;
         }
+    }
+    for (const auto& [name, value] : Field(Field(run, "drops"), "nat").items())
+    {
+        drops += value.get<uint64_t>();
     }
     return drops;
 }

@@ -16,7 +16,7 @@ NS_OBJECT_ENSURE_REGISTERED(NatRouting);
 const char*
 NatDropName(NatDrop reason)
 {
-    static const char* const names[] = {"NatNotUdp", "NatNoMapping", "NatPortsExhausted"};
+    static const char* const names[] = {"NatNotUdpOrTcp", "NatNoMapping", "NatPortsExhausted"};
     static_assert(sizeof(names) / sizeof(names[0]) == size_t(NatDrop::Count));
     return names[size_t(reason)];
 }
@@ -58,7 +58,13 @@ NatRouting::GetDropCount(NatDrop reason) const
 std::map<std::pair<uint32_t, uint16_t>, uint16_t>
 NatRouting::GetMappings() const
 {
-    return m_out;
+    return m_udp.out;
+}
+
+std::map<std::pair<uint32_t, uint16_t>, uint16_t>
+NatRouting::GetTcpMappings() const
+{
+    return m_tcp.out;
 }
 
 void
@@ -77,20 +83,22 @@ NatRouting::Rewrite(Ptr<const Packet> p,
                     Ipv4Address dst,
                     uint16_t dport)
 {
-    std::vector<uint8_t> udp(p->GetSize());
-    p->CopyData(udp.data(), udp.size());
-    udp[0] = uint8_t(sport >> 8);
-    udp[1] = uint8_t(sport);
-    udp[2] = uint8_t(dport >> 8);
-    udp[3] = uint8_t(dport);
-    if (udp[6] != 0 || udp[7] != 0)
+    std::vector<uint8_t> l4(p->GetSize());
+    p->CopyData(l4.data(), l4.size());
+    l4[0] = uint8_t(sport >> 8);
+    l4[1] = uint8_t(sport);
+    l4[2] = uint8_t(dport >> 8);
+    l4[3] = uint8_t(dport);
+    const uint8_t protocol = header.GetProtocol();
+    const size_t field = protocol == kIpProtoUdp ? 6 : 16; // the checksum's offset
+    if (protocol == kIpProtoTcp || l4[field] != 0 || l4[field + 1] != 0)
     {
-        udp[6] = udp[7] = 0;
-        const uint16_t sum = L4Checksum(src, dst, kIpProtoUdp, udp.data(), uint32_t(udp.size()));
-        udp[6] = uint8_t(sum >> 8);
-        udp[7] = uint8_t(sum);
+        l4[field] = l4[field + 1] = 0;
+        const uint16_t sum = L4Checksum(src, dst, protocol, l4.data(), uint32_t(l4.size()));
+        l4[field] = uint8_t(sum >> 8);
+        l4[field + 1] = uint8_t(sum);
     }
-    return Create<Packet>(udp.data(), udp.size());
+    return Create<Packet>(l4.data(), l4.size());
 }
 
 bool
@@ -105,34 +113,38 @@ NatRouting::RouteInput(Ptr<const Packet> p,
     const int32_t iif = GetIpv4()->GetInterfaceForDevice(idev);
     const bool fragment = header.GetFragmentOffset() != 0 || !header.IsLastFragment();
     uint8_t ports[4] = {};
-    const bool udp = header.GetProtocol() == kIpProtoUdp && !fragment && p->GetSize() >= 8 &&
-                     p->CopyData(ports, 4) == 4;
+    const uint8_t protocol = header.GetProtocol();
+    const uint32_t minimum = protocol == kIpProtoTcp ? 20 : 8; // the header's fixed part
+    const bool mappable = (protocol == kIpProtoUdp || protocol == kIpProtoTcp) && !fragment &&
+                          p->GetSize() >= minimum && p->CopyData(ports, 4) == 4;
+    Mappings& m = protocol == kIpProtoTcp ? m_tcp : m_udp;
     const uint16_t sport = uint16_t(ports[0] << 8 | ports[1]);
     const uint16_t dport = uint16_t(ports[2] << 8 | ports[3]);
     if (iif == int32_t(m_inside) && !GetIpv4()->IsDestinationAddress(header.GetDestination(), iif))
     {
-        if (!udp)
+        if (!mappable)
         {
-            Drop(NatDrop::NotUdp, p);
+            Drop(NatDrop::NotUdpOrTcp, p);
             return true;
         }
         const auto key = std::make_pair(header.GetSource().Get(), sport);
-        auto it = m_out.find(key);
-        if (it == m_out.end())
+        auto it = m.out.find(key);
+        if (it == m.out.end())
         {
             uint16_t port = sport;
-            for (uint32_t next = 49152; m_in.count(port) && next <= 65535; ++next)
+            for (uint32_t next = 49152; m.in.count(port) && next <= 65535; ++next)
             {
                 port = uint16_t(next);
             }
-            if (m_in.count(port))
+            if (m.in.count(port))
             {
                 Drop(NatDrop::PortsExhausted, p);
                 return true;
             }
-            it = m_out.emplace(key, port).first;
-            m_in[port] = key;
-            NS_LOG_INFO("NAT maps " << header.GetSource() << ":" << sport << " to " << m_outside
+            it = m.out.emplace(key, port).first;
+            m.in[port] = key;
+            NS_LOG_INFO("NAT maps " << (protocol == kIpProtoTcp ? "TCP " : "UDP ")
+                                    << header.GetSource() << ":" << sport << " to " << m_outside
                                     << ":" << port);
         }
         Ipv4Header h = header;
@@ -147,10 +159,10 @@ NatRouting::RouteInput(Ptr<const Packet> p,
             lcb,
             ecb);
     }
-    if (iif != int32_t(m_inside) && header.GetDestination() == m_outside && udp)
+    if (iif != int32_t(m_inside) && header.GetDestination() == m_outside && mappable)
     {
-        auto it = m_in.find(dport);
-        if (it == m_in.end())
+        auto it = m.in.find(dport);
+        if (it == m.in.end())
         {
             Drop(NatDrop::NoMapping, p);
             return true;

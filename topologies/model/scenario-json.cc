@@ -119,6 +119,14 @@ ScenarioResultToJson(const ScenarioResult& r)
     // One object per node or NIC with its drop and event counters (results.json's layout).
     j["drops"]["stack"] = Merged(r.stackDrops, r.stackEvents);
     j["drops"]["nic"] = Merged(r.nicDrops, r.nicEvents);
+    j["drops"]["queue"] = r.queueDrops;
+    if (r.nat)
+    {
+        j["drops"]["nat"] = r.natDrops;
+        j["nat"] = {{"translated", r.natTranslated},
+                    {"udp_mappings", r.natUdpMappings},
+                    {"tcp_mappings", r.natTcpMappings}};
+    }
     j["rekeys"] = r.rekeys;
     j["events"] = nlohmann::json::array();
     for (const auto& e : r.events)

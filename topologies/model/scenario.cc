@@ -2,6 +2,7 @@
 
 #include "emu-nic-helper.h"
 #include "emu-nic-net-device.h"
+#include "nat-topology.h"
 #include "tcp-pmtu-adapter.h"
 
 #include "ns3/application-container.h"
@@ -13,9 +14,11 @@
 #include "ns3/on-off-helper.h"
 #include "ns3/packet-sink-helper.h"
 #include "ns3/packet-sink.h"
+#include "ns3/queue-disc.h"
 #include "ns3/rng-seed-manager.h"
 #include "ns3/simulator.h"
 #include "ns3/string.h"
+#include "ns3/traffic-control-layer.h"
 #include "ns3/uinteger.h"
 
 #include <algorithm>
@@ -41,16 +44,18 @@ struct Scenario
     XfrmMode ipMode;
     uint32_t tunnels; //!< subnet pairs between the gateways (tunnel mode)
     bool defaultRun;  //!< run when no scenario is named
+    bool nat;         //!< gwA behind a NAT (nat-topology.h): ESP-in-UDP on port 4500
 };
 
 const std::vector<Scenario>&
 Scenarios()
 {
     static const std::vector<Scenario> scenarios = {
-        {"host-to-host-transport", XfrmMode::Transport, 1, true},
-        {"gateway-tunnel", XfrmMode::Tunnel, 1, true},
+        {"host-to-host-transport", XfrmMode::Transport, 1, true, false},
+        {"gateway-tunnel", XfrmMode::Tunnel, 1, true, false},
+        {"gateway-tunnel-nat", XfrmMode::Tunnel, 1, true, true},
         // Many SAs: a few times the wall time of the others, so only when asked for.
-        {"gateway-tunnel-1000", XfrmMode::Tunnel, 1000, false},
+        {"gateway-tunnel-1000", XfrmMode::Tunnel, 1000, false, false},
     };
     return scenarios;
 }
@@ -70,9 +75,14 @@ KeepNonZero(const std::map<std::string, uint64_t>& counters, std::map<std::strin
 /// The scenario's one connection for the key manager: transport between the hosts with
 /// AES-128-GCM, or a tunnel between the gateways for the two LANs with AES-256-GCM. ESN stays off
 /// because tshark 4.0 (Debian 12) cannot check ESN ICVs; ESN is covered by the codec tests.
-/// With many tunnels, connection i is the tunnel for the i-th pair of subnets.
+/// With many tunnels, connection i is the tunnel for the i-th pair of subnets. Behind a NAT
+/// (natAddress set: what gwB sees gwA as), ESP-in-UDP on port 4500, as IKE chooses on finding
+/// the NAT.
 IpsecConnectionConfig
-ConnectionOf(const Topology& t, const XfrmLifetimeConfig& lifetime, size_t tunnel = 0)
+ConnectionOf(const Topology& t,
+             const XfrmLifetimeConfig& lifetime,
+             size_t tunnel,
+             Ipv4Address natAddress)
 {
     IpsecConnectionConfig c;
     const XfrmOffloadType offload = t.opt.mode;
@@ -93,6 +103,12 @@ ConnectionOf(const Topology& t, const XfrmLifetimeConfig& lifetime, size_t tunne
         c.keyBits = 256;
         c.left = {t.endA, t.endAddrA, t.netA, 24, t.devA, offload};
         c.right = {t.endB, t.endAddrB, t.netB, 24, t.devB, offload};
+        if (natAddress != Ipv4Address::GetAny())
+        {
+            c.name = "gwA-gwB-nat";
+            c.udpEncap = true;
+            c.left.seenAs = natAddress;
+        }
     }
     else
     {
@@ -162,6 +178,19 @@ DefaultScenarioNames()
         }
     }
     return names;
+}
+
+bool
+ScenarioUsesUdpEncap(const std::string& name)
+{
+    for (const auto& s : Scenarios())
+    {
+        if (name == s.name)
+        {
+            return s.nat;
+        }
+    }
+    return false;
 }
 
 std::vector<std::string>
@@ -255,7 +284,20 @@ RunScenario(const ScenarioOptions& options, ScenarioResult* result, std::string*
         topologyOptions.saCapacity = 8 * tunnels + 64;
         topologyOptions.policyCapacity = 2 * tunnels + 64;
     }
-    std::unique_ptr<Topology> built = BuildTopology(topologyOptions);
+    std::unique_ptr<Topology> built;
+    Ipv4Address natAddress = Ipv4Address::GetAny();
+    Ptr<NatRouting> nat;
+    if (scenario->nat)
+    {
+        NatTopology n = BuildNatTopology(topologyOptions);
+        built = std::move(n.t);
+        natAddress = n.natAddress;
+        nat = n.nat;
+    }
+    else
+    {
+        built = BuildTopology(topologyOptions);
+    }
     const Topology& topology = *built;
     if (!topology.errors.empty())
     {
@@ -290,7 +332,7 @@ RunScenario(const ScenarioOptions& options, ScenarioResult* result, std::string*
         km->SetSeed(options.seed);
         for (uint32_t i = 0; i < tunnels; ++i)
         {
-            if (!km->AddConnection(ConnectionOf(topology, lifetime, i), error))
+            if (!km->AddConnection(ConnectionOf(topology, lifetime, i, natAddress), error))
             {
                 Simulator::Destroy();
                 return false;
@@ -442,6 +484,7 @@ RunScenario(const ScenarioOptions& options, ScenarioResult* result, std::string*
             KeepNonZero(stack->GetDropCounts(), &result->stackDrops[name]);
             KeepNonZero(stack->GetEventCounts(), &result->stackEvents[name]);
         }
+        Ptr<TrafficControlLayer> tc = node->GetObject<TrafficControlLayer>();
         for (uint32_t d = 0; d < node->GetNDevices(); ++d)
         {
             Ptr<EmuNicNetDevice> nic = DynamicCast<EmuNicNetDevice>(node->GetDevice(d));
@@ -450,9 +493,28 @@ RunScenario(const ScenarioOptions& options, ScenarioResult* result, std::string*
                 continue;
             }
             const std::string dev = name + "/dev" + std::to_string(d);
+            Ptr<QueueDisc> qdisc = tc ? tc->GetRootQueueDiscOnDevice(nic) : nullptr;
+            if (uint32_t dropped = qdisc ? qdisc->GetStats().nTotalDroppedPackets : 0)
+            {
+                result->queueDrops[dev] = dropped;
+            }
             KeepNonZero(nic->GetDropCounts(), &result->nicDrops[dev]);
             KeepNonZero(nic->GetEventCounts(), &result->nicEvents[dev]);
         }
+    }
+    if (nat)
+    {
+        result->nat = true;
+        for (size_t r = 0; r < size_t(NatDrop::Count); ++r)
+        {
+            if (uint64_t n = nat->GetDropCount(NatDrop(r)))
+            {
+                result->natDrops[NatDropName(NatDrop(r))] = n;
+            }
+        }
+        result->natTranslated = nat->GetTranslated();
+        result->natUdpMappings = nat->GetMappings().size();
+        result->natTcpMappings = nat->GetTcpMappings().size();
     }
     if (km)
     {

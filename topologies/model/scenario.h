@@ -69,6 +69,15 @@ struct ScenarioResult
     std::map<std::string, std::map<std::string, uint64_t>> stackEvents;
     std::map<std::string, std::map<std::string, uint64_t>> nicDrops;
     std::map<std::string, std::map<std::string, uint64_t>> nicEvents;
+    /// Packets each device's root queue disc (ns-3's default FqCoDel) dropped, non-zero only,
+    /// by node/devN: congestion, not IPsec, so apart from the drop counters above.
+    std::map<std::string, uint64_t> queueDrops;
+    /// Behind a NAT: its drops by reason (non-zero) and what it translated.
+    bool nat{false};
+    std::map<std::string, uint64_t> natDrops;
+    uint64_t natTranslated{0};
+    size_t natUdpMappings{0};
+    size_t natTcpMappings{0};
     uint32_t rekeys{0};
     std::vector<IpsecKmEvent> events;
     std::vector<std::string> pcaps; //!< file names within pcapDir
@@ -78,6 +87,8 @@ struct ScenarioResult
 std::vector<std::string> ScenarioNames();
 /// The ones a run without named scenarios runs (gateway-tunnel-1000 only when named).
 std::vector<std::string> DefaultScenarioNames();
+/// True for a scenario whose SAs are ESP-in-UDP (gateway-tunnel-nat).
+bool ScenarioUsesUdpEncap(const std::string& name);
 
 /// The mode names of `offloadlab run`, in run order: "plain", then the data paths "sw",
 /// "crypto", "packet". Plain is no XfrmOffloadType on purpose: the catalog and certify know the
