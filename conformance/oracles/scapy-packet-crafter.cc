@@ -4,6 +4,7 @@
 
 #include <exception>
 #include <pybind11/embed.h>
+#include <pybind11/stl.h>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +22,9 @@ constexpr const char* kHelperSource = R"PY(
 import ipaddress
 
 from scapy.all import IP, UDP, IPOption_EOL, IPOption_Router_Alert, IPOption_RR, Raw, fragment, raw
+from scapy.layers.inet6 import (IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
+                                IPv6ExtHdrRouting, PadN)
+from scapy.layers.ipsec import split_for_transport
 
 
 def _parse(data):
@@ -97,6 +101,35 @@ def with_option(data, router_alert):
     del pkt.len
     del pkt.chksum
     return raw(pkt)
+
+
+_EXTENSIONS = {
+    'hbh': lambda: IPv6ExtHdrHopByHop(),
+    'hbh16': lambda: IPv6ExtHdrHopByHop(options=[PadN(optdata=b'\0' * 12)]),
+    'dst': lambda: IPv6ExtHdrDestOpt(),
+    'dst16': lambda: IPv6ExtHdrDestOpt(options=[PadN(optdata=b'\0' * 12)]),
+    'rt': lambda: IPv6ExtHdrRouting(addresses=['2001:db8::99'], segleft=1),
+    'frag': lambda: IPv6ExtHdrFragment(id=0x1234, m=0, offset=0),
+}
+
+
+def udp6(src, dst, chain, sport, dport, payload):
+    ipaddress.IPv6Address(src)
+    ipaddress.IPv6Address(dst)
+    pkt = IPv6(src=src, dst=dst, hlim=64)
+    for name in chain:
+        if name not in _EXTENSIONS:
+            raise ValueError('unknown extension header %r (known: %s)'
+                             % (name, ', '.join(sorted(_EXTENSIONS))))
+        pkt = pkt / _EXTENSIONS[name]()
+    return raw(pkt / UDP(sport=sport, dport=dport) / Raw(payload))
+
+
+def esp6_split(data):
+    if len(data) < 40 or data[0] >> 4 != 6:
+        raise ValueError('not an IPv6 packet')
+    header, nh, payload = split_for_transport(IPv6(data), 50)
+    return len(raw(header)), nh
 
 
 def describe(data):
@@ -339,6 +372,55 @@ ScapyPacketCrafter::Describe(const std::vector<uint8_t>& ipv4Packet)
     {
         return "<" + std::to_string(ipv4Packet.size()) + " bytes, no description: " + e.what() +
                ">";
+    }
+}
+
+} // namespace offloadlab
+
+namespace offloadlab
+{
+
+bool
+ScapyPacketCrafter::Udp6Datagram(const std::string& src,
+                                 const std::string& dst,
+                                 const std::vector<std::string>& extensions,
+                                 uint16_t sport,
+                                 uint16_t dport,
+                                 const std::vector<uint8_t>& payload,
+                                 std::vector<uint8_t>* out,
+                                 std::string* error)
+{
+    py::list chain;
+    for (const std::string& e : extensions)
+    {
+        chain.append(e);
+    }
+    const py::object result =
+        Call("IPv6 UDP datagram", error, "udp6", src, dst, chain, sport, dport, ToBytes(payload));
+    return result && ToPacket(result, "IPv6 UDP datagram", out, error);
+}
+
+bool
+ScapyPacketCrafter::Ipv6EspSplit(const std::vector<uint8_t>& ipv6Packet,
+                                 uint32_t* offset,
+                                 uint8_t* nextHeader,
+                                 std::string* error)
+{
+    const py::object result = Call("ESP split", error, "esp6_split", ToBytes(ipv6Packet));
+    if (!result)
+    {
+        return false;
+    }
+    try
+    {
+        const auto pair = result.cast<std::pair<uint32_t, uint8_t>>();
+        *offset = pair.first;
+        *nextHeader = pair.second;
+        return true;
+    }
+    catch (const std::exception& e)
+    {
+        return Fail(error, std::string("Scapy ESP split: ") + e.what());
     }
 }
 

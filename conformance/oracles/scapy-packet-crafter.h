@@ -9,11 +9,11 @@ namespace offloadlab
 {
 
 /**
- * IPv4 test traffic built by Scapy (Debian's python3-scapy 2.5.0, through EmbeddedPython), so
- * that fragments, options and the like come from a tool nobody in this project wrote rather
- * than from the code under test.
+ * IPv4 and IPv6 test traffic built by Scapy (Debian's python3-scapy 2.5.0, through
+ * EmbeddedPython), so that fragments, options, extension headers and the like come from a tool
+ * nobody in this project wrote rather than from the code under test.
  *
- * Every input is a whole raw IPv4 packet (version 4, IHL >= 5, total length == its size);
+ * Every IPv4 input is a whole raw IPv4 packet (version 4, IHL >= 5, total length == its size);
  * anything else, and every Python exception, gives `false` and a message, never a crash.
  * Slow (Scapy): for tests, not for generating load.
  */
@@ -72,6 +72,32 @@ class ScapyPacketCrafter
                               std::vector<uint8_t>* out,
                               std::string* error,
                               IpOption option = IpOption::RouterAlert);
+
+    /**
+     * IPv6 (hop limit 64) with the extension headers named in order ("hbh" and "dst": 8-byte
+     * Hop-by-Hop and Destination Options, "hbh16" and "dst16": 16-byte ones, "rt": a type-0
+     * Routing header to 2001:db8::99 with one segment left, "frag": an atomic Fragment header),
+     * then UDP with Scapy's lengths and checksum (over the final destination, as RFC 8200
+     * section 8.1 says). An unknown name fails, naming it.
+     */
+    static bool Udp6Datagram(const std::string& src,
+                             const std::string& dst,
+                             const std::vector<std::string>& extensions,
+                             uint16_t sport,
+                             uint16_t dport,
+                             const std::vector<uint8_t>& payload,
+                             std::vector<uint8_t>* out,
+                             std::string* error);
+
+    /**
+     * Where Scapy's ESP (scapy.layers.ipsec.split_for_transport) inserts ESP into an IPv6
+     * packet in transport mode: *offset bytes stay before it, and *nextHeader is the header it
+     * will protect.
+     */
+    static bool Ipv6EspSplit(const std::vector<uint8_t>& ipv6Packet,
+                             uint32_t* offset,
+                             uint8_t* nextHeader,
+                             std::string* error);
 
     /// Scapy's one-line summary, for readable test failures; a note with the reason otherwise.
     static std::string Describe(const std::vector<uint8_t>& ipv4Packet);
