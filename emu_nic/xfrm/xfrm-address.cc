@@ -1,0 +1,183 @@
+#include "xfrm-address.h"
+
+#include "ns3/fatal-error.h"
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <sstream>
+
+namespace ns3
+{
+
+XfrmAddress::XfrmAddress() = default;
+
+XfrmAddress::XfrmAddress(Ipv4Address address)
+    : m_family(Family::Ipv4)
+{
+    address.Serialize(m_bytes.data());
+}
+
+XfrmAddress::XfrmAddress(Ipv6Address address)
+    : m_family(Family::Ipv6)
+{
+    address.GetBytes(m_bytes.data());
+}
+
+XfrmAddress
+XfrmAddress::Any(Family family)
+{
+    return family == Family::Ipv4 ? XfrmAddress(Ipv4Address::GetAny())
+                                  : XfrmAddress(Ipv6Address::GetAny());
+}
+
+bool
+XfrmAddress::Parse(const std::string& text, XfrmAddress* out)
+{
+    // inet_pton is strict where ns-3's parsers accept anything quietly.
+    uint8_t bytes[16];
+    if (inet_pton(AF_INET, text.c_str(), bytes) == 1)
+    {
+        *out = XfrmAddress(Ipv4Address::Deserialize(bytes));
+        return true;
+    }
+    if (inet_pton(AF_INET6, text.c_str(), bytes) == 1)
+    {
+        *out = XfrmAddress(Ipv6Address(bytes));
+        return true;
+    }
+    return false;
+}
+
+XfrmAddress::Family
+XfrmAddress::GetFamily() const
+{
+    return m_family;
+}
+
+bool
+XfrmAddress::IsIpv4() const
+{
+    return m_family == Family::Ipv4;
+}
+
+bool
+XfrmAddress::IsIpv6() const
+{
+    return m_family == Family::Ipv6;
+}
+
+Ipv4Address
+XfrmAddress::GetIpv4() const
+{
+    NS_ABORT_MSG_UNLESS(IsIpv4(), "XfrmAddress " << *this << " is not IPv4");
+    return Ipv4Address::Deserialize(m_bytes.data());
+}
+
+Ipv6Address
+XfrmAddress::GetIpv6() const
+{
+    NS_ABORT_MSG_UNLESS(IsIpv6(), "XfrmAddress " << *this << " is not IPv6");
+    return Ipv6Address(const_cast<uint8_t*>(m_bytes.data()));
+}
+
+const uint8_t*
+XfrmAddress::GetBytes() const
+{
+    return m_bytes.data();
+}
+
+uint32_t
+XfrmAddress::GetLength() const
+{
+    return IsIpv4() ? 4 : 16;
+}
+
+uint8_t
+XfrmAddress::GetMaxPrefixLength() const
+{
+    return uint8_t(GetLength() * 8);
+}
+
+bool
+XfrmAddress::IsAny() const
+{
+    return std::all_of(m_bytes.begin(), m_bytes.begin() + GetLength(), [](uint8_t b) {
+        return b == 0;
+    });
+}
+
+XfrmAddress
+XfrmAddress::Masked(uint8_t prefixLength) const
+{
+    XfrmAddress out = *this;
+    const uint32_t bits = std::min<uint32_t>(prefixLength, GetMaxPrefixLength());
+    for (uint32_t i = 0; i < GetLength(); ++i)
+    {
+        const uint32_t keep = bits > i * 8 ? std::min<uint32_t>(bits - i * 8, 8) : 0;
+        out.m_bytes[i] &= uint8_t(0xff00 >> keep);
+    }
+    return out;
+}
+
+bool
+XfrmAddress::IsInPrefix(const XfrmAddress& net, uint8_t prefixLength) const
+{
+    return m_family == net.m_family && Masked(prefixLength) == net.Masked(prefixLength);
+}
+
+std::string
+XfrmAddress::ToString() const
+{
+    std::ostringstream os;
+    os << *this;
+    return os.str();
+}
+
+size_t
+XfrmAddress::Hash() const
+{
+    // FNV-1a over the family and the family's bytes.
+    uint64_t h = 1469598103934665603ull ^ uint8_t(m_family);
+    h *= 1099511628211ull;
+    for (uint32_t i = 0; i < GetLength(); ++i)
+    {
+        h = (h ^ m_bytes[i]) * 1099511628211ull;
+    }
+    return size_t(h);
+}
+
+bool
+operator==(const XfrmAddress& a, const XfrmAddress& b)
+{
+    return a.m_family == b.m_family && a.m_bytes == b.m_bytes;
+}
+
+bool
+operator!=(const XfrmAddress& a, const XfrmAddress& b)
+{
+    return !(a == b);
+}
+
+bool
+operator<(const XfrmAddress& a, const XfrmAddress& b)
+{
+    return a.m_family != b.m_family ? a.m_family < b.m_family : a.m_bytes < b.m_bytes;
+}
+
+std::ostream&
+operator<<(std::ostream& os, const XfrmAddress& address)
+{
+    if (address.IsIpv4())
+    {
+        return os << Ipv4Address::Deserialize(address.GetBytes());
+    }
+    return os << Ipv6Address(const_cast<uint8_t*>(address.GetBytes()));
+}
+
+const char*
+FamilyName(XfrmAddress::Family family)
+{
+    return family == XfrmAddress::Family::Ipv4 ? "IPv4" : "IPv6";
+}
+
+} // namespace ns3
