@@ -26,11 +26,13 @@ void
 EspSaFile::Add(const EspSaEntry& sa)
 {
     std::ostringstream line;
-    line << "\"IPv4\",\"" << sa.saddr << "\",\"" << sa.daddr << "\",\"0x" << std::hex
-         << std::setw(8) << std::setfill('0') << sa.spi << std::dec << "\",\""
-         << (sa.gcm ? "AES-GCM with 16 octet ICV [RFC4106]" : "AES-CBC [RFC3602]") << "\",\""
-         << Hex(sa.encKey) << "\",\"" << (sa.gcm ? "NULL" : "HMAC-SHA-256-128 [RFC4868]") << "\",\""
-         << (sa.gcm ? "" : Hex(sa.authKey)) << "\"\n";
+    // Wireshark's protocol field: "IPv4" or "IPv6", as the addresses are.
+    const bool v6 = sa.saddr.find(':') != std::string::npos;
+    line << "\"" << (v6 ? "IPv6" : "IPv4") << "\",\"" << sa.saddr << "\",\"" << sa.daddr
+         << "\",\"0x" << std::hex << std::setw(8) << std::setfill('0') << sa.spi << std::dec
+         << "\",\"" << (sa.gcm ? "AES-GCM with 16 octet ICV [RFC4106]" : "AES-CBC [RFC3602]")
+         << "\",\"" << Hex(sa.encKey) << "\",\"" << (sa.gcm ? "NULL" : "HMAC-SHA-256-128 [RFC4868]")
+         << "\",\"" << (sa.gcm ? "" : Hex(sa.authKey)) << "\"\n";
     if (m_lines.find(line.str()) == std::string::npos)
     {
         m_lines += line.str();

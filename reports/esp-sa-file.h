@@ -11,7 +11,7 @@ namespace offloadlab
 /// One IPv4 ESP SA as Wireshark needs it to decrypt and authenticate.
 struct EspSaEntry
 {
-    std::string saddr; //!< dotted quad
+    std::string saddr; //!< dotted quad, or IPv6 text (the line then says IPv6)
     std::string daddr;
     uint32_t spi{0};
     bool gcm{true}; //!< rfc4106(gcm(aes)) with a 16-octet ICV; else cbc(aes)+hmac(sha256)

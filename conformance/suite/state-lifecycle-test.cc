@@ -741,7 +741,7 @@ TEST_P(STATE_FREE_RELEASES, FreedSlotsAndSpisCanBeUsedAgain)
     std::string error;
     EXPECT_FALSE(t->stackA->AddState(extra, &error)) << "the table should be full";
 
-    std::vector<std::pair<Ipv4Address, uint32_t>> ids;
+    std::vector<std::pair<XfrmAddress, uint32_t>> ids;
     for (const auto& x : t->stackA->GetStates().GetAll())
     {
         ids.emplace_back(x->GetConfig().daddr, x->GetSpi());

@@ -7,7 +7,6 @@
 
 #include <map>
 #include <memory>
-#include <sstream>
 
 namespace conformance
 {
@@ -16,14 +15,6 @@ namespace
 {
 using namespace ns3;
 using namespace offloadlab;
-
-std::string
-Dotted(Ipv4Address a)
-{
-    std::ostringstream os;
-    a.Print(os);
-    return os.str();
-}
 
 /// The oracle of the running case: one Scapy SA per state, packets counted.
 class WireOracle : public testing::EmptyTestEventListener
@@ -103,8 +94,8 @@ class WireOracle : public testing::EmptyTestEventListener
         auto oracle = std::make_unique<ScapyEspOracle>(c.algorithm,
                                                        c.spi,
                                                        c.mode == XfrmMode::Tunnel,
-                                                       Dotted(c.saddr),
-                                                       Dotted(c.daddr),
+                                                       c.saddr.ToString(),
+                                                       c.daddr.ToString(),
                                                        c.esn);
         std::string error;
         if (!oracle->IsValid(&error))

@@ -68,8 +68,8 @@ struct IpsecSaRecord
     uint32_t generation{0}; //!< 0 for the first CHILD_SA, +1 per rekey
     uint32_t nodeId{0};
     std::string direction; //!< "out" or "in" on that node
-    Ipv4Address saddr;
-    Ipv4Address daddr;
+    XfrmAddress saddr;
+    XfrmAddress daddr;
     uint32_t spi{0};
     XfrmMode mode{XfrmMode::Transport};
     EspAlgorithm algorithm;

@@ -9,12 +9,20 @@
 namespace ns3
 {
 
+/// An IPv4 address as the ABI's host-order uint32 (the ABI carries IPv4 only).
+inline uint32_t
+AbiIpv4Of(const XfrmAddress& address)
+{
+    return address.GetIpv4().Get();
+}
+
+/// An IPv4 selector (the ABI's selectors are IPv4 only).
 inline olab_selector
 AbiSelectorOf(const XfrmSelector& sel)
 {
     olab_selector s{};
-    s.saddr = sel.src.Get();
-    s.daddr = sel.dst.Get();
+    s.saddr = AbiIpv4Of(sel.src);
+    s.daddr = AbiIpv4Of(sel.dst);
     s.sprefix = sel.srcPrefix;
     s.dprefix = sel.dstPrefix;
     s.proto = sel.proto;

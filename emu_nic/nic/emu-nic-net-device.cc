@@ -525,7 +525,7 @@ EmuNicNetDevice::IsOffloadedFragment(const uint8_t* ip, uint32_t length, XfrmDir
     {
         // Only the first fragment names the SPI: every ESP fragment to an address with a
         // packet-offloaded inbound SA is the device's, and none is reassembled.
-        return m_packetRxStatesByDaddr.count(flow.dst.Get()) != 0;
+        return m_packetRxStatesByDaddr.count(AbiIpv4Of(flow.dst)) != 0;
     }
     for (const Ptr<XfrmPolicy>& xp : m_policies)
     {
@@ -727,6 +727,10 @@ EmuNicNetDevice::StateAdd(Ptr<XfrmState> x)
         return XfrmOffloadResult::NotSupported(
             "the device does not offload UDP-encapsulated (ESP-in-UDP) SAs");
     }
+    if (!c.daddr.IsIpv4() || !c.saddr.IsIpv4() || !c.sel.src.IsIpv4())
+    {
+        return XfrmOffloadResult::NotSupported("the device ABI carries IPv4 SAs only");
+    }
     olab_sa sa{};
     sa.size = sizeof(sa);
     sa.host_id = x->GetSerial();
@@ -737,8 +741,8 @@ EmuNicNetDevice::StateAdd(Ptr<XfrmState> x)
                                                     : 0;
     sa.mode = c.mode == XfrmMode::Tunnel ? OLAB_MODE_TUNNEL : OLAB_MODE_TRANSPORT;
     sa.esn = c.esn ? 1 : 0;
-    sa.saddr = c.saddr.Get();
-    sa.daddr = c.daddr.Get();
+    sa.saddr = AbiIpv4Of(c.saddr);
+    sa.daddr = AbiIpv4Of(c.daddr);
     sa.spi = c.spi;
     sa.reqid = c.reqid;
     sa.sel = AbiSelectorOf(c.sel);
@@ -747,7 +751,7 @@ EmuNicNetDevice::StateAdd(Ptr<XfrmState> x)
         sa.encap_type = OLAB_ENCAP_ESPINUDP;
         sa.encap_sport = c.encap.sport;
         sa.encap_dport = c.encap.dport;
-        sa.encap_oa = c.encap.oa.Get();
+        sa.encap_oa = c.encap.oa.IsIpv4() ? AbiIpv4Of(c.encap.oa) : 0;
     }
     const EspAlgorithm& alg = c.algorithm;
     const bool gcm = alg.suite == EspAlgorithm::Suite::AesGcm;
@@ -882,7 +886,7 @@ void
 EmuNicNetDevice::IndexState(Ptr<XfrmState> x, bool add)
 {
     const XfrmDevOffload& xso = x->GetOffload();
-    const uint32_t daddr = x->GetConfig().daddr.Get();
+    const uint32_t daddr = AbiIpv4Of(x->GetConfig().daddr);
     if (xso.dir == XfrmDir::Out)
     {
         const uint64_t key = uint64_t(daddr) << 32 | x->GetSpi();
@@ -995,6 +999,10 @@ EmuNicNetDevice::PolicyAdd(Ptr<XfrmPolicy> xp)
     {
         return XfrmOffloadResult::NotSupported("only allow policies with an ESP template");
     }
+    if (!c.sel.src.IsIpv4() || !c.tmpl.daddr.IsIpv4())
+    {
+        return XfrmOffloadResult::NotSupported("the device ABI carries IPv4 policies only");
+    }
     olab_policy p{};
     p.size = sizeof(p);
     p.serial = xp->GetSerial();
@@ -1002,8 +1010,8 @@ EmuNicNetDevice::PolicyAdd(Ptr<XfrmPolicy> xp)
     p.tmpl_mode = c.tmpl.mode == XfrmMode::Tunnel ? OLAB_MODE_TUNNEL : OLAB_MODE_TRANSPORT;
     p.priority = c.priority;
     p.sel = AbiSelectorOf(c.sel);
-    p.tmpl_saddr = c.tmpl.saddr.Get();
-    p.tmpl_daddr = c.tmpl.daddr.Get();
+    p.tmpl_saddr = AbiIpv4Of(c.tmpl.saddr);
+    p.tmpl_daddr = AbiIpv4Of(c.tmpl.daddr);
     p.tmpl_reqid = c.tmpl.reqid;
     p.tmpl_spi = c.tmpl.spi;
     void* engine = Engine();

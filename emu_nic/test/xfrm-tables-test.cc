@@ -355,7 +355,7 @@ class WalkedSpd
         {
             return m_prefix[size_t(dir)];
         }
-        return m_chains[size_t(dir)][{sel.src.Get(), sel.dst.Get()}];
+        return m_chains[size_t(dir)][{sel.src.GetIpv4().Get(), sel.dst.GetIpv4().Get()}];
     }
 
     std::map<std::pair<uint32_t, uint32_t>, std::vector<Ptr<XfrmPolicy>>> m_chains[3];
@@ -551,6 +551,70 @@ TEST(XfrmStateTableTest, OutboundNeedsTheStateSelectorToMatchTheFlow)
     XfrmFlow covered = kFlow;
     covered.src = Ipv4Address("192.0.2.99");
     EXPECT_NE(sad.FindOutbound(*policy, covered), nullptr);
+}
+
+// One SAD and one SPD for both families: IPv6 states and policies are found by their own
+// addresses, and nothing of one family ever serves or matches a flow of the other, not even
+// where the bytes agree (10.0.0.2 and ::a00:2) or a prefix is 0 (0.0.0.0/0 is IPv4's only).
+TEST(XfrmTablesIpv6Test, BothFamiliesShareTheTablesAndNeverMix)
+{
+    const XfrmAddress a6 = Ipv6Address("2001:db8::1");
+    const XfrmAddress b6 = Ipv6Address("2001:db8::2");
+    const XfrmAddress mapped = Ipv6Address("::a00:2"); // 10.0.0.2's bytes at the end
+    XfrmStateTable sad;
+    XfrmStateConfig c;
+    c.saddr = a6;
+    c.daddr = b6;
+    c.spi = 0x1000; // the same SPI as the IPv4 state below
+    c.reqid = 1;
+    c.algorithm = Gcm128();
+    c.sel = XfrmSelector::Hosts(a6, b6);
+    std::string error;
+    Ptr<XfrmState> v6 = Create<XfrmState>(c, EspTransform::Create(c.algorithm, &error));
+    Ptr<XfrmState> v4 = MakeState(0x1000);
+    ASSERT_TRUE(sad.Add(v6, &error)) << error;
+    ASSERT_TRUE(sad.Add(v4, &error)) << error;
+    c.daddr = mapped;
+    c.spi = 0x1001;
+    ASSERT_TRUE(sad.Add(Create<XfrmState>(c, EspTransform::Create(c.algorithm, &error)), &error));
+    EXPECT_EQ(sad.Find(b6, 0x1000), v6);
+    EXPECT_EQ(sad.Find(Ipv4Address("10.0.0.2"), 0x1000), v4);
+    EXPECT_EQ(sad.Find(mapped, 0x1000), nullptr);
+    EXPECT_EQ(sad.Find(Ipv4Address("10.0.0.2"), 0x1001), nullptr);
+    EXPECT_EQ(c.sel.srcPrefix, 128);
+
+    XfrmPolicyConfig pc;
+    pc.sel = XfrmSelector::Hosts(a6, b6);
+    pc.tmpl.reqid = 1;
+    Ptr<XfrmPolicy> exact6 = Create<XfrmPolicy>(pc);
+    EXPECT_TRUE(XfrmPolicyTable::IsExact(pc.sel)) << "/128 both ways";
+    pc.sel = XfrmSelector::Subnets(Ipv6Address("2001:db8::"), 32, Ipv6Address("::"), 0);
+    pc.priority = 5;
+    Ptr<XfrmPolicy> prefix6 = Create<XfrmPolicy>(pc);
+    EXPECT_FALSE(XfrmPolicyTable::IsExact(pc.sel));
+    pc.sel = XfrmSelector::Subnets(Ipv4Address("0.0.0.0"), 0, Ipv4Address("0.0.0.0"), 0);
+    Ptr<XfrmPolicy> any4 = Create<XfrmPolicy>(pc);
+    XfrmPolicyTable spd;
+    for (const auto& p : {exact6, prefix6, any4})
+    {
+        spd.Add(p);
+    }
+    const XfrmFlow flow6{a6, b6, 17, 1000, 2000};
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, flow6), exact6);
+    EXPECT_EQ(sad.FindOutbound(*exact6, flow6), v6);
+    XfrmFlow other6 = flow6;
+    other6.dst = Ipv6Address("2001:db8::99");
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, other6), prefix6);
+    XfrmFlow outside6 = flow6;
+    outside6.src = Ipv6Address("2001:db9::1");
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, outside6), nullptr) << "0.0.0.0/0 is not IPv6's";
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, kFlow), any4);
+    EXPECT_EQ(sad.FindOutbound(*any4, kFlow), v4) << "the same SPI and reqid, the flow's family";
+    EXPECT_EQ(spd.FindBySelector(XfrmDir::Out, exact6->GetConfig().sel), exact6);
+    EXPECT_TRUE(spd.Remove(exact6));
+    EXPECT_EQ(spd.Lookup(XfrmDir::Out, flow6), prefix6);
+    EXPECT_EQ(sad.Remove(b6, 0x1000), v6);
+    EXPECT_EQ(sad.Find(Ipv4Address("10.0.0.2"), 0x1000), v4) << "the IPv4 state stays";
 }
 
 // TX entries by daddr and by (daddr, reqid), in slot order; freed slots are reused lowest

@@ -248,8 +248,8 @@ XfrmStack::Protect(Ptr<XfrmPolicy> policy,
         tunnel ? inner.GetSerializedSize() + payload->GetSize() : payload->GetSize();
     x->GetCurrent().packets++;
 
-    const Ipv4Address outerSrc = tunnel ? c.saddr : inner.GetSource();
-    const Ipv4Address outerDst = tunnel ? c.daddr : inner.GetDestination();
+    const Ipv4Address outerSrc = tunnel ? c.saddr.GetIpv4() : inner.GetSource();
+    const Ipv4Address outerDst = tunnel ? c.daddr.GetIpv4() : inner.GetDestination();
     Ptr<Ipv4Route> outRoute = (tunnel || !route) ? RouteTo(outerSrc, outerDst) : route;
 
     EspTransform& transform = x->GetTransform();

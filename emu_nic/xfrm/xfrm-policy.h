@@ -17,8 +17,8 @@ enum class XfrmPolicyAction : uint8_t
 /// What SA a policy needs (Linux's xfrm_user_tmpl, ESP only).
 struct XfrmTemplate
 {
-    Ipv4Address saddr; //!< tunnel endpoints; unused in transport mode
-    Ipv4Address daddr;
+    XfrmAddress saddr; //!< tunnel endpoints; unused in transport mode
+    XfrmAddress daddr;
     XfrmMode mode{XfrmMode::Transport};
     uint32_t reqid{0}; //!< 0 matches any state
     /// xfrm_tmpl.id.spi: 0 lets the newest matching state serve; otherwise only the state with

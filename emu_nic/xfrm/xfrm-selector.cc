@@ -5,36 +5,28 @@
 namespace ns3
 {
 
-namespace
-{
-bool
-PrefixMatches(Ipv4Address want, uint8_t prefix, Ipv4Address have)
-{
-    if (prefix == 0)
-    {
-        return true;
-    }
-    const uint32_t mask = prefix >= 32 ? 0xffffffffu : ~(0xffffffffu >> prefix);
-    return (want.Get() & mask) == (have.Get() & mask);
-}
-} // namespace
-
 bool
 XfrmSelector::Matches(const XfrmFlow& flow) const
 {
-    return PrefixMatches(src, srcPrefix, flow.src) && PrefixMatches(dst, dstPrefix, flow.dst) &&
+    return flow.src.IsInPrefix(src, srcPrefix) && flow.dst.IsInPrefix(dst, dstPrefix) &&
            (proto == 0 || proto == flow.proto) && (sport == 0 || sport == flow.sport) &&
            (dport == 0 || dport == flow.dport);
 }
 
 XfrmSelector
-XfrmSelector::Hosts(Ipv4Address s, Ipv4Address d)
+XfrmSelector::Hosts(XfrmAddress s, XfrmAddress d)
 {
-    return Subnets(s, 32, d, 32);
+    return Subnets(s, s.GetMaxPrefixLength(), d, d.GetMaxPrefixLength());
+}
+
+XfrmAddress::Family
+XfrmSelector::GetFamily() const
+{
+    return src.GetFamily();
 }
 
 XfrmSelector
-XfrmSelector::Subnets(Ipv4Address s, uint8_t sp, Ipv4Address d, uint8_t dp)
+XfrmSelector::Subnets(XfrmAddress s, uint8_t sp, XfrmAddress d, uint8_t dp)
 {
     XfrmSelector sel;
     sel.src = s;

@@ -1,7 +1,7 @@
 #ifndef XFRM_SELECTOR_H
 #define XFRM_SELECTOR_H
 
-#include "ns3/ipv4-address.h"
+#include "xfrm-address.h"
 
 #include <cstdint>
 #include <string>
@@ -9,35 +9,37 @@
 namespace ns3
 {
 
-/// The fields of a packet an XFRM selector looks at.
+/// The fields of a packet an XFRM selector looks at (Linux's flowi); addresses of one family.
 struct XfrmFlow
 {
-    Ipv4Address src;
-    Ipv4Address dst;
+    XfrmAddress src;
+    XfrmAddress dst;
     uint8_t proto{0};
     uint16_t sport{0}; //!< 0 when the packet has no ports (or is a non-first fragment)
     uint16_t dport{0};
 };
 
-/// Linux's xfrm_selector for IPv4: prefixes, protocol (0 = any) and ports (0 = any).
+/// Linux's xfrm_selector: prefixes, protocol (0 = any) and ports (0 = any). Its family is its
+/// addresses' (both of one family; IPv4 unless set); it matches flows of that family only.
 struct XfrmSelector
 {
-    Ipv4Address src{Ipv4Address::GetAny()};
+    XfrmAddress src;
     uint8_t srcPrefix{0};
-    Ipv4Address dst{Ipv4Address::GetAny()};
+    XfrmAddress dst;
     uint8_t dstPrefix{0};
     uint8_t proto{0};
     uint16_t sport{0};
     uint16_t dport{0};
 
     bool Matches(const XfrmFlow& flow) const;
-    /// Host-to-host selector: both prefixes /32, any protocol.
-    static XfrmSelector Hosts(Ipv4Address src, Ipv4Address dst);
+    /// Host-to-host selector: both prefixes the family's longest (/32, /128), any protocol.
+    static XfrmSelector Hosts(XfrmAddress src, XfrmAddress dst);
     /// Subnet-to-subnet selector, any protocol.
-    static XfrmSelector Subnets(Ipv4Address src,
+    static XfrmSelector Subnets(XfrmAddress src,
                                 uint8_t srcPrefix,
-                                Ipv4Address dst,
+                                XfrmAddress dst,
                                 uint8_t dstPrefix);
+    XfrmAddress::Family GetFamily() const;
     std::string ToString() const;
 };
 

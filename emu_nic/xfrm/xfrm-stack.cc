@@ -419,7 +419,7 @@ XfrmStack::FreeDeletedState(Ptr<XfrmState> x)
 }
 
 bool
-XfrmStack::DeleteState(Ipv4Address daddr, uint32_t spi)
+XfrmStack::DeleteState(const XfrmAddress& daddr, uint32_t spi)
 {
     Ptr<XfrmState> x = m_sad.Remove(daddr, spi);
     if (!x)
@@ -434,7 +434,7 @@ XfrmStack::DeleteState(Ipv4Address daddr, uint32_t spi)
 }
 
 Ptr<XfrmState>
-XfrmStack::FindState(Ipv4Address daddr, uint32_t spi) const
+XfrmStack::FindState(const XfrmAddress& daddr, uint32_t spi) const
 {
     return m_sad.Find(daddr, spi);
 }

@@ -98,8 +98,8 @@ class XfrmStack : public Object
     /// XFRM_MSG_NEWSA: validate, offer to the device if asked, insert. nullptr + reason on error.
     Ptr<XfrmState> AddState(const XfrmStateConfig& config, std::string* error);
     /// XFRM_MSG_DELSA: remove; the device is told to delete and free its copy.
-    bool DeleteState(Ipv4Address daddr, uint32_t spi);
-    Ptr<XfrmState> FindState(Ipv4Address daddr, uint32_t spi) const;
+    bool DeleteState(const XfrmAddress& daddr, uint32_t spi);
+    Ptr<XfrmState> FindState(const XfrmAddress& daddr, uint32_t spi) const;
     /// XFRM_MSG_NEWPOLICY: packet-offload policies must be accepted by the device (no fallback);
     /// a policy with the same selector and direction is refused (EEXIST).
     Ptr<XfrmPolicy> AddPolicy(const XfrmPolicyConfig& config, std::string* error);

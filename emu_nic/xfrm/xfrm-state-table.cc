@@ -6,12 +6,31 @@
 namespace ns3
 {
 
+bool
+XfrmTableKey::operator==(const XfrmTableKey& other) const
+{
+    return n == other.n && a == other.a && b == other.b;
+}
+
+bool
+XfrmTableKey::operator<(const XfrmTableKey& other) const
+{
+    return a != other.a ? a < other.a : b != other.b ? b < other.b : n < other.n;
+}
+
+size_t
+XfrmTableKeyHash::operator()(const XfrmTableKey& key) const
+{
+    return key.a.Hash() ^ (key.b.Hash() * 0x9e3779b97f4a7c15ull) ^
+           (uint64_t(key.n) * 0xc2b2ae3d27d4eb4full);
+}
+
 // ---- SAD ----
 
-uint64_t
-XfrmStateTable::Key(Ipv4Address daddr, uint32_t spi)
+XfrmTableKey
+XfrmStateTable::Key(const XfrmAddress& daddr, uint32_t n)
 {
-    return (uint64_t(daddr.Get()) << 32) | spi;
+    return XfrmTableKey{daddr, XfrmAddress(), n};
 }
 
 bool
@@ -30,21 +49,19 @@ XfrmStateTable::Add(Ptr<XfrmState> x, std::string* error)
         return false;
     }
     m_byReqid[Key(c.daddr, c.reqid)].push_back(x);
-    m_byDaddr[c.daddr.Get()].push_back(x);
+    m_byDaddr[Key(c.daddr)].push_back(x);
     return true;
 }
 
 Ptr<XfrmState>
-XfrmStateTable::Find(Ipv4Address daddr, uint32_t spi) const
+XfrmStateTable::Find(const XfrmAddress& daddr, uint32_t spi) const
 {
     auto it = m_states.find(Key(daddr, spi));
     return it == m_states.end() ? nullptr : it->second;
 }
 
 void
-XfrmStateTable::Unlink(std::unordered_map<uint64_t, Bucket>* index,
-                       uint64_t key,
-                       const Ptr<XfrmState>& x)
+XfrmStateTable::Unlink(Index* index, const XfrmTableKey& key, const Ptr<XfrmState>& x)
 {
     auto bucket = index->find(key);
     if (bucket == index->end())
@@ -60,7 +77,7 @@ XfrmStateTable::Unlink(std::unordered_map<uint64_t, Bucket>* index,
 }
 
 Ptr<XfrmState>
-XfrmStateTable::Remove(Ipv4Address daddr, uint32_t spi)
+XfrmStateTable::Remove(const XfrmAddress& daddr, uint32_t spi)
 {
     auto it = m_states.find(Key(daddr, spi));
     if (it == m_states.end())
@@ -70,7 +87,7 @@ XfrmStateTable::Remove(Ipv4Address daddr, uint32_t spi)
     Ptr<XfrmState> x = it->second;
     m_states.erase(it);
     Unlink(&m_byReqid, Key(daddr, x->GetConfig().reqid), x);
-    Unlink(&m_byDaddr, daddr.Get(), x);
+    Unlink(&m_byDaddr, Key(daddr), x);
     return x;
 }
 
@@ -120,14 +137,14 @@ XfrmStateTable::FindOutbound(const XfrmPolicy& policy, const XfrmFlow& flow) con
     // Only states to one address can serve: the tunnel's far end, or the flow's destination
     // in transport mode. The narrowest index the template allows gives the candidates.
     const XfrmTemplate& t = config.tmpl;
-    const Ipv4Address daddr = t.mode == XfrmMode::Tunnel ? t.daddr : flow.dst;
+    const XfrmAddress daddr = t.mode == XfrmMode::Tunnel ? t.daddr : flow.dst;
     if (t.spi != 0)
     {
         Ptr<XfrmState> x = Find(daddr, t.spi);
         return x && CanServe(*x, policy, flow) ? x : nullptr;
     }
     const auto& index = t.reqid != 0 ? m_byReqid : m_byDaddr;
-    auto bucket = index.find(t.reqid != 0 ? Key(daddr, t.reqid) : daddr.Get());
+    auto bucket = index.find(Key(daddr, t.reqid)); // reqid 0: the daddr index
     if (bucket == index.end())
     {
         return nullptr;
@@ -177,7 +194,8 @@ constexpr uint64_t kFirstLabel = 1ull << 63;
 bool
 XfrmPolicyTable::IsExact(const XfrmSelector& sel)
 {
-    return sel.srcPrefix == 32 && sel.dstPrefix == 32;
+    return sel.srcPrefix == sel.src.GetMaxPrefixLength() &&
+           sel.dstPrefix == sel.dst.GetMaxPrefixLength();
 }
 
 size_t
@@ -186,10 +204,10 @@ XfrmPolicyTable::DirIndex(XfrmDir dir)
     return size_t(dir);
 }
 
-uint64_t
-XfrmPolicyTable::AddressKey(Ipv4Address src, Ipv4Address dst)
+XfrmTableKey
+XfrmPolicyTable::AddressKey(const XfrmAddress& src, const XfrmAddress& dst)
 {
-    return (uint64_t(src.Get()) << 32) | dst.Get();
+    return XfrmTableKey{src, dst, 0};
 }
 
 uint64_t
@@ -198,14 +216,13 @@ XfrmPolicyTable::SelectorKey(uint8_t proto, uint16_t sport, uint16_t dport)
     return (uint64_t(proto) << 32) | (uint64_t(sport) << 16) | dport;
 }
 
-uint32_t
-XfrmPolicyTable::Masked(Ipv4Address address, uint8_t prefix)
+XfrmTableKey
+XfrmPolicyTable::MaskedKey(const XfrmAddress& src,
+                           uint8_t srcPrefix,
+                           const XfrmAddress& dst,
+                           uint8_t dstPrefix)
 {
-    if (prefix == 0)
-    {
-        return 0;
-    }
-    return prefix >= 32 ? address.Get() : address.Get() & ~(0xffffffffu >> prefix);
+    return XfrmTableKey{src.Masked(srcPrefix), dst.Masked(dstPrefix), 0};
 }
 
 bool
@@ -296,8 +313,7 @@ std::vector<XfrmPolicyTable::Entry*>&
 XfrmPolicyTable::PrefixList::BucketOf(const XfrmSelector& sel)
 {
     auto& buckets = byPrefix[uint16_t(sel.srcPrefix << 8 | sel.dstPrefix)];
-    return buckets[(uint64_t(Masked(sel.src, sel.srcPrefix)) << 32) |
-                   Masked(sel.dst, sel.dstPrefix)];
+    return buckets[MaskedKey(sel.src, sel.srcPrefix, sel.dst, sel.dstPrefix)];
 }
 
 void
@@ -345,8 +361,7 @@ XfrmPolicyTable::Remove(Ptr<XfrmPolicy> policy)
         if (bucket.empty())
         {
             auto& buckets = list.byPrefix[lengths];
-            buckets.erase((uint64_t(Masked(c.sel.src, c.sel.srcPrefix)) << 32) |
-                          Masked(c.sel.dst, c.sel.dstPrefix));
+            buckets.erase(MaskedKey(c.sel.src, c.sel.srcPrefix, c.sel.dst, c.sel.dstPrefix));
             if (buckets.empty())
             {
                 list.byPrefix.erase(lengths);
@@ -428,8 +443,8 @@ XfrmPolicyTable::Lookup(XfrmDir dir, const XfrmFlow& flow) const
     const Entry* match = nullptr;
     for (const auto& [lengths, buckets] : list.byPrefix)
     {
-        auto bucket = buckets.find((uint64_t(Masked(flow.src, lengths >> 8)) << 32) |
-                                   Masked(flow.dst, lengths & 0xff));
+        auto bucket = buckets.find(
+            MaskedKey(flow.src, uint8_t(lengths >> 8), flow.dst, uint8_t(lengths & 0xff)));
         if (bucket == buckets.end())
         {
             continue;
@@ -475,8 +490,7 @@ XfrmPolicyTable::FindBySelector(XfrmDir dir, const XfrmSelector& sel) const
     {
         return nullptr;
     }
-    auto bucket = buckets->second.find((uint64_t(Masked(sel.src, sel.srcPrefix)) << 32) |
-                                       Masked(sel.dst, sel.dstPrefix));
+    auto bucket = buckets->second.find(MaskedKey(sel.src, sel.srcPrefix, sel.dst, sel.dstPrefix));
     if (bucket == buckets->second.end())
     {
         return nullptr;
@@ -498,14 +512,14 @@ XfrmPolicyTable::GetAll() const
     all.reserve(m_n);
     for (const auto& chains : m_exact)
     {
-        std::vector<uint64_t> keys;
+        std::vector<XfrmTableKey> keys;
         keys.reserve(chains.size());
         for (const auto& [key, chain] : chains)
         {
             keys.push_back(key);
         }
         std::sort(keys.begin(), keys.end());
-        for (uint64_t key : keys)
+        for (const XfrmTableKey& key : keys)
         {
             for (const auto& e : chains.at(key).order)
             {

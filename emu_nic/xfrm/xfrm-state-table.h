@@ -13,6 +13,23 @@
 namespace ns3
 {
 
+/// A table key of up to two addresses and a number (an SPI, a reqid): what Linux's state and
+/// policy hashes mix, for either family.
+struct XfrmTableKey
+{
+    XfrmAddress a;
+    XfrmAddress b;
+    uint32_t n{0};
+
+    bool operator==(const XfrmTableKey& other) const;
+    bool operator<(const XfrmTableKey& other) const;
+};
+
+struct XfrmTableKeyHash
+{
+    size_t operator()(const XfrmTableKey& key) const;
+};
+
 /**
  * The SAD: states by (daddr, SPI), and Linux's choice of the state that serves a policy.
  *
@@ -25,8 +42,8 @@ class XfrmStateTable
   public:
     /// Adds a state; false (with the reason) if (daddr, spi) is taken.
     bool Add(Ptr<XfrmState> x, std::string* error);
-    Ptr<XfrmState> Find(Ipv4Address daddr, uint32_t spi) const;
-    Ptr<XfrmState> Remove(Ipv4Address daddr, uint32_t spi);
+    Ptr<XfrmState> Find(const XfrmAddress& daddr, uint32_t spi) const;
+    Ptr<XfrmState> Remove(const XfrmAddress& daddr, uint32_t spi);
     /// The state that protects a flow under this policy: the template must match and the state
     /// must not be hard-expired, its selector must match the flow, and a packet-offloaded state
     /// serves only an offloaded policy of its device; prefer one that is not dying, then the newest
@@ -40,25 +57,24 @@ class XfrmStateTable
 
   private:
     using Bucket = std::vector<Ptr<XfrmState>>;
-    static uint64_t Key(Ipv4Address daddr, uint32_t spi);
-    static void Unlink(std::unordered_map<uint64_t, Bucket>* index,
-                       uint64_t key,
-                       const Ptr<XfrmState>& x);
+    using Index = std::unordered_map<XfrmTableKey, Bucket, XfrmTableKeyHash>;
+    static XfrmTableKey Key(const XfrmAddress& daddr, uint32_t n = 0);
+    static void Unlink(Index* index, const XfrmTableKey& key, const Ptr<XfrmState>& x);
     /// Whether x may serve policy for flow (everything FindOutbound asks but the preference).
     static bool CanServe(const XfrmState& x, const XfrmPolicy& policy, const XfrmFlow& flow);
 
-    std::unordered_map<uint64_t, Ptr<XfrmState>> m_states; //!< by (daddr, spi)
-    std::unordered_map<uint64_t, Bucket> m_byReqid;        //!< by (daddr, reqid)
-    std::unordered_map<uint64_t, Bucket> m_byDaddr;        //!< by daddr
+    std::unordered_map<XfrmTableKey, Ptr<XfrmState>, XfrmTableKeyHash> m_states; //!< (daddr, spi)
+    Index m_byReqid; //!< by (daddr, reqid)
+    Index m_byDaddr; //!< by daddr
 };
 
 /**
  * The SPD: ordered policies per direction; hardware policies outrank software ones.
  *
- * As Linux keeps them: exact policies (both prefixes /32) in a hash by (direction, source,
- * destination), one chain per pair (Linux's policy_bydst chains, without collisions); the others
- * in one list per direction (the inexact list). Both are indexed so that lookup cost does not
- * grow with the number of policies: a chain by (protocol, source port, destination port), so
+ * As Linux keeps them: exact policies (both prefixes the family's longest) in a hash by (direction,
+ * source, destination), one chain per pair (Linux's policy_bydst chains, without collisions); the
+ * others in one list per direction (the inexact list). Both are indexed so that lookup cost does
+ * not grow with the number of policies: a chain by (protocol, source port, destination port), so
  * the first matching policy takes at most eight probes; the inexact list by prefix lengths and
  * masked addresses (one probe per pair of prefix lengths in use), with the highest priority
  * value up to each entry, which is all the walk's stopping rule needs.
@@ -82,7 +98,8 @@ class XfrmPolicyTable
     /// (source, destination), each chain and list in lookup order.
     std::vector<Ptr<XfrmPolicy>> GetAll() const;
     size_t GetN() const;
-    /// Whether a selector goes to the exact list (Linux's default hash thresholds, 32/32).
+    /// Whether a selector goes to the exact list (Linux's default hash thresholds: 32/32 for
+    /// IPv4, 128/128 for IPv6).
     static bool IsExact(const XfrmSelector& sel);
 
   private:
@@ -111,7 +128,8 @@ class XfrmPolicyTable
         std::vector<std::unique_ptr<Entry>> order; //!< lookup order
         /// By (source prefix length << 8 | destination prefix length), then by the masked
         /// addresses: the entries, in lookup order.
-        std::map<uint16_t, std::unordered_map<uint64_t, std::vector<Entry*>>> byPrefix;
+        std::map<uint16_t, std::unordered_map<XfrmTableKey, std::vector<Entry*>, XfrmTableKeyHash>>
+            byPrefix;
         /// Labels are positions; recomputes them and the running priority maxima.
         void Renumber();
         std::vector<Entry*>& BucketOf(const XfrmSelector& sel);
@@ -119,9 +137,13 @@ class XfrmPolicyTable
 
     static constexpr size_t kDirs = 3; //!< in, out, fwd
     static size_t DirIndex(XfrmDir dir);
-    static uint64_t AddressKey(Ipv4Address src, Ipv4Address dst);
+    static XfrmTableKey AddressKey(const XfrmAddress& src, const XfrmAddress& dst);
     static uint64_t SelectorKey(uint8_t proto, uint16_t sport, uint16_t dport);
-    static uint32_t Masked(Ipv4Address address, uint8_t prefix);
+    /// The inexact list's bucket of a pair of prefix lengths for these addresses.
+    static XfrmTableKey MaskedKey(const XfrmAddress& src,
+                                  uint8_t srcPrefix,
+                                  const XfrmAddress& dst,
+                                  uint8_t dstPrefix);
     static bool SameSelector(const XfrmSelector& a, const XfrmSelector& b);
     /// Where Linux's xfrm_policy_insert_list puts policy in a list of entries.
     static size_t InsertPosition(const std::vector<std::unique_ptr<Entry>>& list,
@@ -130,7 +152,7 @@ class XfrmPolicyTable
     static void InsertByLabel(std::vector<Entry*>* bucket, Entry* added);
 
     /// Per direction: exact chains by (source, destination).
-    std::array<std::unordered_map<uint64_t, ExactChain>, kDirs> m_exact;
+    std::array<std::unordered_map<XfrmTableKey, ExactChain, XfrmTableKeyHash>, kDirs> m_exact;
     std::array<PrefixList, kDirs> m_inexact;
     size_t m_n{0};
 };

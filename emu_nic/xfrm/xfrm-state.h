@@ -120,7 +120,7 @@ struct XfrmEncap
     uint16_t dport{4500}; //!< their destination port
     /// encap_oa: the peer's original address, before the NAT (NAT-OA); informational, as in
     /// Linux's ESP, which fixes up transport-mode checksums without it.
-    Ipv4Address oa;
+    XfrmAddress oa;
 
     bool Enabled() const
     {
@@ -134,8 +134,8 @@ struct XfrmEncap
  */
 struct XfrmStateConfig
 {
-    Ipv4Address saddr;
-    Ipv4Address daddr;
+    XfrmAddress saddr; //!< the outer addresses: the SA's family (Linux's props.family)
+    XfrmAddress daddr;
     uint32_t spi{0};
     XfrmMode mode{XfrmMode::Transport};
     uint32_t reqid{0};

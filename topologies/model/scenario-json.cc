@@ -17,7 +17,7 @@ SpiHex(uint32_t spi)
 }
 
 std::string
-AddressString(Ipv4Address a)
+AddressString(const XfrmAddress& a)
 {
     std::ostringstream os;
     os << a;
@@ -143,7 +143,10 @@ ScenarioResultToJson(const ScenarioResult& r)
 }
 
 offloadlab::EspSaEntry
-EspSaEntryOf(Ipv4Address saddr, Ipv4Address daddr, uint32_t spi, const EspAlgorithm& algorithm)
+EspSaEntryOf(const XfrmAddress& saddr,
+             const XfrmAddress& daddr,
+             uint32_t spi,
+             const EspAlgorithm& algorithm)
 {
     offloadlab::EspSaEntry e;
     e.saddr = AddressString(saddr);

@@ -16,8 +16,8 @@ namespace ns3
 nlohmann::json ScenarioResultToJson(const ScenarioResult& result);
 
 /// An SA's keys as a line of Wireshark's esp_sa table.
-offloadlab::EspSaEntry EspSaEntryOf(Ipv4Address saddr,
-                                    Ipv4Address daddr,
+offloadlab::EspSaEntry EspSaEntryOf(const XfrmAddress& saddr,
+                                    const XfrmAddress& daddr,
                                     uint32_t spi,
                                     const EspAlgorithm& algorithm);
 

@@ -53,11 +53,9 @@ CbcSha256Algorithm(uint8_t seed)
 }
 
 std::string
-Dotted(Ipv4Address address)
+Dotted(const XfrmAddress& address)
 {
-    std::ostringstream os;
-    address.Print(os);
-    return os.str();
+    return address.ToString();
 }
 
 bool

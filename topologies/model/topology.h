@@ -48,8 +48,8 @@ std::vector<uint8_t> GcmKeyBlob(uint8_t seed);
 EspAlgorithm DefaultGcm(uint8_t seed);
 /// cbc(aes) + hmac(sha256) with keys derived from seed.
 EspAlgorithm CbcSha256Algorithm(uint8_t seed);
-/// "10.0.0.1".
-std::string Dotted(Ipv4Address address);
+/// "10.0.0.1" (or an IPv6 address's text).
+std::string Dotted(const XfrmAddress& address);
 
 struct TopologyOptions
 {

@@ -321,14 +321,19 @@ ReferenceOffloadEngine::DropEmptyList(const Policy& p)
 {
     if (IsExact(p.sel))
     {
-        m_exactPolicies.erase(
-            ExactKeyOf(p.dir, p.sel.src, p.sel.dst, p.sel.proto, p.sel.sport, p.sel.dport));
+        m_exactPolicies.erase(ExactKeyOf(p.dir,
+                                         p.sel.src.GetIpv4(),
+                                         p.sel.dst.GetIpv4(),
+                                         p.sel.proto,
+                                         p.sel.sport,
+                                         p.sel.dport));
         return;
     }
     auto& byLength = m_prefixPolicies[p.dir == XfrmDir::In ? 0 : 1];
     const uint16_t lengths = uint16_t(p.sel.srcPrefix << 8 | p.sel.dstPrefix);
     auto& buckets = byLength[lengths];
-    buckets.erase(MaskedKey(p.sel.src, p.sel.srcPrefix, p.sel.dst, p.sel.dstPrefix));
+    buckets.erase(
+        MaskedKey(p.sel.src.GetIpv4(), p.sel.srcPrefix, p.sel.dst.GetIpv4(), p.sel.dstPrefix));
     if (buckets.empty())
     {
         byLength.erase(lengths);
@@ -340,12 +345,16 @@ ReferenceOffloadEngine::ListOf(const Policy& p)
 {
     if (!IsExact(p.sel))
     {
-        return m_prefixPolicies[p.dir == XfrmDir::In ? 0 : 1]
-                               [uint16_t(p.sel.srcPrefix << 8 | p.sel.dstPrefix)]
-                               [MaskedKey(p.sel.src, p.sel.srcPrefix, p.sel.dst, p.sel.dstPrefix)];
+        return m_prefixPolicies
+            [p.dir == XfrmDir::In ? 0 : 1][uint16_t(p.sel.srcPrefix << 8 | p.sel.dstPrefix)]
+            [MaskedKey(p.sel.src.GetIpv4(), p.sel.srcPrefix, p.sel.dst.GetIpv4(), p.sel.dstPrefix)];
     }
-    return m_exactPolicies
-        [ExactKeyOf(p.dir, p.sel.src, p.sel.dst, p.sel.proto, p.sel.sport, p.sel.dport)];
+    return m_exactPolicies[ExactKeyOf(p.dir,
+                                      p.sel.src.GetIpv4(),
+                                      p.sel.dst.GetIpv4(),
+                                      p.sel.proto,
+                                      p.sel.sport,
+                                      p.sel.dport)];
 }
 
 // ---- TX ----
@@ -435,8 +444,12 @@ ReferenceOffloadEngine::LookupPolicy(XfrmDir dir, const XfrmFlow& flow) const
             {
                 for (size_t t = 0; t < (flow.dport ? 2 : 1); ++t)
                 {
-                    auto it = m_exactPolicies.find(
-                        ExactKeyOf(dir, flow.src, flow.dst, protos[p], sports[s], dports[t]));
+                    auto it = m_exactPolicies.find(ExactKeyOf(dir,
+                                                              flow.src.GetIpv4(),
+                                                              flow.dst.GetIpv4(),
+                                                              protos[p],
+                                                              sports[s],
+                                                              dports[t]));
                     if (it != m_exactPolicies.end() &&
                         (!best || it->second.front()->Precedes(*best)))
                     {
@@ -449,7 +462,8 @@ ReferenceOffloadEngine::LookupPolicy(XfrmDir dir, const XfrmFlow& flow) const
     // Prefix policies: the lists the flow's addresses name, one per pair of prefix lengths.
     for (const auto& [lengths, buckets] : m_prefixPolicies[dir == XfrmDir::In ? 0 : 1])
     {
-        auto bucket = buckets.find(MaskedKey(flow.src, lengths >> 8, flow.dst, lengths & 0xff));
+        auto bucket = buckets.find(
+            MaskedKey(flow.src.GetIpv4(), lengths >> 8, flow.dst.GetIpv4(), lengths & 0xff));
         if (bucket == buckets.end())
         {
             continue;
@@ -481,7 +495,8 @@ ReferenceOffloadEngine::SelectTxState(const Policy& policy, const XfrmFlow& flow
         return (sa.hardNotified ? 0 : 2) + (sa.softNotified ? 0 : 1);
     };
     // Only SAs to one address can serve: the tunnel's far end, or the flow's destination.
-    const Ipv4Address daddr = policy.tmplMode == XfrmMode::Tunnel ? policy.tmplDaddr : flow.dst;
+    const Ipv4Address daddr =
+        policy.tmplMode == XfrmMode::Tunnel ? policy.tmplDaddr : flow.dst.GetIpv4();
     m_sas.ForEachTx(daddr, policy.tmplReqid, [&](uint64_t, ReferenceSa& sa) {
         if (sa.deleted || sa.dir != XfrmDir::Out || sa.type != XfrmOffloadType::Packet ||
             !policy.TemplateMatches(sa) ||
@@ -677,7 +692,7 @@ ReferenceOffloadEngine::Rx(uint8_t* buf,
         {
             return OLAB_PASS; // too short to name an SA: the stack counts it
         }
-        ReferenceSa* sa = m_sas.FindRx(flow.dst, EspTransform::ReadSpi(buf + ihl));
+        ReferenceSa* sa = m_sas.FindRx(flow.dst.GetIpv4(), EspTransform::ReadSpi(buf + ihl));
         if (!sa || sa->encap.Enabled())
         {
             // Not offloaded: software IPsec may know the SPI. Plain ESP for an ESP-in-UDP SA:
@@ -738,7 +753,7 @@ ReferenceOffloadEngine::UdpEncapRx(uint8_t* buf,
     {
         return OLAB_PASS; // the non-ESP marker: IKE
     }
-    ReferenceSa* sa = m_sas.FindRx(FlowOfBytes(buf, length, ihl).dst, spi);
+    ReferenceSa* sa = m_sas.FindRx(FlowOfBytes(buf, length, ihl).dst.GetIpv4(), spi);
     const uint16_t dport = uint16_t(udp[2] << 8 | udp[3]);
     if (!sa || sa->type != XfrmOffloadType::Packet || !sa->encap.Enabled() ||
         dport != sa->encap.dport)
