@@ -969,6 +969,153 @@ class TunnelClaimedNotKept : public MutantDevice
     }
 };
 
+// ---- ESP segmentation offload (GSO_ESP) ----
+
+/// A mutant whose defect is in the segments the reference made of a TCP super-packet: each is
+/// changed after the fact, with the SA that sealed it and its index n.
+class GsoSegmentMutant : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Transmit(const TxCall& call) override
+    {
+        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
+        const int verdict = Forward(call);
+        if (!meta || meta->gso_size == 0 || verdict != OLAB_DONE)
+        {
+            return verdict;
+        }
+        uint32_t offset = 0;
+        for (uint32_t n = 0; offset + 20 <= *len; ++n)
+        {
+            uint8_t* ip = buf + offset;
+            const uint32_t total = uint32_t(ip[2]) << 8 | ip[3];
+            if (total < 20 || offset + total > *len)
+            {
+                break;
+            }
+            const olab_sa* sa = SaOfTx(meta->handle != 0 ? meta : nullptr, ip, total);
+            if (sa)
+            {
+                Change(*sa, ip, total, n);
+            }
+            offset += total;
+        }
+        return verdict;
+    }
+
+  protected:
+    /// ip: segment n, an ESP packet of total bytes (20-byte IPv4 header) sealed for sa.
+    virtual void Change(const olab_sa& sa, uint8_t* ip, uint32_t total, uint32_t n) = 0;
+};
+
+/// GSO: every segment carries the first segment's sequence number (each still has its own IV
+/// and a right ICV).
+class GsoReusesSeq : public GsoSegmentMutant
+{
+  public:
+    using GsoSegmentMutant::GsoSegmentMutant;
+
+  protected:
+    void Change(const olab_sa& sa, uint8_t* ip, uint32_t total, uint32_t n) override
+    {
+        uint8_t* frame = ip + 20;
+        if (n == 0)
+        {
+            std::memcpy(m_firstSeq, frame + 4, 4);
+            return;
+        }
+        std::memcpy(frame + 4, m_firstSeq, 4);
+        Reseal(sa, frame, total - 20, nullptr, [](uint8_t*, uint32_t) {});
+    }
+
+  private:
+    uint8_t m_firstSeq[4]{};
+};
+
+/// GSO: every segment is sealed under the first segment's IV.
+class GsoRepeatsIv : public GsoSegmentMutant
+{
+  public:
+    using GsoSegmentMutant::GsoSegmentMutant;
+
+  protected:
+    void Change(const olab_sa& sa, uint8_t* ip, uint32_t total, uint32_t n) override
+    {
+        uint8_t* frame = ip + 20;
+        if (n == 0)
+        {
+            std::memcpy(m_firstIv, frame + kEspIvOffset, 8);
+            return;
+        }
+        Reseal(sa, frame, total - 20, m_firstIv, [](uint8_t*, uint32_t) {});
+    }
+
+  private:
+    uint8_t m_firstIv[8]{};
+};
+
+/// GSO: every segment keeps the super-packet's TCP sequence number (its checksum right for
+/// what it carries).
+class GsoNoTcpFixup : public GsoSegmentMutant
+{
+  public:
+    using GsoSegmentMutant::GsoSegmentMutant;
+
+  protected:
+    void Change(const olab_sa& sa, uint8_t* ip, uint32_t total, uint32_t n) override
+    {
+        const Ipv4Address src(uint32_t(ip[12]) << 24 | ip[13] << 16 | ip[14] << 8 | ip[15]);
+        const Ipv4Address dst(uint32_t(ip[16]) << 24 | ip[17] << 16 | ip[18] << 8 | ip[19]);
+        Reseal(sa, ip + 20, total - 20, nullptr, [&](uint8_t* data, uint32_t length) {
+            // data: the TCP segment, padding, pad length, next header, then the 16-byte ICV.
+            const uint32_t tcpLength = length - 16 - 2 - data[length - 16 - 2];
+            if (n == 0)
+            {
+                std::memcpy(m_firstSeq, data + 4, 4);
+                return;
+            }
+            std::memcpy(data + 4, m_firstSeq, 4);
+            data[16] = data[17] = 0;
+            const uint16_t sum = L4Checksum(src, dst, kIpProtoTcp, data, tcpLength);
+            data[16] = uint8_t(sum >> 8);
+            data[17] = uint8_t(sum);
+        });
+    }
+
+  private:
+    uint8_t m_firstSeq[4]{};
+};
+
+/// GSO: sizes segments by the link MTU less the IPv4 and TCP headers, ignoring the host's
+/// gso_size and so ESP's overhead: its segments are larger than the MTU.
+class GsoOversizeSegments : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Transmit(const TxCall& call) override
+    {
+        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
+        if (!meta || meta->gso_size == 0)
+        {
+            return Forward(call);
+        }
+        // The TCP header follows the IPv4 header (packet offload) or ESP header and IV (crypto).
+        const uint32_t tcpAt = 20 + (meta->handle != 0 ? kEspIvOffset + 8 : 0);
+        const uint32_t tcpHeader = *len > tcpAt ? TcpHeaderLength(buf + tcpAt, *len - tcpAt) : 0;
+        if (tcpHeader == 0 || mtu <= 20 + tcpHeader)
+        {
+            return Forward(call);
+        }
+        olab_tx_meta own = *meta;
+        own.gso_size = mtu - 20 - tcpHeader;
+        own.gso_segs = TcpGsoSegmentCount(buf + tcpAt, *len - tcpAt, own.gso_size);
+        return Forward(TxCall{buf, len, cap, &own, mtu, dropReason});
+    }
+};
+
 // ---- registration ----
 
 template <typename Mutant>
@@ -1121,6 +1268,19 @@ const Mutant kMutants[] = {
     {"ignores-policy-capacity",
      &IgnoringCapacityOps<false, true>,
      "ignores olab_config.policy_capacity: its policy table holds 1024"},
+    {"gso-reuses-seq",
+     &OpsOf<GsoReusesSeq>,
+     "GSO: every segment of a TCP super-packet carries the first segment's sequence number"},
+    {"gso-repeats-iv",
+     &OpsOf<GsoRepeatsIv>,
+     "GSO: every segment of a TCP super-packet is sealed under the first segment's IV"},
+    {"gso-no-tcp-fixup",
+     &OpsOf<GsoNoTcpFixup>,
+     "GSO: every segment keeps the super-packet's TCP sequence number"},
+    {"gso-oversize-segments",
+     &OpsOf<GsoOversizeSegments>,
+     "GSO: sizes segments by the MTU less IPv4 and TCP headers, ignoring ESP's overhead, so "
+     "they exceed the MTU"},
 };
 
 /// Devices that break only an advisory check: certification must pass them and report the
