@@ -189,8 +189,11 @@ XfrmStack::OutputGso(Ptr<XfrmPolicy> policy,
             tag.gsoSegs = segs;
             packet->AddPacketTag(tag);
             Count(XfrmEvent::GsoOffloadTxPackets);
-            Ipv4Header h = inner;
-            SendWhole(packet, h, route ? route : RouteTo(src, dst));
+            if (!SendWhole(packet, inner, route))
+            {
+                NS_LOG_LOGIC("GSO: no interface for the route to " << dst);
+                Drop(XfrmDrop::OutError, packet);
+            }
             return;
         }
         SoftwareGso(packet, src, dst, mss, route);
@@ -275,14 +278,17 @@ XfrmStack::CryptoOffloadGso(Ptr<XfrmState> x,
     Count(XfrmEvent::GsoOffloadTxPackets);
     NS_LOG_LOGIC("GSO: one ESP frame, seq " << first << ".." << first + segs - 1 << " for " << segs
                                             << " segments of " << mss);
-    SendWhole(esp,
-              MakeIpv4Header(inner.GetSource(),
-                             inner.GetDestination(),
-                             kIpProtoEsp,
-                             uint16_t(m_frame.size()),
-                             64,
-                             m_identification++),
-              route);
+    const Ipv4Header outer = MakeIpv4Header(inner.GetSource(),
+                                            inner.GetDestination(),
+                                            kIpProtoEsp,
+                                            uint16_t(m_frame.size()),
+                                            64,
+                                            m_identification++);
+    if (!SendWhole(esp, outer, route))
+    {
+        NS_LOG_LOGIC("GSO: no interface for the route to " << inner.GetDestination());
+        Drop(XfrmDrop::OutError, esp);
+    }
     return true;
 }
 
