@@ -4,6 +4,7 @@
 // space is reserved for a whole super-packet or not at all (xfrm_replay_overflow_offload,
 // xmit_xfrm_check_overflow).
 #include "builtin-offload-device.h"
+#include "ipv4-packet-util.h"
 #include "offload-device-type.h"
 #include "reference-offload-engine.h"
 #include "simulation-test.h"
@@ -11,6 +12,7 @@
 #include "ns3/boolean.h"
 #include "ns3/string.h"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 #include <set>
 
@@ -89,6 +91,59 @@ TEST(GsoAbi, TheFeatureNeedsAbiV4AndHwEsp)
     ASSERT_TRUE(OffloadDeviceType::Open("reference", &error)) << error;
     EXPECT_TRUE(OffloadDeviceType::Open("reference", &error)->GetCapabilities().features &
                 OLAB_FEATURE_GSO_ESP);
+}
+
+// tcp_gso_segment's rules on one crafted super-packet (FIN, PSH, CWR and ACK set, 12 option
+// bytes, 2,500 payload bytes, sequence number near 2^32): each segment's header is the
+// super-packet's with the sequence number advanced (modulo 2^32), FIN and PSH only on the last,
+// CWR only on the first, ACK on all, and a checksum that verifies.
+TEST(TcpGsoSegment, SequenceFlagsAndChecksumOfEverySegment)
+{
+    const Ipv4Address src("10.0.0.1");
+    const Ipv4Address dst("10.0.0.2");
+    constexpr uint32_t kHeader = 32;
+    constexpr uint32_t kPayload = 2500;
+    constexpr uint32_t kMss = 1000;
+    std::vector<uint8_t> tcp(kHeader + kPayload);
+    for (uint32_t i = 0; i < kPayload; ++i)
+    {
+        tcp[kHeader + i] = uint8_t(i * 7 + 3);
+    }
+    const uint32_t seq = 0xffffff00u;
+    tcp[0] = 0x1f; // ports 8080 -> 9100
+    tcp[1] = 0x90;
+    tcp[2] = 0x23;
+    tcp[3] = 0x8c;
+    tcp[4] = uint8_t(seq >> 24);
+    tcp[5] = uint8_t(seq >> 16);
+    tcp[6] = uint8_t(seq >> 8);
+    tcp[7] = uint8_t(seq);
+    tcp[12] = uint8_t(kHeader / 4) << 4;
+    tcp[13] = 0x80 | 0x10 | 0x08 | 0x01; // CWR, ACK, PSH, FIN
+    for (uint32_t i = 20; i < kHeader; ++i)
+    {
+        tcp[i] = 1; // NOP options
+    }
+    ASSERT_EQ(TcpGsoSegmentCount(tcp.data(), tcp.size(), kMss), 3u);
+    for (uint32_t n = 0; n < 3; ++n)
+    {
+        std::vector<uint8_t> out;
+        const uint32_t length = WriteTcpGsoSegment(tcp.data(), tcp.size(), kMss, n, src, dst, out);
+        const uint32_t payload = n < 2 ? kMss : kPayload - 2 * kMss;
+        ASSERT_EQ(length, kHeader + payload);
+        ASSERT_EQ(out.size(), length);
+        EXPECT_EQ(ReadBe32(out.data() + 4), seq + n * kMss) << "segment " << n;
+        EXPECT_EQ(bool(out[13] & 0x80), n == 0) << "CWR on segment " << n;
+        EXPECT_EQ(bool(out[13] & 0x09), n == 2) << "FIN/PSH on segment " << n;
+        EXPECT_TRUE(out[13] & 0x10) << "ACK on segment " << n;
+        EXPECT_TRUE(std::equal(out.begin() + 20, out.begin() + kHeader, tcp.begin() + 20));
+        EXPECT_TRUE(std::equal(out.begin() + kHeader, out.end(), tcp.begin() + kHeader + n * kMss));
+        const uint16_t sum = uint16_t(out[16] << 8 | out[17]);
+        out[16] = out[17] = 0;
+        EXPECT_EQ(sum, L4Checksum(src, dst, 6, out.data(), out.size()));
+    }
+    std::vector<uint8_t> none;
+    EXPECT_EQ(WriteTcpGsoSegment(tcp.data(), tcp.size(), kMss, 3, src, dst, none), 0u);
 }
 
 /// A transfer with super-packets through `device` in `mode`; what left A.
