@@ -153,7 +153,8 @@ XfrmStack::OutputGso(Ptr<XfrmPolicy> policy,
                                                                     : nullptr;
     if (!outDev)
     {
-        Drop(XfrmDrop::OutNoStates, packet);
+        NS_LOG_LOGIC("GSO: no route to the SA's destination " << c.daddr);
+        Drop(XfrmDrop::OutError, packet);
         return;
     }
     // The TCP MSS of the xfrm route: what fits xfrm_state_mtu (esp4_get_mtu).
