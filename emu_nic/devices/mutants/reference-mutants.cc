@@ -358,15 +358,19 @@ class IvReuse : public MutantDevice
 
     int Transmit(const TxCall& call) override
     {
-        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
         const int verdict = Forward(call);
-        const olab_sa* sa = verdict == OLAB_DONE ? SaOfTx(meta, buf, *len) : nullptr;
-        if (sa)
+        if (verdict != OLAB_DONE)
         {
-            static const uint8_t kFixedIv[8] = {0, 0, 0, 0, 0, 0, 0, 1};
-            const uint32_t ihl = Ipv4HeaderLength(buf, *len);
-            Reseal(*sa, buf + ihl, *len - ihl, kFixedIv, [](uint8_t*, uint32_t) {});
+            return verdict;
         }
+        ForEachTxPacket(call, [](uint8_t* ip, uint32_t length, uint32_t, const olab_sa* sa) {
+            if (sa)
+            {
+                static const uint8_t kFixedIv[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+                const uint32_t ihl = Ipv4HeaderLength(ip, length);
+                Reseal(*sa, ip + ihl, length - ihl, kFixedIv, [](uint8_t*, uint32_t) {});
+            }
+        });
         return verdict;
     }
 };
@@ -381,18 +385,23 @@ class PadZero : public MutantDevice
 
     int Transmit(const TxCall& call) override
     {
-        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
         const int verdict = Forward(call);
-        const olab_sa* sa = verdict == OLAB_DONE ? SaOfTx(meta, buf, *len) : nullptr;
-        if (sa)
+        if (verdict != OLAB_DONE)
         {
-            const uint32_t ihl = Ipv4HeaderLength(buf, *len);
-            Reseal(*sa, buf + ihl, *len - ihl, nullptr, [](uint8_t* data, uint32_t length) {
+            return verdict;
+        }
+        ForEachTxPacket(call, [](uint8_t* ip, uint32_t total, uint32_t, const olab_sa* sa) {
+            if (!sa)
+            {
+                return;
+            }
+            const uint32_t ihl = Ipv4HeaderLength(ip, total);
+            Reseal(*sa, ip + ihl, total - ihl, nullptr, [](uint8_t* data, uint32_t length) {
                 // data: payload, padding, pad length, next header, then the 16-byte ICV.
                 const uint32_t padLength = data[length - 16 - 2];
                 std::memset(data + length - 16 - 2 - padLength, 0, padLength);
             });
-        }
+        });
         return verdict;
     }
 };
@@ -980,28 +989,17 @@ class GsoSegmentMutant : public MutantDevice
 
     int Transmit(const TxCall& call) override
     {
-        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
         const int verdict = Forward(call);
-        if (!meta || meta->gso_size == 0 || verdict != OLAB_DONE)
+        if (!call.meta || call.meta->gso_size == 0 || verdict != OLAB_DONE)
         {
             return verdict;
         }
-        uint32_t offset = 0;
-        for (uint32_t n = 0; offset + 20 <= *len; ++n)
-        {
-            uint8_t* ip = buf + offset;
-            const uint32_t total = uint32_t(ip[2]) << 8 | ip[3];
-            if (total < 20 || offset + total > *len)
-            {
-                break;
-            }
-            const olab_sa* sa = SaOfTx(meta->handle != 0 ? meta : nullptr, ip, total);
+        ForEachTxPacket(call, [this](uint8_t* ip, uint32_t total, uint32_t n, const olab_sa* sa) {
             if (sa)
             {
                 Change(*sa, ip, total, n);
             }
-            offset += total;
-        }
+        });
         return verdict;
     }
 
