@@ -148,6 +148,7 @@ struct WireCheck
 {
     std::vector<TcpSegment> segments;
     size_t frames{0};
+    uint64_t l4Bytes{0}; //!< every frame's TCP segment, header included (what an SA counts)
 };
 
 /// Every ESP frame of A: no larger than mtu, decrypted by Scapy, a TCP segment of the flow whose
@@ -188,6 +189,7 @@ CheckWire(const GsoRun& run, uint32_t mtu)
             continue;
         }
         std::vector<uint8_t> tcp(inner.begin() + ihl, inner.end());
+        result.l4Bytes += tcp.size();
         const uint32_t header = ns3::TcpHeaderLength(tcp.data(), tcp.size());
         if (header == 0)
         {
@@ -257,6 +259,18 @@ CheckSegments(const GsoRun& run)
         largest = std::max(largest, f.size);
     }
     EXPECT_GT(largest + 4, mtu) << "segments smaller than the MTU allows";
+    // Every segment is a packet of the SA, with its own bytes: in software (each segment goes
+    // through xfrm_output) and in packet offload (the device counts what it puts on the wire).
+    // Crypto offload of a whole super-packet counts it once, as xfrm_output_one counts the skb.
+    Ptr<XfrmState> out = run.t->outA;
+    const bool wholeToCryptoDevice =
+        out->IsOffloaded(XfrmOffloadType::Crypto) && Counter(run.t->devA, "GsoTxPackets") != 0;
+    if (!wholeToCryptoDevice)
+    {
+        run.t->stackA->UpdateStats(out);
+        EXPECT_EQ(out->GetCurrent().packets, wire.frames) << "packets counted by the SA";
+        EXPECT_EQ(out->GetCurrent().bytes, wire.l4Bytes) << "bytes counted by the SA";
+    }
     RecordEvidence("mss", mss);
     RecordEvidence("segments", wire.segments.size());
     RecordEvidence("superPackets", run.handedDown.size());

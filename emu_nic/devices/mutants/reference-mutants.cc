@@ -1114,6 +1114,62 @@ class GsoOversizeSegments : public MutantDevice
     }
 };
 
+/// GSO, packet offload: update_stats counts a super-packet as one packet with its bytes once
+/// (as the stack counts a crypto-offload GSO skb), not every segment it put on the wire.
+class GsoCountsOnce : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Transmit(const TxCall& call) override
+    {
+        const bool gso = call.meta && call.meta->gso_size != 0 && call.meta->handle == 0;
+        const uint32_t tcpHeader =
+            gso && *call.len > 20 ? TcpHeaderLength(call.buf + 20, *call.len - 20) : 0;
+        const int verdict = Forward(call);
+        if (!gso || verdict != OLAB_DONE)
+        {
+            return verdict;
+        }
+        uint32_t segments = 0;
+        const olab_sa* sa = nullptr;
+        ForEachTxPacket(call, [&](uint8_t*, uint32_t, uint32_t, const olab_sa* s) {
+            ++segments;
+            sa = s ? s : sa;
+        });
+        for (const auto& [handle, known] : m_sas)
+        {
+            if (sa == &known.sa && segments > 1)
+            {
+                // Every segment but the first repeats the TCP header the device counted.
+                m_uncounted[handle].packets += segments - 1;
+                m_uncounted[handle].bytes += uint64_t(segments - 1) * tcpHeader;
+            }
+        }
+        return verdict;
+    }
+
+    void StateUpdateStats(uint64_t handle, olab_sa_stats* stats) override
+    {
+        MutantDevice::StateUpdateStats(handle, stats);
+        auto it = m_uncounted.find(handle);
+        if (it != m_uncounted.end())
+        {
+            stats->packets -= std::min(stats->packets, it->second.packets);
+            stats->bytes -= std::min(stats->bytes, it->second.bytes);
+        }
+    }
+
+  private:
+    struct Uncounted
+    {
+        uint64_t packets{0};
+        uint64_t bytes{0};
+    };
+
+    std::map<uint64_t, Uncounted> m_uncounted;
+};
+
 // ---- registration ----
 
 template <typename Mutant>
@@ -1275,6 +1331,10 @@ const Mutant kMutants[] = {
     {"gso-no-tcp-fixup",
      &OpsOf<GsoNoTcpFixup>,
      "GSO: every segment keeps the super-packet's TCP sequence number"},
+    {"gso-counts-once",
+     &OpsOf<GsoCountsOnce>,
+     "GSO, packet offload: update_stats counts a TCP super-packet as one packet with its bytes "
+     "once, not each segment"},
     {"gso-oversize-segments",
      &OpsOf<GsoOversizeSegments>,
      "GSO: sizes segments by the MTU less IPv4 and TCP headers, ignoring ESP's overhead, so "
