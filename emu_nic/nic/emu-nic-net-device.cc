@@ -38,6 +38,7 @@ EmuNicDropName(EmuNicDrop drop)
         "RxReplay",
         "RxExpired",
         "RxPolicyMismatch",
+        "TxOversize",
     };
     static_assert(sizeof(names) / sizeof(names[0]) == size_t(EmuNicDrop::Count));
     return names[size_t(drop)];
@@ -63,6 +64,8 @@ EmuNicEventName(EmuNicEvent event)
         "PacketOffloadRxPackets",
         "TxCsumOffloaded",
         "LifetimePoll",
+        "GsoTxPackets",
+        "GsoTxSegments",
     };
     static_assert(sizeof(names) / sizeof(names[0]) == size_t(EmuNicEvent::Count));
     return names[size_t(event)];
@@ -85,6 +88,11 @@ EmuNicNetDevice::GetTypeId()
                           "Advertise NETIF_F_HW_ESP_TX_CSUM",
                           BooleanValue(true),
                           MakeBooleanAccessor(&EmuNicNetDevice::m_espTxCsumOffload),
+                          MakeBooleanChecker())
+            .AddAttribute("GsoEspOffload",
+                          "Advertise NETIF_F_GSO_ESP when the device offers it (ABI v4)",
+                          BooleanValue(true),
+                          MakeBooleanAccessor(&EmuNicNetDevice::m_gsoEspOffload),
                           MakeBooleanChecker())
             .AddAttribute("Device",
                           "The offload device: reference, example, mutant:NAME, or the path of a "
@@ -330,11 +338,19 @@ EmuNicNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t protocol
 {
     if (protocolNumber == kEtherTypeIpv4 && m_espOffload && m_everOffloaded && IsLinkUp())
     {
-        packet = ProcessTx(packet);
-        if (!packet)
+        // A GSO super-packet leaves as the segments the device made, each its own frame.
+        bool sent = false;
+        for (const Ptr<Packet>& frame : ProcessTx(packet))
         {
-            return false;
+            sent = PointToPointNetDevice::Send(frame, dest, protocolNumber) || sent;
         }
+        return sent;
+    }
+    if (protocolNumber == kEtherTypeIpv4 && packet->GetSize() > GetMtu())
+    {
+        // A super-packet no device segmented: never on the wire whole.
+        Drop(EmuNicDrop::TxOversize, packet);
+        return false;
     }
     return PointToPointNetDevice::Send(packet, dest, protocolNumber);
 }
@@ -399,6 +415,8 @@ GlobalWireObserver()
 
 /// Room for the largest ESP growth (outer header, SPI, sequence, IV, padding, trailer, ICV).
 constexpr uint32_t kTxHeadroom = 512;
+/// And per GSO segment: outer and inner IPv4 headers, a TCP header with options, ESP's growth.
+constexpr uint32_t kTxHeadroomPerSegment = 384;
 
 EspStatus
 StatusOf(uint8_t status)
@@ -417,13 +435,16 @@ StatusOf(uint8_t status)
 }
 } // namespace
 
-Ptr<Packet>
+std::vector<Ptr<Packet>>
 EmuNicNetDevice::ProcessTx(Ptr<Packet> packet)
 {
     XfrmOffloadTxTag tag;
-    const bool crypto = packet->PeekPacketTag(tag);
+    const bool tagged = packet->PeekPacketTag(tag);
+    // Handle 0: a packet-offload super-packet, plaintext that only carries its GSO fields.
+    const bool crypto = tagged && tag.handle != 0;
+    const bool gso = tagged && tag.gsoSize != 0;
     olab_tx_meta meta{};
-    if (crypto)
+    if (tagged)
     {
         meta.size = sizeof(meta);
         meta.handle = tag.handle;
@@ -434,16 +455,19 @@ EmuNicNetDevice::ProcessTx(Ptr<Packet> packet)
         meta.csum_proto = tag.csumProto;
         meta.csum_saddr = tag.csumSrc.Get();
         meta.csum_daddr = tag.csumDst.Get();
+        meta.gso_size = tag.gsoSize;
+        meta.gso_segs = tag.gsoSegs;
     }
     const uint32_t size = packet->GetSize();
-    const uint32_t cap = size + kTxHeadroom;
+    // Every segment of a super-packet gets headers, IV, padding, trailer and ICV of its own.
+    const uint32_t cap = size + kTxHeadroom + (gso ? tag.gsoSegs * kTxHeadroomPerSegment : 0);
     m_buffer.resize(cap);
     packet->CopyData(m_buffer.data(), size);
     if (!crypto && IsOffloadedFragment(m_buffer.data(), size, XfrmDir::Out))
     {
         NS_LOG_LOGIC("packet offload: a fragment selected by an offloaded policy");
         Drop(EmuNicDrop::TxFragment, packet);
-        return nullptr;
+        return {};
     }
     uint32_t length = size;
     uint32_t reason = 0;
@@ -455,7 +479,7 @@ EmuNicNetDevice::ProcessTx(Ptr<Packet> packet)
                                       m_buffer.data(),
                                       &length,
                                       cap,
-                                      crypto ? &meta : nullptr,
+                                      tagged ? &meta : nullptr,
                                       GetMtu(),
                                       &reason);
     }
@@ -463,7 +487,14 @@ EmuNicNetDevice::ProcessTx(Ptr<Packet> packet)
     switch (verdict)
     {
     case OLAB_PASS:
-        return packet;
+        if (gso)
+        {
+            // A super-packet never goes on the wire whole.
+            NS_LOG_LOGIC("the device passed a GSO super-packet unsegmented");
+            Drop(EmuNicDrop::TxOversize, packet);
+            return {};
+        }
+        return {packet};
     case OLAB_DROP:
         if (reason >= uint32_t(EmuNicDrop::Count))
         {
@@ -472,7 +503,7 @@ EmuNicNetDevice::ProcessTx(Ptr<Packet> packet)
                                    " is not an olab_drop_reason");
         }
         Drop(EmuNicDrop(reason), packet);
-        return nullptr;
+        return {};
     case OLAB_DONE:
         if (length < 20 || length > cap)
         {
@@ -480,30 +511,70 @@ EmuNicNetDevice::ProcessTx(Ptr<Packet> packet)
                                "length " + std::to_string(length) +
                                    " after OLAB_DONE is outside 20.." + std::to_string(cap));
         }
-        if (crypto)
         {
-            ++m_events[size_t(EmuNicEvent::CryptoTxPackets)];
-            if (tag.csumLength != 0)
+            std::vector<Ptr<Packet>> frames = SplitSegments(packet, length, gso);
+            const auto event =
+                crypto ? EmuNicEvent::CryptoTxPackets : EmuNicEvent::PacketOffloadTxPackets;
+            m_events[size_t(event)] += frames.size();
+            if (crypto && tag.csumLength != 0)
             {
                 ++m_events[size_t(EmuNicEvent::TxCsumOffloaded)];
             }
-        }
-        else
-        {
-            ++m_events[size_t(EmuNicEvent::PacketOffloadTxPackets)];
-        }
-        {
-            Ptr<Packet> out = Create<Packet>(m_buffer.data(), length);
-            if (!GlobalWireObserver().IsNull())
+            if (gso)
             {
-                GlobalWireObserver()(out, StateOfEsp(m_buffer.data(), length));
+                ++m_events[size_t(EmuNicEvent::GsoTxPackets)];
+                m_events[size_t(EmuNicEvent::GsoTxSegments)] += frames.size();
             }
-            return out;
+            return frames;
         }
     default:
         OffloadDeviceFault("olab_tx",
                            "returned " + std::to_string(verdict) + ", not an olab_verdict");
     }
+}
+
+std::vector<Ptr<Packet>>
+EmuNicNetDevice::SplitSegments(Ptr<const Packet> packet, uint32_t length, bool gso)
+{
+    // One packet, or a GSO device's segments back to back, each an IPv4 packet that says how
+    // long it is; segments that do not add up are the device's fault. A frame over the MTU is
+    // dropped here: the wire (and Linux's MTU) would not carry it.
+    std::vector<Ptr<Packet>> frames;
+    uint32_t offset = 0;
+    while (offset < length)
+    {
+        const uint8_t* ip = m_buffer.data() + offset;
+        const uint32_t left = length - offset;
+        uint32_t frameLength = left;
+        if (gso)
+        {
+            frameLength = Ipv4HeaderLength(ip, left) != 0 ? uint32_t(ip[2]) << 8 | ip[3] : 0;
+            if (frameLength < 20 || frameLength > left)
+            {
+                OffloadDeviceFault("olab_tx",
+                                   "GSO segment at byte " + std::to_string(offset) +
+                                       " has total length " + std::to_string(frameLength) +
+                                       " with " + std::to_string(left) + " bytes left");
+            }
+        }
+        if (frameLength > GetMtu())
+        {
+            NS_LOG_LOGIC("device '" << m_deviceSpec << "' returned a " << frameLength
+                                    << "-byte frame over the MTU " << GetMtu());
+            Drop(EmuNicDrop::TxOversize, packet);
+        }
+        else
+        {
+            Ptr<Packet> out = Create<Packet>(ip, frameLength);
+            if (!GlobalWireObserver().IsNull())
+            {
+                GlobalWireObserver()(out, StateOfEsp(ip, frameLength));
+            }
+            frames.push_back(out);
+        }
+        offset += frameLength;
+    }
+    return frames;
 }
 
 void
@@ -708,6 +779,10 @@ EmuNicNetDevice::GetXfrmFeatures() const
         if (m_espTxCsumOffload && (offered & OLAB_FEATURE_HW_ESP_TX_CSUM))
         {
             features |= XFRM_DEV_FEATURE_HW_ESP_TX_CSUM;
+        }
+        if (m_gsoEspOffload && (offered & OLAB_FEATURE_GSO_ESP))
+        {
+            features |= XFRM_DEV_FEATURE_GSO_ESP;
         }
     }
     return features;

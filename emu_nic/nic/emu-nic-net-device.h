@@ -38,6 +38,7 @@ enum class EmuNicDrop : uint8_t
     RxReplay,         //!< replayed or too old
     RxExpired,        //!< state past its hard limit
     RxPolicyMismatch, //!< decrypted packet matches no offloaded inbound policy
+    TxOversize,       //!< a frame the device returned is larger than the MTU (never sent)
     Count,
 };
 
@@ -54,6 +55,7 @@ static_assert(uint8_t(EmuNicDrop::TxFragment) == OLAB_DROP_TX_FRAGMENT &&
                   uint8_t(EmuNicDrop::RxReplay) == OLAB_DROP_RX_REPLAY &&
                   uint8_t(EmuNicDrop::RxExpired) == OLAB_DROP_RX_EXPIRED &&
                   uint8_t(EmuNicDrop::RxPolicyMismatch) == OLAB_DROP_RX_POLICY_MISMATCH &&
+                  uint8_t(EmuNicDrop::TxOversize) == OLAB_DROP_TX_OVERSIZE &&
                   uint8_t(EmuNicDrop::Count) == OLAB_DROP_REASON_COUNT,
               "EmuNicDrop must list olab_drop_reason in its order");
 
@@ -78,7 +80,9 @@ enum class EmuNicEvent : uint8_t
     PacketOffloadTxPackets,
     PacketOffloadRxPackets,
     TxCsumOffloaded,
-    LifetimePoll, //!< the host polled a POLLED lifetime (update_stats + check_expire)
+    LifetimePoll,  //!< the host polled a POLLED lifetime (update_stats + check_expire)
+    GsoTxPackets,  //!< TCP super-packets the device segmented (GSO_ESP)
+    GsoTxSegments, //!< the frames it made of them
     Count,
 };
 
@@ -167,7 +171,12 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
     typedef void (*DropTracedCallback)(Ptr<const Packet> packet, EmuNicDrop reason);
 
   private:
-    Ptr<Packet> ProcessTx(Ptr<Packet> packet);
+    /// The frames to put on the wire for one packet (none when it was dropped): the packet
+    /// itself, what the device made of it, or (GSO_ESP) the segments the device made.
+    std::vector<Ptr<Packet>> ProcessTx(Ptr<Packet> packet);
+    /// The frames of the device's output in m_buffer: one, or (gso) the IPv4 segments back to
+    /// back; a frame over the MTU is dropped (TxOversize).
+    std::vector<Ptr<Packet>> SplitSegments(Ptr<const Packet> packet, uint32_t length, bool gso);
     Ptr<const Packet> ProcessRx(Ptr<const Packet> packet);
     bool InterceptRx(Ptr<NetDevice> dev,
                      Ptr<const Packet> packet,
@@ -205,6 +214,7 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
 
     bool m_espOffload;
     bool m_espTxCsumOffload;
+    bool m_gsoEspOffload;
     uint32_t m_saCapacity{64};
     uint32_t m_policyCapacity{64};
     std::string m_deviceSpec{"reference"};

@@ -178,9 +178,16 @@ ValidateCapabilities(const olab_capabilities* caps, std::string* error)
         why << "olab_capabilities.offload_types 0x" << std::hex << caps->offload_types
             << " must be OLAB_OFFERS_CRYPTO and/or OLAB_OFFERS_PACKET";
     }
-    else if ((caps->features & ~(OLAB_FEATURE_HW_ESP | OLAB_FEATURE_HW_ESP_TX_CSUM)) != 0)
+    else if ((caps->features & ~(OLAB_FEATURE_HW_ESP | OLAB_FEATURE_HW_ESP_TX_CSUM |
+                                 (caps->abi_version >= 4 ? OLAB_FEATURE_GSO_ESP : 0u))) != 0)
     {
-        why << "olab_capabilities.features 0x" << std::hex << caps->features << " has unknown bits";
+        why << "olab_capabilities.features 0x" << std::hex << caps->features << " has unknown bits"
+            << (caps->features & OLAB_FEATURE_GSO_ESP ? " (OLAB_FEATURE_GSO_ESP needs ABI v4)"
+                                                      : "");
+    }
+    else if ((caps->features & OLAB_FEATURE_GSO_ESP) && !(caps->features & OLAB_FEATURE_HW_ESP))
+    {
+        why << "olab_capabilities.features has OLAB_FEATURE_GSO_ESP without OLAB_FEATURE_HW_ESP";
     }
     else if (caps->max_sa == 0)
     {

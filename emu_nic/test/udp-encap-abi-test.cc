@@ -28,7 +28,8 @@ V2Capabilities()
         c.size = offsetof(olab_capabilities, udp_encap);
         c.abi_version = 2;
         c.name = "reference-abi-v2";
-        c.udp_encap = 1; // beyond its size: the host must not read it
+        c.udp_encap = 1;                     // beyond its size: the host must not read it
+        c.features &= ~OLAB_FEATURE_GSO_ESP; // ABI v4
         return c;
     }();
     return &caps;

@@ -2,6 +2,8 @@
 
 #include "ns3/buffer.h"
 
+#include <algorithm>
+
 namespace ns3
 {
 
@@ -68,6 +70,67 @@ L4Checksum(Ipv4Address src, Ipv4Address dst, uint8_t proto, const uint8_t* segme
     uint16_t sum = buffer.Begin().CalculateIpChecksum(uint16_t(12 + length));
     sum = uint16_t((sum >> 8) | (sum << 8)); // CalculateIpChecksum answers in host order
     return (proto == kIpProtoUdp && sum == 0) ? 0xffff : sum;
+}
+
+uint32_t
+TcpHeaderLength(const uint8_t* tcp, uint32_t length)
+{
+    const uint32_t header = length >= 20 ? uint32_t(tcp[12] >> 4) * 4 : 0;
+    return header >= 20 && header <= length ? header : 0;
+}
+
+uint32_t
+TcpGsoSegmentCount(const uint8_t* tcp, uint32_t length, uint32_t mss)
+{
+    const uint32_t header = TcpHeaderLength(tcp, length);
+    const uint32_t payload = header == 0 ? 0 : length - header;
+    return mss == 0 || payload == 0 ? 1 : (payload + mss - 1) / mss;
+}
+
+uint32_t
+WriteTcpGsoSegment(const uint8_t* tcp,
+                   uint32_t length,
+                   uint32_t mss,
+                   uint32_t n,
+                   Ipv4Address src,
+                   Ipv4Address dst,
+                   std::vector<uint8_t>& out)
+{
+    const uint32_t header = TcpHeaderLength(tcp, length);
+    const uint32_t segments = TcpGsoSegmentCount(tcp, length, mss);
+    if (header == 0 || n >= segments)
+    {
+        return 0;
+    }
+    const uint32_t payload = length - header;
+    const uint32_t offset = n * mss;
+    const uint32_t size = std::min(mss, payload - offset);
+    const size_t at = out.size();
+    out.insert(out.end(), tcp, tcp + header);
+    out.insert(out.end(), tcp + header + offset, tcp + header + offset + size);
+    uint8_t* h = out.data() + at;
+    const uint32_t seq =
+        (uint32_t(tcp[4]) << 24 | tcp[5] << 16 | tcp[6] << 8 | tcp[7]) + offset; // mod 2^32
+    h[4] = uint8_t(seq >> 24);
+    h[5] = uint8_t(seq >> 16);
+    h[6] = uint8_t(seq >> 8);
+    h[7] = uint8_t(seq);
+    constexpr uint8_t kFin = 0x01;
+    constexpr uint8_t kPsh = 0x08;
+    constexpr uint8_t kCwr = 0x80;
+    if (n + 1 < segments)
+    {
+        h[13] &= uint8_t(~(kFin | kPsh));
+    }
+    if (n != 0)
+    {
+        h[13] &= uint8_t(~kCwr);
+    }
+    h[16] = h[17] = 0;
+    const uint16_t sum = L4Checksum(src, dst, kIpProtoTcp, h, header + size);
+    h[16] = uint8_t(sum >> 8);
+    h[17] = uint8_t(sum);
+    return header + size;
 }
 
 bool

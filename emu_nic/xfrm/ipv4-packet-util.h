@@ -38,6 +38,29 @@ uint16_t L4Checksum(Ipv4Address src,
                     const uint8_t* segment,
                     uint32_t length);
 
+/// Length of the TCP header (data offset, options included) at tcp, 0 when the bytes cannot
+/// hold it.
+uint32_t TcpHeaderLength(const uint8_t* tcp, uint32_t length);
+
+/// Segments Linux's tcp_gso_segment cuts a TCP segment of length bytes (header included) into
+/// for gso_size mss: ceil(payload / mss), at least 1.
+uint32_t TcpGsoSegmentCount(const uint8_t* tcp, uint32_t length, uint32_t mss);
+
+/**
+ * Segment n of a TCP super-packet, as Linux's tcp_gso_segment makes it: the super-packet's
+ * header (options included) with the sequence number advanced by n * mss, FIN and PSH only on
+ * the last segment, CWR only on the first, then payload bytes [n * mss, (n + 1) * mss), and
+ * the checksum for the pseudo-header of src and dst. Appends it to out; returns its length (0
+ * when n is past the last segment).
+ */
+uint32_t WriteTcpGsoSegment(const uint8_t* tcp,
+                            uint32_t length,
+                            uint32_t mss,
+                            uint32_t n,
+                            Ipv4Address src,
+                            Ipv4Address dst,
+                            std::vector<uint8_t>& out);
+
 /// True when nextHeader is IPIP and bytes hold a whole IPv4 packet (valid header, total length
 /// within the bytes): what a tunnel-mode SA may hand on.
 bool IsWholeIpv4Packet(const uint8_t* bytes, uint32_t length, uint8_t nextHeader);

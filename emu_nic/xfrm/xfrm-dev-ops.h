@@ -19,6 +19,7 @@ enum XfrmDevFeature : uint32_t
 {
     XFRM_DEV_FEATURE_HW_ESP = 1u << 0,
     XFRM_DEV_FEATURE_HW_ESP_TX_CSUM = 1u << 1,
+    XFRM_DEV_FEATURE_GSO_ESP = 1u << 2, //!< NETIF_F_GSO_ESP: the device segments super-packets
 };
 
 /// The three result classes of xdo_dev_state_add / xdo_dev_policy_add.

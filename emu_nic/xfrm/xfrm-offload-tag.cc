@@ -26,7 +26,7 @@ XfrmOffloadTxTag::GetInstanceTypeId() const
 uint32_t
 XfrmOffloadTxTag::GetSerializedSize() const
 {
-    return 8 + 4 + 2 + 2 + 2 + 1 + 4 + 4;
+    return 8 + 4 + 2 + 2 + 2 + 1 + 4 + 4 + 4 + 4;
 }
 
 void
@@ -40,6 +40,8 @@ XfrmOffloadTxTag::Serialize(TagBuffer buffer) const
     buffer.WriteU8(csumProto);
     buffer.WriteU32(csumSrc.Get());
     buffer.WriteU32(csumDst.Get());
+    buffer.WriteU32(gsoSize);
+    buffer.WriteU32(gsoSegs);
 }
 
 void
@@ -53,12 +55,18 @@ XfrmOffloadTxTag::Deserialize(TagBuffer buffer)
     csumProto = buffer.ReadU8();
     csumSrc = Ipv4Address(buffer.ReadU32());
     csumDst = Ipv4Address(buffer.ReadU32());
+    gsoSize = buffer.ReadU32();
+    gsoSegs = buffer.ReadU32();
 }
 
 void
 XfrmOffloadTxTag::Print(std::ostream& os) const
 {
     os << "xfrm-offload-tx handle=" << handle << " seqhi=" << seqHi;
+    if (gsoSize != 0)
+    {
+        os << " gso_size=" << gsoSize << " gso_segs=" << gsoSegs;
+    }
 }
 
 TypeId

@@ -14,6 +14,9 @@ namespace ns3
 /**
  * Crypto offload TX: what the stack tells the device along with a packet whose ESP header,
  * trailer and sequence number it already wrote (Linux: the skb's xfrm_offload + xso handle).
+ * With gsoSize set it marks a TCP super-packet for a GSO_ESP device (Linux's skb_shinfo
+ * gso_size / gso_segs with SKB_GSO_ESP): crypto offload framed once (handle set, no trailer),
+ * or packet offload plaintext (handle 0).
  */
 class XfrmOffloadTxTag : public Tag
 {
@@ -37,6 +40,9 @@ class XfrmOffloadTxTag : public Tag
     uint8_t csumProto{0};
     Ipv4Address csumSrc;
     Ipv4Address csumDst;
+
+    uint32_t gsoSize{0}; //!< TCP payload bytes per segment; 0: not a super-packet
+    uint32_t gsoSegs{0}; //!< segments the device makes of it
 };
 
 /// Crypto offload RX: the device decrypted in place (Linux CRYPTO_DONE + xo->status).

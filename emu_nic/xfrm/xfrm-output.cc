@@ -59,8 +59,15 @@ XfrmStack::OutputFromL4(Ptr<Packet> packet,
                         uint8_t protocol,
                         Ptr<Ipv4Route> route)
 {
+    // A TCP super-packet: segmented here or by the device, never fragmented by IPv4.
+    const uint32_t gsoLinkMtu = GsoLinkMtu(packet, src, dst, protocol, &route);
     if (m_spd.GetN() == 0)
     {
+        if (gsoLinkMtu != 0)
+        {
+            SoftwareGso(packet, src, dst, GsoSize(packet, gsoLinkMtu), route);
+            return;
+        }
         SendPlaintext(packet, src, dst, protocol, route); // no policy, no XFRM work
         return;
     }
@@ -82,7 +89,17 @@ XfrmStack::OutputFromL4(Ptr<Packet> packet,
     }
     if (!policy || !policy->RequiresIpsec())
     {
+        if (gsoLinkMtu != 0)
+        {
+            SoftwareGso(packet, src, dst, GsoSize(packet, gsoLinkMtu), route);
+            return;
+        }
         SendPlaintext(packet, src, dst, protocol, route);
+        return;
+    }
+    if (gsoLinkMtu != 0)
+    {
+        OutputGso(policy, inner, packet, route);
         return;
     }
     // Packet offload: the plaintext leaves the stack once the core's checks pass; the device

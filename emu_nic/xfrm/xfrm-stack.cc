@@ -61,6 +61,8 @@ XfrmEventName(XfrmEvent event)
         "UdpEncapKeepalives",
         "UdpEncapToSocket",
         "UdpEncapNewMapping",
+        "GsoSoftwareSegments",
+        "GsoOffloadTxPackets",
     };
     static_assert(sizeof(names) / sizeof(names[0]) == size_t(XfrmEvent::Count));
     return names[size_t(event)];

@@ -64,6 +64,8 @@ enum class XfrmEvent : uint8_t
     UdpEncapKeepalives,     //!< NAT keepalives (one 0xff byte) eaten
     UdpEncapToSocket,       //!< datagrams to an encapsulation port that are not ESP (IKE)
     UdpEncapNewMapping,     //!< ESP-in-UDP from another address or port than the SA's (NAT)
+    GsoSoftwareSegments,    //!< segments the stack cut TCP super-packets into (software GSO)
+    GsoOffloadTxPackets,    //!< TCP super-packets handed whole to a GSO_ESP device
     Count,
 };
 
@@ -200,6 +202,39 @@ class XfrmStack : public Object
                                bool tunnel,
                                uint32_t ivLength,
                                XfrmOffloadTxTag* tag);
+    /// The route's MTU when a TCP segment is larger than it (a GSO super-packet: ns-3's IPv4
+    /// would fragment it), else 0; finds the route when none is given.
+    uint32_t GsoLinkMtu(Ptr<const Packet> packet,
+                        Ipv4Address src,
+                        Ipv4Address dst,
+                        uint8_t protocol,
+                        Ptr<Ipv4Route>* route);
+    /// The gso_size (TCP payload bytes per segment) for IPv4 packets of ipMtu bytes; 0 if none.
+    uint32_t GsoSize(Ptr<const Packet> tcp, uint32_t ipMtu) const;
+    /// Software GSO (tcp_gso_segment): cuts a TCP super-packet into segments of mss payload
+    /// bytes and sends each through OutputFromL4, as any packet of its size.
+    void SoftwareGso(Ptr<Packet> packet,
+                     Ipv4Address src,
+                     Ipv4Address dst,
+                     uint32_t mss,
+                     Ptr<Ipv4Route> route);
+    /// A super-packet an IPsec policy protects: whole to a GSO_ESP device (crypto or packet
+    /// offload, transport mode), else software GSO with the MSS the SA's MTU allows.
+    void OutputGso(Ptr<XfrmPolicy> policy,
+                   const Ipv4Header& inner,
+                   Ptr<Packet> packet,
+                   Ptr<Ipv4Route> route);
+    /// Crypto offload of a super-packet (esp_xmit for a GSO skb): one ESP frame with the first
+    /// of segs sequence numbers reserved at once (xfrm_replay_overflow_offload). False when it
+    /// must be segmented in software instead (ESN low bits would wrap, offload_ok refused).
+    bool CryptoOffloadGso(Ptr<XfrmState> x,
+                          const Ipv4Header& inner,
+                          Ptr<Packet> packet,
+                          Ptr<Ipv4Route> route,
+                          uint32_t mss,
+                          uint32_t segs);
+    /// Sends an IPv4 packet of any size to the route's interface, past ns-3's fragmentation.
+    bool SendWhole(Ptr<Packet> payload, Ipv4Header header, Ptr<Ipv4Route> route);
     /// Recomputes a decrypted TCP/UDP segment's checksum for the addresses it arrived with.
     static void FixTransportChecksum(Ipv4Address src,
                                      Ipv4Address dst,
@@ -242,8 +277,9 @@ class XfrmStack : public Object
     XfrmPolicyTable m_spd;
     std::map<int, IpL4Protocol::DownTargetCallback> m_l4DownTargets;
     std::vector<Ptr<NetDevice>> m_attachedDevices;
-    std::vector<uint8_t> m_payload; //!< reused per packet: the bytes to protect
-    std::vector<uint8_t> m_frame;   //!< reused per packet: the ESP frame
+    std::vector<uint8_t> m_payload;  //!< reused per packet: the bytes to protect
+    std::vector<uint8_t> m_frame;    //!< reused per packet: the ESP frame
+    std::vector<uint8_t> m_gsoBytes; //!< reused per super-packet: its TCP bytes
     std::array<uint64_t, size_t(XfrmDrop::Count)> m_drops{};
     std::array<uint64_t, size_t(XfrmEvent::Count)> m_events{};
     uint16_t m_identification{0};

@@ -42,7 +42,12 @@ TcpTransfer::Push()
 }
 
 std::unique_ptr<TcpTransfer>
-StartTcp(Ptr<Node> from, Ptr<Node> to, Ipv4Address toAddress, uint32_t bytes, Time at)
+StartTcp(Ptr<Node> from,
+         Ptr<Node> to,
+         Ipv4Address toAddress,
+         uint32_t bytes,
+         Time at,
+         uint32_t senderSegment)
 {
     auto x = std::make_unique<TcpTransfer>();
     for (uint32_t i = 0; i < bytes; ++i)
@@ -69,7 +74,7 @@ StartTcp(Ptr<Node> from, Ptr<Node> to, Ipv4Address toAddress, uint32_t bytes, Ti
             }));
         }));
     x->client = Socket::CreateSocket(from, TcpSocketFactory::GetTypeId());
-    x->client->SetAttribute("SegmentSize", UintegerValue(kTcpSegment));
+    x->client->SetAttribute("SegmentSize", UintegerValue(senderSegment));
     x->client->SetConnectCallback(Callback<void, Ptr<Socket>>([raw](Ptr<Socket>) { raw->Push(); }),
                                   MakeNullCallback<void, Ptr<Socket>>());
     x->client->SetSendCallback(

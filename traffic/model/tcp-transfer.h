@@ -31,12 +31,15 @@ struct TcpTransfer
     void Push();
 };
 
-/// Starts a transfer of `bytes` from `from` to `toAddress` (on `to`) at `at`.
+/// Starts a transfer of `bytes` from `from` to `toAddress` (on `to`) at `at`. The sender's
+/// segment size is senderSegment: larger than the path allows, it hands down TCP super-packets
+/// (GSO), which the stack or the NIC segments.
 std::unique_ptr<TcpTransfer> StartTcp(Ptr<Node> from,
                                       Ptr<Node> to,
                                       Ipv4Address toAddress,
                                       uint32_t bytes,
-                                      Time at);
+                                      Time at,
+                                      uint32_t senderSegment = kTcpSegment);
 
 } // namespace ns3
 

@@ -76,6 +76,33 @@ class MutantDevice : public BuiltinOffloadDevice
     /// The SA that encrypted an ESP packet tx just returned: the crypto-offload handle's, or the
     /// live outbound SA whose SPI and destination the packet carries; nullptr when none is known.
     const olab_sa* SaOfTx(const olab_tx_meta* meta, const uint8_t* ip, uint32_t length) const;
+
+    /// Calls edit(ip, length, n, sa) for every packet tx just returned (OLAB_DONE): the one
+    /// packet, or each segment n of a GSO super-packet (olab_tx_meta.gso_size), back to back
+    /// by IPv4 total length; sa is the SA that sealed it, nullptr when none is known.
+    template <typename Edit>
+    void ForEachTxPacket(const TxCall& call, Edit edit) const
+    {
+        const olab_tx_meta* meta = call.meta;
+        if (!meta || meta->gso_size == 0)
+        {
+            edit(call.buf, *call.len, 0u, SaOfTx(meta, call.buf, *call.len));
+            return;
+        }
+        uint32_t offset = 0;
+        for (uint32_t n = 0; offset + 20 <= *call.len; ++n)
+        {
+            uint8_t* ip = call.buf + offset;
+            const uint32_t total = uint32_t(ip[2]) << 8 | ip[3];
+            if (total < 20 || offset + total > *call.len)
+            {
+                return;
+            }
+            edit(ip, total, n, SaOfTx(meta->handle != 0 ? meta : nullptr, ip, total));
+            offset += total;
+        }
+    }
+
     /// The live inbound SA of (daddr, spi), the newest if several; nullptr when none is known.
     const olab_sa* InboundSa(uint32_t daddr, uint32_t spi, uint64_t* handle) const;
 

@@ -358,15 +358,19 @@ class IvReuse : public MutantDevice
 
     int Transmit(const TxCall& call) override
     {
-        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
         const int verdict = Forward(call);
-        const olab_sa* sa = verdict == OLAB_DONE ? SaOfTx(meta, buf, *len) : nullptr;
-        if (sa)
+        if (verdict != OLAB_DONE)
         {
-            static const uint8_t kFixedIv[8] = {0, 0, 0, 0, 0, 0, 0, 1};
-            const uint32_t ihl = Ipv4HeaderLength(buf, *len);
-            Reseal(*sa, buf + ihl, *len - ihl, kFixedIv, [](uint8_t*, uint32_t) {});
+            return verdict;
         }
+        ForEachTxPacket(call, [](uint8_t* ip, uint32_t length, uint32_t, const olab_sa* sa) {
+            if (sa)
+            {
+                static const uint8_t kFixedIv[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+                const uint32_t ihl = Ipv4HeaderLength(ip, length);
+                Reseal(*sa, ip + ihl, length - ihl, kFixedIv, [](uint8_t*, uint32_t) {});
+            }
+        });
         return verdict;
     }
 };
@@ -381,18 +385,23 @@ class PadZero : public MutantDevice
 
     int Transmit(const TxCall& call) override
     {
-        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
         const int verdict = Forward(call);
-        const olab_sa* sa = verdict == OLAB_DONE ? SaOfTx(meta, buf, *len) : nullptr;
-        if (sa)
+        if (verdict != OLAB_DONE)
         {
-            const uint32_t ihl = Ipv4HeaderLength(buf, *len);
-            Reseal(*sa, buf + ihl, *len - ihl, nullptr, [](uint8_t* data, uint32_t length) {
+            return verdict;
+        }
+        ForEachTxPacket(call, [](uint8_t* ip, uint32_t total, uint32_t, const olab_sa* sa) {
+            if (!sa)
+            {
+                return;
+            }
+            const uint32_t ihl = Ipv4HeaderLength(ip, total);
+            Reseal(*sa, ip + ihl, total - ihl, nullptr, [](uint8_t* data, uint32_t length) {
                 // data: payload, padding, pad length, next header, then the 16-byte ICV.
                 const uint32_t padLength = data[length - 16 - 2];
                 std::memset(data + length - 16 - 2 - padLength, 0, padLength);
             });
-        }
+        });
         return verdict;
     }
 };
@@ -969,6 +978,198 @@ class TunnelClaimedNotKept : public MutantDevice
     }
 };
 
+// ---- ESP segmentation offload (GSO_ESP) ----
+
+/// A mutant whose defect is in the segments the reference made of a TCP super-packet: each is
+/// changed after the fact, with the SA that sealed it and its index n.
+class GsoSegmentMutant : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Transmit(const TxCall& call) override
+    {
+        const int verdict = Forward(call);
+        if (!call.meta || call.meta->gso_size == 0 || verdict != OLAB_DONE)
+        {
+            return verdict;
+        }
+        ForEachTxPacket(call, [this](uint8_t* ip, uint32_t total, uint32_t n, const olab_sa* sa) {
+            if (sa)
+            {
+                Change(*sa, ip, total, n);
+            }
+        });
+        return verdict;
+    }
+
+  protected:
+    /// ip: segment n, an ESP packet of total bytes (20-byte IPv4 header) sealed for sa.
+    virtual void Change(const olab_sa& sa, uint8_t* ip, uint32_t total, uint32_t n) = 0;
+};
+
+/// GSO: every segment carries the first segment's sequence number (each still has its own IV
+/// and a right ICV).
+class GsoReusesSeq : public GsoSegmentMutant
+{
+  public:
+    using GsoSegmentMutant::GsoSegmentMutant;
+
+  protected:
+    void Change(const olab_sa& sa, uint8_t* ip, uint32_t total, uint32_t n) override
+    {
+        uint8_t* frame = ip + 20;
+        if (n == 0)
+        {
+            std::memcpy(m_firstSeq, frame + 4, 4);
+            return;
+        }
+        std::memcpy(frame + 4, m_firstSeq, 4);
+        Reseal(sa, frame, total - 20, nullptr, [](uint8_t*, uint32_t) {});
+    }
+
+  private:
+    uint8_t m_firstSeq[4]{};
+};
+
+/// GSO: every segment is sealed under the first segment's IV.
+class GsoRepeatsIv : public GsoSegmentMutant
+{
+  public:
+    using GsoSegmentMutant::GsoSegmentMutant;
+
+  protected:
+    void Change(const olab_sa& sa, uint8_t* ip, uint32_t total, uint32_t n) override
+    {
+        uint8_t* frame = ip + 20;
+        if (n == 0)
+        {
+            std::memcpy(m_firstIv, frame + kEspIvOffset, 8);
+            return;
+        }
+        Reseal(sa, frame, total - 20, m_firstIv, [](uint8_t*, uint32_t) {});
+    }
+
+  private:
+    uint8_t m_firstIv[8]{};
+};
+
+/// GSO: every segment keeps the super-packet's TCP sequence number (its checksum right for
+/// what it carries).
+class GsoNoTcpFixup : public GsoSegmentMutant
+{
+  public:
+    using GsoSegmentMutant::GsoSegmentMutant;
+
+  protected:
+    void Change(const olab_sa& sa, uint8_t* ip, uint32_t total, uint32_t n) override
+    {
+        const Ipv4Address src(uint32_t(ip[12]) << 24 | ip[13] << 16 | ip[14] << 8 | ip[15]);
+        const Ipv4Address dst(uint32_t(ip[16]) << 24 | ip[17] << 16 | ip[18] << 8 | ip[19]);
+        Reseal(sa, ip + 20, total - 20, nullptr, [&](uint8_t* data, uint32_t length) {
+            // data: the TCP segment, padding, pad length, next header, then the 16-byte ICV.
+            const uint32_t tcpLength = length - 16 - 2 - data[length - 16 - 2];
+            if (n == 0)
+            {
+                std::memcpy(m_firstSeq, data + 4, 4);
+                return;
+            }
+            std::memcpy(data + 4, m_firstSeq, 4);
+            data[16] = data[17] = 0;
+            const uint16_t sum = L4Checksum(src, dst, kIpProtoTcp, data, tcpLength);
+            data[16] = uint8_t(sum >> 8);
+            data[17] = uint8_t(sum);
+        });
+    }
+
+  private:
+    uint8_t m_firstSeq[4]{};
+};
+
+/// GSO: sizes segments by the link MTU less the IPv4 and TCP headers, ignoring the host's
+/// gso_size and so ESP's overhead: its segments are larger than the MTU.
+class GsoOversizeSegments : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Transmit(const TxCall& call) override
+    {
+        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
+        if (!meta || meta->gso_size == 0)
+        {
+            return Forward(call);
+        }
+        // The TCP header follows the IPv4 header (packet offload) or ESP header and IV (crypto).
+        const uint32_t tcpAt = 20 + (meta->handle != 0 ? kEspIvOffset + 8 : 0);
+        const uint32_t tcpHeader = *len > tcpAt ? TcpHeaderLength(buf + tcpAt, *len - tcpAt) : 0;
+        if (tcpHeader == 0 || mtu <= 20 + tcpHeader)
+        {
+            return Forward(call);
+        }
+        olab_tx_meta own = *meta;
+        own.gso_size = mtu - 20 - tcpHeader;
+        own.gso_segs = TcpGsoSegmentCount(buf + tcpAt, *len - tcpAt, own.gso_size);
+        return Forward(TxCall{buf, len, cap, &own, mtu, dropReason});
+    }
+};
+
+/// GSO, packet offload: update_stats counts a super-packet as one packet with its bytes once
+/// (as the stack counts a crypto-offload GSO skb), not every segment it put on the wire.
+class GsoCountsOnce : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Transmit(const TxCall& call) override
+    {
+        const bool gso = call.meta && call.meta->gso_size != 0 && call.meta->handle == 0;
+        const uint32_t tcpHeader =
+            gso && *call.len > 20 ? TcpHeaderLength(call.buf + 20, *call.len - 20) : 0;
+        const int verdict = Forward(call);
+        if (!gso || verdict != OLAB_DONE)
+        {
+            return verdict;
+        }
+        uint32_t segments = 0;
+        const olab_sa* sa = nullptr;
+        ForEachTxPacket(call, [&](uint8_t*, uint32_t, uint32_t, const olab_sa* s) {
+            ++segments;
+            sa = s ? s : sa;
+        });
+        for (const auto& [handle, known] : m_sas)
+        {
+            if (sa == &known.sa && segments > 1)
+            {
+                // Every segment but the first repeats the TCP header the device counted.
+                m_uncounted[handle].packets += segments - 1;
+                m_uncounted[handle].bytes += uint64_t(segments - 1) * tcpHeader;
+            }
+        }
+        return verdict;
+    }
+
+    void StateUpdateStats(uint64_t handle, olab_sa_stats* stats) override
+    {
+        MutantDevice::StateUpdateStats(handle, stats);
+        auto it = m_uncounted.find(handle);
+        if (it != m_uncounted.end())
+        {
+            stats->packets -= std::min(stats->packets, it->second.packets);
+            stats->bytes -= std::min(stats->bytes, it->second.bytes);
+        }
+    }
+
+  private:
+    struct Uncounted
+    {
+        uint64_t packets{0};
+        uint64_t bytes{0};
+    };
+
+    std::map<uint64_t, Uncounted> m_uncounted;
+};
+
 // ---- registration ----
 
 template <typename Mutant>
@@ -1121,6 +1322,23 @@ const Mutant kMutants[] = {
     {"ignores-policy-capacity",
      &IgnoringCapacityOps<false, true>,
      "ignores olab_config.policy_capacity: its policy table holds 1024"},
+    {"gso-reuses-seq",
+     &OpsOf<GsoReusesSeq>,
+     "GSO: every segment of a TCP super-packet carries the first segment's sequence number"},
+    {"gso-repeats-iv",
+     &OpsOf<GsoRepeatsIv>,
+     "GSO: every segment of a TCP super-packet is sealed under the first segment's IV"},
+    {"gso-no-tcp-fixup",
+     &OpsOf<GsoNoTcpFixup>,
+     "GSO: every segment keeps the super-packet's TCP sequence number"},
+    {"gso-counts-once",
+     &OpsOf<GsoCountsOnce>,
+     "GSO, packet offload: update_stats counts a TCP super-packet as one packet with its bytes "
+     "once, not each segment"},
+    {"gso-oversize-segments",
+     &OpsOf<GsoOversizeSegments>,
+     "GSO: sizes segments by the MTU less IPv4 and TCP headers, ignoring ESP's overhead, so "
+     "they exceed the MTU"},
 };
 
 /// Devices that break only an advisory check: certification must pass them and report the

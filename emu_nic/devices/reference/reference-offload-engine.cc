@@ -367,6 +367,20 @@ ReferenceOffloadEngine::Tx(uint8_t* buf,
                            uint32_t mtu,
                            uint32_t* dropReason)
 {
+    // gso_size is ABI v4: read only from a meta long enough to hold it.
+    const bool gso = meta &&
+                     meta->size >= offsetof(olab_tx_meta, gso_segs) + sizeof(meta->gso_segs) &&
+                     meta->gso_size != 0;
+    if (gso)
+    {
+        if (!(m_config.features & OLAB_FEATURE_GSO_ESP) || meta->gso_segs == 0)
+        {
+            *dropReason = OLAB_DROP_TX_UNSUPPORTED;
+            return OLAB_DROP;
+        }
+        return meta->handle != 0 ? CryptoGsoTx(buf, len, cap, *meta, dropReason)
+                                 : PacketOffloadTx(buf, len, cap, mtu, dropReason, meta);
+    }
     if (meta)
     {
         return CryptoTx(buf, len, *meta, dropReason);
@@ -375,7 +389,112 @@ ReferenceOffloadEngine::Tx(uint8_t* buf,
     {
         return OLAB_PASS;
     }
-    return PacketOffloadTx(buf, len, cap, mtu, dropReason);
+    return PacketOffloadTx(buf, len, cap, mtu, dropReason, nullptr);
+}
+
+uint32_t
+ReferenceOffloadEngine::GsoSegments(const uint8_t* tcp,
+                                    uint32_t tcpLength,
+                                    const olab_tx_meta& meta,
+                                    Ipv4Address src,
+                                    Ipv4Address dst)
+{
+    // tcp_gso_segment's cut, in m_segments (each segment's TCP bytes) and m_segmentEnds.
+    m_segments.clear();
+    m_segmentEnds.clear();
+    if (TcpGsoSegmentCount(tcp, tcpLength, meta.gso_size) != meta.gso_segs)
+    {
+        return 0; // the host's count and the packet disagree: not a packet to trust
+    }
+    for (uint32_t n = 0; n < meta.gso_segs; ++n)
+    {
+        if (WriteTcpGsoSegment(tcp, tcpLength, meta.gso_size, n, src, dst, m_segments) == 0)
+        {
+            return 0;
+        }
+        m_segmentEnds.push_back(m_segments.size());
+    }
+    return meta.gso_segs;
+}
+
+int
+ReferenceOffloadEngine::CryptoGsoTx(uint8_t* buf,
+                                    uint32_t* len,
+                                    uint32_t cap,
+                                    const olab_tx_meta& meta,
+                                    uint32_t* dropReason)
+{
+    // The stack framed one ESP packet for the super-packet (esp_xmit, GSO skb): SPI, the first
+    // sequence number, IV room, the TCP segment. Each segment becomes a whole ESP packet.
+    ReferenceSa* sa = m_sas.Get(meta.handle);
+    if (!sa || sa->type != XfrmOffloadType::Crypto || sa->dir != XfrmDir::Out)
+    {
+        *dropReason = OLAB_DROP_TX_NO_STATE;
+        return OLAB_DROP;
+    }
+    const uint32_t length = *len;
+    const uint32_t ihl = Ipv4HeaderLength(buf, length);
+    const uint32_t head = EspTransform::kHeaderLength + sa->transform->GetIvLength();
+    if (ihl != 20 || IsIpv4FragmentBytes(buf) || sa->mode != XfrmMode::Transport ||
+        length < ihl + head + 20)
+    {
+        *dropReason = OLAB_DROP_TX_UNSUPPORTED;
+        return OLAB_DROP;
+    }
+    const Ipv4Address src(uint32_t(buf[12]) << 24 | buf[13] << 16 | buf[14] << 8 | buf[15]);
+    const Ipv4Address dst(uint32_t(buf[16]) << 24 | buf[17] << 16 | buf[18] << 8 | buf[19]);
+    if (GsoSegments(buf + ihl + head, length - ihl - head, meta, src, dst) == 0)
+    {
+        *dropReason = OLAB_DROP_TX_UNSUPPORTED;
+        return OLAB_DROP;
+    }
+    const uint64_t first = uint64_t(meta.seq_hi) << 32 | EspTransform::ReadSeqLow(buf + ihl);
+    uint8_t header[20];
+    std::memcpy(header, buf, sizeof(header));
+    return WriteGsoSegments(*sa, header, first, buf, len, cap, dropReason);
+}
+
+int
+ReferenceOffloadEngine::WriteGsoSegments(ReferenceSa& sa,
+                                         const uint8_t* header,
+                                         uint64_t firstSeq,
+                                         uint8_t* buf,
+                                         uint32_t* len,
+                                         uint32_t cap,
+                                         uint32_t* dropReason)
+{
+    // Segment n: the super-packet's IPv4 header (identification + n), ESP with sequence number
+    // firstSeq + n, its own IV (the sequence number), padding, trailer and ICV.
+    const uint16_t id = uint16_t(header[4] << 8 | header[5]);
+    uint32_t out = 0;
+    uint32_t begin = 0;
+    for (size_t n = 0; n < m_segmentEnds.size(); ++n)
+    {
+        const uint32_t end = m_segmentEnds[n];
+        sa.transform->Encapsulate(sa.spi,
+                                  firstSeq + n,
+                                  sa.esn,
+                                  m_segments.data() + begin,
+                                  end - begin,
+                                  kIpProtoTcp,
+                                  m_frame);
+        const uint32_t total = 20 + m_frame.size();
+        if (out + total > cap || total > 0xffff)
+        {
+            *dropReason = OLAB_DROP_TX_UNSUPPORTED;
+            return OLAB_DROP;
+        }
+        uint8_t* ip = buf + out;
+        std::memcpy(ip, header, 20);
+        ip[4] = uint8_t((id + n) >> 8);
+        ip[5] = uint8_t(id + n);
+        RewriteIpv4Header(ip, 20, kIpProtoEsp, uint16_t(total));
+        std::memcpy(ip + 20, m_frame.data(), m_frame.size());
+        out += total;
+        begin = end;
+    }
+    *len = out;
+    return OLAB_DONE;
 }
 
 int
@@ -556,7 +675,8 @@ ReferenceOffloadEngine::PacketOffloadTx(uint8_t* buf,
                                         uint32_t* len,
                                         uint32_t cap,
                                         uint32_t mtu,
-                                        uint32_t* dropReason)
+                                        uint32_t* dropReason,
+                                        const olab_tx_meta* gso)
 {
     const uint32_t length = *len;
     const uint32_t ihl = Ipv4HeaderLength(buf, length);
@@ -593,6 +713,10 @@ ReferenceOffloadEngine::PacketOffloadTx(uint8_t* buf,
     }
     const bool tunnel = sa->mode == XfrmMode::Tunnel;
     const bool udp = sa->encap.Enabled();
+    if (gso)
+    {
+        return PacketOffloadGsoTx(*sa, buf, len, cap, mtu, *gso, dropReason);
+    }
     const uint32_t payloadLength = tunnel ? length : length - ihl;
     const uint32_t ipHeader = tunnel ? 20 : ihl;
     const uint32_t outerHeader = ipHeader + (udp ? 8 : 0); // RFC 3948: UDP before ESP
@@ -663,6 +787,61 @@ ReferenceOffloadEngine::PacketOffloadTx(uint8_t* buf,
     std::memcpy(buf + outerHeader, m_frame.data(), m_frame.size());
     *len = outerLength;
     return OLAB_DONE;
+}
+
+int
+ReferenceOffloadEngine::PacketOffloadGsoTx(ReferenceSa& sa,
+                                           uint8_t* buf,
+                                           uint32_t* len,
+                                           uint32_t cap,
+                                           uint32_t mtu,
+                                           const olab_tx_meta& meta,
+                                           uint32_t* dropReason)
+{
+    // A plaintext TCP super-packet the policy selected: segment (tcp_gso_segment), then each
+    // segment is one packet of the SA: its sequence number, its count, its ESP.
+    const uint32_t length = *len;
+    const Ipv4Address src(uint32_t(buf[12]) << 24 | buf[13] << 16 | buf[14] << 8 | buf[15]);
+    const Ipv4Address dst(uint32_t(buf[16]) << 24 | buf[17] << 16 | buf[18] << 8 | buf[19]);
+    if (sa.mode != XfrmMode::Transport || sa.encap.Enabled() || buf[9] != kIpProtoTcp ||
+        GsoSegments(buf + 20, length - 20, meta, src, dst) == 0)
+    {
+        *dropReason = OLAB_DROP_TX_UNSUPPORTED;
+        return OLAB_DROP;
+    }
+    // The first segment is the largest: if it fits, they all do.
+    const uint32_t largest = 20 + sa.transform->GetFrameLength(m_segmentEnds[0]);
+    if (largest > mtu)
+    {
+        m_host.mtu_exceeded(m_host.ctx, buf, 20 + m_segmentEnds[0], InnerMtu(sa, 20, mtu));
+        *dropReason = OLAB_DROP_TX_PMTU;
+        return OLAB_DROP;
+    }
+    if (!CheckLifetime(sa))
+    {
+        ++sa.stats.expiredDrops;
+        *dropReason = OLAB_DROP_TX_EXPIRED;
+        return OLAB_DROP;
+    }
+    // Numbers for every segment, or none: never a wrap (the whole super-packet is refused).
+    const uint64_t limit = sa.esn ? kXfrmInfinity : 0xffffffffull;
+    const uint64_t segs = m_segmentEnds.size();
+    if (sa.lastSeq > limit - segs)
+    {
+        ++sa.stats.seqOverflow;
+        *dropReason = OLAB_DROP_TX_SEQ_OVERFLOW;
+        return OLAB_DROP;
+    }
+    uint8_t header[20];
+    std::memcpy(header, buf, sizeof(header));
+    const int verdict = WriteGsoSegments(sa, header, sa.lastSeq + 1, buf, len, cap, dropReason);
+    if (verdict == OLAB_DONE)
+    {
+        sa.lastSeq += segs;
+        sa.current.bytes += m_segments.size(); // every segment's L4 bytes, as Linux counts
+        sa.current.packets += segs;
+    }
+    return verdict;
 }
 
 // ---- RX ----
@@ -993,8 +1172,8 @@ ReferenceOffloadEngine::GetCapabilities()
         sizeof(olab_capabilities),
         OLAB_DEVICE_ABI_VERSION,
         "reference",
-        "offloadlab reference NIC: crypto and packet offload, rfc4106(gcm(aes))",
-        OLAB_FEATURE_HW_ESP | OLAB_FEATURE_HW_ESP_TX_CSUM,
+        "offloadlab reference NIC: crypto and packet offload, rfc4106(gcm(aes)), ESP GSO",
+        OLAB_FEATURE_HW_ESP | OLAB_FEATURE_HW_ESP_TX_CSUM | OLAB_FEATURE_GSO_ESP,
         OLAB_OFFERS_CRYPTO | OLAB_OFFERS_PACKET,
         1u << OLAB_ALG_AES_GCM,
         1u << 20,

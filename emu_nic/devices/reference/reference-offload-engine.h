@@ -124,11 +124,42 @@ class ReferenceOffloadEngine : public BuiltinOffloadDevice
     void DropEmptyList(const Policy& policy);
 
     int CryptoTx(uint8_t* buf, uint32_t* len, const olab_tx_meta& meta, uint32_t* dropReason);
+    /// gso: the meta of a super-packet (GSO_ESP), nullptr for any other packet.
     int PacketOffloadTx(uint8_t* buf,
                         uint32_t* len,
                         uint32_t cap,
                         uint32_t mtu,
-                        uint32_t* dropReason);
+                        uint32_t* dropReason,
+                        const olab_tx_meta* gso);
+    /// GSO_ESP, crypto offload: the stack's one ESP frame for a TCP super-packet, as segments.
+    int CryptoGsoTx(uint8_t* buf,
+                    uint32_t* len,
+                    uint32_t cap,
+                    const olab_tx_meta& meta,
+                    uint32_t* dropReason);
+    /// GSO_ESP, packet offload: a plaintext TCP super-packet the policy selected, as segments.
+    int PacketOffloadGsoTx(ReferenceSa& sa,
+                           uint8_t* buf,
+                           uint32_t* len,
+                           uint32_t cap,
+                           uint32_t mtu,
+                           const olab_tx_meta& meta,
+                           uint32_t* dropReason);
+    /// Cuts the TCP bytes of a super-packet into meta.gso_segs segments (m_segments,
+    /// m_segmentEnds); 0 when they do not add up to gso_segs.
+    uint32_t GsoSegments(const uint8_t* tcp,
+                         uint32_t tcpLength,
+                         const olab_tx_meta& meta,
+                         Ipv4Address src,
+                         Ipv4Address dst);
+    /// Writes m_segments into buf as ESP packets of sa with sequence numbers from firstSeq.
+    int WriteGsoSegments(ReferenceSa& sa,
+                         const uint8_t* header,
+                         uint64_t firstSeq,
+                         uint8_t* buf,
+                         uint32_t* len,
+                         uint32_t cap,
+                         uint32_t* dropReason);
     /// Packet offload RX of ESP-in-UDP (RFC 3948): OLAB_PASS for what is not ours.
     int UdpEncapRx(uint8_t* buf,
                    uint32_t* len,
@@ -160,7 +191,9 @@ class ReferenceOffloadEngine : public BuiltinOffloadDevice
     std::map<uint16_t, std::unordered_map<uint64_t, std::vector<const Policy*>>>
         m_prefixPolicies[2];
     uint64_t m_nextPolicyHandle{1};
-    std::vector<uint8_t> m_frame; //!< reused per packet
+    std::vector<uint8_t> m_frame;        //!< reused per packet
+    std::vector<uint8_t> m_segments;     //!< GSO: the TCP bytes of every segment, back to back
+    std::vector<uint32_t> m_segmentEnds; //!< GSO: where each segment ends in m_segments
     uint16_t m_identification{0};
 };
 

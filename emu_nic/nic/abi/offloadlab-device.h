@@ -1,9 +1,11 @@
 /*
- * offloadlab device ABI, version 3: the IPsec offload driver interface as plain C.
+ * offloadlab device ABI, version 4: the IPsec offload driver interface as plain C.
  * (v2 appended lifetime reporting to olab_capabilities and the template SPI to olab_policy;
- * v3 appended ESP-in-UDP: olab_capabilities.udp_encap and the encapsulation of olab_sa.
- * Devices built against v1 or v2 still load: the host reads only the fields their size covers,
- * and never gives them an SA they cannot see all of.)
+ * v3 appended ESP-in-UDP: olab_capabilities.udp_encap and the encapsulation of olab_sa;
+ * v4 appended ESP segmentation offload: the feature OLAB_FEATURE_GSO_ESP, olab_tx_meta.gso_size
+ * and gso_segs, and the drop reason OLAB_DROP_TX_OVERSIZE.
+ * Devices built against v1, v2 or v3 still load: the host reads only the fields their size
+ * covers, and never gives them an SA or a packet they cannot see all of.)
  *
  * A vendor builds a shared library that exports the functions declared at the end of this
  * file (every one of them; a missing symbol is reported by name and the device is refused).
@@ -38,7 +40,7 @@ extern "C"
 {
 #endif
 
-#define OLAB_DEVICE_ABI_VERSION 3u
+#define OLAB_DEVICE_ABI_VERSION 4u
 /* The oldest ABI a host still loads. */
 #define OLAB_DEVICE_ABI_VERSION_MIN 1u
 
@@ -79,9 +81,13 @@ extern "C"
         OLAB_ALG_AES_CBC_SHA256 = 2 /* cbc(aes) + hmac(sha256) truncated to 128 bits */
     };
 
-/* Feature bits (Linux NETIF_F_HW_ESP, NETIF_F_HW_ESP_TX_CSUM). */
+/* Feature bits (Linux NETIF_F_HW_ESP, NETIF_F_HW_ESP_TX_CSUM, NETIF_F_GSO_ESP). */
 #define OLAB_FEATURE_HW_ESP (1u << 0)
 #define OLAB_FEATURE_HW_ESP_TX_CSUM (1u << 1)
+/* ABI v4, with HW_ESP: the device segments TCP super-packets (GSO/TSO) of its SAs, in crypto
+ * and in packet offload (olab_tx_meta.gso_size; see olab_tx). A device without it, and every
+ * v1..v3 device, gets only packets that fit the MTU: the host segments in software. */
+#define OLAB_FEATURE_GSO_ESP (1u << 2)
 
 /* Offload types a device offers (bits of olab_capabilities.offload_types). */
 #define OLAB_OFFERS_CRYPTO (1u << OLAB_OFFLOAD_CRYPTO)
@@ -129,7 +135,10 @@ extern "C"
         OLAB_DROP_RX_REPLAY = 10,
         OLAB_DROP_RX_EXPIRED = 11,
         OLAB_DROP_RX_POLICY_MISMATCH = 12,
-        OLAB_DROP_REASON_COUNT = 13
+        /* ABI v4: a frame the device returned is larger than the link MTU (the host drops such
+         * a frame itself, and counts it under this reason). */
+        OLAB_DROP_TX_OVERSIZE = 13,
+        OLAB_DROP_REASON_COUNT = 14
     };
 
     /* Crypto offload RX status (Linux xo->status after CRYPTO_DONE). */
@@ -294,11 +303,27 @@ extern "C"
 
     /* Crypto offload TX: what the stack tells the device with a framed packet (skb xfrm_offload).
      * The ESP header, sequence number, padding and trailer are written; the device writes IV,
-     * ciphertext and ICV. */
+     * ciphertext and ICV.
+     * ABI v4, only for a device with OLAB_FEATURE_GSO_ESP: gso_size != 0 marks a TCP
+     * super-packet to cut into gso_segs segments of gso_size TCP payload bytes (the last one
+     * shorter), as Linux's NETIF_F_GSO_ESP devices get it from esp_xmit:
+     *  - handle != 0 (crypto offload, transport mode): IPv4 header (protocol ESP, its total
+     *    length the whole buffer), SPI, the first segment's sequence number, 8 zero IV bytes,
+     *    then the whole TCP segment; no padding, trailer or ICV. The host reserved gso_segs
+     *    sequence numbers: segment n carries the first + n (ESN: with seq_hi, never crossing
+     *    into new high bits), its own IV, padding, trailer (next header 6) and ICV.
+     *  - handle == 0 (packet offload): the plaintext IPv4 TCP super-packet, which the device's
+     *    policies protect as any packet; each segment takes the SA's next sequence number and
+     *    counts as one packet (lifetimes, update_stats).
+     * Either way the device writes the segments back to back into buf, each a whole IPv4 ESP
+     * packet no larger than mtu: the outer header's total length and identification (+ n) and
+     * checksum its own, the TCP sequence number advanced by n * gso_size, FIN and PSH only on
+     * the last segment, CWR only on the first, and the TCP checksum computed for the segment.
+     * *len is the sum of their lengths; the host sends each as its own frame. */
     struct olab_tx_meta
     {
         uint32_t size;
-        uint64_t handle; /* from state_add */
+        uint64_t handle; /* from state_add; 0: a packet-offload GSO packet (ABI v4) */
         uint32_t seq_hi; /* ESN high-order bits */
         /* HW_ESP_TX_CSUM: inner L4 checksum to fill before encryption: segment at csum_start
          * bytes after the SPI, csum_len bytes long, checksum field at csum_field within it,
@@ -310,6 +335,10 @@ extern "C"
         uint8_t reserved;
         uint32_t csum_saddr;
         uint32_t csum_daddr;
+        /* ABI v4 (OLAB_FEATURE_GSO_ESP): TCP payload bytes per segment, 0 for a packet that is
+         * not a super-packet; and the number of segments, ceil(TCP payload / gso_size). */
+        uint32_t gso_size;
+        uint32_t gso_segs;
     };
 
     /* What rx says about a packet it returned OLAB_DONE for. */
@@ -370,9 +399,12 @@ extern "C"
     void olab_policy_free(void* dev, uint64_t handle);
 
     /* Transmit one IPv4 packet of *len bytes in buf (capacity cap). meta is non-NULL for crypto
-     * offload packets the stack framed, NULL otherwise (packet offload policies apply). mtu is the
-     * link MTU. Returns an olab_verdict; on OLAB_DONE *len is the new length (<= cap), on
-     * OLAB_DROP *drop_reason is an olab_drop_reason. */
+     * offload packets the stack framed, NULL otherwise (packet offload policies apply); for a
+     * device with OLAB_FEATURE_GSO_ESP it is also non-NULL, with handle 0 and gso_size set, for a
+     * plaintext TCP super-packet (see olab_tx_meta). mtu is the link MTU. Returns an
+     * olab_verdict; on OLAB_DONE *len is the new length (<= cap; for a super-packet the segments
+     * back to back, cap leaving room for every segment's headers and trailer), on OLAB_DROP
+     * *drop_reason is an olab_drop_reason. */
     int olab_tx(void* dev,
                 uint8_t* buf,
                 uint32_t* len,
