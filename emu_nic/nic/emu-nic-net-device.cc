@@ -802,7 +802,7 @@ EmuNicNetDevice::StateAdd(Ptr<XfrmState> x)
         return XfrmOffloadResult::NotSupported(
             "the device does not offload UDP-encapsulated (ESP-in-UDP) SAs");
     }
-    if (!c.daddr.IsIpv4() || !c.saddr.IsIpv4() || !c.sel.src.IsIpv4())
+    if (!c.daddr.IsIpv4() || !c.saddr.IsIpv4() || !c.sel.src.IsIpv4() || !c.sel.dst.IsIpv4())
     {
         return XfrmOffloadResult::NotSupported("the device ABI carries IPv4 SAs only");
     }
@@ -1074,7 +1074,8 @@ EmuNicNetDevice::PolicyAdd(Ptr<XfrmPolicy> xp)
     {
         return XfrmOffloadResult::NotSupported("only allow policies with an ESP template");
     }
-    if (!c.sel.src.IsIpv4() || !c.tmpl.daddr.IsIpv4())
+    if (!c.sel.src.IsIpv4() || !c.sel.dst.IsIpv4() || !c.tmpl.saddr.IsIpv4() ||
+        !c.tmpl.daddr.IsIpv4())
     {
         return XfrmOffloadResult::NotSupported("the device ABI carries IPv4 policies only");
     }

@@ -336,6 +336,34 @@ const ConfigCase kConfigCases[] = {
      },
      nullptr},
     {"shortKey", [](XfrmStateConfig& c) { c.algorithm.encKey.resize(15); }, "encKey"},
+    // Families (Linux's verify_newsa_info and xfrm_state_construct): one per address pair, and
+    // the selector's must be the SA's in transport mode; IPv6 has no data path yet.
+    {"mixedOuterFamilies",
+     [](XfrmStateConfig& c) { c.saddr = Ipv6Address("2001:db8::1"); },
+     "saddr"},
+    {"mixedSelectorFamilies",
+     [](XfrmStateConfig& c) { c.sel.dst = Ipv6Address("2001:db8::2"); },
+     "sel"},
+    {"selectorPrefix33", [](XfrmStateConfig& c) { c.sel.srcPrefix = 33; }, "sel"},
+    {"ipv6SelectorOfIpv4TransportSa",
+     [](XfrmStateConfig& c) {
+         c.sel = XfrmSelector::Hosts(Ipv6Address("2001:db8::1"), Ipv6Address("2001:db8::2"));
+     },
+     "sel"},
+    {"ipv6SaNotBuilt",
+     [](XfrmStateConfig& c) {
+         c.saddr = Ipv6Address("2001:db8::1");
+         c.daddr = Ipv6Address("2001:db8::2");
+         c.sel = XfrmSelector::Hosts(c.saddr, c.daddr);
+     },
+     "IPv6 is not built yet"},
+    {"ipv4InIpv6TunnelNotBuilt",
+     [](XfrmStateConfig& c) {
+         c.mode = XfrmMode::Tunnel;
+         c.saddr = Ipv6Address("2001:db8::1");
+         c.daddr = Ipv6Address("2001:db8::2");
+     },
+     "IPv6 is not built yet"},
 };
 
 INSTANTIATE_TEST_SUITE_P(
@@ -348,6 +376,73 @@ INSTANTIATE_TEST_SUITE_P(
         return std::string(DataPathName(std::get<0>(info.param))) + "_" +
                std::get<1>(info.param).name;
     });
+
+// Policies: one family per selector and per template, prefixes within the family, only
+// tunnel mode may change the family (Linux's verify_newpolicy_info and validate_tmpl), tunnel
+// endpoints of either family's any refused; and IPv6 refused until it has a data path. None
+// reaches the SPD or the device.
+TEST_F(ControlTest, PolicyFamiliesAreValidated)
+{
+    TopologyOptions opt;
+    opt.mode = XfrmOffloadType::Packet;
+    opt.installIpsec = false;
+    auto t = BuildTestTopology(opt);
+    const XfrmPolicyConfig good = t->PolicyConfig(true, XfrmDir::Out, XfrmOffloadType::Packet);
+
+    struct Case
+    {
+        const char* name;
+        std::function<void(XfrmPolicyConfig&)> mutate;
+        const char* says;
+    };
+
+    const std::vector<Case> cases = {
+        {"mixed selector", [](XfrmPolicyConfig& c) { c.sel.dst = Ipv6Address("::2"); }, "sel:"},
+        {"prefix 129 on IPv4", [](XfrmPolicyConfig& c) { c.sel.dstPrefix = 129; }, "longer"},
+        {"transport template of the other family",
+         [](XfrmPolicyConfig& c) {
+             c.tmpl.mode = XfrmMode::Transport;
+             c.tmpl.saddr = Ipv6Address("2001:db8::1");
+             c.tmpl.daddr = Ipv6Address("2001:db8::2");
+         },
+         "transport mode"},
+        {"tunnel to IPv6's any",
+         [](XfrmPolicyConfig& c) {
+             c.tmpl.mode = XfrmMode::Tunnel;
+             c.tmpl.saddr = Ipv6Address("2001:db8::1");
+             c.tmpl.daddr = Ipv6Address::GetAny();
+         },
+         "both endpoints"},
+        {"mixed template",
+         [](XfrmPolicyConfig& c) {
+             c.tmpl.mode = XfrmMode::Tunnel;
+             c.tmpl.saddr = Ipv4Address("192.0.2.1");
+             c.tmpl.daddr = Ipv6Address("2001:db8::2");
+         },
+         "two families"},
+        {"IPv4 in an IPv6 tunnel",
+         [](XfrmPolicyConfig& c) {
+             c.tmpl.mode = XfrmMode::Tunnel;
+             c.tmpl.saddr = Ipv6Address("2001:db8::1");
+             c.tmpl.daddr = Ipv6Address("2001:db8::2");
+         },
+         "IPv6 is not built yet"},
+    };
+    for (const Case& k : cases)
+    {
+        SCOPED_TRACE(k.name);
+        XfrmPolicyConfig c = good;
+        k.mutate(c);
+        std::string error;
+        EXPECT_FALSE(t->stackA->AddPolicy(c, &error));
+        EXPECT_NE(error.find(k.says), std::string::npos) << error;
+        EXPECT_FALSE(t->stackA->UpdatePolicy(c, &error));
+    }
+    EXPECT_EQ(t->stackA->GetPolicies().GetN(), 0u);
+    EXPECT_EQ(Counter(t->devA, "PolicyAdd"), 0u);
+    std::string error;
+    EXPECT_TRUE(t->stackA->AddPolicy(good, &error)) << error << ": the checks can pass";
+}
 
 // ---- duplicates ----
 

@@ -9,7 +9,12 @@ bool
 XfrmPolicyConfig::Validate(std::string* error) const
 {
     std::ostringstream why;
-    if (offloadType == XfrmOffloadType::Crypto)
+    std::string selError;
+    if (!sel.Validate("sel", &selError))
+    {
+        why << selError;
+    }
+    else if (offloadType == XfrmOffloadType::Crypto)
     {
         why << "offloadType: crypto (only packet offload offloads policies)";
     }
@@ -26,10 +31,22 @@ XfrmPolicyConfig::Validate(std::string* error) const
         why << "action: block with a template";
     }
     else if (hasTemplate && tmpl.mode == XfrmMode::Tunnel &&
-             (tmpl.saddr == Ipv4Address::GetAny() || tmpl.daddr == Ipv4Address::GetAny()))
+             (tmpl.saddr.IsAny() || tmpl.daddr.IsAny()))
     {
         why << "tmpl: tunnel mode needs both endpoints (saddr " << tmpl.saddr << ", daddr "
             << tmpl.daddr << ")";
+    }
+    else if (hasTemplate && tmpl.saddr.GetFamily() != tmpl.daddr.GetFamily())
+    {
+        why << "tmpl: saddr " << tmpl.saddr << " and daddr " << tmpl.daddr
+            << " are of two families";
+    }
+    else if (hasTemplate && tmpl.mode == XfrmMode::Transport && !tmpl.daddr.IsAny() &&
+             tmpl.daddr.GetFamily() != sel.GetFamily())
+    {
+        // Linux's validate_tmpl: only tunnel mode may change the family.
+        why << "tmpl: " << FamilyName(tmpl.daddr.GetFamily()) << " endpoints for an "
+            << FamilyName(sel.GetFamily()) << " selector in transport mode";
     }
     if (why.tellp() > 0)
     {

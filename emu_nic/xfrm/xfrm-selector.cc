@@ -1,5 +1,6 @@
 #include "xfrm-selector.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace ns3
@@ -23,6 +24,27 @@ XfrmAddress::Family
 XfrmSelector::GetFamily() const
 {
     return src.GetFamily();
+}
+
+bool
+XfrmSelector::Validate(const std::string& field, std::string* error) const
+{
+    std::ostringstream why;
+    if (src.GetFamily() != dst.GetFamily())
+    {
+        why << field << ": src " << src << " and dst " << dst << " are of two families";
+    }
+    else if (srcPrefix > src.GetMaxPrefixLength() || dstPrefix > dst.GetMaxPrefixLength())
+    {
+        why << field << ": prefix /" << unsigned(std::max(srcPrefix, dstPrefix))
+            << " is longer than " << FamilyName(src.GetFamily()) << "'s /"
+            << unsigned(src.GetMaxPrefixLength());
+    }
+    if (why.tellp() > 0 && error)
+    {
+        *error = why.str();
+    }
+    return why.tellp() == 0;
 }
 
 XfrmSelector

@@ -40,6 +40,9 @@ struct XfrmSelector
                                 XfrmAddress dst,
                                 uint8_t dstPrefix);
     XfrmAddress::Family GetFamily() const;
+    /// Linux's verify_newpolicy_info / verify_newsa_info checks: one family for both
+    /// addresses, prefixes no longer than the family's; false with the field named.
+    bool Validate(const std::string& field, std::string* error) const;
     std::string ToString() const;
 };
 

@@ -272,10 +272,28 @@ XfrmStack::SetExpireCallback(ExpireCallback cb)
 
 // ---- key manager interface ----
 
+bool
+XfrmStack::IsBuiltFamily(const XfrmAddress& outer, const XfrmSelector& sel, std::string* error)
+{
+    // The tables hold either family, but only IPv4 has a data path so far: an IPv6 state or
+    // policy would be installed and then meet IPv4-only code (Linux: EAFNOSUPPORT for a family
+    // without xfrm support).
+    if (outer.IsIpv4() && sel.GetFamily() == XfrmAddress::Family::Ipv4)
+    {
+        return true;
+    }
+    if (error)
+    {
+        *error = std::string(outer.IsIpv4() ? "sel" : "daddr") +
+                 ": IPv6 is not built yet (the data paths are IPv4 only)";
+    }
+    return false;
+}
+
 Ptr<XfrmState>
 XfrmStack::AddState(const XfrmStateConfig& config, std::string* error)
 {
-    if (!config.Validate(error))
+    if (!config.Validate(error) || !IsBuiltFamily(config.daddr, config.sel, error))
     {
         return nullptr;
     }
@@ -444,7 +462,7 @@ XfrmStack::FindState(const XfrmAddress& daddr, uint32_t spi) const
 Ptr<XfrmPolicy>
 XfrmStack::AddPolicy(const XfrmPolicyConfig& config, std::string* error)
 {
-    if (!config.Validate(error))
+    if (!config.Validate(error) || !IsBuiltFamily(config.tmpl.daddr, config.sel, error))
     {
         return nullptr;
     }
@@ -464,7 +482,7 @@ XfrmStack::AddPolicy(const XfrmPolicyConfig& config, std::string* error)
 Ptr<XfrmPolicy>
 XfrmStack::UpdatePolicy(const XfrmPolicyConfig& config, std::string* error)
 {
-    if (!config.Validate(error))
+    if (!config.Validate(error) || !IsBuiltFamily(config.tmpl.daddr, config.sel, error))
     {
         return nullptr;
     }

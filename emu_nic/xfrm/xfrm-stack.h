@@ -177,6 +177,11 @@ class XfrmStack : public Object
     void DoDispose() override;
 
   private:
+    /// False (naming the field) unless the outer addresses and the selector are IPv4, the one
+    /// family with a data path so far.
+    static bool IsBuiltFamily(const XfrmAddress& outer,
+                              const XfrmSelector& sel,
+                              std::string* error);
     void Drop(XfrmDrop reason, Ptr<const Packet> packet);
     /// Offers a validated policy to its device and puts it in the SPD, then removes old.
     Ptr<XfrmPolicy> InsertPolicy(const XfrmPolicyConfig& config,

@@ -86,10 +86,26 @@ bool
 XfrmStateConfig::Validate(std::string* error) const
 {
     std::ostringstream why;
+    std::string selError;
     if (spi < 256)
     {
         // RFC 4303 2.1: SPIs 1..255 are reserved by IANA, 0 is never on the wire.
         why << "spi: 0x" << std::hex << spi << " is reserved (must be >= 0x100)";
+    }
+    else if (saddr.GetFamily() != daddr.GetFamily())
+    {
+        why << "saddr: " << saddr << " and daddr " << daddr << " are of two families";
+    }
+    else if (!sel.Validate("sel", &selError))
+    {
+        why << selError;
+    }
+    else if (mode == XfrmMode::Transport && sel.GetFamily() != daddr.GetFamily())
+    {
+        // Linux's xfrm_state_construct gives an unset selector the SA's family; a set one must
+        // agree in transport mode, where the selector's addresses are the SA's.
+        why << "sel: " << FamilyName(sel.GetFamily()) << " selector for an "
+            << FamilyName(daddr.GetFamily()) << " SA in transport mode";
     }
     else if (replayWindow > ReplayWindow::kMaxSize)
     {
