@@ -316,6 +316,82 @@ TEST_P(GSO_SEGMENTS, StackSegmentsWithoutTheFeature)
     EXPECT_EQ(Counter(run.t->devA, "GsoTxPackets"), 0u);
 }
 
+// tcp_gso_segment's flag rules, on a super-packet TCP would rarely make here (ns-3 TCP sets no
+// PSH or CWR, and FIN only when closing): one crafted with CWR, ACK, PSH and FIN, handed to A's
+// stack as TCP hands its segments down. Every segment keeps ACK; only the first keeps CWR, only
+// the last FIN and PSH; sequence numbers advance by the bytes before them; checksums verify.
+TEST_P(GSO_SEGMENTS, FlagsFollowTcpGsoSegment)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
+    GsoRun run;
+    run.t = BuildTestTopology(OptionsOf(c));
+    run.wire = CaptureWire(run.t->devA, run.t->devB);
+    const Topology& t = *run.t;
+    constexpr uint32_t kPayload = 9000;
+    constexpr uint32_t kSeq = 0xfffff000u; // wraps within the super-packet
+    std::vector<uint8_t> tcp(20 + kPayload);
+    for (uint32_t i = 0; i < kPayload; ++i)
+    {
+        tcp[20 + i] = uint8_t(i * 13 + 5);
+    }
+    const uint16_t sport = 40001;
+    const uint16_t dport = kTcpPort;
+    tcp[0] = uint8_t(sport >> 8);
+    tcp[1] = uint8_t(sport);
+    tcp[2] = uint8_t(dport >> 8);
+    tcp[3] = uint8_t(dport);
+    for (int i = 0; i < 4; ++i)
+    {
+        tcp[4 + i] = uint8_t(kSeq >> (24 - 8 * i));
+    }
+    tcp[12] = 5 << 4;
+    tcp[13] = 0x80 | 0x10 | 0x08 | 0x01; // CWR, ACK, PSH, FIN
+    tcp[14] = 0xff;
+    tcp[15] = 0xff;
+    const uint16_t sum = ns3::L4Checksum(t.hostAddrA,
+                                         t.hostAddrB,
+                                         ns3::kIpProtoTcp,
+                                         tcp.data(),
+                                         uint32_t(tcp.size()));
+    tcp[16] = uint8_t(sum >> 8);
+    tcp[17] = uint8_t(sum);
+    Simulator::Schedule(Seconds(1), [&t, &tcp]() {
+        Ipv4Header h;
+        h.SetSource(t.hostAddrA);
+        h.SetDestination(t.hostAddrB);
+        h.SetProtocol(ns3::kIpProtoTcp);
+        Socket::SocketErrno err;
+        Ptr<Ipv4> ipv4 = t.hostA->GetObject<Ipv4>();
+        Ptr<Ipv4Route> route =
+            ipv4->GetRoutingProtocol()->RouteOutput(Create<Packet>(), h, nullptr, err);
+        t.stackA->OutputFromL4(Create<Packet>(tcp.data(), tcp.size()),
+                               t.hostAddrA,
+                               t.hostAddrB,
+                               ns3::kIpProtoTcp,
+                               route);
+    });
+    RunUntil(Seconds(2));
+    const WireCheck wire = CheckWire(run, run.t->devA->GetMtu());
+    ASSERT_GE(wire.segments.size(), 6u) << "9,000 bytes in MSS-sized segments";
+    uint32_t offset = 0;
+    std::vector<uint8_t> payload;
+    for (size_t i = 0; i < wire.segments.size(); ++i)
+    {
+        const TcpSegment& seg = wire.segments[i];
+        SCOPED_TRACE("segment " + std::to_string(i));
+        EXPECT_EQ(seg.seq, uint32_t(kSeq + offset));
+        EXPECT_TRUE(seg.flags & 0x10) << "ACK";
+        EXPECT_EQ(bool(seg.flags & 0x80), i == 0) << "CWR only on the first";
+        EXPECT_EQ(bool(seg.flags & 0x08), i + 1 == wire.segments.size()) << "PSH only on the last";
+        EXPECT_EQ(bool(seg.flags & 0x01), i + 1 == wire.segments.size()) << "FIN only on the last";
+        offset += seg.length;
+    }
+    EXPECT_EQ(offset, kPayload) << "the segments carry the super-packet's bytes";
+    RecordEvidence("segments", wire.segments.size());
+}
+
 INSTANTIATE_TEST_SUITE_P(,
                          GSO_SEGMENTS,
                          testing::ValuesIn(Cases({XfrmOffloadType::None,

@@ -1086,6 +1086,50 @@ class GsoNoTcpFixup : public GsoSegmentMutant
     uint8_t m_firstSeq[4]{};
 };
 
+/// GSO: every segment carries every flag of the super-packet (FIN and PSH not kept for the last,
+/// CWR not for the first: tcp_gso_segment's rules ignored); checksums right for what is sent.
+class GsoFlagsCopied : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Transmit(const TxCall& call) override
+    {
+        const int verdict = Forward(call);
+        if (!call.meta || call.meta->gso_size == 0 || verdict != OLAB_DONE)
+        {
+            return verdict;
+        }
+        // The reference cut the flags right: together its segments hold the super-packet's.
+        uint8_t flags = 0;
+        ForEachTxPacket(call, [&flags](uint8_t* ip, uint32_t total, uint32_t, const olab_sa* sa) {
+            if (sa)
+            {
+                Reseal(*sa, ip + 20, total - 20, nullptr, [&flags](uint8_t* data, uint32_t) {
+                    flags |= data[13];
+                });
+            }
+        });
+        ForEachTxPacket(call, [flags](uint8_t* ip, uint32_t total, uint32_t, const olab_sa* sa) {
+            if (!sa)
+            {
+                return;
+            }
+            const Ipv4Address src(uint32_t(ip[12]) << 24 | ip[13] << 16 | ip[14] << 8 | ip[15]);
+            const Ipv4Address dst(uint32_t(ip[16]) << 24 | ip[17] << 16 | ip[18] << 8 | ip[19]);
+            Reseal(*sa, ip + 20, total - 20, nullptr, [&](uint8_t* data, uint32_t length) {
+                const uint32_t tcpLength = length - 16 - 2 - data[length - 16 - 2];
+                data[13] = flags;
+                data[16] = data[17] = 0;
+                const uint16_t sum = L4Checksum(src, dst, kIpProtoTcp, data, tcpLength);
+                data[16] = uint8_t(sum >> 8);
+                data[17] = uint8_t(sum);
+            });
+        });
+        return verdict;
+    }
+};
+
 /// GSO: sizes segments by the link MTU less the IPv4 and TCP headers, ignoring the host's
 /// gso_size and so ESP's overhead: its segments are larger than the MTU.
 class GsoOversizeSegments : public MutantDevice
@@ -1331,6 +1375,10 @@ const Mutant kMutants[] = {
     {"gso-no-tcp-fixup",
      &OpsOf<GsoNoTcpFixup>,
      "GSO: every segment keeps the super-packet's TCP sequence number"},
+    {"gso-flags-copied",
+     &OpsOf<GsoFlagsCopied>,
+     "GSO: every segment of a TCP super-packet keeps all its flags (FIN and PSH on every "
+     "segment, CWR on every one)"},
     {"gso-counts-once",
      &OpsOf<GsoCountsOnce>,
      "GSO, packet offload: update_stats counts a TCP super-packet as one packet with its bytes "
