@@ -761,6 +761,26 @@ AddressAt(const uint8_t* p)
     return Ipv4Address(uint32_t(p[0]) << 24 | p[1] << 16 | p[2] << 8 | p[3]);
 }
 
+/// Reseals ip, an ESP packet of total bytes (20-byte IPv4 header, transport-mode TCP inside)
+/// the reference sealed for sa, after edit changed its TCP segment; the TCP checksum is redone
+/// for what the segment carries.
+template <typename Edit>
+void
+ResealTcp(const olab_sa& sa, uint8_t* ip, uint32_t total, Edit edit)
+{
+    const Ipv4Address src = AddressAt(ip + 12);
+    const Ipv4Address dst = AddressAt(ip + 16);
+    Reseal(sa, ip + 20, total - 20, nullptr, [&](uint8_t* data, uint32_t length) {
+        // data: the TCP segment, padding, pad length, next header, then the 16-byte ICV.
+        const uint32_t tcpLength = length - 16 - 2 - data[length - 16 - 2];
+        edit(data);
+        data[16] = data[17] = 0;
+        const uint16_t sum = L4Checksum(src, dst, kIpProtoTcp, data, tcpLength);
+        data[16] = uint8_t(sum >> 8);
+        data[17] = uint8_t(sum);
+    });
+}
+
 /// ESP-in-UDP packet offload TX writes a non-zero UDP checksum that is not the datagram's (a
 /// device that sums the datagram before it encrypts it).
 class UdpEncapBadChecksum : public MutantDevice
@@ -1064,21 +1084,15 @@ class GsoNoTcpFixup : public GsoSegmentMutant
   protected:
     void Change(const olab_sa& sa, uint8_t* ip, uint32_t total, uint32_t n) override
     {
-        const Ipv4Address src(uint32_t(ip[12]) << 24 | ip[13] << 16 | ip[14] << 8 | ip[15]);
-        const Ipv4Address dst(uint32_t(ip[16]) << 24 | ip[17] << 16 | ip[18] << 8 | ip[19]);
-        Reseal(sa, ip + 20, total - 20, nullptr, [&](uint8_t* data, uint32_t length) {
-            // data: the TCP segment, padding, pad length, next header, then the 16-byte ICV.
-            const uint32_t tcpLength = length - 16 - 2 - data[length - 16 - 2];
+        ResealTcp(sa, ip, total, [&](uint8_t* tcp) {
             if (n == 0)
             {
-                std::memcpy(m_firstSeq, data + 4, 4);
-                return;
+                std::memcpy(m_firstSeq, tcp + 4, 4); // the first keeps its own
             }
-            std::memcpy(data + 4, m_firstSeq, 4);
-            data[16] = data[17] = 0;
-            const uint16_t sum = L4Checksum(src, dst, kIpProtoTcp, data, tcpLength);
-            data[16] = uint8_t(sum >> 8);
-            data[17] = uint8_t(sum);
+            else
+            {
+                std::memcpy(tcp + 4, m_firstSeq, 4);
+            }
         });
     }
 
@@ -1111,20 +1125,10 @@ class GsoFlagsCopied : public MutantDevice
             }
         });
         ForEachTxPacket(call, [flags](uint8_t* ip, uint32_t total, uint32_t, const olab_sa* sa) {
-            if (!sa)
+            if (sa)
             {
-                return;
+                ResealTcp(*sa, ip, total, [flags](uint8_t* tcp) { tcp[13] = flags; });
             }
-            const Ipv4Address src(uint32_t(ip[12]) << 24 | ip[13] << 16 | ip[14] << 8 | ip[15]);
-            const Ipv4Address dst(uint32_t(ip[16]) << 24 | ip[17] << 16 | ip[18] << 8 | ip[19]);
-            Reseal(*sa, ip + 20, total - 20, nullptr, [&](uint8_t* data, uint32_t length) {
-                const uint32_t tcpLength = length - 16 - 2 - data[length - 16 - 2];
-                data[13] = flags;
-                data[16] = data[17] = 0;
-                const uint16_t sum = L4Checksum(src, dst, kIpProtoTcp, data, tcpLength);
-                data[16] = uint8_t(sum >> 8);
-                data[17] = uint8_t(sum);
-            });
         });
         return verdict;
     }
