@@ -44,6 +44,14 @@ DeviceOffersGso()
     return (DeviceUnderTest().GetCapabilities().features & OLAB_FEATURE_GSO_ESP) != 0;
 }
 
+/// Skips an offload case of a device without OLAB_FEATURE_GSO_ESP: nothing of it to certify.
+#define SKIP_UNLESS_DEVICE_SEGMENTS(c)                                                             \
+    if ((c).mode != XfrmOffloadType::None && !DeviceOffersGso())                                   \
+    {                                                                                              \
+        GTEST_SKIP()                                                                               \
+            << "the device does not offer ESP segmentation offload (OLAB_FEATURE_GSO_ESP)";        \
+    }
+
 /// A data segment: as TCP handed it down, or as it came out of ESP on the wire.
 struct TcpSegment
 {
@@ -298,10 +306,7 @@ TEST_P(GSO_SEGMENTS, SuperPacketLeavesAsMssSegments)
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
     CONFORMANCE_SKIP_WITHOUT_SCAPY();
-    if (c.mode != XfrmOffloadType::None && !DeviceOffersGso())
-    {
-        GTEST_SKIP() << "the device does not offer ESP segmentation offload (OLAB_FEATURE_GSO_ESP)";
-    }
+    SKIP_UNLESS_DEVICE_SEGMENTS(c);
     const GsoRun run = RunGso(c, true);
     CheckSegments(run);
     if (c.mode == XfrmOffloadType::None)
@@ -451,10 +456,7 @@ TEST_P(GSO_SEQ_UNIQUE, ConsecutiveAcrossSegmentsAndPackets)
 {
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    if (c.mode != XfrmOffloadType::None && !DeviceOffersGso())
-    {
-        GTEST_SKIP() << "the device does not offer ESP segmentation offload (OLAB_FEATURE_GSO_ESP)";
-    }
+    SKIP_UNLESS_DEVICE_SEGMENTS(c);
     GsoRun run;
     run.t = BuildTestTopology(OptionsOf(c));
     run.wire = CaptureWire(run.t->devA, run.t->devB);
@@ -489,10 +491,7 @@ TEST_P(GSO_SEQ_UNIQUE, NeverRepeatedAcrossRekeys)
 {
     const Case c = GetParam();
     CONFORMANCE_SKIP_UNLESS_OFFERED(c);
-    if (c.mode != XfrmOffloadType::None && !DeviceOffersGso())
-    {
-        GTEST_SKIP() << "the device does not offer ESP segmentation offload (OLAB_FEATURE_GSO_ESP)";
-    }
+    SKIP_UNLESS_DEVICE_SEGMENTS(c);
     TopologyOptions opt = OptionsOf(c);
     opt.installIpsec = false;
     // Slow enough that the new SA (2 ms after the soft expire) carries part of the stream.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <arpa/inet.h>
+#include <cstring>
 #include <sstream>
 
 namespace ns3
@@ -122,7 +123,19 @@ XfrmAddress::Masked(uint8_t prefixLength) const
 bool
 XfrmAddress::IsInPrefix(const XfrmAddress& net, uint8_t prefixLength) const
 {
-    return m_family == net.m_family && Masked(prefixLength) == net.Masked(prefixLength);
+    // On every selector match of every packet: compare in place, no masked copies.
+    if (m_family != net.m_family)
+    {
+        return false;
+    }
+    const uint32_t bits = std::min<uint32_t>(prefixLength, GetMaxPrefixLength());
+    const uint32_t whole = bits / 8;
+    if (std::memcmp(m_bytes.data(), net.m_bytes.data(), whole) != 0)
+    {
+        return false;
+    }
+    const uint32_t rest = bits % 8;
+    return rest == 0 || ((m_bytes[whole] ^ net.m_bytes[whole]) & uint8_t(0xff00 >> rest)) == 0;
 }
 
 std::string

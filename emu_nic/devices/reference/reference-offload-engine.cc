@@ -378,12 +378,24 @@ ReferenceOffloadEngine::Tx(uint8_t* buf,
             *dropReason = OLAB_DROP_TX_UNSUPPORTED;
             return OLAB_DROP;
         }
-        return meta->handle != 0 ? CryptoGsoTx(buf, len, cap, *meta, dropReason)
-                                 : PacketOffloadTx(buf, len, cap, mtu, dropReason, meta);
+        if (meta->handle == 0)
+        {
+            return PacketOffloadTx(buf, len, cap, mtu, dropReason, meta);
+        }
     }
     if (meta)
     {
-        return CryptoTx(buf, len, *meta, dropReason);
+        // Crypto offload: the stack framed it for one of its states. A deleted but not yet
+        // freed state still encrypts: the packet was committed to it (sequence number taken)
+        // before the delete, as an skb holds its xfrm_state in Linux.
+        ReferenceSa* sa = m_sas.Get(meta->handle);
+        if (!sa || sa->type != XfrmOffloadType::Crypto || sa->dir != XfrmDir::Out)
+        {
+            *dropReason = OLAB_DROP_TX_NO_STATE;
+            return OLAB_DROP;
+        }
+        return gso ? CryptoGsoTx(sa, buf, len, cap, *meta, dropReason)
+                   : CryptoTx(sa, buf, len, *meta, dropReason);
     }
     if (m_policies.empty())
     {
@@ -418,7 +430,8 @@ ReferenceOffloadEngine::GsoSegments(const uint8_t* tcp,
 }
 
 int
-ReferenceOffloadEngine::CryptoGsoTx(uint8_t* buf,
+ReferenceOffloadEngine::CryptoGsoTx(ReferenceSa* sa,
+                                    uint8_t* buf,
                                     uint32_t* len,
                                     uint32_t cap,
                                     const olab_tx_meta& meta,
@@ -426,12 +439,6 @@ ReferenceOffloadEngine::CryptoGsoTx(uint8_t* buf,
 {
     // The stack framed one ESP packet for the super-packet (esp_xmit, GSO skb): SPI, the first
     // sequence number, IV room, the TCP segment. Each segment becomes a whole ESP packet.
-    ReferenceSa* sa = m_sas.Get(meta.handle);
-    if (!sa || sa->type != XfrmOffloadType::Crypto || sa->dir != XfrmDir::Out)
-    {
-        *dropReason = OLAB_DROP_TX_NO_STATE;
-        return OLAB_DROP;
-    }
     const uint32_t length = *len;
     const uint32_t ihl = Ipv4HeaderLength(buf, length);
     const uint32_t head = EspTransform::kHeaderLength + sa->transform->GetIvLength();
@@ -498,19 +505,12 @@ ReferenceOffloadEngine::WriteGsoSegments(ReferenceSa& sa,
 }
 
 int
-ReferenceOffloadEngine::CryptoTx(uint8_t* buf,
+ReferenceOffloadEngine::CryptoTx(ReferenceSa* sa,
+                                 uint8_t* buf,
                                  uint32_t* len,
                                  const olab_tx_meta& meta,
                                  uint32_t* dropReason)
 {
-    ReferenceSa* sa = m_sas.Get(meta.handle);
-    // A deleted but not yet freed state still encrypts: the packet was committed to it (sequence
-    // number taken) before the delete, as an skb holds its xfrm_state in Linux.
-    if (!sa || sa->type != XfrmOffloadType::Crypto || sa->dir != XfrmDir::Out)
-    {
-        *dropReason = OLAB_DROP_TX_NO_STATE;
-        return OLAB_DROP;
-    }
     const uint32_t length = *len;
     const uint32_t ihl = Ipv4HeaderLength(buf, length);
     const uint32_t minimum = EspTransform::kHeaderLength + sa->transform->GetIvLength() + 4 +

@@ -123,7 +123,12 @@ class ReferenceOffloadEngine : public BuiltinOffloadDevice
     /// Removes a policy's now empty index list.
     void DropEmptyList(const Policy& policy);
 
-    int CryptoTx(uint8_t* buf, uint32_t* len, const olab_tx_meta& meta, uint32_t* dropReason);
+    /// Crypto offload of one framed packet for sa (an outbound crypto-offload state, not null).
+    int CryptoTx(ReferenceSa* sa,
+                 uint8_t* buf,
+                 uint32_t* len,
+                 const olab_tx_meta& meta,
+                 uint32_t* dropReason);
     /// gso: the meta of a super-packet (GSO_ESP), nullptr for any other packet.
     int PacketOffloadTx(uint8_t* buf,
                         uint32_t* len,
@@ -132,7 +137,8 @@ class ReferenceOffloadEngine : public BuiltinOffloadDevice
                         uint32_t* dropReason,
                         const olab_tx_meta* gso);
     /// GSO_ESP, crypto offload: the stack's one ESP frame for a TCP super-packet, as segments.
-    int CryptoGsoTx(uint8_t* buf,
+    int CryptoGsoTx(ReferenceSa* sa,
+                    uint8_t* buf,
                     uint32_t* len,
                     uint32_t cap,
                     const olab_tx_meta& meta,
