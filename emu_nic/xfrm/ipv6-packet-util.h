@@ -13,15 +13,12 @@ namespace ns3
 {
 
 constexpr uint8_t kIpProtoHopByHop = 0;
-constexpr uint8_t kIpProtoIpv6 = 41; //!< IPv6 in IP: tunnel mode's inner packet
 constexpr uint8_t kIpProtoRouting = 43;
 constexpr uint8_t kIpProtoFragment = 44;
 constexpr uint8_t kIpProtoAh = 51;
-constexpr uint8_t kIpProtoIcmpv6 = 58;
 constexpr uint8_t kIpProtoNoNext = 59;
 constexpr uint8_t kIpProtoDestOpts = 60;
 constexpr uint32_t kIpv6HeaderLength = 40;
-constexpr uint16_t kEtherTypeIpv6 = 0x86dd;
 
 /// What the header chain of an IPv6 packet says.
 struct Ipv6Chain
