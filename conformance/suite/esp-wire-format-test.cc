@@ -235,7 +235,7 @@ TEST_P(ESP_WIRE_DECRYPTS, EveryPacketDecryptsToWhatWasSent)
     const bool many = c.alg == Alg::Gcm128 && !c.esn;
     RunUntil(ScheduleTraffic(run, Traffic{many ? 130u : 40u, 10, 0}));
 
-    EXPECT_EQ(run.wire->nonIpv4, 0u);
+    EXPECT_EQ(run.wire->nonIp, 0u);
     uint64_t checked = 0;
     for (bool fromA : {true, false})
     {

@@ -126,9 +126,7 @@ IpsecKeyManager::AddConnection(const IpsecConnectionConfig& config, std::string*
         }
         return false;
     }
-    if ((config.left.seenAs != Ipv4Address::GetAny() ||
-         config.right.seenAs != Ipv4Address::GetAny()) &&
-        !config.udpEncap)
+    if ((!config.left.seenAs.IsAny() || !config.right.seenAs.IsAny()) && !config.udpEncap)
     {
         if (error)
         {

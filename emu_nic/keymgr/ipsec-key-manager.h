@@ -21,20 +21,20 @@ constexpr uint16_t kIkeNatTPort = 4500;
 struct IpsecPeerConfig
 {
     Ptr<Node> node;
-    Ipv4Address address; //!< the SA endpoint (tunnel endpoint or host address)
-    Ipv4Address subnet;  //!< traffic selector; the address itself in transport mode
-    uint8_t subnetPrefix{32};
-    Ptr<NetDevice> device; //!< the NIC the SAs are offloaded to
+    XfrmAddress address;      //!< the SA endpoint (tunnel endpoint or host address), either family
+    XfrmAddress subnet;       //!< traffic selector; the address itself in transport mode
+    uint8_t subnetPrefix{32}; //!< 32 or 128 for a host
+    Ptr<NetDevice> device;    //!< the NIC the SAs are offloaded to
     XfrmOffloadType offload{XfrmOffloadType::None};
     /// Behind a NAT: the address the other peer sees this one at (what IKE learns from the
     /// IKE_SA_INIT NAT detection); unset (0.0.0.0) when there is no NAT. The other end's SAs and
     /// policies use it, this end's its own address. Needs udpEncap.
-    Ipv4Address seenAs{Ipv4Address::GetAny()};
+    XfrmAddress seenAs{Ipv4Address::GetAny()};
 
     /// The address of this peer in the SAs held by `holderIsThis ? this : the other` peer.
-    Ipv4Address AddressFor(bool holderIsThis) const
+    XfrmAddress AddressFor(bool holderIsThis) const
     {
-        return holderIsThis || seenAs == Ipv4Address::GetAny() ? address : seenAs;
+        return holderIsThis || seenAs.IsAny() ? address : seenAs;
     }
 };
 

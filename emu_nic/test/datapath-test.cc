@@ -87,7 +87,7 @@ TEST_P(DatapathTest, WireCarriesOnlyEspWithSequentialNumbers)
 {
     DatapathRun run = RunDatapath(GetParam());
     const Topology& t = *run.t;
-    EXPECT_EQ(run.wire->nonIpv4, 0u);
+    EXPECT_EQ(run.wire->nonIp, 0u);
     ASSERT_FALSE(run.wire->packets.empty());
     std::map<uint32_t, uint32_t> lastSeqBySpi;
     uint32_t espFromA = 0;

@@ -337,7 +337,7 @@ const ConfigCase kConfigCases[] = {
      nullptr},
     {"shortKey", [](XfrmStateConfig& c) { c.algorithm.encKey.resize(15); }, "encKey"},
     // Families (Linux's verify_newsa_info and xfrm_state_construct): one per address pair, and
-    // the selector's must be the SA's in transport mode; IPv6 has no data path yet.
+    // the selector's must be the SA's in transport mode; IPv6 and IPv4-in-IPv6 are valid.
     {"mixedOuterFamilies",
      [](XfrmStateConfig& c) { c.saddr = Ipv6Address("2001:db8::1"); },
      "saddr"},
@@ -350,20 +350,29 @@ const ConfigCase kConfigCases[] = {
          c.sel = XfrmSelector::Hosts(Ipv6Address("2001:db8::1"), Ipv6Address("2001:db8::2"));
      },
      "sel"},
-    {"ipv6SaNotBuilt",
+    {"ipv6SaValid",
      [](XfrmStateConfig& c) {
          c.saddr = Ipv6Address("2001:db8::1");
          c.daddr = Ipv6Address("2001:db8::2");
          c.sel = XfrmSelector::Hosts(c.saddr, c.daddr);
      },
-     "IPv6 is not built yet"},
-    {"ipv4InIpv6TunnelNotBuilt",
+     nullptr},
+    {"ipv4InIpv6TunnelValid",
      [](XfrmStateConfig& c) {
          c.mode = XfrmMode::Tunnel;
          c.saddr = Ipv6Address("2001:db8::1");
          c.daddr = Ipv6Address("2001:db8::2");
      },
-     "IPv6 is not built yet"},
+     nullptr},
+    {"ipv6EspInUdpNotBuilt",
+     [](XfrmStateConfig& c) {
+         c.saddr = Ipv6Address("2001:db8::1");
+         c.daddr = Ipv6Address("2001:db8::2");
+         c.sel = XfrmSelector::Hosts(c.saddr, c.daddr);
+         c.encap.type = XfrmEncapType::EspInUdp;
+         c.encap.sport = c.encap.dport = 4500;
+     },
+     "ESP-in-UDP over IPv6"},
 };
 
 INSTANTIATE_TEST_SUITE_P(
@@ -379,8 +388,8 @@ INSTANTIATE_TEST_SUITE_P(
 
 // Policies: one family per selector and per template, prefixes within the family, only
 // tunnel mode may change the family (Linux's verify_newpolicy_info and validate_tmpl), tunnel
-// endpoints of either family's any refused; and IPv6 refused until it has a data path. None
-// reaches the SPD or the device.
+// endpoints of either family's any refused. None reaches the SPD or the device; a valid
+// IPv4-in-IPv6 tunnel policy does.
 TEST_F(ControlTest, PolicyFamiliesAreValidated)
 {
     TopologyOptions opt;
@@ -420,13 +429,6 @@ TEST_F(ControlTest, PolicyFamiliesAreValidated)
              c.tmpl.daddr = Ipv6Address("2001:db8::2");
          },
          "two families"},
-        {"IPv4 in an IPv6 tunnel",
-         [](XfrmPolicyConfig& c) {
-             c.tmpl.mode = XfrmMode::Tunnel;
-             c.tmpl.saddr = Ipv6Address("2001:db8::1");
-             c.tmpl.daddr = Ipv6Address("2001:db8::2");
-         },
-         "IPv6 is not built yet"},
     };
     for (const Case& k : cases)
     {

@@ -43,7 +43,7 @@ EspL4Protocol::Receive(Ptr<Packet> p,
                        const Ipv6Header& header,
                        Ptr<Ipv6Interface> incomingInterface)
 {
-    return RX_ENDPOINT_UNREACH; // IPv6 ESP is not modelled yet
+    return m_stack ? m_stack->InputEsp6(p, header, incomingInterface) : RX_ENDPOINT_UNREACH;
 }
 
 void

@@ -59,9 +59,10 @@ class EspTransform
     uint32_t GetPaddingLength(uint32_t payloadLength) const;
     /// Frame length (SPI .. ICV) for a payload of this length.
     uint32_t GetFrameLength(uint32_t payloadLength) const;
-    /// Largest IPv4 packet an SA of this transform can protect on a link of linkMtu bytes
-    /// without exceeding it (Linux's esp4_get_mtu, what xfrm_state_mtu returns for ESP).
-    uint32_t GetMtu(uint32_t linkMtu, bool tunnel) const;
+    /// Largest packet an SA of this transform can protect on a link of linkMtu bytes without
+    /// exceeding it (what xfrm_state_mtu returns for ESP): Linux's esp4_get_mtu for an outer
+    /// IPv4 header (ipHeaderLength 20), esp6_get_mtu for IPv6 (40).
+    uint32_t GetMtu(uint32_t linkMtu, bool tunnel, uint32_t ipHeaderLength = 20) const;
     /// Largest frame growth over the payload: header + IV + max padding + 2 + ICV.
     uint32_t GetMaxOverhead() const;
 

@@ -1,5 +1,7 @@
 #include "ipv6-packet-util.h"
 
+#include "ipv4-packet-util.h"
+
 #include <cstring>
 
 namespace ns3
@@ -201,6 +203,53 @@ WriteIpv6Header(uint8_t* out,
     out[7] = hopLimit;
     src.GetBytes(out + 8);
     dst.GetBytes(out + 24);
+}
+
+} // namespace ns3
+
+namespace ns3
+{
+
+XfrmFlow
+FlowOfIpv6(const Ipv6Header& header, Ptr<const Packet> payload)
+{
+    XfrmFlow flow;
+    flow.src = header.GetSource();
+    flow.dst = header.GetDestination();
+    uint8_t bytes[256];
+    const uint32_t length = payload ? payload->CopyData(bytes, sizeof(bytes)) : 0;
+    uint8_t next = header.GetNextHeader();
+    uint32_t offset = 0;
+    bool onlyProto = false;
+    // Linux's _decode_session6: past Hop-by-Hop, Routing, Destination Options and Fragment
+    // headers; in a fragment only the protocol counts. It stops at AH, ESP and the rest.
+    while (next == kIpProtoHopByHop || next == kIpProtoRouting || next == kIpProtoDestOpts ||
+           next == kIpProtoFragment)
+    {
+        if (offset + 2 > length)
+        {
+            flow.proto = next;
+            return flow; // a chain past what is readable: the header itself is what is known
+        }
+        onlyProto = onlyProto || next == kIpProtoFragment;
+        const uint32_t extLength = ExtensionLength(next, bytes + offset);
+        next = bytes[offset];
+        offset += extLength;
+    }
+    flow.proto = next;
+    if ((next == kIpProtoTcp || next == kIpProtoUdp) && !onlyProto && offset + 4 <= length)
+    {
+        flow.sport = uint16_t(bytes[offset] << 8 | bytes[offset + 1]);
+        flow.dport = uint16_t(bytes[offset + 2] << 8 | bytes[offset + 3]);
+    }
+    return flow;
+}
+
+bool
+IsWholeIpv6Packet(const uint8_t* bytes, uint32_t length, uint8_t nextHeader)
+{
+    Ipv6Chain chain;
+    return nextHeader == kIpProtoIpv6 && ParseIpv6Chain(bytes, length, &chain, nullptr);
 }
 
 } // namespace ns3

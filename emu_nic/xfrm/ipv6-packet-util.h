@@ -4,7 +4,11 @@
 #ifndef IPV6_PACKET_UTIL_H
 #define IPV6_PACKET_UTIL_H
 
+#include "xfrm-selector.h"
+
 #include "ns3/ipv6-address.h"
+#include "ns3/ipv6-header.h"
+#include "ns3/packet.h"
 
 #include <cstdint>
 #include <string>
@@ -18,7 +22,10 @@ constexpr uint8_t kIpProtoFragment = 44;
 constexpr uint8_t kIpProtoAh = 51;
 constexpr uint8_t kIpProtoNoNext = 59;
 constexpr uint8_t kIpProtoDestOpts = 60;
+constexpr uint8_t kIpProtoIpv6 = 41;
+constexpr uint8_t kIpProtoIcmpv6 = 58;
 constexpr uint32_t kIpv6HeaderLength = 40;
+constexpr uint16_t kEtherTypeIpv6 = 0x86DD;
 
 /// What the header chain of an IPv6 packet says.
 struct Ipv6Chain
@@ -75,6 +82,15 @@ void WriteIpv6Header(uint8_t* out,
                      uint8_t nextHeader,
                      uint16_t payloadLength,
                      uint8_t hopLimit);
+
+/// The selector fields of an IPv6 packet whose payload (everything after the fixed header,
+/// extension headers included) is payload: the upper-layer protocol past the extension headers,
+/// ports for TCP and UDP unless it is a non-first fragment (Linux's _decode_session6).
+XfrmFlow FlowOfIpv6(const Ipv6Header& header, Ptr<const Packet> payload);
+
+/// True when the bytes (length of them) begin with a whole IPv6 packet: a chain ParseIpv6Chain
+/// accepts (trailing bytes are TFC padding, as Linux trims them). nextHeader must be 41.
+bool IsWholeIpv6Packet(const uint8_t* bytes, uint32_t length, uint8_t nextHeader);
 
 } // namespace ns3
 

@@ -2,6 +2,7 @@
 // against replay and lifetime, decrypted (or its device's CRYPTO_DONE status taken), stripped
 // and delivered; plaintext and forwarded traffic meet the inbound and forward policies.
 #include "ipv4-packet-util.h"
+#include "ipv6-packet-util.h"
 #include "xfrm-offload-tag.h"
 #include "xfrm-stack.h"
 
@@ -71,29 +72,29 @@ XfrmStack::InputUdpEncap(Ptr<Packet> datagram,
     return true;
 }
 
-IpL4Protocol::RxStatus
-XfrmStack::InputEsp(Ptr<Packet> packet,
-                    const Ipv4Header& header,
-                    Ptr<Ipv4Interface> incomingInterface,
-                    XfrmEncapType encap,
-                    uint16_t encapSport)
+Ptr<XfrmState>
+XfrmStack::OpenEsp(Ptr<Packet> packet,
+                   const XfrmAddress& daddr,
+                   XfrmEncapType encap,
+                   uint32_t* offsetOut,
+                   uint32_t* lengthOut,
+                   uint8_t* nextHeaderOut)
 {
     const uint32_t length = packet->GetSize();
     if (length < EspTransform::kHeaderLength)
     {
         Drop(XfrmDrop::InHdrError, packet);
-        return IpL4Protocol::RX_OK;
+        return nullptr;
     }
     CopyPacketBytes(packet, m_frame);
     uint8_t* frame = m_frame.data();
     const uint32_t spi = EspTransform::ReadSpi(frame);
-    Ptr<XfrmState> x = m_sad.Find(header.GetDestination(), spi);
+    Ptr<XfrmState> x = m_sad.Find(daddr, spi);
     if (!x)
     {
-        NS_LOG_LOGIC("no state for SPI 0x" << std::hex << spi << std::dec << " to "
-                                           << header.GetDestination());
+        NS_LOG_LOGIC("no state for SPI 0x" << std::hex << spi << std::dec << " to " << daddr);
         Drop(XfrmDrop::InNoStates, packet);
-        return IpL4Protocol::RX_OK;
+        return nullptr;
     }
     if (x->GetConfig().encap.type != encap)
     {
@@ -102,13 +103,13 @@ XfrmStack::InputEsp(Ptr<Packet> packet,
                               << (encap == XfrmEncapType::None ? "without" : "in")
                               << " UDP for an SA that says otherwise");
         Drop(XfrmDrop::InStateMismatch, packet);
-        return IpL4Protocol::RX_OK;
+        return nullptr;
     }
     if (x->IsOffloaded(XfrmOffloadType::Packet))
     {
         // Its device would have decapsulated it; packet offload has no software path.
         Drop(XfrmDrop::InStateMismatch, packet);
-        return IpL4Protocol::RX_OK;
+        return nullptr;
     }
     const XfrmStateConfig& c = x->GetConfig();
     XfrmOffloadRxTag rxTag;
@@ -129,7 +130,7 @@ XfrmStack::InputEsp(Ptr<Packet> packet,
         {
             Drop(XfrmDrop::InBufferError, packet); // CRYPTO_INVALID_PACKET_SYNTAX and the rest
         }
-        return IpL4Protocol::RX_OK;
+        return nullptr;
     }
     uint64_t seq = 0;
     const ReplayVerdict verdict = x->GetReplayWindow().Check(EspTransform::ReadSeqLow(frame), &seq);
@@ -143,18 +144,18 @@ XfrmStack::InputEsp(Ptr<Packet> packet,
         stats.replayDrops += verdict == ReplayVerdict::ZeroSeq ? 0 : 1;
         stats.replayWindow += verdict == ReplayVerdict::TooOld ? 1 : 0;
         Drop(XfrmDrop::InStateSeqError, packet);
-        return IpL4Protocol::RX_OK;
+        return nullptr;
     }
     if (!CheckExpire(x))
     {
         ++x->GetStats().expiredDrops;
         Drop(XfrmDrop::InStateExpired, packet);
-        return IpL4Protocol::RX_OK;
+        return nullptr;
     }
 
-    uint32_t offset = 0;
-    uint32_t payloadLength = 0;
-    uint8_t nextHeader = 0;
+    uint32_t& offset = *offsetOut;
+    uint32_t& payloadLength = *lengthOut;
+    uint8_t& nextHeader = *nextHeaderOut;
     EspStatus status;
     if (cryptoDone)
     {
@@ -183,14 +184,16 @@ XfrmStack::InputEsp(Ptr<Packet> packet,
         }
         // Trailer and length errors have no per-SA counter in Linux, only this MIB one.
         Drop(XfrmDrop::InStateProtoError, packet);
-        return IpL4Protocol::RX_OK;
+        return nullptr;
     }
     const bool tunnel = c.mode == XfrmMode::Tunnel;
-    if (tunnel && !IsWholeIpv4Packet(frame + offset, payloadLength, nextHeader))
+    if (tunnel && !IsWholeIpv4Packet(frame + offset, payloadLength, nextHeader) &&
+        !(m_ipv6 && IsWholeIpv6Packet(frame + offset, payloadLength, nextHeader)))
     {
-        // Linux: the inner header must be there (pskb_may_pull in the mode's input).
+        // Linux: the inner header must be there (pskb_may_pull in the mode's input); an IPv6
+        // one only where the node has IPv6.
         Drop(XfrmDrop::InStateProtoError, packet);
-        return IpL4Protocol::RX_OK;
+        return nullptr;
     }
     x->GetReplayWindow().Advance(seq);
     if (c.esn && x->IsOffloaded(XfrmOffloadType::Crypto))
@@ -201,7 +204,29 @@ XfrmStack::InputEsp(Ptr<Packet> packet,
     // or the inner packet in tunnel mode), without the outer header.
     x->GetCurrent().bytes += payloadLength;
     x->GetCurrent().packets++;
+    return x;
+}
 
+IpL4Protocol::RxStatus
+XfrmStack::InputEsp(Ptr<Packet> packet,
+                    const Ipv4Header& header,
+                    Ptr<Ipv4Interface> incomingInterface,
+                    XfrmEncapType encap,
+                    uint16_t encapSport)
+{
+    uint32_t offset = 0;
+    uint32_t payloadLength = 0;
+    uint8_t nextHeader = 0;
+    Ptr<XfrmState> x =
+        OpenEsp(packet, header.GetDestination(), encap, &offset, &payloadLength, &nextHeader);
+    if (!x)
+    {
+        return IpL4Protocol::RX_OK;
+    }
+    const XfrmStateConfig& c = x->GetConfig();
+    const bool tunnel = c.mode == XfrmMode::Tunnel;
+    const uint32_t spi = c.spi;
+    uint8_t* frame = m_frame.data();
     if (encap != XfrmEncapType::None)
     {
         // esp_input_done2: a peer behind a NAT that moved (address or port) is news for IKE
@@ -227,24 +252,34 @@ XfrmStack::InputEsp(Ptr<Packet> packet,
     Ptr<Packet> inner = Create<Packet>(frame + offset, payloadLength);
     if (tunnel)
     {
-        XfrmSecPathTag secpath;
-        secpath.nodeId = m_node->GetId();
-        secpath.spi = spi;
-        secpath.daddr = header.GetDestination();
-        inner->AddPacketTag(secpath);
-        // Re-inject the inner packet: routing and the inbound policy check see it next.
-        m_ipv4->Receive(incomingInterface->GetDevice(),
-                        inner,
-                        kEtherTypeIpv4,
-                        Address(),
-                        Address(),
-                        NetDevice::PACKET_HOST);
+        ReinjectInner(x, inner, nextHeader, incomingInterface->GetDevice());
         return IpL4Protocol::RX_OK;
     }
     Ipv4Header innerHeader = header;
     innerHeader.SetProtocol(nextHeader);
     innerHeader.SetPayloadSize(payloadLength);
     return DeliverTransport(x, inner, innerHeader, incomingInterface);
+}
+
+void
+XfrmStack::ReinjectInner(Ptr<XfrmState> x,
+                         Ptr<Packet> inner,
+                         uint8_t nextHeader,
+                         Ptr<NetDevice> device)
+{
+    XfrmSecPathTag secpath;
+    secpath.nodeId = m_node->GetId();
+    secpath.spi = x->GetConfig().spi;
+    secpath.daddr = x->GetConfig().daddr;
+    inner->AddPacketTag(secpath);
+    // Re-inject the inner packet: routing and the inbound policy check see it next.
+    if (nextHeader == kIpProtoIpv6)
+    {
+        m_ipv6
+            ->Receive(device, inner, kEtherTypeIpv6, Address(), Address(), NetDevice::PACKET_HOST);
+        return;
+    }
+    m_ipv4->Receive(device, inner, kEtherTypeIpv4, Address(), Address(), NetDevice::PACKET_HOST);
 }
 
 void
@@ -326,17 +361,23 @@ XfrmStack::InboundPolicyAllows(XfrmDir dir, const XfrmFlow& flow, Ptr<const Pack
         }
         return true;
     }
-    if (!policy)
-    {
-        Drop(XfrmDrop::InNoPols, packet); // a tunnel-mode secpath needs a policy to accept it
-        return false;
-    }
     // The SA that carried it must still exist (re-injection is synchronous, so it does unless
     // something is wrong: fail closed) and its selector must match what it carried.
     Ptr<XfrmState> x = m_sad.Find(secpath.daddr, secpath.spi);
     if (!x || !x->GetConfig().sel.Matches(flow))
     {
         Drop(XfrmDrop::InStateMismatch, packet);
+        return false;
+    }
+    if (!policy)
+    {
+        // __xfrm_policy_check: without a policy only transport-mode SAs may have carried it
+        // (secpath_has_nontransport).
+        if (x->GetConfig().mode == XfrmMode::Transport)
+        {
+            return true;
+        }
+        Drop(XfrmDrop::InNoPols, packet);
         return false;
     }
     if (policy->RequiresIpsec() && !policy->TemplateMatches(*x))

@@ -1,5 +1,7 @@
 #include "xfrm-offload-tag.h"
 
+#include <algorithm>
+
 namespace ns3
 {
 
@@ -133,7 +135,7 @@ XfrmSecPathTag::GetInstanceTypeId() const
 uint32_t
 XfrmSecPathTag::GetSerializedSize() const
 {
-    return 13;
+    return 4 + 4 + 1 + 16 + 1; // node, SPI, daddr's family and 16 bytes, packet offload
 }
 
 void
@@ -141,7 +143,10 @@ XfrmSecPathTag::Serialize(TagBuffer buffer) const
 {
     buffer.WriteU32(nodeId);
     buffer.WriteU32(spi);
-    buffer.WriteU32(daddr.Get());
+    uint8_t bytes[16] = {};
+    std::copy(daddr.GetBytes(), daddr.GetBytes() + daddr.GetLength(), bytes);
+    buffer.WriteU8(daddr.IsIpv6() ? 6 : 4);
+    buffer.Write(bytes, sizeof(bytes));
     buffer.WriteU8(packetOffload ? 1 : 0);
 }
 
@@ -150,7 +155,12 @@ XfrmSecPathTag::Deserialize(TagBuffer buffer)
 {
     nodeId = buffer.ReadU32();
     spi = buffer.ReadU32();
-    daddr = Ipv4Address(buffer.ReadU32());
+    const bool v6 = buffer.ReadU8() == 6;
+    uint8_t bytes[16];
+    buffer.Read(bytes, sizeof(bytes));
+    daddr = v6 ? XfrmAddress(Ipv6Address(bytes))
+               : XfrmAddress(Ipv4Address(uint32_t(bytes[0]) << 24 | bytes[1] << 16 | bytes[2] << 8 |
+                                         bytes[3]));
     packetOffload = buffer.ReadU8() != 0;
 }
 

@@ -2,6 +2,7 @@
 #define XFRM_OFFLOAD_TAG_H
 
 #include "esp-transform.h"
+#include "xfrm-address.h"
 
 #include "ns3/ipv4-address.h"
 #include "ns3/tag.h"
@@ -77,7 +78,7 @@ class XfrmSecPathTag : public Tag
 
     uint32_t nodeId{0};
     uint32_t spi{0};
-    Ipv4Address daddr;
+    XfrmAddress daddr;
     bool packetOffload{false};
 };
 

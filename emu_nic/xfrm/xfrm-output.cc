@@ -226,24 +226,10 @@ XfrmStack::Protect(Ptr<XfrmPolicy> policy,
                    Ptr<const Packet> payload,
                    Ptr<Ipv4Route> route)
 {
-    Ptr<XfrmState> x = m_sad.FindOutbound(*policy, FlowOf(inner, payload));
+    uint64_t seq = 0;
+    Ptr<XfrmState> x = OutputState(policy, FlowOf(inner, payload), payload, &seq);
     if (!x)
     {
-        NS_LOG_LOGIC("no state for the policy's flow to " << inner.GetDestination());
-        Drop(XfrmDrop::OutNoStates, payload);
-        return false;
-    }
-    if (!CheckExpire(x))
-    {
-        ++x->GetStats().expiredDrops;
-        Drop(XfrmDrop::OutStateExpired, payload);
-        return false;
-    }
-    uint64_t seq;
-    if (!x->NextSeq(&seq))
-    {
-        ++x->GetStats().seqOverflow;
-        Drop(XfrmDrop::OutStateSeqError, payload);
         return false;
     }
     const XfrmStateConfig& c = x->GetConfig();
@@ -265,6 +251,23 @@ XfrmStack::Protect(Ptr<XfrmPolicy> policy,
         tunnel ? inner.GetSerializedSize() + payload->GetSize() : payload->GetSize();
     x->GetCurrent().packets++;
 
+    if (tunnel && c.daddr.IsIpv6())
+    {
+        // IPv4-in-IPv6: software ESP to the IPv6 peer (devices offload IPv4 outer headers only).
+        x->GetTransform().Encapsulate(c.spi,
+                                      seq,
+                                      c.esn,
+                                      m_payload.data(),
+                                      m_payload.size(),
+                                      nextHeader,
+                                      m_frame);
+        SendOuter(Create<Packet>(m_frame.data(), m_frame.size()),
+                  c.saddr,
+                  c.daddr,
+                  kIpProtoEsp,
+                  nullptr);
+        return true;
+    }
     const Ipv4Address outerSrc = tunnel ? c.saddr.GetIpv4() : inner.GetSource();
     const Ipv4Address outerDst = tunnel ? c.daddr.GetIpv4() : inner.GetDestination();
     Ptr<Ipv4Route> outRoute = (tunnel || !route) ? RouteTo(outerSrc, outerDst) : route;

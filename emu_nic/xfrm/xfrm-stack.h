@@ -8,6 +8,9 @@
 #include "ns3/ip-l4-protocol.h"
 #include "ns3/ipv4-interface.h"
 #include "ns3/ipv4-l3-protocol.h"
+#include "ns3/ipv6-interface.h"
+#include "ns3/ipv6-l3-protocol.h"
+#include "ns3/ipv6-route.h"
 #include "ns3/node.h"
 #include "ns3/object.h"
 #include "ns3/traced-callback.h"
@@ -78,13 +81,17 @@ const char* XfrmEventName(XfrmEvent event);
  * It hooks the node's IPv4 in three places: it interposes on the down targets of the L4
  * protocols (locally generated traffic, like xfrm_output), registers IP protocol 50 (ESP input,
  * like xfrm_input) and wraps the routing protocol (inbound and forward policy checks, protection
- * of forwarded traffic). Devices that implement XfrmDevOps are offered states and policies that
- * ask for offload, with Linux's rules for fallback.
+ * of forwarded traffic). A node with IPv6 is hooked the same way (xfrm6_output, xfrm6_rcv),
+ * plus XfrmL4Guard in front of IPv6 TCP and UDP for the inbound check of local traffic, since
+ * ns-3's IPv6 delivers it without asking routing. Devices that implement XfrmDevOps are offered
+ * states and policies that ask for offload, with Linux's rules for fallback.
  *
- * One object, three files by job: xfrm-stack.cc (control plane, lifetimes), xfrm-output.cc,
- * xfrm-input.cc. Every drop is counted by reason and fires the Drop trace.
+ * One object, files by job: xfrm-stack.cc (control plane, lifetimes), xfrm-output.cc and
+ * xfrm-input.cc (IPv4), xfrm-output6.cc and xfrm-input6.cc (IPv6), xfrm-gso.cc. Every drop is
+ * counted by reason and fires the Drop trace.
  */
 class UdpEncapL4Protocol;
+class XfrmL4Guard;
 
 class XfrmStack : public Object
 {
@@ -173,15 +180,31 @@ class XfrmStack : public Object
                        Ptr<Ipv4Interface> incomingInterface);
     bool InputHook(Ptr<const Packet> packet, const Ipv4Header& header, Ptr<const NetDevice> idev);
 
+    // The IPv6 entry points (xfrm-output6.cc, xfrm-input6.cc); not for users.
+    void OutputFromL4v6(Ptr<Packet> packet,
+                        Ipv6Address src,
+                        Ipv6Address dst,
+                        uint8_t protocol,
+                        Ptr<Ipv6Route> route);
+    /// ESP input over IPv6 (xfrm6_rcv): packet is the ESP frame, the extension headers before
+    /// it already processed by IPv6.
+    IpL4Protocol::RxStatus InputEsp6(Ptr<Packet> packet,
+                                     const Ipv6Header& header,
+                                     Ptr<Ipv6Interface> incomingInterface);
+    /// IPv6 packets routing sees (forwarded ones): the forward policy check, then protection by
+    /// an out policy. True when XFRM consumed the packet.
+    bool InputHook6(Ptr<const Packet> packet, const Ipv6Header& header, Ptr<const NetDevice> idev);
+    /// The inbound policy check of an IPv6 TCP or UDP segment (protocol) delivered to this node
+    /// (xfrm6_policy_check); false when it was dropped.
+    bool LocalInputAllowed6(Ptr<const Packet> segment, const Ipv6Header& header, uint8_t protocol);
+
   protected:
     void DoDispose() override;
 
   private:
-    /// False (naming the field) unless the outer addresses and the selector are IPv4, the one
-    /// family with a data path so far.
-    static bool IsBuiltFamily(const XfrmAddress& outer,
-                              const XfrmSelector& sel,
-                              std::string* error);
+    /// False (naming the field) when the node lacks the IP version the outer addresses or the
+    /// selector need.
+    bool HasFamilies(const XfrmAddress& outer, const XfrmSelector& sel, std::string* error) const;
     void Drop(XfrmDrop reason, Ptr<const Packet> packet);
     /// Offers a validated policy to its device and puts it in the SPD, then removes old.
     Ptr<XfrmPolicy> InsertPolicy(const XfrmPolicyConfig& config,
@@ -238,6 +261,47 @@ class XfrmStack : public Object
                           Ptr<Ipv4Route> route,
                           uint32_t mss,
                           uint32_t segs);
+    /// The first part of ESP output for either family (xfrm_output_one): the state the policy
+    /// resolves to for flow, its lifetime and its next sequence number. nullptr if dropped.
+    Ptr<XfrmState> OutputState(Ptr<XfrmPolicy> policy,
+                               const XfrmFlow& flow,
+                               Ptr<const Packet> payload,
+                               uint64_t* seq);
+    /// ESP output of an IPv6 packet (header inner, then payload): transport or tunnel mode, to
+    /// an IPv6 or (IPv6-in-IPv4) an IPv4 peer. forwarded: a router's packet, which must fit the
+    /// SA's MTU or is refused with ICMPv6 Packet Too Big (ip6_forward with the xfrm route's MTU).
+    bool Protect6(Ptr<XfrmPolicy> policy,
+                  const Ipv6Header& inner,
+                  Ptr<const Packet> payload,
+                  Ptr<Ipv6Route> route,
+                  bool forwarded);
+    /// Sends an ESP frame (or ESP-in-UDP datagram, protocol 17) from src to dst over the IP of
+    /// their family; route only when it is the one to use (IPv6 transport mode).
+    void SendOuter(Ptr<Packet> esp,
+                   const XfrmAddress& src,
+                   const XfrmAddress& dst,
+                   uint8_t protocol,
+                   Ptr<Ipv6Route> route6);
+    /// The family-free part of ESP input (xfrm_input up to the mode's input): the SA, how the
+    /// packet came, the device's CRYPTO_DONE status, replay, lifetime, decryption and trailer,
+    /// the inner packet of tunnel mode; then the replay window and counters advance. nullptr if
+    /// dropped; else the plaintext is in m_frame at *offset, *length bytes, after next header.
+    Ptr<XfrmState> OpenEsp(Ptr<Packet> packet,
+                           const XfrmAddress& daddr,
+                           XfrmEncapType encap,
+                           uint32_t* offset,
+                           uint32_t* length,
+                           uint8_t* nextHeader);
+    /// Hands a decapsulated tunnel-mode inner packet (IPv4 or IPv6, by nextHeader) back to the
+    /// IP of its family with the secpath of x (xfrm4/6 tunnel input re-injects it).
+    void ReinjectInner(Ptr<XfrmState> x,
+                       Ptr<Packet> inner,
+                       uint8_t nextHeader,
+                       Ptr<NetDevice> device);
+    Ptr<Ipv6Route> RouteTo6(Ipv6Address src, Ipv6Address dst);
+    /// The MTU of the device the route from src to dst leaves through (either family); 0
+    /// without a route.
+    uint32_t OuterLinkMtu(const XfrmAddress& src, const XfrmAddress& dst);
     /// Sends an IPv4 packet of any size to the route's interface, past ns-3's fragmentation.
     bool SendWhole(Ptr<Packet> payload, Ipv4Header header, Ptr<Ipv4Route> route);
     /// Recomputes a decrypted TCP/UDP segment's checksum for the addresses it arrived with.
@@ -265,6 +329,9 @@ class XfrmStack : public Object
     void FreeDeletedState(Ptr<XfrmState> x);
     void OnMtuExceeded(Ptr<const Packet> ipPacket, uint32_t mtu);
     void AttachDevice(Ptr<NetDevice> dev);
+    /// The IPv6 hooks: down targets of ICMPv6, TCP and UDP, ESP as IPv6 protocol 50, the
+    /// L4 guards and the routing hook.
+    void InstallIpv6();
     Ptr<Ipv4Route> RouteTo(Ipv4Address src, Ipv4Address dst);
     /// Hands a packet no policy protects to where the L4 protocol would have sent it.
     void SendPlaintext(Ptr<Packet> packet,
@@ -278,9 +345,11 @@ class XfrmStack : public Object
 
     Ptr<Node> m_node;
     Ptr<Ipv4L3Protocol> m_ipv4;
+    Ptr<Ipv6L3Protocol> m_ipv6; //!< nullptr on a node without IPv6
     XfrmStateTable m_sad;
     XfrmPolicyTable m_spd;
     std::map<int, IpL4Protocol::DownTargetCallback> m_l4DownTargets;
+    std::map<int, IpL4Protocol::DownTargetCallback6> m_l4DownTargets6;
     std::vector<Ptr<NetDevice>> m_attachedDevices;
     std::vector<uint8_t> m_payload;  //!< reused per packet: the bytes to protect
     std::vector<uint8_t> m_frame;    //!< reused per packet: the ESP frame
@@ -289,7 +358,8 @@ class XfrmStack : public Object
     std::array<uint64_t, size_t(XfrmEvent::Count)> m_events{};
     uint16_t m_identification{0};
     std::set<uint16_t> m_udpEncapPorts;
-    Ptr<UdpEncapL4Protocol> m_udpEncap; //!< in front of UDP once a port is enabled
+    Ptr<UdpEncapL4Protocol> m_udpEncap;       //!< in front of UDP once a port is enabled
+    std::vector<Ptr<XfrmL4Guard>> m_l4Guards; //!< in front of IPv6 TCP and UDP
     Time m_stateFreeDelay;
     std::vector<Ptr<XfrmState>> m_awaitingFree; //!< deleted on the device, not yet freed
     ExpireCallback m_expireCallback;

@@ -11,6 +11,7 @@
 #include "ns3/bulk-send-helper.h"
 #include "ns3/config.h"
 #include "ns3/inet-socket-address.h"
+#include "ns3/inet6-socket-address.h"
 #include "ns3/on-off-helper.h"
 #include "ns3/packet-sink-helper.h"
 #include "ns3/packet-sink.h"
@@ -45,7 +46,11 @@ struct Scenario
     uint32_t tunnels; //!< subnet pairs between the gateways (tunnel mode)
     bool defaultRun;  //!< run when no scenario is named
     bool nat;         //!< gwA behind a NAT (nat-topology.h): ESP-in-UDP on port 4500
+    XfrmAddress::Family inner{XfrmAddress::Family::Ipv4}; //!< the hosts' traffic
+    XfrmAddress::Family outer{XfrmAddress::Family::Ipv4}; //!< ESP's outer header
 };
+
+constexpr XfrmAddress::Family kV6 = XfrmAddress::Family::Ipv6;
 
 const std::vector<Scenario>&
 Scenarios()
@@ -54,6 +59,8 @@ Scenarios()
         {"host-to-host-transport", XfrmMode::Transport, 1, true, false},
         {"gateway-tunnel", XfrmMode::Tunnel, 1, true, false},
         {"gateway-tunnel-nat", XfrmMode::Tunnel, 1, true, true},
+        {"host-to-host-transport-v6", XfrmMode::Transport, 1, true, false, kV6, kV6},
+        {"gateway-tunnel-v6", XfrmMode::Tunnel, 1, true, false, kV6, kV6},
         // Many SAs: a few times the wall time of the others, so only when asked for.
         {"gateway-tunnel-1000", XfrmMode::Tunnel, 1000, false, false},
     };
@@ -84,6 +91,7 @@ ConnectionOf(const Topology& t,
              size_t tunnel,
              Ipv4Address natAddress)
 {
+    const XfrmAddress hostA = t.HostAddr(true);
     IpsecConnectionConfig c;
     const XfrmOffloadType offload = t.opt.mode;
     c.mode = t.opt.ipMode;
@@ -94,15 +102,16 @@ ConnectionOf(const Topology& t,
     {
         c.name = "hostA-hostB";
         c.keyBits = 128;
-        c.left = {t.endA, t.endAddrA, t.hostAddrA, 32, t.devA, offload};
-        c.right = {t.endB, t.endAddrB, t.hostAddrB, 32, t.devB, offload};
+        const uint8_t host = hostA.GetMaxPrefixLength();
+        c.left = {t.endA, t.EndAddr(true), hostA, host, t.devA, offload};
+        c.right = {t.endB, t.EndAddr(false), t.HostAddr(false), host, t.devB, offload};
     }
     else if (t.tunnelNetsA.empty())
     {
         c.name = "gwA-gwB";
         c.keyBits = 256;
-        c.left = {t.endA, t.endAddrA, t.netA, 24, t.devA, offload};
-        c.right = {t.endB, t.endAddrB, t.netB, 24, t.devB, offload};
+        c.left = {t.endA, t.EndAddr(true), t.Net(true), t.NetPrefix(), t.devA, offload};
+        c.right = {t.endB, t.EndAddr(false), t.Net(false), t.NetPrefix(), t.devB, offload};
         if (natAddress != Ipv4Address::GetAny())
         {
             c.name = "gwA-gwB-nat";
@@ -130,7 +139,7 @@ struct FlowEnds
 {
     Ptr<Node> fromNode;
     Ptr<Node> toNode;
-    Ipv4Address to;
+    XfrmAddress to;
     uint16_t tcpPort;
     uint16_t udpPort;
 };
@@ -149,9 +158,31 @@ FlowsOf(const Topology& t)
     }
     if (flows.empty())
     {
-        flows.push_back({t.hostA, t.hostB, t.hostAddrB, kTcpPort, kUdpPort});
+        flows.push_back({t.hostA, t.hostB, t.HostAddr(false), kTcpPort, kUdpPort});
     }
     return flows;
+}
+
+/// A socket address of to's family.
+Address
+SocketAddressOf(const XfrmAddress& to, uint16_t port)
+{
+    if (to.IsIpv6())
+    {
+        return Inet6SocketAddress(to.GetIpv6(), port);
+    }
+    return InetSocketAddress(to.GetIpv4(), port);
+}
+
+/// Where a sink for traffic to `to` listens: any address of its family.
+Address
+AnyAddressLike(const XfrmAddress& to, uint16_t port)
+{
+    if (to.IsIpv6())
+    {
+        return Inet6SocketAddress(Ipv6Address::GetAny(), port);
+    }
+    return InetSocketAddress(Ipv4Address::GetAny(), port);
 }
 } // namespace
 
@@ -277,6 +308,8 @@ RunScenario(const ScenarioOptions& options, ScenarioResult* result, std::string*
     topologyOptions.queueSize = "";
     topologyOptions.installIpsec = false; // the key manager installs the SAs and policies
     topologyOptions.tunnels = tunnels;
+    topologyOptions.innerFamily = scenario->inner;
+    topologyOptions.outerFamily = scenario->outer;
     if (tunnels > 1)
     {
         // Each tunnel's SAs, their rekeyed successors and those awaiting state_free; packet
@@ -368,11 +401,10 @@ RunScenario(const ScenarioOptions& options, ScenarioResult* result, std::string*
     ApplicationContainer tcpSinks;
     for (const FlowEnds& f : flows)
     {
-        BulkSendHelper bulk("ns3::TcpSocketFactory", InetSocketAddress(f.to, f.tcpPort));
+        BulkSendHelper bulk("ns3::TcpSocketFactory", SocketAddressOf(f.to, f.tcpPort));
         bulk.SetAttribute("SendSize", UintegerValue(options.tcpSegmentSize));
         tcpApps.Add(bulk.Install(f.fromNode));
-        PacketSinkHelper sink("ns3::TcpSocketFactory",
-                              InetSocketAddress(Ipv4Address::GetAny(), f.tcpPort));
+        PacketSinkHelper sink("ns3::TcpSocketFactory", AnyAddressLike(f.to, f.tcpPort));
         tcpSinks.Add(sink.Install(f.toNode));
     }
     // Many flows start spread over kStagger, as independent sources would: a thousand at one
@@ -396,12 +428,11 @@ RunScenario(const ScenarioOptions& options, ScenarioResult* result, std::string*
     ApplicationContainer udpSinks;
     for (const FlowEnds& f : flows)
     {
-        OnOffHelper onOff("ns3::UdpSocketFactory", InetSocketAddress(f.to, f.udpPort));
+        OnOffHelper onOff("ns3::UdpSocketFactory", SocketAddressOf(f.to, f.udpPort));
         onOff.SetConstantRate(DataRate(options.udpRate.GetBitRate() / flows.size()),
                               options.udpPayloadSize);
         udpApps.Add(onOff.Install(f.fromNode));
-        PacketSinkHelper sink("ns3::UdpSocketFactory",
-                              InetSocketAddress(Ipv4Address::GetAny(), f.udpPort));
+        PacketSinkHelper sink("ns3::UdpSocketFactory", AnyAddressLike(f.to, f.udpPort));
         udpSinks.Add(sink.Install(f.toNode));
     }
     for (uint32_t i = 0; i < udpApps.GetN(); ++i)

@@ -5,9 +5,13 @@
 
 #include "ns3/boolean.h"
 #include "ns3/global-value.h"
+#include "ns3/icmpv6-l4-protocol.h"
 #include "ns3/internet-stack-helper.h"
 #include "ns3/ipv4-address-helper.h"
 #include "ns3/ipv4-global-routing-helper.h"
+#include "ns3/ipv6-address-helper.h"
+#include "ns3/ipv6-static-routing-helper.h"
+#include "ns3/ipv6.h"
 #include "ns3/log.h"
 #include "ns3/string.h"
 #include "ns3/uinteger.h"
@@ -64,6 +68,49 @@ Topology::Tunnel() const
     return opt.ipMode == XfrmMode::Tunnel;
 }
 
+bool
+Topology::UsesIpv6() const
+{
+    return opt.innerFamily == XfrmAddress::Family::Ipv6 ||
+           opt.outerFamily == XfrmAddress::Family::Ipv6;
+}
+
+XfrmAddress
+Topology::HostAddr(bool a) const
+{
+    if (opt.innerFamily == XfrmAddress::Family::Ipv6)
+    {
+        return a ? hostAddr6A : hostAddr6B;
+    }
+    return a ? hostAddrA : hostAddrB;
+}
+
+XfrmAddress
+Topology::EndAddr(bool a) const
+{
+    if (opt.outerFamily == XfrmAddress::Family::Ipv6)
+    {
+        return a ? endAddr6A : endAddr6B;
+    }
+    return a ? endAddrA : endAddrB;
+}
+
+XfrmAddress
+Topology::Net(bool a) const
+{
+    if (opt.innerFamily == XfrmAddress::Family::Ipv6)
+    {
+        return a ? net6A : net6B;
+    }
+    return a ? netA : netB;
+}
+
+uint8_t
+Topology::NetPrefix() const
+{
+    return opt.innerFamily == XfrmAddress::Family::Ipv6 ? 64 : 24;
+}
+
 std::string
 Topology::NodeName(uint32_t nodeId) const
 {
@@ -81,14 +128,13 @@ XfrmStateConfig
 Topology::SaConfig(bool aToB, bool onSender, XfrmOffloadType type) const
 {
     XfrmStateConfig c;
-    c.saddr = aToB ? endAddrA : endAddrB;
-    c.daddr = aToB ? endAddrB : endAddrA;
+    c.saddr = EndAddr(aToB);
+    c.daddr = EndAddr(!aToB);
     c.spi = aToB ? spiAB : spiBA;
     c.reqid = aToB ? reqidAB : reqidBA;
     c.mode = Tunnel() ? XfrmMode::Tunnel : XfrmMode::Transport;
-    c.sel = Tunnel()
-                ? XfrmSelector::Subnets(aToB ? netA : netB, 24, aToB ? netB : netA, 24)
-                : XfrmSelector::Hosts(aToB ? hostAddrA : hostAddrB, aToB ? hostAddrB : hostAddrA);
+    c.sel = Tunnel() ? XfrmSelector::Subnets(Net(aToB), NetPrefix(), Net(!aToB), NetPrefix())
+                     : XfrmSelector::Hosts(HostAddr(aToB), HostAddr(!aToB));
     c.algorithm = aToB ? algAB : algBA;
     c.replayWindow = opt.replayWindow;
     c.esn = opt.esn;
@@ -117,14 +163,13 @@ Topology::PolicyConfig(bool onA, XfrmDir dir, XfrmOffloadType type) const
     XfrmPolicyConfig p;
     p.dir = dir;
     p.priority = opt.policyPriority;
-    p.sel = Tunnel()
-                ? XfrmSelector::Subnets(aToB ? netA : netB, 24, aToB ? netB : netA, 24)
-                : XfrmSelector::Hosts(aToB ? hostAddrA : hostAddrB, aToB ? hostAddrB : hostAddrA);
+    p.sel = Tunnel() ? XfrmSelector::Subnets(Net(aToB), NetPrefix(), Net(!aToB), NetPrefix())
+                     : XfrmSelector::Hosts(HostAddr(aToB), HostAddr(!aToB));
     p.action = XfrmPolicyAction::Allow;
     p.hasTemplate = true;
     p.tmpl.mode = Tunnel() ? XfrmMode::Tunnel : XfrmMode::Transport;
-    p.tmpl.saddr = aToB ? endAddrA : endAddrB;
-    p.tmpl.daddr = aToB ? endAddrB : endAddrA;
+    p.tmpl.saddr = EndAddr(aToB);
+    p.tmpl.daddr = EndAddr(!aToB);
     p.tmpl.reqid = aToB ? reqidAB : reqidBA;
     if (type == XfrmOffloadType::Packet && dir != XfrmDir::Fwd)
     {
@@ -327,6 +372,38 @@ BuildManyTunnels(Topology* t, EmuNicHelper& ipsecLink)
         ipv4->AddAddress(lan, Ipv4InterfaceAddress(t->tunnelHostsB[i], Ipv4Mask("255.255.0.0")));
     }
 }
+
+/// IPv6 on a link of nodes whose ICMPv6 skips duplicate address detection (the addresses are
+/// usable at once, as a test needs; nothing here duplicates one).
+Ipv6InterfaceContainer
+AssignIpv6(const NetDeviceContainer& link, const char* prefix)
+{
+    for (uint32_t i = 0; i < link.GetN(); ++i)
+    {
+        link.Get(i)->GetNode()->GetObject<Icmpv6L4Protocol>()->SetAttribute("DAD",
+                                                                            BooleanValue(false));
+    }
+    Ipv6AddressHelper helper;
+    helper.SetBase(Ipv6Address(prefix), Ipv6Prefix(64));
+    return helper.Assign(link);
+}
+
+/// A static IPv6 route on node to prefix/64 via nextHop on dev (any prefix: the default route).
+void
+AddIpv6Route(Ptr<Node> node, Ptr<NetDevice> dev, const char* prefix, Ipv6Address nextHop)
+{
+    Ptr<Ipv6> ipv6 = node->GetObject<Ipv6>();
+    Ptr<Ipv6StaticRouting> routing = Ipv6StaticRoutingHelper().GetStaticRouting(ipv6);
+    const uint32_t interface = ipv6->GetInterfaceForDevice(dev);
+    if (prefix)
+    {
+        routing->AddNetworkRouteTo(Ipv6Address(prefix), Ipv6Prefix(64), nextHop, interface);
+    }
+    else
+    {
+        routing->SetDefaultRoute(nextHop, interface);
+    }
+}
 } // namespace
 
 std::unique_ptr<Topology>
@@ -351,6 +428,16 @@ BuildTopology(const TopologyOptions& opt)
                 std::to_string(kMaxTunnels));
         return t;
     }
+    if (t->UsesIpv6() && (opt.tunnels > 1 || opt.udpEncap))
+    {
+        t->Fail("innerFamily/outerFamily: IPv6 is built for one tunnel without ESP-in-UDP");
+        return t;
+    }
+    if (!t->Tunnel() && opt.innerFamily != opt.outerFamily)
+    {
+        t->Fail("innerFamily: transport mode carries the endpoints' own family");
+        return t;
+    }
     if (t->Tunnel() && opt.tunnels > 1)
     {
         BuildManyTunnels(t.get(), ipsecLink);
@@ -373,6 +460,12 @@ BuildTopology(const TopologyOptions& opt)
         t->hostAddrA = t->endAddrA = ifs.GetAddress(0);
         t->hostAddrB = t->endAddrB = ifs.GetAddress(1);
         Ipv4GlobalRoutingHelper::PopulateRoutingTables();
+        if (t->UsesIpv6())
+        {
+            Ipv6InterfaceContainer ifs6 = AssignIpv6(link, "fd00::");
+            t->hostAddr6A = t->endAddr6A = ifs6.GetAddress(0, 1); // 0 is the link-local one
+            t->hostAddr6B = t->endAddr6B = ifs6.GetAddress(1, 1);
+        }
     }
     else
     {
@@ -415,8 +508,33 @@ BuildTopology(const TopologyOptions& opt)
         t->endAddrB = ifW.GetAddress(1);
         t->hostAddrB = ifB.GetAddress(1);
         Ipv4GlobalRoutingHelper::PopulateRoutingTables();
+        if (t->UsesIpv6())
+        {
+            Ipv6InterfaceContainer lan6A = AssignIpv6(lanA, "fd00:1::");
+            Ipv6InterfaceContainer wan6 = AssignIpv6(wan, "fd00:ffff::");
+            Ipv6InterfaceContainer lan6B = AssignIpv6(lanB, "fd00:2::");
+            t->hostAddr6A = lan6A.GetAddress(0, 1);
+            t->endAddr6A = wan6.GetAddress(0, 1);
+            t->endAddr6B = wan6.GetAddress(1, 1);
+            t->hostAddr6B = lan6B.GetAddress(1, 1);
+            for (Ptr<Node> gw : {t->endA, t->endB})
+            {
+                gw->GetObject<Ipv6>()->SetAttribute("IpForward", BooleanValue(true));
+            }
+            AddIpv6Route(t->hostA, lanA.Get(0), nullptr, lan6A.GetAddress(1, 1));
+            AddIpv6Route(t->hostB, lanB.Get(1), nullptr, lan6B.GetAddress(0, 1));
+            AddIpv6Route(t->endA, wan.Get(0), "fd00:2::", t->endAddr6B);
+            AddIpv6Route(t->endB, wan.Get(1), "fd00:1::", t->endAddr6A);
+        }
     }
 
+    if (t->UsesIpv6())
+    {
+        const bool inner6 = opt.innerFamily == XfrmAddress::Family::Ipv6;
+        const bool outer6 = opt.outerFamily == XfrmAddress::Family::Ipv6;
+        t->name += inner6 && outer6 ? "-v6" : inner6 ? "-6in4" : "-4in6";
+    }
+    // After the static routes: the IPv6 routing hook wraps the static routing.
     IpsecHelper().Install(t->nodes);
     t->stackA = t->endA->GetObject<XfrmStack>();
     t->stackB = t->endB->GetObject<XfrmStack>();

@@ -82,6 +82,12 @@ struct TopologyOptions
     /// shape has many hosts (see above) and the test SA pair is not installed (a key manager
     /// adds one connection per tunnel).
     uint32_t tunnels{1};
+    /// The IP version of the protected traffic (hosts, selectors) and of the SA endpoints
+    /// (ESP's outer header). Transport mode needs one family; tunnel mode allows IPv6-in-IPv6,
+    /// IPv4-in-IPv6 and IPv6-in-IPv4. Any IPv6 makes every link dual-stack (IPv6 on fd00::/8
+    /// ULA prefixes: ns-3 never forwards 2001:db8::/32) with static routes; one tunnel only.
+    XfrmAddress::Family innerFamily{XfrmAddress::Family::Ipv4};
+    XfrmAddress::Family outerFamily{XfrmAddress::Family::Ipv4};
     /// Told of every SA or policy the topology could not install; without one the message is
     /// logged and kept in Topology::errors.
     std::function<void(const std::string&)> onError;
@@ -100,7 +106,7 @@ struct TopologyLink
 struct Topology
 {
     TopologyOptions opt;
-    std::string name; //!< "host-to-host-transport" or "gateway-tunnel"
+    std::string name; //!< "host-to-host-transport" or "gateway-tunnel", "-v6" / "-4in6" / "-6in4"
     NodeContainer nodes;
     std::vector<std::string> nodeNames; //!< in the order of `nodes`
     std::vector<TopologyLink> links;
@@ -120,6 +126,13 @@ struct Topology
     Ipv4Address endAddrB;
     Ipv4Address netA{"10.1.0.0"}; //!< tunnel: the protected subnets (/24)
     Ipv4Address netB{"10.2.0.0"};
+    // Their IPv6 twins, set when the options ask for IPv6.
+    Ipv6Address hostAddr6A;
+    Ipv6Address hostAddr6B;
+    Ipv6Address endAddr6A;
+    Ipv6Address endAddr6B;
+    Ipv6Address net6A{"fd00:1::"}; //!< tunnel: the protected IPv6 subnets (/64)
+    Ipv6Address net6B{"fd00:2::"};
     /// Many tunnels: tunnel i protects tunnelNetsA[i]/16 <-> tunnelNetsB[i]/24, between the
     /// addresses tunnelHostsA[i] on tunnelNodesA[i] and tunnelHostsB[i] on tunnelNodesB[i].
     /// Empty with one tunnel (netA <-> netB, hostAddrA on hostA, hostAddrB on hostB).
@@ -145,6 +158,14 @@ struct Topology
     std::vector<std::string> errors; //!< what could not be installed (when opt.onError is unset)
 
     bool Tunnel() const;
+    bool UsesIpv6() const; //!< either family is IPv6
+
+    /// The addresses the SAs and policies use, in the families the options chose: a host
+    /// (protected traffic), an IPsec endpoint, a protected subnet and its prefix length.
+    XfrmAddress HostAddr(bool a) const;
+    XfrmAddress EndAddr(bool a) const;
+    XfrmAddress Net(bool a) const;
+    uint8_t NetPrefix() const;
 
     /// The node's name ("hostA", "gwB", ...), or "node<id>".
     std::string NodeName(uint32_t nodeId) const;

@@ -34,10 +34,10 @@ CaptureWire(Ptr<NetDevice> a, Ptr<NetDevice> b)
             {
                 p->CopyData(bytes.data(), bytes.size());
             }
-            // PPP header: protocol 0x0021 is IPv4.
-            if (bytes.size() < 2 || bytes[0] != 0x00 || bytes[1] != 0x21)
+            // PPP header: protocol 0x0021 is IPv4, 0x0057 IPv6.
+            if (bytes.size() < 2 || bytes[0] != 0x00 || (bytes[1] != 0x21 && bytes[1] != 0x57))
             {
-                ++raw->nonIpv4;
+                ++raw->nonIp;
                 return;
             }
             raw->packets.push_back(WirePacket{fromA,

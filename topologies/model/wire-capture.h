@@ -1,5 +1,5 @@
-// Every packet the two ends of a link start to transmit, as IPv4 bytes: what the wire carried,
-// for tests and the conformance suite to read.
+// Every packet the two ends of a link start to transmit, as IPv4 or IPv6 bytes: what the wire
+// carried, for tests and the conformance suite to read.
 #ifndef WIRE_CAPTURE_H
 #define WIRE_CAPTURE_H
 
@@ -16,14 +16,14 @@ namespace ns3
 struct WirePacket
 {
     bool fromA{true};        //!< transmitted by the first device (else by the second)
-    std::vector<uint8_t> ip; //!< the IPv4 packet as on the wire, PPP header removed
+    std::vector<uint8_t> ip; //!< the IP packet as on the wire (either version), PPP header removed
     Time at;
 };
 
 struct WireCapture
 {
     std::vector<WirePacket> packets;
-    uint32_t nonIpv4{0};
+    uint32_t nonIp{0}; //!< frames that are neither IPv4 nor IPv6
 
     std::vector<const WirePacket*> From(bool fromA) const;
 };

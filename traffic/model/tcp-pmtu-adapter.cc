@@ -2,6 +2,7 @@
 
 #include "ns3/callback.h"
 #include "ns3/icmpv4.h"
+#include "ns3/icmpv6-header.h"
 #include "ns3/log.h"
 #include "ns3/tcp-socket-base.h"
 #include "ns3/tcp-socket-state.h"
@@ -25,6 +26,7 @@ struct TcpStateAccess : public TcpSocketBase
 
 // IPv4 header (20) + TCP header with the options ns-3 may send (timestamps, SACK: up to 40).
 constexpr uint32_t kTcpIpOverhead = 20 + 20 + 40;
+constexpr uint32_t kTcpIpv6Overhead = 40 + 20 + 40; // the same with the IPv6 header
 constexpr uint32_t kMinSegment = 536;
 } // namespace
 
@@ -35,6 +37,8 @@ TcpPmtuAdapter::Attach(Ptr<Socket> socket)
     adapter->m_socket = PeekPointer(socket);
     socket->SetAttribute("IcmpCallback",
                          CallbackValue(MakeCallback(&TcpPmtuAdapter::OnIcmp, adapter)));
+    socket->SetAttribute("IcmpCallback6",
+                         CallbackValue(MakeCallback(&TcpPmtuAdapter::OnIcmp6, adapter)));
     return adapter;
 }
 
@@ -46,18 +50,34 @@ TcpPmtuAdapter::OnIcmp(Ipv4Address source, uint8_t ttl, uint8_t type, uint8_t co
     {
         return;
     }
+    NS_LOG_INFO("PMTU " << info << " from " << source);
+    Reduce(info, kTcpIpOverhead);
+}
+
+void
+TcpPmtuAdapter::OnIcmp6(Ipv6Address source, uint8_t ttl, uint8_t type, uint8_t code, uint32_t info)
+{
+    if (type != Icmpv6Header::ICMPV6_ERROR_PACKET_TOO_BIG || info == 0)
+    {
+        return;
+    }
+    NS_LOG_INFO("PMTU " << info << " from " << source);
+    Reduce(info, kTcpIpv6Overhead);
+}
+
+void
+TcpPmtuAdapter::Reduce(uint32_t mtu, uint32_t overhead)
+{
     auto* tcp = dynamic_cast<TcpSocketBase*>(m_socket);
     if (!tcp)
     {
         return;
     }
     Ptr<TcpSocketState> tcb = TcpStateAccess::Get(tcp);
-    const uint32_t wanted =
-        std::max(kMinSegment, info > kTcpIpOverhead ? info - kTcpIpOverhead : 0);
+    const uint32_t wanted = std::max(kMinSegment, mtu > overhead ? mtu - overhead : 0);
     if (wanted < tcb->m_segmentSize)
     {
-        NS_LOG_INFO("PMTU " << info << " from " << source << ": segment size " << tcb->m_segmentSize
-                            << " -> " << wanted);
+        NS_LOG_INFO("segment size " << tcb->m_segmentSize << " -> " << wanted);
         tcb->m_segmentSize = wanted;
         ++m_adaptations;
     }

@@ -2,6 +2,7 @@
 
 #include "ns3/callback.h"
 #include "ns3/inet-socket-address.h"
+#include "ns3/inet6-socket-address.h"
 #include "ns3/packet.h"
 #include "ns3/simulator.h"
 #include "ns3/udp-socket-factory.h"
@@ -11,12 +12,14 @@
 namespace ns3
 {
 
+namespace
+{
 std::shared_ptr<UdpSink>
-InstallUdpSink(Ptr<Node> node, uint16_t port)
+MakeUdpSink(Ptr<Node> node, const Address& local)
 {
     auto sink = std::make_shared<UdpSink>();
     sink->socket = Socket::CreateSocket(node, UdpSocketFactory::GetTypeId());
-    sink->socket->Bind(InetSocketAddress(Ipv4Address::GetAny(), port));
+    sink->socket->Bind(local);
     UdpSink* raw = sink.get();
     sink->socket->SetRecvCallback(Callback<void, Ptr<Socket>>([raw](Ptr<Socket> s) {
         Address from;
@@ -33,6 +36,19 @@ InstallUdpSink(Ptr<Node> node, uint16_t port)
     }));
     return sink;
 }
+} // namespace
+
+std::shared_ptr<UdpSink>
+InstallUdpSink(Ptr<Node> node, uint16_t port)
+{
+    return MakeUdpSink(node, InetSocketAddress(Ipv4Address::GetAny(), port));
+}
+
+std::shared_ptr<UdpSink>
+InstallUdpSink6(Ptr<Node> node, uint16_t port)
+{
+    return MakeUdpSink(node, Inet6SocketAddress(Ipv6Address::GetAny(), port));
+}
 
 std::shared_ptr<UdpSender>
 InstallUdpSender(Ptr<Node> node, Ipv4Address dst, uint16_t port)
@@ -46,7 +62,24 @@ InstallUdpSender(Ptr<Node> node, Ipv4Address dst, uint16_t port)
         "IcmpCallback",
         CallbackValue(Callback<void, Ipv4Address, uint8_t, uint8_t, uint8_t, uint32_t>(
             [raw](Ipv4Address source, uint8_t ttl, uint8_t type, uint8_t code, uint32_t info) {
-                raw->icmp.push_back(IcmpRecord{source, type, code, info});
+                raw->icmp.push_back(IcmpRecord{source, Ipv6Address(), type, code, info});
+            })));
+    return sender;
+}
+
+std::shared_ptr<UdpSender>
+InstallUdpSender(Ptr<Node> node, Ipv6Address dst, uint16_t port)
+{
+    auto sender = std::make_shared<UdpSender>();
+    sender->socket = Socket::CreateSocket(node, UdpSocketFactory::GetTypeId());
+    sender->socket->Bind6();
+    sender->socket->Connect(Inet6SocketAddress(dst, port));
+    UdpSender* raw = sender.get();
+    sender->socket->SetAttribute(
+        "IcmpCallback6",
+        CallbackValue(Callback<void, Ipv6Address, uint8_t, uint8_t, uint8_t, uint32_t>(
+            [raw](Ipv6Address source, uint8_t ttl, uint8_t type, uint8_t code, uint32_t info) {
+                raw->icmp.push_back(IcmpRecord{Ipv4Address(), source, type, code, info});
             })));
     return sender;
 }

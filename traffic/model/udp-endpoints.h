@@ -4,6 +4,7 @@
 #define UDP_ENDPOINTS_H
 
 #include "ns3/ipv4-address.h"
+#include "ns3/ipv6-address.h"
 #include "ns3/node.h"
 #include "ns3/nstime.h"
 #include "ns3/socket.h"
@@ -25,11 +26,16 @@ struct UdpSink
 };
 
 std::shared_ptr<UdpSink> InstallUdpSink(Ptr<Node> node, uint16_t port = kUdpPort);
+/// The same on IPv6 (an ns-3 UDP socket bound to IPv4 hears no IPv6).
+std::shared_ptr<UdpSink> InstallUdpSink6(Ptr<Node> node, uint16_t port = kUdpPort);
 
-/// An ICMP error a UDP socket was told about (UdpSocketImpl's "IcmpCallback").
+/// An ICMP error a UDP socket was told about (UdpSocketImpl's "IcmpCallback", or
+/// "IcmpCallback6" with an ICMPv6 type and code).
 struct IcmpRecord
 {
     Ipv4Address source;
+    Ipv6Address source6; //!< ICMPv6 errors
+
     uint8_t type{0};
     uint8_t code{0};
     uint32_t info{0};
@@ -45,6 +51,11 @@ struct UdpSender
 /// A socket on node connected to dst:port.
 std::shared_ptr<UdpSender> InstallUdpSender(Ptr<Node> node,
                                             Ipv4Address dst,
+                                            uint16_t port = kUdpPort);
+
+/// The same over IPv6, hearing ICMPv6 errors.
+std::shared_ptr<UdpSender> InstallUdpSender(Ptr<Node> node,
+                                            Ipv6Address dst,
                                             uint16_t port = kUdpPort);
 
 void ScheduleDatagram(std::shared_ptr<UdpSender> sender,

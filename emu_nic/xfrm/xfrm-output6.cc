@@ -1,0 +1,227 @@
+// XfrmStack's IPv6 output (Linux's xfrm6_output and the forward path of ip6_forward with an
+// xfrm route): the SPD decides for locally generated and forwarded IPv6, and ESP is built in
+// transport mode (after the IPv6 header: ns-3's L4 protocols send no extension headers) or in
+// tunnel mode, to an IPv6 peer or, IPv6-in-IPv4, to an IPv4 one.
+#include "ipv4-packet-util.h"
+#include "ipv6-packet-util.h"
+#include "xfrm-stack.h"
+
+#include "ns3/icmpv6-l4-protocol.h"
+#include "ns3/ipv6-route.h"
+#include "ns3/ipv6-routing-protocol.h"
+#include "ns3/log.h"
+
+namespace ns3
+{
+
+NS_LOG_COMPONENT_DEFINE("XfrmOutput6");
+
+Ptr<Ipv6Route>
+XfrmStack::RouteTo6(Ipv6Address src, Ipv6Address dst)
+{
+    Ipv6Header h;
+    h.SetSource(src);
+    h.SetDestination(dst);
+    Socket::SocketErrno err;
+    return m_ipv6->GetRoutingProtocol()->RouteOutput(Create<Packet>(), h, nullptr, err);
+}
+
+Ptr<XfrmState>
+XfrmStack::OutputState(Ptr<XfrmPolicy> policy,
+                       const XfrmFlow& flow,
+                       Ptr<const Packet> payload,
+                       uint64_t* seq)
+{
+    Ptr<XfrmState> x = m_sad.FindOutbound(*policy, flow);
+    if (!x)
+    {
+        NS_LOG_LOGIC("no state for the policy's flow to " << flow.dst);
+        Drop(XfrmDrop::OutNoStates, payload);
+        return nullptr;
+    }
+    if (!CheckExpire(x))
+    {
+        ++x->GetStats().expiredDrops;
+        Drop(XfrmDrop::OutStateExpired, payload);
+        return nullptr;
+    }
+    if (!x->NextSeq(seq))
+    {
+        ++x->GetStats().seqOverflow;
+        Drop(XfrmDrop::OutStateSeqError, payload);
+        return nullptr;
+    }
+    return x;
+}
+
+void
+XfrmStack::SendOuter(Ptr<Packet> esp,
+                     const XfrmAddress& src,
+                     const XfrmAddress& dst,
+                     uint8_t protocol,
+                     Ptr<Ipv6Route> route6)
+{
+    if (dst.IsIpv6())
+    {
+        m_ipv6->Send(esp,
+                     src.GetIpv6(),
+                     dst.GetIpv6(),
+                     protocol,
+                     route6 ? route6 : RouteTo6(src.GetIpv6(), dst.GetIpv6()));
+        return;
+    }
+    m_ipv4->Send(esp,
+                 src.GetIpv4(),
+                 dst.GetIpv4(),
+                 protocol,
+                 RouteTo(src.GetIpv4(), dst.GetIpv4()));
+}
+
+uint32_t
+XfrmStack::OuterLinkMtu(const XfrmAddress& src, const XfrmAddress& dst)
+{
+    Ptr<NetDevice> dev;
+    if (dst.IsIpv6())
+    {
+        Ptr<Ipv6Route> route = RouteTo6(src.GetIpv6(), dst.GetIpv6());
+        dev = route ? route->GetOutputDevice() : nullptr;
+    }
+    else
+    {
+        Ptr<Ipv4Route> route = RouteTo(src.GetIpv4(), dst.GetIpv4());
+        dev = route ? route->GetOutputDevice() : nullptr;
+    }
+    return dev ? dev->GetMtu() : 0;
+}
+
+void
+XfrmStack::OutputFromL4v6(Ptr<Packet> packet,
+                          Ipv6Address src,
+                          Ipv6Address dst,
+                          uint8_t protocol,
+                          Ptr<Ipv6Route> route)
+{
+    auto plaintext = [&]() {
+        auto it = m_l4DownTargets6.find(protocol);
+        if (it != m_l4DownTargets6.end() && !it->second.IsNull())
+        {
+            it->second(packet, src, dst, protocol, route);
+        }
+        else
+        {
+            m_ipv6->Send(packet, src, dst, protocol, route);
+        }
+    };
+    if (m_spd.GetN() == 0)
+    {
+        plaintext(); // no policy, no XFRM work
+        return;
+    }
+    Ipv6Header inner;
+    inner.SetSource(src);
+    inner.SetDestination(dst);
+    inner.SetNextHeader(protocol);
+    inner.SetPayloadLength(uint16_t(packet->GetSize()));
+    inner.SetHopLimit(64);
+    Ptr<XfrmPolicy> policy = m_spd.Lookup(XfrmDir::Out, FlowOfIpv6(inner, packet));
+    if (policy && policy->GetConfig().action == XfrmPolicyAction::Block)
+    {
+        Drop(XfrmDrop::OutPolBlock, packet);
+        return;
+    }
+    if (!policy || !policy->RequiresIpsec())
+    {
+        plaintext();
+        return;
+    }
+    if (policy->IsHardware())
+    {
+        // Packet offload of IPv6 needs a device of ABI v5; none can hold such a policy yet.
+        NS_LOG_LOGIC("an IPv6 packet-offload policy: not built");
+        Drop(XfrmDrop::OutError, packet);
+        return;
+    }
+    Protect6(policy, inner, packet, route, false);
+}
+
+bool
+XfrmStack::Protect6(Ptr<XfrmPolicy> policy,
+                    const Ipv6Header& inner,
+                    Ptr<const Packet> payload,
+                    Ptr<Ipv6Route> route,
+                    bool forwarded)
+{
+    const XfrmFlow flow = FlowOfIpv6(inner, payload);
+    if (forwarded)
+    {
+        // ip6_forward checks the packet against the xfrm route's MTU before XFRM sees it:
+        // routers never fragment IPv6, the sender learns the MTU after ESP.
+        Ptr<XfrmState> x = m_sad.FindOutbound(*policy, flow);
+        const uint32_t length = kIpv6HeaderLength + payload->GetSize();
+        const uint32_t linkMtu = x ? OuterLinkMtu(x->GetConfig().saddr, x->GetConfig().daddr) : 0;
+        if (linkMtu != 0)
+        {
+            const uint32_t mtu = std::max<uint32_t>(
+                1280, // the IPv6 minimum MTU (RFC 8200 §5): Linux never reports less
+                x->GetTransform().GetMtu(linkMtu,
+                                         x->GetConfig().mode == XfrmMode::Tunnel,
+                                         x->GetConfig().daddr.IsIpv6() ? kIpv6HeaderLength : 20));
+            if (length > mtu)
+            {
+                NS_LOG_LOGIC("forwarded IPv6 packet of " << length << " bytes exceeds " << mtu
+                                                         << " after ESP: Packet Too Big");
+                Count(XfrmEvent::LocalPmtuErrors);
+                if (Ptr<Icmpv6L4Protocol> icmp = m_node->GetObject<Icmpv6L4Protocol>())
+                {
+                    Ptr<Packet> whole = payload->Copy();
+                    Ipv6Header original = inner;
+                    original.SetHopLimit(inner.GetHopLimit() + 1); // as it arrived
+                    whole->AddHeader(original);
+                    icmp->SendErrorTooBig(whole, inner.GetSource(), mtu);
+                }
+                return false;
+            }
+        }
+    }
+    uint64_t seq = 0;
+    Ptr<XfrmState> x = OutputState(policy, flow, payload, &seq);
+    if (!x)
+    {
+        return false;
+    }
+    const XfrmStateConfig& c = x->GetConfig();
+    const bool tunnel = c.mode == XfrmMode::Tunnel;
+    if (tunnel)
+    {
+        Ptr<Packet> whole = payload->Copy();
+        whole->AddHeader(inner);
+        CopyPacketBytes(whole, m_payload);
+    }
+    else
+    {
+        CopyPacketBytes(payload, m_payload);
+    }
+    // xfrm_output_one counts skb->len past the outer header: the payload after the IPv6 header
+    // in transport mode, the whole inner packet in tunnel mode.
+    x->GetCurrent().bytes += m_payload.size();
+    x->GetCurrent().packets++;
+    x->GetTransform().Encapsulate(c.spi,
+                                  seq,
+                                  c.esn,
+                                  m_payload.data(),
+                                  m_payload.size(),
+                                  tunnel ? kIpProtoIpv6 : inner.GetNextHeader(),
+                                  m_frame);
+    Ptr<Packet> esp = Create<Packet>(m_frame.data(), m_frame.size());
+    if (tunnel)
+    {
+        SendOuter(esp, c.saddr, c.daddr, kIpProtoEsp, nullptr);
+    }
+    else
+    {
+        SendOuter(esp, inner.GetSource(), inner.GetDestination(), kIpProtoEsp, route);
+    }
+    return true;
+}
+
+} // namespace ns3
