@@ -101,7 +101,7 @@ std::string
 RunSummaryTable(const nlohmann::json& runs)
 {
     std::ostringstream os;
-    os << std::left << std::setw(24) << "scenario" << std::setw(8) << "mode" << std::right
+    os << std::left << std::setw(27) << "scenario" << std::setw(8) << "mode" << std::right
        << std::setw(10) << "tcp Mb/s" << std::setw(10) << "udp Mb/s" << std::setw(11) << "udp loss"
        << std::setw(8) << "rekeys" << std::setw(6) << "SAs" << std::setw(8) << "drops"
        << std::setw(10) << "wall s" << std::setw(12) << "pkts/wall s"
@@ -118,7 +118,7 @@ RunSummaryTable(const nlohmann::json& runs)
              << (udpSent ? 100.0 * double(udpSent - std::min(udpSent, udpDelivered)) / udpSent
                          : 0.0)
              << "%";
-        os << std::left << std::setw(24) << ValueOr(r, "scenario", "") << std::setw(8)
+        os << std::left << std::setw(27) << ValueOr(r, "scenario", "") << std::setw(8)
            << ValueOr(r, "mode", "") << std::right << std::fixed << std::setprecision(1)
            << std::setw(10) << ValueOr(tcp, "goodput_mbps", 0.0) << std::setw(10)
            << ValueOr(udp, "goodput_mbps", 0.0) << std::setw(11) << loss.str() << std::setw(8)

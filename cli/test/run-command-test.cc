@@ -74,10 +74,15 @@ IpProtocolsOf(const fs::path& pcap)
             ADD_FAILURE() << "truncated record at " << at;
             break;
         }
-        // PPP protocol 0x0021 (IPv4), then the IPv4 header: protocol at byte 9.
+        // PPP protocol 0x0021 (IPv4), then the IPv4 header: protocol at byte 9; or 0x0057
+        // (IPv6), next header at byte 6 (ns-3's TCP and UDP send no extension headers).
         if (captured >= 2 + 20 && bytes[frame] == 0x00 && bytes[frame + 1] == 0x21)
         {
             ++protocols[bytes[frame + 2 + 9]];
+        }
+        if (captured >= 2 + 40 && bytes[frame] == 0x00 && bytes[frame + 1] == 0x57)
+        {
+            ++protocols[bytes[frame + 2 + 6]];
         }
         at = frame + captured;
     }
@@ -103,7 +108,7 @@ TEST(OffloadlabRun, WritesResultsForEveryScenarioAndMode)
     std::ifstream in(dir / "results.json");
     ASSERT_TRUE(in.good());
     const nlohmann::json doc = nlohmann::json::parse(in);
-    ASSERT_EQ(doc["runs"].size(), 12u);
+    ASSERT_EQ(doc["runs"].size(), 20u);
     std::map<std::string, int> modes;
     std::vector<std::string> order;
     for (const auto& run : doc["runs"])
@@ -162,7 +167,7 @@ TEST(OffloadlabRun, WritesResultsForEveryScenarioAndMode)
         }
     }
     EXPECT_EQ(modes,
-              (std::map<std::string, int>{{"crypto", 3}, {"packet", 3}, {"plain", 3}, {"sw", 3}}));
+              (std::map<std::string, int>{{"crypto", 5}, {"packet", 5}, {"plain", 5}, {"sw", 5}}));
     EXPECT_EQ(std::vector<std::string>(order.begin(), order.begin() + 4),
               (std::vector<std::string>{"plain", "sw", "crypto", "packet"}));
     EXPECT_TRUE(doc["problems"].empty());
@@ -188,7 +193,8 @@ TEST(OffloadlabRun, PlainCapturesHoldNoEsp)
         EXPECT_GT(protocols.count(17) ? protocols.at(17) : 0, 100);
         ++checked;
     }
-    EXPECT_EQ(checked, 8) << "hostA-hostB; lanA, wan, lanB; lanA, wanA, wanB, lanB";
+    EXPECT_EQ(checked, 12) << "hostA-hostB; lanA, wan, lanB; lanA, wanA, wanB, lanB; and the "
+                              "v6 scenarios' hostA-hostB; lanA, wan, lanB";
     // The same pcaps of sw mode do carry ESP: the check above can fail.
     const std::map<int, int> sw = IpProtocolsOf(dir / "gateway-tunnel-sw-wan.pcap");
     EXPECT_GT(sw.count(50) ? sw.at(50) : 0, 1000);
@@ -205,7 +211,7 @@ TEST(OffloadlabRun, PlainGoodputIsAtLeastSoftwareIpsec)
     {
         tcp[run["scenario"]][run["mode"]] = run["traffic"]["tcp"]["goodput_mbps"].get<double>();
     }
-    ASSERT_EQ(tcp.size(), 3u);
+    ASSERT_EQ(tcp.size(), 5u);
     for (const auto& [scenario, modes] : tcp)
     {
         ASSERT_TRUE(modes.count("plain") && modes.count("sw")) << scenario;
@@ -243,6 +249,7 @@ TEST(OffloadlabRun, TsharkDecryptsEveryEspPacketWithTheKeyFile)
             continue;
         }
         SCOPED_TRACE(name);
+        const bool v6 = name.find("-v6-") != std::string::npos;
         Output fields = Shell("HOME=" + home.string() + " XDG_CONFIG_HOME=" + home.string() +
                               "/.config tshark -n -r " + entry.path().string() +
                               " -o esp.enable_encryption_decode:TRUE"
@@ -254,19 +261,35 @@ TEST(OffloadlabRun, TsharkDecryptsEveryEspPacketWithTheKeyFile)
         std::string line;
         int esp = 0;
         int good = 0;
+        int linkControl = 0;
         while (std::getline(lines, line))
         {
             if (line.rfind("Running as user", 0) == 0)
             {
                 continue; // tshark's warning when run as root
             }
+            if (v6 && line.find("\tppp:ipv6:icmpv6") != std::string::npos &&
+                line.find(":esp:") == std::string::npos)
+            {
+                ++linkControl; // router solicitations at start-up, in the clear as in Linux
+                continue;
+            }
             // Every frame on an IPsec link is ESP (outer protocol 50; tunnel mode adds the inner
             // one after a comma), and tshark sees the payload inside it. Around the NAT it is
-            // ESP in UDP (outer protocol 17, RFC 3948), which tshark decrypts the same way.
+            // ESP in UDP (outer protocol 17, RFC 3948), which tshark decrypts the same way. On
+            // the IPv6 links there is no IPv4 header at all (ip.proto empty), only IPv6 ESP.
             const char* outer = natLink ? "17" : "50";
-            EXPECT_TRUE(line.rfind(std::string(outer) + ",", 0) == 0 ||
-                        (!natLink && line.rfind("50\t", 0) == 0))
-                << line;
+            if (v6)
+            {
+                EXPECT_EQ(line.rfind("\t", 0), 0u) << line;
+                EXPECT_NE(line.find(":ipv6:esp:"), std::string::npos) << line;
+            }
+            else
+            {
+                EXPECT_TRUE(line.rfind(std::string(outer) + ",", 0) == 0 ||
+                            (!natLink && line.rfind("50\t", 0) == 0))
+                    << line;
+            }
             if (natLink)
             {
                 EXPECT_NE(line.find(":udp:udpencap:esp:ip:"), std::string::npos) << line;
@@ -275,14 +298,17 @@ TEST(OffloadlabRun, TsharkDecryptsEveryEspPacketWithTheKeyFile)
             good += line.find("\t1\t0\t") != std::string::npos ? 1 : 0;
             EXPECT_TRUE(line.find(":esp:tcp") != std::string::npos ||
                         line.find(":esp:udp") != std::string::npos ||
-                        line.find(":esp:ip:") != std::string::npos)
+                        line.find(":esp:ip:") != std::string::npos ||
+                        line.find(":esp:ipv6:") != std::string::npos)
                 << line;
         }
         EXPECT_GT(esp, 1000);
         EXPECT_EQ(good, esp);
+        EXPECT_LE(linkControl, 10) << "ns-3 sends 5 router solicitations per host";
         ++checked;
     }
-    EXPECT_EQ(checked, 12) << "3 IPsec modes x (hostA-hostB, wan, wanA, wanB)";
+    EXPECT_EQ(checked, 18) << "3 IPsec modes x (hostA-hostB, wan, wanA, wanB, and the v6 "
+                              "scenarios' hostA-hostB and wan)";
 }
 
 TEST(OffloadlabCli, HelpAndListSucceed)
@@ -296,7 +322,8 @@ TEST(OffloadlabCli, HelpAndListSucceed)
     Output list = Shell(Offloadlab("run --list"));
     EXPECT_EQ(list.exitCode, 0);
     EXPECT_EQ(list.text,
-              "host-to-host-transport\ngateway-tunnel\ngateway-tunnel-nat\ngateway-tunnel-1000\n");
+              "host-to-host-transport\ngateway-tunnel\ngateway-tunnel-nat\n"
+              "host-to-host-transport-v6\ngateway-tunnel-v6\ngateway-tunnel-1000\n");
 }
 
 struct BadArguments
