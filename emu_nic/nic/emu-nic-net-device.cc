@@ -2,6 +2,7 @@
 
 #include "device-abi-convert.h"
 #include "ipv4-packet-util.h"
+#include "ipv6-packet-util.h"
 #include "offload-device-guard.h"
 #include "xfrm-offload-tag.h"
 
@@ -333,20 +334,41 @@ EmuNicNetDevice::SetCarrier(bool up)
     m_linkChange(); // Linux sends no NETDEV_DOWN for it: the offloads stay
 }
 
+namespace
+{
+
+/// The protocol number of the IP packet a frame holds, by its version nibble: a tunnel's outer
+/// (TX) or inner (RX) packet may be of the other family than the one the stack handed over.
+uint16_t
+EtherTypeOf(Ptr<const Packet> frame, uint16_t otherwise)
+{
+    uint8_t first = 0;
+    if (frame->GetSize() == 0 || frame->CopyData(&first, 1) != 1)
+    {
+        return otherwise;
+    }
+    return first >> 4 == 6 ? kEtherTypeIpv6 : first >> 4 == 4 ? kEtherTypeIpv4 : otherwise;
+}
+} // namespace
+
 bool
 EmuNicNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t protocolNumber)
 {
-    if (protocolNumber == kEtherTypeIpv4 && m_espOffload && m_everOffloaded && IsLinkUp())
+    if (m_espOffload && m_everOffloaded && IsLinkUp() &&
+        (protocolNumber == kEtherTypeIpv4 ||
+         (protocolNumber == kEtherTypeIpv6 && DeviceDoesIpv6())))
     {
         // A GSO super-packet leaves as the segments the device made, each its own frame.
         bool sent = false;
         for (const Ptr<Packet>& frame : ProcessTx(packet))
         {
-            sent = PointToPointNetDevice::Send(frame, dest, protocolNumber) || sent;
+            sent = PointToPointNetDevice::Send(frame, dest, EtherTypeOf(frame, protocolNumber)) ||
+                   sent;
         }
         return sent;
     }
-    if (protocolNumber == kEtherTypeIpv4 && packet->GetSize() > GetMtu())
+    if ((protocolNumber == kEtherTypeIpv4 || protocolNumber == kEtherTypeIpv6) &&
+        packet->GetSize() > GetMtu())
     {
         // A super-packet no device segmented: never on the wire whole.
         Drop(EmuNicDrop::TxOversize, packet);
@@ -361,9 +383,11 @@ EmuNicNetDevice::InterceptRx(Ptr<NetDevice> dev,
                              uint16_t protocol,
                              const Address& from)
 {
-    if (protocol == kEtherTypeIpv4 && m_espOffload && m_everOffloaded)
+    // An IPv4-only device never sees IPv6 (ABI v5: the host gives it nothing it cannot parse).
+    if (m_espOffload && m_everOffloaded &&
+        (protocol == kEtherTypeIpv4 || (protocol == kEtherTypeIpv6 && DeviceDoesIpv6())))
     {
-        packet = ProcessRx(packet);
+        packet = ProcessRx(packet, &protocol);
         if (!packet)
         {
             return true; // dropped and counted by the device
@@ -453,16 +477,26 @@ EmuNicNetDevice::ProcessTx(Ptr<Packet> packet)
         meta.csum_len = tag.csumLength;
         meta.csum_field = tag.csumField;
         meta.csum_proto = tag.csumProto;
-        meta.csum_saddr = tag.csumSrc.Get();
-        meta.csum_daddr = tag.csumDst.Get();
+        meta.csum_saddr = AbiIpv4Of(tag.csumSrc);
+        meta.csum_daddr = AbiIpv4Of(tag.csumDst);
         meta.gso_size = tag.gsoSize;
         meta.gso_segs = tag.gsoSegs;
+        meta.csum_family = AbiFamilyOf(tag.csumSrc);
+        AbiAddress6Of(tag.csumSrc, meta.csum_saddr6);
+        AbiAddress6Of(tag.csumDst, meta.csum_daddr6);
     }
     const uint32_t size = packet->GetSize();
     // Every segment of a super-packet gets headers, IV, padding, trailer and ICV of its own.
     const uint32_t cap = size + kTxHeadroom + (gso ? tag.gsoSegs * kTxHeadroomPerSegment : 0);
     m_buffer.resize(cap);
     packet->CopyData(m_buffer.data(), size);
+    if (gso && size > 0 && m_buffer[0] >> 4 == 6)
+    {
+        // GSO_ESP is IPv4 only (ABI v5): the stack segments IPv6 in software.
+        NS_LOG_LOGIC("an IPv6 GSO super-packet: never handed to the device");
+        Drop(EmuNicDrop::TxUnsupported, packet);
+        return {};
+    }
     if (!crypto && IsOffloadedFragment(m_buffer.data(), size, XfrmDir::Out))
     {
         NS_LOG_LOGIC("packet offload: a fragment selected by an offloaded policy");
@@ -584,8 +618,41 @@ EmuNicNetDevice::SetWireObserver(WireObserver observer)
 }
 
 bool
+EmuNicNetDevice::IsOffloadedFragment6(const uint8_t* ip, uint32_t length, XfrmDir dir) const
+{
+    // A Fragment header anywhere in the chain makes a fragment (Linux's packet offload drops
+    // them as it does IPv4's); a chain that does not parse is the stack's to count.
+    Ipv6Chain chain;
+    if (!ParseIpv6Chain(ip, length, &chain, nullptr) || !chain.fragment ||
+        (chain.upperProtocol == kIpProtoEsp) != (dir == XfrmDir::In))
+    {
+        return false;
+    }
+    const XfrmAddress dst = Ipv6DestinationOf(ip);
+    if (dir == XfrmDir::In)
+    {
+        return m_packetRxStatesByDaddr.count(dst) != 0;
+    }
+    const XfrmFlow flow{Ipv6SourceOf(ip), dst, chain.upperProtocol, 0, 0};
+    for (const Ptr<XfrmPolicy>& xp : m_policies)
+    {
+        XfrmSelector sel = xp->GetConfig().sel;
+        sel.sport = sel.dport = 0;
+        if (xp->GetConfig().dir == XfrmDir::Out && sel.Matches(flow))
+        {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
 EmuNicNetDevice::IsOffloadedFragment(const uint8_t* ip, uint32_t length, XfrmDir dir) const
 {
+    if (length > 0 && ip[0] >> 4 == 6)
+    {
+        return IsOffloadedFragment6(ip, length, dir);
+    }
     const uint32_t ihl = Ipv4HeaderLength(ip, length);
     if (ihl == 0 || !IsIpv4FragmentBytes(ip) || (ip[9] == kIpProtoEsp) != (dir == XfrmDir::In))
     {
@@ -596,7 +663,7 @@ EmuNicNetDevice::IsOffloadedFragment(const uint8_t* ip, uint32_t length, XfrmDir
     {
         // Only the first fragment names the SPI: every ESP fragment to an address with a
         // packet-offloaded inbound SA is the device's, and none is reassembled.
-        return m_packetRxStatesByDaddr.count(AbiIpv4Of(flow.dst)) != 0;
+        return m_packetRxStatesByDaddr.count(flow.dst) != 0;
     }
     for (const Ptr<XfrmPolicy>& xp : m_policies)
     {
@@ -614,6 +681,19 @@ EmuNicNetDevice::IsOffloadedFragment(const uint8_t* ip, uint32_t length, XfrmDir
 Ptr<XfrmState>
 EmuNicNetDevice::StateOfEsp(const uint8_t* ip, uint32_t length) const
 {
+    if (length > 0 && ip[0] >> 4 == 6)
+    {
+        Ipv6Chain chain;
+        if (!ParseIpv6Chain(ip, length, &chain, nullptr) || chain.upperProtocol != kIpProtoEsp ||
+            chain.fragment || length < chain.upperOffset + EspTransform::kHeaderLength)
+        {
+            return nullptr;
+        }
+        auto it = m_txStatesBySpi.find(
+            SpiKey{Ipv6DestinationOf(ip), EspTransform::ReadSpi(ip + chain.upperOffset)});
+        return it == m_txStatesBySpi.end() || it->second->GetConfig().encap.Enabled() ? nullptr
+                                                                                      : it->second;
+    }
     const uint32_t ihl = Ipv4HeaderLength(ip, length);
     // ESP, or ESP-in-UDP (RFC 3948) behind an 8-byte UDP header.
     const uint32_t esp = ihl + (ihl != 0 && ip[9] == kIpProtoUdp ? 8 : 0);
@@ -624,7 +704,7 @@ EmuNicNetDevice::StateOfEsp(const uint8_t* ip, uint32_t length) const
     }
     const uint32_t spi = EspTransform::ReadSpi(ip + esp);
     const uint32_t daddr = uint32_t(ip[16]) << 24 | ip[17] << 16 | ip[18] << 8 | ip[19];
-    auto it = m_txStatesBySpi.find(uint64_t(daddr) << 32 | spi);
+    auto it = m_txStatesBySpi.find(SpiKey{Ipv4Address(daddr), spi});
     if (it == m_txStatesBySpi.end() ||
         it->second->GetConfig().encap.Enabled() != (ip[9] == kIpProtoUdp))
     {
@@ -636,7 +716,7 @@ EmuNicNetDevice::StateOfEsp(const uint8_t* ip, uint32_t length) const
 // ---- RX ----
 
 Ptr<const Packet>
-EmuNicNetDevice::ProcessRx(Ptr<const Packet> packet)
+EmuNicNetDevice::ProcessRx(Ptr<const Packet> packet, uint16_t* protocol)
 {
     const uint32_t size = packet->GetSize();
     const uint32_t cap = size + kTxHeadroom;
@@ -683,6 +763,7 @@ EmuNicNetDevice::ProcessRx(Ptr<const Packet> packet)
                                std::to_string(cap));
     }
     Ptr<Packet> out = Create<Packet>(m_buffer.data(), length);
+    *protocol = EtherTypeOf(out, *protocol);
     if (info.kind == OLAB_RX_CRYPTO_DONE)
     {
         if (info.status > OLAB_RX_BAD_PADDING)
@@ -705,7 +786,15 @@ EmuNicNetDevice::ProcessRx(Ptr<const Packet> packet)
         XfrmSecPathTag secpath;
         secpath.nodeId = GetNode()->GetId();
         secpath.spi = info.spi;
-        secpath.daddr = Ipv4Address(info.daddr);
+        // rx_info.family is ABI v5; a v1..v4 device leaves it 0 (the host zeroed it): IPv4.
+        if (info.family != 0 && info.family != OLAB_FAMILY_IPV4 && info.family != OLAB_FAMILY_IPV6)
+        {
+            OffloadDeviceFault("olab_rx",
+                               "rx_info.family " + std::to_string(info.family) +
+                                   " is neither 0, OLAB_FAMILY_IPV4 nor OLAB_FAMILY_IPV6");
+        }
+        secpath.daddr = info.family == OLAB_FAMILY_IPV6 ? XfrmAddressOf(info.family, info.daddr6)
+                                                        : XfrmAddress(Ipv4Address(info.daddr));
         secpath.packetOffload = true;
         out->AddPacketTag(secpath);
         ++m_events[size_t(EmuNicEvent::PacketOffloadRxPackets)];
@@ -802,9 +891,12 @@ EmuNicNetDevice::StateAdd(Ptr<XfrmState> x)
         return XfrmOffloadResult::NotSupported(
             "the device does not offload UDP-encapsulated (ESP-in-UDP) SAs");
     }
-    if (!c.daddr.IsIpv4() || !c.saddr.IsIpv4() || !c.sel.src.IsIpv4() || !c.sel.dst.IsIpv4())
+    if ((c.daddr.IsIpv6() || c.saddr.IsIpv6() || c.sel.src.IsIpv6() || c.sel.dst.IsIpv6()) &&
+        !DeviceDoesIpv6())
     {
-        return XfrmOffloadResult::NotSupported("the device ABI carries IPv4 SAs only");
+        // -EOPNOTSUPP: crypto offload falls back to software, packet offload fails (Linux's
+        // xfrm_dev_state_add).
+        return XfrmOffloadResult::NotSupported(Ipv4OnlyReason());
     }
     olab_sa sa{};
     sa.size = sizeof(sa);
@@ -826,8 +918,14 @@ EmuNicNetDevice::StateAdd(Ptr<XfrmState> x)
         sa.encap_type = OLAB_ENCAP_ESPINUDP;
         sa.encap_sport = c.encap.sport;
         sa.encap_dport = c.encap.dport;
-        sa.encap_oa = c.encap.oa.IsIpv4() ? AbiIpv4Of(c.encap.oa) : 0;
+        sa.encap_oa = AbiIpv4Of(c.encap.oa);
+        AbiAddress6Of(c.encap.oa, sa.encap_oa6);
     }
+    // ABI v5: every address of either family (the v4 fields above stay 0 for IPv6 ones).
+    sa.family = AbiFamilyOf(c.daddr);
+    AbiAddress6Of(c.saddr, sa.saddr6);
+    AbiAddress6Of(c.daddr, sa.daddr6);
+    sa.sel6 = AbiSelector6Of(c.sel);
     const EspAlgorithm& alg = c.algorithm;
     const bool gcm = alg.suite == EspAlgorithm::Suite::AesGcm;
     sa.algorithm = gcm ? OLAB_ALG_AES_GCM : OLAB_ALG_AES_CBC_SHA256;
@@ -961,10 +1059,10 @@ void
 EmuNicNetDevice::IndexState(Ptr<XfrmState> x, bool add)
 {
     const XfrmDevOffload& xso = x->GetOffload();
-    const uint32_t daddr = AbiIpv4Of(x->GetConfig().daddr);
+    const XfrmAddress& daddr = x->GetConfig().daddr;
     if (xso.dir == XfrmDir::Out)
     {
-        const uint64_t key = uint64_t(daddr) << 32 | x->GetSpi();
+        const SpiKey key{daddr, x->GetSpi()};
         auto it = m_txStatesBySpi.find(key);
         if (add)
         {
@@ -1029,6 +1127,68 @@ EmuNicNetDevice::OffloadOk(const Ipv4Header& ipHeader, Ptr<const Packet> payload
     return ok == 1;
 }
 
+bool
+EmuNicNetDevice::OffloadOk(const Ipv6Header& header, Ptr<const Packet> payload, Ptr<XfrmState> x)
+{
+    // The fixed header as the wire has it; the device learns the chain from tx itself.
+    uint8_t bytes[kIpv6HeaderLength];
+    WriteIpv6Header(bytes,
+                    header.GetSource(),
+                    header.GetDestination(),
+                    header.GetNextHeader(),
+                    header.GetPayloadLength(),
+                    header.GetHopLimit());
+    const uint8_t trafficClass = header.GetTrafficClass();
+    const uint32_t flowLabel = header.GetFlowLabel() & 0xfffff;
+    bytes[0] = uint8_t(0x60 | trafficClass >> 4);
+    bytes[1] = uint8_t(trafficClass << 4 | flowLabel >> 16);
+    bytes[2] = uint8_t(flowLabel >> 8);
+    bytes[3] = uint8_t(flowLabel);
+    int ok = 0;
+    if (DeviceDoesIpv6()) // an IPv4-only device has no IPv6 state to be asked about
+    {
+        DeviceCallScope scope("olab_offload_ok");
+        ok =
+            m_type->GetOps().offload_ok(Engine(), x->GetOffload().handle, bytes, kIpv6HeaderLength);
+    }
+    if (ok != 0 && ok != 1)
+    {
+        OffloadDeviceFault("olab_offload_ok", "returned " + std::to_string(ok) + ", not 0 or 1");
+    }
+    if (!ok)
+    {
+        ++m_events[size_t(EmuNicEvent::OffloadOkRejected)];
+    }
+    return ok == 1;
+}
+
+bool
+EmuNicNetDevice::DeviceDoesIpv6()
+{
+    // OffloadDeviceType zeroes ipv6 for a device older than ABI v5.
+    return GetDeviceType().GetCapabilities().ipv6 == 1;
+}
+
+std::string
+EmuNicNetDevice::Ipv4OnlyReason()
+{
+    const olab_capabilities& caps = GetDeviceType().GetCapabilities();
+    return "device '" + m_deviceSpec + "' is IPv4-only (ABI v4, or ipv6 = 0): abi_version " +
+           std::to_string(caps.abi_version) + ", ipv6 " + std::to_string(caps.ipv6);
+}
+
+bool
+EmuNicNetDevice::SpiKey::operator==(const SpiKey& other) const
+{
+    return spi == other.spi && daddr == other.daddr;
+}
+
+size_t
+EmuNicNetDevice::SpiKeyHash::operator()(const SpiKey& key) const
+{
+    return key.daddr.Hash() * 0x9e3779b97f4a7c15ull ^ key.spi;
+}
+
 void
 EmuNicNetDevice::StateAdvanceEsn(Ptr<XfrmState> x)
 {
@@ -1074,10 +1234,11 @@ EmuNicNetDevice::PolicyAdd(Ptr<XfrmPolicy> xp)
     {
         return XfrmOffloadResult::NotSupported("only allow policies with an ESP template");
     }
-    if (!c.sel.src.IsIpv4() || !c.sel.dst.IsIpv4() || !c.tmpl.saddr.IsIpv4() ||
-        !c.tmpl.daddr.IsIpv4())
+    if ((c.sel.src.IsIpv6() || c.sel.dst.IsIpv6() || c.tmpl.saddr.IsIpv6() ||
+         c.tmpl.daddr.IsIpv6()) &&
+        !DeviceDoesIpv6())
     {
-        return XfrmOffloadResult::NotSupported("the device ABI carries IPv4 policies only");
+        return XfrmOffloadResult::NotSupported(Ipv4OnlyReason());
     }
     olab_policy p{};
     p.size = sizeof(p);
@@ -1090,6 +1251,11 @@ EmuNicNetDevice::PolicyAdd(Ptr<XfrmPolicy> xp)
     p.tmpl_daddr = AbiIpv4Of(c.tmpl.daddr);
     p.tmpl_reqid = c.tmpl.reqid;
     p.tmpl_spi = c.tmpl.spi;
+    // ABI v5: the selector and the template's endpoints of either family.
+    p.sel6 = AbiSelector6Of(c.sel);
+    p.tmpl_family = c.tmpl.mode == XfrmMode::Tunnel ? AbiFamilyOf(c.tmpl.daddr) : p.sel6.family;
+    AbiAddress6Of(c.tmpl.saddr, p.tmpl_saddr6);
+    AbiAddress6Of(c.tmpl.daddr, p.tmpl_daddr6);
     void* engine = Engine();
     uint64_t handle = 0;
     const XfrmOffloadResult r = CallAdd(

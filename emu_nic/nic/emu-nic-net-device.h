@@ -132,6 +132,7 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
     bool OffloadOk(const Ipv4Header& ipHeader,
                    Ptr<const Packet> payload,
                    Ptr<XfrmState> x) override;
+    bool OffloadOk(const Ipv6Header& header, Ptr<const Packet> payload, Ptr<XfrmState> x) override;
     void StateAdvanceEsn(Ptr<XfrmState> x) override;
     void StateUpdateStats(Ptr<XfrmState> x) override;
     XfrmOffloadResult PolicyAdd(Ptr<XfrmPolicy> xp) override;
@@ -177,7 +178,13 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
     /// The frames of the device's output in m_buffer: one, or (gso) the IPv4 segments back to
     /// back; a frame over the MTU is dropped (TxOversize).
     std::vector<Ptr<Packet>> SplitSegments(Ptr<const Packet> packet, uint32_t length, bool gso);
-    Ptr<const Packet> ProcessRx(Ptr<const Packet> packet);
+    /// The packet to deliver (nullptr when dropped); *protocol becomes the version the device's
+    /// output has (a tunnel's inner packet may be of the other family).
+    Ptr<const Packet> ProcessRx(Ptr<const Packet> packet, uint16_t* protocol);
+    /// ABI v5 with olab_capabilities.ipv6: the device takes IPv6 SAs, policies and packets.
+    bool DeviceDoesIpv6();
+    /// The reason an IPv4-only device is refused an IPv6 SA or policy.
+    std::string Ipv4OnlyReason();
     bool InterceptRx(Ptr<NetDevice> dev,
                      Ptr<const Packet> packet,
                      uint16_t protocol,
@@ -193,8 +200,10 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
     /// Packet offload's fragment rule, kept by the NIC itself whatever the device does (the
     /// v3 series: "Fragments are dropped, both in RX and TX"; mlx5's steering never matches a
     /// fragment): a TX fragment an offloaded out policy selects, or an RX ESP fragment for an
-    /// address with a packet-offloaded inbound SA. ip is length bytes of IPv4.
+    /// address with a packet-offloaded inbound SA. ip is length bytes of IPv4 or IPv6 (a
+    /// Fragment header anywhere in the chain).
     bool IsOffloadedFragment(const uint8_t* ip, uint32_t length, XfrmDir dir) const;
+    bool IsOffloadedFragment6(const uint8_t* ip, uint32_t length, XfrmDir dir) const;
     Ptr<XfrmState> StateOfEsp(const uint8_t* ip, uint32_t length) const;
     /// The device instance, created on first use from the attributes.
     void* Engine();
@@ -223,11 +232,25 @@ class EmuNicNetDevice : public PointToPointNetDevice, public XfrmDevOps
     /// Set by the first offload request: until then tx/rx need not ask the device.
     bool m_everOffloaded{false};
     std::unordered_map<uint64_t, Ptr<XfrmState>> m_states; //!< by host id, until state_free
+
+    /// An SA's destination and SPI, of either family.
+    struct SpiKey
+    {
+        XfrmAddress daddr;
+        uint32_t spi;
+        bool operator==(const SpiKey& other) const;
+    };
+
+    struct SpiKeyHash
+    {
+        size_t operator()(const SpiKey& key) const;
+    };
+
     /// Outbound offloaded states by (daddr, SPI), the newest of each, until state_free: which
     /// SA an ESP packet on the wire belongs to, without a walk over every state.
-    std::unordered_map<uint64_t, Ptr<XfrmState>> m_txStatesBySpi;
+    std::unordered_map<SpiKey, Ptr<XfrmState>, SpiKeyHash> m_txStatesBySpi;
     /// Packet-offloaded inbound states per daddr, until state_free: whose ESP fragments to drop.
-    std::unordered_map<uint32_t, uint32_t> m_packetRxStatesByDaddr;
+    std::unordered_map<XfrmAddress, uint32_t, XfrmAddressHash> m_packetRxStatesByDaddr;
     std::unordered_map<uint64_t, EventId> m_lifetimePolls; //!< by host id, until state_delete
     std::vector<Ptr<XfrmPolicy>> m_policies;               //!< offloaded, until policy_delete
     Ptr<Packet> m_txPacket; //!< the packet in the device's tx, for mtu_exceeded

@@ -123,10 +123,11 @@ LoadLibraryOps(const std::string& path, olab_device_ops* ops, std::string* error
     return true;
 }
 
-/// Size of olab_capabilities in ABI v1 (v2 appended the lifetime reporting fields) and v2 (v3
-/// appended udp_encap).
+/// Size of olab_capabilities in ABI v1 (v2 appended the lifetime reporting fields), v2 (v3
+/// appended udp_encap) and v3/v4 (v5 appended ipv6).
 constexpr uint32_t kCapabilitiesV1Size = offsetof(olab_capabilities, lifetime_packets);
 constexpr uint32_t kCapabilitiesV2Size = offsetof(olab_capabilities, udp_encap);
+constexpr uint32_t kCapabilitiesV3Size = offsetof(olab_capabilities, ipv6);
 
 /// The capability struct must be one this host can read (ABI v1 or v2); names the bad field.
 bool
@@ -153,10 +154,19 @@ ValidateCapabilities(const olab_capabilities* caps, std::string* error)
         why << "olab_capabilities.size " << caps->size << " is smaller than ABI v2's "
             << kCapabilitiesV2Size << " although abi_version is " << caps->abi_version;
     }
-    else if (caps->abi_version >= 3 && caps->size < sizeof(olab_capabilities))
+    else if (caps->abi_version >= 3 && caps->size < kCapabilitiesV3Size)
     {
         why << "olab_capabilities.size " << caps->size << " is smaller than ABI v3's "
+            << kCapabilitiesV3Size << " although abi_version is " << caps->abi_version;
+    }
+    else if (caps->abi_version >= 5 && caps->size < sizeof(olab_capabilities))
+    {
+        why << "olab_capabilities.size " << caps->size << " is smaller than ABI v5's "
             << sizeof(olab_capabilities) << " although abi_version is " << caps->abi_version;
+    }
+    else if (caps->abi_version >= 5 && caps->ipv6 > 1)
+    {
+        why << "olab_capabilities.ipv6 " << caps->ipv6 << " is neither 0 nor 1";
     }
     else if (caps->abi_version >= 3 && caps->udp_encap > 1)
     {
@@ -309,6 +319,10 @@ OffloadDeviceType::Open(const std::string& spec, std::string* error)
     if (copy.abi_version < 3)
     {
         copy.udp_encap = 0; // it could not see an SA's encapsulation
+    }
+    if (copy.abi_version < 5)
+    {
+        copy.ipv6 = 0; // it could see neither an IPv6 address nor know IPv6 bytes come
     }
     auto type = std::make_shared<const OffloadDeviceType>(spec, ops, copy, builtin);
     opened[spec] = type;

@@ -6,6 +6,7 @@
 
 #include "ns3/callback.h"
 #include "ns3/ipv4-header.h"
+#include "ns3/ipv6-header.h"
 #include "ns3/packet.h"
 
 #include <cstdint>
@@ -59,7 +60,9 @@ class XfrmDevOps
     struct StackHooks
     {
         Callback<void, Ptr<XfrmState>> checkExpire;
-        /// The IPv4 packet (header included) that was too big, and the MTU its sender must use.
+        /// The IP packet (header included; IPv4, or IPv6 with its extension headers: the version
+        /// nibble tells) that was too big, and the MTU its sender must use (for IPv6, ICMPv6
+        /// Packet Too Big's MTU).
         Callback<void, Ptr<const Packet>, uint32_t> mtuExceeded;
         /// The device was set administratively down or goes away (Linux xfrm_dev_event on
         /// NETDEV_DOWN / NETDEV_UNREGISTER); carrier loss is not this.
@@ -79,6 +82,11 @@ class XfrmDevOps
     virtual void StateFree(Ptr<XfrmState> x) = 0;
     /// xdo_dev_offload_ok: can the device do this packet (ipHeader is the packet to protect)?
     virtual bool OffloadOk(const Ipv4Header& ipHeader,
+                           Ptr<const Packet> payload,
+                           Ptr<XfrmState> x) = 0;
+    /// xdo_dev_offload_ok for an IPv6 packet: header is its fixed 40-byte header, payload
+    /// everything after it (extension headers included).
+    virtual bool OffloadOk(const Ipv6Header& header,
                            Ptr<const Packet> payload,
                            Ptr<XfrmState> x) = 0;
     /// xdo_dev_state_advance_esn: the stack's replay state moved; update the ESN state machine.

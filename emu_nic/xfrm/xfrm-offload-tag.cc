@@ -5,6 +5,34 @@
 namespace ns3
 {
 
+namespace
+{
+/// An address in a tag: its family's byte, then 16 bytes (IPv4 in the first 4).
+constexpr uint32_t kAddressSize = 1 + 16;
+
+void
+WriteAddress(TagBuffer& buffer, const XfrmAddress& address)
+{
+    uint8_t bytes[16] = {};
+    std::copy(address.GetBytes(), address.GetBytes() + address.GetLength(), bytes);
+    buffer.WriteU8(static_cast<uint8_t>(address.GetFamily()));
+    buffer.Write(bytes, sizeof(bytes));
+}
+
+XfrmAddress
+ReadAddress(TagBuffer& buffer)
+{
+    const auto family = static_cast<XfrmAddress::Family>(buffer.ReadU8());
+    uint8_t bytes[16];
+    buffer.Read(bytes, sizeof(bytes));
+    if (family == XfrmAddress::Family::Ipv6)
+    {
+        return Ipv6Address(bytes);
+    }
+    return Ipv4Address(uint32_t(bytes[0]) << 24 | bytes[1] << 16 | bytes[2] << 8 | bytes[3]);
+}
+} // namespace
+
 NS_OBJECT_ENSURE_REGISTERED(XfrmOffloadTxTag);
 NS_OBJECT_ENSURE_REGISTERED(XfrmOffloadRxTag);
 NS_OBJECT_ENSURE_REGISTERED(XfrmSecPathTag);
@@ -28,7 +56,7 @@ XfrmOffloadTxTag::GetInstanceTypeId() const
 uint32_t
 XfrmOffloadTxTag::GetSerializedSize() const
 {
-    return 8 + 4 + 2 + 2 + 2 + 1 + 4 + 4 + 4 + 4;
+    return 8 + 4 + 2 + 2 + 2 + 1 + 2 * kAddressSize + 4 + 4;
 }
 
 void
@@ -40,8 +68,8 @@ XfrmOffloadTxTag::Serialize(TagBuffer buffer) const
     buffer.WriteU16(csumLength);
     buffer.WriteU16(csumField);
     buffer.WriteU8(csumProto);
-    buffer.WriteU32(csumSrc.Get());
-    buffer.WriteU32(csumDst.Get());
+    WriteAddress(buffer, csumSrc);
+    WriteAddress(buffer, csumDst);
     buffer.WriteU32(gsoSize);
     buffer.WriteU32(gsoSegs);
 }
@@ -55,8 +83,8 @@ XfrmOffloadTxTag::Deserialize(TagBuffer buffer)
     csumLength = buffer.ReadU16();
     csumField = buffer.ReadU16();
     csumProto = buffer.ReadU8();
-    csumSrc = Ipv4Address(buffer.ReadU32());
-    csumDst = Ipv4Address(buffer.ReadU32());
+    csumSrc = ReadAddress(buffer);
+    csumDst = ReadAddress(buffer);
     gsoSize = buffer.ReadU32();
     gsoSegs = buffer.ReadU32();
 }
@@ -135,7 +163,7 @@ XfrmSecPathTag::GetInstanceTypeId() const
 uint32_t
 XfrmSecPathTag::GetSerializedSize() const
 {
-    return 4 + 4 + 1 + 16 + 1; // node, SPI, daddr's family and 16 bytes, packet offload
+    return 4 + 4 + kAddressSize + 1;
 }
 
 void
@@ -143,10 +171,7 @@ XfrmSecPathTag::Serialize(TagBuffer buffer) const
 {
     buffer.WriteU32(nodeId);
     buffer.WriteU32(spi);
-    uint8_t bytes[16] = {};
-    std::copy(daddr.GetBytes(), daddr.GetBytes() + daddr.GetLength(), bytes);
-    buffer.WriteU8(daddr.IsIpv6() ? 6 : 4);
-    buffer.Write(bytes, sizeof(bytes));
+    WriteAddress(buffer, daddr);
     buffer.WriteU8(packetOffload ? 1 : 0);
 }
 
@@ -155,12 +180,7 @@ XfrmSecPathTag::Deserialize(TagBuffer buffer)
 {
     nodeId = buffer.ReadU32();
     spi = buffer.ReadU32();
-    const bool v6 = buffer.ReadU8() == 6;
-    uint8_t bytes[16];
-    buffer.Read(bytes, sizeof(bytes));
-    daddr = v6 ? XfrmAddress(Ipv6Address(bytes))
-               : XfrmAddress(Ipv4Address(uint32_t(bytes[0]) << 24 | bytes[1] << 16 | bytes[2] << 8 |
-                                         bytes[3]));
+    daddr = ReadAddress(buffer);
     packetOffload = buffer.ReadU8() != 0;
 }
 

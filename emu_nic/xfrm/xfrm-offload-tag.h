@@ -4,7 +4,6 @@
 #include "esp-transform.h"
 #include "xfrm-address.h"
 
-#include "ns3/ipv4-address.h"
 #include "ns3/tag.h"
 
 #include <cstdint>
@@ -34,13 +33,14 @@ class XfrmOffloadTxTag : public Tag
 
     /// Inner checksum left to the device (HW_ESP_TX_CSUM, Linux CHECKSUM_PARTIAL): the L4
     /// segment at csumStart (from the SPI) of csumLength bytes, checksum field at csumField
-    /// within it, pseudo-header from csumSrc, csumDst, csumProto. csumLength 0: nothing to do.
+    /// within it, pseudo-header from csumSrc, csumDst, csumProto (IPv4 or IPv6: the inner
+    /// packet's family; for IPv6 csumDst is the final destination). csumLength 0: nothing to do.
     uint16_t csumStart{0};
     uint16_t csumLength{0};
     uint16_t csumField{0};
     uint8_t csumProto{0};
-    Ipv4Address csumSrc;
-    Ipv4Address csumDst;
+    XfrmAddress csumSrc;
+    XfrmAddress csumDst;
 
     uint32_t gsoSize{0}; //!< TCP payload bytes per segment; 0: not a super-packet
     uint32_t gsoSegs{0}; //!< segments the device makes of it
@@ -78,7 +78,7 @@ class XfrmSecPathTag : public Tag
 
     uint32_t nodeId{0};
     uint32_t spi{0};
-    XfrmAddress daddr;
+    XfrmAddress daddr; //!< the SA's destination, of the SA's (outer) family
     bool packetOffload{false};
 };
 

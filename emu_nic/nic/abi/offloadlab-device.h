@@ -1,5 +1,5 @@
 /*
- * offloadlab device ABI, version 4: the IPsec offload driver interface as plain C.
+ * offloadlab device ABI, version 5: the IPsec offload driver interface as plain C.
  * (v2 appended lifetime reporting to olab_capabilities and the template SPI to olab_policy;
  * v3 appended ESP-in-UDP: olab_capabilities.udp_encap and the encapsulation of olab_sa;
  * v4 appended ESP segmentation offload: the feature OLAB_FEATURE_GSO_ESP, olab_tx_meta.gso_size
@@ -17,11 +17,14 @@
  * The callbacks mirror Linux's struct xfrmdev_ops (Documentation/networking/xfrm_device.rst,
  * and the packet offload additions of v6.2): state add / delete / free, offload_ok,
  * advance_esn, update_stats, policy add / delete / free, plus the two fast-path entry points a
- * driver has (transmit and receive of one IPv4 packet).
+ * driver has (transmit and receive of one IP packet).
  *
  * Rules of the ABI (see docs/vendor-guide.md for the long version):
  *  - All calls come from one thread, never concurrently, never re-entrantly.
- *  - Addresses, SPIs and ports are in host byte order; packets are raw IPv4 bytes.
+ *  - SPIs, ports and uint32_t IPv4 addresses are in host byte order; 16-byte addresses (v5)
+ *    are in network byte order, an IPv4 address in their first 4 bytes, the rest zero (Linux's
+ *    xfrm_address_t). Packets are raw IPv4 or IPv6 bytes: the version nibble tells; a device
+ *    gets IPv6 only if it declares olab_capabilities.ipv6 (ABI v5).
  *  - The host owns every buffer it passes; the device must not keep pointers to them.
  *  - A device reports problems through return values, never by aborting. A device that
  *    crashes, or returns a value outside the documented range, fails certification with an
@@ -40,7 +43,7 @@ extern "C"
 {
 #endif
 
-#define OLAB_DEVICE_ABI_VERSION 4u
+#define OLAB_DEVICE_ABI_VERSION 5u
 /* The oldest ABI a host still loads. */
 #define OLAB_DEVICE_ABI_VERSION_MIN 1u
 
@@ -176,6 +179,11 @@ extern "C"
          * device): the host refuses such SAs for it. Crypto offload of them is never offered
          * (Linux 6.1 to 6.10: "Encapsulation and TFC padding can't be offloaded"). */
         uint32_t udp_encap;
+        /* ABI v5. 1 when the device offloads SAs and policies with IPv6 outer addresses or
+         * IPv6 selectors and processes IPv6 packets (olab_sa.family, olab_selector6, ...); 0 (and
+         * every v1..v4 device): the host refuses such SAs and policies for it (crypto offload:
+         * NOT_SUPPORTED, the stack encrypts in software) and never hands it an IPv6 packet. */
+        uint32_t ipv6;
     };
 
     /* ---- what the host gives the device ---------------------------------------------------- */
@@ -204,6 +212,10 @@ extern "C"
         uint32_t features;        /* the subset of the advertised features the host enabled */
     };
 
+/* Address families of the v5 fields (olab_sa.family, olab_selector6.family, ...). */
+#define OLAB_FAMILY_IPV4 4u
+#define OLAB_FAMILY_IPV6 6u
+
     /* An IPv4 XFRM selector: prefixes, protocol (0 any) and ports (0 any). */
     struct olab_selector
     {
@@ -215,6 +227,21 @@ extern "C"
         uint8_t reserved;
         uint16_t sport;
         uint16_t dport;
+    };
+
+    /* ABI v5: an XFRM selector of either family (Linux's xfrm_selector with its family):
+     * addresses in network byte order (IPv4 in the first 4 bytes), prefixes up to 32 or 128,
+     * protocol (0 any) and ports (0 any). For an IPv4 selector it says what olab_selector says. */
+    struct olab_selector6
+    {
+        uint8_t family; /* OLAB_FAMILY_IPV4 or OLAB_FAMILY_IPV6 */
+        uint8_t sprefix;
+        uint8_t dprefix;
+        uint8_t proto;
+        uint16_t sport;
+        uint16_t dport;
+        uint8_t saddr[16];
+        uint8_t daddr[16];
     };
 
     /* A security association (Linux xfrm_state with its xso offload request). */
@@ -255,6 +282,15 @@ extern "C"
         uint16_t encap_dport;
         uint16_t reserved_v3b;
         uint32_t encap_oa; /* the peer's original address before a NAT (NAT-OA); informational */
+        /* ABI v5. The outer addresses (the SA's family, Linux's props.family) and the selector,
+         * whose family may differ in tunnel mode (IPv4 in IPv6, IPv6 in IPv4). For an IPv4 SA
+         * saddr, daddr, sel and encap_oa above say the same; for an IPv6 one they are 0. */
+        uint8_t family; /* OLAB_FAMILY_IPV4 or OLAB_FAMILY_IPV6: of saddr6 and daddr6 */
+        uint8_t reserved_v5[3];
+        uint8_t saddr6[16];
+        uint8_t daddr6[16];
+        struct olab_selector6 sel6;
+        uint8_t encap_oa6[16]; /* NAT-OA of either family (the SA's) */
     };
 
 #define OLAB_ENCAP_ESPINUDP 2u
@@ -278,6 +314,14 @@ extern "C"
          * host resolves the state the same way (xfrm_state_find) and updates a policy by
          * policy_delete + policy_free + policy_add. */
         uint32_t tmpl_spi;
+        /* ABI v5. The selector of either family, and the template's tunnel endpoints of the
+         * outer family (tmpl_family; may differ from the selector's in tunnel mode). For an
+         * IPv4 policy sel, tmpl_saddr and tmpl_daddr above say the same; otherwise they are 0. */
+        struct olab_selector6 sel6;
+        uint8_t tmpl_family; /* OLAB_FAMILY_IPV4 or OLAB_FAMILY_IPV6 */
+        uint8_t reserved_v5[3];
+        uint8_t tmpl_saddr6[16];
+        uint8_t tmpl_daddr6[16];
     };
 
     /* Counters of one SA as update_stats reports them (Linux lifetime current + xfrm_stats). */
@@ -339,6 +383,13 @@ extern "C"
          * not a super-packet; and the number of segments, ceil(TCP payload / gso_size). */
         uint32_t gso_size;
         uint32_t gso_segs;
+        /* ABI v5: the checksum pseudo-header's family and addresses (IPv6 for an IPv6 inner
+         * packet: RFC 8200 section 8.1, the destination the final one of a Routing header).
+         * For IPv4, csum_saddr and csum_daddr above say the same. GSO super-packets are IPv4. */
+        uint8_t csum_family; /* OLAB_FAMILY_IPV4 or OLAB_FAMILY_IPV6 */
+        uint8_t reserved_v5[3];
+        uint8_t csum_saddr6[16];
+        uint8_t csum_daddr6[16];
     };
 
     /* What rx says about a packet it returned OLAB_DONE for. */
@@ -346,11 +397,16 @@ extern "C"
     {
         uint32_t size;
         uint8_t kind;   /* 1: crypto offload, decrypted in place (CRYPTO_DONE) + status;
-                         * 2: packet offload, ESP removed, the buffer is the plaintext IPv4 packet */
+                         * 2: packet offload, ESP removed, the buffer is the plaintext IP packet */
         uint8_t status; /* kind 1: olab_rx_status */
         uint8_t reserved[2];
-        uint32_t spi; /* the SA that processed it */
-        uint32_t daddr;
+        uint32_t spi;   /* the SA that processed it */
+        uint32_t daddr; /* its destination, when it is IPv4 */
+        /* ABI v5: the SA's destination of either family. 0 (left by a v1..v4 device): IPv4,
+         * daddr says it. */
+        uint8_t family; /* 0, OLAB_FAMILY_IPV4 or OLAB_FAMILY_IPV6 */
+        uint8_t reserved_v5[3];
+        uint8_t daddr6[16];
     };
 
 #define OLAB_RX_CRYPTO_DONE 1
@@ -382,7 +438,8 @@ extern "C"
     /* xdo_dev_state_free: release the slot; the handle is never used again. */
     void olab_state_free(void* dev, uint64_t handle);
     /* xdo_dev_offload_ok: may the device process this packet for this SA? ip_header is the
-     * IPv4 header (with options) of the packet to protect. Returns 1 yes, 0 no. */
+     * IPv4 header (with options) of the packet to protect, or (ABI v5, ipv6 devices) its 40-byte
+     * IPv6 header (header_len 40; the version nibble tells). Returns 1 yes, 0 no. */
     int olab_offload_ok(void* dev, uint64_t handle, const uint8_t* ip_header, uint32_t header_len);
     /* xdo_dev_state_advance_esn: crypto offload RX; the stack's replay window top moved. */
     void olab_state_advance_esn(void* dev, uint64_t handle, uint64_t replay_top);
@@ -398,8 +455,9 @@ extern "C"
     void olab_policy_delete(void* dev, uint64_t handle);
     void olab_policy_free(void* dev, uint64_t handle);
 
-    /* Transmit one IPv4 packet of *len bytes in buf (capacity cap). meta is non-NULL for crypto
-     * offload packets the stack framed, NULL otherwise (packet offload policies apply); for a
+    /* Transmit one IPv4 (ABI v5 ipv6 devices: or IPv6) packet of *len bytes in buf (capacity
+     * cap). meta is non-NULL for crypto offload packets the stack framed, NULL otherwise
+     * (packet offload policies apply); for a
      * device with OLAB_FEATURE_GSO_ESP it is also non-NULL, with handle 0 and gso_size set, for a
      * plaintext TCP super-packet (see olab_tx_meta). mtu is the link MTU. Returns an
      * olab_verdict; on OLAB_DONE *len is the new length (<= cap; for a super-packet the segments
@@ -412,7 +470,8 @@ extern "C"
                 const struct olab_tx_meta* meta,
                 uint32_t mtu,
                 uint32_t* drop_reason);
-    /* Receive one IPv4 packet. Returns an olab_verdict; on OLAB_DONE fills info. */
+    /* Receive one IPv4 (or, ABI v5 ipv6 devices, IPv6) packet. Returns an olab_verdict; on
+     * OLAB_DONE fills info. */
     int olab_rx(void* dev,
                 uint8_t* buf,
                 uint32_t* len,
