@@ -2,6 +2,9 @@
 
 #include "esp-transform.h"
 #include "ipv4-packet-util.h"
+#include "ipv6-packet-util.h"
+
+#include <cstring>
 
 namespace ns3
 {
@@ -149,6 +152,27 @@ MutantDevice::SaOfTx(const olab_tx_meta* meta, const uint8_t* ip, uint32_t lengt
     {
         auto it = m_sas.find(meta->handle);
         return it == m_sas.end() ? nullptr : &it->second.sa;
+    }
+    if (length >= kIpv6HeaderLength && ip[0] >> 4 == 6)
+    {
+        // ABI v5: the ESP behind IPv6's extension headers, for the SA of that IPv6 destination.
+        Ipv6Chain chain;
+        if (!ParseIpv6Chain(ip, length, &chain, nullptr) || chain.upperProtocol != kIpProtoEsp ||
+            length < chain.upperOffset + EspTransform::kHeaderLength)
+        {
+            return nullptr;
+        }
+        const uint32_t spi = EspTransform::ReadSpi(ip + chain.upperOffset);
+        for (const auto& [handle, known] : m_sas)
+        {
+            const olab_sa& sa = known.sa;
+            if (!known.deleted && sa.dir == OLAB_DIR_OUT && sa.spi == spi &&
+                sa.family == OLAB_FAMILY_IPV6 && std::memcmp(sa.daddr6, ip + 24, 16) == 0)
+            {
+                return &sa;
+            }
+        }
+        return nullptr;
     }
     const uint32_t ihl = Ipv4HeaderLength(ip, length);
     if (ihl == 0 || ip[9] != kIpProtoEsp || length < ihl + EspTransform::kHeaderLength)

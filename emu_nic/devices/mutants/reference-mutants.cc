@@ -2,6 +2,8 @@
 #include "device-abi-convert.h"
 #include "esp-transform.h"
 #include "ipv4-packet-util.h"
+#include "ipv6-mutants.h"
+#include "ipv6-packet-util.h"
 #include "mutant-device.h"
 #include "offload-device-type.h"
 #include "raw-gcm.h"
@@ -1218,6 +1220,83 @@ class GsoCountsOnce : public MutantDevice
     std::map<uint64_t, Uncounted> m_uncounted;
 };
 
+/// IPv6 packet offload TX puts ESP right after the fixed header, before the Hop-by-Hop,
+/// Routing and Destination Options headers RFC 4303 section 3.1.1 says must precede it (so the
+/// routers that must read them cannot): the reference's ESP, decrypted and sealed again with
+/// those headers moved inside. The packet keeps its length (extension headers are whole 8-byte
+/// units, so the padding does not change).
+class Ipv6EspBeforeExt : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Transmit(const TxCall& call) override
+    {
+        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
+        const int verdict = Forward(call);
+        Ipv6Chain chain;
+        if (meta || verdict != OLAB_DONE || *len == 0 || buf[0] >> 4 != 6 ||
+            !ParseIpv6Chain(buf, *len, &chain, nullptr) || chain.upperProtocol != kIpProtoEsp ||
+            chain.upperOffset == kIpv6HeaderLength)
+        {
+            return verdict;
+        }
+        const uint32_t esp = chain.upperOffset;
+        const uint32_t end = kIpv6HeaderLength + chain.payloadLength;
+        const olab_sa* sa = SaOfTx(nullptr, buf, *len);
+        if (!sa || end < esp + kEspIvOffset + 8 + 2 + 16)
+        {
+            return verdict;
+        }
+        const uint32_t ext = esp - kIpv6HeaderLength;
+        uint8_t* frame = buf + esp;
+        const uint32_t frameLength = end - esp;
+        uint8_t iv[8];
+        std::memcpy(iv, frame + kEspIvOffset, sizeof(iv));
+        const uint32_t seqHi = uint32_t(iv[0]) << 24 | iv[1] << 16 | iv[2] << 8 | iv[3];
+        RawGcm gcm(EncKeyOf(*sa));
+        gcm.DecryptIgnoringIcv(frame, frameLength);
+        // The header before ESP names what ESP carried; the fixed header's first extension
+        // header goes into the trailer instead.
+        const uint32_t dataLength = frameLength - kEspIvOffset - 8 - 16; // payload, pad, trailer
+        std::vector<uint8_t> plain(buf + kIpv6HeaderLength, buf + esp);
+        plain.insert(plain.end(), frame + kEspIvOffset + 8, frame + kEspIvOffset + 8 + dataLength);
+        uint32_t field = 0; // in plain: the extension header that named ESP
+        for (uint32_t at = 0; at < ext;)
+        {
+            field = at;
+            at += plain[at + 1] * 8u + 8u;
+        }
+        plain[field] = plain.back();
+        plain.back() = buf[6];
+        std::vector<uint8_t> head(frame, frame + kEspIvOffset + 8); // SPI, sequence, IV
+        buf[6] = kIpProtoEsp;
+        uint8_t* moved = buf + kIpv6HeaderLength;
+        std::memcpy(moved, head.data(), head.size());
+        std::memcpy(moved + head.size(), plain.data(), plain.size());
+        gcm.Seal(moved, end - kIpv6HeaderLength, iv, seqHi, sa->esn != 0);
+        return verdict;
+    }
+};
+
+/// IPv6 RX looks for ESP only right after the 40-byte fixed header: ESP behind an extension
+/// header is not recognised, and goes up to the host still encrypted.
+class Ipv6NoExtWalk : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Receive(const RxCall& call) override
+    {
+        const auto& [buf, len, cap, info, dropReason] = call;
+        if (*len >= kIpv6HeaderLength && buf[0] >> 4 == 6 && buf[6] != kIpProtoEsp)
+        {
+            return OLAB_PASS;
+        }
+        return Forward(call);
+    }
+};
+
 // ---- registration ----
 
 template <typename Mutant>
@@ -1404,6 +1483,19 @@ const Mutant kAdvisoryOnly[] = {
      "reuses a freed SA's handle for the next SA (advisory DEV-STALE-HANDLE only)"},
 };
 
+/// ABI v5's IPv6 mutants, reached by name until the catalog has IPv6 requirements (see
+/// ipv6-mutants.h).
+const Mutant kIpv6Mutants[] = {
+    {"ipv6-esp-before-ext",
+     &OpsOf<Ipv6EspBeforeExt>,
+     "IPv6 packet offload TX puts ESP right after the fixed header, before the Hop-by-Hop and "
+     "Routing headers that must precede it"},
+    {"ipv6-no-ext-walk",
+     &OpsOf<Ipv6NoExtWalk>,
+     "IPv6 RX expects ESP right after the 40-byte header and passes ESP behind an extension "
+     "header up undecrypted"},
+};
+
 /// Registers every mutant, listed after the reference and the example device, when the program
 /// starts, then the advisory-only devices as "advisory:NAME".
 struct MutantRegistrations
@@ -1426,5 +1518,29 @@ struct MutantRegistrations
 } g_mutants;
 
 } // namespace
+
+const olab_device_ops*
+FindIpv6Mutant(const std::string& name)
+{
+    for (const Mutant& m : kIpv6Mutants)
+    {
+        if (name == m.name)
+        {
+            return &m.ops();
+        }
+    }
+    return nullptr;
+}
+
+std::vector<std::string>
+ListIpv6Mutants()
+{
+    std::vector<std::string> names;
+    for (const Mutant& m : kIpv6Mutants)
+    {
+        names.emplace_back(m.name);
+    }
+    return names;
+}
 
 } // namespace ns3

@@ -5,6 +5,7 @@
 #include "esp-algorithm.h"
 #include "esp-transform.h"
 #include "ipv4-packet-util.h"
+#include "ipv6-packet-util.h"
 #include "offload-device-type.h"
 
 #include <algorithm>
@@ -25,6 +26,107 @@ CopyReason(std::string* reason, const std::string& text)
     {
         *reason = text;
     }
+}
+
+/// IPv6 in IP: the Next Header of a tunnel's IPv6 inner packet (RFC 2473).
+constexpr uint8_t kIpv6InIp = 41;
+
+bool
+IsIpv6Bytes(const uint8_t* buf, uint32_t length)
+{
+    return length > 0 && buf[0] >> 4 == 6;
+}
+
+/// The offset of the Next Header field that names the header at upper (6 in the fixed header,
+/// or the first byte of the extension header before it) in a chain ParseIpv6Chain accepted.
+uint32_t
+FieldNaming(const uint8_t* buf, uint32_t upper)
+{
+    uint32_t field = 6;
+    uint32_t offset = kIpv6HeaderLength;
+    uint8_t next = buf[6];
+    while (offset < upper && IsIpv6ExtensionHeader(next))
+    {
+        const uint32_t size = next == kIpProtoFragment ? 8
+                              : next == kIpProtoAh     ? (uint32_t(buf[offset + 1]) + 2) * 4
+                                                       : (uint32_t(buf[offset + 1]) + 1) * 8;
+        field = offset;
+        next = buf[offset];
+        offset += size;
+    }
+    return field;
+}
+
+/// The final destination of an IPv6 packet, as the selector and the upper-layer checksum see it
+/// (Linux's flowi6 daddr, RFC 8200 section 8.1): a Routing header's last address while segments
+/// are left (type 0 and 2: the last in the list; type 4, SRv6: segment list[0]); otherwise the
+/// fixed header's destination.
+Ipv6Address
+FinalDestination(const uint8_t* buf, uint32_t upper)
+{
+    uint32_t offset = kIpv6HeaderLength;
+    uint8_t next = buf[6];
+    while (offset + 8 <= upper && IsIpv6ExtensionHeader(next))
+    {
+        const uint32_t size = next == kIpProtoFragment ? 8
+                              : next == kIpProtoAh     ? (uint32_t(buf[offset + 1]) + 2) * 4
+                                                       : (uint32_t(buf[offset + 1]) + 1) * 8;
+        if (next == kIpProtoRouting && buf[offset + 3] != 0 && size >= 8 + 16)
+        {
+            const uint8_t type = buf[offset + 2];
+            if (type == 0 || type == 2)
+            {
+                return Ipv6Address(const_cast<uint8_t*>(buf + offset + size - 16));
+            }
+            if (type == 4)
+            {
+                return Ipv6Address(const_cast<uint8_t*>(buf + offset + 8));
+            }
+        }
+        next = buf[offset];
+        offset += size;
+    }
+    return Ipv6DestinationOf(buf);
+}
+
+/// The selector fields of a parsed IPv6 packet: ports only from a TCP or UDP header that is
+/// there (not in a later fragment).
+XfrmFlow
+Flow6Of(const uint8_t* buf, uint32_t length, const Ipv6Chain& chain)
+{
+    XfrmFlow flow{Ipv6SourceOf(buf), FinalDestination(buf, chain.upperOffset), chain.upperProtocol};
+    const bool ports = chain.upperProtocol == kIpProtoTcp || chain.upperProtocol == kIpProtoUdp;
+    if (ports && chain.fragmentOffset == 0 && chain.upperOffset + 4 <= length)
+    {
+        const uint8_t* l4 = buf + chain.upperOffset;
+        flow.sport = uint16_t(l4[0] << 8 | l4[1]);
+        flow.dport = uint16_t(l4[2] << 8 | l4[3]);
+    }
+    return flow;
+}
+
+/// The selector fields of a tunnel's inner packet (nextHeader 4: IPv4, 41: IPv6); false when it
+/// is not one whole packet of that family.
+bool
+InnerFlowOf(const uint8_t* inner, uint32_t length, uint8_t nextHeader, XfrmFlow* flow)
+{
+    if (nextHeader == kIpv6InIp)
+    {
+        Ipv6Chain chain;
+        if (!ParseIpv6Chain(inner, length, &chain, nullptr) ||
+            kIpv6HeaderLength + chain.payloadLength != length)
+        {
+            return false;
+        }
+        *flow = Flow6Of(inner, length, chain);
+        return true;
+    }
+    if (!IsWholeIpv4Packet(inner, length, nextHeader))
+    {
+        return false;
+    }
+    *flow = FlowOfBytes(inner, length, Ipv4HeaderLength(inner, length));
+    return true;
 }
 } // namespace
 
@@ -84,6 +186,39 @@ ReferenceOffloadEngine::StateAdd(const olab_sa& in, uint64_t* handle, std::strin
                                                     : "ESP-in-UDP needs both UDP ports");
         return OLAB_FAILURE;
     }
+    // ABI v5: the outer addresses and the selector of either family. Family 0 (a host that left
+    // the v5 fields zero) is IPv4, as are the v1..v4 fields.
+    const bool v5 = AbiHas(in, in.encap_oa6);
+    const uint8_t family = v5 ? in.family : 0;
+    const uint8_t selFamily = v5 ? in.sel6.family : 0;
+    if ((family != 0 && family != OLAB_FAMILY_IPV4 && family != OLAB_FAMILY_IPV6) ||
+        (selFamily != 0 && selFamily != OLAB_FAMILY_IPV4 && selFamily != OLAB_FAMILY_IPV6))
+    {
+        CopyReason(reason,
+                   "family " + std::to_string(family == 4 || family == 6 ? selFamily : family) +
+                       " is neither OLAB_FAMILY_IPV4 nor OLAB_FAMILY_IPV6");
+        return OLAB_FAILURE;
+    }
+    const bool outer6 = family == OLAB_FAMILY_IPV6;
+    const XfrmSelector sel =
+        selFamily == OLAB_FAMILY_IPV6 ? XfrmSelectorOf(in.sel6) : XfrmSelectorOf(in.sel);
+    std::string selError;
+    if (!sel.Validate("sel", &selError))
+    {
+        CopyReason(reason, selError);
+        return OLAB_FAILURE;
+    }
+    if (in.mode != OLAB_MODE_TUNNEL && outer6 != (selFamily == OLAB_FAMILY_IPV6))
+    {
+        // Linux's __xfrm_init_state: only tunnel mode changes the family.
+        CopyReason(reason, "transport mode with a selector of another family than the SA's");
+        return OLAB_FAILURE;
+    }
+    if (outer6 && encapType != 0)
+    {
+        CopyReason(reason, "ESP-in-UDP is offloaded for IPv4 SAs only");
+        return OLAB_NOT_SUPPORTED;
+    }
     const std::vector<uint8_t> blob(in.enc_key, in.enc_key + in.enc_key_len);
     ReferenceSa sa;
     std::string error;
@@ -95,11 +230,11 @@ ReferenceOffloadEngine::StateAdd(const olab_sa& in, uint64_t* handle, std::strin
     }
     sa.hostId = in.host_id;
     sa.serial = in.serial;
-    sa.sel = XfrmSelectorOf(in.sel);
+    sa.sel = sel;
     sa.dir = in.dir == OLAB_DIR_IN ? XfrmDir::In : XfrmDir::Out;
     sa.type = in.type == OLAB_OFFLOAD_PACKET ? XfrmOffloadType::Packet : XfrmOffloadType::Crypto;
-    sa.saddr = Ipv4Address(in.saddr);
-    sa.daddr = Ipv4Address(in.daddr);
+    sa.saddr = outer6 ? XfrmAddressOf(family, in.saddr6) : XfrmAddress(Ipv4Address(in.saddr));
+    sa.daddr = outer6 ? XfrmAddressOf(family, in.daddr6) : XfrmAddress(Ipv4Address(in.daddr));
     sa.spi = in.spi;
     sa.mode = in.mode == OLAB_MODE_TUNNEL ? XfrmMode::Tunnel : XfrmMode::Transport;
     sa.reqid = in.reqid;
@@ -150,8 +285,11 @@ bool
 ReferenceOffloadEngine::OffloadOk(uint64_t handle, const uint8_t* ipHeader, uint32_t headerLength)
 {
     const ReferenceSa* sa = m_sas.Get(handle);
-    // This device parses plain 20-byte IPv4 headers only.
-    return sa && !sa->deleted && headerLength == 20;
+    // This device parses plain 20-byte IPv4 headers, and IPv6's fixed header (ABI v5: the
+    // chain it walks itself in tx).
+    const bool ipv4 = headerLength == 20 && ipHeader && ipHeader[0] >> 4 == 4;
+    const bool ipv6 = headerLength == kIpv6HeaderLength && ipHeader && ipHeader[0] >> 4 == 6;
+    return sa && !sa->deleted && (ipv4 || ipv6);
 }
 
 void
@@ -220,10 +358,34 @@ ReferenceOffloadEngine::PolicyAdd(const olab_policy& in, uint64_t* handle, std::
     p.serial = in.serial;
     p.dir = in.dir == OLAB_DIR_IN ? XfrmDir::In : XfrmDir::Out;
     p.priority = in.priority;
-    p.sel = XfrmSelectorOf(in.sel);
     p.tmplMode = in.tmpl_mode == OLAB_MODE_TUNNEL ? XfrmMode::Tunnel : XfrmMode::Transport;
-    p.tmplSaddr = Ipv4Address(in.tmpl_saddr);
-    p.tmplDaddr = Ipv4Address(in.tmpl_daddr);
+    // ABI v5: selector and template of either family; family 0 (or a shorter struct) is IPv4.
+    const bool v5 = AbiHas(in, in.tmpl_daddr6);
+    const uint8_t selFamily = v5 ? in.sel6.family : 0;
+    const uint8_t tmplFamily = v5 ? in.tmpl_family : 0;
+    if ((selFamily != 0 && selFamily != OLAB_FAMILY_IPV4 && selFamily != OLAB_FAMILY_IPV6) ||
+        (tmplFamily != 0 && tmplFamily != OLAB_FAMILY_IPV4 && tmplFamily != OLAB_FAMILY_IPV6))
+    {
+        CopyReason(reason, "sel6.family or tmpl_family is neither IPv4 nor IPv6");
+        return OLAB_FAILURE;
+    }
+    p.sel = selFamily == OLAB_FAMILY_IPV6 ? XfrmSelectorOf(in.sel6) : XfrmSelectorOf(in.sel);
+    std::string selError;
+    if (!p.sel.Validate("sel", &selError))
+    {
+        CopyReason(reason, selError);
+        return OLAB_FAILURE;
+    }
+    if (tmplFamily == OLAB_FAMILY_IPV6)
+    {
+        p.tmplSaddr = XfrmAddressOf(tmplFamily, in.tmpl_saddr6);
+        p.tmplDaddr = XfrmAddressOf(tmplFamily, in.tmpl_daddr6);
+    }
+    else
+    {
+        p.tmplSaddr = Ipv4Address(in.tmpl_saddr);
+        p.tmplDaddr = Ipv4Address(in.tmpl_daddr);
+    }
     p.tmplReqid = in.tmpl_reqid;
     // tmpl_spi is ABI v2: read it only from a struct that is long enough to hold it.
     if (in.size >= offsetof(olab_policy, tmpl_spi) + sizeof(in.tmpl_spi))
@@ -277,43 +439,56 @@ ReferenceOffloadEngine::Policy::Precedes(const Policy& other) const
 bool
 ReferenceOffloadEngine::ExactKey::operator==(const ExactKey& other) const
 {
-    return addresses == other.addresses && rest == other.rest;
+    return rest == other.rest && src == other.src && dst == other.dst;
 }
 
 size_t
 ReferenceOffloadEngine::ExactKeyHash::operator()(const ExactKey& key) const
 {
-    return std::hash<uint64_t>()(key.addresses * 0x9e3779b97f4a7c15ull ^ key.rest);
+    return (key.src.Hash() * 0x9e3779b97f4a7c15ull ^ key.dst.Hash()) * 0x9e3779b97f4a7c15ull ^
+           key.rest;
+}
+
+bool
+ReferenceOffloadEngine::MaskedKey::operator==(const MaskedKey& other) const
+{
+    return src == other.src && dst == other.dst;
+}
+
+size_t
+ReferenceOffloadEngine::MaskedKeyHash::operator()(const MaskedKey& key) const
+{
+    return key.src.Hash() * 0x9e3779b97f4a7c15ull ^ key.dst.Hash();
 }
 
 ReferenceOffloadEngine::ExactKey
 ReferenceOffloadEngine::ExactKeyOf(XfrmDir dir,
-                                   Ipv4Address src,
-                                   Ipv4Address dst,
+                                   const XfrmAddress& src,
+                                   const XfrmAddress& dst,
                                    uint8_t proto,
                                    uint16_t sport,
                                    uint16_t dport)
 {
-    return ExactKey{uint64_t(src.Get()) << 32 | dst.Get(),
+    return ExactKey{src,
+                    dst,
                     uint64_t(dir) << 40 | uint64_t(proto) << 32 | uint64_t(sport) << 16 | dport};
 }
 
 bool
 ReferenceOffloadEngine::IsExact(const XfrmSelector& sel)
 {
-    return sel.srcPrefix == 32 && sel.dstPrefix == 32;
+    const uint8_t longest = sel.src.GetMaxPrefixLength();
+    return sel.srcPrefix == longest && sel.dstPrefix == longest;
 }
 
-uint64_t
-ReferenceOffloadEngine::MaskedKey(Ipv4Address src,
-                                  uint8_t srcPrefix,
-                                  Ipv4Address dst,
-                                  uint8_t dstPrefix)
+ReferenceOffloadEngine::MaskedKey
+ReferenceOffloadEngine::MaskedKeyOf(const XfrmAddress& src,
+                                    uint8_t srcPrefix,
+                                    const XfrmAddress& dst,
+                                    uint8_t dstPrefix)
 {
-    auto masked = [](Ipv4Address a, uint8_t prefix) -> uint64_t {
-        return prefix == 0 ? 0 : prefix >= 32 ? a.Get() : a.Get() & ~(0xffffffffu >> prefix);
-    };
-    return masked(src, srcPrefix) << 32 | masked(dst, dstPrefix);
+    // The family stays in the key: IPv4's and IPv6's /0 buckets are not one.
+    return MaskedKey{src.Masked(srcPrefix), dst.Masked(dstPrefix)};
 }
 
 void
@@ -321,19 +496,14 @@ ReferenceOffloadEngine::DropEmptyList(const Policy& p)
 {
     if (IsExact(p.sel))
     {
-        m_exactPolicies.erase(ExactKeyOf(p.dir,
-                                         p.sel.src.GetIpv4(),
-                                         p.sel.dst.GetIpv4(),
-                                         p.sel.proto,
-                                         p.sel.sport,
-                                         p.sel.dport));
+        m_exactPolicies.erase(
+            ExactKeyOf(p.dir, p.sel.src, p.sel.dst, p.sel.proto, p.sel.sport, p.sel.dport));
         return;
     }
     auto& byLength = m_prefixPolicies[p.dir == XfrmDir::In ? 0 : 1];
     const uint16_t lengths = uint16_t(p.sel.srcPrefix << 8 | p.sel.dstPrefix);
     auto& buckets = byLength[lengths];
-    buckets.erase(
-        MaskedKey(p.sel.src.GetIpv4(), p.sel.srcPrefix, p.sel.dst.GetIpv4(), p.sel.dstPrefix));
+    buckets.erase(MaskedKeyOf(p.sel.src, p.sel.srcPrefix, p.sel.dst, p.sel.dstPrefix));
     if (buckets.empty())
     {
         byLength.erase(lengths);
@@ -345,16 +515,12 @@ ReferenceOffloadEngine::ListOf(const Policy& p)
 {
     if (!IsExact(p.sel))
     {
-        return m_prefixPolicies
-            [p.dir == XfrmDir::In ? 0 : 1][uint16_t(p.sel.srcPrefix << 8 | p.sel.dstPrefix)]
-            [MaskedKey(p.sel.src.GetIpv4(), p.sel.srcPrefix, p.sel.dst.GetIpv4(), p.sel.dstPrefix)];
+        return m_prefixPolicies[p.dir == XfrmDir::In ? 0 : 1][uint16_t(
+            p.sel.srcPrefix << 8 |
+            p.sel.dstPrefix)][MaskedKeyOf(p.sel.src, p.sel.srcPrefix, p.sel.dst, p.sel.dstPrefix)];
     }
-    return m_exactPolicies[ExactKeyOf(p.dir,
-                                      p.sel.src.GetIpv4(),
-                                      p.sel.dst.GetIpv4(),
-                                      p.sel.proto,
-                                      p.sel.sport,
-                                      p.sel.dport)];
+    return m_exactPolicies
+        [ExactKeyOf(p.dir, p.sel.src, p.sel.dst, p.sel.proto, p.sel.sport, p.sel.dport)];
 }
 
 // ---- TX ----
@@ -373,7 +539,10 @@ ReferenceOffloadEngine::Tx(uint8_t* buf,
                      meta->gso_size != 0;
     if (gso)
     {
-        if (!(m_config.features & OLAB_FEATURE_GSO_ESP) || meta->gso_segs == 0)
+        // GSO_ESP is IPv4 only in this device (ABI v5 does not ask it for IPv6): the host
+        // segments IPv6 super-packets in software and must never send one.
+        if (!(m_config.features & OLAB_FEATURE_GSO_ESP) || meta->gso_segs == 0 ||
+            IsIpv6Bytes(buf, *len))
         {
             *dropReason = OLAB_DROP_TX_UNSUPPORTED;
             return OLAB_DROP;
@@ -394,12 +563,20 @@ ReferenceOffloadEngine::Tx(uint8_t* buf,
             *dropReason = OLAB_DROP_TX_NO_STATE;
             return OLAB_DROP;
         }
+        if (IsIpv6Bytes(buf, *len))
+        {
+            return CryptoTx6(sa, buf, len, *meta, dropReason);
+        }
         return gso ? CryptoGsoTx(sa, buf, len, cap, *meta, dropReason)
                    : CryptoTx(sa, buf, len, *meta, dropReason);
     }
     if (m_policies.empty())
     {
         return OLAB_PASS;
+    }
+    if (IsIpv6Bytes(buf, *len))
+    {
+        return PacketOffloadTx6(buf, len, cap, mtu, dropReason);
     }
     return PacketOffloadTx(buf, len, cap, mtu, dropReason, nullptr);
 }
@@ -563,12 +740,8 @@ ReferenceOffloadEngine::LookupPolicy(XfrmDir dir, const XfrmFlow& flow) const
             {
                 for (size_t t = 0; t < (flow.dport ? 2 : 1); ++t)
                 {
-                    auto it = m_exactPolicies.find(ExactKeyOf(dir,
-                                                              flow.src.GetIpv4(),
-                                                              flow.dst.GetIpv4(),
-                                                              protos[p],
-                                                              sports[s],
-                                                              dports[t]));
+                    auto it = m_exactPolicies.find(
+                        ExactKeyOf(dir, flow.src, flow.dst, protos[p], sports[s], dports[t]));
                     if (it != m_exactPolicies.end() &&
                         (!best || it->second.front()->Precedes(*best)))
                     {
@@ -581,8 +754,7 @@ ReferenceOffloadEngine::LookupPolicy(XfrmDir dir, const XfrmFlow& flow) const
     // Prefix policies: the lists the flow's addresses name, one per pair of prefix lengths.
     for (const auto& [lengths, buckets] : m_prefixPolicies[dir == XfrmDir::In ? 0 : 1])
     {
-        auto bucket = buckets.find(
-            MaskedKey(flow.src.GetIpv4(), lengths >> 8, flow.dst.GetIpv4(), lengths & 0xff));
+        auto bucket = buckets.find(MaskedKeyOf(flow.src, lengths >> 8, flow.dst, lengths & 0xff));
         if (bucket == buckets.end())
         {
             continue;
@@ -614,8 +786,7 @@ ReferenceOffloadEngine::SelectTxState(const Policy& policy, const XfrmFlow& flow
         return (sa.hardNotified ? 0 : 2) + (sa.softNotified ? 0 : 1);
     };
     // Only SAs to one address can serve: the tunnel's far end, or the flow's destination.
-    const Ipv4Address daddr =
-        policy.tmplMode == XfrmMode::Tunnel ? policy.tmplDaddr : flow.dst.GetIpv4();
+    const XfrmAddress& daddr = policy.tmplMode == XfrmMode::Tunnel ? policy.tmplDaddr : flow.dst;
     m_sas.ForEachTx(daddr, policy.tmplReqid, [&](uint64_t, ReferenceSa& sa) {
         if (sa.deleted || sa.dir != XfrmDir::Out || sa.type != XfrmOffloadType::Packet ||
             !policy.TemplateMatches(sa) ||
@@ -635,8 +806,10 @@ ReferenceOffloadEngine::SelectTxState(const Policy& policy, const XfrmFlow& flow
 uint32_t
 ReferenceOffloadEngine::InnerMtu(const ReferenceSa& sa, uint32_t headerLength, uint32_t mtu) const
 {
+    // esp4's and esp6's get_mtu: the tunnel's outer header is 20 or 40 bytes (the SA's family).
+    const uint32_t tunnelHeader = sa.daddr.IsIpv6() ? kIpv6HeaderLength : 20;
     const uint32_t outerHeader =
-        (sa.mode == XfrmMode::Tunnel ? 20 : headerLength) + (sa.encap.Enabled() ? 8 : 0);
+        (sa.mode == XfrmMode::Tunnel ? tunnelHeader : headerLength) + (sa.encap.Enabled() ? 8 : 0);
     uint32_t inner = mtu;
     while (inner > 68)
     {
@@ -718,7 +891,9 @@ ReferenceOffloadEngine::PacketOffloadTx(uint8_t* buf,
         return PacketOffloadGsoTx(*sa, buf, len, cap, mtu, *gso, dropReason);
     }
     const uint32_t payloadLength = tunnel ? length : length - ihl;
-    const uint32_t ipHeader = tunnel ? 20 : ihl;
+    // IPv4 in IPv6 (ABI v5): the tunnel's outer header is the SA's family.
+    const bool outer6 = tunnel && sa->daddr.IsIpv6();
+    const uint32_t ipHeader = tunnel ? (outer6 ? kIpv6HeaderLength : 20) : ihl;
     const uint32_t outerHeader = ipHeader + (udp ? 8 : 0); // RFC 3948: UDP before ESP
     const uint32_t outerLength = outerHeader + sa->transform->GetFrameLength(payloadLength);
     if (outerLength > mtu)
@@ -758,11 +933,20 @@ ReferenceOffloadEngine::PacketOffloadTx(uint8_t* buf,
                                tunnel ? kIpProtoIpip : flow.proto,
                                m_frame);
     const uint8_t protocol = udp ? kIpProtoUdp : kIpProtoEsp;
-    if (tunnel)
+    if (outer6)
+    {
+        WriteIpv6Header(buf,
+                        sa->saddr.GetIpv6(),
+                        sa->daddr.GetIpv6(),
+                        protocol,
+                        uint16_t(outerLength - kIpv6HeaderLength),
+                        64);
+    }
+    else if (tunnel)
     {
         WriteIpv4Header(buf,
-                        sa->saddr,
-                        sa->daddr,
+                        sa->saddr.GetIpv4(),
+                        sa->daddr.GetIpv4(),
                         protocol,
                         uint16_t(outerLength),
                         64,
@@ -858,6 +1042,10 @@ ReferenceOffloadEngine::Rx(uint8_t* buf,
         return OLAB_PASS;
     }
     const uint32_t length = *len;
+    if (IsIpv6Bytes(buf, length))
+    {
+        return Rx6(buf, len, info, dropReason);
+    }
     const uint32_t ihl = Ipv4HeaderLength(buf, length);
     if (ihl == 0)
     {
@@ -999,7 +1187,7 @@ ReferenceOffloadEngine::CryptoRx(ReferenceSa& sa,
         break;
     }
     info->spi = sa.spi;
-    info->daddr = sa.daddr.Get();
+    FillRxAddress(sa, info);
     return OLAB_DONE;
 }
 
@@ -1060,13 +1248,13 @@ ReferenceOffloadEngine::PacketOffloadRx(ReferenceSa& sa,
     uint32_t plainLength = 0;
     if (sa.mode == XfrmMode::Tunnel)
     {
-        if (!IsWholeIpv4Packet(payload, payloadLength, nextHeader))
+        // The inner packet is IPv4 (4) or, ABI v5, IPv6 (41).
+        if (!InnerFlowOf(payload, payloadLength, nextHeader, &inner))
         {
             ++sa.stats.truncated;
             *dropReason = OLAB_DROP_RX_MALFORMED;
             return OLAB_DROP;
         }
-        inner = FlowOfBytes(payload, payloadLength, Ipv4HeaderLength(payload, payloadLength));
         std::memmove(buf, payload, payloadLength);
         plainLength = payloadLength;
     }
@@ -1097,7 +1285,359 @@ ReferenceOffloadEngine::PacketOffloadRx(ReferenceSa& sa,
     info->kind = OLAB_RX_PACKET_OFFLOAD;
     info->status = OLAB_RX_OK;
     info->spi = sa.spi;
-    info->daddr = sa.daddr.Get();
+    FillRxAddress(sa, info);
+    return OLAB_DONE;
+}
+
+// ---- IPv6 (ABI v5) ----
+
+void
+ReferenceOffloadEngine::FillRxAddress(const ReferenceSa& sa, olab_rx_info* info)
+{
+    info->daddr = AbiIpv4Of(sa.daddr);
+    if (AbiHas(*info, info->daddr6)) // a host built against v1..v4 has no room for it
+    {
+        info->family = AbiFamilyOf(sa.daddr);
+        AbiAddress6Of(sa.daddr, info->daddr6);
+    }
+}
+
+int
+ReferenceOffloadEngine::CryptoTx6(ReferenceSa* sa,
+                                  uint8_t* buf,
+                                  uint32_t* len,
+                                  const olab_tx_meta& meta,
+                                  uint32_t* dropReason)
+{
+    // The stack framed ESP right after the fixed header and the extension headers it put before
+    // ESP (esp6_output): ESP is the first header the chain walk does not step over.
+    const uint32_t length = *len;
+    Ipv6Chain chain;
+    std::string why;
+    const uint32_t minimum = EspTransform::kHeaderLength + sa->transform->GetIvLength() + 4 +
+                             sa->transform->GetIcvLength();
+    if (!ParseIpv6Chain(buf, length, &chain, &why) || chain.fragment ||
+        chain.upperProtocol != kIpProtoEsp ||
+        kIpv6HeaderLength + chain.payloadLength < chain.upperOffset + minimum)
+    {
+        *dropReason = OLAB_DROP_TX_UNSUPPORTED;
+        return OLAB_DROP;
+    }
+    const uint32_t esp = chain.upperOffset;
+    const uint32_t end = kIpv6HeaderLength + chain.payloadLength;
+    if (meta.csum_len != 0)
+    {
+        // HW_ESP_TX_CSUM with the IPv6 pseudo-header (RFC 8200 section 8.1); the addresses
+        // are v5 fields: a meta without them, or of IPv4, cannot checksum an IPv6 segment.
+        const uint32_t start = esp + meta.csum_start;
+        if (!(m_config.features & OLAB_FEATURE_HW_ESP_TX_CSUM) || !AbiHas(meta, meta.csum_daddr6) ||
+            meta.csum_family != OLAB_FAMILY_IPV6 || start + meta.csum_len > end ||
+            meta.csum_field + 2u > meta.csum_len)
+        {
+            *dropReason = OLAB_DROP_TX_UNSUPPORTED;
+            return OLAB_DROP;
+        }
+        uint8_t* segment = buf + start;
+        const uint16_t sum =
+            L4ChecksumV6(XfrmAddressOf(OLAB_FAMILY_IPV6, meta.csum_saddr6).GetIpv6(),
+                         XfrmAddressOf(OLAB_FAMILY_IPV6, meta.csum_daddr6).GetIpv6(),
+                         meta.csum_proto,
+                         segment,
+                         meta.csum_len);
+        segment[meta.csum_field] = uint8_t(sum >> 8);
+        segment[meta.csum_field + 1] = uint8_t(sum);
+    }
+    sa->transform->Seal(buf + esp, end - esp, meta.seq_hi, sa->esn);
+    sa->current.bytes += end;
+    sa->current.packets++;
+    *len = end;
+    return OLAB_DONE;
+}
+
+int
+ReferenceOffloadEngine::TunnelEncapsulate(ReferenceSa& sa,
+                                          uint8_t* buf,
+                                          uint32_t* len,
+                                          uint32_t length,
+                                          uint8_t nextHeader,
+                                          uint64_t seq)
+{
+    sa.transform->Encapsulate(sa.spi, seq, sa.esn, buf, length, nextHeader, m_frame);
+    uint32_t outerLength;
+    if (sa.daddr.IsIpv6())
+    {
+        // xfrm6_mode_tunnel: a new IPv6 header, hop limit 64 as the IPv4 outer's TTL.
+        outerLength = kIpv6HeaderLength + m_frame.size();
+        WriteIpv6Header(buf,
+                        sa.saddr.GetIpv6(),
+                        sa.daddr.GetIpv6(),
+                        kIpProtoEsp,
+                        uint16_t(m_frame.size()),
+                        64);
+        std::memcpy(buf + kIpv6HeaderLength, m_frame.data(), m_frame.size());
+    }
+    else
+    {
+        outerLength = 20 + m_frame.size();
+        WriteIpv4Header(buf,
+                        sa.saddr.GetIpv4(),
+                        sa.daddr.GetIpv4(),
+                        kIpProtoEsp,
+                        uint16_t(outerLength),
+                        64,
+                        m_identification++);
+        std::memcpy(buf + 20, m_frame.data(), m_frame.size());
+    }
+    *len = outerLength;
+    return OLAB_DONE;
+}
+
+int
+ReferenceOffloadEngine::PacketOffloadTx6(uint8_t* buf,
+                                         uint32_t* len,
+                                         uint32_t cap,
+                                         uint32_t mtu,
+                                         uint32_t* dropReason)
+{
+    const uint32_t length = *len;
+    Ipv6Chain chain;
+    std::string why;
+    if (!ParseIpv6Chain(buf, length, &chain, &why))
+    {
+        // No flow to match a policy against: refused rather than let out unprotected.
+        *dropReason = OLAB_DROP_TX_UNSUPPORTED;
+        return OLAB_DROP;
+    }
+    if (chain.upperProtocol == kIpProtoEsp)
+    {
+        return OLAB_PASS; // already ESP (software or crypto offload of another SA)
+    }
+    const XfrmFlow flow = Flow6Of(buf, length, chain);
+    const Policy* policy = LookupPolicy(XfrmDir::Out, flow);
+    if (!policy)
+    {
+        return OLAB_PASS;
+    }
+    if (chain.fragment)
+    {
+        // A Fragment header anywhere in the chain: packet offload does not take fragments.
+        *dropReason = OLAB_DROP_TX_FRAGMENT;
+        return OLAB_DROP;
+    }
+    ReferenceSa* sa = SelectTxState(*policy, flow);
+    if (!sa)
+    {
+        *dropReason = OLAB_DROP_TX_NO_STATE;
+        return OLAB_DROP;
+    }
+    if (sa->encap.Enabled())
+    {
+        *dropReason = OLAB_DROP_TX_UNSUPPORTED; // ESP-in-UDP only around IPv4 in this device
+        return OLAB_DROP;
+    }
+    const uint32_t end = kIpv6HeaderLength + chain.payloadLength; // the rest is link padding
+    const bool tunnel = sa->mode == XfrmMode::Tunnel;
+    // Transport: ESP where RFC 4303 section 3.1.1 puts it (after Hop-by-Hop, Routing, and
+    // Destination Options before a Routing header: ip6_find_1stfragopt, as esp6 transport mode
+    // does in xfrm6_transport_output); the headers from there on are ESP's payload.
+    const uint32_t esp = tunnel ? 0 : chain.espOffset;
+    const uint32_t payloadLength = end - esp;
+    const uint32_t outerHeader =
+        tunnel ? (sa->daddr.IsIpv6() ? kIpv6HeaderLength : 20) : chain.espOffset;
+    const uint32_t outerLength = outerHeader + sa->transform->GetFrameLength(payloadLength);
+    if (outerLength > mtu)
+    {
+        // esp6_get_mtu: the MTU the inner packet may have with this SA's overhead.
+        m_host.mtu_exceeded(m_host.ctx, buf, end, InnerMtu(*sa, chain.espOffset, mtu));
+        *dropReason = OLAB_DROP_TX_PMTU;
+        return OLAB_DROP;
+    }
+    const bool outer6 = !tunnel || sa->daddr.IsIpv6();
+    if (outerLength > cap || outerLength > (outer6 ? kIpv6HeaderLength : 0) + 0xffff)
+    {
+        *dropReason = OLAB_DROP_TX_UNSUPPORTED;
+        return OLAB_DROP;
+    }
+    if (!CheckLifetime(*sa))
+    {
+        ++sa->stats.expiredDrops;
+        *dropReason = OLAB_DROP_TX_EXPIRED;
+        return OLAB_DROP;
+    }
+    const uint64_t limit = sa->esn ? kXfrmInfinity : 0xffffffffull;
+    if (sa->lastSeq >= limit)
+    {
+        ++sa->stats.seqOverflow;
+        *dropReason = OLAB_DROP_TX_SEQ_OVERFLOW;
+        return OLAB_DROP;
+    }
+    const uint64_t seq = ++sa->lastSeq;
+    // As Linux counts: what ESP carries (the headers after ESP's place and the L4 segment, or
+    // the whole inner packet).
+    sa->current.bytes += payloadLength;
+    sa->current.packets++;
+    if (tunnel)
+    {
+        return TunnelEncapsulate(*sa, buf, len, end, kIpv6InIp, seq);
+    }
+    // ESP's next header is the header that followed; the field that named it names ESP now.
+    const uint8_t nextHeader = buf[chain.espNextHeaderField];
+    sa->transform
+        ->Encapsulate(sa->spi, seq, sa->esn, buf + esp, payloadLength, nextHeader, m_frame);
+    buf[chain.espNextHeaderField] = kIpProtoEsp;
+    std::memcpy(buf + esp, m_frame.data(), m_frame.size());
+    buf[4] = uint8_t((outerLength - kIpv6HeaderLength) >> 8);
+    buf[5] = uint8_t(outerLength - kIpv6HeaderLength);
+    *len = outerLength;
+    return OLAB_DONE;
+}
+
+int
+ReferenceOffloadEngine::Rx6(uint8_t* buf, uint32_t* len, olab_rx_info* info, uint32_t* dropReason)
+{
+    const uint32_t length = *len;
+    Ipv6Chain chain;
+    if (!ParseIpv6Chain(buf, length, &chain, nullptr))
+    {
+        return OLAB_PASS; // the stack counts malformed IPv6
+    }
+    const uint32_t end = kIpv6HeaderLength + chain.payloadLength;
+    if (chain.upperProtocol == kIpProtoEsp && chain.fragmentOffset == 0)
+    {
+        // ESP is the first header the walk does not step over, wherever the sender put it
+        // (xfrm6_rcv_spi: ipv6_hdr(skb)->daddr and the SPI).
+        const uint32_t esp = chain.upperOffset;
+        if (end < esp + EspTransform::kHeaderLength)
+        {
+            return OLAB_PASS; // too short to name an SA: the stack counts it
+        }
+        ReferenceSa* sa = m_sas.FindRx(Ipv6DestinationOf(buf), EspTransform::ReadSpi(buf + esp));
+        if (!sa || sa->encap.Enabled())
+        {
+            return OLAB_PASS;
+        }
+        if (sa->type == XfrmOffloadType::Packet)
+        {
+            if (chain.fragment)
+            {
+                *dropReason = OLAB_DROP_RX_FRAGMENT;
+                return OLAB_DROP;
+            }
+            *len = end;
+            return PacketOffloadRx6(*sa, buf, len, esp, FieldNaming(buf, esp), info, dropReason);
+        }
+        if (chain.fragment)
+        {
+            return OLAB_PASS; // crypto offload: the stack reassembles and decrypts
+        }
+        *len = end;
+        return CryptoRx(*sa, buf, end, esp, info);
+    }
+    if (chain.fragment && LookupPolicy(XfrmDir::In,
+                                       XfrmFlow{Ipv6SourceOf(buf),
+                                                FinalDestination(buf, chain.upperOffset),
+                                                chain.upperProtocol,
+                                                0,
+                                                0}))
+    {
+        *dropReason = OLAB_DROP_RX_FRAGMENT;
+        return OLAB_DROP;
+    }
+    return OLAB_PASS;
+}
+
+int
+ReferenceOffloadEngine::PacketOffloadRx6(ReferenceSa& sa,
+                                         uint8_t* buf,
+                                         uint32_t* len,
+                                         uint32_t esp,
+                                         uint32_t field,
+                                         olab_rx_info* info,
+                                         uint32_t* dropReason)
+{
+    uint8_t* frame = buf + esp;
+    const uint32_t frameLength = *len - esp;
+    uint64_t seq = 0;
+    if (sa.replay.Check(EspTransform::ReadSeqLow(frame), &seq) != ReplayVerdict::Ok)
+    {
+        ++sa.stats.replayDrops;
+        *dropReason = OLAB_DROP_RX_REPLAY;
+        return OLAB_DROP;
+    }
+    if (!CheckLifetime(sa))
+    {
+        ++sa.stats.expiredDrops;
+        *dropReason = OLAB_DROP_RX_EXPIRED;
+        return OLAB_DROP;
+    }
+    uint32_t offset = 0;
+    uint32_t payloadLength = 0;
+    uint8_t nextHeader = 0;
+    const EspStatus status = sa.transform->Decapsulate(frame,
+                                                       frameLength,
+                                                       uint32_t(seq >> 32),
+                                                       sa.esn,
+                                                       &offset,
+                                                       &payloadLength,
+                                                       &nextHeader);
+    if (status != EspStatus::Ok)
+    {
+        const bool auth = status == EspStatus::AuthFailed;
+        const bool padding = status == EspStatus::BadPadding;
+        ++(auth ? sa.stats.integrityFailures : padding ? sa.stats.badPadding : sa.stats.truncated);
+        *dropReason = auth      ? OLAB_DROP_RX_AUTH_FAIL
+                      : padding ? OLAB_DROP_RX_BAD_PADDING
+                                : OLAB_DROP_RX_MALFORMED;
+        return OLAB_DROP;
+    }
+    const uint8_t* payload = frame + offset;
+    XfrmFlow inner;
+    uint32_t plainLength = 0;
+    if (sa.mode == XfrmMode::Tunnel)
+    {
+        // The inner packet is IPv4 (4) or IPv6 (41), whatever the outer family.
+        if (!InnerFlowOf(payload, payloadLength, nextHeader, &inner))
+        {
+            ++sa.stats.truncated;
+            *dropReason = OLAB_DROP_RX_MALFORMED;
+            return OLAB_DROP;
+        }
+        std::memmove(buf, payload, payloadLength);
+        plainLength = payloadLength;
+    }
+    else
+    {
+        // Transport: the headers before ESP stay, the one that named ESP names what ESP
+        // carried, and the payload length shrinks by ESP's overhead (esp6_input_done2).
+        std::memmove(buf + esp, payload, payloadLength);
+        plainLength = esp + payloadLength;
+        buf[field] = nextHeader;
+        buf[4] = uint8_t((plainLength - kIpv6HeaderLength) >> 8);
+        buf[5] = uint8_t(plainLength - kIpv6HeaderLength);
+        Ipv6Chain chain;
+        if (plainLength - kIpv6HeaderLength == 0 ||
+            !ParseIpv6Chain(buf, plainLength, &chain, nullptr))
+        {
+            ++sa.stats.truncated;
+            *dropReason = OLAB_DROP_RX_MALFORMED;
+            return OLAB_DROP;
+        }
+        inner = Flow6Of(buf, plainLength, chain);
+    }
+    const Policy* policy = LookupPolicy(XfrmDir::In, inner);
+    if (!policy || !policy->TemplateMatches(sa) || !sa.sel.Matches(inner))
+    {
+        *dropReason = OLAB_DROP_RX_POLICY_MISMATCH;
+        return OLAB_DROP;
+    }
+    sa.replay.Advance(seq);
+    sa.current.bytes += payloadLength; // what ESP carried, as Linux's xfrm_input counts
+    sa.current.packets++;
+    *len = plainLength;
+    info->kind = OLAB_RX_PACKET_OFFLOAD;
+    info->status = OLAB_RX_OK;
+    info->spi = sa.spi;
+    FillRxAddress(sa, info);
     return OLAB_DONE;
 }
 
@@ -1186,6 +1726,7 @@ ReferenceOffloadEngine::GetCapabilities()
         0,
         0,
         1, // udp_encap: ESP-in-UDP in packet offload
+        1, // ipv6 (ABI v5): IPv6 SAs, policies and packets, tunnels across families
     };
     return &caps;
 }

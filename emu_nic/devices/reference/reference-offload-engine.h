@@ -2,6 +2,7 @@
 #define REFERENCE_OFFLOAD_ENGINE_H
 
 #include "builtin-offload-device.h"
+#include "ipv6-packet-util.h"
 #include "reference-sa-table.h"
 #include "xfrm-selector.h"
 
@@ -22,7 +23,9 @@ class EmuNicNetDevice;
 /**
  * The reference NIC's offload logic behind the device ABI (offloadlab-device.h): what a vendor
  * would put in silicon and firmware. It sees only what the ABI gives it (C structs, raw IPv4
- * bytes, the host's two callbacks), so it is certified exactly like a vendor's device.
+ * and IPv6 bytes, the host's two callbacks), so it is certified exactly like a vendor's device.
+ * It declares ABI v5's ipv6: SAs and policies of either family, tunnels across families (IPv4
+ * in IPv6, IPv6 in IPv4), and ESP placed in IPv6's extension header chain as Linux places it.
  *
  * Crypto offload: TX writes IV, ciphertext and ICV into a frame the stack built (and the inner
  * checksum under HW_ESP_TX_CSUM); RX decrypts in place and reports CRYPTO_DONE + status. Packet
@@ -84,8 +87,8 @@ class ReferenceOffloadEngine : public BuiltinOffloadDevice
         uint32_t priority{0};
         XfrmSelector sel;
         XfrmMode tmplMode{XfrmMode::Transport};
-        Ipv4Address tmplSaddr;
-        Ipv4Address tmplDaddr;
+        XfrmAddress tmplSaddr;
+        XfrmAddress tmplDaddr;
         uint32_t tmplReqid{0};
         uint32_t tmplSpi{0}; //!< 0: the newest matching SA serves; else only this SPI
         bool TemplateMatches(const ReferenceSa& sa) const;
@@ -94,12 +97,27 @@ class ReferenceOffloadEngine : public BuiltinOffloadDevice
         bool Precedes(const Policy& other) const;
     };
 
-    /// Where an exact policy (both prefixes /32) is indexed: every field of its selector.
+    /// Where an exact policy (both prefixes the family's longest) is indexed: every field of
+    /// its selector.
     struct ExactKey
     {
-        uint64_t addresses; //!< source, destination
-        uint64_t rest;      //!< direction, protocol, source port, destination port
+        XfrmAddress src;
+        XfrmAddress dst;
+        uint64_t rest; //!< direction, protocol, source port, destination port
         bool operator==(const ExactKey& other) const;
+    };
+
+    /// The masked addresses of a prefix policy's bucket.
+    struct MaskedKey
+    {
+        XfrmAddress src;
+        XfrmAddress dst;
+        bool operator==(const MaskedKey& other) const;
+    };
+
+    struct MaskedKeyHash
+    {
+        size_t operator()(const MaskedKey& key) const;
     };
 
     struct ExactKeyHash
@@ -108,16 +126,16 @@ class ReferenceOffloadEngine : public BuiltinOffloadDevice
     };
 
     static ExactKey ExactKeyOf(XfrmDir dir,
-                               Ipv4Address src,
-                               Ipv4Address dst,
+                               const XfrmAddress& src,
+                               const XfrmAddress& dst,
                                uint8_t proto,
                                uint16_t sport,
                                uint16_t dport);
     static bool IsExact(const XfrmSelector& sel);
-    static uint64_t MaskedKey(Ipv4Address src,
-                              uint8_t srcPrefix,
-                              Ipv4Address dst,
-                              uint8_t dstPrefix);
+    static MaskedKey MaskedKeyOf(const XfrmAddress& src,
+                                 uint8_t srcPrefix,
+                                 const XfrmAddress& dst,
+                                 uint8_t dstPrefix);
     /// The index list a policy belongs to.
     std::vector<const Policy*>& ListOf(const Policy& policy);
     /// Removes a policy's now empty index list.
@@ -173,6 +191,37 @@ class ReferenceOffloadEngine : public BuiltinOffloadDevice
                    olab_rx_info* info,
                    uint32_t* dropReason);
     int CryptoRx(ReferenceSa& sa, uint8_t* buf, uint32_t len, uint32_t ihl, olab_rx_info* info);
+    // IPv6 (ABI v5): the same steps, ESP found in (or put into) the extension header chain.
+    int CryptoTx6(ReferenceSa* sa,
+                  uint8_t* buf,
+                  uint32_t* len,
+                  const olab_tx_meta& meta,
+                  uint32_t* dropReason);
+    int PacketOffloadTx6(uint8_t* buf,
+                         uint32_t* len,
+                         uint32_t cap,
+                         uint32_t mtu,
+                         uint32_t* dropReason);
+    int Rx6(uint8_t* buf, uint32_t* len, olab_rx_info* info, uint32_t* dropReason);
+    /// Packet offload RX of the ESP at esp (the first header past the extension headers), whose
+    /// Next Header field is at field.
+    int PacketOffloadRx6(ReferenceSa& sa,
+                         uint8_t* buf,
+                         uint32_t* len,
+                         uint32_t esp,
+                         uint32_t field,
+                         olab_rx_info* info,
+                         uint32_t* dropReason);
+    /// Tunnel mode TX: the outer header (of the SA's family) and ESP with nextHeader (4 or 41)
+    /// around the inner packet of length bytes in buf; the caller checked size and state.
+    int TunnelEncapsulate(ReferenceSa& sa,
+                          uint8_t* buf,
+                          uint32_t* len,
+                          uint32_t length,
+                          uint8_t nextHeader,
+                          uint64_t seq);
+    /// The SA's destination as rx_info carries it (v5: with its family).
+    static void FillRxAddress(const ReferenceSa& sa, olab_rx_info* info);
     int PacketOffloadRx(ReferenceSa& sa,
                         uint8_t* buf,
                         uint32_t* len,
@@ -193,8 +242,9 @@ class ReferenceOffloadEngine : public BuiltinOffloadDevice
     /// selectors that can match a flow.
     std::unordered_map<ExactKey, std::vector<const Policy*>, ExactKeyHash> m_exactPolicies;
     /// The others, per direction (in, out): by (source prefix length << 8 | destination prefix
-    /// length), then by the masked addresses; each list in lookup order.
-    std::map<uint16_t, std::unordered_map<uint64_t, std::vector<const Policy*>>>
+    /// length), then by the masked addresses (whose family keeps IPv4 and IPv6 apart); each
+    /// list in lookup order.
+    std::map<uint16_t, std::unordered_map<MaskedKey, std::vector<const Policy*>, MaskedKeyHash>>
         m_prefixPolicies[2];
     uint64_t m_nextPolicyHandle{1};
     std::vector<uint8_t> m_frame;        //!< reused per packet

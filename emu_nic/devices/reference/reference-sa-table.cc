@@ -42,17 +42,23 @@ ReferenceSaTable::IndexOf(uint64_t handle) const
     return uint32_t(index);
 }
 
-uint64_t
-ReferenceSaTable::Key(Ipv4Address daddr, uint32_t id)
+bool
+ReferenceSaTable::Key::operator==(const Key& other) const
 {
-    return (uint64_t(daddr.Get()) << 32) | id;
+    return id == other.id && daddr == other.daddr;
+}
+
+size_t
+ReferenceSaTable::KeyHash::operator()(const Key& key) const
+{
+    return key.daddr.Hash() * 0x9e3779b97f4a7c15ull ^ key.id;
 }
 
 uint64_t
 ReferenceSaTable::Insert(ReferenceSa&& sa, std::string* error)
 {
     const bool rx = sa.dir == XfrmDir::In;
-    auto taken = rx ? m_rxIndex.find(Key(sa.daddr, sa.spi)) : m_rxIndex.end();
+    auto taken = rx ? m_rxIndex.find(Key{sa.daddr, sa.spi}) : m_rxIndex.end();
     if (taken != m_rxIndex.end() && m_slots[taken->second]->deleted)
     {
         // Deleted, waiting for state_free: it left the datapath, so its (daddr, SPI) is free.
@@ -80,12 +86,12 @@ ReferenceSaTable::Insert(ReferenceSa&& sa, std::string* error)
             const ReferenceSa& stored = *m_slots[i];
             if (rx)
             {
-                m_rxIndex[Key(stored.daddr, stored.spi)] = i;
+                m_rxIndex[Key{stored.daddr, stored.spi}] = i;
             }
             else
             {
-                IndexSlot(&m_txByDaddr, stored.daddr.Get(), i, true);
-                IndexSlot(&m_txByReqid, Key(stored.daddr, stored.reqid), i, true);
+                IndexSlot(&m_txByDaddr, Key{stored.daddr, 0}, i, true);
+                IndexSlot(&m_txByReqid, Key{stored.daddr, stored.reqid}, i, true);
             }
             m_firstFree = i + 1;
             ++m_used;
@@ -117,9 +123,9 @@ ReferenceSaTable::Get(uint64_t handle) const
 }
 
 ReferenceSa*
-ReferenceSaTable::FindRx(Ipv4Address daddr, uint32_t spi)
+ReferenceSaTable::FindRx(const XfrmAddress& daddr, uint32_t spi)
 {
-    auto it = m_rxIndex.find(Key(daddr, spi));
+    auto it = m_rxIndex.find(Key{daddr, spi});
     if (it == m_rxIndex.end())
     {
         return nullptr;
@@ -137,15 +143,15 @@ ReferenceSaTable::Remove(uint64_t handle)
         return; // never given out, or already freed: a stale handle touches nothing
     }
     const ReferenceSa* sa = m_slots[index].get();
-    auto indexed = m_rxIndex.find(Key(sa->daddr, sa->spi));
+    auto indexed = m_rxIndex.find(Key{sa->daddr, sa->spi});
     if (sa->dir == XfrmDir::In && indexed != m_rxIndex.end() && indexed->second == index)
     {
         m_rxIndex.erase(indexed); // only our own entry: a re-added SA may own the key now
     }
     if (sa->dir != XfrmDir::In)
     {
-        IndexSlot(&m_txByDaddr, sa->daddr.Get(), index, false);
-        IndexSlot(&m_txByReqid, Key(sa->daddr, sa->reqid), index, false);
+        IndexSlot(&m_txByDaddr, Key{sa->daddr, 0}, index, false);
+        IndexSlot(&m_txByReqid, Key{sa->daddr, sa->reqid}, index, false);
     }
     m_slots[index].reset();
     m_firstFree = std::min(m_firstFree, index);
@@ -153,10 +159,7 @@ ReferenceSaTable::Remove(uint64_t handle)
 }
 
 void
-ReferenceSaTable::IndexSlot(std::unordered_map<uint64_t, std::vector<uint32_t>>* index,
-                            uint64_t key,
-                            uint32_t slot,
-                            bool add)
+ReferenceSaTable::IndexSlot(SlotIndex* index, const Key& key, uint32_t slot, bool add)
 {
     std::vector<uint32_t>& slots = (*index)[key];
     auto at = std::lower_bound(slots.begin(), slots.end(), slot);

@@ -22,8 +22,8 @@ struct ReferenceSa
     XfrmSelector sel;
     XfrmDir dir{XfrmDir::Out};
     XfrmOffloadType type{XfrmOffloadType::Crypto};
-    Ipv4Address saddr;
-    Ipv4Address daddr;
+    XfrmAddress saddr; //!< the outer addresses, of the SA's family (IPv4 or IPv6)
+    XfrmAddress daddr;
     uint32_t spi{0};
     XfrmMode mode{XfrmMode::Transport};
     uint32_t reqid{0};
@@ -63,7 +63,7 @@ class ReferenceSaTable
     uint64_t Insert(ReferenceSa&& sa, std::string* error);
     ReferenceSa* Get(uint64_t handle);
     const ReferenceSa* Get(uint64_t handle) const;
-    ReferenceSa* FindRx(Ipv4Address daddr, uint32_t spi);
+    ReferenceSa* FindRx(const XfrmAddress& daddr, uint32_t spi);
     void Remove(uint64_t handle);
 
     /// Calls visit(handle, sa) for every entry not yet freed, in slot order; no allocation.
@@ -82,10 +82,10 @@ class ReferenceSaTable
     /// Calls visit(handle, sa) for every TX entry not yet freed whose daddr is daddr and, unless
     /// reqid is 0, whose reqid is reqid; in slot order, as ForEach would meet them.
     template <typename Visit>
-    void ForEachTx(Ipv4Address daddr, uint32_t reqid, Visit&& visit)
+    void ForEachTx(const XfrmAddress& daddr, uint32_t reqid, Visit&& visit)
     {
         const auto& index = reqid != 0 ? m_txByReqid : m_txByDaddr;
-        auto bucket = index.find(reqid != 0 ? Key(daddr, reqid) : daddr.Get());
+        auto bucket = index.find(Key{daddr, reqid});
         if (bucket == index.end())
         {
             return;
@@ -102,22 +102,31 @@ class ReferenceSaTable
     std::string Dump() const;
 
   private:
-    /// An address and a 32-bit id (SPI or reqid) as one hash key.
-    static uint64_t Key(Ipv4Address daddr, uint32_t id);
+    /// An address of either family and a 32-bit id (SPI, reqid, or 0) as one hash key.
+    struct Key
+    {
+        XfrmAddress daddr;
+        uint32_t id;
+        bool operator==(const Key& other) const;
+    };
+
+    struct KeyHash
+    {
+        size_t operator()(const Key& key) const;
+    };
+
+    using SlotIndex = std::unordered_map<Key, std::vector<uint32_t>, KeyHash>;
     uint64_t HandleOf(uint32_t index) const;
     /// The slot a handle names while its generation is current; UINT32_MAX otherwise.
     uint32_t IndexOf(uint64_t handle) const;
     /// Adds or removes slot index in the bucket of key, keeping the bucket in slot order.
-    static void IndexSlot(std::unordered_map<uint64_t, std::vector<uint32_t>>* index,
-                          uint64_t key,
-                          uint32_t slot,
-                          bool add);
+    static void IndexSlot(SlotIndex* index, const Key& key, uint32_t slot, bool add);
     std::vector<std::unique_ptr<ReferenceSa>> m_slots;
     std::vector<uint32_t> m_generations; //!< per slot, counted up by every Insert into it
-    std::unordered_map<uint64_t, uint32_t> m_rxIndex;
-    std::unordered_map<uint64_t, std::vector<uint32_t>> m_txByDaddr; //!< slots, in order
-    std::unordered_map<uint64_t, std::vector<uint32_t>> m_txByReqid; //!< by (daddr, reqid)
-    uint32_t m_firstFree{0};                                         //!< no free slot below it
+    std::unordered_map<Key, uint32_t, KeyHash> m_rxIndex; //!< by (daddr, SPI)
+    SlotIndex m_txByDaddr;                                //!< by (daddr, 0): slots, in order
+    SlotIndex m_txByReqid;                                //!< by (daddr, reqid)
+    uint32_t m_firstFree{0};                              //!< no free slot below it
     uint32_t m_used{0};
 };
 
