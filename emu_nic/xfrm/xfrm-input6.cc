@@ -115,9 +115,9 @@ XfrmStack::InputHook6(Ptr<const Packet> packet, const Ipv6Header& header, Ptr<co
     }
     if (policy->IsHardware())
     {
-        NS_LOG_LOGIC("forwarded IPv6 into a packet-offload policy: not built");
-        Drop(XfrmDrop::OutError, packet);
-        return true;
+        // Forwarded into a packet-offload policy: the core's checks, then plaintext
+        // forwarding; the device protects it on its way out.
+        return !PacketOffloadOk6(policy, header, packet, nullptr);
     }
     if (policy->GetConfig().tmpl.mode != XfrmMode::Tunnel)
     {

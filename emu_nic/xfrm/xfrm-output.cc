@@ -375,6 +375,16 @@ XfrmStack::OnMtuExceeded(Ptr<const Packet> ipPacket, uint32_t mtu)
         {
             return;
         }
+        uint8_t version = 0;
+        ipPacket->CopyData(&version, 1);
+        if ((version >> 4) != 4)
+        {
+            // An IPv6 packet a device found too big: IPv6 senders learn the MTU from the
+            // Packet Too Big its source gets; here the device's drop stands.
+            NS_LOG_LOGIC("PMTU error for a non-IPv4 packet; dropped without a reply");
+            Count(XfrmEvent::LocalPmtuErrors);
+            return;
+        }
         Ptr<Packet> copy = ipPacket->Copy();
         Ipv4Header h;
         copy->RemoveHeader(h);

@@ -136,12 +136,75 @@ XfrmStack::OutputFromL4v6(Ptr<Packet> packet,
     }
     if (policy->IsHardware())
     {
-        // Packet offload of IPv6 needs a device of ABI v5; none can hold such a policy yet.
-        NS_LOG_LOGIC("an IPv6 packet-offload policy: not built");
-        Drop(XfrmDrop::OutError, packet);
+        if (PacketOffloadOk6(policy, inner, packet, route))
+        {
+            plaintext(); // the device encapsulates
+        }
         return;
     }
     Protect6(policy, inner, packet, route, false);
+}
+
+void
+XfrmStack::SendTooBig6(const Ipv6Header& header, Ptr<const Packet> payload, uint32_t mtu)
+{
+    Count(XfrmEvent::LocalPmtuErrors);
+    if (Ptr<Icmpv6L4Protocol> icmp = m_node->GetObject<Icmpv6L4Protocol>())
+    {
+        Ptr<Packet> whole = payload->Copy();
+        whole->AddHeader(header);
+        icmp->SendErrorTooBig(whole, header.GetSource(), mtu);
+    }
+}
+
+bool
+XfrmStack::PacketOffloadOk6(Ptr<XfrmPolicy> policy,
+                            const Ipv6Header& header,
+                            Ptr<const Packet> payload,
+                            Ptr<Ipv6Route> route)
+{
+    // xfrm_output's packet-offload branch for IPv6: the route must leave through the policy's
+    // device (validate_xmit_xfrm), a state must serve the policy (xfrm_state_find), and the
+    // device's offload_ok must accept the packet (xfrm_dev_offload_ok).
+    if (!route)
+    {
+        route = RouteTo6(header.GetSource(), header.GetDestination());
+    }
+    if (!route || route->GetOutputDevice() != policy->GetOffload().dev)
+    {
+        NS_LOG_LOGIC("an IPv6 packet-offload policy's traffic would leave another device");
+        Drop(XfrmDrop::OutError, payload);
+        return false;
+    }
+    Ptr<XfrmState> x = m_sad.FindOutbound(*policy, FlowOfIpv6(header, payload));
+    if (!x)
+    {
+        Drop(XfrmDrop::OutNoStates, payload);
+        return false;
+    }
+    // xfrm_dev_offload_ok: the packet must fit xfrm_state_mtu; its sender learns the MTU
+    // after ESP from a Packet Too Big.
+    const uint32_t length = kIpv6HeaderLength + payload->GetSize();
+    const uint32_t linkMtu = x->GetOffload().dev->GetMtu();
+    const uint32_t mtu = std::max<uint32_t>(
+        1280,
+        x->GetTransform().GetMtu(linkMtu,
+                                 x->GetConfig().mode == XfrmMode::Tunnel,
+                                 x->GetConfig().daddr.IsIpv6() ? kIpv6HeaderLength : 20));
+    if (length > mtu && length <= linkMtu)
+    {
+        NS_LOG_LOGIC("packet offload: " << length << " bytes exceed " << mtu << " after ESP");
+        Drop(XfrmDrop::OutError, payload);
+        SendTooBig6(header, payload, mtu);
+        return false;
+    }
+    if (!x->GetOffload().ops->OffloadOk(header, payload, x))
+    {
+        NS_LOG_LOGIC("packet offload: the device's offload_ok refused the IPv6 packet");
+        Drop(XfrmDrop::OutError, payload);
+        return false;
+    }
+    return true;
 }
 
 bool
@@ -170,15 +233,7 @@ XfrmStack::Protect6(Ptr<XfrmPolicy> policy,
             {
                 NS_LOG_LOGIC("forwarded IPv6 packet of " << length << " bytes exceeds " << mtu
                                                          << " after ESP: Packet Too Big");
-                Count(XfrmEvent::LocalPmtuErrors);
-                if (Ptr<Icmpv6L4Protocol> icmp = m_node->GetObject<Icmpv6L4Protocol>())
-                {
-                    Ptr<Packet> whole = payload->Copy();
-                    Ipv6Header original = inner;
-                    original.SetHopLimit(inner.GetHopLimit() + 1); // as it arrived
-                    whole->AddHeader(original);
-                    icmp->SendErrorTooBig(whole, inner.GetSource(), mtu);
-                }
+                SendTooBig6(inner, payload, mtu);
                 return false;
             }
         }

@@ -275,6 +275,14 @@ class XfrmStack : public Object
                   Ptr<const Packet> payload,
                   Ptr<Ipv6Route> route,
                   bool forwarded);
+    /// ICMPv6 Packet Too Big with mtu to the source of the packet (header, payload).
+    void SendTooBig6(const Ipv6Header& header, Ptr<const Packet> payload, uint32_t mtu);
+    /// The core's checks before plaintext IPv6 goes to a packet-offload device (the IPv6 side
+    /// of PacketOffloadOk; the device checks the MTU after ESP). False if dropped.
+    bool PacketOffloadOk6(Ptr<XfrmPolicy> policy,
+                          const Ipv6Header& header,
+                          Ptr<const Packet> payload,
+                          Ptr<Ipv6Route> route);
     /// Sends an ESP frame (or ESP-in-UDP datagram, protocol 17) from src to dst over the IP of
     /// their family; route only when it is the one to use (IPv6 transport mode).
     void SendOuter(Ptr<Packet> esp,
