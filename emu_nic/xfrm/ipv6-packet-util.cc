@@ -216,9 +216,12 @@ FlowOfIpv6(const Ipv6Header& header, Ptr<const Packet> payload)
     XfrmFlow flow;
     flow.src = header.GetSource();
     flow.dst = header.GetDestination();
-    uint8_t bytes[256];
-    const uint32_t length = payload ? payload->CopyData(bytes, sizeof(bytes)) : 0;
     uint8_t next = header.GetNextHeader();
+    const bool chain = next == kIpProtoHopByHop || next == kIpProtoRouting ||
+                       next == kIpProtoDestOpts || next == kIpProtoFragment;
+    // Per packet: only the ports unless there is a chain to walk (ns-3's L4 sends none).
+    uint8_t bytes[256];
+    const uint32_t length = payload ? payload->CopyData(bytes, chain ? sizeof(bytes) : 4) : 0;
     uint32_t offset = 0;
     bool onlyProto = false;
     // Linux's _decode_session6: past Hop-by-Hop, Routing, Destination Options and Fragment

@@ -117,7 +117,7 @@ XfrmStack::InputHook6(Ptr<const Packet> packet, const Ipv6Header& header, Ptr<co
     {
         // Forwarded into a packet-offload policy: the core's checks, then plaintext
         // forwarding; the device protects it on its way out.
-        return !PacketOffloadOk6(policy, header, packet, nullptr);
+        return !PacketOffloadOk6(policy, flow, header, packet, nullptr);
     }
     if (policy->GetConfig().tmpl.mode != XfrmMode::Tunnel)
     {
@@ -130,7 +130,7 @@ XfrmStack::InputHook6(Ptr<const Packet> packet, const Ipv6Header& header, Ptr<co
     }
     Ipv6Header inner = header;
     inner.SetHopLimit(header.GetHopLimit() - 1);
-    Protect6(policy, inner, packet, nullptr, true);
+    Protect6(policy, flow, inner, packet, nullptr, true);
     return true;
 }
 

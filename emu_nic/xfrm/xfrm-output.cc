@@ -227,7 +227,8 @@ XfrmStack::Protect(Ptr<XfrmPolicy> policy,
                    Ptr<Ipv4Route> route)
 {
     uint64_t seq = 0;
-    Ptr<XfrmState> x = OutputState(policy, FlowOf(inner, payload), payload, &seq);
+    Ptr<XfrmState> x =
+        OutputState(m_sad.FindOutbound(*policy, FlowOf(inner, payload)), payload, &seq);
     if (!x)
     {
         return false;
@@ -254,18 +255,7 @@ XfrmStack::Protect(Ptr<XfrmPolicy> policy,
     if (tunnel && c.daddr.IsIpv6())
     {
         // IPv4-in-IPv6: software ESP to the IPv6 peer (devices offload IPv4 outer headers only).
-        x->GetTransform().Encapsulate(c.spi,
-                                      seq,
-                                      c.esn,
-                                      m_payload.data(),
-                                      m_payload.size(),
-                                      nextHeader,
-                                      m_frame);
-        SendOuter(Create<Packet>(m_frame.data(), m_frame.size()),
-                  c.saddr,
-                  c.daddr,
-                  kIpProtoEsp,
-                  nullptr);
+        SendSoftwareEsp(x, seq, nextHeader, c.saddr, c.daddr, nullptr);
         return true;
     }
     const Ipv4Address outerSrc = tunnel ? c.saddr.GetIpv4() : inner.GetSource();

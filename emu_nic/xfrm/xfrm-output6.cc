@@ -27,15 +27,11 @@ XfrmStack::RouteTo6(Ipv6Address src, Ipv6Address dst)
 }
 
 Ptr<XfrmState>
-XfrmStack::OutputState(Ptr<XfrmPolicy> policy,
-                       const XfrmFlow& flow,
-                       Ptr<const Packet> payload,
-                       uint64_t* seq)
+XfrmStack::OutputState(Ptr<XfrmState> x, Ptr<const Packet> payload, uint64_t* seq)
 {
-    Ptr<XfrmState> x = m_sad.FindOutbound(*policy, flow);
     if (!x)
     {
-        NS_LOG_LOGIC("no state for the policy's flow to " << flow.dst);
+        NS_LOG_LOGIC("no state for the policy's flow");
         Drop(XfrmDrop::OutNoStates, payload);
         return nullptr;
     }
@@ -123,7 +119,8 @@ XfrmStack::OutputFromL4v6(Ptr<Packet> packet,
     inner.SetNextHeader(protocol);
     inner.SetPayloadLength(uint16_t(packet->GetSize()));
     inner.SetHopLimit(64);
-    Ptr<XfrmPolicy> policy = m_spd.Lookup(XfrmDir::Out, FlowOfIpv6(inner, packet));
+    const XfrmFlow flow = FlowOfIpv6(inner, packet);
+    Ptr<XfrmPolicy> policy = m_spd.Lookup(XfrmDir::Out, flow);
     if (policy && policy->GetConfig().action == XfrmPolicyAction::Block)
     {
         Drop(XfrmDrop::OutPolBlock, packet);
@@ -136,13 +133,13 @@ XfrmStack::OutputFromL4v6(Ptr<Packet> packet,
     }
     if (policy->IsHardware())
     {
-        if (PacketOffloadOk6(policy, inner, packet, route))
+        if (PacketOffloadOk6(policy, flow, inner, packet, route))
         {
             plaintext(); // the device encapsulates
         }
         return;
     }
-    Protect6(policy, inner, packet, route, false);
+    Protect6(policy, flow, inner, packet, route, false);
 }
 
 void
@@ -159,6 +156,7 @@ XfrmStack::SendTooBig6(const Ipv6Header& header, Ptr<const Packet> payload, uint
 
 bool
 XfrmStack::PacketOffloadOk6(Ptr<XfrmPolicy> policy,
+                            const XfrmFlow& flow,
                             const Ipv6Header& header,
                             Ptr<const Packet> payload,
                             Ptr<Ipv6Route> route)
@@ -176,7 +174,7 @@ XfrmStack::PacketOffloadOk6(Ptr<XfrmPolicy> policy,
         Drop(XfrmDrop::OutError, payload);
         return false;
     }
-    Ptr<XfrmState> x = m_sad.FindOutbound(*policy, FlowOfIpv6(header, payload));
+    Ptr<XfrmState> x = m_sad.FindOutbound(*policy, flow);
     if (!x)
     {
         Drop(XfrmDrop::OutNoStates, payload);
@@ -186,11 +184,7 @@ XfrmStack::PacketOffloadOk6(Ptr<XfrmPolicy> policy,
     // after ESP from a Packet Too Big.
     const uint32_t length = kIpv6HeaderLength + payload->GetSize();
     const uint32_t linkMtu = x->GetOffload().dev->GetMtu();
-    const uint32_t mtu = std::max<uint32_t>(
-        1280,
-        x->GetTransform().GetMtu(linkMtu,
-                                 x->GetConfig().mode == XfrmMode::Tunnel,
-                                 x->GetConfig().daddr.IsIpv6() ? kIpv6HeaderLength : 20));
+    const uint32_t mtu = Ipv6StateMtu(x, linkMtu);
     if (length > mtu && length <= linkMtu)
     {
         NS_LOG_LOGIC("packet offload: " << length << " bytes exceed " << mtu << " after ESP");
@@ -209,38 +203,30 @@ XfrmStack::PacketOffloadOk6(Ptr<XfrmPolicy> policy,
 
 bool
 XfrmStack::Protect6(Ptr<XfrmPolicy> policy,
+                    const XfrmFlow& flow,
                     const Ipv6Header& inner,
                     Ptr<const Packet> payload,
                     Ptr<Ipv6Route> route,
                     bool forwarded)
 {
-    const XfrmFlow flow = FlowOfIpv6(inner, payload);
-    if (forwarded)
+    Ptr<XfrmState> x = m_sad.FindOutbound(*policy, flow);
+    if (forwarded && x)
     {
         // ip6_forward checks the packet against the xfrm route's MTU before XFRM sees it:
         // routers never fragment IPv6, the sender learns the MTU after ESP.
-        Ptr<XfrmState> x = m_sad.FindOutbound(*policy, flow);
         const uint32_t length = kIpv6HeaderLength + payload->GetSize();
-        const uint32_t linkMtu = x ? OuterLinkMtu(x->GetConfig().saddr, x->GetConfig().daddr) : 0;
-        if (linkMtu != 0)
+        const uint32_t linkMtu = OuterLinkMtu(x->GetConfig().saddr, x->GetConfig().daddr);
+        const uint32_t mtu = Ipv6StateMtu(x, linkMtu);
+        if (linkMtu != 0 && length > mtu)
         {
-            const uint32_t mtu = std::max<uint32_t>(
-                1280, // the IPv6 minimum MTU (RFC 8200 §5): Linux never reports less
-                x->GetTransform().GetMtu(linkMtu,
-                                         x->GetConfig().mode == XfrmMode::Tunnel,
-                                         x->GetConfig().daddr.IsIpv6() ? kIpv6HeaderLength : 20));
-            if (length > mtu)
-            {
-                NS_LOG_LOGIC("forwarded IPv6 packet of " << length << " bytes exceeds " << mtu
-                                                         << " after ESP: Packet Too Big");
-                SendTooBig6(inner, payload, mtu);
-                return false;
-            }
+            NS_LOG_LOGIC("forwarded IPv6 packet of " << length << " bytes exceeds " << mtu
+                                                     << " after ESP: Packet Too Big");
+            SendTooBig6(inner, payload, mtu);
+            return false;
         }
     }
     uint64_t seq = 0;
-    Ptr<XfrmState> x = OutputState(policy, flow, payload, &seq);
-    if (!x)
+    if (!OutputState(x, payload, &seq))
     {
         return false;
     }
@@ -260,23 +246,45 @@ XfrmStack::Protect6(Ptr<XfrmPolicy> policy,
     // in transport mode, the whole inner packet in tunnel mode.
     x->GetCurrent().bytes += m_payload.size();
     x->GetCurrent().packets++;
-    x->GetTransform().Encapsulate(c.spi,
-                                  seq,
-                                  c.esn,
-                                  m_payload.data(),
-                                  m_payload.size(),
-                                  tunnel ? kIpProtoIpv6 : inner.GetNextHeader(),
-                                  m_frame);
-    Ptr<Packet> esp = Create<Packet>(m_frame.data(), m_frame.size());
     if (tunnel)
     {
-        SendOuter(esp, c.saddr, c.daddr, kIpProtoEsp, nullptr);
+        SendSoftwareEsp(x, seq, kIpProtoIpv6, c.saddr, c.daddr, nullptr);
     }
     else
     {
-        SendOuter(esp, inner.GetSource(), inner.GetDestination(), kIpProtoEsp, route);
+        SendSoftwareEsp(x,
+                        seq,
+                        inner.GetNextHeader(),
+                        inner.GetSource(),
+                        inner.GetDestination(),
+                        route);
     }
     return true;
+}
+
+uint32_t
+XfrmStack::Ipv6StateMtu(Ptr<XfrmState> x, uint32_t linkMtu) const
+{
+    // The IPv6 minimum MTU (RFC 8200 §5) is the floor: Linux never reports less.
+    return std::max<uint32_t>(
+        1280,
+        x->GetTransform().GetMtu(linkMtu,
+                                 x->GetConfig().mode == XfrmMode::Tunnel,
+                                 x->GetConfig().daddr.IsIpv6() ? kIpv6HeaderLength : 20));
+}
+
+void
+XfrmStack::SendSoftwareEsp(Ptr<XfrmState> x,
+                           uint64_t seq,
+                           uint8_t nextHeader,
+                           const XfrmAddress& src,
+                           const XfrmAddress& dst,
+                           Ptr<Ipv6Route> route6)
+{
+    const XfrmStateConfig& c = x->GetConfig();
+    x->GetTransform()
+        .Encapsulate(c.spi, seq, c.esn, m_payload.data(), m_payload.size(), nextHeader, m_frame);
+    SendOuter(Create<Packet>(m_frame.data(), m_frame.size()), src, dst, kIpProtoEsp, route6);
 }
 
 } // namespace ns3

@@ -261,16 +261,25 @@ class XfrmStack : public Object
                           Ptr<Ipv4Route> route,
                           uint32_t mss,
                           uint32_t segs);
-    /// The first part of ESP output for either family (xfrm_output_one): the state the policy
-    /// resolves to for flow, its lifetime and its next sequence number. nullptr if dropped.
-    Ptr<XfrmState> OutputState(Ptr<XfrmPolicy> policy,
-                               const XfrmFlow& flow,
-                               Ptr<const Packet> payload,
-                               uint64_t* seq);
-    /// ESP output of an IPv6 packet (header inner, then payload): transport or tunnel mode, to
-    /// an IPv6 or (IPv6-in-IPv4) an IPv4 peer. forwarded: a router's packet, which must fit the
-    /// SA's MTU or is refused with ICMPv6 Packet Too Big (ip6_forward with the xfrm route's MTU).
+    /// The first part of ESP output for either family (xfrm_output_one): x is the state the
+    /// policy resolved to (nullptr: none), then its lifetime and its next sequence number.
+    /// nullptr if dropped.
+    Ptr<XfrmState> OutputState(Ptr<XfrmState> x, Ptr<const Packet> payload, uint64_t* seq);
+    /// Software ESP of m_payload with seq and nextHeader, sent from src to dst (SendOuter).
+    void SendSoftwareEsp(Ptr<XfrmState> x,
+                         uint64_t seq,
+                         uint8_t nextHeader,
+                         const XfrmAddress& src,
+                         const XfrmAddress& dst,
+                         Ptr<Ipv6Route> route6);
+    /// What IPv6 may carry through x on a link of linkMtu: xfrm_state_mtu, at least 1280.
+    uint32_t Ipv6StateMtu(Ptr<XfrmState> x, uint32_t linkMtu) const;
+    /// ESP output of an IPv6 packet (header inner, then payload, selector fields flow): transport
+    /// or tunnel mode, to an IPv6 or (IPv6-in-IPv4) an IPv4 peer. forwarded: a router's packet,
+    /// which must fit the SA's MTU or is refused with ICMPv6 Packet Too Big (ip6_forward with the
+    /// xfrm route's MTU).
     bool Protect6(Ptr<XfrmPolicy> policy,
+                  const XfrmFlow& flow,
                   const Ipv6Header& inner,
                   Ptr<const Packet> payload,
                   Ptr<Ipv6Route> route,
@@ -280,6 +289,7 @@ class XfrmStack : public Object
     /// The core's checks before plaintext IPv6 goes to a packet-offload device (the IPv6 side
     /// of PacketOffloadOk; the device checks the MTU after ESP). False if dropped.
     bool PacketOffloadOk6(Ptr<XfrmPolicy> policy,
+                          const XfrmFlow& flow,
                           const Ipv6Header& header,
                           Ptr<const Packet> payload,
                           Ptr<Ipv6Route> route);

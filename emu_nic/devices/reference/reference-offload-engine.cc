@@ -29,7 +29,6 @@ CopyReason(std::string* reason, const std::string& text)
 }
 
 /// IPv6 in IP: the Next Header of a tunnel's IPv6 inner packet (RFC 2473).
-constexpr uint8_t kIpv6InIp = 41;
 
 bool
 IsIpv6Bytes(const uint8_t* buf, uint32_t length)
@@ -110,7 +109,7 @@ Flow6Of(const uint8_t* buf, uint32_t length, const Ipv6Chain& chain)
 bool
 InnerFlowOf(const uint8_t* inner, uint32_t length, uint8_t nextHeader, XfrmFlow* flow)
 {
-    if (nextHeader == kIpv6InIp)
+    if (nextHeader == kIpProtoIpv6)
     {
         Ipv6Chain chain;
         if (!ParseIpv6Chain(inner, length, &chain, nullptr) ||
@@ -1478,7 +1477,7 @@ ReferenceOffloadEngine::PacketOffloadTx6(uint8_t* buf,
     sa->current.packets++;
     if (tunnel)
     {
-        return TunnelEncapsulate(*sa, buf, len, end, kIpv6InIp, seq);
+        return TunnelEncapsulate(*sa, buf, len, end, kIpProtoIpv6, seq);
     }
     // ESP's next header is the header that followed; the field that named it names ESP now.
     const uint8_t nextHeader = buf[chain.espNextHeaderField];
