@@ -2,6 +2,7 @@
 // ESP is built here (software), framed for the device (crypto offload), or left to the device
 // (packet offload); and the PMTU errors of packet-offload devices go back to the sender.
 #include "ipv4-packet-util.h"
+#include "ipv6-packet-util.h"
 #include "xfrm-offload-tag.h"
 #include "xfrm-stack.h"
 
@@ -252,54 +253,54 @@ XfrmStack::Protect(Ptr<XfrmPolicy> policy,
         tunnel ? inner.GetSerializedSize() + payload->GetSize() : payload->GetSize();
     x->GetCurrent().packets++;
 
-    if (tunnel && c.daddr.IsIpv6())
+    const XfrmAddress outerSrc = tunnel ? c.saddr : XfrmAddress(inner.GetSource());
+    const XfrmAddress outerDst = tunnel ? c.daddr : XfrmAddress(inner.GetDestination());
+    Ptr<Ipv4Route> outRoute;
+    Ptr<NetDevice> outDev;
+    if (outerDst.IsIpv6())
     {
-        // IPv4-in-IPv6: software ESP to the IPv6 peer (devices offload IPv4 outer headers only).
-        SendSoftwareEsp(x, seq, nextHeader, c.saddr, c.daddr, nullptr);
-        return true;
+        outDev = OuterDevice(outerSrc, outerDst); // IPv4-in-IPv6
     }
-    const Ipv4Address outerSrc = tunnel ? c.saddr.GetIpv4() : inner.GetSource();
-    const Ipv4Address outerDst = tunnel ? c.daddr.GetIpv4() : inner.GetDestination();
-    Ptr<Ipv4Route> outRoute = (tunnel || !route) ? RouteTo(outerSrc, outerDst) : route;
-
-    EspTransform& transform = x->GetTransform();
-    const uint32_t payloadLength = m_payload.size();
-    bool useDevice = false;
-    if (x->IsOffloaded(XfrmOffloadType::Crypto) && outRoute &&
-        outRoute->GetOutputDevice() == x->GetOffload().dev)
+    else
     {
-        // The core's part of xfrm_dev_offload_ok: the result must fit the device, else the
-        // packet is encrypted in software and fragmented after ESP.
-        const uint32_t outerLength = 20 + transform.GetFrameLength(payloadLength);
-        // IPv4 options are refused by the core too (xfrm_dev_offload_ok: ihl != 5).
-        useDevice = outerLength <= x->GetOffload().dev->GetMtu() &&
-                    inner.GetSerializedSize() == 20 &&
-                    x->GetOffload().ops->OffloadOk(inner, payload, x);
+        outRoute = (tunnel || !route) ? RouteTo(outerSrc.GetIpv4(), outerDst.GetIpv4()) : route;
+        outDev = outRoute ? outRoute->GetOutputDevice() : nullptr;
+    }
+    // Crypto offload: the core's checks (IPv4 options are refused too: the drivers' offload_ok
+    // wants ihl 5), then the device's offload_ok.
+    XfrmOffloadTxTag tag;
+    const bool useDevice =
+        CryptoOffloadFits(x, outDev, outerDst.IsIpv6() ? kIpv6HeaderLength : 20) &&
+        inner.GetSerializedSize() == 20 && x->GetOffload().ops->OffloadOk(inner, payload, x);
+    if (useDevice && !IsIpv4Fragment(inner) &&
+        (x->GetOffload().ops->GetXfrmFeatures() & XFRM_DEV_FEATURE_HW_ESP_TX_CSUM))
+    {
+        LeaveChecksumToDevice(inner.GetProtocol(),
+                              inner.GetSource(),
+                              inner.GetDestination(),
+                              tunnel ? inner.GetSerializedSize() : 0,
+                              x->GetTransform().GetIvLength(),
+                              &tag);
+    }
+    if (outerDst.IsIpv6())
+    {
+        SendEsp(x, seq, nextHeader, outerSrc, outerDst, nullptr, useDevice ? &tag : nullptr);
+        return true;
     }
     Ptr<Packet> esp;
     if (useDevice)
     {
-        XfrmOffloadTxTag tag;
-        tag.handle = x->GetOffload().handle;
-        tag.seqHi = uint32_t(seq >> 32);
-        if (x->GetOffload().ops->GetXfrmFeatures() & XFRM_DEV_FEATURE_HW_ESP_TX_CSUM)
-        {
-            LeaveChecksumToDevice(inner, tunnel, transform.GetIvLength(), &tag);
-        }
-        transform
-            .BuildFrame(c.spi, uint32_t(seq), m_payload.data(), payloadLength, nextHeader, m_frame);
-        esp = Create<Packet>(m_frame.data(), m_frame.size());
-        esp->AddPacketTag(tag);
-        Count(XfrmEvent::CryptoOffloadTxPackets);
-        if (c.esn && uint32_t(seq) == 0)
-        {
-            x->GetOffload().ops->StateAdvanceEsn(x); // TX crossed into new high-order bits
-        }
+        esp = FrameForDevice(x, seq, nextHeader, tag);
     }
     else
     {
-        transform
-            .Encapsulate(c.spi, seq, c.esn, m_payload.data(), payloadLength, nextHeader, m_frame);
+        x->GetTransform().Encapsulate(c.spi,
+                                      seq,
+                                      c.esn,
+                                      m_payload.data(),
+                                      m_payload.size(),
+                                      nextHeader,
+                                      m_frame);
         esp = Create<Packet>(m_frame.data(), m_frame.size());
     }
     if (c.encap.Enabled())
@@ -322,23 +323,23 @@ XfrmStack::Protect(Ptr<XfrmPolicy> policy,
         datagram->AddAtEnd(esp);
         esp = datagram;
         Count(XfrmEvent::UdpEncapTxPackets);
-        m_ipv4->Send(esp, outerSrc, outerDst, kIpProtoUdp, outRoute);
+        m_ipv4->Send(esp, outerSrc.GetIpv4(), outerDst.GetIpv4(), kIpProtoUdp, outRoute);
         return true;
     }
-    m_ipv4->Send(esp, outerSrc, outerDst, kIpProtoEsp, outRoute);
+    m_ipv4->Send(esp, outerSrc.GetIpv4(), outerDst.GetIpv4(), kIpProtoEsp, outRoute);
     return true;
 }
 
 void
-XfrmStack::LeaveChecksumToDevice(const Ipv4Header& inner,
-                                 bool tunnel,
+XfrmStack::LeaveChecksumToDevice(uint8_t proto,
+                                 const XfrmAddress& src,
+                                 const XfrmAddress& dst,
+                                 uint32_t start,
                                  uint32_t ivLength,
                                  XfrmOffloadTxTag* tag)
 {
-    const uint8_t proto = inner.GetProtocol();
     const uint16_t field = proto == kIpProtoTcp ? 16 : proto == kIpProtoUdp ? 6 : 0;
-    const uint32_t start = tunnel ? inner.GetSerializedSize() : 0; // L4 within m_payload
-    if (field == 0 || IsIpv4Fragment(inner) || m_payload.size() < start + field + 2)
+    if (field == 0 || m_payload.size() < start + field + 2)
     {
         return; // only whole TCP/UDP segments have a checksum the device can compute
     }
@@ -349,8 +350,8 @@ XfrmStack::LeaveChecksumToDevice(const Ipv4Header& inner,
     tag->csumLength = m_payload.size() - start;
     tag->csumField = field;
     tag->csumProto = proto;
-    tag->csumSrc = inner.GetSource();
-    tag->csumDst = inner.GetDestination();
+    tag->csumSrc = src;
+    tag->csumDst = dst;
     Count(XfrmEvent::CryptoOffloadTxCsum);
 }
 

@@ -73,21 +73,16 @@ XfrmStack::SendOuter(Ptr<Packet> esp,
                  RouteTo(src.GetIpv4(), dst.GetIpv4()));
 }
 
-uint32_t
-XfrmStack::OuterLinkMtu(const XfrmAddress& src, const XfrmAddress& dst)
+Ptr<NetDevice>
+XfrmStack::OuterDevice(const XfrmAddress& src, const XfrmAddress& dst)
 {
-    Ptr<NetDevice> dev;
     if (dst.IsIpv6())
     {
         Ptr<Ipv6Route> route = RouteTo6(src.GetIpv6(), dst.GetIpv6());
-        dev = route ? route->GetOutputDevice() : nullptr;
+        return route ? route->GetOutputDevice() : nullptr;
     }
-    else
-    {
-        Ptr<Ipv4Route> route = RouteTo(src.GetIpv4(), dst.GetIpv4());
-        dev = route ? route->GetOutputDevice() : nullptr;
-    }
-    return dev ? dev->GetMtu() : 0;
+    Ptr<Ipv4Route> route = RouteTo(src.GetIpv4(), dst.GetIpv4());
+    return route ? route->GetOutputDevice() : nullptr;
 }
 
 void
@@ -215,7 +210,8 @@ XfrmStack::Protect6(Ptr<XfrmPolicy> policy,
         // ip6_forward checks the packet against the xfrm route's MTU before XFRM sees it:
         // routers never fragment IPv6, the sender learns the MTU after ESP.
         const uint32_t length = kIpv6HeaderLength + payload->GetSize();
-        const uint32_t linkMtu = OuterLinkMtu(x->GetConfig().saddr, x->GetConfig().daddr);
+        Ptr<NetDevice> dev = OuterDevice(x->GetConfig().saddr, x->GetConfig().daddr);
+        const uint32_t linkMtu = dev ? dev->GetMtu() : 0;
         const uint32_t mtu = Ipv6StateMtu(x, linkMtu);
         if (linkMtu != 0 && length > mtu)
         {
@@ -246,19 +242,39 @@ XfrmStack::Protect6(Ptr<XfrmPolicy> policy,
     // in transport mode, the whole inner packet in tunnel mode.
     x->GetCurrent().bytes += m_payload.size();
     x->GetCurrent().packets++;
-    if (tunnel)
+    const XfrmAddress src = tunnel ? c.saddr : XfrmAddress(inner.GetSource());
+    const XfrmAddress dst = tunnel ? c.daddr : XfrmAddress(inner.GetDestination());
+    if (!tunnel && !route)
     {
-        SendSoftwareEsp(x, seq, kIpProtoIpv6, c.saddr, c.daddr, nullptr);
+        route = RouteTo6(inner.GetSource(), inner.GetDestination());
     }
-    else
+    Ptr<NetDevice> outDev = tunnel  ? OuterDevice(src, dst)
+                            : route ? route->GetOutputDevice()
+                                    : nullptr;
+    // Crypto offload: the core's checks, then the device's offload_ok (which sees the packet
+    // as it is before ESP: the inner IPv6 header).
+    XfrmOffloadTxTag tag;
+    const bool useDevice = CryptoOffloadFits(x, outDev, dst.IsIpv6() ? kIpv6HeaderLength : 20) &&
+                           x->GetOffload().ops->OffloadOk(inner, payload, x);
+    if (useDevice && (x->GetOffload().ops->GetXfrmFeatures() & XFRM_DEV_FEATURE_HW_ESP_TX_CSUM))
     {
-        SendSoftwareEsp(x,
-                        seq,
-                        inner.GetNextHeader(),
-                        inner.GetSource(),
-                        inner.GetDestination(),
-                        route);
+        // As for IPv4, forwarded segments too (a gateway's GRO hands them on CHECKSUM_PARTIAL).
+        // ns-3's L4 protocols put no extension header before TCP or UDP; a forwarded packet
+        // with one keeps its checksum.
+        LeaveChecksumToDevice(inner.GetNextHeader(),
+                              inner.GetSource(),
+                              inner.GetDestination(),
+                              tunnel ? kIpv6HeaderLength : 0,
+                              x->GetTransform().GetIvLength(),
+                              &tag);
     }
+    SendEsp(x,
+            seq,
+            tunnel ? kIpProtoIpv6 : inner.GetNextHeader(),
+            src,
+            dst,
+            tunnel ? nullptr : route,
+            useDevice ? &tag : nullptr);
     return true;
 }
 
@@ -273,18 +289,60 @@ XfrmStack::Ipv6StateMtu(Ptr<XfrmState> x, uint32_t linkMtu) const
                                  x->GetConfig().daddr.IsIpv6() ? kIpv6HeaderLength : 20));
 }
 
-void
-XfrmStack::SendSoftwareEsp(Ptr<XfrmState> x,
-                           uint64_t seq,
-                           uint8_t nextHeader,
-                           const XfrmAddress& src,
-                           const XfrmAddress& dst,
-                           Ptr<Ipv6Route> route6)
+bool
+XfrmStack::CryptoOffloadFits(Ptr<XfrmState> x, Ptr<NetDevice> dev, uint32_t outerHeaderLength)
+{
+    // xfrm_dev_offload_ok: the state's device is the route's, and the packet fits the MTU the
+    // state leaves (skb->len <= xfrm_state_mtu, the same as the ESP packet fitting the link).
+    return x->IsOffloaded(XfrmOffloadType::Crypto) && dev && dev == x->GetOffload().dev &&
+           outerHeaderLength + x->GetTransform().GetFrameLength(m_payload.size()) <= dev->GetMtu();
+}
+
+Ptr<Packet>
+XfrmStack::FrameForDevice(Ptr<XfrmState> x, uint64_t seq, uint8_t nextHeader, XfrmOffloadTxTag& tag)
 {
     const XfrmStateConfig& c = x->GetConfig();
+    tag.handle = x->GetOffload().handle;
+    tag.seqHi = uint32_t(seq >> 32);
     x->GetTransform()
-        .Encapsulate(c.spi, seq, c.esn, m_payload.data(), m_payload.size(), nextHeader, m_frame);
-    SendOuter(Create<Packet>(m_frame.data(), m_frame.size()), src, dst, kIpProtoEsp, route6);
+        .BuildFrame(c.spi, uint32_t(seq), m_payload.data(), m_payload.size(), nextHeader, m_frame);
+    Ptr<Packet> esp = Create<Packet>(m_frame.data(), m_frame.size());
+    esp->AddPacketTag(tag);
+    Count(XfrmEvent::CryptoOffloadTxPackets);
+    if (c.esn && uint32_t(seq) == 0)
+    {
+        x->GetOffload().ops->StateAdvanceEsn(x); // TX crossed into new high-order bits
+    }
+    return esp;
+}
+
+void
+XfrmStack::SendEsp(Ptr<XfrmState> x,
+                   uint64_t seq,
+                   uint8_t nextHeader,
+                   const XfrmAddress& src,
+                   const XfrmAddress& dst,
+                   Ptr<Ipv6Route> route6,
+                   XfrmOffloadTxTag* tag)
+{
+    Ptr<Packet> esp;
+    if (tag)
+    {
+        esp = FrameForDevice(x, seq, nextHeader, *tag);
+    }
+    else
+    {
+        const XfrmStateConfig& c = x->GetConfig();
+        x->GetTransform().Encapsulate(c.spi,
+                                      seq,
+                                      c.esn,
+                                      m_payload.data(),
+                                      m_payload.size(),
+                                      nextHeader,
+                                      m_frame);
+        esp = Create<Packet>(m_frame.data(), m_frame.size());
+    }
+    SendOuter(esp, src, dst, kIpProtoEsp, route6);
 }
 
 } // namespace ns3

@@ -224,12 +224,26 @@ class XfrmStack : public Object
     bool PacketOffloadOk(Ptr<XfrmPolicy> policy,
                          const Ipv4Header& header,
                          Ptr<const Packet> payload);
-    /// HW_ESP_TX_CSUM: zero the inner TCP/UDP checksum in m_payload and tell the device where
+    /// HW_ESP_TX_CSUM: zero the inner TCP/UDP checksum in m_payload (the L4 segment of proto
+    /// at start, pseudo-header from src and dst of the inner family) and tell the device where
     /// it is, as Linux leaves a CHECKSUM_PARTIAL skb's checksum to the NIC.
-    void LeaveChecksumToDevice(const Ipv4Header& inner,
-                               bool tunnel,
+    void LeaveChecksumToDevice(uint8_t proto,
+                               const XfrmAddress& src,
+                               const XfrmAddress& dst,
+                               uint32_t start,
                                uint32_t ivLength,
                                XfrmOffloadTxTag* tag);
+    /// The core's part of xfrm_dev_offload_ok for crypto offload: x is offloaded to dev, the
+    /// device the outer packet leaves through, and m_payload's ESP packet with an outer header
+    /// of outerHeaderLength fits its MTU (else software ESP, fragmented after ESP).
+    bool CryptoOffloadFits(Ptr<XfrmState> x, Ptr<NetDevice> dev, uint32_t outerHeaderLength);
+    /// Device-ready ESP of m_payload for a crypto-offloaded x (esp_xmit: header, trailer and
+    /// sequence number written, encryption left to the device): the handle and the ESN high
+    /// bits go into tag, which the packet carries.
+    Ptr<Packet> FrameForDevice(Ptr<XfrmState> x,
+                               uint64_t seq,
+                               uint8_t nextHeader,
+                               XfrmOffloadTxTag& tag);
     /// The route's MTU when a TCP segment is larger than it (a GSO super-packet: ns-3's IPv4
     /// would fragment it), else 0; finds the route when none is given.
     uint32_t GsoLinkMtu(Ptr<const Packet> packet,
@@ -265,13 +279,16 @@ class XfrmStack : public Object
     /// policy resolved to (nullptr: none), then its lifetime and its next sequence number.
     /// nullptr if dropped.
     Ptr<XfrmState> OutputState(Ptr<XfrmState> x, Ptr<const Packet> payload, uint64_t* seq);
-    /// Software ESP of m_payload with seq and nextHeader, sent from src to dst (SendOuter).
-    void SendSoftwareEsp(Ptr<XfrmState> x,
-                         uint64_t seq,
-                         uint8_t nextHeader,
-                         const XfrmAddress& src,
-                         const XfrmAddress& dst,
-                         Ptr<Ipv6Route> route6);
+    /// ESP of m_payload with seq and nextHeader, sent from src to dst (SendOuter): framed for
+    /// x's crypto-offload device when tag is given (its checksum fields already set), else
+    /// encrypted here.
+    void SendEsp(Ptr<XfrmState> x,
+                 uint64_t seq,
+                 uint8_t nextHeader,
+                 const XfrmAddress& src,
+                 const XfrmAddress& dst,
+                 Ptr<Ipv6Route> route6,
+                 XfrmOffloadTxTag* tag);
     /// What IPv6 may carry through x on a link of linkMtu: xfrm_state_mtu, at least 1280.
     uint32_t Ipv6StateMtu(Ptr<XfrmState> x, uint32_t linkMtu) const;
     /// ESP output of an IPv6 packet (header inner, then payload, selector fields flow): transport
@@ -317,9 +334,9 @@ class XfrmStack : public Object
                        uint8_t nextHeader,
                        Ptr<NetDevice> device);
     Ptr<Ipv6Route> RouteTo6(Ipv6Address src, Ipv6Address dst);
-    /// The MTU of the device the route from src to dst leaves through (either family); 0
-    /// without a route.
-    uint32_t OuterLinkMtu(const XfrmAddress& src, const XfrmAddress& dst);
+    /// The device the route from src to dst leaves through (either family); nullptr without a
+    /// route.
+    Ptr<NetDevice> OuterDevice(const XfrmAddress& src, const XfrmAddress& dst);
     /// Sends an IPv4 packet of any size to the route's interface, past ns-3's fragmentation.
     bool SendWhole(Ptr<Packet> payload, Ipv4Header header, Ptr<Ipv4Route> route);
     /// Recomputes a decrypted TCP/UDP segment's checksum for the addresses it arrived with.

@@ -562,10 +562,6 @@ ReferenceOffloadEngine::Tx(uint8_t* buf,
             *dropReason = OLAB_DROP_TX_NO_STATE;
             return OLAB_DROP;
         }
-        if (IsIpv6Bytes(buf, *len))
-        {
-            return CryptoTx6(sa, buf, len, *meta, dropReason);
-        }
         return gso ? CryptoGsoTx(sa, buf, len, cap, *meta, dropReason)
                    : CryptoTx(sa, buf, len, *meta, dropReason);
     }
@@ -688,37 +684,79 @@ ReferenceOffloadEngine::CryptoTx(ReferenceSa* sa,
                                  uint32_t* dropReason)
 {
     const uint32_t length = *len;
-    const uint32_t ihl = Ipv4HeaderLength(buf, length);
     const uint32_t minimum = EspTransform::kHeaderLength + sa->transform->GetIvLength() + 4 +
                              sa->transform->GetIcvLength();
-    if (ihl == 0 || IsIpv4FragmentBytes(buf) || length < ihl + minimum)
+    uint32_t esp = 0;
+    uint32_t end = length;
+    if (IsIpv6Bytes(buf, length))
+    {
+        // The stack framed ESP right after the fixed header and the extension headers it put
+        // before ESP (esp6_output): ESP is the first header the chain walk does not step over.
+        Ipv6Chain chain;
+        std::string why;
+        if (ParseIpv6Chain(buf, length, &chain, &why) && !chain.fragment &&
+            chain.upperProtocol == kIpProtoEsp)
+        {
+            esp = chain.upperOffset;
+            end = kIpv6HeaderLength + chain.payloadLength;
+        }
+    }
+    else if (!IsIpv4FragmentBytes(buf))
+    {
+        esp = Ipv4HeaderLength(buf, length);
+    }
+    if (esp == 0 || end < esp + minimum || !FillTxChecksum(buf, esp, end, meta))
     {
         *dropReason = OLAB_DROP_TX_UNSUPPORTED;
         return OLAB_DROP;
     }
-    if (meta.csum_len != 0)
-    {
-        // HW_ESP_TX_CSUM: the inner checksum is ours to fill before encryption.
-        const uint32_t start = ihl + meta.csum_start;
-        if (!(m_config.features & OLAB_FEATURE_HW_ESP_TX_CSUM) || start + meta.csum_len > length ||
-            meta.csum_field + 2u > meta.csum_len)
-        {
-            *dropReason = OLAB_DROP_TX_UNSUPPORTED;
-            return OLAB_DROP;
-        }
-        uint8_t* segment = buf + start;
-        const uint16_t sum = L4Checksum(Ipv4Address(meta.csum_saddr),
-                                        Ipv4Address(meta.csum_daddr),
-                                        meta.csum_proto,
-                                        segment,
-                                        meta.csum_len);
-        segment[meta.csum_field] = uint8_t(sum >> 8);
-        segment[meta.csum_field + 1] = uint8_t(sum);
-    }
-    sa->transform->Seal(buf + ihl, length - ihl, meta.seq_hi, sa->esn);
-    sa->current.bytes += length;
+    sa->transform->Seal(buf + esp, end - esp, meta.seq_hi, sa->esn);
+    sa->current.bytes += end;
     sa->current.packets++;
+    *len = end;
     return OLAB_DONE;
+}
+
+bool
+ReferenceOffloadEngine::FillTxChecksum(uint8_t* buf,
+                                       uint32_t esp,
+                                       uint32_t end,
+                                       const olab_tx_meta& meta) const
+{
+    if (meta.csum_len == 0)
+    {
+        return true;
+    }
+    const uint32_t start = esp + meta.csum_start;
+    if (!(m_config.features & OLAB_FEATURE_HW_ESP_TX_CSUM) || start + meta.csum_len > end ||
+        meta.csum_field + 2u > meta.csum_len)
+    {
+        return false;
+    }
+    uint8_t* segment = buf + start;
+    uint16_t sum;
+    // A host older than ABI v5 has no csum_family: its inner packets are IPv4.
+    if (AbiHas(meta, meta.csum_daddr6) && meta.csum_family == OLAB_FAMILY_IPV6)
+    {
+        // The IPv6 pseudo-header (RFC 8200 section 8.1): IPv6 transport or an IPv6 inner
+        // packet in a tunnel of either family.
+        sum = L4ChecksumV6(XfrmAddressOf(OLAB_FAMILY_IPV6, meta.csum_saddr6).GetIpv6(),
+                           XfrmAddressOf(OLAB_FAMILY_IPV6, meta.csum_daddr6).GetIpv6(),
+                           meta.csum_proto,
+                           segment,
+                           meta.csum_len);
+    }
+    else
+    {
+        sum = L4Checksum(Ipv4Address(meta.csum_saddr),
+                         Ipv4Address(meta.csum_daddr),
+                         meta.csum_proto,
+                         segment,
+                         meta.csum_len);
+    }
+    segment[meta.csum_field] = uint8_t(sum >> 8);
+    segment[meta.csum_field + 1] = uint8_t(sum);
+    return true;
 }
 
 const ReferenceOffloadEngine::Policy*
@@ -1299,58 +1337,6 @@ ReferenceOffloadEngine::FillRxAddress(const ReferenceSa& sa, olab_rx_info* info)
         info->family = AbiFamilyOf(sa.daddr);
         AbiAddress6Of(sa.daddr, info->daddr6);
     }
-}
-
-int
-ReferenceOffloadEngine::CryptoTx6(ReferenceSa* sa,
-                                  uint8_t* buf,
-                                  uint32_t* len,
-                                  const olab_tx_meta& meta,
-                                  uint32_t* dropReason)
-{
-    // The stack framed ESP right after the fixed header and the extension headers it put before
-    // ESP (esp6_output): ESP is the first header the chain walk does not step over.
-    const uint32_t length = *len;
-    Ipv6Chain chain;
-    std::string why;
-    const uint32_t minimum = EspTransform::kHeaderLength + sa->transform->GetIvLength() + 4 +
-                             sa->transform->GetIcvLength();
-    if (!ParseIpv6Chain(buf, length, &chain, &why) || chain.fragment ||
-        chain.upperProtocol != kIpProtoEsp ||
-        kIpv6HeaderLength + chain.payloadLength < chain.upperOffset + minimum)
-    {
-        *dropReason = OLAB_DROP_TX_UNSUPPORTED;
-        return OLAB_DROP;
-    }
-    const uint32_t esp = chain.upperOffset;
-    const uint32_t end = kIpv6HeaderLength + chain.payloadLength;
-    if (meta.csum_len != 0)
-    {
-        // HW_ESP_TX_CSUM with the IPv6 pseudo-header (RFC 8200 section 8.1); the addresses
-        // are v5 fields: a meta without them, or of IPv4, cannot checksum an IPv6 segment.
-        const uint32_t start = esp + meta.csum_start;
-        if (!(m_config.features & OLAB_FEATURE_HW_ESP_TX_CSUM) || !AbiHas(meta, meta.csum_daddr6) ||
-            meta.csum_family != OLAB_FAMILY_IPV6 || start + meta.csum_len > end ||
-            meta.csum_field + 2u > meta.csum_len)
-        {
-            *dropReason = OLAB_DROP_TX_UNSUPPORTED;
-            return OLAB_DROP;
-        }
-        uint8_t* segment = buf + start;
-        const uint16_t sum =
-            L4ChecksumV6(XfrmAddressOf(OLAB_FAMILY_IPV6, meta.csum_saddr6).GetIpv6(),
-                         XfrmAddressOf(OLAB_FAMILY_IPV6, meta.csum_daddr6).GetIpv6(),
-                         meta.csum_proto,
-                         segment,
-                         meta.csum_len);
-        segment[meta.csum_field] = uint8_t(sum >> 8);
-        segment[meta.csum_field + 1] = uint8_t(sum);
-    }
-    sa->transform->Seal(buf + esp, end - esp, meta.seq_hi, sa->esn);
-    sa->current.bytes += end;
-    sa->current.packets++;
-    *len = end;
-    return OLAB_DONE;
 }
 
 int

@@ -141,12 +141,18 @@ class ReferenceOffloadEngine : public BuiltinOffloadDevice
     /// Removes a policy's now empty index list.
     void DropEmptyList(const Policy& policy);
 
-    /// Crypto offload of one framed packet for sa (an outbound crypto-offload state, not null).
+    /// Crypto offload of one framed packet for sa (an outbound crypto-offload state, not null),
+    /// IPv4 or IPv6: ESP at the first header after the outer IP header (and, IPv6, the
+    /// extension headers the stack put before it).
     int CryptoTx(ReferenceSa* sa,
                  uint8_t* buf,
                  uint32_t* len,
                  const olab_tx_meta& meta,
                  uint32_t* dropReason);
+    /// HW_ESP_TX_CSUM: fills the inner TCP/UDP checksum the stack left (CHECKSUM_PARTIAL) in
+    /// the segment at esp + meta.csum_start, with the pseudo-header of the inner family. False
+    /// when the meta asks for what this packet or device cannot do.
+    bool FillTxChecksum(uint8_t* buf, uint32_t esp, uint32_t end, const olab_tx_meta& meta) const;
     /// gso: the meta of a super-packet (GSO_ESP), nullptr for any other packet.
     int PacketOffloadTx(uint8_t* buf,
                         uint32_t* len,
@@ -192,11 +198,6 @@ class ReferenceOffloadEngine : public BuiltinOffloadDevice
                    uint32_t* dropReason);
     int CryptoRx(ReferenceSa& sa, uint8_t* buf, uint32_t len, uint32_t ihl, olab_rx_info* info);
     // IPv6 (ABI v5): the same steps, ESP found in (or put into) the extension header chain.
-    int CryptoTx6(ReferenceSa* sa,
-                  uint8_t* buf,
-                  uint32_t* len,
-                  const olab_tx_meta& meta,
-                  uint32_t* dropReason);
     int PacketOffloadTx6(uint8_t* buf,
                          uint32_t* len,
                          uint32_t cap,
