@@ -21,7 +21,13 @@ import struct
 
 from scapy.compat import raw
 from scapy.layers.inet import IP
+from scapy.layers.inet6 import IPv6
 from scapy.layers.ipsec import ESP, IPSecIntegrityError, SecurityAssociation
+
+
+def _ip(data):
+    # The packet's own version decides: IPv4, or IPv6 with its extension headers.
+    return IPv6(data) if data and data[0] >> 4 == 6 else IP(data)
 
 
 def make_sa(gcm, enc_key, salt, auth_key, spi, tunnel, src, dst, esn):
@@ -32,7 +38,7 @@ def make_sa(gcm, enc_key, salt, auth_key, spi, tunnel, src, dst, esn):
         kwargs.update(crypt_algo='AES-CBC', crypt_key=enc_key,
                       auth_algo='SHA2-256-128', auth_key=auth_key)
     if tunnel:
-        kwargs['tunnel_header'] = IP(src=src, dst=dst)
+        kwargs['tunnel_header'] = IPv6(src=src, dst=dst) if ':' in src else IP(src=src, dst=dst)
     sa = SecurityAssociation(ESP, **kwargs)
     # Scapy checks key sizes only when a packet is processed; fail at construction instead.
     sa.crypt_algo.check_key(sa.crypt_key)
@@ -52,9 +58,9 @@ def _esn_icv(sa, signed, seq_hi):
 
 
 def decrypt(sa, data, seq_hi):
-    pkt = IP(data)
+    pkt = _ip(data)
     if ESP not in pkt:
-        raise ValueError('no ESP header after the IPv4 header')
+        raise ValueError('no ESP header after the IP header')
     # Scapy reads `esn or sa.esn`, so 0 has to come from the SA.
     sa.esn = seq_hi
     if not _hmac_needs_esn(sa):
@@ -74,10 +80,11 @@ def encrypt(sa, data, seq, counter_iv):
     sa.seq_num = seq_lo
     sa.esn = seq_hi
     iv = struct.pack('!Q', seq) if counter_iv else None
-    out = bytearray(raw(sa.encrypt(IP(data), seq_num=seq_lo, iv=iv, esn=seq_hi)))
+    sealed = sa.encrypt(_ip(data), seq_num=seq_lo, iv=iv, esn=seq_hi)
+    out = bytearray(raw(sealed))
     if _hmac_needs_esn(sa):
         size = sa.auth_algo.icv_size
-        start = (out[0] & 0x0f) * 4
+        start = len(out) - len(raw(sealed[ESP]))
         out[-size:] = _esn_icv(sa, bytes(out[start:-size]), seq_hi)
     return bytes(out)
 )PY";

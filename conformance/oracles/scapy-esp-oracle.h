@@ -35,8 +35,9 @@ class ScapyEspOracle
     static bool IsAvailable(std::string* why);
 
     /**
-     * Builds the Scapy SecurityAssociation. tunnelSrc/tunnelDst (dotted IPv4) are the outer
-     * header in tunnel mode and ignored in transport mode. Check IsValid() afterwards.
+     * Builds the Scapy SecurityAssociation. tunnelSrc/tunnelDst (IPv4 dotted or IPv6 text: the
+     * outer family) are the outer header in tunnel mode and ignored in transport mode. Check
+     * IsValid() afterwards.
      */
     ScapyEspOracle(const EspAlgorithm& algorithm,
                    uint32_t spi,
@@ -52,9 +53,10 @@ class ScapyEspOracle
     bool IsValid(std::string* error) const;
 
     /**
-     * Decrypts an IPv4 packet carrying ESP (seqHi: the ESN high bits, ignored without ESN).
-     * innerOut receives, in transport mode, the whole IPv4 packet as Scapy rebuilds it (protocol
-     * = next header, new total length and checksum); in tunnel mode, the inner IPv4 packet.
+     * Decrypts an IPv4 or IPv6 packet carrying ESP (seqHi: the ESN high bits, ignored without
+     * ESN); for IPv6, ESP may follow extension headers. innerOut receives, in transport mode,
+     * the whole packet as Scapy rebuilds it (next header restored, lengths and IPv4 checksum
+     * new); in tunnel mode, the inner packet (IPv4 or IPv6).
      */
     bool Decrypt(const std::vector<uint8_t>& ipv4PacketWithEsp,
                  uint32_t seqHi,
@@ -62,9 +64,9 @@ class ScapyEspOracle
                  std::string* error);
 
     /**
-     * Encrypts an IPv4 packet with sequence number seq (low 32 bits on the wire, high 32 bits
-     * as ESN). For GCM the IV is the 8-byte big-endian seq, as EspTransform makes it; for CBC it
-     * is random. out receives the whole IPv4 packet with ESP.
+     * Encrypts an IPv4 or IPv6 packet with sequence number seq (low 32 bits on the wire, high 32
+     * bits as ESN). For GCM the IV is the 8-byte big-endian seq, as EspTransform makes it; for CBC
+     * it is random. out receives the whole packet with ESP.
      */
     bool Encrypt(const std::vector<uint8_t>& ipv4Packet,
                  uint64_t seq,

@@ -50,6 +50,8 @@ OptionsOf(const Case& c)
     opt.mode = c.mode;
     opt.ipMode = c.ipMode;
     opt.esn = c.esn;
+    opt.innerFamily = c.inner;
+    opt.outerFamily = c.outer;
     opt.algorithmAB = AlgorithmOf(c.alg, 0x11);
     opt.algorithmBA = AlgorithmOf(c.alg, 0x77);
     return opt;

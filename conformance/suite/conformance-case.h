@@ -47,29 +47,81 @@ AlgName(Alg alg)
     return "?";
 }
 
-/// One variant of a requirement: data path x algorithm x IP mode (x ESN).
+using Family = ns3::XfrmAddress::Family;
+
+/// One variant of a requirement: data path x algorithm x IP mode (x ESN) (x the IP versions of
+/// the protected traffic and of ESP's outer header).
 struct Case
 {
     XfrmOffloadType mode{XfrmOffloadType::None};
     Alg alg{Alg::Gcm128};
     XfrmMode ipMode{XfrmMode::Transport};
     bool esn{false};
+    Family inner{Family::Ipv4};
+    Family outer{Family::Ipv4};
+
+    bool UsesIpv6() const
+    {
+        return inner == Family::Ipv6 || outer == Family::Ipv6;
+    }
 };
+
+/// "" for IPv4, else "v6" (IPv6, or IPv6-in-IPv6), "4in6" or "6in4", as the run scenarios
+/// name them.
+inline std::string
+FamilyName(const Case& c)
+{
+    if (!c.UsesIpv6())
+    {
+        return "";
+    }
+    if (c.inner != c.outer)
+    {
+        return c.inner == Family::Ipv4 ? "4in6" : "6in4";
+    }
+    return "v6";
+}
 
 inline void
 PrintTo(const Case& c, std::ostream* os)
 {
     *os << DataPathName(c.mode) << " " << AlgName(c.alg) << " "
-        << offloadtest::XfrmModeName(c.ipMode) << (c.esn ? " esn" : "");
+        << offloadtest::XfrmModeName(c.ipMode) << (c.esn ? " esn" : "")
+        << (c.UsesIpv6() ? " " + FamilyName(c) : "");
 }
 
-/// "packet_gcm128_transport", "sw_cbcsha256_tunnel_esn".
+/// "packet_gcm128_transport", "sw_cbcsha256_tunnel_esn", "crypto_gcm128_tunnel_4in6".
 inline std::string
 CaseName(const testing::TestParamInfo<Case>& info)
 {
     const Case& c = info.param;
     return std::string(DataPathName(c.mode)) + "_" + AlgName(c.alg) + "_" +
-           offloadtest::XfrmModeName(c.ipMode) + (c.esn ? "_esn" : "");
+           offloadtest::XfrmModeName(c.ipMode) + (c.esn ? "_esn" : "") +
+           (c.UsesIpv6() ? "_" + FamilyName(c) : "");
+}
+
+/// The IPv6 shapes in each mode: transport over IPv6, and the IPv6-in-IPv6, IPv4-in-IPv6 and
+/// IPv6-in-IPv4 tunnels.
+inline std::vector<Case>
+Ipv6Cases(std::vector<XfrmOffloadType> modes,
+          std::vector<XfrmMode> ipModes = {XfrmMode::Transport, XfrmMode::Tunnel})
+{
+    std::vector<Case> all;
+    for (XfrmOffloadType m : modes)
+    {
+        for (XfrmMode i : ipModes)
+        {
+            if (i == XfrmMode::Transport)
+            {
+                all.push_back(Case{m, Alg::Gcm128, i, false, Family::Ipv6, Family::Ipv6});
+                continue;
+            }
+            all.push_back(Case{m, Alg::Gcm128, i, false, Family::Ipv6, Family::Ipv6});
+            all.push_back(Case{m, Alg::Gcm128, i, false, Family::Ipv4, Family::Ipv6});
+            all.push_back(Case{m, Alg::Gcm128, i, false, Family::Ipv6, Family::Ipv4});
+        }
+    }
+    return all;
 }
 
 /// Every combination of the given modes, algorithms, IP modes and ESN settings.

@@ -110,6 +110,12 @@ UnsupportedReason(const Case& c)
     {
         reason = "device does not offload tunnel mode";
     }
+    else if (c.mode != XfrmOffloadType::None && c.UsesIpv6() && !caps.ipv6)
+    {
+        // The host refuses IPv6 states for it (an ABI v4 device, or ipv6 = 0).
+        reason = "device does not offload IPv6 (ABI v" + std::to_string(caps.abi_version) +
+                 ", ipv6 " + std::to_string(caps.ipv6) + ")";
+    }
     else if (c.mode != XfrmOffloadType::None && c.alg == Alg::Gcm256)
     {
         reason = Gcm256Refusal(c.mode);

@@ -176,6 +176,10 @@ XfrmStack::OutputRaw(Ptr<Packet> ipPacket)
 {
     uint8_t first[60] = {};
     const uint32_t n = ipPacket->CopyData(first, sizeof(first));
+    if (n > 0 && first[0] >> 4 == 6)
+    {
+        return OutputRaw6(ipPacket, first, n);
+    }
     const uint32_t ihl = Ipv4HeaderLength(first, n);
     if (ihl == 0)
     {

@@ -160,11 +160,11 @@ class XfrmStack : public Object
                       Ipv4Address dst,
                       uint8_t protocol,
                       Ptr<Ipv4Route> route);
-    /// A complete IPv4 packet from a raw socket with IP_HDRINCL (ip_local_out of a raw
-    /// packet): the SPD decides as for any local packet; the bytes leave as they are, in
-    /// plaintext or to a packet-offload device. Returns false if XFRM dropped it. Software
-    /// and crypto-offload policies cannot protect such a packet here (it is dropped,
-    /// XfrmOutPolBlock is not claimed: XfrmOutError).
+    /// A complete IPv4 or IPv6 packet (extension headers included) from a raw socket with
+    /// IP_HDRINCL or IPV6_HDRINCL (ip_local_out / rawv6_send_hdrinc): the SPD decides as for
+    /// any local packet; the bytes leave as they are, in plaintext or to a packet-offload
+    /// device. Returns false if XFRM dropped it. Software and crypto-offload policies cannot
+    /// protect such a packet here (it is dropped, XfrmOutPolBlock is not claimed: XfrmOutError).
     bool OutputRaw(Ptr<Packet> ipPacket);
     /// ESP input; `encap` is how it came: plain ESP, or ESP-in-UDP with its UDP header removed.
     IpL4Protocol::RxStatus InputEsp(Ptr<Packet> packet,
@@ -301,6 +301,8 @@ class XfrmStack : public Object
                   Ptr<const Packet> payload,
                   Ptr<Ipv6Route> route,
                   bool forwarded);
+    /// OutputRaw of an IPv6 packet whose first bytes (n of them) are first.
+    bool OutputRaw6(Ptr<Packet> ipPacket, const uint8_t* first, uint32_t n);
     /// ICMPv6 Packet Too Big with mtu to the source of the packet (header, payload).
     void SendTooBig6(const Ipv6Header& header, Ptr<const Packet> payload, uint32_t mtu);
     /// The core's checks before plaintext IPv6 goes to a packet-offload device (the IPv6 side
