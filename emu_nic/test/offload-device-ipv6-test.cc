@@ -9,7 +9,6 @@
 #include "device-abi-convert.h"
 #include "emu-nic-net-device.h"
 #include "ipv4-packet-util.h"
-#include "ipv6-mutants.h"
 #include "ipv6-packet-util.h"
 #include "offload-device-type.h"
 #include "reference-offload-engine.h"
@@ -879,9 +878,24 @@ TEST_F(Ipv6DeviceTest, CryptoOffloadSealsAndOpensIpv6EspWithTheChecksum)
 
 // ---- the IPv6 mutants are caught ----
 
+/// The ABI table of the registered "mutant:NAME"; nullptr if there is none.
+const olab_device_ops*
+MutantOps(const std::string& name)
+{
+    std::string error;
+    static std::vector<std::shared_ptr<const OffloadDeviceType>> opened; // tables stay valid
+    auto type = OffloadDeviceType::Open("mutant:" + name, &error);
+    if (!type)
+    {
+        return nullptr;
+    }
+    opened.push_back(type);
+    return &type->GetOps();
+}
+
 TEST_F(Ipv6DeviceTest, EspBeforeExtensionHeadersIsCaught)
 {
-    const olab_device_ops* mutant = FindIpv6Mutant("ipv6-esp-before-ext");
+    const olab_device_ops* mutant = MutantOps("ipv6-esp-before-ext");
     ASSERT_NE(mutant, nullptr);
     Pair pair(OLAB_MODE_TRANSPORT, kA, kB, kA, kB, *mutant);
     const std::vector<std::string> exts{"hbh", "rt"};
@@ -896,7 +910,7 @@ TEST_F(Ipv6DeviceTest, EspBeforeExtensionHeadersIsCaught)
 
 TEST_F(Ipv6DeviceTest, NoExtensionWalkOnRxIsCaught)
 {
-    const olab_device_ops* mutant = FindIpv6Mutant("ipv6-no-ext-walk");
+    const olab_device_ops* mutant = MutantOps("ipv6-no-ext-walk");
     ASSERT_NE(mutant, nullptr);
     Pair pair(OLAB_MODE_TRANSPORT, kA, kB, kA, kB, ReferenceOffloadEngine::GetOps(), *mutant);
     Bytes wire = Udp6(kA, kB, {"hbh"});
@@ -904,7 +918,6 @@ TEST_F(Ipv6DeviceTest, NoExtensionWalkOnRxIsCaught)
     ASSERT_EQ(pair.a.Tx(wire, &reason), OLAB_DONE);
     olab_rx_info info;
     EXPECT_NE(pair.b.Rx(wire, &info, &reason), OLAB_DONE) << "ESP behind hbh not decrypted";
-    EXPECT_EQ(ListIpv6Mutants().size(), 2u);
 }
 
 } // namespace

@@ -2,7 +2,6 @@
 #include "device-abi-convert.h"
 #include "esp-transform.h"
 #include "ipv4-packet-util.h"
-#include "ipv6-mutants.h"
 #include "ipv6-packet-util.h"
 #include "mutant-device.h"
 #include "offload-device-type.h"
@@ -1297,6 +1296,26 @@ class Ipv6NoExtWalk : public MutantDevice
     }
 };
 
+/// Crypto offload TX fills every inner checksum with the IPv4 pseudo-header (the ABI v4
+/// fields, zero for IPv6 addresses), ignoring csum_family.
+class Ipv6CsumIgnoresFamily : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int Transmit(const TxCall& call) override
+    {
+        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
+        if (!meta || meta->csum_len == 0 || meta->csum_family != OLAB_FAMILY_IPV6)
+        {
+            return Forward(call);
+        }
+        olab_tx_meta v4 = *meta;
+        v4.csum_family = OLAB_FAMILY_IPV4;
+        return Forward(TxCall{buf, len, cap, &v4, mtu, dropReason});
+    }
+};
+
 // ---- registration ----
 
 template <typename Mutant>
@@ -1470,6 +1489,18 @@ const Mutant kMutants[] = {
      &OpsOf<GsoOversizeSegments>,
      "GSO: sizes segments by the MTU less IPv4 and TCP headers, ignoring ESP's overhead, so "
      "they exceed the MTU"},
+    {"ipv6-esp-before-ext",
+     &OpsOf<Ipv6EspBeforeExt>,
+     "IPv6 packet offload TX puts ESP right after the fixed header, before the Hop-by-Hop and "
+     "Routing headers that must precede it"},
+    {"ipv6-no-ext-walk",
+     &OpsOf<Ipv6NoExtWalk>,
+     "IPv6 RX expects ESP right after the 40-byte header and passes ESP behind an extension "
+     "header up undecrypted"},
+    {"ipv6-csum-ignores-family",
+     &OpsOf<Ipv6CsumIgnoresFamily>,
+     "crypto offload TX fills IPv6 inner checksums with the IPv4 pseudo-header, ignoring "
+     "csum_family"},
 };
 
 /// Devices that break only an advisory check: certification must pass them and report the
@@ -1481,19 +1512,6 @@ const Mutant kAdvisoryOnly[] = {
     {"handle-no-generation",
      &OpsOf<HandleNoGeneration>,
      "reuses a freed SA's handle for the next SA (advisory DEV-STALE-HANDLE only)"},
-};
-
-/// ABI v5's IPv6 mutants, reached by name until the catalog has IPv6 requirements (see
-/// ipv6-mutants.h).
-const Mutant kIpv6Mutants[] = {
-    {"ipv6-esp-before-ext",
-     &OpsOf<Ipv6EspBeforeExt>,
-     "IPv6 packet offload TX puts ESP right after the fixed header, before the Hop-by-Hop and "
-     "Routing headers that must precede it"},
-    {"ipv6-no-ext-walk",
-     &OpsOf<Ipv6NoExtWalk>,
-     "IPv6 RX expects ESP right after the 40-byte header and passes ESP behind an extension "
-     "header up undecrypted"},
 };
 
 /// Registers every mutant, listed after the reference and the example device, when the program
@@ -1518,29 +1536,5 @@ struct MutantRegistrations
 } g_mutants;
 
 } // namespace
-
-const olab_device_ops*
-FindIpv6Mutant(const std::string& name)
-{
-    for (const Mutant& m : kIpv6Mutants)
-    {
-        if (name == m.name)
-        {
-            return &m.ops();
-        }
-    }
-    return nullptr;
-}
-
-std::vector<std::string>
-ListIpv6Mutants()
-{
-    std::vector<std::string> names;
-    for (const Mutant& m : kIpv6Mutants)
-    {
-        names.emplace_back(m.name);
-    }
-    return names;
-}
 
 } // namespace ns3
