@@ -178,7 +178,7 @@ XfrmStack::OutputRaw(Ptr<Packet> ipPacket)
     const uint32_t n = ipPacket->CopyData(first, sizeof(first));
     if (n > 0 && first[0] >> 4 == 6)
     {
-        return OutputRaw6(ipPacket, first, n);
+        return OutputRaw6(ipPacket);
     }
     const uint32_t ihl = Ipv4HeaderLength(first, n);
     if (ihl == 0)
@@ -291,22 +291,7 @@ XfrmStack::Protect(Ptr<XfrmPolicy> policy,
         SendEsp(x, seq, nextHeader, outerSrc, outerDst, nullptr, useDevice ? &tag : nullptr);
         return true;
     }
-    Ptr<Packet> esp;
-    if (useDevice)
-    {
-        esp = FrameForDevice(x, seq, nextHeader, tag);
-    }
-    else
-    {
-        x->GetTransform().Encapsulate(c.spi,
-                                      seq,
-                                      c.esn,
-                                      m_payload.data(),
-                                      m_payload.size(),
-                                      nextHeader,
-                                      m_frame);
-        esp = Create<Packet>(m_frame.data(), m_frame.size());
-    }
+    Ptr<Packet> esp = BuildEsp(x, seq, nextHeader, useDevice ? &tag : nullptr);
     if (c.encap.Enabled())
     {
         // RFC 3948 2.1: a UDP header before ESP; its checksum SHOULD be zero (Linux's

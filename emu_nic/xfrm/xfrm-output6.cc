@@ -138,9 +138,9 @@ XfrmStack::OutputFromL4v6(Ptr<Packet> packet,
 }
 
 bool
-XfrmStack::OutputRaw6(Ptr<Packet> ipPacket, const uint8_t* first, uint32_t n)
+XfrmStack::OutputRaw6(Ptr<Packet> ipPacket)
 {
-    if (!m_ipv6 || n < kIpv6HeaderLength)
+    if (!m_ipv6 || ipPacket->GetSize() < kIpv6HeaderLength)
     {
         return false; // no IPv6 here, or not a packet: rawv6_send_hdrinc refuses it too
     }
@@ -363,6 +363,19 @@ XfrmStack::FrameForDevice(Ptr<XfrmState> x, uint64_t seq, uint8_t nextHeader, Xf
     return esp;
 }
 
+Ptr<Packet>
+XfrmStack::BuildEsp(Ptr<XfrmState> x, uint64_t seq, uint8_t nextHeader, XfrmOffloadTxTag* tag)
+{
+    if (tag)
+    {
+        return FrameForDevice(x, seq, nextHeader, *tag);
+    }
+    const XfrmStateConfig& c = x->GetConfig();
+    x->GetTransform()
+        .Encapsulate(c.spi, seq, c.esn, m_payload.data(), m_payload.size(), nextHeader, m_frame);
+    return Create<Packet>(m_frame.data(), m_frame.size());
+}
+
 void
 XfrmStack::SendEsp(Ptr<XfrmState> x,
                    uint64_t seq,
@@ -372,24 +385,7 @@ XfrmStack::SendEsp(Ptr<XfrmState> x,
                    Ptr<Ipv6Route> route6,
                    XfrmOffloadTxTag* tag)
 {
-    Ptr<Packet> esp;
-    if (tag)
-    {
-        esp = FrameForDevice(x, seq, nextHeader, *tag);
-    }
-    else
-    {
-        const XfrmStateConfig& c = x->GetConfig();
-        x->GetTransform().Encapsulate(c.spi,
-                                      seq,
-                                      c.esn,
-                                      m_payload.data(),
-                                      m_payload.size(),
-                                      nextHeader,
-                                      m_frame);
-        esp = Create<Packet>(m_frame.data(), m_frame.size());
-    }
-    SendOuter(esp, src, dst, kIpProtoEsp, route6);
+    SendOuter(BuildEsp(x, seq, nextHeader, tag), src, dst, kIpProtoEsp, route6);
 }
 
 } // namespace ns3

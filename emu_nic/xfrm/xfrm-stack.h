@@ -279,6 +279,9 @@ class XfrmStack : public Object
     /// policy resolved to (nullptr: none), then its lifetime and its next sequence number.
     /// nullptr if dropped.
     Ptr<XfrmState> OutputState(Ptr<XfrmState> x, Ptr<const Packet> payload, uint64_t* seq);
+    /// ESP of m_payload with seq and nextHeader: framed for x's crypto-offload device when tag
+    /// is given (FrameForDevice), else encrypted here.
+    Ptr<Packet> BuildEsp(Ptr<XfrmState> x, uint64_t seq, uint8_t nextHeader, XfrmOffloadTxTag* tag);
     /// ESP of m_payload with seq and nextHeader, sent from src to dst (SendOuter): framed for
     /// x's crypto-offload device when tag is given (its checksum fields already set), else
     /// encrypted here.
@@ -301,8 +304,8 @@ class XfrmStack : public Object
                   Ptr<const Packet> payload,
                   Ptr<Ipv6Route> route,
                   bool forwarded);
-    /// OutputRaw of an IPv6 packet whose first bytes (n of them) are first.
-    bool OutputRaw6(Ptr<Packet> ipPacket, const uint8_t* first, uint32_t n);
+    /// OutputRaw of an IPv6 packet.
+    bool OutputRaw6(Ptr<Packet> ipPacket);
     /// ICMPv6 Packet Too Big with mtu to the source of the packet (header, payload).
     void SendTooBig6(const Ipv6Header& header, Ptr<const Packet> payload, uint32_t mtu);
     /// The core's checks before plaintext IPv6 goes to a packet-offload device (the IPv6 side

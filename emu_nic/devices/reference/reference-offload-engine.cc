@@ -701,9 +701,10 @@ ReferenceOffloadEngine::CryptoTx(ReferenceSa* sa,
             end = kIpv6HeaderLength + chain.payloadLength;
         }
     }
-    else if (!IsIpv4FragmentBytes(buf))
+    else
     {
-        esp = Ipv4HeaderLength(buf, length);
+        esp = Ipv4HeaderLength(buf, length); // 0 for a packet too short to have one
+        esp = esp != 0 && IsIpv4FragmentBytes(buf) ? 0 : esp;
     }
     if (esp == 0 || end < esp + minimum || !FillTxChecksum(buf, esp, end, meta))
     {
