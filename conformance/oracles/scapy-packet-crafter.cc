@@ -109,6 +109,7 @@ _EXTENSIONS = {
     'dst': lambda: IPv6ExtHdrDestOpt(),
     'dst16': lambda: IPv6ExtHdrDestOpt(options=[PadN(optdata=b'\0' * 12)]),
     'rt': lambda: IPv6ExtHdrRouting(addresses=['2001:db8::99'], segleft=1),
+    'rt0': lambda: IPv6ExtHdrRouting(addresses=[], segleft=0),
     'frag': lambda: IPv6ExtHdrFragment(id=0x1234, m=0, offset=0),
 }
 

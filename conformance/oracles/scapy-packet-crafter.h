@@ -76,7 +76,9 @@ class ScapyPacketCrafter
     /**
      * IPv6 (hop limit 64) with the extension headers named in order ("hbh" and "dst": 8-byte
      * Hop-by-Hop and Destination Options, "hbh16" and "dst16": 16-byte ones, "rt": a type-0
-     * Routing header to 2001:db8::99 with one segment left, "frag": an atomic Fragment header),
+     * Routing header to 2001:db8::99 with one segment left, "rt0": an 8-byte Routing header
+     * with no segments left, which a host steps over (RFC 8200 section 4.4), "frag": an atomic
+     * Fragment header),
      * then UDP with Scapy's lengths and checksum (over the final destination, as RFC 8200
      * section 8.1 says). An unknown name fails, naming it.
      */

@@ -7,6 +7,7 @@
 // gateway answers a forwarded packet too big for the tunnel with ICMPv6 Packet Too Big. tshark
 // decrypts these flows in offloadlab run's v6 scenarios (run-command-test).
 
+#include "ipv4-packet-util.h"
 #include "ipv6-packet-util.h"
 #include "simulation-test.h"
 
@@ -313,6 +314,163 @@ INSTANTIATE_TEST_SUITE_P(Ipv6,
                          testing::Values(V6Param{XfrmMode::Tunnel, Family::Ipv6, Family::Ipv6},
                                          V6Param{XfrmMode::Tunnel, Family::Ipv6, Family::Ipv4}),
                          V6Name);
+
+/// A UDP datagram from src to dst behind an 8-byte Hop-by-Hop header (one PadN option) with its
+/// checksum right: what a raw IPv6 socket with a Hop-by-Hop option sends.
+Bytes
+Udp6WithHopByHop(Ipv6Address src, Ipv6Address dst, const Bytes& data)
+{
+    const uint32_t udpLength = 8 + uint32_t(data.size());
+    Bytes p(kIpv6HeaderLength + 8 + udpLength, 0);
+    WriteIpv6Header(p.data(), src, dst, kIpProtoHopByHop, uint16_t(8 + udpLength), 64);
+    uint8_t* hbh = p.data() + kIpv6HeaderLength;
+    hbh[0] = kIpProtoUdp;
+    hbh[2] = 1; // PadN
+    hbh[3] = 4;
+    uint8_t* udp = hbh + 8;
+    const uint16_t ports[2] = {5555, kUdpPort};
+    for (int i = 0; i < 2; ++i)
+    {
+        udp[2 * i] = uint8_t(ports[i] >> 8);
+        udp[2 * i + 1] = uint8_t(ports[i]);
+    }
+    udp[4] = uint8_t(udpLength >> 8);
+    udp[5] = uint8_t(udpLength);
+    std::copy(data.begin(), data.end(), udp + 8);
+    const uint16_t sum = L4ChecksumV6(src, dst, kIpProtoUdp, udp, udpLength);
+    udp[6] = uint8_t(sum >> 8);
+    udp[7] = uint8_t(sum);
+    return p;
+}
+
+class Ipv6ExtensionHeaderTest : public SimulationTest<V6Param>
+{
+};
+
+TEST_P(Ipv6ExtensionHeaderTest, NoDeviceIsHandedExtensionHeaders)
+{
+    // xfrm_dev_offload_ok refuses an IPv6 packet whose first next header is an extension
+    // header (net/xfrm/xfrm_device.c, "Check for IPv6 extensions"): crypto offload falls back
+    // to software ESP, packet offload drops the packet and counts XfrmOutError.
+    V6Run run = Prepare(GetParam());
+    Topology& t = *run.t;
+    ASSERT_TRUE(t.outA && t.inB) << "the SAs of the test pair were refused";
+    const bool tunnel = GetParam().ipMode == XfrmMode::Tunnel;
+    const Ipv6Address src = t.HostAddr(true).GetIpv6();
+    const Ipv6Address dst = t.HostAddr(false).GetIpv6();
+    std::vector<Bytes> sent;
+    for (uint32_t i = 0; i < 10; ++i)
+    {
+        sent.push_back(DatagramPayload(i, 20 + 137 * i));
+        const Bytes packet = Udp6WithHopByHop(src, dst, sent.back());
+        Ptr<XfrmStack> stackA = t.stackA;
+        Ptr<NetDevice> host = tunnel ? t.lanDevices[0] : nullptr;
+        Ptr<NetDevice> gateway = tunnel ? t.lanDevices[1] : nullptr;
+        Simulator::Schedule(Seconds(1) + MilliSeconds(i), [=]() {
+            if (tunnel)
+            {
+                InjectFrom(host, gateway, Create<Packet>(packet.data(), packet.size()));
+            }
+            else
+            {
+                stackA->OutputRaw(Create<Packet>(packet.data(), packet.size()));
+            }
+        });
+    }
+    RunUntil(Seconds(2));
+    EXPECT_EQ(t.stackA->GetEventCount(XfrmEvent::CryptoOffloadTxPackets), 0u);
+    EXPECT_EQ(t.devA->GetEventCount(EmuNicEvent::CryptoTxPackets), 0u);
+    EXPECT_EQ(t.devA->GetEventCount(EmuNicEvent::PacketOffloadTxPackets), 0u);
+    EXPECT_EQ(t.devA->GetEventCount(EmuNicEvent::OffloadOkRejected), 0u)
+        << "the device's offload_ok was asked";
+    uint32_t fromA = 0;
+    for (const WirePacket* w : run.wire->From(true))
+    {
+        fromA += IsLinkControl(w->ip) ? 0 : 1;
+    }
+    if (GetParam().mode == XfrmOffloadType::Packet)
+    {
+        EXPECT_EQ(t.stackA->GetDropCount(XfrmDrop::OutError), sent.size());
+        EXPECT_EQ(fromA, 0u) << "packets left A";
+        EXPECT_TRUE(run.sink->received.empty());
+    }
+    else
+    {
+        EXPECT_EQ(fromA, sent.size()) << "software ESP from A";
+        EXPECT_TRUE(SameDatagrams(run.sink->received, sent));
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Ipv6,
+    Ipv6ExtensionHeaderTest,
+    testing::Values(
+        V6Param{XfrmMode::Transport, Family::Ipv6, Family::Ipv6, XfrmOffloadType::Packet},
+        V6Param{XfrmMode::Tunnel, Family::Ipv6, Family::Ipv6, XfrmOffloadType::Packet},
+        V6Param{XfrmMode::Tunnel, Family::Ipv6, Family::Ipv6, XfrmOffloadType::Crypto},
+        V6Param{XfrmMode::Tunnel, Family::Ipv6, Family::Ipv4, XfrmOffloadType::Crypto}),
+    V6Name);
+
+class Ipv6EncapTest : public SimulationTest<V6Param>
+{
+};
+
+TEST_P(Ipv6EncapTest, SixInFourTravelsInEspInUdp)
+{
+    // RFC 3948 encapsulates ESP whatever it carries: IPv6 inside an IPv4 tunnel crosses a NAT
+    // in UDP on port 4500 as IPv4 does.
+    TopologyOptions opt = OptionsOf(GetParam());
+    opt.udpEncap = true;
+    auto t = BuildTestTopology(opt);
+    ASSERT_TRUE(t->outA && t->inB) << "the SAs of the test pair were refused";
+    auto wire = CaptureWire(t->devA, t->devB);
+    auto sink = InstallUdpSink6(t->hostB);
+    auto sender = InstallUdpSender(t->hostA, t->HostAddr(false).GetIpv6());
+    std::vector<Bytes> sent = MakePayloads();
+    sent.resize(30);
+    const Time end = ScheduleDatagrams(sender, sent, Seconds(1), MicroSeconds(500));
+    RunUntil(end + Seconds(1));
+    EXPECT_TRUE(SameDatagrams(sink->received, sent));
+    uint32_t fromA = 0;
+    for (const WirePacket* w : wire->From(true))
+    {
+        ASSERT_FALSE(IsIpv6(w->ip)) << "IPv6 on the IPv4 tunnel's link";
+        ASSERT_GE(w->ip.size(), 20u + 8 + 8);
+        ASSERT_EQ(w->ip[9], 17) << "protocol " << unsigned(w->ip[9]) << ", not UDP";
+        EXPECT_EQ(uint16_t(w->ip[20] << 8 | w->ip[20 + 1]), opt.encapPortA);
+        EXPECT_EQ(uint16_t(w->ip[22] << 8 | w->ip[22 + 1]), opt.encapPortB);
+        EXPECT_EQ(uint16_t(w->ip[26] << 8 | w->ip[26 + 1]), 0) << "RFC 3948 3.1.1: UDP checksum zero";
+        EXPECT_EQ(ReadBe32(w->ip.data() + 28), t->spiAB) << "the SPI right after the UDP header";
+        EXPECT_FALSE(Contains(w->ip, PlaintextMarker()));
+        ++fromA;
+    }
+    EXPECT_EQ(fromA, sent.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Ipv6,
+                         Ipv6EncapTest,
+                         testing::Values(V6Param{XfrmMode::Tunnel,
+                                                 Family::Ipv6,
+                                                 Family::Ipv4,
+                                                 XfrmOffloadType::None},
+                                         V6Param{XfrmMode::Tunnel,
+                                                 Family::Ipv6,
+                                                 Family::Ipv4,
+                                                 XfrmOffloadType::Packet}),
+                         V6Name);
+
+TEST(Ipv6Datapath, EspInUdpOverIpv6IsRefusedByName)
+{
+    TopologyOptions opt;
+    opt.innerFamily = Family::Ipv6;
+    opt.outerFamily = Family::Ipv6;
+    opt.udpEncap = true;
+    auto t = BuildTopology(opt);
+    EXPECT_FALSE(t->outA);
+    ASSERT_FALSE(t->errors.empty());
+    EXPECT_NE(t->errors[0].find("encap.type"), std::string::npos) << t->errors[0];
+    Simulator::Destroy();
+}
 
 TEST(Ipv6Datapath, TransportNeedsOneFamily)
 {

@@ -286,36 +286,7 @@ XfrmStack::Protect(Ptr<XfrmPolicy> policy,
                               x->GetTransform().GetIvLength(),
                               &tag);
     }
-    if (outerDst.IsIpv6())
-    {
-        SendEsp(x, seq, nextHeader, outerSrc, outerDst, nullptr, useDevice ? &tag : nullptr);
-        return true;
-    }
-    Ptr<Packet> esp = BuildEsp(x, seq, nextHeader, useDevice ? &tag : nullptr);
-    if (c.encap.Enabled())
-    {
-        // RFC 3948 2.1: a UDP header before ESP; its checksum SHOULD be zero (Linux's
-        // esp_output_udp_encap leaves it zero).
-        uint8_t udp[8] = {uint8_t(c.encap.sport >> 8),
-                          uint8_t(c.encap.sport),
-                          uint8_t(c.encap.dport >> 8),
-                          uint8_t(c.encap.dport),
-                          0,
-                          0,
-                          0,
-                          0};
-        const uint32_t length = 8 + esp->GetSize();
-        udp[4] = uint8_t(length >> 8);
-        udp[5] = uint8_t(length);
-        // Software ESP only (crypto offload refuses encapsulated SAs): no tag to keep.
-        Ptr<Packet> datagram = Create<Packet>(udp, sizeof(udp));
-        datagram->AddAtEnd(esp);
-        esp = datagram;
-        Count(XfrmEvent::UdpEncapTxPackets);
-        m_ipv4->Send(esp, outerSrc.GetIpv4(), outerDst.GetIpv4(), kIpProtoUdp, outRoute);
-        return true;
-    }
-    m_ipv4->Send(esp, outerSrc.GetIpv4(), outerDst.GetIpv4(), kIpProtoEsp, outRoute);
+    SendEsp(x, seq, nextHeader, outerSrc, outerDst, outRoute, nullptr, useDevice ? &tag : nullptr);
     return true;
 }
 

@@ -1,7 +1,9 @@
 // XfrmStack's IPv6 output (Linux's xfrm6_output and the forward path of ip6_forward with an
 // xfrm route): the SPD decides for locally generated and forwarded IPv6, and ESP is built in
 // transport mode (after the IPv6 header: ns-3's L4 protocols send no extension headers) or in
-// tunnel mode, to an IPv6 peer or, IPv6-in-IPv4, to an IPv4 one.
+// tunnel mode, to an IPv6 peer or, IPv6-in-IPv4, to an IPv4 one; by software, by a
+// crypto-offload device (the stack frames ESP, the device seals it) or, for a packet-offload
+// policy, by the device alone after the core's xfrm_dev_offload_ok checks.
 #include "ipv4-packet-util.h"
 #include "ipv6-packet-util.h"
 #include "xfrm-stack.h"
@@ -15,6 +17,21 @@ namespace ns3
 {
 
 NS_LOG_COMPONENT_DEFINE("XfrmOutput6");
+
+namespace
+{
+
+/// Linux's ipv6_ext_hdr(), which xfrm_dev_offload_ok applies to the packet's first next header
+/// (net/xfrm/xfrm_device.c: "Check for IPv6 extensions"): no device, in either offload type, is
+/// handed an IPv6 packet with extension headers (the Fragment header included) or with No Next
+/// Header. Crypto offload falls back to software ESP; packet offload drops the packet.
+bool
+OffloadRefusesNextHeader(uint8_t nextHeader)
+{
+    return IsIpv6ExtensionHeader(nextHeader) || nextHeader == kIpProtoNoNext;
+}
+
+} // namespace
 
 Ptr<Ipv6Route>
 XfrmStack::RouteTo6(Ipv6Address src, Ipv6Address dst)
@@ -55,6 +72,7 @@ XfrmStack::SendOuter(Ptr<Packet> esp,
                      const XfrmAddress& src,
                      const XfrmAddress& dst,
                      uint8_t protocol,
+                     Ptr<Ipv4Route> route4,
                      Ptr<Ipv6Route> route6)
 {
     if (dst.IsIpv6())
@@ -70,7 +88,7 @@ XfrmStack::SendOuter(Ptr<Packet> esp,
                  src.GetIpv4(),
                  dst.GetIpv4(),
                  protocol,
-                 RouteTo(src.GetIpv4(), dst.GetIpv4()));
+                 route4 ? route4 : RouteTo(src.GetIpv4(), dst.GetIpv4()));
 }
 
 Ptr<NetDevice>
@@ -167,15 +185,9 @@ XfrmStack::OutputRaw6(Ptr<Packet> ipPacket)
             Drop(XfrmDrop::OutError, payload);
             return false;
         }
-        // Fragments are the NIC's business (the emulated NIC drops them); whole packets meet
-        // the core's checks first.
-        std::vector<uint8_t> bytes(ipPacket->GetSize());
-        ipPacket->CopyData(bytes.data(), bytes.size());
-        Ipv6Chain chain;
-        std::string why;
-        const bool fragment =
-            ParseIpv6Chain(bytes.data(), bytes.size(), &chain, &why) && chain.fragment;
-        if (!fragment && !PacketOffloadOk6(policy, flow, header, payload, route))
+        // Unlike IPv4, a fragment meets the core's checks too: its Fragment header is an
+        // extension header, which xfrm_dev_offload_ok refuses before any device sees it.
+        if (!PacketOffloadOk6(policy, flow, header, payload, route))
         {
             return false;
         }
@@ -204,8 +216,9 @@ XfrmStack::PacketOffloadOk6(Ptr<XfrmPolicy> policy,
                             Ptr<Ipv6Route> route)
 {
     // xfrm_output's packet-offload branch for IPv6: the route must leave through the policy's
-    // device (validate_xmit_xfrm), a state must serve the policy (xfrm_state_find), and the
-    // device's offload_ok must accept the packet (xfrm_dev_offload_ok).
+    // device (validate_xmit_xfrm), a state must serve the policy (xfrm_state_find), and
+    // xfrm_dev_offload_ok must accept the packet: it fits, has no extension headers, and the
+    // device's offload_ok agrees.
     if (!route)
     {
         route = RouteTo6(header.GetSource(), header.GetDestination());
@@ -232,6 +245,13 @@ XfrmStack::PacketOffloadOk6(Ptr<XfrmPolicy> policy,
         NS_LOG_LOGIC("packet offload: " << length << " bytes exceed " << mtu << " after ESP");
         Drop(XfrmDrop::OutError, payload);
         SendTooBig6(header, payload, mtu);
+        return false;
+    }
+    if (OffloadRefusesNextHeader(header.GetNextHeader()))
+    {
+        NS_LOG_LOGIC("packet offload: IPv6 extension headers are never offloaded (next header "
+                     << unsigned(header.GetNextHeader()) << ")");
+        Drop(XfrmDrop::OutError, payload);
         return false;
     }
     if (!x->GetOffload().ops->OffloadOk(header, payload, x))
@@ -298,16 +318,16 @@ XfrmStack::Protect6(Ptr<XfrmPolicy> policy,
     Ptr<NetDevice> outDev = tunnel  ? OuterDevice(src, dst)
                             : route ? route->GetOutputDevice()
                                     : nullptr;
-    // Crypto offload: the core's checks, then the device's offload_ok (which sees the packet
-    // as it is before ESP: the inner IPv6 header).
+    // Crypto offload: the core's checks (a forwarded packet with extension headers stays in
+    // software), then the device's offload_ok (which sees the packet as it is before ESP: the
+    // inner IPv6 header).
     XfrmOffloadTxTag tag;
     const bool useDevice = CryptoOffloadFits(x, outDev, dst.IsIpv6() ? kIpv6HeaderLength : 20) &&
+                           !OffloadRefusesNextHeader(inner.GetNextHeader()) &&
                            x->GetOffload().ops->OffloadOk(inner, payload, x);
     if (useDevice && (x->GetOffload().ops->GetXfrmFeatures() & XFRM_DEV_FEATURE_HW_ESP_TX_CSUM))
     {
         // As for IPv4, forwarded segments too (a gateway's GRO hands them on CHECKSUM_PARTIAL).
-        // ns-3's L4 protocols put no extension header before TCP or UDP; a forwarded packet
-        // with one keeps its checksum.
         LeaveChecksumToDevice(inner.GetNextHeader(),
                               inner.GetSource(),
                               inner.GetDestination(),
@@ -320,6 +340,7 @@ XfrmStack::Protect6(Ptr<XfrmPolicy> policy,
             tunnel ? kIpProtoIpv6 : inner.GetNextHeader(),
             src,
             dst,
+            nullptr,
             tunnel ? nullptr : route,
             useDevice ? &tag : nullptr);
     return true;
@@ -382,10 +403,33 @@ XfrmStack::SendEsp(Ptr<XfrmState> x,
                    uint8_t nextHeader,
                    const XfrmAddress& src,
                    const XfrmAddress& dst,
+                   Ptr<Ipv4Route> route4,
                    Ptr<Ipv6Route> route6,
                    XfrmOffloadTxTag* tag)
 {
-    SendOuter(BuildEsp(x, seq, nextHeader, tag), src, dst, kIpProtoEsp, route6);
+    Ptr<Packet> esp = BuildEsp(x, seq, nextHeader, tag);
+    const XfrmEncap& encap = x->GetConfig().encap;
+    if (!encap.Enabled())
+    {
+        SendOuter(esp, src, dst, kIpProtoEsp, route4, route6);
+        return;
+    }
+    // RFC 3948 2.1: a UDP header before ESP, whatever the inner family; its checksum SHOULD be
+    // zero (Linux's esp_output_udp_encap leaves it zero). Software ESP only (crypto offload
+    // refuses encapsulated SAs), so there is no tag to keep.
+    const uint32_t length = 8 + esp->GetSize();
+    const uint8_t udp[8] = {uint8_t(encap.sport >> 8),
+                            uint8_t(encap.sport),
+                            uint8_t(encap.dport >> 8),
+                            uint8_t(encap.dport),
+                            uint8_t(length >> 8),
+                            uint8_t(length),
+                            0,
+                            0};
+    Ptr<Packet> datagram = Create<Packet>(udp, sizeof(udp));
+    datagram->AddAtEnd(esp);
+    Count(XfrmEvent::UdpEncapTxPackets);
+    SendOuter(datagram, src, dst, kIpProtoUdp, route4, route6);
 }
 
 } // namespace ns3

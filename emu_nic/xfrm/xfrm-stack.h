@@ -282,14 +282,15 @@ class XfrmStack : public Object
     /// ESP of m_payload with seq and nextHeader: framed for x's crypto-offload device when tag
     /// is given (FrameForDevice), else encrypted here.
     Ptr<Packet> BuildEsp(Ptr<XfrmState> x, uint64_t seq, uint8_t nextHeader, XfrmOffloadTxTag* tag);
-    /// ESP of m_payload with seq and nextHeader, sent from src to dst (SendOuter): framed for
-    /// x's crypto-offload device when tag is given (its checksum fields already set), else
-    /// encrypted here.
+    /// ESP of m_payload with seq and nextHeader, sent from src to dst (SendOuter), in a UDP
+    /// datagram when x has ESP-in-UDP encapsulation: framed for x's crypto-offload device when
+    /// tag is given (its checksum fields already set), else encrypted here.
     void SendEsp(Ptr<XfrmState> x,
                  uint64_t seq,
                  uint8_t nextHeader,
                  const XfrmAddress& src,
                  const XfrmAddress& dst,
+                 Ptr<Ipv4Route> route4,
                  Ptr<Ipv6Route> route6,
                  XfrmOffloadTxTag* tag);
     /// What IPv6 may carry through x on a link of linkMtu: xfrm_state_mtu, at least 1280.
@@ -316,11 +317,13 @@ class XfrmStack : public Object
                           Ptr<const Packet> payload,
                           Ptr<Ipv6Route> route);
     /// Sends an ESP frame (or ESP-in-UDP datagram, protocol 17) from src to dst over the IP of
-    /// their family; route only when it is the one to use (IPv6 transport mode).
+    /// their family; a route only when it is the one to use (transport mode), else the one
+    /// to dst.
     void SendOuter(Ptr<Packet> esp,
                    const XfrmAddress& src,
                    const XfrmAddress& dst,
                    uint8_t protocol,
+                   Ptr<Ipv4Route> route4,
                    Ptr<Ipv6Route> route6);
     /// The family-free part of ESP input (xfrm_input up to the mode's input): the SA, how the
     /// packet came, the device's CRYPTO_DONE status, replay, lifetime, decryption and trailer,

@@ -149,6 +149,12 @@ XfrmStateConfig::Validate(std::string* error) const
     {
         why << (encap.sport == 0 ? "encap.sport" : "encap.dport") << ": 0 is no UDP port";
     }
+    else if (encap.Enabled() && daddr.IsIpv6())
+    {
+        // Linux has it (esp6 with udpv6_encap_enable); here only IPv4 carries ESP-in-UDP.
+        why << "encap.type: " << int(encap.type) << " for IPv6 SA " << daddr
+            << " (ESP-in-UDP over IPv6 is not built; over IPv4 it carries either inner family)";
+    }
     else if (offloadType != XfrmOffloadType::None && !offloadDev)
     {
         why << "offloadDev: none given for offload type " << XfrmOffloadTypeName(offloadType);

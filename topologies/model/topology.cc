@@ -428,9 +428,10 @@ BuildTopology(const TopologyOptions& opt)
                 std::to_string(kMaxTunnels));
         return t;
     }
-    if (t->UsesIpv6() && (opt.tunnels > 1 || opt.udpEncap))
+    if (t->UsesIpv6() && opt.tunnels > 1)
     {
-        t->Fail("innerFamily/outerFamily: IPv6 is built for one tunnel without ESP-in-UDP");
+        // ESP-in-UDP over IPv6 is the SA's to refuse (encap.type), not the topology's.
+        t->Fail("innerFamily/outerFamily: IPv6 is built for one tunnel");
         return t;
     }
     if (!t->Tunnel() && opt.innerFamily != opt.outerFamily)

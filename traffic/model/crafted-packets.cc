@@ -98,7 +98,9 @@ SealEspFrame(const EspAlgorithm& algorithm,
 void
 InjectFrom(Ptr<NetDevice> dev, Ptr<NetDevice> peer, Ptr<Packet> ipPacket)
 {
-    dev->Send(ipPacket, peer->GetAddress(), kEtherTypeIpv4Value);
+    uint8_t version = 0;
+    ipPacket->CopyData(&version, 1);
+    dev->Send(ipPacket, peer->GetAddress(), version >> 4 == 6 ? 0x86DD : kEtherTypeIpv4Value);
 }
 
 void

@@ -54,7 +54,8 @@ Bytes SealEspFrame(const EspAlgorithm& algorithm,
                    const Bytes& payload,
                    uint8_t nextHeader);
 
-/// Hands a crafted IPv4 packet to a device for transmission to peer (as a raw socket would).
+/// Hands a crafted IPv4 or IPv6 packet (the version nibble tells) to a device for transmission
+/// to peer (as a raw socket would).
 void InjectFrom(Ptr<NetDevice> dev, Ptr<NetDevice> peer, Ptr<Packet> ipPacket);
 void ScheduleInject(Time at, Ptr<NetDevice> dev, Ptr<NetDevice> peer, const Bytes& ip);
 

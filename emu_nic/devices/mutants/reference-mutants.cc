@@ -1219,61 +1219,40 @@ class GsoCountsOnce : public MutantDevice
     std::map<uint64_t, Uncounted> m_uncounted;
 };
 
-/// IPv6 packet offload TX puts ESP right after the fixed header, before the Hop-by-Hop,
-/// Routing and Destination Options headers RFC 4303 section 3.1.1 says must precede it (so the
-/// routers that must read them cannot): the reference's ESP, decrypted and sealed again with
-/// those headers moved inside. The packet keeps its length (extension headers are whole 8-byte
-/// units, so the padding does not change).
-class Ipv6EspBeforeExt : public MutantDevice
+/// IPv6 packet offload RX, transport mode: after decrypting ESP behind extension headers, the
+/// device writes ESP's next header into the fixed header instead of the extension header that
+/// named ESP, which keeps naming 50. Right when ESP follows the fixed header; behind Hop-by-Hop
+/// or Routing the host parses the extension headers as the upper layer and drops the packet.
+class Ipv6RxNextHeaderMisplaced : public MutantDevice
 {
   public:
     using MutantDevice::MutantDevice;
 
-    int Transmit(const TxCall& call) override
+    int Receive(const RxCall& call) override
     {
-        const auto& [buf, len, cap, meta, mtu, dropReason] = call;
+        const auto& [buf, len, cap, info, dropReason] = call;
+        Ipv6Chain before;
+        const bool behind = *len >= kIpv6HeaderLength && buf[0] >> 4 == 6 &&
+                            ParseIpv6Chain(buf, *len, &before, nullptr) &&
+                            before.upperProtocol == kIpProtoEsp &&
+                            before.upperOffset > kIpv6HeaderLength;
+        const uint8_t first = behind ? buf[6] : 0;
         const int verdict = Forward(call);
-        Ipv6Chain chain;
-        if (meta || verdict != OLAB_DONE || *len == 0 || buf[0] >> 4 != 6 ||
-            !ParseIpv6Chain(buf, *len, &chain, nullptr) || chain.upperProtocol != kIpProtoEsp ||
-            chain.upperOffset == kIpv6HeaderLength)
+        Ipv6Chain after;
+        if (!behind || verdict != OLAB_DONE || buf[6] != first ||
+            !ParseIpv6Chain(buf, *len, &after, nullptr) || after.upperProtocol == kIpProtoEsp)
         {
-            return verdict;
+            return verdict; // not decrypted in place of ESP here
         }
-        const uint32_t esp = chain.upperOffset;
-        const uint32_t end = kIpv6HeaderLength + chain.payloadLength;
-        const olab_sa* sa = SaOfTx(nullptr, buf, *len);
-        if (!sa || end < esp + kEspIvOffset + 8 + 2 + 16)
-        {
-            return verdict;
-        }
-        const uint32_t ext = esp - kIpv6HeaderLength;
-        uint8_t* frame = buf + esp;
-        const uint32_t frameLength = end - esp;
-        uint8_t iv[8];
-        std::memcpy(iv, frame + kEspIvOffset, sizeof(iv));
-        const uint32_t seqHi = uint32_t(iv[0]) << 24 | iv[1] << 16 | iv[2] << 8 | iv[3];
-        RawGcm gcm(EncKeyOf(*sa));
-        gcm.DecryptIgnoringIcv(frame, frameLength);
-        // The header before ESP names what ESP carried; the fixed header's first extension
-        // header goes into the trailer instead.
-        const uint32_t dataLength = frameLength - kEspIvOffset - 8 - 16; // payload, pad, trailer
-        std::vector<uint8_t> plain(buf + kIpv6HeaderLength, buf + esp);
-        plain.insert(plain.end(), frame + kEspIvOffset + 8, frame + kEspIvOffset + 8 + dataLength);
-        uint32_t field = 0; // in plain: the extension header that named ESP
-        for (uint32_t at = 0; at < ext;)
+        // The field that named ESP now names what ESP carried: move that into the fixed header.
+        uint32_t field = 0;
+        for (uint32_t at = kIpv6HeaderLength; at < before.upperOffset;
+             at += (uint32_t(buf[at + 1]) + 1) * 8)
         {
             field = at;
-            at += plain[at + 1] * 8u + 8u;
         }
-        plain[field] = plain.back();
-        plain.back() = buf[6];
-        std::vector<uint8_t> head(frame, frame + kEspIvOffset + 8); // SPI, sequence, IV
-        buf[6] = kIpProtoEsp;
-        uint8_t* moved = buf + kIpv6HeaderLength;
-        std::memcpy(moved, head.data(), head.size());
-        std::memcpy(moved + head.size(), plain.data(), plain.size());
-        gcm.Seal(moved, end - kIpv6HeaderLength, iv, seqHi, sa->esn != 0);
+        buf[6] = buf[field];
+        buf[field] = kIpProtoEsp;
         return verdict;
     }
 };
@@ -1489,10 +1468,10 @@ const Mutant kMutants[] = {
      &OpsOf<GsoOversizeSegments>,
      "GSO: sizes segments by the MTU less IPv4 and TCP headers, ignoring ESP's overhead, so "
      "they exceed the MTU"},
-    {"ipv6-esp-before-ext",
-     &OpsOf<Ipv6EspBeforeExt>,
-     "IPv6 packet offload TX puts ESP right after the fixed header, before the Hop-by-Hop and "
-     "Routing headers that must precede it"},
+    {"ipv6-rx-next-header-misplaced",
+     &OpsOf<Ipv6RxNextHeaderMisplaced>,
+     "IPv6 packet offload RX behind extension headers writes ESP's next header into the fixed "
+     "header, leaving the header that named ESP naming 50"},
     {"ipv6-no-ext-walk",
      &OpsOf<Ipv6NoExtWalk>,
      "IPv6 RX expects ESP right after the 40-byte header and passes ESP behind an extension "

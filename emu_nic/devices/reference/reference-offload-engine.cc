@@ -1364,15 +1364,30 @@ ReferenceOffloadEngine::TunnelEncapsulate(ReferenceSa& sa,
     }
     else
     {
-        outerLength = 20 + m_frame.size();
+        // RFC 3948: UDP between the IPv4 header and ESP for an ESP-in-UDP SA, its checksum
+        // zero.
+        const uint32_t udpLength = sa.encap.Enabled() ? 8 + m_frame.size() : 0;
+        outerLength = 20 + (udpLength ? 8 : 0) + m_frame.size();
         WriteIpv4Header(buf,
                         sa.saddr.GetIpv4(),
                         sa.daddr.GetIpv4(),
-                        kIpProtoEsp,
+                        udpLength ? kIpProtoUdp : kIpProtoEsp,
                         uint16_t(outerLength),
                         64,
                         m_identification++);
-        std::memcpy(buf + 20, m_frame.data(), m_frame.size());
+        if (udpLength)
+        {
+            const uint8_t udp[8] = {uint8_t(sa.encap.sport >> 8),
+                                    uint8_t(sa.encap.sport),
+                                    uint8_t(sa.encap.dport >> 8),
+                                    uint8_t(sa.encap.dport),
+                                    uint8_t(udpLength >> 8),
+                                    uint8_t(udpLength),
+                                    0,
+                                    0};
+            std::memcpy(buf + 20, udp, sizeof(udp));
+        }
+        std::memcpy(buf + outerLength - m_frame.size(), m_frame.data(), m_frame.size());
     }
     *len = outerLength;
     return OLAB_DONE;
@@ -1416,20 +1431,21 @@ ReferenceOffloadEngine::PacketOffloadTx6(uint8_t* buf,
         *dropReason = OLAB_DROP_TX_NO_STATE;
         return OLAB_DROP;
     }
-    if (sa->encap.Enabled())
-    {
-        *dropReason = OLAB_DROP_TX_UNSUPPORTED; // ESP-in-UDP only around IPv4 in this device
-        return OLAB_DROP;
-    }
     const uint32_t end = kIpv6HeaderLength + chain.payloadLength; // the rest is link padding
     const bool tunnel = sa->mode == XfrmMode::Tunnel;
+    const bool udp = sa->encap.Enabled();
+    if (udp && (!tunnel || sa->daddr.IsIpv6()))
+    {
+        *dropReason = OLAB_DROP_TX_UNSUPPORTED; // ESP-in-UDP only in an IPv4 outer header
+        return OLAB_DROP;
+    }
     // Transport: ESP where RFC 4303 section 3.1.1 puts it (after Hop-by-Hop, Routing, and
     // Destination Options before a Routing header: ip6_find_1stfragopt, as esp6 transport mode
     // does in xfrm6_transport_output); the headers from there on are ESP's payload.
     const uint32_t esp = tunnel ? 0 : chain.espOffset;
     const uint32_t payloadLength = end - esp;
     const uint32_t outerHeader =
-        tunnel ? (sa->daddr.IsIpv6() ? kIpv6HeaderLength : 20) : chain.espOffset;
+        tunnel ? (sa->daddr.IsIpv6() ? kIpv6HeaderLength : 20 + (udp ? 8 : 0)) : chain.espOffset;
     const uint32_t outerLength = outerHeader + sa->transform->GetFrameLength(payloadLength);
     if (outerLength > mtu)
     {

@@ -213,8 +213,9 @@ class ReferenceOffloadEngine : public BuiltinOffloadDevice
                          uint32_t field,
                          olab_rx_info* info,
                          uint32_t* dropReason);
-    /// Tunnel mode TX: the outer header (of the SA's family) and ESP with nextHeader (4 or 41)
-    /// around the inner packet of length bytes in buf; the caller checked size and state.
+    /// Tunnel mode TX: the outer header (of the SA's family; then UDP for an ESP-in-UDP SA) and
+    /// ESP with nextHeader (4 or 41) around the inner packet of length bytes in buf; the caller
+    /// checked size and state.
     int TunnelEncapsulate(ReferenceSa& sa,
                           uint8_t* buf,
                           uint32_t* len,
