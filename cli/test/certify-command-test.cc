@@ -132,7 +132,8 @@ TEST(CertifyRunnerTest, ListDevicesPrintsTheBuiltinDevicesOnePerLine)
     for (const auto& d : devices)
     {
         EXPECT_TRUE(d == "reference" || d == "example" || d == "netdevsim-like" ||
-                    d == "mlx5-like" || d.rfind("advisory:", 0) == 0 || d.rfind("mutant:", 0) == 0)
+                    d == "mlx5-like" || d.rfind("advisory:", 0) == 0 || d.rfind("variant:", 0) == 0 ||
+                    d.rfind("mutant:", 0) == 0)
             << d;
     }
 }

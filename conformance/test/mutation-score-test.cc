@@ -298,4 +298,19 @@ TEST(AdvisoryOnlyDevice, StaleHandleConformsWithTheFinding)
         << findings[0].dump();
 }
 
+// A device that offloads IPv6 but no tunnel between families (state_add says -EOPNOTSUPP) is
+// correct: Linux runs those crypto-offload SAs in software and fails packet-offload ones back to
+// the key manager. It conforms; the cross-family packet-offload cases are skips with the reason.
+TEST(CorrectVariantDevice, RefusingCrossFamilyTunnelsConforms)
+{
+    const Certification c = Certify("variant:ipv6-same-family", "OFFLOAD-OK-IPV6,IPV6-EXT-HEADERS");
+    ASSERT_FALSE(c.report.is_discarded() || c.report.is_null()) << c.console;
+    EXPECT_EQ(c.exitCode, 0) << c.console;
+    EXPECT_EQ(c.report.value("status", "").rfind("conforms", 0), 0u) << c.console;
+    const std::string all = c.report.dump();
+    EXPECT_NE(all.find("does not offload this cross-family tunnel"), std::string::npos)
+        << c.console;
+    EXPECT_EQ(c.junit.find("<failure"), std::string::npos) << c.junit;
+}
+
 } // namespace

@@ -1295,6 +1295,27 @@ class Ipv6CsumIgnoresFamily : public MutantDevice
     }
 };
 
+/// Not a mutant: a correct device that offloads IPv6 but no cross-family tunnel (IPv4 in IPv6,
+/// IPv6 in IPv4), and says so at state_add with -EOPNOTSUPP, as a driver whose hardware cannot
+/// build the other family's outer header would. Linux runs such crypto-offload SAs in software
+/// and returns the error to the key manager for packet offload; certification must pass it.
+class Ipv6SameFamilyOnly : public MutantDevice
+{
+  public:
+    using MutantDevice::MutantDevice;
+
+    int StateAdd(const olab_sa& sa, uint64_t* handle, std::string* reason) override
+    {
+        if (sa.size >= offsetof(olab_sa, sel6) + sizeof(sa.sel6) && sa.mode == OLAB_MODE_TUNNEL &&
+            sa.sel6.family != sa.family)
+        {
+            *reason = "this device offloads no tunnel between address families";
+            return OLAB_NOT_SUPPORTED;
+        }
+        return MutantDevice::StateAdd(sa, handle, reason);
+    }
+};
+
 // ---- registration ----
 
 template <typename Mutant>
@@ -1493,8 +1514,17 @@ const Mutant kAdvisoryOnly[] = {
      "reuses a freed SA's handle for the next SA (advisory DEV-STALE-HANDLE only)"},
 };
 
+/// Correct devices that offer less than the reference: certification must pass them, skipping
+/// what they do not offer (conformance/test/mutation-score-test.cc).
+const Mutant kCorrectVariants[] = {
+    {"ipv6-same-family",
+     &OpsOf<Ipv6SameFamilyOnly>,
+     "offloads IPv6 but refuses cross-family tunnel SAs with -EOPNOTSUPP (correct, not a defect)"},
+};
+
 /// Registers every mutant, listed after the reference and the example device, when the program
-/// starts, then the advisory-only devices as "advisory:NAME".
+/// starts, then the advisory-only devices as "advisory:NAME" and the correct variants as
+/// "variant:NAME".
 struct MutantRegistrations
 {
     MutantRegistrations()
@@ -1507,6 +1537,13 @@ struct MutantRegistrations
         for (const Mutant& m : kAdvisoryOnly)
         {
             OffloadDeviceRegistration(std::string("advisory:") + m.name,
+                                      m.ops(),
+                                      order++,
+                                      m.defect);
+        }
+        for (const Mutant& m : kCorrectVariants)
+        {
+            OffloadDeviceRegistration(std::string("variant:") + m.name,
                                       m.ops(),
                                       order++,
                                       m.defect);
