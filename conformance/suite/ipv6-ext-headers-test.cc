@@ -79,8 +79,14 @@ TEST_P(IPV6_EXT_HEADERS, EspBehindExtensionHeadersIsOpenedAndDelivered)
         {
             data.push_back(DatagramPayload(uint32_t(data.size()), size));
             Bytes plain;
-            ASSERT_TRUE(ScapyPacketCrafter::Udp6Datagram(
-                src, dst, chain, kRawSourcePort, kUdpPort, data.back(), &plain, &error))
+            ASSERT_TRUE(ScapyPacketCrafter::Udp6Datagram(src,
+                                                         dst,
+                                                         chain,
+                                                         kRawSourcePort,
+                                                         kUdpPort,
+                                                         data.back(),
+                                                         &plain,
+                                                         &error))
                 << error;
             Bytes esp;
             ASSERT_TRUE(oracle.Encrypt(plain, data.size(), &esp, &error)) << error;

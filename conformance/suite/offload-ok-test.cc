@@ -442,13 +442,8 @@ TEST_P(OFFLOAD_OK_IPV6, Ipv6PacketsRefusedOrProcessed)
     // offload SA in software, and fails a packet-offload one back to the key manager (Linux's
     // xfrm_dev_state_add). That shape is then not offered, not failed; any other refusal fails.
     std::vector<std::string> refused;
-    TopologyOptions options = OptionsOf(c);
-    options.onError = [&refused](const std::string& error) { refused.push_back(error); };
-    auto t = BuildTopology(options);
-    if (t && TopologyBuiltHook())
-    {
-        TopologyBuiltHook()(*t);
-    }
+    auto t = BuildTestTopology(OptionsOf(c),
+                               [&refused](const std::string& error) { refused.push_back(error); });
     const bool crossFamily = c.inner != c.outer;
     for (const std::string& error : refused)
     {

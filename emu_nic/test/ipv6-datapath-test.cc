@@ -439,7 +439,8 @@ TEST_P(Ipv6EncapTest, SixInFourTravelsInEspInUdp)
         ASSERT_EQ(w->ip[9], 17) << "protocol " << unsigned(w->ip[9]) << ", not UDP";
         EXPECT_EQ(uint16_t(w->ip[20] << 8 | w->ip[20 + 1]), opt.encapPortA);
         EXPECT_EQ(uint16_t(w->ip[22] << 8 | w->ip[22 + 1]), opt.encapPortB);
-        EXPECT_EQ(uint16_t(w->ip[26] << 8 | w->ip[26 + 1]), 0) << "RFC 3948 3.1.1: UDP checksum zero";
+        EXPECT_EQ(uint16_t(w->ip[26] << 8 | w->ip[26 + 1]), 0)
+            << "RFC 3948 3.1.1: UDP checksum zero";
         EXPECT_EQ(ReadBe32(w->ip.data() + 28), t->spiAB) << "the SPI right after the UDP header";
         EXPECT_FALSE(Contains(w->ip, PlaintextMarker()));
         ++fromA;
@@ -447,17 +448,12 @@ TEST_P(Ipv6EncapTest, SixInFourTravelsInEspInUdp)
     EXPECT_EQ(fromA, sent.size());
 }
 
-INSTANTIATE_TEST_SUITE_P(Ipv6,
-                         Ipv6EncapTest,
-                         testing::Values(V6Param{XfrmMode::Tunnel,
-                                                 Family::Ipv6,
-                                                 Family::Ipv4,
-                                                 XfrmOffloadType::None},
-                                         V6Param{XfrmMode::Tunnel,
-                                                 Family::Ipv6,
-                                                 Family::Ipv4,
-                                                 XfrmOffloadType::Packet}),
-                         V6Name);
+INSTANTIATE_TEST_SUITE_P(
+    Ipv6,
+    Ipv6EncapTest,
+    testing::Values(V6Param{XfrmMode::Tunnel, Family::Ipv6, Family::Ipv4, XfrmOffloadType::None},
+                    V6Param{XfrmMode::Tunnel, Family::Ipv6, Family::Ipv4, XfrmOffloadType::Packet}),
+    V6Name);
 
 TEST(Ipv6Datapath, EspInUdpOverIpv6IsRefusedByName)
 {

@@ -3,6 +3,7 @@
 #include "ns3/buffer.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace ns3
 {
@@ -234,6 +235,20 @@ WriteIpv4Header(uint8_t* out,
     src.Serialize(out + 12);
     dst.Serialize(out + 16);
     RewriteIpv4Header(out, 20, protocol, totalLength);
+}
+
+void
+WriteEspInUdpHeader(uint8_t* out, uint16_t sport, uint16_t dport, uint32_t udpLength)
+{
+    const uint8_t udp[8] = {uint8_t(sport >> 8),
+                            uint8_t(sport),
+                            uint8_t(dport >> 8),
+                            uint8_t(dport),
+                            uint8_t(udpLength >> 8),
+                            uint8_t(udpLength),
+                            0,
+                            0};
+    std::memcpy(out, udp, sizeof(udp));
 }
 
 } // namespace ns3

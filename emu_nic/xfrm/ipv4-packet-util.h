@@ -91,6 +91,11 @@ Ipv4Header MakeIpv4Header(Ipv4Address src,
                           uint8_t ttl,
                           uint16_t identification);
 
+/// Writes the 8-byte UDP header of ESP-in-UDP (RFC 3948 section 2.1) at out: the ports, the
+/// length of the UDP datagram (header included) and a zero checksum, as Linux's
+/// esp_output_udp_encap leaves it.
+void WriteEspInUdpHeader(uint8_t* out, uint16_t sport, uint16_t dport, uint32_t udpLength);
+
 } // namespace ns3
 
 #endif // IPV4_PACKET_UTIL_H

@@ -47,6 +47,24 @@ IsIpv6ExtensionHeader(uint8_t nextHeader)
            nextHeader == kIpProtoAh;
 }
 
+uint32_t
+Ipv6FieldNaming(const uint8_t* buf, uint32_t upper)
+{
+    uint32_t field = 6;
+    uint32_t offset = kIpv6HeaderLength;
+    uint8_t next = buf[6];
+    while (offset < upper && IsIpv6ExtensionHeader(next))
+    {
+        const uint32_t size = next == kIpProtoFragment ? 8
+                              : next == kIpProtoAh     ? (uint32_t(buf[offset + 1]) + 2) * 4
+                                                       : (uint32_t(buf[offset + 1]) + 1) * 8;
+        field = offset;
+        next = buf[offset];
+        offset += size;
+    }
+    return field;
+}
+
 bool
 ParseIpv6Chain(const uint8_t* packet, uint32_t length, Ipv6Chain* chain, std::string* why)
 {

@@ -57,6 +57,10 @@ struct Ipv6Chain
  */
 bool ParseIpv6Chain(const uint8_t* packet, uint32_t length, Ipv6Chain* chain, std::string* why);
 
+/// The offset of the Next Header field that names the header at upper (6 in the fixed header,
+/// or the first byte of the extension header before it) in a chain ParseIpv6Chain accepted.
+uint32_t Ipv6FieldNaming(const uint8_t* buf, uint32_t upper);
+
 /// True for the extension headers the chain walks past (Hop-by-Hop, Routing, Fragment,
 /// Destination Options, AH).
 bool IsIpv6ExtensionHeader(uint8_t nextHeader);

@@ -414,18 +414,10 @@ XfrmStack::SendEsp(Ptr<XfrmState> x,
         SendOuter(esp, src, dst, kIpProtoEsp, route4, route6);
         return;
     }
-    // RFC 3948 2.1: a UDP header before ESP, whatever the inner family; its checksum SHOULD be
-    // zero (Linux's esp_output_udp_encap leaves it zero). Software ESP only (crypto offload
-    // refuses encapsulated SAs), so there is no tag to keep.
-    const uint32_t length = 8 + esp->GetSize();
-    const uint8_t udp[8] = {uint8_t(encap.sport >> 8),
-                            uint8_t(encap.sport),
-                            uint8_t(encap.dport >> 8),
-                            uint8_t(encap.dport),
-                            uint8_t(length >> 8),
-                            uint8_t(length),
-                            0,
-                            0};
+    // RFC 3948: a UDP header before ESP, whatever the inner family. Software ESP only (crypto
+    // offload refuses encapsulated SAs), so there is no tag to keep.
+    uint8_t udp[8];
+    WriteEspInUdpHeader(udp, encap.sport, encap.dport, 8 + esp->GetSize());
     Ptr<Packet> datagram = Create<Packet>(udp, sizeof(udp));
     datagram->AddAtEnd(esp);
     Count(XfrmEvent::UdpEncapTxPackets);

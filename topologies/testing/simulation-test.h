@@ -113,11 +113,13 @@ TopologyBuiltHook()
     return hook;
 }
 
-/// BuildTopology, with every SA or policy it cannot install (then or later) a test failure.
+/// BuildTopology, with every SA or policy it cannot install (then or later) a test failure;
+/// given onError, that decides instead.
 inline std::unique_ptr<Topology>
-BuildTestTopology(TopologyOptions opt)
+BuildTestTopology(TopologyOptions opt, std::function<void(const std::string&)> onError = nullptr)
 {
-    opt.onError = [](const std::string& error) { ADD_FAILURE() << error; };
+    opt.onError = onError ? std::move(onError)
+                          : [](const std::string& error) { ADD_FAILURE() << error; };
     auto t = BuildTopology(opt);
     if (t && TopologyBuiltHook())
     {

@@ -1245,12 +1245,7 @@ class Ipv6RxNextHeaderMisplaced : public MutantDevice
             return verdict; // not decrypted in place of ESP here
         }
         // The field that named ESP now names what ESP carried: move that into the fixed header.
-        uint32_t field = 0;
-        for (uint32_t at = kIpv6HeaderLength; at < before.upperOffset;
-             at += (uint32_t(buf[at + 1]) + 1) * 8)
-        {
-            field = at;
-        }
+        const uint32_t field = Ipv6FieldNaming(buf, before.upperOffset);
         buf[6] = buf[field];
         buf[field] = kIpProtoEsp;
         return verdict;
@@ -1543,10 +1538,7 @@ struct MutantRegistrations
         }
         for (const Mutant& m : kCorrectVariants)
         {
-            OffloadDeviceRegistration(std::string("variant:") + m.name,
-                                      m.ops(),
-                                      order++,
-                                      m.defect);
+            OffloadDeviceRegistration(std::string("variant:") + m.name, m.ops(), order++, m.defect);
         }
     }
 } g_mutants;

@@ -36,26 +36,6 @@ IsIpv6Bytes(const uint8_t* buf, uint32_t length)
     return length > 0 && buf[0] >> 4 == 6;
 }
 
-/// The offset of the Next Header field that names the header at upper (6 in the fixed header,
-/// or the first byte of the extension header before it) in a chain ParseIpv6Chain accepted.
-uint32_t
-FieldNaming(const uint8_t* buf, uint32_t upper)
-{
-    uint32_t field = 6;
-    uint32_t offset = kIpv6HeaderLength;
-    uint8_t next = buf[6];
-    while (offset < upper && IsIpv6ExtensionHeader(next))
-    {
-        const uint32_t size = next == kIpProtoFragment ? 8
-                              : next == kIpProtoAh     ? (uint32_t(buf[offset + 1]) + 2) * 4
-                                                       : (uint32_t(buf[offset + 1]) + 1) * 8;
-        field = offset;
-        next = buf[offset];
-        offset += size;
-    }
-    return field;
-}
-
 /// The final destination of an IPv6 packet, as the selector and the upper-layer checksum see it
 /// (Linux's flowi6 daddr, RFC 8200 section 8.1): a Routing header's last address while segments
 /// are left (type 0 and 2: the last in the list; type 4, SRv6: segment list[0]); otherwise the
@@ -996,15 +976,10 @@ ReferenceOffloadEngine::PacketOffloadTx(uint8_t* buf,
     }
     if (udp)
     {
-        uint8_t* h = buf + ipHeader;
-        const uint32_t udpLength = outerLength - ipHeader;
-        h[0] = uint8_t(sa->encap.sport >> 8);
-        h[1] = uint8_t(sa->encap.sport);
-        h[2] = uint8_t(sa->encap.dport >> 8);
-        h[3] = uint8_t(sa->encap.dport);
-        h[4] = uint8_t(udpLength >> 8);
-        h[5] = uint8_t(udpLength);
-        h[6] = h[7] = 0; // RFC 3948 2.1: the checksum SHOULD be zero
+        WriteEspInUdpHeader(buf + ipHeader,
+                            sa->encap.sport,
+                            sa->encap.dport,
+                            outerLength - ipHeader);
     }
     std::memcpy(buf + outerHeader, m_frame.data(), m_frame.size());
     *len = outerLength;
@@ -1377,15 +1352,7 @@ ReferenceOffloadEngine::TunnelEncapsulate(ReferenceSa& sa,
                         m_identification++);
         if (udpLength)
         {
-            const uint8_t udp[8] = {uint8_t(sa.encap.sport >> 8),
-                                    uint8_t(sa.encap.sport),
-                                    uint8_t(sa.encap.dport >> 8),
-                                    uint8_t(sa.encap.dport),
-                                    uint8_t(udpLength >> 8),
-                                    uint8_t(udpLength),
-                                    0,
-                                    0};
-            std::memcpy(buf + 20, udp, sizeof(udp));
+            WriteEspInUdpHeader(buf + 20, sa.encap.sport, sa.encap.dport, udpLength);
         }
         std::memcpy(buf + outerLength - m_frame.size(), m_frame.data(), m_frame.size());
     }
@@ -1526,7 +1493,13 @@ ReferenceOffloadEngine::Rx6(uint8_t* buf, uint32_t* len, olab_rx_info* info, uin
                 return OLAB_DROP;
             }
             *len = end;
-            return PacketOffloadRx6(*sa, buf, len, esp, FieldNaming(buf, esp), info, dropReason);
+            return PacketOffloadRx6(*sa,
+                                    buf,
+                                    len,
+                                    esp,
+                                    Ipv6FieldNaming(buf, esp),
+                                    info,
+                                    dropReason);
         }
         if (chain.fragment)
         {
