@@ -1,5 +1,6 @@
 // XfrmAddress: one address type for both families, with the prefix arithmetic selectors need.
 #include "xfrm-address.h"
+#include "xfrm-selector.h"
 
 #include <gtest/gtest.h>
 #include <set>
@@ -53,6 +54,35 @@ TEST(XfrmAddressTest, FamiliesNeverMix)
     EXPECT_FALSE(A("10.0.0.1").IsInPrefix(A("::"), 0));
     EXPECT_FALSE(A("::1").IsInPrefix(A("0.0.0.0"), 0));
     EXPECT_LT(A("255.255.255.255"), A("::"));
+}
+
+// Linux's sel.family AF_UNSPEC (a tunnel-mode SA added with XFRM_STATE_AF_UNSPEC, as charon adds
+// every tunnel SA): flows of either family match, ports and protocol still count; a selector
+// /0 of one family matches only its own.
+TEST(XfrmSelectorTest, NoFamilyMatchesEitherFamily)
+{
+    XfrmSelector any;
+    any.anyFamily = true;
+    const XfrmFlow v4{A("10.0.0.1"), A("10.0.0.2"), 17, 1, 2};
+    const XfrmFlow v6{A("fd00::1"), A("fd00::2"), 17, 1, 2};
+    EXPECT_TRUE(any.Matches(v4));
+    EXPECT_TRUE(any.Matches(v6));
+    std::string error;
+    EXPECT_TRUE(any.Validate("sel", &error)) << error;
+    any.proto = 6;
+    EXPECT_FALSE(any.Matches(v4));
+    XfrmSelector zero; // 0.0.0.0/0 -> 0.0.0.0/0
+    EXPECT_TRUE(zero.Matches(v4));
+    EXPECT_FALSE(zero.Matches(v6));
+    // No family, yet addresses: refused with the field named.
+    XfrmSelector odd;
+    odd.anyFamily = true;
+    odd.dst = A("10.0.0.2");
+    odd.dstPrefix = 32;
+    EXPECT_FALSE(odd.Validate("sel", &error));
+    EXPECT_EQ(error,
+              "sel: a selector of no family must have any addresses, not 0.0.0.0/0 -> "
+              "10.0.0.2/32");
 }
 
 TEST(XfrmAddressTest, PrefixesOnAndOffByteBoundaries)

@@ -193,4 +193,10 @@ ReplayWindow::ClearBit(uint64_t seq)
     m_bitmap[bit / 64] &= ~(1ull << (bit % 64));
 }
 
+bool
+ReplayWindow::WasReceived(uint64_t seq) const
+{
+    return seq != 0 && seq <= m_top && m_top - seq < m_size && TestBit(seq);
+}
+
 } // namespace ns3

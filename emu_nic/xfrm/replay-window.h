@@ -44,6 +44,9 @@ class ReplayWindow
     uint64_t GetTop() const; //!< highest authenticated sequence number (0 before any)
     uint32_t GetSize() const;
     bool IsEsn() const;
+    /// Whether seq, within the window below the top, was received (what GETSA's replay bitmap
+    /// shows).
+    bool WasReceived(uint64_t seq) const;
 
   private:
     bool TestBit(uint64_t seq) const;

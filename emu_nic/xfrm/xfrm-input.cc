@@ -317,7 +317,7 @@ XfrmStack::DeliverTransport(Ptr<XfrmState> x,
         Drop(XfrmDrop::InStateMismatch, payload);
         return IpL4Protocol::RX_OK;
     }
-    Ptr<XfrmPolicy> policy = m_spd.Lookup(XfrmDir::In, flow);
+    Ptr<XfrmPolicy> policy = LookupPolicy(XfrmDir::In, flow);
     if (policy && policy->GetConfig().action == XfrmPolicyAction::Block)
     {
         Drop(XfrmDrop::InPolBlock, payload);
@@ -346,7 +346,7 @@ XfrmStack::InboundPolicyAllows(XfrmDir dir, const XfrmFlow& flow, Ptr<const Pack
     {
         return true; // the device checked its own policy; XFRM is bypassed
     }
-    Ptr<XfrmPolicy> policy = m_spd.Lookup(dir, flow);
+    Ptr<XfrmPolicy> policy = LookupPolicy(dir, flow);
     if (policy && policy->GetConfig().action == XfrmPolicyAction::Block)
     {
         Drop(XfrmDrop::InPolBlock, packet);
@@ -420,7 +420,7 @@ XfrmStack::InputHook(Ptr<const Packet> packet, const Ipv4Header& header, Ptr<con
     {
         return true;
     }
-    Ptr<XfrmPolicy> policy = m_spd.Lookup(XfrmDir::Out, flow);
+    Ptr<XfrmPolicy> policy = LookupPolicy(XfrmDir::Out, flow);
     if (!policy)
     {
         return false;

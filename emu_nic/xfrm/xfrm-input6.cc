@@ -103,7 +103,7 @@ XfrmStack::InputHook6(Ptr<const Packet> packet, const Ipv6Header& header, Ptr<co
     {
         return true;
     }
-    Ptr<XfrmPolicy> policy = m_spd.Lookup(XfrmDir::Out, flow);
+    Ptr<XfrmPolicy> policy = LookupPolicy(XfrmDir::Out, flow);
     if (!policy || !policy->RequiresIpsec())
     {
         if (policy && policy->GetConfig().action == XfrmPolicyAction::Block)

@@ -74,7 +74,7 @@ XfrmStack::OutputFromL4(Ptr<Packet> packet,
     }
     Ipv4Header inner =
         MakeIpv4Header(src, dst, protocol, packet->GetSize(), 64, m_identification++);
-    Ptr<XfrmPolicy> policy = m_spd.Lookup(XfrmDir::Out, FlowOf(inner, packet));
+    Ptr<XfrmPolicy> policy = LookupPolicy(XfrmDir::Out, FlowOf(inner, packet));
     if (policy && policy->GetConfig().action == XfrmPolicyAction::Block)
     {
         Drop(XfrmDrop::OutPolBlock, packet);
@@ -189,7 +189,7 @@ XfrmStack::OutputRaw(Ptr<Packet> ipPacket)
     Ipv4Header header;
     payload->RemoveHeader(header);
     const XfrmFlow flow = FlowOfBytes(first, n, ihl);
-    Ptr<XfrmPolicy> policy = m_spd.GetN() == 0 ? nullptr : m_spd.Lookup(XfrmDir::Out, flow);
+    Ptr<XfrmPolicy> policy = m_spd.GetN() == 0 ? nullptr : LookupPolicy(XfrmDir::Out, flow);
     Ptr<Ipv4Route> route = RouteTo(header.GetSource(), header.GetDestination());
     if (!route)
     {

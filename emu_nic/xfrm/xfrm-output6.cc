@@ -133,7 +133,7 @@ XfrmStack::OutputFromL4v6(Ptr<Packet> packet,
     inner.SetPayloadLength(uint16_t(packet->GetSize()));
     inner.SetHopLimit(64);
     const XfrmFlow flow = FlowOfIpv6(inner, packet);
-    Ptr<XfrmPolicy> policy = m_spd.Lookup(XfrmDir::Out, flow);
+    Ptr<XfrmPolicy> policy = LookupPolicy(XfrmDir::Out, flow);
     if (policy && policy->GetConfig().action == XfrmPolicyAction::Block)
     {
         Drop(XfrmDrop::OutPolBlock, packet);
@@ -166,7 +166,7 @@ XfrmStack::OutputRaw6(Ptr<Packet> ipPacket)
     Ipv6Header header;
     payload->RemoveHeader(header);
     const XfrmFlow flow = FlowOfIpv6(header, payload);
-    Ptr<XfrmPolicy> policy = m_spd.GetN() == 0 ? nullptr : m_spd.Lookup(XfrmDir::Out, flow);
+    Ptr<XfrmPolicy> policy = m_spd.GetN() == 0 ? nullptr : LookupPolicy(XfrmDir::Out, flow);
     Ptr<Ipv6Route> route = RouteTo6(header.GetSource(), header.GetDestination());
     if (!route)
     {

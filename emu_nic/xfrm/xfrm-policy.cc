@@ -1,5 +1,7 @@
 #include "xfrm-policy.h"
 
+#include "ns3/simulator.h"
+
 #include <sstream>
 
 namespace ns3
@@ -66,7 +68,8 @@ uint64_t g_nextPolicySerial = 1;
 
 XfrmPolicy::XfrmPolicy(const XfrmPolicyConfig& config)
     : m_config(config),
-      m_serial(g_nextPolicySerial++)
+      m_serial(g_nextPolicySerial++),
+      m_addTime(Simulator::Now())
 {
 }
 
@@ -121,6 +124,31 @@ uint64_t
 XfrmPolicy::GetSerial() const
 {
     return m_serial;
+}
+
+Time
+XfrmPolicy::GetAddTime() const
+{
+    return m_addTime;
+}
+
+bool
+XfrmPolicy::WasUsed() const
+{
+    return m_used;
+}
+
+Time
+XfrmPolicy::GetUseTime() const
+{
+    return m_useTime;
+}
+
+void
+XfrmPolicy::MarkUsed(Time now)
+{
+    m_used = true;
+    m_useTime = now;
 }
 
 } // namespace ns3

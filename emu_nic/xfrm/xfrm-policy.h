@@ -3,6 +3,7 @@
 
 #include "xfrm-state.h"
 
+#include "ns3/nstime.h"
 #include "ns3/simple-ref-count.h"
 
 namespace ns3
@@ -60,10 +61,20 @@ class XfrmPolicy : public SimpleRefCount<XfrmPolicy>
     bool TemplateMatches(const XfrmState& state) const;
     uint64_t GetSerial() const;
 
+    /// Linux's curlft of a policy: when it was added (the simulation time), and when a packet
+    /// last matched it (use_time, set on every lookup that finds it).
+    Time GetAddTime() const;
+    bool WasUsed() const;
+    Time GetUseTime() const;
+    void MarkUsed(Time now);
+
   private:
     XfrmPolicyConfig m_config;
     XfrmDevOffload m_offload;
     uint64_t m_serial;
+    Time m_addTime;
+    bool m_used{false};
+    Time m_useTime;
 };
 
 } // namespace ns3

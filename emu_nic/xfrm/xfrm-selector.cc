@@ -9,9 +9,11 @@ namespace ns3
 bool
 XfrmSelector::Matches(const XfrmFlow& flow) const
 {
-    return flow.src.IsInPrefix(src, srcPrefix) && flow.dst.IsInPrefix(dst, dstPrefix) &&
-           (proto == 0 || proto == flow.proto) && (sport == 0 || sport == flow.sport) &&
-           (dport == 0 || dport == flow.dport);
+    const bool addresses =
+        anyFamily ? flow.src.GetFamily() == flow.dst.GetFamily()
+                  : flow.src.IsInPrefix(src, srcPrefix) && flow.dst.IsInPrefix(dst, dstPrefix);
+    return addresses && (proto == 0 || proto == flow.proto) &&
+           (sport == 0 || sport == flow.sport) && (dport == 0 || dport == flow.dport);
 }
 
 XfrmSelector
@@ -30,7 +32,12 @@ bool
 XfrmSelector::Validate(const std::string& field, std::string* error) const
 {
     std::ostringstream why;
-    if (src.GetFamily() != dst.GetFamily())
+    if (anyFamily && (srcPrefix != 0 || dstPrefix != 0 || !src.IsAny() || !dst.IsAny()))
+    {
+        why << field << ": a selector of no family must have any addresses, not " << src << "/"
+            << unsigned(srcPrefix) << " -> " << dst << "/" << unsigned(dstPrefix);
+    }
+    else if (src.GetFamily() != dst.GetFamily())
     {
         why << field << ": src " << src << " and dst " << dst << " are of two families";
     }
@@ -62,7 +69,14 @@ std::string
 XfrmSelector::ToString() const
 {
     std::ostringstream os;
-    os << src << "/" << unsigned(srcPrefix) << " -> " << dst << "/" << unsigned(dstPrefix);
+    if (anyFamily)
+    {
+        os << "any family";
+    }
+    else
+    {
+        os << src << "/" << unsigned(srcPrefix) << " -> " << dst << "/" << unsigned(dstPrefix);
+    }
     if (proto != 0)
     {
         os << " proto " << unsigned(proto);

@@ -30,6 +30,9 @@ struct XfrmSelector
     uint8_t proto{0};
     uint16_t sport{0};
     uint16_t dport{0};
+    /// Linux's sel.family AF_UNSPEC, as a tunnel-mode SA with XFRM_STATE_AF_UNSPEC has it: the
+    /// addresses are any (/0) and flows of either family match.
+    bool anyFamily{false};
 
     bool Matches(const XfrmFlow& flow) const;
     /// Host-to-host selector: both prefixes the family's longest (/32, /128), any protocol.

@@ -500,6 +500,36 @@ XfrmStack::FreeDeletedState(Ptr<XfrmState> x)
 }
 
 bool
+XfrmStack::UpdateState(Ptr<XfrmState> x,
+                       const XfrmLifetimeConfig& lifetime,
+                       const XfrmEncap& encap,
+                       std::string* error)
+{
+    const XfrmStateConfig& c = x->GetConfig();
+    if (m_sad.Find(c.daddr, c.spi) != x || x->IsHardExpired())
+    {
+        *error = "state: SPI " + std::to_string(c.spi) + " is not in the SAD";
+        return false;
+    }
+    if (c.encap.type != encap.type)
+    {
+        *error = "encap.type: an update cannot add, remove or change the encapsulation";
+        return false;
+    }
+    x->Update(lifetime, encap);
+    Simulator::Cancel(x->GetLifetimeTimer());
+    if (lifetime.HasTimeLimit())
+    {
+        x->GetLifetimeTimer() = Simulator::Schedule(Seconds(1), &XfrmStack::LifetimeTimer, this, x);
+    }
+    if (x->GetCurrent().used)
+    {
+        CheckExpire(x);
+    }
+    return true;
+}
+
+bool
 XfrmStack::DeleteState(const XfrmAddress& daddr, uint32_t spi)
 {
     Ptr<XfrmState> x = m_sad.Remove(daddr, spi);
@@ -518,6 +548,17 @@ Ptr<XfrmState>
 XfrmStack::FindState(const XfrmAddress& daddr, uint32_t spi) const
 {
     return m_sad.Find(daddr, spi);
+}
+
+Ptr<XfrmPolicy>
+XfrmStack::LookupPolicy(XfrmDir dir, const XfrmFlow& flow)
+{
+    Ptr<XfrmPolicy> policy = m_spd.Lookup(dir, flow);
+    if (policy)
+    {
+        policy->MarkUsed(Simulator::Now());
+    }
+    return policy;
 }
 
 Ptr<XfrmPolicy>

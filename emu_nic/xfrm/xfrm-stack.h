@@ -106,6 +106,13 @@ class XfrmStack : public Object
 
     /// XFRM_MSG_NEWSA: validate, offer to the device if asked, insert. nullptr + reason on error.
     Ptr<XfrmState> AddState(const XfrmStateConfig& config, std::string* error);
+    /// XFRM_MSG_UPDSA of a state in the SAD (Linux's xfrm_state_update): its lifetime limits and
+    /// (of the same type only) its encapsulation change in place, the soft expire can fire
+    /// again and the lifetime timer restarts. False, with the reason, otherwise.
+    bool UpdateState(Ptr<XfrmState> x,
+                     const XfrmLifetimeConfig& lifetime,
+                     const XfrmEncap& encap,
+                     std::string* error);
     /// XFRM_MSG_DELSA: remove; the device is told to delete and free its copy.
     bool DeleteState(const XfrmAddress& daddr, uint32_t spi);
     Ptr<XfrmState> FindState(const XfrmAddress& daddr, uint32_t spi) const;
@@ -202,6 +209,9 @@ class XfrmStack : public Object
     void DoDispose() override;
 
   private:
+    /// The SPD's choice for a flow (m_spd.Lookup); the policy found records the use
+    /// (curlft.use_time, as Linux's xfrm_policy_lookup_bytype callers set it).
+    Ptr<XfrmPolicy> LookupPolicy(XfrmDir dir, const XfrmFlow& flow);
     /// False (naming the field) when the node lacks the IP version the outer addresses or the
     /// selector need.
     bool HasFamilies(const XfrmAddress& outer, const XfrmSelector& sel, std::string* error) const;

@@ -100,7 +100,7 @@ XfrmStateConfig::Validate(std::string* error) const
     {
         why << selError;
     }
-    else if (mode == XfrmMode::Transport && sel.GetFamily() != daddr.GetFamily())
+    else if (mode == XfrmMode::Transport && !sel.anyFamily && sel.GetFamily() != daddr.GetFamily())
     {
         // Linux's xfrm_state_construct gives an unset selector the SA's family; a set one must
         // agree in transport mode, where the selector's addresses are the SA's.
@@ -320,6 +320,14 @@ XfrmState::SetHardExpired()
 {
     m_softExpired = true;
     m_hardExpired = true;
+}
+
+void
+XfrmState::Update(const XfrmLifetimeConfig& lifetime, const XfrmEncap& encap)
+{
+    m_config.lifetime = lifetime;
+    m_config.encap = encap;
+    m_softExpired = false;
 }
 
 uint64_t

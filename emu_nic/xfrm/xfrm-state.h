@@ -200,6 +200,9 @@ class XfrmState : public SimpleRefCount<XfrmState>
     bool IsHardExpired() const; //!< Linux XFRM_STATE_EXPIRED
     void SetSoftExpired();
     void SetHardExpired();
+    /// XFRM_MSG_UPDSA of a valid state (xfrm_state_update): new limits and encapsulation ports,
+    /// and the soft expire may fire again (km.dying = 0). Keys, replay and the rest stay.
+    void Update(const XfrmLifetimeConfig& lifetime, const XfrmEncap& encap);
 
     uint64_t GetSerial() const; //!< creation order, used to prefer the newest state
 
