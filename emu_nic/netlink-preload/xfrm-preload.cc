@@ -1,0 +1,397 @@
+// LD_PRELOAD library: an unmodified process's NETLINK_XFRM sockets become connections to the
+// XFRM netlink server named by $OFFLOADLAB_XFRM_SOCKET (xfrm-netlink-wire.h); every other
+// socket is left alone. Fails closed: without the variable, or with no server there, creating a
+// NETLINK_XFRM socket fails, so nothing can reach the real kernel's XFRM.
+//
+// Covered: socket, bind, connect, getsockname, setsockopt/getsockopt (SOL_NETLINK), send,
+// sendto, sendmsg, recv, recvfrom, recvmsg (MSG_PEEK, MSG_TRUNC and MSG_DONTWAIT as a
+// SOCK_SEQPACKET socket gives them, which are netlink's), close, and ioctl(SIOCETHTOOL), which
+// goes to the kernel through an ordinary socket. poll and select need nothing: the connection
+// is readable exactly when a netlink datagram waits.
+
+#include "xfrm-netlink-wire.h"
+
+#include <atomic>
+#include <cerrno>
+#include <cstdarg>
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <linux/netlink.h>
+#include <linux/sockios.h>
+#include <mutex>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <unordered_map>
+#include <vector>
+
+using ns3::XfrmWireOp;
+
+namespace
+{
+
+struct Redirected
+{
+    uint32_t portId{0};
+    uint32_t groups{0};
+};
+
+std::mutex g_mutex;
+std::unordered_map<int, Redirected> g_sockets; // by fd
+std::atomic<uint32_t> g_sockets_made{0};
+int g_ethtool_fd = -1; // an AF_INET socket for SIOCETHTOOL, made on first use
+
+template <class F>
+F
+Real(const char* name)
+{
+    static_assert(sizeof(F) == sizeof(void*));
+    void* f = dlsym(RTLD_NEXT, name);
+    F out;
+    std::memcpy(&out, &f, sizeof(out));
+    return out;
+}
+
+#define REAL(name) static auto real_##name = Real<decltype(&::name)>(#name)
+
+bool
+Lookup(int fd, Redirected* out = nullptr)
+{
+    std::lock_guard<std::mutex> lock(g_mutex);
+    auto it = g_sockets.find(fd);
+    if (it == g_sockets.end())
+    {
+        return false;
+    }
+    if (out)
+    {
+        *out = it->second;
+    }
+    return true;
+}
+
+/// One op to the server, its words then its bytes.
+bool
+SendOp(int fd, XfrmWireOp op, const uint32_t* words, size_t nwords, const void* data, size_t size)
+{
+    REAL(sendmsg);
+    uint32_t header[3] = {uint32_t(op), 0, 0};
+    for (size_t i = 0; i < nwords && i < 2; ++i)
+    {
+        header[1 + i] = words[i];
+    }
+    iovec iov[2] = {{header, sizeof(uint32_t) * (1 + nwords)}, {const_cast<void*>(data), size}};
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = size ? 2 : 1;
+    return real_sendmsg(fd, &msg, MSG_NOSIGNAL) >= 0;
+}
+
+/// The port id Linux's autobind would give: the process id for its first netlink socket,
+/// then unique others (kept out of the pid range).
+uint32_t
+ChoosePort()
+{
+    const uint32_t n = g_sockets_made++;
+    if (n == 0)
+    {
+        return uint32_t(getpid());
+    }
+    return 0x80000000u | ((uint32_t(getpid()) & 0x7fffff) << 8) | (n & 0xff);
+}
+
+void
+FillAddress(sockaddr* addr, socklen_t* len, uint32_t pid, uint32_t groups)
+{
+    if (!addr || !len)
+    {
+        return;
+    }
+    sockaddr_nl nl{};
+    nl.nl_family = AF_NETLINK;
+    nl.nl_pid = pid;
+    nl.nl_groups = groups;
+    std::memcpy(addr, &nl, std::min<size_t>(*len, sizeof(nl)));
+    *len = sizeof(nl);
+}
+
+/// The netlink datagram in iov, gathered.
+std::vector<uint8_t>
+Gather(const msghdr* msg)
+{
+    std::vector<uint8_t> bytes;
+    for (size_t i = 0; i < msg->msg_iovlen; ++i)
+    {
+        const auto* base = static_cast<const uint8_t*>(msg->msg_iov[i].iov_base);
+        bytes.insert(bytes.end(), base, base + msg->msg_iov[i].iov_len);
+    }
+    return bytes;
+}
+
+} // namespace
+
+extern "C"
+{
+    int socket(int domain, int type, int protocol)
+    {
+        REAL(socket);
+        REAL(connect);
+        REAL(close);
+        if (domain != AF_NETLINK || protocol != NETLINK_XFRM)
+        {
+            return real_socket(domain, type, protocol);
+        }
+        const char* path = std::getenv(ns3::kXfrmSocketEnv);
+        sockaddr_un address{};
+        if (!path || std::strlen(path) >= sizeof(address.sun_path))
+        {
+            errno = EPROTONOSUPPORT; // fail closed: never the real kernel's XFRM
+            return -1;
+        }
+        const int fd =
+            real_socket(AF_UNIX, SOCK_SEQPACKET | (type & (SOCK_CLOEXEC | SOCK_NONBLOCK)), 0);
+        if (fd < 0)
+        {
+            return -1;
+        }
+        address.sun_family = AF_UNIX;
+        std::strcpy(address.sun_path, path);
+        if (real_connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0)
+        {
+            const int saved = errno;
+            real_close(fd);
+            errno = saved;
+            return -1;
+        }
+        Redirected r;
+        r.portId = ChoosePort();
+        if (!SendOp(fd, XfrmWireOp::Hello, &r.portId, 1, nullptr, 0))
+        {
+            const int saved = errno;
+            real_close(fd);
+            errno = saved;
+            return -1;
+        }
+        std::lock_guard<std::mutex> lock(g_mutex);
+        g_sockets[fd] = r;
+        return fd;
+    }
+
+    int bind(int fd, const sockaddr* addr, socklen_t len)
+    {
+        REAL(bind);
+        Redirected r;
+        if (!Lookup(fd, &r))
+        {
+            return real_bind(fd, addr, len);
+        }
+        sockaddr_nl nl{};
+        if (!addr || len < sizeof(sockaddr_nl) || addr->sa_family != AF_NETLINK)
+        {
+            errno = EINVAL;
+            return -1;
+        }
+        std::memcpy(&nl, addr, sizeof(nl));
+        if (nl.nl_pid != 0)
+        {
+            r.portId = nl.nl_pid;
+        }
+        r.groups = nl.nl_groups;
+        const uint32_t words[2] = {r.portId, r.groups};
+        if (!SendOp(fd, XfrmWireOp::Bind, words, 2, nullptr, 0))
+        {
+            return -1;
+        }
+        std::lock_guard<std::mutex> lock(g_mutex);
+        g_sockets[fd] = r;
+        return 0;
+    }
+
+    int connect(int fd, const sockaddr* addr, socklen_t len)
+    {
+        REAL(connect);
+        if (!Lookup(fd))
+        {
+            return real_connect(fd, addr, len);
+        }
+        return 0; // the kernel (pid 0) is the only peer
+    }
+
+    int getsockname(int fd, sockaddr* addr, socklen_t* len)
+    {
+        REAL(getsockname);
+        Redirected r;
+        if (!Lookup(fd, &r))
+        {
+            return real_getsockname(fd, addr, len);
+        }
+        FillAddress(addr, len, r.portId, r.groups);
+        return 0;
+    }
+
+    int setsockopt(int fd, int level, int name, const void* value, socklen_t len)
+    {
+        REAL(setsockopt);
+        if (!Lookup(fd) || level != SOL_NETLINK)
+        {
+            const int result = real_setsockopt(fd, level, name, value, len);
+            // SO_RCVBUFFORCE and the like mean nothing to the connection; netlink takes them.
+            return result != 0 && Lookup(fd) && level == SOL_SOCKET ? 0 : result;
+        }
+        uint32_t v = 0;
+        if (value && len >= sizeof(int))
+        {
+            std::memcpy(&v, value, sizeof(int));
+        }
+        const uint32_t words[2] = {uint32_t(name), v};
+        if (!SendOp(fd, XfrmWireOp::Option, words, 2, nullptr, 0))
+        {
+            return -1;
+        }
+        return 0;
+    }
+
+    int getsockopt(int fd, int level, int name, void* value, socklen_t* len)
+    {
+        REAL(getsockopt);
+        if (!Lookup(fd) || level != SOL_NETLINK)
+        {
+            return real_getsockopt(fd, level, name, value, len);
+        }
+        if (value && len && *len >= sizeof(int))
+        {
+            std::memset(value, 0, sizeof(int));
+            *len = sizeof(int);
+        }
+        return 0;
+    }
+
+    ssize_t sendmsg(int fd, const msghdr* msg, int flags)
+    {
+        REAL(sendmsg);
+        if (!Lookup(fd))
+        {
+            return real_sendmsg(fd, msg, flags);
+        }
+        const std::vector<uint8_t> bytes = Gather(msg);
+        if (!SendOp(fd, XfrmWireOp::Send, nullptr, 0, bytes.data(), bytes.size()))
+        {
+            return -1;
+        }
+        return ssize_t(bytes.size());
+    }
+
+    ssize_t sendto(int fd,
+                   const void* buf,
+                   size_t len,
+                   int flags,
+                   const sockaddr* addr,
+                   socklen_t alen)
+    {
+        REAL(sendto);
+        if (!Lookup(fd))
+        {
+            return real_sendto(fd, buf, len, flags, addr, alen);
+        }
+        if (!SendOp(fd, XfrmWireOp::Send, nullptr, 0, buf, len))
+        {
+            return -1;
+        }
+        return ssize_t(len);
+    }
+
+    ssize_t send(int fd, const void* buf, size_t len, int flags)
+    {
+        return sendto(fd, buf, len, flags, nullptr, 0);
+    }
+
+    ssize_t recvmsg(int fd, msghdr* msg, int flags)
+    {
+        REAL(recvmsg);
+        if (!Lookup(fd))
+        {
+            return real_recvmsg(fd, msg, flags);
+        }
+        sockaddr* name = static_cast<sockaddr*>(msg->msg_name);
+        socklen_t nameLen = msg->msg_namelen;
+        msg->msg_name = nullptr;
+        msg->msg_namelen = 0;
+        const ssize_t n = real_recvmsg(fd, msg, flags);
+        msg->msg_name = name;
+        msg->msg_namelen = nameLen;
+        if (n >= 0 && name)
+        {
+            FillAddress(name, &msg->msg_namelen, 0, 0); // from the kernel
+        }
+        if (n == 0)
+        {
+            errno = ECONNRESET; // the server is gone: no datagram will ever come
+            return -1;
+        }
+        return n;
+    }
+
+    ssize_t recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* addr, socklen_t* alen)
+    {
+        REAL(recvfrom);
+        if (!Lookup(fd))
+        {
+            return real_recvfrom(fd, buf, len, flags, addr, alen);
+        }
+        iovec iov{buf, len};
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        if (addr && alen)
+        {
+            msg.msg_name = addr;
+            msg.msg_namelen = *alen;
+        }
+        const ssize_t n = recvmsg(fd, &msg, flags);
+        if (n >= 0 && addr && alen)
+        {
+            *alen = msg.msg_namelen;
+        }
+        return n;
+    }
+
+    ssize_t recv(int fd, void* buf, size_t len, int flags)
+    {
+        return recvfrom(fd, buf, len, flags, nullptr, nullptr);
+    }
+
+    int close(int fd)
+    {
+        REAL(close);
+        {
+            std::lock_guard<std::mutex> lock(g_mutex);
+            g_sockets.erase(fd);
+        }
+        return real_close(fd);
+    }
+
+    int ioctl(int fd, unsigned long request, ...)
+    {
+        REAL(ioctl);
+        REAL(socket);
+        va_list args;
+        va_start(args, request);
+        void* argument = va_arg(args, void*);
+        va_end(args);
+        if (request == SIOCETHTOOL && Lookup(fd))
+        {
+            // charon asks its NETLINK_XFRM datagram socket for interface features; any socket of
+            // the namespace answers it.
+            std::lock_guard<std::mutex> lock(g_mutex);
+            if (g_ethtool_fd < 0)
+            {
+                g_ethtool_fd = real_socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+            }
+            return real_ioctl(g_ethtool_fd, request, argument);
+        }
+        return real_ioctl(fd, request, argument);
+    }
+
+} // extern "C"

@@ -1,0 +1,206 @@
+#ifndef XFRM_NETLINK_ENDPOINT_H
+#define XFRM_NETLINK_ENDPOINT_H
+
+#include "netlink-message.h"
+#include "xfrm-stack.h"
+
+#include "ns3/callback.h"
+#include "ns3/event-id.h"
+#include "ns3/object.h"
+
+#include <cstdint>
+#include <linux/xfrm.h>
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace ns3
+{
+
+/// The Linux version whose NETLINK_XFRM behaviour the endpoint follows: Debian 12's kernel
+/// (crypto offload, errnos, replies), with the packet offload that 6.2 added (XFRM_OFFLOAD_PACKET
+/// on states and policies), as the headers of linux-libc-dev 6.1.x carry it.
+constexpr const char* kXfrmNetlinkModeledKernel = "6.1";
+
+/**
+ * Linux's NETLINK_XFRM interface (net/xfrm/xfrm_user.c) over one node's XfrmStack: what the host
+ * kernel of an emulated host is to charon and `ip xfrm`.
+ *
+ * A client is one netlink socket (a port id). Each datagram it sends is taken apart as
+ * netlink_rcv_skb does; every request gets its answer (a reply message, a dump ending in
+ * NLMSG_DONE, or NLMSG_ERROR with 0 or a negative errno, with the request's sequence number and
+ * the client's port id), so charon, whose netlink timeout is 0, never waits forever. States and
+ * policies go to the XfrmStack; what the stack does not keep (the request's own fields and the
+ * attributes Linux echoes, larval ALLOCSPI states, policy indexes) is kept here, so GETSA and
+ * GETPOLICY give back what was added. Expire events of the stack go to the clients that joined
+ * XFRMNLGRP_EXPIRE.
+ *
+ * Runs on the simulator's thread; the I/O that carries datagrams to it runs elsewhere.
+ */
+class XfrmNetlinkEndpoint : public Object
+{
+  public:
+    static TypeId GetTypeId();
+    XfrmNetlinkEndpoint();
+    ~XfrmNetlinkEndpoint() override;
+
+    /// The stack whose SAD and SPD the endpoint serves; takes the stack's expire callback.
+    void SetStack(Ptr<XfrmStack> stack);
+
+    /// XFRMA_OFFLOAD_DEV names a device by ifindex: the host interface an EmuNic stands for.
+    void AddInterface(int32_t ifindex, Ptr<NetDevice> device);
+
+    /// The wall clock (epoch seconds) at simulation time 0, for curlft's add and use times,
+    /// which Linux gives in ktime_get_real_seconds. Default: the wall clock when SetStack ran,
+    /// less the simulation time then.
+    void SetEpochAtZero(int64_t seconds);
+
+    /// A client's datagram (one or more netlink messages). Answers go to send(portId, datagram).
+    void Receive(uint32_t portId, const uint8_t* data, size_t length);
+
+    /// Where datagrams for a client go: its port id and the bytes of one datagram.
+    typedef Callback<void, uint32_t, std::vector<uint8_t>> SendCallback;
+    void SetSendCallback(SendCallback send);
+
+    /// A client's socket options and groups (bind, NETLINK_ADD_MEMBERSHIP, NETLINK_EXT_ACK).
+    void SetGroups(uint32_t portId, uint32_t groups);
+    /// NETLINK_ADD_MEMBERSHIP / NETLINK_DROP_MEMBERSHIP of one group (XFRMNLGRP_*).
+    void ChangeGroup(uint32_t portId, uint32_t group, bool join);
+    void SetExtAck(uint32_t portId, bool on);
+    /// The client closed its socket.
+    void RemoveClient(uint32_t portId);
+
+    /// Counters of what was refused: malformed messages, unknown types, and by errno.
+    uint64_t GetMalformedCount() const;
+    uint64_t GetRequestCount() const;
+
+  protected:
+    void DoDispose() override;
+
+  private:
+    /// What Linux echoes of an SA that the XfrmStack does not keep.
+    struct SaRecord
+    {
+        Ptr<XfrmState> state; //!< the state this record is of (a new one may take its SPI)
+        uint64_t order{0};    //!< when it was added, among SAs and larval states
+        xfrm_usersa_info info{};
+        std::map<uint16_t, std::vector<uint8_t>> attributes; //!< as received, by type
+    };
+
+    /// An ALLOCSPI state (XFRM_STATE_ACQ): an SPI reserved for an SA still being negotiated.
+    struct LarvalState
+    {
+        xfrm_usersa_info info{};
+        EventId expiry;
+        uint64_t order{0};
+    };
+
+    /// (daddr, SPI, protocol): Linux's byspi key, without the family (one per address).
+    using LarvalKey = std::tuple<XfrmAddress, uint32_t, uint8_t>;
+
+    /// What Linux keeps of a policy beyond the XfrmStack's.
+    struct PolicyRecord
+    {
+        xfrm_userpolicy_info info{};
+        std::vector<xfrm_user_tmpl> templates;
+        std::map<uint16_t, std::vector<uint8_t>> attributes;
+        int64_t addTime{0}; //!< epoch seconds
+    };
+
+    struct Client
+    {
+        uint32_t groups{0};
+        bool extAck{false};
+    };
+
+    /// One request's outcome: 0 or a negative errno, and the extack message.
+    struct Result
+    {
+        int error{0};
+        std::string message;
+        int64_t badOffset{-1}; //!< the offending attribute, from the request's header
+    };
+
+    void Dispatch(uint32_t portId, const NetlinkMessageView& request);
+    Result AddSa(uint32_t portId, const NetlinkMessageView& request, bool update);
+    Result DeleteSa(const NetlinkMessageView& request);
+    Result GetSa(uint32_t portId, const NetlinkMessageView& request);
+    void DumpSa(uint32_t portId, const NetlinkMessageView& request);
+    Result AllocSpi(uint32_t portId, const NetlinkMessageView& request);
+    Result FlushSa(const NetlinkMessageView& request);
+    Result AddPolicy(const NetlinkMessageView& request, bool update);
+    Result GetPolicy(uint32_t portId, const NetlinkMessageView& request, bool remove);
+    void DumpPolicy(uint32_t portId, const NetlinkMessageView& request);
+    Result FlushPolicy(const NetlinkMessageView& request);
+    Result GetSpdInfo(uint32_t portId, const NetlinkMessageView& request);
+    Result NewSpdInfo(const NetlinkMessageView& request);
+    Result GetSadInfo(uint32_t portId, const NetlinkMessageView& request);
+    /// XFRM_MSG_GETAE (xfrm_get_ae): the replay state and the lifetime counters, which charon
+    /// copies into an SA it re-adds.
+    Result GetAe(uint32_t portId, const NetlinkMessageView& request);
+    /// REPLAY_ESN_VAL (esn) or REPLAY_VAL of x's live replay state.
+    void PutReplay(NetlinkMessageBuilder& m, Ptr<XfrmState> x, bool esn) const;
+
+    /// The NEWSA message Linux's copy_to_user_state_extra builds for a state or a larval one.
+    std::vector<uint8_t> BuildSa(Ptr<XfrmState> x,
+                                 uint16_t type,
+                                 uint16_t flags,
+                                 uint32_t seq,
+                                 uint32_t pid);
+    std::vector<uint8_t> BuildLarval(const LarvalState& larval,
+                                     uint16_t flags,
+                                     uint32_t seq,
+                                     uint32_t pid);
+    std::vector<uint8_t> BuildPolicy(Ptr<XfrmPolicy> policy,
+                                     uint16_t type,
+                                     uint16_t flags,
+                                     uint32_t seq,
+                                     uint32_t pid);
+    /// Sends dump messages in datagrams of at most a page, as netlink_dump fills its skbs.
+    void SendDump(uint32_t portId, uint32_t seq, const std::vector<std::vector<uint8_t>>& messages);
+    /// Multicasts to the clients in group (XFRMNLGRP_*).
+    void Multicast(uint32_t group, const std::vector<uint8_t>& message);
+    void OnExpire(Ptr<XfrmState> x, bool hard);
+    void ExpireLarval(LarvalKey key);
+
+    /// The record of a live state; a stale one (the stack deleted the state) is dropped.
+    SaRecord* RecordOf(const Ptr<XfrmState>& x);
+    PolicyRecord* RecordOf(const Ptr<XfrmPolicy>& policy);
+    Ptr<XfrmPolicy> PolicyByIndex(uint32_t index);
+    /// The policy of a direction with exactly these selector bytes (Linux's identity of a
+    /// policy, xfrm_policy_bysel_ctx), if it is still in the stack's SPD.
+    Ptr<XfrmPolicy> PolicyBySelector(uint8_t dir, const xfrm_selector& sel);
+    static std::string SelectorKey(uint8_t dir, const xfrm_selector& sel);
+    /// Whether the stack still holds the policy (a link-down flush removes offloaded ones
+    /// without a word, as Linux's xfrm_dev_policy_flush does).
+    bool IsLive(const Ptr<XfrmPolicy>& policy) const;
+    void ForgetPolicy(XfrmPolicy* policy);
+    /// Forgets records whose policy or state the stack no longer holds.
+    void PruneStale();
+    uint32_t NewPolicyIndex(uint8_t dir);
+    int64_t EpochSeconds(Time t) const;
+    void Send(uint32_t portId, std::vector<uint8_t> datagram);
+
+    Ptr<XfrmStack> m_stack;
+    std::map<int32_t, Ptr<NetDevice>> m_interfaces;
+    int64_t m_epochAtZero{0};
+    SendCallback m_send;
+    std::map<uint32_t, Client> m_clients;
+    std::map<std::pair<XfrmAddress, uint32_t>, SaRecord> m_sas; //!< by (daddr, spi)
+    std::map<LarvalKey, LarvalState> m_larval;
+    uint64_t m_order{0}; //!< counts SAs and larval states as they are added
+    std::map<XfrmPolicy*, std::pair<Ptr<XfrmPolicy>, PolicyRecord>> m_policies;
+    std::map<uint32_t, XfrmPolicy*> m_policyByIndex;
+    std::map<std::string, XfrmPolicy*> m_policyBySelector; //!< by SelectorKey
+    uint32_t m_indexGenerator{0};
+    uint8_t m_hthresh4[2]{32, 32}; //!< XFRMA_SPD_IPV4_HTHRESH: lbits, rbits
+    uint8_t m_hthresh6[2]{128, 128};
+    uint64_t m_malformed{0};
+    uint64_t m_requests{0};
+};
+
+} // namespace ns3
+
+#endif // XFRM_NETLINK_ENDPOINT_H
