@@ -269,6 +269,49 @@ HasMarkOrIfId(const NetlinkAttributes& attrs, std::string* why)
     return false;
 }
 
+/// An algorithm attribute (xfrm_algo, xfrm_algo_auth or xfrm_algo_aead, then the key): false
+/// when it is there but shorter than its struct and key (verify_one_alg and its kin). The name
+/// is cut at 63 bytes, as Linux terminates it.
+template <class Algorithm>
+bool
+ReadAlgorithm(const NetlinkAttributes& attrs,
+              uint16_t type,
+              Algorithm* alg,
+              std::vector<uint8_t>* key)
+{
+    size_t length = 0;
+    const uint8_t* a = attrs.Get(type, &length);
+    if (!a)
+    {
+        return true;
+    }
+    std::memcpy(alg, a, std::min(length, sizeof(Algorithm)));
+    const size_t keyBytes = (alg->alg_key_len + 7) / 8;
+    if (length < sizeof(Algorithm) + keyBytes)
+    {
+        return false;
+    }
+    alg->alg_name[63] = 0;
+    key->assign(a + sizeof(Algorithm), a + sizeof(Algorithm) + keyBytes);
+    return true;
+}
+
+/// The selector's prefix lengths for its family (verify_newsa_info, verify_newpolicy_info):
+/// "" when fine, else Linux's message; AF_UNSPEC is the caller's to judge.
+std::string
+SelectorPrefixError(const xfrm_selector& sel)
+{
+    if (sel.family == AF_INET && (sel.prefixlen_d > 32 || sel.prefixlen_s > 32))
+    {
+        return "Invalid prefix length in selector (must be <= 32 for IPv4)";
+    }
+    if (sel.family == AF_INET6 && (sel.prefixlen_d > 128 || sel.prefixlen_s > 128))
+    {
+        return "Invalid prefix length in selector (must be <= 128 for IPv6)";
+    }
+    return "";
+}
+
 /// verify_sec_ctx_len: a security context's own length must be the attribute's.
 bool
 SecCtxLengthOk(const NetlinkAttributes& attrs)
@@ -567,15 +610,10 @@ XfrmNetlinkEndpoint::AddSa(uint32_t portId, const NetlinkMessageView& request, b
     case AF_UNSPEC:
         break;
     case AF_INET:
-        if (p.sel.prefixlen_d > 32 || p.sel.prefixlen_s > 32)
-        {
-            return fail(-EINVAL, "Invalid prefix length in selector (must be <= 32 for IPv4)");
-        }
-        break;
     case AF_INET6:
-        if (p.sel.prefixlen_d > 128 || p.sel.prefixlen_s > 128)
+        if (const std::string why = SelectorPrefixError(p.sel); !why.empty())
         {
-            return fail(-EINVAL, "Invalid prefix length in selector (must be <= 128 for IPv6)");
+            return fail(-EINVAL, why);
         }
         break;
     default:
@@ -656,62 +694,32 @@ XfrmNetlinkEndpoint::AddSa(uint32_t portId, const NetlinkMessageView& request, b
     std::vector<uint8_t> aeadKey;
     std::vector<uint8_t> authKey;
     std::vector<uint8_t> cryptKey;
-    if (const uint8_t* a = attrs.Get(XFRMA_ALG_AEAD, &length))
+    // verify_one_alg for each algorithm attribute: the struct and its key must fit.
+    if (!ReadAlgorithm(attrs, XFRMA_ALG_AEAD, &aeadAlg, &aeadKey))
     {
-        std::memcpy(&aeadAlg, a, sizeof(aeadAlg));
-        const size_t keyBytes = (aeadAlg.alg_key_len + 7) / 8;
-        if (length < sizeof(aeadAlg) + keyBytes)
-        {
-            return fail(-EINVAL, "Invalid AEAD attribute length");
-        }
-        aeadAlg.alg_name[63] = 0;
-        aeadKey.assign(a + sizeof(aeadAlg), a + sizeof(aeadAlg) + keyBytes);
+        return fail(-EINVAL, "Invalid AEAD attribute length");
     }
-    if (const uint8_t* a = attrs.Get(XFRMA_ALG_AUTH_TRUNC, &length))
+    if (!ReadAlgorithm(attrs, XFRMA_ALG_AUTH_TRUNC, &authAlg, &authKey))
     {
-        std::memcpy(&authAlg, a, sizeof(authAlg));
-        const size_t keyBytes = (authAlg.alg_key_len + 7) / 8;
-        if (length < sizeof(authAlg) + keyBytes)
-        {
-            return fail(-EINVAL, "Invalid AUTH_TRUNC attribute length");
-        }
-        authAlg.alg_name[63] = 0;
-        authKey.assign(a + sizeof(authAlg), a + sizeof(authAlg) + keyBytes);
+        return fail(-EINVAL, "Invalid AUTH_TRUNC attribute length");
     }
-    if (const uint8_t* a = attrs.Get(XFRMA_ALG_AUTH, &length))
+    xfrm_algo plainAuth{};
+    std::vector<uint8_t> plainKey;
+    if (!ReadAlgorithm(attrs, XFRMA_ALG_AUTH, &plainAuth, &plainKey))
     {
-        xfrm_algo head{};
-        std::memcpy(&head, a, sizeof(head));
-        if (length < sizeof(head) + (head.alg_key_len + 7) / 8)
-        {
-            return fail(-EINVAL, "Invalid AUTH attribute length");
-        }
+        return fail(-EINVAL, "Invalid AUTH attribute length");
     }
-    if (const uint8_t* a = authTrunc ? nullptr : attrs.Get(XFRMA_ALG_AUTH, &length))
+    if (auth && !authTrunc)
     {
-        xfrm_algo plain{};
-        std::memcpy(&plain, a, sizeof(plain));
-        const size_t keyBytes = (plain.alg_key_len + 7) / 8;
-        if (length < sizeof(plain) + keyBytes)
-        {
-            return fail(-EINVAL, "Invalid AUTH attribute length");
-        }
-        std::memcpy(authAlg.alg_name, plain.alg_name, sizeof(plain.alg_name));
-        authAlg.alg_name[63] = 0;
-        authAlg.alg_key_len = plain.alg_key_len;
-        authAlg.alg_trunc_len = 0; // attach_auth: the algorithm's default truncation
-        authKey.assign(a + sizeof(plain), a + sizeof(plain) + keyBytes);
+        // attach_auth: the name and key, with the algorithm's default truncation.
+        std::memcpy(authAlg.alg_name, plainAuth.alg_name, sizeof(plainAuth.alg_name));
+        authAlg.alg_key_len = plainAuth.alg_key_len;
+        authAlg.alg_trunc_len = 0;
+        authKey = plainKey;
     }
-    if (const uint8_t* a = attrs.Get(XFRMA_ALG_CRYPT, &length))
+    if (!ReadAlgorithm(attrs, XFRMA_ALG_CRYPT, &cryptAlg, &cryptKey))
     {
-        std::memcpy(&cryptAlg, a, sizeof(cryptAlg));
-        const size_t keyBytes = (cryptAlg.alg_key_len + 7) / 8;
-        if (length < sizeof(cryptAlg) + keyBytes)
-        {
-            return fail(-EINVAL, "Invalid CRYPT attribute length");
-        }
-        cryptAlg.alg_name[63] = 0;
-        cryptKey.assign(a + sizeof(cryptAlg), a + sizeof(cryptAlg) + keyBytes);
+        return fail(-EINVAL, "Invalid CRYPT attribute length");
     }
     if (!SecCtxLengthOk(attrs))
     {
@@ -763,12 +771,13 @@ XfrmNetlinkEndpoint::AddSa(uint32_t portId, const NetlinkMessageView& request, b
     if (aead)
     {
         const std::string name = aeadAlg.alg_name;
+        // Linux's aead_list (xfrm_algo.c): the name with one of its ICV lengths.
+        const uint32_t icv = aeadAlg.alg_icv_len;
+        const bool gcmOrCcm = name == "rfc4106(gcm(aes))" || name == "rfc4309(ccm(aes))";
+        const bool icv128Only =
+            name == "rfc4543(gcm(aes))" || name == "rfc7539esp(chacha20,poly1305)";
         const bool known =
-            (name == "rfc4106(gcm(aes))" || name == "rfc4309(ccm(aes))") &&
-                (aeadAlg.alg_icv_len == 64 || aeadAlg.alg_icv_len == 96 ||
-                 aeadAlg.alg_icv_len == 128) ||
-            ((name == "rfc4543(gcm(aes))" || name == "rfc7539esp(chacha20,poly1305)") &&
-             aeadAlg.alg_icv_len == 128);
+            (gcmOrCcm && (icv == 64 || icv == 96 || icv == 128)) || (icv128Only && icv == 128);
         if (!known)
         {
             return fail(-ENOSYS, "Requested AEAD algorithm not found");
@@ -1079,7 +1088,9 @@ XfrmNetlinkEndpoint::RecordOf(const Ptr<XfrmState>& x)
 }
 
 XfrmNetlinkEndpoint::Result
-XfrmNetlinkEndpoint::DeleteSa(const NetlinkMessageView& request)
+XfrmNetlinkEndpoint::LookupSa(const NetlinkMessageView& request,
+                              std::map<LarvalKey, LarvalState>::iterator* larval,
+                              Ptr<XfrmState>* x)
 {
     xfrm_usersa_id id;
     std::memcpy(&id, request.payload, sizeof(id));
@@ -1090,6 +1101,10 @@ XfrmNetlinkEndpoint::DeleteSa(const NetlinkMessageView& request)
     {
         return r;
     }
+    *larval = m_larval.end();
+    *x = nullptr;
+    // xfrm_user_state_lookup: by SPI for AH, ESP and IPComp; the others need XFRMA_SRCADDR, and
+    // no state of theirs exists here.
     XfrmAddress daddr;
     if (id.proto != IPPROTO_ESP && id.proto != IPPROTO_AH && id.proto != IPPROTO_COMP)
     {
@@ -1099,56 +1114,59 @@ XfrmNetlinkEndpoint::DeleteSa(const NetlinkMessageView& request)
     {
         return {-ESRCH, ""};
     }
-    auto larval = m_larval.find(LarvalKey{daddr, ntohl(id.spi), id.proto});
-    if (larval != m_larval.end() && larval->second.info.family == id.family)
+    auto found = m_larval.find(LarvalKey{daddr, ntohl(id.spi), id.proto});
+    if (found != m_larval.end() && found->second.info.family == id.family)
+    {
+        *larval = found;
+        return r;
+    }
+    Ptr<XfrmState> state =
+        id.proto == IPPROTO_ESP ? m_stack->FindState(daddr, ntohl(id.spi)) : nullptr;
+    if (!state || FamilyOf(state->GetConfig().daddr) != id.family)
+    {
+        return {-ESRCH, ""};
+    }
+    *x = state;
+    return r;
+}
+
+XfrmNetlinkEndpoint::Result
+XfrmNetlinkEndpoint::DeleteSa(const NetlinkMessageView& request)
+{
+    std::map<LarvalKey, LarvalState>::iterator larval;
+    Ptr<XfrmState> x;
+    Result r = LookupSa(request, &larval, &x);
+    if (r.error)
+    {
+        return r;
+    }
+    if (larval != m_larval.end())
     {
         larval->second.expiry.Cancel();
         m_larval.erase(larval);
         return r;
     }
-    Ptr<XfrmState> x = id.proto == IPPROTO_ESP ? m_stack->FindState(daddr, ntohl(id.spi)) : nullptr;
-    if (!x || FamilyOf(x->GetConfig().daddr) != id.family)
-    {
-        return {-ESRCH, ""};
-    }
-    m_stack->DeleteState(daddr, ntohl(id.spi));
-    m_sas.erase(std::make_pair(daddr, ntohl(id.spi)));
+    const XfrmAddress daddr = x->GetConfig().daddr;
+    const uint32_t spi = x->GetSpi();
+    m_stack->DeleteState(daddr, spi);
+    m_sas.erase(std::make_pair(daddr, spi));
     return r;
 }
 
 XfrmNetlinkEndpoint::Result
 XfrmNetlinkEndpoint::GetSa(uint32_t portId, const NetlinkMessageView& request)
 {
-    xfrm_usersa_id id;
-    std::memcpy(&id, request.payload, sizeof(id));
-    NetlinkAttributes attrs;
-    Result r;
-    r.error = ParseAttributes(request, sizeof(id), &attrs, &r.message, &r.badOffset);
+    std::map<LarvalKey, LarvalState>::iterator larval;
+    Ptr<XfrmState> x;
+    Result r = LookupSa(request, &larval, &x);
     if (r.error)
     {
         return r;
     }
-    if (id.proto != IPPROTO_ESP && id.proto != IPPROTO_AH && id.proto != IPPROTO_COMP)
-    {
-        return {attrs.Has(XFRMA_SRCADDR) ? -ESRCH : -EINVAL, ""};
-    }
-    XfrmAddress daddr;
-    if (!ToAddress(id.daddr, id.family, &daddr))
-    {
-        return {-ESRCH, ""};
-    }
-    auto larval = m_larval.find(LarvalKey{daddr, ntohl(id.spi), id.proto});
-    if (larval != m_larval.end() && larval->second.info.family == id.family)
-    {
-        Send(portId, BuildLarval(larval->second, 0, request.header.nlmsg_seq, portId));
-        return r;
-    }
-    Ptr<XfrmState> x = id.proto == IPPROTO_ESP ? m_stack->FindState(daddr, ntohl(id.spi)) : nullptr;
-    if (!x || FamilyOf(x->GetConfig().daddr) != id.family)
-    {
-        return {-ESRCH, ""};
-    }
-    Send(portId, BuildSa(x, XFRM_MSG_NEWSA, 0, request.header.nlmsg_seq, portId));
+    const uint32_t seq = request.header.nlmsg_seq;
+    Send(portId,
+         larval != m_larval.end() ? BuildLarval(larval->second, 0, seq, portId)
+                                  : BuildSa(x, XFRM_MSG_NEWSA, 0, seq, portId));
     return r;
 }
 
@@ -1682,15 +1700,10 @@ XfrmNetlinkEndpoint::AddPolicy(const NetlinkMessageView& request, bool update)
     switch (p.sel.family)
     {
     case AF_INET:
-        if (p.sel.prefixlen_d > 32 || p.sel.prefixlen_s > 32)
-        {
-            return {-EINVAL, "Invalid prefix length in selector (must be <= 32 for IPv4)"};
-        }
-        break;
     case AF_INET6:
-        if (p.sel.prefixlen_d > 128 || p.sel.prefixlen_s > 128)
+        if (const std::string why = SelectorPrefixError(p.sel); !why.empty())
         {
-            return {-EINVAL, "Invalid prefix length in selector (must be <= 128 for IPv6)"};
+            return {-EINVAL, why};
         }
         break;
     default:

@@ -125,6 +125,10 @@ class XfrmNetlinkEndpoint : public Object
 
     void Dispatch(uint32_t portId, const NetlinkMessageView& request);
     Result AddSa(uint32_t portId, const NetlinkMessageView& request, bool update);
+    /// xfrm_user_state_lookup of a DELSA or GETSA request: a larval state or a live one.
+    Result LookupSa(const NetlinkMessageView& request,
+                    std::map<LarvalKey, LarvalState>::iterator* larval,
+                    Ptr<XfrmState>* x);
     Result DeleteSa(const NetlinkMessageView& request);
     Result GetSa(uint32_t portId, const NetlinkMessageView& request);
     void DumpSa(uint32_t portId, const NetlinkMessageView& request);

@@ -8,6 +8,7 @@
 #include "simulation-test.h"
 #include "udp-endpoints.h"
 #include "xfrm-netlink-endpoint.h"
+#include "xfrm-netlink-test-util.h"
 
 #include "ns3/simulator.h"
 
@@ -16,6 +17,7 @@
 #include <random>
 
 using namespace offloadtest;
+using namespace xfrmtest;
 
 namespace
 {
@@ -133,14 +135,6 @@ struct Endpoint
     }
 };
 
-template <class T>
-std::vector<uint8_t>
-Bytes(const T& value)
-{
-    const auto* p = reinterpret_cast<const uint8_t*>(&value);
-    return std::vector<uint8_t>(p, p + sizeof(T));
-}
-
 Endpoint
 MakeEndpoint(Ptr<XfrmStack> stack)
 {
@@ -155,25 +149,6 @@ MakeEndpoint(Ptr<XfrmStack> stack)
             wire->datagrams[port].push_back(Split(datagram));
         }));
     return e;
-}
-
-xfrm_address_t
-Addr(Ipv4Address a)
-{
-    xfrm_address_t x{};
-    x.a4 = htonl(a.Get());
-    return x;
-}
-
-xfrm_selector
-HostSelector(Ipv4Address src, Ipv4Address dst)
-{
-    xfrm_selector sel{};
-    sel.family = AF_INET;
-    sel.saddr = Addr(src);
-    sel.daddr = Addr(dst);
-    sel.prefixlen_s = sel.prefixlen_d = 32;
-    return sel;
 }
 
 xfrm_userspi_info
@@ -228,29 +203,13 @@ GcmAttribute(uint8_t seed)
 xfrm_userpolicy_info
 PolicyInfo(Ipv4Address src, Ipv4Address dst, uint8_t dir)
 {
-    xfrm_userpolicy_info p{};
-    p.sel = HostSelector(src, dst);
-    p.dir = dir;
-    p.priority = 366560; // charon's transport-mode priority
-    p.action = XFRM_POLICY_ALLOW;
-    p.lft.soft_byte_limit = p.lft.hard_byte_limit = ~0ULL;
-    p.lft.soft_packet_limit = p.lft.hard_packet_limit = ~0ULL;
-    return p;
+    return Policy(HostSelector(src, dst), dir, 366560); // charon's transport-mode priority
 }
 
 std::vector<uint8_t>
 Template(Ipv4Address src, Ipv4Address dst, uint32_t reqid, uint32_t spi)
 {
-    xfrm_user_tmpl t{};
-    t.id.daddr = Addr(dst);
-    t.id.spi = htonl(spi);
-    t.id.proto = IPPROTO_ESP;
-    t.family = AF_INET;
-    t.saddr = Addr(src);
-    t.reqid = reqid;
-    t.mode = XFRM_MODE_TRANSPORT;
-    t.aalgos = t.ealgos = t.calgos = ~0u;
-    return Bytes(t);
+    return UserTemplate(src, dst, reqid, spi);
 }
 
 xfrm_usersa_id
@@ -320,28 +279,28 @@ InstallChildSa(Endpoint& e,
                uint32_t outSpi,
                std::vector<std::pair<uint16_t, std::vector<uint8_t>>> extra = {})
 {
-    auto spi = e.Request(XFRM_MSG_ALLOCSPI, 0, Bytes(SpiRequest(peer, me)));
+    auto spi = e.Request(XFRM_MSG_ALLOCSPI, 0, AsBytes(SpiRequest(peer, me)));
     EXPECT_EQ(spi.size(), 1u);
     EXPECT_EQ(spi[0].header.nlmsg_type, XFRM_MSG_NEWSA);
     const uint32_t inSpi = ntohl(spi[0].As<xfrm_usersa_info>().id.spi);
     auto in = extra;
     in.emplace_back(XFRMA_ALG_AEAD, GcmAttribute(inSpi & 0xff));
     EXPECT_TRUE(
-        IsAck(e.Request(XFRM_MSG_UPDSA, NLM_F_ACK, Bytes(SaInfo(peer, me, inSpi, 1)), in), 0));
+        IsAck(e.Request(XFRM_MSG_UPDSA, NLM_F_ACK, AsBytes(SaInfo(peer, me, inSpi, 1)), in), 0));
     auto out = extra;
     out.emplace_back(XFRMA_ALG_AEAD, GcmAttribute(outSpi & 0xff));
     EXPECT_TRUE(
-        IsAck(e.Request(XFRM_MSG_NEWSA, NLM_F_ACK, Bytes(SaInfo(me, peer, outSpi, 1)), out), 0));
+        IsAck(e.Request(XFRM_MSG_NEWSA, NLM_F_ACK, AsBytes(SaInfo(me, peer, outSpi, 1)), out), 0));
     EXPECT_TRUE(IsAck(e.Request(XFRM_MSG_NEWPOLICY,
                                 NLM_F_ACK,
-                                Bytes(PolicyInfo(me, peer, XFRM_POLICY_OUT)),
+                                AsBytes(PolicyInfo(me, peer, XFRM_POLICY_OUT)),
                                 {{XFRMA_TMPL, Template(me, peer, 1, outSpi)}}),
                       0));
     for (uint8_t dir : {uint8_t(XFRM_POLICY_IN), uint8_t(XFRM_POLICY_FWD)})
     {
         EXPECT_TRUE(IsAck(e.Request(XFRM_MSG_NEWPOLICY,
                                     NLM_F_ACK,
-                                    Bytes(PolicyInfo(peer, me, dir)),
+                                    AsBytes(PolicyInfo(peer, me, dir)),
                                     {{XFRMA_TMPL, Template(peer, me, 1, 0)}}),
                           0));
     }
@@ -354,29 +313,29 @@ TEST_F(XfrmNetlinkEndpointTest, CharonsSequenceKeysBothHostsAndTrafficFlows)
     const Ipv4Address a = h.t->hostAddrA;
     const Ipv4Address b = h.t->hostAddrB;
     // The two charons agree on SPIs: each end's inbound SPI is the other's outbound one.
-    auto spiB = h.b.Request(XFRM_MSG_ALLOCSPI, 0, Bytes(SpiRequest(a, b)));
+    auto spiB = h.b.Request(XFRM_MSG_ALLOCSPI, 0, AsBytes(SpiRequest(a, b)));
     ASSERT_EQ(spiB.size(), 1u);
     const uint32_t spiAB = ntohl(spiB[0].As<xfrm_usersa_info>().id.spi);
     const uint32_t spiBA = InstallChildSa(h.a, a, b, spiAB);
     // B: UPDSA of the larval state it allocated, NEWSA out, the policies.
     EXPECT_TRUE(IsAck(h.b.Request(XFRM_MSG_UPDSA,
                                   NLM_F_ACK,
-                                  Bytes(SaInfo(a, b, spiAB, 1)),
+                                  AsBytes(SaInfo(a, b, spiAB, 1)),
                                   {{XFRMA_ALG_AEAD, GcmAttribute(spiAB & 0xff)}}),
                       0));
     EXPECT_TRUE(IsAck(h.b.Request(XFRM_MSG_NEWSA,
                                   NLM_F_ACK,
-                                  Bytes(SaInfo(b, a, spiBA, 1)),
+                                  AsBytes(SaInfo(b, a, spiBA, 1)),
                                   {{XFRMA_ALG_AEAD, GcmAttribute(spiBA & 0xff)}}),
                       0));
     EXPECT_TRUE(IsAck(h.b.Request(XFRM_MSG_NEWPOLICY,
                                   NLM_F_ACK,
-                                  Bytes(PolicyInfo(b, a, XFRM_POLICY_OUT)),
+                                  AsBytes(PolicyInfo(b, a, XFRM_POLICY_OUT)),
                                   {{XFRMA_TMPL, Template(b, a, 1, spiBA)}}),
                       0));
     EXPECT_TRUE(IsAck(h.b.Request(XFRM_MSG_NEWPOLICY,
                                   NLM_F_ACK,
-                                  Bytes(PolicyInfo(a, b, XFRM_POLICY_IN)),
+                                  AsBytes(PolicyInfo(a, b, XFRM_POLICY_IN)),
                                   {{XFRMA_TMPL, Template(a, b, 1, 0)}}),
                       0));
     ASSERT_TRUE(h.t->stackA->FindState(b, spiAB));
@@ -390,7 +349,7 @@ TEST_F(XfrmNetlinkEndpointTest, CharonsSequenceKeysBothHostsAndTrafficFlows)
     RunUntil(Seconds(2));
     EXPECT_EQ(Delivered(*sink, sent), sent.size());
     // Every datagram went through the SAs the endpoint installed: GETSA counts them.
-    auto got = h.a.Request(XFRM_MSG_GETSA, 0, Bytes(SaId(b, spiAB)));
+    auto got = h.a.Request(XFRM_MSG_GETSA, 0, AsBytes(SaId(b, spiAB)));
     ASSERT_EQ(got.size(), 1u);
     ASSERT_EQ(got[0].header.nlmsg_type, XFRM_MSG_NEWSA);
     const auto info = got[0].As<xfrm_usersa_info>();
@@ -405,7 +364,7 @@ TEST_F(XfrmNetlinkEndpointTest, CharonsSequenceKeysBothHostsAndTrafficFlows)
     xfrm_userpolicy_id pid{};
     pid.sel = HostSelector(a, b);
     pid.dir = XFRM_POLICY_OUT;
-    auto pol = h.a.Request(XFRM_MSG_GETPOLICY, 0, Bytes(pid));
+    auto pol = h.a.Request(XFRM_MSG_GETPOLICY, 0, AsBytes(pid));
     ASSERT_EQ(pol.size(), 1u);
     ASSERT_EQ(pol[0].header.nlmsg_type, XFRM_MSG_NEWPOLICY);
     EXPECT_EQ(pol[0].As<xfrm_userpolicy_info>().curlft.use_time, 1'700'000'001u);
@@ -448,9 +407,9 @@ InstallTunnel(Endpoint& e,
                 ifindex,
                 uint8_t((inbound ? XFRM_OFFLOAD_INBOUND : 0) |
                         (mode == XfrmOffloadType::Packet ? XFRM_OFFLOAD_PACKET : 0))};
-            attrs.emplace_back(XFRMA_OFFLOAD_DEV, Bytes(o));
+            attrs.emplace_back(XFRMA_OFFLOAD_DEV, AsBytes(o));
         }
-        EXPECT_TRUE(IsAck(e.Request(XFRM_MSG_NEWSA, NLM_F_ACK, Bytes(p), attrs), 0));
+        EXPECT_TRUE(IsAck(e.Request(XFRM_MSG_NEWSA, NLM_F_ACK, AsBytes(p), attrs), 0));
     }
 
     struct Pol
@@ -472,9 +431,9 @@ InstallTunnel(Endpoint& e,
         if (mode == XfrmOffloadType::Packet && q.dir != XFRM_POLICY_FWD)
         {
             attrs.emplace_back(XFRMA_OFFLOAD_DEV,
-                               Bytes(xfrm_user_offload{ifindex, XFRM_OFFLOAD_PACKET}));
+                               AsBytes(xfrm_user_offload{ifindex, XFRM_OFFLOAD_PACKET}));
         }
-        EXPECT_TRUE(IsAck(e.Request(XFRM_MSG_NEWPOLICY, NLM_F_ACK, Bytes(p), attrs), 0));
+        EXPECT_TRUE(IsAck(e.Request(XFRM_MSG_NEWPOLICY, NLM_F_ACK, AsBytes(p), attrs), 0));
     }
 }
 
@@ -520,7 +479,7 @@ TEST_P(XfrmNetlinkTunnelTest, CharonsTunnelCarriesTraffic)
     ScheduleDatagrams(sender, sent, Seconds(1), MilliSeconds(5));
     RunUntil(Seconds(2));
     EXPECT_EQ(Delivered(*sink, sent), sent.size());
-    auto got = a.Request(XFRM_MSG_GETSA, 0, Bytes(SaId(t->endAddrB, 0xc0000001)));
+    auto got = a.Request(XFRM_MSG_GETSA, 0, AsBytes(SaId(t->endAddrB, 0xc0000001)));
     ASSERT_EQ(got.size(), 1u);
     EXPECT_EQ(got[0].As<xfrm_usersa_info>().curlft.packets, sent.size());
     EXPECT_EQ(got[0].As<xfrm_usersa_info>().sel.family, AF_UNSPEC);
@@ -552,13 +511,13 @@ TEST_F(XfrmNetlinkEndpointTest, GetSaGivesBackWhatWasAdded)
     p.flags = XFRM_STATE_NOECN;
     ASSERT_TRUE(IsAck(h.a.Request(XFRM_MSG_NEWSA,
                                   NLM_F_ACK,
-                                  Bytes(p),
+                                  AsBytes(p),
                                   {{XFRMA_ALG_AEAD, aead},
-                                   {XFRMA_ENCAP, Bytes(encap)},
-                                   {XFRMA_OFFLOAD_DEV, Bytes(offload)}}),
+                                   {XFRMA_ENCAP, AsBytes(encap)},
+                                   {XFRMA_OFFLOAD_DEV, AsBytes(offload)}}),
                       0));
     ASSERT_TRUE(h.t->stackA->FindState(b, 0x1234)->IsOffloaded(XfrmOffloadType::Packet));
-    auto got = h.a.Request(XFRM_MSG_GETSA, 0, Bytes(SaId(b, 0x1234)));
+    auto got = h.a.Request(XFRM_MSG_GETSA, 0, AsBytes(SaId(b, 0x1234)));
     ASSERT_EQ(got.size(), 1u);
     EXPECT_EQ(got[0].header.nlmsg_pid, kPortA);
     EXPECT_EQ(got[0].header.nlmsg_seq, h.a.seq);
@@ -576,7 +535,7 @@ TEST_F(XfrmNetlinkEndpointTest, GetSaGivesBackWhatWasAdded)
     EXPECT_EQ(std::vector<uint8_t>(key, key + length), aead); // keys included: charon re-adds
     xfrm_encap_tmpl e{};
     ASSERT_TRUE(attrs.Read(XFRMA_ENCAP, &e));
-    EXPECT_EQ(Bytes(e), Bytes(encap));
+    EXPECT_EQ(AsBytes(e), AsBytes(encap));
     xfrm_user_offload o{};
     ASSERT_TRUE(attrs.Read(XFRMA_OFFLOAD_DEV, &o));
     EXPECT_EQ(o.ifindex, kIfindexA);
@@ -598,16 +557,18 @@ TEST_F(XfrmNetlinkEndpointTest, ErrnosAreLinuxs)
     const std::vector<std::pair<uint16_t, std::vector<uint8_t>>> gcm = {
         {XFRMA_ALG_AEAD, GcmAttribute(1)}};
     EXPECT_TRUE(
-        IsAck(h.a.Request(XFRM_MSG_NEWSA, NLM_F_ACK, Bytes(SaInfo(a, b, 0x100, 1)), gcm), 0));
+        IsAck(h.a.Request(XFRM_MSG_NEWSA, NLM_F_ACK, AsBytes(SaInfo(a, b, 0x100, 1)), gcm), 0));
     // A duplicate is EEXIST; UPDSA of an SA nobody added is ESRCH.
-    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_NEWSA, 0, Bytes(SaInfo(a, b, 0x100, 1)), gcm), -EEXIST));
-    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_UPDSA, 0, Bytes(SaInfo(a, b, 0x101, 1)), gcm), -ESRCH));
-    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_GETSA, 0, Bytes(SaId(b, 0x999))), -ESRCH));
-    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_DELSA, 0, Bytes(SaId(b, 0x999))), -ESRCH));
+    EXPECT_TRUE(
+        IsAck(h.a.Request(XFRM_MSG_NEWSA, 0, AsBytes(SaInfo(a, b, 0x100, 1)), gcm), -EEXIST));
+    EXPECT_TRUE(
+        IsAck(h.a.Request(XFRM_MSG_UPDSA, 0, AsBytes(SaInfo(a, b, 0x101, 1)), gcm), -ESRCH));
+    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_GETSA, 0, AsBytes(SaId(b, 0x999))), -ESRCH));
+    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_DELSA, 0, AsBytes(SaId(b, 0x999))), -ESRCH));
     // Validation in Linux's order, with its extended ack.
     xfrm_usersa_info bad = SaInfo(a, b, 0x102, 1);
     bad.family = 99;
-    auto r = h.a.Request(XFRM_MSG_NEWSA, 0, Bytes(bad), gcm);
+    auto r = h.a.Request(XFRM_MSG_NEWSA, 0, AsBytes(bad), gcm);
     ASSERT_TRUE(IsAck(r, -EINVAL));
     EXPECT_EQ(r[0].ExtAck(), "Invalid address family");
     EXPECT_FALSE(r[0].header.nlmsg_flags & NLM_F_CAPPED); // the whole request is echoed
@@ -615,19 +576,22 @@ TEST_F(XfrmNetlinkEndpointTest, ErrnosAreLinuxs)
               NLMSG_HDRLEN + sizeof(int) + NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(xfrm_usersa_info)) +
                   NLA_HDRLEN + NLA_ALIGN(GcmAttribute(1).size()) +
                   NLA_ALIGN(sizeof("Invalid address family")) + NLA_HDRLEN);
-    r = h.a.Request(XFRM_MSG_NEWSA, 0, Bytes(SaInfo(a, b, 0x103, 1)));
+    r = h.a.Request(XFRM_MSG_NEWSA, 0, AsBytes(SaInfo(a, b, 0x103, 1)));
     ASSERT_TRUE(IsAck(r, -EINVAL));
     EXPECT_EQ(r[0].ExtAck(),
               "Missing required attribute for ESP: at least one of AUTH, AUTH_TRUNC, CRYPT, AEAD");
     auto unknown = GcmAttribute(1);
     std::strcpy(reinterpret_cast<char*>(unknown.data()), "rfc9999(aes)");
-    r = h.a.Request(XFRM_MSG_NEWSA, 0, Bytes(SaInfo(a, b, 0x104, 1)), {{XFRMA_ALG_AEAD, unknown}});
+    r = h.a.Request(XFRM_MSG_NEWSA,
+                    0,
+                    AsBytes(SaInfo(a, b, 0x104, 1)),
+                    {{XFRMA_ALG_AEAD, unknown}});
     ASSERT_TRUE(IsAck(r, -ENOSYS));
     EXPECT_EQ(r[0].ExtAck(), "Requested AEAD algorithm not found");
     // One Linux has and this ESP does not: refused by name, not as "not found".
     auto ccm = GcmAttribute(1);
     std::strcpy(reinterpret_cast<char*>(ccm.data()), "rfc4309(ccm(aes))");
-    r = h.a.Request(XFRM_MSG_NEWSA, 0, Bytes(SaInfo(a, b, 0x104, 1)), {{XFRMA_ALG_AEAD, ccm}});
+    r = h.a.Request(XFRM_MSG_NEWSA, 0, AsBytes(SaInfo(a, b, 0x104, 1)), {{XFRMA_ALG_AEAD, ccm}});
     ASSERT_TRUE(IsAck(r, -EOPNOTSUPP));
     EXPECT_EQ(r[0].ExtAck().rfind("offloadlab: ", 0), 0u);
     // AH: the algorithm attaches, then the type is missing from this kernel.
@@ -639,18 +603,18 @@ TEST_F(XfrmNetlinkEndpointTest, ErrnosAreLinuxs)
     auth.alg_key_len = 256;
     auth.alg_trunc_len = 128;
     std::memcpy(hmac.data(), &auth, sizeof(auth));
-    r = h.a.Request(XFRM_MSG_NEWSA, 0, Bytes(ah), {{XFRMA_ALG_AUTH_TRUNC, hmac}});
+    r = h.a.Request(XFRM_MSG_NEWSA, 0, AsBytes(ah), {{XFRMA_ALG_AUTH_TRUNC, hmac}});
     ASSERT_TRUE(IsAck(r, -EPROTONOSUPPORT));
     EXPECT_EQ(r[0].ExtAck(), "Requested type not found");
     std::strcpy(auth.alg_name, "hmac(sha1024)");
     std::memcpy(hmac.data(), &auth, sizeof(auth));
-    r = h.a.Request(XFRM_MSG_NEWSA, 0, Bytes(ah), {{XFRMA_ALG_AUTH_TRUNC, hmac}});
+    r = h.a.Request(XFRM_MSG_NEWSA, 0, AsBytes(ah), {{XFRMA_ALG_AUTH_TRUNC, hmac}});
     ASSERT_TRUE(IsAck(r, -ENOSYS));
     EXPECT_EQ(r[0].ExtAck(), "Requested AUTH_TRUNC algorithm not found");
     // An attribute shorter than its policy: ERANGE.
     r = h.a.Request(XFRM_MSG_NEWSA,
                     0,
-                    Bytes(SaInfo(a, b, 0x106, 1)),
+                    AsBytes(SaInfo(a, b, 0x106, 1)),
                     {{XFRMA_ALG_AEAD, GcmAttribute(1)}, {XFRMA_ENCAP, std::vector<uint8_t>(8)}});
     ASSERT_TRUE(IsAck(r, -ERANGE));
     EXPECT_EQ(r[0].ExtAck(), "Attribute failed policy validation");
@@ -660,10 +624,10 @@ TEST_F(XfrmNetlinkEndpointTest, ErrnosAreLinuxs)
     xfrm_user_offload crypto{kIfindexA, 0};
     r = h.a.Request(XFRM_MSG_NEWSA,
                     0,
-                    Bytes(SaInfo(a, b, 0x107, 1)),
+                    AsBytes(SaInfo(a, b, 0x107, 1)),
                     {{XFRMA_ALG_AEAD, GcmAttribute(1)},
-                     {XFRMA_ENCAP, Bytes(encap)},
-                     {XFRMA_OFFLOAD_DEV, Bytes(crypto)}});
+                     {XFRMA_ENCAP, AsBytes(encap)},
+                     {XFRMA_OFFLOAD_DEV, AsBytes(crypto)}});
     ASSERT_TRUE(IsAck(r, -EINVAL));
     EXPECT_EQ(r[0].ExtAck(), "Encapsulation and TFC padding can't be offloaded");
     // Crypto offload to an interface the emulation has no device for runs in software.
@@ -671,20 +635,20 @@ TEST_F(XfrmNetlinkEndpointTest, ErrnosAreLinuxs)
     EXPECT_TRUE(IsAck(
         h.a.Request(XFRM_MSG_NEWSA,
                     NLM_F_ACK,
-                    Bytes(SaInfo(a, b, 0x108, 1)),
-                    {{XFRMA_ALG_AEAD, GcmAttribute(1)}, {XFRMA_OFFLOAD_DEV, Bytes(elsewhere)}}),
+                    AsBytes(SaInfo(a, b, 0x108, 1)),
+                    {{XFRMA_ALG_AEAD, GcmAttribute(1)}, {XFRMA_OFFLOAD_DEV, AsBytes(elsewhere)}}),
         0));
     EXPECT_FALSE(h.t->stackA->FindState(b, 0x108)->GetOffload().ops);
     // Marks are refused by name rather than ignored.
     xfrm_mark mark{1, 0xffffffff};
     r = h.a.Request(XFRM_MSG_NEWSA,
                     0,
-                    Bytes(SaInfo(a, b, 0x109, 1)),
-                    {{XFRMA_ALG_AEAD, GcmAttribute(1)}, {XFRMA_MARK, Bytes(mark)}});
+                    AsBytes(SaInfo(a, b, 0x109, 1)),
+                    {{XFRMA_ALG_AEAD, GcmAttribute(1)}, {XFRMA_MARK, AsBytes(mark)}});
     ASSERT_TRUE(IsAck(r, -EOPNOTSUPP));
     EXPECT_NE(r[0].ExtAck().find("marks are not modelled"), std::string::npos);
     // Policies.
-    const auto out = Bytes(PolicyInfo(a, b, XFRM_POLICY_OUT));
+    const auto out = AsBytes(PolicyInfo(a, b, XFRM_POLICY_OUT));
     const std::vector<std::pair<uint16_t, std::vector<uint8_t>>> tmpl = {
         {XFRMA_TMPL, Template(a, b, 1, 0x100)}};
     EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_NEWPOLICY, NLM_F_ACK, out, tmpl), 0));
@@ -692,16 +656,16 @@ TEST_F(XfrmNetlinkEndpointTest, ErrnosAreLinuxs)
     xfrm_userpolicy_id missing{};
     missing.sel = HostSelector(b, a);
     missing.dir = XFRM_POLICY_OUT;
-    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_DELPOLICY, 0, Bytes(missing)), -ENOENT));
-    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_GETPOLICY, 0, Bytes(missing)), -ENOENT));
+    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_DELPOLICY, 0, AsBytes(missing)), -ENOENT));
+    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_GETPOLICY, 0, AsBytes(missing)), -ENOENT));
     xfrm_userpolicy_info unspec = PolicyInfo(a, b, XFRM_POLICY_IN);
     unspec.sel.family = AF_UNSPEC;
-    r = h.a.Request(XFRM_MSG_NEWPOLICY, 0, Bytes(unspec));
+    r = h.a.Request(XFRM_MSG_NEWPOLICY, 0, AsBytes(unspec));
     ASSERT_TRUE(IsAck(r, -EINVAL));
     EXPECT_EQ(r[0].ExtAck(), "Invalid selector family");
     xfrm_userpolicy_info wrongIndex = PolicyInfo(a, b, XFRM_POLICY_IN);
     wrongIndex.index = 17; // direction 1 in its low bits
-    r = h.a.Request(XFRM_MSG_NEWPOLICY, 0, Bytes(wrongIndex));
+    r = h.a.Request(XFRM_MSG_NEWPOLICY, 0, AsBytes(wrongIndex));
     ASSERT_TRUE(IsAck(r, -EINVAL));
     EXPECT_EQ(r[0].ExtAck(), "Policy index doesn't match direction");
     Simulator::Destroy();
@@ -713,8 +677,8 @@ TEST_F(XfrmNetlinkEndpointTest, AllocSpiReservesLarvalStatesThatExpire)
     h.a.endpoint->SetGroups(kEvents, 1u << (XFRMNLGRP_EXPIRE - 1));
     const Ipv4Address a = h.t->hostAddrA;
     const Ipv4Address b = h.t->hostAddrB;
-    auto first = h.a.Request(XFRM_MSG_ALLOCSPI, 0, Bytes(SpiRequest(b, a)));
-    auto second = h.a.Request(XFRM_MSG_ALLOCSPI, 0, Bytes(SpiRequest(b, a)));
+    auto first = h.a.Request(XFRM_MSG_ALLOCSPI, 0, AsBytes(SpiRequest(b, a)));
+    auto second = h.a.Request(XFRM_MSG_ALLOCSPI, 0, AsBytes(SpiRequest(b, a)));
     ASSERT_EQ(first.size(), 1u);
     ASSERT_EQ(second.size(), 1u);
     const auto larval = first[0].As<xfrm_usersa_info>();
@@ -733,18 +697,19 @@ TEST_F(XfrmNetlinkEndpointTest, AllocSpiReservesLarvalStatesThatExpire)
     // A reserved SPI is an SA already: NEWSA of it is EEXIST, GETSA finds it, DELSA frees it.
     EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_NEWSA,
                                   0,
-                                  Bytes(SaInfo(b, a, spi1, 1)),
+                                  AsBytes(SaInfo(b, a, spi1, 1)),
                                   {{XFRMA_ALG_AEAD, GcmAttribute(1)}}),
                       -EEXIST));
-    auto got = h.a.Request(XFRM_MSG_GETSA, 0, Bytes(SaId(a, spi1)));
+    auto got = h.a.Request(XFRM_MSG_GETSA, 0, AsBytes(SaId(a, spi1)));
     ASSERT_EQ(got.size(), 1u);
     EXPECT_EQ(got[0].header.nlmsg_type, XFRM_MSG_NEWSA);
-    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_DELSA, NLM_F_ACK, Bytes(SaId(a, spi2))), 0));
-    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_GETSA, 0, Bytes(SaId(a, spi2))), -ESRCH));
+    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_DELSA, NLM_F_ACK, AsBytes(SaId(a, spi2))), 0));
+    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_GETSA, 0, AsBytes(SaId(a, spi2))), -ESRCH));
     // The range is Linux's: min above max is EINVAL, one taken SPI is ENOENT.
-    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_ALLOCSPI, 0, Bytes(SpiRequest(b, a, 10, 9))), -EINVAL));
     EXPECT_TRUE(
-        IsAck(h.a.Request(XFRM_MSG_ALLOCSPI, 0, Bytes(SpiRequest(b, a, spi1, spi1))), -ENOENT));
+        IsAck(h.a.Request(XFRM_MSG_ALLOCSPI, 0, AsBytes(SpiRequest(b, a, 10, 9))), -EINVAL));
+    EXPECT_TRUE(
+        IsAck(h.a.Request(XFRM_MSG_ALLOCSPI, 0, AsBytes(SpiRequest(b, a, spi1, spi1))), -ENOENT));
     // Nobody completed the first one: 30 s later it is gone, with a hard EXPIRE to the group.
     RunUntil(Seconds(31));
     auto events = h.a.wire->Take(kEvents);
@@ -754,7 +719,7 @@ TEST_F(XfrmNetlinkEndpointTest, AllocSpiReservesLarvalStatesThatExpire)
     const auto expire = events[0].As<xfrm_user_expire>();
     EXPECT_EQ(ntohl(expire.state.id.spi), spi1);
     EXPECT_EQ(expire.hard, 1);
-    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_GETSA, 0, Bytes(SaId(a, spi1))), -ESRCH));
+    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_GETSA, 0, AsBytes(SaId(a, spi1))), -ESRCH));
     Simulator::Destroy();
 }
 
@@ -768,9 +733,9 @@ TEST_F(XfrmNetlinkEndpointTest, TimeLifetimesReachTheEventGroup)
     xfrm_usersa_info p = SaInfo(a, b, 0x200, 1);
     p.lft.soft_add_expires_seconds = 5;
     p.lft.hard_add_expires_seconds = 10;
-    ASSERT_TRUE(
-        IsAck(h.a.Request(XFRM_MSG_NEWSA, NLM_F_ACK, Bytes(p), {{XFRMA_ALG_AEAD, GcmAttribute(2)}}),
-              0));
+    ASSERT_TRUE(IsAck(
+        h.a.Request(XFRM_MSG_NEWSA, NLM_F_ACK, AsBytes(p), {{XFRMA_ALG_AEAD, GcmAttribute(2)}}),
+        0));
     RunUntil(Seconds(6));
     auto events = h.a.wire->Take(kEvents);
     ASSERT_EQ(events.size(), 1u);
@@ -785,17 +750,17 @@ TEST_F(XfrmNetlinkEndpointTest, TimeLifetimesReachTheEventGroup)
     EXPECT_EQ(expire.hard, 1); // hard: deleted, charon recreates
     EXPECT_TRUE(h.a.wire->Take(kPortA).empty());
     EXPECT_FALSE(h.t->stackA->FindState(b, 0x200));
-    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_GETSA, 0, Bytes(SaId(b, 0x200))), -ESRCH));
+    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_GETSA, 0, AsBytes(SaId(b, 0x200))), -ESRCH));
     // UPDSA of a live SA moves its limits and re-arms the soft expire (xfrm_state_update).
     p.id.spi = htonl(0x201);
-    ASSERT_TRUE(
-        IsAck(h.a.Request(XFRM_MSG_NEWSA, NLM_F_ACK, Bytes(p), {{XFRMA_ALG_AEAD, GcmAttribute(3)}}),
-              0));
+    ASSERT_TRUE(IsAck(
+        h.a.Request(XFRM_MSG_NEWSA, NLM_F_ACK, AsBytes(p), {{XFRMA_ALG_AEAD, GcmAttribute(3)}}),
+        0));
     p.lft.soft_add_expires_seconds = 100;
     p.lft.hard_add_expires_seconds = 200;
-    ASSERT_TRUE(
-        IsAck(h.a.Request(XFRM_MSG_UPDSA, NLM_F_ACK, Bytes(p), {{XFRMA_ALG_AEAD, GcmAttribute(3)}}),
-              0));
+    ASSERT_TRUE(IsAck(
+        h.a.Request(XFRM_MSG_UPDSA, NLM_F_ACK, AsBytes(p), {{XFRMA_ALG_AEAD, GcmAttribute(3)}}),
+        0));
     RunUntil(Seconds(20));
     EXPECT_TRUE(h.a.wire->Take(kEvents).empty());
     EXPECT_EQ(h.t->stackA->FindState(b, 0x201)->GetConfig().lifetime.hardAddSeconds, 200u);
@@ -813,12 +778,12 @@ TEST_F(XfrmNetlinkEndpointTest, UpdateSaCarriesCountersAndReplayOver)
     xfrm_usersa_info p = SaInfo(a, b, 0x700, 1);
     p.lft.soft_add_expires_seconds = 50;
     p.lft.hard_add_expires_seconds = 60;
-    ASSERT_TRUE(
-        IsAck(h.a.Request(XFRM_MSG_NEWSA, NLM_F_ACK, Bytes(p), {{XFRMA_ALG_AEAD, GcmAttribute(7)}}),
-              0));
+    ASSERT_TRUE(IsAck(
+        h.a.Request(XFRM_MSG_NEWSA, NLM_F_ACK, AsBytes(p), {{XFRMA_ALG_AEAD, GcmAttribute(7)}}),
+        0));
     ASSERT_TRUE(IsAck(h.a.Request(XFRM_MSG_NEWPOLICY,
                                   NLM_F_ACK,
-                                  Bytes(PolicyInfo(a, b, XFRM_POLICY_OUT)),
+                                  AsBytes(PolicyInfo(a, b, XFRM_POLICY_OUT)),
                                   {{XFRMA_TMPL, Template(a, b, 1, 0x700)}}),
                       0));
     auto sender = InstallUdpSender(h.t->hostA, b);
@@ -827,12 +792,12 @@ TEST_F(XfrmNetlinkEndpointTest, UpdateSaCarriesCountersAndReplayOver)
                       Seconds(10),
                       MilliSeconds(1));
     RunUntil(Seconds(20));
-    auto sa = h.a.Request(XFRM_MSG_GETSA, 0, Bytes(SaId(b, 0x700)));
+    auto sa = h.a.Request(XFRM_MSG_GETSA, 0, AsBytes(SaId(b, 0x700)));
     ASSERT_EQ(sa.size(), 1u);
     xfrm_aevent_id ae{};
     ae.sa_id = SaId(b, 0x700);
     ae.flags = XFRM_AE_RVAL;
-    auto got = h.a.Request(XFRM_MSG_GETAE, 0, Bytes(ae));
+    auto got = h.a.Request(XFRM_MSG_GETAE, 0, AsBytes(ae));
     ASSERT_EQ(got.size(), 1u);
     ASSERT_EQ(got[0].header.nlmsg_type, XFRM_MSG_NEWAE);
     EXPECT_EQ(got[0].header.nlmsg_pid, kPortA); // the request header's pid (xfrm_get_ae)
@@ -846,7 +811,7 @@ TEST_F(XfrmNetlinkEndpointTest, UpdateSaCarriesCountersAndReplayOver)
     EXPECT_EQ(replay.oseq, 5u);
     EXPECT_EQ(ltime.packets, 5u);
     EXPECT_EQ(ltime.add_time, 1'700'000'000u);
-    ASSERT_TRUE(IsAck(h.a.Request(XFRM_MSG_DELSA, NLM_F_ACK, Bytes(SaId(b, 0x700))), 0));
+    ASSERT_TRUE(IsAck(h.a.Request(XFRM_MSG_DELSA, NLM_F_ACK, AsBytes(SaId(b, 0x700))), 0));
     // The re-add, as kernel_netlink_ipsec.c's update_sa builds it.
     std::vector<std::pair<uint16_t, std::vector<uint8_t>>> attrs;
     NetlinkAttributes old = sa[0].Attributes(sizeof(xfrm_usersa_info));
@@ -859,10 +824,10 @@ TEST_F(XfrmNetlinkEndpointTest, UpdateSaCarriesCountersAndReplayOver)
             attrs.emplace_back(type, std::vector<uint8_t>(v, v + length));
         }
     }
-    attrs.emplace_back(XFRMA_REPLAY_VAL, Bytes(replay));
-    attrs.emplace_back(XFRMA_LTIME_VAL, Bytes(ltime));
+    attrs.emplace_back(XFRMA_REPLAY_VAL, AsBytes(replay));
+    attrs.emplace_back(XFRMA_LTIME_VAL, AsBytes(ltime));
     ASSERT_TRUE(
-        IsAck(h.a.Request(XFRM_MSG_NEWSA, NLM_F_ACK, Bytes(sa[0].As<xfrm_usersa_info>()), attrs),
+        IsAck(h.a.Request(XFRM_MSG_NEWSA, NLM_F_ACK, AsBytes(sa[0].As<xfrm_usersa_info>()), attrs),
               0));
     Ptr<XfrmState> x = h.t->stackA->FindState(b, 0x700);
     ASSERT_TRUE(x);
@@ -896,14 +861,14 @@ TEST_F(XfrmNetlinkEndpointTest, EsnStateAndLarvalProtocols)
     ASSERT_TRUE(
         IsAck(h.a.Request(XFRM_MSG_NEWSA,
                           NLM_F_ACK,
-                          Bytes(p),
+                          AsBytes(p),
                           {{XFRMA_REPLAY_ESN_VAL, esnValue}, {XFRMA_ALG_AEAD, GcmAttribute(8)}}),
               0));
     Ptr<XfrmState> x = h.t->stackA->FindState(a, 0x800);
     ASSERT_TRUE(x);
     EXPECT_TRUE(x->GetConfig().esn);
     EXPECT_EQ(x->GetConfig().replayWindow, 128u);
-    auto got = h.a.Request(XFRM_MSG_GETSA, 0, Bytes(SaId(a, 0x800)));
+    auto got = h.a.Request(XFRM_MSG_GETSA, 0, AsBytes(SaId(a, 0x800)));
     ASSERT_EQ(got.size(), 1u);
     size_t length = 0;
     auto attrs = got[0].Attributes(sizeof(xfrm_usersa_info));
@@ -914,25 +879,27 @@ TEST_F(XfrmNetlinkEndpointTest, EsnStateAndLarvalProtocols)
     xfrm_usersa_info noEsn = SaInfo(b, a, 0x802, 1);
     noEsn.flags = XFRM_STATE_ESN;
     EXPECT_TRUE(
-        IsAck(h.a.Request(XFRM_MSG_NEWSA, 0, Bytes(noEsn), {{XFRMA_ALG_AEAD, GcmAttribute(8)}}),
+        IsAck(h.a.Request(XFRM_MSG_NEWSA, 0, AsBytes(noEsn), {{XFRMA_ALG_AEAD, GcmAttribute(8)}}),
               -EINVAL));
     // Larval states by protocol.
     xfrm_userspi_info comp = SpiRequest(b, a, 0x100, 0x200);
     comp.info.id.proto = IPPROTO_COMP;
-    auto cpi = h.a.Request(XFRM_MSG_ALLOCSPI, 0, Bytes(comp));
+    auto cpi = h.a.Request(XFRM_MSG_ALLOCSPI, 0, AsBytes(comp));
     ASSERT_EQ(cpi.size(), 1u);
     const uint32_t value = ntohl(cpi[0].As<xfrm_usersa_info>().id.spi);
     xfrm_usersa_id id = SaId(a, value);
     id.proto = IPPROTO_COMP;
-    EXPECT_EQ(h.a.Request(XFRM_MSG_GETSA, 0, Bytes(id)).at(0).header.nlmsg_type, XFRM_MSG_NEWSA);
-    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_GETSA, 0, Bytes(SaId(a, value))), -ESRCH)); // not ESP
+    EXPECT_EQ(h.a.Request(XFRM_MSG_GETSA, 0, AsBytes(id)).at(0).header.nlmsg_type, XFRM_MSG_NEWSA);
+    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_GETSA, 0, AsBytes(SaId(a, value))), -ESRCH)); // not ESP
     // FLUSHSA of ESP leaves the IPComp one; of IPSEC_PROTO_ANY takes it.
     EXPECT_TRUE(
-        IsAck(h.a.Request(XFRM_MSG_FLUSHSA, NLM_F_ACK, Bytes(xfrm_usersa_flush{IPPROTO_ESP})), 0));
+        IsAck(h.a.Request(XFRM_MSG_FLUSHSA, NLM_F_ACK, AsBytes(xfrm_usersa_flush{IPPROTO_ESP})),
+              0));
     EXPECT_FALSE(h.t->stackA->FindState(a, 0x800));
-    EXPECT_EQ(h.a.Request(XFRM_MSG_GETSA, 0, Bytes(id)).at(0).header.nlmsg_type, XFRM_MSG_NEWSA);
-    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_FLUSHSA, NLM_F_ACK, Bytes(xfrm_usersa_flush{255})), 0));
-    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_DELSA, 0, Bytes(id)), -ESRCH));
+    EXPECT_EQ(h.a.Request(XFRM_MSG_GETSA, 0, AsBytes(id)).at(0).header.nlmsg_type, XFRM_MSG_NEWSA);
+    EXPECT_TRUE(
+        IsAck(h.a.Request(XFRM_MSG_FLUSHSA, NLM_F_ACK, AsBytes(xfrm_usersa_flush{255})), 0));
+    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_DELSA, 0, AsBytes(id)), -ESRCH));
     Simulator::Destroy();
 }
 
@@ -961,18 +928,20 @@ TEST_F(XfrmNetlinkEndpointTest, PolicyIndexesAndUpdPolicyAsLinux)
     // UPDPOLICY (charon's rekey) keeps the index and moves the template SPI: the stack now
     // picks the new outbound SA.
     xfrm_usersa_info newOut = SaInfo(a, b, 0x301, 1);
-    ASSERT_TRUE(IsAck(
-        h.a.Request(XFRM_MSG_NEWSA, NLM_F_ACK, Bytes(newOut), {{XFRMA_ALG_AEAD, GcmAttribute(9)}}),
-        0));
+    ASSERT_TRUE(IsAck(h.a.Request(XFRM_MSG_NEWSA,
+                                  NLM_F_ACK,
+                                  AsBytes(newOut),
+                                  {{XFRMA_ALG_AEAD, GcmAttribute(9)}}),
+                      0));
     ASSERT_TRUE(IsAck(h.a.Request(XFRM_MSG_UPDPOLICY,
                                   NLM_F_ACK,
-                                  Bytes(PolicyInfo(a, b, XFRM_POLICY_OUT)),
+                                  AsBytes(PolicyInfo(a, b, XFRM_POLICY_OUT)),
                                   {{XFRMA_TMPL, Template(a, b, 1, 0x301)}}),
                       0));
     xfrm_userpolicy_id byIndex{};
     byIndex.index = 1;
     byIndex.dir = XFRM_POLICY_OUT;
-    auto got = h.a.Request(XFRM_MSG_GETPOLICY, 0, Bytes(byIndex));
+    auto got = h.a.Request(XFRM_MSG_GETPOLICY, 0, AsBytes(byIndex));
     ASSERT_EQ(got.size(), 1u);
     ASSERT_EQ(got[0].header.nlmsg_type, XFRM_MSG_NEWPOLICY);
     auto attrs = got[0].Attributes(sizeof(xfrm_userpolicy_info));
@@ -984,11 +953,11 @@ TEST_F(XfrmNetlinkEndpointTest, PolicyIndexesAndUpdPolicyAsLinux)
     ASSERT_TRUE(policy);
     EXPECT_EQ(policy->GetConfig().tmpl.spi, 0x301u);
     // DELPOLICY by index, then it is gone; the other two remain.
-    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_DELPOLICY, NLM_F_ACK, Bytes(byIndex)), 0));
-    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_GETPOLICY, 0, Bytes(byIndex)), -ENOENT));
+    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_DELPOLICY, NLM_F_ACK, AsBytes(byIndex)), 0));
+    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_GETPOLICY, 0, AsBytes(byIndex)), -ENOENT));
     EXPECT_EQ(h.t->stackA->GetPolicies().GetN(), 2u);
     // GETSPDINFO counts them and gives Linux's hash thresholds.
-    auto spd = h.a.Request(XFRM_MSG_GETSPDINFO, 0, Bytes(uint32_t(0xffffffff)));
+    auto spd = h.a.Request(XFRM_MSG_GETSPDINFO, 0, AsBytes(uint32_t(0xffffffff)));
     ASSERT_EQ(spd.size(), 1u);
     EXPECT_EQ(spd[0].header.nlmsg_type, XFRM_MSG_NEWSPDINFO);
     NetlinkAttributes sa;
@@ -1007,12 +976,12 @@ TEST_F(XfrmNetlinkEndpointTest, PolicyIndexesAndUpdPolicyAsLinux)
     EXPECT_EQ(v4.lbits, 32);
     EXPECT_EQ(v6.rbits, 128);
     // FLUSHSA and FLUSHPOLICY empty both tables; a flush of empty tables is still 0.
-    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_FLUSHSA, NLM_F_ACK, Bytes(xfrm_usersa_flush{0})), 0));
+    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_FLUSHSA, NLM_F_ACK, AsBytes(xfrm_usersa_flush{0})), 0));
     EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_FLUSHPOLICY, NLM_F_ACK, {}), 0));
     EXPECT_EQ(h.t->stackA->GetStates().GetN(), 0u);
     EXPECT_EQ(h.t->stackA->GetPolicies().GetN(), 0u);
     EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_FLUSHPOLICY, NLM_F_ACK, {}), 0));
-    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_GETSA, 0, Bytes(SaId(a, in))), -ESRCH));
+    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_GETSA, 0, AsBytes(SaId(a, in))), -ESRCH));
     dump = h.a.Request(XFRM_MSG_GETSA, NLM_F_DUMP, {});
     ASSERT_EQ(dump.size(), 1u);
     EXPECT_EQ(dump[0].header.nlmsg_type, NLMSG_DONE);
@@ -1110,7 +1079,7 @@ TEST_F(XfrmNetlinkEndpointTest, MalformedInputIsAnsweredOrDroppedNeverFatal)
     }
     EXPECT_GT(acked, 5000u); // the mutated requests mostly keep their flags
     // Still answering.
-    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_FLUSHSA, NLM_F_ACK, Bytes(xfrm_usersa_flush{0})), 0));
+    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_FLUSHSA, NLM_F_ACK, AsBytes(xfrm_usersa_flush{0})), 0));
     Simulator::Destroy();
 }
 

@@ -10,6 +10,7 @@
 
 #include "simulation-test.h"
 #include "xfrm-netlink-endpoint.h"
+#include "xfrm-netlink-test-util.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -19,6 +20,8 @@
 #include <unistd.h>
 
 using namespace offloadtest;
+using xfrmtest::HostSelector;
+using xfrmtest::UserTemplate;
 
 namespace
 {
@@ -209,22 +212,10 @@ class EmulatedXfrm
     std::vector<std::vector<uint8_t>> m_out;
 };
 
-xfrm_address_t
-Addr(const char* dotted)
-{
-    xfrm_address_t x{};
-    inet_pton(AF_INET, dotted, &x.a4);
-    return x;
-}
-
 xfrm_selector
 Selector(const char* src, const char* dst, uint8_t proto = 0, uint16_t dport = 0)
 {
-    xfrm_selector sel{};
-    sel.family = AF_INET;
-    sel.saddr = Addr(src);
-    sel.daddr = Addr(dst);
-    sel.prefixlen_s = sel.prefixlen_d = 32;
+    xfrm_selector sel = HostSelector(Ipv4Address(src), Ipv4Address(dst));
     sel.proto = proto;
     if (dport)
     {
@@ -237,30 +228,19 @@ Selector(const char* src, const char* dst, uint8_t proto = 0, uint16_t dport = 0
 xfrm_userpolicy_info
 Policy(const xfrm_selector& sel, uint8_t dir, uint32_t priority = 1000)
 {
-    xfrm_userpolicy_info p{};
-    p.sel = sel;
-    p.dir = dir;
-    p.priority = priority;
-    p.lft.soft_byte_limit = p.lft.hard_byte_limit = ~0ULL;
-    p.lft.soft_packet_limit = p.lft.hard_packet_limit = ~0ULL;
-    return p;
+    return xfrmtest::Policy(sel, dir, priority);
 }
 
 std::vector<uint8_t>
 Template(const char* src, const char* dst, uint8_t mode, uint32_t reqid, uint32_t spi)
 {
-    xfrm_user_tmpl t{};
-    t.id.daddr = Addr(dst);
-    t.id.spi = htonl(spi);
-    t.id.proto = IPPROTO_ESP;
-    t.family = AF_INET;
-    t.saddr = Addr(src);
-    t.reqid = reqid;
-    t.mode = mode;
-    t.aalgos = t.ealgos = t.calgos = ~0u;
-    std::vector<uint8_t> v(sizeof(t));
-    std::memcpy(v.data(), &t, sizeof(t));
-    return v;
+    return UserTemplate(Ipv4Address(src), Ipv4Address(dst), reqid, spi, mode);
+}
+
+xfrm_address_t
+Addr(const char* dotted)
+{
+    return xfrmtest::Addr(Ipv4Address(dotted));
 }
 
 /// One request of a sequence.
