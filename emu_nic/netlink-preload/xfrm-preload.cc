@@ -6,8 +6,11 @@
 // Covered: socket, bind, connect, getsockname, setsockopt/getsockopt (SOL_NETLINK), send,
 // sendto, sendmsg, recv, recvfrom, recvmsg (MSG_PEEK, MSG_TRUNC and MSG_DONTWAIT as a
 // SOCK_SEQPACKET socket gives them, which are netlink's), close, and ioctl(SIOCETHTOOL), which
-// goes to the kernel through an ordinary socket. poll and select need nothing: the connection
-// is readable exactly when a netlink datagram waits.
+// goes to the kernel through an ordinary socket; for the interfaces in
+// $OFFLOADLAB_XFRM_OFFLOAD_IFACES (comma-separated: the hosts' interfaces an EmuNic stands for)
+// ETHTOOL_GFEATURES also shows the esp-hw-offload feature on, as charon's hw_offload checks it.
+// poll and select need nothing: the connection is readable exactly when a netlink datagram
+// waits.
 
 #include "xfrm-netlink-wire.h"
 
@@ -17,9 +20,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
+#include <linux/ethtool.h>
 #include <linux/netlink.h>
 #include <linux/sockios.h>
 #include <mutex>
+#include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -128,6 +133,64 @@ Gather(const msghdr* msg)
         bytes.insert(bytes.end(), base, base + msg->msg_iov[i].iov_len);
     }
     return bytes;
+}
+
+/// Whether name is one of $OFFLOADLAB_XFRM_OFFLOAD_IFACES.
+bool
+IsEmulated(const char* name)
+{
+    const char* list = std::getenv("OFFLOADLAB_XFRM_OFFLOAD_IFACES");
+    if (!list)
+    {
+        return false;
+    }
+    const std::string all = std::string(",") + list + ",";
+    return all.find("," + std::string(name) + ",") != std::string::npos;
+}
+
+/// The index of "esp-hw-offload" in the kernel's feature strings, -1 if it has none.
+int
+EspOffloadBit(int fd, const char* ifname)
+{
+    REAL(ioctl);
+
+    // ethtool_sset_info with room for one count (the features set's).
+    alignas(8) uint8_t raw[sizeof(ethtool_sset_info) + sizeof(uint32_t)] = {};
+    auto* info = reinterpret_cast<ethtool_sset_info*>(raw);
+    info->cmd = ETHTOOL_GSSET_INFO;
+    info->sset_mask = 1ULL << ETH_SS_FEATURES;
+    ifreq ifr{};
+    std::memcpy(ifr.ifr_name, ifname, strnlen(ifname, IFNAMSIZ - 1));
+    ifr.ifr_data = reinterpret_cast<char*>(raw);
+    uint32_t count = 0;
+    if (real_ioctl(fd, SIOCETHTOOL, &ifr) != 0 || !(info->sset_mask & (1ULL << ETH_SS_FEATURES)))
+    {
+        return -1;
+    }
+    std::memcpy(&count, raw + sizeof(ethtool_sset_info), sizeof(count));
+    if (count == 0)
+    {
+        return -1;
+    }
+    std::vector<uint8_t> buffer(sizeof(ethtool_gstrings) + size_t(count) * ETH_GSTRING_LEN);
+    auto* strings = reinterpret_cast<ethtool_gstrings*>(buffer.data());
+    strings->cmd = ETHTOOL_GSTRINGS;
+    strings->string_set = ETH_SS_FEATURES;
+    strings->len = count;
+    ifr.ifr_data = reinterpret_cast<char*>(strings);
+    if (real_ioctl(fd, SIOCETHTOOL, &ifr) != 0)
+    {
+        return -1;
+    }
+    for (uint32_t i = 0; i < strings->len; ++i)
+    {
+        const char* name = reinterpret_cast<const char*>(strings->data) + i * ETH_GSTRING_LEN;
+        if (std::strncmp(name, "esp-hw-offload", ETH_GSTRING_LEN) == 0)
+        {
+            return int(i);
+        }
+    }
+    return -1;
 }
 
 } // namespace
@@ -389,7 +452,28 @@ extern "C"
             {
                 g_ethtool_fd = real_socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
             }
-            return real_ioctl(g_ethtool_fd, request, argument);
+            const int result = real_ioctl(g_ethtool_fd, request, argument);
+            auto* ifr = static_cast<ifreq*>(argument);
+            uint32_t cmd = 0;
+            if (result == 0 && ifr && ifr->ifr_data)
+            {
+                std::memcpy(&cmd, ifr->ifr_data, sizeof(cmd));
+            }
+            if (cmd == ETHTOOL_GFEATURES && IsEmulated(ifr->ifr_name))
+            {
+                // The EmuNic offers ESP offload for this interface: the feature is there and on.
+                const int bit = EspOffloadBit(g_ethtool_fd, ifr->ifr_name);
+                auto* features = reinterpret_cast<ethtool_gfeatures*>(ifr->ifr_data);
+                if (bit >= 0 && uint32_t(bit / 32) < features->size)
+                {
+                    ethtool_get_features_block& block = features->features[bit / 32];
+                    const uint32_t mask = 1u << (bit % 32);
+                    block.available |= mask;
+                    block.requested |= mask;
+                    block.active |= mask;
+                }
+            }
+            return result;
         }
         return real_ioctl(fd, request, argument);
     }

@@ -142,6 +142,28 @@ class CharonKeysEndpointTest : public testing::Test
         return m_tag + (i == 0 ? "nsa" : "nsb");
     }
 
+    std::string Veth(int i) const
+    {
+        return m_tag + (i == 0 ? "a" : "b");
+    }
+
+    /// The veth's ifindex in its namespace: what charon names in XFRMA_OFFLOAD_DEV.
+    int32_t Ifindex(int i) const
+    {
+        const std::string command = "ip -n " + Netns(i) + " -o link show dev " + Veth(i);
+        FILE* p = popen(command.c_str(), "r");
+        int index = -1;
+        if (p)
+        {
+            if (std::fscanf(p, "%d:", &index) != 1)
+            {
+                index = -1;
+            }
+            pclose(p);
+        }
+        return index;
+    }
+
     std::string Address(int i) const
     {
         return i == 0 ? "192.168.77.1" : "192.168.77.2";
@@ -158,7 +180,7 @@ class CharonKeysEndpointTest : public testing::Test
         return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     }
 
-    void WriteConfig(int i)
+    void WriteConfig(int i, bool hwOffload = false)
     {
         const char* me = i == 0 ? "a" : "b";
         const char* peer = i == 0 ? "b" : "a";
@@ -186,7 +208,9 @@ class CharonKeysEndpointTest : public testing::Test
                 me + " }\n    remote { auth = psk\n id = " + peer +
                 " }\n"
                 "    children { c {\n mode = transport\n esp_proposals = aes128gcm16\n"
-                " start_action = none\n } }\n  }\n}\n"
+                " start_action = none\n" +
+                (hwOffload ? " hw_offload = yes\n" : "") +
+                " } }\n  }\n}\n"
                 "secrets { ike-1 { id-1 = a\n id-2 = b\n secret = 0sb2ZmbG9hZGxhYi10ZXN0 } }\n");
     }
 
@@ -197,7 +221,7 @@ class CharonKeysEndpointTest : public testing::Test
             "mount --bind " + Path(i, "run") +
             " /run && exec env STRONGSWAN_CONF=" + Path(i, "strongswan.conf") +
             " LD_PRELOAD=" + OFFLOADLAB_XFRM_PRELOAD + " " + kXfrmSocketEnv + "=" +
-            Path(i, "xfrm.sock") + " " + kCharon;
+            Path(i, "xfrm.sock") + " OFFLOADLAB_XFRM_OFFLOAD_IFACES=" + Veth(i) + " " + kCharon;
         return Spawn({"ip",
                       "netns",
                       "exec",
@@ -320,6 +344,8 @@ class CharonKeysEndpointTest : public testing::Test
         c.pid = -1;
     }
 
+    void EstablishAndCheck(XfrmOffloadType offload);
+
     std::string m_tag;
     std::string m_dir;
     std::unique_ptr<Topology> m_topology;
@@ -344,7 +370,10 @@ Spis(const std::string& listing)
     return spis;
 }
 
-TEST_F(CharonKeysEndpointTest, Ikev2ChildSaLandsInBothNodes)
+/// Both charons up, the connection loaded and initiated; then the nodes are checked against
+/// swanctl and, after charon stops, for leftovers. offload: what the SAs must be offloaded as.
+void
+CharonKeysEndpointTest::EstablishAndCheck(XfrmOffloadType offload)
 {
     for (int i = 0; i < 2; ++i)
     {
@@ -414,6 +443,14 @@ TEST_F(CharonKeysEndpointTest, Ikev2ChildSaLandsInBothNodes)
     ASSERT_TRUE(out);
     EXPECT_EQ(out->GetConfig().algorithm.suite, EspAlgorithm::Suite::AesGcm);
     EXPECT_EQ(out->GetConfig().mode, XfrmMode::Transport);
+    for (Ptr<XfrmState> x : {a->FindState(addrA, spis[0]),
+                             a->FindState(addrB, spis[1]),
+                             b->FindState(addrA, spis[0]),
+                             b->FindState(addrB, spis[1])})
+    {
+        ASSERT_TRUE(x);
+        EXPECT_EQ(x->GetOffload().type, offload) << "SPI " << std::hex << x->GetSpi();
+    }
     // strongSwan's post-test check: after charon stops, nothing is left.
     for (Child& c : m_charons)
     {
@@ -423,6 +460,26 @@ TEST_F(CharonKeysEndpointTest, Ikev2ChildSaLandsInBothNodes)
     EXPECT_EQ(a->GetPolicies().GetN(), 0u);
     EXPECT_EQ(b->GetStates().GetN(), 0u);
     EXPECT_EQ(b->GetPolicies().GetN(), 0u);
+}
+
+TEST_F(CharonKeysEndpointTest, Ikev2ChildSaLandsInBothNodes)
+{
+    EstablishAndCheck(XfrmOffloadType::None);
+}
+
+// hw_offload = yes: charon finds esp-hw-offload on the interface (the preload shows it for an
+// emulated one) and asks for crypto offload (XFRMA_OFFLOAD_DEV, INBOUND on the inbound SA);
+// the SAs land in each node's EmuNic.
+TEST_F(CharonKeysEndpointTest, HwOffloadYesGivesCryptoOffloadToTheEmuNic)
+{
+    for (int i = 0; i < 2; ++i)
+    {
+        const int32_t index = Ifindex(i);
+        ASSERT_GT(index, 0);
+        m_endpoints[i]->AddInterface(index, i == 0 ? m_topology->devA : m_topology->devB);
+        WriteConfig(i, true);
+    }
+    EstablishAndCheck(XfrmOffloadType::Crypto);
 }
 
 } // namespace

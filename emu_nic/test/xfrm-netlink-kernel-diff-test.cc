@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 using namespace offloadtest;
@@ -295,8 +296,45 @@ class XfrmNetlinkKernelDiffTest : public testing::Test
     {
         SCOPED_TRACE(step.what);
         const auto kernel = Parse(m_kernel.Exchange(step.bytes), step.maskSpi);
-        const auto emulated = Parse(m_emulated.Exchange(step.bytes), step.maskSpi);
+        auto emulated = Parse(m_emulated.Exchange(step.bytes), step.maskSpi);
+        if (KernelBefore62())
+        {
+            WithoutMessagesTheKernelLacks(kernel, &emulated);
+        }
         EXPECT_EQ(emulated, kernel);
+    }
+
+    static bool KernelBefore62()
+    {
+        utsname u{};
+        int major = 0;
+        int minor = 0;
+        return uname(&u) == 0 && std::sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+               (major < 6 || (major == 6 && minor < 2));
+    }
+
+    /// Kernels before 6.2 set no extended-ack message in many xfrm_user checks (6.1 gives the
+    /// errno alone); the endpoint gives the later kernels' message. Where the kernel's error
+    /// carries none, the endpoint's is dropped before comparing, so the test holds on either.
+    static void WithoutMessagesTheKernelLacks(const std::vector<Message>& kernel,
+                                              std::vector<Message>* emulated)
+    {
+        for (size_t i = 0; i < kernel.size() && i < emulated->size(); ++i)
+        {
+            Message& e = (*emulated)[i];
+            const Message& k = kernel[i];
+            if (k.type != NLMSG_ERROR || e.type != NLMSG_ERROR || (k.flags & NLM_F_ACK_TLVS) ||
+                !(e.flags & NLM_F_ACK_TLVS) || e.payload.size() < sizeof(nlmsgerr))
+            {
+                continue;
+            }
+            nlmsghdr echoed;
+            std::memcpy(&echoed, e.payload.data() + sizeof(int), sizeof(echoed));
+            const size_t body =
+                (e.flags & NLM_F_CAPPED) ? sizeof(nlmsgerr) : sizeof(int) + echoed.nlmsg_len;
+            e.payload.resize(std::min(e.payload.size(), NLMSG_ALIGN(body)));
+            e.flags &= ~NLM_F_ACK_TLVS;
+        }
     }
 
     /// Runs ALLOCSPI on both: the same reply but for the SPI, each SPI in [min, max]. Returns
