@@ -180,7 +180,8 @@ class CharonKeysEndpointTest : public testing::Test
         return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     }
 
-    void WriteConfig(int i, bool hwOffload = false)
+    /// Writes host i's strongswan.conf and swanctl.conf; child: more lines for the CHILD_SA.
+    void WriteConfig(int i, bool hwOffload = false, const std::string& child = "")
     {
         const char* me = i == 0 ? "a" : "b";
         const char* peer = i == 0 ? "b" : "a";
@@ -209,7 +210,7 @@ class CharonKeysEndpointTest : public testing::Test
                 " }\n"
                 "    children { c {\n mode = transport\n esp_proposals = aes128gcm16\n"
                 " start_action = none\n" +
-                (hwOffload ? " hw_offload = yes\n" : "") +
+                (hwOffload ? " hw_offload = yes\n" : "") + child +
                 " } }\n  }\n}\n"
                 "secrets { ike-1 { id-1 = a\n id-2 = b\n secret = 0sb2ZmbG9hZGxhYi10ZXN0 } }\n");
     }
@@ -480,6 +481,91 @@ TEST_F(CharonKeysEndpointTest, HwOffloadYesGivesCryptoOffloadToTheEmuNic)
         WriteConfig(i, true);
     }
     EstablishAndCheck(XfrmOffloadType::Crypto);
+}
+
+// Rekeying driven by the node's lifetimes, as strongSwan 5.9.8 needs it (it has no rekey timer
+// of its own): charon installs the inbound SA with a 2 s soft add limit, the node's XfrmStack
+// fires it as Linux's xfrm_timer_handler would, the endpoint sends XFRM_MSG_EXPIRE to charon's
+// event socket, and charon rekeys: new SPIs in both nodes (ALLOCSPI, UPDSA, NEWSA, UPDPOLICY),
+// the old ones deleted. (About 20 s of wall time: each further Simulator::Run of ns-3's
+// RealtimeSimulatorImpl here waits as long as the simulated time so far, see docs/emulation.md.)
+TEST_F(CharonKeysEndpointTest, SoftExpireFromTheNodeRekeysTheChildSa)
+{
+    for (int i = 0; i < 2; ++i)
+    {
+        WriteConfig(i, false, " rekey_time = 2s\n life_time = 30s\n rand_time = 0s\n");
+        m_charons.push_back(StartCharon(i));
+        ASSERT_GT(m_charons.back().pid, 0);
+    }
+    ASSERT_TRUE(RunUntil(
+        [&] {
+            return access(Path(0, "vici").c_str(), F_OK) == 0 &&
+                   access(Path(1, "vici").c_str(), F_OK) == 0;
+        },
+        Seconds(15)));
+    for (int i = 0; i < 2; ++i)
+    {
+        ASSERT_EQ(Swanctl(i, {"--load-all", "--file", Path(i, "swanctl.conf")}, Path(i, "load")),
+                  0);
+    }
+    ASSERT_EQ(Swanctl(0, {"--initiate", "--child", "c", "--timeout", "10"}, Path(0, "initiate")), 0)
+        << ReadFile(Path(0, "charon.log"));
+    ASSERT_EQ(Swanctl(0, {"--list-sas", "--raw"}, Path(0, "sas")), 0);
+    const std::vector<uint32_t> before = Spis(ReadFile(Path(0, "sas")));
+    ASSERT_EQ(before.size(), 2u);
+    Ptr<XfrmState> oldIn =
+        m_topology->stackA->FindState(Ipv4Address(Address(0).c_str()), before[0]);
+    ASSERT_TRUE(oldIn);
+    EXPECT_EQ(oldIn->GetConfig().lifetime.softAddSeconds, 2u);
+    // Past the soft limit: charon hears the node's EXPIRE and rekeys.
+    ASSERT_TRUE(RunUntil(
+        [&] {
+            return ReadFile(Path(0, "charon.log")).find("CHILD_SA c{2} established") !=
+                       std::string::npos ||
+                   ReadFile(Path(1, "charon.log")).find("CHILD_SA c{2} established") !=
+                       std::string::npos;
+        },
+        Seconds(10)))
+        << ReadFile(Path(0, "charon.log"));
+    RunUntil([] { return false; }, Seconds(1)); // the old outbound SAs go at once, the rest soon
+    ASSERT_EQ(Swanctl(0, {"--list-sas", "--raw"}, Path(0, "sas2")), 0);
+    const std::string listing = ReadFile(Path(0, "sas2"));
+    const std::vector<uint32_t> after = Spis(listing);
+    ASSERT_GE(after.size(), 2u) << listing;
+    // Each CHILD_SA lists spi-in then spi-out; the new one is the pair that is not the old.
+    uint32_t newIn = 0;
+    uint32_t newOut = 0;
+    for (size_t k = 0; k + 1 < after.size(); k += 2)
+    {
+        if (after[k] != before[0])
+        {
+            newIn = after[k];
+            newOut = after[k + 1];
+        }
+    }
+    EXPECT_NE(newIn, before[0]);
+    EXPECT_NE(newOut, before[1]);
+    EXPECT_TRUE(m_topology->stackA->FindState(Ipv4Address(Address(0).c_str()), newIn));
+    EXPECT_TRUE(m_topology->stackA->FindState(Ipv4Address(Address(1).c_str()), newOut));
+    EXPECT_TRUE(m_topology->stackB->FindState(Ipv4Address(Address(0).c_str()), newIn));
+    EXPECT_TRUE(m_topology->stackB->FindState(Ipv4Address(Address(1).c_str()), newOut));
+    // The out policy now names the new outbound SA (UPDPOLICY with its SPI in the template).
+    bool outMovedOn = false;
+    for (const Ptr<XfrmPolicy>& policy : m_topology->stackA->GetPolicies().GetAll())
+    {
+        outMovedOn = outMovedOn || (policy->GetConfig().dir == XfrmDir::Out &&
+                                    policy->GetConfig().tmpl.spi == newOut);
+    }
+    EXPECT_TRUE(outMovedOn);
+    const std::string log = ReadFile(Path(0, "charon.log")) + ReadFile(Path(1, "charon.log"));
+    EXPECT_NE(log.find("creating rekey job for CHILD_SA"), std::string::npos) << log;
+    EXPECT_EQ(log.find("failed"), std::string::npos) << log;
+    for (Child& c : m_charons)
+    {
+        Stop(c);
+    }
+    EXPECT_EQ(m_topology->stackA->GetStates().GetN(), 0u);
+    EXPECT_EQ(m_topology->stackB->GetPolicies().GetN(), 0u);
 }
 
 } // namespace
