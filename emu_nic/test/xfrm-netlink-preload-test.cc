@@ -8,6 +8,7 @@
 // Needs root for the namespaces (CI is root); skips with the reason elsewhere.
 
 #include "simulation-test.h"
+#include "spawn-util.h"
 #include "xfrm-netlink-server.h"
 #include "xfrm-netlink-wire.h"
 
@@ -97,37 +98,11 @@ class XfrmNetlinkPreloadTest : public testing::Test
                                         std::string(kXfrmSocketEnv) + "=" +
                                             (socketPath.empty() ? m_path : socketPath),
                                         "PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
-        std::vector<char*> args;
-        for (auto& a : argv)
-        {
-            args.push_back(a.data());
-        }
-        args.push_back(nullptr);
-        std::vector<char*> envp;
-        for (auto& e : env)
-        {
-            envp.push_back(e.data());
-        }
-        envp.push_back(nullptr);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
         const std::string out = m_dir + "/out";
         const std::string err = m_dir + "/err";
-        posix_spawn_file_actions_addopen(&actions,
-                                         1,
-                                         out.c_str(),
-                                         O_WRONLY | O_CREAT | O_TRUNC,
-                                         0600);
-        posix_spawn_file_actions_addopen(&actions,
-                                         2,
-                                         err.c_str(),
-                                         O_WRONLY | O_CREAT | O_TRUNC,
-                                         0600);
-        pid_t pid = -1;
         ClientRun run;
-        const int spawned =
-            posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
-        posix_spawn_file_actions_destroy(&actions);
+        int spawned = 0;
+        const pid_t pid = spawntest::SpawnLogged(argv, out, err, env, &spawned);
         if (spawned != 0)
         {
             ADD_FAILURE() << "posix_spawnp " << argv[0] << ": " << std::strerror(spawned);
