@@ -435,12 +435,6 @@ XfrmNetlinkEndpoint::GetMalformedCount() const
     return m_malformed;
 }
 
-uint64_t
-XfrmNetlinkEndpoint::GetRequestCount() const
-{
-    return m_requests;
-}
-
 int64_t
 XfrmNetlinkEndpoint::EpochSeconds(Time t) const
 {
@@ -478,7 +472,6 @@ XfrmNetlinkEndpoint::Receive(uint32_t portId, const uint8_t* data, size_t length
 void
 XfrmNetlinkEndpoint::Dispatch(uint32_t portId, const NetlinkMessageView& request)
 {
-    ++m_requests;
     const nlmsghdr& h = request.header;
     Result result;
     bool answered = false; // a dump answers with NLMSG_DONE, never with an ack
@@ -1879,7 +1872,6 @@ XfrmNetlinkEndpoint::AddPolicy(const NetlinkMessageView& request, bool update)
                                                     reinterpret_cast<const uint8_t*>(&offload) +
                                                         sizeof(offload));
     }
-    record.addTime = EpochSeconds(Simulator::Now());
     if (old)
     {
         record.info.index = RecordOf(old)->info.index;
@@ -1906,7 +1898,7 @@ XfrmNetlinkEndpoint::BuildPolicy(Ptr<XfrmPolicy> policy,
     const PolicyRecord& record = *RecordOf(policy);
     xfrm_userpolicy_info p = record.info;
     p.curlft = {};
-    p.curlft.add_time = record.addTime;
+    p.curlft.add_time = EpochSeconds(policy->GetAddTime());
     p.curlft.use_time = policy->WasUsed() ? EpochSeconds(policy->GetUseTime()) : 0;
     NetlinkMessageBuilder m(type, flags, seq, pid);
     m.Put(p);

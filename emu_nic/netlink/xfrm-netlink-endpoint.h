@@ -74,7 +74,6 @@ class XfrmNetlinkEndpoint : public Object
 
     /// Counters of what was refused: malformed messages, unknown types, and by errno.
     uint64_t GetMalformedCount() const;
-    uint64_t GetRequestCount() const;
 
   protected:
     void DoDispose() override;
@@ -106,7 +105,6 @@ class XfrmNetlinkEndpoint : public Object
         xfrm_userpolicy_info info{};
         std::vector<xfrm_user_tmpl> templates;
         std::map<uint16_t, std::vector<uint8_t>> attributes;
-        int64_t addTime{0}; //!< epoch seconds
     };
 
     struct Client
@@ -202,7 +200,6 @@ class XfrmNetlinkEndpoint : public Object
     uint8_t m_hthresh4[2]{32, 32}; //!< XFRMA_SPD_IPV4_HTHRESH: lbits, rbits
     uint8_t m_hthresh6[2]{128, 128};
     uint64_t m_malformed{0};
-    uint64_t m_requests{0};
 };
 
 } // namespace ns3

@@ -52,13 +52,6 @@ XfrmNetlinkServer::GetPath() const
     return m_path;
 }
 
-size_t
-XfrmNetlinkServer::GetClientCount() const
-{
-    std::lock_guard<std::mutex> lock(m_mutex);
-    return m_clients.size();
-}
-
 bool
 XfrmNetlinkServer::Start(Ptr<XfrmNetlinkEndpoint> endpoint,
                          const std::string& path,

@@ -38,8 +38,6 @@ class XfrmNetlinkServer : public Object
     /// Stops the I/O thread, closes every connection and removes the socket file. Idempotent.
     void Stop();
     const std::string& GetPath() const;
-    /// Connections open now.
-    size_t GetClientCount() const;
 
   protected:
     void DoDispose() override;

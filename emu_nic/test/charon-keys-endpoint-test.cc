@@ -30,21 +30,13 @@
 #include <unistd.h>
 
 using namespace offloadtest;
+using spawntest::ReadFile;
 
 namespace
 {
 
 constexpr const char* kCharon = "/usr/lib/ipsec/charon";
 constexpr const char* kSwanctl = "/usr/sbin/swanctl";
-
-std::string
-ReadFile(const std::string& path)
-{
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 void
 WriteFile(const std::string& path, const std::string& text)

@@ -1,9 +1,11 @@
-// Starting a helper process from a test: argv with its output in files.
+// Starting a helper process from a test, with its output in files, and reading them back.
 #ifndef SPAWN_UTIL_H
 #define SPAWN_UTIL_H
 
 #include <fcntl.h>
+#include <fstream>
 #include <spawn.h>
+#include <sstream>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -67,6 +69,16 @@ SpawnLogged(std::vector<std::string> argv,
         *error = spawned;
     }
     return spawned == 0 ? pid : -1;
+}
+
+/// A helper's output file, whole ("" when it is not there).
+inline std::string
+ReadFile(const std::string& path)
+{
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
 }
 
 } // namespace spawntest

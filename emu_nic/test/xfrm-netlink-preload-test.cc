@@ -29,6 +29,7 @@
 extern char** environ;
 
 using namespace offloadtest;
+using spawntest::ReadFile;
 
 namespace
 {
@@ -39,15 +40,6 @@ struct ClientRun
     std::string out;
     std::string err;
 };
-
-std::string
-ReadFile(const std::string& path)
-{
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 class XfrmNetlinkPreloadTest : public testing::Test
 {
