@@ -226,6 +226,87 @@ XfrmStack::OutputRaw(Ptr<Packet> ipPacket)
 }
 
 bool
+XfrmStack::OutputFromHost(Ptr<Packet> ipPacket)
+{
+    uint8_t first[60] = {};
+    const uint32_t n = ipPacket->CopyData(first, sizeof(first));
+    const uint32_t ihl = Ipv4HeaderLength(first, n);
+    if (ihl == 0 || n < ihl)
+    {
+        NS_LOG_LOGIC("host packet: not an IPv4 packet");
+        Drop(XfrmDrop::OutError, ipPacket);
+        return false;
+    }
+    Ptr<Packet> payload = ipPacket->Copy();
+    Ipv4Header header;
+    payload->RemoveHeader(header);
+    const XfrmFlow flow = FlowOfBytes(first, n, ihl);
+    Ptr<XfrmPolicy> policy = m_spd.GetN() == 0 ? nullptr : LookupPolicy(XfrmDir::Out, flow);
+    Ptr<Ipv4Route> route = RouteTo(header.GetSource(), header.GetDestination());
+    if (policy && policy->GetConfig().action == XfrmPolicyAction::Block)
+    {
+        Drop(XfrmDrop::OutPolBlock, payload);
+        return false;
+    }
+    if (!policy || !policy->RequiresIpsec())
+    {
+        if (!route)
+        {
+            NS_LOG_LOGIC("host packet: no route to " << header.GetDestination());
+            Drop(XfrmDrop::OutError, payload);
+            return false;
+        }
+        return SendWhole(payload, header, route);
+    }
+    const bool fragment = IsIpv4FragmentBytes(first);
+    if (policy->IsHardware())
+    {
+        if (!LeavesThroughPolicyDevice(*policy, route))
+        {
+            NS_LOG_LOGIC("host packet: a packet-offload policy's traffic would leave elsewhere");
+            Drop(XfrmDrop::OutError, payload);
+            return false;
+        }
+        // Fragments are the NIC's business (the emulated NIC drops them).
+        if (!fragment && !PacketOffloadOk(policy, header, payload))
+        {
+            return false;
+        }
+        return SendWhole(payload, header, route);
+    }
+    Ptr<XfrmState> x = m_sad.FindOutbound(*policy, flow);
+    if (x && header.IsDontFragment() && !fragment)
+    {
+        // A DF packet that cannot fit after ESP: Linux's sender would have sized it to the
+        // xfrm route's MTU; the host learns that MTU from a fragmentation-needed error.
+        Ptr<Ipv4Route> outer =
+            x->GetConfig().mode == XfrmMode::Tunnel
+                ? RouteTo(x->GetConfig().saddr.GetIpv4(), x->GetConfig().daddr.GetIpv4())
+                : route;
+        const uint32_t linkMtu = outer ? outer->GetOutputDevice()->GetMtu() : 0;
+        const uint32_t encapHeader = x->GetConfig().encap.Enabled() ? 8 : 0;
+        const uint32_t mtu =
+            linkMtu == 0 ? 0
+                         : x->GetTransform().GetMtu(linkMtu - encapHeader,
+                                                    x->GetConfig().mode == XfrmMode::Tunnel);
+        if (mtu != 0 && ipPacket->GetSize() > mtu)
+        {
+            NS_LOG_LOGIC("host packet: " << ipPacket->GetSize() << " bytes with DF exceed " << mtu
+                                         << " after ESP");
+            OnMtuExceeded(ipPacket, mtu);
+            return false;
+        }
+    }
+    return Protect(policy, header, payload, route);
+}
+
+void
+XfrmStack::SetHostPmtuCallback(HostPmtuCallback cb)
+{
+    m_hostPmtu = cb;
+}
+
+bool
 XfrmStack::Protect(Ptr<XfrmPolicy> policy,
                    const Ipv4Header& inner,
                    Ptr<const Packet> payload,
@@ -324,6 +405,13 @@ XfrmStack::OnMtuExceeded(Ptr<const Packet> ipPacket, uint32_t mtu)
     Simulator::ScheduleNow([this, ipPacket, mtu]() {
         if (!m_ipv4)
         {
+            return;
+        }
+        if (!m_hostPmtu.IsNull())
+        {
+            // Bump in the stack: every sender is the emulated host.
+            Count(XfrmEvent::LocalPmtuErrors);
+            m_hostPmtu(ipPacket, mtu);
             return;
         }
         uint8_t version = 0;

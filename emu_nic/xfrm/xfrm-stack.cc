@@ -221,6 +221,7 @@ XfrmStack::DoDispose()
 {
     // The key manager may be gone already: tell it nothing from here on.
     m_expireCallback = ExpireCallback();
+    m_hostPmtu = HostPmtuCallback();
     // Take back everything offloaded: device tables and offloaded objects point at each other.
     for (auto& dev : m_attachedDevices)
     {
@@ -236,6 +237,7 @@ XfrmStack::DoDispose()
     }
     m_sad = XfrmStateTable();
     m_spd = XfrmPolicyTable();
+    m_socketPolicies.clear();
     m_attachedDevices.clear();
     m_awaitingFree.clear();
     m_l4DownTargets.clear();
@@ -553,12 +555,59 @@ XfrmStack::FindState(const XfrmAddress& daddr, uint32_t spi) const
 Ptr<XfrmPolicy>
 XfrmStack::LookupPolicy(XfrmDir dir, const XfrmFlow& flow)
 {
+    // A socket's own policy comes before the SPD (xfrm_sk_policy_lookup).
+    if (!m_socketPolicies.empty() && dir != XfrmDir::Fwd)
+    {
+        if (Ptr<XfrmPolicy> own = SocketPolicyOf(dir, flow))
+        {
+            return own;
+        }
+    }
     Ptr<XfrmPolicy> policy = m_spd.Lookup(dir, flow);
     if (policy)
     {
         policy->MarkUsed(Simulator::Now());
     }
     return policy;
+}
+
+Ptr<XfrmPolicy>
+XfrmStack::SocketPolicyOf(XfrmDir dir, const XfrmFlow& flow) const
+{
+    const bool out = dir == XfrmDir::Out;
+    auto it = m_socketPolicies.find({flow.proto, out ? flow.sport : flow.dport, dir});
+    if (it == m_socketPolicies.end())
+    {
+        return nullptr;
+    }
+    // Only the node's own sockets have socket policies: a local address on the node's side.
+    const XfrmAddress& local = out ? flow.src : flow.dst;
+    const bool isLocal = local.IsIpv6()
+                             ? (m_ipv6 && m_ipv6->GetInterfaceForAddress(local.GetIpv6()) >= 0)
+                             : (m_ipv4 && m_ipv4->GetInterfaceForAddress(local.GetIpv4()) >= 0);
+    return isLocal ? it->second : nullptr;
+}
+
+void
+XfrmStack::SetSocketPolicy(uint8_t protocol, uint16_t port, XfrmDir dir, XfrmPolicyAction action)
+{
+    XfrmPolicyConfig c;
+    c.dir = dir;
+    c.action = action;
+    c.hasTemplate = false;
+    c.sel.proto = protocol;
+    m_socketPolicies[{protocol, port, dir}] = Create<XfrmPolicy>(c);
+}
+
+std::map<std::tuple<uint8_t, uint16_t, XfrmDir>, XfrmPolicyAction>
+XfrmStack::GetSocketPolicies() const
+{
+    std::map<std::tuple<uint8_t, uint16_t, XfrmDir>, XfrmPolicyAction> all;
+    for (const auto& [key, policy] : m_socketPolicies)
+    {
+        all[key] = policy->GetConfig().action;
+    }
+    return all;
 }
 
 Ptr<XfrmPolicy>

@@ -19,6 +19,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace ns3
@@ -135,6 +136,15 @@ class XfrmStack : public Object
     void EnableUdpEncap(uint16_t port);
     bool IsUdpEncapPort(uint16_t port) const;
 
+    /// Linux's per-socket policy (setsockopt IP_XFRM_POLICY, xfrm_sk_policy_insert) of a local
+    /// socket of protocol bound to port: in direction in or out, it decides instead of the SPD
+    /// for every packet of that socket (from a local address and port out, to one in). charon
+    /// gives its IKE sockets allow policies without templates: IKE bypasses IPsec. Set again, it
+    /// replaces; no close is seen, so it lasts as long as the stack.
+    void SetSocketPolicy(uint8_t protocol, uint16_t port, XfrmDir dir, XfrmPolicyAction action);
+    /// The socket policies set, as (protocol, port, dir) -> action.
+    std::map<std::tuple<uint8_t, uint16_t, XfrmDir>, XfrmPolicyAction> GetSocketPolicies() const;
+
     /// NETDEV_DOWN: delete and free every state and policy offloaded to dev.
     void FlushDevice(Ptr<NetDevice> dev);
 
@@ -173,6 +183,17 @@ class XfrmStack : public Object
     /// device. Returns false if XFRM dropped it. Software and crypto-offload policies cannot
     /// protect such a packet here (it is dropped, XfrmOutPolBlock is not claimed: XfrmOutError).
     bool OutputRaw(Ptr<Packet> ipPacket);
+    /// Bump in the stack (the emulation): a whole IPv4 packet the emulated host behind this node
+    /// sends, its own or one it forwards. The SPD decides as for a local packet, on the flow of
+    /// its header and ports, and the header is the host's (TTL, TOS, ID, DF kept): plaintext as
+    /// it is, ESP built here or by the device, or plaintext to a packet-offload device. A DF
+    /// packet too big for its SA after ESP is refused with a PMTU error to the host (what Linux
+    /// senders learn from the xfrm route's MTU). False if it was dropped or refused.
+    bool OutputFromHost(Ptr<Packet> ipPacket);
+    /// Where PMTU errors go (the IPv4 packet and the MTU) when the sender is the emulated host;
+    /// without it they go to the node's own L4 protocols or ICMP.
+    typedef Callback<void, Ptr<const Packet>, uint32_t> HostPmtuCallback;
+    void SetHostPmtuCallback(HostPmtuCallback cb);
     /// ESP input; `encap` is how it came: plain ESP, or ESP-in-UDP with its UDP header removed.
     IpL4Protocol::RxStatus InputEsp(Ptr<Packet> packet,
                                     const Ipv4Header& header,
@@ -416,6 +437,11 @@ class XfrmStack : public Object
     Time m_stateFreeDelay;
     std::vector<Ptr<XfrmState>> m_awaitingFree; //!< deleted on the device, not yet freed
     ExpireCallback m_expireCallback;
+    HostPmtuCallback m_hostPmtu;
+    /// (protocol, port, dir) -> the socket's policy (a selector-less XfrmPolicy outside the SPD)
+    std::map<std::tuple<uint8_t, uint16_t, XfrmDir>, Ptr<XfrmPolicy>> m_socketPolicies;
+    /// The policy of a local socket that flow belongs to in dir, if one was set.
+    Ptr<XfrmPolicy> SocketPolicyOf(XfrmDir dir, const XfrmFlow& flow) const;
     TracedCallback<Ptr<const Packet>, XfrmDrop> m_dropTrace;
     TracedCallback<Ptr<XfrmState>, bool> m_expireTrace;
     TracedCallback<Ptr<XfrmState>, std::string> m_fallbackTrace;
