@@ -10,7 +10,10 @@
 // $OFFLOADLAB_XFRM_OFFLOAD_IFACES (comma-separated: the hosts' interfaces an EmuNic stands for)
 // ETHTOOL_GFEATURES also shows the esp-hw-offload feature on, as charon's hw_offload checks it.
 // poll and select need nothing: the connection is readable exactly when a netlink datagram
-// waits.
+// waits. On the process's real sockets, the XFRM options the emulated kernel must know
+// (IP_XFRM_POLICY / IPV6_XFRM_POLICY: charon's IKE bypass; UDP_ENCAP: its NAT-T socket) go to
+// the real kernel and then to the server, and setsockopt returns once the server applied them
+// (it fails if there is no server).
 
 #include "xfrm-netlink-wire.h"
 
@@ -25,6 +28,8 @@
 #include <linux/sockios.h>
 #include <mutex>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -92,6 +97,76 @@ SendOp(int fd, XfrmWireOp op, const uint32_t* words, size_t nwords, const void* 
     msg.msg_iov = iov;
     msg.msg_iovlen = size ? 2 : 1;
     return real_sendmsg(fd, &msg, MSG_NOSIGNAL) >= 0;
+}
+
+/// IP_XFRM_POLICY / IPV6_XFRM_POLICY (a socket policy: charon's IKE bypass) or UDP_ENCAP (its
+/// NAT-T socket) on one of the process's real sockets: the emulated kernel must know too.
+bool
+IsXfrmSocketOption(int level, int name)
+{
+    constexpr int kIpXfrmPolicy = 17;
+    constexpr int kIpv6XfrmPolicy = 35;
+    constexpr int kUdpEncap = 100;
+    return (level == SOL_IP && name == kIpXfrmPolicy) ||
+           (level == SOL_IPV6 && name == kIpv6XfrmPolicy) ||
+           (level == SOL_UDP && name == kUdpEncap);
+}
+
+/// Tells the server about a socket option the real kernel took (xfrm-netlink-wire.h,
+/// SocketOption) and waits for it to be applied. False (errno set) when there is no server or it
+/// refused: the caller fails, so nothing runs on an emulated kernel that does not know.
+bool
+TellSocketOption(int fd, int level, int name, const void* value, socklen_t len)
+{
+    REAL(socket);
+    REAL(connect);
+    REAL(close);
+    REAL(getsockname);
+    REAL(getsockopt);
+    REAL(recv);
+    sockaddr_storage local{};
+    socklen_t localLength = sizeof(local);
+    int protocol = 0;
+    socklen_t protocolLength = sizeof(protocol);
+    if (real_getsockname(fd, reinterpret_cast<sockaddr*>(&local), &localLength) != 0 ||
+        real_getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &protocolLength) != 0)
+    {
+        return false;
+    }
+    uint16_t port = 0;
+    if (local.ss_family == AF_INET)
+    {
+        port = ntohs(reinterpret_cast<sockaddr_in*>(&local)->sin_port);
+    }
+    else if (local.ss_family == AF_INET6)
+    {
+        port = ntohs(reinterpret_cast<sockaddr_in6*>(&local)->sin6_port);
+    }
+    const char* path = std::getenv(ns3::kXfrmSocketEnv);
+    sockaddr_un address{};
+    if (!path || std::strlen(path) >= sizeof(address.sun_path))
+    {
+        errno = EPROTONOSUPPORT;
+        return false;
+    }
+    const int server = real_socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (server < 0)
+    {
+        return false;
+    }
+    address.sun_family = AF_UNIX;
+    std::strcpy(address.sun_path, path);
+    const uint32_t words[2] = {uint32_t(level) << 16 | uint32_t(name),
+                               uint32_t(protocol & 0xff) << 16 | port};
+    uint8_t answer = 0;
+    const bool ok =
+        real_connect(server, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+        SendOp(server, XfrmWireOp::SocketOption, words, 2, value, value ? len : 0) &&
+        real_recv(server, &answer, 1, 0) == 1 && answer == 1;
+    const int saved = errno;
+    real_close(server);
+    errno = ok ? saved : (saved ? saved : EINVAL);
+    return ok;
 }
 
 /// The port id Linux's autobind would give: the process id for its first netlink socket,
@@ -297,6 +372,15 @@ extern "C"
     int setsockopt(int fd, int level, int name, const void* value, socklen_t len)
     {
         REAL(setsockopt);
+        if (!Lookup(fd) && IsXfrmSocketOption(level, name))
+        {
+            const int result = real_setsockopt(fd, level, name, value, len);
+            if (result != 0 || TellSocketOption(fd, level, name, value, len))
+            {
+                return result;
+            }
+            return -1;
+        }
         if (!Lookup(fd) || level != SOL_NETLINK)
         {
             const int result = real_setsockopt(fd, level, name, value, len);

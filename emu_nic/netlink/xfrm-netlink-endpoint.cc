@@ -429,6 +429,74 @@ XfrmNetlinkEndpoint::RemoveClient(uint32_t portId)
     m_clients.erase(portId);
 }
 
+bool
+XfrmNetlinkEndpoint::SocketOption(uint32_t level,
+                                  uint32_t name,
+                                  uint8_t protocol,
+                                  uint16_t localPort,
+                                  const uint8_t* value,
+                                  size_t length)
+{
+    if (!m_stack)
+    {
+        return false;
+    }
+    constexpr uint32_t kSolIp = 0;
+    constexpr uint32_t kSolIpv6 = 41;
+    constexpr uint32_t kSolUdp = 17;
+    constexpr uint32_t kIpXfrmPolicy = 17;
+    constexpr uint32_t kIpv6XfrmPolicy = 35;
+    constexpr uint32_t kUdpEncap = 100;
+    constexpr uint32_t kUdpEncapEspInUdp = 2;
+    if (level == kSolUdp && name == kUdpEncap)
+    {
+        uint32_t type = 0;
+        if (length < sizeof(type))
+        {
+            return false;
+        }
+        std::memcpy(&type, value, sizeof(type));
+        if (type != kUdpEncapEspInUdp || protocol != IPPROTO_UDP)
+        {
+            NS_LOG_WARN("UDP_ENCAP type " << type << " is not modelled; only ESPINUDP");
+            return false;
+        }
+        m_stack->EnableUdpEncap(localPort);
+        return true;
+    }
+    if (!((level == kSolIp && name == kIpXfrmPolicy) ||
+          (level == kSolIpv6 && name == kIpv6XfrmPolicy)))
+    {
+        return false;
+    }
+    // xfrm_compile_policy: the info, then templates; the real kernel already checked both.
+    xfrm_userpolicy_info info;
+    if (length < sizeof(info))
+    {
+        return false;
+    }
+    std::memcpy(&info, value, sizeof(info));
+    if (length > sizeof(info))
+    {
+        NS_LOG_WARN("offloadlab: socket policies with templates are not modelled");
+        return false;
+    }
+    if (info.dir != XFRM_POLICY_IN && info.dir != XFRM_POLICY_OUT)
+    {
+        return false;
+    }
+    if (info.action != XFRM_POLICY_ALLOW && info.action != XFRM_POLICY_BLOCK)
+    {
+        return false;
+    }
+    m_stack->SetSocketPolicy(protocol,
+                             localPort,
+                             info.dir == XFRM_POLICY_IN ? XfrmDir::In : XfrmDir::Out,
+                             info.action == XFRM_POLICY_ALLOW ? XfrmPolicyAction::Allow
+                                                              : XfrmPolicyAction::Block);
+    return true;
+}
+
 uint64_t
 XfrmNetlinkEndpoint::GetMalformedCount() const
 {

@@ -71,6 +71,16 @@ class XfrmNetlinkEndpoint : public Object
     void SetExtAck(uint32_t portId, bool on);
     /// The client closed its socket.
     void RemoveClient(uint32_t portId);
+    /// An XFRM option a client set on one of its real sockets, bound to localPort of protocol
+    /// (xfrm-netlink-wire.h): IP_XFRM_POLICY / IPV6_XFRM_POLICY with an xfrm_userpolicy_info
+    /// and no templates (Linux's xfrm_user_policy; a template is refused, as the endpoint's
+    /// policies allow one kind only), or UDP_ENCAP with UDP_ENCAP_ESPINUDP. False when refused.
+    bool SocketOption(uint32_t level,
+                      uint32_t name,
+                      uint8_t protocol,
+                      uint16_t localPort,
+                      const uint8_t* value,
+                      size_t length);
 
     /// Counters of what was refused: malformed messages, unknown types, and by errno.
     uint64_t GetMalformedCount() const;

@@ -285,6 +285,23 @@ XfrmNetlinkServer::Deliver(int fd, std::vector<uint8_t> packet)
     case XfrmWireOp::Send:
         m_endpoint->Receive(portId, packet.data() + 4, packet.size() - 4);
         break;
+    case XfrmWireOp::SocketOption: {
+        const size_t header = 3 * sizeof(uint32_t);
+        const bool taken =
+            packet.size() >= header && m_endpoint->SocketOption(args[0] >> 16,
+                                                                args[0] & 0xffff,
+                                                                uint8_t(args[1] >> 16),
+                                                                uint16_t(args[1] & 0xffff),
+                                                                packet.data() + header,
+                                                                packet.size() - header);
+        const uint8_t answer = taken ? 1 : 0;
+        std::lock_guard<std::mutex> lock(m_mutex);
+        if (send(fd, &answer, 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+        {
+            NS_LOG_WARN("connection " << fd << ": socket option answer lost");
+        }
+        break;
+    }
     default:
         NS_LOG_WARN("connection " << fd << ": unknown op " << op << " ignored");
         break;

@@ -12,6 +12,15 @@
 //   Option  {op, uint32 option, uint32 value} NETLINK_ADD_MEMBERSHIP, _DROP_MEMBERSHIP,
 //                                            _EXT_ACK, _CAP_ACK
 //   Send    {op, netlink datagram...}
+//
+// A connection of its own, first and only packet, answered with one byte (1 taken, 0 refused)
+// once the endpoint has applied it, so the client's setsockopt returns after the emulated
+// kernel knows:
+//   SocketOption {op, uint32 level << 16 | optname, uint32 protocol << 16 | local port,
+//                 the option's value...}      an XFRM option a client set on one of its real
+//                                            sockets: IP_XFRM_POLICY / IPV6_XFRM_POLICY
+//                                            (charon's IKE bypass) or UDP_ENCAP (its NAT-T
+//                                            socket); the real kernel took it too
 #ifndef XFRM_NETLINK_WIRE_H
 #define XFRM_NETLINK_WIRE_H
 
@@ -29,6 +38,7 @@ enum class XfrmWireOp : uint32_t
     Bind = 2,
     Option = 3,
     Send = 4,
+    SocketOption = 5,
 };
 
 /// The largest packet either side sends: a netlink datagram of 64 KiB and the op.

@@ -397,6 +397,23 @@ CharonKeysEndpointTest::EstablishAndCheck(XfrmOffloadType offload)
     EXPECT_TRUE(b->FindState(addrB, spis[1])) << "B's inbound SA";
     EXPECT_EQ(a->GetStates().GetN(), 2u);
     EXPECT_EQ(b->GetStates().GetN(), 2u);
+    // charon's IKE sockets bypass IPsec with socket policies, and its NAT-T socket decapsulates
+    // ESP-in-UDP: both reached the nodes through the preload library.
+    for (Ptr<XfrmStack> stack : {a, b})
+    {
+        const auto sockets = stack->GetSocketPolicies();
+        for (uint16_t port : {500, 4500})
+        {
+            for (XfrmDir dir : {XfrmDir::In, XfrmDir::Out})
+            {
+                auto it = sockets.find({17, port, dir});
+                ASSERT_NE(it, sockets.end()) << "socket policy of UDP port " << port;
+                EXPECT_EQ(it->second, XfrmPolicyAction::Allow);
+            }
+        }
+        EXPECT_TRUE(stack->IsUdpEncapPort(4500));
+        EXPECT_FALSE(stack->IsUdpEncapPort(500));
+    }
     // In transport mode charon 5.9.8 installs an out and an in policy (fwd only for tunnels).
     for (Ptr<XfrmStack> stack : {a, b})
     {
