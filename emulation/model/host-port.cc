@@ -1,0 +1,264 @@
+#include "host-port.h"
+
+#include "ns3/arp-header.h"
+#include "ns3/icmpv4.h"
+#include "ns3/ipv4-header.h"
+#include "ns3/log.h"
+#include "ns3/node.h"
+
+#include <algorithm>
+
+namespace ns3
+{
+
+NS_LOG_COMPONENT_DEFINE("HostPort");
+
+NS_OBJECT_ENSURE_REGISTERED(HostPort);
+
+namespace
+{
+constexpr uint16_t kEtherTypeIpv4 = 0x0800;
+constexpr uint16_t kEtherTypeArp = 0x0806;
+} // namespace
+
+const char*
+HostPortDropName(HostPortDrop reason)
+{
+    switch (reason)
+    {
+    case HostPortDrop::NotIpv4:
+        return "NotIpv4";
+    case HostPortDrop::Malformed:
+        return "Malformed";
+    case HostPortDrop::RefusedByXfrm:
+        return "RefusedByXfrm";
+    case HostPortDrop::TapWriteFailed:
+        return "TapWriteFailed";
+    case HostPortDrop::Count:
+        break;
+    }
+    return "?";
+}
+
+TypeId
+HostPort::GetTypeId()
+{
+    static TypeId tid =
+        TypeId("ns3::HostPort")
+            .SetParent<Object>()
+            .SetGroupName("Emulation")
+            .AddConstructor<HostPort>()
+            .AddTraceSource("Drop",
+                            "A frame from the host or a packet for it was dropped, and why",
+                            MakeTraceSourceAccessor(&HostPort::m_dropTrace),
+                            "ns3::HostPort::DropTracedCallback");
+    return tid;
+}
+
+void
+HostPort::Setup(Ptr<Node> node, Ptr<XfrmStack> stack, Ptr<FdNetDevice> tap, Ipv4Address hostAddress)
+{
+    m_node = node;
+    m_stack = stack;
+    m_tap = tap;
+    m_hostAddress = hostAddress;
+    tap->SetReceiveCallback(MakeCallback(&HostPort::FromHost, this));
+    stack->SetHostPmtuCallback(MakeCallback(&HostPort::SendFragNeeded, this));
+}
+
+bool
+HostPort::FromHost(Ptr<NetDevice> dev,
+                   Ptr<const Packet> packet,
+                   uint16_t protocol,
+                   const Address& from)
+{
+    if (Mac48Address::IsMatchingType(from))
+    {
+        m_hostMac = Mac48Address::ConvertFrom(from);
+        m_hostMacKnown = true;
+    }
+    if (protocol == kEtherTypeArp)
+    {
+        AnswerArp(packet);
+        return true;
+    }
+    if (protocol != kEtherTypeIpv4)
+    {
+        NS_LOG_LOGIC("frame of EtherType 0x" << std::hex << protocol << " from the host");
+        Drop(HostPortDrop::NotIpv4, packet);
+        return true;
+    }
+    uint8_t first = 0;
+    if (packet->GetSize() < 20 || packet->CopyData(&first, 1) != 1 || (first >> 4) != 4)
+    {
+        NS_LOG_LOGIC("IPv4 frame from the host that is not IPv4");
+        Drop(HostPortDrop::Malformed, packet);
+        return true;
+    }
+    ++m_fromHost;
+    if (!m_stack->OutputFromHost(packet->Copy()))
+    {
+        NS_LOG_LOGIC("XFRM refused a packet of the host");
+        Drop(HostPortDrop::RefusedByXfrm, packet);
+    }
+    return true;
+}
+
+void
+HostPort::AnswerArp(Ptr<const Packet> packet)
+{
+    ArpHeader arp;
+    Ptr<Packet> copy = packet->Copy();
+    if (copy->GetSize() < 28 || copy->RemoveHeader(arp) == 0)
+    {
+        Drop(HostPortDrop::Malformed, packet);
+        return;
+    }
+    const Ipv4Address wanted = arp.GetDestinationIpv4Address();
+    // Not the host's own address (its duplicate-address probes), and only requests.
+    if (!arp.IsRequest() || wanted == m_hostAddress || wanted == Ipv4Address::GetAny())
+    {
+        return;
+    }
+    ArpHeader reply;
+    reply.SetReply(m_tap->GetAddress(),
+                   wanted,
+                   arp.GetSourceHardwareAddress(),
+                   arp.GetSourceIpv4Address());
+    Ptr<Packet> answer = Create<Packet>();
+    answer->AddHeader(reply);
+    ++m_arpReplies;
+    m_tap->Send(answer, arp.GetSourceHardwareAddress(), kEtherTypeArp);
+}
+
+void
+HostPort::Deliver(Ptr<Packet> ipPacket)
+{
+    ToHost(ipPacket);
+}
+
+void
+HostPort::ToHost(Ptr<Packet> ipPacket)
+{
+    const Address to = m_hostMacKnown ? Address(m_hostMac) : m_tap->GetBroadcast();
+    ++m_toHost;
+    if (!m_tap->Send(ipPacket, to, kEtherTypeIpv4))
+    {
+        NS_LOG_LOGIC("the TAP did not take a packet for the host");
+        Drop(HostPortDrop::TapWriteFailed, ipPacket);
+    }
+}
+
+void
+HostPort::SendFragNeeded(Ptr<const Packet> ipPacket, uint32_t mtu)
+{
+    Ptr<Packet> copy = ipPacket->Copy();
+    Ipv4Header original;
+    if (copy->RemoveHeader(original) == 0)
+    {
+        return;
+    }
+    uint8_t first8[8] = {};
+    copy->CopyData(first8, std::min<uint32_t>(8, copy->GetSize()));
+    Icmpv4DestinationUnreachable unreach;
+    unreach.SetNextHopMtu(uint16_t(std::min<uint32_t>(mtu, 0xffff)));
+    unreach.SetHeader(original);
+    unreach.SetData(Create<Packet>(first8, std::min<uint32_t>(8, copy->GetSize())));
+    Ptr<Packet> icmp = Create<Packet>();
+    icmp->AddHeader(unreach);
+    Icmpv4Header header;
+    header.SetType(Icmpv4Header::ICMPV4_DEST_UNREACH);
+    header.SetCode(Icmpv4DestinationUnreachable::ICMPV4_FRAG_NEEDED);
+    if (Node::ChecksumEnabled())
+    {
+        header.EnableChecksum();
+    }
+    icmp->AddHeader(header);
+    Ipv4Header ip;
+    ip.SetSource(original.GetDestination());
+    ip.SetDestination(original.GetSource());
+    ip.SetProtocol(1);
+    ip.SetTtl(64);
+    ip.SetPayloadSize(icmp->GetSize());
+    if (Node::ChecksumEnabled())
+    {
+        ip.EnableChecksum();
+    }
+    icmp->AddHeader(ip);
+    ++m_fragNeeded;
+    ToHost(icmp);
+}
+
+Ptr<FdNetDevice>
+HostPort::GetTap() const
+{
+    return m_tap;
+}
+
+uint64_t
+HostPort::GetFromHost() const
+{
+    return m_fromHost;
+}
+
+uint64_t
+HostPort::GetToHost() const
+{
+    return m_toHost;
+}
+
+uint64_t
+HostPort::GetArpReplies() const
+{
+    return m_arpReplies;
+}
+
+uint64_t
+HostPort::GetFragNeeded() const
+{
+    return m_fragNeeded;
+}
+
+uint64_t
+HostPort::GetDropCount(HostPortDrop reason) const
+{
+    return m_drops[size_t(reason)];
+}
+
+std::map<std::string, uint64_t>
+HostPort::GetDropCounts() const
+{
+    std::map<std::string, uint64_t> counts;
+    for (size_t i = 0; i < size_t(HostPortDrop::Count); ++i)
+    {
+        counts[HostPortDropName(HostPortDrop(i))] = m_drops[i];
+    }
+    return counts;
+}
+
+void
+HostPort::Drop(HostPortDrop reason, Ptr<const Packet> packet)
+{
+    ++m_drops[size_t(reason)];
+    m_dropTrace(packet, reason);
+}
+
+void
+HostPort::DoDispose()
+{
+    if (m_tap)
+    {
+        m_tap->SetReceiveCallback(
+            MakeNullCallback<bool, Ptr<NetDevice>, Ptr<const Packet>, uint16_t, const Address&>());
+    }
+    if (m_stack)
+    {
+        m_stack->SetHostPmtuCallback(XfrmStack::HostPmtuCallback());
+    }
+    m_node = nullptr;
+    m_stack = nullptr;
+    m_tap = nullptr;
+    Object::DoDispose();
+}
+
+} // namespace ns3
