@@ -239,6 +239,10 @@ XfrmStack::OutputFromHost(Ptr<Packet> ipPacket)
     }
     Ptr<Packet> payload = ipPacket->Copy();
     Ipv4Header header;
+    if (Node::ChecksumEnabled())
+    {
+        header.EnableChecksum(); // a tunnel's inner header is written again: with its checksum
+    }
     payload->RemoveHeader(header);
     const XfrmFlow flow = FlowOfBytes(first, n, ihl);
     Ptr<XfrmPolicy> policy = m_spd.GetN() == 0 ? nullptr : LookupPolicy(XfrmDir::Out, flow);

@@ -9,9 +9,11 @@
 #include "ns3/ipv4-static-routing-helper.h"
 #include "ns3/log.h"
 
+#include <cstring>
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace ns3
@@ -75,6 +77,12 @@ EmulatedHost::Build(const EmulatedHostConfig& config,
     const int32_t ifWire = int32_t(ipv4->AddInterface(wire));
     ipv4->AddAddress(uint32_t(ifWire), Ipv4InterfaceAddress(config.address, config.mask));
     ipv4->SetUp(uint32_t(ifWire));
+    Ptr<Ipv4StaticRouting> staticRouting =
+        Ipv4StaticRoutingHelper().GetStaticRouting(node->GetObject<Ipv4>());
+    for (const auto& r : config.routes)
+    {
+        staticRouting->AddNetworkRouteTo(r.network, r.mask, r.gateway, uint32_t(ifWire));
+    }
 
     // The host's kernel does ICMP, TCP and UDP: the node's own protocols make way for ones that
     // hand each packet to the host.
@@ -107,6 +115,16 @@ EmulatedHost::Build(const EmulatedHostConfig& config,
     tap->SetFileDescriptor(m_tapFd);
     node->AddDevice(tap);
     m_port->Setup(node, m_stack, tap, config.address);
+    struct ifreq ifr;
+    std::memset(&ifr, 0, sizeof(ifr));
+    if (ioctl(m_tapFd, SIOCGIFHWADDR, &ifr) == 0)
+    {
+        uint8_t mac[6];
+        std::memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+        Mac48Address hostMac;
+        hostMac.CopyFrom(mac);
+        m_port->SetHostMac(hostMac);
+    }
     if (m_config.tapIfindex < 0)
     {
         m_config.tapIfindex = IfindexInNamespace(config.netnsPath, config.tapName);

@@ -30,6 +30,17 @@ struct EmulatedHostConfig
     std::string xfrmSocket; //!< where the XFRM netlink server listens ("": no server)
     int32_t tapIfindex{-1}; //!< the TAP's ifindex in the host, if known (charon's offload
                             //!< requests name it); else read after the TAP is made
+
+    /// The host's routes through the TAP (network, mask, gateway): the node routes what the host
+    /// hands it the same way, since a frame from the host carries no next hop of its own.
+    struct Route
+    {
+        Ipv4Address network;
+        Ipv4Mask mask;
+        Ipv4Address gateway;
+    };
+
+    std::vector<Route> routes;
 };
 
 /**

@@ -132,6 +132,13 @@ HostPort::AnswerArp(Ptr<const Packet> packet)
 }
 
 void
+HostPort::SetHostMac(Mac48Address mac)
+{
+    m_hostMac = mac;
+    m_hostMacKnown = true;
+}
+
+void
 HostPort::Deliver(Ptr<Packet> ipPacket)
 {
     ToHost(ipPacket);

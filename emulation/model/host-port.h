@@ -45,6 +45,9 @@ class HostPort : public Object
     /// the TAP. Replaces tap's receive callback, so install after Node::AddDevice.
     void Setup(Ptr<Node> node, Ptr<XfrmStack> stack, Ptr<FdNetDevice> tap, Ipv4Address hostAddress);
 
+    /// The host's MAC on the TAP, until a frame from the host says otherwise: a gateway's kernel
+    /// forwards only what came to its own MAC (ip_forward drops link-layer broadcasts).
+    void SetHostMac(Mac48Address mac);
     /// A whole IPv4 packet to the host.
     void Deliver(Ptr<Packet> ipPacket);
     /// ICMP fragmentation needed with mtu for the host's too-big packet (its IPv4 packet), from
