@@ -1,0 +1,631 @@
+#include "emulation-run.h"
+
+#include "charon-process.h"
+#include "emu-nic-helper.h"
+#include "emulated-host.h"
+#include "esp-sa-file.h"
+#include "harness-process.h"
+#include "realtime-runner.h"
+#include "topology-process.h"
+
+#include "ns3/core-module.h"
+#include "ns3/network-module.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <regex>
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace ns3
+{
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+const std::vector<std::string>&
+EmulationModes()
+{
+    static const std::vector<std::string> modes = {"plain", "sw", "crypto"};
+    return modes;
+}
+
+std::vector<std::string>
+EmulationTopologies()
+{
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(OFFLOADLAB_EMULATION_TOPOLOGIES))
+    {
+        const fs::path p = entry.path();
+        if (p.extension() == ".py" && p.stem() != "emutopo")
+        {
+            names.push_back(p.stem().string());
+        }
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+namespace
+{
+
+double
+MsSince(Clock::time_point t0)
+{
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+std::string
+Hex(uint32_t v)
+{
+    char b[11];
+    std::snprintf(b, sizeof(b), "0x%08x", v);
+    return b;
+}
+
+std::string
+DottedOf(const XfrmAddress& a)
+{
+    std::ostringstream s;
+    if (a.IsIpv6())
+    {
+        s << a.GetIpv6();
+    }
+    else
+    {
+        s << a.GetIpv4();
+    }
+    return s.str();
+}
+
+const char*
+OffloadName(XfrmOffloadType t)
+{
+    return t == XfrmOffloadType::Crypto   ? "crypto"
+           : t == XfrmOffloadType::Packet ? "packet"
+                                          : "none";
+}
+
+double
+CpuSelf()
+{
+    struct rusage self;
+    getrusage(RUSAGE_SELF, &self);
+    return double(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
+           double(self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6;
+}
+
+/// Everything a run made, undone in reverse order by Teardown (also on failure).
+class Run
+{
+  public:
+    Run(const EmulationOptions& options, json* results)
+        : m_opt(options),
+          m_results(*results)
+    {
+    }
+
+    ~Run()
+    {
+        Teardown();
+    }
+
+    bool Execute(std::string* error);
+    void Teardown();
+
+  private:
+    void Progress(const std::string& line)
+    {
+        if (m_opt.progress)
+        {
+            *m_opt.progress << "emulate: " << line << std::endl;
+        }
+    }
+
+    bool BuildNodes(std::string* error);
+    bool StartCharons(std::string* error);
+    bool Initiate(std::string* error);
+    bool Traffic(std::string* error);
+    void Collect();
+    /// True when every IKE host's node holds a CHILD_SA pair (offloaded in crypto mode).
+    bool ChildSasInstalled();
+
+    /// The host's netns path.
+    std::string Netns(const std::string& host) const
+    {
+        return "/proc/" + std::to_string(m_topology["hosts"][host]["pid"].get<int>()) + "/ns/net";
+    }
+
+    json SaSnapshot(const std::string& host);
+
+    std::string Path(const std::string& name) const
+    {
+        return m_opt.outDir + "/" + name;
+    }
+
+    EmulationOptions m_opt;
+    json& m_results;
+    std::string m_prefix;
+    json m_topology;
+    TopologyProcess m_script;
+    bool m_scriptStarted{false};
+    RealtimeRunner m_runner;
+    std::map<std::string, Ptr<EmulatedHost>> m_hosts; //!< by the host's short name
+    std::map<std::string, std::unique_ptr<CharonProcess>> m_charons;
+    bool m_tornDown{false};
+    double m_cpuAtStart{CpuSelf()};
+    std::vector<std::string> m_pcaps;
+};
+
+bool
+Run::Execute(std::string* error)
+{
+    const auto t0 = Clock::now();
+    m_prefix = "o" + std::to_string(getpid() % 1000000);
+    const std::string script =
+        std::string(OFFLOADLAB_EMULATION_TOPOLOGIES) + "/" + m_opt.topology + ".py";
+    if (access(script.c_str(), R_OK) != 0)
+    {
+        *error = "--topology: no topology '" + m_opt.topology + "' (" + script + ")";
+        return false;
+    }
+    Progress("topology " + m_opt.topology + ", mode " + m_opt.mode + ", prefix " + m_prefix);
+    m_scriptStarted = true;
+    if (!m_script.Start(script, m_prefix, Path("topology.log"), &m_topology, error))
+    {
+        return false;
+    }
+    m_results["prefix"] = m_prefix;
+    m_results["hosts"] = m_topology["hosts"];
+    if (!BuildNodes(error))
+    {
+        return false;
+    }
+    m_runner.Start();
+    if (!m_script.Configure(error))
+    {
+        return false;
+    }
+    m_results["timing"]["topology_up_ms"] = MsSince(t0);
+    Progress("topology up in " + std::to_string(int(MsSince(t0))) + " ms");
+    if (m_opt.mode != "plain")
+    {
+        if (!StartCharons(error) || !Initiate(error))
+        {
+            return false;
+        }
+    }
+    return Traffic(error);
+}
+
+bool
+Run::BuildNodes(std::string* error)
+{
+    RealtimeRunner::UseRealtime(MilliSeconds(m_opt.hardLimitMs));
+    // The emulated interfaces by wire: each wire joins two of them.
+    std::map<std::string, std::vector<json>> wires;
+    for (const json& e : m_topology["emulated"])
+    {
+        wires[e["wire"].get<std::string>()].push_back(e);
+    }
+    for (const auto& [wire, ends] : wires)
+    {
+        if (ends.size() != 2)
+        {
+            *error = "topology: wire '" + wire + "' has " + std::to_string(ends.size()) +
+                     " ends; an ns-3 wire joins two";
+            return false;
+        }
+        const json spec = m_topology["wires"].value(wire, json::object());
+        NodeContainer nodes;
+        nodes.Create(2);
+        EmuNicHelper link;
+        link.SetDeviceAttribute("DataRate",
+                                DataRateValue(DataRate(spec.value("rate", std::string("10Gbps")))));
+        link.SetChannelAttribute("Delay",
+                                 TimeValue(Time(spec.value("delay", std::string("20us")))));
+        NetDeviceContainer devices = link.Install(nodes);
+        for (size_t i = 0; i < 2; ++i)
+        {
+            const json& e = ends[i];
+            const std::string host = e["host"].get<std::string>();
+            EmulatedHostConfig config;
+            config.name = host;
+            config.netnsPath = Netns(host);
+            config.tapName = e["tap"].get<std::string>();
+            config.address = Ipv4Address(e["address"].get<std::string>().c_str());
+            config.mask = Ipv4Mask(("/" + std::to_string(e["prefix"].get<int>())).c_str());
+            config.xfrmSocket = Path(host + "-xfrm.sock");
+            for (const json& r : e.value("routes", json::array()))
+            {
+                const std::string dest = r[0].get<std::string>();
+                const size_t slash = dest.find('/');
+                EmulatedHostConfig::Route route;
+                route.network = Ipv4Address(dest.substr(0, slash).c_str());
+                route.mask = Ipv4Mask(dest.substr(slash).c_str());
+                route.gateway = Ipv4Address(r[1].get<std::string>().c_str());
+                config.routes.push_back(route);
+            }
+            Ptr<EmulatedHost> h = CreateObject<EmulatedHost>();
+            if (!h->Build(config, nodes.Get(i), devices.Get(i), error))
+            {
+                return false;
+            }
+            m_hosts[host] = h;
+        }
+        link.EnablePcap(Path("wire-" + wire + ".pcap"), devices.Get(0), false, true);
+        m_pcaps.push_back("wire-" + wire + ".pcap");
+    }
+    return true;
+}
+
+bool
+Run::StartCharons(std::string* error)
+{
+    const auto t0 = Clock::now();
+    for (const json& ike : m_topology["ike"])
+    {
+        const std::string host = ike["host"].get<std::string>();
+        auto it = m_hosts.find(host);
+        if (it == m_hosts.end())
+        {
+            *error = "topology: IKE host '" + host + "' has no emulated interface";
+            return false;
+        }
+        CharonConfig c;
+        c.name = host;
+        c.dir = m_opt.outDir;
+        c.hostPid = m_topology["hosts"][host]["pid"].get<int>();
+        c.xfrmSocket = it->second->GetConfig().xfrmSocket;
+        c.ike = ike;
+        c.hwOffload = m_opt.mode == "crypto";
+        if (c.hwOffload)
+        {
+            c.offloadIface = it->second->GetConfig().tapName;
+        }
+        auto charon = std::make_unique<CharonProcess>();
+        if (!charon->Start(c, error))
+        {
+            return false;
+        }
+        m_results["charon_pids"][host] = charon->GetPid();
+        m_charons[host] = std::move(charon);
+    }
+    for (auto& [host, charon] : m_charons)
+    {
+        if (!charon->Load(error))
+        {
+            return false;
+        }
+    }
+    m_results["timing"]["charons_up_ms"] = MsSince(t0);
+    Progress(std::to_string(m_charons.size()) + " charons up and loaded in " +
+             std::to_string(int(MsSince(t0))) + " ms");
+    return true;
+}
+
+bool
+Run::ChildSasInstalled()
+{
+    bool all = true;
+    m_runner.Call([&] {
+        for (const json& ike : m_topology["ike"])
+        {
+            Ptr<XfrmStack> stack = m_hosts[ike["host"].get<std::string>()]->GetStack();
+            uint32_t installed = 0;
+            for (const auto& x : stack->GetStates().GetAll())
+            {
+                const bool offloadOk =
+                    m_opt.mode != "crypto" || x->IsOffloaded(XfrmOffloadType::Crypto);
+                if (x->GetConfig().spi != 0 && offloadOk)
+                {
+                    ++installed;
+                }
+            }
+            all = all && installed >= 2;
+        }
+    });
+    return all;
+}
+
+bool
+Run::Initiate(std::string* error)
+{
+    for (const json& ike : m_topology["ike"])
+    {
+        if (!ike.value("initiator", false))
+        {
+            continue;
+        }
+        CharonProcess& charon = *m_charons[ike["host"].get<std::string>()];
+        const auto t0 = Clock::now();
+        std::string out;
+        const int rc = charon.Swanctl({"--initiate", "--child", "c", "--timeout", "10"}, &out);
+        // The CHILD_SA is in use once both nodes (and in crypto mode both NICs) hold it.
+        while (!ChildSasInstalled() && MsSince(t0) < 10000 && !g_emulationInterrupted)
+        {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        const double ms = MsSince(t0);
+        if (rc != 0 || !ChildSasInstalled())
+        {
+            *error = "swanctl --initiate failed (" + std::to_string(rc) + "): " + out;
+            return false;
+        }
+        m_results["timing"]["initiate_to_installed_ms"] = ms;
+        m_results["ike"]["established"] = true;
+        Progress("CHILD_SA installed in the nodes " + std::to_string(int(ms)) +
+                 " ms after swanctl --initiate");
+    }
+    return true;
+}
+
+bool
+Run::Traffic(std::string* error)
+{
+    const json& t = m_topology["traffic"];
+    const std::string client = t["client"].get<std::string>();
+    const std::string server = t["server"].get<std::string>();
+    const std::string address = t["server_address"].get<std::string>();
+    std::string out;
+    const int ping = RunChild(
+        {"nsenter", "--net=" + Netns(client), "ping", "-c", "10", "-i", "0.05", "-W", "2", address},
+        std::chrono::seconds(20),
+        Path("ping.out"),
+        &out);
+    std::smatch m;
+    json& p = m_results["traffic"]["ping"];
+    p["exit"] = ping;
+    if (std::regex_search(out, m, std::regex("([0-9]+) packets transmitted, ([0-9]+) received")))
+    {
+        p["sent"] = std::stoi(m[1]);
+        p["received"] = std::stoi(m[2]);
+    }
+    if (std::regex_search(out, m, std::regex("= [0-9.]+/([0-9.]+)/")))
+    {
+        p["rtt_avg_ms"] = std::stod(m[1]);
+    }
+    if (ping != 0)
+    {
+        *error = "ping " + client + " -> " + address + " failed: " + out;
+        return false;
+    }
+    Progress("ping " + client + " -> " + server + ": " + std::to_string(p.value("received", 0)) +
+             "/10");
+    for (const bool reverse : {false, true})
+    {
+        const std::string name = reverse ? "iperf3_reverse" : "iperf3";
+        ChildOptions so;
+        so.outPath = Path(name + "-server.out");
+        std::string spawnError;
+        const pid_t srv =
+            SpawnChild({"nsenter", "--net=" + Netns(server), "iperf3", "-s", "-1", "-p", "5201"},
+                       so,
+                       &spawnError);
+        if (srv < 0)
+        {
+            *error = "iperf3 server: " + spawnError;
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        std::vector<std::string> argv = {"nsenter",
+                                         "--net=" + Netns(client),
+                                         "iperf3",
+                                         "-c",
+                                         address,
+                                         "-p",
+                                         "5201",
+                                         "-t",
+                                         std::to_string(m_opt.trafficSeconds),
+                                         "-J"};
+        if (reverse)
+        {
+            argv.push_back("-R");
+        }
+        if (!m_opt.iperfBitrate.empty())
+        {
+            argv.push_back("-b");
+            argv.push_back(m_opt.iperfBitrate);
+        }
+        const int rc = RunChild(argv,
+                                std::chrono::milliseconds(int(m_opt.trafficSeconds * 1000) + 20000),
+                                Path(name + ".json"),
+                                &out);
+        if (!WaitChild(srv, std::chrono::seconds(5), nullptr))
+        {
+            StopChild(srv, std::chrono::seconds(2));
+        }
+        const json report = json::parse(out, nullptr, false);
+        if (rc != 0 || report.is_discarded() || !report.contains("end"))
+        {
+            *error = name + " failed (" + std::to_string(rc) + "): " + out.substr(0, 2000);
+            return false;
+        }
+        json& r = m_results["traffic"][name];
+        r["direction"] = reverse ? server + "->" + client : client + "->" + server;
+        r["bytes"] = report["end"]["sum_received"]["bytes"];
+        r["mbit_per_s"] = report["end"]["sum_received"]["bits_per_second"].get<double>() / 1e6;
+        r["retransmits"] = report["end"]["sum_sent"].value("retransmits", 0);
+        Progress(name + " " + r["direction"].get<std::string>() + ": " +
+                 std::to_string(int(r["mbit_per_s"].get<double>())) + " Mbit/s");
+    }
+    return true;
+}
+
+json
+Run::SaSnapshot(const std::string& host)
+{
+    json node;
+    m_runner.Call([&] {
+        Ptr<EmulatedHost> h = m_hosts[host];
+        Ptr<XfrmStack> stack = h->GetStack();
+        json states = json::array();
+        for (const auto& x : stack->GetStates().GetAll())
+        {
+            stack->UpdateStats(x);
+            states.push_back({{"spi", Hex(x->GetConfig().spi)},
+                              {"src", DottedOf(x->GetConfig().saddr)},
+                              {"dst", DottedOf(x->GetConfig().daddr)},
+                              {"offload", OffloadName(x->GetOffload().type)},
+                              {"bytes", x->GetCurrent().bytes},
+                              {"packets", x->GetCurrent().packets}});
+        }
+        node["states"] = states;
+        node["policies"] = stack->GetPolicies().GetN();
+        node["xfrm_drops"] = stack->GetDropCounts();
+        node["xfrm_events"] = stack->GetEventCounts();
+        Ptr<HostPort> port = h->GetPort();
+        node["host_port"] = {{"from_host", port->GetFromHost()},
+                             {"to_host", port->GetToHost()},
+                             {"arp_replies", port->GetArpReplies()},
+                             {"frag_needed", port->GetFragNeeded()},
+                             {"drops", port->GetDropCounts()}};
+    });
+    return node;
+}
+
+void
+Run::Collect()
+{
+    offloadlab::EspSaFile keys;
+    for (const auto& [host, h] : m_hosts)
+    {
+        m_results["nodes"][host] = SaSnapshot(host);
+        m_runner.Call([&, hh = h] {
+            for (const auto& x : hh->GetStack()->GetStates().GetAll())
+            {
+                const XfrmStateConfig& c = x->GetConfig();
+                offloadlab::EspSaEntry e;
+                e.saddr = DottedOf(c.saddr);
+                e.daddr = DottedOf(c.daddr);
+                e.spi = c.spi;
+                e.gcm = c.algorithm.suite == EspAlgorithm::Suite::AesGcm;
+                e.encKey = c.algorithm.encKey;
+                e.encKey.insert(e.encKey.end(), c.algorithm.salt.begin(), c.algorithm.salt.end());
+                e.authKey = c.algorithm.authKey;
+                keys.Add(e);
+            }
+        });
+    }
+    keys.Write(Path("esp_sa"));
+    for (auto& [host, charon] : m_charons)
+    {
+        std::string out;
+        charon->Swanctl({"--list-sas", "--raw"}, &out);
+        json& s = m_results["swanctl"][host];
+        std::smatch m;
+        for (const char* field : {"bytes-in", "bytes-out", "packets-in", "packets-out"})
+        {
+            if (std::regex_search(out, m, std::regex(std::string(field) + "=([0-9]+)")))
+            {
+                s[field] = std::stoull(m[1]);
+            }
+        }
+        for (const char* field : {"spi-in", "spi-out"})
+        {
+            if (std::regex_search(out, m, std::regex(std::string(field) + "=([0-9a-f]+)")))
+            {
+                s[field] = "0x" + m[1].str();
+            }
+        }
+        s["installed"] = out.find("state=INSTALLED") != std::string::npos;
+        m_results["cpu_seconds"]["charon"][host] = charon->GetCpuSeconds();
+    }
+    m_results["realtime"] = {{"max_lag_us", m_runner.GetMaxLag().GetMicroSeconds()},
+                             {"samples", m_runner.GetLagSamples()},
+                             {"hard_limit_ms", m_opt.hardLimitMs}};
+}
+
+void
+Run::Teardown()
+{
+    if (m_tornDown)
+    {
+        return;
+    }
+    m_tornDown = true;
+    if (m_runner.IsRunning())
+    {
+        Collect(); // also after a failure: the counters say where packets went
+    }
+    const auto t0 = Clock::now();
+    bool empty = true;
+    for (auto& [host, charon] : m_charons)
+    {
+        m_results["cpu_seconds"]["charon"][host] = charon->GetCpuSeconds();
+        charon->Stop();
+    }
+    if (!m_charons.empty() && m_runner.IsRunning())
+    {
+        // strongSwan's post-test check: a stopped charon leaves no SA and no policy behind.
+        m_runner.Call([&] {
+            for (const auto& [host, h] : m_hosts)
+            {
+                const uint32_t states = h->GetStack()->GetStates().GetN();
+                const uint32_t policies = h->GetStack()->GetPolicies().GetN();
+                m_results["after_charon_stop"][host] = {{"states", states}, {"policies", policies}};
+                empty = empty && states == 0 && policies == 0;
+            }
+        });
+        m_results["after_charon_stop"]["empty"] = empty;
+    }
+    m_runner.Stop();
+    for (auto& [host, h] : m_hosts)
+    {
+        h->Shutdown();
+    }
+    if (m_scriptStarted)
+    {
+        m_script.Stop();
+    }
+    m_hosts.clear();
+    Simulator::Destroy();
+    GlobalValue::Bind("SimulatorImplementationType", StringValue("ns3::DefaultSimulatorImpl"));
+    // This process: the simulator thread, the netlink and TAP reader threads, the harness.
+    m_results["cpu_seconds"]["ns3"] = CpuSelf() - m_cpuAtStart;
+    m_results["timing"]["teardown_ms"] = MsSince(t0);
+    m_results["pcaps"] = m_pcaps;
+    Progress("torn down in " + std::to_string(int(MsSince(t0))) + " ms");
+}
+
+} // namespace
+
+bool
+RunEmulation(const EmulationOptions& options, json* results, std::string* error)
+{
+    *results = json::object();
+    (*results)["topology"] = options.topology;
+    (*results)["mode"] = options.mode;
+    if (std::find(EmulationModes().begin(), EmulationModes().end(), options.mode) ==
+        EmulationModes().end())
+    {
+        *error = "--mode: '" + options.mode + "' is not one of plain, sw, crypto";
+        return false;
+    }
+    std::error_code ec;
+    fs::create_directories(options.outDir, ec);
+    if (ec)
+    {
+        *error = "--out: " + options.outDir + ": " + ec.message();
+        return false;
+    }
+    bool ok = false;
+    {
+        Run run(options, results);
+        ok = run.Execute(error);
+        run.Teardown();
+    }
+    (*results)["ok"] = ok;
+    if (!ok)
+    {
+        (*results)["error"] = *error;
+    }
+    std::ofstream(options.outDir + "/results.json") << results->dump(2) << "\n";
+    return ok;
+}
+
+} // namespace ns3
