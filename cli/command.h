@@ -23,6 +23,10 @@ void PrintRunHelp();
 int CatalogCommand(const std::vector<std::string>& args);
 void PrintCatalogHelp();
 
+/// `offloadlab emulate`: an emulation topology with real charons and real traffic.
+int EmulateCommand(const std::vector<std::string>& args);
+void PrintEmulateHelp();
+
 /// `offloadlab certify`: run the conformance suite against a device; junit.xml, certify.json.
 int CertifyCommand(const std::vector<std::string>& args);
 void PrintCertifyHelp();

@@ -25,6 +25,8 @@ PrintHelp()
            "  certify  certify an offload device against the catalog: run the conformance\n"
            "           suite against it; junit.xml, certify.json, a requirement x mode table\n"
            "           (--list-devices: the built-in devices)\n"
+           "  emulate  run an emulation topology: Mininet hosts with real charons keying\n"
+           "           the emulated NIC over XFRM netlink, real traffic; results.json\n"
            "  help     show this help, or `offloadlab help <command>`\n"
            "  --version  print the version and the git commit of this build\n"
            "\n"
@@ -68,6 +70,15 @@ main(int argc, char** argv)
     {
         offloadlab::PrintCertifyHelp();
         return offloadlab::kExitOk;
+    }
+    if (command == "help" && args.front() == "emulate")
+    {
+        offloadlab::PrintEmulateHelp();
+        return offloadlab::kExitOk;
+    }
+    if (command == "emulate")
+    {
+        return offloadlab::EmulateCommand(args);
     }
     if (command == "run")
     {
