@@ -30,7 +30,9 @@ PrintEmulateHelp()
                  "\n"
                  "  --topology NAME   h2h (default) or gw2gw\n"
                  "  --mode MODES      plain (no IPsec), sw (software IPsec in the node), crypto\n"
-                 "                    (charon's hw_offload = yes: the NIC's crypto offload);\n"
+                 "                    (charon's hw_offload = yes: the NIC's crypto offload),\n"
+                 "                    packet (the same requests made packet offload by the\n"
+                 "                    endpoint: strongSwan 5.9.8 cannot ask for it);\n"
                  "                    several, comma-separated, run one after the other on the\n"
                  "                    same topology and are compared (default: sw)\n"
                  "  --out DIR         results.json (per mode in DIR/MODE/ when several), the\n"
@@ -153,7 +155,7 @@ EmulateCommand(const std::vector<std::string>& args)
         if (std::find(known.begin(), known.end(), m) == known.end())
         {
             std::cerr << "offloadlab emulate: --mode: '" << m
-                      << "' is not one of plain, sw, crypto\n";
+                      << "' is not one of plain, sw, crypto, packet\n";
             return kExitUsage;
         }
     }

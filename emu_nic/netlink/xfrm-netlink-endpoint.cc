@@ -424,9 +424,29 @@ XfrmNetlinkEndpoint::SetExtAck(uint32_t portId, bool on)
 }
 
 void
+XfrmNetlinkEndpoint::SetPacketOffloadForCryptoRequests(bool on)
+{
+    m_packetForCrypto = on;
+}
+
+void
 XfrmNetlinkEndpoint::RemoveClient(uint32_t portId)
 {
-    m_clients.erase(portId);
+    const bool had = m_clients.erase(portId) > 0;
+    if (had && m_clients.empty() && m_stack)
+    {
+        // The last XFRM socket closed: the daemon is gone, and with it its sockets' policies
+        // and the port bypasses it would have removed (strongSwan does at shutdown).
+        for (auto& [port, policies] : m_portBypass)
+        {
+            for (auto& p : policies)
+            {
+                m_stack->DeletePolicy(p);
+            }
+        }
+        m_portBypass.clear();
+        m_stack->ClearSocketPolicies();
+    }
 }
 
 bool
@@ -494,7 +514,45 @@ XfrmNetlinkEndpoint::SocketOption(uint32_t level,
                              info.dir == XFRM_POLICY_IN ? XfrmDir::In : XfrmDir::Out,
                              info.action == XFRM_POLICY_ALLOW ? XfrmPolicyAction::Allow
                                                               : XfrmPolicyAction::Block);
+    if (m_packetForCrypto && protocol == IPPROTO_UDP && info.action == XFRM_POLICY_ALLOW &&
+        !m_portBypass.count(localPort))
+    {
+        AddOffloadedPortBypass(localPort);
+    }
     return true;
+}
+
+void
+XfrmNetlinkEndpoint::AddOffloadedPortBypass(uint16_t port)
+{
+    if (m_interfaces.size() != 1)
+    {
+        return;
+    }
+    // A packet-offload device looks up its own policies for every packet it sends: without
+    // these, IKE that matches a CHILD_SA's selector would leave encrypted.
+    std::vector<Ptr<XfrmPolicy>>& added = m_portBypass[port];
+    for (XfrmDir dir : {XfrmDir::Out, XfrmDir::In})
+    {
+        XfrmPolicyConfig c;
+        c.dir = dir;
+        c.priority = 1;
+        c.action = XfrmPolicyAction::Allow;
+        c.hasTemplate = false;
+        c.sel.proto = IPPROTO_UDP;
+        (dir == XfrmDir::Out ? c.sel.sport : c.sel.dport) = port;
+        c.offloadDev = m_interfaces.begin()->second;
+        c.offloadType = XfrmOffloadType::Packet;
+        std::string error;
+        if (Ptr<XfrmPolicy> p = m_stack->AddPolicy(c, &error))
+        {
+            added.push_back(p);
+        }
+        else
+        {
+            NS_LOG_WARN("offloaded bypass of UDP port " << port << ": " << error);
+        }
+    }
 }
 
 uint64_t
@@ -982,7 +1040,7 @@ XfrmNetlinkEndpoint::AddSa(uint32_t portId, const NetlinkMessageView& request, b
         {
             return fail(-EINVAL, "Unrecognized flags in offload request");
         }
-        const bool packet = offload.flags & XFRM_OFFLOAD_PACKET;
+        const bool packet = (offload.flags & XFRM_OFFLOAD_PACKET) || m_packetForCrypto;
         if ((c.encap.Enabled() && !packet) || attrs.Has(XFRMA_TFCPAD))
         {
             return fail(-EINVAL, "Encapsulation and TFC padding can't be offloaded");
@@ -1901,6 +1959,13 @@ XfrmNetlinkEndpoint::AddPolicy(const NetlinkMessageView& request, bool update)
             return {-EINVAL, "offloadlab: no emulated device has this ifindex"};
         }
         c.offloadDev = dev->second;
+        c.offloadType = XfrmOffloadType::Packet;
+    }
+    else if (m_packetForCrypto && c.hasTemplate && c.dir != XfrmDir::Fwd &&
+             m_interfaces.size() == 1)
+    {
+        // What charon 5.9.10+ adds with hw_offload = packet (forward policies stay software).
+        c.offloadDev = m_interfaces.begin()->second;
         c.offloadType = XfrmOffloadType::Packet;
     }
     // xfrm_policy_insert: identity is (dir, selector bytes); priority is not part of it.

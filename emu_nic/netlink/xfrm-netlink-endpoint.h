@@ -51,6 +51,11 @@ class XfrmNetlinkEndpoint : public Object
 
     /// XFRMA_OFFLOAD_DEV names a device by ifindex: the host interface an EmuNic stands for.
     void AddInterface(int32_t ifindex, Ptr<NetDevice> device);
+    /// Packet offload chosen per topology (a documented deviation: strongSwan 5.9.8 can ask only
+    /// for crypto offload): a crypto-offload request on an SA becomes packet offload, and in and
+    /// out policies with an ESP template are offloaded to the one interface added, as 5.9.10+
+    /// asks with hw_offload = packet. Requests that already say XFRM_OFFLOAD_PACKET are as ever.
+    void SetPacketOffloadForCryptoRequests(bool on);
 
     /// The wall clock (epoch seconds) at simulation time 0, for curlft's add and use times,
     /// which Linux gives in ktime_get_real_seconds. Default: the wall clock when SetStack ran,
@@ -197,6 +202,12 @@ class XfrmNetlinkEndpoint : public Object
 
     Ptr<XfrmStack> m_stack;
     std::map<int32_t, Ptr<NetDevice>> m_interfaces;
+    bool m_packetForCrypto{false};
+    /// The offloaded IKE-port bypasses added with packet offload per topology (by port).
+    std::map<uint16_t, std::vector<Ptr<XfrmPolicy>>> m_portBypass;
+    /// In packet offload per topology: what strongSwan 5.9.10+ adds for a bypassed IKE socket
+    /// (add_and_offload_port_bypass): in and out bypass policies of its UDP port in the device.
+    void AddOffloadedPortBypass(uint16_t port);
     int64_t m_epochAtZero{0};
     SendCallback m_send;
     std::map<uint32_t, Client> m_clients;

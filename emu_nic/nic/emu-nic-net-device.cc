@@ -1230,7 +1230,12 @@ EmuNicNetDevice::PolicyAdd(Ptr<XfrmPolicy> xp)
 {
     ++m_events[size_t(EmuNicEvent::PolicyAdd)];
     const XfrmPolicyConfig& c = xp->GetConfig();
-    if (!xp->RequiresIpsec())
+    const bool bypass = c.action == XfrmPolicyAction::Allow && !c.hasTemplate;
+    if (bypass && !(m_type->GetCapabilities().features & OLAB_FEATURE_POLICY_BYPASS))
+    {
+        return XfrmOffloadResult::NotSupported("the device does not offload bypass policies");
+    }
+    if (!xp->RequiresIpsec() && !bypass)
     {
         return XfrmOffloadResult::NotSupported("only allow policies with an ESP template");
     }
@@ -1245,6 +1250,7 @@ EmuNicNetDevice::PolicyAdd(Ptr<XfrmPolicy> xp)
     p.serial = xp->GetSerial();
     p.dir = c.dir == XfrmDir::In ? OLAB_DIR_IN : c.dir == XfrmDir::Out ? OLAB_DIR_OUT : 2;
     p.tmpl_mode = c.tmpl.mode == XfrmMode::Tunnel ? OLAB_MODE_TUNNEL : OLAB_MODE_TRANSPORT;
+    p.action = bypass ? OLAB_POLICY_BYPASS : OLAB_POLICY_IPSEC;
     p.priority = c.priority;
     p.sel = AbiSelectorOf(c.sel);
     p.tmpl_saddr = AbiIpv4Of(c.tmpl.saddr);

@@ -189,7 +189,8 @@ ValidateCapabilities(const olab_capabilities* caps, std::string* error)
             << " must be OLAB_OFFERS_CRYPTO and/or OLAB_OFFERS_PACKET";
     }
     else if ((caps->features & ~(OLAB_FEATURE_HW_ESP | OLAB_FEATURE_HW_ESP_TX_CSUM |
-                                 (caps->abi_version >= 4 ? OLAB_FEATURE_GSO_ESP : 0u))) != 0)
+                                 (caps->abi_version >= 4 ? OLAB_FEATURE_GSO_ESP : 0u) |
+                                 OLAB_FEATURE_POLICY_BYPASS)) != 0)
     {
         why << "olab_capabilities.features 0x" << std::hex << caps->features << " has unknown bits"
             << (caps->features & OLAB_FEATURE_GSO_ESP ? " (OLAB_FEATURE_GSO_ESP needs ABI v4)"

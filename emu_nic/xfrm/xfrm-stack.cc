@@ -599,6 +599,12 @@ XfrmStack::SetSocketPolicy(uint8_t protocol, uint16_t port, XfrmDir dir, XfrmPol
     m_socketPolicies[{protocol, port, dir}] = Create<XfrmPolicy>(c);
 }
 
+void
+XfrmStack::ClearSocketPolicies()
+{
+    m_socketPolicies.clear();
+}
+
 std::map<std::tuple<uint8_t, uint16_t, XfrmDir>, XfrmPolicyAction>
 XfrmStack::GetSocketPolicies() const
 {

@@ -142,6 +142,8 @@ class XfrmStack : public Object
     /// gives its IKE sockets allow policies without templates: IKE bypasses IPsec. Set again, it
     /// replaces; no close is seen, so it lasts as long as the stack.
     void SetSocketPolicy(uint8_t protocol, uint16_t port, XfrmDir dir, XfrmPolicyAction action);
+    /// Forgets every socket policy (their sockets closed).
+    void ClearSocketPolicies();
     /// The socket policies set, as (protocol, port, dir) -> action.
     std::map<std::tuple<uint8_t, uint16_t, XfrmDir>, XfrmPolicyAction> GetSocketPolicies() const;
 

@@ -18,6 +18,7 @@
 #include <memory>
 #include <regex>
 #include <sys/resource.h>
+#include <thread>
 #include <unistd.h>
 
 namespace ns3
@@ -30,7 +31,7 @@ using nlohmann::json;
 const std::vector<std::string>&
 EmulationModes()
 {
-    static const std::vector<std::string> modes = {"plain", "sw", "crypto"};
+    static const std::vector<std::string> modes = {"plain", "sw", "crypto", "packet"};
     return modes;
 }
 
@@ -131,6 +132,8 @@ class Run
     bool Initiate(std::string* error);
     bool Traffic(std::string* error);
     void Collect();
+    /// swanctl --list-sas of every charon: its counters and SPIs into the results.
+    void CollectSwanctl();
     /// True when every IKE host's node holds a CHILD_SA pair (offloaded in crypto mode).
     bool ChildSasInstalled();
 
@@ -255,6 +258,10 @@ Run::BuildNodes(std::string* error)
             {
                 return false;
             }
+            if (Ptr<XfrmNetlinkEndpoint> endpoint = h->GetEndpoint())
+            {
+                endpoint->SetPacketOffloadForCryptoRequests(m_opt.mode == "packet");
+            }
             m_hosts[host] = h;
         }
         link.EnablePcap(Path("wire-" + wire + ".pcap"), devices.Get(0), false, true);
@@ -282,7 +289,7 @@ Run::StartCharons(std::string* error)
         c.hostPid = m_topology["hosts"][host]["pid"].get<int>();
         c.xfrmSocket = it->second->GetConfig().xfrmSocket;
         c.ike = ike;
-        c.hwOffload = m_opt.mode == "crypto";
+        c.hwOffload = m_opt.mode == "crypto" || m_opt.mode == "packet";
         if (c.hwOffload)
         {
             c.offloadIface = it->second->GetConfig().tapName;
@@ -320,7 +327,8 @@ Run::ChildSasInstalled()
             for (const auto& x : stack->GetStates().GetAll())
             {
                 const bool offloadOk =
-                    m_opt.mode != "crypto" || x->IsOffloaded(XfrmOffloadType::Crypto);
+                    (m_opt.mode != "crypto" || x->IsOffloaded(XfrmOffloadType::Crypto)) &&
+                    (m_opt.mode != "packet" || x->IsOffloaded(XfrmOffloadType::Packet));
                 if (x->GetConfig().spi != 0 && offloadOk)
                 {
                     ++installed;
@@ -491,10 +499,32 @@ Run::SaSnapshot(const std::string& host)
 void
 Run::Collect()
 {
+    // The nodes' counters and swanctl's are read in turn; a straggler of the traffic (the last
+    // TCP segments of a closing connection) between the two reads would make them differ, so
+    // the reads repeat until the nodes' counters stand still across swanctl's.
+    for (int attempt = 0; attempt < 5; ++attempt)
+    {
+        json before;
+        for (const auto& [host, h] : m_hosts)
+        {
+            before[host] = SaSnapshot(host)["states"];
+        }
+        CollectSwanctl();
+        bool still = true;
+        for (const auto& [host, h] : m_hosts)
+        {
+            m_results["nodes"][host] = SaSnapshot(host);
+            still = still && m_results["nodes"][host]["states"] == before[host];
+        }
+        if (still)
+        {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
     offloadlab::EspSaFile keys;
     for (const auto& [host, h] : m_hosts)
     {
-        m_results["nodes"][host] = SaSnapshot(host);
         m_runner.Call([&, hh = h] {
             for (const auto& x : hh->GetStack()->GetStates().GetAll())
             {
@@ -512,6 +542,14 @@ Run::Collect()
         });
     }
     keys.Write(Path("esp_sa"));
+    m_results["realtime"] = {{"max_lag_us", m_runner.GetMaxLag().GetMicroSeconds()},
+                             {"samples", m_runner.GetLagSamples()},
+                             {"hard_limit_ms", m_opt.hardLimitMs}};
+}
+
+void
+Run::CollectSwanctl()
+{
     for (auto& [host, charon] : m_charons)
     {
         std::string out;
@@ -535,9 +573,6 @@ Run::Collect()
         s["installed"] = out.find("state=INSTALLED") != std::string::npos;
         m_results["cpu_seconds"]["charon"][host] = charon->GetCpuSeconds();
     }
-    m_results["realtime"] = {{"max_lag_us", m_runner.GetMaxLag().GetMicroSeconds()},
-                             {"samples", m_runner.GetLagSamples()},
-                             {"hard_limit_ms", m_opt.hardLimitMs}};
 }
 
 void
@@ -561,16 +596,26 @@ Run::Teardown()
     }
     if (!m_charons.empty() && m_runner.IsRunning())
     {
-        // strongSwan's post-test check: a stopped charon leaves no SA and no policy behind.
-        m_runner.Call([&] {
-            for (const auto& [host, h] : m_hosts)
-            {
-                const uint32_t states = h->GetStack()->GetStates().GetN();
-                const uint32_t policies = h->GetStack()->GetPolicies().GetN();
-                m_results["after_charon_stop"][host] = {{"states", states}, {"policies", policies}};
-                empty = empty && states == 0 && policies == 0;
-            }
-        });
+        // strongSwan's post-test check: a stopped charon leaves no SA, no policy and no socket
+        // policy behind (the last ones go when the server sees its sockets close).
+        const auto stopped = Clock::now();
+        do
+        {
+            empty = true;
+            m_runner.Call([&] {
+                for (const auto& [host, h] : m_hosts)
+                {
+                    const uint32_t states = h->GetStack()->GetStates().GetN();
+                    const uint32_t policies = h->GetStack()->GetPolicies().GetN();
+                    const size_t sockets = h->GetStack()->GetSocketPolicies().size();
+                    m_results["after_charon_stop"][host] = {{"states", states},
+                                                            {"policies", policies},
+                                                            {"socket_policies", sockets}};
+                    empty = empty && states == 0 && policies == 0 && sockets == 0;
+                }
+            });
+        } while (!empty && MsSince(stopped) < 2000 &&
+                 (std::this_thread::sleep_for(std::chrono::milliseconds(5)), true));
         m_results["after_charon_stop"]["empty"] = empty;
     }
     m_runner.Stop();
@@ -603,7 +648,7 @@ RunEmulation(const EmulationOptions& options, json* results, std::string* error)
     if (std::find(EmulationModes().begin(), EmulationModes().end(), options.mode) ==
         EmulationModes().end())
     {
-        *error = "--mode: '" + options.mode + "' is not one of plain, sw, crypto";
+        *error = "--mode: '" + options.mode + "' is not one of plain, sw, crypto, packet";
         return false;
     }
     std::error_code ec;

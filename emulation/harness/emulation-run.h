@@ -14,11 +14,12 @@ namespace ns3
 struct EmulationOptions
 {
     std::string topology{"h2h"}; //!< a script in topologies/emulation (NAME.py)
-    std::string mode{"sw"};      //!< plain (no IPsec), sw, crypto (charon's hw_offload = yes)
-    std::string outDir;          //!< results.json, pcaps, esp_sa, charon logs
-    double trafficSeconds{3};    //!< each iperf3 direction
-    std::string iperfBitrate;    //!< iperf3 -b ("": as fast as it goes)
-    int hardLimitMs{100};        //!< the real-time simulator's HardLimit
+    std::string mode{"sw"};   //!< plain (no IPsec), sw, crypto (charon's hw_offload = yes), packet
+                              //!< (the same requests, made packet offload by the endpoint)
+    std::string outDir;       //!< results.json, pcaps, esp_sa, charon logs
+    double trafficSeconds{3}; //!< each iperf3 direction
+    std::string iperfBitrate; //!< iperf3 -b ("": as fast as it goes)
+    int hardLimitMs{100};     //!< the real-time simulator's HardLimit
     std::ostream* progress{nullptr};
 };
 

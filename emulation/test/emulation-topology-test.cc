@@ -131,7 +131,7 @@ TEST_P(EmulationTopologyTest, EstablishesCarriesTrafficAndCleansUp)
                     in = x["bytes"];
                 }
                 EXPECT_EQ(x["offload"].get<std::string>(),
-                          std::string(c.mode) == "crypto" ? "crypto" : "none");
+                          std::string(c.mode) == "sw" ? "none" : c.mode);
             }
             EXPECT_EQ(s["bytes-out"].get<uint64_t>(), out);
             EXPECT_EQ(s["bytes-in"].get<uint64_t>(), in);
@@ -143,7 +143,12 @@ TEST_P(EmulationTopologyTest, EstablishesCarriesTrafficAndCleansUp)
     {
         for (auto& [reason, n] : node["xfrm_drops"].items())
         {
-            EXPECT_EQ(n.get<uint64_t>(), 0u) << host << " " << reason;
+            // The first full-size segments of each TCP connection, too big once ESP is added,
+            // are refused with a PMTU error (packet offload counts them as XfrmOutError).
+            const uint64_t expected = reason == "XfrmOutError" && std::string(c.mode) == "packet"
+                                          ? node["host_port"]["frag_needed"].get<uint64_t>()
+                                          : 0;
+            EXPECT_EQ(n.get<uint64_t>(), expected) << host << " " << reason;
         }
     }
     // Nothing left: no interface of the run's prefix, no host process.
@@ -212,8 +217,10 @@ INSTANTIATE_TEST_SUITE_P(Topologies,
                          testing::Values(Case{"h2h", "plain"},
                                          Case{"h2h", "sw"},
                                          Case{"h2h", "crypto"},
+                                         Case{"h2h", "packet"},
                                          Case{"gw2gw", "sw"},
-                                         Case{"gw2gw", "crypto"}),
+                                         Case{"gw2gw", "crypto"},
+                                         Case{"gw2gw", "packet"}),
                          [](const testing::TestParamInfo<Case>& info) {
                              return std::string(info.param.topology) + "_" + info.param.mode;
                          });

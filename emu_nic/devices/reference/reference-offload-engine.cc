@@ -366,6 +366,12 @@ ReferenceOffloadEngine::PolicyAdd(const olab_policy& in, uint64_t* handle, std::
         p.tmplDaddr = Ipv4Address(in.tmpl_daddr);
     }
     p.tmplReqid = in.tmpl_reqid;
+    if (in.action != OLAB_POLICY_IPSEC && in.action != OLAB_POLICY_BYPASS)
+    {
+        CopyReason(reason, "action " + std::to_string(in.action) + " is neither IPSEC nor BYPASS");
+        return OLAB_FAILURE;
+    }
+    p.bypass = in.action == OLAB_POLICY_BYPASS;
     // tmpl_spi is ABI v2: read it only from a struct that is long enough to hold it.
     if (in.size >= offsetof(olab_policy, tmpl_spi) + sizeof(in.tmpl_spi))
     {
@@ -881,9 +887,9 @@ ReferenceOffloadEngine::PacketOffloadTx(uint8_t* buf,
         return OLAB_PASS; // already ESP (software or crypto offload of another SA)
     }
     const Policy* policy = LookupPolicy(XfrmDir::Out, flow);
-    if (!policy)
+    if (!policy || policy->bypass)
     {
-        return OLAB_PASS;
+        return OLAB_PASS; // no policy, or a bypass (charon's IKE ports): plaintext
     }
     if (IsIpv4FragmentBytes(buf))
     {
@@ -1099,7 +1105,10 @@ ReferenceOffloadEngine::Rx(uint8_t* buf,
             return verdict;
         }
     }
-    if (fragment && LookupPolicy(XfrmDir::In, XfrmFlow{flow.src, flow.dst, flow.proto, 0, 0}))
+    const Policy* in =
+        fragment ? LookupPolicy(XfrmDir::In, XfrmFlow{flow.src, flow.dst, flow.proto, 0, 0})
+                 : nullptr;
+    if (in && !in->bypass)
     {
         *dropReason = OLAB_DROP_RX_FRAGMENT;
         return OLAB_DROP;
@@ -1382,9 +1391,9 @@ ReferenceOffloadEngine::PacketOffloadTx6(uint8_t* buf,
     }
     const XfrmFlow flow = Flow6Of(buf, length, chain);
     const Policy* policy = LookupPolicy(XfrmDir::Out, flow);
-    if (!policy)
+    if (!policy || policy->bypass)
     {
-        return OLAB_PASS;
+        return OLAB_PASS; // no policy, or a bypass (charon's IKE ports): plaintext
     }
     if (chain.fragment)
     {
@@ -1508,12 +1517,15 @@ ReferenceOffloadEngine::Rx6(uint8_t* buf, uint32_t* len, olab_rx_info* info, uin
         *len = end;
         return CryptoRx(*sa, buf, end, esp, info);
     }
-    if (chain.fragment && LookupPolicy(XfrmDir::In,
-                                       XfrmFlow{Ipv6SourceOf(buf),
-                                                FinalDestination(buf, chain.upperOffset),
-                                                chain.upperProtocol,
-                                                0,
-                                                0}))
+    const Policy* in = chain.fragment
+                           ? LookupPolicy(XfrmDir::In,
+                                          XfrmFlow{Ipv6SourceOf(buf),
+                                                   FinalDestination(buf, chain.upperOffset),
+                                                   chain.upperProtocol,
+                                                   0,
+                                                   0})
+                           : nullptr;
+    if (in && !in->bypass)
     {
         *dropReason = OLAB_DROP_RX_FRAGMENT;
         return OLAB_DROP;
@@ -1688,7 +1700,8 @@ ReferenceOffloadEngine::GetCapabilities()
         OLAB_DEVICE_ABI_VERSION,
         "reference",
         "offloadlab reference NIC: crypto and packet offload, rfc4106(gcm(aes)), ESP GSO",
-        OLAB_FEATURE_HW_ESP | OLAB_FEATURE_HW_ESP_TX_CSUM | OLAB_FEATURE_GSO_ESP,
+        OLAB_FEATURE_HW_ESP | OLAB_FEATURE_HW_ESP_TX_CSUM | OLAB_FEATURE_GSO_ESP |
+            OLAB_FEATURE_POLICY_BYPASS,
         OLAB_OFFERS_CRYPTO | OLAB_OFFERS_PACKET,
         1u << OLAB_ALG_AES_GCM,
         1u << 20,

@@ -91,6 +91,7 @@ class ReferenceOffloadEngine : public BuiltinOffloadDevice
         XfrmAddress tmplDaddr;
         uint32_t tmplReqid{0};
         uint32_t tmplSpi{0}; //!< 0: the newest matching SA serves; else only this SPI
+        bool bypass{false};  //!< OLAB_POLICY_BYPASS: what matches passes in plaintext
         bool TemplateMatches(const ReferenceSa& sa) const;
         /// Lookup order: lower priority value first, then the older policy (Linux's SPD
         /// order), then the one added first.

@@ -91,6 +91,14 @@ extern "C"
  * and in packet offload (olab_tx_meta.gso_size; see olab_tx). A device without it, and every
  * v1..v3 device, gets only packets that fit the MTU: the host segments in software. */
 #define OLAB_FEATURE_GSO_ESP (1u << 2)
+/* Packet offload of bypass policies, at any ABI version (no new fields: olab_policy.action was
+ * a reserved byte, always 0).
+ * With it the host also offers policies whose action is OLAB_POLICY_BYPASS: no template (the
+ * tmpl_* fields are 0); a packet whose best policy in the device is one goes out, and comes in,
+ * as it is. strongSwan 5.9.10+ installs such policies for its IKE ports with hw_offload =
+ * packet, since the device's own policy lookup would otherwise encrypt IKE. A device without
+ * the feature is never offered one. */
+#define OLAB_FEATURE_POLICY_BYPASS (1u << 3)
 
 /* Offload types a device offers (bits of olab_capabilities.offload_types). */
 #define OLAB_OFFERS_CRYPTO (1u << OLAB_OFFLOAD_CRYPTO)
@@ -295,14 +303,18 @@ extern "C"
 
 #define OLAB_ENCAP_ESPINUDP 2u
 
-    /* A policy (packet offload only): Linux xfrm_policy with one ESP template. */
+#define OLAB_POLICY_IPSEC 0u  /* the template's SA protects what matches */
+#define OLAB_POLICY_BYPASS 1u /* what matches passes in plaintext */
+
+    /* A policy (packet offload only): Linux xfrm_policy with one ESP template, or a bypass. */
     struct olab_policy
     {
         uint32_t size;
         uint64_t serial;   /* creation order: ties of priority go to the older policy */
         uint8_t dir;       /* olab_dir */
         uint8_t tmpl_mode; /* olab_mode an SA must have to serve this policy */
-        uint8_t reserved[2];
+        uint8_t action;    /* OLAB_POLICY_IPSEC, or OLAB_POLICY_BYPASS (OLAB_FEATURE_POLICY_BYPASS) */
+        uint8_t reserved;
         uint32_t priority; /* lower wins */
         struct olab_selector sel;
         uint32_t tmpl_saddr; /* tunnel endpoints; unused in transport mode */
