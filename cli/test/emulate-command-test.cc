@@ -36,6 +36,11 @@ CanRun(std::string* why)
         *why = "needs root: Mininet hosts, TAP devices";
         return false;
     }
+    if (access("/dev/net/tun", R_OK | W_OK) != 0)
+    {
+        *why = "no /dev/net/tun on this machine";
+        return false;
+    }
     for (const char* need : {"/usr/lib/ipsec/charon", "/usr/bin/iperf3", "/usr/bin/mnexec"})
     {
         if (access(need, X_OK) != 0)

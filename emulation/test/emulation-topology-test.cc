@@ -59,6 +59,10 @@ class EmulationTopologyTest : public testing::TestWithParam<Case>
         {
             GTEST_SKIP() << "needs root: Mininet hosts, TAP devices";
         }
+        if (access("/dev/net/tun", R_OK | W_OK) != 0)
+        {
+            GTEST_SKIP() << "no /dev/net/tun on this machine";
+        }
         for (const char* need : {"/usr/lib/ipsec/charon",
                                  "/usr/sbin/swanctl",
                                  "/usr/bin/iperf3",
