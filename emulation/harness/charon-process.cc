@@ -35,11 +35,16 @@ CharonProcess::Start(const CharonConfig& config, std::string* error)
 {
     m_config = config;
     const nlohmann::json& ike = config.ike;
+    // kernel-libipsec before kernel-netlink: its ESP serves, kernel-netlink keeps addresses and
+    // routes (the route into its TUN for the peer's subnet).
     std::ofstream(Path("strongswan.conf"))
         << "charon {\n"
            "  load = random nonce aes sha1 sha2 hmac gcm curve25519 kdf pem pkcs1 x509 pubkey "
-           "kernel-netlink socket-default vici\n"
-           "  install_routes = no\n"
+        << (config.libipsec ? "kernel-libipsec " : "")
+        << "kernel-netlink socket-default vici\n"
+           "  install_routes = "
+        << (config.libipsec ? "yes" : "no")
+        << "\n"
            "  plugins {\n"
            "    vici { socket = unix://"
         << Path("vici")
@@ -57,8 +62,9 @@ CharonProcess::Start(const CharonConfig& config, std::string* error)
         << "\n    remote_addrs = " << ike["remote"].get<std::string>()
         << "\n    proposals = aes128-sha256-x25519\n    local { auth = psk\n id = "
         << ike["id"].get<std::string>()
-        << " }\n    remote { auth = psk\n id = " << ike["peer_id"].get<std::string>()
-        << " }\n    children { c {\n mode = " << (tunnel ? "tunnel" : "transport") << "\n"
+        << " }\n    remote { auth = psk\n id = " << ike["peer_id"].get<std::string>() << " }\n"
+        << (ike.value("encap", false) ? "    encap = yes\n" : "")
+        << "    children { c {\n mode = " << (tunnel ? "tunnel" : "transport") << "\n"
         << (tunnel ? " local_ts = " + ike["local_ts"].get<std::string>() +
                          "\n remote_ts = " + ike["remote_ts"].get<std::string>() + "\n"
                    : std::string())
@@ -73,11 +79,15 @@ CharonProcess::Start(const CharonConfig& config, std::string* error)
     // for /run, then exec: charon keeps this PID and the parent-death signal.
     const std::string ns = "/proc/" + std::to_string(config.hostPid) + "/ns/net";
     std::string command =
-        "mount --bind " + run + " /run && exec env STRONGSWAN_CONF=" + Path("strongswan.conf") +
-        " LD_PRELOAD=" + OFFLOADLAB_XFRM_PRELOAD + " " + kXfrmSocketEnv + "=" + config.xfrmSocket;
-    if (!config.offloadIface.empty())
+        "mount --bind " + run + " /run && exec env STRONGSWAN_CONF=" + Path("strongswan.conf");
+    if (!config.libipsec)
     {
-        command += " OFFLOADLAB_XFRM_OFFLOAD_IFACES=" + config.offloadIface;
+        command += std::string(" LD_PRELOAD=") + OFFLOADLAB_XFRM_PRELOAD + " " + kXfrmSocketEnv +
+                   "=" + config.xfrmSocket;
+        if (!config.offloadIface.empty())
+        {
+            command += " OFFLOADLAB_XFRM_OFFLOAD_IFACES=" + config.offloadIface;
+        }
     }
     command += std::string(" ") + kCharon;
     ChildOptions options;

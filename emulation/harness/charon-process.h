@@ -22,6 +22,9 @@ struct CharonConfig
     nlohmann::json ike;       //!< the topology's IKE entry for this host
     bool hwOffload{false};    //!< children ask for crypto offload (hw_offload = yes)
     std::string childExtra;   //!< more lines for the CHILD_SA (lifetimes)
+    /// strongSwan's own userspace ESP (kernel-libipsec, over a TUN in the host) instead of the
+    /// emulated kernel: the real third-party peer of the interop topology. No preload then.
+    bool libipsec{false};
 };
 
 class CharonProcess

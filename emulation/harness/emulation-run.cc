@@ -145,6 +145,19 @@ class Run
 
     json SaSnapshot(const std::string& host);
 
+    /// The topology runs this host's charon with kernel-libipsec ("stack": "libipsec").
+    bool UsesLibipsec(const std::string& host) const
+    {
+        for (const json& ike : m_topology["ike"])
+        {
+            if (ike["host"] == host)
+            {
+                return ike.value("stack", std::string("emulated")) == "libipsec";
+            }
+        }
+        return false;
+    }
+
     std::string Path(const std::string& name) const
     {
         return m_opt.outDir + "/" + name;
@@ -184,6 +197,20 @@ Run::Execute(std::string* error)
     }
     m_results["prefix"] = m_prefix;
     m_results["hosts"] = m_topology["hosts"];
+    if (m_topology.contains("modes") && m_opt.mode != "plain")
+    {
+        const json& modes = m_topology["modes"];
+        if (std::find(modes.begin(), modes.end(), m_opt.mode) == modes.end())
+        {
+            *error =
+                "--mode: " + m_opt.mode + " is not one of " + m_opt.topology + "'s modes (plain, " +
+                modes.dump() + ")" +
+                (m_opt.mode == "crypto" ? ": crypto offload cannot carry ESP-in-UDP (Linux 6.1 "
+                                          "refuses encapsulation with crypto offload)"
+                                        : "");
+            return false;
+        }
+    }
     if (!BuildNodes(error))
     {
         return false;
@@ -242,7 +269,9 @@ Run::BuildNodes(std::string* error)
             config.tapName = e["tap"].get<std::string>();
             config.address = Ipv4Address(e["address"].get<std::string>().c_str());
             config.mask = Ipv4Mask(("/" + std::to_string(e["prefix"].get<int>())).c_str());
-            config.xfrmSocket = Path(host + "-xfrm.sock");
+            // A host whose charon brings its own ESP (libipsec) has no use for the node's XFRM:
+            // its node only carries what the host sends.
+            config.xfrmSocket = UsesLibipsec(host) ? "" : Path(host + "-xfrm.sock");
             for (const json& r : e.value("routes", json::array()))
             {
                 const std::string dest = r[0].get<std::string>();
@@ -289,7 +318,8 @@ Run::StartCharons(std::string* error)
         c.hostPid = m_topology["hosts"][host]["pid"].get<int>();
         c.xfrmSocket = it->second->GetConfig().xfrmSocket;
         c.ike = ike;
-        c.hwOffload = m_opt.mode == "crypto" || m_opt.mode == "packet";
+        c.libipsec = UsesLibipsec(host);
+        c.hwOffload = !c.libipsec && (m_opt.mode == "crypto" || m_opt.mode == "packet");
         if (c.hwOffload)
         {
             c.offloadIface = it->second->GetConfig().tapName;
@@ -322,6 +352,10 @@ Run::ChildSasInstalled()
     m_runner.Call([&] {
         for (const json& ike : m_topology["ike"])
         {
+            if (UsesLibipsec(ike["host"].get<std::string>()))
+            {
+                continue; // its SAs are in its own charon (swanctl shows them)
+            }
             Ptr<XfrmStack> stack = m_hosts[ike["host"].get<std::string>()]->GetStack();
             uint32_t installed = 0;
             for (const auto& x : stack->GetStates().GetAll())

@@ -67,9 +67,10 @@ class EmulationTopologyTest : public testing::TestWithParam<Case>
                                  "/usr/sbin/swanctl",
                                  "/usr/bin/iperf3",
                                  "/usr/bin/mnexec",
-                                 "/usr/bin/tshark"})
+                                 "/usr/bin/tshark",
+                                 "/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so"})
         {
-            if (access(need, X_OK) != 0)
+            if (access(need, R_OK) != 0)
             {
                 GTEST_SKIP() << need << " is not installed; ci/setup installs it";
             }
@@ -118,10 +119,37 @@ TEST_P(EmulationTopologyTest, EstablishesCarriesTrafficAndCleansUp)
         EXPECT_TRUE(r["ike"]["established"].get<bool>());
         EXPECT_LT(r["timing"]["initiate_to_installed_ms"].get<double>(), 2000);
         // swanctl (charon's GETSA through the endpoint) and the nodes agree, SA by SA.
+        // Each end's outbound SA carried what the other end's inbound SA received: in interop
+        // the other end is strongSwan's own ESP (libipsec), counting for itself.
+        ASSERT_EQ(r["swanctl"].size(), 2u);
+        const json& a = r["swanctl"].begin().value();
+        const json& b = (++r["swanctl"].begin()).value();
+        EXPECT_EQ(a["spi-out"], b["spi-in"]);
+        for (const auto& [from, to] : {std::make_pair(&a, &b), std::make_pair(&b, &a)})
+        {
+            const uint64_t sent = (*from)["bytes-out"];
+            const uint64_t received = (*to)["bytes-in"];
+            if (std::string(c.topology) == "interop")
+            {
+                // libipsec reads ESP-in-UDP from a socket in userspace; under a full TCP window
+                // its socket buffer may overflow (the kernel drops, TCP resends), so it may count
+                // a few packets fewer than were sent, never more.
+                EXPECT_LE(received, sent);
+                EXPECT_GE(received, sent - sent / 100);
+            }
+            else
+            {
+                EXPECT_EQ(received, sent);
+            }
+        }
         for (auto& [host, s] : r["swanctl"].items())
         {
             SCOPED_TRACE(host);
             EXPECT_TRUE(s["installed"].get<bool>());
+            if (r["nodes"][host]["states"].empty() && std::string(c.topology) == "interop")
+            {
+                continue; // libipsec: its SAs are in its charon, not in its node
+            }
             uint64_t out = 0;
             uint64_t in = 0;
             for (const json& x : r["nodes"][host]["states"])
@@ -183,6 +211,10 @@ TEST_P(EmulationTopologyTest, EstablishesCarriesTrafficAndCleansUp)
         if (line.find(":esp") != std::string::npos)
         {
             ++esp;
+            if (std::string(c.topology) == "interop")
+            {
+                EXPECT_NE(line.find(":udp:"), std::string::npos) << "ESP-in-UDP: " << line;
+            }
             good += line.find("\t1") != std::string::npos ? 1 : 0;
             // tshark sees the payload inside: the hosts' ICMP, TCP (iperf3) or UDP.
             EXPECT_TRUE(line.find(":esp:icmp") != std::string::npos ||
@@ -224,7 +256,9 @@ INSTANTIATE_TEST_SUITE_P(Topologies,
                                          Case{"h2h", "packet"},
                                          Case{"gw2gw", "sw"},
                                          Case{"gw2gw", "crypto"},
-                                         Case{"gw2gw", "packet"}),
+                                         Case{"gw2gw", "packet"},
+                                         Case{"interop", "sw"},
+                                         Case{"interop", "packet"}),
                          [](const testing::TestParamInfo<Case>& info) {
                              return std::string(info.param.topology) + "_" + info.param.mode;
                          });

@@ -44,6 +44,7 @@ class EmulationTopology:
                            autoSetMacs=False, waitConnected=False)
         self.hosts = {}
         self.emulated = []
+        self.links = []
         self.stopped = False
 
     def host(self, short):
@@ -51,12 +52,12 @@ class EmulationTopology:
         self.hosts[short] = h
         return h
 
-    def link(self, a, b, addr_a, addr_b):
+    def real_link(self, a, b, addr_a, addr_b):
         """A real veth link between two hosts, with an address (CIDR) at each end."""
         ia = "%s-%s" % (self.hosts[a].name, b)
         ib = "%s-%s" % (self.hosts[b].name, a)
         self.net.addLink(self.hosts[a], self.hosts[b], intfName1=ia, intfName2=ib)
-        return (a, ia, addr_a), (b, ib, addr_b)
+        self.links.append(((a, ia, addr_a), (b, ib, addr_b)))
 
     def emulate(self, short, address, prefix_len, wire, routes=()):
         """host's interface to the ns-3 wire `wire`: a TAP the harness opens, with address/prefix
@@ -95,7 +96,7 @@ class EmulationTopology:
         self.stop(0)
 
     def configure_links(self):
-        for a, b in getattr(self, "_links", []):
+        for a, b in self.links:
             for short, intf, addr in (a, b):
                 self.hosts[short].cmd("ip addr add %s dev %s && ip link set %s up" %
                                       (addr, intf, intf))
@@ -113,11 +114,6 @@ class EmulationTopology:
                 if "ok" not in out:
                     errors.append("%s: route %s via %s: %s" % (e["host"], dest, via, out.strip()))
         return {"configured": not errors, "errors": errors}
-
-    def real_link(self, a, b, addr_a, addr_b):
-        if not hasattr(self, "_links"):
-            self._links = []
-        self._links.append(self.link(a, b, addr_a, addr_b))
 
     @staticmethod
     def say(message):
