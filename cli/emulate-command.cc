@@ -40,6 +40,8 @@ PrintEmulateHelp()
                  "                    wire pcap, esp_sa (Wireshark's key file), charon logs\n"
                  "  --seconds S       each iperf3 direction (default 3)\n"
                  "  --bitrate RATE    iperf3's -b (for example 100M; default: as fast as it goes)\n"
+                 "  --rekey S         the initiator's CHILD_SA rekey_time: the node raises the\n"
+                 "                    soft expire, charon rekeys (results.json: rekey)\n"
                  "  --hard-limit-ms   the real-time simulator's HardLimit (default 100)\n";
 }
 
@@ -104,6 +106,16 @@ EmulateCommand(const std::vector<std::string>& args)
             {
                 std::cerr << "offloadlab emulate: --seconds: '" << args[i]
                           << "' is not in (0, 600]\n";
+                return kExitUsage;
+            }
+        }
+        else if (a == "--rekey" && hasValue)
+        {
+            options.rekeySeconds = std::atof(args[++i].c_str());
+            if (options.rekeySeconds < 1)
+            {
+                std::cerr << "offloadlab emulate: --rekey: '" << args[i]
+                          << "' is not a number of seconds >= 1\n";
                 return kExitUsage;
             }
         }

@@ -476,6 +476,11 @@ XfrmNetlinkEndpoint::SocketOption(uint32_t level,
             return false;
         }
         std::memcpy(&type, value, sizeof(type));
+        if (type == 0)
+        {
+            return true; // encapsulation off: the port's datagrams already go to the socket
+                         // unless ESP arrives there, which this model leaves to the stack
+        }
         if (type != kUdpEncapEspInUdp || protocol != IPPROTO_UDP)
         {
             NS_LOG_WARN("UDP_ENCAP type " << type << " is not modelled; only ESPINUDP");
@@ -488,6 +493,12 @@ XfrmNetlinkEndpoint::SocketOption(uint32_t level,
           (level == kSolIpv6 && name == kIpv6XfrmPolicy)))
     {
         return false;
+    }
+    if (length == 0)
+    {
+        // xfrm_user_policy with no value: the socket's policies go, in both directions.
+        m_stack->ClearSocketPolicy(protocol, localPort);
+        return true;
     }
     // xfrm_compile_policy: the info, then templates; the real kernel already checked both.
     xfrm_userpolicy_info info;
@@ -532,11 +543,12 @@ XfrmNetlinkEndpoint::AddOffloadedPortBypass(uint16_t port)
     // A packet-offload device looks up its own policies for every packet it sends: without
     // these, IKE that matches a CHILD_SA's selector would leave encrypted.
     std::vector<Ptr<XfrmPolicy>>& added = m_portBypass[port];
-    for (XfrmDir dir : {XfrmDir::Out, XfrmDir::In})
+    // strongSwan's manage_bypass: IN first, then OUT, priority 32 (above any CHILD_SA's).
+    for (XfrmDir dir : {XfrmDir::In, XfrmDir::Out})
     {
         XfrmPolicyConfig c;
         c.dir = dir;
-        c.priority = 1;
+        c.priority = 32;
         c.action = XfrmPolicyAction::Allow;
         c.hasTemplate = false;
         c.sel.proto = IPPROTO_UDP;

@@ -86,6 +86,10 @@ XfrmNetlinkServer::Start(Ptr<XfrmNetlinkEndpoint> endpoint,
     m_endpoint->SetSendCallback(MakeCallback(&XfrmNetlinkServer::SendToClient, this));
     m_running = true;
     m_thread = std::thread(&XfrmNetlinkServer::IoLoop, this);
+    Simulator::ScheduleWithContext(Simulator::NO_CONTEXT,
+                                   MilliSeconds(1),
+                                   &XfrmNetlinkServer::Tick,
+                                   Ptr<XfrmNetlinkServer>(this));
     return true;
 }
 
@@ -186,13 +190,15 @@ XfrmNetlinkServer::ReadClient(int fd)
         return false;
     }
     packet.resize(size_t(n));
-    // In order, on the simulator's thread.
+    // In order, on the simulator's thread: at once if it keeps up, else at its next tick.
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_pending.push_back({fd, std::move(packet), std::chrono::steady_clock::now()});
+    }
     Simulator::ScheduleWithContext(Simulator::NO_CONTEXT,
                                    Time(0),
-                                   &XfrmNetlinkServer::Deliver,
-                                   this,
-                                   fd,
-                                   std::move(packet));
+                                   &XfrmNetlinkServer::Drain,
+                                   Ptr<XfrmNetlinkServer>(this));
     return true;
 }
 
@@ -215,12 +221,54 @@ XfrmNetlinkServer::CloseClient(int fd)
         }
         m_clients.erase(it);
         close(fd);
+        Pending closed;
+        closed.fd = fd;
+        closed.closed = true;
+        closed.portId = portId;
+        m_pending.push_back(std::move(closed));
     }
     Simulator::ScheduleWithContext(Simulator::NO_CONTEXT,
                                    Time(0),
-                                   &XfrmNetlinkServer::Closed,
-                                   this,
-                                   portId);
+                                   &XfrmNetlinkServer::Drain,
+                                   Ptr<XfrmNetlinkServer>(this));
+}
+
+void
+XfrmNetlinkServer::Drain()
+{
+    while (true)
+    {
+        Pending next;
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            if (m_pending.empty())
+            {
+                return;
+            }
+            next = std::move(m_pending.front());
+            m_pending.pop_front();
+        }
+        if (next.closed)
+        {
+            Closed(next.portId);
+        }
+        else
+        {
+            Deliver(next.fd, std::move(next.packet), next.read);
+        }
+    }
+}
+
+void
+XfrmNetlinkServer::Tick()
+{
+    Drain();
+    if (m_running)
+    {
+        Simulator::Schedule(MilliSeconds(1),
+                            &XfrmNetlinkServer::Tick,
+                            Ptr<XfrmNetlinkServer>(this));
+    }
 }
 
 void
@@ -233,7 +281,9 @@ XfrmNetlinkServer::Closed(uint32_t portId)
 }
 
 void
-XfrmNetlinkServer::Deliver(int fd, std::vector<uint8_t> packet)
+XfrmNetlinkServer::Deliver(int fd,
+                           std::vector<uint8_t> packet,
+                           std::chrono::steady_clock::time_point read)
 {
     if (!m_endpoint || packet.size() < sizeof(uint32_t))
     {
@@ -282,9 +332,15 @@ XfrmNetlinkServer::Deliver(int fd, std::vector<uint8_t> packet)
             break; // NETLINK_CAP_ACK and the rest: the endpoint's acks are Linux's defaults
         }
         break;
-    case XfrmWireOp::Send:
+    case XfrmWireOp::Send: {
         m_endpoint->Receive(portId, packet.data() + 4, packet.size() - 4);
+        const double us =
+            std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - read)
+                .count();
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_latencies.push_back(us);
         break;
+    }
     case XfrmWireOp::SocketOption: {
         const size_t header = 3 * sizeof(uint32_t);
         const bool taken =
@@ -306,6 +362,13 @@ XfrmNetlinkServer::Deliver(int fd, std::vector<uint8_t> packet)
         NS_LOG_WARN("connection " << fd << ": unknown op " << op << " ignored");
         break;
     }
+}
+
+std::vector<double>
+XfrmNetlinkServer::GetRequestLatencies() const
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_latencies;
 }
 
 void

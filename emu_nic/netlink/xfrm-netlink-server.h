@@ -6,6 +6,8 @@
 #include "ns3/object.h"
 
 #include <atomic>
+#include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,6 +40,9 @@ class XfrmNetlinkServer : public Object
     /// Stops the I/O thread, closes every connection and removes the socket file. Idempotent.
     void Stop();
     const std::string& GetPath() const;
+    /// Wall-clock time from reading each netlink request off its connection to the end of the
+    /// endpoint's answer (the simulator thread's queue included), in microseconds, in order.
+    std::vector<double> GetRequestLatencies() const;
 
   protected:
     void DoDispose() override;
@@ -54,7 +59,13 @@ class XfrmNetlinkServer : public Object
     bool ReadClient(int fd);
     void CloseClient(int fd);
     // Run on the simulator thread, in the order the client sent.
-    void Deliver(int fd, std::vector<uint8_t> packet);
+    void Deliver(int fd, std::vector<uint8_t> packet, std::chrono::steady_clock::time_point read);
+    /// Hands every queued packet and close, in order, to the endpoint (simulator thread).
+    void Drain();
+    /// Drain every millisecond of simulated time: when the real-time simulator lags behind the
+    /// wall clock under load, an event stamped with the wall clock (as ScheduleWithContext
+    /// stamps it from another thread) waits behind every packet already due; this one does not.
+    void Tick();
     void Closed(uint32_t portId);
     /// The endpoint's datagram for portId, written to its connection.
     void SendToClient(uint32_t portId, std::vector<uint8_t> datagram);
@@ -68,6 +79,19 @@ class XfrmNetlinkServer : public Object
     mutable std::mutex m_mutex;       //!< guards m_clients and m_byPort
     std::map<int, Client> m_clients;  //!< by connection fd
     std::map<uint32_t, int> m_byPort; //!< port id -> connection fd (the latest)
+    std::vector<double> m_latencies;  //!< guarded by m_mutex
+
+    /// What the I/O thread read, for the simulator thread (guarded by m_mutex).
+    struct Pending
+    {
+        int fd{-1};
+        std::vector<uint8_t> packet;
+        std::chrono::steady_clock::time_point read;
+        bool closed{false}; //!< the connection closed: forget portId
+        uint32_t portId{0};
+    };
+
+    std::deque<Pending> m_pending;
 };
 
 } // namespace ns3

@@ -260,9 +260,16 @@ XfrmStack::OutputFromHost(Ptr<Packet> ipPacket)
             Drop(XfrmDrop::OutError, payload);
             return false;
         }
-        return SendWhole(payload, header, route);
+        return SendHostBytes(ipPacket, route);
     }
     const bool fragment = IsIpv4FragmentBytes(first);
+    if (ihl != 20 && !policy->IsHardware())
+    {
+        // ns-3's Ipv4Header writes no options: ESP here would carry a corrupt inner header.
+        NS_LOG_LOGIC("host packet: IPv4 options under a software policy are not modelled");
+        Drop(XfrmDrop::OutError, payload);
+        return false;
+    }
     if (policy->IsHardware())
     {
         if (!LeavesThroughPolicyDevice(*policy, route))
@@ -276,7 +283,7 @@ XfrmStack::OutputFromHost(Ptr<Packet> ipPacket)
         {
             return false;
         }
-        return SendWhole(payload, header, route);
+        return SendHostBytes(ipPacket, route);
     }
     Ptr<XfrmState> x = m_sad.FindOutbound(*policy, flow);
     if (x && header.IsDontFragment() && !fragment)
@@ -302,6 +309,19 @@ XfrmStack::OutputFromHost(Ptr<Packet> ipPacket)
         }
     }
     return Protect(policy, header, payload, route);
+}
+
+bool
+XfrmStack::SendHostBytes(Ptr<Packet> ipPacket, Ptr<Ipv4Route> route)
+{
+    // The host's bytes as they are (options, ID, checksum): ns-3's Ipv4Header would rewrite
+    // them. Straight to the device, as a raw packet (the emulation's wire is point-to-point).
+    Ptr<NetDevice> dev = route ? route->GetOutputDevice() : nullptr;
+    if (!dev)
+    {
+        return false;
+    }
+    return dev->Send(ipPacket->Copy(), dev->GetBroadcast(), 0x0800);
 }
 
 void

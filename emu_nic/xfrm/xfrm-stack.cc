@@ -605,6 +605,13 @@ XfrmStack::ClearSocketPolicies()
     m_socketPolicies.clear();
 }
 
+void
+XfrmStack::ClearSocketPolicy(uint8_t protocol, uint16_t port)
+{
+    m_socketPolicies.erase({protocol, port, XfrmDir::In});
+    m_socketPolicies.erase({protocol, port, XfrmDir::Out});
+}
+
 std::map<std::tuple<uint8_t, uint16_t, XfrmDir>, XfrmPolicyAction>
 XfrmStack::GetSocketPolicies() const
 {

@@ -144,6 +144,8 @@ class XfrmStack : public Object
     void SetSocketPolicy(uint8_t protocol, uint16_t port, XfrmDir dir, XfrmPolicyAction action);
     /// Forgets every socket policy (their sockets closed).
     void ClearSocketPolicies();
+    /// Forgets the socket policies of one socket (setsockopt with no value).
+    void ClearSocketPolicy(uint8_t protocol, uint16_t port);
     /// The socket policies set, as (protocol, port, dir) -> action.
     std::map<std::tuple<uint8_t, uint16_t, XfrmDir>, XfrmPolicyAction> GetSocketPolicies() const;
 
@@ -378,6 +380,8 @@ class XfrmStack : public Object
     /// The device the route from src to dst leaves through (either family); nullptr without a
     /// route.
     Ptr<NetDevice> OuterDevice(const XfrmAddress& src, const XfrmAddress& dst);
+    /// OutputFromHost's plaintext: the host's packet, byte for byte, to the route's device.
+    bool SendHostBytes(Ptr<Packet> ipPacket, Ptr<Ipv4Route> route);
     /// Sends an IPv4 packet of any size to the route's interface, past ns-3's fragmentation.
     bool SendWhole(Ptr<Packet> payload, Ipv4Header header, Ptr<Ipv4Route> route);
     /// Recomputes a decrypted TCP/UDP segment's checksum for the addresses it arrived with.

@@ -11,12 +11,14 @@
 #include "ns3/core-module.h"
 #include "ns3/network-module.h"
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <regex>
+#include <set>
 #include <sys/resource.h>
 #include <thread>
 #include <unistd.h>
@@ -42,7 +44,7 @@ EmulationTopologies()
     for (const auto& entry : fs::directory_iterator(OFFLOADLAB_EMULATION_TOPOLOGIES))
     {
         const fs::path p = entry.path();
-        if (p.extension() == ".py" && p.stem() != "emutopo")
+        if (p.extension() == ".py" && p.stem() != "emutopo" && p.stem() != "probe")
         {
             names.push_back(p.stem().string());
         }
@@ -145,6 +147,23 @@ class Run
 
     json SaSnapshot(const std::string& host);
 
+    /// How many netlink requests each host's server has timed so far.
+    std::map<std::string, size_t> LatencyCounts() const
+    {
+        std::map<std::string, size_t> counts;
+        for (const auto& [host, h] : m_hosts)
+        {
+            if (h->GetServer())
+            {
+                counts[host] = h->GetServer()->GetRequestLatencies().size();
+            }
+        }
+        return counts;
+    }
+
+    /// The latencies of the requests since `before`, as results.json's netlink.<phase>.<host>.
+    void RecordLatencies(const std::string& phase, const std::map<std::string, size_t>& before);
+
     /// The topology runs this host's charon with kernel-libipsec ("stack": "libipsec").
     bool UsesLibipsec(const std::string& host) const
     {
@@ -175,6 +194,43 @@ class Run
     bool m_tornDown{false};
     double m_cpuAtStart{CpuSelf()};
     std::vector<std::string> m_pcaps;
+
+    /// Soft and hard expires the nodes raised (simulator thread only): host, SPI, hard, when.
+    struct ExpireEvent
+    {
+        std::string host;
+        uint32_t spi;
+        bool hard;
+        Time at;
+    };
+
+    std::vector<ExpireEvent> m_expires;
+
+    /// Every outbound SA a node held, by host and SPI: added when, first used when.
+    struct OutboundSa
+    {
+        Time added;
+        Time firstUse;
+        bool used{false};
+        Time activeAt; //!< first seen named by an out policy's template (the traffic's SA)
+        bool active{false};
+    };
+
+    std::map<std::string, std::map<uint32_t, OutboundSa>> m_outbound;
+    /// The keys of every SA a node held during the run (rekeyed ones too), for esp_sa.
+    offloadlab::EspSaFile m_keys;
+    std::set<std::pair<std::string, uint32_t>> m_keyed;
+    void RememberKeys(const std::string& host, Ptr<XfrmState> x);
+
+    void OnExpire(std::string host, Ptr<XfrmState> x, bool hard)
+    {
+        m_expires.push_back({host, x->GetConfig().spi, hard, Simulator::Now()});
+    }
+
+    /// Every 2 ms in the simulator thread: the outbound SAs and their first use.
+    void SampleOutbound();
+    /// Rekeys, SPIs over time, soft expire to the new outbound SA in use.
+    void SummariseRekeys();
 };
 
 bool
@@ -216,6 +272,7 @@ Run::Execute(std::string* error)
         return false;
     }
     m_runner.Start();
+    m_runner.Call([this] { SampleOutbound(); });
     if (!m_script.Configure(error))
     {
         return false;
@@ -287,6 +344,9 @@ Run::BuildNodes(std::string* error)
             {
                 return false;
             }
+            h->GetStack()->TraceConnectWithoutContext(
+                "Expire",
+                MakeCallback(&Run::OnExpire, this).Bind(host));
             if (Ptr<XfrmNetlinkEndpoint> endpoint = h->GetEndpoint())
             {
                 endpoint->SetPacketOffloadForCryptoRequests(m_opt.mode == "packet");
@@ -319,6 +379,19 @@ Run::StartCharons(std::string* error)
         c.xfrmSocket = it->second->GetConfig().xfrmSocket;
         c.ike = ike;
         c.libipsec = UsesLibipsec(host);
+        if (m_opt.rekeySeconds > 0 && ike.value("initiator", false))
+        {
+            // Only the initiator: both ends rekeying at once is a collision strongSwan resolves
+            // with an extra CHILD_SA. strongSwan 5.9.8 has no timer of its own: the soft limit
+            // it installs is the node's to raise.
+            char extra[160];
+            std::snprintf(extra,
+                          sizeof(extra),
+                          " rekey_time = %.0fs\n life_time = %.0fs\n rand_time = 0\n",
+                          m_opt.rekeySeconds,
+                          m_opt.rekeySeconds * 30);
+            c.childExtra = extra;
+        }
         c.hwOffload = !c.libipsec && (m_opt.mode == "crypto" || m_opt.mode == "packet");
         if (c.hwOffload)
         {
@@ -454,6 +527,56 @@ Run::Traffic(std::string* error)
             return false;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        // Under the full traffic, charon is asked for its SAs every 100 ms: GETSA and GETPOLICY
+        // through the endpoint while the simulator thread is busiest.
+        const std::map<std::string, size_t> before = LatencyCounts();
+        // Beside the forward TCP: a 1 kHz UDP probe, whose largest gap is what a rekey (or the
+        // load) costs a flow.
+        const std::string probe = std::string(OFFLOADLAB_EMULATION_TOPOLOGIES) + "/probe.py";
+        const std::string probeSeconds = std::to_string(m_opt.trafficSeconds);
+        pid_t probeRx = -1;
+        pid_t probeTx = -1;
+        if (!reverse)
+        {
+            ChildOptions po;
+            po.outPath = Path("probe-receiver.json");
+            po.env = {"PYTHONPATH=", "PYTHONHOME="};
+            probeRx = SpawnChild({"nsenter",
+                                  "--net=" + Netns(server),
+                                  "/usr/bin/python3",
+                                  probe,
+                                  "receive",
+                                  "5301",
+                                  std::to_string(m_opt.trafficSeconds + 1.5)},
+                                 po,
+                                 &spawnError);
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            po.outPath = Path("probe-sender.json");
+            probeTx = SpawnChild({"nsenter",
+                                  "--net=" + Netns(client),
+                                  "/usr/bin/python3",
+                                  probe,
+                                  "send",
+                                  address,
+                                  "5301",
+                                  probeSeconds},
+                                 po,
+                                 &spawnError);
+        }
+        std::atomic<bool> trafficDone{false};
+        std::thread poller([&] {
+            if (m_charons.empty())
+            {
+                return;
+            }
+            CharonProcess& charon = *m_charons.begin()->second;
+            while (!trafficDone && !g_emulationInterrupted)
+            {
+                std::string ignored;
+                charon.Swanctl({"--list-sas"}, &ignored);
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
+        });
         std::vector<std::string> argv = {"nsenter",
                                          "--net=" + Netns(client),
                                          "iperf3",
@@ -477,6 +600,31 @@ Run::Traffic(std::string* error)
                                 std::chrono::milliseconds(int(m_opt.trafficSeconds * 1000) + 20000),
                                 Path(name + ".json"),
                                 &out);
+        trafficDone = true;
+        poller.join();
+        RecordLatencies(name, before);
+        for (pid_t p : {probeTx, probeRx})
+        {
+            if (p > 0 && !WaitChild(p, std::chrono::seconds(5), nullptr))
+            {
+                StopChild(p, std::chrono::seconds(1));
+            }
+        }
+        if (probeRx > 0)
+        {
+            const json rx = json::parse(ReadWholeFile(Path("probe-receiver.json")), nullptr, false);
+            const json tx = json::parse(ReadWholeFile(Path("probe-sender.json")), nullptr, false);
+            if (!rx.is_discarded() && !tx.is_discarded())
+            {
+                json& pr = m_results["traffic"]["probe"];
+                pr = rx;
+                pr["sent"] = tx["sent"];
+                pr["rate_hz"] = tx["rate"];
+                Progress("1 kHz probe: " + std::to_string(rx.value("received", 0)) + "/" +
+                         std::to_string(tx.value("sent", 0)) + " received, largest gap " +
+                         std::to_string(rx.value("max_gap_ms", 0.0)) + " ms");
+            }
+        }
         if (!WaitChild(srv, std::chrono::seconds(5), nullptr))
         {
             StopChild(srv, std::chrono::seconds(2));
@@ -531,6 +679,152 @@ Run::SaSnapshot(const std::string& host)
 }
 
 void
+Run::RecordLatencies(const std::string& phase, const std::map<std::string, size_t>& before)
+{
+    for (const auto& [host, h] : m_hosts)
+    {
+        if (!h->GetServer() || !before.count(host))
+        {
+            continue;
+        }
+        std::vector<double> all = h->GetServer()->GetRequestLatencies();
+        std::vector<double> us(all.begin() + std::min(before.at(host), all.size()), all.end());
+        if (us.empty())
+        {
+            continue;
+        }
+        std::sort(us.begin(), us.end());
+        auto at = [&](double q) { return us[std::min(us.size() - 1, size_t(q * us.size()))]; };
+        m_results["netlink_latency_us"][phase][host] = {{"requests", us.size()},
+                                                        {"p50", at(0.50)},
+                                                        {"p99", at(0.99)},
+                                                        {"max", us.back()}};
+    }
+}
+
+void
+Run::RememberKeys(const std::string& host, Ptr<XfrmState> x)
+{
+    const XfrmStateConfig& c = x->GetConfig();
+    if (!m_keyed.insert({DottedOf(c.daddr), c.spi}).second)
+    {
+        return;
+    }
+    offloadlab::EspSaEntry e;
+    e.saddr = DottedOf(c.saddr);
+    e.daddr = DottedOf(c.daddr);
+    e.spi = c.spi;
+    e.gcm = c.algorithm.suite == EspAlgorithm::Suite::AesGcm;
+    e.encKey = c.algorithm.encKey;
+    e.encKey.insert(e.encKey.end(), c.algorithm.salt.begin(), c.algorithm.salt.end());
+    e.authKey = c.algorithm.authKey;
+    m_keys.Add(e);
+}
+
+void
+Run::SampleOutbound()
+{
+    for (const auto& [host, h] : m_hosts)
+    {
+        const XfrmAddress self = XfrmAddress(h->GetConfig().address);
+        for (const auto& x : h->GetStack()->GetStates().GetAll())
+        {
+            if (x->GetConfig().spi != 0)
+            {
+                RememberKeys(host, x);
+            }
+            if (x->GetConfig().spi == 0 || !(x->GetConfig().saddr == self))
+            {
+                continue;
+            }
+            OutboundSa& sa = m_outbound[host][x->GetConfig().spi];
+            if (sa.added.IsZero())
+            {
+                sa.added = x->GetCurrent().addTime;
+            }
+            h->GetStack()->UpdateStats(x);
+            if (!sa.used && x->GetCurrent().packets > 0)
+            {
+                sa.used = true;
+                sa.firstUse = x->GetCurrent().used ? x->GetCurrent().useTime : Simulator::Now();
+            }
+        }
+        // The SA the out policies name is the one traffic takes (charon's UPDPOLICY moves it).
+        for (const auto& policy : h->GetStack()->GetPolicies().GetAll())
+        {
+            const XfrmPolicyConfig& c = policy->GetConfig();
+            if (c.dir != XfrmDir::Out || !c.hasTemplate || c.tmpl.spi == 0)
+            {
+                continue;
+            }
+            auto it = m_outbound[host].find(c.tmpl.spi);
+            if (it != m_outbound[host].end() && !it->second.active)
+            {
+                it->second.active = true;
+                it->second.activeAt = Simulator::Now();
+            }
+        }
+    }
+    Simulator::Schedule(MilliSeconds(2), &Run::SampleOutbound, this);
+}
+
+void
+Run::SummariseRekeys()
+{
+    m_runner.Call([this] {
+        json events = json::array();
+        json latencies = json::array();
+        double worst = 0;
+        for (const ExpireEvent& e : m_expires)
+        {
+            events.push_back({{"host", e.host},
+                              {"spi", Hex(e.spi)},
+                              {"hard", e.hard},
+                              {"at_s", e.at.GetSeconds()}});
+            if (e.hard)
+            {
+                continue;
+            }
+            // The next outbound SA this host got after the soft expire, and its first packet.
+            const OutboundSa* next = nullptr;
+            for (const auto& [spi, sa] : m_outbound[e.host])
+            {
+                if (sa.added >= e.at && (!next || sa.added < next->added))
+                {
+                    next = &sa;
+                }
+            }
+            if (next && next->active)
+            {
+                const double ms = (next->activeAt - e.at).GetSeconds() * 1000;
+                latencies.push_back(ms);
+                worst = std::max(worst, ms);
+            }
+        }
+        json spis = json::object();
+        uint32_t rekeys = 0;
+        for (const auto& [host, sas] : m_outbound)
+        {
+            json list = json::array();
+            for (const auto& [spi, sa] : sas)
+            {
+                list.push_back({{"spi", Hex(spi)},
+                                {"added_s", sa.added.GetSeconds()},
+                                {"active_s", sa.active ? sa.activeAt.GetSeconds() : -1.0},
+                                {"first_use_s", sa.used ? sa.firstUse.GetSeconds() : -1.0}});
+            }
+            spis[host] = list;
+            rekeys = std::max<uint32_t>(rekeys, sas.empty() ? 0 : uint32_t(sas.size() - 1));
+        }
+        m_results["rekey"] = {{"expires", events},
+                              {"outbound_sas", spis},
+                              {"rekeys", rekeys},
+                              {"soft_expire_to_new_outbound_sa_active_ms", latencies},
+                              {"worst_ms", worst}};
+    });
+}
+
+void
 Run::Collect()
 {
     // The nodes' counters and swanctl's are read in turn; a straggler of the traffic (the last
@@ -556,26 +850,19 @@ Run::Collect()
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    offloadlab::EspSaFile keys;
-    for (const auto& [host, h] : m_hosts)
-    {
-        m_runner.Call([&, hh = h] {
-            for (const auto& x : hh->GetStack()->GetStates().GetAll())
+    m_runner.Call([this] {
+        for (const auto& [host, h] : m_hosts)
+        {
+            for (const auto& x : h->GetStack()->GetStates().GetAll())
             {
-                const XfrmStateConfig& c = x->GetConfig();
-                offloadlab::EspSaEntry e;
-                e.saddr = DottedOf(c.saddr);
-                e.daddr = DottedOf(c.daddr);
-                e.spi = c.spi;
-                e.gcm = c.algorithm.suite == EspAlgorithm::Suite::AesGcm;
-                e.encKey = c.algorithm.encKey;
-                e.encKey.insert(e.encKey.end(), c.algorithm.salt.begin(), c.algorithm.salt.end());
-                e.authKey = c.algorithm.authKey;
-                keys.Add(e);
+                if (x->GetConfig().spi != 0)
+                {
+                    RememberKeys(host, x);
+                }
             }
-        });
-    }
-    keys.Write(Path("esp_sa"));
+        }
+    });
+    m_keys.Write(Path("esp_sa"));
     m_results["realtime"] = {{"max_lag_us", m_runner.GetMaxLag().GetMicroSeconds()},
                              {"samples", m_runner.GetLagSamples()},
                              {"hard_limit_ms", m_opt.hardLimitMs}};
@@ -589,21 +876,37 @@ Run::CollectSwanctl()
         std::string out;
         charon->Swanctl({"--list-sas", "--raw"}, &out);
         json& s = m_results["swanctl"][host];
-        std::smatch m;
-        for (const char* field : {"bytes-in", "bytes-out", "packets-in", "packets-out"})
+        s = json::object();
+        // Every CHILD_SA swanctl lists (rekeyed ones stay a while as DELETED); the top-level
+        // fields are the newest INSTALLED one's.
+        static const std::regex child("reqid=[0-9]+ state=(\\w+) [^}]*?spi-in=([0-9a-f]+) "
+                                      "spi-out=([0-9a-f]+)[^}]*?bytes-in=([0-9]+) "
+                                      "packets-in=([0-9]+)[^}]*?bytes-out=([0-9]+) "
+                                      "packets-out=([0-9]+)");
+        json children = json::array();
+        for (auto it = std::sregex_iterator(out.begin(), out.end(), child);
+             it != std::sregex_iterator();
+             ++it)
         {
-            if (std::regex_search(out, m, std::regex(std::string(field) + "=([0-9]+)")))
+            const std::smatch& m = *it;
+            json c = {{"state", m[1].str()},
+                      {"spi-in", "0x" + m[2].str()},
+                      {"spi-out", "0x" + m[3].str()},
+                      {"bytes-in", std::stoull(m[4])},
+                      {"packets-in", std::stoull(m[5])},
+                      {"bytes-out", std::stoull(m[6])},
+                      {"packets-out", std::stoull(m[7])}};
+            if (c["state"] == "INSTALLED")
             {
-                s[field] = std::stoull(m[1]);
+                for (const char* f :
+                     {"spi-in", "spi-out", "bytes-in", "bytes-out", "packets-in", "packets-out"})
+                {
+                    s[f] = c[f];
+                }
             }
+            children.push_back(c);
         }
-        for (const char* field : {"spi-in", "spi-out"})
-        {
-            if (std::regex_search(out, m, std::regex(std::string(field) + "=([0-9a-f]+)")))
-            {
-                s[field] = "0x" + m[1].str();
-            }
-        }
+        s["child_sas"] = children;
         s["installed"] = out.find("state=INSTALLED") != std::string::npos;
         m_results["cpu_seconds"]["charon"][host] = charon->GetCpuSeconds();
     }
@@ -620,6 +923,7 @@ Run::Teardown()
     if (m_runner.IsRunning())
     {
         Collect(); // also after a failure: the counters say where packets went
+        SummariseRekeys();
     }
     const auto t0 = Clock::now();
     bool empty = true;

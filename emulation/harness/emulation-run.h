@@ -19,6 +19,7 @@ struct EmulationOptions
     std::string outDir;       //!< results.json, pcaps, esp_sa, charon logs
     double trafficSeconds{3}; //!< each iperf3 direction
     std::string iperfBitrate; //!< iperf3 -b ("": as fast as it goes)
+    double rekeySeconds{0};   //!< the initiator's CHILD_SA rekey_time (0: none in the run)
     int hardLimitMs{100};     //!< the real-time simulator's HardLimit
     std::ostream* progress{nullptr};
 };

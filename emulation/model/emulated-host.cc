@@ -200,6 +200,12 @@ EmulatedHost::GetEndpoint() const
     return m_endpoint;
 }
 
+Ptr<XfrmNetlinkServer>
+EmulatedHost::GetServer() const
+{
+    return m_server;
+}
+
 int32_t
 EmulatedHost::GetTapIfindex() const
 {

@@ -67,6 +67,7 @@ class EmulatedHost : public Object
     Ptr<XfrmStack> GetStack() const;
     Ptr<HostPort> GetPort() const;
     Ptr<XfrmNetlinkEndpoint> GetEndpoint() const;
+    Ptr<XfrmNetlinkServer> GetServer() const;
     int32_t GetTapIfindex() const;
 
   protected:

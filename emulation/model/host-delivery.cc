@@ -47,7 +47,19 @@ HostL4Protocol::Receive(Ptr<Packet> p,
     }
     // IPv4 passes the header of the datagram it reassembled or decrypted; the host gets it back
     // as one packet with a fresh checksum.
-    Ipv4Header h = header;
+    // A fresh header of the same fields: ns-3's Ipv4Header cannot write options back (the host
+    // gets the datagram without them).
+    Ipv4Header h;
+    h.SetSource(header.GetSource());
+    h.SetDestination(header.GetDestination());
+    h.SetProtocol(header.GetProtocol());
+    h.SetTtl(header.GetTtl());
+    h.SetTos(header.GetTos());
+    h.SetIdentification(header.GetIdentification());
+    if (header.IsDontFragment())
+    {
+        h.SetDontFragment();
+    }
     h.SetPayloadSize(p->GetSize());
     if (Node::ChecksumEnabled())
     {

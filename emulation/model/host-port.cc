@@ -115,8 +115,10 @@ HostPort::AnswerArp(Ptr<const Packet> packet)
         return;
     }
     const Ipv4Address wanted = arp.GetDestinationIpv4Address();
-    // Not the host's own address (its duplicate-address probes), and only requests.
-    if (!arp.IsRequest() || wanted == m_hostAddress || wanted == Ipv4Address::GetAny())
+    // Only requests; not for the host's own address, and not the probes of RFC 5227 (sender
+    // 0.0.0.0), which an answer would turn into an address conflict.
+    if (!arp.IsRequest() || wanted == m_hostAddress || wanted == Ipv4Address::GetAny() ||
+        arp.GetSourceIpv4Address() == Ipv4Address::GetAny())
     {
         return;
     }
@@ -161,6 +163,7 @@ HostPort::SendFragNeeded(Ptr<const Packet> ipPacket, uint32_t mtu)
 {
     Ptr<Packet> copy = ipPacket->Copy();
     Ipv4Header original;
+    original.EnableChecksum(); // quoted with its checksum, as the host sent it
     if (copy->RemoveHeader(original) == 0)
     {
         return;
