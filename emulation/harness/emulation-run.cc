@@ -964,6 +964,24 @@ Run::Teardown()
     if (m_scriptStarted)
     {
         m_script.Stop();
+        // Mininet's net.stop() signals the hosts' shells and does not wait for them: the run is
+        // over when they are gone.
+        const auto stopped = Clock::now();
+        json left = json::array();
+        const json hosts = m_topology.value("hosts", json::object());
+        for (auto& [host, h] : hosts.items())
+        {
+            const pid_t pid = h["pid"].get<pid_t>();
+            while (!ProcessGone(pid) && MsSince(stopped) < 5000)
+            {
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            }
+            if (!ProcessGone(pid))
+            {
+                left.push_back(host);
+            }
+        }
+        m_results["leftover_hosts"] = left;
     }
     m_hosts.clear();
     Simulator::Destroy();

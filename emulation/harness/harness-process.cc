@@ -196,6 +196,23 @@ RunChild(const std::vector<std::string>& argv,
     return status;
 }
 
+bool
+ProcessGone(pid_t pid)
+{
+    if (kill(pid, 0) != 0)
+    {
+        return true;
+    }
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(in, line))
+    {
+        return true;
+    }
+    const size_t close = line.rfind(')');
+    return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
+}
+
 double
 ProcessCpuSeconds(pid_t pid)
 {

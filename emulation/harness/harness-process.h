@@ -44,6 +44,9 @@ int RunChild(const std::vector<std::string>& argv,
              const std::string& outPath,
              std::string* output = nullptr);
 
+/// True when pid is no process, or only a zombie waiting for its parent (its resources gone).
+bool ProcessGone(pid_t pid);
+
 /// CPU time (user + system) a live process has used, from /proc/<pid>/stat; -1 if unknown.
 double ProcessCpuSeconds(pid_t pid);
 
