@@ -1084,3 +1084,139 @@ TEST_F(XfrmNetlinkEndpointTest, MalformedInputIsAnsweredOrDroppedNeverFatal)
 }
 
 } // namespace
+
+namespace
+{
+xfrm_userpolicy_info
+SocketPolicy(uint8_t dir, uint8_t action)
+{
+    xfrm_userpolicy_info p{};
+    p.dir = dir;
+    p.action = action;
+    p.sel.family = AF_INET;
+    return p;
+}
+
+constexpr uint32_t kSolIp = 0;
+constexpr uint32_t kIpXfrmPolicy = 17;
+constexpr uint32_t kSolUdp = 17;
+constexpr uint32_t kUdpEncap = 100;
+} // namespace
+
+// charon's socket-default plugin: IP_XFRM_POLICY allow (in and out) on its IKE sockets, and
+// UDP_ENCAP on the NAT-T one; the preload sends both (xfrm-netlink-wire.h SocketOption).
+TEST_F(XfrmNetlinkEndpointTest, SocketOptionsBecomeSocketPoliciesAndClearAsInLinux)
+{
+    Hosts h = TwoHosts();
+    Ptr<XfrmStack> stack = h.t->stackA;
+    XfrmNetlinkEndpoint& e = *h.a.endpoint;
+    for (uint8_t dir : {uint8_t(XFRM_POLICY_OUT), uint8_t(XFRM_POLICY_IN)})
+    {
+        const xfrm_userpolicy_info p = SocketPolicy(dir, XFRM_POLICY_ALLOW);
+        EXPECT_TRUE(e.SocketOption(kSolIp,
+                                   kIpXfrmPolicy,
+                                   IPPROTO_UDP,
+                                   500,
+                                   reinterpret_cast<const uint8_t*>(&p),
+                                   sizeof(p)));
+    }
+    auto sockets = stack->GetSocketPolicies();
+    EXPECT_EQ(sockets.size(), 2u);
+    const auto out = std::make_tuple(uint8_t(17), uint16_t(500), XfrmDir::Out);
+    const auto in = std::make_tuple(uint8_t(17), uint16_t(500), XfrmDir::In);
+    EXPECT_EQ(sockets[out], XfrmPolicyAction::Allow);
+    EXPECT_EQ(sockets[in], XfrmPolicyAction::Allow);
+
+    // Refused: a template (not modelled), a forward direction, an unknown action or option.
+    struct
+    {
+        xfrm_userpolicy_info info;
+        xfrm_user_tmpl tmpl;
+    } withTemplate{SocketPolicy(XFRM_POLICY_OUT, XFRM_POLICY_ALLOW), {}};
+
+    EXPECT_FALSE(e.SocketOption(kSolIp,
+                                kIpXfrmPolicy,
+                                IPPROTO_UDP,
+                                501,
+                                reinterpret_cast<const uint8_t*>(&withTemplate),
+                                sizeof(withTemplate)));
+    const xfrm_userpolicy_info fwd = SocketPolicy(XFRM_POLICY_FWD, XFRM_POLICY_ALLOW);
+    EXPECT_FALSE(e.SocketOption(kSolIp,
+                                kIpXfrmPolicy,
+                                IPPROTO_UDP,
+                                501,
+                                reinterpret_cast<const uint8_t*>(&fwd),
+                                sizeof(fwd)));
+    const xfrm_userpolicy_info odd = SocketPolicy(XFRM_POLICY_OUT, 7);
+    EXPECT_FALSE(e.SocketOption(kSolIp,
+                                kIpXfrmPolicy,
+                                IPPROTO_UDP,
+                                501,
+                                reinterpret_cast<const uint8_t*>(&odd),
+                                sizeof(odd)));
+    EXPECT_FALSE(e.SocketOption(kSolIp, 99, IPPROTO_UDP, 501, nullptr, 0));
+    EXPECT_EQ(stack->GetSocketPolicies().size(), 2u);
+    // xfrm_user_policy with no value clears the socket's policies.
+    EXPECT_TRUE(e.SocketOption(kSolIp, kIpXfrmPolicy, IPPROTO_UDP, 500, nullptr, 0));
+    EXPECT_TRUE(stack->GetSocketPolicies().empty());
+    // UDP_ENCAP_ESPINUDP makes the port an encapsulation port; other types are refused.
+    const uint32_t espInUdp = 2;
+    const uint32_t nonIke = 1;
+    EXPECT_FALSE(stack->IsUdpEncapPort(4500));
+    EXPECT_TRUE(e.SocketOption(kSolUdp,
+                               kUdpEncap,
+                               IPPROTO_UDP,
+                               4500,
+                               reinterpret_cast<const uint8_t*>(&espInUdp),
+                               sizeof(espInUdp)));
+    EXPECT_TRUE(stack->IsUdpEncapPort(4500));
+    EXPECT_FALSE(e.SocketOption(kSolUdp,
+                                kUdpEncap,
+                                IPPROTO_UDP,
+                                4501,
+                                reinterpret_cast<const uint8_t*>(&nonIke),
+                                sizeof(nonIke)));
+    EXPECT_FALSE(stack->IsUdpEncapPort(4501));
+}
+
+// Packet offload per topology: a bypassed IKE socket gets in and out bypass policies of its
+// port in the device, as strongSwan 5.9.10+'s manage_bypass installs them (priority 32, in
+// first); they and the socket policies go when the daemon's last XFRM socket closes.
+TEST_F(XfrmNetlinkEndpointTest, PacketOffloadAddsOffloadedIkePortBypassUntilTheDaemonCloses)
+{
+    Hosts h = TwoHosts();
+    Ptr<XfrmStack> stack = h.t->stackA;
+    XfrmNetlinkEndpoint& e = *h.a.endpoint;
+    e.SetPacketOffloadForCryptoRequests(true);
+    e.SetGroups(kPortA, 0); // charon's request socket
+    for (uint8_t dir : {uint8_t(XFRM_POLICY_OUT), uint8_t(XFRM_POLICY_IN)})
+    {
+        const xfrm_userpolicy_info p = SocketPolicy(dir, XFRM_POLICY_ALLOW);
+        EXPECT_TRUE(e.SocketOption(kSolIp,
+                                   kIpXfrmPolicy,
+                                   IPPROTO_UDP,
+                                   500,
+                                   reinterpret_cast<const uint8_t*>(&p),
+                                   sizeof(p)));
+    }
+    std::vector<Ptr<XfrmPolicy>> bypasses;
+    for (const auto& p : stack->GetPolicies().GetAll())
+    {
+        bypasses.push_back(p);
+    }
+    ASSERT_EQ(bypasses.size(), 2u);
+    EXPECT_EQ(bypasses[0]->GetConfig().dir, XfrmDir::In);
+    EXPECT_EQ(bypasses[1]->GetConfig().dir, XfrmDir::Out);
+    for (const auto& p : bypasses)
+    {
+        const XfrmPolicyConfig& c = p->GetConfig();
+        EXPECT_FALSE(c.hasTemplate);
+        EXPECT_EQ(c.priority, 32u);
+        EXPECT_EQ(c.sel.proto, IPPROTO_UDP);
+        EXPECT_EQ(c.dir == XfrmDir::In ? c.sel.dport : c.sel.sport, 500);
+        EXPECT_TRUE(p->IsHardware()) << "offloaded to the EmuNic, whose device takes bypasses";
+    }
+    e.RemoveClient(kPortA);
+    EXPECT_EQ(stack->GetPolicies().GetN(), 0u);
+    EXPECT_TRUE(stack->GetSocketPolicies().empty());
+}
