@@ -125,6 +125,7 @@ EmulatedHost::Build(const EmulatedHostConfig& config,
         hostMac.CopyFrom(mac);
         m_port->SetHostMac(hostMac);
     }
+    m_port->StartWriter(m_tapFd);
     if (m_config.tapIfindex < 0)
     {
         m_config.tapIfindex = IfindexInNamespace(config.netnsPath, config.tapName);
@@ -155,6 +156,10 @@ EmulatedHost::Shutdown()
     if (m_server)
     {
         m_server->Stop();
+    }
+    if (m_port)
+    {
+        m_port->StopWriter(); // before the TAP's descriptor closes
     }
     if (m_port && m_port->GetTap())
     {

@@ -7,6 +7,7 @@
 #include "ns3/node.h"
 
 #include <algorithm>
+#include <unistd.h>
 
 namespace ns3
 {
@@ -147,10 +148,91 @@ HostPort::Deliver(Ptr<Packet> ipPacket)
 }
 
 void
+HostPort::StartWriter(int tapFd, size_t queueLimit)
+{
+    if (m_writerRunning || !m_tap)
+    {
+        return;
+    }
+    m_queueLimit = queueLimit;
+    m_tapFd = tapFd;
+    m_writerRunning = true;
+    m_writer = std::thread(&HostPort::WriterLoop, this);
+}
+
+void
+HostPort::StopWriter()
+{
+    {
+        std::lock_guard<std::mutex> lock(m_writerMutex);
+        if (!m_writerRunning)
+        {
+            return;
+        }
+        m_writerRunning = false;
+        m_frames.clear();
+    }
+    m_writerWake.notify_all();
+    m_writer.join();
+}
+
+void
+HostPort::WriterLoop()
+{
+    const int fd = m_tapFd;
+    std::unique_lock<std::mutex> lock(m_writerMutex);
+    while (true)
+    {
+        m_writerWake.wait(lock, [this] { return !m_frames.empty() || !m_writerRunning; });
+        if (!m_writerRunning)
+        {
+            return;
+        }
+        std::vector<uint8_t> frame = std::move(m_frames.front());
+        m_frames.pop_front();
+        lock.unlock();
+        if (write(fd, frame.data(), frame.size()) != ssize_t(frame.size()))
+        {
+            ++m_writeFailures;
+        }
+        lock.lock();
+    }
+}
+
+void
 HostPort::ToHost(Ptr<Packet> ipPacket)
 {
     const Address to = m_hostMacKnown ? Address(m_hostMac) : m_tap->GetBroadcast();
     ++m_toHost;
+    if (m_writerRunning)
+    {
+        // The Ethernet frame FdNetDevice would write (DIX, no padding: the TAP takes it as is).
+        std::vector<uint8_t> frame(14 + ipPacket->GetSize());
+        Mac48Address::ConvertFrom(to).CopyTo(frame.data());
+        Mac48Address::ConvertFrom(m_tap->GetAddress()).CopyTo(frame.data() + 6);
+        frame[12] = uint8_t(kEtherTypeIpv4 >> 8);
+        frame[13] = uint8_t(kEtherTypeIpv4 & 0xff);
+        ipPacket->CopyData(frame.data() + 14, ipPacket->GetSize());
+        bool queued = false;
+        {
+            std::lock_guard<std::mutex> lock(m_writerMutex);
+            if (m_frames.size() < m_queueLimit)
+            {
+                m_frames.push_back(std::move(frame));
+                queued = true;
+            }
+        }
+        if (queued)
+        {
+            m_writerWake.notify_one();
+        }
+        else
+        {
+            NS_LOG_LOGIC("the TAP writer's queue is full: a packet for the host dropped");
+            Drop(HostPortDrop::TapWriteFailed, ipPacket);
+        }
+        return;
+    }
     if (!m_tap->Send(ipPacket, to, kEtherTypeIpv4))
     {
         NS_LOG_LOGIC("the TAP did not take a packet for the host");
@@ -243,6 +325,7 @@ HostPort::GetDropCounts() const
     {
         counts[HostPortDropName(HostPortDrop(i))] = m_drops[i];
     }
+    counts[HostPortDropName(HostPortDrop::TapWriteFailed)] += m_writeFailures.load();
     return counts;
 }
 
@@ -256,6 +339,7 @@ HostPort::Drop(HostPortDrop reason, Ptr<const Packet> packet)
 void
 HostPort::DoDispose()
 {
+    StopWriter();
     if (m_tap)
     {
         m_tap->SetReceiveCallback(

@@ -10,8 +10,14 @@
 #include "ns3/mac48-address.h"
 #include "ns3/traced-callback.h"
 
+#include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <map>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace ns3
 {
@@ -45,6 +51,13 @@ class HostPort : public Object
     /// the TAP. Replaces tap's receive callback, so install after Node::AddDevice.
     void Setup(Ptr<Node> node, Ptr<XfrmStack> stack, Ptr<FdNetDevice> tap, Ipv4Address hostAddress);
 
+    /// Writes the frames for the host from a thread of its own from now on: a write into a TAP
+    /// runs the host kernel's receive path (netif_receive_skb, TCP) in the writer, and the
+    /// simulator thread should not pay for it. At most queueLimit frames wait; more are
+    /// dropped (TapWriteFailed), as a full TAP queue would drop them.
+    void StartWriter(int tapFd, size_t queueLimit = 4096);
+    /// Stops and joins the writer (what it has not written is dropped); before the TAP closes.
+    void StopWriter();
     /// The host's MAC on the TAP, until a frame from the host says otherwise: a gateway's kernel
     /// forwards only what came to its own MAC (ip_forward drops link-layer broadcasts).
     void SetHostMac(Mac48Address mac);
@@ -88,6 +101,16 @@ class HostPort : public Object
     uint64_t m_fragNeeded{0};
     uint64_t m_drops[size_t(HostPortDrop::Count)]{};
     TracedCallback<Ptr<const Packet>, HostPortDrop> m_dropTrace;
+
+    void WriterLoop();
+    std::thread m_writer;
+    std::mutex m_writerMutex;
+    std::condition_variable m_writerWake;
+    std::deque<std::vector<uint8_t>> m_frames; //!< guarded by m_writerMutex
+    bool m_writerRunning{false};
+    size_t m_queueLimit{0};
+    int m_tapFd{-1};
+    std::atomic<uint64_t> m_writeFailures{0};
 };
 
 } // namespace ns3
