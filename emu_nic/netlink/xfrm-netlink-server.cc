@@ -89,7 +89,7 @@ XfrmNetlinkServer::Start(Ptr<XfrmNetlinkEndpoint> endpoint,
     Simulator::ScheduleWithContext(Simulator::NO_CONTEXT,
                                    MilliSeconds(1),
                                    &XfrmNetlinkServer::Tick,
-                                   Ptr<XfrmNetlinkServer>(this));
+                                   this);
     return true;
 }
 
@@ -195,10 +195,9 @@ XfrmNetlinkServer::ReadClient(int fd)
         std::lock_guard<std::mutex> lock(m_mutex);
         m_pending.push_back({fd, std::move(packet), std::chrono::steady_clock::now()});
     }
-    Simulator::ScheduleWithContext(Simulator::NO_CONTEXT,
-                                   Time(0),
-                                   &XfrmNetlinkServer::Drain,
-                                   Ptr<XfrmNetlinkServer>(this));
+    // A raw pointer: ns-3's reference counts are not atomic, and this is the I/O thread. The
+    // server outlives the simulator thread's run (Stop joins this thread first).
+    Simulator::ScheduleWithContext(Simulator::NO_CONTEXT, Time(0), &XfrmNetlinkServer::Drain, this);
     return true;
 }
 
@@ -227,10 +226,9 @@ XfrmNetlinkServer::CloseClient(int fd)
         closed.portId = portId;
         m_pending.push_back(std::move(closed));
     }
-    Simulator::ScheduleWithContext(Simulator::NO_CONTEXT,
-                                   Time(0),
-                                   &XfrmNetlinkServer::Drain,
-                                   Ptr<XfrmNetlinkServer>(this));
+    // A raw pointer: ns-3's reference counts are not atomic, and this is the I/O thread. The
+    // server outlives the simulator thread's run (Stop joins this thread first).
+    Simulator::ScheduleWithContext(Simulator::NO_CONTEXT, Time(0), &XfrmNetlinkServer::Drain, this);
 }
 
 void
@@ -265,9 +263,7 @@ XfrmNetlinkServer::Tick()
     Drain();
     if (m_running)
     {
-        Simulator::Schedule(MilliSeconds(1),
-                            &XfrmNetlinkServer::Tick,
-                            Ptr<XfrmNetlinkServer>(this));
+        Simulator::Schedule(MilliSeconds(1), &XfrmNetlinkServer::Tick, this);
     }
 }
 

@@ -62,9 +62,12 @@ class XfrmNetlinkServer : public Object
     void Deliver(int fd, std::vector<uint8_t> packet, std::chrono::steady_clock::time_point read);
     /// Hands every queued packet and close, in order, to the endpoint (simulator thread).
     void Drain();
-    /// Drain every millisecond of simulated time: when the real-time simulator lags behind the
-    /// wall clock under load, an event stamped with the wall clock (as ScheduleWithContext
-    /// stamps it from another thread) waits behind every packet already due; this one does not.
+    /// Drain every millisecond of simulated time while running (raw pointers in these events:
+    /// ns-3's reference counts are not atomic, and other threads hold the server; it must
+    /// outlive the simulator's run, as Stop before Simulator::Destroy makes it): when the real-time
+    /// simulator lags behind the wall clock under load, an event stamped with the wall clock (as
+    /// ScheduleWithContext stamps it from another thread) waits behind every packet already due;
+    /// this one does not.
     void Tick();
     void Closed(uint32_t portId);
     /// The endpoint's datagram for portId, written to its connection.

@@ -150,14 +150,17 @@ class Run
     /// How many netlink requests each host's server has timed so far.
     std::map<std::string, size_t> LatencyCounts() const
     {
+        // In the simulator thread: Ptr copies there and here would race (counts not atomic).
         std::map<std::string, size_t> counts;
-        for (const auto& [host, h] : m_hosts)
-        {
-            if (h->GetServer())
+        const_cast<RealtimeRunner&>(m_runner).Call([&] {
+            for (const auto& [host, h] : m_hosts)
             {
-                counts[host] = h->GetServer()->GetRequestLatencies().size();
+                if (h->GetServer())
+                {
+                    counts[host] = h->GetServer()->GetRequestLatencies().size();
+                }
             }
-        }
+        });
         return counts;
     }
 
@@ -681,13 +684,22 @@ Run::SaSnapshot(const std::string& host)
 void
 Run::RecordLatencies(const std::string& phase, const std::map<std::string, size_t>& before)
 {
-    for (const auto& [host, h] : m_hosts)
+    std::map<std::string, std::vector<double>> latencies;
+    m_runner.Call([&] {
+        for (const auto& [host, h] : m_hosts)
+        {
+            if (h->GetServer())
+            {
+                latencies[host] = h->GetServer()->GetRequestLatencies();
+            }
+        }
+    });
+    for (const auto& [host, all] : latencies)
     {
-        if (!h->GetServer() || !before.count(host))
+        if (!before.count(host))
         {
             continue;
         }
-        std::vector<double> all = h->GetServer()->GetRequestLatencies();
         std::vector<double> us(all.begin() + std::min(before.at(host), all.size()), all.end());
         if (us.empty())
         {
