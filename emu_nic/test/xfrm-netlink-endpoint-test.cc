@@ -1101,6 +1101,18 @@ constexpr uint32_t kSolIp = 0;
 constexpr uint32_t kIpXfrmPolicy = 17;
 constexpr uint32_t kSolUdp = 17;
 constexpr uint32_t kUdpEncap = 100;
+
+/// setsockopt(IP_XFRM_POLICY) of a UDP socket on port, as the preload reports it.
+bool
+SetSocketPolicy(XfrmNetlinkEndpoint& e, uint16_t port, const xfrm_userpolicy_info& p)
+{
+    return e.SocketOption(kSolIp,
+                          kIpXfrmPolicy,
+                          IPPROTO_UDP,
+                          port,
+                          reinterpret_cast<const uint8_t*>(&p),
+                          sizeof(p));
+}
 } // namespace
 
 // charon's socket-default plugin: IP_XFRM_POLICY allow (in and out) on its IKE sockets, and
@@ -1112,13 +1124,7 @@ TEST_F(XfrmNetlinkEndpointTest, SocketOptionsBecomeSocketPoliciesAndClearAsInLin
     XfrmNetlinkEndpoint& e = *h.a.endpoint;
     for (uint8_t dir : {uint8_t(XFRM_POLICY_OUT), uint8_t(XFRM_POLICY_IN)})
     {
-        const xfrm_userpolicy_info p = SocketPolicy(dir, XFRM_POLICY_ALLOW);
-        EXPECT_TRUE(e.SocketOption(kSolIp,
-                                   kIpXfrmPolicy,
-                                   IPPROTO_UDP,
-                                   500,
-                                   reinterpret_cast<const uint8_t*>(&p),
-                                   sizeof(p)));
+        EXPECT_TRUE(SetSocketPolicy(e, 500, SocketPolicy(dir, XFRM_POLICY_ALLOW)));
     }
     auto sockets = stack->GetSocketPolicies();
     EXPECT_EQ(sockets.size(), 2u);
@@ -1141,19 +1147,9 @@ TEST_F(XfrmNetlinkEndpointTest, SocketOptionsBecomeSocketPoliciesAndClearAsInLin
                                 reinterpret_cast<const uint8_t*>(&withTemplate),
                                 sizeof(withTemplate)));
     const xfrm_userpolicy_info fwd = SocketPolicy(XFRM_POLICY_FWD, XFRM_POLICY_ALLOW);
-    EXPECT_FALSE(e.SocketOption(kSolIp,
-                                kIpXfrmPolicy,
-                                IPPROTO_UDP,
-                                501,
-                                reinterpret_cast<const uint8_t*>(&fwd),
-                                sizeof(fwd)));
+    EXPECT_FALSE(SetSocketPolicy(e, 501, fwd));
     const xfrm_userpolicy_info odd = SocketPolicy(XFRM_POLICY_OUT, 7);
-    EXPECT_FALSE(e.SocketOption(kSolIp,
-                                kIpXfrmPolicy,
-                                IPPROTO_UDP,
-                                501,
-                                reinterpret_cast<const uint8_t*>(&odd),
-                                sizeof(odd)));
+    EXPECT_FALSE(SetSocketPolicy(e, 501, odd));
     EXPECT_FALSE(e.SocketOption(kSolIp, 99, IPPROTO_UDP, 501, nullptr, 0));
     EXPECT_EQ(stack->GetSocketPolicies().size(), 2u);
     // xfrm_user_policy with no value clears the socket's policies.
@@ -1191,13 +1187,7 @@ TEST_F(XfrmNetlinkEndpointTest, PacketOffloadAddsOffloadedIkePortBypassUntilTheD
     e.SetGroups(kPortA, 0); // charon's request socket
     for (uint8_t dir : {uint8_t(XFRM_POLICY_OUT), uint8_t(XFRM_POLICY_IN)})
     {
-        const xfrm_userpolicy_info p = SocketPolicy(dir, XFRM_POLICY_ALLOW);
-        EXPECT_TRUE(e.SocketOption(kSolIp,
-                                   kIpXfrmPolicy,
-                                   IPPROTO_UDP,
-                                   500,
-                                   reinterpret_cast<const uint8_t*>(&p),
-                                   sizeof(p)));
+        EXPECT_TRUE(SetSocketPolicy(e, 500, SocketPolicy(dir, XFRM_POLICY_ALLOW)));
     }
     std::vector<Ptr<XfrmPolicy>> bypasses;
     for (const auto& p : stack->GetPolicies().GetAll())

@@ -142,12 +142,6 @@ HostPort::SetHostMac(Mac48Address mac)
 }
 
 void
-HostPort::Deliver(Ptr<Packet> ipPacket)
-{
-    ToHost(ipPacket);
-}
-
-void
 HostPort::StartWriter(int tapFd, size_t queueLimit)
 {
     if (m_writerRunning || !m_tap)
@@ -200,7 +194,7 @@ HostPort::WriterLoop()
 }
 
 void
-HostPort::ToHost(Ptr<Packet> ipPacket)
+HostPort::Deliver(Ptr<Packet> ipPacket)
 {
     const Address to = m_hostMacKnown ? Address(m_hostMac) : m_tap->GetBroadcast();
     ++m_toHost;
@@ -278,7 +272,7 @@ HostPort::SendFragNeeded(Ptr<const Packet> ipPacket, uint32_t mtu)
     }
     icmp->AddHeader(ip);
     ++m_fragNeeded;
-    ToHost(icmp);
+    Deliver(icmp);
 }
 
 Ptr<FdNetDevice>

@@ -86,7 +86,6 @@ class HostPort : public Object
                   uint16_t protocol,
                   const Address& from);
     void AnswerArp(Ptr<const Packet> packet);
-    void ToHost(Ptr<Packet> ipPacket);
     void Drop(HostPortDrop reason, Ptr<const Packet> packet);
 
     Ptr<Node> m_node;
