@@ -121,26 +121,8 @@ XfrmStateConfig::Validate(std::string* error) const
     {
         why << "replayWindow: 0 with esn on (ESN needs a replay window, as in Linux)";
     }
-    else if (lifetime.softByteLimit > lifetime.hardByteLimit)
-    {
-        why << "lifetime.softByteLimit: " << lifetime.softByteLimit << " above hardByteLimit "
-            << lifetime.hardByteLimit;
-    }
-    else if (lifetime.softPacketLimit > lifetime.hardPacketLimit)
-    {
-        why << "lifetime.softPacketLimit: " << lifetime.softPacketLimit << " above hardPacketLimit "
-            << lifetime.hardPacketLimit;
-    }
-    else if (lifetime.hardAddSeconds && lifetime.softAddSeconds > lifetime.hardAddSeconds)
-    {
-        why << "lifetime.softAddSeconds: " << lifetime.softAddSeconds << " above hardAddSeconds "
-            << lifetime.hardAddSeconds;
-    }
-    else if (lifetime.hardUseSeconds && lifetime.softUseSeconds > lifetime.hardUseSeconds)
-    {
-        why << "lifetime.softUseSeconds: " << lifetime.softUseSeconds << " above hardUseSeconds "
-            << lifetime.hardUseSeconds;
-    }
+    // No lifetime limit is checked against another, as Linux's verify_newsa_info checks none: a
+    // soft limit above the hard one just never fires.
     else if (encap.Enabled() && encap.type != XfrmEncapType::EspInUdp)
     {
         why << "encap.type: " << int(encap.type) << " (only 2, UDP_ENCAP_ESPINUDP)";

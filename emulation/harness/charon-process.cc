@@ -70,7 +70,8 @@ CharonProcess::Start(const CharonConfig& config, std::string* error)
                    : std::string())
         << " esp_proposals = aes128gcm16\n start_action = none\n"
         << (config.hwOffload ? " hw_offload = yes\n" : " hw_offload = no\n") << config.childExtra
-        << " } }\n  }\n}\nsecrets { ike-1 { id-1 = " << ike["id"].get<std::string>()
+        << " } }\n  }\n"
+        << config.connectionsExtra << "}\nsecrets { ike-1 { id-1 = " << ike["id"].get<std::string>()
         << "\n id-2 = " << ike["peer_id"].get<std::string>() << "\n secret = " << kPsk << " } }\n";
     const std::string run = Path("run");
     mkdir(run.c_str(), 0700);

@@ -2,11 +2,13 @@
 
 #include "charon-process.h"
 #include "emu-nic-helper.h"
+#include "emu-nic-net-device.h"
 #include "emulated-host.h"
 #include "esp-sa-file.h"
 #include "harness-process.h"
 #include "realtime-runner.h"
 #include "topology-process.h"
+#include "xfrm-netlink-wire.h"
 
 #include "ns3/core-module.h"
 #include "ns3/network-module.h"
@@ -103,7 +105,7 @@ CpuSelf()
 }
 
 /// Everything a run made, undone in reverse order by Teardown (also on failure).
-class Run
+class Run : public EmulationSession
 {
   public:
     Run(const EmulationOptions& options, json* results)
@@ -120,6 +122,68 @@ class Run
     bool Execute(std::string* error);
     void Teardown();
 
+    // EmulationSession
+    int Exec(const std::string& host,
+             const std::vector<std::string>& argv,
+             std::chrono::milliseconds timeout,
+             std::string* out) override
+    {
+        std::vector<std::string> full = {"nsenter", "--net=" + Netns(host), "--"};
+        full.insert(full.end(), argv.begin(), argv.end());
+        return RunChild(full, timeout, Path(host + "-exec.out"), out);
+    }
+
+    int ExecXfrm(const std::string& host,
+                 const std::vector<std::string>& argv,
+                 std::string* out) override
+    {
+        std::vector<std::string> full = {"env",
+                                         std::string("LD_PRELOAD=") + OFFLOADLAB_XFRM_PRELOAD,
+                                         std::string(kXfrmSocketEnv) + "=" +
+                                             m_hosts.at(host)->GetConfig().xfrmSocket};
+        full.insert(full.end(), argv.begin(), argv.end());
+        return Exec(host, full, std::chrono::seconds(10), out);
+    }
+
+    void InSimulator(
+        const std::function<void(const std::map<std::string, Ptr<EmulatedHost>>&)>& fn) override
+    {
+        m_runner.Call([&] { fn(m_hosts); });
+    }
+
+    int Swanctl(const std::string& host,
+                const std::vector<std::string>& args,
+                std::string* out) override
+    {
+        auto it = m_charons.find(host);
+        if (it == m_charons.end())
+        {
+            *out = "no charon in " + host;
+            return -1;
+        }
+        return it->second->Swanctl(args, out);
+    }
+
+    std::string CharonLog(const std::string& host) const override
+    {
+        auto it = m_charons.find(host);
+        return it == m_charons.end() ? std::string()
+                                     : ReadWholeFile(it->second->Path("charon.log"));
+    }
+
+    const json& Topology() const override
+    {
+        return m_topology;
+    }
+
+    json& Results() override
+    {
+        return m_results;
+    }
+
+    bool Traffic(std::string* error) override;
+    json Probe(double seconds, const std::function<void()>& during) override;
+
   private:
     void Progress(const std::string& line)
     {
@@ -132,7 +196,6 @@ class Run
     bool BuildNodes(std::string* error);
     bool StartCharons(std::string* error);
     bool Initiate(std::string* error);
-    bool Traffic(std::string* error);
     void Collect();
     /// swanctl --list-sas of every charon: its counters and SPIs into the results.
     void CollectSwanctl();
@@ -197,6 +260,7 @@ class Run
     bool m_tornDown{false};
     double m_cpuAtStart{CpuSelf()};
     std::vector<std::string> m_pcaps;
+    std::vector<Ptr<PcapFileWrapper>> m_pcapFiles;
 
     /// Soft and hard expires the nodes raised (simulator thread only): host, SPI, hard, when.
     struct ExpireEvent
@@ -288,6 +352,10 @@ Run::Execute(std::string* error)
         {
             return false;
         }
+        if (m_opt.scenario)
+        {
+            return m_opt.scenario(*this, error);
+        }
     }
     return Traffic(error);
 }
@@ -356,7 +424,13 @@ Run::BuildNodes(std::string* error)
             }
             m_hosts[host] = h;
         }
-        link.EnablePcap(Path("wire-" + wire + ".pcap"), devices.Get(0), false, true);
+        // The file is the run's to close: a pcap left to its last reference would keep what it
+        // buffered until the process ends, and the run's reader would miss the last frames.
+        PcapHelper pcap;
+        Ptr<PcapFileWrapper> file =
+            pcap.CreateFile(Path("wire-" + wire + ".pcap"), std::ios::out, PcapHelper::DLT_PPP);
+        pcap.HookDefaultSink<NetDevice>(devices.Get(0), "PromiscSniffer", file);
+        m_pcapFiles.push_back(file);
         m_pcaps.push_back("wire-" + wire + ".pcap");
     }
     return true;
@@ -382,7 +456,12 @@ Run::StartCharons(std::string* error)
         c.xfrmSocket = it->second->GetConfig().xfrmSocket;
         c.ike = ike;
         c.libipsec = UsesLibipsec(host);
-        if (m_opt.rekeySeconds > 0 && ike.value("initiator", false))
+        c.connectionsExtra = m_opt.swanctlConnectionsExtra;
+        if (!m_opt.initiatorChildExtra.empty() && ike.value("initiator", false))
+        {
+            c.childExtra = m_opt.initiatorChildExtra;
+        }
+        else if (m_opt.rekeySeconds > 0 && ike.value("initiator", false))
         {
             // Only the initiator: both ends rekeying at once is a collision strongSwan resolves
             // with an extra CHILD_SA. strongSwan 5.9.8 has no timer of its own: the soft limit
@@ -650,6 +729,59 @@ Run::Traffic(std::string* error)
 }
 
 json
+Run::Probe(double seconds, const std::function<void()>& during)
+{
+    const json& t = m_topology["traffic"];
+    const std::string client = t["client"].get<std::string>();
+    const std::string server = t["server"].get<std::string>();
+    const std::string probe = std::string(OFFLOADLAB_EMULATION_TOPOLOGIES) + "/probe.py";
+    ChildOptions po;
+    po.outPath = Path("probe-receiver.json");
+    po.env = {"PYTHONPATH=", "PYTHONHOME="};
+    std::string spawnError;
+    const pid_t rx = SpawnChild({"nsenter",
+                                 "--net=" + Netns(server),
+                                 "/usr/bin/python3",
+                                 probe,
+                                 "receive",
+                                 "5301",
+                                 std::to_string(seconds + 1.5)},
+                                po,
+                                &spawnError);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    po.outPath = Path("probe-sender.json");
+    const pid_t tx = SpawnChild({"nsenter",
+                                 "--net=" + Netns(client),
+                                 "/usr/bin/python3",
+                                 probe,
+                                 "send",
+                                 t["server_address"].get<std::string>(),
+                                 "5301",
+                                 std::to_string(seconds)},
+                                po,
+                                &spawnError);
+    if (during)
+    {
+        during();
+    }
+    for (pid_t p : {tx, rx})
+    {
+        if (p > 0 && !WaitChild(p, std::chrono::seconds(int(seconds) + 5), nullptr))
+        {
+            StopChild(p, std::chrono::seconds(1));
+        }
+    }
+    json report = json::parse(ReadWholeFile(Path("probe-receiver.json")), nullptr, false);
+    const json sent = json::parse(ReadWholeFile(Path("probe-sender.json")), nullptr, false);
+    if (report.is_discarded() || sent.is_discarded())
+    {
+        return json{{"error", "the probe wrote no report: " + spawnError}};
+    }
+    report["sent"] = sent["sent"];
+    return report;
+}
+
+json
 Run::SaSnapshot(const std::string& host)
 {
     json node;
@@ -671,6 +803,12 @@ Run::SaSnapshot(const std::string& host)
         node["policies"] = stack->GetPolicies().GetN();
         node["xfrm_drops"] = stack->GetDropCounts();
         node["xfrm_events"] = stack->GetEventCounts();
+        if (Ptr<EmuNicNetDevice> nic = DynamicCast<EmuNicNetDevice>(h->GetWire()))
+        {
+            node["nic_drops"] = nic->GetDropCounts();
+            node["nic_events"] = nic->GetEventCounts();
+        }
+        node["link_changes"] = h->GetLinkChanges();
         Ptr<HostPort> port = h->GetPort();
         node["host_port"] = {{"from_host", port->GetFromHost()},
                              {"to_host", port->GetToHost()},
@@ -969,6 +1107,11 @@ Run::Teardown()
         m_results["after_charon_stop"]["empty"] = empty;
     }
     m_runner.Stop();
+    for (Ptr<PcapFileWrapper>& file : m_pcapFiles)
+    {
+        file->Close();
+    }
+    m_pcapFiles.clear();
     for (auto& [host, h] : m_hosts)
     {
         h->Shutdown();

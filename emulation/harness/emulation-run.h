@@ -4,12 +4,51 @@
 #ifndef EMULATION_RUN_H
 #define EMULATION_RUN_H
 
+#include "emulated-host.h"
+
+#include <chrono>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace ns3
 {
+
+/// A running emulation as a scenario sees it, between the CHILD_SA's installation and teardown.
+class EmulationSession
+{
+  public:
+    virtual ~EmulationSession() = default;
+    /// argv in the host's network namespace; its exit status, output into *out.
+    virtual int Exec(const std::string& host,
+                     const std::vector<std::string>& argv,
+                     std::chrono::milliseconds timeout,
+                     std::string* out) = 0;
+    /// argv in the host's network namespace with its NETLINK_XFRM sockets sent to the host's
+    /// node (the preload charon runs with), as `ip xfrm` is run there.
+    virtual int ExecXfrm(const std::string& host,
+                         const std::vector<std::string>& argv,
+                         std::string* out) = 0;
+    /// fn in the simulator thread with every emulated host by its short name.
+    virtual void InSimulator(
+        const std::function<void(const std::map<std::string, Ptr<EmulatedHost>>&)>& fn) = 0;
+    virtual int Swanctl(const std::string& host,
+                        const std::vector<std::string>& args,
+                        std::string* out) = 0;
+    virtual std::string CharonLog(const std::string& host) const = 0;
+    /// The topology's description (hosts, emulated interfaces, traffic endpoints).
+    virtual const nlohmann::json& Topology() const = 0;
+    /// results.json as it is so far; a scenario may add its own findings.
+    virtual nlohmann::json& Results() = 0;
+    /// The standard traffic: ping, iperf3 both ways, the 1 kHz probe.
+    virtual bool Traffic(std::string* error) = 0;
+    /// The 1 kHz UDP probe alone from the traffic client to its server, for `seconds`, with
+    /// `during` run in this thread while it goes; its report (sent, received, max_gap_ms).
+    virtual nlohmann::json Probe(double seconds, const std::function<void()>& during) = 0;
+};
 
 struct EmulationOptions
 {
@@ -22,6 +61,14 @@ struct EmulationOptions
     double rekeySeconds{0};   //!< the initiator's CHILD_SA rekey_time (0: none in the run)
     int hardLimitMs{100};     //!< the real-time simulator's HardLimit
     std::ostream* progress{nullptr};
+    /// More lines for the initiator's CHILD_SA (lifetimes by bytes); replaces what
+    /// rekeySeconds would set.
+    std::string initiatorChildExtra;
+    /// More connections in every charon's swanctl.conf (shunts, for example).
+    std::string swanctlConnectionsExtra;
+    /// Run instead of the standard traffic once the CHILD_SA is installed (not in plain mode);
+    /// false with the reason fails the run.
+    std::function<bool(EmulationSession&, std::string*)> scenario;
 };
 
 /// The modes `offloadlab emulate` takes, and the topologies there are scripts for.

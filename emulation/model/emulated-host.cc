@@ -1,5 +1,6 @@
 #include "emulated-host.h"
 
+#include "emu-nic-net-device.h"
 #include "ipsec-helper.h"
 #include "tap-device.h"
 
@@ -131,6 +132,34 @@ EmulatedHost::Build(const EmulatedHostConfig& config,
         m_config.tapIfindex = IfindexInNamespace(config.netnsPath, config.tapName);
     }
 
+    if (Ptr<EmuNicNetDevice> nic = DynamicCast<EmuNicNetDevice>(wire);
+        nic && m_config.tapIfindex > 0)
+    {
+        // The host's interface is the one charon names for offload: its administrative down is
+        // the device's NETDEV_DOWN (the stack flushes what is offloaded there and tells charon
+        // nothing, as xfrm_dev_down does). Raw pointer: ns-3 Ptrs are not for other threads.
+        EmuNicNetDevice* device = PeekPointer(nic);
+        if (!m_linkWatcher.Start(
+                config.netnsPath,
+                m_config.tapIfindex,
+                [this, device](bool up) {
+                    Simulator::ScheduleWithContext(Simulator::NO_CONTEXT,
+                                                   Time(0),
+                                                   [this, device, up] {
+                                                       NS_LOG_INFO(m_config.name
+                                                                   << "'s interface is "
+                                                                   << (up ? "up" : "down"));
+                                                       ++m_linkChanges;
+                                                       device->SetLinkDown(!up);
+                                                   });
+                },
+                error))
+        {
+            *error = where + *error;
+            return false;
+        }
+    }
+
     if (!config.xfrmSocket.empty())
     {
         m_endpoint = CreateObject<XfrmNetlinkEndpoint>();
@@ -153,6 +182,7 @@ EmulatedHost::Build(const EmulatedHostConfig& config,
 void
 EmulatedHost::Shutdown()
 {
+    m_linkWatcher.Stop();
     if (m_server)
     {
         m_server->Stop();
@@ -209,6 +239,12 @@ Ptr<XfrmNetlinkServer>
 EmulatedHost::GetServer() const
 {
     return m_server;
+}
+
+uint32_t
+EmulatedHost::GetLinkChanges() const
+{
+    return m_linkChanges;
 }
 
 int32_t

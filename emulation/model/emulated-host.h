@@ -5,6 +5,7 @@
 #define EMULATED_HOST_H
 
 #include "host-delivery.h"
+#include "host-link-watcher.h"
 #include "host-port.h"
 #include "xfrm-netlink-endpoint.h"
 #include "xfrm-netlink-server.h"
@@ -69,6 +70,8 @@ class EmulatedHost : public Object
     Ptr<XfrmNetlinkEndpoint> GetEndpoint() const;
     Ptr<XfrmNetlinkServer> GetServer() const;
     int32_t GetTapIfindex() const;
+    /// How often the host's interface went administratively down or up again.
+    uint32_t GetLinkChanges() const;
 
   protected:
     void DoDispose() override;
@@ -83,6 +86,8 @@ class EmulatedHost : public Object
     Ptr<XfrmNetlinkServer> m_server;
     std::vector<Ptr<HostL4Protocol>> m_l4;
     int m_tapFd{-1};
+    HostLinkWatcher m_linkWatcher;
+    uint32_t m_linkChanges{0}; //!< simulator thread only
 };
 
 /// The ifindex of interface name in the network namespace at netnsPath; -1 if not there.

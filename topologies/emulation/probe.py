@@ -18,6 +18,7 @@ def send(address, port, seconds, rate):
     interval = 1.0 / rate
     start = time.monotonic()
     n = 0
+    refused = 0
     while True:
         due = start + n * interval
         now = time.monotonic()
@@ -25,9 +26,12 @@ def send(address, port, seconds, rate):
             break
         if due > now:
             time.sleep(due - now)
-        s.sendto(struct.pack("!Id", n, time.time()) + b"\0" * 52, (address, port))
+        try:
+            s.sendto(struct.pack("!Id", n, time.time()) + b"\0" * 52, (address, port))
+        except OSError:
+            refused += 1  # the host's interface is down (no route): the datagram never left
         n += 1
-    print(json.dumps({"sent": n, "rate": rate}))
+    print(json.dumps({"sent": n - refused, "refused": refused, "rate": rate}))
 
 
 def receive(port, seconds):
