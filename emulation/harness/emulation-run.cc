@@ -814,6 +814,8 @@ Run::SaSnapshot(const std::string& host)
                              {"to_host", port->GetToHost()},
                              {"arp_replies", port->GetArpReplies()},
                              {"frag_needed", port->GetFragNeeded()},
+                             {"fragments_to_host", port->GetFragmentsToHost()},
+                             {"reassembled_from_host", port->GetReassembled()},
                              {"drops", port->GetDropCounts()}};
     });
     return node;

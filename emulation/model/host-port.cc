@@ -35,6 +35,8 @@ HostPortDropName(HostPortDrop reason)
         return "RefusedByXfrm";
     case HostPortDrop::TapWriteFailed:
         return "TapWriteFailed";
+    case HostPortDrop::FragmentsExpired:
+        return "FragmentsExpired";
     case HostPortDrop::Count:
         break;
     }
@@ -97,7 +99,12 @@ HostPort::FromHost(Ptr<NetDevice> dev,
         return true;
     }
     ++m_fromHost;
-    if (!m_stack->OutputFromHost(packet->Copy()))
+    Ptr<Packet> datagram = Reassemble(packet);
+    if (!datagram)
+    {
+        return true; // a fragment, kept until its datagram is whole
+    }
+    if (!m_stack->OutputFromHost(datagram))
     {
         NS_LOG_LOGIC("XFRM refused a packet of the host");
         Drop(HostPortDrop::RefusedByXfrm, packet);
@@ -195,6 +202,130 @@ HostPort::WriterLoop()
 
 void
 HostPort::Deliver(Ptr<Packet> ipPacket)
+{
+    const uint32_t mtu = m_tap->GetMtu();
+    Ipv4Header h;
+    if (ipPacket->GetSize() <= mtu || ipPacket->PeekHeader(h) == 0 || h.IsDontFragment())
+    {
+        WriteToHost(ipPacket);
+        return;
+    }
+    // The node reassembled the datagram (to decrypt it, or as its destination): the host gets
+    // it in fragments its link can carry, and its own IP reassembles them, as a Linux host does
+    // with the fragments it receives.
+    Ptr<Packet> payload = ipPacket->Copy();
+    payload->RemoveHeader(h);
+    const uint32_t chunk = (mtu - h.GetSerializedSize()) & ~7u;
+    const uint32_t size = payload->GetSize();
+    for (uint32_t off = 0; off < size; off += chunk)
+    {
+        const uint32_t n = std::min(chunk, size - off);
+        Ptr<Packet> piece = payload->CreateFragment(off, n);
+        Ipv4Header f = h;
+        f.SetPayloadSize(n);
+        f.SetFragmentOffset(uint16_t(h.GetFragmentOffset() + off));
+        if (off + n < size || !h.IsLastFragment())
+        {
+            f.SetMoreFragments();
+        }
+        else
+        {
+            f.SetLastFragment();
+        }
+        f.EnableChecksum();
+        piece->AddHeader(f);
+        ++m_fragmentsToHost;
+        WriteToHost(piece);
+    }
+}
+
+Ptr<Packet>
+HostPort::Reassemble(Ptr<const Packet> packet)
+{
+    Ipv4Header h;
+    if (packet->PeekHeader(h) == 0 || (h.IsLastFragment() && h.GetFragmentOffset() == 0))
+    {
+        return packet->Copy();
+    }
+    // The host's kernel fragmented it because its link has no IPsec in it; Linux's own XFRM
+    // would have seen the datagram whole (xfrm_output before ip_fragment), so the node gets
+    // it whole, and IPsec fragments its ESP as Linux does.
+    const auto key = std::make_tuple(h.GetSource().Get(),
+                                     h.GetDestination().Get(),
+                                     h.GetProtocol(),
+                                     h.GetIdentification());
+    Partial& p = m_partials[key];
+    if (p.pieces.empty())
+    {
+        p.order = ++m_partialOrder;
+    }
+    Ptr<Packet> payload = packet->Copy();
+    payload->RemoveHeader(h);
+    const uint32_t offset = h.GetFragmentOffset();
+    if (h.IsLastFragment())
+    {
+        p.total = offset + payload->GetSize();
+    }
+    if (offset == 0)
+    {
+        p.first = h;
+        p.haveFirst = true;
+    }
+    p.pieces[offset] = payload;
+    uint32_t covered = 0;
+    for (const auto& [at, piece] : p.pieces)
+    {
+        if (at > covered)
+        {
+            break;
+        }
+        covered = std::max(covered, at + piece->GetSize());
+    }
+    if (!p.haveFirst || p.total == 0 || covered < p.total)
+    {
+        if (m_partials.size() > 64)
+        {
+            // Bounded as Linux's ipfrag memory is: the oldest incomplete datagram goes.
+            auto oldest = m_partials.begin();
+            for (auto it = m_partials.begin(); it != m_partials.end(); ++it)
+            {
+                oldest = it->second.order < oldest->second.order ? it : oldest;
+            }
+            NS_LOG_LOGIC("fragments of the host's datagram never completed: dropped");
+            Drop(HostPortDrop::FragmentsExpired, oldest->second.pieces.begin()->second);
+            m_partials.erase(oldest);
+        }
+        return nullptr;
+    }
+    Ptr<Packet> whole = Create<Packet>();
+    uint32_t at = 0;
+    for (const auto& [offset, piece] : p.pieces)
+    {
+        if (offset + piece->GetSize() > at)
+        {
+            whole->AddAtEnd(piece->CreateFragment(at - offset, offset + piece->GetSize() - at));
+            at = offset + piece->GetSize();
+        }
+    }
+    Ipv4Header header = p.first;
+    header.SetLastFragment();
+    header.SetFragmentOffset(0);
+    header.SetPayloadSize(whole->GetSize());
+    header.EnableChecksum();
+    whole->AddHeader(header);
+    m_partials.erase(key);
+    ++m_reassembled;
+    return whole;
+}
+
+uint64_t
+HostPort::GetReassembled() const
+{
+    return m_reassembled;
+}
+
+void
+HostPort::WriteToHost(Ptr<Packet> ipPacket)
 {
     const Address to = m_hostMacKnown ? Address(m_hostMac) : m_tap->GetBroadcast();
     ++m_toHost;
@@ -297,6 +428,12 @@ uint64_t
 HostPort::GetArpReplies() const
 {
     return m_arpReplies;
+}
+
+uint64_t
+HostPort::GetFragmentsToHost() const
+{
+    return m_fragmentsToHost;
 }
 
 uint64_t

@@ -7,6 +7,7 @@
 
 #include "ns3/fd-net-device.h"
 #include "ns3/ipv4-address.h"
+#include "ns3/ipv4-header.h"
 #include "ns3/mac48-address.h"
 #include "ns3/traced-callback.h"
 
@@ -17,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 namespace ns3
@@ -25,11 +27,12 @@ namespace ns3
 /// Why the host port dropped a frame or packet.
 enum class HostPortDrop : uint8_t
 {
-    NotIpv4,        //!< from the host: neither IPv4 nor ARP (IPv6 is not emulated yet)
-    Malformed,      //!< from the host: an ARP or IPv4 frame too short or not well formed
-    RefusedByXfrm,  //!< from the host: XfrmStack::OutputFromHost dropped it (its Drop trace says
-                    //!< why)
-    TapWriteFailed, //!< to the host: the TAP did not take the frame
+    NotIpv4,          //!< from the host: neither IPv4 nor ARP (IPv6 is not emulated yet)
+    Malformed,        //!< from the host: an ARP or IPv4 frame too short or not well formed
+    RefusedByXfrm,    //!< from the host: XfrmStack::OutputFromHost dropped it (its Drop trace says
+                      //!< why)
+    TapWriteFailed,   //!< to the host: the TAP did not take the frame
+    FragmentsExpired, //!< from the host: fragments of a datagram never completed (64 pending)
     Count,
 };
 
@@ -61,7 +64,8 @@ class HostPort : public Object
     /// The host's MAC on the TAP, until a frame from the host says otherwise: a gateway's kernel
     /// forwards only what came to its own MAC (ip_forward drops link-layer broadcasts).
     void SetHostMac(Mac48Address mac);
-    /// A whole IPv4 packet to the host.
+    /// A whole IPv4 packet to the host; one bigger than the TAP's MTU (a datagram the node
+    /// reassembled) in fragments of it, unless DF is set.
     void Deliver(Ptr<Packet> ipPacket);
     /// ICMP fragmentation needed with mtu for the host's too-big packet (its IPv4 packet), from
     /// the packet's destination: Linux drops ICMP whose source is its own address.
@@ -72,6 +76,8 @@ class HostPort : public Object
     uint64_t GetToHost() const;   //!< IPv4 packets delivered to the host
     uint64_t GetArpReplies() const;
     uint64_t GetFragNeeded() const;
+    uint64_t GetFragmentsToHost() const; //!< fragments Deliver made of reassembled datagrams
+    uint64_t GetReassembled() const;     //!< the host's datagrams rebuilt from its fragments
     uint64_t GetDropCount(HostPortDrop reason) const;
     std::map<std::string, uint64_t> GetDropCounts() const;
 
@@ -87,6 +93,22 @@ class HostPort : public Object
                   const Address& from);
     void AnswerArp(Ptr<const Packet> packet);
     void Drop(HostPortDrop reason, Ptr<const Packet> packet);
+    void WriteToHost(Ptr<Packet> ipPacket);
+    /// The host's IPv4 packet, or when it is a fragment the datagram once its last fragment is
+    /// in (nullptr until then): Linux's XFRM sees a datagram before IP fragments it.
+    Ptr<Packet> Reassemble(Ptr<const Packet> packet);
+
+    struct Partial
+    {
+        Ipv4Header first; //!< the header of the fragment at offset 0
+        bool haveFirst{false};
+        uint32_t total{0};                      //!< payload bytes, once the last is in
+        std::map<uint32_t, Ptr<Packet>> pieces; //!< payload by offset
+        uint64_t order{0};
+    };
+
+    std::map<std::tuple<uint32_t, uint32_t, uint8_t, uint16_t>, Partial> m_partials;
+    uint64_t m_partialOrder{0};
 
     Ptr<Node> m_node;
     Ptr<XfrmStack> m_stack;
@@ -98,6 +120,8 @@ class HostPort : public Object
     uint64_t m_toHost{0};
     uint64_t m_arpReplies{0};
     uint64_t m_fragNeeded{0};
+    uint64_t m_fragmentsToHost{0};
+    uint64_t m_reassembled{0};
     uint64_t m_drops[size_t(HostPortDrop::Count)]{};
     TracedCallback<Ptr<const Packet>, HostPortDrop> m_dropTrace;
 
