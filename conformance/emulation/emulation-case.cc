@@ -1,6 +1,7 @@
 #include "emulation-case.h"
 
 #include "emulated-host.h"
+#include "harness-process.h"
 
 #include <chrono>
 #include <cstdio>
@@ -81,25 +82,6 @@ SetHostLink(ns3::EmulationSession& session, const std::string& host, bool up)
     return seen;
 }
 
-std::string
-Shell(const std::string& command)
-{
-    std::string out;
-    FILE* p = popen(command.c_str(), "r");
-    if (!p)
-    {
-        return out;
-    }
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
-    {
-        out.append(buf, n);
-    }
-    pclose(p);
-    return out;
-}
-
 std::pair<int, int>
 PingCounts(const std::string& output)
 {
@@ -122,11 +104,12 @@ Tshark(const std::string& dir,
     fs::copy_file(fs::path(dir) / "esp_sa",
                   home / ".config" / "wireshark" / "esp_sa",
                   fs::copy_options::overwrite_existing);
-    return Shell("HOME=" + home.string() + " XDG_CONFIG_HOME=" + home.string() +
-                 "/.config tshark -n -r " + dir + "/" + pcap +
-                 " -o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE" +
-                 (filter.empty() ? std::string() : " -Y '" + filter + "'") + " -T fields " +
-                 fields + " 2>/dev/null");
+    return ns3::ShellOutput(
+        "HOME=" + home.string() + " XDG_CONFIG_HOME=" + home.string() + "/.config tshark -n -r " +
+        dir + "/" + pcap +
+        " -o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE" +
+        (filter.empty() ? std::string() : " -Y '" + filter + "'") + " -T fields " + fields +
+        " 2>/dev/null");
 }
 
 uint64_t
@@ -148,6 +131,15 @@ DropsBeyondPmtu(const json& node, const std::string& mode)
         n += count.get<uint64_t>();
     }
     return n;
+}
+
+ns3::EmulationOptions
+H2h(const std::string& mode)
+{
+    ns3::EmulationOptions options;
+    options.topology = "h2h";
+    options.mode = mode;
+    return options;
 }
 
 void
@@ -219,7 +211,7 @@ EmulationCase::Run(ns3::EmulationOptions options, bool* ok, std::string* error)
     if (r.contains("prefix"))
     {
         const std::string prefix = r["prefix"].get<std::string>();
-        EXPECT_EQ(Shell("ip -o link show | grep -c ' " + prefix + "'"), "0\n");
+        EXPECT_EQ(ns3::ShellOutput("ip -o link show | grep -c ' " + prefix + "'"), "0\n");
         EXPECT_TRUE(r.value("leftover_hosts", json::array()).empty()) << r["leftover_hosts"];
     }
     return r;

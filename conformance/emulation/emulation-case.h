@@ -34,9 +34,6 @@ uint32_t LinkChanges(ns3::EmulationSession& session, const std::string& host);
 /// `ip link set dev <tap> up|down` in the host, then waits until its node has acted on it.
 bool SetHostLink(ns3::EmulationSession& session, const std::string& host, bool up);
 
-/// The output of a shell command.
-std::string Shell(const std::string& command);
-
 /// "sent/received" of ping's summary line; -1 each if there is none.
 std::pair<int, int> PingCounts(const std::string& output);
 
@@ -50,6 +47,9 @@ std::string Tshark(const std::string& dir,
 /// The sum of a node's drop counters (XFRM and device) beyond the PMTU refusals of packet
 /// offload (results.json's nodes.<host>).
 uint64_t DropsBeyondPmtu(const nlohmann::json& node, const std::string& mode);
+
+/// Options for a run of h2h in mode.
+ns3::EmulationOptions H2h(const std::string& mode);
 
 class EmulationCase : public testing::Test
 {

@@ -23,9 +23,7 @@ class EMU_FRAGMENTS : public EmulationCase, public testing::WithParamInterface<s
 TEST_P(EMU_FRAGMENTS, SoftwareAndCryptoCarryThemPacketOffloadDropsThem)
 {
     const std::string mode = GetParam();
-    ns3::EmulationOptions options;
-    options.topology = "h2h";
-    options.mode = mode;
+    ns3::EmulationOptions options = H2h(mode);
     options.scenario = [&](ns3::EmulationSession& s, std::string*) {
         std::string out;
         // 3,000 bytes of ICMP data: three fragments of each echo request (and of each reply).
@@ -83,9 +81,7 @@ class EMU_DF_PMTU : public EmulationCase, public testing::WithParamInterface<std
 TEST_P(EMU_DF_PMTU, TheHostLearnsTheEspMtu)
 {
     const std::string mode = GetParam();
-    ns3::EmulationOptions options;
-    options.topology = "h2h";
-    options.mode = mode;
+    ns3::EmulationOptions options = H2h(mode);
     options.scenario = [&](ns3::EmulationSession& s, std::string*) {
         std::string out;
         // 1,500 bytes with DF: fits the link, not the link once ESP is added.

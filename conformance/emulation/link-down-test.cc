@@ -27,9 +27,7 @@ class EMU_LINK_DOWN_FLUSH : public EmulationCase, public testing::WithParamInter
 TEST_P(EMU_LINK_DOWN_FLUSH, FlushesWhatIsOffloadedAndTellsCharonNothing)
 {
     const std::string mode = GetParam();
-    ns3::EmulationOptions options;
-    options.topology = "h2h";
-    options.mode = mode;
+    ns3::EmulationOptions options = H2h(mode);
     options.scenario = [&](ns3::EmulationSession& s, std::string* error) {
         const Tables before = NodeTables(s, "h1");
         const Tables peerBefore = NodeTables(s, "h2");
@@ -143,9 +141,7 @@ class EMU_LINK_FLAP_PLAINTEXT : public EmulationCase, public testing::WithParamI
 TEST_P(EMU_LINK_FLAP_PLAINTEXT, PacketOffloadLeaksUnlessADropShuntStandsBehind)
 {
     const bool mitigated = GetParam();
-    ns3::EmulationOptions options;
-    options.topology = "h2h";
-    options.mode = "packet";
+    ns3::EmulationOptions options = H2h("packet");
     if (mitigated)
     {
         options.swanctlConnectionsExtra = kDropShunt;

@@ -70,9 +70,7 @@ TEST_P(EMU_REKEY, ConsecutiveRekeysUnderTrafficLoseNothing)
 {
     const RekeyCase c = GetParam();
     const bool bytes = std::string(c.lifetime) == "bytes";
-    ns3::EmulationOptions options;
-    options.topology = "h2h";
-    options.mode = c.mode;
+    ns3::EmulationOptions options = H2h(c.mode);
     options.iperfBitrate = "20M";
     if (bytes)
     {
@@ -115,9 +113,7 @@ class EMU_HARD_EXPIRE : public EmulationCase, public testing::WithParamInterface
 TEST_P(EMU_HARD_EXPIRE, CharonRecreatesTheChildSa)
 {
     const std::string mode = GetParam();
-    ns3::EmulationOptions options;
-    options.topology = "h2h";
-    options.mode = mode;
+    ns3::EmulationOptions options = H2h(mode);
     // No soft limit at all: only the hard one, 1.5 MB.
     options.initiatorChildExtra =
         " rekey_bytes = 0\n life_bytes = 1500000\n rand_bytes = 0\n rekey_time = 0\n";

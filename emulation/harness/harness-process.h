@@ -52,6 +52,9 @@ double ProcessCpuSeconds(pid_t pid);
 
 std::string ReadWholeFile(const std::string& path);
 
+/// What `sh -c command` writes to its standard output (for checks in tests).
+std::string ShellOutput(const std::string& command);
+
 } // namespace ns3
 
 #endif // HARNESS_PROCESS_H

@@ -32,25 +32,6 @@ struct Case
     double rekeySeconds{0}; //!< the initiator's rekey_time; 0: no rekey in the run
 };
 
-std::string
-Shell(const std::string& command)
-{
-    std::string out;
-    FILE* p = popen(command.c_str(), "r");
-    if (!p)
-    {
-        return out;
-    }
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
-    {
-        out.append(buf, n);
-    }
-    pclose(p);
-    return out;
-}
-
 class EmulationTopologyTest : public testing::TestWithParam<Case>
 {
   protected:
@@ -236,7 +217,7 @@ TEST_P(EmulationTopologyTest, EstablishesCarriesTrafficAndCleansUp)
     }
     // Nothing left: no interface of the run's prefix, no host process.
     const std::string prefix = r["prefix"].get<std::string>();
-    EXPECT_EQ(Shell("ip -o link show | grep -c ' " + prefix + "'"), "0\n");
+    EXPECT_EQ(ns3::ShellOutput("ip -o link show | grep -c ' " + prefix + "'"), "0\n");
     for (auto& [host, h] : r["hosts"].items())
     {
         EXPECT_NE(kill(h["pid"].get<int>(), 0), 0) << host << "'s shell is still running";
@@ -246,11 +227,11 @@ TEST_P(EmulationTopologyTest, EstablishesCarriesTrafficAndCleansUp)
     const fs::path home = fs::path(m_dir) / "wireshark-home";
     fs::create_directories(home / ".config" / "wireshark");
     fs::copy_file(fs::path(m_dir) / "esp_sa", home / ".config" / "wireshark" / "esp_sa");
-    const std::string fields =
-        Shell("HOME=" + home.string() + " XDG_CONFIG_HOME=" + home.string() +
-              "/.config tshark -n -r " + m_dir + "/wire-wire.pcap" +
-              " -o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE"
-              " -T fields -e frame.protocols -e esp.icv_good 2>/dev/null");
+    const std::string fields = ns3::ShellOutput(
+        "HOME=" + home.string() + " XDG_CONFIG_HOME=" + home.string() + "/.config tshark -n -r " +
+        m_dir + "/wire-wire.pcap" +
+        " -o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE"
+        " -T fields -e frame.protocols -e esp.icv_good 2>/dev/null");
     std::istringstream lines(fields);
     std::string line;
     int esp = 0;
