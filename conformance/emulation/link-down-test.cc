@@ -194,18 +194,23 @@ TEST_P(EMU_LINK_FLAP_PLAINTEXT, PacketOffloadLeaksUnlessADropShuntStandsBehind)
               << " the drop shunt: " << plaintext << " of " << sent
               << " probe datagrams in the clear, " << protectedCount << " in ESP\n";
     EXPECT_GT(protectedCount, 300) << "the probe was protected before the flap";
+    // The datagrams that left the host, less the few in flight on the link as it went down
+    // (the host's queue and the device lose them with the link).
+    const int unprotected = sent - protectedCount;
     if (mitigated)
     {
         EXPECT_EQ(plaintext, 0);
         // The drop shunt's out policy dropped what the flushed CHILD_SA policy had covered.
-        EXPECT_EQ(r["nodes"]["h1"]["xfrm_drops"].value("XfrmOutPolBlock", 0), sent - protectedCount)
-            << r["nodes"]["h1"]["xfrm_drops"];
+        const int blocked = r["nodes"]["h1"]["xfrm_drops"].value("XfrmOutPolBlock", 0);
+        EXPECT_LE(blocked, unprotected);
+        EXPECT_GE(blocked, unprotected - 5) << r["nodes"]["h1"]["xfrm_drops"];
     }
     else
     {
         // Everything the host sent after the link came back: about 1.4 s of the probe.
         EXPECT_GT(plaintext, 1000);
-        EXPECT_EQ(plaintext + protectedCount, sent) << "each datagram that left the host";
+        EXPECT_LE(plaintext, unprotected);
+        EXPECT_GE(plaintext, unprotected - 5) << "each datagram that left the host";
     }
     // The receiver's in policy still wants ESP: the plaintext never reached h2's socket.
     EXPECT_LE(probe.value("received", 0), protectedCount);

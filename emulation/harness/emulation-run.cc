@@ -1098,10 +1098,24 @@ Run::Teardown()
                     const uint32_t states = h->GetStack()->GetStates().GetN();
                     const uint32_t policies = h->GetStack()->GetPolicies().GetN();
                     const size_t sockets = h->GetStack()->GetSocketPolicies().size();
+                    // The device's own tables, by the driver's calls: every SA and policy it
+                    // was given has been freed again.
+                    int64_t deviceStates = 0;
+                    int64_t devicePolicies = 0;
+                    if (Ptr<EmuNicNetDevice> nic = DynamicCast<EmuNicNetDevice>(h->GetWire()))
+                    {
+                        auto events = nic->GetEventCounts();
+                        deviceStates = int64_t(events["StateAdd"]) - int64_t(events["StateFree"]);
+                        devicePolicies =
+                            int64_t(events["PolicyAdd"]) - int64_t(events["PolicyFree"]);
+                    }
                     m_results["after_charon_stop"][host] = {{"states", states},
                                                             {"policies", policies},
-                                                            {"socket_policies", sockets}};
-                    empty = empty && states == 0 && policies == 0 && sockets == 0;
+                                                            {"socket_policies", sockets},
+                                                            {"device_states", deviceStates},
+                                                            {"device_policies", devicePolicies}};
+                    empty = empty && states == 0 && policies == 0 && sockets == 0 &&
+                            deviceStates == 0 && devicePolicies == 0;
                 }
             });
         } while (!empty && MsSince(stopped) < 2000 &&

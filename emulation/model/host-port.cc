@@ -271,6 +271,13 @@ HostPort::Reassemble(Ptr<const Packet> packet)
         p.first = h;
         p.haveFirst = true;
     }
+    if (offset + payload->GetSize() > 65535 - h.GetSerializedSize())
+    {
+        NS_LOG_LOGIC("a fragment of the host's past 64 KiB: dropped with its datagram");
+        Drop(HostPortDrop::Malformed, packet);
+        m_partials.erase(key);
+        return nullptr;
+    }
     p.pieces[offset] = payload;
     uint32_t covered = 0;
     for (const auto& [at, piece] : p.pieces)
