@@ -145,24 +145,9 @@ H2h(const std::string& mode)
 void
 EmulationCase::SetUp()
 {
-    if (geteuid() != 0)
+    if (const std::string why = ns3::EmulationUnavailable(); !why.empty())
     {
-        GTEST_SKIP() << "needs root: Mininet hosts, TAP devices";
-    }
-    if (access("/dev/net/tun", R_OK | W_OK) != 0)
-    {
-        GTEST_SKIP() << "no /dev/net/tun on this machine";
-    }
-    for (const char* need : {"/usr/lib/ipsec/charon",
-                             "/usr/sbin/swanctl",
-                             "/usr/bin/iperf3",
-                             "/usr/bin/mnexec",
-                             "/usr/bin/tshark"})
-    {
-        if (access(need, R_OK) != 0)
-        {
-            GTEST_SKIP() << need << " is not installed; ci/setup installs it";
-        }
+        GTEST_SKIP() << why;
     }
     const testing::TestInfo* info = testing::UnitTest::GetInstance()->current_test_info();
     // Short: the server's socket path in it must fit sun_path (108 bytes).

@@ -1166,6 +1166,32 @@ Run::Teardown()
 
 } // namespace
 
+std::string
+EmulationUnavailable()
+{
+    if (geteuid() != 0)
+    {
+        return "needs root: Mininet hosts, TAP devices";
+    }
+    if (access("/dev/net/tun", R_OK | W_OK) != 0)
+    {
+        return "no /dev/net/tun on this machine";
+    }
+    for (const char* need : {"/usr/lib/ipsec/charon",
+                             "/usr/sbin/swanctl",
+                             "/usr/bin/iperf3",
+                             "/usr/bin/mnexec",
+                             "/usr/bin/tshark",
+                             "/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so"})
+    {
+        if (access(need, R_OK) != 0)
+        {
+            return std::string(need) + " is not installed; ci/setup installs it";
+        }
+    }
+    return "";
+}
+
 bool
 RunEmulation(const EmulationOptions& options, json* results, std::string* error)
 {

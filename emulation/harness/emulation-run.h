@@ -75,6 +75,10 @@ struct EmulationOptions
 const std::vector<std::string>& EmulationModes();
 std::vector<std::string> EmulationTopologies();
 
+/// Why an emulation cannot run on this machine ("" when it can): root, /dev/net/tun and the
+/// programs a run starts (ci/setup installs them). For tests, to skip with the reason.
+std::string EmulationUnavailable();
+
 /// Runs it; results (also written to outDir/results.json) even when it failed, with "ok" and
 /// "error". False with the reason if something failed.
 bool RunEmulation(const EmulationOptions& options, nlohmann::json* results, std::string* error);

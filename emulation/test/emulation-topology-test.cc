@@ -37,25 +37,9 @@ class EmulationTopologyTest : public testing::TestWithParam<Case>
   protected:
     void SetUp() override
     {
-        if (geteuid() != 0)
+        if (const std::string why = ns3::EmulationUnavailable(); !why.empty())
         {
-            GTEST_SKIP() << "needs root: Mininet hosts, TAP devices";
-        }
-        if (access("/dev/net/tun", R_OK | W_OK) != 0)
-        {
-            GTEST_SKIP() << "no /dev/net/tun on this machine";
-        }
-        for (const char* need : {"/usr/lib/ipsec/charon",
-                                 "/usr/sbin/swanctl",
-                                 "/usr/bin/iperf3",
-                                 "/usr/bin/mnexec",
-                                 "/usr/bin/tshark",
-                                 "/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so"})
-        {
-            if (access(need, R_OK) != 0)
-            {
-                GTEST_SKIP() << need << " is not installed; ci/setup installs it";
-            }
+            GTEST_SKIP() << why;
         }
         m_dir = "/tmp/offloadlab-emulation-" + std::to_string(getpid()) + "-" +
                 GetParam().topology + "-" + GetParam().mode +
