@@ -9,6 +9,7 @@
 #include "ns3/string.h"
 
 #include <future>
+#include <memory>
 
 namespace ns3
 {
@@ -37,12 +38,17 @@ RealtimeRunner::Start(Time lagProbe)
     }
     m_probe = lagProbe;
     m_running = true;
-    std::promise<void> started;
-    std::future<void> ready = started.get_future();
-    m_thread = std::thread([this, &started] {
+    auto started = std::make_shared<std::promise<void>>();
+    std::future<void> ready = started->get_future();
+    m_thread = std::thread([this, started] {
         m_simulatorThread = std::this_thread::get_id();
         Simulator::ScheduleWithContext(Simulator::NO_CONTEXT, Time(0), [this] { Probe(); });
-        started.set_value();
+        // Ready from the first event on: ns-3 3.37's RealtimeSimulatorImpl::Run sets m_running
+        // before its clock's origin, and a ScheduleWithContext from another thread in between
+        // is timed from origin 0, hours ahead: the caller's first Call would never run.
+        Simulator::ScheduleWithContext(Simulator::NO_CONTEXT, Time(0), [started] {
+            started->set_value();
+        });
         Simulator::Run();
     });
     ready.wait();
