@@ -816,6 +816,7 @@ Run::SaSnapshot(const std::string& host)
                              {"frag_needed", port->GetFragNeeded()},
                              {"fragments_to_host", port->GetFragmentsToHost()},
                              {"reassembled_from_host", port->GetReassembled()},
+                             {"fragments_pending", port->GetFragmentsPending()},
                              {"drops", port->GetDropCounts()}};
     });
     return node;

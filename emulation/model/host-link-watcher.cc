@@ -67,10 +67,58 @@ HostLinkWatcher::Start(const std::string& netnsPath,
     }
     m_fd = fd;
     m_stopFd = eventfd(0, EFD_CLOEXEC);
+    if (m_stopFd < 0)
+    {
+        *error = std::string("link watcher: eventfd: ") + std::strerror(errno);
+        close(m_fd);
+        m_fd = -1;
+        return false;
+    }
     m_ifindex = ifindex;
     m_change = std::move(change);
+    // The state now, so that a down of an interface that is up already is not missed.
+    if (!RequestLink())
+    {
+        *error = std::string("link watcher: RTM_GETLINK: ") + std::strerror(errno);
+        Stop();
+        return false;
+    }
+    alignas(nlmsghdr) char buf[16384];
+    pollfd answer{m_fd, POLLIN, 0};
+    if (poll(&answer, 1, 1000) > 0)
+    {
+        const ssize_t n = recv(m_fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n > 0)
+        {
+            Apply(buf, int(n), false);
+        }
+    }
     m_thread = std::thread([this] { Read(); });
     return true;
+}
+
+bool
+HostLinkWatcher::RequestLink() const
+{
+    struct
+    {
+        nlmsghdr header;
+        ifinfomsg info;
+    } request{};
+
+    request.header.nlmsg_len = sizeof(request);
+    request.header.nlmsg_type = RTM_GETLINK;
+    request.header.nlmsg_flags = NLM_F_REQUEST;
+    request.info.ifi_family = AF_UNSPEC;
+    request.info.ifi_index = m_ifindex;
+    sockaddr_nl kernel{};
+    kernel.nl_family = AF_NETLINK;
+    return sendto(m_fd,
+                  &request,
+                  sizeof(request),
+                  0,
+                  reinterpret_cast<const sockaddr*>(&kernel),
+                  sizeof(kernel)) == ssize_t(sizeof(request));
 }
 
 void
@@ -123,31 +171,44 @@ HostLinkWatcher::Read()
         const ssize_t n = recv(m_fd, buf, sizeof(buf), MSG_DONTWAIT);
         if (n < 0)
         {
-            // ENOBUFS: events were lost; the next one carries the state again.
+            if (errno == ENOBUFS)
+            {
+                // Events were lost, maybe the down itself: ask for the state again.
+                RequestLink();
+            }
             continue;
         }
-        int len = int(n);
-        for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
+        Apply(buf, int(n), true);
+    }
+}
+
+void
+HostLinkWatcher::Apply(const char* data, int len, bool report)
+{
+    for (auto* h = reinterpret_cast<const nlmsghdr*>(data); NLMSG_OK(h, len);
+         h = NLMSG_NEXT(h, len))
+    {
+        if (h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK)
         {
-            if (h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK)
+            continue;
+        }
+        if (h->nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg)))
+        {
+            ++m_malformed;
+            continue;
+        }
+        const auto* ifi = static_cast<const ifinfomsg*>(NLMSG_DATA(h));
+        if (ifi->ifi_index != m_ifindex)
+        {
+            continue;
+        }
+        // An unregistered interface is down too (NETDEV_UNREGISTER flushes as well).
+        const bool up = h->nlmsg_type == RTM_NEWLINK && (ifi->ifi_flags & IFF_UP);
+        if (up != m_up)
+        {
+            m_up = up;
+            if (report)
             {
-                continue;
-            }
-            if (h->nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg)))
-            {
-                ++m_malformed;
-                continue;
-            }
-            const auto* ifi = static_cast<const ifinfomsg*>(NLMSG_DATA(h));
-            if (ifi->ifi_index != m_ifindex)
-            {
-                continue;
-            }
-            // An unregistered interface is down too (NETDEV_UNREGISTER flushes as well).
-            const bool up = h->nlmsg_type == RTM_NEWLINK && (ifi->ifi_flags & IFF_UP);
-            if (up != m_up)
-            {
-                m_up = up;
                 m_change(up);
             }
         }

@@ -23,8 +23,9 @@ class HostLinkWatcher
 
     /**
      * Subscribes to RTMGRP_LINK in the namespace at netnsPath (only the calling thread enters
-     * it) and reports IFF_UP changes of the interface `ifindex` there. A down before the first
-     * up (the interface being configured) is not reported. False with the reason otherwise.
+     * it) and reports IFF_UP changes of the interface `ifindex` there, from the state it has
+     * now (asked with RTM_GETLINK; a down interface being configured reports its first up).
+     * False with the reason otherwise.
      */
     bool Start(const std::string& netnsPath, int32_t ifindex, Change change, std::string* error);
     /// Joins the thread and closes the socket; idempotent.
@@ -34,6 +35,10 @@ class HostLinkWatcher
 
   private:
     void Read();
+    /// Asks the kernel for the interface (RTM_GETLINK); its answer comes as an RTM_NEWLINK.
+    bool RequestLink() const;
+    /// Applies one datagram of rtnetlink messages; reports changes when report is set.
+    void Apply(const char* buf, int len, bool report);
 
     int m_fd{-1};
     int m_stopFd{-1};

@@ -5,6 +5,7 @@
 #include "ns3/ipv4-header.h"
 #include "ns3/log.h"
 #include "ns3/node.h"
+#include "ns3/simulator.h"
 
 #include <algorithm>
 #include <unistd.h>
@@ -37,6 +38,10 @@ HostPortDropName(HostPortDrop reason)
         return "TapWriteFailed";
     case HostPortDrop::FragmentsExpired:
         return "FragmentsExpired";
+    case HostPortDrop::FragmentsOverLimit:
+        return "FragmentsOverLimit";
+    case HostPortDrop::DuplicateFragment:
+        return "DuplicateFragment";
     case HostPortDrop::Count:
         break;
     }
@@ -99,11 +104,34 @@ HostPort::FromHost(Ptr<NetDevice> dev,
         return true;
     }
     ++m_fromHost;
-    Ptr<Packet> datagram = Reassemble(packet);
+    // Linux's XFRM would have seen the datagram whole (xfrm_output before ip_fragment); the
+    // host's kernel fragmented it only because its link has no IPsec in it.
+    const Ipv4Reassembler::Outcome o = m_reassembler.Add(packet, Simulator::Now());
+    for (const Ptr<Packet>& first : o.expired)
+    {
+        NS_LOG_LOGIC("fragments of a host's datagram not completed in 30 s: dropped");
+        Drop(HostPortDrop::FragmentsExpired, first);
+    }
+    if (o.malformed)
+    {
+        NS_LOG_LOGIC("a fragment of the host's: " << o.malformed << ": dropped");
+        Drop(HostPortDrop::Malformed, packet);
+        return true;
+    }
+    if (o.duplicate || o.overLimit)
+    {
+        NS_LOG_LOGIC("a fragment of the host's: "
+                     << (o.duplicate ? "a duplicate" : "64 datagrams pending") << ": dropped");
+        Drop(o.duplicate ? HostPortDrop::DuplicateFragment : HostPortDrop::FragmentsOverLimit,
+             packet);
+        return true;
+    }
+    Ptr<Packet> datagram = o.whole;
     if (!datagram)
     {
         return true; // a fragment, kept until its datagram is whole
     }
+    m_reassembled += o.reassembled ? 1 : 0;
     if (!m_stack->OutputFromHost(datagram))
     {
         NS_LOG_LOGIC("XFRM refused a packet of the host");
@@ -239,90 +267,10 @@ HostPort::Deliver(Ptr<Packet> ipPacket)
     }
 }
 
-Ptr<Packet>
-HostPort::Reassemble(Ptr<const Packet> packet)
+uint64_t
+HostPort::GetFragmentsPending() const
 {
-    Ipv4Header h;
-    if (packet->PeekHeader(h) == 0 || (h.IsLastFragment() && h.GetFragmentOffset() == 0))
-    {
-        return packet->Copy();
-    }
-    // The host's kernel fragmented it because its link has no IPsec in it; Linux's own XFRM
-    // would have seen the datagram whole (xfrm_output before ip_fragment), so the node gets
-    // it whole, and IPsec fragments its ESP as Linux does.
-    const auto key = std::make_tuple(h.GetSource().Get(),
-                                     h.GetDestination().Get(),
-                                     h.GetProtocol(),
-                                     h.GetIdentification());
-    Partial& p = m_partials[key];
-    if (p.pieces.empty())
-    {
-        p.order = ++m_partialOrder;
-    }
-    Ptr<Packet> payload = packet->Copy();
-    payload->RemoveHeader(h);
-    const uint32_t offset = h.GetFragmentOffset();
-    if (h.IsLastFragment())
-    {
-        p.total = offset + payload->GetSize();
-    }
-    if (offset == 0)
-    {
-        p.first = h;
-        p.haveFirst = true;
-    }
-    if (offset + payload->GetSize() > 65535 - h.GetSerializedSize())
-    {
-        NS_LOG_LOGIC("a fragment of the host's past 64 KiB: dropped with its datagram");
-        Drop(HostPortDrop::Malformed, packet);
-        m_partials.erase(key);
-        return nullptr;
-    }
-    p.pieces[offset] = payload;
-    uint32_t covered = 0;
-    for (const auto& [at, piece] : p.pieces)
-    {
-        if (at > covered)
-        {
-            break;
-        }
-        covered = std::max(covered, at + piece->GetSize());
-    }
-    if (!p.haveFirst || p.total == 0 || covered < p.total)
-    {
-        if (m_partials.size() > 64)
-        {
-            // Bounded as Linux's ipfrag memory is: the oldest incomplete datagram goes.
-            auto oldest = m_partials.begin();
-            for (auto it = m_partials.begin(); it != m_partials.end(); ++it)
-            {
-                oldest = it->second.order < oldest->second.order ? it : oldest;
-            }
-            NS_LOG_LOGIC("fragments of the host's datagram never completed: dropped");
-            Drop(HostPortDrop::FragmentsExpired, oldest->second.pieces.begin()->second);
-            m_partials.erase(oldest);
-        }
-        return nullptr;
-    }
-    Ptr<Packet> whole = Create<Packet>();
-    uint32_t at = 0;
-    for (const auto& [offset, piece] : p.pieces)
-    {
-        if (offset + piece->GetSize() > at)
-        {
-            whole->AddAtEnd(piece->CreateFragment(at - offset, offset + piece->GetSize() - at));
-            at = offset + piece->GetSize();
-        }
-    }
-    Ipv4Header header = p.first;
-    header.SetLastFragment();
-    header.SetFragmentOffset(0);
-    header.SetPayloadSize(whole->GetSize());
-    header.EnableChecksum();
-    whole->AddHeader(header);
-    m_partials.erase(key);
-    ++m_reassembled;
-    return whole;
+    return m_reassembler.GetPending();
 }
 
 uint64_t

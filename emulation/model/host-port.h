@@ -3,6 +3,7 @@
 #ifndef HOST_PORT_H
 #define HOST_PORT_H
 
+#include "ipv4-reassembler.h"
 #include "xfrm-stack.h"
 
 #include "ns3/fd-net-device.h"
@@ -32,7 +33,9 @@ enum class HostPortDrop : uint8_t
     RefusedByXfrm,    //!< from the host: XfrmStack::OutputFromHost dropped it (its Drop trace says
                       //!< why)
     TapWriteFailed,   //!< to the host: the TAP did not take the frame
-    FragmentsExpired, //!< from the host: fragments of a datagram never completed (64 pending)
+    FragmentsExpired, //!< from the host: a datagram's fragments not completed in 30 s
+    FragmentsOverLimit, //!< from the host: a new datagram's fragment while 64 are pending
+    DuplicateFragment,  //!< from the host: a fragment whose bytes were all in already
     Count,
 };
 
@@ -76,8 +79,9 @@ class HostPort : public Object
     uint64_t GetToHost() const;   //!< IPv4 packets delivered to the host
     uint64_t GetArpReplies() const;
     uint64_t GetFragNeeded() const;
-    uint64_t GetFragmentsToHost() const; //!< fragments Deliver made of reassembled datagrams
-    uint64_t GetReassembled() const;     //!< the host's datagrams rebuilt from its fragments
+    uint64_t GetFragmentsToHost() const;  //!< fragments Deliver made of reassembled datagrams
+    uint64_t GetReassembled() const;      //!< the host's datagrams rebuilt from its fragments
+    uint64_t GetFragmentsPending() const; //!< the host's datagrams still incomplete
     uint64_t GetDropCount(HostPortDrop reason) const;
     std::map<std::string, uint64_t> GetDropCounts() const;
 
@@ -94,21 +98,8 @@ class HostPort : public Object
     void AnswerArp(Ptr<const Packet> packet);
     void Drop(HostPortDrop reason, Ptr<const Packet> packet);
     void WriteToHost(Ptr<Packet> ipPacket);
-    /// The host's IPv4 packet, or when it is a fragment the datagram once its last fragment is
-    /// in (nullptr until then): Linux's XFRM sees a datagram before IP fragments it.
-    Ptr<Packet> Reassemble(Ptr<const Packet> packet);
 
-    struct Partial
-    {
-        Ipv4Header first; //!< the header of the fragment at offset 0
-        bool haveFirst{false};
-        uint32_t total{0};                      //!< payload bytes, once the last is in
-        std::map<uint32_t, Ptr<Packet>> pieces; //!< payload by offset
-        uint64_t order{0};
-    };
-
-    std::map<std::tuple<uint32_t, uint32_t, uint8_t, uint16_t>, Partial> m_partials;
-    uint64_t m_partialOrder{0};
+    Ipv4Reassembler m_reassembler;
 
     Ptr<Node> m_node;
     Ptr<XfrmStack> m_stack;
