@@ -833,6 +833,220 @@ INSTANTIATE_TEST_SUITE_P(,
                          testing::ValuesIn(Cases({XfrmOffloadType::Packet})),
                          CaseName);
 
+// ---- PKT-POLICY-BYPASS -------------------------------------------------------------------
+
+using PKT_POLICY_BYPASS = SimulationTest<Case>;
+
+constexpr uint16_t kIkePort = 500;        //!< charon's IKE socket
+constexpr uint16_t kNatTPort = 4500;      //!< and its NAT-T socket
+constexpr uint32_t kIpsecPriority = 1000; //!< the connection's policies
+
+/// What charon does for one IKE socket (a local UDP port) on one end with hw_offload = packet:
+/// the socket's own bypass policies (IP_XFRM_POLICY, allow without template, in and out), which
+/// decide before the SPD in the stack (xfrm_sk_policy_lookup), and, as strongSwan 5.9.10+'s
+/// manage_bypass adds them, offloaded bypass policies of the port for the device's own lookup:
+/// in (dport) first, then out (sport), no template, any address. The device's refusal, if any,
+/// goes to *refused.
+bool
+AddPortBypass(Topology& t, bool onA, uint16_t port, uint32_t priority, std::string* refused)
+{
+    for (XfrmDir dir : {XfrmDir::In, XfrmDir::Out})
+    {
+        (onA ? t.stackA : t.stackB)->SetSocketPolicy(kProtoUdp, port, dir, XfrmPolicyAction::Allow);
+    }
+    for (XfrmDir dir : {XfrmDir::In, XfrmDir::Out})
+    {
+        XfrmPolicyConfig c;
+        c.dir = dir;
+        c.priority = priority;
+        c.action = XfrmPolicyAction::Allow;
+        c.hasTemplate = false;
+        c.sel = XfrmSelector::Subnets(Ipv4Address::GetAny(), 0, Ipv4Address::GetAny(), 0);
+        c.sel.proto = kProtoUdp;
+        (dir == XfrmDir::Out ? c.sel.sport : c.sel.dport) = port;
+        c.offloadType = XfrmOffloadType::Packet;
+        c.offloadDev = onA ? Ptr<NetDevice>(t.devA) : Ptr<NetDevice>(t.devB);
+        std::string error;
+        if (!(onA ? t.stackA : t.stackB)->AddPolicy(c, &error))
+        {
+            EXPECT_EQ(error.rfind("offload: ", 0), 0u) << error;
+            *refused = XfrmDirName(dir) + std::string(" bypass of UDP port ") +
+                       std::to_string(port) + ": " + error;
+            return false;
+        }
+    }
+    return true;
+}
+
+/// charon's two IKE sockets (500 and 4500) on both ends.
+bool
+AddIkeBypasses(Topology& t, uint32_t priority, std::string* refused)
+{
+    for (bool onA : {true, false})
+    {
+        for (uint16_t port : {kIkePort, kNatTPort})
+        {
+            if (!AddPortBypass(t, onA, port, priority, refused))
+            {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/// One run of PKT-POLICY-BYPASS: the bypasses' priority (32 wins over the connection's 1000,
+/// 2000 loses) and whether they are added before or after the connection's policies.
+struct BypassOrder
+{
+    const char* name;
+    uint32_t bypassPriority;
+    bool bypassFirst;
+};
+
+/// Bypasses of the IKE ports 500 and 4500 beside the connection's policies (priority 1000,
+/// all traffic between the hosts). A sends from 500 to B's 500 and B from 4500 to A's 4500, as
+/// IKE does. The socket policies hand those datagrams to the device in plaintext; of the
+/// device's own policies the one with the lower priority value decides, whichever came first
+/// (xfrm_policy_lookup_bytype's order): a bypass at 32 lets them out as they are, one at 2000
+/// is outranked and they leave in ESP (the receiver's socket policy takes them either way).
+/// What no bypass selects stays protected: UDP to kUdpPort, and, where the bypass wins, UDP
+/// from another port to B's 500 (an out bypass selects the source port, not the destination).
+/// A device that declares OLAB_FEATURE_POLICY_BYPASS and refuses a bypass fails: strongSwan
+/// 5.9.10+ then still offloads the CHILD_SA's policies, and they would encrypt its IKE.
+void
+CheckBypass(const Case& c, const BypassOrder& order)
+{
+    SCOPED_TRACE(order.name);
+    const bool bypassWins = order.bypassPriority < kIpsecPriority;
+    TopologyOptions opt = OptionsOf(c);
+    opt.installIpsec = false;
+    opt.policyPriority = kIpsecPriority;
+    auto t = BuildTestTopology(opt);
+    std::string refused;
+    if (order.bypassFirst && !AddIkeBypasses(*t, order.bypassPriority, &refused))
+    {
+        ADD_FAILURE() << "declares OLAB_FEATURE_POLICY_BYPASS but refuses the " << refused;
+        return;
+    }
+    t->InstallIpsec();
+    ASSERT_TRUE(t->errors.empty()) << t->errors.front();
+    if (!order.bypassFirst && !AddIkeBypasses(*t, order.bypassPriority, &refused))
+    {
+        ADD_FAILURE() << "declares OLAB_FEATURE_POLICY_BYPASS but refuses the " << refused;
+        return;
+    }
+    auto wire = CaptureWire(t->devA, t->devB);
+    KeepPcap(*t, order.name);
+    auto ikeSinkB = InstallUdpSink(t->hostB, kIkePort);
+    auto natTSinkA = InstallUdpSink(t->hostA, kNatTPort);
+    auto protectedSink = InstallUdpSink(t->hostB, kUdpPort);
+    auto ikeA = InstallUdpSenderFrom(t->hostA, kIkePort, t->hostAddrB, kIkePort);
+    auto natTB = InstallUdpSenderFrom(t->hostB, kNatTPort, t->hostAddrA, kNatTPort);
+    auto protectedA = InstallUdpSender(t->hostA, t->hostAddrB, kUdpPort);
+    auto toIkeA = InstallUdpSender(t->hostA, t->hostAddrB, kIkePort);
+    const auto sentIke = Payloads(6, 0);
+    const auto sentNatT = Payloads(6, 100);
+    const auto sentProtected = Payloads(6, 200);
+    const auto sentToIke = Payloads(6, 300);
+    ScheduleDatagrams(ikeA, sentIke, MilliSeconds(10), MilliSeconds(2));
+    ScheduleDatagrams(natTB, sentNatT, MilliSeconds(10) + MicroSeconds(500), MilliSeconds(2));
+    if (bypassWins)
+    {
+        // Apart in time, so each stream's ESP can be told from the other's.
+        ScheduleDatagrams(protectedA, sentProtected, MilliSeconds(30), MilliSeconds(2));
+        ScheduleDatagrams(toIkeA, sentToIke, MilliSeconds(50), MilliSeconds(2));
+    }
+    RunTo(MilliSeconds(80));
+
+    EXPECT_EQ(Delivered(*ikeSinkB, sentIke), sentIke.size());
+    EXPECT_EQ(Delivered(*natTSinkA, sentNatT), sentNatT.size());
+    const auto clearFromA = OnWire(*wire, true, kProtoUdp);
+    const auto clearFromB = OnWire(*wire, false, kProtoUdp);
+    const auto espFromB = OnWire(*wire, false, kProtoEsp, t->spiBA);
+    RecordEvidence(std::string(order.name) + "_clear_udp_from_a", clearFromA.size());
+    RecordEvidence(std::string(order.name) + "_clear_udp_from_b", clearFromB.size());
+    if (bypassWins)
+    {
+        EXPECT_EQ(Delivered(*protectedSink, sentProtected), sentProtected.size());
+        EXPECT_EQ(Delivered(*ikeSinkB, sentToIke), sentToIke.size());
+        ASSERT_EQ(clearFromA.size(), sentIke.size())
+            << "what A's bypass selects (from port 500), and only that, leaves in the clear";
+        for (const WirePacket* w : clearFromA)
+        {
+            EXPECT_LT(w->at, MilliSeconds(30)) << "a datagram no bypass selects left in the clear";
+        }
+        EXPECT_EQ(clearFromB.size(), sentNatT.size())
+            << "B's datagrams from its bypassed port 4500 did not all leave as they are";
+        EXPECT_TRUE(espFromB.empty()) << "B protected what its bypass selects";
+        ExpectScapyDecrypts(
+            *t,
+            true,
+            t->algAB,
+            t->spiAB,
+            OnWire(*wire, true, kProtoEsp, t->spiAB, MilliSeconds(0), MilliSeconds(45)),
+            sentProtected);
+        ExpectScapyDecrypts(*t,
+                            true,
+                            t->algAB,
+                            t->spiAB,
+                            OnWire(*wire, true, kProtoEsp, t->spiAB, MilliSeconds(45)),
+                            sentToIke,
+                            kIkePort);
+        return;
+    }
+    EXPECT_TRUE(clearFromA.empty()) << "an outranked bypass let A's datagrams out in the clear";
+    EXPECT_TRUE(clearFromB.empty()) << "an outranked bypass let B's datagrams out in the clear";
+    ExpectScapyDecrypts(*t,
+                        true,
+                        t->algAB,
+                        t->spiAB,
+                        OnWire(*wire, true, kProtoEsp, t->spiAB),
+                        sentIke,
+                        kIkePort);
+    ExpectScapyDecrypts(*t, false, t->algBA, t->spiBA, espFromB, sentNatT, kNatTPort);
+}
+
+// OLAB_FEATURE_POLICY_BYPASS: a device that declares it is offered bypass policies (no
+// template), which strongSwan 5.9.10+ installs for its IKE ports with hw_offload = packet, as
+// mlx5 takes them since "Allow policies with reqid 0, to support IKE policy holes" (its TX
+// policy rule then names no SA, so the packet leaves as it is). They rank among the device's
+// policies by priority like any other.
+TEST_P(PKT_POLICY_BYPASS, BypassPassesWhatItSelectsWhereItRanksFirst)
+{
+    const Case c = GetParam();
+    CONFORMANCE_SKIP_UNLESS_OFFERED(c);
+    CONFORMANCE_SKIP_WITHOUT_SCAPY();
+    if (!(DeviceUnderTest().GetCapabilities().features & OLAB_FEATURE_POLICY_BYPASS))
+    {
+        GTEST_SKIP() << "the device does not declare OLAB_FEATURE_POLICY_BYPASS: the host never "
+                        "offers it a bypass policy";
+    }
+    // Each winner once added first and once last: neither the oldest nor the newest policy
+    // winning passes for the priority deciding.
+    const BypassOrder orders[] = {
+        {"bypass_wins_added_first", 32, true},
+        {"bypass_wins_added_last", 32, false},
+        {"bypass_outranked_added_first", 2000, true},
+        {"bypass_outranked_added_last", 2000, false},
+    };
+    for (const BypassOrder& order : orders)
+    {
+        CheckBypass(c, order);
+        Simulator::Destroy();
+        if (HasFatalFailure())
+        {
+            return;
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ,
+    PKT_POLICY_BYPASS,
+    testing::ValuesIn(Cases({XfrmOffloadType::Packet}, {Alg::Gcm128}, {XfrmMode::Transport})),
+    CaseName);
+
 // ---- PKT-TX-NEWEST-SA --------------------------------------------------------------------
 
 using PKT_TX_NEWEST_SA = SimulationTest<Case>;

@@ -53,9 +53,15 @@ InstallUdpSink6(Ptr<Node> node, uint16_t port)
 std::shared_ptr<UdpSender>
 InstallUdpSender(Ptr<Node> node, Ipv4Address dst, uint16_t port)
 {
+    return InstallUdpSenderFrom(node, 0, dst, port);
+}
+
+std::shared_ptr<UdpSender>
+InstallUdpSenderFrom(Ptr<Node> node, uint16_t srcPort, Ipv4Address dst, uint16_t port)
+{
     auto sender = std::make_shared<UdpSender>();
     sender->socket = Socket::CreateSocket(node, UdpSocketFactory::GetTypeId());
-    sender->socket->Bind();
+    sender->socket->Bind(InetSocketAddress(Ipv4Address::GetAny(), srcPort));
     sender->socket->Connect(InetSocketAddress(dst, port));
     UdpSender* raw = sender.get();
     sender->socket->SetAttribute(

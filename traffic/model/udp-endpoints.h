@@ -53,6 +53,12 @@ std::shared_ptr<UdpSender> InstallUdpSender(Ptr<Node> node,
                                             Ipv4Address dst,
                                             uint16_t port = kUdpPort);
 
+/// The same from a fixed local port (as an IKE daemon sends from 500 and 4500).
+std::shared_ptr<UdpSender> InstallUdpSenderFrom(Ptr<Node> node,
+                                                uint16_t srcPort,
+                                                Ipv4Address dst,
+                                                uint16_t port);
+
 /// The same over IPv6, hearing ICMPv6 errors.
 std::shared_ptr<UdpSender> InstallUdpSender(Ptr<Node> node,
                                             Ipv6Address dst,

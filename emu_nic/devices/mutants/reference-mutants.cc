@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace ns3
 {
@@ -650,6 +651,58 @@ class PolicyPriorityIgnored : public PolicyAddMutant
     void Change(olab_policy* policy) override
     {
         policy->priority = 0;
+    }
+};
+
+/// Declares OLAB_FEATURE_POLICY_BYPASS but takes a bypass policy for an IPsec one with an empty
+/// template: what the bypass selects is protected (or dropped), never let out as it is.
+class BypassEncrypts : public PolicyAddMutant
+{
+  public:
+    using PolicyAddMutant::PolicyAddMutant;
+
+  protected:
+    void Change(olab_policy* policy) override
+    {
+        if (policy->action == OLAB_POLICY_BYPASS)
+        {
+            policy->action = OLAB_POLICY_IPSEC;
+        }
+    }
+};
+
+/// Ranks every bypass policy above all others, whatever its priority (a device that looks up
+/// its bypass table before its IPsec one).
+class BypassOutranksAll : public PolicyAddMutant
+{
+  public:
+    using PolicyAddMutant::PolicyAddMutant;
+
+  protected:
+    void Change(olab_policy* policy) override
+    {
+        if (policy->action == OLAB_POLICY_BYPASS)
+        {
+            policy->priority = 0;
+        }
+    }
+};
+
+/// Reads an out bypass's port as the destination port: strongSwan's IKE hole for source port
+/// 500 also lets out what any local socket sends to port 500.
+class BypassPortSwapped : public PolicyAddMutant
+{
+  public:
+    using PolicyAddMutant::PolicyAddMutant;
+
+  protected:
+    void Change(olab_policy* policy) override
+    {
+        if (policy->action == OLAB_POLICY_BYPASS && policy->dir == OLAB_DIR_OUT)
+        {
+            std::swap(policy->sel.sport, policy->sel.dport);
+            std::swap(policy->sel6.sport, policy->sel6.dport);
+        }
     }
 };
 
@@ -1496,6 +1549,15 @@ const Mutant kMutants[] = {
      &OpsOf<Ipv6CsumIgnoresFamily>,
      "crypto offload TX fills IPv6 inner checksums with the IPv4 pseudo-header, ignoring "
      "csum_family"},
+    {"bypass-encrypts",
+     &OpsOf<BypassEncrypts>,
+     "declares OLAB_FEATURE_POLICY_BYPASS but protects what a bypass policy selects"},
+    {"bypass-outranks-all",
+     &OpsOf<BypassOutranksAll>,
+     "packet offload ranks bypass policies above every other policy, ignoring their priority"},
+    {"bypass-port-swapped",
+     &OpsOf<BypassPortSwapped>,
+     "packet offload matches an out bypass policy's source port against the destination port"},
 };
 
 /// Devices that break only an advisory check: certification must pass them and report the
