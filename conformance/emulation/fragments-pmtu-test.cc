@@ -6,7 +6,7 @@
 // fragment that (the peer reassembles, decrypts, and its host gets the datagram in fragments
 // again); packet offload cannot fragment what the device encrypts and drops it, counted.
 // EMU_DF_PMTU: a DF datagram that fits the link but not once ESP is added gets ICMP fragmentation
-// needed with the MTU Linux's esp4_get_mtu gives for the SA (AES-GCM-128, transport mode, link
+// needed with the MTU Linux's xfrm_state_mtu gives for the SA (AES-GCM-128, transport mode, link
 // MTU 1500: 1466), the host's kernel learns it, and a datagram of that size goes through.
 #include "emulation-case.h"
 

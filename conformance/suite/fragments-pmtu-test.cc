@@ -45,7 +45,7 @@ BuildRig(const Case& c, XfrmOffloadType mode)
 }
 
 /// Largest plaintext IPv4 packet that fits the link after rfc4106(gcm(aes)) ESP (8 header, 8 IV,
-/// 4-byte alignment, 2 trailer, 16 ICV): Linux's esp4_get_mtu.
+/// 4-byte alignment, 2 trailer, 16 ICV): Linux's xfrm_state_mtu.
 uint32_t
 GcmInnerMtu(XfrmMode ipMode)
 {
@@ -642,7 +642,7 @@ using PKT_PMTU_NOTIFY = SimulationTest<Case>;
 
 // The sender's socket learns "fragmentation needed" with the MTU it must use: a local error
 // (transport: the sender is the IPsec end) or ICMP from the gateway (tunnel). That MTU is Linux's
-// esp4_get_mtu, and it is exact: a packet of that size passes, one byte more is dropped again.
+// xfrm_state_mtu, and it is exact: a packet of that size passes, one byte more is dropped again.
 TEST_P(PKT_PMTU_NOTIFY, SenderLearnsTheExactMtu)
 {
     const Case c = GetParam();
@@ -656,7 +656,7 @@ TEST_P(PKT_PMTU_NOTIFY, SenderLearnsTheExactMtu)
     const IcmpRecord told = sender->icmp[0];
     EXPECT_EQ(told.type, Icmpv4Header::ICMPV4_DEST_UNREACH);
     EXPECT_EQ(told.code, Icmpv4DestinationUnreachable::ICMPV4_FRAG_NEEDED);
-    EXPECT_EQ(told.info, expected) << "MTU after ESP (Linux esp4_get_mtu)";
+    EXPECT_EQ(told.info, expected) << "MTU after ESP (Linux xfrm_state_mtu)";
     RecordEvidence("notifiedMtu", told.info);
     ASSERT_GT(told.info, 28u);
     ASSERT_LE(told.info, kLinkMtu);

@@ -16,7 +16,7 @@ const auto kAllPaths = testing::ValuesIn(AllPaths());
 
 /// Largest plaintext IPv4 packet that still fits a 1500-byte MTU after rfc4106(gcm(aes)) ESP
 /// (8 header + 8 IV + 4-byte alignment of payload + 2 trailer + 16 ICV), as Linux's
-/// esp4_get_mtu computes it.
+/// xfrm_state_mtu computes it.
 uint32_t
 GcmInnerMtu(XfrmMode ipMode)
 {

@@ -425,7 +425,7 @@ EspTransform::GetFrameLength(uint32_t payloadLength) const
 uint32_t
 EspTransform::GetMtu(uint32_t linkMtu, bool tunnel, uint32_t ipHeaderLength) const
 {
-    // esp4_get_mtu / esp6_get_mtu: props.header_len is ESP header + IV (+ the outer IP header
+    // xfrm_state_mtu: props.header_len is ESP header + IV (+ the outer IP header
     // in tunnel mode); transport mode keeps the packet's own IP header outside the alignment.
     const uint32_t headerLength = kHeaderLength + m_impl->ivLength + (tunnel ? ipHeaderLength : 0);
     const uint32_t netAdjust = tunnel ? 0 : ipHeaderLength;

@@ -60,8 +60,8 @@ class EspTransform
     /// Frame length (SPI .. ICV) for a payload of this length.
     uint32_t GetFrameLength(uint32_t payloadLength) const;
     /// Largest packet an SA of this transform can protect on a link of linkMtu bytes without
-    /// exceeding it (what xfrm_state_mtu returns for ESP): Linux's esp4_get_mtu for an outer
-    /// IPv4 header (ipHeaderLength 20), esp6_get_mtu for IPv6 (40).
+    /// exceeding it: Linux's xfrm_state_mtu for ESP, with net_adj the IPv4 header (ipHeaderLength
+    /// 20) or the IPv6 one (40) in transport mode.
     uint32_t GetMtu(uint32_t linkMtu, bool tunnel, uint32_t ipHeaderLength = 20) const;
     /// Largest frame growth over the payload: header + IV + max padding + 2 + ICV.
     uint32_t GetMaxOverhead() const;

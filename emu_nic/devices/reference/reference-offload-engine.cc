@@ -1425,7 +1425,7 @@ ReferenceOffloadEngine::PacketOffloadTx6(uint8_t* buf,
     const uint32_t outerLength = outerHeader + sa->transform->GetFrameLength(payloadLength);
     if (outerLength > mtu)
     {
-        // esp6_get_mtu: the MTU the inner packet may have with this SA's overhead.
+        // xfrm_state_mtu (IPv6): the MTU the inner packet may have with this SA's overhead.
         m_host.mtu_exceeded(m_host.ctx, buf, end, InnerMtu(*sa, chain.espOffset, mtu));
         *dropReason = OLAB_DROP_TX_PMTU;
         return OLAB_DROP;
