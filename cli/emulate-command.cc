@@ -20,7 +20,8 @@ void
 PrintEmulateHelp()
 {
     std::cout << "usage: offloadlab emulate [--topology NAME] [--mode MODE[,MODE...]] --out DIR\n"
-                 "                          [--seconds S] [--bitrate RATE] [--hard-limit-ms MS]\n"
+                 "                          [--seconds S] [--bitrate RATE] [--rekey S] [--trap]\n"
+                 "                          [--hard-limit-ms MS]\n"
                  "\n"
                  "Runs an emulation topology (topologies/emulation/NAME.py): Mininet hosts with\n"
                  "real charon daemons (strongSwan 5.9.8), each host's kernel below IP an ns-3\n"
@@ -42,6 +43,8 @@ PrintEmulateHelp()
                  "  --bitrate RATE    iperf3's -b (for example 100M; default: as fast as it goes)\n"
                  "  --rekey S         the initiator's CHILD_SA rekey_time: the node raises the\n"
                  "                    soft expire, charon rekeys (results.json: rekey)\n"
+                 "  --trap            the initiator's CHILD_SA is a trap (start_action = trap):\n"
+                 "                    no swanctl --initiate; the first ping's ACQUIRE starts it\n"
                  "  --hard-limit-ms   the real-time simulator's HardLimit (default 100)\n";
 }
 
@@ -118,6 +121,10 @@ EmulateCommand(const std::vector<std::string>& args)
                           << "' is not a number of seconds >= 1\n";
                 return kExitUsage;
             }
+        }
+        else if (a == "--trap")
+        {
+            options.trap = true;
         }
         else if (a == "--bitrate" && hasValue)
         {

@@ -140,6 +140,32 @@ TEST(OffloadlabEmulate, SideBySideModesWriteResults)
     fs::remove_all(dir);
 }
 
+TEST(OffloadlabEmulate, TrapStartsTheChildSaFromTheFirstPacket)
+{
+    std::string why;
+    if (!CanRun(&why))
+    {
+        GTEST_SKIP() << why;
+    }
+    const fs::path dir =
+        fs::temp_directory_path() / ("offloadlab-emulate-trap-" + std::to_string(getpid()));
+    fs::remove_all(dir);
+    Output o = Shell(kBinary + " emulate --topology h2h --mode packet --trap --seconds 1 --out " +
+                     Quote(dir.string()));
+    ASSERT_EQ(o.exitCode, 0) << o.text;
+    EXPECT_NE(o.text.find("after the first packet met the trap"), std::string::npos) << o.text;
+    EXPECT_EQ(o.text.find("swanctl --initiate"), std::string::npos) << o.text;
+    std::ifstream in(dir / "results.json");
+    const nlohmann::json r = nlohmann::json::parse(in, nullptr, false);
+    ASSERT_FALSE(r.is_discarded());
+    EXPECT_TRUE(r["ok"].get<bool>()) << r.dump(1);
+    EXPECT_EQ(r["ike"]["start"], "trap");
+    EXPECT_GT(r["timing"]["first_packet_to_installed_ms"].get<double>(), 0);
+    EXPECT_GT(r["traffic"]["iperf3"]["mbit_per_s"].get<double>(), 10);
+    ExpectNothingLeft(r);
+    fs::remove_all(dir);
+}
+
 TEST(OffloadlabEmulate, SigtermDuringTrafficCleansUp)
 {
     std::string why;

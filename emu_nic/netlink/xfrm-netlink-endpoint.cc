@@ -336,6 +336,18 @@ ProtoMatches(uint8_t proto, uint8_t asked)
             (proto == IPPROTO_AH || proto == IPPROTO_ESP || proto == IPPROTO_COMP));
 }
 
+/// Appends to m the attributes of a built message whose fixed part is `fixed` bytes long: the
+/// attributes a notification or ACQUIRE carries after a fixed part of its own.
+void
+PutAttributesOf(NetlinkMessageBuilder& m, const std::vector<uint8_t>& message, size_t fixed)
+{
+    const size_t attributes = NLMSG_HDRLEN + NLMSG_ALIGN(fixed);
+    if (message.size() > attributes)
+    {
+        m.PutRaw(message.data() + attributes, message.size() - attributes);
+    }
+}
+
 } // namespace
 
 TypeId
@@ -360,6 +372,11 @@ XfrmNetlinkEndpoint::DoDispose()
         larval.expiry.Cancel();
     }
     m_larval.clear();
+    for (auto& [key, acquiring] : m_acquiring)
+    {
+        acquiring.expiry.Cancel();
+    }
+    m_acquiring.clear();
     m_sas.clear();
     m_policies.clear();
     m_policyByIndex.clear();
@@ -368,6 +385,7 @@ XfrmNetlinkEndpoint::DoDispose()
     if (m_stack)
     {
         m_stack->SetExpireCallback(XfrmStack::ExpireCallback());
+        m_stack->SetAcquireCallback(XfrmStack::AcquireCallback());
     }
     m_stack = nullptr;
     m_send = SendCallback();
@@ -379,6 +397,7 @@ XfrmNetlinkEndpoint::SetStack(Ptr<XfrmStack> stack)
 {
     m_stack = stack;
     m_stack->SetExpireCallback(MakeCallback(&XfrmNetlinkEndpoint::OnExpire, this));
+    m_stack->SetAcquireCallback(MakeCallback(&XfrmNetlinkEndpoint::OnAcquire, this));
     const auto wall = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
@@ -559,11 +578,17 @@ XfrmNetlinkEndpoint::AddOffloadedPortBypass(uint16_t port)
         if (Ptr<XfrmPolicy> p = m_stack->AddPolicy(c, &error))
         {
             added.push_back(p);
+            continue;
         }
-        else
+        // add_port_bypass: the out one is not tried without the in one, and its failure takes
+        // the in one back.
+        NS_LOG_WARN("offloaded bypass of UDP port " << port << ": " << error);
+        for (const Ptr<XfrmPolicy>& p : added)
         {
-            NS_LOG_WARN("offloaded bypass of UDP port " << port << ": " << error);
+            m_stack->DeletePolicy(p);
         }
+        added.clear();
+        return;
     }
 }
 
@@ -693,6 +718,17 @@ XfrmNetlinkEndpoint::Dispatch(uint32_t portId, const NetlinkMessageView& request
             // SETDEFAULT, GETDEFAULT); the endpoint does not yet, and says so.
             result = {-EOPNOTSUPP, "offloadlab: this XFRM message is not modelled yet"};
             break;
+        }
+    }
+    // What the request changed goes to the groups before its ack (km_state_notify runs in the
+    // handler, netlink_ack after it).
+    auto notifications = std::move(m_notifications);
+    m_notifications.clear();
+    if (result.error == 0)
+    {
+        for (const auto& [group, message] : notifications)
+        {
+            Multicast(group, message);
         }
     }
     if (answered)
@@ -1105,6 +1141,12 @@ XfrmNetlinkEndpoint::AddSa(uint32_t portId, const NetlinkMessageView& request, b
         {
             record->info.lft = p.lft;
         }
+        Notify(XFRMNLGRP_SA,
+               BuildSa(existing,
+                       XFRM_MSG_UPDSA,
+                       0,
+                       request.header.nlmsg_seq,
+                       request.header.nlmsg_pid));
         return r;
     }
     if (!c.Validate(&r.message))
@@ -1134,6 +1176,10 @@ XfrmNetlinkEndpoint::AddSa(uint32_t portId, const NetlinkMessageView& request, b
     {
         larval->second.expiry.Cancel();
         m_larval.erase(larval);
+    }
+    if (!update)
+    {
+        RemoveAcquire(p, c.daddr, c.saddr);
     }
     SaRecord record;
     record.state = x;
@@ -1198,6 +1244,12 @@ XfrmNetlinkEndpoint::AddSa(uint32_t portId, const NetlinkMessageView& request, b
                                                         sizeof(offload));
     }
     m_sas[key] = std::move(record);
+    Notify(XFRMNLGRP_SA,
+           BuildSa(x,
+                   update ? XFRM_MSG_UPDSA : XFRM_MSG_NEWSA,
+                   0,
+                   request.header.nlmsg_seq,
+                   request.header.nlmsg_pid));
     return r;
 }
 
@@ -1271,12 +1323,16 @@ XfrmNetlinkEndpoint::DeleteSa(const NetlinkMessageView& request)
     {
         return r;
     }
+    const uint32_t seq = request.header.nlmsg_seq;
+    const uint32_t pid = request.header.nlmsg_pid;
     if (larval != m_larval.end())
     {
+        Notify(XFRMNLGRP_SA, BuildDeletedSa(BuildLarval(larval->second, 0, 0, 0), seq, pid));
         larval->second.expiry.Cancel();
         m_larval.erase(larval);
         return r;
     }
+    Notify(XFRMNLGRP_SA, BuildDeletedSa(BuildSa(x, XFRM_MSG_NEWSA, 0, 0, 0), seq, pid));
     const XfrmAddress daddr = x->GetConfig().daddr;
     const uint32_t spi = x->GetSpi();
     m_stack->DeleteState(daddr, spi);
@@ -1503,6 +1559,13 @@ XfrmNetlinkEndpoint::DumpSa(uint32_t portId, const NetlinkMessageView& request)
             entries.emplace_back(larval.order, BuildLarval(larval, NLM_F_MULTI, seq, portId));
         }
     }
+    for (const auto& [key, acquiring] : m_acquiring)
+    {
+        if (ProtoMatches(IPPROTO_ESP, proto))
+        {
+            entries.emplace_back(acquiring.order, BuildLarval(acquiring, NLM_F_MULTI, seq, portId));
+        }
+    }
     std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
         return a.first > b.first;
     });
@@ -1586,6 +1649,37 @@ XfrmNetlinkEndpoint::AllocSpi(uint32_t portId, const NetlinkMessageView& request
     {
         return {-ENOENT, "No SPI available in the requested range"};
     }
+    // xfrm_alloc_userspi takes over the ACQ state of the request's seq (same daddr), else the
+    // one of its endpoints, reqid and mode (xfrm_find_acq): it keeps that state's selector and
+    // lifetime and gets the SPI. charon asks with seq 0, reqid 0 and its own address as daddr,
+    // so it never meets its outbound ACQ states; `ip xfrm state allocspi` may.
+    auto acquired = m_acquiring.end();
+    if (p.info.seq != 0)
+    {
+        acquired = std::find_if(m_acquiring.begin(), m_acquiring.end(), [&](const auto& entry) {
+            return entry.second.info.seq == p.info.seq && std::get<0>(entry.first) == daddr;
+        });
+    }
+    if (acquired == m_acquiring.end() && p.info.id.proto == IPPROTO_ESP)
+    {
+        acquired = m_acquiring.find(AcquireKey{daddr, saddr, p.info.reqid, p.info.mode});
+    }
+    if (acquired != m_acquiring.end())
+    {
+        LarvalState taken = acquired->second;
+        taken.info.id.spi = htonl(spi);
+        const Time left = Simulator::GetDelayLeft(taken.expiry);
+        taken.expiry.Cancel();
+        m_acquiring.erase(acquired);
+        taken.expiry = Simulator::Schedule(left,
+                                           &XfrmNetlinkEndpoint::ExpireLarval,
+                                           this,
+                                           LarvalKey{daddr, spi, p.info.id.proto});
+        auto& stored = m_larval[LarvalKey{daddr, spi, p.info.id.proto}];
+        stored = taken;
+        Send(portId, BuildLarval(stored, 0, request.header.nlmsg_seq, portId));
+        return r;
+    }
     // __find_acq_core creates a larval state (XFRM_STATE_ACQ) with the request's endpoints.
     LarvalState larval;
     xfrm_usersa_info& info = larval.info;
@@ -1623,10 +1717,17 @@ XfrmNetlinkEndpoint::ExpireLarval(LarvalKey key)
         return;
     }
     // xfrm_timer_handler: the larval state's hard add limit: deleted, EXPIRE (hard) told.
-    xfrm_user_expire expire{};
-    expire.state = it->second.info;
-    expire.hard = 1;
+    const xfrm_usersa_info info = it->second.info;
     m_larval.erase(it);
+    MulticastHardExpire(info);
+}
+
+void
+XfrmNetlinkEndpoint::MulticastHardExpire(const xfrm_usersa_info& state)
+{
+    xfrm_user_expire expire{};
+    expire.state = state;
+    expire.hard = 1;
     NetlinkMessageBuilder m(XFRM_MSG_EXPIRE, 0, 0, 0);
     m.Put(expire);
     Multicast(XFRMNLGRP_EXPIRE, m.Finish());
@@ -1645,12 +1746,14 @@ XfrmNetlinkEndpoint::FlushSa(const NetlinkMessageView& request)
         return r;
     }
     // xfrm_state_flush: what xfrm_id_proto_match takes; nothing to flush is still 0.
+    size_t flushed = 0;
     for (auto it = m_larval.begin(); it != m_larval.end();)
     {
         if (ProtoMatches(std::get<2>(it->first), p.proto))
         {
             it->second.expiry.Cancel();
             it = m_larval.erase(it);
+            ++flushed;
         }
         else
         {
@@ -1659,11 +1762,28 @@ XfrmNetlinkEndpoint::FlushSa(const NetlinkMessageView& request)
     }
     if (ProtoMatches(IPPROTO_ESP, p.proto))
     {
+        for (auto& [key, acquiring] : m_acquiring)
+        {
+            acquiring.expiry.Cancel();
+        }
+        flushed += m_acquiring.size();
+        m_acquiring.clear();
         for (const Ptr<XfrmState>& x : m_stack->GetStates().GetAll())
         {
             m_stack->DeleteState(x->GetConfig().daddr, x->GetSpi());
+            ++flushed;
         }
         m_sas.clear();
+    }
+    // xfrm_flush_sa tells the group only when something went (an empty table is -ESRCH there).
+    if (flushed != 0)
+    {
+        NetlinkMessageBuilder m(XFRM_MSG_FLUSHSA,
+                                0,
+                                request.header.nlmsg_seq,
+                                request.header.nlmsg_pid);
+        m.Put(p);
+        Notify(XFRMNLGRP_SA, m.Finish());
     }
     return r;
 }
@@ -1690,6 +1810,161 @@ XfrmNetlinkEndpoint::Multicast(uint32_t group, const std::vector<uint8_t>& messa
         {
             Send(portId, message);
         }
+    }
+}
+
+void
+XfrmNetlinkEndpoint::Notify(uint32_t group, std::vector<uint8_t> message)
+{
+    m_notifications.emplace_back(group, std::move(message));
+}
+
+std::vector<uint8_t>
+XfrmNetlinkEndpoint::BuildDeletedSa(const std::vector<uint8_t>& sa, uint32_t seq, uint32_t pid)
+{
+    xfrm_usersa_info info;
+    std::memcpy(&info, sa.data() + NLMSG_HDRLEN, sizeof(info));
+    xfrm_usersa_id id{};
+    id.daddr = info.id.daddr;
+    id.spi = info.id.spi;
+    id.family = info.family;
+    id.proto = info.id.proto;
+    NetlinkMessageBuilder m(XFRM_MSG_DELSA, 0, seq, pid);
+    m.Put(id);
+    m.PutAttribute(XFRMA_SA, info);
+    PutAttributesOf(m, sa, sizeof(info));
+    return m.Finish();
+}
+
+void
+XfrmNetlinkEndpoint::OnAcquire(Ptr<XfrmPolicy> policy, const XfrmFlow& flow)
+{
+    bool listened = false;
+    for (const auto& [portId, client] : m_clients)
+    {
+        listened = listened || (client.groups & (1u << (XFRMNLGRP_ACQUIRE - 1)));
+    }
+    const PolicyRecord* record = RecordOf(policy);
+    if (!listened || !record || record->templates.empty())
+    {
+        return; // km_is_alive: no key manager listens; or not a policy of a netlink client
+    }
+    const XfrmTemplate& tmpl = policy->GetConfig().tmpl;
+    // xfrm_init_tempstate: the template's endpoints, the flow's where the template has none
+    // (transport mode).
+    const XfrmAddress daddr = tmpl.daddr.IsAny() ? flow.dst : tmpl.daddr;
+    const XfrmAddress saddr = tmpl.saddr.IsAny() ? flow.src : tmpl.saddr;
+    const uint8_t mode = tmpl.mode == XfrmMode::Tunnel ? XFRM_MODE_TUNNEL : XFRM_MODE_TRANSPORT;
+    const AcquireKey key{daddr, saddr, tmpl.reqid, mode};
+    if (m_acquiring.count(key))
+    {
+        return; // xfrm_state_look_at: acquire in progress (-EAGAIN), no second ACQUIRE
+    }
+    LarvalState acquiring;
+    xfrm_usersa_info& info = acquiring.info;
+    const uint16_t family = FamilyOf(daddr);
+    info.id.daddr = FromAddress(daddr);
+    info.id.spi = htonl(tmpl.spi);
+    info.id.proto = IPPROTO_ESP;
+    info.saddr = FromAddress(saddr);
+    // __xfrm4_init_tempsel / __xfrm6_init_tempsel: the packet's flow, host prefixes, exact
+    // ports (ICMP's type and code are not in the stack's flow: 0 here).
+    info.sel.daddr = FromAddress(flow.dst);
+    info.sel.saddr = FromAddress(flow.src);
+    info.sel.dport = htons(flow.dport);
+    info.sel.dport_mask = 0xffff;
+    info.sel.sport = htons(flow.sport);
+    info.sel.sport_mask = 0xffff;
+    info.sel.family = FamilyOf(flow.dst);
+    info.sel.prefixlen_d = info.sel.prefixlen_s = info.sel.family == AF_INET ? 32 : 128;
+    info.sel.proto = flow.proto;
+    info.family = family;
+    info.mode = mode;
+    info.reqid = tmpl.reqid;
+    do
+    {
+        info.seq = ++m_acquireSeq;
+    } while (info.seq == 0);
+    info.lft.soft_byte_limit = info.lft.hard_byte_limit = kXfrmInf;
+    info.lft.soft_packet_limit = info.lft.hard_packet_limit = kXfrmInf;
+    info.lft.hard_add_expires_seconds = kAcqExpires;
+    info.curlft.add_time = EpochSeconds(Simulator::Now());
+    acquiring.order = ++m_order;
+    acquiring.expiry =
+        Simulator::Schedule(Seconds(kAcqExpires), &XfrmNetlinkEndpoint::ExpireAcquire, this, key);
+    m_acquiring[key] = acquiring;
+
+    // build_acquire: the state's id, saddr and selector, the policy as copy_to_user_policy
+    // gives it (direction out), the template's algorithm masks, the seq; then the policy's
+    // attributes as GETPOLICY gives them (templates, policy type, 6.2's offload device).
+    const std::vector<uint8_t> built = BuildPolicy(policy, XFRM_MSG_NEWPOLICY, 0, 0, 0);
+    xfrm_user_acquire acquire{};
+    acquire.id = info.id;
+    acquire.saddr = info.saddr;
+    acquire.sel = info.sel;
+    std::memcpy(&acquire.policy, built.data() + NLMSG_HDRLEN, sizeof(acquire.policy));
+    acquire.policy.dir = XFRM_POLICY_OUT;
+    acquire.policy.share = XFRM_SHARE_ANY;
+    const xfrm_user_tmpl* match = &record->templates.front();
+    for (const xfrm_user_tmpl& t : record->templates)
+    {
+        if (t.reqid == tmpl.reqid && t.id.proto == IPPROTO_ESP)
+        {
+            match = &t;
+            break;
+        }
+    }
+    acquire.aalgos = match->aalgos;
+    acquire.ealgos = match->ealgos;
+    acquire.calgos = match->calgos;
+    acquire.seq = info.seq;
+    NetlinkMessageBuilder m(XFRM_MSG_ACQUIRE, 0, 0, 0);
+    m.Put(acquire);
+    PutAttributesOf(m, built, sizeof(xfrm_userpolicy_info));
+    NS_LOG_INFO("ACQUIRE seq " << info.seq << " for reqid " << tmpl.reqid << " to " << daddr);
+    Multicast(XFRMNLGRP_ACQUIRE, m.Finish());
+}
+
+void
+XfrmNetlinkEndpoint::ExpireAcquire(AcquireKey key)
+{
+    auto it = m_acquiring.find(key);
+    if (it == m_acquiring.end())
+    {
+        return;
+    }
+    // xfrm_timer_handler: an ACQ state past xfrm_acq_expires is deleted and, though its SPI is
+    // 0, told as a hard expire.
+    const xfrm_usersa_info info = it->second.info;
+    m_acquiring.erase(it);
+    MulticastHardExpire(info);
+}
+
+void
+XfrmNetlinkEndpoint::RemoveAcquire(const xfrm_usersa_info& sa,
+                                   const XfrmAddress& daddr,
+                                   const XfrmAddress& saddr)
+{
+    if (sa.id.proto != IPPROTO_ESP)
+    {
+        return;
+    }
+    auto found = m_acquiring.end();
+    if (sa.seq != 0)
+    {
+        // __xfrm_find_acq_byseq, then the same daddr.
+        found = std::find_if(m_acquiring.begin(), m_acquiring.end(), [&](const auto& entry) {
+            return entry.second.info.seq == sa.seq && std::get<0>(entry.first) == daddr;
+        });
+    }
+    if (found == m_acquiring.end())
+    {
+        found = m_acquiring.find(AcquireKey{daddr, saddr, sa.reqid, sa.mode});
+    }
+    if (found != m_acquiring.end())
+    {
+        found->second.expiry.Cancel();
+        m_acquiring.erase(found);
     }
 }
 
@@ -2030,6 +2305,12 @@ XfrmNetlinkEndpoint::AddPolicy(const NetlinkMessageView& request, bool update)
     m_policyByIndex[record.info.index] = PeekPointer(policy);
     m_policyBySelector[SelectorKey(p.dir, p.sel)] = PeekPointer(policy);
     m_policies[PeekPointer(policy)] = {policy, std::move(record)};
+    Notify(XFRMNLGRP_POLICY,
+           BuildPolicy(policy,
+                       update ? XFRM_MSG_UPDPOLICY : XFRM_MSG_NEWPOLICY,
+                       0,
+                       request.header.nlmsg_seq,
+                       request.header.nlmsg_pid));
     return r;
 }
 
@@ -2119,6 +2400,29 @@ XfrmNetlinkEndpoint::GetPolicy(uint32_t portId, const NetlinkMessageView& reques
         Send(portId, BuildPolicy(policy, XFRM_MSG_NEWPOLICY, 0, request.header.nlmsg_seq, portId));
         return r;
     }
+    // xfrm_notify_policy's DELPOLICY: the id as asked (index, or the policy's selector), the
+    // policy in XFRMA_POLICY, then its attributes.
+    const std::vector<uint8_t> full = BuildPolicy(policy, XFRM_MSG_NEWPOLICY, 0, 0, 0);
+    xfrm_userpolicy_info info;
+    std::memcpy(&info, full.data() + NLMSG_HDRLEN, sizeof(info));
+    xfrm_userpolicy_id gone{};
+    gone.dir = id.dir;
+    if (id.index != 0)
+    {
+        gone.index = info.index;
+    }
+    else
+    {
+        gone.sel = info.sel;
+    }
+    NetlinkMessageBuilder m(XFRM_MSG_DELPOLICY,
+                            0,
+                            request.header.nlmsg_seq,
+                            request.header.nlmsg_pid);
+    m.Put(gone);
+    m.PutAttribute(XFRMA_POLICY, info);
+    PutAttributesOf(m, full, sizeof(info));
+    Notify(XFRMNLGRP_POLICY, m.Finish());
     m_stack->DeletePolicy(policy);
     ForgetPolicy(PeekPointer(policy));
     return r;
@@ -2166,6 +2470,7 @@ XfrmNetlinkEndpoint::FlushPolicy(const NetlinkMessageView& request)
         return {-EINVAL, "Invalid policy type"};
     }
     PruneStale();
+    const bool any = !m_policies.empty();
     for (auto& [raw, entry] : m_policies)
     {
         m_stack->DeletePolicy(entry.first);
@@ -2173,6 +2478,19 @@ XfrmNetlinkEndpoint::FlushPolicy(const NetlinkMessageView& request)
     m_policies.clear();
     m_policyByIndex.clear();
     m_policyBySelector.clear();
+    if (any)
+    {
+        // xfrm_notify_policy_flush: no body, the policy type (an empty SPD is -ESRCH there, and
+        // nobody is told).
+        NetlinkMessageBuilder m(XFRM_MSG_FLUSHPOLICY,
+                                0,
+                                request.header.nlmsg_seq,
+                                request.header.nlmsg_pid);
+        xfrm_userpolicy_type main{};
+        main.type = XFRM_POLICY_TYPE_MAIN;
+        m.PutAttribute(XFRMA_POLICY_TYPE, &main, sizeof(main));
+        Notify(XFRMNLGRP_POLICY, m.Finish());
+    }
     return r;
 }
 
@@ -2327,7 +2645,8 @@ XfrmNetlinkEndpoint::GetSadInfo(uint32_t portId, const NetlinkMessageView& reque
 {
     uint32_t flags;
     std::memcpy(&flags, request.payload, sizeof(flags));
-    const uint32_t count = uint32_t(m_stack->GetStates().GetN() + m_larval.size());
+    const uint32_t count =
+        uint32_t(m_stack->GetStates().GetN() + m_larval.size() + m_acquiring.size());
     xfrmu_sadhinfo hinfo{};
     hinfo.sadhcnt = 8;
     hinfo.sadhmcnt = 1048576;

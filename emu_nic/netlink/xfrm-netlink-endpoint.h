@@ -35,7 +35,9 @@ constexpr const char* kXfrmNetlinkModeledKernel = "6.1";
  * policies go to the XfrmStack; what the stack does not keep (the request's own fields and the
  * attributes Linux echoes, larval ALLOCSPI states, policy indexes) is kept here, so GETSA and
  * GETPOLICY give back what was added. Expire events of the stack go to the clients that joined
- * XFRMNLGRP_EXPIRE.
+ * XFRMNLGRP_EXPIRE; a packet whose out policy has no SA makes an ACQ state and an ACQUIRE to
+ * those in XFRMNLGRP_ACQUIRE, as xfrm_state_find does for charon's trap policies; what changes
+ * the SAD or SPD is told to XFRMNLGRP_SA and XFRMNLGRP_POLICY (`ip xfrm monitor`).
  *
  * Runs on the simulator's thread; the I/O that carries datagrams to it runs elsewhere.
  */
@@ -113,6 +115,9 @@ class XfrmNetlinkEndpoint : public Object
 
     /// (daddr, SPI, protocol): Linux's byspi key, without the family (one per address).
     using LarvalKey = std::tuple<XfrmAddress, uint32_t, uint8_t>;
+    /// An ACQ state of xfrm_state_find (SPI 0): (daddr, saddr, reqid, mode), what
+    /// __find_acq_core matches of the template it stands for.
+    using AcquireKey = std::tuple<XfrmAddress, XfrmAddress, uint32_t, uint8_t>;
 
     /// What Linux keeps of a policy beyond the XfrmStack's.
     struct PolicyRecord
@@ -179,8 +184,27 @@ class XfrmNetlinkEndpoint : public Object
     void SendDump(uint32_t portId, uint32_t seq, const std::vector<std::vector<uint8_t>>& messages);
     /// Multicasts to the clients in group (XFRMNLGRP_*).
     void Multicast(uint32_t group, const std::vector<uint8_t>& message);
+    /// km_state_notify / km_policy_notify of a request that changed the SAD or SPD: to the
+    /// clients in XFRMNLGRP_SA or XFRMNLGRP_POLICY (`ip xfrm monitor`), with the request's pid
+    /// and seq, multicast before the request's ack as Linux does.
+    void Notify(uint32_t group, std::vector<uint8_t> message);
+    /// xfrm_notify_sa's DELSA: the state's id, the state in XFRMA_SA, then its attributes.
+    std::vector<uint8_t> BuildDeletedSa(const std::vector<uint8_t>& sa, uint32_t seq, uint32_t pid);
     void OnExpire(Ptr<XfrmState> x, bool hard);
     void ExpireLarval(LarvalKey key);
+    /// km_state_expired of a larval or ACQ state: a hard EXPIRE of it to XFRMNLGRP_EXPIRE.
+    void MulticastHardExpire(const xfrm_usersa_info& state);
+    /// xfrm_state_find found no state for an out policy's template: unless an ACQ state of the
+    /// template exists (acquire in progress), one is made and XFRM_MSG_ACQUIRE goes to
+    /// XFRMNLGRP_ACQUIRE (build_acquire); with no listener there, nothing (km_is_alive).
+    void OnAcquire(Ptr<XfrmPolicy> policy, const XfrmFlow& flow);
+    /// The ACQ state's xfrm_acq_expires ran out: deleted, a hard EXPIRE told.
+    void ExpireAcquire(AcquireKey key);
+    /// xfrm_state_add of a new SA: the ACQ state it answers goes, without a word (by the
+    /// request's seq, else __find_acq_core's key).
+    void RemoveAcquire(const xfrm_usersa_info& sa,
+                       const XfrmAddress& daddr,
+                       const XfrmAddress& saddr);
 
     /// The record of a live state; a stale one (the stack deleted the state) is dropped.
     SaRecord* RecordOf(const Ptr<XfrmState>& x);
@@ -213,6 +237,8 @@ class XfrmNetlinkEndpoint : public Object
     std::map<uint32_t, Client> m_clients;
     std::map<std::pair<XfrmAddress, uint32_t>, SaRecord> m_sas; //!< by (daddr, spi)
     std::map<LarvalKey, LarvalState> m_larval;
+    std::map<AcquireKey, LarvalState> m_acquiring; //!< ACQ states of out policies' templates
+    uint32_t m_acquireSeq{0};                      //!< xfrm_get_acqseq: never 0
     uint64_t m_order{0}; //!< counts SAs and larval states as they are added
     std::map<XfrmPolicy*, std::pair<Ptr<XfrmPolicy>, PolicyRecord>> m_policies;
     std::map<uint32_t, XfrmPolicy*> m_policyByIndex;
@@ -221,6 +247,7 @@ class XfrmNetlinkEndpoint : public Object
     uint8_t m_hthresh4[2]{32, 32}; //!< XFRMA_SPD_IPV4_HTHRESH: lbits, rbits
     uint8_t m_hthresh6[2]{128, 128};
     uint64_t m_malformed{0};
+    std::vector<std::pair<uint32_t, std::vector<uint8_t>>> m_notifications; //!< of this request
 };
 
 } // namespace ns3

@@ -723,6 +723,233 @@ TEST_F(XfrmNetlinkEndpointTest, AllocSpiReservesLarvalStatesThatExpire)
     Simulator::Destroy();
 }
 
+/// The ACQUIRE messages among what a client got.
+std::vector<Reply>
+Acquires(const std::vector<Reply>& events)
+{
+    std::vector<Reply> out;
+    for (const Reply& r : events)
+    {
+        if (r.header.nlmsg_type == XFRM_MSG_ACQUIRE)
+        {
+            out.push_back(r);
+        }
+    }
+    return out;
+}
+
+// charon's trap policies (start_action = trap): an out policy whose template no SA serves.
+// The first packet makes an ACQ state and one ACQUIRE for the listener (xfrm_state_find,
+// build_acquire); later packets while it lives make none; the outbound SA that answers it
+// replaces it without a word; one nobody answers expires after 30 s with a hard EXPIRE, and
+// the next packet acquires again. Every packet meanwhile is dropped (xfrm_larval_drop).
+TEST_F(XfrmNetlinkEndpointTest, TrapPolicyAcquiresOnceUntilAnsweredOrExpired)
+{
+    Hosts h = TwoHosts();
+    h.a.endpoint->SetGroups(kEvents, 1u << (XFRMNLGRP_ACQUIRE - 1) | 1u << (XFRMNLGRP_EXPIRE - 1));
+    const Ipv4Address a = h.t->hostAddrA;
+    const Ipv4Address b = h.t->hostAddrB;
+    constexpr uint32_t kReqid = 5;
+    ASSERT_TRUE(IsAck(h.a.Request(XFRM_MSG_NEWPOLICY,
+                                  NLM_F_ACK,
+                                  AsBytes(PolicyInfo(a, b, XFRM_POLICY_OUT)),
+                                  {{XFRMA_TMPL, Template(a, b, kReqid, 0)}}),
+                      0));
+    auto sender = InstallUdpSender(h.t->hostA, b);
+    const std::vector<std::vector<uint8_t>> three(3, std::vector<uint8_t>(50, 0x11));
+    ScheduleDatagrams(sender, three, Seconds(1), MilliSeconds(10));
+    RunUntil(Seconds(2));
+    auto acquires = Acquires(h.a.wire->Take(kEvents));
+    ASSERT_EQ(acquires.size(), 1u) << "one ACQUIRE while the ACQ state lives";
+    EXPECT_EQ(acquires[0].header.nlmsg_pid, 0u);
+    EXPECT_EQ(acquires[0].header.nlmsg_seq, 0u);
+    const auto acquire = acquires[0].As<xfrm_user_acquire>();
+    EXPECT_EQ(acquire.id.daddr.a4, Addr(b).a4);
+    EXPECT_EQ(acquire.id.spi, 0u);
+    EXPECT_EQ(acquire.id.proto, IPPROTO_ESP);
+    EXPECT_EQ(acquire.saddr.a4, Addr(a).a4);
+    // The packet's flow: hosts /32, UDP, its exact ports.
+    EXPECT_EQ(acquire.sel.saddr.a4, Addr(a).a4);
+    EXPECT_EQ(acquire.sel.daddr.a4, Addr(b).a4);
+    EXPECT_EQ(acquire.sel.prefixlen_s, 32);
+    EXPECT_EQ(acquire.sel.prefixlen_d, 32);
+    EXPECT_EQ(acquire.sel.proto, IPPROTO_UDP);
+    EXPECT_EQ(ntohs(acquire.sel.dport), kUdpPort);
+    EXPECT_EQ(acquire.sel.dport_mask, 0xffff);
+    EXPECT_NE(acquire.sel.sport, 0);
+    EXPECT_EQ(acquire.sel.sport_mask, 0xffff);
+    EXPECT_EQ(acquire.sel.family, AF_INET);
+    // The policy as GETPOLICY gives it, direction out.
+    EXPECT_EQ(acquire.policy.dir, XFRM_POLICY_OUT);
+    EXPECT_EQ(acquire.policy.index, 1u);
+    EXPECT_EQ(acquire.policy.priority, 366560u);
+    EXPECT_EQ(acquire.ealgos, ~0u);
+    EXPECT_NE(acquire.seq, 0u);
+    auto attrs = acquires[0].Attributes(sizeof(xfrm_user_acquire));
+    EXPECT_EQ(attrs.Types(), (std::vector<uint16_t>{XFRMA_TMPL, XFRMA_POLICY_TYPE}));
+    xfrm_user_tmpl tmpl{};
+    ASSERT_TRUE(attrs.Read(XFRMA_TMPL, &tmpl));
+    EXPECT_EQ(tmpl.reqid, kReqid); // what charon's process_acquire reads
+    EXPECT_EQ(h.t->stackA->GetDropCount(XfrmDrop::OutNoStates), 3u);
+    // The ACQ state is in the SAD's dump (SPI 0, the acquire's seq).
+    auto dump = h.a.Request(XFRM_MSG_GETSA, NLM_F_DUMP, {});
+    ASSERT_EQ(dump.size(), 2u);
+    const auto acq = dump[0].As<xfrm_usersa_info>();
+    EXPECT_EQ(acq.id.spi, 0u);
+    EXPECT_EQ(acq.reqid, kReqid);
+    EXPECT_EQ(acq.seq, acquire.seq);
+    EXPECT_EQ(acq.lft.hard_add_expires_seconds, 30u);
+    EXPECT_EQ(acq.curlft.add_time, 1'700'000'001u);
+    // Not by its SPI: an SPI-0 state is in no byspi lookup.
+    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_GETSA, 0, AsBytes(SaId(b, 0))), -ESRCH));
+
+    // charon's answer: the outbound SA of the reqid replaces the ACQ state; traffic leaves.
+    ASSERT_TRUE(IsAck(h.a.Request(XFRM_MSG_NEWSA,
+                                  NLM_F_ACK,
+                                  AsBytes(SaInfo(a, b, 0x400, kReqid)),
+                                  {{XFRMA_ALG_AEAD, GcmAttribute(4)}}),
+                      0));
+    dump = h.a.Request(XFRM_MSG_GETSA, NLM_F_DUMP, {});
+    ASSERT_EQ(dump.size(), 2u);
+    EXPECT_EQ(ntohl(dump[0].As<xfrm_usersa_info>().id.spi), 0x400u);
+    ScheduleDatagrams(sender, three, Seconds(1), MilliSeconds(10));
+    RunUntil(Seconds(2));
+    EXPECT_TRUE(h.a.wire->Take(kEvents).empty());
+    EXPECT_EQ(h.t->stackA->GetDropCount(XfrmDrop::OutNoStates), 3u);
+    EXPECT_EQ(h.t->stackA->FindState(b, 0x400)->GetCurrent().packets, 3u);
+
+    // Without the SA the next packet acquires again; nobody answers: 30 s later the ACQ state
+    // is gone with a hard EXPIRE of SPI 0, and the next packet acquires once more.
+    ASSERT_TRUE(IsAck(h.a.Request(XFRM_MSG_DELSA, NLM_F_ACK, AsBytes(SaId(b, 0x400))), 0));
+    ScheduleDatagrams(sender, three, Seconds(1), MilliSeconds(10));
+    RunUntil(Seconds(2));
+    acquires = Acquires(h.a.wire->Take(kEvents));
+    ASSERT_EQ(acquires.size(), 1u);
+    const uint32_t second = acquires[0].As<xfrm_user_acquire>().seq;
+    EXPECT_GT(second, acquire.seq);
+    RunUntil(Seconds(30));
+    auto events = h.a.wire->Take(kEvents);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].header.nlmsg_type, XFRM_MSG_EXPIRE);
+    const auto expire = events[0].As<xfrm_user_expire>();
+    EXPECT_EQ(expire.hard, 1);
+    EXPECT_EQ(expire.state.id.spi, 0u);
+    EXPECT_EQ(expire.state.seq, second);
+    dump = h.a.Request(XFRM_MSG_GETSA, NLM_F_DUMP, {});
+    EXPECT_EQ(dump.size(), 1u); // NLMSG_DONE only
+    ScheduleDatagrams(sender, three, Seconds(1), MilliSeconds(10));
+    RunUntil(Seconds(2));
+    acquires = Acquires(h.a.wire->Take(kEvents));
+    ASSERT_EQ(acquires.size(), 1u);
+    const uint32_t third = acquires[0].As<xfrm_user_acquire>().seq;
+    EXPECT_GT(third, second);
+    // ALLOCSPI with the acquire's seq takes the ACQ state over (xfrm_alloc_userspi): the SPI
+    // goes to it, its selector stays the packet's; no second state.
+    xfrm_userspi_info take = SpiRequest(a, b);
+    take.info.seq = third;
+    take.info.reqid = kReqid;
+    take.info.mode = XFRM_MODE_TRANSPORT;
+    auto taken = h.a.Request(XFRM_MSG_ALLOCSPI, 0, AsBytes(take));
+    ASSERT_EQ(taken.size(), 1u);
+    ASSERT_EQ(taken[0].header.nlmsg_type, XFRM_MSG_NEWSA);
+    const auto larval = taken[0].As<xfrm_usersa_info>();
+    EXPECT_GE(ntohl(larval.id.spi), 0xc0000000u);
+    EXPECT_EQ(larval.sel.proto, IPPROTO_UDP);
+    EXPECT_EQ(ntohs(larval.sel.dport), kUdpPort);
+    EXPECT_EQ(larval.seq, third);
+    dump = h.a.Request(XFRM_MSG_GETSA, NLM_F_DUMP, {});
+    EXPECT_EQ(dump.size(), 2u);
+    // FLUSHSA takes ACQ and larval states too.
+    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_FLUSHSA, NLM_F_ACK, AsBytes(xfrm_usersa_flush{})), 0));
+    dump = h.a.Request(XFRM_MSG_GETSA, NLM_F_DUMP, {});
+    EXPECT_EQ(dump.size(), 1u);
+
+    // With nobody in XFRMNLGRP_ACQUIRE, no ACQ state is made (km_is_alive).
+    ASSERT_TRUE(IsAck(h.b.Request(XFRM_MSG_NEWPOLICY,
+                                  NLM_F_ACK,
+                                  AsBytes(PolicyInfo(b, a, XFRM_POLICY_OUT)),
+                                  {{XFRMA_TMPL, Template(b, a, kReqid, 0)}}),
+                      0));
+    auto senderB = InstallUdpSender(h.t->hostB, a);
+    ScheduleDatagrams(senderB, three, Seconds(1), MilliSeconds(10));
+    RunUntil(Seconds(2));
+    EXPECT_EQ(h.t->stackB->GetDropCount(XfrmDrop::OutNoStates), 3u);
+    dump = h.b.Request(XFRM_MSG_GETSA, NLM_F_DUMP, {});
+    EXPECT_EQ(dump.size(), 1u);
+    Simulator::Destroy();
+}
+
+// `ip xfrm monitor` (a client in XFRMNLGRP_SA): each SA change, as xfrm_notify_sa builds it,
+// with the request's seq and pid, before the request's ack. (Policies and larval states are
+// compared with the real kernel in xfrm-netlink-kernel-diff-test; the kernel there has no ESP
+// for SAs with keys.)
+TEST_F(XfrmNetlinkEndpointTest, MonitorHearsEverySaChange)
+{
+    Hosts h = TwoHosts();
+    constexpr uint32_t kMonitor = 1003;
+    h.a.endpoint->SetGroups(kMonitor, 1u << (XFRMNLGRP_SA - 1));
+    const Ipv4Address a = h.t->hostAddrA;
+    const Ipv4Address b = h.t->hostAddrB;
+    ASSERT_TRUE(IsAck(h.a.Request(XFRM_MSG_NEWSA,
+                                  NLM_F_ACK,
+                                  AsBytes(SaInfo(a, b, 0x500, 3)),
+                                  {{XFRMA_ALG_AEAD, GcmAttribute(5)}}),
+                      0));
+    const uint32_t addSeq = h.a.seq;
+    auto heard = h.a.wire->Take(kMonitor);
+    ASSERT_EQ(heard.size(), 1u);
+    EXPECT_EQ(heard[0].header.nlmsg_type, XFRM_MSG_NEWSA);
+    EXPECT_EQ(heard[0].header.nlmsg_seq, addSeq);
+    EXPECT_EQ(heard[0].header.nlmsg_pid, kPortA);
+    EXPECT_EQ(ntohl(heard[0].As<xfrm_usersa_info>().id.spi), 0x500u);
+    EXPECT_TRUE(heard[0].Attributes(sizeof(xfrm_usersa_info)).Has(XFRMA_ALG_AEAD));
+    // UPDSA of its limits.
+    xfrm_usersa_info p = SaInfo(a, b, 0x500, 3);
+    p.lft.hard_byte_limit = 1'000'000;
+    ASSERT_TRUE(IsAck(
+        h.a.Request(XFRM_MSG_UPDSA, NLM_F_ACK, AsBytes(p), {{XFRMA_ALG_AEAD, GcmAttribute(5)}}),
+        0));
+    heard = h.a.wire->Take(kMonitor);
+    ASSERT_EQ(heard.size(), 1u);
+    EXPECT_EQ(heard[0].header.nlmsg_type, XFRM_MSG_UPDSA);
+    EXPECT_EQ(heard[0].As<xfrm_usersa_info>().lft.hard_byte_limit, 1'000'000u);
+    // A refused request tells nobody.
+    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_NEWSA,
+                                  NLM_F_ACK,
+                                  AsBytes(SaInfo(a, b, 0x500, 3)),
+                                  {{XFRMA_ALG_AEAD, GcmAttribute(5)}}),
+                      -EEXIST));
+    EXPECT_TRUE(h.a.wire->Take(kMonitor).empty());
+    // DELSA: the id, then the state in XFRMA_SA with its attributes.
+    ASSERT_TRUE(IsAck(h.a.Request(XFRM_MSG_DELSA, NLM_F_ACK, AsBytes(SaId(b, 0x500))), 0));
+    heard = h.a.wire->Take(kMonitor);
+    ASSERT_EQ(heard.size(), 1u);
+    EXPECT_EQ(heard[0].header.nlmsg_type, XFRM_MSG_DELSA);
+    EXPECT_EQ(ntohl(heard[0].As<xfrm_usersa_id>().spi), 0x500u);
+    auto attrs = heard[0].Attributes(sizeof(xfrm_usersa_id));
+    xfrm_usersa_info gone{};
+    ASSERT_TRUE(attrs.Read(XFRMA_SA, &gone));
+    EXPECT_EQ(gone.reqid, 3u);
+    EXPECT_TRUE(attrs.Has(XFRMA_ALG_AEAD));
+    // FLUSHSA of an empty SAD tells nobody; of a full one, the protocol.
+    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_FLUSHSA, NLM_F_ACK, AsBytes(xfrm_usersa_flush{})), 0));
+    EXPECT_TRUE(h.a.wire->Take(kMonitor).empty());
+    ASSERT_TRUE(IsAck(h.a.Request(XFRM_MSG_NEWSA,
+                                  NLM_F_ACK,
+                                  AsBytes(SaInfo(a, b, 0x501, 3)),
+                                  {{XFRMA_ALG_AEAD, GcmAttribute(6)}}),
+                      0));
+    h.a.wire->Take(kMonitor);
+    EXPECT_TRUE(
+        IsAck(h.a.Request(XFRM_MSG_FLUSHSA, NLM_F_ACK, AsBytes(xfrm_usersa_flush{IPPROTO_ESP})),
+              0));
+    heard = h.a.wire->Take(kMonitor);
+    ASSERT_EQ(heard.size(), 1u);
+    EXPECT_EQ(heard[0].header.nlmsg_type, XFRM_MSG_FLUSHSA);
+    EXPECT_EQ(heard[0].As<xfrm_usersa_flush>().proto, IPPROTO_ESP);
+    Simulator::Destroy();
+}
+
 TEST_F(XfrmNetlinkEndpointTest, TimeLifetimesReachTheEventGroup)
 {
     Hosts h = TwoHosts();

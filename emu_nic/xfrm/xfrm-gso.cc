@@ -136,7 +136,7 @@ XfrmStack::OutputGso(Ptr<XfrmPolicy> policy,
                      Ptr<Packet> packet,
                      Ptr<Ipv4Route> route)
 {
-    Ptr<XfrmState> x = m_sad.FindOutbound(*policy, FlowOf(inner, packet));
+    Ptr<XfrmState> x = ResolveOutbound(policy, FlowOf(inner, packet));
     if (!x)
     {
         NS_LOG_LOGIC("GSO: no state for the policy's flow to " << inner.GetDestination());
@@ -157,7 +157,7 @@ XfrmStack::OutputGso(Ptr<XfrmPolicy> policy,
         Drop(XfrmDrop::OutError, packet);
         return;
     }
-    // The TCP MSS of the xfrm route: what fits xfrm_state_mtu (esp4_get_mtu).
+    // The TCP MSS of the xfrm route: what fits xfrm_state_mtu.
     const uint32_t encapHeader = c.encap.Enabled() ? 8 : 0;
     const uint32_t mss =
         GsoSize(packet, x->GetTransform().GetMtu(outDev->GetMtu() - encapHeader, tunnel));

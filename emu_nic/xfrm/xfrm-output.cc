@@ -123,7 +123,7 @@ XfrmStack::PacketOffloadOk(Ptr<XfrmPolicy> policy,
 {
     // xfrm_lookup resolves the template to a state (xfrm_state_find: the template's SPI when
     // set, else the best valid state); without one the packet cannot leave.
-    Ptr<XfrmState> x = m_sad.FindOutbound(*policy, FlowOf(header, payload));
+    Ptr<XfrmState> x = ResolveOutbound(policy, FlowOf(header, payload));
     if (!x)
     {
         NS_LOG_LOGIC("packet offload: no state for the policy's flow to "
@@ -337,8 +337,7 @@ XfrmStack::Protect(Ptr<XfrmPolicy> policy,
                    Ptr<Ipv4Route> route)
 {
     uint64_t seq = 0;
-    Ptr<XfrmState> x =
-        OutputState(m_sad.FindOutbound(*policy, FlowOf(inner, payload)), payload, &seq);
+    Ptr<XfrmState> x = OutputState(ResolveOutbound(policy, FlowOf(inner, payload)), payload, &seq);
     if (!x)
     {
         return false;

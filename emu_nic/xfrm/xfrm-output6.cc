@@ -229,7 +229,7 @@ XfrmStack::PacketOffloadOk6(Ptr<XfrmPolicy> policy,
         Drop(XfrmDrop::OutError, payload);
         return false;
     }
-    Ptr<XfrmState> x = m_sad.FindOutbound(*policy, flow);
+    Ptr<XfrmState> x = ResolveOutbound(policy, flow);
     if (!x)
     {
         Drop(XfrmDrop::OutNoStates, payload);
@@ -271,7 +271,7 @@ XfrmStack::Protect6(Ptr<XfrmPolicy> policy,
                     Ptr<Ipv6Route> route,
                     bool forwarded)
 {
-    Ptr<XfrmState> x = m_sad.FindOutbound(*policy, flow);
+    Ptr<XfrmState> x = ResolveOutbound(policy, flow);
     if (forwarded && x)
     {
         // ip6_forward checks the packet against the xfrm route's MTU before XFRM sees it:

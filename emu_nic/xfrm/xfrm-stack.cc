@@ -221,6 +221,7 @@ XfrmStack::DoDispose()
 {
     // The key manager may be gone already: tell it nothing from here on.
     m_expireCallback = ExpireCallback();
+    m_acquireCallback = AcquireCallback();
     m_hostPmtu = HostPmtuCallback();
     // Take back everything offloaded: device tables and offloaded objects point at each other.
     for (auto& dev : m_attachedDevices)
@@ -262,6 +263,7 @@ XfrmStack::DoDispose()
         m_udpEncap = nullptr;
     }
     m_expireCallback = ExpireCallback();
+    m_acquireCallback = AcquireCallback();
     m_ipv4 = nullptr;
     m_ipv6 = nullptr;
     m_node = nullptr;
@@ -321,6 +323,23 @@ void
 XfrmStack::SetExpireCallback(ExpireCallback cb)
 {
     m_expireCallback = cb;
+}
+
+void
+XfrmStack::SetAcquireCallback(AcquireCallback cb)
+{
+    m_acquireCallback = cb;
+}
+
+Ptr<XfrmState>
+XfrmStack::ResolveOutbound(Ptr<XfrmPolicy> policy, const XfrmFlow& flow)
+{
+    Ptr<XfrmState> x = m_sad.FindOutbound(*policy, flow);
+    if (!x && policy->RequiresIpsec() && !m_acquireCallback.IsNull())
+    {
+        m_acquireCallback(policy, flow);
+    }
+    return x;
 }
 
 // ---- key manager interface ----

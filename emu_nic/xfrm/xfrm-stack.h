@@ -170,6 +170,13 @@ class XfrmStack : public Object
     typedef Callback<void, Ptr<XfrmState>, bool> ExpireCallback;
     void SetExpireCallback(ExpireCallback cb);
 
+    /// The key manager's request for an SA (Linux's km_query from xfrm_state_find): an outbound
+    /// packet's policy has a template no state serves; the flow is the packet's. The packet is
+    /// dropped (xfrm_larval_drop) whatever the key manager does; it is told of every such
+    /// packet and keeps its own acquire state, as Linux does, to ask its daemon once.
+    typedef Callback<void, Ptr<XfrmPolicy>, const XfrmFlow&> AcquireCallback;
+    void SetAcquireCallback(AcquireCallback cb);
+
     /// Linux's xfrm_state_check_expire: read counters, start the use time, fire soft/hard
     /// expire once each. Returns false when the state is past its hard limit. Time limits are
     /// the state's timer's (LifetimeTimer).
@@ -310,6 +317,9 @@ class XfrmStack : public Object
                           Ptr<Ipv4Route> route,
                           uint32_t mss,
                           uint32_t segs);
+    /// The state that serves an outbound policy for a flow (xfrm_state_find); when there is
+    /// none, the key manager is asked for one (AcquireCallback).
+    Ptr<XfrmState> ResolveOutbound(Ptr<XfrmPolicy> policy, const XfrmFlow& flow);
     /// The first part of ESP output for either family (xfrm_output_one): x is the state the
     /// policy resolved to (nullptr: none), then its lifetime and its next sequence number.
     /// nullptr if dropped.
@@ -443,6 +453,7 @@ class XfrmStack : public Object
     Time m_stateFreeDelay;
     std::vector<Ptr<XfrmState>> m_awaitingFree; //!< deleted on the device, not yet freed
     ExpireCallback m_expireCallback;
+    AcquireCallback m_acquireCallback;
     HostPmtuCallback m_hostPmtu;
     /// (protocol, port, dir) -> the socket's policy (a selector-less XfrmPolicy outside the SPD)
     std::map<std::tuple<uint8_t, uint16_t, XfrmDir>, Ptr<XfrmPolicy>> m_socketPolicies;

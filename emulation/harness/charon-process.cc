@@ -68,7 +68,7 @@ CharonProcess::Start(const CharonConfig& config, std::string* error)
         << (tunnel ? " local_ts = " + ike["local_ts"].get<std::string>() +
                          "\n remote_ts = " + ike["remote_ts"].get<std::string>() + "\n"
                    : std::string())
-        << " esp_proposals = aes128gcm16\n start_action = none\n"
+        << " esp_proposals = aes128gcm16\n start_action = " << config.startAction << "\n"
         << (config.hwOffload ? " hw_offload = yes\n" : " hw_offload = no\n") << config.childExtra
         << " } }\n  }\n"
         << config.connectionsExtra << "}\nsecrets { ike-1 { id-1 = " << ike["id"].get<std::string>()

@@ -14,15 +14,16 @@ namespace ns3
 
 struct CharonConfig
 {
-    std::string name;             //!< the host's short name: files are <dir>/<name>-*
-    std::string dir;              //!< the run's directory
-    pid_t hostPid{-1};            //!< a process in the host's namespaces
-    std::string xfrmSocket;       //!< the node's XFRM netlink server
-    std::string offloadIface;     //!< "" or the TAP charon may ask crypto offload for
-    nlohmann::json ike;           //!< the topology's IKE entry for this host
-    bool hwOffload{false};        //!< children ask for crypto offload (hw_offload = yes)
-    std::string childExtra;       //!< more lines for the CHILD_SA (lifetimes)
-    std::string connectionsExtra; //!< more connections in swanctl.conf (shunts)
+    std::string name;                //!< the host's short name: files are <dir>/<name>-*
+    std::string dir;                 //!< the run's directory
+    pid_t hostPid{-1};               //!< a process in the host's namespaces
+    std::string xfrmSocket;          //!< the node's XFRM netlink server
+    std::string offloadIface;        //!< "" or the TAP charon may ask crypto offload for
+    nlohmann::json ike;              //!< the topology's IKE entry for this host
+    bool hwOffload{false};           //!< children ask for crypto offload (hw_offload = yes)
+    std::string childExtra;          //!< more lines for the CHILD_SA (lifetimes)
+    std::string startAction{"none"}; //!< the CHILD_SA's start_action (trap: policies only)
+    std::string connectionsExtra;    //!< more connections in swanctl.conf (shunts)
     /// strongSwan's own userspace ESP (kernel-libipsec, over a TUN in the host) instead of the
     /// emulated kernel: the real third-party peer of the interop topology. No preload then.
     bool libipsec{false};

@@ -45,6 +45,9 @@ class EmulationSession
     virtual nlohmann::json& Results() = 0;
     /// The standard traffic: ping, iperf3 both ways, the 1 kHz probe.
     virtual bool Traffic(std::string* error) = 0;
+    /// Waits until every IKE host's node holds its CHILD_SA pair (offloaded as the mode asks);
+    /// false after timeout.
+    virtual bool WaitChildSas(std::chrono::milliseconds timeout) = 0;
     /// The 1 kHz UDP probe alone from the traffic client to its server, for `seconds`, with
     /// `during` run in this thread while it goes; its report (sent, received, max_gap_ms).
     virtual nlohmann::json Probe(double seconds, const std::function<void()>& during) = 0;
@@ -66,6 +69,10 @@ struct EmulationOptions
     std::string initiatorChildExtra;
     /// More connections in every charon's swanctl.conf (shunts, for example).
     std::string swanctlConnectionsExtra;
+    /// The initiator's CHILD_SA is a trap (start_action = trap): no swanctl --initiate; charon
+    /// installs its policies without SAs, and the first packet they select makes the node send
+    /// charon an ACQUIRE, which starts the IKE_SA. A scenario then waits for the CHILD_SA.
+    bool trap{false};
     /// Run instead of the standard traffic once the CHILD_SA is installed (not in plain mode);
     /// false with the reason fails the run.
     std::function<bool(EmulationSession&, std::string*)> scenario;
