@@ -299,6 +299,8 @@ class Run : public EmulationSession
         bool used{false};
         Time activeAt; //!< first seen named by an out policy's template (the traffic's SA)
         bool active{false};
+        uint64_t bytes{0}; //!< as last sampled: what it carried once charon deleted it
+        uint64_t packets{0};
     };
 
     std::map<std::string, std::map<uint32_t, OutboundSa>> m_outbound;
@@ -965,6 +967,8 @@ Run::SampleOutbound()
                 sa.added = x->GetCurrent().addTime;
             }
             h->GetStack()->UpdateStats(x);
+            sa.bytes = x->GetCurrent().bytes;
+            sa.packets = x->GetCurrent().packets;
             if (!sa.used && x->GetCurrent().packets > 0)
             {
                 sa.used = true;
@@ -1033,7 +1037,9 @@ Run::SummariseRekeys()
                 list.push_back({{"spi", Hex(spi)},
                                 {"added_s", sa.added.GetSeconds()},
                                 {"active_s", sa.active ? sa.activeAt.GetSeconds() : -1.0},
-                                {"first_use_s", sa.used ? sa.firstUse.GetSeconds() : -1.0}});
+                                {"first_use_s", sa.used ? sa.firstUse.GetSeconds() : -1.0},
+                                {"bytes", sa.bytes},
+                                {"packets", sa.packets}});
             }
             spis[host] = list;
             rekeys = std::max<uint32_t>(rekeys, sas.empty() ? 0 : uint32_t(sas.size() - 1));
