@@ -6,6 +6,7 @@
 #include "emulated-host.h"
 #include "esp-sa-file.h"
 #include "harness-process.h"
+#include "pcap-writer.h"
 #include "realtime-runner.h"
 #include "topology-process.h"
 #include "xfrm-netlink-wire.h"
@@ -57,6 +58,18 @@ EmulationTopologies()
 
 namespace
 {
+
+constexpr int kDltPpp = 9; //!< the point-to-point wire's frames carry their PPP header
+
+/// A wire frame into its pcap, timed by the simulator's clock as ns-3's own pcaps are.
+void
+WriteFrame(offloadlab::PcapWriter* file, Ptr<const Packet> frame)
+{
+    thread_local std::vector<uint8_t> bytes;
+    bytes.resize(frame->GetSize());
+    frame->CopyData(bytes.data(), bytes.size());
+    file->Write(Simulator::Now().GetNanoSeconds(), bytes.data(), uint32_t(bytes.size()));
+}
 
 double
 MsSince(Clock::time_point t0)
@@ -278,7 +291,7 @@ class Run : public EmulationSession
     bool m_tornDown{false};
     double m_cpuAtStart{CpuSelf()};
     std::vector<std::string> m_pcaps;
-    std::vector<Ptr<PcapFileWrapper>> m_pcapFiles;
+    std::vector<std::unique_ptr<offloadlab::PcapWriter>> m_pcapFiles;
 
     /// Soft and hard expires the nodes raised (simulator thread only): host, SPI, hard, when.
     struct ExpireEvent
@@ -448,13 +461,17 @@ Run::BuildNodes(std::string* error)
             }
             m_hosts[host] = h;
         }
-        // The file is the run's to close: a pcap left to its last reference would keep what it
-        // buffered until the process ends, and the run's reader would miss the last frames.
-        PcapHelper pcap;
-        Ptr<PcapFileWrapper> file =
-            pcap.CreateFile(Path("wire-" + wire + ".pcap"), std::ios::out, PcapHelper::DLT_PPP);
-        pcap.HookDefaultSink<NetDevice>(devices.Get(0), "PromiscSniffer", file);
-        m_pcapFiles.push_back(file);
+        // libpcap's buffered dumper, not ns-3's PcapFile: that one makes a write(2) of every
+        // frame, a third of the simulator thread's time at full rate. The run closes it after
+        // the simulator stops, so the run's reader sees every frame.
+        auto file = std::make_unique<offloadlab::PcapWriter>();
+        if (!file->Open(Path("wire-" + wire + ".pcap"), kDltPpp, error))
+        {
+            return false;
+        }
+        devices.Get(0)->TraceConnectWithoutContext("PromiscSniffer",
+                                                   MakeBoundCallback(&WriteFrame, file.get()));
+        m_pcapFiles.push_back(std::move(file));
         m_pcaps.push_back("wire-" + wire + ".pcap");
     }
     return true;
@@ -1199,9 +1216,13 @@ Run::Teardown()
         m_results["after_charon_stop"]["empty"] = empty;
     }
     m_runner.Stop();
-    for (Ptr<PcapFileWrapper>& file : m_pcapFiles)
+    for (auto& file : m_pcapFiles)
     {
-        file->Close();
+        std::string why;
+        if (!file->Close(&why))
+        {
+            m_results["pcap_errors"].push_back(why);
+        }
     }
     m_pcapFiles.clear();
     for (auto& [host, h] : m_hosts)
@@ -1292,6 +1313,12 @@ RunEmulation(const EmulationOptions& options, json* results, std::string* error)
         Run run(options, results);
         ok = run.Execute(error);
         run.Teardown();
+    }
+    if (ok && results->contains("pcap_errors"))
+    {
+        ok = false;
+        *error =
+            "the wire's pcap is incomplete: " + (*results)["pcap_errors"][0].get<std::string>();
     }
     (*results)["ok"] = ok;
     if (!ok)
