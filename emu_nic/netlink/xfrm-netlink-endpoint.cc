@@ -386,6 +386,7 @@ XfrmNetlinkEndpoint::DoDispose()
     {
         m_stack->SetExpireCallback(XfrmStack::ExpireCallback());
         m_stack->SetAcquireCallback(XfrmStack::AcquireCallback());
+        m_stack->SetMappingCallback(XfrmStack::MappingCallback());
     }
     m_stack = nullptr;
     m_send = SendCallback();
@@ -398,6 +399,7 @@ XfrmNetlinkEndpoint::SetStack(Ptr<XfrmStack> stack)
     m_stack = stack;
     m_stack->SetExpireCallback(MakeCallback(&XfrmNetlinkEndpoint::OnExpire, this));
     m_stack->SetAcquireCallback(MakeCallback(&XfrmNetlinkEndpoint::OnAcquire, this));
+    m_stack->SetMappingCallback(MakeCallback(&XfrmNetlinkEndpoint::OnMapping, this));
     const auto wall = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
@@ -1226,6 +1228,14 @@ XfrmNetlinkEndpoint::AddSa(uint32_t portId, const NetlinkMessageView& request, b
             record.attributes[type].assign(a, a + std::min(length, exact));
         }
     }
+    uint32_t maxAge = 0;
+    if (attrs.Read(XFRMA_MTIMER_THRESH, &maxAge) && maxAge != 0)
+    {
+        // x->mapping_maxage (xfrm_update_ae_params): MAPPING events' rate limit, in seconds.
+        record.attributes[XFRMA_MTIMER_THRESH].assign(reinterpret_cast<const uint8_t*>(&maxAge),
+                                                      reinterpret_cast<const uint8_t*>(&maxAge) +
+                                                          sizeof(maxAge));
+    }
     uint32_t extraFlags = 0;
     if (attrs.Read(XFRMA_SA_EXTRA_FLAGS, &extraFlags) && extraFlags != 0)
     {
@@ -1402,6 +1412,12 @@ XfrmNetlinkEndpoint::BuildSa(Ptr<XfrmState> x,
         }
     };
     put(XFRMA_SA_EXTRA_FLAGS);
+    if (cur.lastUsedSet)
+    {
+        // x->lastused, the latest packet in wall-clock seconds (x86-64 needs no XFRMA_PAD).
+        const uint64_t lastUsed = uint64_t(EpochSeconds(cur.lastUsed));
+        m.PutAttribute(XFRMA_LASTUSED, lastUsed);
+    }
     put(XFRMA_ALG_AEAD);
     auto trunc = record->attributes.find(XFRMA_ALG_AUTH_TRUNC);
     if (trunc != record->attributes.end() && trunc->second.size() >= sizeof(xfrm_algo_auth))
@@ -1445,6 +1461,7 @@ XfrmNetlinkEndpoint::BuildSa(Ptr<XfrmState> x,
     {
         put(XFRMA_OFFLOAD_DEV);
     }
+    put(XFRMA_MTIMER_THRESH); // last in copy_to_user_state_extra
     return m.Finish();
 }
 
@@ -1799,6 +1816,49 @@ XfrmNetlinkEndpoint::OnExpire(Ptr<XfrmState> x, bool hard)
     NetlinkMessageBuilder m(XFRM_MSG_EXPIRE, 0, 0, 0);
     m.Put(expire);
     Multicast(XFRMNLGRP_EXPIRE, m.Finish());
+}
+
+void
+XfrmNetlinkEndpoint::OnMapping(Ptr<XfrmState> x, const XfrmAddress& saddr, uint16_t sport)
+{
+    SaRecord* record = RecordOf(x);
+    if (!record)
+    {
+        return; // another key manager's SA
+    }
+    // km_new_mapping: with x->mapping_maxage set, one event per new port, or per maxage seconds
+    // (jiffies / HZ) for the same one; without it, one for every packet.
+    uint32_t maxAge = 0;
+    auto limit = record->attributes.find(XFRMA_MTIMER_THRESH);
+    if (limit != record->attributes.end())
+    {
+        std::memcpy(&maxAge, limit->second.data(), sizeof(maxAge));
+    }
+    const int64_t now = int64_t(Simulator::Now().GetSeconds());
+    if (maxAge != 0)
+    {
+        if (now - record->newMapping <= int64_t(maxAge) && record->newMappingSport == sport)
+        {
+            return;
+        }
+        record->newMapping = now;
+        record->newMappingSport = sport;
+    }
+    // xfrm_send_mapping -> build_mapping: ESP with an encapsulation only (it is, to get here).
+    const XfrmStateConfig& c = x->GetConfig();
+    xfrm_user_mapping um{};
+    um.id.daddr = FromAddress(c.daddr);
+    um.id.spi = htonl(c.spi);
+    um.id.family = FamilyOf(c.daddr);
+    um.id.proto = IPPROTO_ESP;
+    um.new_saddr = FromAddress(saddr);
+    um.old_saddr = FromAddress(c.saddr);
+    um.new_sport = htons(sport);
+    um.old_sport = htons(c.encap.sport);
+    um.reqid = c.reqid;
+    NetlinkMessageBuilder m(XFRM_MSG_MAPPING, 0, 0, 0);
+    m.Put(um);
+    Multicast(XFRMNLGRP_MAPPING, m.Finish());
 }
 
 void

@@ -103,6 +103,8 @@ class XfrmNetlinkEndpoint : public Object
         uint64_t order{0};    //!< when it was added, among SAs and larval states
         xfrm_usersa_info info{};
         std::map<uint16_t, std::vector<uint8_t>> attributes; //!< as received, by type
+        int64_t newMapping{0};       //!< x->new_mapping: the last MAPPING told, in seconds
+        uint16_t newMappingSport{0}; //!< x->new_mapping_sport: its port
     };
 
     /// An ALLOCSPI state (XFRM_STATE_ACQ): an SPI reserved for an SA still being negotiated.
@@ -191,6 +193,9 @@ class XfrmNetlinkEndpoint : public Object
     /// xfrm_notify_sa's DELSA: the state's id, the state in XFRMA_SA, then its attributes.
     std::vector<uint8_t> BuildDeletedSa(const std::vector<uint8_t>& sa, uint32_t seq, uint32_t pid);
     void OnExpire(Ptr<XfrmState> x, bool hard);
+    /// km_new_mapping: the NAT in front of the peer of an inbound ESP-in-UDP SA moved; an
+    /// XFRM_MSG_MAPPING to XFRMNLGRP_MAPPING, rate-limited by the SA's XFRMA_MTIMER_THRESH.
+    void OnMapping(Ptr<XfrmState> x, const XfrmAddress& saddr, uint16_t sport);
     void ExpireLarval(LarvalKey key);
     /// km_state_expired of a larval or ACQ state: a hard EXPIRE of it to XFRMNLGRP_EXPIRE.
     void MulticastHardExpire(const xfrm_usersa_info& state);

@@ -883,6 +883,141 @@ TEST_F(XfrmNetlinkEndpointTest, TrapPolicyAcquiresOnceUntilAnsweredOrExpired)
 // with the request's seq and pid, before the request's ack. (Policies and larval states are
 // compared with the real kernel in xfrm-netlink-kernel-diff-test; the kernel there has no ESP
 // for SAs with keys.)
+/// The MAPPING events of B's listener when A's ESP-in-UDP leaves from port aPort and B's
+/// inbound SA expects the peer on 4500 (maxAge: its XFRMA_MTIMER_THRESH, 0 for none): five
+/// datagrams at 1 s, five more at 5 s. B's GETSA of the SA afterwards in *sa.
+struct MappingRun
+{
+    std::vector<Reply> early; //!< the MAPPINGs of the datagrams at 1 s
+    std::vector<Reply> late;  //!< of those at 5 s
+    Reply sa;
+    uint32_t delivered{0}; //!< datagrams B's sink took, of the ten
+};
+
+MappingRun
+RunMapping(uint16_t aPort, uint32_t maxAge)
+{
+    TopologyOptions opt;
+    opt.installIpsec = false;
+    opt.udpEncap = true;
+    opt.encapPortA = aPort;
+    opt.encapPortB = 4500;
+    auto t = BuildTestTopology(opt);
+    Endpoint a = MakeEndpoint(t->stackA);
+    Endpoint b = MakeEndpoint(t->stackB);
+    b.endpoint->SetGroups(kEvents, 1u << (XFRMNLGRP_MAPPING - 1));
+    const Ipv4Address ha = t->hostAddrA;
+    const Ipv4Address hb = t->hostAddrB;
+    constexpr uint32_t kSpi = 0xc0de0001;
+    auto encap = [](uint16_t sport, uint16_t dport) {
+        xfrm_encap_tmpl e{};
+        e.encap_type = 2; // UDP_ENCAP_ESPINUDP
+        e.encap_sport = htons(sport);
+        e.encap_dport = htons(dport);
+        return AsBytes(e);
+    };
+    EXPECT_TRUE(
+        IsAck(a.Request(XFRM_MSG_NEWSA,
+                        NLM_F_ACK,
+                        AsBytes(SaInfo(ha, hb, kSpi, 1)),
+                        {{XFRMA_ALG_AEAD, GcmAttribute(1)}, {XFRMA_ENCAP, encap(aPort, 4500)}}),
+              0));
+    EXPECT_TRUE(IsAck(a.Request(XFRM_MSG_NEWPOLICY,
+                                NLM_F_ACK,
+                                AsBytes(PolicyInfo(ha, hb, XFRM_POLICY_OUT)),
+                                {{XFRMA_TMPL, Template(ha, hb, 1, kSpi)}}),
+                      0));
+    std::vector<std::pair<uint16_t, std::vector<uint8_t>>> in = {{XFRMA_ALG_AEAD, GcmAttribute(1)},
+                                                                 {XFRMA_ENCAP, encap(4500, 4500)}};
+    if (maxAge != 0)
+    {
+        in.emplace_back(XFRMA_MTIMER_THRESH, AsBytes(maxAge));
+    }
+    EXPECT_TRUE(
+        IsAck(b.Request(XFRM_MSG_NEWSA, NLM_F_ACK, AsBytes(SaInfo(ha, hb, kSpi, 1)), in), 0));
+    EXPECT_TRUE(IsAck(b.Request(XFRM_MSG_NEWPOLICY,
+                                NLM_F_ACK,
+                                AsBytes(PolicyInfo(ha, hb, XFRM_POLICY_IN)),
+                                {{XFRMA_TMPL, Template(ha, hb, 1, 0)}}),
+                      0));
+    auto sink = InstallUdpSink(t->hostB);
+    auto sender = InstallUdpSender(t->hostA, hb);
+    const std::vector<std::vector<uint8_t>> five(5, std::vector<uint8_t>(60, 0x33));
+    ScheduleDatagrams(sender, five, Seconds(1), MilliSeconds(10));
+    MappingRun run;
+    RunUntil(Seconds(2));
+    run.early = b.wire->Take(kEvents);
+    // The helpers' times count from now (2 s): the second five leave at 5 s.
+    ScheduleDatagrams(sender, five, Seconds(3), MilliSeconds(10));
+    RunUntil(Seconds(4));
+    run.late = b.wire->Take(kEvents);
+    run.delivered = uint32_t(sink->received.size());
+    auto got = b.Request(XFRM_MSG_GETSA, 0, AsBytes(SaId(hb, kSpi)));
+    EXPECT_EQ(got.size(), 1u);
+    if (!got.empty())
+    {
+        run.sa = got[0];
+    }
+    Simulator::Destroy();
+    return run;
+}
+
+// esp_input_done2 -> km_new_mapping -> xfrm_send_mapping: ESP-in-UDP that authenticates but
+// comes from another port than the inbound SA's (the peer's NAT rebound) is news for the
+// daemon, one XFRM_MSG_MAPPING per packet; with XFRMA_MTIMER_THRESH one per new port, or per
+// that many seconds. From the expected port, none. The SA itself is not changed.
+TEST_F(XfrmNetlinkEndpointTest, NatMappingChangesReachTheMappingGroup)
+{
+    const MappingRun same = RunMapping(4500, 0);
+    EXPECT_TRUE(same.early.empty() && same.late.empty()) << "the peer did not move";
+    EXPECT_EQ(same.delivered, 10u);
+
+    const MappingRun moved = RunMapping(4501, 0);
+    EXPECT_EQ(moved.delivered, 10u) << "the packets still pass: the daemon decides";
+    ASSERT_EQ(moved.early.size(), 5u) << "no mapping_maxage: every packet tells";
+    EXPECT_EQ(moved.late.size(), 5u);
+    const Reply& r = moved.early[0];
+    EXPECT_EQ(r.header.nlmsg_type, XFRM_MSG_MAPPING);
+    EXPECT_EQ(r.header.nlmsg_pid, 0u);
+    EXPECT_EQ(r.header.nlmsg_seq, 0u);
+    EXPECT_EQ(r.payload.size(), sizeof(xfrm_user_mapping));
+    const auto m = r.As<xfrm_user_mapping>();
+    EXPECT_EQ(ntohl(m.id.spi), 0xc0de0001u);
+    EXPECT_EQ(m.id.proto, IPPROTO_ESP);
+    EXPECT_EQ(m.id.family, AF_INET);
+    EXPECT_EQ(m.reqid, 1u);
+    EXPECT_EQ(ntohs(m.old_sport), 4500);
+    EXPECT_EQ(ntohs(m.new_sport), 4501);
+    EXPECT_EQ(std::memcmp(&m.old_saddr, &m.new_saddr, sizeof(m.old_saddr)), 0)
+        << "the address did not change, only the port";
+    // The SA still expects 4500.
+    auto attrs = moved.sa.Attributes(sizeof(xfrm_usersa_info));
+    xfrm_encap_tmpl e{};
+    ASSERT_TRUE(attrs.Read(XFRMA_ENCAP, &e));
+    EXPECT_EQ(ntohs(e.encap_sport), 4500);
+    EXPECT_FALSE(attrs.Has(XFRMA_MTIMER_THRESH));
+
+    const MappingRun limited = RunMapping(4501, 3);
+    EXPECT_EQ(limited.early.size(), 1u) << "one per 3 s for the same new port";
+    EXPECT_EQ(limited.late.size(), 1u) << "4 s later: told again";
+    EXPECT_EQ(limited.delivered, 10u);
+    // GETSA: x->lastused (the last packet, at 5.04 s) and mapping_maxage, in Linux's order.
+    auto la = limited.sa.Attributes(sizeof(xfrm_usersa_info));
+    EXPECT_EQ(la.Order(),
+              (std::vector<uint16_t>{XFRMA_LASTUSED,
+                                     XFRMA_ALG_AEAD,
+                                     XFRMA_ENCAP,
+                                     XFRMA_REPLAY_VAL,
+                                     XFRMA_MTIMER_THRESH}));
+    uint64_t lastUsed = 0;
+    ASSERT_TRUE(la.Read(XFRMA_LASTUSED, &lastUsed));
+    EXPECT_EQ(lastUsed, 1'700'000'005u);
+    uint32_t maxAge = 0;
+    ASSERT_TRUE(la.Read(XFRMA_MTIMER_THRESH, &maxAge));
+    EXPECT_EQ(maxAge, 3u);
+    EXPECT_EQ(limited.sa.As<xfrm_usersa_info>().curlft.use_time, 1'700'000'001u);
+}
+
 TEST_F(XfrmNetlinkEndpointTest, MonitorHearsEverySaChange)
 {
     Hosts h = TwoHosts();

@@ -8,6 +8,7 @@
 
 #include "ns3/ipv4-route.h"
 #include "ns3/log.h"
+#include "ns3/simulator.h"
 #include "ns3/socket.h"
 
 namespace ns3
@@ -244,8 +245,7 @@ XfrmStack::CryptoOffloadGso(Ptr<XfrmState> x,
     }
     x->SetLastSeq(x->GetLastSeq() + segs);
     // xfrm_output_one counts the GSO skb once: its length, one packet.
-    x->GetCurrent().bytes += packet->GetSize();
-    x->GetCurrent().packets++;
+    x->GetCurrent().Count(packet->GetSize(), Simulator::Now());
 
     // esp_xmit for a GSO skb on a GSO_ESP device: SPI, the first sequence number, room for the
     // IV, the TCP segment; no trailer (esp_output_head is skipped).

@@ -7,6 +7,7 @@
 #include "xfrm-stack.h"
 
 #include "ns3/log.h"
+#include "ns3/simulator.h"
 
 namespace ns3
 {
@@ -202,8 +203,7 @@ XfrmStack::OpenEsp(Ptr<Packet> packet,
     }
     // Linux xfrm_input counts skb->len after the type's input: what ESP carried (the L4 segment,
     // or the inner packet in tunnel mode), without the outer header.
-    x->GetCurrent().bytes += payloadLength;
-    x->GetCurrent().packets++;
+    x->GetCurrent().Count(payloadLength, Simulator::Now());
     return x;
 }
 
@@ -236,6 +236,10 @@ XfrmStack::InputEsp(Ptr<Packet> packet,
             NS_LOG_INFO("SPI 0x" << std::hex << spi << std::dec << ": NAT mapping now "
                                  << header.GetSource() << ":" << encapSport);
             Count(XfrmEvent::UdpEncapNewMapping);
+            if (!m_mappingCallback.IsNull())
+            {
+                m_mappingCallback(x, XfrmAddress(header.GetSource()), encapSport);
+            }
         }
         if (!tunnel)
         {

@@ -357,9 +357,9 @@ XfrmStack::Protect(Ptr<XfrmPolicy> policy,
     const uint8_t nextHeader = tunnel ? kIpProtoIpip : inner.GetProtocol();
     // Linux xfrm_output_one counts skb->len once the outer mode pulled the IP header: the L4
     // segment in transport mode, the whole inner packet in tunnel mode.
-    x->GetCurrent().bytes +=
-        tunnel ? inner.GetSerializedSize() + payload->GetSize() : payload->GetSize();
-    x->GetCurrent().packets++;
+    x->GetCurrent().Count(tunnel ? inner.GetSerializedSize() + payload->GetSize()
+                                 : payload->GetSize(),
+                          Simulator::Now());
 
     const XfrmAddress outerSrc = tunnel ? c.saddr : XfrmAddress(inner.GetSource());
     const XfrmAddress outerDst = tunnel ? c.daddr : XfrmAddress(inner.GetDestination());

@@ -12,6 +12,7 @@
 #include "ns3/ipv6-route.h"
 #include "ns3/ipv6-routing-protocol.h"
 #include "ns3/log.h"
+#include "ns3/simulator.h"
 
 namespace ns3
 {
@@ -307,8 +308,7 @@ XfrmStack::Protect6(Ptr<XfrmPolicy> policy,
     }
     // xfrm_output_one counts skb->len past the outer header: the payload after the IPv6 header
     // in transport mode, the whole inner packet in tunnel mode.
-    x->GetCurrent().bytes += m_payload.size();
-    x->GetCurrent().packets++;
+    x->GetCurrent().Count(m_payload.size(), Simulator::Now());
     const XfrmAddress src = tunnel ? c.saddr : XfrmAddress(inner.GetSource());
     const XfrmAddress dst = tunnel ? c.daddr : XfrmAddress(inner.GetDestination());
     if (!tunnel && !route)

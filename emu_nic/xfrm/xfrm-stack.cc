@@ -222,6 +222,7 @@ XfrmStack::DoDispose()
     // The key manager may be gone already: tell it nothing from here on.
     m_expireCallback = ExpireCallback();
     m_acquireCallback = AcquireCallback();
+    m_mappingCallback = MappingCallback();
     m_hostPmtu = HostPmtuCallback();
     // Take back everything offloaded: device tables and offloaded objects point at each other.
     for (auto& dev : m_attachedDevices)
@@ -264,6 +265,7 @@ XfrmStack::DoDispose()
     }
     m_expireCallback = ExpireCallback();
     m_acquireCallback = AcquireCallback();
+    m_mappingCallback = MappingCallback();
     m_ipv4 = nullptr;
     m_ipv6 = nullptr;
     m_node = nullptr;
@@ -329,6 +331,12 @@ void
 XfrmStack::SetAcquireCallback(AcquireCallback cb)
 {
     m_acquireCallback = cb;
+}
+
+void
+XfrmStack::SetMappingCallback(MappingCallback cb)
+{
+    m_mappingCallback = cb;
 }
 
 Ptr<XfrmState>

@@ -177,6 +177,14 @@ class XfrmStack : public Object
     typedef Callback<void, Ptr<XfrmPolicy>, const XfrmFlow&> AcquireCallback;
     void SetAcquireCallback(AcquireCallback cb);
 
+    /// The key manager's news of a NAT mapping (Linux's km_new_mapping from esp_input_done2): an
+    /// ESP-in-UDP packet of the inbound SA came from another address or port than the SA's (a
+    /// NAT in front of the peer rebound). Told of every such packet that authenticated; the rate
+    /// limit (XFRMA_MTIMER_THRESH, x->mapping_maxage) is the key manager's to apply. The SA is
+    /// not changed: the daemon decides.
+    typedef Callback<void, Ptr<XfrmState>, const XfrmAddress&, uint16_t> MappingCallback;
+    void SetMappingCallback(MappingCallback cb);
+
     /// Linux's xfrm_state_check_expire: read counters, start the use time, fire soft/hard
     /// expire once each. Returns false when the state is past its hard limit. Time limits are
     /// the state's timer's (LifetimeTimer).
@@ -454,6 +462,7 @@ class XfrmStack : public Object
     std::vector<Ptr<XfrmState>> m_awaitingFree; //!< deleted on the device, not yet freed
     ExpireCallback m_expireCallback;
     AcquireCallback m_acquireCallback;
+    MappingCallback m_mappingCallback;
     HostPmtuCallback m_hostPmtu;
     /// (protocol, port, dir) -> the socket's policy (a selector-less XfrmPolicy outside the SPD)
     std::map<std::tuple<uint8_t, uint16_t, XfrmDir>, Ptr<XfrmPolicy>> m_socketPolicies;

@@ -76,9 +76,21 @@ struct XfrmLifetimeCurrent
 {
     uint64_t bytes{0};
     uint64_t packets{0};
-    Time addTime;     //!< when the state was created (xfrm_state_alloc)
-    bool used{false}; //!< use_time != 0 in Linux
-    Time useTime;     //!< the first packet, or (packet offload) when its counters showed one
+    Time addTime;            //!< when the state was created (xfrm_state_alloc)
+    bool used{false};        //!< use_time != 0 in Linux
+    Time useTime;            //!< the first packet, or (packet offload) when its counters showed one
+    bool lastUsedSet{false}; //!< x->lastused != 0 in Linux
+    Time lastUsed; //!< the latest packet the stack counted (x->lastused; packet offload: never)
+
+    /// One packet of `length` bytes counted at `now`, as xfrm_input and xfrm_output_one count
+    /// it, x->lastused with it.
+    void Count(uint64_t length, Time now)
+    {
+        bytes += length;
+        ++packets;
+        lastUsedSet = true;
+        lastUsed = now;
+    }
 };
 
 /// A packet is refused once the hard limit is reached (checked before counting it, as
