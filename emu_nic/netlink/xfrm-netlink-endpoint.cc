@@ -24,6 +24,7 @@ constexpr uint16_t kUdpEncapEspInUdp = 2;   //!< UDP_ENCAP_ESPINUDP (<linux/udp.
 constexpr uint8_t kIpsecProtoAny = 255;     //!< IPSEC_PROTO_ANY: AH, ESP or IPComp
 constexpr size_t kXfrmMaxDepth = 6;         //!< XFRM_MAX_DEPTH, templates per policy
 constexpr uint32_t kAcqExpires = 30;        //!< net.core.xfrm_acq_expires
+constexpr uint32_t kHz = 250;               //!< CONFIG_HZ of Debian's kernels (jiffies)
 constexpr size_t kDumpDatagram = 4096 - 64; //!< about NLMSG_GOODSIZE, an skb of a dump
 constexpr uint32_t kMinPayload[XFRM_MSG_MAX + 1 - XFRM_MSG_BASE] = {
     sizeof(xfrm_usersa_info),        // NEWSA
@@ -710,13 +711,16 @@ XfrmNetlinkEndpoint::Dispatch(uint32_t portId, const NetlinkMessageView& request
         case XFRM_MSG_GETAE:
             result = GetAe(portId, request);
             break;
+        case XFRM_MSG_NEWAE:
+            result = NewAe(request);
+            break;
         case XFRM_MSG_REPORT:
         case XFRM_MSG_NEWSADINFO:
         case XFRM_MSG_MAPPING:
             result.error = -EINVAL; // no handler in Linux either
             break;
         default:
-            // Linux handles these (ACQUIRE, EXPIRE, POLEXPIRE, NEWAE, MIGRATE,
+            // Linux handles these (ACQUIRE, EXPIRE, POLEXPIRE, MIGRATE,
             // SETDEFAULT, GETDEFAULT); the endpoint does not yet, and says so.
             result = {-EOPNOTSUPP, "offloadlab: this XFRM message is not modelled yet"};
             break;
@@ -2581,17 +2585,24 @@ XfrmNetlinkEndpoint::GetAe(uint32_t portId, const NetlinkMessageView& request)
     {
         return {-ESRCH, ""};
     }
-    m_stack->UpdateStats(x);
     // build_aevent: the reply's pid is the request header's (xfrm_get_ae's c.portid).
+    Send(portId, BuildAevent(x, id.flags, request.header.nlmsg_seq, request.header.nlmsg_pid));
+    return r;
+}
+
+std::vector<uint8_t>
+XfrmNetlinkEndpoint::BuildAevent(Ptr<XfrmState> x, uint32_t flags, uint32_t seq, uint32_t pid)
+{
+    m_stack->UpdateStats(x);
     xfrm_aevent_id reply{};
     reply.sa_id.daddr = FromAddress(x->GetConfig().daddr);
     reply.sa_id.spi = htonl(x->GetSpi());
     reply.sa_id.family = FamilyOf(x->GetConfig().daddr);
     reply.sa_id.proto = IPPROTO_ESP;
     reply.saddr = FromAddress(x->GetConfig().saddr);
-    reply.flags = id.flags;
+    reply.flags = flags;
     reply.reqid = x->GetConfig().reqid;
-    NetlinkMessageBuilder m(XFRM_MSG_NEWAE, 0, request.header.nlmsg_seq, request.header.nlmsg_pid);
+    NetlinkMessageBuilder m(XFRM_MSG_NEWAE, 0, seq, pid);
     m.Put(reply);
     const SaRecord* record = RecordOf(x);
     PutReplay(m,
@@ -2604,15 +2615,166 @@ XfrmNetlinkEndpoint::GetAe(uint32_t portId, const NetlinkMessageView& request)
     ltime.add_time = uint64_t(EpochSeconds(cur.addTime));
     ltime.use_time = cur.used ? uint64_t(EpochSeconds(cur.useTime)) : 0;
     m.PutAttribute(XFRMA_LTIME_VAL, ltime);
-    if (id.flags & XFRM_AE_RTHR)
+    if (flags & XFRM_AE_RTHR)
     {
-        m.PutAttribute(XFRMA_REPLAY_THRESH, uint32_t(2)); // xfrm_aevent_rseqth
+        m.PutAttribute(XFRMA_REPLAY_THRESH, record ? record->replayMaxDiff : uint32_t(2));
     }
-    if (id.flags & XFRM_AE_ETHR)
+    if (flags & XFRM_AE_ETHR)
     {
-        m.PutAttribute(XFRMA_ETIMER_THRESH, uint32_t(10)); // xfrm_aevent_etime, 100 ms units
+        // x->replay_maxage * 10 / HZ: 100 ms units of a value kept in jiffies. NEWAE stores
+        // its ETIMER_THRESH as jiffies unconverted, as Linux does.
+        const uint32_t maxAge = record ? record->replayMaxAge : kHz; // aevent_etime 10: 1 s
+        m.PutAttribute(XFRMA_ETIMER_THRESH, uint32_t(maxAge * 10 / kHz));
     }
-    Send(portId, m.Finish());
+    return m.Finish();
+}
+
+XfrmNetlinkEndpoint::Result
+XfrmNetlinkEndpoint::NewAe(const NetlinkMessageView& request)
+{
+    xfrm_aevent_id id;
+    std::memcpy(&id, request.payload, sizeof(id));
+    NetlinkAttributes attrs;
+    Result r;
+    r.error = ParseAttributes(request, sizeof(id), &attrs, &r.message, &r.badOffset);
+    if (r.error)
+    {
+        return r;
+    }
+    size_t esnLength = 0;
+    const uint8_t* re = attrs.Get(XFRMA_REPLAY_ESN_VAL, &esnLength);
+    const bool rp = attrs.Has(XFRMA_REPLAY_VAL);
+    const bool lt = attrs.Has(XFRMA_LTIME_VAL);
+    const bool et = attrs.Has(XFRMA_ETIMER_THRESH);
+    const bool rt = attrs.Has(XFRMA_REPLAY_THRESH);
+    if (!lt && !rp && !re && !et && !rt)
+    {
+        return {-EINVAL, "Missing required attribute for AE"};
+    }
+    if (!(request.header.nlmsg_flags & NLM_F_REPLACE))
+    {
+        return {-EINVAL, "NLM_F_REPLACE flag is required"}; // "pedantic mode"
+    }
+    xfrm_mark mark{};
+    if (attrs.Read(XFRMA_MARK, &mark) && (mark.v & mark.m) != 0)
+    {
+        return {-ESRCH, ""};
+    }
+    XfrmAddress daddr;
+    Ptr<XfrmState> x;
+    const bool addressed = ToAddress(id.sa_id.daddr, id.sa_id.family, &daddr);
+    if (addressed && id.sa_id.proto == IPPROTO_ESP)
+    {
+        x = m_stack->FindState(daddr, ntohl(id.sa_id.spi));
+    }
+    if (!x || FamilyOf(x->GetConfig().daddr) != id.sa_id.family)
+    {
+        // xfrm_state_lookup finds larval (ALLOCSPI) states too; they are not VALID.
+        if (addressed && m_larval.count(LarvalKey{daddr, ntohl(id.sa_id.spi), id.sa_id.proto}))
+        {
+            return {-EINVAL, "SA must be in VALID state"};
+        }
+        return {-ESRCH, ""};
+    }
+    SaRecord* record = RecordOf(x);
+    const bool esnState =
+        x->GetConfig().esn || (record && record->attributes.count(XFRMA_REPLAY_ESN_VAL));
+    ReplayWindow& window = x->GetReplayWindow();
+    if (esnState && re)
+    {
+        // xfrm_replay_verify_len: the new state must have the old one's shape.
+        xfrm_replay_state_esn up{};
+        std::memcpy(&up, re, std::min(esnLength, sizeof(up)));
+        const size_t ulen = sizeof(up) + size_t(up.bmp_len) * 4;
+        const uint32_t words = (window.GetSize() + 31) / 32;
+        if (esnLength < sizeof(up) || esnLength < ulen)
+        {
+            return {-EINVAL, "ESN attribute is too short"};
+        }
+        if (up.bmp_len != words)
+        {
+            return {-EINVAL, "New ESN size doesn't match the existing SA's ESN size"};
+        }
+        if (up.replay_window > up.bmp_len * 32)
+        {
+            return {-EINVAL, "ESN replay window is longer than the bitmap"};
+        }
+    }
+    // xfrm_update_ae_params from here on; nothing fails any more.
+    if (esnState && re)
+    {
+        xfrm_replay_state_esn up{};
+        std::memcpy(&up, re, sizeof(up));
+        // The ESN bitmap: bit (seq - 1) mod replay_window (xfrm_replay_advance_esn).
+        const uint64_t top = uint64_t(up.seq_hi) << 32 | up.seq;
+        ReplayWindow restored(window.GetSize(), true);
+        if (top != 0)
+        {
+            restored.Advance(top);
+        }
+        for (uint64_t i = 1; i < restored.GetSize() && i < top; ++i)
+        {
+            const uint32_t bit = uint32_t((top - i - 1) % restored.GetSize());
+            if (re[sizeof(up) + bit / 8] & (1u << (bit % 8)))
+            {
+                restored.Advance(top - i);
+            }
+        }
+        window = restored;
+        x->SetLastSeq(uint64_t(up.oseq_hi) << 32 | up.oseq);
+    }
+    xfrm_replay_state replay{};
+    if (!esnState && attrs.Read(XFRMA_REPLAY_VAL, &replay))
+    {
+        // x->replay: bit i of the bitmap is seq - i. An ESN state leaves it unused, as Linux.
+        ReplayWindow restored(window.GetSize(), false);
+        if (replay.seq != 0)
+        {
+            restored.Advance(replay.seq);
+        }
+        for (uint32_t i = 1; i < 32 && i < restored.GetSize() && i < replay.seq; ++i)
+        {
+            if (replay.bitmap & (1u << i))
+            {
+                restored.Advance(replay.seq - i);
+            }
+        }
+        window = restored;
+        x->SetLastSeq(replay.oseq);
+    }
+    xfrm_lifetime_cur ltime{};
+    if (attrs.Read(XFRMA_LTIME_VAL, &ltime))
+    {
+        // The limits count on from these at the next packet (xfrm_state_check_expire).
+        XfrmLifetimeCurrent& cur = x->GetCurrent();
+        cur.bytes = ltime.bytes;
+        cur.packets = ltime.packets;
+        cur.addTime = Seconds(double(int64_t(ltime.add_time) - m_epochAtZero));
+        cur.used = ltime.use_time != 0;
+        cur.useTime = cur.used ? Seconds(double(int64_t(ltime.use_time) - m_epochAtZero)) : Time();
+    }
+    if (record)
+    {
+        attrs.Read(XFRMA_REPLAY_THRESH, &record->replayMaxDiff);
+        attrs.Read(XFRMA_ETIMER_THRESH, &record->replayMaxAge);
+        uint32_t maxAge = 0;
+        if (attrs.Read(XFRMA_MTIMER_THRESH, &maxAge))
+        {
+            if (maxAge != 0)
+            {
+                record->attributes[XFRMA_MTIMER_THRESH].assign(
+                    reinterpret_cast<const uint8_t*>(&maxAge),
+                    reinterpret_cast<const uint8_t*>(&maxAge) + sizeof(maxAge));
+            }
+            else
+            {
+                record->attributes.erase(XFRMA_MTIMER_THRESH);
+            }
+        }
+    }
+    // km_state_notify -> xfrm_aevent_state_notify: the new state, as XFRM_AE_CU.
+    Notify(XFRMNLGRP_AEVENTS,
+           BuildAevent(x, XFRM_AE_CU, request.header.nlmsg_seq, request.header.nlmsg_pid));
     return r;
 }
 

@@ -103,6 +103,8 @@ class XfrmNetlinkEndpoint : public Object
         uint64_t order{0};    //!< when it was added, among SAs and larval states
         xfrm_usersa_info info{};
         std::map<uint16_t, std::vector<uint8_t>> attributes; //!< as received, by type
+        uint32_t replayMaxDiff{2};   //!< x->replay_maxdiff (XFRMA_REPLAY_THRESH)
+        uint32_t replayMaxAge{250};  //!< x->replay_maxage in jiffies: aevent_etime 10 at HZ 250
         int64_t newMapping{0};       //!< x->new_mapping: the last MAPPING told, in seconds
         uint16_t newMappingSport{0}; //!< x->new_mapping_sport: its port
     };
@@ -164,6 +166,11 @@ class XfrmNetlinkEndpoint : public Object
     /// XFRM_MSG_GETAE (xfrm_get_ae): the replay state and the lifetime counters, which charon
     /// copies into an SA it re-adds.
     Result GetAe(uint32_t portId, const NetlinkMessageView& request);
+    /// xfrm_new_ae: the replay state, counters and thresholds of a valid SA set from userspace
+    /// (NLM_F_REPLACE required), told to XFRMNLGRP_AEVENTS as XFRM_AE_CU.
+    Result NewAe(const NetlinkMessageView& request);
+    /// build_aevent: the SA's id, replay state, LTIME_VAL and the thresholds flags asks for.
+    std::vector<uint8_t> BuildAevent(Ptr<XfrmState> x, uint32_t flags, uint32_t seq, uint32_t pid);
     /// REPLAY_ESN_VAL (esn) or REPLAY_VAL of x's live replay state.
     void PutReplay(NetlinkMessageBuilder& m, Ptr<XfrmState> x, bool esn) const;
 

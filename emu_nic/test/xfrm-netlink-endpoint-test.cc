@@ -1018,6 +1018,151 @@ TEST_F(XfrmNetlinkEndpointTest, NatMappingChangesReachTheMappingGroup)
     EXPECT_EQ(limited.sa.As<xfrm_usersa_info>().curlft.use_time, 1'700'000'001u);
 }
 
+// xfrm_new_ae: userspace sets a valid SA's replay state and counters (NLM_F_REPLACE), and
+// the datapath goes on from them: an inbound window moved to 1000 drops the peer's packets
+// 1..3 as too old; the peer's outbound sequence moved past it lets them in again. Each change
+// goes to XFRMNLGRP_AEVENTS as XFRM_AE_CU before the ack; refusals, with Linux's errnos and
+// messages, tell nobody.
+TEST_F(XfrmNetlinkEndpointTest, NewAeMovesReplayStateAndCounters)
+{
+    Hosts h = TwoHosts();
+    const Ipv4Address a = h.t->hostAddrA;
+    const Ipv4Address b = h.t->hostAddrB;
+    constexpr uint32_t kSpi = 0xc0de0101;
+    ASSERT_TRUE(IsAck(h.a.Request(XFRM_MSG_NEWSA,
+                                  NLM_F_ACK,
+                                  AsBytes(SaInfo(a, b, kSpi, 1)),
+                                  {{XFRMA_ALG_AEAD, GcmAttribute(9)}}),
+                      0));
+    ASSERT_TRUE(IsAck(h.a.Request(XFRM_MSG_NEWPOLICY,
+                                  NLM_F_ACK,
+                                  AsBytes(PolicyInfo(a, b, XFRM_POLICY_OUT)),
+                                  {{XFRMA_TMPL, Template(a, b, 1, kSpi)}}),
+                      0));
+    ASSERT_TRUE(IsAck(h.b.Request(XFRM_MSG_NEWSA,
+                                  NLM_F_ACK,
+                                  AsBytes(SaInfo(a, b, kSpi, 1)),
+                                  {{XFRMA_ALG_AEAD, GcmAttribute(9)}}),
+                      0));
+    h.b.endpoint->SetGroups(kEvents, 1u << (XFRMNLGRP_AEVENTS - 1));
+    h.b.endpoint->SetExtAck(kPortA, true);
+    xfrm_aevent_id id{};
+    id.sa_id.daddr = Addr(b);
+    id.sa_id.spi = htonl(kSpi);
+    id.sa_id.family = AF_INET;
+    id.sa_id.proto = IPPROTO_ESP;
+    id.saddr = Addr(a);
+    id.reqid = 1;
+
+    // Refusals first, in xfrm_new_ae's order.
+    auto refused = h.b.Request(XFRM_MSG_NEWAE, NLM_F_REPLACE | NLM_F_ACK, AsBytes(id));
+    ASSERT_TRUE(IsAck(refused, -EINVAL));
+    EXPECT_EQ(refused[0].ExtAck(), "Missing required attribute for AE");
+    xfrm_replay_state moved{};
+    moved.seq = 1000;
+    moved.bitmap = 1;
+    refused =
+        h.b.Request(XFRM_MSG_NEWAE, NLM_F_ACK, AsBytes(id), {{XFRMA_REPLAY_VAL, AsBytes(moved)}});
+    ASSERT_TRUE(IsAck(refused, -EINVAL));
+    EXPECT_EQ(refused[0].ExtAck(), "NLM_F_REPLACE flag is required");
+    xfrm_aevent_id missing = id;
+    missing.sa_id.spi = htonl(kSpi + 1);
+    EXPECT_TRUE(IsAck(h.b.Request(XFRM_MSG_NEWAE,
+                                  NLM_F_REPLACE | NLM_F_ACK,
+                                  AsBytes(missing),
+                                  {{XFRMA_REPLAY_VAL, AsBytes(moved)}}),
+                      -ESRCH));
+    auto spi = h.b.Request(XFRM_MSG_ALLOCSPI, 0, AsBytes(SpiRequest(a, b)));
+    ASSERT_EQ(spi.size(), 1u);
+    xfrm_aevent_id larval = id;
+    larval.sa_id.spi = spi[0].As<xfrm_usersa_info>().id.spi;
+    refused = h.b.Request(XFRM_MSG_NEWAE,
+                          NLM_F_REPLACE | NLM_F_ACK,
+                          AsBytes(larval),
+                          {{XFRMA_REPLAY_VAL, AsBytes(moved)}});
+    ASSERT_TRUE(IsAck(refused, -EINVAL));
+    EXPECT_EQ(refused[0].ExtAck(), "SA must be in VALID state");
+    EXPECT_TRUE(h.b.wire->Take(kEvents).empty()) << "a refused NEWAE tells nobody";
+
+    // B's window to 1000, counters and the replay threshold with it.
+    xfrm_lifetime_cur ltime{};
+    ltime.bytes = 12345;
+    ltime.packets = 67;
+    ltime.add_time = 1'700'000'000;
+    ltime.use_time = 1'700'000'000;
+    ASSERT_TRUE(IsAck(h.b.Request(XFRM_MSG_NEWAE,
+                                  NLM_F_REPLACE | NLM_F_ACK,
+                                  AsBytes(id),
+                                  {{XFRMA_REPLAY_VAL, AsBytes(moved)},
+                                   {XFRMA_LTIME_VAL, AsBytes(ltime)},
+                                   {XFRMA_REPLAY_THRESH, AsBytes(uint32_t(7))}}),
+                      0));
+    auto events = h.b.wire->Take(kEvents);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].header.nlmsg_type, XFRM_MSG_NEWAE);
+    EXPECT_EQ(events[0].header.nlmsg_pid, kPortA);
+    EXPECT_EQ(events[0].header.nlmsg_seq, h.b.seq);
+    EXPECT_EQ(events[0].As<xfrm_aevent_id>().flags, uint32_t(XFRM_AE_CU));
+    EXPECT_EQ(ntohl(events[0].As<xfrm_aevent_id>().sa_id.spi), kSpi);
+    xfrm_replay_state told{};
+    ASSERT_TRUE(events[0].Attributes(sizeof(xfrm_aevent_id)).Read(XFRMA_REPLAY_VAL, &told));
+    EXPECT_EQ(told.seq, 1000u);
+
+    auto sink = InstallUdpSink(h.t->hostB);
+    auto sender = InstallUdpSender(h.t->hostA, b);
+    const std::vector<std::vector<uint8_t>> three(3, std::vector<uint8_t>(40, 0x44));
+    ScheduleDatagrams(sender, three, Seconds(1), MilliSeconds(10));
+    RunUntil(Seconds(2));
+    EXPECT_EQ(sink->received.size(), 0u) << "sequence numbers 1..3 are too old for 1000";
+    EXPECT_EQ(h.t->stackB->GetDropCount(XfrmDrop::InStateSeqError), 3u);
+
+    // A's outbound sequence past B's window: its next packets are 1011..1013.
+    xfrm_aevent_id out = id;
+    xfrm_replay_state oseq{};
+    oseq.oseq = 1010;
+    ASSERT_TRUE(IsAck(h.a.Request(XFRM_MSG_NEWAE,
+                                  NLM_F_REPLACE | NLM_F_ACK,
+                                  AsBytes(out),
+                                  {{XFRMA_REPLAY_VAL, AsBytes(oseq)}}),
+                      0));
+    ScheduleDatagrams(sender, three, Seconds(0), MilliSeconds(10));
+    RunUntil(Seconds(1));
+    EXPECT_EQ(sink->received.size(), 3u);
+
+    xfrm_aevent_id ask = id;
+    ask.flags = XFRM_AE_RTHR | XFRM_AE_ETHR;
+    auto ae = h.b.Request(XFRM_MSG_GETAE, 0, AsBytes(ask));
+    ASSERT_EQ(ae.size(), 1u);
+    ASSERT_EQ(ae[0].header.nlmsg_type, XFRM_MSG_NEWAE);
+    auto attrs = ae[0].Attributes(sizeof(xfrm_aevent_id));
+    EXPECT_EQ(attrs.Order(),
+              (std::vector<uint16_t>{XFRMA_REPLAY_VAL,
+                                     XFRMA_LTIME_VAL,
+                                     XFRMA_REPLAY_THRESH,
+                                     XFRMA_ETIMER_THRESH}));
+    xfrm_replay_state r{};
+    ASSERT_TRUE(attrs.Read(XFRMA_REPLAY_VAL, &r));
+    EXPECT_EQ(r.seq, 1013u);
+    EXPECT_EQ(r.bitmap & 0x7, 0x7u) << "1013, 1012, 1011";
+    EXPECT_EQ(r.bitmap & (1u << 13), 1u << 13) << "1000, from the NEWAE, 13 below the top";
+    xfrm_lifetime_cur lt{};
+    ASSERT_TRUE(attrs.Read(XFRMA_LTIME_VAL, &lt));
+    EXPECT_EQ(lt.packets, 67u + 3u) << "counted on from the NEWAE's counters";
+    EXPECT_GT(lt.bytes, 12345u);
+    uint32_t threshold = 0;
+    ASSERT_TRUE(attrs.Read(XFRMA_REPLAY_THRESH, &threshold));
+    EXPECT_EQ(threshold, 7u);
+    uint32_t etime = 0;
+    ASSERT_TRUE(attrs.Read(XFRMA_ETIMER_THRESH, &etime));
+    EXPECT_EQ(etime, 10u) << "net.core.xfrm_aevent_etime, untouched";
+    auto outAe = h.a.Request(XFRM_MSG_GETAE, 0, AsBytes(out));
+    ASSERT_EQ(outAe.size(), 1u);
+    xfrm_replay_state ro{};
+    ASSERT_TRUE(outAe[0].Attributes(sizeof(xfrm_aevent_id)).Read(XFRMA_REPLAY_VAL, &ro));
+    EXPECT_EQ(ro.oseq, 1013u);
+    Simulator::Destroy();
+}
+
 TEST_F(XfrmNetlinkEndpointTest, MonitorHearsEverySaChange)
 {
     Hosts h = TwoHosts();

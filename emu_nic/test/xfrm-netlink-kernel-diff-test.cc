@@ -609,6 +609,37 @@ TEST_F(XfrmNetlinkKernelDiffTest, AllocSpiAndLarvalStates)
     Same(Make("GETSADINFO empty", XFRM_MSG_GETSADINFO, 0, uint32_t(0)));
 }
 
+// xfrm_new_ae's refusals, in its order: no attribute it sets, no NLM_F_REPLACE, no such SA,
+// an SA that is not VALID (a larval ALLOCSPI state: xfrm_state_lookup finds it).
+TEST_F(XfrmNetlinkKernelDiffTest, NewAeRefusals)
+{
+    xfrm_aevent_id id{};
+    id.sa_id.daddr = Addr("10.0.0.1");
+    id.sa_id.spi = htonl(0xc1000007);
+    id.sa_id.family = AF_INET;
+    id.sa_id.proto = IPPROTO_ESP;
+    id.saddr = Addr("10.0.0.2");
+    xfrm_replay_state replay{};
+    replay.seq = 1000;
+    replay.bitmap = 1;
+    const std::vector<std::pair<uint16_t, std::vector<uint8_t>>> withReplay = {
+        {XFRMA_REPLAY_VAL, xfrmtest::AsBytes(replay)}};
+    Same(Make("NEWAE without attributes", XFRM_MSG_NEWAE, NLM_F_REPLACE | NLM_F_ACK, id));
+    Same(Make("NEWAE without NLM_F_REPLACE", XFRM_MSG_NEWAE, NLM_F_ACK, id, withReplay));
+    Same(Make("NEWAE of no SA", XFRM_MSG_NEWAE, NLM_F_REPLACE | NLM_F_ACK, id, withReplay));
+    xfrm_userspi_info p{};
+    p.info.family = AF_INET;
+    p.info.id.daddr = Addr("10.0.0.1");
+    p.info.saddr = Addr("10.0.0.2");
+    p.info.id.proto = IPPROTO_ESP;
+    p.info.mode = XFRM_MODE_TUNNEL;
+    p.min = p.max = 0xc1000007;
+    AllocSpi(Make("ALLOCSPI", XFRM_MSG_ALLOCSPI, 0, p), p.min, p.max);
+    Same(
+        Make("NEWAE of a larval state", XFRM_MSG_NEWAE, NLM_F_REPLACE | NLM_F_ACK, id, withReplay));
+    Same(Make("FLUSHSA", XFRM_MSG_FLUSHSA, NLM_F_ACK, xfrm_usersa_flush{IPPROTO_ESP}));
+}
+
 /// The kernel's datagrams from 10.0.0.1:srcPort to 10.0.0.2:dstPort out of a veth in the
 /// test's namespace (not the loopback: its routes are NOXFRM, XFRM never sees them).
 bool
