@@ -81,7 +81,7 @@ CharonProcess::Start(const CharonConfig& config, std::string* error)
     const std::string ns = "/proc/" + std::to_string(config.hostPid) + "/ns/net";
     std::string command =
         "mount --bind " + run + " /run && exec env STRONGSWAN_CONF=" + Path("strongswan.conf");
-    if (!config.libipsec)
+    if (!config.libipsec && !config.kernelEsp)
     {
         command += std::string(" LD_PRELOAD=") + OFFLOADLAB_XFRM_PRELOAD + " " + kXfrmSocketEnv +
                    "=" + config.xfrmSocket;

@@ -27,6 +27,9 @@ struct CharonConfig
     /// strongSwan's own userspace ESP (kernel-libipsec, over a TUN in the host) instead of the
     /// emulated kernel: the real third-party peer of the interop topology. No preload then.
     bool libipsec{false};
+    /// The host's own kernel's XFRM and ESP, through kernel-netlink without the preload: the
+    /// kernel-IPsec peer, on hosts whose kernel has ESP.
+    bool kernelEsp{false};
 };
 
 class CharonProcess

@@ -261,17 +261,25 @@ class Run : public EmulationSession
     /// The latencies of the requests since `before`, as results.json's netlink.<phase>.<host>.
     void RecordLatencies(const std::string& phase, const std::map<std::string, size_t>& before);
 
-    /// The topology runs this host's charon with kernel-libipsec ("stack": "libipsec").
-    bool UsesLibipsec(const std::string& host) const
+    /// Whose ESP this host's charon keys ("stack"): "emulated" (the node's XFRM, through the
+    /// preload), "libipsec" (strongSwan's own, over a TUN in the host) or "kernel" (the host's
+    /// own Linux XFRM and ESP, no preload).
+    std::string StackOf(const std::string& host) const
     {
         for (const json& ike : m_topology["ike"])
         {
             if (ike["host"] == host)
             {
-                return ike.value("stack", std::string("emulated")) == "libipsec";
+                return ike.value("stack", std::string("emulated"));
             }
         }
-        return false;
+        return "emulated";
+    }
+
+    /// The host's charon brings its own ESP: its node only carries what the host sends.
+    bool OwnEsp(const std::string& host) const
+    {
+        return StackOf(host) != "emulated";
     }
 
     std::string Path(const std::string& name) const
@@ -367,6 +375,19 @@ Run::Execute(std::string* error)
             return false;
         }
     }
+    for (const json& ike : m_topology["ike"])
+    {
+        const std::string host = ike["host"].get<std::string>();
+        if (StackOf(host) == "kernel" && m_opt.mode != "plain")
+        {
+            if (const std::string why = KernelEspUnavailable(); !why.empty())
+            {
+                *error = m_opt.topology + ": " + host + "'s charon keys its own kernel's ESP, and " +
+                         why;
+                return false;
+            }
+        }
+    }
     if (!BuildNodes(error))
     {
         return false;
@@ -434,9 +455,9 @@ Run::BuildNodes(std::string* error)
             config.tapName = e["tap"].get<std::string>();
             config.address = Ipv4Address(e["address"].get<std::string>().c_str());
             config.mask = Ipv4Mask(("/" + std::to_string(e["prefix"].get<int>())).c_str());
-            // A host whose charon brings its own ESP (libipsec) has no use for the node's XFRM:
-            // its node only carries what the host sends.
-            config.xfrmSocket = UsesLibipsec(host) ? "" : Path(host + "-xfrm.sock");
+            // A host whose charon brings its own ESP (libipsec, the host's kernel) has no use for
+            // the node's XFRM: its node only carries what the host sends.
+            config.xfrmSocket = OwnEsp(host) ? "" : Path(host + "-xfrm.sock");
             for (const json& r : e.value("routes", json::array()))
             {
                 const std::string dest = r[0].get<std::string>();
@@ -496,7 +517,8 @@ Run::StartCharons(std::string* error)
         c.hostPid = m_topology["hosts"][host]["pid"].get<int>();
         c.xfrmSocket = it->second->GetConfig().xfrmSocket;
         c.ike = ike;
-        c.libipsec = UsesLibipsec(host);
+        c.libipsec = StackOf(host) == "libipsec";
+        c.kernelEsp = StackOf(host) == "kernel";
         c.connectionsExtra = m_opt.swanctlConnectionsExtra;
         if (m_opt.trap && ike.value("initiator", false))
         {
@@ -519,7 +541,7 @@ Run::StartCharons(std::string* error)
                           m_opt.rekeySeconds * 30);
             c.childExtra = extra;
         }
-        c.hwOffload = !c.libipsec && (m_opt.mode == "crypto" || m_opt.mode == "packet");
+        c.hwOffload = !OwnEsp(host) && (m_opt.mode == "crypto" || m_opt.mode == "packet");
         if (c.hwOffload)
         {
             c.offloadIface = it->second->GetConfig().tapName;
@@ -552,7 +574,7 @@ Run::ChildSasInstalled()
     m_runner.Call([&] {
         for (const json& ike : m_topology["ike"])
         {
-            if (UsesLibipsec(ike["host"].get<std::string>()))
+            if (OwnEsp(ike["host"].get<std::string>()))
             {
                 continue; // its SAs are in its own charon (swanctl shows them)
             }
@@ -1287,6 +1309,49 @@ EmulationUnavailable()
         }
     }
     return "";
+}
+
+std::string
+KernelEspUnavailable()
+{
+    // The kernel holds an ESP SA with the topologies' AEAD or it does not; a namespace of its
+    // own keeps the probe out of every other (it goes with the command).
+    const std::string probeOut = "/tmp/offloadlab-esp-probe-" + std::to_string(getpid()) + ".out";
+    std::string out;
+    const int rc = RunChild({"unshare",
+                             "-n",
+                             "ip",
+                             "xfrm",
+                             "state",
+                             "add",
+                             "src",
+                             "192.0.2.1",
+                             "dst",
+                             "192.0.2.2",
+                             "proto",
+                             "esp",
+                             "spi",
+                             "0x100",
+                             "mode",
+                             "transport",
+                             "aead",
+                             "rfc4106(gcm(aes))",
+                             "0x0102030405060708090a0b0c0d0e0f1011121314",
+                             "128"},
+                            std::chrono::seconds(5),
+                            probeOut,
+                            &out);
+    unlink(probeOut.c_str());
+    if (rc == 0)
+    {
+        return "";
+    }
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' '))
+    {
+        out.pop_back();
+    }
+    return "this kernel cannot hold an ESP SA (ip xfrm state add with rfc4106(gcm(aes)): " +
+           (out.empty() ? "exit " + std::to_string(rc) : out) + ")";
 }
 
 bool

@@ -86,6 +86,11 @@ std::vector<std::string> EmulationTopologies();
 /// programs a run starts (ci/setup installs them). For tests, to skip with the reason.
 std::string EmulationUnavailable();
 
+/// Why this machine's kernel cannot be a kernel-IPsec peer ("" when it can): it must hold an ESP
+/// SA with AES-GCM (a probe in a namespace of its own). A topology whose host has "stack":
+/// "kernel" needs it; without it the run fails with this reason and tests skip with it.
+std::string KernelEspUnavailable();
+
 /// Runs it; results (also written to outDir/results.json) even when it failed, with "ok" and
 /// "error". False with the reason if something failed.
 bool RunEmulation(const EmulationOptions& options, nlohmann::json* results, std::string* error);
