@@ -1,5 +1,8 @@
 #include "xfrm-netlink-endpoint.h"
 
+#include "ns3/ipv4-route.h"
+#include "ns3/ipv4-routing-protocol.h"
+#include "ns3/ipv4.h"
 #include "ns3/log.h"
 #include "ns3/simulator.h"
 
@@ -1900,6 +1903,32 @@ XfrmNetlinkEndpoint::BuildDeletedSa(const std::vector<uint8_t>& sa, uint32_t seq
     return m.Finish();
 }
 
+int32_t
+XfrmNetlinkEndpoint::OutputIfindex(const XfrmFlow& flow) const
+{
+    // fl4->flowi4_oif after the route lookup (or _decode_session4's dst device when forwarded):
+    // the interface the flow leaves by, as the host names it. 0 where the host has none.
+    Ptr<Ipv4> ipv4 = m_stack->GetObject<Ipv4>();
+    if (flow.dst.GetFamily() != XfrmAddress::Family::Ipv4 || !ipv4 || !ipv4->GetRoutingProtocol())
+    {
+        return 0;
+    }
+    Ipv4Header header;
+    header.SetSource(flow.src.GetIpv4());
+    header.SetDestination(flow.dst.GetIpv4());
+    header.SetProtocol(flow.proto);
+    Socket::SocketErrno error;
+    Ptr<Ipv4Route> route = ipv4->GetRoutingProtocol()->RouteOutput(nullptr, header, nullptr, error);
+    for (const auto& [ifindex, device] : m_interfaces)
+    {
+        if (route && device == route->GetOutputDevice())
+        {
+            return ifindex;
+        }
+    }
+    return 0;
+}
+
 void
 XfrmNetlinkEndpoint::OnAcquire(Ptr<XfrmPolicy> policy, const XfrmFlow& flow)
 {
@@ -1932,7 +1961,7 @@ XfrmNetlinkEndpoint::OnAcquire(Ptr<XfrmPolicy> policy, const XfrmFlow& flow)
     info.id.proto = IPPROTO_ESP;
     info.saddr = FromAddress(saddr);
     // __xfrm4_init_tempsel / __xfrm6_init_tempsel: the packet's flow, host prefixes, exact
-    // ports (ICMP's type and code are not in the stack's flow: 0 here).
+    // ports (an IPv4 ICMP message's type and code, as the flow carries them; ICMPv6's: 0 here).
     info.sel.daddr = FromAddress(flow.dst);
     info.sel.saddr = FromAddress(flow.src);
     info.sel.dport = htons(flow.dport);
@@ -1942,6 +1971,7 @@ XfrmNetlinkEndpoint::OnAcquire(Ptr<XfrmPolicy> policy, const XfrmFlow& flow)
     info.sel.family = FamilyOf(flow.dst);
     info.sel.prefixlen_d = info.sel.prefixlen_s = info.sel.family == AF_INET ? 32 : 128;
     info.sel.proto = flow.proto;
+    info.sel.ifindex = OutputIfindex(flow);
     info.family = family;
     info.mode = mode;
     info.reqid = tmpl.reqid;

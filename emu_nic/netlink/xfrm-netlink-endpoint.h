@@ -210,6 +210,8 @@ class XfrmNetlinkEndpoint : public Object
     /// template exists (acquire in progress), one is made and XFRM_MSG_ACQUIRE goes to
     /// XFRMNLGRP_ACQUIRE (build_acquire); with no listener there, nothing (km_is_alive).
     void OnAcquire(Ptr<XfrmPolicy> policy, const XfrmFlow& flow);
+    /// The host's ifindex of the interface the flow's route leaves by (AddInterface), 0 if none.
+    int32_t OutputIfindex(const XfrmFlow& flow) const;
     /// The ACQ state's xfrm_acq_expires ran out: deleted, a hard EXPIRE told.
     void ExpireAcquire(AcquireKey key);
     /// xfrm_state_add of a new SA: the ACQ state it answers goes, without a word (by the

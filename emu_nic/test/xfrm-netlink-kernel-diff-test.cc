@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <cstdlib>
 #include <gtest/gtest.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -239,6 +240,39 @@ class EmulatedXfrm
     void Join(uint32_t group)
     {
         m_endpoint->ChangeGroup(kPort, group, true);
+    }
+
+    /// Host A's interface toward B is the kernel's `ifindex` (the veth the kernel's side sends
+    /// from), so both name the same output interface.
+    void NameInterface(int32_t ifindex)
+    {
+        m_endpoint->AddInterface(ifindex, m_topology->devA);
+    }
+
+    /// host A's ICMP echo requests to B, then what the client was sent. They enter A's XFRM as
+    /// an emulated host's datagrams do (OutputFromHost): an ns-3 raw socket's would not pass
+    /// XFRM at all.
+    std::vector<std::vector<uint8_t>> SendEcho(int count)
+    {
+        m_out.clear();
+        for (int i = 0; i < count; ++i)
+        {
+            Simulator::Schedule(MilliSeconds(1 + i), [this, i] {
+                const uint8_t echo[8] = {8, 0, 0, 0, 0x12, 0x34, 0, uint8_t(i + 1)};
+                Ptr<Packet> p = Create<Packet>(echo, sizeof(echo));
+                Ipv4Header h;
+                h.SetSource(m_topology->hostAddrA);
+                h.SetDestination(m_topology->hostAddrB);
+                h.SetProtocol(1);
+                h.SetTtl(64);
+                h.SetPayloadSize(sizeof(echo));
+                h.EnableChecksum();
+                p->AddHeader(h);
+                m_topology->stackA->OutputFromHost(p);
+            });
+        }
+        RunUntil(MilliSeconds(50));
+        return m_out;
     }
 
     /// host A's UDP datagrams from srcPort to B's dstPort, then what the client was sent.
@@ -674,9 +708,39 @@ KernelSendUdp(uint16_t srcPort, uint16_t dstPort, int count, std::string* why)
     return true;
 }
 
+/// The kernel's ICMP echo requests from 10.0.0.1 to 10.0.0.2 (a raw socket) out of the veth.
+bool
+KernelSendEcho(int count, std::string* why)
+{
+    if (std::system("ip link add acq0 type veth peer name acq1 && ip link set acq0 up && "
+                    "ip addr add 10.0.0.1/24 dev acq0") != 0)
+    {
+        *why = "a veth with 10.0.0.1/24 in the test's namespace could not be made";
+        return false;
+    }
+    const int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    local.sin_addr.s_addr = inet_addr("10.0.0.1");
+    sockaddr_in peer = local;
+    peer.sin_addr.s_addr = inet_addr("10.0.0.2");
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0)
+    {
+        *why = std::string("raw ICMP socket: ") + std::strerror(errno);
+        return false;
+    }
+    for (int i = 0; i < count; ++i)
+    {
+        const uint8_t echo[8] = {8, 0, 0, 0, 0x12, 0x34, 0, uint8_t(i + 1)};
+        sendto(fd, echo, sizeof(echo), 0, reinterpret_cast<sockaddr*>(&peer), sizeof(peer));
+    }
+    close(fd);
+    return true;
+}
+
 /// An ACQUIRE or an SA dump entry with what may differ masked: the acquire sequence number
-/// (a global counter in Linux), the add time, and the selector's ifindex (the kernel's flow
-/// names its output interface, flowi4_oif; the node's flow names none).
+/// (a global counter in Linux) and the add time. The selector's ifindex (flowi4_oif, the output
+/// interface) is compared: the endpoint knows the veth's ifindex as host A's interface.
 void
 MaskAcquire(Message& m)
 {
@@ -684,14 +748,12 @@ MaskAcquire(Message& m)
     {
         auto* a = reinterpret_cast<xfrm_user_acquire*>(m.payload.data());
         a->seq = 0;
-        a->sel.ifindex = 0;
         a->policy.curlft.add_time = a->policy.curlft.use_time = 0;
     }
     if (m.type == XFRM_MSG_NEWSA && m.payload.size() >= sizeof(xfrm_usersa_info))
     {
         auto* p = reinterpret_cast<xfrm_usersa_info*>(m.payload.data());
         p->seq = 0;
-        p->sel.ifindex = 0;
     }
 }
 
@@ -742,6 +804,7 @@ TEST_F(XfrmNetlinkKernelDiffTest, AcquireOfATrapPolicy)
               {{XFRMA_TMPL, Template("10.0.0.1", "10.0.0.2", XFRM_MODE_TRANSPORT, 5, 0)}}));
     std::string why;
     ASSERT_TRUE(KernelSendUdp(kSrc, kDst, 3, &why)) << why;
+    m_emulated.NameInterface(int32_t(if_nametoindex("acq0")));
     auto kernel = Parse(m_kernel.Events(), false);
     auto emulated = Parse(m_emulated.SendUdp(kSrc, kDst, 3), false);
     ASSERT_EQ(kernel.size(), 1u) << "the kernel's events";
@@ -770,6 +833,39 @@ TEST_F(XfrmNetlinkKernelDiffTest, AcquireOfATrapPolicy)
     Same(Make("GETSADINFO with the ACQ state", XFRM_MSG_GETSADINFO, 0, uint32_t(0)));
     Same(Make("FLUSHSA", XFRM_MSG_FLUSHSA, NLM_F_ACK, xfrm_usersa_flush{0}));
     Same(MakeEmpty("SA dump empty", XFRM_MSG_GETSA, NLM_F_DUMP));
+}
+
+// The same trap met by pings: the ACQUIRE's selector carries ICMP's type (8) and code (0) in
+// its ports, as Linux's flow does (xfrm_flowi_sport, xfrm_flowi_dport).
+TEST_F(XfrmNetlinkKernelDiffTest, AcquireOfATrapPolicyByPing)
+{
+    ASSERT_TRUE(m_kernel.Join(XFRMNLGRP_ACQUIRE));
+    m_emulated.Join(XFRMNLGRP_ACQUIRE);
+    Same(Make("NEWPOLICY out, trap",
+              XFRM_MSG_NEWPOLICY,
+              NLM_F_ACK,
+              Policy(Selector("10.0.0.1", "10.0.0.2"), XFRM_POLICY_OUT, 366560),
+              {{XFRMA_TMPL, Template("10.0.0.1", "10.0.0.2", XFRM_MODE_TRANSPORT, 5, 0)}}));
+    std::string why;
+    ASSERT_TRUE(KernelSendEcho(3, &why)) << why;
+    m_emulated.NameInterface(int32_t(if_nametoindex("acq0")));
+    auto kernel = Parse(m_kernel.Events(), false);
+    auto emulated = Parse(m_emulated.SendEcho(3), false);
+    ASSERT_EQ(kernel.size(), 1u) << "the kernel's events";
+    ASSERT_EQ(kernel[0].type, XFRM_MSG_ACQUIRE);
+    const auto* k = reinterpret_cast<const xfrm_user_acquire*>(kernel[0].payload.data());
+    EXPECT_EQ(k->sel.proto, IPPROTO_ICMP);
+    EXPECT_EQ(ntohs(k->sel.sport), 8) << "the kernel's own: an echo request's type";
+    EXPECT_EQ(k->sel.ifindex, int(if_nametoindex("acq0"))) << "the kernel names the veth";
+    for (auto* side : {&kernel, &emulated})
+    {
+        for (Message& m : *side)
+        {
+            MaskAcquire(m);
+        }
+    }
+    EXPECT_EQ(emulated, kernel);
+    Same(Make("FLUSHSA", XFRM_MSG_FLUSHSA, NLM_F_ACK, xfrm_usersa_flush{0}));
 }
 
 // `ip xfrm monitor`: a client in XFRMNLGRP_SA and XFRMNLGRP_POLICY hears every change, with the

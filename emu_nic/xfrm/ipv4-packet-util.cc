@@ -29,6 +29,16 @@ FlowOf(const Ipv4Header& header, Ptr<const Packet> payload)
         flow.sport = uint16_t(ports[0] << 8 | ports[1]);
         flow.dport = uint16_t(ports[2] << 8 | ports[3]);
     }
+    else if (flow.proto == kIpProtoIcmp && header.GetFragmentOffset() == 0 && payload &&
+             payload->GetSize() >= 2)
+    {
+        // _decode_session4: ICMP's type and code stand in the flow's ports (xfrm_flowi_sport,
+        // xfrm_flowi_dport), so a selector's ports select ICMP types.
+        uint8_t icmp[2];
+        payload->CopyData(icmp, 2);
+        flow.sport = icmp[0];
+        flow.dport = icmp[1];
+    }
     return flow;
 }
 
@@ -45,6 +55,11 @@ FlowOfBytes(const uint8_t* ip, uint32_t length, uint32_t ihl)
     {
         flow.sport = uint16_t(ip[ihl] << 8 | ip[ihl + 1]);
         flow.dport = uint16_t(ip[ihl + 2] << 8 | ip[ihl + 3]);
+    }
+    else if (flow.proto == kIpProtoIcmp && firstFragment && length >= ihl + 2)
+    {
+        flow.sport = ip[ihl]; // ICMP type and code, as FlowOf
+        flow.dport = ip[ihl + 1];
     }
     return flow;
 }

@@ -12,6 +12,7 @@
 namespace ns3
 {
 
+constexpr uint8_t kIpProtoIcmp = 1;
 constexpr uint8_t kIpProtoIpip = 4;
 constexpr uint8_t kIpProtoTcp = 6;
 constexpr uint8_t kIpProtoUdp = 17;
