@@ -23,7 +23,8 @@ namespace
 struct RekeyCase
 {
     const char* mode;
-    const char* lifetime; //!< "bytes" or "time"
+    const char* lifetime;        //!< "bytes" or "time"
+    const char* topology{"h2h"}; //!< gw2gw: a tunnel; interop: against libipsec's ESP
 };
 
 /// The rekeys the run counted, checked as strongSwan's tests check them.
@@ -42,9 +43,16 @@ ExpectCleanRekeys(const json& r, const std::string& mode, int atLeast)
     {
         EXPECT_EQ(DropsBeyondPmtu(node, mode), 0u)
             << host << ": " << node["xfrm_drops"] << " " << node["nic_drops"];
+        if (node["states"].empty() && r["topology"] == "interop")
+        {
+            continue; // g2's charon keeps its SAs in libipsec, not in its node
+        }
         // The old outbound SAs went: one is left. (charon keeps rekeyed inbound SAs for its
         // delete_rekeyed_delay, 5 s, for packets still in flight.)
-        const std::string address = host == "h1" ? "10.0.0.1" : "10.0.0.2";
+        const std::string address = host == "h1"   ? "10.0.0.1"
+                                    : host == "h2" ? "10.0.0.2"
+                                    : host == "g1" ? "192.168.0.1"
+                                                   : "192.168.0.2";
         int outbound = 0;
         for (const json& x : node["states"])
         {
@@ -53,8 +61,18 @@ ExpectCleanRekeys(const json& r, const std::string& mode, int atLeast)
         EXPECT_EQ(outbound, 1) << host << ": " << node["states"];
     }
     const json& probe = r["traffic"]["probe"];
-    EXPECT_EQ(probe["received"].get<int>(), probe["sent"].get<int>()) << probe;
-    EXPECT_EQ(probe["lost"].get<int>(), 0) << probe;
+    if (r["topology"] == "interop")
+    {
+        // libipsec reads ESP-in-UDP from a socket in userspace beside 20 Mbit/s of TCP each way:
+        // a datagram now and then overflows its socket (measured: 1 of 3,001). The nodes' own
+        // drops are counted above and must be 0.
+        EXPECT_GE(probe["received"].get<int>(), probe["sent"].get<int>() * 99 / 100) << probe;
+    }
+    else
+    {
+        EXPECT_EQ(probe["received"].get<int>(), probe["sent"].get<int>()) << probe;
+        EXPECT_EQ(probe["lost"].get<int>(), 0) << probe;
+    }
     // charon saw them all: swanctl lists one INSTALLED CHILD_SA, its SPI the node's newest.
     for (auto& [host, s] : r["swanctl"].items())
     {
@@ -71,6 +89,7 @@ TEST_P(EMU_REKEY, ConsecutiveRekeysUnderTrafficLoseNothing)
     const RekeyCase c = GetParam();
     const bool bytes = std::string(c.lifetime) == "bytes";
     ns3::EmulationOptions options = H2h(c.mode);
+    options.topology = c.topology;
     options.iperfBitrate = "20M";
     if (bytes)
     {
@@ -89,7 +108,7 @@ TEST_P(EMU_REKEY, ConsecutiveRekeysUnderTrafficLoseNothing)
     std::string error;
     const json r = Run(options, &ok, &error);
     ASSERT_TRUE(ok) << error;
-    std::cout << "[ rekey ] " << c.mode << " by " << c.lifetime << ": "
+    std::cout << "[ rekey ] " << c.topology << " " << c.mode << " by " << c.lifetime << ": "
               << r["rekey"]["rekeys"].get<int>() << " rekeys, worst soft expire to new SA "
               << r["rekey"]["worst_ms"].get<double>() << " ms, probe largest gap "
               << r["traffic"]["probe"].value("max_gap_ms", 0.0) << " ms\n";
@@ -101,9 +120,13 @@ INSTANTIATE_TEST_SUITE_P(Lifetimes,
                          testing::Values(RekeyCase{"sw", "bytes"},
                                          RekeyCase{"crypto", "bytes"},
                                          RekeyCase{"packet", "bytes"},
-                                         RekeyCase{"packet", "time"}),
+                                         RekeyCase{"packet", "time"},
+                                         RekeyCase{"packet", "bytes", "gw2gw"},
+                                         RekeyCase{"packet", "bytes", "interop"}),
                          [](const testing::TestParamInfo<RekeyCase>& info) {
-                             return std::string(info.param.mode) + "_" + info.param.lifetime;
+                             const std::string topology = info.param.topology;
+                             return (topology == "h2h" ? "" : topology + "_") + info.param.mode +
+                                    "_" + info.param.lifetime;
                          });
 
 class EMU_HARD_EXPIRE : public EmulationCase, public testing::WithParamInterface<std::string>
