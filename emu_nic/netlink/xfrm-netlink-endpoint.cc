@@ -1236,12 +1236,9 @@ XfrmNetlinkEndpoint::AddSa(uint32_t portId, const NetlinkMessageView& request, b
         }
     }
     uint32_t maxAge = 0;
-    if (attrs.Read(XFRMA_MTIMER_THRESH, &maxAge) && maxAge != 0)
+    if (attrs.Read(XFRMA_MTIMER_THRESH, &maxAge))
     {
-        // x->mapping_maxage (xfrm_update_ae_params): MAPPING events' rate limit, in seconds.
-        record.attributes[XFRMA_MTIMER_THRESH].assign(reinterpret_cast<const uint8_t*>(&maxAge),
-                                                      reinterpret_cast<const uint8_t*>(&maxAge) +
-                                                          sizeof(maxAge));
+        SetMappingMaxAge(&record, maxAge);
     }
     uint32_t extraFlags = 0;
     if (attrs.Read(XFRMA_SA_EXTRA_FLAGS, &extraFlags) && extraFlags != 0)
@@ -1735,15 +1732,8 @@ XfrmNetlinkEndpoint::AllocSpi(uint32_t portId, const NetlinkMessageView& request
 void
 XfrmNetlinkEndpoint::ExpireLarval(LarvalKey key)
 {
-    auto it = m_larval.find(key);
-    if (it == m_larval.end())
-    {
-        return;
-    }
     // xfrm_timer_handler: the larval state's hard add limit: deleted, EXPIRE (hard) told.
-    const xfrm_usersa_info info = it->second.info;
-    m_larval.erase(it);
-    MulticastHardExpire(info);
+    ExpireFrom(&m_larval, key);
 }
 
 void
@@ -1823,6 +1813,20 @@ XfrmNetlinkEndpoint::OnExpire(Ptr<XfrmState> x, bool hard)
     NetlinkMessageBuilder m(XFRM_MSG_EXPIRE, 0, 0, 0);
     m.Put(expire);
     Multicast(XFRMNLGRP_EXPIRE, m.Finish());
+}
+
+void
+XfrmNetlinkEndpoint::SetMappingMaxAge(SaRecord* record, uint32_t seconds)
+{
+    // x->mapping_maxage (xfrm_update_ae_params): MAPPING's rate limit; GETSA shows it when set.
+    if (seconds == 0)
+    {
+        record->attributes.erase(XFRMA_MTIMER_THRESH);
+        return;
+    }
+    record->attributes[XFRMA_MTIMER_THRESH].assign(reinterpret_cast<const uint8_t*>(&seconds),
+                                                   reinterpret_cast<const uint8_t*>(&seconds) +
+                                                       sizeof(seconds));
 }
 
 void
@@ -2022,16 +2026,9 @@ XfrmNetlinkEndpoint::OnAcquire(Ptr<XfrmPolicy> policy, const XfrmFlow& flow)
 void
 XfrmNetlinkEndpoint::ExpireAcquire(AcquireKey key)
 {
-    auto it = m_acquiring.find(key);
-    if (it == m_acquiring.end())
-    {
-        return;
-    }
     // xfrm_timer_handler: an ACQ state past xfrm_acq_expires is deleted and, though its SPI is
     // 0, told as a hard expire.
-    const xfrm_usersa_info info = it->second.info;
-    m_acquiring.erase(it);
-    MulticastHardExpire(info);
+    ExpireFrom(&m_acquiring, key);
 }
 
 void
@@ -2600,10 +2597,23 @@ XfrmNetlinkEndpoint::GetAe(uint32_t portId, const NetlinkMessageView& request)
     {
         return r;
     }
+    Ptr<XfrmState> x = FindAeState(id, attrs);
+    if (!x)
+    {
+        return {-ESRCH, ""};
+    }
+    // build_aevent: the reply's pid is the request header's (xfrm_get_ae's c.portid).
+    Send(portId, BuildAevent(x, id.flags, request.header.nlmsg_seq, request.header.nlmsg_pid));
+    return r;
+}
+
+Ptr<XfrmState>
+XfrmNetlinkEndpoint::FindAeState(const xfrm_aevent_id& id, const NetlinkAttributes& attrs) const
+{
     xfrm_mark mark{};
     if (attrs.Read(XFRMA_MARK, &mark) && (mark.v & mark.m) != 0)
     {
-        return {-ESRCH, ""}; // no state here has a mark
+        return nullptr; // no state here has a mark
     }
     XfrmAddress daddr;
     Ptr<XfrmState> x;
@@ -2611,13 +2621,7 @@ XfrmNetlinkEndpoint::GetAe(uint32_t portId, const NetlinkMessageView& request)
     {
         x = m_stack->FindState(daddr, ntohl(id.sa_id.spi));
     }
-    if (!x || FamilyOf(x->GetConfig().daddr) != id.sa_id.family)
-    {
-        return {-ESRCH, ""};
-    }
-    // build_aevent: the reply's pid is the request header's (xfrm_get_ae's c.portid).
-    Send(portId, BuildAevent(x, id.flags, request.header.nlmsg_seq, request.header.nlmsg_pid));
-    return r;
+    return x && FamilyOf(x->GetConfig().daddr) == id.sa_id.family ? x : nullptr;
 }
 
 std::vector<uint8_t>
@@ -2685,22 +2689,15 @@ XfrmNetlinkEndpoint::NewAe(const NetlinkMessageView& request)
     {
         return {-EINVAL, "NLM_F_REPLACE flag is required"}; // "pedantic mode"
     }
-    xfrm_mark mark{};
-    if (attrs.Read(XFRMA_MARK, &mark) && (mark.v & mark.m) != 0)
-    {
-        return {-ESRCH, ""};
-    }
+    Ptr<XfrmState> x = FindAeState(id, attrs);
     XfrmAddress daddr;
-    Ptr<XfrmState> x;
-    const bool addressed = ToAddress(id.sa_id.daddr, id.sa_id.family, &daddr);
-    if (addressed && id.sa_id.proto == IPPROTO_ESP)
+    if (!x)
     {
-        x = m_stack->FindState(daddr, ntohl(id.sa_id.spi));
-    }
-    if (!x || FamilyOf(x->GetConfig().daddr) != id.sa_id.family)
-    {
-        // xfrm_state_lookup finds larval (ALLOCSPI) states too; they are not VALID.
-        if (addressed && m_larval.count(LarvalKey{daddr, ntohl(id.sa_id.spi), id.sa_id.proto}))
+        // xfrm_state_lookup finds larval (ALLOCSPI) states too, unmarked; they are not VALID.
+        xfrm_mark mark{};
+        const bool marked = attrs.Read(XFRMA_MARK, &mark) && (mark.v & mark.m) != 0;
+        if (!marked && ToAddress(id.sa_id.daddr, id.sa_id.family, &daddr) &&
+            m_larval.count(LarvalKey{daddr, ntohl(id.sa_id.spi), id.sa_id.proto}))
         {
             return {-EINVAL, "SA must be in VALID state"};
         }
@@ -2790,16 +2787,7 @@ XfrmNetlinkEndpoint::NewAe(const NetlinkMessageView& request)
         uint32_t maxAge = 0;
         if (attrs.Read(XFRMA_MTIMER_THRESH, &maxAge))
         {
-            if (maxAge != 0)
-            {
-                record->attributes[XFRMA_MTIMER_THRESH].assign(
-                    reinterpret_cast<const uint8_t*>(&maxAge),
-                    reinterpret_cast<const uint8_t*>(&maxAge) + sizeof(maxAge));
-            }
-            else
-            {
-                record->attributes.erase(XFRMA_MTIMER_THRESH);
-            }
+            SetMappingMaxAge(record, maxAge);
         }
     }
     // km_state_notify -> xfrm_aevent_state_notify: the new state, as XFRM_AE_CU.

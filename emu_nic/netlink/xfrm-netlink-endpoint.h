@@ -169,6 +169,8 @@ class XfrmNetlinkEndpoint : public Object
     /// xfrm_new_ae: the replay state, counters and thresholds of a valid SA set from userspace
     /// (NLM_F_REPLACE required), told to XFRMNLGRP_AEVENTS as XFRM_AE_CU.
     Result NewAe(const NetlinkMessageView& request);
+    /// xfrm_state_lookup of an AE request: the live state it names, nullptr for ESRCH.
+    Ptr<XfrmState> FindAeState(const xfrm_aevent_id& id, const NetlinkAttributes& attrs) const;
     /// build_aevent: the SA's id, replay state, LTIME_VAL and the thresholds flags asks for.
     std::vector<uint8_t> BuildAevent(Ptr<XfrmState> x, uint32_t flags, uint32_t seq, uint32_t pid);
     /// REPLAY_ESN_VAL (esn) or REPLAY_VAL of x's live replay state.
@@ -203,7 +205,24 @@ class XfrmNetlinkEndpoint : public Object
     /// km_new_mapping: the NAT in front of the peer of an inbound ESP-in-UDP SA moved; an
     /// XFRM_MSG_MAPPING to XFRMNLGRP_MAPPING, rate-limited by the SA's XFRMA_MTIMER_THRESH.
     void OnMapping(Ptr<XfrmState> x, const XfrmAddress& saddr, uint16_t sport);
+    /// XFRMA_MTIMER_THRESH of the SA: seconds between MAPPING events, 0 for none.
+    static void SetMappingMaxAge(SaRecord* record, uint32_t seconds);
     void ExpireLarval(LarvalKey key);
+
+    /// A larval or ACQ state whose time ran out: deleted, a hard EXPIRE of it told.
+    template <class Map>
+    void ExpireFrom(Map* states, const typename Map::key_type& key)
+    {
+        auto it = states->find(key);
+        if (it == states->end())
+        {
+            return;
+        }
+        const xfrm_usersa_info info = it->second.info;
+        states->erase(it);
+        MulticastHardExpire(info);
+    }
+
     /// km_state_expired of a larval or ACQ state: a hard EXPIRE of it to XFRMNLGRP_EXPIRE.
     void MulticastHardExpire(const xfrm_usersa_info& state);
     /// xfrm_state_find found no state for an out policy's template: unless an ACQ state of the
