@@ -1174,12 +1174,7 @@ XfrmNetlinkEndpoint::AddSa(uint32_t portId, const NetlinkMessageView& request, b
     {
         // xfrm_update_ae_params: the counters and times of an SA being re-added (charon's
         // MOBIKE and NAT updates), so its limits run on from where they were.
-        XfrmLifetimeCurrent& cur = x->GetCurrent();
-        cur.bytes = ltime.bytes;
-        cur.packets = ltime.packets;
-        cur.addTime = Seconds(double(int64_t(ltime.add_time) - m_epochAtZero));
-        cur.used = ltime.use_time != 0;
-        cur.useTime = cur.used ? Seconds(double(int64_t(ltime.use_time) - m_epochAtZero)) : Time();
+        SetLifetime(x, ltime);
     }
     if (larvalMatches)
     {
@@ -1813,6 +1808,17 @@ XfrmNetlinkEndpoint::OnExpire(Ptr<XfrmState> x, bool hard)
     NetlinkMessageBuilder m(XFRM_MSG_EXPIRE, 0, 0, 0);
     m.Put(expire);
     Multicast(XFRMNLGRP_EXPIRE, m.Finish());
+}
+
+void
+XfrmNetlinkEndpoint::SetLifetime(Ptr<XfrmState> x, const xfrm_lifetime_cur& ltime) const
+{
+    XfrmLifetimeCurrent& cur = x->GetCurrent();
+    cur.bytes = ltime.bytes;
+    cur.packets = ltime.packets;
+    cur.addTime = Seconds(double(int64_t(ltime.add_time) - m_epochAtZero));
+    cur.used = ltime.use_time != 0;
+    cur.useTime = cur.used ? Seconds(double(int64_t(ltime.use_time) - m_epochAtZero)) : Time();
 }
 
 void
@@ -2772,13 +2778,7 @@ XfrmNetlinkEndpoint::NewAe(const NetlinkMessageView& request)
     xfrm_lifetime_cur ltime{};
     if (attrs.Read(XFRMA_LTIME_VAL, &ltime))
     {
-        // The limits count on from these at the next packet (xfrm_state_check_expire).
-        XfrmLifetimeCurrent& cur = x->GetCurrent();
-        cur.bytes = ltime.bytes;
-        cur.packets = ltime.packets;
-        cur.addTime = Seconds(double(int64_t(ltime.add_time) - m_epochAtZero));
-        cur.used = ltime.use_time != 0;
-        cur.useTime = cur.used ? Seconds(double(int64_t(ltime.use_time) - m_epochAtZero)) : Time();
+        SetLifetime(x, ltime); // the limits count on from these at the next packet
     }
     if (record)
     {

@@ -205,6 +205,8 @@ class XfrmNetlinkEndpoint : public Object
     /// km_new_mapping: the NAT in front of the peer of an inbound ESP-in-UDP SA moved; an
     /// XFRM_MSG_MAPPING to XFRMNLGRP_MAPPING, rate-limited by the SA's XFRMA_MTIMER_THRESH.
     void OnMapping(Ptr<XfrmState> x, const XfrmAddress& saddr, uint16_t sport);
+    /// XFRMA_LTIME_VAL into the state: its counters, and add and use times (epoch seconds).
+    void SetLifetime(Ptr<XfrmState> x, const xfrm_lifetime_cur& ltime) const;
     /// XFRMA_MTIMER_THRESH of the SA: seconds between MAPPING events, 0 for none.
     static void SetMappingMaxAge(SaRecord* record, uint32_t seconds);
     void ExpireLarval(LarvalKey key);

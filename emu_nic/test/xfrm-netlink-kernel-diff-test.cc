@@ -327,6 +327,20 @@ Addr(const char* dotted)
     return xfrmtest::Addr(Ipv4Address(dotted));
 }
 
+/// ALLOCSPI of exactly `spi` for 10.0.0.2 -> 10.0.0.1, as charon asks (tunnel mode).
+xfrm_userspi_info
+LarvalRequest(uint32_t spi)
+{
+    xfrm_userspi_info p{};
+    p.info.family = AF_INET;
+    p.info.id.daddr = Addr("10.0.0.1");
+    p.info.saddr = Addr("10.0.0.2");
+    p.info.id.proto = IPPROTO_ESP;
+    p.info.mode = XFRM_MODE_TUNNEL;
+    p.min = p.max = spi;
+    return p;
+}
+
 /// One request of a sequence.
 struct Step
 {
@@ -667,13 +681,7 @@ TEST_F(XfrmNetlinkKernelDiffTest, NewAeRefusals)
     Same(Make("NEWAE without attributes", XFRM_MSG_NEWAE, NLM_F_REPLACE | NLM_F_ACK, id));
     Same(Make("NEWAE without NLM_F_REPLACE", XFRM_MSG_NEWAE, NLM_F_ACK, id, withReplay));
     Same(Make("NEWAE of no SA", XFRM_MSG_NEWAE, NLM_F_REPLACE | NLM_F_ACK, id, withReplay));
-    xfrm_userspi_info p{};
-    p.info.family = AF_INET;
-    p.info.id.daddr = Addr("10.0.0.1");
-    p.info.saddr = Addr("10.0.0.2");
-    p.info.id.proto = IPPROTO_ESP;
-    p.info.mode = XFRM_MODE_TUNNEL;
-    p.min = p.max = 0xc1000007;
+    const xfrm_userspi_info p = LarvalRequest(0xc1000007);
     AllocSpi(Make("ALLOCSPI", XFRM_MSG_ALLOCSPI, 0, p), p.min, p.max);
     Same(
         Make("NEWAE of a larval state", XFRM_MSG_NEWAE, NLM_F_REPLACE | NLM_F_ACK, id, withReplay));
@@ -908,13 +916,7 @@ TEST_F(XfrmNetlinkKernelDiffTest, MonitorNotifications)
     Same(MakeEmpty("FLUSHPOLICY", XFRM_MSG_FLUSHPOLICY, NLM_F_ACK));
     Same(MakeEmpty("FLUSHPOLICY empty", XFRM_MSG_FLUSHPOLICY, NLM_F_ACK));
     // SAs: the kernel here has no ESP, but larval states come and go with notifications.
-    xfrm_userspi_info spi{};
-    spi.info.family = AF_INET;
-    spi.info.id.daddr = Addr("10.0.0.1");
-    spi.info.saddr = Addr("10.0.0.2");
-    spi.info.id.proto = IPPROTO_ESP;
-    spi.info.mode = XFRM_MODE_TUNNEL;
-    spi.min = spi.max = 0xc2000001;
+    const xfrm_userspi_info spi = LarvalRequest(0xc2000001);
     Same(Make("ALLOCSPI", XFRM_MSG_ALLOCSPI, 0, spi));
     xfrm_usersa_id id{};
     id.daddr = Addr("10.0.0.1");
