@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <netinet/in.h>
 #include <random>
 
@@ -1455,7 +1456,7 @@ XfrmNetlinkEndpoint::BuildSa(Ptr<XfrmState> x,
         e.encap_dport = htons(c.encap.dport);
         m.PutAttribute(XFRMA_ENCAP, e);
     }
-    PutReplay(m, x, c.esn || record->attributes.count(XFRMA_REPLAY_ESN_VAL));
+    PutReplay(m, x, UsesEsnReplay(x, record));
     if (x->GetOffload().ops)
     {
         put(XFRMA_OFFLOAD_DEV);
@@ -2613,6 +2614,34 @@ XfrmNetlinkEndpoint::GetAe(uint32_t portId, const NetlinkMessageView& request)
     return r;
 }
 
+bool
+XfrmNetlinkEndpoint::UsesEsnReplay(const Ptr<XfrmState>& x, const SaRecord* record)
+{
+    return x->GetConfig().esn || (record && record->attributes.count(XFRMA_REPLAY_ESN_VAL));
+}
+
+ReplayWindow
+XfrmNetlinkEndpoint::RestoredWindow(uint32_t size,
+                                    bool esn,
+                                    uint64_t top,
+                                    const std::function<bool(uint64_t)>& received)
+{
+    ReplayWindow w(size, esn);
+    if (top == 0)
+    {
+        return w;
+    }
+    w.Advance(top);
+    for (uint64_t seq = top - 1; seq > 0 && top - seq < size; --seq)
+    {
+        if (received(seq))
+        {
+            w.Advance(seq); // below the top: only marks it
+        }
+    }
+    return w;
+}
+
 Ptr<XfrmState>
 XfrmNetlinkEndpoint::FindAeState(const xfrm_aevent_id& id, const NetlinkAttributes& attrs) const
 {
@@ -2645,9 +2674,7 @@ XfrmNetlinkEndpoint::BuildAevent(Ptr<XfrmState> x, uint32_t flags, uint32_t seq,
     NetlinkMessageBuilder m(XFRM_MSG_NEWAE, 0, seq, pid);
     m.Put(reply);
     const SaRecord* record = RecordOf(x);
-    PutReplay(m,
-              x,
-              x->GetConfig().esn || (record && record->attributes.count(XFRMA_REPLAY_ESN_VAL)));
+    PutReplay(m, x, UsesEsnReplay(x, record));
     const XfrmLifetimeCurrent& cur = x->GetCurrent();
     xfrm_lifetime_cur ltime{};
     ltime.bytes = cur.bytes;
@@ -2710,21 +2737,18 @@ XfrmNetlinkEndpoint::NewAe(const NetlinkMessageView& request)
         return {-ESRCH, ""};
     }
     SaRecord* record = RecordOf(x);
-    const bool esnState =
-        x->GetConfig().esn || (record && record->attributes.count(XFRMA_REPLAY_ESN_VAL));
     ReplayWindow& window = x->GetReplayWindow();
-    if (esnState && re)
+    xfrm_replay_state replay{};
+    if (UsesEsnReplay(x, record) && re)
     {
         // xfrm_replay_verify_len: the new state must have the old one's shape.
         xfrm_replay_state_esn up{};
         std::memcpy(&up, re, std::min(esnLength, sizeof(up)));
-        const size_t ulen = sizeof(up) + size_t(up.bmp_len) * 4;
-        const uint32_t words = (window.GetSize() + 31) / 32;
-        if (esnLength < sizeof(up) || esnLength < ulen)
+        if (esnLength < sizeof(up) || esnLength < sizeof(up) + size_t(up.bmp_len) * 4)
         {
             return {-EINVAL, "ESN attribute is too short"};
         }
-        if (up.bmp_len != words)
+        if (up.bmp_len != (window.GetSize() + 31) / 32)
         {
             return {-EINVAL, "New ESN size doesn't match the existing SA's ESN size"};
         }
@@ -2732,47 +2756,23 @@ XfrmNetlinkEndpoint::NewAe(const NetlinkMessageView& request)
         {
             return {-EINVAL, "ESN replay window is longer than the bitmap"};
         }
-    }
-    // xfrm_update_ae_params from here on; nothing fails any more.
-    if (esnState && re)
-    {
-        xfrm_replay_state_esn up{};
-        std::memcpy(&up, re, sizeof(up));
-        // The ESN bitmap: bit (seq - 1) mod replay_window (xfrm_replay_advance_esn).
-        const uint64_t top = uint64_t(up.seq_hi) << 32 | up.seq;
-        ReplayWindow restored(window.GetSize(), true);
-        if (top != 0)
-        {
-            restored.Advance(top);
-        }
-        for (uint64_t i = 1; i < restored.GetSize() && i < top; ++i)
-        {
-            const uint32_t bit = uint32_t((top - i - 1) % restored.GetSize());
-            if (re[sizeof(up) + bit / 8] & (1u << (bit % 8)))
-            {
-                restored.Advance(top - i);
-            }
-        }
-        window = restored;
+        // xfrm_update_ae_params from here on; nothing fails any more. The ESN bitmap's bit for
+        // seq is (seq - 1) mod replay_window (xfrm_replay_advance_esn).
+        const uint8_t* bitmap = re + sizeof(up);
+        const uint32_t size = window.GetSize();
+        window = RestoredWindow(size, true, uint64_t(up.seq_hi) << 32 | up.seq, [&](uint64_t seq) {
+            const uint32_t bit = uint32_t((seq - 1) % size);
+            return (bitmap[bit / 8] & (1u << (bit % 8))) != 0;
+        });
         x->SetLastSeq(uint64_t(up.oseq_hi) << 32 | up.oseq);
     }
-    xfrm_replay_state replay{};
-    if (!esnState && attrs.Read(XFRMA_REPLAY_VAL, &replay))
+    else if (!UsesEsnReplay(x, record) && attrs.Read(XFRMA_REPLAY_VAL, &replay))
     {
         // x->replay: bit i of the bitmap is seq - i. An ESN state leaves it unused, as Linux.
-        ReplayWindow restored(window.GetSize(), false);
-        if (replay.seq != 0)
-        {
-            restored.Advance(replay.seq);
-        }
-        for (uint32_t i = 1; i < 32 && i < restored.GetSize() && i < replay.seq; ++i)
-        {
-            if (replay.bitmap & (1u << i))
-            {
-                restored.Advance(replay.seq - i);
-            }
-        }
-        window = restored;
+        window = RestoredWindow(window.GetSize(), false, replay.seq, [&](uint64_t seq) {
+            const uint64_t i = replay.seq - seq;
+            return i < 32 && (replay.bitmap & (1u << i)) != 0;
+        });
         x->SetLastSeq(replay.oseq);
     }
     xfrm_lifetime_cur ltime{};

@@ -9,6 +9,7 @@
 #include "ns3/object.h"
 
 #include <cstdint>
+#include <functional>
 #include <linux/xfrm.h>
 #include <map>
 #include <set>
@@ -169,6 +170,14 @@ class XfrmNetlinkEndpoint : public Object
     /// xfrm_new_ae: the replay state, counters and thresholds of a valid SA set from userspace
     /// (NLM_F_REPLACE required), told to XFRMNLGRP_AEVENTS as XFRM_AE_CU.
     Result NewAe(const NetlinkMessageView& request);
+    /// The SA keeps an ESN replay state (XFRMA_REPLAY_ESN_VAL in its replies), else the plain one.
+    static bool UsesEsnReplay(const Ptr<XfrmState>& x, const SaRecord* record);
+    /// A window of size with top as its highest sequence number and, below it within the
+    /// window, the numbers `received` says came (a replay state userspace gave).
+    static ReplayWindow RestoredWindow(uint32_t size,
+                                       bool esn,
+                                       uint64_t top,
+                                       const std::function<bool(uint64_t)>& received);
     /// xfrm_state_lookup of an AE request: the live state it names, nullptr for ESRCH.
     Ptr<XfrmState> FindAeState(const xfrm_aevent_id& id, const NetlinkAttributes& attrs) const;
     /// build_aevent: the SA's id, replay state, LTIME_VAL and the thresholds flags asks for.

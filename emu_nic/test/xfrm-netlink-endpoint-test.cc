@@ -1382,6 +1382,46 @@ TEST_F(XfrmNetlinkEndpointTest, EsnStateAndLarvalProtocols)
     ASSERT_TRUE(attrs.Get(XFRMA_REPLAY_ESN_VAL, &length));
     EXPECT_EQ(length, sizeof(esn) + 16);
     EXPECT_FALSE(attrs.Has(XFRMA_REPLAY_VAL));
+    // NEWAE of the ESN state: top 2^32 + 5 across the 32-bit wrap, some below it received, the
+    // outbound number past 2^32; GETAE gives back the same bytes (bit (seq - 1) mod 128).
+    xfrm_replay_state_esn moved = esn;
+    moved.seq_hi = 1;
+    moved.seq = 5;
+    moved.oseq_hi = 1;
+    moved.oseq = 9;
+    std::vector<uint8_t> movedValue(sizeof(moved) + 16);
+    std::memcpy(movedValue.data(), &moved, sizeof(moved));
+    for (const uint64_t seq : {(1ull << 32) + 5, (1ull << 32) + 3, (1ull << 32) - 2})
+    {
+        const uint32_t bit = uint32_t((seq - 1) % 128);
+        movedValue[sizeof(moved) + bit / 8] |= uint8_t(1u << (bit % 8));
+    }
+    xfrm_aevent_id ae{};
+    ae.sa_id.daddr = Addr(a);
+    ae.sa_id.spi = htonl(0x800);
+    ae.sa_id.family = AF_INET;
+    ae.sa_id.proto = IPPROTO_ESP;
+    ASSERT_TRUE(IsAck(h.a.Request(XFRM_MSG_NEWAE,
+                                  NLM_F_REPLACE | NLM_F_ACK,
+                                  AsBytes(ae),
+                                  {{XFRMA_REPLAY_ESN_VAL, movedValue}}),
+                      0));
+    EXPECT_EQ(x->GetReplayWindow().GetTop(), (1ull << 32) + 5);
+    EXPECT_EQ(x->GetLastSeq(), (1ull << 32) + 9);
+    auto aeGot = h.a.Request(XFRM_MSG_GETAE, 0, AsBytes(ae));
+    ASSERT_EQ(aeGot.size(), 1u);
+    const uint8_t* back =
+        aeGot[0].Attributes(sizeof(xfrm_aevent_id)).Get(XFRMA_REPLAY_ESN_VAL, &length);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(std::vector<uint8_t>(back, back + length), movedValue);
+    // A bitmap of another size than the state's: Linux's xfrm_replay_verify_len refuses it.
+    std::vector<uint8_t> shorter = movedValue;
+    reinterpret_cast<xfrm_replay_state_esn*>(shorter.data())->bmp_len = 2;
+    EXPECT_TRUE(IsAck(h.a.Request(XFRM_MSG_NEWAE,
+                                  NLM_F_REPLACE | NLM_F_ACK,
+                                  AsBytes(ae),
+                                  {{XFRMA_REPLAY_ESN_VAL, shorter}}),
+                      -EINVAL));
     // ESN without its attribute: Linux's verify_replay.
     xfrm_usersa_info noEsn = SaInfo(b, a, 0x802, 1);
     noEsn.flags = XFRM_STATE_ESN;

@@ -382,8 +382,8 @@ Run::Execute(std::string* error)
         {
             if (const std::string why = KernelEspUnavailable(); !why.empty())
             {
-                *error = m_opt.topology + ": " + host + "'s charon keys its own kernel's ESP, and " +
-                         why;
+                *error = m_opt.topology + ": " + host +
+                         "'s charon keys its own kernel's ESP, and " + why;
                 return false;
             }
         }
@@ -909,6 +909,8 @@ Run::SaSnapshot(const std::string& host)
                               {"bytes", x->GetCurrent().bytes},
                               {"packets", x->GetCurrent().packets}});
         }
+        node["stack"] = StackOf(host); // whose ESP the host's charon keys
+        node["address"] = DottedOf(XfrmAddress(h->GetConfig().address));
         node["states"] = states;
         node["policies"] = stack->GetPolicies().GetN();
         node["xfrm_drops"] = stack->GetDropCounts();
