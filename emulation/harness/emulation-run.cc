@@ -8,6 +8,7 @@
 #include "harness-process.h"
 #include "pcap-writer.h"
 #include "realtime-runner.h"
+#include "tap-net-device.h"
 #include "topology-process.h"
 #include "xfrm-netlink-wire.h"
 
@@ -930,6 +931,10 @@ Run::SaSnapshot(const std::string& host)
                              {"reassembled_from_host", port->GetReassembled()},
                              {"fragments_pending", port->GetFragmentsPending()},
                              {"drops", port->GetDropCounts()}};
+        if (Ptr<TapNetDevice> tap = DynamicCast<TapNetDevice>(port->GetTap()))
+        {
+            node["host_port"]["tap_reader_waits"] = tap->GetReaderWaits();
+        }
     });
     return node;
 }
@@ -1133,6 +1138,8 @@ Run::Collect()
     });
     m_keys.Write(Path("esp_sa"));
     m_results["realtime"] = {{"max_lag_us", m_runner.GetMaxLag().GetMicroSeconds()},
+                             {"p50_lag_us", m_runner.GetLagQuantile(0.5).GetMicroSeconds()},
+                             {"p99_lag_us", m_runner.GetLagQuantile(0.99).GetMicroSeconds()},
                              {"samples", m_runner.GetLagSamples()},
                              {"hard_limit_ms", m_opt.hardLimitMs}};
 }

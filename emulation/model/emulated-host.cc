@@ -3,6 +3,7 @@
 #include "emu-nic-net-device.h"
 #include "ipsec-helper.h"
 #include "tap-device.h"
+#include "tap-net-device.h"
 
 #include "ns3/fd-net-device.h"
 #include "ns3/internet-stack-helper.h"
@@ -111,7 +112,7 @@ EmulatedHost::Build(const EmulatedHostConfig& config,
         *error = where + *error;
         return false;
     }
-    Ptr<FdNetDevice> tap = CreateObject<FdNetDevice>();
+    Ptr<TapNetDevice> tap = CreateObject<TapNetDevice>();
     tap->SetAddress(Mac48Address::Allocate());
     tap->SetFileDescriptor(m_tapFd);
     node->AddDevice(tap);

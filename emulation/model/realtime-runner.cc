@@ -8,6 +8,7 @@
 #include "ns3/simulator.h"
 #include "ns3/string.h"
 
+#include <algorithm>
 #include <future>
 #include <memory>
 
@@ -68,6 +69,8 @@ RealtimeRunner::Probe()
             m_maxLagNs = lag;
         }
         ++m_samples;
+        std::lock_guard<std::mutex> lock(m_lagsMutex);
+        m_lagsNs.push_back(lag);
     }
     Simulator::Schedule(m_probe, &RealtimeRunner::Probe, this);
 }
@@ -117,6 +120,23 @@ Time
 RealtimeRunner::GetLastLag() const
 {
     return NanoSeconds(m_lastLagNs.load());
+}
+
+Time
+RealtimeRunner::GetLagQuantile(double q) const
+{
+    std::vector<int64_t> lags;
+    {
+        std::lock_guard<std::mutex> lock(m_lagsMutex);
+        lags = m_lagsNs;
+    }
+    if (lags.empty())
+    {
+        return Time(0);
+    }
+    const size_t k = std::min(lags.size() - 1, size_t(q * double(lags.size())));
+    std::nth_element(lags.begin(), lags.begin() + k, lags.end());
+    return NanoSeconds(lags[k]);
 }
 
 uint64_t

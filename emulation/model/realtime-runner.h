@@ -9,7 +9,9 @@
 
 #include <atomic>
 #include <functional>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 namespace ns3
 {
@@ -36,6 +38,8 @@ class RealtimeRunner
     Time GetMaxLag() const;
     Time GetLastLag() const;
     uint64_t GetLagSamples() const;
+    /// The lag that fraction q (0 to 1) of the probe's samples did not exceed.
+    Time GetLagQuantile(double q) const;
 
   private:
     void Probe();
@@ -46,6 +50,8 @@ class RealtimeRunner
     std::atomic<int64_t> m_maxLagNs{0};
     std::atomic<int64_t> m_lastLagNs{0};
     std::atomic<uint64_t> m_samples{0};
+    mutable std::mutex m_lagsMutex;
+    std::vector<int64_t> m_lagsNs; //!< every sample, guarded by m_lagsMutex
     Time m_probe;
 };
 
