@@ -11,6 +11,17 @@ namespace
 {
 constexpr int kSnapLength = 65535;
 constexpr size_t kBufferBytes = 1 << 20;
+constexpr size_t kBlockBytes = 1 << 20;
+constexpr size_t kMaxFullBlocks = 64;
+constexpr size_t kMaxFreeBlocks = 4;
+
+/// A record in a block: the time, the frame's length, the bytes kept, then those bytes.
+struct RecordHeader
+{
+    uint64_t timeNs;
+    uint32_t length;
+    uint32_t caplen;
+};
 } // namespace
 
 PcapWriter::~PcapWriter()
@@ -49,6 +60,9 @@ PcapWriter::Open(const std::string& path, int linkType, std::string* error)
         m_file = nullptr;
         return false;
     }
+    m_closing = false;
+    m_block.reserve(kBlockBytes);
+    m_writer = std::thread(&PcapWriter::WriterLoop, this);
     return true;
 }
 
@@ -65,13 +79,78 @@ PcapWriter::Write(uint64_t timeNs, const uint8_t* data, uint32_t length)
     {
         return;
     }
-    pcap_pkthdr h{};
-    h.ts.tv_sec = time_t(timeNs / 1000000000);
-    h.ts.tv_usec = suseconds_t(timeNs % 1000000000 / 1000);
-    h.len = length;
-    h.caplen = length < uint32_t(kSnapLength) ? length : uint32_t(kSnapLength);
-    pcap_dump(reinterpret_cast<u_char*>(m_dumper), &h, data);
+    const RecordHeader r{timeNs,
+                         length,
+                         length < uint32_t(kSnapLength) ? length : uint32_t(kSnapLength)};
+    if (!m_block.empty() && m_block.size() + sizeof(r) + r.caplen > kBlockBytes)
+    {
+        Hand(std::move(m_block));
+    }
+    const size_t at = m_block.size();
+    m_block.resize(at + sizeof(r) + r.caplen);
+    std::memcpy(m_block.data() + at, &r, sizeof(r));
+    std::memcpy(m_block.data() + at + sizeof(r), data, r.caplen);
     ++m_frames;
+}
+
+void
+PcapWriter::Hand(Block block)
+{
+    Block next;
+    {
+        std::unique_lock<std::mutex> lock(m_mutex);
+        if (m_full.size() >= kMaxFullBlocks)
+        {
+            ++m_waits;
+            m_changed.wait(lock, [this] { return m_full.size() < kMaxFullBlocks; });
+        }
+        m_full.push_back(std::move(block));
+        if (!m_free.empty())
+        {
+            next = std::move(m_free.back());
+            m_free.pop_back();
+        }
+    }
+    m_changed.notify_all();
+    m_block = std::move(next);
+    m_block.clear();
+    m_block.reserve(kBlockBytes);
+}
+
+void
+PcapWriter::WriterLoop()
+{
+    std::unique_lock<std::mutex> lock(m_mutex);
+    while (true)
+    {
+        m_changed.wait(lock, [this] { return !m_full.empty() || m_closing; });
+        if (m_full.empty())
+        {
+            return; // closing, and everything written
+        }
+        Block block = std::move(m_full.front());
+        m_full.pop_front();
+        lock.unlock();
+        m_changed.notify_all(); // a Write waiting for room
+        for (size_t at = 0; at + sizeof(RecordHeader) <= block.size();)
+        {
+            RecordHeader r;
+            std::memcpy(&r, block.data() + at, sizeof(r));
+            pcap_pkthdr h{};
+            h.ts.tv_sec = time_t(r.timeNs / 1000000000);
+            h.ts.tv_usec = suseconds_t(r.timeNs % 1000000000 / 1000);
+            h.len = r.length;
+            h.caplen = r.caplen;
+            pcap_dump(reinterpret_cast<u_char*>(m_dumper), &h, block.data() + at + sizeof(r));
+            at += sizeof(r) + r.caplen;
+        }
+        block.clear();
+        lock.lock();
+        if (m_free.size() < kMaxFreeBlocks)
+        {
+            m_free.push_back(std::move(block));
+        }
+    }
 }
 
 bool
@@ -81,6 +160,21 @@ PcapWriter::Close(std::string* error)
     {
         return true;
     }
+    if (m_writer.joinable())
+    {
+        if (!m_block.empty())
+        {
+            Hand(std::move(m_block));
+        }
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_closing = true;
+        }
+        m_changed.notify_all();
+        m_writer.join();
+    }
+    m_block = Block();
+    m_free.clear();
     // pcap_dump cannot report a failed fwrite; the stream's error flag keeps it.
     const bool ok = pcap_dump_flush(m_dumper) == 0 && !std::ferror(m_file);
     pcap_dump_close(m_dumper); // closes m_file
@@ -99,6 +193,12 @@ uint64_t
 PcapWriter::GetFrames() const
 {
     return m_frames;
+}
+
+uint64_t
+PcapWriter::GetWaits() const
+{
+    return m_waits;
 }
 
 } // namespace offloadlab

@@ -483,9 +483,9 @@ Run::BuildNodes(std::string* error)
             }
             m_hosts[host] = h;
         }
-        // libpcap's buffered dumper, not ns-3's PcapFile: that one makes a write(2) of every
-        // frame, a third of the simulator thread's time at full rate. The run closes it after
-        // the simulator stops, so the run's reader sees every frame.
+        // libpcap's dumper on a thread of its own, not ns-3's PcapFile: that one makes a write(2)
+        // of every frame on the simulator's thread, a third of its time at full rate. The run
+        // closes it after the simulator stops, so the run's reader sees every frame.
         auto file = std::make_unique<offloadlab::PcapWriter>();
         if (!file->Open(Path("wire-" + wire + ".pcap"), kDltPpp, error))
         {
@@ -1254,6 +1254,8 @@ Run::Teardown()
         {
             m_results["pcap_errors"].push_back(why);
         }
+        // Times the simulator's thread waited for the disk: each one is real-time lag.
+        m_results["pcap_waits"] = m_results.value("pcap_waits", 0) + file->GetWaits();
     }
     m_pcapFiles.clear();
     for (auto& [host, h] : m_hosts)
