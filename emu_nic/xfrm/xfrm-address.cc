@@ -49,24 +49,6 @@ XfrmAddress::Parse(const std::string& text, XfrmAddress* out)
     return false;
 }
 
-XfrmAddress::Family
-XfrmAddress::GetFamily() const
-{
-    return m_family;
-}
-
-bool
-XfrmAddress::IsIpv4() const
-{
-    return m_family == Family::Ipv4;
-}
-
-bool
-XfrmAddress::IsIpv6() const
-{
-    return m_family == Family::Ipv6;
-}
-
 Ipv4Address
 XfrmAddress::GetIpv4() const
 {
@@ -79,18 +61,6 @@ XfrmAddress::GetIpv6() const
 {
     NS_ABORT_MSG_UNLESS(IsIpv6(), "XfrmAddress " << *this << " is not IPv6");
     return Ipv6Address(const_cast<uint8_t*>(m_bytes.data()));
-}
-
-const uint8_t*
-XfrmAddress::GetBytes() const
-{
-    return m_bytes.data();
-}
-
-uint32_t
-XfrmAddress::GetLength() const
-{
-    return IsIpv4() ? 4 : 16;
 }
 
 uint8_t
@@ -144,31 +114,6 @@ XfrmAddress::ToString() const
     std::ostringstream os;
     os << *this;
     return os.str();
-}
-
-size_t
-XfrmAddress::Hash() const
-{
-    // FNV-1a over the family and the family's bytes.
-    uint64_t h = 1469598103934665603ull ^ uint8_t(m_family);
-    h *= 1099511628211ull;
-    for (uint32_t i = 0; i < GetLength(); ++i)
-    {
-        h = (h ^ m_bytes[i]) * 1099511628211ull;
-    }
-    return size_t(h);
-}
-
-bool
-operator==(const XfrmAddress& a, const XfrmAddress& b)
-{
-    return a.m_family == b.m_family && a.m_bytes == b.m_bytes;
-}
-
-bool
-operator!=(const XfrmAddress& a, const XfrmAddress& b)
-{
-    return !(a == b);
 }
 
 bool
