@@ -934,6 +934,9 @@ Run::SaSnapshot(const std::string& host)
         if (Ptr<TapNetDevice> tap = DynamicCast<TapNetDevice>(port->GetTap()))
         {
             node["host_port"]["tap_reader_waits"] = tap->GetReaderWaits();
+            const auto [lowest, highest] = tap->GetReadAheadRange();
+            node["host_port"]["tap_read_ahead_frames"] = {{"lowest", lowest},
+                                                          {"highest", highest}};
         }
     });
     return node;

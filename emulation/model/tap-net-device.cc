@@ -1,6 +1,7 @@
 #include "tap-net-device.h"
 
 #include "ns3/log.h"
+#include "ns3/nstime.h"
 #include "ns3/simulator.h"
 #include "ns3/uinteger.h"
 
@@ -24,20 +25,19 @@ namespace
 class TapFdReader : public FdReader
 {
   public:
-    TapFdReader(std::shared_ptr<TapNetDevice::Credits> credits,
-                uint32_t readAhead,
-                uint32_t bufferSize)
+    TapFdReader(std::shared_ptr<TapNetDevice::Credits> credits, uint32_t bufferSize)
         : m_credits(std::move(credits)),
-          m_half(std::max<uint32_t>(readAhead / 2, 1)),
           m_bufferSize(bufferSize)
     {
     }
 
   private:
+    static constexpr uint32_t kFramesPerMarker = TapNetDevice::kFramesPerMarker;
+
     FdReader::Data DoRead() override
     {
         TapNetDevice::Credits& c = *m_credits;
-        if (m_sinceMarker >= m_half)
+        if (m_sinceMarker >= kFramesPerMarker)
         {
             // The simulator runs events from one thread in the order they were scheduled (same
             // or later real time, then insertion order): when it runs this marker, every frame
@@ -45,26 +45,26 @@ class TapFdReader : public FdReader
             m_sinceMarker = 0;
             {
                 std::lock_guard<std::mutex> lock(c.mutex);
-                ++c.scheduled;
+                c.pending.push_back(std::chrono::steady_clock::now());
             }
             std::shared_ptr<TapNetDevice::Credits> credits = m_credits;
             Simulator::ScheduleWithContext(Simulator::NO_CONTEXT, Time(0), [credits] {
-                {
-                    std::lock_guard<std::mutex> lock(credits->mutex);
-                    ++credits->processed;
-                }
-                credits->taken.notify_one();
+                credits->Taken(std::chrono::steady_clock::now());
             });
         }
         {
             std::unique_lock<std::mutex> lock(c.mutex);
-            auto ready = [&c] { return c.scheduled - c.processed < 2 || c.stopping; };
+            auto ready = [&c] { return c.stopping || c.pending.size() < c.limit; };
             if (!ready())
             {
                 ++c.waits;
-                // Bounded, so that FdReader::Stop (which only this loop's return lets the thread
-                // see) is noticed while the simulator is stopped.
-                if (!c.taken.wait_for(lock, std::chrono::milliseconds(2), ready) || c.stopping)
+                c.readerWaiting = true;
+                // Woken by each marker the simulator runs; bounded, so that FdReader::Stop
+                // (which only this loop's return lets the thread see) is noticed while the
+                // simulator is stopped.
+                const bool woken = c.taken.wait_for(lock, std::chrono::milliseconds(2), ready);
+                c.readerWaiting = false;
+                if (!woken || c.stopping)
                 {
                     return FdReader::Data(nullptr, -1); // nothing read: back to select
                 }
@@ -83,12 +83,39 @@ class TapFdReader : public FdReader
     }
 
     std::shared_ptr<TapNetDevice::Credits> m_credits;
-    const uint32_t m_half;
     const uint32_t m_bufferSize;
     uint32_t m_sinceMarker{0}; //!< the reader thread's own
 };
 
 } // namespace
+
+void
+TapNetDevice::Credits::Taken(std::chrono::steady_clock::time_point now)
+{
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (pending.empty())
+        {
+            return;
+        }
+        const auto waited = now - pending.front();
+        pending.pop_front();
+        // As Linux's dynamic queue limits size a NIC's queue: as short as keeps the consumer fed.
+        // Frames that waited past the target shrink the limit; a reader held back while the
+        // simulator took frames young grows it.
+        if (waited > target)
+        {
+            limit -= std::min(limit - minLimit, std::max<size_t>(limit / 8, 1));
+        }
+        else if (waited < target / 2 && readerWaiting && limit < maxLimit)
+        {
+            ++limit;
+        }
+        lowestLimit = std::min(lowestLimit, limit);
+        highestLimit = std::max(highestLimit, limit);
+    }
+    taken.notify_one();
+}
 
 TypeId
 TapNetDevice::GetTypeId()
@@ -98,12 +125,18 @@ TapNetDevice::GetTypeId()
             .SetParent<FdNetDevice>()
             .SetGroupName("Emulation")
             .AddConstructor<TapNetDevice>()
+            .AddAttribute("TargetLag",
+                          "How long a frame the reader read should wait for the simulator at "
+                          "most: the read-ahead shrinks when frames wait longer",
+                          TimeValue(MilliSeconds(1)),
+                          MakeTimeAccessor(&TapNetDevice::m_targetLag),
+                          MakeTimeChecker(MicroSeconds(1)))
             .AddAttribute("ReadAhead",
-                          "Frames the reader may have read that the simulator has not taken yet "
-                          "(a receive ring's size); the rest wait in the host's TAP queue",
-                          UintegerValue(16),
+                          "The read-ahead's bounds and start, in frames: at most this many read "
+                          "and not taken yet (FdNetDevice's RxQueueSize), at first a sixteenth",
+                          UintegerValue(1000),
                           MakeUintegerAccessor(&TapNetDevice::m_readAhead),
-                          MakeUintegerChecker<uint32_t>(2));
+                          MakeUintegerChecker<uint32_t>(4 * kFramesPerMarker));
     return tid;
 }
 
@@ -118,11 +151,26 @@ TapNetDevice::GetReaderWaits() const
     return m_credits->waits.load();
 }
 
+std::pair<uint32_t, uint32_t>
+TapNetDevice::GetReadAheadRange() const
+{
+    std::lock_guard<std::mutex> lock(m_credits->mutex);
+    return {uint32_t(m_credits->lowestLimit * kFramesPerMarker),
+            uint32_t(m_credits->highestLimit * kFramesPerMarker)};
+}
+
 Ptr<FdReader>
 TapNetDevice::DoCreateFdReader()
 {
     // 22 bytes: the Ethernet header and a possible LLC/SNAP one, as FdNetDevice's reader reads.
-    return Create<TapFdReader>(m_credits, m_readAhead, uint32_t(GetMtu()) + 22);
+    {
+        std::lock_guard<std::mutex> lock(m_credits->mutex);
+        m_credits->target = std::chrono::nanoseconds(m_targetLag.GetNanoSeconds());
+        m_credits->maxLimit = m_readAhead / kFramesPerMarker;
+        m_credits->limit = std::max(m_credits->maxLimit / 16, m_credits->minLimit);
+        m_credits->lowestLimit = m_credits->highestLimit = m_credits->limit;
+    }
+    return Create<TapFdReader>(m_credits, uint32_t(GetMtu()) + 22);
 }
 
 void

@@ -1,6 +1,7 @@
 // TapNetDevice on a real TAP in a namespace of the test's own: while the simulator is busy, its
-// reader takes at most ReadAhead frames from the TAP (the kernel counts a TAP's TX when the
-// reader reads a frame), the rest wait in the host's queue and all arrive in order afterwards;
+// reader takes only its read-ahead from the TAP (the kernel counts a TAP's TX when the reader
+// reads a frame), the rest wait in the host's queue and all arrive in order afterwards; frames
+// that waited past TargetLag shrink the read-ahead;
 // and disposing the device returns at once while the reader waits on a stopped simulator.
 //
 // Needs root for the namespace (CI is root); skips with the reason elsewhere.
@@ -78,9 +79,13 @@ class Namespace
     std::string m_name;
 };
 
-/// Sends count UDP datagrams to 10.77.0.2:kPort from inside the namespace, numbered from first.
+/// Sends count UDP datagrams to 10.77.0.2:kPort from inside the namespace, numbered from first,
+/// gap apart.
 bool
-SendFromNamespace(const std::string& netnsPath, uint32_t first, uint32_t count)
+SendFromNamespace(const std::string& netnsPath,
+                  uint32_t first,
+                  uint32_t count,
+                  std::chrono::microseconds gap = std::chrono::microseconds(0))
 {
     bool ok = false;
     std::thread sender([&] {
@@ -101,6 +106,10 @@ SendFromNamespace(const std::string& netnsPath, uint32_t first, uint32_t count)
             const uint32_t n = htonl(i);
             ok = sendto(s, &n, sizeof(n), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to)) ==
                  ssize_t(sizeof(n));
+            if (gap.count() > 0)
+            {
+                std::this_thread::sleep_for(gap);
+            }
         }
         close(s);
     });
@@ -182,7 +191,7 @@ TEST(TapNetDeviceTest, ReadsNoFurtherAheadThanItsRingAndLosesNothingItRead)
     ASSERT_TRUE(SendFromNamespace(ns.Path(), 0, 1));
     ASSERT_TRUE(received.WaitFor(1)) << "the device never passed a frame up";
 
-    // The simulator busy for 400 ms: 200 datagrams meanwhile.
+    // The simulator busy for 400 ms: 200 datagrams meanwhile, one every 1 ms.
     std::atomic<bool> blocked{false};
     std::atomic<bool> sent{false};
     uint64_t readDuringBlock = 0;
@@ -192,8 +201,7 @@ TEST(TapNetDeviceTest, ReadsNoFurtherAheadThanItsRingAndLosesNothingItRead)
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
         const uint64_t before = ns.TxPackets("tnd0");
-        sent = SendFromNamespace(ns.Path(), 1, 200);
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        sent = SendFromNamespace(ns.Path(), 1, 200, std::chrono::microseconds(1000));
         readDuringBlock = ns.TxPackets("tnd0") - before;
     });
     runner.Call([&] {
@@ -202,17 +210,18 @@ TEST(TapNetDeviceTest, ReadsNoFurtherAheadThanItsRingAndLosesNothingItRead)
     });
     host.join();
     ASSERT_TRUE(sent);
-    const UintegerValue readAhead = [&] {
-        UintegerValue v;
-        tap->GetAttribute("ReadAhead", v);
-        return v;
-    }();
-    // FdNetDevice's own reader would have read all 200 (up to 1,000).
-    EXPECT_LE(readDuringBlock, readAhead.Get()) << "frames read while the simulator was busy";
-    EXPECT_GE(readDuringBlock, readAhead.Get() / 2) << "the reader did not read ahead at all";
+    // The read-ahead starts at a sixteenth of ReadAhead's 1,000 frames: 60, in markers of 4.
+    // FdNetDevice's own reader read all 200 (up to 1,000), and so would a reader that counted
+    // a marker as taken when it placed it.
+    EXPECT_EQ(tap->GetReadAheadRange().second, 60u);
+    EXPECT_LE(readDuringBlock, 60u + TapNetDevice::kFramesPerMarker)
+        << "frames read while the simulator was busy";
+    EXPECT_GE(readDuringBlock, 56u) << "the reader did not read its read-ahead";
     EXPECT_GE(tap->GetReaderWaits(), 1u);
 
     ASSERT_TRUE(received.WaitFor(201)) << "got " << received.Size() << " of 201";
+    // The markers of the block waited far past TargetLag (1 ms): the read-ahead shrank.
+    EXPECT_LT(tap->GetReadAheadRange().first, 40u);
     {
         std::lock_guard<std::mutex> lock(received.mutex);
         for (uint32_t i = 0; i < received.numbers.size(); ++i)
