@@ -59,10 +59,12 @@ class TapFdReader : public FdReader
             {
                 ++c.waits;
                 c.readerWaiting = true;
-                // Woken by each marker the simulator runs; bounded, so that FdReader::Stop
-                // (which only this loop's return lets the thread see) is noticed while the
-                // simulator is stopped.
-                const bool woken = c.taken.wait_for(lock, std::chrono::milliseconds(2), ready);
+                // Until half the read-ahead is taken (Taken wakes it then); bounded, so that
+                // FdReader::Stop (which only this loop's return lets the thread see) is noticed
+                // while the simulator is stopped.
+                const bool woken = c.taken.wait_for(lock, std::chrono::milliseconds(2), [&c] {
+                    return c.stopping || c.pending.size() <= c.limit / 2;
+                });
                 c.readerWaiting = false;
                 if (!woken || c.stopping)
                 {
@@ -113,6 +115,12 @@ TapNetDevice::Credits::Taken(std::chrono::steady_clock::time_point now)
         }
         lowestLimit = std::min(lowestLimit, limit);
         highestLimit = std::max(highestLimit, limit);
+        // A reader held back reads again once half the read-ahead is taken: woken for every
+        // marker, it would cost the simulator a futex wake per 4 frames.
+        if (!readerWaiting || pending.size() > limit / 2)
+        {
+            return;
+        }
     }
     taken.notify_one();
 }
