@@ -8,6 +8,8 @@
 #include "ns3/simulator.h"
 
 #include <algorithm>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 namespace ns3
@@ -208,6 +210,10 @@ HostPort::StopWriter()
 void
 HostPort::WriterLoop()
 {
+    // SCHED_BATCH: woken for a frame, this thread does not preempt the simulator's thread on
+    // its CPU (the scheduler lets batch tasks preempt no normal one); it still runs on the other.
+    const sched_param batch{};
+    pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
     const int fd = m_tapFd;
     std::unique_lock<std::mutex> lock(m_writerMutex);
     while (true)

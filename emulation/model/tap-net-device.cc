@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 namespace ns3
@@ -36,6 +38,14 @@ class TapFdReader : public FdReader
 
     FdReader::Data DoRead() override
     {
+        if (!m_batch)
+        {
+            // SCHED_BATCH, as HostPort's writer: woken for credits, the reader does not preempt
+            // the simulator's thread on its CPU.
+            const sched_param batch{};
+            pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
+            m_batch = true;
+        }
         TapNetDevice::Credits& c = *m_credits;
         if (m_sinceMarker >= kFramesPerMarker)
         {
@@ -87,6 +97,7 @@ class TapFdReader : public FdReader
     std::shared_ptr<TapNetDevice::Credits> m_credits;
     const uint32_t m_bufferSize;
     uint32_t m_sinceMarker{0}; //!< the reader thread's own
+    bool m_batch{false};
 };
 
 } // namespace
