@@ -6,6 +6,7 @@
 #include "ns3/simulator.h"
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <fcntl.h>
 #include <linux/netlink.h>
@@ -19,6 +20,12 @@ namespace ns3
 {
 
 NS_LOG_COMPONENT_DEFINE("XfrmNetlinkServer");
+
+namespace
+{
+/// How often, in simulated time, the simulator thread looks for requests of its own accord.
+const Time kTick = MicroSeconds(250);
+} // namespace
 NS_OBJECT_ENSURE_REGISTERED(XfrmNetlinkServer);
 
 TypeId
@@ -87,7 +94,7 @@ XfrmNetlinkServer::Start(Ptr<XfrmNetlinkEndpoint> endpoint,
     m_running = true;
     m_thread = std::thread(&XfrmNetlinkServer::IoLoop, this);
     Simulator::ScheduleWithContext(Simulator::NO_CONTEXT,
-                                   MilliSeconds(1),
+                                   kTick,
                                    &XfrmNetlinkServer::Tick,
                                    this);
     return true;
@@ -263,7 +270,7 @@ XfrmNetlinkServer::Tick()
     Drain();
     if (m_running)
     {
-        Simulator::Schedule(MilliSeconds(1), &XfrmNetlinkServer::Tick, this);
+        Simulator::Schedule(kTick, &XfrmNetlinkServer::Tick, this);
     }
 }
 
@@ -329,12 +336,18 @@ XfrmNetlinkServer::Deliver(int fd,
         }
         break;
     case XfrmWireOp::Send: {
+        const auto started = std::chrono::steady_clock::now();
         m_endpoint->Receive(portId, packet.data() + 4, packet.size() - 4);
-        const double us =
-            std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - read)
-                .count();
+        const auto done = std::chrono::steady_clock::now();
+        uint16_t type = 0;
+        if (packet.size() >= 4 + sizeof(nlmsghdr))
+        {
+            std::memcpy(&type, packet.data() + 4 + offsetof(nlmsghdr, nlmsg_type), sizeof(type));
+        }
         std::lock_guard<std::mutex> lock(m_mutex);
-        m_latencies.push_back(us);
+        m_latencies.push_back({std::chrono::duration<double, std::micro>(done - read).count(),
+                               std::chrono::duration<double, std::micro>(done - started).count(),
+                               type});
         break;
     }
     case XfrmWireOp::SocketOption: {
@@ -360,7 +373,7 @@ XfrmNetlinkServer::Deliver(int fd,
     }
 }
 
-std::vector<double>
+std::vector<XfrmNetlinkServer::RequestTiming>
 XfrmNetlinkServer::GetRequestLatencies() const
 {
     std::lock_guard<std::mutex> lock(m_mutex);

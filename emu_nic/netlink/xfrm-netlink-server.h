@@ -40,9 +40,17 @@ class XfrmNetlinkServer : public Object
     /// Stops the I/O thread, closes every connection and removes the socket file. Idempotent.
     void Stop();
     const std::string& GetPath() const;
-    /// Wall-clock time from reading each netlink request off its connection to the end of the
-    /// endpoint's answer (the simulator thread's queue included), in microseconds, in order.
-    std::vector<double> GetRequestLatencies() const;
+
+    /// One netlink request's wall-clock times, in microseconds.
+    struct RequestTiming
+    {
+        double totalUs;   //!< read off its connection to the end of the endpoint's answer
+        double serviceUs; //!< the endpoint's own part: the simulator thread's queue left out
+        uint16_t type;    //!< nlmsg_type of the packet's first message
+    };
+
+    /// Every request served so far, in order.
+    std::vector<RequestTiming> GetRequestLatencies() const;
 
   protected:
     void DoDispose() override;
@@ -62,7 +70,7 @@ class XfrmNetlinkServer : public Object
     void Deliver(int fd, std::vector<uint8_t> packet, std::chrono::steady_clock::time_point read);
     /// Hands every queued packet and close, in order, to the endpoint (simulator thread).
     void Drain();
-    /// Drain every millisecond of simulated time while running (raw pointers in these events:
+    /// Drain every 250 us of simulated time while running (raw pointers in these events:
     /// ns-3's reference counts are not atomic, and other threads hold the server; it must
     /// outlive the simulator's run, as Stop before Simulator::Destroy makes it): when the real-time
     /// simulator lags behind the wall clock under load, an event stamped with the wall clock (as
@@ -79,10 +87,10 @@ class XfrmNetlinkServer : public Object
     int m_wake[2]{-1, -1}; //!< a pipe that wakes the I/O thread to stop
     std::thread m_thread;
     std::atomic<bool> m_running{false};
-    mutable std::mutex m_mutex;       //!< guards m_clients and m_byPort
-    std::map<int, Client> m_clients;  //!< by connection fd
-    std::map<uint32_t, int> m_byPort; //!< port id -> connection fd (the latest)
-    std::vector<double> m_latencies;  //!< guarded by m_mutex
+    mutable std::mutex m_mutex;             //!< guards m_clients and m_byPort
+    std::map<int, Client> m_clients;        //!< by connection fd
+    std::map<uint32_t, int> m_byPort;       //!< port id -> connection fd (the latest)
+    std::vector<RequestTiming> m_latencies; //!< guarded by m_mutex
 
     /// What the I/O thread read, for the simulator thread (guarded by m_mutex).
     struct Pending

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <linux/xfrm.h>
 #include <map>
 #include <memory>
 #include <regex>
@@ -70,6 +71,31 @@ WriteFrame(offloadlab::PcapWriter* file, Ptr<const Packet> frame)
     bytes.resize(frame->GetSize());
     frame->CopyData(bytes.data(), bytes.size());
     file->Write(Simulator::Now().GetNanoSeconds(), bytes.data(), uint32_t(bytes.size()));
+}
+
+/// XFRM_MSG_NEWSA -> "NEWSA": what results.json names a request by.
+std::string
+XfrmMessageTypeName(uint16_t type)
+{
+    static const std::map<uint16_t, const char*> names = {
+        {XFRM_MSG_NEWSA, "NEWSA"},
+        {XFRM_MSG_DELSA, "DELSA"},
+        {XFRM_MSG_GETSA, "GETSA"},
+        {XFRM_MSG_NEWPOLICY, "NEWPOLICY"},
+        {XFRM_MSG_DELPOLICY, "DELPOLICY"},
+        {XFRM_MSG_GETPOLICY, "GETPOLICY"},
+        {XFRM_MSG_ALLOCSPI, "ALLOCSPI"},
+        {XFRM_MSG_UPDPOLICY, "UPDPOLICY"},
+        {XFRM_MSG_UPDSA, "UPDSA"},
+        {XFRM_MSG_FLUSHSA, "FLUSHSA"},
+        {XFRM_MSG_FLUSHPOLICY, "FLUSHPOLICY"},
+        {XFRM_MSG_NEWAE, "NEWAE"},
+        {XFRM_MSG_GETAE, "GETAE"},
+        {XFRM_MSG_GETSPDINFO, "GETSPDINFO"},
+        {XFRM_MSG_NEWSPDINFO, "NEWSPDINFO"},
+    };
+    auto it = names.find(type);
+    return it != names.end() ? it->second : "type " + std::to_string(type);
 }
 
 double
@@ -935,8 +961,7 @@ Run::SaSnapshot(const std::string& host)
         {
             node["host_port"]["tap_reader_waits"] = tap->GetReaderWaits();
             const auto [lowest, highest] = tap->GetReadAheadRange();
-            node["host_port"]["tap_read_ahead_frames"] = {{"lowest", lowest},
-                                                          {"highest", highest}};
+            node["host_port"]["tap_read_ahead_frames"] = {{"lowest", lowest}, {"highest", highest}};
         }
     });
     return node;
@@ -945,7 +970,7 @@ Run::SaSnapshot(const std::string& host)
 void
 Run::RecordLatencies(const std::string& phase, const std::map<std::string, size_t>& before)
 {
-    std::map<std::string, std::vector<double>> latencies;
+    std::map<std::string, std::vector<XfrmNetlinkServer::RequestTiming>> latencies;
     m_runner.Call([&] {
         for (const auto& [host, h] : m_hosts)
         {
@@ -961,17 +986,40 @@ Run::RecordLatencies(const std::string& phase, const std::map<std::string, size_
         {
             continue;
         }
-        std::vector<double> us(all.begin() + std::min(before.at(host), all.size()), all.end());
-        if (us.empty())
+        std::vector<XfrmNetlinkServer::RequestTiming> served(
+            all.begin() + std::min(before.at(host), all.size()),
+            all.end());
+        if (served.empty())
         {
             continue;
         }
-        std::sort(us.begin(), us.end());
-        auto at = [&](double q) { return us[std::min(us.size() - 1, size_t(q * us.size()))]; };
-        m_results["netlink_latency_us"][phase][host] = {{"requests", us.size()},
-                                                        {"p50", at(0.50)},
-                                                        {"p99", at(0.99)},
-                                                        {"max", us.back()}};
+        std::vector<double> total;
+        std::vector<double> service;
+        for (const auto& r : served)
+        {
+            total.push_back(r.totalUs);
+            service.push_back(r.serviceUs);
+        }
+        std::sort(total.begin(), total.end());
+        std::sort(service.begin(), service.end());
+        auto at = [](const std::vector<double>& v, double q) {
+            return v[std::min(v.size() - 1, size_t(q * v.size()))];
+        };
+        // The slowest request: whether the wait or the endpoint's work made it slow.
+        const auto slowest =
+            std::max_element(served.begin(), served.end(), [](const auto& a, const auto& b) {
+                return a.totalUs < b.totalUs;
+            });
+        m_results["netlink_latency_us"][phase][host] = {
+            {"requests", served.size()},
+            {"p50", at(total, 0.50)},
+            {"p99", at(total, 0.99)},
+            {"max", total.back()},
+            {"service_p99", at(service, 0.99)},
+            {"slowest",
+             {{"type", XfrmMessageTypeName(slowest->type)},
+              {"total", slowest->totalUs},
+              {"service", slowest->serviceUs}}}};
     }
 }
 
