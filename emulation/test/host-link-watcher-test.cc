@@ -5,6 +5,7 @@
 // Needs root for the namespace (CI is root); skips with the reason elsewhere.
 #include "harness-process.h"
 #include "host-link-watcher.h"
+#include "test-namespace.h"
 
 #include <chrono>
 #include <condition_variable>
@@ -19,47 +20,6 @@ using namespace ns3;
 
 namespace
 {
-
-/// A namespace of this test's own with a veth in it, deleted at the end.
-class Namespace
-{
-  public:
-    Namespace()
-        : m_name("olab-lw-" + std::to_string(getpid()))
-    {
-    }
-
-    ~Namespace()
-    {
-        std::system(("ip netns del " + m_name + " 2>/dev/null").c_str());
-    }
-
-    bool Make()
-    {
-        return std::system(("ip netns add " + m_name + " && ip -n " + m_name +
-                            " link add lw0 type veth peer name lw1")
-                               .c_str()) == 0;
-    }
-
-    int Ip(const std::string& args) const
-    {
-        return std::system(("ip -n " + m_name + " " + args).c_str());
-    }
-
-    int32_t Ifindex(const std::string& dev) const
-    {
-        const std::string out = ShellOutput("ip -n " + m_name + " -o link show " + dev);
-        return out.empty() ? -1 : std::atoi(out.c_str());
-    }
-
-    std::string Path() const
-    {
-        return "/run/netns/" + m_name;
-    }
-
-  private:
-    std::string m_name;
-};
 
 /// What the watcher reported, waited for.
 struct Heard
@@ -81,8 +41,9 @@ TEST(HostLinkWatcherTest, StartsFromTheStateNowAndHearsEveryChange)
     {
         GTEST_SKIP() << "needs root for a network namespace";
     }
-    Namespace ns;
-    ASSERT_TRUE(ns.Make()) << "ip netns add / ip link add veth";
+    TestNamespace ns("olab-lw-");
+    ASSERT_TRUE(ns.Make() && ns.Ip("link add lw0 type veth peer name lw1") == 0)
+        << "ip netns add / ip link add veth";
     ASSERT_EQ(ns.Ip("link set lw0 up"), 0);
     const int32_t ifindex = ns.Ifindex("lw0");
     ASSERT_GT(ifindex, 0);

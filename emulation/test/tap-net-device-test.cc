@@ -9,6 +9,7 @@
 #include "realtime-runner.h"
 #include "tap-device.h"
 #include "tap-net-device.h"
+#include "test-namespace.h"
 
 #include "ns3/core-module.h"
 #include "ns3/network-module.h"
@@ -35,49 +36,15 @@ namespace
 
 constexpr uint16_t kPort = 9999;
 
-class Namespace
+/// The TAP's TX count, which tun counts when the reader reads a frame (tun_put_user).
+uint64_t
+TxPackets(const TestNamespace& ns, const std::string& dev)
 {
-  public:
-    Namespace()
-        : m_name("olab-tnd-" + std::to_string(getpid()))
-    {
-    }
-
-    ~Namespace()
-    {
-        std::system(("ip netns del " + m_name + " 2>/dev/null").c_str());
-    }
-
-    bool Make()
-    {
-        return std::system(("ip netns add " + m_name + " && ip netns exec " + m_name +
-                            " sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default."
-                            "disable_ipv6=1")
-                               .c_str()) == 0;
-    }
-
-    int Ip(const std::string& args) const
-    {
-        return std::system(("ip -n " + m_name + " " + args).c_str());
-    }
-
-    uint64_t TxPackets(const std::string& dev) const
-    {
-        return std::strtoull(ShellOutput("ip netns exec " + m_name + " cat /sys/class/net/" + dev +
-                                         "/statistics/tx_packets")
-                                 .c_str(),
-                             nullptr,
-                             10);
-    }
-
-    std::string Path() const
-    {
-        return "/run/netns/" + m_name;
-    }
-
-  private:
-    std::string m_name;
-};
+    return std::strtoull(
+        ns.ExecOutput("cat /sys/class/net/" + dev + "/statistics/tx_packets").c_str(),
+        nullptr,
+        10);
+}
 
 /// Sends count UDP datagrams to 10.77.0.2:kPort from inside the namespace, numbered from first,
 /// gap apart.
@@ -164,8 +131,9 @@ TEST(TapNetDeviceTest, ReadsNoFurtherAheadThanItsRingAndLosesNothingItRead)
     {
         GTEST_SKIP() << "needs root for a network namespace (CI runs as root)";
     }
-    Namespace ns;
-    ASSERT_TRUE(ns.Make());
+    TestNamespace ns("olab-tnd-");
+    ASSERT_TRUE(ns.Make() && ns.Exec("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
+                                     "net.ipv6.conf.default.disable_ipv6=1") == 0);
     std::string error;
     const int fd = OpenTapInNamespace(ns.Path(), "tnd0", &error);
     ASSERT_GE(fd, 0) << error;
@@ -200,9 +168,9 @@ TEST(TapNetDeviceTest, ReadsNoFurtherAheadThanItsRingAndLosesNothingItRead)
         {
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
-        const uint64_t before = ns.TxPackets("tnd0");
+        const uint64_t before = TxPackets(ns, "tnd0");
         sent = SendFromNamespace(ns.Path(), 1, 200, std::chrono::microseconds(1000));
-        readDuringBlock = ns.TxPackets("tnd0") - before;
+        readDuringBlock = TxPackets(ns, "tnd0") - before;
     });
     runner.Call([&] {
         blocked = true;
