@@ -35,6 +35,7 @@ PcapWriter::Open(const std::string& path, int linkType, std::string* error)
     Close();
     m_path = path;
     m_frames = 0;
+    m_waits = 0;
     m_file = std::fopen(path.c_str(), "wb");
     if (!m_file)
     {

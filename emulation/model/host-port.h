@@ -121,7 +121,7 @@ class HostPort : public Object
     std::mutex m_writerMutex;
     std::condition_variable m_writerWake;
     std::deque<std::vector<uint8_t>> m_frames; //!< guarded by m_writerMutex
-    bool m_writerRunning{false};
+    std::atomic<bool> m_writerRunning{false};  //!< read by the simulator thread without the lock
     size_t m_queueLimit{0};
     int m_tapFd{-1};
     std::atomic<uint64_t> m_writeFailures{0};

@@ -1,5 +1,6 @@
 #include "tap-net-device.h"
 
+#include "ns3/abort.h"
 #include "ns3/log.h"
 #include "ns3/nstime.h"
 #include "ns3/simulator.h"
@@ -8,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
@@ -51,7 +53,8 @@ class TapFdReader : public FdReader
         {
             // The simulator runs events from one thread in the order they were scheduled (same
             // or later real time, then insertion order): when it runs this marker, every frame
-            // read before it has been forwarded.
+            // read before it has been forwarded. (That needs the synchronizer's wall clock not to
+            // step back, and one Simulator::Run, as the emulation has.)
             m_sinceMarker = 0;
             {
                 std::lock_guard<std::mutex> lock(c.mutex);
@@ -67,7 +70,11 @@ class TapFdReader : public FdReader
             auto ready = [&c] { return c.stopping || c.pending.size() < c.limit; };
             if (!ready())
             {
-                ++c.waits;
+                if (!m_held)
+                {
+                    ++c.waits; // once per frame held back, however many 2 ms rounds it takes
+                    m_held = true;
+                }
                 c.readerWaiting = true;
                 // Until half the read-ahead is taken (Taken wakes it then); bounded, so that
                 // FdReader::Stop (which only this loop's return lets the thread see) is noticed
@@ -82,13 +89,23 @@ class TapFdReader : public FdReader
                 }
             }
         }
+        m_held = false;
         auto* buf = static_cast<uint8_t*>(std::malloc(m_bufferSize));
-        const ssize_t len = buf ? read(m_fd, buf, m_bufferSize) : -1;
+        NS_ABORT_MSG_IF(!buf, "TapNetDevice: no memory for a frame");
+        const ssize_t len = read(m_fd, buf, m_bufferSize);
         if (len <= 0)
         {
+            const int error = errno;
             std::free(buf);
-            // 0 would end the reader; a TAP gives 0 only when it is gone, -1 for EAGAIN/EINTR.
-            return FdReader::Data(nullptr, len == 0 ? 0 : -1);
+            if (len < 0 && (error == EAGAIN || error == EWOULDBLOCK || error == EINTR))
+            {
+                return FdReader::Data(nullptr, -1); // nothing this time: back to select
+            }
+            // The TAP is gone (EBADFD, EIO once its namespace is): end the reader, as
+            // FdNetDevice's does, rather than spin on a descriptor select keeps calling readable.
+            NS_LOG_WARN("TAP read: " << (len == 0 ? "end of file" : std::strerror(error))
+                                     << ": the reader stops");
+            return FdReader::Data(nullptr, 0);
         }
         ++m_sinceMarker;
         return FdReader::Data(buf, len);
@@ -96,8 +113,9 @@ class TapFdReader : public FdReader
 
     std::shared_ptr<TapNetDevice::Credits> m_credits;
     const uint32_t m_bufferSize;
-    uint32_t m_sinceMarker{0}; //!< the reader thread's own
+    uint32_t m_sinceMarker{0}; //!< the reader thread's own, as the two below
     bool m_batch{false};
+    bool m_held{false}; //!< the next frame was held back already (counted in waits)
 };
 
 } // namespace
@@ -185,7 +203,12 @@ TapNetDevice::DoCreateFdReader()
     {
         std::lock_guard<std::mutex> lock(m_credits->mutex);
         m_credits->target = std::chrono::nanoseconds(m_targetLag.GetNanoSeconds());
-        m_credits->maxLimit = m_readAhead / kFramesPerMarker;
+        // No more than FdNetDevice queues: past its RxQueueSize it drops and sleeps 100 ms.
+        UintegerValue rxQueue;
+        GetAttribute("RxQueueSize", rxQueue);
+        m_credits->maxLimit =
+            std::max<size_t>(std::min<uint64_t>(m_readAhead, rxQueue.Get()) / kFramesPerMarker,
+                             m_credits->minLimit);
         m_credits->limit = std::max(m_credits->maxLimit / 16, m_credits->minLimit);
         m_credits->lowestLimit = m_credits->highestLimit = m_credits->limit;
     }
@@ -195,8 +218,12 @@ TapNetDevice::DoCreateFdReader()
 void
 TapNetDevice::DoDispose()
 {
-    // Before FdNetDevice joins the reader: a reader waiting for credits returns at once.
-    m_credits->stopping = true;
+    // Before FdNetDevice joins the reader: a reader waiting for credits returns at once. Under
+    // the lock, so that the wake cannot fall between its check and its wait.
+    {
+        std::lock_guard<std::mutex> lock(m_credits->mutex);
+        m_credits->stopping = true;
+    }
     m_credits->taken.notify_all();
     FdNetDevice::DoDispose();
 }

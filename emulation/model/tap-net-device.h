@@ -39,7 +39,8 @@ class TapNetDevice : public FdNetDevice
 
     static constexpr uint32_t kFramesPerMarker = 4;
 
-    /// Frames the reader waited for the simulator before reading (the host's queue held them).
+    /// Frames the reader held back for the simulator before reading them (the host's queue held
+    /// them meanwhile).
     uint64_t GetReaderWaits() const;
     /// The smallest and largest read-ahead, in frames, the run came to.
     std::pair<uint32_t, uint32_t> GetReadAheadRange() const;

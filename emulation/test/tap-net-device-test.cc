@@ -2,7 +2,8 @@
 // reader takes only its read-ahead from the TAP (the kernel counts a TAP's TX when the reader
 // reads a frame), the rest wait in the host's queue and all arrive in order afterwards; frames
 // that waited past TargetLag shrink the read-ahead;
-// and disposing the device returns at once while the reader waits on a stopped simulator.
+// and disposing the device returns at once while the reader waits on a stopped simulator; a TAP
+// deleted under the reader ends it instead of making it spin.
 //
 // Needs root for the namespace (CI is root); skips with the reason elsewhere.
 #include "harness-process.h"
@@ -24,6 +25,7 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <string>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -211,6 +213,52 @@ TEST(TapNetDeviceTest, ReadsNoFurtherAheadThanItsRingAndLosesNothingItRead)
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     EXPECT_LT(ms, 1000.0) << "Dispose waited for the reader";
+    Simulator::Destroy();
+}
+
+/// CPU time of this process, in milliseconds.
+double
+CpuMs()
+{
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 +
+           (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
+}
+
+TEST(TapNetDeviceTest, ATapThatIsGoneEndsTheReaderInsteadOfSpinning)
+{
+    if (geteuid() != 0)
+    {
+        GTEST_SKIP() << "needs root for a network namespace (CI runs as root)";
+    }
+    TestNamespace ns("olab-tng-");
+    ASSERT_TRUE(ns.Make());
+    std::string error;
+    const int fd = OpenTapInNamespace(ns.Path(), "tng0", &error);
+    ASSERT_GE(fd, 0) << error;
+    ASSERT_EQ(ns.Ip("link set tng0 up"), 0);
+    RealtimeRunner::UseRealtime(Seconds(10));
+    RealtimeRunner runner;
+    runner.Start();
+    Ptr<TapNetDevice> tap;
+    runner.Call([&] {
+        Ptr<Node> node = CreateObject<Node>();
+        tap = CreateObject<TapNetDevice>();
+        tap->SetAddress(Mac48Address("02:00:00:00:77:03"));
+        tap->SetFileDescriptor(fd);
+        node->AddDevice(tap);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // The interface deleted under the open descriptor: reads fail from now on, and select keeps
+    // calling the descriptor readable.
+    ASSERT_EQ(ns.Ip("link del tng0"), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const double before = CpuMs();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_LT(CpuMs() - before, 100.0) << "a thread of the process spun for the half second";
+    runner.Stop();
+    tap->Dispose();
     Simulator::Destroy();
 }
 
