@@ -1972,7 +1972,7 @@ XfrmNetlinkEndpoint::OnAcquire(Ptr<XfrmPolicy> policy, const XfrmFlow& flow)
     info.id.proto = IPPROTO_ESP;
     info.saddr = FromAddress(saddr);
     // __xfrm4_init_tempsel / __xfrm6_init_tempsel: the packet's flow, host prefixes, exact
-    // ports (an IPv4 ICMP message's type and code, as the flow carries them; ICMPv6's: 0 here).
+    // ports (an ICMP or ICMPv6 message's type and code, as the flow carries them).
     info.sel.daddr = FromAddress(flow.dst);
     info.sel.saddr = FromAddress(flow.src);
     info.sel.dport = htons(flow.dport);

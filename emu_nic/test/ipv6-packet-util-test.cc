@@ -1,7 +1,11 @@
 // The IPv6 header chain as Linux reads it: where ESP goes in transport mode, the upper-layer
-// header, fragments, and every malformed chain refused with its reason. (Scapy's view of the
+// header, fragments, every malformed chain refused with its reason, and the flow XFRM decides
+// on (ICMPv6's type and code in the ports). (Scapy's view of the
 // same chains: conformance/test/ipv6-chain-scapy-test.cc.)
 #include "ipv6-packet-util.h"
+
+#include "ns3/ipv6-header.h"
+#include "ns3/packet.h"
 
 #include <gtest/gtest.h>
 #include <vector>
@@ -207,6 +211,56 @@ TEST(Ipv6HeaderTest, WritesAndReadsAddresses)
     EXPECT_EQ(h[7], 7);
     EXPECT_EQ(Ipv6SourceOf(h), Ipv6Address("2001:db8::a"));
     EXPECT_EQ(Ipv6DestinationOf(h), Ipv6Address("fe80::b"));
+}
+
+/// The flow XFRM decides on for an IPv6 packet made by Packet().
+XfrmFlow
+FlowOf(const std::vector<uint8_t>& p)
+{
+    Ipv6Header h;
+    h.SetSource(Ipv6Address("2001:db8::1"));
+    h.SetDestination(Ipv6Address("2001:db8::2"));
+    h.SetNextHeader(p[6]);
+    return FlowOfIpv6(
+        h,
+        Create<ns3::Packet>(p.data() + kIpv6HeaderLength, uint32_t(p.size()) - kIpv6HeaderLength));
+}
+
+// Linux's _decode_session6: TCP and UDP ports, ICMPv6's type and code in their place (past the
+// extension headers), and in a fragment the protocol alone.
+TEST(FlowOfIpv6Test, IcmpV6TypeAndCodeStandInThePorts)
+{
+    std::vector<uint8_t> echo = Packet({}, kIpProtoIcmpv6, 8);
+    echo[40] = 128; // echo request
+    echo[41] = 0;
+    XfrmFlow f = FlowOf(echo);
+    EXPECT_EQ(f.proto, kIpProtoIcmpv6);
+    EXPECT_EQ(f.sport, 128);
+    EXPECT_EQ(f.dport, 0);
+
+    std::vector<uint8_t> unreachable = Packet({{kIpProtoDestOpts, 8}}, kIpProtoIcmpv6, 8);
+    unreachable[48] = 1; // destination unreachable
+    unreachable[49] = 4; // port unreachable
+    f = FlowOf(unreachable);
+    EXPECT_EQ(f.proto, kIpProtoIcmpv6);
+    EXPECT_EQ(f.sport, 1);
+    EXPECT_EQ(f.dport, 4);
+
+    std::vector<uint8_t> fragment = Packet({{kIpProtoFragment, 8}}, kIpProtoIcmpv6, 8);
+    fragment[48] = 128;
+    f = FlowOf(fragment);
+    EXPECT_EQ(f.proto, kIpProtoIcmpv6);
+    EXPECT_EQ(f.sport, 0) << "in a fragment only the protocol counts";
+    EXPECT_EQ(f.dport, 0);
+
+    std::vector<uint8_t> udp = Packet({}, 17, 8); // UDP
+    udp[40] = 0x12;
+    udp[41] = 0x34;
+    udp[42] = 0x01;
+    udp[43] = 0xf4;
+    f = FlowOf(udp);
+    EXPECT_EQ(f.sport, 0x1234);
+    EXPECT_EQ(f.dport, 500);
 }
 
 } // namespace

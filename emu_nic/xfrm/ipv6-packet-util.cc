@@ -263,6 +263,13 @@ FlowOfIpv6(const Ipv6Header& header, Ptr<const Packet> payload)
         flow.sport = uint16_t(bytes[offset] << 8 | bytes[offset + 1]);
         flow.dport = uint16_t(bytes[offset + 2] << 8 | bytes[offset + 3]);
     }
+    else if (next == kIpProtoIcmpv6 && !onlyProto && offset + 2 <= length)
+    {
+        // _decode_session6: ICMPv6's type and code stand in the flow's ports (fl6_icmp_type,
+        // fl6_icmp_code; xfrm_flowi_sport/dport), as ICMP's do in IPv4.
+        flow.sport = bytes[offset];
+        flow.dport = bytes[offset + 1];
+    }
     return flow;
 }
 

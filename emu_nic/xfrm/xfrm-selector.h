@@ -15,7 +15,7 @@ struct XfrmFlow
     XfrmAddress src;
     XfrmAddress dst;
     uint8_t proto{0};
-    /// The ports, 0 when the packet has none (or is a non-first fragment). An IPv4 ICMP
+    /// The ports, 0 when the packet has none (or is a non-first fragment). An ICMP or ICMPv6
     /// message's type and code stand in them, as in Linux's flowi (xfrm_flowi_sport/dport).
     uint16_t sport{0};
     uint16_t dport{0};
