@@ -127,6 +127,26 @@ Take(Received* received,
     return true;
 }
 
+/// A TapNetDevice on fd in a node of its own, made in the simulator thread (it starts reading),
+/// passing the test's datagrams to received when given.
+Ptr<TapNetDevice>
+MakeTap(RealtimeRunner& runner, int fd, const char* mac, Received* received = nullptr)
+{
+    Ptr<TapNetDevice> tap;
+    runner.Call([&] {
+        Ptr<Node> node = CreateObject<Node>();
+        tap = CreateObject<TapNetDevice>();
+        tap->SetAddress(Mac48Address(mac));
+        tap->SetFileDescriptor(fd);
+        node->AddDevice(tap);
+        if (received)
+        {
+            tap->SetReceiveCallback(MakeBoundCallback(&Take, received));
+        }
+    });
+    return tap;
+}
+
 TEST(TapNetDeviceTest, ReadsNoFurtherAheadThanItsRingAndLosesNothingItRead)
 {
     if (geteuid() != 0)
@@ -148,15 +168,7 @@ TEST(TapNetDeviceTest, ReadsNoFurtherAheadThanItsRingAndLosesNothingItRead)
     RealtimeRunner runner;
     runner.Start();
     Received received;
-    Ptr<TapNetDevice> tap;
-    runner.Call([&] {
-        Ptr<Node> node = CreateObject<Node>();
-        tap = CreateObject<TapNetDevice>();
-        tap->SetAddress(Mac48Address("02:00:00:00:77:02"));
-        tap->SetFileDescriptor(fd);
-        node->AddDevice(tap);
-        tap->SetReceiveCallback(MakeBoundCallback(&Take, &received));
-    });
+    Ptr<TapNetDevice> tap = MakeTap(runner, fd, "02:00:00:00:77:02", &received);
     // The reader runs: a first datagram goes through.
     ASSERT_TRUE(SendFromNamespace(ns.Path(), 0, 1));
     ASSERT_TRUE(received.WaitFor(1)) << "the device never passed a frame up";
@@ -241,14 +253,7 @@ TEST(TapNetDeviceTest, ATapThatIsGoneEndsTheReaderInsteadOfSpinning)
     RealtimeRunner::UseRealtime(Seconds(10));
     RealtimeRunner runner;
     runner.Start();
-    Ptr<TapNetDevice> tap;
-    runner.Call([&] {
-        Ptr<Node> node = CreateObject<Node>();
-        tap = CreateObject<TapNetDevice>();
-        tap->SetAddress(Mac48Address("02:00:00:00:77:03"));
-        tap->SetFileDescriptor(fd);
-        node->AddDevice(tap);
-    });
+    Ptr<TapNetDevice> tap = MakeTap(runner, fd, "02:00:00:00:77:03");
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     // The interface deleted under the open descriptor: reads fail from now on, and select keeps
     // calling the descriptor readable.
