@@ -62,7 +62,7 @@ PcapWriter::Open(const std::string& path, int linkType, std::string* error)
         return false;
     }
     m_closing = false;
-    m_block.reserve(kBlockBytes);
+    m_block = Block{std::unique_ptr<uint8_t[]>(new uint8_t[kBlockBytes]), 0};
     m_writer = std::thread(&PcapWriter::WriterLoop, this);
     return true;
 }
@@ -76,22 +76,33 @@ PcapWriter::IsOpen() const
 void
 PcapWriter::Write(uint64_t timeNs, const uint8_t* data, uint32_t length)
 {
+    uint32_t caplen = 0;
+    if (uint8_t* at = Reserve(timeNs, length, &caplen))
+    {
+        std::memcpy(at, data, caplen);
+    }
+}
+
+uint8_t*
+PcapWriter::Reserve(uint64_t timeNs, uint32_t length, uint32_t* caplen)
+{
     if (!m_dumper)
     {
-        return;
+        return nullptr;
     }
     const RecordHeader r{timeNs,
                          length,
                          length < uint32_t(kSnapLength) ? length : uint32_t(kSnapLength)};
-    if (!m_block.empty() && m_block.size() + sizeof(r) + r.caplen > kBlockBytes)
+    if (m_block.used + sizeof(r) + r.caplen > kBlockBytes)
     {
         Hand(std::move(m_block));
     }
-    const size_t at = m_block.size();
-    m_block.resize(at + sizeof(r) + r.caplen);
-    std::memcpy(m_block.data() + at, &r, sizeof(r));
-    std::memcpy(m_block.data() + at + sizeof(r), data, r.caplen);
+    uint8_t* at = m_block.bytes.get() + m_block.used;
+    std::memcpy(at, &r, sizeof(r));
+    m_block.used += sizeof(r) + r.caplen;
     ++m_frames;
+    *caplen = r.caplen;
+    return at + sizeof(r);
 }
 
 void
@@ -113,9 +124,12 @@ PcapWriter::Hand(Block block)
         }
     }
     m_changed.notify_all();
+    if (!next.bytes)
+    {
+        next.bytes.reset(new uint8_t[kBlockBytes]);
+    }
+    next.used = 0;
     m_block = std::move(next);
-    m_block.clear();
-    m_block.reserve(kBlockBytes);
 }
 
 void
@@ -133,19 +147,18 @@ PcapWriter::WriterLoop()
         m_full.pop_front();
         lock.unlock();
         m_changed.notify_all(); // a Write waiting for room
-        for (size_t at = 0; at + sizeof(RecordHeader) <= block.size();)
+        for (size_t at = 0; at + sizeof(RecordHeader) <= block.used;)
         {
             RecordHeader r;
-            std::memcpy(&r, block.data() + at, sizeof(r));
+            std::memcpy(&r, block.bytes.get() + at, sizeof(r));
             pcap_pkthdr h{};
             h.ts.tv_sec = time_t(r.timeNs / 1000000000);
             h.ts.tv_usec = suseconds_t(r.timeNs % 1000000000 / 1000);
             h.len = r.length;
             h.caplen = r.caplen;
-            pcap_dump(reinterpret_cast<u_char*>(m_dumper), &h, block.data() + at + sizeof(r));
+            pcap_dump(reinterpret_cast<u_char*>(m_dumper), &h, block.bytes.get() + at + sizeof(r));
             at += sizeof(r) + r.caplen;
         }
-        block.clear();
         lock.lock();
         if (m_free.size() < kMaxFreeBlocks)
         {
@@ -163,7 +176,7 @@ PcapWriter::Close(std::string* error)
     }
     if (m_writer.joinable())
     {
-        if (!m_block.empty())
+        if (m_block.used > 0)
         {
             Hand(std::move(m_block));
         }

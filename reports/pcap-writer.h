@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -40,6 +41,10 @@ class PcapWriter
     bool IsOpen() const;
     /// One frame, whole (the snap length is 65535, as ns-3's): a frame past it is cut there.
     void Write(uint64_t timeNs, const uint8_t* data, uint32_t length);
+    /// Room for a frame of length bytes, for the caller to fill with its first *caplen bytes
+    /// (length cut at the snap length) before the next call: the frame is copied once, straight
+    /// from where it is. nullptr when the file is not open.
+    uint8_t* Reserve(uint64_t timeNs, uint32_t length, uint32_t* caplen);
     /// Writes out what is buffered and closes; false if a write failed at any point.
     bool Close(std::string* error = nullptr);
     uint64_t GetFrames() const;
@@ -47,7 +52,13 @@ class PcapWriter
     uint64_t GetWaits() const;
 
   private:
-    using Block = std::vector<uint8_t>;
+    /// kBlockBytes of records, used bytes filled; never zero-filled.
+    struct Block
+    {
+        std::unique_ptr<uint8_t[]> bytes;
+        size_t used{0};
+    };
+
     void WriterLoop();
     void Hand(Block block); //!< to the writer thread; waits while 64 blocks do
 

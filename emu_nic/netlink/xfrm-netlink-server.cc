@@ -23,9 +23,11 @@ NS_LOG_COMPONENT_DEFINE("XfrmNetlinkServer");
 
 namespace
 {
-/// How often, in simulated time, the simulator thread looks for requests of its own accord.
-const Time kTick = MicroSeconds(250);
+/// How often, in simulated microseconds, the simulator thread looks for requests of its own
+/// accord.
+constexpr int64_t kTickMicroseconds = 250;
 } // namespace
+
 NS_OBJECT_ENSURE_REGISTERED(XfrmNetlinkServer);
 
 TypeId
@@ -94,7 +96,7 @@ XfrmNetlinkServer::Start(Ptr<XfrmNetlinkEndpoint> endpoint,
     m_running = true;
     m_thread = std::thread(&XfrmNetlinkServer::IoLoop, this);
     Simulator::ScheduleWithContext(Simulator::NO_CONTEXT,
-                                   kTick,
+                                   MicroSeconds(kTickMicroseconds),
                                    &XfrmNetlinkServer::Tick,
                                    this);
     return true;
@@ -270,7 +272,7 @@ XfrmNetlinkServer::Tick()
     Drain();
     if (m_running)
     {
-        Simulator::Schedule(kTick, &XfrmNetlinkServer::Tick, this);
+        Simulator::Schedule(MicroSeconds(kTickMicroseconds), &XfrmNetlinkServer::Tick, this);
     }
 }
 

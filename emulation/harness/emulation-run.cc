@@ -67,10 +67,12 @@ constexpr int kDltPpp = 9; //!< the point-to-point wire's frames carry their PPP
 void
 WriteFrame(offloadlab::PcapWriter* file, Ptr<const Packet> frame)
 {
-    thread_local std::vector<uint8_t> bytes;
-    bytes.resize(frame->GetSize());
-    frame->CopyData(bytes.data(), bytes.size());
-    file->Write(Simulator::Now().GetNanoSeconds(), bytes.data(), uint32_t(bytes.size()));
+    // Straight into the writer's block: one copy of the frame on the simulator's thread.
+    uint32_t caplen = 0;
+    if (uint8_t* at = file->Reserve(Simulator::Now().GetNanoSeconds(), frame->GetSize(), &caplen))
+    {
+        frame->CopyData(at, caplen);
+    }
 }
 
 /// XFRM_MSG_NEWSA -> "NEWSA": what results.json names a request by.
@@ -96,6 +98,19 @@ XfrmMessageTypeName(uint16_t type)
     };
     auto it = names.find(type);
     return it != names.end() ? it->second : "type " + std::to_string(type);
+}
+
+/// The value that fraction q (0 to 1) of the samples does not exceed; 0 for none.
+double
+Quantile(std::vector<double> samples, double q)
+{
+    if (samples.empty())
+    {
+        return 0;
+    }
+    const size_t k = std::min(samples.size() - 1, size_t(q * double(samples.size())));
+    std::nth_element(samples.begin(), samples.begin() + k, samples.end());
+    return samples[k];
 }
 
 double
@@ -1000,11 +1015,6 @@ Run::RecordLatencies(const std::string& phase, const std::map<std::string, size_
             total.push_back(r.totalUs);
             service.push_back(r.serviceUs);
         }
-        std::sort(total.begin(), total.end());
-        std::sort(service.begin(), service.end());
-        auto at = [](const std::vector<double>& v, double q) {
-            return v[std::min(v.size() - 1, size_t(q * v.size()))];
-        };
         // The slowest request: whether the wait or the endpoint's work made it slow.
         const auto slowest =
             std::max_element(served.begin(), served.end(), [](const auto& a, const auto& b) {
@@ -1012,10 +1022,10 @@ Run::RecordLatencies(const std::string& phase, const std::map<std::string, size_
             });
         m_results["netlink_latency_us"][phase][host] = {
             {"requests", served.size()},
-            {"p50", at(total, 0.50)},
-            {"p99", at(total, 0.99)},
-            {"max", total.back()},
-            {"service_p99", at(service, 0.99)},
+            {"p50", Quantile(total, 0.50)},
+            {"p99", Quantile(total, 0.99)},
+            {"max", slowest->totalUs},
+            {"service_p99", Quantile(service, 0.99)},
             {"slowest",
              {{"type", XfrmMessageTypeName(slowest->type)},
               {"total", slowest->totalUs},
@@ -1188,9 +1198,14 @@ Run::Collect()
         }
     });
     m_keys.Write(Path("esp_sa"));
+    std::vector<double> lagsUs;
+    for (const int64_t ns : m_runner.GetLags())
+    {
+        lagsUs.push_back(double(ns) / 1000);
+    }
     m_results["realtime"] = {{"max_lag_us", m_runner.GetMaxLag().GetMicroSeconds()},
-                             {"p50_lag_us", m_runner.GetLagQuantile(0.5).GetMicroSeconds()},
-                             {"p99_lag_us", m_runner.GetLagQuantile(0.99).GetMicroSeconds()},
+                             {"p50_lag_us", int64_t(Quantile(lagsUs, 0.5))},
+                             {"p99_lag_us", int64_t(Quantile(lagsUs, 0.99))},
                              {"samples", m_runner.GetLagSamples()},
                              {"hard_limit_ms", m_opt.hardLimitMs}};
 }

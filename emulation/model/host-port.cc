@@ -1,5 +1,7 @@
 #include "host-port.h"
 
+#include "tap-device.h"
+
 #include "ns3/arp-header.h"
 #include "ns3/icmpv4.h"
 #include "ns3/ipv4-header.h"
@@ -8,8 +10,6 @@
 #include "ns3/simulator.h"
 
 #include <algorithm>
-#include <pthread.h>
-#include <sched.h>
 #include <unistd.h>
 
 namespace ns3
@@ -210,10 +210,7 @@ HostPort::StopWriter()
 void
 HostPort::WriterLoop()
 {
-    // SCHED_BATCH: woken for a frame, this thread does not preempt the simulator's thread on
-    // its CPU (the scheduler lets batch tasks preempt no normal one); it still runs on the other.
-    const sched_param batch{};
-    pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
+    RunThisThreadAsBatch(); // woken for each frame, it must not preempt the simulator
     const int fd = m_tapFd;
     std::unique_lock<std::mutex> lock(m_writerMutex);
     while (true)

@@ -8,7 +8,6 @@
 #include "ns3/simulator.h"
 #include "ns3/string.h"
 
-#include <algorithm>
 #include <future>
 #include <memory>
 
@@ -122,21 +121,11 @@ RealtimeRunner::GetLastLag() const
     return NanoSeconds(m_lastLagNs.load());
 }
 
-Time
-RealtimeRunner::GetLagQuantile(double q) const
+std::vector<int64_t>
+RealtimeRunner::GetLags() const
 {
-    std::vector<int64_t> lags;
-    {
-        std::lock_guard<std::mutex> lock(m_lagsMutex);
-        lags = m_lagsNs;
-    }
-    if (lags.empty())
-    {
-        return Time(0);
-    }
-    const size_t k = std::min(lags.size() - 1, size_t(q * double(lags.size())));
-    std::nth_element(lags.begin(), lags.begin() + k, lags.end());
-    return NanoSeconds(lags[k]);
+    std::lock_guard<std::mutex> lock(m_lagsMutex);
+    return m_lagsNs;
 }
 
 uint64_t

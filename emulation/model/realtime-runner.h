@@ -38,8 +38,8 @@ class RealtimeRunner
     Time GetMaxLag() const;
     Time GetLastLag() const;
     uint64_t GetLagSamples() const;
-    /// The lag that fraction q (0 to 1) of the probe's samples did not exceed.
-    Time GetLagQuantile(double q) const;
+    /// Every lag the probe saw, in nanoseconds, in order.
+    std::vector<int64_t> GetLags() const;
 
   private:
     void Probe();

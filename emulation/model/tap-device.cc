@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -83,6 +84,13 @@ OpenTapInNamespace(const std::string& netnsPath, const std::string& name, std::s
     }
     close(self);
     return fd;
+}
+
+void
+RunThisThreadAsBatch()
+{
+    const sched_param batch{};
+    pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
 }
 
 } // namespace ns3

@@ -18,6 +18,13 @@ namespace ns3
  */
 int OpenTapInNamespace(const std::string& netnsPath, const std::string& name, std::string* error);
 
+/**
+ * Makes the calling thread (a TAP's reader or writer) SCHED_BATCH: woken by the simulator's
+ * thread, it then does not preempt that thread on its CPU (the scheduler lets a batch task
+ * preempt no normal one) and still runs on another.
+ */
+void RunThisThreadAsBatch();
+
 } // namespace ns3
 
 #endif // TAP_DEVICE_H

@@ -1,5 +1,7 @@
 #include "tap-net-device.h"
 
+#include "tap-device.h"
+
 #include "ns3/abort.h"
 #include "ns3/log.h"
 #include "ns3/nstime.h"
@@ -10,8 +12,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <pthread.h>
-#include <sched.h>
 #include <unistd.h>
 
 namespace ns3
@@ -42,10 +42,7 @@ class TapFdReader : public FdReader
     {
         if (!m_batch)
         {
-            // SCHED_BATCH, as HostPort's writer: woken for credits, the reader does not preempt
-            // the simulator's thread on its CPU.
-            const sched_param batch{};
-            pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
+            RunThisThreadAsBatch(); // woken for credits, it must not preempt the simulator
             m_batch = true;
         }
         TapNetDevice::Credits& c = *m_credits;
@@ -199,7 +196,6 @@ TapNetDevice::GetReadAheadRange() const
 Ptr<FdReader>
 TapNetDevice::DoCreateFdReader()
 {
-    // 22 bytes: the Ethernet header and a possible LLC/SNAP one, as FdNetDevice's reader reads.
     {
         std::lock_guard<std::mutex> lock(m_credits->mutex);
         m_credits->target = std::chrono::nanoseconds(m_targetLag.GetNanoSeconds());
@@ -212,6 +208,7 @@ TapNetDevice::DoCreateFdReader()
         m_credits->limit = std::max(m_credits->maxLimit / 16, m_credits->minLimit);
         m_credits->lowestLimit = m_credits->highestLimit = m_credits->limit;
     }
+    // 22 bytes: the Ethernet header and a possible LLC/SNAP one, as FdNetDevice's reader reads.
     return Create<TapFdReader>(m_credits, uint32_t(GetMtu()) + 22);
 }
 

@@ -19,16 +19,16 @@ namespace ns3
 
 /**
  * An FdNetDevice whose reader thread reads only so far ahead of the simulator. FdNetDevice's own
- * reader reads as fast as the host writes:
- * under full traffic the backlog (up to its RxQueueSize, 1000 frames) sat in the simulator's
- * event list, ahead of every netlink request and timer, as real-time lag; past it, the reader
- * dropped frames and slept 100 ms. Bounded, the backlog stays in the host's TAP queue, which
- * drops when full as a NIC's ring does, and TCP in the host sees the bottleneck as a link's.
- * The bound adapts, as Linux's dynamic queue limits (lib/dynamic_queue_limits.c) size a NIC's
- * queue: a fixed 16 frames starved the simulator whenever the reader thread waited for a CPU to
- * wake on, and a fixed 64 let frames wait several milliseconds. The reader places a marker event
- * after every kFramesPerMarker frames; a marker the simulator runs more than TargetLag after it
- * was placed shrinks the read-ahead, one run young while the reader was held back grows it.
+ * reader reads as fast as the host writes: under full traffic the backlog (up to its
+ * RxQueueSize, 1000 frames) sat in the simulator's event list, ahead of every netlink request
+ * and timer, as real-time lag; past it, the reader dropped frames and slept 100 ms. Bounded, the
+ * backlog stays in the host's TAP queue, which drops when full as a NIC's ring does, and TCP in the
+ * host sees the bottleneck as a link's. The bound adapts, as Linux's dynamic queue limits
+ * (lib/dynamic_queue_limits.c) size a NIC's queue: a fixed 16 frames starved the simulator whenever
+ * the reader thread waited for a CPU to wake on, and a fixed 64 let frames wait several
+ * milliseconds. The reader places a marker event after every kFramesPerMarker frames; a marker the
+ * simulator runs more than TargetLag after it was placed shrinks the read-ahead, one run young
+ * while the reader was held back grows it.
  */
 class TapNetDevice : public FdNetDevice
 {
