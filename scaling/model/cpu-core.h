@@ -1,0 +1,86 @@
+// One core of a simulated host: a server that charges cycles at its clock.
+#ifndef CPU_CORE_H
+#define CPU_CORE_H
+
+#include "ns3/nstime.h"
+#include "ns3/object.h"
+
+#include <deque>
+#include <functional>
+
+namespace ns3
+{
+
+/// A lock that serialises a section of every packet on one SA across cores (Linux's x->lock
+/// for the replay window, the sequence number and the lifetime counters).
+struct SaLock
+{
+    Time freeAt;          //!< when its current holder lets go
+    Time spun;            //!< time cores spent waiting for it
+    uint64_t acquired{0}; //!< packets that took it
+};
+
+/**
+ * A core as a non-preemptive server with two classes: softirq work (the NIC's receive, GRO,
+ * XFRM, TCP's receive and its ACKs) before task work (the application's copy and send), as
+ * Linux runs pending softirqs before it returns to the task. A job that needs an SA lock spins
+ * on it at its start, and the core is busy while it spins.
+ */
+class CpuCore : public Object
+{
+  public:
+    enum class Class : uint8_t
+    {
+        Softirq,
+        Task,
+    };
+
+    static TypeId GetTypeId();
+
+    void SetFrequency(double hz);
+    double GetFrequency() const;
+    /// Queues cycles of work; done runs at its end. lockCycles of them are held under lock
+    /// (nullptr: none).
+    void Submit(Class c,
+                double cycles,
+                std::function<void()> done,
+                SaLock* lock = nullptr,
+                uint32_t lockPackets = 0,
+                double lockCyclesPerPacket = 0);
+
+    /// Busy time (working or spinning) since the last ResetStats.
+    Time GetBusy() const;
+    Time GetSpun() const; //!< of it, spinning on SA locks
+    uint64_t GetJobs() const;
+    /// The most jobs that waited at once.
+    uint64_t GetMaxBacklog() const;
+    void ResetStats();
+
+  private:
+    struct Job
+    {
+        double cycles;
+        std::function<void()> done;
+        SaLock* lock;
+        uint32_t lockPackets;
+        double lockCyclesPerPacket;
+    };
+
+    void StartNext();
+    void Finish(std::function<void()> done);
+
+    std::deque<Job> m_queues[2];
+    bool m_running{false};
+    double m_hz{2.3e9};
+    Time m_statsSince;
+    Time m_busy;
+    Time m_spun;
+    Time m_runningSince;
+    Time m_runningUntil;
+    uint64_t m_jobs{0};
+    uint64_t m_maxBacklog{0};
+};
+
+} // namespace ns3
+
+#endif // CPU_CORE_H

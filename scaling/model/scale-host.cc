@@ -1,0 +1,329 @@
+#include "scale-host.h"
+
+#include "ns3/log.h"
+
+#include <array>
+
+namespace ns3
+{
+
+NS_LOG_COMPONENT_DEFINE("ScaleHost");
+
+NS_OBJECT_ENSURE_REGISTERED(ScaleHost);
+
+namespace
+{
+// The default key of Microsoft's RSS specification, which most NIC drivers also use.
+constexpr std::array<uint8_t, 40> kRssKey = {
+    0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+    0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+    0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa};
+constexpr uint32_t kIndirectionEntries = 128;
+constexpr uint32_t kSenderAddress = 0x0a010001; // 10.1.0.1
+constexpr uint32_t kReceiverAddress = 0x0a010002;
+constexpr uint32_t kSenderPortBase = 49152;
+constexpr uint32_t kReceiverPortBase = 5201;
+
+void
+PutBe32(uint8_t* p, uint32_t v)
+{
+    p[0] = uint8_t(v >> 24);
+    p[1] = uint8_t(v >> 16);
+    p[2] = uint8_t(v >> 8);
+    p[3] = uint8_t(v);
+}
+} // namespace
+
+const char*
+ScaleRssName(ScaleRss rss)
+{
+    return rss == ScaleRss::Spread ? "spread" : "hash";
+}
+
+bool
+ParseScaleRss(const std::string& text, ScaleRss* rss)
+{
+    if (text == "spread" || text == "hash")
+    {
+        *rss = text == "spread" ? ScaleRss::Spread : ScaleRss::Hash;
+        return true;
+    }
+    return false;
+}
+
+uint32_t
+ToeplitzHash(const uint8_t* key, size_t keyLength, const uint8_t* input, size_t length)
+{
+    uint32_t result = 0;
+    // window holds the 32 key bits that start at the current input bit.
+    uint32_t window =
+        uint32_t(key[0]) << 24 | uint32_t(key[1]) << 16 | uint32_t(key[2]) << 8 | uint32_t(key[3]);
+    for (size_t i = 0; i < length; ++i)
+    {
+        const uint8_t nextKeyByte = i + 4 < keyLength ? key[i + 4] : 0;
+        for (int bit = 7; bit >= 0; --bit)
+        {
+            if (input[i] & (1u << bit))
+            {
+                result ^= window;
+            }
+            window = window << 1 | ((nextKeyByte >> bit) & 1u);
+        }
+    }
+    return result;
+}
+
+TypeId
+ScaleHost::GetTypeId()
+{
+    static TypeId tid = TypeId("ns3::ScaleHost")
+                            .SetParent<Object>()
+                            .SetGroupName("Scaling")
+                            .AddConstructor<ScaleHost>();
+    return tid;
+}
+
+void
+ScaleHost::Setup(const ScaleHostConfig& config, const ScaleWire& wire)
+{
+    m_config = config;
+    m_wire = std::make_unique<ScaleWire>(wire);
+    m_cores.clear();
+    for (uint32_t i = 0; i < config.cores; ++i)
+    {
+        Ptr<CpuCore> core = CreateObject<CpuCore>();
+        core->SetFrequency(config.hz);
+        m_cores.push_back(core);
+    }
+}
+
+void
+ScaleHost::DoDispose()
+{
+    m_cores.clear();
+    Object::DoDispose();
+}
+
+const ScaleHostConfig&
+ScaleHost::GetConfig() const
+{
+    return m_config;
+}
+
+uint32_t
+ScaleHost::GetCoreCount() const
+{
+    return m_cores.size();
+}
+
+Ptr<CpuCore>
+ScaleHost::GetCore(uint32_t i) const
+{
+    return m_cores.at(i);
+}
+
+uint32_t
+ScaleHost::SaOf(uint32_t flow) const
+{
+    return m_config.sas == 0 ? flow : flow % m_config.sas;
+}
+
+bool
+ScaleHost::CpuDoesSaState() const
+{
+    return m_config.mode == ScaleMode::Software || m_config.mode == ScaleMode::Crypto;
+}
+
+ScaleHost::RssKey
+ScaleHost::KeyOf(uint32_t flow, bool toReceiver) const
+{
+    const uint32_t src = toReceiver ? kSenderAddress : kReceiverAddress;
+    const uint32_t dst = toReceiver ? kReceiverAddress : kSenderAddress;
+    const bool decrypted = m_config.rssAfterDecrypt && (m_config.mode == ScaleMode::Crypto ||
+                                                        m_config.mode == ScaleMode::Packet);
+    if (m_wire->IsEsp() && !decrypted)
+    {
+        // mlx5 and most NICs hash ESP on the addresses and the SPI: one SA, one queue.
+        const uint32_t spi = (toReceiver ? 0x100 : 0x200) + SaOf(flow);
+        return RssKey{src, dst, 0, 0, spi};
+    }
+    const uint32_t sport = toReceiver ? kSenderPortBase + flow : kReceiverPortBase + flow;
+    const uint32_t dport = toReceiver ? kReceiverPortBase + flow : kSenderPortBase + flow;
+    return RssKey{src, dst, sport, dport, 0};
+}
+
+uint32_t
+ScaleHost::RxCoreOf(uint32_t flow, bool toReceiver)
+{
+    const RssKey key = KeyOf(flow, toReceiver);
+    if (m_config.rss == ScaleRss::Spread)
+    {
+        auto it = m_spread.find(key);
+        if (it == m_spread.end())
+        {
+            it = m_spread.emplace(key, uint32_t(m_spread.size() % m_cores.size())).first;
+        }
+        return it->second;
+    }
+    // The hash input as the NIC reads it: addresses, then ports or SPI, in network order.
+    uint8_t input[12];
+    PutBe32(input, std::get<0>(key));
+    PutBe32(input + 4, std::get<1>(key));
+    size_t length = 12;
+    if (std::get<4>(key) != 0)
+    {
+        PutBe32(input + 8, std::get<4>(key));
+    }
+    else
+    {
+        input[8] = uint8_t(std::get<2>(key) >> 8);
+        input[9] = uint8_t(std::get<2>(key));
+        input[10] = uint8_t(std::get<3>(key) >> 8);
+        input[11] = uint8_t(std::get<3>(key));
+    }
+    const uint32_t hash = ToeplitzHash(kRssKey.data(), kRssKey.size(), input, length);
+    return (hash % kIndirectionEntries) % m_cores.size();
+}
+
+SaLock*
+ScaleHost::LockOf(uint32_t flow, bool toReceiver)
+{
+    if (!CpuDoesSaState())
+    {
+        return nullptr;
+    }
+    return &m_locks[{SaOf(flow), toReceiver}];
+}
+
+double
+ScaleHost::CipherOf(uint32_t payload, uint32_t packets) const
+{
+    const CipherCost& c = m_config.costs.cipher;
+    if (payload == 0)
+    {
+        return c.Cycles(m_wire->GetCipherBytes(0));
+    }
+    const uint32_t mss = m_wire->GetMss();
+    const uint32_t last = payload - (packets - 1) * mss;
+    return (packets - 1) * c.Cycles(m_wire->GetCipherBytes(mss)) +
+           c.Cycles(m_wire->GetCipherBytes(last));
+}
+
+void
+ScaleHost::Transmit(const ScaleSegment& s, std::function<void()> toNic)
+{
+    const ScaleCosts& c = m_config.costs;
+    const ScaleMode mode = m_config.mode;
+    SaLock* lock = LockOf(s.flow, s.toReceiver);
+    if (s.payload == 0)
+    {
+        // An ACK leaves from the softirq that took the data it acknowledges.
+        double cycles = c.ackTx;
+        if (mode == ScaleMode::Software)
+        {
+            cycles += c.xfrmPacket + c.espSoftwarePacket + CipherOf(0, 1);
+        }
+        else if (mode == ScaleMode::Crypto)
+        {
+            cycles += c.xfrmPacket;
+        }
+        m_cores[RxCoreOf(s.flow, !s.toReceiver)]->Submit(CpuCore::Class::Softirq,
+                                                         cycles,
+                                                         std::move(toNic),
+                                                         lock,
+                                                         lock ? 1 : 0,
+                                                         c.saLockPacket);
+        return;
+    }
+    double cycles = c.tcpSegmentTx;
+    uint32_t locked = 0;
+    if (mode == ScaleMode::Software)
+    {
+        // esp4_gso_segment without NETIF_F_HW_ESP: software GSO, then esp_xmit per segment.
+        cycles += c.xfrmPacket + s.packets * c.espSoftwarePacket + CipherOf(s.payload, s.packets);
+        locked = s.packets;
+    }
+    else if (mode == ScaleMode::Crypto)
+    {
+        // GSO_ESP: the stack frames the super-packet once, taking its sequence numbers at once.
+        cycles += c.xfrmPacket;
+        locked = 1;
+    }
+    m_cores[s.flow % m_cores.size()]
+        ->Submit(CpuCore::Class::Task, cycles, std::move(toNic), lock, locked, c.saLockPacket);
+}
+
+void
+ScaleHost::Receive(const ScaleSegment& s, std::function<void()> up)
+{
+    const ScaleCosts& c = m_config.costs;
+    const ScaleMode mode = m_config.mode;
+    SaLock* lock = LockOf(s.flow, s.toReceiver);
+    const Ptr<CpuCore> rxCore = m_cores[RxCoreOf(s.flow, s.toReceiver)];
+    if (s.payload == 0)
+    {
+        double cycles = c.driverPacket + c.ackRx;
+        if (mode == ScaleMode::Software)
+        {
+            cycles += c.xfrmPacket + c.espSoftwarePacket + CipherOf(0, 1);
+        }
+        else if (mode == ScaleMode::Crypto)
+        {
+            cycles += c.xfrmPacket;
+        }
+        rxCore->Submit(CpuCore::Class::Softirq,
+                       cycles,
+                       std::move(up),
+                       lock,
+                       lock ? 1 : 0,
+                       c.saLockPacket);
+        return;
+    }
+    double cycles = s.packets * c.driverPacket + c.tcpSegmentRx;
+    if (mode == ScaleMode::Software)
+    {
+        cycles += s.packets * (c.xfrmPacket + c.espSoftwarePacket) + CipherOf(s.payload, s.packets);
+    }
+    else if (mode == ScaleMode::Crypto)
+    {
+        cycles += s.packets * c.xfrmPacket; // esp4_gro_receive: xfrm_input per packet
+    }
+    const Ptr<CpuCore> appCore = m_cores[s.flow % m_cores.size()];
+    const double copy = s.payload * c.copyByte;
+    rxCore->Submit(
+        CpuCore::Class::Softirq,
+        cycles,
+        [appCore, copy, up = std::move(up)]() mutable {
+            appCore->Submit(CpuCore::Class::Task, copy, std::move(up));
+        },
+        lock,
+        lock ? s.packets : 0,
+        c.saLockPacket);
+}
+
+void
+ScaleHost::ResetStats()
+{
+    for (const Ptr<CpuCore>& core : m_cores)
+    {
+        core->ResetStats();
+    }
+    for (auto& [key, lock] : m_locks)
+    {
+        lock.spun = Time(0);
+        lock.acquired = 0;
+    }
+}
+
+Time
+ScaleHost::GetLockSpin() const
+{
+    Time t;
+    for (const Ptr<CpuCore>& core : m_cores)
+    {
+        t += core->GetSpun();
+    }
+    return t;
+}
+
+} // namespace ns3

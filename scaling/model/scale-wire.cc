@@ -1,0 +1,178 @@
+#include "scale-wire.h"
+
+#include "esp-transform.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace ns3
+{
+
+namespace
+{
+// A key's bytes do not change any length: the transform is only asked for its arithmetic.
+const EspTransform&
+Gcm128()
+{
+    static const std::unique_ptr<EspTransform> transform = [] {
+        std::string error;
+        auto t = EspTransform::Create(EspAlgorithm::Gcm(std::vector<uint8_t>(20, 0x11)), &error);
+        if (!t)
+        {
+            throw std::runtime_error("AES-GCM-128 transform: " + error);
+        }
+        return t;
+    }();
+    return *transform;
+}
+
+constexpr uint32_t kUdpHeader = 8;
+constexpr uint32_t kMinFrame = 64; // Ethernet header + payload + FCS
+} // namespace
+
+const char*
+ScaleModeName(ScaleMode mode)
+{
+    switch (mode)
+    {
+    case ScaleMode::Baseline:
+        return "baseline";
+    case ScaleMode::Software:
+        return "sw";
+    case ScaleMode::Crypto:
+        return "crypto";
+    case ScaleMode::Packet:
+        return "packet";
+    }
+    return "?";
+}
+
+bool
+ParseScaleMode(const std::string& text, ScaleMode* mode)
+{
+    for (ScaleMode m :
+         {ScaleMode::Baseline, ScaleMode::Software, ScaleMode::Crypto, ScaleMode::Packet})
+    {
+        if (text == ScaleModeName(m))
+        {
+            *mode = m;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char*
+ScaleEncapName(ScaleEncap encap)
+{
+    switch (encap)
+    {
+    case ScaleEncap::Transport:
+        return "transport";
+    case ScaleEncap::Tunnel:
+        return "tunnel";
+    case ScaleEncap::UdpTunnel:
+        return "udp-tunnel";
+    }
+    return "?";
+}
+
+bool
+ParseScaleEncap(const std::string& text, ScaleEncap* encap)
+{
+    for (ScaleEncap e : {ScaleEncap::Transport, ScaleEncap::Tunnel, ScaleEncap::UdpTunnel})
+    {
+        if (text == ScaleEncapName(e))
+        {
+            *encap = e;
+            return true;
+        }
+    }
+    return false;
+}
+
+ScaleWire::ScaleWire(ScaleMode mode, ScaleEncap encap, uint32_t mtu)
+    : m_mode(mode),
+      m_encap(encap),
+      m_mtu(mtu)
+{
+    if (mode == ScaleMode::Baseline)
+    {
+        m_mss = mtu - kIpHeader - kTcpHeader;
+        return;
+    }
+    // xfrm_state_mtu: in tunnel mode the outer headers (IPv4, and UDP for ESP-in-UDP) are part
+    // of the state's header_len; in transport mode the packet's own IPv4 header is net_adj.
+    uint32_t ipMtu = 0;
+    switch (encap)
+    {
+    case ScaleEncap::Transport:
+        ipMtu = Gcm128().GetMtu(mtu, false, kIpHeader);
+        m_outer = kIpHeader;
+        break;
+    case ScaleEncap::Tunnel:
+        ipMtu = Gcm128().GetMtu(mtu, true, kIpHeader);
+        m_outer = kIpHeader;
+        m_innerIp = kIpHeader;
+        break;
+    case ScaleEncap::UdpTunnel:
+        ipMtu = Gcm128().GetMtu(mtu, true, kIpHeader + kUdpHeader);
+        m_outer = kIpHeader + kUdpHeader;
+        m_innerIp = kIpHeader;
+        break;
+    }
+    m_mss = ipMtu - kIpHeader - kTcpHeader;
+}
+
+uint32_t
+ScaleWire::GetMss() const
+{
+    return m_mss;
+}
+
+uint32_t
+ScaleWire::GetMtu() const
+{
+    return m_mtu;
+}
+
+bool
+ScaleWire::IsEsp() const
+{
+    return m_mode != ScaleMode::Baseline;
+}
+
+uint32_t
+ScaleWire::GetIpBytes(uint32_t tcpPayload) const
+{
+    if (!IsEsp())
+    {
+        return kIpHeader + kTcpHeader + tcpPayload;
+    }
+    return m_outer + Gcm128().GetFrameLength(m_innerIp + kTcpHeader + tcpPayload);
+}
+
+uint32_t
+ScaleWire::GetWireBytes(uint32_t tcpPayload) const
+{
+    return std::max(GetIpBytes(tcpPayload) + 18, kMinFrame) + 20; // +18: header and FCS
+}
+
+uint32_t
+ScaleWire::GetCipherBytes(uint32_t tcpPayload) const
+{
+    if (!IsEsp())
+    {
+        return 0;
+    }
+    const uint32_t inner = m_innerIp + kTcpHeader + tcpPayload;
+    return inner + Gcm128().GetPaddingLength(inner) + 2;
+}
+
+double
+ScaleWire::GetGoodputCeiling(double linkBps) const
+{
+    return linkBps * m_mss / GetWireBytes(m_mss);
+}
+
+} // namespace ns3
