@@ -27,6 +27,10 @@ void PrintCatalogHelp();
 int EmulateCommand(const std::vector<std::string>& args);
 void PrintEmulateHelp();
 
+/// `offloadlab scale`: throughput by CPU count per offload mode, scored against the reference.
+int ScaleCommand(const std::vector<std::string>& args);
+void PrintScaleHelp();
+
 /// `offloadlab certify`: run the conformance suite against a device; junit.xml, certify.json.
 int CertifyCommand(const std::vector<std::string>& args);
 void PrintCertifyHelp();

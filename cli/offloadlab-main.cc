@@ -27,6 +27,9 @@ PrintHelp()
            "           (--list-devices: the built-in devices)\n"
            "  emulate  run an emulation topology: Mininet hosts with real charons keying\n"
            "           the emulated NIC over XFRM netlink, real traffic; results.json\n"
+           "  scale    predict IPsec throughput by CPU count in each mode (a multi-core\n"
+           "           host model in ns-3), scored against the full-offload series' table;\n"
+           "           sweeps beyond it; scaling.json, scaling.csv, plots\n"
            "  help     show this help, or `offloadlab help <command>`\n"
            "  --version  print the version and the git commit of this build\n"
            "\n"
@@ -75,6 +78,15 @@ main(int argc, char** argv)
     {
         offloadlab::PrintEmulateHelp();
         return offloadlab::kExitOk;
+    }
+    if (command == "help" && args.front() == "scale")
+    {
+        offloadlab::PrintScaleHelp();
+        return offloadlab::kExitOk;
+    }
+    if (command == "scale")
+    {
+        return offloadlab::ScaleCommand(args);
     }
     if (command == "emulate")
     {
