@@ -769,12 +769,15 @@ ScaleCommand(const std::vector<std::string>& args)
                 {
                     if (!step.reached)
                     {
-                        std::cout << "  " << step.parameter << " at 0 still leaves the "
-                                  << ScaleModeName(step.mode) << " 1-CPU cell at "
+                        std::cout << "  " << step.parameter << " cannot be fitted: at "
+                                  << std::setprecision(0) << step.value << " cycles the "
+                                  << ScaleModeName(step.mode) << " 1-CPU cell runs at "
                                   << std::setprecision(2) << step.simulatedGbps
-                                  << " Gbit/s (reference " << step.referenceGbps
-                                  << "): the doubled cipher alone is more than the reference's "
-                                     "whole software cost\n";
+                                  << " Gbit/s (reference " << step.referenceGbps << ")"
+                                  << (step.value < 1 ? ": the cipher alone costs more than the "
+                                                       "reference's whole software IPsec"
+                                                     : "")
+                                  << "\n";
                     }
                 }
                 ScaleCellConfig b2 = o.base;
@@ -815,6 +818,7 @@ ScaleCommand(const std::vector<std::string>& args)
             }
         }
     }
+
     else if (!failed)
     {
         std::cout << "\n" << std::fixed << std::setprecision(2);

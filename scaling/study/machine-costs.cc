@@ -45,7 +45,7 @@ ReadCpuInfo(MachineCosts* m)
     }
 }
 
-// Nanoseconds per call, the median of five rounds.
+// Nanoseconds per call: the fastest of seven rounds, the one a shared machine disturbed least.
 double
 SealNs(EVP_CIPHER_CTX* ctx, uint32_t bytes)
 {
@@ -55,7 +55,7 @@ SealNs(EVP_CIPHER_CTX* ctx, uint32_t bytes)
     uint8_t tag[16];
     const int calls = int(std::max(2000u, 4000000u / (bytes + 64)));
     std::vector<double> rounds;
-    for (int round = 0; round < 5; ++round)
+    for (int round = 0; round < 7; ++round)
     {
         const auto start = Clock::now();
         for (int i = 0; i < calls; ++i)
@@ -74,10 +74,10 @@ SealNs(EVP_CIPHER_CTX* ctx, uint32_t bytes)
         rounds.push_back(std::chrono::duration<double, std::nano>(Clock::now() - start).count() /
                          calls);
     }
-    std::sort(rounds.begin(), rounds.end());
-    return rounds[2];
+    return *std::min_element(rounds.begin(), rounds.end());
 }
 
+// Likewise, the fastest of seven rounds.
 double
 CopyNsPerByte()
 {
@@ -87,7 +87,7 @@ CopyNsPerByte()
     std::vector<uint8_t> dst(kBlock * 64);
     std::vector<double> rounds;
     volatile uint8_t sink = 0;
-    for (int round = 0; round < 5; ++round)
+    for (int round = 0; round < 7; ++round)
     {
         const auto start = Clock::now();
         size_t copied = 0;
@@ -100,8 +100,7 @@ CopyNsPerByte()
         rounds.push_back(std::chrono::duration<double, std::nano>(Clock::now() - start).count() /
                          copied);
     }
-    std::sort(rounds.begin(), rounds.end());
-    return rounds[2];
+    return *std::min_element(rounds.begin(), rounds.end());
 }
 } // namespace
 

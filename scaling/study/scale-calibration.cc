@@ -42,22 +42,40 @@ Fit(const ScaleCellConfig& cell,
         const double rate = SimulateOneCpu(cell, mode, *costs);
         return std::make_pair(rate, 1 / rate - 1 / step.referenceGbps);
     };
+    // The secant inside a bracket [lo, hi] (rate(lo) above the reference, rate(hi) below),
+    // bisecting where the secant would leave it; a cost never goes below 0.
+    double lo = 0;
+    double hi = -1; // none yet
     double x0 = costs->*field;
     auto [r0, f0] = error(x0);
+    (f0 < 0 ? lo : hi) = x0;
     double x1 = x0 * 1.5 + 100;
     auto [r1, f1] = error(x1);
-    while (std::fabs(r1 - step.referenceGbps) > 0.001 * step.referenceGbps && step.rounds < 12 &&
-           f1 != f0)
+    (f1 < 0 ? lo : hi) = f1 < 0 ? std::max(lo, x1) : (hi < 0 ? x1 : std::min(hi, x1));
+    while (std::fabs(r1 - step.referenceGbps) > 0.001 * step.referenceGbps && step.rounds < 16)
     {
-        const double x2 = std::max(0.0, x1 - f1 * (x1 - x0) / (f1 - f0));
-        if (x2 == 0 && x1 == 0)
+        double x2 = f1 != f0 ? x1 - f1 * (x1 - x0) / (f1 - f0) : -1;
+        const double top = hi < 0 ? std::max(2 * lo, x1 * 2 + 100) : hi;
+        if (!(x2 > lo && x2 < top))
         {
-            break; // too slow even at no cost
+            x2 = hi < 0 ? top : (lo + hi) / 2;
+        }
+        if (lo == 0 && x2 <= 0)
+        {
+            break;
         }
         x0 = x1;
         f0 = f1;
         x1 = x2;
         std::tie(r1, f1) = error(x1);
+        if (f1 < 0)
+        {
+            lo = std::max(lo, x1);
+        }
+        else
+        {
+            hi = hi < 0 ? x1 : std::min(hi, x1);
+        }
     }
     costs->*field = x1;
     step.reached = std::fabs(r1 - step.referenceGbps) <= 0.01 * step.referenceGbps;

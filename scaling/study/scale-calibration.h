@@ -20,7 +20,7 @@ struct ScaleFitStep
     double simulatedGbps{0};
     double referenceGbps{0};
     uint32_t rounds{0}; //!< simulations it took
-    bool reached{true}; //!< within 1 % of the reference (false: the cost is 0 and still too much)
+    bool reached{true}; //!< within 1 % of the reference (false: even no cost is too slow)
 };
 
 struct ScaleCalibration
@@ -35,8 +35,8 @@ struct ScaleCalibration
  * espSoftwarePacket to software's, each by the secant method on simulated cells until the cell
  * is within 0.1 % of the reference. cell gives everything else (the reference's link, MTU,
  * clock); the cipher and the copy come from machine, the cipher times cipherFactor. A step
- * that cannot reach its cell even at a cost of 0 (the measured costs alone are too slow) is
- * kept at 0 with reached false; requireReached makes that an exception instead.
+ * that cannot reach its cell even at a cost of 0 (the measured costs alone are too slow) ends
+ * near 0 with reached false; requireReached makes that an exception instead.
  */
 ScaleCalibration Calibrate(const ScaleCellConfig& cell,
                            const MachineCosts& machine,

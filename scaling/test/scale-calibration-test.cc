@@ -47,7 +47,7 @@ TEST(ScaleCalibrationTest, ACipherSlowerThanTheWholeSoftwareBudgetIsReportedNotH
     EXPECT_THROW(Calibrate(cell, m, 20.0), std::runtime_error);
     const ScaleCalibration cal = Calibrate(cell, m, 20.0, false);
     EXPECT_FALSE(cal.steps.back().reached);
-    EXPECT_EQ(cal.steps.back().value, 0);
+    EXPECT_LT(cal.steps.back().value, 1); // bisected down to nothing
     EXPECT_LT(cal.steps.back().simulatedGbps, 6);
 }
 

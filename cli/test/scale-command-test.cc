@@ -1,0 +1,164 @@
+// `offloadlab scale` as a researcher runs it: the reference grid with every output read back by
+// parsers nobody here wrote, shards that merge into the whole sweep, bad input named.
+#include "shell.h"
+
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+namespace
+{
+
+using clitest::Quote;
+using clitest::Shell;
+
+std::string
+Scratch(const std::string& name)
+{
+    const std::string dir = std::filesystem::temp_directory_path().string() + "/olab-scale-" +
+                            name + "-" + std::to_string(getpid());
+    std::filesystem::remove_all(dir);
+    return dir;
+}
+
+nlohmann::json
+Load(const std::string& path)
+{
+    std::ifstream in(path);
+    return nlohmann::json::parse(in);
+}
+
+TEST(ScaleCommand, TheReferenceGridWritesTableScoresAndPlots)
+{
+    const std::string out = Scratch("ref");
+    const clitest::Output run =
+        Shell(std::string(OFFLOADLAB_BINARY) + " scale --jobs 2 --out " + Quote(out));
+    ASSERT_EQ(run.exitCode, 0) << run.text;
+    EXPECT_NE(run.text.find("reference"), std::string::npos) << run.text;
+    EXPECT_NE(run.text.find("formula: mean |error|"), std::string::npos) << run.text;
+
+    const nlohmann::json doc = Load(out + "/scaling.json");
+    ASSERT_EQ(doc.at("cells").size(), 24u);
+    std::set<std::pair<std::string, int>> seen;
+    for (const auto& c : doc.at("cells"))
+    {
+        seen.insert({c.at("mode").get<std::string>(), c.at("cpus").get<int>()});
+        EXPECT_GT(c.at("gbps").get<double>(), 1) << c.dump();
+        EXPECT_LE(c.at("gbps").get<double>(), c.at("ceiling_gbps").get<double>() * 1.005);
+        EXPECT_EQ(c.at("receiver_cores").size(), c.at("cpus").get<size_t>());
+        EXPECT_TRUE(c.contains("reference_gbps") && c.contains("formula_gbps"));
+    }
+    EXPECT_EQ(seen.size(), 24u);
+    for (const auto& step : doc.at("calibration"))
+    {
+        EXPECT_NEAR(step.at("simulated_gbps").get<double>(),
+                    step.at("reference_gbps").get<double>(),
+                    0.002 * step.at("reference_gbps").get<double>());
+    }
+    const nlohmann::json& score = doc.at("score");
+    EXPECT_EQ(score.at("model").at("errors").size(), 21u);
+    EXPECT_NEAR(score.at("formula").at("mae20_pct").get<double>(), 1.95, 0.1);
+    EXPECT_TRUE(score.at("targets").contains("every_knee_right"));
+    EXPECT_TRUE(doc.at("sensitivity").contains("score"));
+    EXPECT_TRUE(doc.at("parameter_sources").contains("driver_packet"));
+
+    // The CSV through Python's csv module; the SVGs through its XML parser; PNG by signature.
+    const clitest::Output csv =
+        Shell("/usr/bin/python3 -c \"import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); "
+              "print(len(r), sorted({x['mode'] for x in r}), min(float(x['gbps']) for x in r))\" " +
+              Quote(out + "/scaling.csv"));
+    EXPECT_EQ(csv.exitCode, 0) << csv.text;
+    EXPECT_EQ(csv.text.rfind("24 ['baseline', 'crypto', 'packet', 'sw']", 0), 0u) << csv.text;
+    for (const char* plot : {"throughput", "utilisation"})
+    {
+        std::ifstream png(out + "/" + plot + ".png", std::ios::binary);
+        char sig[8] = {};
+        png.read(sig, 8);
+        EXPECT_EQ(std::string(sig, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << plot;
+        const clitest::Output svg =
+            Shell("/usr/bin/python3 -c \"import sys,xml.etree.ElementTree as E; "
+                  "print(E.parse(sys.argv[1]).getroot().tag)\" " +
+                  Quote(out + "/" + plot + ".svg"));
+        EXPECT_NE(svg.text.find("svg"), std::string::npos) << svg.text;
+    }
+    std::filesystem::remove_all(out);
+}
+
+TEST(ScaleCommand, ShardsMergeIntoTheWholeSweep)
+{
+    const std::string base = Scratch("shards");
+    const std::string bin = OFFLOADLAB_BINARY;
+    // One calibration for all: shards given the same costs are the same cells.
+    const std::string cal = base + "/cal";
+    ASSERT_EQ(Shell(bin + " scale --modes baseline --cpus 1 --no-sensitivity --no-plots --out " +
+                    Quote(cal))
+                  .exitCode,
+              0);
+    const std::string common = " --costs " + Quote(cal + "/scaling.json") +
+                               " --modes sw,packet --cpus 1,4 --sweep link=10,100 "
+                               "--sweep mtu=1500,9000 --no-sensitivity --no-plots";
+    const clitest::Output whole = Shell(bin + " scale" + common + " --out " + Quote(base + "/all"));
+    ASSERT_EQ(whole.exitCode, 0) << whole.text;
+    for (const char* k : {"1/3", "2/3", "3/3"})
+    {
+        const clitest::Output shard = Shell(bin + " scale" + common + " --shard " + k + " --out " +
+                                            Quote(base + "/s" + std::string(1, k[0])));
+        ASSERT_EQ(shard.exitCode, 0) << shard.text;
+    }
+    const clitest::Output merged =
+        Shell(bin + " scale --no-plots --merge " + Quote(base + "/s1") + " " + Quote(base + "/s2") +
+              " " + Quote(base + "/s3") + " --out " + Quote(base + "/m"));
+    ASSERT_EQ(merged.exitCode, 0) << merged.text;
+    const nlohmann::json a = Load(base + "/all/scaling.json");
+    const nlohmann::json m = Load(base + "/m/scaling.json");
+    ASSERT_EQ(a.at("cells").size(), 16u);
+    ASSERT_EQ(m.at("cells").size(), 16u);
+    for (size_t i = 0; i < 16; ++i)
+    {
+        EXPECT_EQ(m["cells"][i]["index"], a["cells"][i]["index"]);
+        EXPECT_EQ(m["cells"][i]["gbps"], a["cells"][i]["gbps"]) << i;
+        EXPECT_EQ(m["cells"][i]["link_gbps"], a["cells"][i]["link_gbps"]);
+    }
+    // The sweep reaches past the reference: 9000-byte frames at 10 Gbit/s pass 9.9.
+    bool jumbo = false;
+    for (const auto& c : a.at("cells"))
+    {
+        jumbo = jumbo || (c["mtu"] == 9000 && c["link_gbps"] == 10.0 && c["cpus"] == 4 &&
+                          c["gbps"].get<double>() > 9.8);
+    }
+    EXPECT_TRUE(jumbo);
+    std::filesystem::remove_all(base);
+}
+
+TEST(ScaleCommand, BadInputNamesTheFieldAndTheValue)
+{
+    const std::string bin = OFFLOADLAB_BINARY;
+    const std::string out = " --out " + Quote(Scratch("bad"));
+
+    struct Case
+    {
+        const char* args;
+        const char* said;
+    };
+
+    for (const Case& c : {Case{"--link abc", "link: 'abc'"},
+                          Case{"--mtu 70000", "mtu: '70000'"},
+                          Case{"--cpus 0,2", "--cpus: '0'"},
+                          Case{"--modes sw,full", "'full'"},
+                          Case{"--sweep colour=red", "'colour'"},
+                          Case{"--sweep encap=beet", "encap: 'beet'"},
+                          Case{"--shard 3/2", "--shard: '3/2'"},
+                          Case{"--costs /nonexistent/scaling.json", "/nonexistent/scaling.json"},
+                          Case{"--frobnicate 1", "--frobnicate"}})
+    {
+        const clitest::Output r = Shell(bin + " scale " + c.args + out);
+        EXPECT_EQ(r.exitCode, 2) << c.args << ": " << r.text;
+        EXPECT_NE(r.text.find(c.said), std::string::npos) << c.args << ": " << r.text;
+    }
+    EXPECT_EQ(Shell(bin + " scale --link 10").exitCode, 2); // no --out
+}
+
+} // namespace
