@@ -6,6 +6,7 @@
 #include "scale-reference.h"
 #include "scale-study.h"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -54,11 +55,16 @@ PrintScaleHelp()
            "                         Toeplitz hash into a 128-entry indirection table\n"
            "  --rss-after-decrypt on|off  the NIC hashes decrypted headers (crypto, packet)\n"
            "  --crypto-cap GBPS      the NIC's crypto engine throughput (default: none)\n"
+           "  --llc on|off           LLC contention on the receiver: received data that\n"
+           "                         waits longer than DDIO's ways (--ddio-mb, default 10)\n"
+           "                         hold is read from DRAM (--dram-gbps per core, default\n"
+           "                         12) (default off)\n"
            "  --cipher-factor F      the measured cipher cost times F (default 1)\n"
            "  --no-sensitivity       skip the reference grid at twice the cipher cost\n"
            "  --sweep NAME=V1,V2,..  vary an input (at most two sweeps: a grid); NAME: link,\n"
            "                         mtu, clock, cores-per-socket, sas, flows, encap, rss,\n"
-           "                         crypto-cap, turbo, rss-after-decrypt\n"
+           "                         crypto-cap, turbo, rss-after-decrypt, llc, ddio-mb,\n"
+           "                         dram-gbps\n"
            "  --jobs N               cells at once, each in a process (default: CPUs)\n"
            "  --shard K/N            run only every N-th cell from the K-th (a CI matrix or a\n"
            "                         batch job each); combine with --merge\n"
@@ -389,6 +395,10 @@ Parse(const std::vector<std::string>& args, Options* o)
                 {
                     return UsageError("--modes: '" + m + "' is not baseline, sw, crypto or packet");
                 }
+                if (std::find(o->modes.begin(), o->modes.end(), mode) != o->modes.end())
+                {
+                    return UsageError("--modes: '" + m + "' is named twice");
+                }
                 o->modes.push_back(mode);
             }
         }
@@ -401,6 +411,10 @@ Parse(const std::vector<std::string>& args, Options* o)
                 if (!ParseUint(n, &c) || c < 1 || c > 64)
                 {
                     return UsageError("--cpus: '" + n + "' is not a CPU count from 1 to 64");
+                }
+                if (std::find(o->cpus.begin(), o->cpus.end(), c) != o->cpus.end())
+                {
+                    return UsageError("--cpus: '" + n + "' is named twice");
                 }
                 o->cpus.push_back(c);
             }
@@ -415,7 +429,7 @@ Parse(const std::vector<std::string>& args, Options* o)
             {
                 o->cipherFactor = -1;
             }
-            if (!(o->cipherFactor > 0))
+            if (!(o->cipherFactor > 0) || !std::isfinite(o->cipherFactor))
             {
                 return UsageError("--cipher-factor: '" + v + "' is not a positive number");
             }
@@ -465,6 +479,22 @@ Parse(const std::vector<std::string>& args, Options* o)
                 return UsageError("--sweep: '" + v + "' is not NAME=V1,V2,...");
             }
             ScaleAxis axis{v.substr(0, eq), SplitList(v.substr(eq + 1))};
+            for (const ScaleAxis& other : o->axes)
+            {
+                if (other.name == axis.name)
+                {
+                    return UsageError("--sweep: '" + axis.name + "' is swept twice");
+                }
+            }
+            for (size_t a = 0; a < axis.values.size(); ++a)
+            {
+                if (std::find(axis.values.begin(), axis.values.begin() + a, axis.values[a]) !=
+                    axis.values.begin() + a)
+                {
+                    return UsageError("--sweep: " + axis.name + "'s value '" + axis.values[a] +
+                                      "' is named twice");
+                }
+            }
             for (const std::string& x : axis.values)
             {
                 ScaleCellConfig probe = o->base;
@@ -528,8 +558,12 @@ Sources(const ScaleCalibration& cal, bool fitted)
     s["copy_byte"] = "measured: memcpy of 1,448-byte blocks on this machine (a lower bound)";
     s["cipher"] = "measured: OpenSSL EVP AES-128-GCM on this machine at 64-1,500 bytes, times "
                   "the cipher factor (a lower bound for the reference's 2022 kernel)";
-    for (const char* assumed :
-         {"tcp_segment_rx", "tcp_segment_tx", "ack_rx", "ack_tx", "sa_lock_packet"})
+    for (const char* assumed : {"tcp_segment_rx",
+                                "tcp_segment_tx",
+                                "tcp_packet_tx",
+                                "ack_rx",
+                                "ack_tx",
+                                "sa_lock_packet"})
     {
         s[assumed] = "assumed (docs/scaling.md)";
     }

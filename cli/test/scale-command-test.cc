@@ -152,6 +152,12 @@ TEST(ScaleCommand, BadInputNamesTheFieldAndTheValue)
                           Case{"--sweep encap=beet", "encap: 'beet'"},
                           Case{"--shard 3/2", "--shard: '3/2'"},
                           Case{"--costs /nonexistent/scaling.json", "/nonexistent/scaling.json"},
+                          Case{"--link nan", "link: 'nan'"},
+                          Case{"--link 0.5", "link: '0.5'"},
+                          Case{"--cipher-factor inf", "--cipher-factor: 'inf'"},
+                          Case{"--modes sw,sw", "'sw' is named twice"},
+                          Case{"--sweep mtu=1500,1500", "'1500' is named twice"},
+                          Case{"--sweep sas=1 --sweep sas=2", "'sas' is swept twice"},
                           Case{"--frobnicate 1", "--frobnicate"}})
     {
         const clitest::Output r = Shell(bin + " scale " + c.args + out);

@@ -3,11 +3,25 @@
 #include "ns3/simulator.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace ns3
 {
 
 NS_OBJECT_ENSURE_REGISTERED(CpuCore);
+
+Time
+SaLock::Acquire(Time now, Time work, Time hold, uint32_t sections)
+{
+    backlog = std::max(Time(0), backlog - (now - last));
+    last = now;
+    const Time mine = hold * int64_t(sections);
+    const Time wait = std::max(Time(0), backlog + mine - work);
+    backlog += mine;
+    spun += wait;
+    acquired += sections;
+    return wait;
+}
 
 TypeId
 CpuCore::GetTypeId()
@@ -61,24 +75,30 @@ CpuCore::StartNext()
     q.pop_front();
     m_running = true;
     const Time now = Simulator::Now();
+    Time work = Seconds(job.cycles / m_hz);
     Time spin;
     if (job.lock && job.lockPackets > 0)
     {
-        // The packets' sections run one after another under the lock; the core spins for
-        // whoever holds it now, then holds it itself.
-        spin = std::max(Time(0), job.lock->freeAt - now);
-        const Time hold = Seconds(job.lockPackets * job.lockCyclesPerPacket / m_hz);
-        job.lock->freeAt = now + spin + hold;
-        job.lock->spun += spin;
-        job.lock->acquired += job.lockPackets;
-        m_spun += spin;
+        spin =
+            job.lock->Acquire(now, work, Seconds(job.lockCyclesPerPacket / m_hz), job.lockPackets);
+        work += spin;
     }
-    const Time work = spin + Seconds(job.cycles / m_hz);
+    m_spun += spin;
     m_runningSince = now;
     m_runningUntil = now + work;
+    m_runningSpin = spin;
     m_busy += work;
     ++m_jobs;
     Simulator::Schedule(work, &CpuCore::Finish, this, std::move(job.done));
+}
+
+void
+CpuCore::DoDispose()
+{
+    // Queued jobs hold callbacks that may hold this core.
+    m_queues[0].clear();
+    m_queues[1].clear();
+    Object::DoDispose();
 }
 
 void
@@ -99,7 +119,15 @@ CpuCore::GetBusy() const
 Time
 CpuCore::GetSpun() const
 {
-    return m_spun;
+    // As GetBusy: the running job's spin counts in proportion to the part of it done.
+    const Time now = Simulator::Now();
+    if (!m_running || m_runningUntil <= now || m_runningUntil == m_runningSince)
+    {
+        return m_spun;
+    }
+    const double ahead =
+        (m_runningUntil - now).GetSeconds() / (m_runningUntil - m_runningSince).GetSeconds();
+    return m_spun - Seconds(m_runningSpin.GetSeconds() * ahead);
 }
 
 uint64_t
@@ -120,7 +148,7 @@ CpuCore::ResetStats()
     const Time now = Simulator::Now();
     // The part of the running job that lies ahead is the next window's.
     m_busy = m_running && m_runningUntil > now ? m_runningUntil - now : Time(0);
-    m_spun = Time(0);
+    m_spun = m_running && m_runningUntil > now ? m_spun - GetSpun() : Time(0);
     m_jobs = 0;
     m_maxBacklog = m_queues[0].size() + m_queues[1].size();
     m_statsSince = now;

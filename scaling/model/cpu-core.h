@@ -7,17 +7,29 @@
 
 #include <deque>
 #include <functional>
+#include <vector>
 
 namespace ns3
 {
 
-/// A lock that serialises a section of every packet on one SA across cores (Linux's x->lock
-/// for the replay window, the sequence number and the lifetime counters).
+/**
+ * A lock that serialises a section of every packet on one SA across cores (Linux's x->lock
+ * for the replay window, the sequence number and the lifetime counters), as a fluid: the
+ * sections all holders have committed form a backlog that the lock works off at one second
+ * per second. A job whose own sections and the backlog before it do not fit in its own work
+ * time spins until they do, so the holders together never hold the lock more than all the
+ * time, and a core alone never waits for itself.
+ */
 struct SaLock
 {
-    Time freeAt;          //!< when its current holder lets go
+    /// Takes the lock for sections of hold each, in a job of work, at now; returns the time
+    /// the job spins.
+    Time Acquire(Time now, Time work, Time hold, uint32_t sections);
+
+    Time backlog; //!< committed hold time not yet worked off, as of last
+    Time last;
     Time spun;            //!< time cores spent waiting for it
-    uint64_t acquired{0}; //!< packets that took it
+    uint64_t acquired{0}; //!< sections that took it
 };
 
 /**
@@ -56,6 +68,9 @@ class CpuCore : public Object
     uint64_t GetMaxBacklog() const;
     void ResetStats();
 
+  protected:
+    void DoDispose() override;
+
   private:
     struct Job
     {
@@ -77,6 +92,7 @@ class CpuCore : public Object
     Time m_spun;
     Time m_runningSince;
     Time m_runningUntil;
+    Time m_runningSpin;
     uint64_t m_jobs{0};
     uint64_t m_maxBacklog{0};
 };

@@ -57,6 +57,7 @@ ScaleCosts::Fields() const
     return {{"driver_packet", driverPacket},
             {"tcp_segment_rx", tcpSegmentRx},
             {"tcp_segment_tx", tcpSegmentTx},
+            {"tcp_packet_tx", tcpPacketTx},
             {"ack_rx", ackRx},
             {"ack_tx", ackTx},
             {"copy_byte", copyByte},

@@ -43,6 +43,7 @@ struct ScaleCosts
     double driverPacket{500};       //!< per MTU packet received: descriptor, skb, GRO merge
     double tcpSegmentRx{2000};      //!< per GRO segment: IP and TCP receive, socket queueing
     double tcpSegmentTx{2000};      //!< per TSO segment: TCP and IP output, the driver's send
+    double tcpPacketTx{1000};       //!< per MSS packet sent where GSO is off: TCP and IP output
     double ackRx{600};              //!< per ACK received: driver, TCP's ACK processing
     double ackTx{600};              //!< per ACK sent
     double copyByte{0.1};           //!< the receiver's copy to user space, per payload byte

@@ -100,6 +100,10 @@ ScaleHost::Setup(const ScaleHostConfig& config, const ScaleWire& wire)
 void
 ScaleHost::DoDispose()
 {
+    for (const Ptr<CpuCore>& core : m_cores)
+    {
+        core->Dispose();
+    }
     m_cores.clear();
     Object::DoDispose();
 }
@@ -137,13 +141,22 @@ ScaleHost::CpuDoesSaState() const
 ScaleHost::RssKey
 ScaleHost::KeyOf(uint32_t flow, bool toReceiver) const
 {
-    const uint32_t src = toReceiver ? kSenderAddress : kReceiverAddress;
-    const uint32_t dst = toReceiver ? kReceiverAddress : kSenderAddress;
+    // Each SA pair joins an address pair of its own (one tunnel per IP pair, as NVIDIA's test
+    // scripts set them up); streams that share an SA share its addresses.
+    const uint32_t pair = 2 * SaOf(flow);
+    const uint32_t src = (toReceiver ? kSenderAddress : kReceiverAddress) + pair;
+    const uint32_t dst = (toReceiver ? kReceiverAddress : kSenderAddress) + pair;
     const bool decrypted = m_config.rssAfterDecrypt && (m_config.mode == ScaleMode::Crypto ||
                                                         m_config.mode == ScaleMode::Packet);
+    if (m_wire->IsEsp() && !decrypted && m_wire->IsUdpEncapsulated())
+    {
+        // ESP in UDP is plain UDP to the NIC's parser: hashed on addresses and ports, and
+        // both ports are 4500.
+        return RssKey{src, dst, 4500, 4500, 0};
+    }
     if (m_wire->IsEsp() && !decrypted)
     {
-        // mlx5 and most NICs hash ESP on the addresses and the SPI: one SA, one queue.
+        // mlx5 hashes ESP on the addresses and the SPI: one SA, one queue.
         const uint32_t spi = (toReceiver ? 0x100 : 0x200) + SaOf(flow);
         return RssKey{src, dst, 0, 0, spi};
     }
@@ -239,8 +252,12 @@ ScaleHost::Transmit(const ScaleSegment& s, std::function<void()> toNic)
     uint32_t locked = 0;
     if (mode == ScaleMode::Software)
     {
-        // esp4_gso_segment without NETIF_F_HW_ESP: software GSO, then esp_xmit per segment.
-        cycles += c.xfrmPacket + s.packets * c.espSoftwarePacket + CipherOf(s.payload, s.packets);
+        // No GSO at all: sk_setup_caps clears the socket's GSO when its route carries an XFRM
+        // header that is not offloaded, so TCP sends each MSS packet through xfrm_output_one
+        // (the SA's lock, its sequence number) and esp_output. The model still carries the
+        // packets as one segment and charges them one by one.
+        cycles = s.packets * (c.tcpPacketTx + c.xfrmPacket + c.espSoftwarePacket) +
+                 CipherOf(s.payload, s.packets);
         locked = s.packets;
     }
     else if (mode == ScaleMode::Crypto)
@@ -275,30 +292,76 @@ ScaleHost::Receive(const ScaleSegment& s, std::function<void()> up)
                        cycles,
                        std::move(up),
                        lock,
-                       lock ? 1 : 0,
-                       c.saLockPacket);
+                       lock ? 2 : 0,
+                       c.saLockPacket / 2);
         return;
     }
     double cycles = s.packets * c.driverPacket + c.tcpSegmentRx;
+    m_resident += s.payload;
+    m_maxResident = std::max(m_maxResident, m_resident);
     if (mode == ScaleMode::Software)
     {
-        cycles += s.packets * (c.xfrmPacket + c.espSoftwarePacket) + CipherOf(s.payload, s.packets);
+        // The decrypt is the first read of the payload; the copy then finds it in the core's
+        // own caches.
+        cycles += s.packets * (c.xfrmPacket + c.espSoftwarePacket) +
+                  CipherOf(s.payload, s.packets) + FirstReadPenalty(s.payload);
     }
     else if (mode == ScaleMode::Crypto)
     {
         cycles += s.packets * c.xfrmPacket; // esp4_gro_receive: xfrm_input per packet
     }
     const Ptr<CpuCore> appCore = m_cores[s.flow % m_cores.size()];
-    const double copy = s.payload * c.copyByte;
+    const bool copyFirst = mode != ScaleMode::Software;
+    const uint32_t payload = s.payload;
+    // xfrm_input takes the SA's lock twice per packet: for the state, replay and expiry checks
+    // before the decrypt, and to recheck the replay window, advance it and count after.
     rxCore->Submit(
         CpuCore::Class::Softirq,
         cycles,
-        [appCore, copy, up = std::move(up)]() mutable {
-            appCore->Submit(CpuCore::Class::Task, copy, std::move(up));
+        [this, appCore, copyFirst, payload, up = std::move(up)]() mutable {
+            const double copy =
+                payload * m_config.costs.copyByte + (copyFirst ? FirstReadPenalty(payload) : 0);
+            appCore->Submit(CpuCore::Class::Task, copy, [this, payload, up = std::move(up)]() {
+                m_resident -= payload;
+                up();
+            });
         },
         lock,
-        lock ? s.packets : 0,
-        c.saLockPacket);
+        lock ? 2 * s.packets : 0,
+        c.saLockPacket / 2);
+}
+
+double
+ScaleHost::FirstReadPenalty(uint32_t bytes)
+{
+    if (!m_config.llcContention || bytes == 0)
+    {
+        return 0;
+    }
+    // What DDIO wrote is overwritten once more received data than its ways hold has come in
+    // after it; with m_resident bytes waiting, that share of them is gone from the LLC.
+    const double miss = m_resident > m_config.ddioBytes ? 1 - m_config.ddioBytes / m_resident : 0.0;
+    m_firstReadBytes += bytes;
+    m_missedBytes += miss * bytes;
+    return miss * bytes * m_config.hz / m_config.dramBytesPerSecond;
+}
+
+double
+ScaleHost::GetResidentBytes() const
+{
+    return m_resident;
+}
+
+double
+ScaleHost::GetMaxResidentBytes() const
+{
+    return m_maxResident;
+}
+
+double
+ScaleHost::GetLlcMissShare() const
+{
+    return m_firstReadBytes > 0 ? m_missedBytes / m_firstReadBytes : 0;
 }
 
 void
@@ -313,6 +376,9 @@ ScaleHost::ResetStats()
         lock.spun = Time(0);
         lock.acquired = 0;
     }
+    m_maxResident = m_resident;
+    m_firstReadBytes = 0;
+    m_missedBytes = 0;
 }
 
 Time

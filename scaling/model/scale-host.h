@@ -50,6 +50,12 @@ struct ScaleHostConfig
     bool rssAfterDecrypt{false}; //!< the NIC hashes the decrypted headers (crypto, packet)
     uint32_t sas{0};             //!< SA pairs the streams share round robin; 0: one per stream
     bool isSender{true};
+    /// Last-level cache contention on the receiver: the NIC writes received data into the LLC
+    /// (Intel DDIO), but only into a few of its ways. Data that waits longer than those ways
+    /// last is in DRAM when a core first reads it.
+    bool llcContention{false};
+    double ddioBytes{10e6};          //!< what DDIO may fill: 2 of 12 ways of a 60 MB LLC
+    double dramBytesPerSecond{12e9}; //!< one core's streaming read from DRAM
 };
 
 /**
@@ -88,6 +94,12 @@ class ScaleHost : public Object
     void ResetStats();
     /// Time cores spent spinning on SA locks since ResetStats.
     Time GetLockSpin() const;
+    /// Payload bytes the NIC has received that no application has copied yet (DMA'd data in
+    /// the LLC's I/O ways or beyond them), now, and its largest value since ResetStats.
+    double GetResidentBytes() const;
+    double GetMaxResidentBytes() const;
+    /// The share of first reads of received payload that missed the LLC since ResetStats.
+    double GetLlcMissShare() const;
 
   protected:
     void DoDispose() override;
@@ -98,12 +110,19 @@ class ScaleHost : public Object
     double CipherOf(uint32_t payload, uint32_t packets) const;
     SaLock* LockOf(uint32_t flow, bool toReceiver);
     bool CpuDoesSaState() const;
+    /// Cycles a core spends reading bytes of received payload for the first time: the part
+    /// that DDIO's ways no longer hold comes from DRAM.
+    double FirstReadPenalty(uint32_t bytes);
 
     ScaleHostConfig m_config;
     std::unique_ptr<ScaleWire> m_wire;
     std::vector<Ptr<CpuCore>> m_cores;
     std::map<RssKey, uint32_t> m_spread;
     std::map<std::pair<uint32_t, bool>, SaLock> m_locks;
+    double m_resident{0};
+    double m_maxResident{0};
+    double m_firstReadBytes{0};
+    double m_missedBytes{0};
 };
 
 /// The Toeplitz hash of input under key, as Microsoft's RSS specification defines it: each set

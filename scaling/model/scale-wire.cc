@@ -121,6 +121,11 @@ ScaleWire::ScaleWire(ScaleMode mode, ScaleEncap encap, uint32_t mtu)
         m_innerIp = kIpHeader;
         break;
     }
+    if (ipMtu < kIpHeader + kTcpHeader + 1)
+    {
+        throw std::invalid_argument("an MTU of " + std::to_string(mtu) +
+                                    " leaves no room for TCP after ESP");
+    }
     m_mss = ipMtu - kIpHeader - kTcpHeader;
 }
 
@@ -140,6 +145,12 @@ bool
 ScaleWire::IsEsp() const
 {
     return m_mode != ScaleMode::Baseline;
+}
+
+bool
+ScaleWire::IsUdpEncapsulated() const
+{
+    return IsEsp() && m_encap == ScaleEncap::UdpTunnel;
 }
 
 uint32_t

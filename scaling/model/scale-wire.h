@@ -55,6 +55,8 @@ class ScaleWire
     uint32_t GetMtu() const;
     /// Whether the packets on the wire are ESP (every mode but baseline).
     bool IsEsp() const;
+    /// Whether that ESP is inside UDP (RFC 3948).
+    bool IsUdpEncapsulated() const;
     /// Bytes one packet with this much TCP payload (0 for a bare ACK) takes on the wire.
     uint32_t GetWireBytes(uint32_t tcpPayload) const;
     /// Bytes of the IPv4 packet on the wire (without Ethernet) for this TCP payload.

@@ -18,14 +18,17 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 MODES = ["baseline", "sw", "crypto", "packet"]
 COLOURS = {"baseline": "tab:gray", "sw": "tab:red", "crypto": "tab:orange", "packet": "tab:blue"}
-GROUP_KEYS = ["link_gbps", "mtu", "encap", "sas", "sa_per_stream", "rss", "rss_after_decrypt",
-              "crypto_cap_gbps"]
+GROUP_KEYS = ["link_gbps", "mtu", "encap", "rss", "rss_after_decrypt", "crypto_cap_gbps"]
 
 
 def group_of(cell):
+    """The inputs a line keeps fixed: all but mode and CPUs (and with them streams and SAs)."""
+    sas = "per stream" if cell["sa_per_stream"] else cell["sas"]
     return tuple((k, json.dumps(cell.get(k))) for k in GROUP_KEYS) + (
+        ("sas", json.dumps(sas)),
         ("turbo", json.dumps(cell["frequency"]["turbo"])),
-        ("clock", json.dumps(cell["frequency"]["base_ghz"])))
+        ("clock", json.dumps(cell["frequency"]["base_ghz"])),
+        ("llc", json.dumps(cell["llc_contention"]["on"])))
 
 
 def label_of(group, groups):
@@ -35,7 +38,21 @@ def label_of(group, groups):
     return " (" + ", ".join(f"{k}={dict(group)[k]}" for k in varying) + ")"
 
 
-def save(fig, out, name):
+def ordered(series):
+    """Each (mode, group) and its cells by CPU count, modes in the table's order."""
+    for (mode, group), cs in sorted(series.items(),
+                                    key=lambda kv: (MODES.index(kv[0][0]), kv[0][1])):
+        yield mode, group, sorted(cs, key=lambda c: c["cpus"])
+
+
+def finish(fig, ax, labels, out, name):
+    """Log-2 CPU axis, the labels (x, y, title), a grid and a legend; PNG and SVG."""
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
+    ax.set_title(labels[2])
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, ncol=2, loc="best")
     fig.tight_layout()
     for ext in ("png", "svg"):
         fig.savefig(f"{out}/{name}.{ext}", dpi=120)
@@ -54,8 +71,7 @@ def main():
     groups = sorted({g for _, g in series})
 
     fig, ax = plt.subplots(figsize=(8, 5))
-    for (mode, group), cs in sorted(series.items(), key=lambda kv: (MODES.index(kv[0][0]), kv[0][1])):
-        cs.sort(key=lambda c: c["cpus"])
+    for mode, group, cs in ordered(series):
         x = [c["cpus"] for c in cs]
         colour = COLOURS.get(mode)
         ax.plot(x, [c["gbps"] for c in cs], "-o", color=colour, label=mode + label_of(group, groups))
@@ -64,17 +80,11 @@ def main():
                     label=f"{mode}, reference")
             ax.plot(x, [c["formula_gbps"] for c in cs], "--", color=colour, alpha=0.5,
                     label=f"{mode}, formula")
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("CPUs (one TCP stream each)")
-    ax.set_ylabel("TCP goodput, Gbit/s")
-    ax.set_title("Throughput by CPU count")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
-    save(fig, out, "throughput")
+    finish(fig, ax, ("CPUs (one TCP stream each)", "TCP goodput, Gbit/s",
+                     "Throughput by CPU count"), out, "throughput")
 
     fig, ax = plt.subplots(figsize=(8, 5))
-    for (mode, group), cs in sorted(series.items(), key=lambda kv: (MODES.index(kv[0][0]), kv[0][1])):
-        cs.sort(key=lambda c: c["cpus"])
+    for mode, group, cs in ordered(series):
         x = [c["cpus"] for c in cs]
         mean = [100 * sum(r["utilisation"] for r in c["receiver_cores"]) / len(c["receiver_cores"])
                 for c in cs]
@@ -82,14 +92,9 @@ def main():
         colour = COLOURS.get(mode)
         ax.plot(x, mean, "-o", color=colour, label=f"{mode}{label_of(group, groups)}, mean")
         ax.plot(x, busiest, ":", color=colour, label=f"{mode}{label_of(group, groups)}, busiest")
-    ax.set_xscale("log", base=2)
     ax.set_ylim(0, 105)
-    ax.set_xlabel("CPUs")
-    ax.set_ylabel("receiver core utilisation, %")
-    ax.set_title("Receiver CPU utilisation by CPU count")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
-    save(fig, out, "utilisation")
+    finish(fig, ax, ("CPUs", "receiver core utilisation, %",
+                     "Receiver CPU utilisation by CPU count"), out, "utilisation")
 
 
 if __name__ == "__main__":

@@ -42,42 +42,72 @@ Fit(const ScaleCellConfig& cell,
         const double rate = SimulateOneCpu(cell, mode, *costs);
         return std::make_pair(rate, 1 / rate - 1 / step.referenceGbps);
     };
-    // The secant inside a bracket [lo, hi] (rate(lo) above the reference, rate(hi) below),
-    // bisecting where the secant would leave it; a cost never goes below 0.
-    double lo = 0;
-    double hi = -1; // none yet
-    double x0 = costs->*field;
-    auto [r0, f0] = error(x0);
-    (f0 < 0 ? lo : hi) = x0;
-    double x1 = x0 * 1.5 + 100;
-    auto [r1, f1] = error(x1);
-    (f1 < 0 ? lo : hi) = f1 < 0 ? std::max(lo, x1) : (hi < 0 ? x1 : std::min(hi, x1));
-    while (std::fabs(r1 - step.referenceGbps) > 0.001 * step.referenceGbps && step.rounds < 16)
+    // Regula falsi (Illinois) on a bracket [lo, hi] with rate(lo) above the reference and
+    // rate(hi) below, found by stepping out from the first guess; a cost never goes below 0.
+    // The best point seen is the answer.
+    double best = costs->*field;
+    double bestRate = 0;
+    double bestGap = 1e300;
+    const auto try_ = [&](double x) {
+        const auto [rate, f] = error(x);
+        if (std::fabs(rate - step.referenceGbps) < bestGap)
+        {
+            bestGap = std::fabs(rate - step.referenceGbps);
+            best = x;
+            bestRate = rate;
+        }
+        return f;
+    };
+    const double tolerance = 0.001 * step.referenceGbps;
+    double lo = costs->*field;
+    double flo = try_(lo);
+    double hi = lo;
+    double fhi = flo;
+    // Step out until the sign changes: up while too fast, down (towards 0) while too slow.
+    while (bestGap > tolerance && step.rounds < 16 && (flo < 0) == (fhi < 0))
     {
-        double x2 = f1 != f0 ? x1 - f1 * (x1 - x0) / (f1 - f0) : -1;
-        const double top = hi < 0 ? std::max(2 * lo, x1 * 2 + 100) : hi;
-        if (!(x2 > lo && x2 < top))
+        if (flo < 0)
         {
-            x2 = hi < 0 ? top : (lo + hi) / 2;
+            lo = hi;
+            flo = fhi;
+            hi = hi * 2 + 100;
+            fhi = try_(hi);
         }
-        if (lo == 0 && x2 <= 0)
+        else if (lo == 0)
         {
-            break;
-        }
-        x0 = x1;
-        f0 = f1;
-        x1 = x2;
-        std::tie(r1, f1) = error(x1);
-        if (f1 < 0)
-        {
-            lo = std::max(lo, x1);
+            break; // too slow even at no cost
         }
         else
         {
-            hi = hi < 0 ? x1 : std::min(hi, x1);
+            hi = lo;
+            fhi = flo;
+            lo = lo / 4 < 1 ? 0 : lo / 4;
+            flo = try_(lo);
         }
     }
-    costs->*field = x1;
+    int side = 0;
+    while (bestGap > tolerance && step.rounds < 16 && (flo < 0) != (fhi < 0))
+    {
+        const double x = hi - fhi * (hi - lo) / (fhi - flo);
+        const double fx = try_(x);
+        if ((fx < 0) == (flo < 0))
+        {
+            lo = x;
+            flo = fx;
+            fhi = side == -1 ? fhi / 2 : fhi; // Illinois: halve the stale end
+            side = -1;
+        }
+        else
+        {
+            hi = x;
+            fhi = fx;
+            flo = side == 1 ? flo / 2 : flo;
+            side = 1;
+        }
+    }
+    costs->*field = best;
+    const double x1 = best;
+    const double r1 = bestRate;
     step.reached = std::fabs(r1 - step.referenceGbps) <= 0.01 * step.referenceGbps;
     if (!step.reached && requireReached)
     {

@@ -86,7 +86,9 @@ RunScaleCell(const ScaleCellConfig& config)
     Config::SetDefault("ns3::TcpSocket::SegmentSize", UintegerValue(segmentPackets * mss));
     Config::SetDefault("ns3::TcpSocket::SndBufSize", UintegerValue(config.receiveBufferBytes));
     Config::SetDefault("ns3::TcpSocket::RcvBufSize", UintegerValue(config.receiveBufferBytes));
-    Config::SetDefault("ns3::TcpSocket::DelAckCount", UintegerValue(2));
+    // Linux ACKs at once a GRO packet of more than one MSS (__tcp_ack_snd_check): one ACK per
+    // segment.
+    Config::SetDefault("ns3::TcpSocket::DelAckCount", UintegerValue(1));
     Config::SetDefault("ns3::TcpSocket::InitialCwnd", UintegerValue(10));
 
     NodeContainer nodes;
@@ -102,6 +104,9 @@ RunScaleCell(const ScaleCellConfig& config)
     hc.rss = config.rss;
     hc.rssAfterDecrypt = config.rssAfterDecrypt;
     hc.sas = config.sas;
+    hc.llcContention = config.llcContention;
+    hc.ddioBytes = config.ddioMegabytes * 1e6;
+    hc.dramBytesPerSecond = config.dramGbytesPerSecond * 1e9;
     Ptr<ScaleHost> sender = CreateObject<ScaleHost>();
     hc.isSender = true;
     sender->Setup(hc, wire);
@@ -161,6 +166,8 @@ RunScaleCell(const ScaleCellConfig& config)
         r.receiverCores = LoadsOf(receiver, end - warmup);
         r.senderCores = LoadsOf(sender, end - warmup);
         r.drops = txDev->GetDrops() + rxDev->GetDrops();
+        r.residentMegabytes = receiver->GetMaxResidentBytes() / 1e6;
+        r.llcMissShare = receiver->GetLlcMissShare();
         for (uint32_t i = 0; i < flows; ++i)
         {
             r.rxCoreOfFlow.push_back(receiver->RxCoreOf(i, true));
@@ -170,6 +177,8 @@ RunScaleCell(const ScaleCellConfig& config)
     Simulator::Stop(end + MilliSeconds(1));
     Simulator::Run();
     Simulator::Destroy();
+    sender->Dispose(); // their cores' queued jobs hold packets and callbacks
+    receiver->Dispose();
     r.ghz = hc.hz / 1e9;
     r.mss = mss;
     r.segmentPackets = segmentPackets;

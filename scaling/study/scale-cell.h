@@ -42,6 +42,12 @@ struct ScaleCellConfig
     ScaleRss rss{ScaleRss::Spread};
     bool rssAfterDecrypt{false};
     double cryptoCapGbps{0}; //!< 0: none
+    /// Last-level cache contention on the receiver (ScaleHostConfig::llcContention): the
+    /// 8380's 60 MB LLC (Intel ARK), of which DDIO writes into 2 of its 12 ways (the default
+    /// Farshin et al. measured, USENIX ATC 2020), and one core's read from DRAM.
+    bool llcContention{false};
+    double ddioMegabytes{10};
+    double dramGbytesPerSecond{12};
     double warmupMs{20};
     double measureMs{50};
     /// Each stream's send and receive buffer: it bounds the data in flight. 1 MiB covers the
@@ -69,6 +75,8 @@ struct ScaleCellResult
     std::vector<ScaleCoreLoad> senderCores;
     std::vector<uint32_t> rxCoreOfFlow; //!< the RSS core each stream's data lands on
     uint64_t drops{0};
+    double residentMegabytes{0}; //!< the receiver's received but uncopied payload, at most
+    double llcMissShare{0};      //!< first reads of received payload that missed the LLC
     double wallSeconds{0};
 };
 

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
+#include <fcntl.h>
 #include <map>
 #include <poll.h>
 #include <signal.h>
@@ -21,7 +23,7 @@ ParseNumber(const std::string& text, double* value)
     {
         size_t used = 0;
         *value = std::stod(text, &used);
-        return used == text.size();
+        return used == text.size() && std::isfinite(*value);
     }
     catch (const std::exception&)
     {
@@ -85,7 +87,10 @@ ScaleAxisNames()
                                                    "rss",
                                                    "crypto-cap",
                                                    "turbo",
-                                                   "rss-after-decrypt"};
+                                                   "rss-after-decrypt",
+                                                   "llc",
+                                                   "ddio-mb",
+                                                   "dram-gbps"};
     return names;
 }
 
@@ -103,9 +108,11 @@ SetScaleInput(ScaleCellConfig* c,
     };
     if (name == "link")
     {
-        if (!number || v <= 0 || v > 1600)
+        // Below 1 Gbit/s a 64 KiB segment takes over half a millisecond: too coarse for the
+        // measured window.
+        if (!number || v < 1 || v > 1600)
         {
-            return bad("is not a link rate in Gbit/s (0 < rate <= 1600)");
+            return bad("is not a link rate in Gbit/s from 1 to 1600");
         }
         c->linkGbps = v;
     }
@@ -173,6 +180,21 @@ SetScaleInput(ScaleCellConfig* c,
         {
             return bad("is not on or off");
         }
+    }
+    else if (name == "llc")
+    {
+        if (!ParseOnOff(value, &c->llcContention))
+        {
+            return bad("is not on or off");
+        }
+    }
+    else if (name == "ddio-mb" || name == "dram-gbps")
+    {
+        if (!number || v <= 0 || v > 10000)
+        {
+            return bad("is not a positive size or rate");
+        }
+        (name == "ddio-mb" ? c->ddioMegabytes : c->dramGbytesPerSecond) = v;
     }
     else if (name == "rss-after-decrypt")
     {
@@ -254,7 +276,7 @@ RunCells(const std::vector<ScaleCellConfig>& cells,
         while (children.size() < jobs && next < cells.size())
         {
             int fds[2];
-            if (pipe(fds) != 0)
+            if (pipe2(fds, O_CLOEXEC) != 0)
             {
                 runs[next].error = std::string("pipe: ") + std::strerror(errno);
                 ++next;
@@ -278,6 +300,10 @@ RunCells(const std::vector<ScaleCellConfig>& cells,
                 while (off < out.size())
                 {
                     const ssize_t n = write(fds[1], out.data() + off, out.size() - off);
+                    if (n < 0 && errno == EINTR)
+                    {
+                        continue;
+                    }
                     if (n <= 0)
                     {
                         _exit(3);
@@ -289,8 +315,13 @@ RunCells(const std::vector<ScaleCellConfig>& cells,
             close(fds[1]);
             if (pid < 0)
             {
+                const int e = errno;
                 close(fds[0]);
-                runs[next].error = std::string("fork: ") + std::strerror(errno);
+                if (e == EAGAIN && !children.empty())
+                {
+                    break; // again once a running cell is done
+                }
+                runs[next].error = std::string("fork: ") + std::strerror(e);
                 ++next;
                 ++done;
                 continue;
@@ -307,19 +338,32 @@ RunCells(const std::vector<ScaleCellConfig>& cells,
         {
             pfds.push_back(pollfd{c.fd, POLLIN, 0});
         }
-        if (poll(pfds.data(), pfds.size(), -1) < 0 && errno != EINTR)
+        if (poll(pfds.data(), pfds.size(), -1) < 0)
         {
+            if (errno == EINTR)
+            {
+                continue;
+            }
+            const std::string why = std::string("poll: ") + std::strerror(errno);
+            for (size_t i = next; i < cells.size(); ++i)
+            {
+                runs[i].error = why;
+            }
+            for (const Child& c : children)
+            {
+                runs[c.index].error = why;
+            }
             break;
         }
         for (size_t i = children.size(); i-- > 0;)
         {
-            if (!(pfds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+            if (!(pfds[i].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
             {
                 continue;
             }
             Child& c = children[i];
             char buf[65536];
-            const ssize_t n = read(c.fd, buf, sizeof(buf));
+            const ssize_t n = (pfds[i].revents & POLLNVAL) ? 0 : read(c.fd, buf, sizeof(buf));
             if (n > 0)
             {
                 c.output.append(buf, size_t(n));
@@ -331,9 +375,17 @@ RunCells(const std::vector<ScaleCellConfig>& cells,
             }
             close(c.fd);
             int status = 0;
-            waitpid(c.pid, &status, 0);
+            pid_t waited;
+            do
+            {
+                waited = waitpid(c.pid, &status, 0);
+            } while (waited < 0 && errno == EINTR);
             ScaleCellRun& run = runs[c.index];
-            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            if (waited != c.pid)
+            {
+                run.error = std::string("waitpid: ") + std::strerror(errno);
+            }
+            else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
             {
                 run.error =
                     WIFSIGNALED(status)
@@ -384,7 +436,9 @@ CellInputsToJson(const ScaleCellConfig& c)
     return {{"mode", ScaleModeName(c.mode)},
             {"cpus", c.cpus},
             {"flows", c.flows == 0 ? c.cpus : c.flows},
-            {"sas", c.sas == 0 ? (c.flows == 0 ? c.cpus : c.flows) : c.sas},
+            {"sas",
+             c.sas == 0 ? (c.flows == 0 ? c.cpus : c.flows)
+                        : std::min(c.sas, c.flows == 0 ? c.cpus : c.flows)},
             {"sa_per_stream", c.sas == 0},
             {"link_gbps", c.linkGbps},
             {"mtu", c.mtu},
@@ -392,6 +446,10 @@ CellInputsToJson(const ScaleCellConfig& c)
             {"rss", ScaleRssName(c.rss)},
             {"rss_after_decrypt", c.rssAfterDecrypt},
             {"crypto_cap_gbps", c.cryptoCapGbps},
+            {"llc_contention",
+             {{"on", c.llcContention},
+              {"ddio_mb", c.ddioMegabytes},
+              {"dram_gbytes_per_second", c.dramGbytesPerSecond}}},
             {"frequency",
              {{"turbo", c.frequency.turbo},
               {"base_ghz", c.frequency.baseGhz},
@@ -416,6 +474,8 @@ CellResultToJson(const ScaleCellResult& r)
             {"sender_cores", LoadsToJson(r.senderCores)},
             {"rx_core_of_flow", r.rxCoreOfFlow},
             {"drops", r.drops},
+            {"receiver_resident_mb", r.residentMegabytes},
+            {"llc_miss_share", r.llcMissShare},
             {"wall_seconds", r.wallSeconds}};
 }
 
@@ -433,6 +493,8 @@ CellResultFromJson(const nlohmann::json& j)
     r.senderCores = LoadsFromJson(j.at("sender_cores"));
     r.rxCoreOfFlow = j.at("rx_core_of_flow").get<std::vector<uint32_t>>();
     r.drops = j.at("drops").get<uint64_t>();
+    r.residentMegabytes = j.at("receiver_resident_mb").get<double>();
+    r.llcMissShare = j.at("llc_miss_share").get<double>();
     r.wallSeconds = j.at("wall_seconds").get<double>();
     return r;
 }
@@ -461,6 +523,7 @@ CostsFromJson(const nlohmann::json& j, ScaleCosts* costs, std::string* error)
     std::map<std::string, double*> fields = {{"driver_packet", &c.driverPacket},
                                              {"tcp_segment_rx", &c.tcpSegmentRx},
                                              {"tcp_segment_tx", &c.tcpSegmentTx},
+                                             {"tcp_packet_tx", &c.tcpPacketTx},
                                              {"ack_rx", &c.ackRx},
                                              {"ack_tx", &c.ackTx},
                                              {"copy_byte", &c.copyByte},

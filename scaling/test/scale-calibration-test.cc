@@ -44,10 +44,11 @@ TEST(ScaleCalibrationTest, ACipherSlowerThanTheWholeSoftwareBudgetIsReportedNotH
 {
     ScaleCellConfig cell;
     MachineCosts m = SyntheticMachine();
-    EXPECT_THROW(Calibrate(cell, m, 20.0), std::runtime_error);
-    const ScaleCalibration cal = Calibrate(cell, m, 20.0, false);
+    // Four times the cipher: even with no other software cost the 1-CPU cell runs at about 3.2.
+    EXPECT_THROW(Calibrate(cell, m, 4.0), std::runtime_error);
+    const ScaleCalibration cal = Calibrate(cell, m, 4.0, false);
     EXPECT_FALSE(cal.steps.back().reached);
-    EXPECT_LT(cal.steps.back().value, 1); // bisected down to nothing
+    EXPECT_LT(cal.steps.back().value, 100); // stepped down to almost nothing from 2,000
     EXPECT_LT(cal.steps.back().simulatedGbps, 6);
 }
 

@@ -52,36 +52,46 @@ TEST(CpuCoreTest, SoftirqRunsBeforeQueuedTaskWorkAndTimeIsCyclesOverClock)
     Simulator::Destroy();
 }
 
-TEST(CpuCoreTest, CoresSharingAnSaLockSpinForEachOther)
+// Four cores whose jobs spend 90 % of their time under one lock can together go no faster
+// than the lock: 3.6 cores' worth of holds through one lock.
+TEST(CpuCoreTest, CoresSharingAnSaLockAreLimitedByIt)
 {
-    Ptr<CpuCore> a = CreateObject<CpuCore>();
-    Ptr<CpuCore> b = CreateObject<CpuCore>();
-    a->SetFrequency(1e9);
-    b->SetFrequency(1e9);
-    SaLock lock;
-    Time aDone;
-    Time bDone;
-    // 10 packets of 100 cycles under the lock in each job of 2,000 cycles.
-    a->Submit(
-        CpuCore::Class::Softirq,
-        2000,
-        [&] { aDone = Simulator::Now(); },
-        &lock,
-        10,
-        100);
-    b->Submit(
-        CpuCore::Class::Softirq,
-        2000,
-        [&] { bDone = Simulator::Now(); },
-        &lock,
-        10,
-        100);
-    Simulator::Run();
-    EXPECT_EQ(aDone, MicroSeconds(2));
-    EXPECT_EQ(bDone, MicroSeconds(3)); // spun 1 us while a held it
-    EXPECT_EQ(b->GetSpun(), MicroSeconds(1));
-    EXPECT_EQ(lock.acquired, 20u);
-    Simulator::Destroy();
+    const auto run = [](bool shared) {
+        std::vector<Ptr<CpuCore>> cores;
+        std::vector<SaLock> locks(4);
+        Time last;
+        for (int i = 0; i < 4; ++i)
+        {
+            cores.push_back(CreateObject<CpuCore>());
+            cores.back()->SetFrequency(1e9);
+            for (int j = 0; j < 100; ++j)
+            {
+                cores.back()->Submit(
+                    CpuCore::Class::Softirq,
+                    1000,
+                    [&last] { last = Simulator::Now(); },
+                    &locks[shared ? 0 : i],
+                    9,
+                    100);
+            }
+        }
+        Simulator::Run();
+        Time spin;
+        for (const auto& c : cores)
+        {
+            spin += c->GetSpun();
+        }
+        Simulator::Destroy();
+        return std::make_pair(last, spin);
+    };
+    const auto [alone, alonespin] = run(false);
+    EXPECT_EQ(alone, MicroSeconds(100)); // 100 jobs of 1 us, each core its own lock
+    EXPECT_EQ(alonespin, Time(0));
+    const auto [shared, sharedspin] = run(true);
+    // 400 jobs x 0.9 us of holds through one lock: 360 us, and the cores spin the rest.
+    EXPECT_GE(shared, MicroSeconds(359));
+    EXPECT_LE(shared, MicroSeconds(362));
+    EXPECT_GT(sharedspin, MicroSeconds(900)); // 4 x 360 us busy, 400 us of it work
 }
 
 ScaleHostConfig
