@@ -55,6 +55,9 @@ PrintScaleHelp()
            "                         Toeplitz hash into a 128-entry indirection table\n"
            "  --rss-after-decrypt on|off  the NIC hashes decrypted headers (crypto, packet)\n"
            "  --crypto-cap GBPS      the NIC's crypto engine throughput (default: none)\n"
+           "  --mix fixed|imix       traffic: TCP bulk (default), or UDP datagrams of the\n"
+           "                         simple iMIX (IP sizes 40, 576, 1500 as 7:4:1), one\n"
+           "                         stream per CPU, as fast as each socket's buffer allows\n"
            "  --llc on|off           LLC contention on the receiver: received data that\n"
            "                         waits longer than DDIO's ways (--ddio-mb, default 10)\n"
            "                         hold is read from DRAM (--dram-gbps per core, default\n"
@@ -64,7 +67,7 @@ PrintScaleHelp()
            "  --sweep NAME=V1,V2,..  vary an input (at most two sweeps: a grid); NAME: link,\n"
            "                         mtu, clock, cores-per-socket, sas, flows, encap, rss,\n"
            "                         crypto-cap, turbo, rss-after-decrypt, llc, ddio-mb,\n"
-           "                         dram-gbps\n"
+           "                         dram-gbps, mix\n"
            "  --jobs N               cells at once, each in a process (default: CPUs)\n"
            "  --shard K/N            run only every N-th cell from the K-th (a CI matrix or a\n"
            "                         batch job each); combine with --merge\n"
@@ -658,6 +661,7 @@ ScaleCommand(const std::vector<std::string>& args)
     calCell.sas = 0;
     calCell.flows = 0;
     calCell.cryptoCapGbps = 0;
+    calCell.imix = false;
     MachineCosts machine;
     ScaleCalibration cal;
     nlohmann::json doc;

@@ -10,6 +10,11 @@ namespace ns3
 
 NS_OBJECT_ENSURE_REGISTERED(CpuCore);
 
+namespace
+{
+const Time kSoftirqTime = MilliSeconds(2); // Linux's MAX_SOFTIRQ_TIME
+} // namespace
+
 Time
 SaLock::Acquire(Time now, Time work, Time hold, uint32_t sections)
 {
@@ -62,10 +67,46 @@ CpuCore::Submit(Class c,
     }
 }
 
+size_t
+CpuCore::PickClass(Time now)
+{
+    const bool soft = !m_queues[0].empty();
+    const bool task = !m_queues[1].empty();
+    if (!soft || !task)
+    {
+        // Nothing competes: the streak ends once softirq work runs out.
+        if (!soft)
+        {
+            m_deferred = false;
+            m_softirqSince = Time::Max();
+        }
+        return soft ? 0 : 1;
+    }
+    // Softirq work first, as __do_softirq runs it on irq exit; after 2 ms of it while a task
+    // waits (MAX_SOFTIRQ_TIME) the rest goes to ksoftirqd, which the scheduler shares fairly
+    // with the task: from then on, the class that has had less of the core goes next.
+    if (!m_deferred)
+    {
+        if (m_softirqSince == Time::Max())
+        {
+            m_softirqSince = now;
+        }
+        if (now - m_softirqSince < kSoftirqTime)
+        {
+            return 0;
+        }
+        m_deferred = true;
+        m_deferredTime[0] = m_deferredTime[1] = Time(0);
+    }
+    return m_deferredTime[0] <= m_deferredTime[1] ? 0 : 1;
+}
+
 void
 CpuCore::StartNext()
 {
-    std::deque<Job>& q = !m_queues[0].empty() ? m_queues[0] : m_queues[1];
+    const Time now = Simulator::Now();
+    const size_t cls = PickClass(now);
+    std::deque<Job>& q = m_queues[cls];
     if (q.empty())
     {
         m_running = false;
@@ -74,7 +115,6 @@ CpuCore::StartNext()
     Job job = std::move(q.front());
     q.pop_front();
     m_running = true;
-    const Time now = Simulator::Now();
     Time work = Seconds(job.cycles / m_hz);
     Time spin;
     if (job.lock && job.lockPackets > 0)
@@ -84,6 +124,10 @@ CpuCore::StartNext()
         work += spin;
     }
     m_spun += spin;
+    if (m_deferred)
+    {
+        m_deferredTime[cls] += work;
+    }
     m_runningSince = now;
     m_runningUntil = now + work;
     m_runningSpin = spin;
@@ -106,6 +150,12 @@ CpuCore::Finish(std::function<void()> done)
 {
     done();
     StartNext();
+}
+
+size_t
+CpuCore::GetBacklog(Class c) const
+{
+    return m_queues[size_t(c)].size();
 }
 
 Time

@@ -35,7 +35,9 @@ struct SaLock
 /**
  * A core as a non-preemptive server with two classes: softirq work (the NIC's receive, GRO,
  * XFRM, TCP's receive and its ACKs) before task work (the application's copy and send), as
- * Linux runs pending softirqs before it returns to the task. A job that needs an SA lock spins
+ * Linux runs pending softirqs before it returns to the task; but once softirq work has kept a
+ * waiting task off the core for 2 ms, the two share it evenly, as when __do_softirq hands its
+ * work to ksoftirqd. A job that needs an SA lock spins
  * on it at its start, and the core is busy while it spins.
  */
 class CpuCore : public Object
@@ -60,6 +62,8 @@ class CpuCore : public Object
                 uint32_t lockPackets = 0,
                 double lockCyclesPerPacket = 0);
 
+    /// Jobs of a class waiting (the running one not counted).
+    size_t GetBacklog(Class c) const;
     /// Busy time (working or spinning) since the last ResetStats.
     Time GetBusy() const;
     Time GetSpun() const; //!< of it, spinning on SA locks
@@ -81,10 +85,15 @@ class CpuCore : public Object
         double lockCyclesPerPacket;
     };
 
+    /// The queue the next job comes from (0 softirq, 1 task).
+    size_t PickClass(Time now);
     void StartNext();
     void Finish(std::function<void()> done);
 
     std::deque<Job> m_queues[2];
+    Time m_softirqSince{Time::Max()}; //!< start of the softirq run a waiting task sits out
+    bool m_deferred{false};           //!< softirq work deferred to ksoftirqd
+    Time m_deferredTime[2];           //!< each class's time on the core since then
     bool m_running{false};
     double m_hz{2.3e9};
     Time m_statsSince;

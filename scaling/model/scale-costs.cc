@@ -58,6 +58,7 @@ ScaleCosts::Fields() const
             {"tcp_segment_rx", tcpSegmentRx},
             {"tcp_segment_tx", tcpSegmentTx},
             {"tcp_packet_tx", tcpPacketTx},
+            {"udp_packet_rx", udpPacketRx},
             {"ack_rx", ackRx},
             {"ack_tx", ackTx},
             {"copy_byte", copyByte},

@@ -44,6 +44,8 @@ struct ScaleCosts
     double tcpSegmentRx{2000};      //!< per GRO segment: IP and TCP receive, socket queueing
     double tcpSegmentTx{2000};      //!< per TSO segment: TCP and IP output, the driver's send
     double tcpPacketTx{1000};       //!< per MSS packet sent where GSO is off: TCP and IP output
+                                    //!< (also a UDP datagram's UDP and IP output)
+    double udpPacketRx{1000};       //!< per UDP datagram received: IP, UDP, the socket queue
     double ackRx{600};              //!< per ACK received: driver, TCP's ACK processing
     double ackTx{600};              //!< per ACK sent
     double copyByte{0.1};           //!< the receiver's copy to user space, per payload byte

@@ -105,6 +105,7 @@ ScaleHost::DoDispose()
         core->Dispose();
     }
     m_cores.clear();
+    m_udpRoom.clear();
     Object::DoDispose();
 }
 
@@ -209,9 +210,13 @@ ScaleHost::LockOf(uint32_t flow, bool toReceiver)
 }
 
 double
-ScaleHost::CipherOf(uint32_t payload, uint32_t packets) const
+ScaleHost::CipherOf(uint32_t payload, uint32_t packets, bool udp) const
 {
     const CipherCost& c = m_config.costs.cipher;
+    if (udp)
+    {
+        return c.Cycles(m_wire->GetCipherBytes(payload, ScaleWire::kUdpHeader));
+    }
     if (payload == 0)
     {
         return c.Cycles(m_wire->GetCipherBytes(0));
@@ -228,6 +233,27 @@ ScaleHost::Transmit(const ScaleSegment& s, std::function<void()> toNic)
     const ScaleCosts& c = m_config.costs;
     const ScaleMode mode = m_config.mode;
     SaLock* lock = LockOf(s.flow, s.toReceiver);
+    if (s.udp)
+    {
+        // The application's sendmsg: UDP and IP output, then the datagram's own ESP.
+        ++m_udpInFlight[s.flow];
+        double cycles = c.tcpPacketTx;
+        if (mode == ScaleMode::Software)
+        {
+            cycles += c.xfrmPacket + c.espSoftwarePacket + CipherOf(s.payload, 1, true);
+        }
+        else if (mode == ScaleMode::Crypto)
+        {
+            cycles += c.xfrmPacket;
+        }
+        m_cores[s.flow % m_cores.size()]->Submit(CpuCore::Class::Task,
+                                                 cycles,
+                                                 std::move(toNic),
+                                                 lock,
+                                                 lock ? 1 : 0,
+                                                 c.saLockPacket);
+        return;
+    }
     if (s.payload == 0)
     {
         // An ACK leaves from the softirq that took the data it acknowledges.
@@ -296,6 +322,11 @@ ScaleHost::Receive(const ScaleSegment& s, std::function<void()> up)
                        c.saLockPacket / 2);
         return;
     }
+    if (s.udp)
+    {
+        ReceiveDatagram(s, rxCore, lock, std::move(up));
+        return;
+    }
     double cycles = s.packets * c.driverPacket + c.tcpSegmentRx;
     m_resident += s.payload;
     m_maxResident = std::max(m_maxResident, m_resident);
@@ -329,6 +360,86 @@ ScaleHost::Receive(const ScaleSegment& s, std::function<void()> up)
         lock,
         lock ? 2 * s.packets : 0,
         c.saLockPacket / 2);
+}
+
+void
+ScaleHost::ReceiveDatagram(const ScaleSegment& s,
+                           Ptr<CpuCore> rxCore,
+                           SaLock* lock,
+                           std::function<void()> up)
+{
+    const ScaleCosts& c = m_config.costs;
+    const ScaleMode mode = m_config.mode;
+    if (rxCore->GetBacklog(CpuCore::Class::Softirq) >= m_config.rxRingPackets)
+    {
+        NS_LOG_LOGIC("receive ring of core full: a datagram of flow " << s.flow << " dropped");
+        ++m_rxDrops;
+        return;
+    }
+    // No UDP GRO: each datagram is its own trip through the driver, IP and UDP.
+    double cycles = c.driverPacket + c.udpPacketRx;
+    m_resident += s.payload;
+    m_maxResident = std::max(m_maxResident, m_resident);
+    if (mode == ScaleMode::Software)
+    {
+        cycles += c.xfrmPacket + c.espSoftwarePacket + CipherOf(s.payload, 1, true) +
+                  FirstReadPenalty(s.payload);
+    }
+    else if (mode == ScaleMode::Crypto)
+    {
+        cycles += c.xfrmPacket;
+    }
+    const Ptr<CpuCore> appCore = m_cores[s.flow % m_cores.size()];
+    const bool copyFirst = mode != ScaleMode::Software;
+    const uint32_t payload = s.payload;
+    rxCore->Submit(
+        CpuCore::Class::Softirq,
+        cycles,
+        [this, appCore, copyFirst, payload, up = std::move(up)]() mutable {
+            const double copy =
+                payload * m_config.costs.copyByte + (copyFirst ? FirstReadPenalty(payload) : 0);
+            appCore->Submit(CpuCore::Class::Task, copy, [this, payload, up = std::move(up)]() {
+                m_resident -= payload;
+                up();
+            });
+        },
+        lock,
+        lock ? 2 : 0,
+        c.saLockPacket / 2);
+}
+
+uint32_t
+ScaleHost::GetUdpInFlight(uint32_t flow) const
+{
+    const auto it = m_udpInFlight.find(flow);
+    return it == m_udpInFlight.end() ? 0 : it->second;
+}
+
+void
+ScaleHost::SetUdpRoomCallback(uint32_t flow, std::function<void()> room)
+{
+    m_udpRoom[flow] = std::move(room);
+}
+
+void
+ScaleHost::UdpTransmitted(uint32_t flow)
+{
+    auto it = m_udpInFlight.find(flow);
+    if (it != m_udpInFlight.end() && it->second > 0)
+    {
+        --it->second;
+    }
+    const auto room = m_udpRoom.find(flow);
+    if (room != m_udpRoom.end() && room->second)
+    {
+        room->second();
+    }
+}
+
+uint64_t
+ScaleHost::GetRxDrops() const
+{
+    return m_rxDrops;
 }
 
 double
@@ -377,6 +488,7 @@ ScaleHost::ResetStats()
         lock.acquired = 0;
     }
     m_maxResident = m_resident;
+    m_rxDrops = 0;
     m_firstReadBytes = 0;
     m_missedBytes = 0;
 }

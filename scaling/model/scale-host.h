@@ -38,6 +38,7 @@ struct ScaleSegment
     uint32_t payload{0};   //!< TCP payload bytes (0: an ACK)
     uint32_t packets{1};   //!< MTU packets it stands for on the wire
     bool toReceiver{true}; //!< data direction (sender to receiver), or the ACKs' way back
+    bool udp{false};       //!< a UDP datagram (the iMIX cells), not a TCP segment
 };
 
 struct ScaleHostConfig
@@ -50,6 +51,7 @@ struct ScaleHostConfig
     bool rssAfterDecrypt{false}; //!< the NIC hashes the decrypted headers (crypto, packet)
     uint32_t sas{0};             //!< SA pairs the streams share round robin; 0: one per stream
     bool isSender{true};
+    uint32_t rxRingPackets{1024}; //!< a receive queue's ring (mlx5's default RX ring size)
     /// Last-level cache contention on the receiver: the NIC writes received data into the LLC
     /// (Intel DDIO), but only into a few of its ways. Data that waits longer than those ways
     /// last is in DRAM when a core first reads it.
@@ -81,8 +83,17 @@ class ScaleHost : public Object
 
     /// The host's stack sends s; toNic runs when its cores are done with it.
     void Transmit(const ScaleSegment& s, std::function<void()> toNic);
-    /// The NIC received s; up runs (into the host's IP and TCP) when its cores are done.
+    /// The NIC received s; up runs (into the host's IP and TCP) when its cores are done. A
+    /// datagram whose RSS core already has a full ring of packets waiting is dropped.
     void Receive(const ScaleSegment& s, std::function<void()> up);
+
+    /// UDP's socket send buffer: datagrams of a stream the host holds (from the application's
+    /// send to the NIC's transmit completion), and a callback for when one is done.
+    uint32_t GetUdpInFlight(uint32_t flow) const;
+    void SetUdpRoomCallback(uint32_t flow, std::function<void()> room);
+    /// The NIC has sent a datagram of flow.
+    void UdpTransmitted(uint32_t flow);
+    uint64_t GetRxDrops() const; //!< datagrams dropped at a full receive ring
 
     uint32_t GetCoreCount() const;
     Ptr<CpuCore> GetCore(uint32_t i) const;
@@ -107,7 +118,11 @@ class ScaleHost : public Object
   private:
     using RssKey = std::tuple<uint32_t, uint32_t, uint32_t, uint32_t, uint32_t>;
     RssKey KeyOf(uint32_t flow, bool toReceiver) const;
-    double CipherOf(uint32_t payload, uint32_t packets) const;
+    double CipherOf(uint32_t payload, uint32_t packets, bool udp = false) const;
+    void ReceiveDatagram(const ScaleSegment& s,
+                         Ptr<CpuCore> rxCore,
+                         SaLock* lock,
+                         std::function<void()> up);
     SaLock* LockOf(uint32_t flow, bool toReceiver);
     bool CpuDoesSaState() const;
     /// Cycles a core spends reading bytes of received payload for the first time: the part
@@ -119,6 +134,9 @@ class ScaleHost : public Object
     std::vector<Ptr<CpuCore>> m_cores;
     std::map<RssKey, uint32_t> m_spread;
     std::map<std::pair<uint32_t, bool>, SaLock> m_locks;
+    std::map<uint32_t, uint32_t> m_udpInFlight;
+    std::map<uint32_t, std::function<void()>> m_udpRoom;
+    uint64_t m_rxDrops{0};
     double m_resident{0};
     double m_maxResident{0};
     double m_firstReadBytes{0};

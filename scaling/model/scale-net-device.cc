@@ -74,29 +74,30 @@ ScaleNetDevice::Classify(Ptr<const Packet> packet, ScaleSegment* segment) const
 {
     uint8_t bytes[60];
     const uint32_t n = packet->CopyData(bytes, sizeof(bytes));
-    if (n < 20 || (bytes[0] >> 4) != 4 || bytes[9] != 6)
+    if (n < 20 || (bytes[0] >> 4) != 4 || (bytes[9] != 6 && bytes[9] != 17))
     {
         return false;
     }
     const uint32_t ihl = (bytes[0] & 0x0f) * 4u;
-    if (n < ihl + 20)
+    const bool udp = bytes[9] == 17;
+    if (n < ihl + (udp ? 8 : 20))
     {
         return false;
     }
     const uint32_t total = uint32_t(bytes[2]) << 8 | bytes[3];
     const uint16_t sport = uint16_t(bytes[ihl] << 8 | bytes[ihl + 1]);
     const uint16_t dport = uint16_t(bytes[ihl + 2] << 8 | bytes[ihl + 3]);
-    const uint32_t tcpLength = (bytes[ihl + 12] >> 4) * 4u;
+    const uint32_t l4Length = udp ? 8u : (bytes[ihl + 12] >> 4) * 4u;
     const uint16_t port = m_isSender ? dport : sport; // the receiver's, which names the stream
-    if (port < kReceiverPortBase || port >= kReceiverPortBase + kMaxFlows ||
-        total < ihl + tcpLength)
+    if (port < kReceiverPortBase || port >= kReceiverPortBase + kMaxFlows || total < ihl + l4Length)
     {
         return false;
     }
     segment->flow = port - kReceiverPortBase;
-    segment->payload = total - ihl - tcpLength;
+    segment->payload = total - ihl - l4Length;
+    segment->udp = udp;
     const uint32_t mss = m_wire->GetMss();
-    segment->packets = segment->payload == 0 ? 1 : (segment->payload + mss - 1) / mss;
+    segment->packets = udp || segment->payload == 0 ? 1 : (segment->payload + mss - 1) / mss;
     segment->toReceiver = m_isSender;
     return true;
 }
@@ -107,7 +108,7 @@ ScaleNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t protocolN
     ScaleSegment s;
     if (!Classify(packet, &s))
     {
-        NS_LOG_LOGIC("not a TCP/IPv4 segment of a stream: dropped");
+        NS_LOG_LOGIC("not a TCP or UDP packet of a stream: dropped");
         ++m_drops;
         return false;
     }
@@ -131,6 +132,10 @@ ScaleNetDevice::Enqueue(Ptr<Packet> packet, ScaleSegment segment)
     {
         NS_LOG_LOGIC("transmit queue full: a segment dropped");
         ++m_drops;
+        if (segment.udp && m_isSender)
+        {
+            m_host->UdpTransmitted(segment.flow);
+        }
         return;
     }
     m_queue.push_back(Queued{packet, segment});
@@ -150,11 +155,12 @@ ScaleNetDevice::StartTransmit()
     }
     m_transmitting = true;
     const ScaleSegment& s = m_queue.front().segment;
-    // TSO: every packet but the last carries an MSS.
+    // TSO: every packet but the last carries an MSS. A datagram is one packet.
+    const uint32_t l4 = s.udp ? ScaleWire::kUdpHeader : ScaleWire::kTcpHeader;
     const uint32_t mss = m_wire->GetMss();
-    const uint32_t last = s.payload == 0 ? 0 : s.payload - (s.packets - 1) * mss;
+    const uint32_t last = s.payload == 0 || s.udp ? s.payload : s.payload - (s.packets - 1) * mss;
     const uint64_t wire =
-        uint64_t(s.packets - 1) * m_wire->GetWireBytes(mss) + m_wire->GetWireBytes(last);
+        uint64_t(s.packets - 1) * m_wire->GetWireBytes(mss) + m_wire->GetWireBytes(last, l4);
     Time t = m_rate.CalculateBytesTxTime(wire);
     if (m_cryptoCap.GetBitRate() != 0 && m_wire->IsEsp() &&
         m_host->GetConfig().mode != ScaleMode::Software)
@@ -174,6 +180,10 @@ ScaleNetDevice::TransmitDone()
 {
     Queued q = std::move(m_queue.front());
     m_queue.pop_front();
+    if (q.segment.udp && m_isSender)
+    {
+        m_host->UdpTransmitted(q.segment.flow); // its socket's buffer has room again
+    }
     m_channel->Transmit(this, q.packet, q.segment, m_delay);
     StartTransmit();
 }

@@ -26,7 +26,6 @@ Gcm128()
     return *transform;
 }
 
-constexpr uint32_t kUdpHeader = 8;
 constexpr uint32_t kMinFrame = 64; // Ethernet header + payload + FCS
 } // namespace
 
@@ -99,6 +98,7 @@ ScaleWire::ScaleWire(ScaleMode mode, ScaleEncap encap, uint32_t mtu)
     if (mode == ScaleMode::Baseline)
     {
         m_mss = mtu - kIpHeader - kTcpHeader;
+        m_innerMtu = mtu;
         return;
     }
     // xfrm_state_mtu: in tunnel mode the outer headers (IPv4, and UDP for ESP-in-UDP) are part
@@ -116,8 +116,8 @@ ScaleWire::ScaleWire(ScaleMode mode, ScaleEncap encap, uint32_t mtu)
         m_innerIp = kIpHeader;
         break;
     case ScaleEncap::UdpTunnel:
-        ipMtu = Gcm128().GetMtu(mtu, true, kIpHeader + kUdpHeader);
-        m_outer = kIpHeader + kUdpHeader;
+        ipMtu = Gcm128().GetMtu(mtu, true, kIpHeader + ScaleWire::kUdpHeader);
+        m_outer = kIpHeader + ScaleWire::kUdpHeader;
         m_innerIp = kIpHeader;
         break;
     }
@@ -127,6 +127,13 @@ ScaleWire::ScaleWire(ScaleMode mode, ScaleEncap encap, uint32_t mtu)
                                     " leaves no room for TCP after ESP");
     }
     m_mss = ipMtu - kIpHeader - kTcpHeader;
+    m_innerMtu = ipMtu;
+}
+
+uint32_t
+ScaleWire::GetInnerMtu() const
+{
+    return m_innerMtu;
 }
 
 uint32_t
@@ -154,29 +161,29 @@ ScaleWire::IsUdpEncapsulated() const
 }
 
 uint32_t
-ScaleWire::GetIpBytes(uint32_t tcpPayload) const
+ScaleWire::GetIpBytes(uint32_t payload, uint32_t l4Header) const
 {
     if (!IsEsp())
     {
-        return kIpHeader + kTcpHeader + tcpPayload;
+        return kIpHeader + l4Header + payload;
     }
-    return m_outer + Gcm128().GetFrameLength(m_innerIp + kTcpHeader + tcpPayload);
+    return m_outer + Gcm128().GetFrameLength(m_innerIp + l4Header + payload);
 }
 
 uint32_t
-ScaleWire::GetWireBytes(uint32_t tcpPayload) const
+ScaleWire::GetWireBytes(uint32_t payload, uint32_t l4Header) const
 {
-    return std::max(GetIpBytes(tcpPayload) + 18, kMinFrame) + 20; // +18: header and FCS
+    return std::max(GetIpBytes(payload, l4Header) + 18, kMinFrame) + 20; // +18: header and FCS
 }
 
 uint32_t
-ScaleWire::GetCipherBytes(uint32_t tcpPayload) const
+ScaleWire::GetCipherBytes(uint32_t payload, uint32_t l4Header) const
 {
     if (!IsEsp())
     {
         return 0;
     }
-    const uint32_t inner = m_innerIp + kTcpHeader + tcpPayload;
+    const uint32_t inner = m_innerIp + l4Header + payload;
     return inner + Gcm128().GetPaddingLength(inner) + 2;
 }
 

@@ -48,6 +48,7 @@ class ScaleWire
     static constexpr uint32_t kEthernetOverhead = 38;
     static constexpr uint32_t kTcpHeader = 32; //!< 20 + timestamps (10, padded to 12)
     static constexpr uint32_t kIpHeader = 20;
+    static constexpr uint32_t kUdpHeader = 8;
 
     ScaleWire(ScaleMode mode, ScaleEncap encap, uint32_t mtu);
 
@@ -57,13 +58,17 @@ class ScaleWire
     bool IsEsp() const;
     /// Whether that ESP is inside UDP (RFC 3948).
     bool IsUdpEncapsulated() const;
-    /// Bytes one packet with this much TCP payload (0 for a bare ACK) takes on the wire.
-    uint32_t GetWireBytes(uint32_t tcpPayload) const;
-    /// Bytes of the IPv4 packet on the wire (without Ethernet) for this TCP payload.
-    uint32_t GetIpBytes(uint32_t tcpPayload) const;
-    /// Bytes the ESP transform encrypts for this TCP payload (0 in baseline): the inner packet
-    /// or TCP segment plus padding and trailer.
-    uint32_t GetCipherBytes(uint32_t tcpPayload) const;
+    /// Bytes one packet with this much TCP payload (0 for a bare ACK) takes on the wire; with
+    /// l4Header kUdpHeader, a UDP datagram's.
+    uint32_t GetWireBytes(uint32_t payload, uint32_t l4Header = kTcpHeader) const;
+    /// Bytes of the IPv4 packet on the wire (without Ethernet) for this payload.
+    uint32_t GetIpBytes(uint32_t payload, uint32_t l4Header = kTcpHeader) const;
+    /// Bytes the ESP transform encrypts for this payload (0 in baseline): the inner packet or
+    /// L4 segment plus padding and trailer.
+    uint32_t GetCipherBytes(uint32_t payload, uint32_t l4Header = kTcpHeader) const;
+    /// The largest IPv4 packet the SA (or, in baseline, the link) carries whole: what an
+    /// application's datagram may be at most.
+    uint32_t GetInnerMtu() const;
     /// TCP payload bits per second on a link of linkBps when every packet carries an MSS.
     double GetGoodputCeiling(double linkBps) const;
 
@@ -72,6 +77,7 @@ class ScaleWire
     ScaleEncap m_encap;
     uint32_t m_mtu;
     uint32_t m_mss{0};
+    uint32_t m_innerMtu{0};
     uint32_t m_outer{0};   //!< bytes outside the ESP frame: outer IPv4 (+ UDP)
     uint32_t m_innerIp{0}; //!< inner IPv4 header inside ESP (tunnel modes)
 };

@@ -1,5 +1,6 @@
 #include "scale-cell.h"
 
+#include "imix-sender.h"
 #include "scale-net-device.h"
 
 #include "ns3/applications-module.h"
@@ -123,13 +124,26 @@ RunScaleCell(const ScaleCellConfig& config)
     AddAddress(nodes.Get(1), rxDev, "10.1.0.2");
 
     std::vector<Ptr<PacketSink>> sinks;
+    const std::vector<uint32_t> payloads = ImixUdpPayloads(wire.GetInnerMtu());
     for (uint32_t i = 0; i < flows; ++i)
     {
         const uint16_t port = uint16_t(kPortBase + i);
-        PacketSinkHelper sink("ns3::TcpSocketFactory",
+        PacketSinkHelper sink(config.imix ? "ns3::UdpSocketFactory" : "ns3::TcpSocketFactory",
                               InetSocketAddress(Ipv4Address::GetAny(), port));
         ApplicationContainer a = sink.Install(nodes.Get(1));
         sinks.push_back(DynamicCast<PacketSink>(a.Get(0)));
+        if (config.imix)
+        {
+            Ptr<ImixSender> app = CreateObject<ImixSender>();
+            app->Setup(sender,
+                       i,
+                       InetSocketAddress(Ipv4Address("10.1.0.2"), port),
+                       payloads,
+                       config.udpWindow);
+            nodes.Get(0)->AddApplication(app);
+            app->SetStartTime(MicroSeconds(1 + i));
+            continue;
+        }
         BulkSendHelper bulk("ns3::TcpSocketFactory",
                             InetSocketAddress(Ipv4Address("10.1.0.2"), port));
         bulk.SetAttribute("MaxBytes", UintegerValue(0));
@@ -142,7 +156,20 @@ RunScaleCell(const ScaleCellConfig& config)
     const Time warmup = Seconds(config.warmupMs / 1e3);
     const Time end = warmup + Seconds(config.measureMs / 1e3);
     std::vector<uint64_t> atWarmup(flows, 0);
+    uint64_t datagramsAtWarmup = 0;
+    uint64_t datagrams = 0;
+    if (config.imix)
+    {
+        for (const Ptr<PacketSink>& sink : sinks)
+        {
+            sink->TraceConnectWithoutContext(
+                "Rx",
+                Callback<void, Ptr<const Packet>, const Address&>(
+                    [&datagrams](Ptr<const Packet>, const Address&) { ++datagrams; }));
+        }
+    }
     Simulator::Schedule(warmup, [&]() {
+        datagramsAtWarmup = datagrams;
         for (uint32_t i = 0; i < flows; ++i)
         {
             atWarmup[i] = sinks[i]->GetTotalRx();
@@ -163,9 +190,11 @@ RunScaleCell(const ScaleCellConfig& config)
         r.gbps = bytes * 8 / seconds / 1e9;
         r.wireGbps = txDev->GetWireBytes() * 8 / seconds / 1e9;
         r.mpps = txDev->GetWirePackets() / seconds / 1e6;
+        r.deliveredMpps = config.imix ? (datagrams - datagramsAtWarmup) / seconds / 1e6
+                                      : bytes / double(mss) / seconds / 1e6;
         r.receiverCores = LoadsOf(receiver, end - warmup);
         r.senderCores = LoadsOf(sender, end - warmup);
-        r.drops = txDev->GetDrops() + rxDev->GetDrops();
+        r.drops = txDev->GetDrops() + rxDev->GetDrops() + receiver->GetRxDrops();
         r.residentMegabytes = receiver->GetMaxResidentBytes() / 1e6;
         r.llcMissShare = receiver->GetLlcMissShare();
         for (uint32_t i = 0; i < flows; ++i)

@@ -37,6 +37,11 @@ struct ScaleCellConfig
     double linkGbps{100};
     uint32_t mtu{1500};
     ScaleEncap encap{ScaleEncap::Transport};
+    /// The traffic: false, one TCP bulk stream per flow (the reference's iperf3); true, one UDP
+    /// stream per flow of simple-iMIX datagrams (ImixUdpPayloads) sent as fast as its socket's
+    /// buffer of udpWindow datagrams lets it.
+    bool imix{false};
+    uint32_t udpWindow{128};
     ScaleFrequency frequency;
     ScaleCosts costs;
     ScaleRss rss{ScaleRss::Spread};
@@ -65,10 +70,11 @@ struct ScaleCoreLoad
 
 struct ScaleCellResult
 {
-    double gbps{0};     //!< TCP payload at the receiving applications
-    double wireGbps{0}; //!< data direction, Ethernet bytes with preamble and gap
-    double mpps{0};     //!< data direction, MTU packets per second, millions
-    double ghz{0};      //!< each core's clock in this cell
+    double gbps{0};          //!< TCP payload at the receiving applications
+    double wireGbps{0};      //!< data direction, Ethernet bytes with preamble and gap
+    double mpps{0};          //!< data direction, packets on the wire per second, millions
+    double deliveredMpps{0}; //!< datagrams (iMIX) or MSS packets the applications received
+    double ghz{0};           //!< each core's clock in this cell
     uint32_t mss{0};
     uint32_t segmentPackets{0}; //!< MSS packets per TSO segment
     std::vector<ScaleCoreLoad> receiverCores;

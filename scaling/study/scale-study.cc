@@ -89,6 +89,7 @@ ScaleAxisNames()
                                                    "turbo",
                                                    "rss-after-decrypt",
                                                    "llc",
+                                                   "mix",
                                                    "ddio-mb",
                                                    "dram-gbps"};
     return names;
@@ -180,6 +181,14 @@ SetScaleInput(ScaleCellConfig* c,
         {
             return bad("is not on or off");
         }
+    }
+    else if (name == "mix")
+    {
+        if (value != "fixed" && value != "imix")
+        {
+            return bad("is not fixed (TCP bulk) or imix (UDP, simple iMIX)");
+        }
+        c->imix = value == "imix";
     }
     else if (name == "llc")
     {
@@ -443,6 +452,7 @@ CellInputsToJson(const ScaleCellConfig& c)
             {"link_gbps", c.linkGbps},
             {"mtu", c.mtu},
             {"encap", ScaleEncapName(c.encap)},
+            {"mix", c.imix ? "imix" : "fixed"},
             {"rss", ScaleRssName(c.rss)},
             {"rss_after_decrypt", c.rssAfterDecrypt},
             {"crypto_cap_gbps", c.cryptoCapGbps},
@@ -467,6 +477,7 @@ CellResultToJson(const ScaleCellResult& r)
     return {{"gbps", r.gbps},
             {"wire_gbps", r.wireGbps},
             {"mpps", r.mpps},
+            {"delivered_mpps", r.deliveredMpps},
             {"ghz", r.ghz},
             {"mss", r.mss},
             {"segment_packets", r.segmentPackets},
@@ -486,6 +497,7 @@ CellResultFromJson(const nlohmann::json& j)
     r.gbps = j.at("gbps").get<double>();
     r.wireGbps = j.at("wire_gbps").get<double>();
     r.mpps = j.at("mpps").get<double>();
+    r.deliveredMpps = j.at("delivered_mpps").get<double>();
     r.ghz = j.at("ghz").get<double>();
     r.mss = j.at("mss").get<uint32_t>();
     r.segmentPackets = j.at("segment_packets").get<uint32_t>();
@@ -524,6 +536,7 @@ CostsFromJson(const nlohmann::json& j, ScaleCosts* costs, std::string* error)
                                              {"tcp_segment_rx", &c.tcpSegmentRx},
                                              {"tcp_segment_tx", &c.tcpSegmentTx},
                                              {"tcp_packet_tx", &c.tcpPacketTx},
+                                             {"udp_packet_rx", &c.udpPacketRx},
                                              {"ack_rx", &c.ackRx},
                                              {"ack_tx", &c.ackTx},
                                              {"copy_byte", &c.copyByte},

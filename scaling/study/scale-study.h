@@ -26,7 +26,8 @@ const std::vector<std::string>& ScaleAxisNames();
 /**
  * Sets the input name of config to value. Inputs: link (Gbit/s), mtu, clock (GHz, the base
  * clock), cores-per-socket, sas, flows, encap, rss, crypto-cap (Gbit/s), turbo (on/off),
- * rss-after-decrypt (on/off), llc (on/off: LLC contention), ddio-mb, dram-gbps. Returns false with
+ * rss-after-decrypt (on/off), llc (on/off: LLC contention), ddio-mb, dram-gbps, mix (fixed:
+ * TCP bulk; imix: UDP datagrams of the simple iMIX). Returns false with
  * a message that names the input and the value.
  */
 bool SetScaleInput(ScaleCellConfig* config,

@@ -52,6 +52,24 @@ TEST(CpuCoreTest, SoftirqRunsBeforeQueuedTaskWorkAndTimeIsCyclesOverClock)
     Simulator::Destroy();
 }
 
+// A flood of softirq work keeps a task off the core for 2 ms only (MAX_SOFTIRQ_TIME); then
+// ksoftirqd and the task share the core.
+TEST(CpuCoreTest, SoftirqWorkHandsOverToKsoftirqdAfterTwoMilliseconds)
+{
+    Ptr<CpuCore> core = CreateObject<CpuCore>();
+    core->SetFrequency(1e9);
+    for (int i = 0; i < 10000; ++i)
+    {
+        core->Submit(CpuCore::Class::Softirq, 1000, [] {}); // 10 ms of 1 us jobs
+    }
+    Time taskDone;
+    core->Submit(CpuCore::Class::Task, 1000, [&taskDone] { taskDone = Simulator::Now(); });
+    Simulator::Run();
+    EXPECT_GE(taskDone, MilliSeconds(2));
+    EXPECT_LE(taskDone, MilliSeconds(2) + MicroSeconds(3));
+    Simulator::Destroy();
+}
+
 // Four cores whose jobs spend 90 % of their time under one lock can together go no faster
 // than the lock: 3.6 cores' worth of holds through one lock.
 TEST(CpuCoreTest, CoresSharingAnSaLockAreLimitedByIt)
