@@ -794,6 +794,13 @@ ScaleCommand(const std::vector<std::string>& args)
         std::cout << "\n";
         PrintScore("model  ", ms);
         PrintScore("formula", fs);
+        const nlohmann::json targets = Targets(ms, fs);
+        std::cout << "targets:";
+        for (const auto& [name, met] : targets.items())
+        {
+            std::cout << " " << name << " " << (met.get<bool>() ? "met" : "NOT met") << ";";
+        }
+        std::cout << "\n";
         doc["score"] = {{"model", ScoreToJson(ms)},
                         {"formula", ScoreToJson(fs)},
                         {"targets", Targets(ms, fs)}};

@@ -322,12 +322,15 @@ ScaleHost::Receive(const ScaleSegment& s, std::function<void()> up)
                        c.saLockPacket / 2);
         return;
     }
-    if (s.udp)
+    if (s.udp && rxCore->GetBacklog(CpuCore::Class::Softirq) >= m_config.rxRingPackets)
     {
-        ReceiveDatagram(s, rxCore, lock, std::move(up));
+        NS_LOG_LOGIC("receive ring of core full: a datagram of flow " << s.flow << " dropped");
+        ++m_rxDrops;
         return;
     }
-    double cycles = s.packets * c.driverPacket + c.tcpSegmentRx;
+    // A GRO segment pays TCP once for its packets; a datagram (no UDP GRO) is its own trip
+    // through the driver, IP and UDP.
+    double cycles = s.packets * c.driverPacket + (s.udp ? c.udpPacketRx : c.tcpSegmentRx);
     m_resident += s.payload;
     m_maxResident = std::max(m_maxResident, m_resident);
     if (mode == ScaleMode::Software)
@@ -335,7 +338,7 @@ ScaleHost::Receive(const ScaleSegment& s, std::function<void()> up)
         // The decrypt is the first read of the payload; the copy then finds it in the core's
         // own caches.
         cycles += s.packets * (c.xfrmPacket + c.espSoftwarePacket) +
-                  CipherOf(s.payload, s.packets) + FirstReadPenalty(s.payload);
+                  CipherOf(s.payload, s.packets, s.udp) + FirstReadPenalty(s.payload);
     }
     else if (mode == ScaleMode::Crypto)
     {
@@ -359,52 +362,6 @@ ScaleHost::Receive(const ScaleSegment& s, std::function<void()> up)
         },
         lock,
         lock ? 2 * s.packets : 0,
-        c.saLockPacket / 2);
-}
-
-void
-ScaleHost::ReceiveDatagram(const ScaleSegment& s,
-                           Ptr<CpuCore> rxCore,
-                           SaLock* lock,
-                           std::function<void()> up)
-{
-    const ScaleCosts& c = m_config.costs;
-    const ScaleMode mode = m_config.mode;
-    if (rxCore->GetBacklog(CpuCore::Class::Softirq) >= m_config.rxRingPackets)
-    {
-        NS_LOG_LOGIC("receive ring of core full: a datagram of flow " << s.flow << " dropped");
-        ++m_rxDrops;
-        return;
-    }
-    // No UDP GRO: each datagram is its own trip through the driver, IP and UDP.
-    double cycles = c.driverPacket + c.udpPacketRx;
-    m_resident += s.payload;
-    m_maxResident = std::max(m_maxResident, m_resident);
-    if (mode == ScaleMode::Software)
-    {
-        cycles += c.xfrmPacket + c.espSoftwarePacket + CipherOf(s.payload, 1, true) +
-                  FirstReadPenalty(s.payload);
-    }
-    else if (mode == ScaleMode::Crypto)
-    {
-        cycles += c.xfrmPacket;
-    }
-    const Ptr<CpuCore> appCore = m_cores[s.flow % m_cores.size()];
-    const bool copyFirst = mode != ScaleMode::Software;
-    const uint32_t payload = s.payload;
-    rxCore->Submit(
-        CpuCore::Class::Softirq,
-        cycles,
-        [this, appCore, copyFirst, payload, up = std::move(up)]() mutable {
-            const double copy =
-                payload * m_config.costs.copyByte + (copyFirst ? FirstReadPenalty(payload) : 0);
-            appCore->Submit(CpuCore::Class::Task, copy, [this, payload, up = std::move(up)]() {
-                m_resident -= payload;
-                up();
-            });
-        },
-        lock,
-        lock ? 2 : 0,
         c.saLockPacket / 2);
 }
 

@@ -119,10 +119,6 @@ class ScaleHost : public Object
     using RssKey = std::tuple<uint32_t, uint32_t, uint32_t, uint32_t, uint32_t>;
     RssKey KeyOf(uint32_t flow, bool toReceiver) const;
     double CipherOf(uint32_t payload, uint32_t packets, bool udp = false) const;
-    void ReceiveDatagram(const ScaleSegment& s,
-                         Ptr<CpuCore> rxCore,
-                         SaLock* lock,
-                         std::function<void()> up);
     SaLock* LockOf(uint32_t flow, bool toReceiver);
     bool CpuDoesSaState() const;
     /// Cycles a core spends reading bytes of received payload for the first time: the part

@@ -105,6 +105,12 @@ Fit(const ScaleCellConfig& cell,
             side = 1;
         }
     }
+    if (lo == 0 && flo > 0)
+    {
+        // Too slow even at no cost: say so at 0, whatever the noise among near-zero costs.
+        best = 0;
+        bestRate = 1 / (flo + 1 / step.referenceGbps);
+    }
     costs->*field = best;
     const double x1 = best;
     const double r1 = bestRate;
