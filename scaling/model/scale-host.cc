@@ -227,6 +227,21 @@ ScaleHost::CipherOf(uint32_t payload, uint32_t packets, bool udp) const
            c.Cycles(m_wire->GetCipherBytes(last));
 }
 
+double
+ScaleHost::OnePacketEsp(uint32_t payload, bool udp) const
+{
+    const ScaleCosts& c = m_config.costs;
+    switch (m_config.mode)
+    {
+    case ScaleMode::Software:
+        return c.xfrmPacket + c.espSoftwarePacket + CipherOf(payload, 1, udp);
+    case ScaleMode::Crypto:
+        return c.xfrmPacket;
+    default:
+        return 0; // baseline, or the NIC does it all
+    }
+}
+
 void
 ScaleHost::Transmit(const ScaleSegment& s, std::function<void()> toNic)
 {
@@ -237,15 +252,7 @@ ScaleHost::Transmit(const ScaleSegment& s, std::function<void()> toNic)
     {
         // The application's sendmsg: UDP and IP output, then the datagram's own ESP.
         ++m_udpInFlight[s.flow];
-        double cycles = c.tcpPacketTx;
-        if (mode == ScaleMode::Software)
-        {
-            cycles += c.xfrmPacket + c.espSoftwarePacket + CipherOf(s.payload, 1, true);
-        }
-        else if (mode == ScaleMode::Crypto)
-        {
-            cycles += c.xfrmPacket;
-        }
+        const double cycles = c.tcpPacketTx + OnePacketEsp(s.payload, true);
         m_cores[s.flow % m_cores.size()]->Submit(CpuCore::Class::Task,
                                                  cycles,
                                                  std::move(toNic),
@@ -257,15 +264,7 @@ ScaleHost::Transmit(const ScaleSegment& s, std::function<void()> toNic)
     if (s.payload == 0)
     {
         // An ACK leaves from the softirq that took the data it acknowledges.
-        double cycles = c.ackTx;
-        if (mode == ScaleMode::Software)
-        {
-            cycles += c.xfrmPacket + c.espSoftwarePacket + CipherOf(0, 1);
-        }
-        else if (mode == ScaleMode::Crypto)
-        {
-            cycles += c.xfrmPacket;
-        }
+        const double cycles = c.ackTx + OnePacketEsp(0, false);
         m_cores[RxCoreOf(s.flow, !s.toReceiver)]->Submit(CpuCore::Class::Softirq,
                                                          cycles,
                                                          std::move(toNic),
@@ -305,15 +304,7 @@ ScaleHost::Receive(const ScaleSegment& s, std::function<void()> up)
     const Ptr<CpuCore> rxCore = m_cores[RxCoreOf(s.flow, s.toReceiver)];
     if (s.payload == 0)
     {
-        double cycles = c.driverPacket + c.ackRx;
-        if (mode == ScaleMode::Software)
-        {
-            cycles += c.xfrmPacket + c.espSoftwarePacket + CipherOf(0, 1);
-        }
-        else if (mode == ScaleMode::Crypto)
-        {
-            cycles += c.xfrmPacket;
-        }
+        const double cycles = c.driverPacket + c.ackRx + OnePacketEsp(0, false);
         rxCore->Submit(CpuCore::Class::Softirq,
                        cycles,
                        std::move(up),

@@ -119,6 +119,8 @@ class ScaleHost : public Object
     using RssKey = std::tuple<uint32_t, uint32_t, uint32_t, uint32_t, uint32_t>;
     RssKey KeyOf(uint32_t flow, bool toReceiver) const;
     double CipherOf(uint32_t payload, uint32_t packets, bool udp = false) const;
+    /// What the CPU spends on the ESP of one packet (an ACK or a datagram) in this mode.
+    double OnePacketEsp(uint32_t payload, bool udp) const;
     SaLock* LockOf(uint32_t flow, bool toReceiver);
     bool CpuDoesSaState() const;
     /// Cycles a core spends reading bytes of received payload for the first time: the part
