@@ -74,6 +74,7 @@ PrintScaleHelp()
            "  --costs FILE           take the stage costs from a scaling.json instead of\n"
            "                         measuring and fitting (shards should share them)\n"
            "  --measure-ms MS        measured simulated time per cell (default 50)\n"
+           "  --cell-timeout S       kill a cell still running after S s (default 600)\n"
            "  --merge DIR...         combine the scaling.json of shards into --out\n"
            "  --no-plots             skip the plots\n"
            "\n"
@@ -97,6 +98,7 @@ struct Options
     uint32_t shardN{1};
     std::string costsFile;
     std::vector<std::string> merge;
+    uint32_t cellTimeout{600};
 };
 
 int
@@ -452,6 +454,13 @@ Parse(const std::vector<std::string>& args, Options* o)
                 o->shardK > o->shardN)
             {
                 return UsageError("--shard: '" + v + "' is not K/N with 1 <= K <= N");
+            }
+        }
+        else if (a == "--cell-timeout")
+        {
+            if (!ParseUint(v, &o->cellTimeout) || o->cellTimeout < 1)
+            {
+                return UsageError("--cell-timeout: '" + v + "' is not a number of seconds");
             }
         }
         else if (a == "--costs")
@@ -828,7 +837,8 @@ ScaleCommand(const std::vector<std::string>& args)
                 ScaleCellConfig b2 = o.base;
                 b2.costs = cal2.costs;
                 const auto cells2 = ExpandGrid(b2, o.modes, o.cpus, {});
-                const auto runs2 = RunCells(cells2, o.jobs, nullptr);
+                const auto runs2 =
+                    RunCells(cells2, o.jobs, nullptr, std::chrono::seconds(o.cellTimeout));
                 const ScaleTable model2 = TableOf(cells2, runs2);
                 if (model2.size() == cells2.size())
                 {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <fcntl.h>
@@ -71,6 +72,8 @@ struct Child
     int fd;
     size_t index;
     std::string output;
+    std::chrono::steady_clock::time_point deadline;
+    bool killed{false};
 };
 } // namespace
 
@@ -273,7 +276,8 @@ ShardIndices(size_t cells, uint32_t k, uint32_t n)
 std::vector<ScaleCellRun>
 RunCells(const std::vector<ScaleCellConfig>& cells,
          uint32_t jobs,
-         const std::function<void(size_t, size_t)>& progress)
+         const std::function<void(size_t, size_t)>& progress,
+         std::chrono::seconds timeout)
 {
     std::vector<ScaleCellRun> runs(cells.size());
     std::vector<Child> children;
@@ -335,7 +339,8 @@ RunCells(const std::vector<ScaleCellConfig>& cells,
                 ++done;
                 continue;
             }
-            children.push_back(Child{pid, fds[0], next, ""});
+            children.push_back(
+                Child{pid, fds[0], next, "", std::chrono::steady_clock::now() + timeout});
             ++next;
         }
         if (children.empty())
@@ -347,7 +352,24 @@ RunCells(const std::vector<ScaleCellConfig>& cells,
         {
             pfds.push_back(pollfd{c.fd, POLLIN, 0});
         }
-        if (poll(pfds.data(), pfds.size(), -1) < 0)
+        // Until the earliest deadline: a cell past its own is killed, and says so.
+        auto earliest = children.front().deadline;
+        for (const Child& c : children)
+        {
+            earliest = std::min(earliest, c.deadline);
+        }
+        const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              earliest - std::chrono::steady_clock::now())
+                              .count();
+        for (Child& c : children)
+        {
+            if (!c.killed && std::chrono::steady_clock::now() >= c.deadline)
+            {
+                kill(c.pid, SIGKILL);
+                c.killed = true;
+            }
+        }
+        if (poll(pfds.data(), pfds.size(), int(std::clamp<int64_t>(wait, 0, 60000))) < 0)
         {
             if (errno == EINTR)
             {
@@ -393,6 +415,13 @@ RunCells(const std::vector<ScaleCellConfig>& cells,
             if (waited != c.pid)
             {
                 run.error = std::string("waitpid: ") + std::strerror(errno);
+            }
+            else if (c.killed)
+            {
+                run.error = "the cell ran longer than " +
+                            std::to_string(
+                                std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
+                            " s and was killed";
             }
             else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
             {

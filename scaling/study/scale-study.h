@@ -5,6 +5,7 @@
 
 #include "scale-cell.h"
 
+#include <chrono>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -52,10 +53,12 @@ struct ScaleCellRun
 };
 
 /// Runs the cells, at most jobs at a time, each in a process of its own (ns-3's simulator is one
-/// per process); progress(done, total) after each.
+/// per process); progress(done, total) after each. A cell still running after timeout is
+/// killed and fails with that reason.
 std::vector<ScaleCellRun> RunCells(const std::vector<ScaleCellConfig>& cells,
                                    uint32_t jobs,
-                                   const std::function<void(size_t, size_t)>& progress);
+                                   const std::function<void(size_t, size_t)>& progress,
+                                   std::chrono::seconds timeout = std::chrono::seconds(600));
 
 nlohmann::json CellInputsToJson(const ScaleCellConfig& config);
 nlohmann::json CellResultToJson(const ScaleCellResult& result);
