@@ -559,26 +559,23 @@ MachineToJson(const MachineCosts& m)
 }
 
 nlohmann::json
-Sources(const ScaleCalibration& cal, bool fitted)
+Sources(const ScaleCalibration& cal)
 {
+    // What is neither fitted nor measured is assumed.
     nlohmann::json s;
-    const std::string fit = fitted ? "fitted to the reference's 1-CPU cell of " : "";
+    for (const auto& [name, field] : ScaleCosts::Names())
+    {
+        s[name] = "assumed (docs/scaling.md)";
+    }
     for (const ScaleFitStep& step : cal.steps)
     {
-        s[step.parameter] = fit + ScaleModeName(step.mode);
+        s[step.parameter] =
+            std::string("fitted to the reference's 1-CPU cell of ") + ScaleModeName(step.mode);
     }
     s["copy_byte"] = "measured: memcpy of 1,448-byte blocks on this machine (a lower bound)";
-    s["cipher"] = "measured: OpenSSL EVP AES-128-GCM on this machine at 64-1,500 bytes, times "
-                  "the cipher factor (a lower bound for the reference's 2022 kernel)";
-    for (const char* assumed : {"tcp_segment_rx",
-                                "tcp_segment_tx",
-                                "tcp_packet_tx",
-                                "ack_rx",
-                                "ack_tx",
-                                "sa_lock_packet"})
-    {
-        s[assumed] = "assumed (docs/scaling.md)";
-    }
+    s["cipher"] = "measured: the ESP codec's seal (OpenSSL's AES-128-GCM) on this machine at "
+                  "64-1,500 bytes, times the cipher factor (a lower bound for the reference's "
+                  "2022 kernel)";
     return s;
 }
 
@@ -723,7 +720,7 @@ ScaleCommand(const std::vector<std::string>& args)
                              {"simulations", s.rounds}});
         }
         doc["calibration"] = steps;
-        doc["parameter_sources"] = Sources(cal, true);
+        doc["parameter_sources"] = Sources(cal);
     }
     o.base.costs = cal.costs;
     doc["parameters"] = CostsToJson(cal.costs);

@@ -23,8 +23,6 @@ SaLock::Acquire(Time now, Time work, Time hold, uint32_t sections)
     const Time mine = hold * int64_t(sections);
     const Time wait = std::max(Time(0), backlog + mine - work);
     backlog += mine;
-    spun += wait;
-    acquired += sections;
     return wait;
 }
 
@@ -44,12 +42,6 @@ CpuCore::SetFrequency(double hz)
     m_hz = hz;
 }
 
-double
-CpuCore::GetFrequency() const
-{
-    return m_hz;
-}
-
 void
 CpuCore::Submit(Class c,
                 double cycles,
@@ -60,7 +52,6 @@ CpuCore::Submit(Class c,
 {
     m_queues[size_t(c)].push_back(
         Job{cycles, std::move(done), lock, lockPackets, lockCyclesPerPacket});
-    m_maxBacklog = std::max<uint64_t>(m_maxBacklog, m_queues[0].size() + m_queues[1].size());
     if (!m_running)
     {
         StartNext();
@@ -72,15 +63,19 @@ CpuCore::PickClass(Time now)
 {
     const bool soft = !m_queues[0].empty();
     const bool task = !m_queues[1].empty();
-    if (!soft || !task)
+    if (!soft)
     {
-        // Nothing competes: the streak ends once softirq work runs out.
-        if (!soft)
+        m_deferred = false; // ksoftirqd has nothing left
+        m_softirqSince = Time::Max();
+        return 1;
+    }
+    if (!task)
+    {
+        if (!m_deferred)
         {
-            m_deferred = false;
-            m_softirqSince = Time::Max();
+            m_softirqSince = Time::Max(); // no task waits: no streak keeps one off the core
         }
-        return soft ? 0 : 1;
+        return 0;
     }
     // Softirq work first, as __do_softirq runs it on irq exit; after 2 ms of it while a task
     // waits (MAX_SOFTIRQ_TIME) the rest goes to ksoftirqd, which the scheduler shares fairly
@@ -132,7 +127,6 @@ CpuCore::StartNext()
     m_runningUntil = now + work;
     m_runningSpin = spin;
     m_busy += work;
-    ++m_jobs;
     Simulator::Schedule(work, &CpuCore::Finish, this, std::move(job.done));
 }
 
@@ -180,18 +174,6 @@ CpuCore::GetSpun() const
     return m_spun - Seconds(m_runningSpin.GetSeconds() * ahead);
 }
 
-uint64_t
-CpuCore::GetJobs() const
-{
-    return m_jobs;
-}
-
-uint64_t
-CpuCore::GetMaxBacklog() const
-{
-    return m_maxBacklog;
-}
-
 void
 CpuCore::ResetStats()
 {
@@ -199,9 +181,6 @@ CpuCore::ResetStats()
     // The part of the running job that lies ahead is the next window's.
     m_busy = m_running && m_runningUntil > now ? m_runningUntil - now : Time(0);
     m_spun = m_running && m_runningUntil > now ? m_spun - GetSpun() : Time(0);
-    m_jobs = 0;
-    m_maxBacklog = m_queues[0].size() + m_queues[1].size();
-    m_statsSince = now;
 }
 
 } // namespace ns3

@@ -28,8 +28,6 @@ struct SaLock
 
     Time backlog; //!< committed hold time not yet worked off, as of last
     Time last;
-    Time spun;            //!< time cores spent waiting for it
-    uint64_t acquired{0}; //!< sections that took it
 };
 
 /**
@@ -52,9 +50,8 @@ class CpuCore : public Object
     static TypeId GetTypeId();
 
     void SetFrequency(double hz);
-    double GetFrequency() const;
-    /// Queues cycles of work; done runs at its end. lockCycles of them are held under lock
-    /// (nullptr: none).
+    /// Queues cycles of work; done runs at its end. lockPackets sections of
+    /// lockCyclesPerPacket each are held under lock (nullptr: none).
     void Submit(Class c,
                 double cycles,
                 std::function<void()> done,
@@ -67,9 +64,6 @@ class CpuCore : public Object
     /// Busy time (working or spinning) since the last ResetStats.
     Time GetBusy() const;
     Time GetSpun() const; //!< of it, spinning on SA locks
-    uint64_t GetJobs() const;
-    /// The most jobs that waited at once.
-    uint64_t GetMaxBacklog() const;
     void ResetStats();
 
   protected:
@@ -96,14 +90,11 @@ class CpuCore : public Object
     Time m_deferredTime[2];           //!< each class's time on the core since then
     bool m_running{false};
     double m_hz{2.3e9};
-    Time m_statsSince;
     Time m_busy;
     Time m_spun;
     Time m_runningSince;
     Time m_runningUntil;
     Time m_runningSpin;
-    uint64_t m_jobs{0};
-    uint64_t m_maxBacklog{0};
 };
 
 } // namespace ns3

@@ -51,20 +51,22 @@ CipherCost::Scaled(double factor) const
     return CipherCost(std::move(p));
 }
 
-std::vector<std::pair<std::string, double>>
-ScaleCosts::Fields() const
+const std::vector<std::pair<std::string, double ScaleCosts::*>>&
+ScaleCosts::Names()
 {
-    return {{"driver_packet", driverPacket},
-            {"tcp_segment_rx", tcpSegmentRx},
-            {"tcp_segment_tx", tcpSegmentTx},
-            {"tcp_packet_tx", tcpPacketTx},
-            {"udp_packet_rx", udpPacketRx},
-            {"ack_rx", ackRx},
-            {"ack_tx", ackTx},
-            {"copy_byte", copyByte},
-            {"xfrm_packet", xfrmPacket},
-            {"esp_software_packet", espSoftwarePacket},
-            {"sa_lock_packet", saLockPacket}};
+    static const std::vector<std::pair<std::string, double ScaleCosts::*>> names = {
+        {"driver_packet", &ScaleCosts::driverPacket},
+        {"tcp_segment_rx", &ScaleCosts::tcpSegmentRx},
+        {"tcp_segment_tx", &ScaleCosts::tcpSegmentTx},
+        {"tcp_packet_tx", &ScaleCosts::tcpPacketTx},
+        {"udp_packet_rx", &ScaleCosts::udpPacketRx},
+        {"ack_rx", &ScaleCosts::ackRx},
+        {"ack_tx", &ScaleCosts::ackTx},
+        {"copy_byte", &ScaleCosts::copyByte},
+        {"xfrm_packet", &ScaleCosts::xfrmPacket},
+        {"esp_software_packet", &ScaleCosts::espSoftwarePacket},
+        {"sa_lock_packet", &ScaleCosts::saLockPacket}};
+    return names;
 }
 
 } // namespace ns3

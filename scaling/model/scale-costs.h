@@ -57,8 +57,8 @@ struct ScaleCosts
                                     //!< counters), where the CPU does the SA's state work
     CipherCost cipher;              //!< AES-GCM-128 per call on n bytes
 
-    /// Field name -> value, for scaling.json.
-    std::vector<std::pair<std::string, double>> Fields() const;
+    /// Every cycle field (not the cipher) by its scaling.json name.
+    static const std::vector<std::pair<std::string, double ScaleCosts::*>>& Names();
 };
 
 } // namespace ns3

@@ -169,21 +169,26 @@ ScaleHost::KeyOf(uint32_t flow, bool toReceiver) const
 uint32_t
 ScaleHost::RxCoreOf(uint32_t flow, bool toReceiver)
 {
+    // A key's queue is chosen once: when first seen (spread) or by its hash.
     const RssKey key = KeyOf(flow, toReceiver);
-    if (m_config.rss == ScaleRss::Spread)
+    auto it = m_rxCores.find(key);
+    if (it == m_rxCores.end())
     {
-        auto it = m_spread.find(key);
-        if (it == m_spread.end())
-        {
-            it = m_spread.emplace(key, uint32_t(m_spread.size() % m_cores.size())).first;
-        }
-        return it->second;
+        const uint32_t core = m_config.rss == ScaleRss::Spread
+                                  ? uint32_t(m_rxCores.size() % m_cores.size())
+                                  : (HashOf(key) % kIndirectionEntries) % m_cores.size();
+        it = m_rxCores.emplace(key, core).first;
     }
+    return it->second;
+}
+
+uint32_t
+ScaleHost::HashOf(const RssKey& key)
+{
     // The hash input as the NIC reads it: addresses, then ports or SPI, in network order.
     uint8_t input[12];
     PutBe32(input, std::get<0>(key));
     PutBe32(input + 4, std::get<1>(key));
-    size_t length = 12;
     if (std::get<4>(key) != 0)
     {
         PutBe32(input + 8, std::get<4>(key));
@@ -195,8 +200,7 @@ ScaleHost::RxCoreOf(uint32_t flow, bool toReceiver)
         input[10] = uint8_t(std::get<3>(key) >> 8);
         input[11] = uint8_t(std::get<3>(key));
     }
-    const uint32_t hash = ToeplitzHash(kRssKey.data(), kRssKey.size(), input, length);
-    return (hash % kIndirectionEntries) % m_cores.size();
+    return ToeplitzHash(kRssKey.data(), kRssKey.size(), input, sizeof(input));
 }
 
 SaLock*
@@ -212,19 +216,11 @@ ScaleHost::LockOf(uint32_t flow, bool toReceiver)
 double
 ScaleHost::CipherOf(uint32_t payload, uint32_t packets, bool udp) const
 {
+    // One cipher call per packet: every packet but the last of a segment carries an MSS.
     const CipherCost& c = m_config.costs.cipher;
-    if (udp)
-    {
-        return c.Cycles(m_wire->GetCipherBytes(payload, ScaleWire::kUdpHeader));
-    }
-    if (payload == 0)
-    {
-        return c.Cycles(m_wire->GetCipherBytes(0));
-    }
-    const uint32_t mss = m_wire->GetMss();
-    const uint32_t last = payload - (packets - 1) * mss;
-    return (packets - 1) * c.Cycles(m_wire->GetCipherBytes(mss)) +
-           c.Cycles(m_wire->GetCipherBytes(last));
+    const uint32_t l4 = udp ? ScaleWire::kUdpHeader : ScaleWire::kTcpHeader;
+    return (packets - 1) * c.Cycles(m_wire->GetCipherBytes(m_wire->GetMss(), l4)) +
+           c.Cycles(m_wire->GetCipherBytes(m_wire->GetLastPayload(payload, packets), l4));
 }
 
 double
@@ -248,29 +244,23 @@ ScaleHost::Transmit(const ScaleSegment& s, std::function<void()> toNic)
     const ScaleCosts& c = m_config.costs;
     const ScaleMode mode = m_config.mode;
     SaLock* lock = LockOf(s.flow, s.toReceiver);
-    if (s.udp)
+    if (s.udp || s.payload == 0)
     {
-        // The application's sendmsg: UDP and IP output, then the datagram's own ESP.
-        ++m_udpInFlight[s.flow];
-        const double cycles = c.tcpPacketTx + OnePacketEsp(s.payload, true);
-        m_cores[s.flow % m_cores.size()]->Submit(CpuCore::Class::Task,
-                                                 cycles,
-                                                 std::move(toNic),
-                                                 lock,
-                                                 lock ? 1 : 0,
-                                                 c.saLockPacket);
-        return;
-    }
-    if (s.payload == 0)
-    {
-        // An ACK leaves from the softirq that took the data it acknowledges.
-        const double cycles = c.ackTx + OnePacketEsp(0, false);
-        m_cores[RxCoreOf(s.flow, !s.toReceiver)]->Submit(CpuCore::Class::Softirq,
-                                                         cycles,
-                                                         std::move(toNic),
-                                                         lock,
-                                                         lock ? 1 : 0,
-                                                         c.saLockPacket);
+        // One packet with its own ESP: a datagram from the application's sendmsg (UDP and IP
+        // output on its core), or an ACK from the softirq that took the data it acknowledges.
+        if (s.udp)
+        {
+            ++m_udpInFlight[s.flow];
+        }
+        const double cycles = (s.udp ? c.tcpPacketTx : c.ackTx) + OnePacketEsp(s.payload, s.udp);
+        const Ptr<CpuCore> core =
+            s.udp ? m_cores[s.flow % m_cores.size()] : m_cores[RxCoreOf(s.flow, !s.toReceiver)];
+        core->Submit(s.udp ? CpuCore::Class::Task : CpuCore::Class::Softirq,
+                     cycles,
+                     std::move(toNic),
+                     lock,
+                     lock ? 1 : 0,
+                     c.saLockPacket);
         return;
     }
     double cycles = c.tcpSegmentTx;
@@ -406,12 +396,6 @@ ScaleHost::FirstReadPenalty(uint32_t bytes)
 }
 
 double
-ScaleHost::GetResidentBytes() const
-{
-    return m_resident;
-}
-
-double
 ScaleHost::GetMaxResidentBytes() const
 {
     return m_maxResident;
@@ -430,26 +414,10 @@ ScaleHost::ResetStats()
     {
         core->ResetStats();
     }
-    for (auto& [key, lock] : m_locks)
-    {
-        lock.spun = Time(0);
-        lock.acquired = 0;
-    }
     m_maxResident = m_resident;
     m_rxDrops = 0;
     m_firstReadBytes = 0;
     m_missedBytes = 0;
-}
-
-Time
-ScaleHost::GetLockSpin() const
-{
-    Time t;
-    for (const Ptr<CpuCore>& core : m_cores)
-    {
-        t += core->GetSpun();
-    }
-    return t;
 }
 
 } // namespace ns3

@@ -48,9 +48,8 @@ struct ScaleHostConfig
     double hz{2.3e9};
     ScaleCosts costs;
     ScaleRss rss{ScaleRss::Spread};
-    bool rssAfterDecrypt{false}; //!< the NIC hashes the decrypted headers (crypto, packet)
-    uint32_t sas{0};             //!< SA pairs the streams share round robin; 0: one per stream
-    bool isSender{true};
+    bool rssAfterDecrypt{false};  //!< the NIC hashes the decrypted headers (crypto, packet)
+    uint32_t sas{0};              //!< SA pairs the streams share round robin; 0: one per stream
     uint32_t rxRingPackets{1024}; //!< a receive queue's ring (mlx5's default RX ring size)
     /// Last-level cache contention on the receiver: the NIC writes received data into the LLC
     /// (Intel DDIO), but only into a few of its ways. Data that waits longer than those ways
@@ -103,11 +102,8 @@ class ScaleHost : public Object
     uint32_t SaOf(uint32_t flow) const;
     const ScaleHostConfig& GetConfig() const;
     void ResetStats();
-    /// Time cores spent spinning on SA locks since ResetStats.
-    Time GetLockSpin() const;
-    /// Payload bytes the NIC has received that no application has copied yet (DMA'd data in
-    /// the LLC's I/O ways or beyond them), now, and its largest value since ResetStats.
-    double GetResidentBytes() const;
+    /// The most payload bytes the NIC had received that no application had copied yet (DMA'd
+    /// data in the LLC's I/O ways or beyond them) since ResetStats.
     double GetMaxResidentBytes() const;
     /// The share of first reads of received payload that missed the LLC since ResetStats.
     double GetLlcMissShare() const;
@@ -130,7 +126,8 @@ class ScaleHost : public Object
     ScaleHostConfig m_config;
     std::unique_ptr<ScaleWire> m_wire;
     std::vector<Ptr<CpuCore>> m_cores;
-    std::map<RssKey, uint32_t> m_spread;
+    static uint32_t HashOf(const RssKey& key); //!< Toeplitz with the default key
+    std::map<RssKey, uint32_t> m_rxCores;      //!< each key's queue, chosen once
     std::map<std::pair<uint32_t, bool>, SaLock> m_locks;
     std::map<uint32_t, uint32_t> m_udpInFlight;
     std::map<uint32_t, std::function<void()>> m_udpRoom;

@@ -155,22 +155,16 @@ ScaleNetDevice::StartTransmit()
     }
     m_transmitting = true;
     const ScaleSegment& s = m_queue.front().segment;
-    // TSO: every packet but the last carries an MSS. A datagram is one packet.
     const uint32_t l4 = s.udp ? ScaleWire::kUdpHeader : ScaleWire::kTcpHeader;
-    const uint32_t mss = m_wire->GetMss();
-    const uint32_t last = s.payload == 0 || s.udp ? s.payload : s.payload - (s.packets - 1) * mss;
-    const uint64_t wire =
-        uint64_t(s.packets - 1) * m_wire->GetWireBytes(mss) + m_wire->GetWireBytes(last, l4);
+    const uint64_t wire = m_wire->GetSegmentWireBytes(s.payload, s.packets, l4);
     Time t = m_rate.CalculateBytesTxTime(wire);
     if (m_cryptoCap.GetBitRate() != 0 && m_wire->IsEsp() &&
         m_host->GetConfig().mode != ScaleMode::Software)
     {
-        const uint64_t cipher =
-            uint64_t(s.packets - 1) * m_wire->GetCipherBytes(mss) + m_wire->GetCipherBytes(last);
+        const uint64_t cipher = m_wire->GetSegmentCipherBytes(s.payload, s.packets, l4);
         t = std::max(t, m_cryptoCap.CalculateBytesTxTime(cipher));
     }
     m_wireBytes += wire;
-    m_payloadBytes += s.payload;
     m_wirePackets += s.packets;
     Simulator::Schedule(t, &ScaleNetDevice::TransmitDone, this);
 }
@@ -203,12 +197,6 @@ ScaleNetDevice::GetWireBytes() const
 }
 
 uint64_t
-ScaleNetDevice::GetPayloadBytes() const
-{
-    return m_payloadBytes;
-}
-
-uint64_t
 ScaleNetDevice::GetWirePackets() const
 {
     return m_wirePackets;
@@ -224,7 +212,6 @@ void
 ScaleNetDevice::ResetStats()
 {
     m_wireBytes = 0;
-    m_payloadBytes = 0;
     m_wirePackets = 0;
     m_drops = 0;
 }

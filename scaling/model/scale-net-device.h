@@ -35,9 +35,8 @@ class ScaleNetDevice : public NetDevice
 
     void Setup(Ptr<ScaleHost> host, const ScaleWire& wire, bool isSender);
     void Attach(Ptr<ScaleChannel> channel);
-    /// Segment bytes the link carried (wire bytes, TCP payload) and packets, since ResetStats.
+    /// Wire bytes and packets the link carried since ResetStats.
     uint64_t GetWireBytes() const;
-    uint64_t GetPayloadBytes() const;
     uint64_t GetWirePackets() const;
     uint64_t GetDrops() const; //!< segments a full transmit queue refused
     void ResetStats();
@@ -105,7 +104,6 @@ class ScaleNetDevice : public NetDevice
     bool m_transmitting{false};
     NetDevice::ReceiveCallback m_rxCallback;
     uint64_t m_wireBytes{0};
-    uint64_t m_payloadBytes{0};
     uint64_t m_wirePackets{0};
     uint64_t m_drops{0};
 };

@@ -187,6 +187,26 @@ ScaleWire::GetCipherBytes(uint32_t payload, uint32_t l4Header) const
     return inner + Gcm128().GetPaddingLength(inner) + 2;
 }
 
+uint32_t
+ScaleWire::GetLastPayload(uint32_t payload, uint32_t packets) const
+{
+    return payload == 0 ? 0 : payload - (packets - 1) * m_mss;
+}
+
+uint64_t
+ScaleWire::GetSegmentWireBytes(uint32_t payload, uint32_t packets, uint32_t l4Header) const
+{
+    return uint64_t(packets - 1) * GetWireBytes(m_mss, l4Header) +
+           GetWireBytes(GetLastPayload(payload, packets), l4Header);
+}
+
+uint64_t
+ScaleWire::GetSegmentCipherBytes(uint32_t payload, uint32_t packets, uint32_t l4Header) const
+{
+    return uint64_t(packets - 1) * GetCipherBytes(m_mss, l4Header) +
+           GetCipherBytes(GetLastPayload(payload, packets), l4Header);
+}
+
 double
 ScaleWire::GetGoodputCeiling(double linkBps) const
 {

@@ -66,6 +66,12 @@ class ScaleWire
     /// Bytes the ESP transform encrypts for this payload (0 in baseline): the inner packet or
     /// L4 segment plus padding and trailer.
     uint32_t GetCipherBytes(uint32_t payload, uint32_t l4Header = kTcpHeader) const;
+    /// The payload of a segment's last packet: every other one carries an MSS (TSO).
+    uint32_t GetLastPayload(uint32_t payload, uint32_t packets) const;
+    /// Wire bytes of a whole segment of packets (a datagram or an ACK is one).
+    uint64_t GetSegmentWireBytes(uint32_t payload, uint32_t packets, uint32_t l4Header) const;
+    /// Bytes the transform encrypts for a whole segment.
+    uint64_t GetSegmentCipherBytes(uint32_t payload, uint32_t packets, uint32_t l4Header) const;
     /// The largest IPv4 packet the SA (or, in baseline, the link) carries whole: what an
     /// application's datagram may be at most.
     uint32_t GetInnerMtu() const;

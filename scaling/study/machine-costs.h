@@ -19,7 +19,8 @@ struct MachineCosts
     double seconds{0};  //!< what measuring took
 };
 
-/// Measures on this machine; sizes are the cipher's call sizes in bytes.
+/// Measures on this machine, each the fastest of seven rounds; sizes are the bytes the cipher
+/// encrypts per call (multiples of 4, at least 4).
 MachineCosts MeasureMachineCosts(
     const std::vector<uint32_t>& sizes = {64, 128, 256, 512, 1024, 1500});
 

@@ -109,10 +109,8 @@ RunScaleCell(const ScaleCellConfig& config)
     hc.ddioBytes = config.ddioMegabytes * 1e6;
     hc.dramBytesPerSecond = config.dramGbytesPerSecond * 1e9;
     Ptr<ScaleHost> sender = CreateObject<ScaleHost>();
-    hc.isSender = true;
     sender->Setup(hc, wire);
     Ptr<ScaleHost> receiver = CreateObject<ScaleHost>();
-    hc.isSender = false;
     receiver->Setup(hc, wire);
 
     Ptr<ScaleChannel> channel = CreateObject<ScaleChannel>();
@@ -203,8 +201,7 @@ RunScaleCell(const ScaleCellConfig& config)
         }
         Simulator::Stop();
     });
-    Simulator::Stop(end + MilliSeconds(1));
-    Simulator::Run();
+    Simulator::Run(); // until the end event stops it
     Simulator::Destroy();
     sender->Dispose(); // their cores' queued jobs hold packets and callbacks
     receiver->Dispose();

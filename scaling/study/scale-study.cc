@@ -544,9 +544,9 @@ nlohmann::json
 CostsToJson(const ScaleCosts& costs)
 {
     nlohmann::json j;
-    for (const auto& [name, value] : costs.Fields())
+    for (const auto& [name, field] : ScaleCosts::Names())
     {
-        j[name] = value;
+        j[name] = costs.*field;
     }
     nlohmann::json cipher = nlohmann::json::array();
     for (const auto& [bytes, cycles] : costs.cipher.GetPoints())
@@ -561,25 +561,14 @@ bool
 CostsFromJson(const nlohmann::json& j, ScaleCosts* costs, std::string* error)
 {
     ScaleCosts c;
-    std::map<std::string, double*> fields = {{"driver_packet", &c.driverPacket},
-                                             {"tcp_segment_rx", &c.tcpSegmentRx},
-                                             {"tcp_segment_tx", &c.tcpSegmentTx},
-                                             {"tcp_packet_tx", &c.tcpPacketTx},
-                                             {"udp_packet_rx", &c.udpPacketRx},
-                                             {"ack_rx", &c.ackRx},
-                                             {"ack_tx", &c.ackTx},
-                                             {"copy_byte", &c.copyByte},
-                                             {"xfrm_packet", &c.xfrmPacket},
-                                             {"esp_software_packet", &c.espSoftwarePacket},
-                                             {"sa_lock_packet", &c.saLockPacket}};
-    for (auto& [name, field] : fields)
+    for (const auto& [name, field] : ScaleCosts::Names())
     {
         if (!j.contains(name) || !j.at(name).is_number())
         {
             *error = "parameters." + name + " is missing or not a number";
             return false;
         }
-        *field = j.at(name).get<double>();
+        c.*field = j.at(name).get<double>();
     }
     if (!j.contains("cipher") || !j.at("cipher").is_array() || j.at("cipher").empty())
     {

@@ -120,7 +120,6 @@ Config(ScaleMode mode, uint32_t cores, uint32_t sas, ScaleRss rss)
     c.cores = cores;
     c.sas = sas;
     c.rss = rss;
-    c.isSender = false;
     return c;
 }
 
