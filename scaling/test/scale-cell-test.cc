@@ -44,22 +44,31 @@ TEST(ScaleCellTest, TheWireCeilingsEmergeFromThePacketsBytes)
         ScaleMode mode;
         ScaleEncap encap;
         uint32_t mtu;
+        double link;
         double ceiling;
     };
 
-    for (const Case& k : {Case{ScaleMode::Baseline, ScaleEncap::Transport, 1500, 94.15},
-                          Case{ScaleMode::Packet, ScaleEncap::Transport, 1500, 91.94},
-                          Case{ScaleMode::Packet, ScaleEncap::Tunnel, 1500, 90.64},
-                          Case{ScaleMode::Packet, ScaleEncap::UdpTunnel, 1500, 90.12},
-                          Case{ScaleMode::Baseline, ScaleEncap::Transport, 9000, 99.00}})
+    // The table: 100G and 10G, both MTUs; tunnel and ESP in UDP at 100G.
+    for (const Case& k : {Case{ScaleMode::Baseline, ScaleEncap::Transport, 1500, 100, 94.15},
+                          Case{ScaleMode::Packet, ScaleEncap::Transport, 1500, 100, 91.94},
+                          Case{ScaleMode::Packet, ScaleEncap::Tunnel, 1500, 100, 90.64},
+                          Case{ScaleMode::Packet, ScaleEncap::UdpTunnel, 1500, 100, 90.12},
+                          Case{ScaleMode::Baseline, ScaleEncap::Transport, 9000, 100, 99.00},
+                          Case{ScaleMode::Packet, ScaleEncap::Transport, 9000, 100, 98.63},
+                          Case{ScaleMode::Baseline, ScaleEncap::Transport, 1500, 10, 9.415},
+                          Case{ScaleMode::Packet, ScaleEncap::Transport, 1500, 10, 9.194},
+                          Case{ScaleMode::Baseline, ScaleEncap::Transport, 9000, 10, 9.900},
+                          Case{ScaleMode::Packet, ScaleEncap::Transport, 9000, 10, 9.863}})
     {
         ScaleCellConfig c = Cell(k.mode, 16);
         c.encap = k.encap;
         c.mtu = k.mtu;
+        c.linkGbps = k.link;
         const ScaleCellResult r = RunScaleCell(c);
         EXPECT_NEAR(r.gbps, k.ceiling, 0.003 * k.ceiling)
-            << ScaleModeName(k.mode) << " " << ScaleEncapName(k.encap) << " " << k.mtu;
-        EXPECT_NEAR(r.wireGbps, 100, 0.1); // the wire is what is full
+            << ScaleModeName(k.mode) << " " << ScaleEncapName(k.encap) << " " << k.mtu << " at "
+            << k.link << "G";
+        EXPECT_NEAR(r.wireGbps, k.link, 0.001 * k.link); // the wire is what is full
     }
 }
 
