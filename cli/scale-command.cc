@@ -64,6 +64,8 @@ PrintScaleHelp()
            "                         12) (default off)\n"
            "  --cipher-factor F      the measured cipher cost times F (default 1)\n"
            "  --no-sensitivity       skip the reference grid at twice the cipher cost\n"
+           "  --sensitivity-assumed  also refit and score the reference grid with each\n"
+           "                         assumed cost at half and at twice its value\n"
            "  --sweep NAME=V1,V2,..  vary an input (at most two sweeps: a grid); NAME: link,\n"
            "                         mtu, clock, cores-per-socket, sas, flows, encap, rss,\n"
            "                         crypto-cap, turbo, rss-after-decrypt, llc, ddio-mb,\n"
@@ -92,6 +94,7 @@ struct Options
     std::vector<ScaleAxis> axes;
     double cipherFactor{1};
     bool sensitivity{true};
+    bool assumedSensitivity{false};
     bool plots{true};
     uint32_t jobs{std::max(1u, std::thread::hardware_concurrency())};
     uint32_t shardK{1};
@@ -366,6 +369,10 @@ Parse(const std::vector<std::string>& args, Options* o)
         {
             o->sensitivity = false;
         }
+        else if (a == "--sensitivity-assumed")
+        {
+            o->assumedSensitivity = true;
+        }
         else if (a == "--no-plots")
         {
             o->plots = false;
@@ -577,6 +584,86 @@ Sources(const ScaleCalibration& cal)
                   "64-1,500 bytes, times the cipher factor (a lower bound for the reference's "
                   "2022 kernel)";
     return s;
+}
+
+/// A cost neither fitted to the reference nor measured on this machine.
+bool
+AssumedCost(const std::string& name, const ScaleCalibration& cal)
+{
+    for (const ScaleFitStep& step : cal.steps)
+    {
+        if (step.parameter == name)
+        {
+            return false;
+        }
+    }
+    return name != "copy_byte";
+}
+
+/**
+ * The fit redone from calCell's costs with the cipher at cipherFactor, then the reference grid
+ * with the new costs, scored; printed on one line. Null when the grid could not be scored.
+ */
+nlohmann::json
+SensitivityRun(const ScaleCellConfig& calCell,
+               const MachineCosts& machine,
+               double cipherFactor,
+               const Options& o,
+               const std::map<ScaleMode, double>& ceilings,
+               const std::string& label)
+{
+    try
+    {
+        const ScaleCalibration cal = Calibrate(calCell, machine, cipherFactor, false);
+        nlohmann::json fits = nlohmann::json::array();
+        for (const ScaleFitStep& step : cal.steps)
+        {
+            if (!step.reached)
+            {
+                std::cout << "  " << label << ": " << step.parameter << " cannot be fitted: at "
+                          << std::fixed << std::setprecision(0) << step.value << " cycles the "
+                          << ScaleModeName(step.mode) << " 1-CPU cell runs at "
+                          << std::setprecision(2) << step.simulatedGbps << " Gbit/s (reference "
+                          << step.referenceGbps << ")"
+                          << (step.value < 1 ? ": the cipher alone costs more than the "
+                                               "reference's whole software IPsec"
+                                             : "")
+                          << "\n";
+            }
+            fits.push_back({{"parameter", step.parameter},
+                            {"cycles", step.value},
+                            {"simulated_gbps", step.simulatedGbps},
+                            {"reference_gbps", step.referenceGbps},
+                            {"reached", step.reached}});
+        }
+        ScaleCellConfig base = o.base;
+        base.costs = cal.costs;
+        const auto cells = ExpandGrid(base, o.modes, o.cpus, {});
+        const auto runs = RunCells(cells, o.jobs, nullptr, std::chrono::seconds(o.cellTimeout));
+        const ScaleTable model = TableOf(cells, runs);
+        if (model.size() != cells.size())
+        {
+            std::cerr << "offloadlab scale: sensitivity run " << label << ": a cell failed\n";
+            return nullptr;
+        }
+        const ScaleScore score = ScoreAgainstReference(model, ceilings);
+        PrintScore(("model, " + label).c_str(), score);
+        nlohmann::json table = nlohmann::json::array();
+        for (const auto& [cell, g] : model)
+        {
+            table.push_back(
+                {{"mode", ScaleModeName(cell.first)}, {"cpus", cell.second}, {"gbps", g}});
+        }
+        return {{"calibration", fits},
+                {"parameters", CostsToJson(cal.costs)},
+                {"cells", table},
+                {"score", ScoreToJson(score)}};
+    }
+    catch (const std::exception& e)
+    {
+        std::cerr << "offloadlab scale: sensitivity run " << label << ": " << e.what() << "\n";
+        return nullptr;
+    }
 }
 
 int
@@ -813,61 +900,43 @@ ScaleCommand(const std::vector<std::string>& args)
         if (o.sensitivity && o.costsFile.empty())
         {
             std::cout << "\noffloadlab scale: sensitivity: the cipher at twice its measured cost\n";
-            try
+            const nlohmann::json run =
+                SensitivityRun(calCell, machine, 2 * o.cipherFactor, o, ceilings, "cipher x2");
+            if (!run.is_null())
             {
-                ScaleCalibration cal2 = Calibrate(calCell, machine, 2 * o.cipherFactor, false);
-                for (const ScaleFitStep& step : cal2.steps)
+                doc["sensitivity"] = run;
+                doc["sensitivity"]["cipher_factor"] = 2 * o.cipherFactor;
+            }
+        }
+        if (o.assumedSensitivity && o.costsFile.empty())
+        {
+            // Each assumed cost at half and twice its value, the fit redone around it.
+            std::cout << "\noffloadlab scale: sensitivity: each assumed cost at x0.5 and x2\n";
+            nlohmann::json runs = nlohmann::json::array();
+            for (const auto& [name, field] : ScaleCosts::Names())
+            {
+                if (!AssumedCost(name, cal))
                 {
-                    if (!step.reached)
+                    continue;
+                }
+                for (double factor : {0.5, 2.0})
+                {
+                    ScaleCellConfig varied = calCell;
+                    varied.costs.*field *= factor;
+                    std::ostringstream label;
+                    label << name << " x" << factor;
+                    nlohmann::json run =
+                        SensitivityRun(varied, machine, o.cipherFactor, o, ceilings, label.str());
+                    if (!run.is_null())
                     {
-                        std::cout << "  " << step.parameter << " cannot be fitted: at "
-                                  << std::setprecision(0) << step.value << " cycles the "
-                                  << ScaleModeName(step.mode) << " 1-CPU cell runs at "
-                                  << std::setprecision(2) << step.simulatedGbps
-                                  << " Gbit/s (reference " << step.referenceGbps << ")"
-                                  << (step.value < 1 ? ": the cipher alone costs more than the "
-                                                       "reference's whole software IPsec"
-                                                     : "")
-                                  << "\n";
+                        run["parameter"] = name;
+                        run["factor"] = factor;
+                        run["cycles"] = varied.costs.*field;
+                        runs.push_back(run);
                     }
                 }
-                ScaleCellConfig b2 = o.base;
-                b2.costs = cal2.costs;
-                const auto cells2 = ExpandGrid(b2, o.modes, o.cpus, {});
-                const auto runs2 =
-                    RunCells(cells2, o.jobs, nullptr, std::chrono::seconds(o.cellTimeout));
-                const ScaleTable model2 = TableOf(cells2, runs2);
-                if (model2.size() == cells2.size())
-                {
-                    const ScaleScore s2 = ScoreAgainstReference(model2, ceilings);
-                    PrintScore("model, cipher x2", s2);
-                    nlohmann::json t = nlohmann::json::array();
-                    for (const auto& [cell, g] : model2)
-                    {
-                        t.push_back({{"mode", ScaleModeName(cell.first)},
-                                     {"cpus", cell.second},
-                                     {"gbps", g}});
-                    }
-                    nlohmann::json fits = nlohmann::json::array();
-                    for (const ScaleFitStep& step : cal2.steps)
-                    {
-                        fits.push_back({{"parameter", step.parameter},
-                                        {"cycles", step.value},
-                                        {"simulated_gbps", step.simulatedGbps},
-                                        {"reference_gbps", step.referenceGbps},
-                                        {"reached", step.reached}});
-                    }
-                    doc["sensitivity"] = {{"cipher_factor", 2 * o.cipherFactor},
-                                          {"calibration", fits},
-                                          {"parameters", CostsToJson(cal2.costs)},
-                                          {"cells", t},
-                                          {"score", ScoreToJson(s2)}};
-                }
             }
-            catch (const std::exception& e)
-            {
-                std::cerr << "offloadlab scale: sensitivity run: " << e.what() << "\n";
-            }
+            doc["sensitivity_assumed"] = runs;
         }
     }
 

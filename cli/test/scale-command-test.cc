@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -52,6 +54,29 @@ TEST(ScaleCommand, TheReferenceGridWritesTableScoresAndPlots)
         EXPECT_TRUE(c.contains("reference_gbps") && c.contains("formula_gbps"));
     }
     EXPECT_EQ(seen.size(), 24u);
+
+    // The model's invariants: more CPUs never lower a mode's throughput by more than the
+    // reference's own noise (1.5 %), and at line rate the three IPsec modes carry the same ESP
+    // goodput.
+    std::map<std::string, std::map<int, double>> gbps;
+    for (const auto& c : doc.at("cells"))
+    {
+        gbps[c.at("mode").get<std::string>()][c.at("cpus").get<int>()] = c.at("gbps").get<double>();
+    }
+    for (const auto& [mode, byCpus] : gbps)
+    {
+        double best = 0;
+        for (const auto& [cpus, g] : byCpus)
+        {
+            EXPECT_GE(g, 0.985 * best) << mode << " at " << cpus << " CPUs";
+            best = std::max(best, g);
+        }
+    }
+    for (const char* mode : {"sw", "crypto", "packet"})
+    {
+        EXPECT_NEAR(gbps[mode][32], 91.94, 0.01 * 91.94) << mode;
+        EXPECT_NEAR(gbps[mode][32], gbps["packet"][32], 0.005 * gbps["packet"][32]) << mode;
+    }
     for (const auto& step : doc.at("calibration"))
     {
         EXPECT_NEAR(step.at("simulated_gbps").get<double>(),
@@ -131,6 +156,52 @@ TEST(ScaleCommand, ShardsMergeIntoTheWholeSweep)
     }
     EXPECT_TRUE(jumbo);
     std::filesystem::remove_all(base);
+}
+
+// Each assumed cost at half and twice its value: the fit is redone around it (the fitted costs
+// move to make up for it) and the grid is scored again; fitted and measured costs are not varied.
+TEST(ScaleCommand, TheAssumedCostsSensitivityRefitsAroundEachOne)
+{
+    const std::string out = Scratch("assumed");
+    const clitest::Output run = Shell(std::string(OFFLOADLAB_BINARY) +
+                                      " scale --jobs 2 --no-sensitivity --sensitivity-assumed "
+                                      "--no-plots --out " +
+                                      Quote(out));
+    ASSERT_EQ(run.exitCode, 0) << run.text;
+    const nlohmann::json doc = Load(out + "/scaling.json");
+    const nlohmann::json& params = doc.at("parameters");
+    const std::set<std::string> assumed = {"tcp_segment_rx",
+                                           "tcp_segment_tx",
+                                           "tcp_packet_tx",
+                                           "udp_packet_rx",
+                                           "ack_rx",
+                                           "ack_tx",
+                                           "sa_lock_packet"};
+    std::map<std::pair<std::string, double>, nlohmann::json> runs;
+    for (const auto& r : doc.at("sensitivity_assumed"))
+    {
+        const std::string name = r.at("parameter").get<std::string>();
+        const double factor = r.at("factor").get<double>();
+        EXPECT_TRUE(assumed.count(name)) << name << " is fitted or measured, not assumed";
+        EXPECT_DOUBLE_EQ(r.at("cycles").get<double>(), factor * params.at(name).get<double>());
+        EXPECT_DOUBLE_EQ(r.at("parameters").at(name).get<double>(),
+                         factor * params.at(name).get<double>());
+        EXPECT_EQ(r.at("cells").size(), 24u);
+        EXPECT_TRUE(r.at("score").contains("mae20_pct"));
+        runs[{name, factor}] = r;
+    }
+    EXPECT_EQ(runs.size(), 2 * assumed.size());
+    // Software's per-packet TCP output is on its sender's core: at twice the cost the sender
+    // bounds the 1-CPU cell, and the fit gives software's ESP less to make up for it.
+    const double esp2 =
+        runs.at({"tcp_packet_tx", 2.0}).at("parameters").at("esp_software_packet").get<double>();
+    EXPECT_LT(esp2, params.at("esp_software_packet").get<double>() - 200);
+    // What only UDP datagrams pay leaves the TCP grid as it is.
+    EXPECT_EQ(runs.at({"udp_packet_rx", 2.0}).at("cells"),
+              runs.at({"udp_packet_rx", 0.5}).at("cells"));
+    EXPECT_NE(run.text.find("model, tcp_packet_tx x0.5: mean |error|"), std::string::npos)
+        << run.text;
+    std::filesystem::remove_all(out);
 }
 
 TEST(ScaleCommand, BadInputNamesTheFieldAndTheValue)
