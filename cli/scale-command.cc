@@ -139,10 +139,15 @@ ParseUint(const std::string& s, uint32_t* v)
 bool
 IsReferenceGrid(const Options& o)
 {
+    // The model's switches (turbo, RSS, LLC) are hypotheses about the reference's machine and
+    // are scored; a different machine or traffic is not the reference's.
     const ScaleCellConfig& b = o.base;
+    const ScaleFrequency reference;
     return o.axes.empty() && b.linkGbps == 100 && b.mtu == 1500 &&
            b.encap == ScaleEncap::Transport && b.sas == 0 && b.flows == 0 && b.cryptoCapGbps == 0 &&
-           o.modes == ReferenceModes() && o.cpus == ReferenceCpus() && o.shardN == 1;
+           !b.imix && b.frequency.baseGhz == reference.baseGhz &&
+           b.frequency.socketCores == reference.socketCores && o.modes == ReferenceModes() &&
+           o.cpus == ReferenceCpus() && o.shardN == 1;
 }
 
 std::map<ScaleMode, double>
@@ -174,6 +179,7 @@ ScoreToJson(const ScaleScore& s)
             {"max20_pct", s.max20},
             {"mae8_pct", s.mae8},
             {"max8_pct", s.max8},
+            {"packet_1cpu_error_pct", s.packetOneCpu},
             {"knees", knees},
             {"knees_right", s.kneesRight},
             {"errors", errors}};
@@ -254,8 +260,10 @@ void
 PrintScore(const char* name, const ScaleScore& s)
 {
     std::cout << std::fixed << std::setprecision(2) << name << ": mean |error| " << s.mae20
-              << " % over the 20 predicted cells (max " << s.max20 << " %), " << s.mae8
-              << " % over the 8 sub-ceiling cells (max " << s.max8 << " %); knees";
+              << " % over the 20 cells of 2-32 CPUs (max " << s.max20 << " %), " << s.mae8
+              << " % over the 8 sub-ceiling cells (max " << s.max8
+              << " %); packet offload at 1 CPU " << std::showpos << s.packetOneCpu << std::noshowpos
+              << " %; knees";
     for (const auto& [m, k] : s.knees)
     {
         std::cout << " " << ScaleModeName(m) << " " << k;
@@ -282,9 +290,10 @@ WriteCsv(const std::string& path,
          const ScaleTable& formula)
 {
     std::ofstream out(path);
-    out << "mode,cpus,flows,sas,link_gbps,mtu,encap,rss,crypto_cap_gbps,ghz,gbps,wire_gbps,mpps,"
-           "max_rx_utilisation,mean_rx_utilisation,max_tx_utilisation,drops,reference_gbps,"
-           "error_pct,formula_gbps\n";
+    out << "mode,cpus,flows,sas,link_gbps,mtu,encap,mix,rss,rss_after_decrypt,crypto_cap_gbps,"
+           "turbo,base_ghz,cores_per_socket,llc,ddio_mb,dram_gbps,ghz,gbps,wire_gbps,mpps,"
+           "delivered_mpps,max_rx_utilisation,mean_rx_utilisation,max_tx_utilisation,drops,"
+           "reference_gbps,error_pct,formula_gbps\n";
     for (size_t i = 0; i < cells.size(); ++i)
     {
         if (!runs[i].ok)
@@ -306,10 +315,15 @@ WriteCsv(const std::string& path,
             maxTx = std::max(maxTx, l.utilisation);
         }
         const nlohmann::json in = CellInputsToJson(c);
+        const auto onOff = [](bool on) { return on ? "on" : "off"; };
         out << ScaleModeName(c.mode) << ',' << c.cpus << ',' << in["flows"] << ',' << in["sas"]
             << ',' << c.linkGbps << ',' << c.mtu << ',' << ScaleEncapName(c.encap) << ','
-            << ScaleRssName(c.rss) << ',' << c.cryptoCapGbps << ',' << r.ghz << ',' << r.gbps << ','
-            << r.wireGbps << ',' << r.mpps << ',' << maxRx << ','
+            << (c.imix ? "imix" : "fixed") << ',' << ScaleRssName(c.rss) << ','
+            << onOff(c.rssAfterDecrypt) << ',' << c.cryptoCapGbps << ',' << onOff(c.frequency.turbo)
+            << ',' << c.frequency.baseGhz << ',' << c.frequency.socketCores << ','
+            << onOff(c.llcContention) << ',' << c.ddioMegabytes << ',' << c.dramGbytesPerSecond
+            << ',' << r.ghz << ',' << r.gbps << ',' << r.wireGbps << ',' << r.mpps << ','
+            << r.deliveredMpps << ',' << maxRx << ','
             << sumRx / std::max<size_t>(1, r.receiverCores.size()) << ',' << maxTx << ',' << r.drops
             << ',';
         if (reference)
@@ -745,9 +759,14 @@ ScaleCommand(const std::vector<std::string>& args)
     }
     const auto start = std::chrono::steady_clock::now();
 
-    // Calibration runs at the reference's own inputs, with this run's mechanisms (clock model,
-    // RSS): the reference's 1-CPU cells are what it is fitted to.
+    // Calibration runs at the reference's own machine and traffic (the 8380's clocks and cores,
+    // its link, MTU, encapsulation, one SA per stream, TCP), with this run's hypotheses about
+    // that machine (turbo on or off, RSS, LLC contention): the reference's 1-CPU cells are what
+    // it is fitted to, so --clock 3.0 predicts a faster machine instead of refitting to it.
     ScaleCellConfig calCell = o.base;
+    const bool turbo = calCell.frequency.turbo;
+    calCell.frequency = ScaleFrequency();
+    calCell.frequency.turbo = turbo;
     calCell.linkGbps = 100;
     calCell.mtu = 1500;
     calCell.encap = ScaleEncap::Transport;
@@ -776,7 +795,8 @@ ScaleCommand(const std::vector<std::string>& args)
             return UsageError("--costs: " + o.costsFile + ": " +
                               (error.empty() ? "no parameters" : error));
         }
-        doc["parameter_sources"] = "taken from " + o.costsFile;
+        doc["costs_file"] = o.costsFile;
+        doc["parameter_sources"] = j.value("parameter_sources", nlohmann::json());
         doc["machine"] = j.value("machine", nlohmann::json());
         doc["calibration"] = j.value("calibration", nlohmann::json());
     }
@@ -942,14 +962,45 @@ ScaleCommand(const std::vector<std::string>& args)
 
     else if (!failed)
     {
+        // Each cell with its link, MTU and encapsulation, and every other input that a flag or
+        // a sweep moved from its default.
+        std::vector<nlohmann::json> inputs;
+        for (const ScaleCellConfig& c : cells)
+        {
+            inputs.push_back(CellInputsToJson(c).flatten());
+        }
+        const nlohmann::json defaults = CellInputsToJson(ScaleCellConfig()).flatten();
+        std::vector<std::string> varying;
+        for (const auto& [key, value] : defaults.items())
+        {
+            const bool shown = key == "/mode" || key == "/cpus" || key == "/link_gbps" ||
+                               key == "/mtu" || key == "/encap";
+            const bool followsCpus =
+                (key == "/flows" || key == "/sas") && inputs.front().value("/flows_per_cpu", false);
+            bool varies = false;
+            for (const nlohmann::json& in : inputs)
+            {
+                varies = varies || in.value(key, nlohmann::json()) != value;
+            }
+            if (varies && !shown && !followsCpus)
+            {
+                varying.push_back(key);
+            }
+        }
         std::cout << "\n" << std::fixed << std::setprecision(2);
         for (size_t i = 0; i < cells.size(); ++i)
         {
             std::cout << "  " << std::left << std::setw(9) << ScaleModeName(cells[i].mode)
                       << std::right << std::setw(3) << cells[i].cpus << " CPUs  " << std::setw(7)
                       << runs[i].result.gbps << " Gbit/s  " << cells[i].linkGbps << "G mtu "
-                      << cells[i].mtu << " " << ScaleEncapName(cells[i].encap) << " sas "
-                      << CellInputsToJson(cells[i])["sas"] << "\n";
+                      << cells[i].mtu << " " << ScaleEncapName(cells[i].encap);
+            for (const std::string& key : varying)
+            {
+                const nlohmann::json& v = inputs[i][key];
+                std::cout << " " << key.substr(key.rfind('/') + 1) << "="
+                          << (v.is_string() ? v.get<std::string>() : v.dump());
+            }
+            std::cout << "\n";
         }
     }
     const double wall =

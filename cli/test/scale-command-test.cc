@@ -85,7 +85,20 @@ TEST(ScaleCommand, TheReferenceGridWritesTableScoresAndPlots)
     }
     const nlohmann::json& score = doc.at("score");
     EXPECT_EQ(score.at("model").at("errors").size(), 21u);
-    EXPECT_NEAR(score.at("formula").at("mae20_pct").get<double>(), 1.95, 0.1);
+    EXPECT_NEAR(score.at("formula").at("mae20_pct").get<double>(), 2.05, 0.05);
+    EXPECT_TRUE(score.at("model").contains("packet_1cpu_error_pct"));
+    // The grid's own 1-CPU cells of the three fitted modes, simulated again with the fitted
+    // costs, reproduce the reference.
+    for (const auto& c : doc.at("cells"))
+    {
+        if (c.at("cpus") == 1 && c.at("mode") != "packet")
+        {
+            EXPECT_NEAR(c.at("gbps").get<double>(),
+                        c.at("reference_gbps").get<double>(),
+                        0.005 * c.at("reference_gbps").get<double>())
+                << c.at("mode");
+        }
+    }
     EXPECT_TRUE(score.at("targets").contains("every_knee_right"));
     EXPECT_TRUE(doc.at("sensitivity").contains("score"));
     EXPECT_TRUE(doc.at("parameter_sources").contains("driver_packet"));
@@ -201,6 +214,28 @@ TEST(ScaleCommand, TheAssumedCostsSensitivityRefitsAroundEachOne)
               runs.at({"udp_packet_rx", 0.5}).at("cells"));
     EXPECT_NE(run.text.find("model, tcp_packet_tx x0.5: mean |error|"), std::string::npos)
         << run.text;
+    std::filesystem::remove_all(out);
+}
+
+// The fit runs on the reference's machine, so another clock predicts another machine: the 1-CPU
+// software cell at a 3.0 GHz base (its turbo bins shifted with it, 4.1 GHz for one core) runs
+// about 4.1/3.4 times faster, and the run is not scored against the reference.
+TEST(ScaleCommand, AnotherClockPredictsAnotherMachine)
+{
+    const std::string out = Scratch("clock");
+    const clitest::Output run = Shell(std::string(OFFLOADLAB_BINARY) +
+                                      " scale --modes sw --cpus 1 --clock 3.0 --no-sensitivity "
+                                      "--no-plots --out " +
+                                      Quote(out));
+    ASSERT_EQ(run.exitCode, 0) << run.text;
+    const nlohmann::json doc = Load(out + "/scaling.json");
+    ASSERT_EQ(doc.at("cells").size(), 1u);
+    const nlohmann::json& c = doc["cells"][0];
+    EXPECT_NEAR(c.at("ghz").get<double>(), 4.1, 1e-9);
+    EXPECT_NEAR(c.at("gbps").get<double>(), 6.0 * 4.1 / 3.4, 0.03 * 6.0 * 4.1 / 3.4);
+    EXPECT_FALSE(c.contains("reference_gbps"));
+    EXPECT_FALSE(doc.contains("score"));
+    EXPECT_NE(run.text.find("base_ghz=3"), std::string::npos) << run.text;
     std::filesystem::remove_all(out);
 }
 

@@ -18,17 +18,24 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 MODES = ["baseline", "sw", "crypto", "packet"]
 COLOURS = {"baseline": "tab:gray", "sw": "tab:red", "crypto": "tab:orange", "packet": "tab:blue"}
-GROUP_KEYS = ["link_gbps", "mtu", "encap", "rss", "rss_after_decrypt", "crypto_cap_gbps"]
+GROUP_KEYS = ["link_gbps", "mtu", "encap", "mix", "rss", "rss_after_decrypt", "crypto_cap_gbps"]
 
 
 def group_of(cell):
-    """The inputs a line keeps fixed: all but mode and CPUs (and with them streams and SAs)."""
+    """The inputs a line keeps fixed: all but mode and CPUs (and with them streams and SAs,
+    where they follow the CPUs)."""
     sas = "per stream" if cell["sa_per_stream"] else cell["sas"]
+    flows = "per CPU" if cell.get("flows_per_cpu", True) else cell["flows"]
+    llc = cell["llc_contention"]
     return tuple((k, json.dumps(cell.get(k))) for k in GROUP_KEYS) + (
+        ("flows", json.dumps(flows)),
         ("sas", json.dumps(sas)),
         ("turbo", json.dumps(cell["frequency"]["turbo"])),
         ("clock", json.dumps(cell["frequency"]["base_ghz"])),
-        ("llc", json.dumps(cell["llc_contention"]["on"])))
+        ("cores_per_socket", json.dumps(cell["frequency"]["socket_cores"])),
+        ("llc", json.dumps(llc["on"])),
+        ("ddio_mb", json.dumps(llc["ddio_mb"])),
+        ("dram_gbps", json.dumps(llc["dram_gbytes_per_second"])))
 
 
 def label_of(group, groups):

@@ -474,6 +474,7 @@ CellInputsToJson(const ScaleCellConfig& c)
     return {{"mode", ScaleModeName(c.mode)},
             {"cpus", c.cpus},
             {"flows", c.flows == 0 ? c.cpus : c.flows},
+            {"flows_per_cpu", c.flows == 0},
             {"sas",
              c.sas == 0 ? (c.flows == 0 ? c.cpus : c.flows)
                         : std::min(c.sas, c.flows == 0 ? c.cpus : c.flows)},

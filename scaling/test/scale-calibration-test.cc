@@ -60,10 +60,18 @@ TEST(ScaleReferenceTest, TheFormulaScoresAsTheNotesSay)
         ceilings[m] = ScaleWire(m, ScaleEncap::Transport, 1500).GetGoodputCeiling(100e9) / 1e9;
     }
     const ScaleScore f = ScoreAgainstReference(FormulaTable(ceilings), ceilings);
-    // ipsec-scaling-notes.md: about 2 % over the 20 cells, 3.6 % over the 8 sub-ceiling ones.
-    EXPECT_NEAR(f.mae20, 1.95, 0.1);
-    EXPECT_NEAR(f.mae8, 3.61, 0.1);
-    EXPECT_EQ(f.errors.size(), 21u); // 20 beyond the fitted three, and packet's 1-CPU cell
+    // The issue: about 2 % over the 20 cells of 2 to 32 CPUs, 3.6 % over the 8 sub-ceiling ones.
+    EXPECT_NEAR(f.mae20, 2.05, 0.05);
+    EXPECT_NEAR(f.mae8, 3.61, 0.05);
+    EXPECT_EQ(f.errors.size(), 21u); // the 20, and packet's predicted 1-CPU cell
+    EXPECT_EQ(f.packetOneCpu, 0);    // the formula's own input
+    // Packet offload's 1-CPU cell is reported on its own, never in the 20 cells' means.
+    ScaleTable off = FormulaTable(ceilings);
+    off[{ScaleMode::Packet, 1}] = 30.8;
+    const ScaleScore g = ScoreAgainstReference(off, ceilings);
+    EXPECT_DOUBLE_EQ(g.mae20, f.mae20);
+    EXPECT_DOUBLE_EQ(g.max20, f.max20);
+    EXPECT_NEAR(g.packetOneCpu, 10, 1e-9);
     // The reference's knees: baseline 4, packet 4, crypto 8, software 32.
     const ScaleTable ref = ReferenceTable();
     EXPECT_EQ(KneeOf(ref, ScaleMode::Baseline, ceilings[ScaleMode::Baseline]), 4u);
