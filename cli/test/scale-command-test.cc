@@ -26,6 +26,13 @@ Scratch(const std::string& name)
     return dir;
 }
 
+/// offloadlab scale with args, writing into out.
+clitest::Output
+Scale(const std::string& args, const std::string& out)
+{
+    return Shell(std::string(OFFLOADLAB_BINARY) + " scale " + args + " --out " + Quote(out));
+}
+
 nlohmann::json
 Load(const std::string& path)
 {
@@ -36,8 +43,7 @@ Load(const std::string& path)
 TEST(ScaleCommand, TheReferenceGridWritesTableScoresAndPlots)
 {
     const std::string out = Scratch("ref");
-    const clitest::Output run =
-        Shell(std::string(OFFLOADLAB_BINARY) + " scale --jobs 2 --out " + Quote(out));
+    const clitest::Output run = Scale("--jobs 2", out);
     ASSERT_EQ(run.exitCode, 0) << run.text;
     EXPECT_NE(run.text.find("reference"), std::string::npos) << run.text;
     EXPECT_NE(run.text.find("formula: mean |error|"), std::string::npos) << run.text;
@@ -176,10 +182,8 @@ TEST(ScaleCommand, ShardsMergeIntoTheWholeSweep)
 TEST(ScaleCommand, TheAssumedCostsSensitivityRefitsAroundEachOne)
 {
     const std::string out = Scratch("assumed");
-    const clitest::Output run = Shell(std::string(OFFLOADLAB_BINARY) +
-                                      " scale --jobs 2 --no-sensitivity --sensitivity-assumed "
-                                      "--no-plots --out " +
-                                      Quote(out));
+    const clitest::Output run =
+        Scale("--jobs 2 --no-sensitivity --sensitivity-assumed --no-plots", out);
     ASSERT_EQ(run.exitCode, 0) << run.text;
     const nlohmann::json doc = Load(out + "/scaling.json");
     const nlohmann::json& params = doc.at("parameters");
@@ -223,10 +227,8 @@ TEST(ScaleCommand, TheAssumedCostsSensitivityRefitsAroundEachOne)
 TEST(ScaleCommand, AnotherClockPredictsAnotherMachine)
 {
     const std::string out = Scratch("clock");
-    const clitest::Output run = Shell(std::string(OFFLOADLAB_BINARY) +
-                                      " scale --modes sw --cpus 1 --clock 3.0 --no-sensitivity "
-                                      "--no-plots --out " +
-                                      Quote(out));
+    const clitest::Output run =
+        Scale("--modes sw --cpus 1 --clock 3.0 --no-sensitivity --no-plots", out);
     ASSERT_EQ(run.exitCode, 0) << run.text;
     const nlohmann::json doc = Load(out + "/scaling.json");
     ASSERT_EQ(doc.at("cells").size(), 1u);
