@@ -1,5 +1,7 @@
 #include "esp-transform.h"
 
+#include "byte-order.h"
+
 #include <cstring>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -20,22 +22,6 @@ constexpr uint32_t kGcmIvLength = 8;
 constexpr uint32_t kCbcIvLength = 16;
 // EVP takes int lengths; anything near that is not a packet.
 constexpr uint32_t kMaxFrameLength = 1u << 30;
-
-void
-WriteBe32(uint8_t* p, uint32_t v)
-{
-    p[0] = static_cast<uint8_t>(v >> 24);
-    p[1] = static_cast<uint8_t>(v >> 16);
-    p[2] = static_cast<uint8_t>(v >> 8);
-    p[3] = static_cast<uint8_t>(v);
-}
-
-uint32_t
-ReadBe32(const uint8_t* p)
-{
-    return (static_cast<uint32_t>(p[0]) << 24) | (static_cast<uint32_t>(p[1]) << 16) |
-           (static_cast<uint32_t>(p[2]) << 8) | static_cast<uint32_t>(p[3]);
-}
 
 } // namespace
 

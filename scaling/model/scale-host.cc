@@ -1,5 +1,7 @@
 #include "scale-host.h"
 
+#include "byte-order.h"
+
 #include "ns3/log.h"
 
 #include <array>
@@ -24,14 +26,6 @@ constexpr uint32_t kReceiverAddress = 0x0a010002;
 constexpr uint32_t kSenderPortBase = 49152;
 constexpr uint32_t kReceiverPortBase = 5201;
 
-void
-PutBe32(uint8_t* p, uint32_t v)
-{
-    p[0] = uint8_t(v >> 24);
-    p[1] = uint8_t(v >> 16);
-    p[2] = uint8_t(v >> 8);
-    p[3] = uint8_t(v);
-}
 } // namespace
 
 const char*
@@ -187,11 +181,11 @@ ScaleHost::HashOf(const RssKey& key)
 {
     // The hash input as the NIC reads it: addresses, then ports or SPI, in network order.
     uint8_t input[12];
-    PutBe32(input, std::get<0>(key));
-    PutBe32(input + 4, std::get<1>(key));
+    WriteBe32(input, std::get<0>(key));
+    WriteBe32(input + 4, std::get<1>(key));
     if (std::get<4>(key) != 0)
     {
-        PutBe32(input + 8, std::get<4>(key));
+        WriteBe32(input + 8, std::get<4>(key));
     }
     else
     {

@@ -138,21 +138,6 @@ IpProtocol(const Bytes& ip)
 }
 
 uint32_t
-ReadBe32(const uint8_t* p)
-{
-    return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
-}
-
-void
-WriteBe32(uint8_t* p, uint32_t v)
-{
-    p[0] = uint8_t(v >> 24);
-    p[1] = uint8_t(v >> 16);
-    p[2] = uint8_t(v >> 8);
-    p[3] = uint8_t(v);
-}
-
-uint32_t
 EspSpiOf(const Bytes& ip)
 {
     const uint32_t ihl = IpHeaderLength(ip);

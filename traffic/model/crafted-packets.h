@@ -3,6 +3,7 @@
 #ifndef CRAFTED_PACKETS_H
 #define CRAFTED_PACKETS_H
 
+#include "byte-order.h"
 #include "esp-algorithm.h"
 
 #include "ns3/ipv4-address.h"
@@ -62,8 +63,6 @@ void ScheduleInject(Time at, Ptr<NetDevice> dev, Ptr<NetDevice> peer, const Byte
 // Readers of an IPv4 packet's bytes.
 uint32_t IpHeaderLength(const Bytes& ip);
 uint8_t IpProtocol(const Bytes& ip);
-uint32_t ReadBe32(const uint8_t* p);
-void WriteBe32(uint8_t* p, uint32_t v);
 uint32_t EspSpiOf(const Bytes& ip);
 uint32_t EspSeqOf(const Bytes& ip);
 bool IsFragment(const Bytes& ip);
