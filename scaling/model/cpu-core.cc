@@ -127,7 +127,9 @@ CpuCore::StartNext()
     m_runningUntil = now + work;
     m_runningSpin = spin;
     m_busy += work;
-    Simulator::Schedule(work, &CpuCore::Finish, this, std::move(job.done));
+    // One job runs at a time: its callback waits here, not copied into the event.
+    m_runningDone = std::move(job.done);
+    Simulator::Schedule(work, &CpuCore::Finish, this);
 }
 
 void
@@ -136,12 +138,16 @@ CpuCore::DoDispose()
     // Queued jobs hold callbacks that may hold this core.
     m_queues[0].clear();
     m_queues[1].clear();
+    m_runningDone = nullptr;
     Object::DoDispose();
 }
 
 void
-CpuCore::Finish(std::function<void()> done)
+CpuCore::Finish()
 {
+    // m_running stays true while done runs, so what it submits queues behind.
+    std::function<void()> done = std::move(m_runningDone);
+    m_runningDone = nullptr;
     done();
     StartNext();
 }

@@ -82,13 +82,14 @@ class CpuCore : public Object
     /// The queue the next job comes from (0 softirq, 1 task).
     size_t PickClass(Time now);
     void StartNext();
-    void Finish(std::function<void()> done);
+    void Finish();
 
     std::deque<Job> m_queues[2];
     Time m_softirqSince{Time::Max()}; //!< start of the softirq run a waiting task sits out
     bool m_deferred{false};           //!< softirq work deferred to ksoftirqd
     Time m_deferredTime[2];           //!< each class's time on the core since then
     bool m_running{false};
+    std::function<void()> m_runningDone; //!< the running job's callback
     double m_hz{2.3e9};
     Time m_busy;
     Time m_spun;

@@ -48,12 +48,6 @@ ImixSender::Setup(Ptr<ScaleHost> host,
     m_window = window;
 }
 
-uint64_t
-ImixSender::GetSent() const
-{
-    return m_sent;
-}
-
 void
 ImixSender::StartApplication()
 {
@@ -86,7 +80,6 @@ ImixSender::SendWhileRoom()
         {
             return;
         }
-        ++m_sent;
     }
 }
 

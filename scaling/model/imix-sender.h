@@ -29,7 +29,6 @@ class ImixSender : public Application
                InetSocketAddress remote,
                std::vector<uint32_t> payloads,
                uint32_t window);
-    uint64_t GetSent() const;
 
   private:
     void StartApplication() override;
@@ -43,7 +42,6 @@ class ImixSender : public Application
     uint32_t m_window{0};
     Ptr<Socket> m_socket;
     size_t m_next{0};
-    uint64_t m_sent{0};
     bool m_running{false};
 };
 

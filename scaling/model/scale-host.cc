@@ -50,8 +50,7 @@ ToeplitzHash(const uint8_t* key, size_t keyLength, const uint8_t* input, size_t 
 {
     uint32_t result = 0;
     // window holds the 32 key bits that start at the current input bit.
-    uint32_t window =
-        uint32_t(key[0]) << 24 | uint32_t(key[1]) << 16 | uint32_t(key[2]) << 8 | uint32_t(key[3]);
+    uint32_t window = ReadBe32(key);
     for (size_t i = 0; i < length; ++i)
     {
         const uint8_t nextKeyByte = i + 4 < keyLength ? key[i + 4] : 0;
@@ -163,7 +162,13 @@ ScaleHost::KeyOf(uint32_t flow, bool toReceiver) const
 uint32_t
 ScaleHost::RxCoreOf(uint32_t flow, bool toReceiver)
 {
-    // A key's queue is chosen once: when first seen (spread) or by its hash.
+    // A key's queue is chosen once: when first seen (spread) or by its hash; each stream and
+    // direction remembers its key's, so a segment costs no lookup.
+    std::vector<int32_t>& cached = m_rxCoreOfFlow[toReceiver];
+    if (flow < cached.size() && cached[flow] >= 0)
+    {
+        return uint32_t(cached[flow]);
+    }
     const RssKey key = KeyOf(flow, toReceiver);
     auto it = m_rxCores.find(key);
     if (it == m_rxCores.end())
@@ -173,6 +178,11 @@ ScaleHost::RxCoreOf(uint32_t flow, bool toReceiver)
                                   : (HashOf(key) % kIndirectionEntries) % m_cores.size();
         it = m_rxCores.emplace(key, core).first;
     }
+    if (flow >= cached.size())
+    {
+        cached.resize(flow + 1, -1);
+    }
+    cached[flow] = int32_t(it->second);
     return it->second;
 }
 
@@ -189,10 +199,7 @@ ScaleHost::HashOf(const RssKey& key)
     }
     else
     {
-        input[8] = uint8_t(std::get<2>(key) >> 8);
-        input[9] = uint8_t(std::get<2>(key));
-        input[10] = uint8_t(std::get<3>(key) >> 8);
-        input[11] = uint8_t(std::get<3>(key));
+        WriteBe32(input + 8, std::get<2>(key) << 16 | (std::get<3>(key) & 0xffff));
     }
     return ToeplitzHash(kRssKey.data(), kRssKey.size(), input, sizeof(input));
 }

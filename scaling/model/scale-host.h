@@ -128,6 +128,7 @@ class ScaleHost : public Object
     std::vector<Ptr<CpuCore>> m_cores;
     static uint32_t HashOf(const RssKey& key); //!< Toeplitz with the default key
     std::map<RssKey, uint32_t> m_rxCores;      //!< each key's queue, chosen once
+    std::vector<int32_t> m_rxCoreOfFlow[2];    //!< by direction (toReceiver), flow: -1 unknown
     std::map<std::pair<uint32_t, bool>, SaLock> m_locks;
     std::map<uint32_t, uint32_t> m_udpInFlight;
     std::map<uint32_t, std::function<void()>> m_udpRoom;

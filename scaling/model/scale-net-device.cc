@@ -4,7 +4,6 @@
 #include "ns3/log.h"
 #include "ns3/node.h"
 #include "ns3/simulator.h"
-#include "ns3/uinteger.h"
 
 #include <algorithm>
 
@@ -45,12 +44,7 @@ ScaleNetDevice::GetTypeId()
                           "Propagation delay of the wire",
                           TimeValue(MicroSeconds(1)),
                           MakeTimeAccessor(&ScaleNetDevice::m_delay),
-                          MakeTimeChecker())
-            .AddAttribute("QueueLimit",
-                          "Segments the transmit queue holds (0: no limit; TCP's windows bound it)",
-                          UintegerValue(0),
-                          MakeUintegerAccessor(&ScaleNetDevice::m_queueLimit),
-                          MakeUintegerChecker<uint32_t>());
+                          MakeTimeChecker());
     return tid;
 }
 
@@ -128,16 +122,7 @@ ScaleNetDevice::SendFrom(Ptr<Packet> packet,
 void
 ScaleNetDevice::Enqueue(Ptr<Packet> packet, ScaleSegment segment)
 {
-    if (m_queueLimit != 0 && m_queue.size() >= m_queueLimit)
-    {
-        NS_LOG_LOGIC("transmit queue full: a segment dropped");
-        ++m_drops;
-        if (segment.udp && m_isSender)
-        {
-            m_host->UdpTransmitted(segment.flow);
-        }
-        return;
-    }
+    // Unbounded: TCP's windows and each UDP stream's in-flight limit bound what waits here.
     m_queue.push_back(Queued{packet, segment});
     if (!m_transmitting)
     {

@@ -38,7 +38,7 @@ class ScaleNetDevice : public NetDevice
     /// Wire bytes and packets the link carried since ResetStats.
     uint64_t GetWireBytes() const;
     uint64_t GetWirePackets() const;
-    uint64_t GetDrops() const; //!< segments a full transmit queue refused
+    uint64_t GetDrops() const; //!< packets refused: not a stream's TCP or UDP
     void ResetStats();
     /// Called by the channel when a segment's last bit arrives.
     void ReceiveFromChannel(Ptr<Packet> packet, ScaleSegment segment);
@@ -99,7 +99,6 @@ class ScaleNetDevice : public NetDevice
     DataRate m_rate;
     DataRate m_cryptoCap;
     Time m_delay;
-    uint32_t m_queueLimit{0};
     std::deque<Queued> m_queue;
     bool m_transmitting{false};
     NetDevice::ReceiveCallback m_rxCallback;

@@ -92,8 +92,7 @@ ParseScaleEncap(const std::string& text, ScaleEncap* encap)
 
 ScaleWire::ScaleWire(ScaleMode mode, ScaleEncap encap, uint32_t mtu)
     : m_mode(mode),
-      m_encap(encap),
-      m_mtu(mtu)
+      m_encap(encap)
 {
     if (mode == ScaleMode::Baseline)
     {
@@ -142,12 +141,6 @@ ScaleWire::GetMss() const
     return m_mss;
 }
 
-uint32_t
-ScaleWire::GetMtu() const
-{
-    return m_mtu;
-}
-
 bool
 ScaleWire::IsEsp() const
 {
@@ -173,7 +166,8 @@ ScaleWire::GetIpBytes(uint32_t payload, uint32_t l4Header) const
 uint32_t
 ScaleWire::GetWireBytes(uint32_t payload, uint32_t l4Header) const
 {
-    return std::max(GetIpBytes(payload, l4Header) + 18, kMinFrame) + 20; // +18: header and FCS
+    return std::max(GetIpBytes(payload, l4Header) + kFrameHeaderAndFcs, kMinFrame) +
+           kPreambleAndGap;
 }
 
 uint32_t

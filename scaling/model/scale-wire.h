@@ -45,15 +45,15 @@ bool ParseScaleEncap(const std::string& text, ScaleEncap* encap);
 class ScaleWire
 {
   public:
-    static constexpr uint32_t kEthernetOverhead = 38;
-    static constexpr uint32_t kTcpHeader = 32; //!< 20 + timestamps (10, padded to 12)
+    static constexpr uint32_t kFrameHeaderAndFcs = 18; //!< Ethernet header 14, FCS 4
+    static constexpr uint32_t kPreambleAndGap = 20;    //!< preamble and SFD 8, inter-frame gap 12
+    static constexpr uint32_t kTcpHeader = 32;         //!< 20 + timestamps (10, padded to 12)
     static constexpr uint32_t kIpHeader = 20;
     static constexpr uint32_t kUdpHeader = 8;
 
     ScaleWire(ScaleMode mode, ScaleEncap encap, uint32_t mtu);
 
     uint32_t GetMss() const;
-    uint32_t GetMtu() const;
     /// Whether the packets on the wire are ESP (every mode but baseline).
     bool IsEsp() const;
     /// Whether that ESP is inside UDP (RFC 3948).
@@ -81,7 +81,6 @@ class ScaleWire
   private:
     ScaleMode m_mode;
     ScaleEncap m_encap;
-    uint32_t m_mtu;
     uint32_t m_mss{0};
     uint32_t m_innerMtu{0};
     uint32_t m_outer{0};   //!< bytes outside the ESP frame: outer IPv4 (+ UDP)

@@ -135,7 +135,6 @@ Calibrate(const ScaleCellConfig& cell,
           bool requireReached)
 {
     ScaleCalibration c;
-    c.cipherFactor = cipherFactor;
     c.costs = cell.costs;
     c.costs.cipher = machine.cipher.Scaled(cipherFactor);
     c.costs.copyByte = machine.copyByte;

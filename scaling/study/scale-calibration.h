@@ -27,7 +27,6 @@ struct ScaleCalibration
 {
     ScaleCosts costs;
     std::vector<ScaleFitStep> steps;
-    double cipherFactor{1};
 };
 
 /**

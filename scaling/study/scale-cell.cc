@@ -59,6 +59,23 @@ LoadsOf(Ptr<ScaleHost> host, Time measured)
 }
 } // namespace
 
+const char*
+ScaleMixName(bool imix)
+{
+    return imix ? "imix" : "fixed";
+}
+
+bool
+ParseScaleMix(const std::string& text, bool* imix)
+{
+    if (text != ScaleMixName(false) && text != ScaleMixName(true))
+    {
+        return false;
+    }
+    *imix = text == ScaleMixName(true);
+    return true;
+}
+
 double
 ScaleFrequency::GhzFor(uint32_t busyCores) const
 {

@@ -28,6 +28,10 @@ struct ScaleFrequency
     double GhzFor(uint32_t busyCores) const;
 };
 
+const char* ScaleMixName(bool imix); //!< "imix", "fixed"
+/// Parses a ScaleMixName into imix; false for anything else.
+bool ParseScaleMix(const std::string& text, bool* imix);
+
 struct ScaleCellConfig
 {
     ScaleMode mode{ScaleMode::Baseline};

@@ -15,10 +15,8 @@
 namespace ns3
 {
 
-namespace
-{
 bool
-ParseNumber(const std::string& text, double* value)
+ParseScaleNumber(const std::string& text, double* value)
 {
     try
     {
@@ -31,6 +29,9 @@ ParseNumber(const std::string& text, double* value)
         return false;
     }
 }
+
+namespace
+{
 
 bool
 ParseOnOff(const std::string& text, bool* value)
@@ -105,7 +106,7 @@ SetScaleInput(ScaleCellConfig* c,
               std::string* error)
 {
     double v = 0;
-    const bool number = ParseNumber(value, &v);
+    const bool number = ParseScaleNumber(value, &v);
     const auto bad = [&](const std::string& why) {
         *error = name + ": '" + value + "' " + why;
         return false;
@@ -187,11 +188,10 @@ SetScaleInput(ScaleCellConfig* c,
     }
     else if (name == "mix")
     {
-        if (value != "fixed" && value != "imix")
+        if (!ParseScaleMix(value, &c->imix))
         {
             return bad("is not fixed (TCP bulk) or imix (UDP, simple iMIX)");
         }
-        c->imix = value == "imix";
     }
     else if (name == "llc")
     {
@@ -482,7 +482,7 @@ CellInputsToJson(const ScaleCellConfig& c)
             {"link_gbps", c.linkGbps},
             {"mtu", c.mtu},
             {"encap", ScaleEncapName(c.encap)},
-            {"mix", c.imix ? "imix" : "fixed"},
+            {"mix", ScaleMixName(c.imix)},
             {"rss", ScaleRssName(c.rss)},
             {"rss_after_decrypt", c.rssAfterDecrypt},
             {"crypto_cap_gbps", c.cryptoCapGbps},

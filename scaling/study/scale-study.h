@@ -24,6 +24,9 @@ struct ScaleAxis
 /// The names a sweep may vary, for --help and errors.
 const std::vector<std::string>& ScaleAxisNames();
 
+/// A whole finite number (std::stod with nothing left over); false for anything else.
+bool ParseScaleNumber(const std::string& text, double* value);
+
 /**
  * Sets the input name of config to value. Inputs: link (Gbit/s), mtu, clock (GHz, the base
  * clock), cores-per-socket, sas, flows, encap, rss, crypto-cap (Gbit/s), turbo (on/off),
