@@ -1,6 +1,7 @@
 // `offloadlab scale`: predicts IPsec throughput by CPU count per offload mode with the scaling
 // model, scores it against the reference table, and sweeps beyond it.
 #include "command.h"
+#include "harness-process.h"
 #include "offloadlab-version.h"
 #include "scale-calibration.h"
 #include "scale-reference.h"
@@ -14,7 +15,6 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -135,19 +135,33 @@ ParseUint(const std::string& s, uint32_t* v)
     return true;
 }
 
+/**
+ * run on the reference's machine and traffic: the 8380's clocks and cores, 100G, MTU 1500,
+ * transport mode, one SA per stream, TCP. It keeps run's hypotheses about that machine (turbo on
+ * or off, RSS, LLC contention), which are what a run may score against the reference.
+ */
+ScaleCellConfig
+ReferenceCell(const ScaleCellConfig& run)
+{
+    ScaleCellConfig c = run;
+    c.frequency = ScaleFrequency();
+    c.frequency.turbo = run.frequency.turbo;
+    c.linkGbps = 100;
+    c.mtu = 1500;
+    c.encap = ScaleEncap::Transport;
+    c.sas = 0;
+    c.flows = 0;
+    c.cryptoCapGbps = 0;
+    c.imix = false;
+    return c;
+}
+
 // The reference's own inputs: only then is the table comparable with it.
 bool
 IsReferenceGrid(const Options& o)
 {
-    // The model's switches (turbo, RSS, LLC) are hypotheses about the reference's machine and
-    // are scored; a different machine or traffic is not the reference's.
-    const ScaleCellConfig& b = o.base;
-    const ScaleFrequency reference;
-    return o.axes.empty() && b.linkGbps == 100 && b.mtu == 1500 &&
-           b.encap == ScaleEncap::Transport && b.sas == 0 && b.flows == 0 && b.cryptoCapGbps == 0 &&
-           !b.imix && b.frequency.baseGhz == reference.baseGhz &&
-           b.frequency.socketCores == reference.socketCores && o.modes == ReferenceModes() &&
-           o.cpus == ReferenceCpus() && o.shardN == 1;
+    return o.axes.empty() && CellInputsToJson(ReferenceCell(o.base)) == CellInputsToJson(o.base) &&
+           o.modes == ReferenceModes() && o.cpus == ReferenceCpus() && o.shardN == 1;
 }
 
 std::map<ScaleMode, double>
@@ -318,9 +332,9 @@ WriteCsv(const std::string& path,
         const auto onOff = [](bool on) { return on ? "on" : "off"; };
         out << ScaleModeName(c.mode) << ',' << c.cpus << ',' << in["flows"] << ',' << in["sas"]
             << ',' << c.linkGbps << ',' << c.mtu << ',' << ScaleEncapName(c.encap) << ','
-            << (c.imix ? "imix" : "fixed") << ',' << ScaleRssName(c.rss) << ','
-            << onOff(c.rssAfterDecrypt) << ',' << c.cryptoCapGbps << ',' << onOff(c.frequency.turbo)
-            << ',' << c.frequency.baseGhz << ',' << c.frequency.socketCores << ','
+            << ScaleMixName(c.imix) << ',' << ScaleRssName(c.rss) << ',' << onOff(c.rssAfterDecrypt)
+            << ',' << c.cryptoCapGbps << ',' << onOff(c.frequency.turbo) << ','
+            << c.frequency.baseGhz << ',' << c.frequency.socketCores << ','
             << onOff(c.llcContention) << ',' << c.ddioMegabytes << ',' << c.dramGbytesPerSecond
             << ',' << r.ghz << ',' << r.gbps << ',' << r.wireGbps << ',' << r.mpps << ','
             << r.deliveredMpps << ',' << maxRx << ','
@@ -342,20 +356,18 @@ WriteCsv(const std::string& path,
 bool
 RunPlots(const std::string& dir)
 {
-    const pid_t pid = fork();
-    if (pid == 0)
+    // The script's output goes to plots.log, and is shown when it fails.
+    std::string output;
+    const int status =
+        RunChild({"/usr/bin/python3", OFFLOADLAB_PLOT_SCRIPT, dir + "/scaling.json", dir},
+                 std::chrono::minutes(5),
+                 dir + "/plots.log",
+                 &output);
+    if (status != 0)
     {
-        execl("/usr/bin/python3",
-              "python3",
-              OFFLOADLAB_PLOT_SCRIPT,
-              (dir + "/scaling.json").c_str(),
-              dir.c_str(),
-              static_cast<char*>(nullptr));
-        _exit(127);
+        std::cerr << output;
     }
-    int status = 0;
-    return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-           WEXITSTATUS(status) == 0;
+    return status == 0;
 }
 
 int
@@ -447,15 +459,7 @@ Parse(const std::vector<std::string>& args, Options* o)
         }
         else if (a == "--cipher-factor")
         {
-            try
-            {
-                o->cipherFactor = std::stod(v);
-            }
-            catch (const std::exception&)
-            {
-                o->cipherFactor = -1;
-            }
-            if (!(o->cipherFactor > 0) || !std::isfinite(o->cipherFactor))
+            if (!ParseScaleNumber(v, &o->cipherFactor) || !(o->cipherFactor > 0))
             {
                 return UsageError("--cipher-factor: '" + v + "' is not a positive number");
             }
@@ -491,14 +495,7 @@ Parse(const std::vector<std::string>& args, Options* o)
         else if (a == "--measure-ms")
         {
             double ms = 0;
-            try
-            {
-                ms = std::stod(v);
-            }
-            catch (const std::exception&)
-            {
-            }
-            if (!(ms >= 5 && ms <= 10000))
+            if (!ParseScaleNumber(v, &ms) || !(ms >= 5 && ms <= 10000))
             {
                 return UsageError("--measure-ms: '" + v + "' is not from 5 to 10000");
             }
@@ -692,28 +689,28 @@ Merge(const Options& o)
         {
             return UsageError("--merge: no " + dir + "/scaling.json");
         }
-        nlohmann::json j;
+        // A shard's file that is not JSON, or has no cells with their grid index, is named.
         try
         {
-            j = nlohmann::json::parse(in);
+            const nlohmann::json j = nlohmann::json::parse(in);
+            if (merged.is_null())
+            {
+                merged = j;
+            }
+            else if (j.value("parameters", nlohmann::json()) !=
+                     merged.value("parameters", nlohmann::json()))
+            {
+                std::cerr << "offloadlab scale: warning: " << dir
+                          << " was run with other stage costs (pass --costs to every shard)\n";
+            }
+            for (const auto& c : j.at("cells"))
+            {
+                cells.emplace_back(c.at("index").get<size_t>(), c);
+            }
         }
         catch (const std::exception& e)
         {
             return UsageError("--merge: " + dir + "/scaling.json: " + e.what());
-        }
-        if (merged.is_null())
-        {
-            merged = j;
-        }
-        else if (j.value("parameters", nlohmann::json()) !=
-                 merged.value("parameters", nlohmann::json()))
-        {
-            std::cerr << "offloadlab scale: warning: " << dir
-                      << " was run with other stage costs (pass --costs to every shard)\n";
-        }
-        for (const auto& c : j.at("cells"))
-        {
-            cells.emplace_back(c.at("index").get<size_t>(), c);
         }
     }
     std::sort(cells.begin(), cells.end(), [](const auto& a, const auto& b) {
@@ -759,21 +756,9 @@ ScaleCommand(const std::vector<std::string>& args)
     }
     const auto start = std::chrono::steady_clock::now();
 
-    // Calibration runs at the reference's own machine and traffic (the 8380's clocks and cores,
-    // its link, MTU, encapsulation, one SA per stream, TCP), with this run's hypotheses about
-    // that machine (turbo on or off, RSS, LLC contention): the reference's 1-CPU cells are what
-    // it is fitted to, so --clock 3.0 predicts a faster machine instead of refitting to it.
-    ScaleCellConfig calCell = o.base;
-    const bool turbo = calCell.frequency.turbo;
-    calCell.frequency = ScaleFrequency();
-    calCell.frequency.turbo = turbo;
-    calCell.linkGbps = 100;
-    calCell.mtu = 1500;
-    calCell.encap = ScaleEncap::Transport;
-    calCell.sas = 0;
-    calCell.flows = 0;
-    calCell.cryptoCapGbps = 0;
-    calCell.imix = false;
+    // The fit runs on the reference's machine, since the reference's 1-CPU cells are what it is
+    // fitted to: --clock 3.0 then predicts a faster machine instead of refitting to it.
+    const ScaleCellConfig calCell = ReferenceCell(o.base);
     MachineCosts machine;
     ScaleCalibration cal;
     nlohmann::json doc;
@@ -846,9 +831,13 @@ ScaleCommand(const std::vector<std::string>& args)
                             " of " + std::to_string(grid.size()) + ")"
                       : std::string())
               << ", " << o.jobs << " at a time\n";
-    const std::vector<ScaleCellRun> runs = RunCells(cells, o.jobs, [](size_t done, size_t total) {
-        std::cout << "\r  " << done << "/" << total << " cells" << std::flush;
-    });
+    const std::vector<ScaleCellRun> runs = RunCells(
+        cells,
+        o.jobs,
+        [](size_t done, size_t total) {
+            std::cout << "\r  " << done << "/" << total << " cells" << std::flush;
+        },
+        std::chrono::seconds(o.cellTimeout));
     std::cout << "\n";
 
     const bool reference = IsReferenceGrid(o);

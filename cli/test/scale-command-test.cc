@@ -2,6 +2,8 @@
 // parsers nobody here wrote, shards that merge into the whole sweep, bad input named.
 #include "shell.h"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -16,15 +18,6 @@ namespace
 
 using clitest::Quote;
 using clitest::Shell;
-
-std::string
-Scratch(const std::string& name)
-{
-    const std::string dir = std::filesystem::temp_directory_path().string() + "/olab-scale-" +
-                            name + "-" + std::to_string(getpid());
-    std::filesystem::remove_all(dir);
-    return dir;
-}
 
 /// offloadlab scale with args, writing into out.
 clitest::Output
@@ -42,7 +35,8 @@ Load(const std::string& path)
 
 TEST(ScaleCommand, TheReferenceGridWritesTableScoresAndPlots)
 {
-    const std::string out = Scratch("ref");
+    const clitest::TempDir scratch("scale-ref");
+    const std::string out = scratch.Path().string();
     const clitest::Output run = Scale("--jobs 2", out);
     ASSERT_EQ(run.exitCode, 0) << run.text;
     EXPECT_NE(run.text.find("reference"), std::string::npos) << run.text;
@@ -57,9 +51,25 @@ TEST(ScaleCommand, TheReferenceGridWritesTableScoresAndPlots)
         EXPECT_GT(c.at("gbps").get<double>(), 1) << c.dump();
         EXPECT_LE(c.at("gbps").get<double>(), c.at("ceiling_gbps").get<double>() * 1.005);
         EXPECT_EQ(c.at("receiver_cores").size(), c.at("cpus").get<size_t>());
-        EXPECT_TRUE(c.contains("reference_gbps") && c.contains("formula_gbps"));
     }
     EXPECT_EQ(seen.size(), 24u);
+    // The formula beside each cell: its mode's 1-CPU reference times the CPUs, capped at the wire.
+    std::map<std::string, double> oneCpu;
+    for (const auto& c : doc.at("cells"))
+    {
+        if (c.at("cpus") == 1)
+        {
+            oneCpu[c.at("mode").get<std::string>()] = c.at("reference_gbps").get<double>();
+        }
+    }
+    for (const auto& c : doc.at("cells"))
+    {
+        EXPECT_NEAR(c.at("formula_gbps").get<double>(),
+                    std::min(oneCpu.at(c.at("mode").get<std::string>()) * c.at("cpus").get<int>(),
+                             c.at("ceiling_gbps").get<double>()),
+                    1e-9)
+            << c.dump();
+    }
 
     // The model's invariants: more CPUs never lower a mode's throughput by more than the
     // reference's own noise (1.5 %), and at line rate the three IPsec modes carry the same ESP
@@ -92,7 +102,16 @@ TEST(ScaleCommand, TheReferenceGridWritesTableScoresAndPlots)
     const nlohmann::json& score = doc.at("score");
     EXPECT_EQ(score.at("model").at("errors").size(), 21u);
     EXPECT_NEAR(score.at("formula").at("mae20_pct").get<double>(), 2.05, 0.05);
-    EXPECT_TRUE(score.at("model").contains("packet_1cpu_error_pct"));
+    // Packet offload's predicted 1-CPU cell: its error, on its own.
+    for (const auto& e : score.at("model").at("errors"))
+    {
+        if (e.at("mode") == "packet" && e.at("cpus") == 1)
+        {
+            EXPECT_DOUBLE_EQ(score.at("model").at("packet_1cpu_error_pct").get<double>(),
+                             e.at("error_pct").get<double>());
+        }
+    }
+    EXPECT_LT(std::abs(score.at("model").at("packet_1cpu_error_pct").get<double>()), 5);
     // The grid's own 1-CPU cells of the three fitted modes, simulated again with the fitted
     // costs, reproduce the reference.
     for (const auto& c : doc.at("cells"))
@@ -105,9 +124,15 @@ TEST(ScaleCommand, TheReferenceGridWritesTableScoresAndPlots)
                 << c.at("mode");
         }
     }
-    EXPECT_TRUE(score.at("targets").contains("every_knee_right"));
-    EXPECT_TRUE(doc.at("sensitivity").contains("score"));
-    EXPECT_TRUE(doc.at("parameter_sources").contains("driver_packet"));
+    // The knees target is the model's knees against the reference's (4, 32, 8, 4).
+    const nlohmann::json& knees = score.at("model").at("knees");
+    EXPECT_EQ(score.at("targets").at("every_knee_right").get<bool>(),
+              knees.at("baseline") == 4 && knees.at("sw") == 32 && knees.at("crypto") == 8 &&
+                  knees.at("packet") == 4);
+    EXPECT_EQ(doc.at("sensitivity").at("cipher_factor").get<double>(), 2);
+    EXPECT_EQ(doc.at("sensitivity").at("cells").size(), 24u);
+    EXPECT_EQ(doc.at("parameter_sources").at("driver_packet").get<std::string>().rfind("fitted", 0),
+              0u);
 
     // The CSV through Python's csv module; the SVGs through its XML parser; PNG by signature.
     const clitest::Output csv =
@@ -126,14 +151,15 @@ TEST(ScaleCommand, TheReferenceGridWritesTableScoresAndPlots)
             Shell("/usr/bin/python3 -c \"import sys,xml.etree.ElementTree as E; "
                   "print(E.parse(sys.argv[1]).getroot().tag)\" " +
                   Quote(out + "/" + plot + ".svg"));
-        EXPECT_NE(svg.text.find("svg"), std::string::npos) << svg.text;
+        EXPECT_EQ(svg.exitCode, 0) << svg.text;
+        EXPECT_EQ(svg.text.rfind("{http://www.w3.org/2000/svg}svg", 0), 0u) << svg.text;
     }
-    std::filesystem::remove_all(out);
 }
 
 TEST(ScaleCommand, ShardsMergeIntoTheWholeSweep)
 {
-    const std::string base = Scratch("shards");
+    const clitest::TempDir scratch("scale-shards");
+    const std::string base = scratch.Path().string();
     const std::string bin = OFFLOADLAB_BINARY;
     // One calibration for all: shards given the same costs are the same cells.
     const std::string cal = base + "/cal";
@@ -174,14 +200,14 @@ TEST(ScaleCommand, ShardsMergeIntoTheWholeSweep)
                           c["gbps"].get<double>() > 9.8);
     }
     EXPECT_TRUE(jumbo);
-    std::filesystem::remove_all(base);
 }
 
 // Each assumed cost at half and twice its value: the fit is redone around it (the fitted costs
 // move to make up for it) and the grid is scored again; fitted and measured costs are not varied.
 TEST(ScaleCommand, TheAssumedCostsSensitivityRefitsAroundEachOne)
 {
-    const std::string out = Scratch("assumed");
+    const clitest::TempDir scratch("scale-assumed");
+    const std::string out = scratch.Path().string();
     const clitest::Output run =
         Scale("--jobs 2 --no-sensitivity --sensitivity-assumed --no-plots", out);
     ASSERT_EQ(run.exitCode, 0) << run.text;
@@ -218,7 +244,6 @@ TEST(ScaleCommand, TheAssumedCostsSensitivityRefitsAroundEachOne)
               runs.at({"udp_packet_rx", 0.5}).at("cells"));
     EXPECT_NE(run.text.find("model, tcp_packet_tx x0.5: mean |error|"), std::string::npos)
         << run.text;
-    std::filesystem::remove_all(out);
 }
 
 // The fit runs on the reference's machine, so another clock predicts another machine: the 1-CPU
@@ -226,7 +251,8 @@ TEST(ScaleCommand, TheAssumedCostsSensitivityRefitsAroundEachOne)
 // about 4.1/3.4 times faster, and the run is not scored against the reference.
 TEST(ScaleCommand, AnotherClockPredictsAnotherMachine)
 {
-    const std::string out = Scratch("clock");
+    const clitest::TempDir scratch("scale-clock");
+    const std::string out = scratch.Path().string();
     const clitest::Output run =
         Scale("--modes sw --cpus 1 --clock 3.0 --no-sensitivity --no-plots", out);
     ASSERT_EQ(run.exitCode, 0) << run.text;
@@ -238,13 +264,13 @@ TEST(ScaleCommand, AnotherClockPredictsAnotherMachine)
     EXPECT_FALSE(c.contains("reference_gbps"));
     EXPECT_FALSE(doc.contains("score"));
     EXPECT_NE(run.text.find("base_ghz=3"), std::string::npos) << run.text;
-    std::filesystem::remove_all(out);
 }
 
 TEST(ScaleCommand, BadInputNamesTheFieldAndTheValue)
 {
     const std::string bin = OFFLOADLAB_BINARY;
-    const std::string out = " --out " + Quote(Scratch("bad"));
+    const clitest::TempDir scratch("scale-bad");
+    const std::string out = " --out " + Quote(scratch.Path().string() + "/out");
 
     struct Case
     {
@@ -266,6 +292,7 @@ TEST(ScaleCommand, BadInputNamesTheFieldAndTheValue)
                           Case{"--modes sw,sw", "'sw' is named twice"},
                           Case{"--sweep mtu=1500,1500", "'1500' is named twice"},
                           Case{"--sweep sas=1 --sweep sas=2", "'sas' is swept twice"},
+                          Case{"--measure-ms 50abc", "--measure-ms: '50abc'"},
                           Case{"--frobnicate 1", "--frobnicate"}})
     {
         const clitest::Output r = Shell(bin + " scale " + c.args + out);
@@ -273,6 +300,13 @@ TEST(ScaleCommand, BadInputNamesTheFieldAndTheValue)
         EXPECT_NE(r.text.find(c.said), std::string::npos) << c.args << ": " << r.text;
     }
     EXPECT_EQ(Shell(bin + " scale --link 10").exitCode, 2); // no --out
+    // A shard whose scaling.json is JSON but not a shard's.
+    const std::string shard = scratch.Path().string() + "/not-a-shard";
+    std::filesystem::create_directories(shard);
+    std::ofstream(shard + "/scaling.json") << "[1]\n";
+    const clitest::Output merge = Shell(bin + " scale --merge " + Quote(shard) + out);
+    EXPECT_EQ(merge.exitCode, 2) << merge.text;
+    EXPECT_NE(merge.text.find(shard + "/scaling.json"), std::string::npos) << merge.text;
 }
 
 } // namespace
